@@ -1,0 +1,69 @@
+// The effective configuration, after defaults, files, environment and flags
+// are merged and validated. Key names follow XiVO's YAML keys (snake_case).
+
+export type LogLevel = 'critical' | 'error' | 'warning' | 'info' | 'debug';
+
+export interface ConfigPolicy {
+  acl: string[];
+  description?: string;
+  name?: string;
+}
+
+export interface Config {
+  debug: boolean;
+  log_level: LogLevel;
+  log_filename: string;
+  foreground: boolean;
+  pid_filename: string;
+  /** Unix user to switch to after binding; null keeps the current user. */
+  user: string | null;
+  /** Installation uuid (xivo_uuid in tokens); null when not configured. */
+  uuid: string | null;
+  /** Directory for the embedded store and other local state. */
+  data_dir: string;
+  default_token_lifetime: number;
+  token_cleanup_interval: number;
+  token_cleanup_batch_size: number;
+  max_user_concurrent_sessions: number;
+  rest_api: {
+    listen: string;
+    port: number;
+    certificate: string | null;
+    private_key: string | null;
+    cors: {
+      enabled: boolean;
+      allow_origins: string[];
+      allow_headers: string[];
+    };
+    num_proxies: number;
+    max_body_bytes: number;
+  };
+  /** `sqlite:<path>` or `postgresql://...`; null means `sqlite:<data_dir>/xivo-auth.sqlite`. */
+  db_uri: string | null;
+  db_upgrade_on_startup: boolean;
+  amqp: {
+    uri: string;
+    exchange_name: string;
+    exchange_type: string;
+    enabled: boolean;
+  };
+  enabled_backend_plugins: Record<string, boolean>;
+  default_user_policy: string | null;
+  default_policies: Record<string, ConfigPolicy>;
+  bootstrap_user_on_startup: boolean;
+  bootstrap_user_username: string;
+  bootstrap_user_password: string | null;
+  password_hashing: {
+    memory_kib: number;
+    iterations: number;
+    parallelism: number;
+    /** Concurrent hashes allowed in flight; 0 = number of CPUs. */
+    max_concurrent: number;
+    /** Logins allowed to wait for a hashing slot before 503. */
+    max_queue: number;
+  };
+  token_cache: {
+    /** Max token records cached in process; 0 disables the cache. */
+    max_entries: number;
+  };
+}

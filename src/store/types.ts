@@ -1,0 +1,183 @@
+// The storage seam: verbs in domain words. One implementation over Kysely
+// serves both SQLite (embedded default) and PostgreSQL (scale-out).
+// Reads return null when nothing is found. Driver errors become the typed
+// errors of ./errors.ts (StoreConflictError, StoreUnavailableError).
+// All times are epoch milliseconds (integers).
+
+export type Purpose = 'user' | 'internal' | 'external_api';
+
+export interface Tenant {
+  uuid: string;
+  name: string | null;
+  slug: string | null;
+  parentUuid: string | null;
+}
+
+export interface User {
+  uuid: string;
+  tenantUuid: string;
+  username: string | null;
+  firstname: string | null;
+  lastname: string | null;
+  emailAddress: string | null;
+  emailConfirmed: boolean;
+  /** argon2id PHC string, or null for a user without password. */
+  passwordHash: string | null;
+  purpose: Purpose;
+  enabled: boolean;
+  createdAt: number;
+}
+
+export interface NewUser {
+  uuid: string;
+  tenantUuid: string;
+  username: string | null;
+  firstname: string | null;
+  lastname: string | null;
+  emailAddress: string | null;
+  emailConfirmed: boolean;
+  passwordHash: string | null;
+  purpose: Purpose;
+  enabled: boolean;
+  createdAt: number;
+}
+
+export type UserPatch = Partial<Pick<User,
+  'username' | 'firstname' | 'lastname' | 'emailAddress' | 'emailConfirmed' | 'purpose' | 'enabled'>>;
+
+export interface Policy {
+  uuid: string;
+  tenantUuid: string;
+  name: string;
+  slug: string;
+  description: string | null;
+  acl: string[];
+  shared: boolean;
+  /** Managed by configuration (default_policies, bootstrap): not editable over HTTP. */
+  readOnly: boolean;
+}
+
+export interface Session {
+  uuid: string;
+  tenantUuid: string;
+  userUuid: string | null;
+  mobile: boolean;
+  createdAt: number;
+}
+
+/** A stored access token. The token string itself is never stored, only its SHA-256 (hex). */
+export interface TokenRecord {
+  hash: string;
+  sessionUuid: string;
+  authId: string;
+  userUuid: string | null;
+  tenantUuid: string | null;
+  pbxUserUuid: string | null;
+  xivoUuid: string | null;
+  issuedAt: number;
+  expiresAt: number;
+  acl: string[];
+  metadata: Record<string, unknown>;
+  remoteAddr: string | null;
+  userAgent: string | null;
+  refreshTokenUuid: string | null;
+}
+
+export interface RefreshToken {
+  uuid: string;
+  /** SHA-256 hex of the refresh token string. */
+  hash: string;
+  clientId: string;
+  userUuid: string;
+  tenantUuid: string;
+  backend: string;
+  login: string;
+  mobile: boolean;
+  createdAt: number;
+}
+
+export interface ListQuery {
+  /** Column name in the API's words (e.g. 'username'); validated by the caller. */
+  order?: string;
+  direction?: 'asc' | 'desc';
+  limit?: number;
+  offset?: number;
+  /** Case-insensitive substring over the searchable columns. */
+  search?: string;
+}
+
+export interface ListResult<T> {
+  total: number;
+  filtered: number;
+  items: T[];
+}
+
+export interface RefreshTokenFilter extends ListQuery {
+  userUuid?: string;
+  tenantUuids?: string[];
+}
+
+/** What removing tokens left behind: sessions that became empty and were deleted. */
+export interface Removal {
+  tokenHashes: string[];
+  sessions: Session[];
+}
+
+export interface StoreTx {
+  // tenants
+  createTenant(t: Tenant): Promise<Tenant>;
+  getTenant(uuid: string): Promise<Tenant | null>;
+  /** The top tenant (no parent), or null before the first start. */
+  getTopTenant(): Promise<Tenant | null>;
+
+  // users
+  /** Throws StoreConflictError when uuid, username or email is taken (case-insensitive). */
+  createUser(u: NewUser): Promise<User>;
+  getUser(uuid: string): Promise<User | null>;
+  /** Case-insensitive match on username, or on a confirmed email address. */
+  findUserByLogin(login: string): Promise<User | null>;
+  listUsers(tenantUuids: string[], q: ListQuery): Promise<ListResult<User>>;
+  /** Throws StoreConflictError on a duplicate username/email. Null when the user does not exist. */
+  updateUser(uuid: string, patch: UserPatch): Promise<User | null>;
+  setUserPassword(uuid: string, passwordHash: string | null): Promise<boolean>;
+  /** Deletes the user with its sessions, tokens, refresh tokens and policy links. */
+  deleteUser(uuid: string): Promise<Removal | null>;
+
+  // policies
+  /** Insert or update by (tenantUuid, slug); returns the stored policy. */
+  upsertPolicy(p: Policy): Promise<Policy>;
+  getPolicyBySlug(tenantUuid: string, slug: string): Promise<Policy | null>;
+  addUserPolicy(userUuid: string, policyUuid: string): Promise<void>;
+  listUserPolicies(userUuid: string): Promise<Policy[]>;
+
+  // sessions and tokens
+  createSession(s: Session): Promise<void>;
+  insertToken(t: TokenRecord): Promise<void>;
+  /** Sessions of the user holding at least one token that expires after `now`. */
+  countLiveSessions(userUuid: string, now: number): Promise<number>;
+  findTokenByHash(hash: string): Promise<TokenRecord | null>;
+  /** Deletes one token; its session too when it was the session's last token. Null when unknown. */
+  deleteToken(hash: string): Promise<Removal | null>;
+  /** Deletes every session and token of the user. */
+  deleteUserSessions(userUuid: string): Promise<Removal>;
+  /** Deletes up to `limit` tokens with expiresAt <= now, and the sessions left empty. */
+  deleteExpired(now: number, limit: number): Promise<Removal>;
+
+  // refresh tokens
+  /** Replaces any refresh token of (userUuid, clientId); returns the replaced one. */
+  replaceRefreshToken(rt: RefreshToken): Promise<RefreshToken | null>;
+  findRefreshTokenByHash(hash: string): Promise<RefreshToken | null>;
+  listRefreshTokens(f: RefreshTokenFilter): Promise<ListResult<RefreshToken>>;
+  deleteRefreshToken(userUuid: string, clientId: string): Promise<RefreshToken | null>;
+}
+
+export interface Store extends StoreTx {
+  readonly engine: 'sqlite' | 'postgresql';
+  /** Runs fn in one transaction; rolled back if it throws. */
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /** Applies pending migrations under a lock safe for concurrent instances. */
+  migrate(): Promise<void>;
+  /** Resolves when the database answers; throws StoreUnavailableError otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
