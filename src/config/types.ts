@@ -66,4 +66,6 @@ export interface Config {
     /** Max token records cached in process; 0 disables the cache. */
     max_entries: number;
   };
+  /** Directory whose `*.yml`/`*.yaml` files override the main file (first file defining a key wins). */
+  extra_config_files: string;
 }

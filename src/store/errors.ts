@@ -16,3 +16,9 @@ export class StoreConflictError extends StoreError {
 
 /** The database could not be reached or dropped the connection. */
 export class StoreUnavailableError extends StoreError {}
+
+/**
+ * The database refused a value as malformed (e.g. a NUL byte in PostgreSQL text).
+ * Input is validated upstream, so this is a last line of defence: a 400, never a 500.
+ */
+export class StoreInvalidInputError extends StoreError {}

@@ -1,0 +1,88 @@
+// `xivo-auth [serve]`: run the service.
+// -f: foreground, logs on stdout. Otherwise the process re-starts itself
+// detached (logs to log_filename, pid in pid_filename) and returns once the
+// child is listening. SIGTERM/SIGINT: stop accepting, drain, close, exit 0.
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config/types.js';
+import { createLogger } from '../logging.js';
+import { createService } from '../main.js';
+import type { ParsedArgs } from './args.js';
+import type { CliIo } from './main.js';
+
+/** Marks the re-started child of a daemonising parent (internal flag). */
+export const DAEMON_CHILD_FLAG = '--daemon-child';
+
+export async function runServe(config: Config, args: ParsedArgs, io: CliIo, argv: string[]): Promise<number | undefined> {
+  const daemonChild = args.daemonChild;
+  if (!config.foreground && !daemonChild) return daemonize(config, io, argv);
+
+  const logger = createLogger({ level: config.log_level, destination: daemonChild ? config.log_filename : null });
+  let service;
+  try {
+    service = await createService(config, logger);
+  } catch (err) {
+    logger.fatal({ err: { message: (err as Error).message, name: (err as Error).name } }, 'start-up failed');
+    logger.flush();
+    return 1;
+  }
+  const address = await service.listen();
+  if (config.user) dropPrivileges(config.user);
+  logger.info({ address, db: service.store.engine }, 'xivo-auth listening');
+  logger.info('first administrator: run `npx xivo-auth bootstrap` (prints a password once), or set bootstrap_user_on_startup with bootstrap_user_password');
+
+  if (daemonChild) {
+    mkdirSync(path.dirname(config.pid_filename), { recursive: true });
+    writeFileSync(config.pid_filename, `${process.pid}\n`);
+    process.send?.('ready');
+    process.disconnect?.();
+  }
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'stopping: draining in-flight requests');
+      resolve();
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  await service.close();
+  if (daemonChild) rmSync(config.pid_filename, { force: true });
+  logger.info('stopped');
+  logger.flush();
+  return 0;
+}
+
+async function daemonize(config: Config, io: CliIo, argv: string[]): Promise<number> {
+  mkdirSync(path.dirname(config.log_filename), { recursive: true });
+  const log = openSync(config.log_filename, 'a');
+  const script = process.argv[1];
+  const child = spawn(process.execPath, [script, ...argv, DAEMON_CHILD_FLAG], {
+    detached: true,
+    stdio: ['ignore', log, log, 'ipc'],
+  });
+  closeSync(log);
+  const outcome = await new Promise<'ready' | 'failed'>((resolve) => {
+    const timer = setTimeout(() => resolve('failed'), 60_000);
+    child.once('message', () => { clearTimeout(timer); resolve('ready'); });
+    child.once('exit', () => { clearTimeout(timer); resolve('failed'); });
+  });
+  if (outcome !== 'ready') {
+    io.err(`xivo-auth: the service did not start; see ${config.log_filename}\n`);
+    return 1;
+  }
+  child.unref();
+  child.disconnect();
+  io.out(`xivo-auth started (pid ${child.pid}); logs in ${config.log_filename}\n`);
+  return 0;
+}
+
+/** setgid then setuid to the named user, after the port is bound. */
+function dropPrivileges(user: string): void {
+  const entry = readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[0] === user);
+  if (entry === undefined) throw new Error(`unknown user ${user}`);
+  if (!process.setgid || !process.setuid) throw new Error('cannot change user on this platform');
+  process.setgid(Number(entry[3]));
+  process.setuid(Number(entry[2]));
+}

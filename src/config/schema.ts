@@ -1,0 +1,348 @@
+// The one schema of the configuration: types, ranges, defaults and a
+// description per key (the descriptions feed the documentation).
+//
+// `DEFAULT_CONFIG` is derived from the schema's defaults, so a default is
+// written exactly once.
+
+import { Kind, Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import type { Config } from './types.js';
+
+export const LOG_LEVELS = ['critical', 'error', 'warning', 'info', 'debug'] as const;
+
+/** The main file read when `-c` is not given (only if it exists). */
+export const DEFAULT_CONFIG_FILE = '/etc/xivo-auth/config.yml';
+
+const nullableString = (description: string, extra: Record<string, unknown> = {}) =>
+  Type.Union([Type.String({ minLength: 1 }), Type.Null()], { default: null, description, ...extra });
+
+const PolicySchema = Type.Object(
+  {
+    acl: Type.Array(Type.String({ minLength: 1 }), { description: 'ACL templates granted by the policy.' }),
+    description: Type.Optional(Type.String({ description: 'Free text shown to administrators.' })),
+    name: Type.Optional(Type.String({ minLength: 1, description: 'Policy name (defaults to the mapping key).' })),
+  },
+  { description: 'A policy: a named list of ACL templates.' },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    debug: Type.Boolean({ default: false, description: 'Log at debug level (same as `-d`).' }),
+    log_level: Type.Union(
+      LOG_LEVELS.map((level) => Type.Literal(level)),
+      { default: 'info', description: 'Minimum level logged: critical, error, warning, info or debug.' },
+    ),
+    log_filename: Type.String({
+      minLength: 1,
+      default: '/var/log/xivo-auth.log',
+      description: 'Log file used when running in the background.',
+    }),
+    foreground: Type.Boolean({
+      default: false,
+      description: 'Stay in the foreground and log to stdout instead of detaching (same as `-f`).',
+    }),
+    pid_filename: Type.String({
+      minLength: 1,
+      default: '/run/xivo-auth/xivo-auth.pid',
+      description: 'File the process id is written to when detached.',
+    }),
+    user: nullableString('Unix user to switch to after binding the listening socket; null keeps the current user.'),
+    uuid: nullableString('Installation uuid, returned as `xivo_uuid` in tokens; null when not configured.'),
+    data_dir: Type.String({
+      minLength: 1,
+      default: './data',
+      description: 'Directory for the embedded database and other local state; a relative path is relative to the current directory.',
+    }),
+    default_token_lifetime: Type.Integer({
+      minimum: 1,
+      default: 7200,
+      description: 'Token lifetime in seconds when the client does not ask for one.',
+    }),
+    token_cleanup_interval: Type.Number({
+      exclusiveMinimum: 0,
+      default: 60,
+      description: 'Seconds between two runs of the expired-token reaper.',
+    }),
+    token_cleanup_batch_size: Type.Integer({
+      minimum: 1,
+      default: 5000,
+      description: 'Maximum number of expired tokens deleted per reaper batch.',
+    }),
+    max_user_concurrent_sessions: Type.Integer({
+      minimum: 1,
+      default: 100,
+      description: 'Maximum number of sessions a user may hold at the same time.',
+    }),
+    rest_api: Type.Object(
+      {
+        listen: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Address the HTTP API listens on.' }),
+        port: Type.Integer({
+          minimum: 0,
+          maximum: 65535,
+          default: 9497,
+          description: 'TCP port of the HTTP API (0 picks a free port, for tests).',
+        }),
+        certificate: nullableString('Path to the TLS certificate (PEM); null serves plain HTTP.'),
+        private_key: nullableString('Path to the TLS private key (PEM); required with `certificate`.'),
+        cors: Type.Object(
+          {
+            enabled: Type.Boolean({ default: false, description: 'Answer CORS requests.' }),
+            allow_origins: Type.Array(Type.String({ minLength: 1 }), {
+              default: ['*'],
+              description: 'Origins allowed by CORS (`*` for any).',
+            }),
+            allow_headers: Type.Array(Type.String({ minLength: 1 }), {
+              default: ['Authorization', 'Content-Type', 'Accept', 'X-Auth-Token', 'Wazo-Tenant', 'Wazo-Session-Type'],
+              description: 'Request headers allowed by CORS.',
+            }),
+          },
+          { default: {}, description: 'Cross-origin resource sharing.' },
+        ),
+        num_proxies: Type.Integer({
+          minimum: 0,
+          default: 1,
+          description: 'Number of trusted reverse proxies in front of the service (for the client address).',
+        }),
+        max_body_bytes: Type.Integer({
+          minimum: 1,
+          default: 65536,
+          description: 'Largest accepted request body, in bytes.',
+        }),
+      },
+      { default: {}, description: 'HTTP API.' },
+    ),
+    db_uri: Type.Union(
+      [Type.String({ pattern: '^(sqlite:.+|postgres(ql)?://.+)$' }), Type.Null()],
+      {
+        default: null,
+        description: 'Database: `sqlite:<path>` or `postgresql://user:password@host/db`; null means `sqlite:<data_dir>/xivo-auth.sqlite`.',
+        expected: 'a "sqlite:<path>" or "postgresql://..." URI, or null',
+      },
+    ),
+    db_upgrade_on_startup: Type.Boolean({
+      default: true,
+      description: 'Apply pending database migrations at start-up (same as `--db-upgrade-on-startup`).',
+    }),
+    amqp: Type.Object(
+      {
+        uri: Type.String({
+          minLength: 1,
+          default: 'amqp://guest:guest@localhost:5672/',
+          description: 'AMQP broker URI.',
+        }),
+        exchange_name: Type.String({ minLength: 1, default: 'xivo', description: 'Exchange events are published to.' }),
+        exchange_type: Type.String({ minLength: 1, default: 'topic', description: 'Type of that exchange.' }),
+        enabled: Type.Boolean({ default: false, description: 'Publish events to the AMQP broker.' }),
+      },
+      { default: {}, description: 'Message bus.' },
+    ),
+    enabled_backend_plugins: Type.Record(Type.String(), Type.Boolean(), {
+      default: { xivo_user: true },
+      description: 'Authentication backends by name; `true` enables one.',
+      expected: 'a mapping of backend name to true/false',
+    }),
+    default_user_policy: nullableString('Name of the policy given to users that have none; null for none.'),
+    default_policies: Type.Record(Type.String(), PolicySchema, {
+      default: {},
+      description: 'Policies created or updated at start-up, by name.',
+      expected: 'a mapping of policy name to {acl: [...], description, name}',
+    }),
+    bootstrap_user_on_startup: Type.Boolean({
+      default: false,
+      description: 'Create the first administrator at start-up when no user exists.',
+    }),
+    bootstrap_user_username: Type.String({
+      minLength: 1,
+      default: 'admin',
+      description: 'Username of the first administrator.',
+    }),
+    bootstrap_user_password: nullableString('Password of the first administrator; null generates one and prints it.'),
+    password_hashing: Type.Object(
+      {
+        memory_kib: Type.Integer({ minimum: 8, default: 19456, description: 'argon2id memory cost, in KiB.' }),
+        iterations: Type.Integer({ minimum: 1, default: 2, description: 'argon2id time cost (passes).' }),
+        parallelism: Type.Integer({ minimum: 1, maximum: 255, default: 1, description: 'argon2id lanes.' }),
+        max_concurrent: Type.Integer({
+          minimum: 0,
+          default: 0,
+          description: 'Hashes computed at the same time; 0 means the number of CPUs.',
+        }),
+        max_queue: Type.Integer({
+          minimum: 0,
+          default: 64,
+          description: 'Logins allowed to wait for a hashing slot before answering 503.',
+        }),
+      },
+      { default: {}, description: 'Password hashing (argon2id; the defaults are the OWASP minimum).' },
+    ),
+    token_cache: Type.Object(
+      {
+        max_entries: Type.Integer({
+          minimum: 0,
+          default: 100000,
+          description: 'Token records cached in process; 0 disables the cache.',
+        }),
+      },
+      { default: {}, description: 'In-process token cache.' },
+    ),
+    extra_config_files: Type.String({
+      minLength: 1,
+      default: '/etc/xivo-auth/conf.d/',
+      description: 'Directory of `*.yml`/`*.yaml` files read alphabetically after the main file; the first file defining a key wins. Honoured in the main file and the environment only.',
+    }),
+  },
+  { description: 'xivo-auth configuration.' },
+);
+
+export type ConfigFromSchema = Static<typeof ConfigSchema>;
+
+// Compile-time proof that the schema and the hand-written `Config` agree.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaMatchesConfig: Same<ConfigFromSchema, Config> = true;
+void schemaMatchesConfig;
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const inner of Object.values(value as object)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Built-in defaults (frozen: clone before mutating). */
+export const DEFAULT_CONFIG: Config = deepFreeze(Value.Default(ConfigSchema, {}) as Config);
+
+// ---------------------------------------------------------------------------
+// Schema walking helpers (used by the loader and for documentation).
+
+type AnySchema = TSchema & Record<string, unknown>;
+
+/** The schema describing `path` (config key segments), or undefined for an unknown key. */
+export function schemaAt(path: readonly string[], root: TSchema = ConfigSchema): TSchema | undefined {
+  let current: TSchema | undefined = root;
+  for (const segment of path) {
+    if (current === undefined) return undefined;
+    current = childSchema(current, segment);
+  }
+  return current;
+}
+
+/** The schema of one child key of an object or record schema; undefined when unknown. */
+export function childSchema(schema: TSchema, key: string): TSchema | undefined {
+  const s = schema as AnySchema;
+  if (s[Kind] === 'Object') {
+    const props = s.properties as Record<string, TSchema>;
+    return Object.prototype.hasOwnProperty.call(props, key) ? props[key] : undefined;
+  }
+  if (s[Kind] === 'Record') {
+    const patterns = s.patternProperties as Record<string, TSchema>;
+    return Object.values(patterns)[0];
+  }
+  return undefined;
+}
+
+/** True when the schema is a mapping with a fixed set of keys (so other keys are unknown). */
+export function isFixedObject(schema: TSchema): boolean {
+  return (schema as AnySchema)[Kind] === 'Object';
+}
+
+/** True when the schema (or one branch of its union) accepts the given JSON type. */
+export function acceptsKind(schema: TSchema, kind: 'String' | 'Null' | 'Boolean' | 'Number'): boolean {
+  const s = schema as AnySchema;
+  if (s[Kind] === 'Union') return (s.anyOf as TSchema[]).some((inner) => acceptsKind(inner, kind));
+  if (kind === 'Number') return s[Kind] === 'Number' || s[Kind] === 'Integer';
+  return s[Kind] === kind;
+}
+
+/** Human words for what a schema expects, e.g. "an integer from 0 to 65535". */
+export function describeExpected(schema: TSchema): string {
+  const s = schema as AnySchema;
+  if (typeof s.expected === 'string') return s.expected;
+  switch (s[Kind]) {
+    case 'Union': {
+      const branches = s.anyOf as AnySchema[];
+      if (branches.every((b) => b[Kind] === 'Literal')) {
+        return `one of ${branches.map((b) => String(b.const)).join(', ')}`;
+      }
+      return branches.map((b) => describeExpected(b)).join(' or ');
+    }
+    case 'Literal':
+      return JSON.stringify(s.const);
+    case 'Null':
+      return 'null';
+    case 'Boolean':
+      return 'true or false';
+    case 'Integer':
+    case 'Number':
+      return `${s[Kind] === 'Integer' ? 'an integer' : 'a number'}${describeRange(s)}`;
+    case 'String':
+      if (typeof s.pattern === 'string') return `a string matching ${s.pattern}`;
+      return typeof s.minLength === 'number' && s.minLength > 0 ? 'a non-empty string' : 'a string';
+    case 'Array':
+      return `a list of ${plural(describeExpected(s.items as TSchema))}`;
+    case 'Object':
+      return 'a mapping';
+    case 'Record':
+      return `a mapping of names to ${plural(describeExpected(Object.values(s.patternProperties as Record<string, TSchema>)[0]))}`;
+    default:
+      return 'a valid value';
+  }
+}
+
+function describeRange(s: AnySchema): string {
+  const min = s.minimum as number | undefined;
+  const max = s.maximum as number | undefined;
+  const xmin = s.exclusiveMinimum as number | undefined;
+  if (min !== undefined && max !== undefined) return ` from ${min} to ${max}`;
+  if (min !== undefined) return ` >= ${min}`;
+  if (xmin !== undefined) return ` > ${xmin}`;
+  if (max !== undefined) return ` <= ${max}`;
+  return '';
+}
+
+function plural(words: string): string {
+  return words
+    .replace(/^an? integer/, 'integers')
+    .replace(/^a number/, 'numbers')
+    .replace(/^a non-empty string/, 'non-empty strings')
+    .replace(/^a string/, 'strings')
+    .replace(/^a mapping/, 'mappings')
+    .replace(/^a list/, 'lists');
+}
+
+export interface ConfigKeyDoc {
+  /** Dotted key, e.g. `rest_api.port`. */
+  key: string;
+  expected: string;
+  default: unknown;
+  description: string;
+}
+
+/** Every documented key (leaves and nested mappings), in schema order, for generated docs. */
+export function listConfigKeys(): ConfigKeyDoc[] {
+  const out: ConfigKeyDoc[] = [];
+  const visit = (schema: AnySchema, prefix: string[]): void => {
+    for (const [key, child] of Object.entries(schema.properties as Record<string, AnySchema>)) {
+      const path = [...prefix, key];
+      const isObject = child[Kind] === 'Object';
+      out.push({
+        key: path.join('.'),
+        expected: describeExpected(child),
+        default: isObject ? undefined : readPath(DEFAULT_CONFIG, path),
+        description: String(child.description ?? ''),
+      });
+      if (isObject) visit(child, path);
+    }
+  };
+  visit(ConfigSchema as unknown as AnySchema, []);
+  return out;
+}
+
+function readPath(value: unknown, path: readonly string[]): unknown {
+  let current = value;
+  for (const segment of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[segment];
+  }
+  return current;
+}

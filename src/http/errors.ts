@@ -1,0 +1,105 @@
+// The one place where errors become HTTP responses.
+// Token endpoints (route config `legacyErrors`) answer the seed's body
+// {reason:[msg], timestamp:[t], status_code}; every other endpoint answers
+// {message, error_id, details, timestamp, resource?}.
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError, ServiceUnavailableError } from '../errors.js';
+import { StoreInvalidInputError, StoreUnavailableError } from '../store/errors.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Answer errors with the legacy token-API body. */
+    legacyErrors?: boolean;
+  }
+}
+
+interface Problem {
+  status: number;
+  errorId: string;
+  message: string;
+  details: Record<string, unknown>;
+  resource?: string;
+  retryAfter?: number;
+}
+
+function epochSeconds(): number {
+  return Date.now() / 1000;
+}
+
+function validationDetails(err: FastifyError): Record<string, unknown> {
+  const details: Record<string, unknown> = {};
+  for (const v of err.validation ?? []) {
+    const missing = (v.params as { missingProperty?: string } | undefined)?.missingProperty;
+    const path = `${v.instancePath.replace(/^\//, '').replace(/\//g, '.')}${missing ? (v.instancePath ? '.' : '') + missing : ''}`;
+    const field = path === '' ? (err.validationContext ?? 'body') : path;
+    details[field] = { constraint_id: v.keyword, message: v.message ?? 'invalid' };
+  }
+  return details;
+}
+
+/** Classifies any error; unknown ones are 500 with nothing but the request id. */
+export function toProblem(err: unknown, requestId: string): Problem {
+  if (err instanceof DomainError) {
+    return {
+      status: err.status,
+      errorId: err.errorId,
+      message: err.publicMessage,
+      details: err.details,
+      resource: err.resource,
+      retryAfter: err instanceof ServiceUnavailableError ? err.retryAfterSeconds : undefined,
+    };
+  }
+  if (err instanceof StoreUnavailableError) {
+    return { status: 503, errorId: 'service-unavailable', message: 'The store is unavailable', details: {}, retryAfter: 1 };
+  }
+  if (err instanceof StoreInvalidInputError) {
+    return { status: 400, errorId: 'invalid-data', message: 'Invalid data', details: {} };
+  }
+  const fe = err as FastifyError;
+  if (fe && Array.isArray(fe.validation)) {
+    const where = fe.validationContext ?? 'body';
+    return {
+      status: 400,
+      errorId: where === 'querystring' ? 'invalid-list-param' : 'invalid-data',
+      message: `Invalid ${where}: ${fe.message}`,
+      details: validationDetails(fe),
+    };
+  }
+  if (fe && fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return { status: 413, errorId: 'payload-too-large', message: 'Request body too large', details: {} };
+  }
+  if (fe && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    // Fastify's own client errors (bad JSON, bad content length, ...): their messages are safe.
+    return { status: fe.statusCode, errorId: 'invalid-data', message: fe.message, details: {} };
+  }
+  return { status: 500, errorId: 'internal-error', message: 'Internal server error', details: { request_id: requestId } };
+}
+
+export function sendProblem(problem: Problem, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (problem.retryAfter !== undefined) reply.header('Retry-After', String(problem.retryAfter));
+  reply.code(problem.status).type('application/json; charset=utf-8');
+  if (request.routeOptions.config?.legacyErrors) {
+    return reply.send({ reason: [problem.message], timestamp: [epochSeconds()], status_code: problem.status });
+  }
+  const body: Record<string, unknown> = {
+    message: problem.message,
+    error_id: problem.errorId,
+    details: problem.details,
+    timestamp: epochSeconds(),
+  };
+  if (problem.resource !== undefined) body.resource = problem.resource;
+  return reply.send(body);
+}
+
+export function handleError(this: unknown, err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const problem = toProblem(err, request.id);
+  if (problem.status >= 500) {
+    if (problem.status === 500) request.log.error({ err }, 'unhandled error');
+    else request.log.warn({ err: { message: (err as Error).message, name: (err as Error).name } }, 'service unavailable');
+  }
+  return sendProblem(problem, request, reply);
+}
+
+export function handleNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendProblem({ status: 404, errorId: 'not-found', message: 'Not found', details: {} }, request, reply);
+}

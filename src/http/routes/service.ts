@@ -1,0 +1,52 @@
+// Service endpoints: status, backends, the OpenAPI document.
+//   GET|HEAD /status    GET /backends    GET /api/api.yml
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+
+const ComponentStatus = Type.Object({ status: Type.String() }, { additionalProperties: true });
+const Status = Type.Object({ rest_api: ComponentStatus, store: ComponentStatus, bus: ComponentStatus });
+
+export interface ServiceRouteDeps {
+  ping: () => Promise<void>;
+  backendNames: () => string[];
+  busStatus: () => { status: string };
+  openApiDocument: () => string;
+}
+
+export async function serviceRoutes(app: FastifyInstance, deps: ServiceRouteDeps): Promise<void> {
+  async function status() {
+    let store = 'ok';
+    try {
+      await deps.ping();
+    } catch {
+      store = 'fail';
+    }
+    return { rest_api: { status: 'ok' }, store: { status: store }, bus: deps.busStatus() };
+  }
+
+  app.get('/status', {
+    schema: { summary: 'Health of the service and its components', tags: ['status'], response: { 200: Status, 503: Status } },
+  }, async function getStatus(_request, reply) {
+    const body = await status();
+    return reply.code(body.store.status === 'ok' ? 200 : 503).send(body);
+  });
+
+  app.head('/status', {
+    schema: { summary: 'Health, without a body', tags: ['status'] },
+  }, async function headStatus(_request, reply) {
+    const body = await status();
+    return reply.code(body.store.status === 'ok' ? 200 : 503).send();
+  });
+
+  app.get('/backends', {
+    schema: { summary: 'Enabled authentication backends', tags: ['backends'], response: { 200: Type.Object({ data: Type.Array(Type.String()) }) } },
+  }, async function listBackends() {
+    return { data: deps.backendNames() };
+  });
+
+  app.get('/api/api.yml', {
+    schema: { summary: 'This OpenAPI document', tags: ['status'] },
+  }, async function getApiDocument(_request, reply) {
+    return reply.type('application/x-yaml; charset=utf-8').send(deps.openApiDocument());
+  });
+}

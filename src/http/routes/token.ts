@@ -1,0 +1,267 @@
+// /0.1/token: create, check, revoke, scope checks; refresh-token management.
+//   POST   /token                         create (Basic or refresh token)
+//   GET    /token/:token                  details        HEAD /token/:token  check
+//   DELETE /token/:token                  revoke
+//   POST   /token/:token/scopes/check     several scopes at once
+//   GET    /tokens, /users/:user_uuid/tokens, /users/me/tokens
+//   DELETE /users/:user_uuid/tokens/:client_id, /users/me/tokens/:client_id
+import type { Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AuthenticationFailedError, InvalidDataError, NotFoundError } from '../../errors.js';
+import type { RefreshToken, TokenRecord } from '../../store/types.js';
+import type { Credentials, TokenService } from '../../tokens/service.js';
+import { formatLocal, formatUtc } from '../../tokens/time-format.js';
+import { authOf, type RequireAccess } from '../auth.js';
+import { parseBasicAuth } from '../credentials.js';
+import { ApiError, AuthHeaders, LegacyError, ListParams, listOf, SafeString } from '../schemas/common.js';
+import {
+  RefreshTokenItem, ScopesCheckRequest, ScopesCheckResponse, TokenCheckQuery, TokenEnvelope, TokenParams, TokenRequest,
+} from '../schemas/token.js';
+
+export interface TokenRouteDeps {
+  tokens: TokenService;
+  requireAccess: RequireAccess;
+  users: { exists(uuid: string, scopeRoot: string): Promise<boolean> };
+  /** Backend for POST /token when the body names none. */
+  defaultBackend: (body: { tenant_id?: string; domain_name?: string }) => Promise<string>;
+}
+
+const legacy = { legacyErrors: true };
+const legacyErrorResponses = { 400: LegacyError, 401: LegacyError, 403: LegacyError, 404: LegacyError, 429: LegacyError, 503: LegacyError };
+
+export function tokenView(token: string, record: TokenRecord, refreshToken: string | null = null): Static<typeof TokenEnvelope>['data'] {
+  const view: Static<typeof TokenEnvelope>['data'] = {
+    token,
+    uuid: record.userUuid,
+    auth_id: record.authId,
+    xivo_user_uuid: record.pbxUserUuid,
+    xivo_uuid: record.xivoUuid,
+    issued_at: formatLocal(record.issuedAt),
+    expires_at: formatLocal(record.expiresAt),
+    utc_issued_at: formatUtc(record.issuedAt),
+    utc_expires_at: formatUtc(record.expiresAt),
+    acl: record.acl,
+    metadata: record.metadata,
+    session_uuid: record.sessionUuid,
+    remote_addr: record.remoteAddr,
+    user_agent: record.userAgent,
+  };
+  if (refreshToken !== null) view.refresh_token = refreshToken;
+  return view;
+}
+
+function refreshTokenView(rt: RefreshToken): Static<typeof RefreshTokenItem> {
+  return {
+    client_id: rt.clientId,
+    created_at: formatUtc(rt.createdAt),
+    mobile: rt.mobile,
+    user_uuid: rt.userUuid,
+    tenant_uuid: rt.tenantUuid,
+  };
+}
+
+function headerValue(request: FastifyRequest, name: string): string | null {
+  const v = request.headers[name];
+  return typeof v === 'string' ? v : null;
+}
+
+/** Cross-field rules of POST /token, all 400. */
+function assertCoherent(body: Static<typeof TokenRequest>): void {
+  const offline = body.access_type === 'offline';
+  if (offline && body.refresh_token !== undefined) {
+    throw new InvalidDataError('access_type offline cannot be used with a refresh_token', { access_type: { constraint_id: 'conflict' } });
+  }
+  if (offline && body.client_id === undefined) {
+    throw new InvalidDataError('client_id is required with access_type offline', { client_id: { constraint_id: 'required' } });
+  }
+  if (body.refresh_token !== undefined && body.client_id === undefined) {
+    throw new InvalidDataError('client_id is required with a refresh_token', { client_id: { constraint_id: 'required' } });
+  }
+  if (body.tenant_id !== undefined && body.domain_name !== undefined) {
+    throw new InvalidDataError('tenant_id and domain_name are mutually exclusive', { tenant_id: { constraint_id: 'conflict' } });
+  }
+}
+
+export async function tokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): Promise<void> {
+  const { tokens, requireAccess } = deps;
+
+  app.post('/token', {
+    config: legacy,
+    schema: {
+      summary: 'Create a token',
+      description: 'Basic credentials (login:password), or a refresh_token with its client_id.',
+      tags: ['token'],
+      body: TokenRequest,
+      headers: Type.Object({
+        authorization: Type.Optional(Type.String()),
+        'wazo-session-type': Type.Optional(Type.String()),
+      }),
+      response: { 200: TokenEnvelope, ...legacyErrorResponses },
+    },
+  }, async function createToken(request, reply) {
+    const body = request.body as Static<typeof TokenRequest> | undefined;
+    if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
+      throw new InvalidDataError('A JSON object is required');
+    }
+    assertCoherent(body);
+    let credentials: Credentials;
+    if (body.refresh_token !== undefined) {
+      credentials = { kind: 'refresh', refreshToken: body.refresh_token };
+    } else {
+      const basic = parseBasicAuth(headerValue(request, 'authorization') ?? undefined);
+      if (basic === null) throw new AuthenticationFailedError();
+      credentials = { kind: 'password', ...basic };
+    }
+    const backend = body.backend ?? await deps.defaultBackend(body);
+    const issued = await tokens.issue(credentials, {
+      backend,
+      expiration: body.expiration ?? null,
+      accessType: body.access_type ?? 'online',
+      clientId: body.client_id ?? null,
+      tenantId: body.tenant_id ?? null,
+      domainName: body.domain_name ?? null,
+      remoteAddr: request.ip ?? null,
+      userAgent: headerValue(request, 'user-agent')?.slice(0, 1024) ?? null,
+      mobile: headerValue(request, 'wazo-session-type')?.toLowerCase() === 'mobile',
+    });
+    reply.header('Wazo-Sessions-Revoked', '0');
+    return { data: tokenView(issued.token, issued.record, issued.refreshToken) };
+  });
+
+  app.get('/token/:token', {
+    config: legacy,
+    schema: {
+      summary: 'Token details, if valid for the scope and tenant',
+      tags: ['token'],
+      params: TokenParams,
+      querystring: TokenCheckQuery,
+      response: { 200: TokenEnvelope, ...legacyErrorResponses },
+    },
+  }, async function getToken(request) {
+    const { token } = request.params as Static<typeof TokenParams>;
+    const q = request.query as Static<typeof TokenCheckQuery>;
+    const record = await tokens.check(token, q.scope, q.tenant);
+    return { data: tokenView(token, record) };
+  });
+
+  // HEAD is declared on its own (exposeHeadRoutes is off): no body is ever built.
+  app.head('/token/:token', {
+    config: legacy,
+    schema: {
+      summary: 'Check a token: 204 when valid for the scope and tenant',
+      tags: ['token'],
+      params: TokenParams,
+      querystring: TokenCheckQuery,
+    },
+  }, async function checkToken(request, reply) {
+    const { token } = request.params as Static<typeof TokenParams>;
+    const q = request.query as Static<typeof TokenCheckQuery>;
+    await tokens.check(token, q.scope, q.tenant);
+    return reply.code(204).send();
+  });
+
+  app.delete('/token/:token', {
+    config: legacy,
+    schema: {
+      summary: 'Revoke a token (200 even when unknown)',
+      tags: ['token'],
+      params: TokenParams,
+      response: { 200: Type.Object({ data: Type.Object({ message: Type.String() }) }), 503: LegacyError },
+    },
+  }, async function revokeToken(request) {
+    const { token } = request.params as Static<typeof TokenParams>;
+    await tokens.revoke(token);
+    return { data: { message: 'success' } };
+  });
+
+  app.post('/token/:token/scopes/check', {
+    config: legacy,
+    schema: {
+      summary: 'Check several scopes at once',
+      tags: ['token'],
+      params: TokenParams,
+      body: ScopesCheckRequest,
+      response: { 200: ScopesCheckResponse, ...legacyErrorResponses },
+    },
+  }, async function checkScopes(request) {
+    const { token } = request.params as Static<typeof TokenParams>;
+    const body = request.body as Static<typeof ScopesCheckRequest> | undefined;
+    if (body === undefined || body === null) throw new InvalidDataError('A JSON object is required');
+    return { scopes: await tokens.checkScopes(token, body.scopes, body.tenant_uuid ?? null) };
+  });
+
+  // Refresh-token management.
+  const RefreshList = listOf(RefreshTokenItem);
+  const listSchema = (summary: string, params?: ReturnType<typeof Type.Object>) => ({
+    summary, tags: ['refresh tokens'], headers: AuthHeaders, querystring: ListParams,
+    ...(params ? { params } : {}),
+    response: { 200: RefreshList, 400: ApiError, 401: ApiError, 404: ApiError, 503: ApiError },
+  });
+  const listQuery = (q: Static<typeof ListParams>) => {
+    if (q.order !== undefined && !['client_id', 'created_at', 'mobile'].includes(q.order)) {
+      throw new InvalidDataError('Invalid order column', { order: { constraint_id: 'enum' } });
+    }
+    return { order: q.order, direction: q.direction, limit: q.limit, offset: q.offset, search: q.search };
+  };
+
+  app.get('/tokens', {
+    schema: listSchema('Refresh tokens of the tenant'),
+    preHandler: requireAccess('auth.tokens.read'),
+  }, async function listAllRefreshTokens(request) {
+    const result = await tokens.listRefreshTokens({ ...listQuery(request.query as Static<typeof ListParams>), tenantUuids: [authOf(request).tenantUuid] });
+    return { ...result, items: result.items.map(refreshTokenView) };
+  });
+
+  const UserParams = Type.Object({ user_uuid: SafeString({ maxLength: 64 }) });
+  const listForUser = async (request: FastifyRequest, userUuid: string) => {
+    const auth = authOf(request);
+    if (!(await deps.users.exists(userUuid, auth.tenantUuid))) throw new NotFoundError('unknown-user', 'users', userUuid);
+    const result = await tokens.listRefreshTokens({ ...listQuery(request.query as Static<typeof ListParams>), userUuid });
+    return { ...result, items: result.items.map(refreshTokenView) };
+  };
+
+  app.get('/users/me/tokens', {
+    schema: listSchema('Refresh tokens of the calling user'),
+    preHandler: requireAccess('auth.users.me.tokens.read'),
+  }, async function listMyRefreshTokens(request) {
+    return listForUser(request, authOf(request).token.userUuid ?? '');
+  });
+
+  app.get('/users/:user_uuid/tokens', {
+    schema: listSchema('Refresh tokens of a user', UserParams),
+    preHandler: requireAccess('auth.users.{user_uuid}.tokens.read'),
+  }, async function listUserRefreshTokens(request) {
+    return listForUser(request, (request.params as Static<typeof UserParams>).user_uuid);
+  });
+
+  const ClientParams = Type.Object({ client_id: SafeString({ maxLength: 1024 }) });
+  const UserClientParams = Type.Object({ user_uuid: SafeString({ maxLength: 64 }), client_id: SafeString({ maxLength: 1024 }) });
+  const deleteSchema = (summary: string, params: ReturnType<typeof Type.Object>) => ({
+    summary, tags: ['refresh tokens'], headers: AuthHeaders, params,
+    response: { 204: Type.Null(), 401: ApiError, 404: ApiError, 503: ApiError },
+  });
+  const deleteForUser = async (request: FastifyRequest, userUuid: string, clientId: string) => {
+    const auth = authOf(request);
+    if (!(await deps.users.exists(userUuid, auth.tenantUuid))) throw new NotFoundError('unknown-user', 'users', userUuid);
+    await tokens.deleteRefreshToken(userUuid, clientId);
+  };
+
+  app.delete('/users/me/tokens/:client_id', {
+    schema: deleteSchema('Delete a refresh token of the calling user', ClientParams),
+    preHandler: requireAccess('auth.users.me.tokens.{client_id}.delete'),
+  }, async function deleteMyRefreshToken(request, reply) {
+    const { client_id } = request.params as Static<typeof ClientParams>;
+    await deleteForUser(request, authOf(request).token.userUuid ?? '', client_id);
+    return reply.code(204).send();
+  });
+
+  app.delete('/users/:user_uuid/tokens/:client_id', {
+    schema: deleteSchema('Delete a refresh token of a user', UserClientParams),
+    preHandler: requireAccess('auth.users.{user_uuid}.tokens.{client_id}.delete'),
+  }, async function deleteUserRefreshToken(request, reply) {
+    const { user_uuid, client_id } = request.params as Static<typeof UserClientParams>;
+    await deleteForUser(request, user_uuid, client_id);
+    return reply.code(204).send();
+  });
+}

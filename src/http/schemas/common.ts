@@ -1,0 +1,43 @@
+// Schemas shared by several route groups (TypeBox: validation, serialisation
+// and the OpenAPI document come from the same objects).
+import { Type, type TSchema } from '@sinclair/typebox';
+
+export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+export const Uuid = Type.String({ pattern: UUID_PATTERN });
+
+/** Strings we store: bounded, and free of NUL (PostgreSQL refuses it in text). */
+export function SafeString(opts: { minLength?: number; maxLength: number; description?: string }) {
+  return Type.String({ ...opts, pattern: '^[^\\u0000]*$' });
+}
+
+export const LegacyError = Type.Object({
+  reason: Type.Array(Type.String()),
+  timestamp: Type.Array(Type.Number()),
+  status_code: Type.Integer(),
+}, { $id: 'LegacyError', description: 'Error body of the token endpoints' });
+
+export const ApiError = Type.Object({
+  message: Type.String(),
+  error_id: Type.String(),
+  details: Type.Object({}, { additionalProperties: true }),
+  timestamp: Type.Number(),
+  resource: Type.Optional(Type.String()),
+}, { $id: 'ApiError', description: 'Error body of every other endpoint' });
+
+export const ListParams = Type.Object({
+  order: Type.Optional(Type.String({ maxLength: 64 })),
+  direction: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
+  limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0 })),
+  search: Type.Optional(SafeString({ maxLength: 512 })),
+  recurse: Type.Optional(Type.Boolean()),
+});
+
+export function listOf<T extends TSchema>(item: T) {
+  return Type.Object({ total: Type.Integer(), filtered: Type.Integer(), items: Type.Array(item) });
+}
+
+export const AuthHeaders = Type.Object({
+  'x-auth-token': Type.Optional(Type.String({ description: 'A token whose ACL grants the required access' })),
+  'wazo-tenant': Type.Optional(Type.String({ description: 'Act on this tenant (the caller\'s or a descendant)' })),
+});

@@ -1,0 +1,60 @@
+import { Type } from '@sinclair/typebox';
+import { SafeString, Uuid } from './common.js';
+
+export const MAX_EXPIRATION = 315_360_000;
+
+export const TokenRequest = Type.Object({
+  backend: Type.Optional(SafeString({ minLength: 1, maxLength: 128, description: 'Authentication backend (default xivo_user)' })),
+  expiration: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_EXPIRATION, description: 'Lifetime in seconds' })),
+  access_type: Type.Optional(Type.Union([Type.Literal('online'), Type.Literal('offline')])),
+  client_id: Type.Optional(SafeString({ minLength: 1, maxLength: 1024 })),
+  refresh_token: Type.Optional(SafeString({ minLength: 1, maxLength: 1024 })),
+  tenant_id: Type.Optional(SafeString({ minLength: 1, maxLength: 256 })),
+  domain_name: Type.Optional(SafeString({ minLength: 1, maxLength: 253 })),
+}, { description: 'Unknown keys are ignored' });
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+
+export const Token = Type.Object({
+  token: Type.String(),
+  uuid: Nullable(Type.String()),
+  auth_id: Type.String(),
+  xivo_user_uuid: Nullable(Type.String()),
+  xivo_uuid: Nullable(Type.String()),
+  issued_at: Type.String(),
+  expires_at: Type.String(),
+  utc_issued_at: Type.String(),
+  utc_expires_at: Type.String(),
+  acl: Type.Array(Type.String()),
+  metadata: Type.Object({}, { additionalProperties: true }),
+  session_uuid: Type.String(),
+  remote_addr: Nullable(Type.String()),
+  user_agent: Nullable(Type.String()),
+  refresh_token: Type.Optional(Type.String()),
+});
+
+export const TokenEnvelope = Type.Object({ data: Token });
+
+export const TokenParams = Type.Object({ token: Type.String({ maxLength: 1024 }) });
+
+export const TokenCheckQuery = Type.Object({
+  scope: Type.Optional(Type.String({ maxLength: 4096, description: 'One required access' })),
+  tenant: Type.Optional(Type.String({ maxLength: 256, description: 'Tenant uuid' })),
+});
+
+export const ScopesCheckRequest = Type.Object({
+  scopes: Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 1000 }),
+  tenant_uuid: Type.Optional(Type.Union([Uuid, Type.Null()])),
+});
+
+export const ScopesCheckResponse = Type.Object({
+  scopes: Type.Record(Type.String(), Type.Boolean()),
+});
+
+export const RefreshTokenItem = Type.Object({
+  client_id: Type.String(),
+  created_at: Type.String(),
+  mobile: Type.Boolean(),
+  user_uuid: Type.String(),
+  tenant_uuid: Type.String(),
+});

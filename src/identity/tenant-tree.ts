@@ -1,0 +1,43 @@
+// Tenant ancestry checks ("is X the token's tenant or one of its descendants?").
+// Parents never change after creation, so a parent lookup may be remembered.
+import type { StoreTx } from '../store/types.js';
+
+const MAX_DEPTH = 64;
+/** Tenant identifiers are uuids; anything else cannot name a tenant (and never reaches the store). */
+const TENANT_ID = /^[0-9A-Za-z-]{1,64}$/;
+
+export class TenantTree {
+  private readonly parents = new Map<string, string | null>();
+
+  constructor(private readonly store: StoreTx) {}
+
+  async isSameOrDescendant(ancestor: string, candidate: string): Promise<boolean> {
+    if (!TENANT_ID.test(candidate)) return false;
+    let current: string | null = candidate;
+    for (let depth = 0; current !== null && depth < MAX_DEPTH; depth += 1) {
+      if (current === ancestor) return true;
+      current = await this.parentOf(current);
+    }
+    return false;
+  }
+
+  async exists(uuid: string): Promise<boolean> {
+    if (!TENANT_ID.test(uuid)) return false;
+    return (await this.store.getTenant(uuid)) !== null;
+  }
+
+  /** Forget a tenant (it was deleted). */
+  forget(uuid: string): void {
+    this.parents.delete(uuid);
+  }
+
+  private async parentOf(uuid: string): Promise<string | null> {
+    const known = this.parents.get(uuid);
+    if (known !== undefined) return known;
+    const tenant = await this.store.getTenant(uuid);
+    if (tenant === null) return null;
+    if (this.parents.size > 10_000) this.parents.clear();
+    this.parents.set(uuid, tenant.parentUuid);
+    return tenant.parentUuid;
+  }
+}

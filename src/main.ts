@@ -1,0 +1,122 @@
+// Composition root: config → store → backends → services → app → listen.
+// Everything is built here and passed down; nothing else opens resources.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildApp } from './app.js';
+import { BackendRegistry } from './backends/registry.js';
+import { createXivoUserBackend, XIVO_USER } from './backends/xivo-user/backend.js';
+import { type Clock, systemClock } from './clock.js';
+import type { Config } from './config/types.js';
+import { AclBuilder } from './identity/acl-builder.js';
+import { applyConfigPolicies, bootstrapAdmin, ensureTopTenant } from './identity/provisioning.js';
+import { TenantTree } from './identity/tenant-tree.js';
+import { UserService } from './identity/users.js';
+import { PasswordHasher } from './passwords/hasher.js';
+import { openStore } from './store/open-store.js';
+import type { Store } from './store/types.js';
+import { TokenCache } from './tokens/cache.js';
+import { Reaper } from './tokens/reaper.js';
+import { TokenService } from './tokens/service.js';
+
+export function resolveDbUri(config: Config): string {
+  return config.db_uri ?? `sqlite:${path.join(config.data_dir, 'xivo-auth.sqlite')}`;
+}
+
+export interface Service {
+  app: FastifyInstance;
+  store: Store;
+  tokens: TokenService;
+  reaper: Reaper;
+  hasher: PasswordHasher;
+  /** Base URL once listening. */
+  url: string | null;
+  listen(): Promise<string>;
+  /** Stop accepting, let in-flight requests finish, close everything. */
+  close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  clock?: Clock;
+  /** Called once the store is ready, before listening (bootstrap credentials). */
+  onBootstrap?: (result: { username: string; generatedPassword: string | null; created: boolean }) => void;
+}
+
+export async function openConfiguredStore(config: Config, logger: Logger): Promise<Store> {
+  const store = await openStore(resolveDbUri(config), { logger });
+  try {
+    if (config.db_upgrade_on_startup) await store.migrate();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return store;
+}
+
+export async function createService(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<Service> {
+  const clock = options.clock ?? systemClock;
+  const store = await openConfiguredStore(config, logger);
+  try {
+    const hasher = new PasswordHasher(config.password_hashing);
+    const topTenant = await ensureTopTenant(store);
+    await applyConfigPolicies(store, topTenant.uuid, config.default_policies);
+    if (config.bootstrap_user_on_startup) {
+      const result = await bootstrapAdmin({ store, hasher, clock }, topTenant.uuid, config.bootstrap_user_username, config.bootstrap_user_password);
+      options.onBootstrap?.(result);
+    }
+
+    const backends = await BackendRegistry.build(config.enabled_backend_plugins, {
+      [XIVO_USER]: () => createXivoUserBackend({ store, hasher }),
+    }, logger);
+    const tenants = new TenantTree(store);
+    const aclBuilder = new AclBuilder(store, config.default_user_policy === null ? null : { tenantUuid: topTenant.uuid, slug: config.default_user_policy });
+    // Invalidation is in-process only: with PostgreSQL (several instances)
+    // the cache stays off until cross-instance invalidation is in place.
+    const cache = new TokenCache(config.token_cache.max_entries, store.engine === 'sqlite');
+    const tokens = new TokenService(store, backends, aclBuilder, tenants, cache, clock, {
+      defaultLifetimeSeconds: config.default_token_lifetime,
+      maxUserSessions: config.max_user_concurrent_sessions,
+      xivoUuid: config.uuid,
+    });
+    const users = new UserService(store, hasher, tokens, tenants, clock);
+    const reaper = new Reaper(store, clock, logger, {
+      intervalSeconds: config.token_cleanup_interval,
+      batchSize: config.token_cleanup_batch_size,
+      onRemoved: (removal) => tokens.forget(removal),
+    });
+
+    const { certificate, private_key: privateKey } = config.rest_api;
+    const https = certificate && privateKey ? { cert: readFileSync(certificate), key: readFileSync(privateKey) } : null;
+    const app = await buildApp({
+      config, logger, tokens, users, tenants, https,
+      backendNames: () => backends.names(),
+      ping: () => store.ping(),
+    });
+
+    let closing: Promise<void> | null = null;
+    const service: Service = {
+      app, store, tokens, reaper, hasher,
+      url: null,
+      async listen() {
+        const address = await app.listen({ host: config.rest_api.listen, port: config.rest_api.port });
+        reaper.start();
+        service.url = address;
+        return address;
+      },
+      close() {
+        closing ??= (async () => {
+          await reaper.stop();
+          await app.close();
+          await backends.close();
+          await store.close();
+        })();
+        return closing;
+      },
+    };
+    return service;
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+}

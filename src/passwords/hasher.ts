@@ -1,0 +1,97 @@
+// argon2id off the event loop: @node-rs/argon2 runs each hash on libuv's
+// thread pool. A semaphore keeps at most `maxConcurrent` hashes in flight
+// (one per core by default) and at most `maxQueue` waiting; beyond that the
+// caller gets HasherBusyError (503 + Retry-After) instead of unbounded latency.
+import { availableParallelism } from 'node:os';
+import { Algorithm, hash, verify } from '@node-rs/argon2';
+
+export interface HashingParams {
+  memory_kib: number;
+  iterations: number;
+  parallelism: number;
+  max_concurrent: number;
+  max_queue: number;
+}
+
+export class HasherBusyError extends Error {
+  constructor() {
+    super('password hashing queue is full');
+    this.name = 'HasherBusyError';
+  }
+}
+
+export class PasswordHasher {
+  private readonly options;
+  private readonly maxConcurrent: number;
+  private readonly maxQueue: number;
+  private inFlight = 0;
+  private readonly waiting: Array<() => void> = [];
+  /** A hash of a random password, verified against when a login has no user, to equalise timing. */
+  private dummyHash: Promise<string> | null = null;
+
+  constructor(params: HashingParams) {
+    this.options = {
+      algorithm: Algorithm.Argon2id,
+      memoryCost: params.memory_kib,
+      timeCost: params.iterations,
+      parallelism: params.parallelism,
+    };
+    this.maxConcurrent = params.max_concurrent > 0 ? params.max_concurrent : availableParallelism();
+    this.maxQueue = params.max_queue;
+  }
+
+  async hash(password: string): Promise<string> {
+    return this.withSlot(() => hash(password, this.options));
+  }
+
+  /** False for a malformed stored hash rather than throwing. */
+  async verify(passwordHash: string, password: string): Promise<boolean> {
+    return this.withSlot(async () => {
+      try {
+        return await verify(passwordHash, password);
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  /** Spends the same work as a real verification, always failing. */
+  async verifyDummy(password: string): Promise<false> {
+    if (this.dummyHash === null) {
+      this.dummyHash = hash(`dummy-${Math.random()}`, this.options);
+    }
+    const dummy = await this.dummyHash;
+    await this.verify(dummy, password);
+    return false;
+  }
+
+  /** True when the stored hash was made with other parameters than the configured ones. */
+  needsRehash(passwordHash: string): boolean {
+    const m = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$/.exec(passwordHash);
+    if (!m) return true;
+    return Number(m[1]) !== this.options.memoryCost
+      || Number(m[2]) !== this.options.timeCost
+      || Number(m[3]) !== this.options.parallelism;
+  }
+
+  get stats(): { inFlight: number; waiting: number } {
+    return { inFlight: this.inFlight, waiting: this.waiting.length };
+  }
+
+  private async withSlot<T>(work: () => Promise<T>): Promise<T> {
+    if (this.inFlight >= this.maxConcurrent) {
+      if (this.waiting.length >= this.maxQueue) throw new HasherBusyError();
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.inFlight += 1;
+    }
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      // Hand the slot straight to the next waiter; inFlight stays the same.
+      if (next) next();
+      else this.inFlight -= 1;
+    }
+  }
+}

@@ -1,0 +1,104 @@
+// Row shapes of the tables, as Kysely sees them. Column names are snake_case,
+// as in the migrations; ./row-mapping.ts turns rows into domain objects.
+
+import type { ColumnType } from 'kysely';
+
+/**
+ * Read back as 0/1 on SQLite and as a boolean on PostgreSQL; always written
+ * as 0/1, which PostgreSQL accepts for a boolean parameter ('1' → true).
+ */
+export type DbBool = ColumnType<number | boolean, 0 | 1, 0 | 1>;
+
+export interface TenantsTable {
+  uuid: string;
+  name: string | null;
+  slug: string | null;
+  parent_uuid: string | null;
+}
+
+export interface UsersTable {
+  uuid: string;
+  tenant_uuid: string;
+  username: string | null;
+  firstname: string | null;
+  lastname: string | null;
+  email_address: string | null;
+  email_confirmed: DbBool;
+  password_hash: string | null;
+  purpose: string;
+  enabled: DbBool;
+  created_at: number;
+}
+
+export interface PoliciesTable {
+  uuid: string;
+  tenant_uuid: string;
+  name: string;
+  slug: string;
+  description: string | null;
+  /** JSON array of strings. */
+  acl: string;
+  shared: DbBool;
+  read_only: DbBool;
+}
+
+export interface UserPolicyTable {
+  user_uuid: string;
+  policy_uuid: string;
+}
+
+export interface SessionsTable {
+  uuid: string;
+  tenant_uuid: string;
+  user_uuid: string | null;
+  mobile: DbBool;
+  created_at: number;
+}
+
+export interface TokensTable {
+  hash: string;
+  session_uuid: string;
+  auth_id: string;
+  user_uuid: string | null;
+  tenant_uuid: string | null;
+  pbx_user_uuid: string | null;
+  xivo_uuid: string | null;
+  issued_at: number;
+  expires_at: number;
+  /** JSON array of strings. */
+  acl: string;
+  /** JSON object. */
+  metadata: string;
+  remote_addr: string | null;
+  user_agent: string | null;
+  refresh_token_uuid: string | null;
+}
+
+export interface RefreshTokensTable {
+  uuid: string;
+  hash: string;
+  client_id: string;
+  user_uuid: string;
+  tenant_uuid: string;
+  backend: string;
+  login: string;
+  mobile: DbBool;
+  created_at: number;
+}
+
+export interface SchemaMigrationsTable {
+  version: number;
+  name: string;
+  applied_at: number;
+}
+
+export interface DatabaseSchema {
+  tenants: TenantsTable;
+  users: UsersTable;
+  policies: PoliciesTable;
+  user_policy: UserPolicyTable;
+  sessions: SessionsTable;
+  tokens: TokensTable;
+  refresh_tokens: RefreshTokensTable;
+  schema_migrations: SchemaMigrationsTable;
+}

@@ -1,0 +1,424 @@
+// The one implementation of the store verbs, over Kysely, for both engines.
+// Engine differences come in through StoreDialect (./store-dialect.ts).
+
+import { sql } from 'kysely';
+import type { Kysely, SelectQueryBuilder, Updateable } from 'kysely';
+import type { DatabaseSchema, UsersTable } from './database-schema.js';
+import { StoreError, StoreUnavailableError } from './errors.js';
+import { containsAny, orderTerms, pageLimit } from './list-query.js';
+import type { OrderColumn } from './list-query.js';
+import { runMigrations } from './migrations/run-migrations.js';
+import {
+  policyFromRow, policyToRow, refreshTokenFromRow, refreshTokenToRow, sessionFromRow,
+  sessionToRow, tenantFromRow, tenantToRow, toDbBool, tokenFromRow, tokenToRow, userFromRow,
+  userToRow,
+} from './row-mapping.js';
+import type { StoreDialect, StoreLogger } from './store-dialect.js';
+import type {
+  ListQuery, ListResult, NewUser, Policy, RefreshToken, RefreshTokenFilter, Removal, Session,
+  Store, StoreTx, Tenant, TokenRecord, User, UserPatch,
+} from './types.js';
+
+/** A Kysely instance or a transaction (Transaction extends Kysely). */
+type Db = Kysely<DatabaseSchema>;
+
+const userOrders: Readonly<Record<string, OrderColumn>> = {
+  uuid: { column: 'users.uuid', text: false },
+  username: { column: 'users.username', text: true },
+  firstname: { column: 'users.firstname', text: true },
+  lastname: { column: 'users.lastname', text: true },
+  email_address: { column: 'users.email_address', text: true },
+  purpose: { column: 'users.purpose', text: false },
+  enabled: { column: 'users.enabled', text: false },
+};
+const userSearchColumns = ['username', 'firstname', 'lastname', 'email_address'] as const;
+
+const refreshTokenOrders: Readonly<Record<string, OrderColumn>> = {
+  client_id: { column: 'refresh_tokens.client_id', text: true },
+  created_at: { column: 'refresh_tokens.created_at', text: false },
+  mobile: { column: 'refresh_tokens.mobile', text: false },
+};
+
+/**
+ * Session uuids go into `IN (...)` lists in slices of this size, well below
+ * both engines' limits on bound parameters, whatever the reaper's batch size.
+ */
+const IN_LIST_SLICE = 500;
+
+export function createKyselyStore(dialect: StoreDialect, logger: StoreLogger): Store {
+  const { db, mapError } = dialect;
+  const verbs = withMappedErrors(new KyselyVerbs(db, dialect.rowLocks), mapError);
+
+  return {
+    ...verbs,
+    engine: dialect.engine,
+
+    async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+      try {
+        return await db.transaction().execute((trx) =>
+          fn(withMappedErrors(new KyselyVerbs(trx, dialect.rowLocks), mapError)));
+      } catch (err) {
+        throw mapError(err);
+      }
+    },
+
+    async migrate(): Promise<void> {
+      try {
+        await runMigrations(dialect, logger);
+      } catch (err) {
+        throw mapError(err);
+      }
+    },
+
+    async ping(): Promise<void> {
+      try {
+        await sql`select 1`.execute(db);
+      } catch (err) {
+        const mapped = mapError(err);
+        throw mapped instanceof StoreError
+          ? mapped
+          : new StoreUnavailableError('database did not answer', { cause: err });
+      }
+    },
+
+    async close(): Promise<void> {
+      await db.destroy();
+    },
+  };
+}
+
+/** Every verb of StoreTx; `satisfies` makes the compiler flag a missing one. */
+const storeTxVerbs = {
+  createTenant: true, getTenant: true, getTopTenant: true,
+  createUser: true, getUser: true, findUserByLogin: true, listUsers: true, updateUser: true,
+  setUserPassword: true, deleteUser: true,
+  upsertPolicy: true, getPolicyBySlug: true, addUserPolicy: true, listUserPolicies: true,
+  createSession: true, insertToken: true, countLiveSessions: true, findTokenByHash: true,
+  deleteToken: true, deleteUserSessions: true, deleteExpired: true,
+  replaceRefreshToken: true, findRefreshTokenByHash: true, listRefreshTokens: true,
+  deleteRefreshToken: true,
+} satisfies Record<keyof StoreTx, true>;
+
+/** The verbs of `target`, each turning driver errors into typed store errors. */
+function withMappedErrors(target: StoreTx, mapError: (err: unknown) => unknown): StoreTx {
+  const guarded: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+  for (const name of Object.keys(storeTxVerbs) as (keyof StoreTx)[]) {
+    const verb = target[name] as (...args: unknown[]) => Promise<unknown>;
+    guarded[name] = async function mappingErrors(...args: unknown[]) {
+      try {
+        return await verb.apply(target, args);
+      } catch (err) {
+        throw mapError(err);
+      }
+    };
+  }
+  return guarded as unknown as StoreTx;
+}
+
+class KyselyVerbs implements StoreTx {
+  constructor(
+    private readonly db: Db,
+    /** SELECT … FOR UPDATE SKIP LOCKED is available. */
+    private readonly rowLocks: boolean,
+  ) {}
+
+  /** Runs a multi-statement verb atomically: in the caller's transaction, or in its own. */
+  private atomic<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    return this.db.isTransaction ? fn(this.db) : this.db.transaction().execute(fn);
+  }
+
+  // ---- tenants
+
+  async createTenant(t: Tenant): Promise<Tenant> {
+    await this.db.insertInto('tenants').values(tenantToRow(t)).execute();
+    return { ...t };
+  }
+
+  async getTenant(uuid: string): Promise<Tenant | null> {
+    const row = await this.db.selectFrom('tenants').selectAll()
+      .where('uuid', '=', uuid).executeTakeFirst();
+    return row ? tenantFromRow(row) : null;
+  }
+
+  async getTopTenant(): Promise<Tenant | null> {
+    const row = await this.db.selectFrom('tenants').selectAll()
+      .where('parent_uuid', 'is', null).orderBy('uuid').limit(1).executeTakeFirst();
+    return row ? tenantFromRow(row) : null;
+  }
+
+  // ---- users
+
+  async createUser(u: NewUser): Promise<User> {
+    await this.db.insertInto('users').values(userToRow(u)).execute();
+    return { ...u };
+  }
+
+  async getUser(uuid: string): Promise<User | null> {
+    const row = await this.db.selectFrom('users').selectAll()
+      .where('uuid', '=', uuid).executeTakeFirst();
+    return row ? userFromRow(row) : null;
+  }
+
+  async findUserByLogin(login: string): Promise<User | null> {
+    // lower() on both sides matches the unique indexes on lower(username) and
+    // lower(email_address), so both lookups are index seeks. SQLite's lower()
+    // folds ASCII only: "É" and "é" are different logins there.
+    // A username and another user's confirmed email could be equal: the
+    // username wins.
+    const lowered = sql<string>`lower(${login})`;
+    const row = await this.db.selectFrom('users').selectAll()
+      .where(({ eb, or, and, ref, fn }) => or([
+        eb(fn('lower', [ref('username')]), '=', lowered),
+        and([
+          eb(ref('email_confirmed'), '=', toDbBool(true)),
+          eb(fn('lower', [ref('email_address')]), '=', lowered),
+        ]),
+      ]))
+      .orderBy(sql`case when lower(username) = ${lowered} then 0 else 1 end`)
+      .limit(1)
+      .executeTakeFirst();
+    return row ? userFromRow(row) : null;
+  }
+
+  async listUsers(tenantUuids: string[], q: ListQuery): Promise<ListResult<User>> {
+    if (tenantUuids.length === 0) return { total: 0, filtered: 0, items: [] };
+    const inTenants = this.db.selectFrom('users').where('users.tenant_uuid', 'in', tenantUuids);
+    const matching = q.search
+      ? inTenants.where(containsAny(userSearchColumns, q.search))
+      : inTenants;
+    const order = userOrders[q.order ?? ''] ?? userOrders.username;
+
+    const total = await countRows(inTenants);
+    const filtered = q.search ? await countRows(matching) : total;
+    const rows = await paged(matching.selectAll(), order, 'users.uuid', q).execute();
+    return { total, filtered, items: rows.map(userFromRow) };
+  }
+
+  async updateUser(uuid: string, patch: UserPatch): Promise<User | null> {
+    const changes: Updateable<UsersTable> = {};
+    if (patch.username !== undefined) changes.username = patch.username;
+    if (patch.firstname !== undefined) changes.firstname = patch.firstname;
+    if (patch.lastname !== undefined) changes.lastname = patch.lastname;
+    if (patch.emailAddress !== undefined) changes.email_address = patch.emailAddress;
+    if (patch.emailConfirmed !== undefined) changes.email_confirmed = toDbBool(patch.emailConfirmed);
+    if (patch.purpose !== undefined) changes.purpose = patch.purpose;
+    if (patch.enabled !== undefined) changes.enabled = toDbBool(patch.enabled);
+    if (Object.keys(changes).length === 0) return this.getUser(uuid);
+
+    const row = await this.db.updateTable('users')
+      .set(changes)
+      .where('uuid', '=', uuid)
+      .returningAll()
+      .executeTakeFirst();
+    return row ? userFromRow(row) : null;
+  }
+
+  async setUserPassword(uuid: string, passwordHash: string | null): Promise<boolean> {
+    const result = await this.db.updateTable('users').set({ password_hash: passwordHash })
+      .where('uuid', '=', uuid).executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async deleteUser(uuid: string): Promise<Removal | null> {
+    return this.atomic(async (db) => {
+      // Refresh tokens and policy links go with the row (ON DELETE CASCADE).
+      const deleted = await db.deleteFrom('users').where('uuid', '=', uuid).executeTakeFirst();
+      if (deleted.numDeletedRows === 0n) return null;
+      return removeUserSessions(db, uuid);
+    });
+  }
+
+  // ---- policies
+
+  async upsertPolicy(p: Policy): Promise<Policy> {
+    const row = await this.db.insertInto('policies').values(policyToRow(p))
+      .onConflict((oc) => oc.columns(['tenant_uuid', 'slug']).doUpdateSet((eb) => ({
+        name: eb.ref('excluded.name'),
+        description: eb.ref('excluded.description'),
+        acl: eb.ref('excluded.acl'),
+        shared: eb.ref('excluded.shared'),
+        read_only: eb.ref('excluded.read_only'),
+      })))
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return policyFromRow(row);
+  }
+
+  async getPolicyBySlug(tenantUuid: string, slug: string): Promise<Policy | null> {
+    const row = await this.db.selectFrom('policies').selectAll()
+      .where('tenant_uuid', '=', tenantUuid).where('slug', '=', slug).executeTakeFirst();
+    return row ? policyFromRow(row) : null;
+  }
+
+  async addUserPolicy(userUuid: string, policyUuid: string): Promise<void> {
+    await this.db.insertInto('user_policy')
+      .values({ user_uuid: userUuid, policy_uuid: policyUuid })
+      .onConflict((oc) => oc.columns(['user_uuid', 'policy_uuid']).doNothing())
+      .execute();
+  }
+
+  async listUserPolicies(userUuid: string): Promise<Policy[]> {
+    const rows = await this.db.selectFrom('policies')
+      .innerJoin('user_policy', 'user_policy.policy_uuid', 'policies.uuid')
+      .selectAll('policies')
+      .where('user_policy.user_uuid', '=', userUuid)
+      .orderBy('policies.name').orderBy('policies.uuid')
+      .execute();
+    return rows.map(policyFromRow);
+  }
+
+  // ---- sessions and tokens
+
+  async createSession(s: Session): Promise<void> {
+    await this.db.insertInto('sessions').values(sessionToRow(s)).execute();
+  }
+
+  async insertToken(t: TokenRecord): Promise<void> {
+    await this.db.insertInto('tokens').values(tokenToRow(t)).execute();
+  }
+
+  async countLiveSessions(userUuid: string, now: number): Promise<number> {
+    const row = await this.db.selectFrom('sessions')
+      .innerJoin('tokens', 'tokens.session_uuid', 'sessions.uuid')
+      .select(({ fn }) => fn.count<number>('sessions.uuid').distinct().as('n'))
+      .where('sessions.user_uuid', '=', userUuid)
+      .where('tokens.expires_at', '>', now)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async findTokenByHash(hash: string): Promise<TokenRecord | null> {
+    const row = await this.db.selectFrom('tokens').selectAll()
+      .where('hash', '=', hash).executeTakeFirst();
+    return row ? tokenFromRow(row) : null;
+  }
+
+  async deleteToken(hash: string): Promise<Removal | null> {
+    return this.atomic(async (db) => {
+      const deleted = await db.deleteFrom('tokens').where('hash', '=', hash)
+        .returning('session_uuid').executeTakeFirst();
+      if (!deleted) return null;
+      return { tokenHashes: [hash], sessions: await deleteEmptySessions(db, [deleted.session_uuid]) };
+    });
+  }
+
+  async deleteUserSessions(userUuid: string): Promise<Removal> {
+    return this.atomic((db) => removeUserSessions(db, userUuid));
+  }
+
+  async deleteExpired(now: number, limit: number): Promise<Removal> {
+    if (limit <= 0) return { tokenHashes: [], sessions: [] };
+    return this.atomic(async (db) => {
+      let batch = db.selectFrom('tokens').select('hash')
+        .where('expires_at', '<=', now).orderBy('expires_at').limit(limit);
+      // Two reapers on two instances take disjoint batches instead of
+      // queueing on (and redoing) the same rows.
+      if (this.rowLocks) batch = batch.forUpdate().skipLocked();
+      const deleted = await db.deleteFrom('tokens').where('hash', 'in', batch)
+        .returning(['hash', 'session_uuid']).execute();
+      const touched = [...new Set(deleted.map((t) => t.session_uuid))];
+      return { tokenHashes: deleted.map((t) => t.hash), sessions: await deleteEmptySessions(db, touched) };
+    });
+  }
+
+  // ---- refresh tokens
+
+  async replaceRefreshToken(rt: RefreshToken): Promise<RefreshToken | null> {
+    return this.atomic(async (db) => {
+      const old = await db.deleteFrom('refresh_tokens')
+        .where('user_uuid', '=', rt.userUuid).where('client_id', '=', rt.clientId)
+        .returningAll().executeTakeFirst();
+      await db.insertInto('refresh_tokens').values(refreshTokenToRow(rt)).execute();
+      return old ? refreshTokenFromRow(old) : null;
+    });
+  }
+
+  async findRefreshTokenByHash(hash: string): Promise<RefreshToken | null> {
+    const row = await this.db.selectFrom('refresh_tokens').selectAll()
+      .where('hash', '=', hash).executeTakeFirst();
+    return row ? refreshTokenFromRow(row) : null;
+  }
+
+  async listRefreshTokens(f: RefreshTokenFilter): Promise<ListResult<RefreshToken>> {
+    if (f.tenantUuids !== undefined && f.tenantUuids.length === 0) {
+      return { total: 0, filtered: 0, items: [] };
+    }
+    let selected = this.db.selectFrom('refresh_tokens');
+    if (f.userUuid !== undefined) selected = selected.where('refresh_tokens.user_uuid', '=', f.userUuid);
+    if (f.tenantUuids !== undefined) {
+      selected = selected.where('refresh_tokens.tenant_uuid', 'in', f.tenantUuids);
+    }
+    const matching = f.search
+      ? selected.where(containsAny(['client_id'], f.search))
+      : selected;
+    const order = refreshTokenOrders[f.order ?? ''] ?? refreshTokenOrders.created_at;
+
+    const total = await countRows(selected);
+    const filtered = f.search ? await countRows(matching) : total;
+    const rows = await paged(matching.selectAll(), order, 'refresh_tokens.uuid', f).execute();
+    return { total, filtered, items: rows.map(refreshTokenFromRow) };
+  }
+
+  async deleteRefreshToken(userUuid: string, clientId: string): Promise<RefreshToken | null> {
+    const row = await this.db.deleteFrom('refresh_tokens')
+      .where('user_uuid', '=', userUuid).where('client_id', '=', clientId)
+      .returningAll().executeTakeFirst();
+    return row ? refreshTokenFromRow(row) : null;
+  }
+}
+
+// ---- shared steps of the verbs above
+
+async function countRows<TB extends keyof DatabaseSchema>(
+  query: SelectQueryBuilder<DatabaseSchema, TB, object>,
+): Promise<number> {
+  const row = await query.select(({ fn }) => fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+function paged<TB extends keyof DatabaseSchema, O>(
+  query: SelectQueryBuilder<DatabaseSchema, TB, O>,
+  order: OrderColumn,
+  tieBreaker: string,
+  q: ListQuery,
+): SelectQueryBuilder<DatabaseSchema, TB, O> {
+  const direction = q.direction === 'desc' ? 'desc' : 'asc';
+  let result = query;
+  for (const term of orderTerms(order, tieBreaker)) result = result.orderBy(term, direction);
+  const limit = pageLimit(q.limit, q.offset);
+  if (limit !== undefined) result = result.limit(limit);
+  if (q.offset !== undefined && q.offset > 0) result = result.offset(q.offset);
+  return result;
+}
+
+/** Every token of the user (by token or by session), and the sessions left empty. */
+async function removeUserSessions(db: Db, userUuid: string): Promise<Removal> {
+  const deleted = await db.deleteFrom('tokens')
+    .where((eb) => eb.or([
+      eb('user_uuid', '=', userUuid),
+      eb('session_uuid', 'in', eb.selectFrom('sessions').select('uuid').where('user_uuid', '=', userUuid)),
+    ]))
+    .returning(['hash', 'session_uuid'])
+    .execute();
+  // The user's sessions, and any other session that just lost its last token.
+  const own = await db.selectFrom('sessions').select('uuid').where('user_uuid', '=', userUuid).execute();
+  const touched = new Set([...own.map((s) => s.uuid), ...deleted.map((t) => t.session_uuid)]);
+  return { tokenHashes: deleted.map((t) => t.hash), sessions: await deleteEmptySessions(db, [...touched]) };
+}
+
+/** Deletes those of the given sessions that hold no token any more. */
+async function deleteEmptySessions(db: Db, sessionUuids: string[]): Promise<Session[]> {
+  const removed: Session[] = [];
+  for (let i = 0; i < sessionUuids.length; i += IN_LIST_SLICE) {
+    const slice = sessionUuids.slice(i, i + IN_LIST_SLICE);
+    const rows = await db.deleteFrom('sessions')
+      .where('uuid', 'in', slice)
+      .where(({ not, exists, selectFrom }) => not(exists(
+        selectFrom('tokens').select(sql.lit(1).as('one')).whereRef('tokens.session_uuid', '=', 'sessions.uuid'),
+      )))
+      .returningAll()
+      .execute();
+    for (const row of rows) removed.push(sessionFromRow(row));
+  }
+  return removed;
+}

@@ -1,0 +1,75 @@
+// The scale-out engine: a pg.Pool shared by the instance's requests; any number
+// of instances share the database.
+
+import pg from 'pg';
+import type { CustomTypesConfig } from 'pg';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import type { DatabaseSchema } from '../database-schema.js';
+import { postgresMigrations } from '../migrations/postgres.js';
+import type { StoreDialect, StoreLogger } from '../store-dialect.js';
+import { mapPostgresError } from './map-postgres-error.js';
+
+const DEFAULT_POOL_MAX = 10;
+/** An unreachable server must fail a request quickly (503), not hang it. */
+const CONNECT_TIMEOUT_MS = 3000;
+const IDLE_TIMEOUT_MS = 30_000;
+
+/**
+ * Key of the advisory lock taken by migrations: "xivoauth" in ASCII, as a
+ * bigint (passed as text: it exceeds JavaScript's safe integers).
+ */
+const MIGRATION_LOCK_KEY = BigInt('0x7869766f61757468').toString();
+
+const INT8_OID = 20;
+
+/**
+ * BIGINT comes back as a JS number instead of pg's default string: our BIGINT
+ * columns hold epoch milliseconds and counts, far below 2^53. Set per pool,
+ * not with the global pg.types.setTypeParser.
+ */
+const bigintAsNumber: CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID && format !== 'binary'
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format)) as CustomTypesConfig['getTypeParser'],
+};
+
+export function openPostgresDialect(
+  uri: string,
+  opts: { logger: StoreLogger; poolMax?: number },
+): StoreDialect {
+  const pool = new pg.Pool({
+    connectionString: uri,
+    max: opts.poolMax ?? DEFAULT_POOL_MAX,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    idleTimeoutMillis: IDLE_TIMEOUT_MS,
+    keepAlive: true,
+    application_name: 'xivo-auth',
+    types: bigintAsNumber,
+  });
+  // An idle client whose server went away (restart, failover) emits 'error';
+  // unhandled, that would crash the process. The pool drops the client and
+  // opens a fresh one on the next request.
+  pool.on('error', function onIdleClientError(err) {
+    opts.logger.warn({ err }, 'PostgreSQL connection lost; the pool will reconnect');
+  });
+
+  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
+
+  return {
+    engine: 'postgresql',
+    db,
+    rowLocks: true,
+    migrations: postgresMigrations,
+    mapError: mapPostgresError,
+    // Held until the migration's transaction ends; every instance waits for it.
+    lockMigrations: async (trx) => {
+      await sql`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY}::bigint)`.execute(trx);
+    },
+    // Without parameters, pg sends the simple query protocol, which accepts
+    // several statements in one string.
+    execScript: async (trx, script) => {
+      await sql.raw(script).execute(trx);
+    },
+  };
+}

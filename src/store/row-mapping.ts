@@ -1,0 +1,167 @@
+// Rows ↔ domain objects. Kept to plain property copies: findTokenByHash is the
+// hot path of every token check.
+
+import type { Insertable, Selectable } from 'kysely';
+import type {
+  PoliciesTable, RefreshTokensTable, SessionsTable, TenantsTable, TokensTable, UsersTable,
+} from './database-schema.js';
+import type {
+  NewUser, Policy, Purpose, RefreshToken, Session, Tenant, TokenRecord, User,
+} from './types.js';
+
+export function toDbBool(value: boolean): 0 | 1 {
+  return value ? 1 : 0;
+}
+
+export function tenantFromRow(r: Selectable<TenantsTable>): Tenant {
+  return { uuid: r.uuid, name: r.name, slug: r.slug, parentUuid: r.parent_uuid };
+}
+
+export function tenantToRow(t: Tenant): Insertable<TenantsTable> {
+  return { uuid: t.uuid, name: t.name, slug: t.slug, parent_uuid: t.parentUuid };
+}
+
+export function userFromRow(r: Selectable<UsersTable>): User {
+  return {
+    uuid: r.uuid,
+    tenantUuid: r.tenant_uuid,
+    username: r.username,
+    firstname: r.firstname,
+    lastname: r.lastname,
+    emailAddress: r.email_address,
+    emailConfirmed: Boolean(r.email_confirmed),
+    passwordHash: r.password_hash,
+    // The CHECK constraint of the migrations guarantees the value.
+    purpose: r.purpose as Purpose,
+    enabled: Boolean(r.enabled),
+    createdAt: Number(r.created_at),
+  };
+}
+
+export function userToRow(u: NewUser): Insertable<UsersTable> {
+  return {
+    uuid: u.uuid,
+    tenant_uuid: u.tenantUuid,
+    username: u.username,
+    firstname: u.firstname,
+    lastname: u.lastname,
+    email_address: u.emailAddress,
+    email_confirmed: toDbBool(u.emailConfirmed),
+    password_hash: u.passwordHash,
+    purpose: u.purpose,
+    enabled: toDbBool(u.enabled),
+    created_at: u.createdAt,
+  };
+}
+
+export function policyFromRow(r: Selectable<PoliciesTable>): Policy {
+  return {
+    uuid: r.uuid,
+    tenantUuid: r.tenant_uuid,
+    name: r.name,
+    slug: r.slug,
+    description: r.description,
+    acl: JSON.parse(r.acl) as string[],
+    shared: Boolean(r.shared),
+    readOnly: Boolean(r.read_only),
+  };
+}
+
+export function policyToRow(p: Policy): Insertable<PoliciesTable> {
+  return {
+    uuid: p.uuid,
+    tenant_uuid: p.tenantUuid,
+    name: p.name,
+    slug: p.slug,
+    description: p.description,
+    acl: JSON.stringify(p.acl),
+    shared: toDbBool(p.shared),
+    read_only: toDbBool(p.readOnly),
+  };
+}
+
+export function sessionFromRow(r: Selectable<SessionsTable>): Session {
+  return {
+    uuid: r.uuid,
+    tenantUuid: r.tenant_uuid,
+    userUuid: r.user_uuid,
+    mobile: Boolean(r.mobile),
+    createdAt: Number(r.created_at),
+  };
+}
+
+export function sessionToRow(s: Session): Insertable<SessionsTable> {
+  return {
+    uuid: s.uuid,
+    tenant_uuid: s.tenantUuid,
+    user_uuid: s.userUuid,
+    mobile: toDbBool(s.mobile),
+    created_at: s.createdAt,
+  };
+}
+
+export function tokenFromRow(r: Selectable<TokensTable>): TokenRecord {
+  return {
+    hash: r.hash,
+    sessionUuid: r.session_uuid,
+    authId: r.auth_id,
+    userUuid: r.user_uuid,
+    tenantUuid: r.tenant_uuid,
+    pbxUserUuid: r.pbx_user_uuid,
+    xivoUuid: r.xivo_uuid,
+    issuedAt: Number(r.issued_at),
+    expiresAt: Number(r.expires_at),
+    acl: JSON.parse(r.acl) as string[],
+    metadata: JSON.parse(r.metadata) as Record<string, unknown>,
+    remoteAddr: r.remote_addr,
+    userAgent: r.user_agent,
+    refreshTokenUuid: r.refresh_token_uuid,
+  };
+}
+
+export function tokenToRow(t: TokenRecord): Insertable<TokensTable> {
+  return {
+    hash: t.hash,
+    session_uuid: t.sessionUuid,
+    auth_id: t.authId,
+    user_uuid: t.userUuid,
+    tenant_uuid: t.tenantUuid,
+    pbx_user_uuid: t.pbxUserUuid,
+    xivo_uuid: t.xivoUuid,
+    issued_at: t.issuedAt,
+    expires_at: t.expiresAt,
+    acl: JSON.stringify(t.acl),
+    metadata: JSON.stringify(t.metadata),
+    remote_addr: t.remoteAddr,
+    user_agent: t.userAgent,
+    refresh_token_uuid: t.refreshTokenUuid,
+  };
+}
+
+export function refreshTokenFromRow(r: Selectable<RefreshTokensTable>): RefreshToken {
+  return {
+    uuid: r.uuid,
+    hash: r.hash,
+    clientId: r.client_id,
+    userUuid: r.user_uuid,
+    tenantUuid: r.tenant_uuid,
+    backend: r.backend,
+    login: r.login,
+    mobile: Boolean(r.mobile),
+    createdAt: Number(r.created_at),
+  };
+}
+
+export function refreshTokenToRow(rt: RefreshToken): Insertable<RefreshTokensTable> {
+  return {
+    uuid: rt.uuid,
+    hash: rt.hash,
+    client_id: rt.clientId,
+    user_uuid: rt.userUuid,
+    tenant_uuid: rt.tenantUuid,
+    backend: rt.backend,
+    login: rt.login,
+    mobile: toDbBool(rt.mobile),
+    created_at: rt.createdAt,
+  };
+}

@@ -1,0 +1,77 @@
+// The embedded engine: one better-sqlite3 connection (Kysely serialises its use).
+
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver } from 'kysely';
+import type { DatabaseConnection, Driver, SqliteDialectConfig } from 'kysely';
+import type { DatabaseSchema } from '../database-schema.js';
+import { sqliteMigrations } from '../migrations/sqlite.js';
+import type { StoreDialect } from '../store-dialect.js';
+import { mapSqliteError } from './map-sqlite-error.js';
+import { withStatementCache } from './statement-cache.js';
+
+const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * Every transaction starts with BEGIN IMMEDIATE: another process (the CLI, a
+ * second instance) may write to the same file, and a deferred transaction that
+ * reads and then writes cannot wait for the lock (it fails at once with
+ * SQLITE_BUSY), whereas taking the write lock up front waits up to busy_timeout.
+ * This also makes migrations safe across processes.
+ */
+class ImmediateTransactionDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateTransactionDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateTransactionDriver(this.#config);
+  }
+}
+
+/** `path` is a file path or `:memory:`. */
+export function openSqliteDialect(path: string): StoreDialect {
+  const inMemory = path === ':memory:';
+  if (!inMemory) mkdirSync(dirname(path), { recursive: true });
+
+  let database: Database.Database;
+  try {
+    database = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    database.pragma('journal_mode = WAL');
+    database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    database.pragma('foreign_keys = ON');
+    // Safe with WAL (a power cut may lose the last commits, never corrupts).
+    database.pragma('synchronous = NORMAL');
+  } catch (err) {
+    throw mapSqliteError(err);
+  }
+
+  const db = new Kysely<DatabaseSchema>({
+    dialect: new ImmediateTransactionDialect({ database: withStatementCache(database) }),
+  });
+
+  return {
+    engine: 'sqlite',
+    db,
+    rowLocks: false,
+    migrations: sqliteMigrations,
+    mapError: mapSqliteError,
+    // BEGIN IMMEDIATE (above) already holds the database's single write lock.
+    lockMigrations: async () => {},
+    // Kysely prepares one statement at a time; a migration script has many.
+    // The transaction holds Kysely's connection, so nothing else interleaves.
+    execScript: async (_trx, script) => {
+      database.exec(script);
+    },
+  };
+}

@@ -1,0 +1,28 @@
+// What differs between the engines, gathered in one small object. Everything
+// else (the verbs, the migration runner) is shared.
+
+import type { Kysely, Transaction } from 'kysely';
+import type { DatabaseSchema } from './database-schema.js';
+import type { Migration } from './migrations/migration.js';
+
+export interface StoreLogger {
+  warn(o: object, msg?: string): void;
+  info(o: object, msg?: string): void;
+}
+
+export interface StoreDialect {
+  readonly engine: 'sqlite' | 'postgresql';
+  readonly db: Kysely<DatabaseSchema>;
+  /** `SELECT … FOR UPDATE SKIP LOCKED` is available (PostgreSQL). */
+  readonly rowLocks: boolean;
+  readonly migrations: readonly Migration[];
+  /**
+   * Turns a driver error into a typed store error (./errors.ts); returns
+   * anything it does not recognise unchanged.
+   */
+  mapError(err: unknown): unknown;
+  /** Serialises migration runs of every instance; called first in each migration's transaction. */
+  lockMigrations(trx: Transaction<DatabaseSchema>): Promise<void>;
+  /** Runs a multi-statement script inside the given transaction. */
+  execScript(trx: Transaction<DatabaseSchema>, script: string): Promise<void>;
+}

@@ -1,0 +1,64 @@
+// Deletes expired tokens, and the sessions they leave empty, in batches.
+// Checks never rely on it (they compare expires_at with the clock); it only
+// keeps the store small. On PostgreSQL the store selects batches with
+// SKIP LOCKED, so reapers on several instances never do the same work.
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { Removal, Store } from '../store/types.js';
+
+export interface ReaperOptions {
+  intervalSeconds: number;
+  batchSize: number;
+  /** Called with each batch removed (cache eviction, events). */
+  onRemoved?: (removal: Removal) => void;
+}
+
+export class Reaper {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<number> | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly logger: Pick<Logger, 'info' | 'warn' | 'debug'>,
+    private readonly options: ReaperOptions,
+  ) {}
+
+  start(): void {
+    if (this.timer !== null) return;
+    this.timer = setInterval(() => { void this.runOnce(); }, this.options.intervalSeconds * 1000);
+    this.timer.unref();
+  }
+
+  /** One full pass; returns the number of tokens deleted. Never runs twice at once. */
+  runOnce(): Promise<number> {
+    if (this.running === null) {
+      this.running = this.pass().finally(() => { this.running = null; });
+    }
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => undefined);
+  }
+
+  private async pass(): Promise<number> {
+    let total = 0;
+    try {
+      for (;;) {
+        const removal = await this.store.deleteExpired(this.clock.now(), this.options.batchSize);
+        total += removal.tokenHashes.length;
+        this.options.onRemoved?.(removal);
+        if (removal.tokenHashes.length < this.options.batchSize) break;
+        // Let requests in between batches.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      if (total > 0) this.logger.info({ deleted_tokens: total }, 'expired tokens removed');
+    } catch (err) {
+      this.logger.warn({ err }, 'token cleanup failed; will retry at the next interval');
+    }
+    return total;
+  }
+}

@@ -1,0 +1,254 @@
+// The token service: issue, check, revoke, refresh. HTTP-free: the routes
+// hand it plain values and shape what it returns.
+import { randomUUID } from 'node:crypto';
+import { compileAcl } from '../acl/index.js';
+import type { BackendRegistry } from '../backends/registry.js';
+import type { Identity, LoginContext } from '../backends/types.js';
+import type { Clock } from '../clock.js';
+import {
+  AuthenticationFailedError,
+  NoSuchTokenError,
+  NotFoundError,
+  ScopeDeniedError,
+  ServiceUnavailableError,
+  TenantDeniedError,
+  TooManySessionsError,
+} from '../errors.js';
+import type { AclBuilder } from '../identity/acl-builder.js';
+import type { TenantTree } from '../identity/tenant-tree.js';
+import { HasherBusyError } from '../passwords/hasher.js';
+import type {
+  ListQuery, ListResult, RefreshToken, Removal, Store, TokenRecord,
+} from '../store/types.js';
+import type { CachedToken, TokenCache } from './cache.js';
+import { generateToken, hashToken, MAX_TOKEN_LENGTH } from './material.js';
+
+export interface IssueRequest {
+  backend: string;
+  expiration: number | null;
+  accessType: 'online' | 'offline';
+  clientId: string | null;
+  tenantId: string | null;
+  domainName: string | null;
+  remoteAddr: string | null;
+  userAgent: string | null;
+  mobile: boolean;
+}
+
+export type Credentials =
+  | { kind: 'password'; login: string; password: string }
+  | { kind: 'refresh'; refreshToken: string };
+
+export interface IssuedToken {
+  token: string;
+  record: TokenRecord;
+  refreshToken: string | null;
+}
+
+export interface TokenServiceOptions {
+  defaultLifetimeSeconds: number;
+  maxUserSessions: number;
+  xivoUuid: string | null;
+  /** Seconds a client should wait when the hashing pool is saturated. */
+  busyRetryAfterSeconds?: number;
+}
+
+/** Purposes whose concurrent sessions are capped. */
+const CAPPED_PURPOSES = new Set(['user', 'external_api']);
+
+export class TokenService {
+  constructor(
+    private readonly store: Store,
+    private readonly backends: BackendRegistry,
+    private readonly aclBuilder: AclBuilder,
+    private readonly tenants: TenantTree,
+    private readonly cache: TokenCache,
+    private readonly clock: Clock,
+    private readonly options: TokenServiceOptions,
+  ) {}
+
+  async issue(credentials: Credentials, req: IssueRequest): Promise<IssuedToken> {
+    const ctx: LoginContext = { tenantUuid: req.tenantId, domainName: req.domainName, remoteAddr: req.remoteAddr };
+    let backendName = req.backend;
+    let login: string;
+    let identity: Identity | null;
+    let fromRefresh: RefreshToken | null = null;
+
+    if (credentials.kind === 'refresh') {
+      fromRefresh = await this.store.findRefreshTokenByHash(hashToken(credentials.refreshToken));
+      if (fromRefresh === null || fromRefresh.clientId !== req.clientId) throw new AuthenticationFailedError();
+      const backend = this.backends.get(fromRefresh.backend);
+      if (backend?.identify === undefined) throw new AuthenticationFailedError();
+      backendName = backend.name;
+      login = fromRefresh.login;
+      identity = await backend.identify(login, ctx);
+    } else {
+      const backend = this.backends.get(req.backend);
+      if (backend === null) throw new AuthenticationFailedError();
+      backendName = backend.name;
+      login = credentials.login;
+      try {
+        identity = await backend.verifyPassword(login, credentials.password, ctx);
+      } catch (err) {
+        if (err instanceof HasherBusyError) {
+          throw new ServiceUnavailableError('Too many logins in progress', this.options.busyRetryAfterSeconds ?? 1);
+        }
+        throw err;
+      }
+    }
+    if (identity === null) throw new AuthenticationFailedError();
+
+    const now = this.clock.now();
+    if (identity.userUuid !== null && CAPPED_PURPOSES.has(identity.purpose)) {
+      const live = await this.store.countLiveSessions(identity.userUuid, now);
+      if (live >= this.options.maxUserSessions) throw new TooManySessionsError(this.options.maxUserSessions);
+    }
+
+    const acl = await this.aclBuilder.build(identity);
+    const token = generateToken();
+    const sessionUuid = randomUUID();
+    const lifetime = req.expiration ?? this.options.defaultLifetimeSeconds;
+    const tenantUuid = identity.tenantUuid;
+    const record: TokenRecord = {
+      hash: hashToken(token),
+      sessionUuid,
+      authId: identity.authId,
+      userUuid: identity.userUuid,
+      tenantUuid,
+      pbxUserUuid: identity.pbxUserUuid,
+      xivoUuid: this.options.xivoUuid,
+      issuedAt: now,
+      expiresAt: now + lifetime * 1000,
+      acl,
+      metadata: {
+        ...identity.metadata,
+        uuid: identity.userUuid,
+        tenant_uuid: tenantUuid,
+        auth_id: identity.authId,
+        pbx_user_uuid: identity.pbxUserUuid,
+        xivo_uuid: this.options.xivoUuid,
+        purpose: identity.purpose,
+      },
+      remoteAddr: req.remoteAddr,
+      userAgent: req.userAgent,
+      refreshTokenUuid: fromRefresh?.uuid ?? null,
+    };
+
+    let refreshToken: string | null = null;
+    const issuedRefresh: RefreshToken | null = req.accessType === 'offline' && identity.userUuid !== null && tenantUuid !== null
+      ? {
+        uuid: randomUUID(),
+        hash: '',
+        clientId: req.clientId ?? '',
+        userUuid: identity.userUuid,
+        tenantUuid,
+        backend: backendName,
+        login,
+        mobile: req.mobile,
+        createdAt: now,
+      }
+      : null;
+    if (issuedRefresh !== null) {
+      refreshToken = generateToken();
+      issuedRefresh.hash = hashToken(refreshToken);
+      record.refreshTokenUuid = issuedRefresh.uuid;
+    } else if (req.accessType === 'offline') {
+      // A backend identity with no local user cannot own a refresh token.
+      throw new AuthenticationFailedError();
+    }
+
+    await this.store.transaction(async (tx) => {
+      await tx.createSession({
+        uuid: sessionUuid,
+        tenantUuid: tenantUuid ?? '',
+        userUuid: identity.userUuid,
+        mobile: req.mobile,
+        createdAt: now,
+      });
+      await tx.insertToken(record);
+      if (issuedRefresh !== null) await tx.replaceRefreshToken(issuedRefresh);
+    });
+    return { token, record, refreshToken };
+  }
+
+  /**
+   * The record of a live token, or NoSuchTokenError. The checks that follow
+   * (scope, tenant) run on every call: the cache holds records, not answers.
+   */
+  async lookup(token: string): Promise<CachedToken> {
+    if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw new NoSuchTokenError();
+    const hash = hashToken(token);
+    let entry = this.cache.get(hash);
+    if (entry === undefined) {
+      const record = await this.store.findTokenByHash(hash);
+      if (record === null) throw new NoSuchTokenError();
+      entry = { record, acl: compileAcl(record.acl) };
+      this.cache.set(hash, entry);
+    }
+    if (entry.record.expiresAt <= this.clock.now()) {
+      this.cache.delete(hash);
+      throw new NoSuchTokenError();
+    }
+    return entry;
+  }
+
+  /** The token record if valid for `scope` within `tenant`; throws otherwise (404, 403). */
+  async check(token: string, scope: string | undefined, tenant: string | undefined): Promise<TokenRecord> {
+    const entry = await this.lookup(token);
+    if (scope !== undefined && !entry.acl.matches(scope, entry.record)) {
+      throw new ScopeDeniedError(scope);
+    }
+    if (tenant !== undefined) await this.assertTenant(entry.record, tenant);
+    return entry.record;
+  }
+
+  /** `{scope: granted}` for each scope; tenant outside the token's subtree → 403. */
+  async checkScopes(token: string, scopes: string[], tenant: string | null): Promise<Record<string, boolean>> {
+    const entry = await this.lookup(token);
+    if (tenant !== null) await this.assertTenant(entry.record, tenant);
+    const result: Record<string, boolean> = {};
+    for (const scope of scopes) result[scope] = entry.acl.matches(scope, entry.record);
+    return result;
+  }
+
+  /** Idempotent: unknown tokens are fine. */
+  async revoke(token: string): Promise<Removal | null> {
+    if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return null;
+    const hash = hashToken(token);
+    this.cache.delete(hash);
+    const removal = await this.store.deleteToken(hash);
+    this.forget(removal);
+    return removal;
+  }
+
+  /** Every session and token of a user (disabled, deleted, password changed). */
+  async revokeUser(userUuid: string): Promise<Removal> {
+    const removal = await this.store.deleteUserSessions(userUuid);
+    this.forget(removal);
+    return removal;
+  }
+
+  /** Drop revoked tokens from the cache. */
+  forget(removal: Removal | null): void {
+    if (removal !== null) this.cache.deleteMany(removal.tokenHashes);
+  }
+
+  async listRefreshTokens(filter: ListQuery & { userUuid?: string; tenantUuids?: string[] }): Promise<ListResult<RefreshToken>> {
+    return this.store.listRefreshTokens(filter);
+  }
+
+  async deleteRefreshToken(userUuid: string, clientId: string): Promise<RefreshToken> {
+    const deleted = await this.store.deleteRefreshToken(userUuid, clientId);
+    if (deleted === null) {
+      throw new NotFoundError('cannot-find-refresh-token-matching-client-id', 'tokens', clientId);
+    }
+    return deleted;
+  }
+
+  private async assertTenant(record: TokenRecord, tenant: string): Promise<void> {
+    const own = record.tenantUuid;
+    if (own === null || !(await this.tenants.isSameOrDescendant(own, tenant))) {
+      throw new TenantDeniedError(tenant);
+    }
+  }
+}

@@ -1,0 +1,1028 @@
+// One contract for the Store, run against both engines, each test on a fresh
+// database (SQLite: a new file; PostgreSQL: a new schema in a database made
+// for this file). Engine-specific behaviour is tested after the contract.
+
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  StoreConflictError, StoreError, StoreInvalidInputError, StoreUnavailableError,
+} from '../../src/store/errors.js';
+import { openStore } from '../../src/store/open-store.js';
+import type {
+  NewUser, Policy, RefreshToken, Session, Store, Tenant, TokenRecord,
+} from '../../src/store/types.js';
+import { createTestDatabase, createTestSchema } from '../helpers/pg.js';
+import type { TestDatabase } from '../helpers/pg.js';
+import { tempSqliteUri } from '../helpers/sqlite.js';
+
+interface OpenedStore {
+  store: Store;
+  /** Runs raw SQL beside the store, to look at what it wrote. */
+  query(text: string): Promise<Record<string, unknown>[]>;
+  cleanup(): Promise<void>;
+}
+
+const NOW = Date.UTC(2026, 0, 1);
+const HOUR = 3_600_000;
+
+// ---- test data
+
+function tenantData(over: Partial<Tenant> = {}): Tenant {
+  return { uuid: randomUUID(), name: 'tenant', slug: null, parentUuid: null, ...over };
+}
+
+function userData(tenantUuid: string, over: Partial<NewUser> = {}): NewUser {
+  const suffix = randomBytes(4).toString('hex');
+  return {
+    uuid: randomUUID(),
+    tenantUuid,
+    username: `user-${suffix}`,
+    firstname: 'First',
+    lastname: 'Last',
+    emailAddress: `user-${suffix}@example.com`,
+    emailConfirmed: true,
+    passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
+    purpose: 'user',
+    enabled: true,
+    createdAt: NOW,
+    ...over,
+  };
+}
+
+function sessionData(tenantUuid: string, userUuid: string | null, over: Partial<Session> = {}): Session {
+  return { uuid: randomUUID(), tenantUuid, userUuid, mobile: false, createdAt: NOW, ...over };
+}
+
+function tokenData(session: Session, over: Partial<TokenRecord> = {}): TokenRecord {
+  return {
+    hash: randomBytes(32).toString('hex'),
+    sessionUuid: session.uuid,
+    authId: session.userUuid ?? 'some-auth-id',
+    userUuid: session.userUuid,
+    tenantUuid: session.tenantUuid,
+    pbxUserUuid: null,
+    xivoUuid: null,
+    issuedAt: NOW,
+    expiresAt: NOW + HOUR,
+    acl: ['auth.#', 'confd.users.me.read'],
+    metadata: { purpose: 'user', nested: { a: 1 } },
+    remoteAddr: '127.0.0.1',
+    userAgent: 'vitest',
+    refreshTokenUuid: null,
+    ...over,
+  };
+}
+
+function refreshTokenData(userUuid: string, tenantUuid: string, over: Partial<RefreshToken> = {}): RefreshToken {
+  return {
+    uuid: randomUUID(),
+    hash: randomBytes(32).toString('hex'),
+    clientId: `client-${randomBytes(3).toString('hex')}`,
+    userUuid,
+    tenantUuid,
+    backend: 'xivo_user',
+    login: 'alice',
+    mobile: false,
+    createdAt: NOW,
+    ...over,
+  };
+}
+
+function policyData(tenantUuid: string, over: Partial<Policy> = {}): Policy {
+  return {
+    uuid: randomUUID(),
+    tenantUuid,
+    name: 'Policy',
+    slug: `policy_${randomBytes(3).toString('hex')}`,
+    description: null,
+    acl: ['auth.users.read'],
+    shared: false,
+    readOnly: false,
+    ...over,
+  };
+}
+
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a rejection');
+}
+
+// ---- the contract
+
+export function defineStoreContract(name: string, open: () => Promise<OpenedStore>): void {
+  describe(`Store contract: ${name}`, () => {
+    let opened: OpenedStore;
+    let store: Store;
+    let tenant: Tenant;
+
+    beforeEach(async () => {
+      opened = await open();
+      store = opened.store;
+      await store.migrate();
+      tenant = await store.createTenant(tenantData({ name: 'master', slug: 'master' }));
+    });
+
+    afterEach(async () => {
+      await store.close();
+      await opened.cleanup();
+    });
+
+    describe('migrations', () => {
+      it('migrates an empty database and records each migration once', async () => {
+        const rows = await opened.query('select version, name, applied_at from schema_migrations order by version');
+        expect(rows.length).toBeGreaterThan(0);
+        expect(rows.map((r) => Number(r.version))).toEqual([...new Set(rows.map((r) => Number(r.version)))]);
+        expect(rows[0]).toMatchObject({ name: 'initial' });
+        expect(Number(rows[0].applied_at)).toBeGreaterThan(0);
+      });
+
+      it('migrate() a second time changes nothing', async () => {
+        const before = await opened.query('select version, applied_at from schema_migrations order by version');
+        const user = await store.createUser(userData(tenant.uuid));
+        await store.migrate();
+        expect(await opened.query('select version, applied_at from schema_migrations order by version'))
+          .toEqual(before);
+        expect(await store.getUser(user.uuid)).toEqual(user);
+      });
+    });
+
+    it('ping() resolves', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+
+    describe('tenants', () => {
+      it('creates, reads and finds the top tenant', async () => {
+        const child = await store.createTenant(tenantData({ name: 'child', slug: 'child', parentUuid: tenant.uuid }));
+        expect(await store.getTenant(child.uuid)).toEqual(child);
+        expect(await store.getTenant(tenant.uuid)).toEqual(tenant);
+        expect(await store.getTopTenant()).toEqual(tenant);
+        expect(await store.getTenant(randomUUID())).toBeNull();
+      });
+
+      it('has no top tenant before the first one is created', async () => {
+        const fresh = await open();
+        try {
+          await fresh.store.migrate();
+          expect(await fresh.store.getTopTenant()).toBeNull();
+        } finally {
+          await fresh.store.close();
+          await fresh.cleanup();
+        }
+      });
+
+      it('refuses a duplicate uuid or slug, and an unknown parent', async () => {
+        const dupUuid = await rejection(store.createTenant(tenantData({ uuid: tenant.uuid })));
+        expect(dupUuid).toBeInstanceOf(StoreConflictError);
+        expect((dupUuid as StoreConflictError).field).toBe('uuid');
+        const dupSlug = await rejection(store.createTenant(tenantData({ slug: 'master' })));
+        expect((dupSlug as StoreConflictError).field).toBe('slug');
+        const orphan = await rejection(store.createTenant(tenantData({ parentUuid: randomUUID() })));
+        expect(orphan).toBeInstanceOf(StoreConflictError);
+      });
+    });
+
+    describe('users', () => {
+      it('creates and reads a user with every field', async () => {
+        const created = await store.createUser(userData(tenant.uuid, {
+          firstname: 'Émile ✓', emailConfirmed: false, purpose: 'external_api', enabled: false,
+          createdAt: NOW + 123,
+        }));
+        const read = await store.getUser(created.uuid);
+        expect(read).toEqual(created);
+        expect(read?.emailConfirmed).toBe(false);
+        expect(read?.enabled).toBe(false);
+        expect(typeof read?.createdAt).toBe('number');
+        expect(await store.getUser(randomUUID())).toBeNull();
+      });
+
+      it('allows many users without username, email or password', async () => {
+        const a = await store.createUser(userData(tenant.uuid, { username: null, emailAddress: null, passwordHash: null }));
+        const b = await store.createUser(userData(tenant.uuid, { username: null, emailAddress: null, passwordHash: null }));
+        expect(await store.getUser(a.uuid)).toEqual(a);
+        expect(await store.getUser(b.uuid)).toEqual(b);
+      });
+
+      it('refuses a username taken in any case', async () => {
+        await store.createUser(userData(tenant.uuid, { username: 'Alice' }));
+        const err = await rejection(store.createUser(userData(tenant.uuid, { username: 'aLICE' })));
+        expect(err).toBeInstanceOf(StoreConflictError);
+        expect((err as StoreConflictError).field).toBe('username');
+      });
+
+      it('refuses an email address taken in any case', async () => {
+        await store.createUser(userData(tenant.uuid, { emailAddress: 'Alice@Example.com' }));
+        const err = await rejection(store.createUser(userData(tenant.uuid, { emailAddress: 'alice@EXAMPLE.COM' })));
+        expect(err).toBeInstanceOf(StoreConflictError);
+        expect((err as StoreConflictError).field).toBe('email_address');
+      });
+
+      it('refuses a duplicate uuid and an unknown tenant', async () => {
+        const user = await store.createUser(userData(tenant.uuid));
+        const dup = await rejection(store.createUser(userData(tenant.uuid, { uuid: user.uuid })));
+        expect(dup).toBeInstanceOf(StoreConflictError);
+        expect((dup as StoreConflictError).field).toBe('uuid');
+        const orphan = await rejection(store.createUser(userData(randomUUID())));
+        expect(orphan).toBeInstanceOf(StoreConflictError);
+      });
+
+      describe('findUserByLogin', () => {
+        it('matches the username in any case', async () => {
+          const user = await store.createUser(userData(tenant.uuid, { username: 'Alice' }));
+          expect(await store.findUserByLogin('alice')).toEqual(user);
+          expect(await store.findUserByLogin('ALICE')).toEqual(user);
+          expect(await store.findUserByLogin('Alice')).toEqual(user);
+        });
+
+        it('matches a confirmed email address in any case', async () => {
+          const user = await store.createUser(userData(tenant.uuid, { emailAddress: 'Bob@Example.com', emailConfirmed: true }));
+          expect(await store.findUserByLogin('bob@example.com')).toEqual(user);
+          expect(await store.findUserByLogin('BOB@EXAMPLE.COM')).toEqual(user);
+        });
+
+        it('ignores an unconfirmed email address', async () => {
+          await store.createUser(userData(tenant.uuid, { emailAddress: 'carol@example.com', emailConfirmed: false }));
+          expect(await store.findUserByLogin('carol@example.com')).toBeNull();
+        });
+
+        it('answers null for an unknown login, and does not treat LIKE wildcards as such', async () => {
+          await store.createUser(userData(tenant.uuid, { username: 'dave' }));
+          expect(await store.findUserByLogin('nobody')).toBeNull();
+          expect(await store.findUserByLogin('d%')).toBeNull();
+          expect(await store.findUserByLogin('dav_')).toBeNull();
+        });
+
+        it('prefers a username over another user\'s email address', async () => {
+          const byEmail = await store.createUser(userData(tenant.uuid, { username: 'x1', emailAddress: 'same@example.com' }));
+          const byName = await store.createUser(userData(tenant.uuid, { username: 'Same@example.com', emailAddress: null }));
+          expect((await store.findUserByLogin('same@example.com'))?.uuid).toBe(byName.uuid);
+          expect((await store.findUserByLogin('x1'))?.uuid).toBe(byEmail.uuid);
+        });
+      });
+
+      describe('listUsers', () => {
+        let other: Tenant;
+        beforeEach(async () => {
+          other = await store.createTenant(tenantData({ parentUuid: tenant.uuid }));
+          const rows: Partial<NewUser>[] = [
+            { username: 'alice', firstname: 'Alice', lastname: 'Zeta', emailAddress: 'alice@example.com', purpose: 'user', enabled: true },
+            { username: 'Bob', firstname: 'Robert', lastname: 'Young', emailAddress: 'bob@example.org', purpose: 'internal', enabled: false },
+            { username: 'carol_100%', firstname: 'Carol', lastname: 'Xavier', emailAddress: null, purpose: 'external_api', enabled: true },
+            { username: 'dave', firstname: null, lastname: 'back\\slash', emailAddress: 'dave@example.com', purpose: 'user', enabled: true },
+            { username: 'carol1000', firstname: 'Carolyn', lastname: 'Wu', emailAddress: 'c@example.net', purpose: 'user', enabled: false },
+          ];
+          for (const r of rows) await store.createUser(userData(tenant.uuid, r));
+          await store.createUser(userData(other.uuid, { username: 'erin', firstname: 'Alice' }));
+        });
+
+        const names = (r: { items: { username: string | null }[] }) => r.items.map((u) => u.username);
+
+        it('lists the users of the given tenants, by username by default', async () => {
+          const r = await store.listUsers([tenant.uuid], {});
+          expect(r.total).toBe(5);
+          expect(r.filtered).toBe(5);
+          expect(names(r)).toEqual(['alice', 'Bob', 'carol_100%', 'carol1000', 'dave']);
+          const both = await store.listUsers([tenant.uuid, other.uuid], {});
+          expect(both.total).toBe(6);
+          expect(await store.listUsers([], {})).toEqual({ total: 0, filtered: 0, items: [] });
+          expect((await store.listUsers([randomUUID()], {})).total).toBe(0);
+        });
+
+        it('searches username, names and email case-insensitively', async () => {
+          const byFirst = await store.listUsers([tenant.uuid], { search: 'ALICE' });
+          expect(byFirst).toMatchObject({ total: 5, filtered: 1 });
+          expect(names(byFirst)).toEqual(['alice']);
+          expect(names(await store.listUsers([tenant.uuid], { search: 'young' }))).toEqual(['Bob']);
+          expect(names(await store.listUsers([tenant.uuid], { search: 'EXAMPLE.ORG' }))).toEqual(['Bob']);
+          expect(names(await store.listUsers([tenant.uuid], { search: 'carol' }))).toEqual(['carol_100%', 'carol1000']);
+          expect(await store.listUsers([tenant.uuid], { search: 'nothing-like-it' }))
+            .toEqual({ total: 5, filtered: 0, items: [] });
+        });
+
+        it('takes %, _ and \\ in the search literally', async () => {
+          expect(names(await store.listUsers([tenant.uuid], { search: '%' }))).toEqual(['carol_100%']);
+          expect(names(await store.listUsers([tenant.uuid], { search: '_' }))).toEqual(['carol_100%']);
+          expect(names(await store.listUsers([tenant.uuid], { search: 'l_1' }))).toEqual(['carol_100%']);
+          expect(names(await store.listUsers([tenant.uuid], { search: '\\' }))).toEqual(['dave']);
+          expect(names(await store.listUsers([tenant.uuid], { search: 'k\\s' }))).toEqual(['dave']);
+        });
+
+        it('orders by each listed column, both directions', async () => {
+          expect(names(await store.listUsers([tenant.uuid], { order: 'username', direction: 'desc' })))
+            .toEqual(['dave', 'carol1000', 'carol_100%', 'Bob', 'alice']);
+          expect(names(await store.listUsers([tenant.uuid], { order: 'firstname' })))
+            .toEqual(['alice', 'carol_100%', 'carol1000', 'Bob', 'dave']);
+          expect(names(await store.listUsers([tenant.uuid], { order: 'firstname', direction: 'desc' })))
+            .toEqual(['dave', 'Bob', 'carol1000', 'carol_100%', 'alice']);
+          expect(names(await store.listUsers([tenant.uuid], { order: 'lastname' })))
+            .toEqual(['dave', 'carol1000', 'carol_100%', 'Bob', 'alice']);
+          expect(names(await store.listUsers([tenant.uuid], { order: 'email_address' })))
+            .toEqual(['alice', 'Bob', 'carol1000', 'dave', 'carol_100%']);
+          expect(names(await store.listUsers([tenant.uuid], { order: 'purpose' })).slice(0, 2))
+            .toEqual(['carol_100%', 'Bob']);
+          const byEnabled = await store.listUsers([tenant.uuid], { order: 'enabled' });
+          expect(byEnabled.items.map((u) => u.enabled)).toEqual([false, false, true, true, true]);
+          const byUuid = await store.listUsers([tenant.uuid], { order: 'uuid' });
+          expect(byUuid.items.map((u) => u.uuid)).toEqual(byUuid.items.map((u) => u.uuid).sort());
+        });
+
+        it('falls back to username for an order it does not know', async () => {
+          expect(names(await store.listUsers([tenant.uuid], { order: 'password_hash; drop table users' })))
+            .toEqual(['alice', 'Bob', 'carol_100%', 'carol1000', 'dave']);
+        });
+
+        it('pages with limit and offset, after filtering', async () => {
+          expect(names(await store.listUsers([tenant.uuid], { limit: 2 }))).toEqual(['alice', 'Bob']);
+          expect(names(await store.listUsers([tenant.uuid], { limit: 2, offset: 2 }))).toEqual(['carol_100%', 'carol1000']);
+          expect(names(await store.listUsers([tenant.uuid], { offset: 3 }))).toEqual(['carol1000', 'dave']);
+          expect(names(await store.listUsers([tenant.uuid], { limit: 2, offset: 10 }))).toEqual([]);
+          const page = await store.listUsers([tenant.uuid], { search: 'example.com', limit: 1, offset: 1 });
+          expect(page.total).toBe(5);
+          expect(page.filtered).toBe(2);
+          expect(names(page)).toEqual(['dave']);
+        });
+      });
+
+      describe('updateUser and setUserPassword', () => {
+        it('changes only the given fields', async () => {
+          const user = await store.createUser(userData(tenant.uuid));
+          const updated = await store.updateUser(user.uuid, {
+            firstname: 'New', lastname: null, enabled: false, emailConfirmed: false, purpose: 'internal',
+          });
+          expect(updated).toEqual({
+            ...user, firstname: 'New', lastname: null, enabled: false, emailConfirmed: false, purpose: 'internal',
+          });
+          expect(await store.getUser(user.uuid)).toEqual(updated);
+          expect(await store.updateUser(user.uuid, {})).toEqual(updated);
+        });
+
+        it('answers null for an unknown user', async () => {
+          expect(await store.updateUser(randomUUID(), { firstname: 'x' })).toBeNull();
+          expect(await store.updateUser(randomUUID(), {})).toBeNull();
+        });
+
+        it('refuses a username or email taken by another user, in any case', async () => {
+          await store.createUser(userData(tenant.uuid, { username: 'taken', emailAddress: 'taken@example.com' }));
+          const user = await store.createUser(userData(tenant.uuid));
+          const byName = await rejection(store.updateUser(user.uuid, { username: 'TAKEN' }));
+          expect(byName).toBeInstanceOf(StoreConflictError);
+          expect((byName as StoreConflictError).field).toBe('username');
+          const byEmail = await rejection(store.updateUser(user.uuid, { emailAddress: 'Taken@Example.com' }));
+          expect((byEmail as StoreConflictError).field).toBe('email_address');
+          // Changing the case of one's own username is no conflict.
+          const renamed = await store.updateUser(user.uuid, { username: user.username!.toUpperCase() });
+          expect(renamed?.username).toBe(user.username!.toUpperCase());
+        });
+
+        it('sets and clears the password hash', async () => {
+          const user = await store.createUser(userData(tenant.uuid));
+          expect(await store.setUserPassword(user.uuid, '$argon2id$new')).toBe(true);
+          expect((await store.getUser(user.uuid))?.passwordHash).toBe('$argon2id$new');
+          expect(await store.setUserPassword(user.uuid, null)).toBe(true);
+          expect((await store.getUser(user.uuid))?.passwordHash).toBeNull();
+          expect(await store.setUserPassword(randomUUID(), 'x')).toBe(false);
+        });
+      });
+
+      describe('deleteUser', () => {
+        it('removes the user with its sessions, tokens, refresh tokens and policy links', async () => {
+          const user = await store.createUser(userData(tenant.uuid));
+          const keep = await store.createUser(userData(tenant.uuid));
+          const policy = await store.upsertPolicy(policyData(tenant.uuid));
+          await store.addUserPolicy(user.uuid, policy.uuid);
+          await store.addUserPolicy(keep.uuid, policy.uuid);
+          const s1 = sessionData(tenant.uuid, user.uuid);
+          const s2 = sessionData(tenant.uuid, user.uuid, { mobile: true });
+          const sKeep = sessionData(tenant.uuid, keep.uuid);
+          for (const s of [s1, s2, sKeep]) await store.createSession(s);
+          const t1 = tokenData(s1);
+          const t2 = tokenData(s1);
+          const t3 = tokenData(s2);
+          const tKeep = tokenData(sKeep);
+          for (const t of [t1, t2, t3, tKeep]) await store.insertToken(t);
+          const rt = refreshTokenData(user.uuid, tenant.uuid);
+          const rtKeep = refreshTokenData(keep.uuid, tenant.uuid);
+          await store.replaceRefreshToken(rt);
+          await store.replaceRefreshToken(rtKeep);
+
+          const removal = await store.deleteUser(user.uuid);
+          expect(removal?.tokenHashes.sort()).toEqual([t1.hash, t2.hash, t3.hash].sort());
+          expect(removal?.sessions.sort((a, b) => a.uuid.localeCompare(b.uuid)))
+            .toEqual([s1, s2].sort((a, b) => a.uuid.localeCompare(b.uuid)));
+          expect(await store.getUser(user.uuid)).toBeNull();
+          for (const t of [t1, t2, t3]) expect(await store.findTokenByHash(t.hash)).toBeNull();
+          expect(await store.findRefreshTokenByHash(rt.hash)).toBeNull();
+          expect(await store.listUserPolicies(user.uuid)).toEqual([]);
+
+          expect(await store.getUser(keep.uuid)).toEqual(keep);
+          expect(await store.findTokenByHash(tKeep.hash)).toEqual(tKeep);
+          expect(await store.findRefreshTokenByHash(rtKeep.hash)).toEqual(rtKeep);
+          expect(await store.listUserPolicies(keep.uuid)).toEqual([policy]);
+          expect(await store.getPolicyBySlug(tenant.uuid, policy.slug)).toEqual(policy);
+        });
+
+        it('answers null for an unknown user', async () => {
+          expect(await store.deleteUser(randomUUID())).toBeNull();
+        });
+
+        it('answers an empty removal for a user without sessions', async () => {
+          const user = await store.createUser(userData(tenant.uuid));
+          expect(await store.deleteUser(user.uuid)).toEqual({ tokenHashes: [], sessions: [] });
+        });
+      });
+    });
+
+    describe('policies', () => {
+      it('inserts, then updates by (tenant, slug) keeping the uuid and the user links', async () => {
+        const user = await store.createUser(userData(tenant.uuid));
+        const first = await store.upsertPolicy(policyData(tenant.uuid, {
+          slug: 'admin', name: 'Admin', description: 'all', acl: ['auth.#'], shared: true,
+        }));
+        expect(await store.getPolicyBySlug(tenant.uuid, 'admin')).toEqual(first);
+        await store.addUserPolicy(user.uuid, first.uuid);
+
+        const second = await store.upsertPolicy(policyData(tenant.uuid, {
+          uuid: randomUUID(), slug: 'admin', name: 'Administrator', description: null,
+          acl: ['auth.#', '!auth.users.*.delete'], shared: false, readOnly: true,
+        }));
+        expect(second).toEqual({
+          uuid: first.uuid, tenantUuid: tenant.uuid, slug: 'admin', name: 'Administrator',
+          description: null, acl: ['auth.#', '!auth.users.*.delete'], shared: false, readOnly: true,
+        });
+        expect(await store.getPolicyBySlug(tenant.uuid, 'admin')).toEqual(second);
+        expect(await store.listUserPolicies(user.uuid)).toEqual([second]);
+      });
+
+      it('keeps slugs apart per tenant', async () => {
+        const other = await store.createTenant(tenantData({ parentUuid: tenant.uuid }));
+        const a = await store.upsertPolicy(policyData(tenant.uuid, { slug: 'same', name: 'A' }));
+        const b = await store.upsertPolicy(policyData(other.uuid, { slug: 'same', name: 'B' }));
+        expect(a.uuid).not.toBe(b.uuid);
+        expect((await store.getPolicyBySlug(tenant.uuid, 'same'))?.name).toBe('A');
+        expect((await store.getPolicyBySlug(other.uuid, 'same'))?.name).toBe('B');
+        expect(await store.getPolicyBySlug(tenant.uuid, 'unknown')).toBeNull();
+      });
+
+      it('lists a user\'s policies by name; linking twice is harmless', async () => {
+        const user = await store.createUser(userData(tenant.uuid));
+        const zed = await store.upsertPolicy(policyData(tenant.uuid, { name: 'Zed' }));
+        const abc = await store.upsertPolicy(policyData(tenant.uuid, { name: 'Abc', acl: [] }));
+        await store.upsertPolicy(policyData(tenant.uuid, { name: 'Unlinked' }));
+        await store.addUserPolicy(user.uuid, zed.uuid);
+        await store.addUserPolicy(user.uuid, abc.uuid);
+        await store.addUserPolicy(user.uuid, abc.uuid);
+        expect(await store.listUserPolicies(user.uuid)).toEqual([abc, zed]);
+        expect(await store.listUserPolicies(randomUUID())).toEqual([]);
+      });
+
+      it('refuses a link to an unknown user or policy', async () => {
+        const user = await store.createUser(userData(tenant.uuid));
+        const policy = await store.upsertPolicy(policyData(tenant.uuid));
+        await expect(store.addUserPolicy(user.uuid, randomUUID())).rejects.toBeInstanceOf(StoreConflictError);
+        await expect(store.addUserPolicy(randomUUID(), policy.uuid)).rejects.toBeInstanceOf(StoreConflictError);
+      });
+    });
+
+    describe('sessions and tokens', () => {
+      it('stores and finds a token by hash, every field intact', async () => {
+        const session = sessionData(tenant.uuid, randomUUID(), { mobile: true });
+        await store.createSession(session);
+        const token = tokenData(session, {
+          pbxUserUuid: randomUUID(), xivoUuid: randomUUID(), refreshTokenUuid: randomUUID(),
+          acl: ['a.b.c', 'émoji.✓'], metadata: { list: [1, 'two', null], flag: true, text: 'é' },
+          expiresAt: NOW + 10 * 365 * 24 * HOUR,
+        });
+        await store.insertToken(token);
+        const found = await store.findTokenByHash(token.hash);
+        expect(found).toEqual(token);
+        expect(typeof found?.expiresAt).toBe('number');
+
+        const bare = tokenData(session, {
+          userUuid: null, tenantUuid: null, remoteAddr: null, userAgent: null, acl: [], metadata: {},
+        });
+        await store.insertToken(bare);
+        expect(await store.findTokenByHash(bare.hash)).toEqual(bare);
+        expect(await store.findTokenByHash('0'.repeat(64))).toBeNull();
+      });
+
+      it('refuses a token for an unknown session and a duplicate hash', async () => {
+        const session = sessionData(tenant.uuid, null);
+        await store.createSession(session);
+        const token = tokenData(session);
+        await store.insertToken(token);
+        const dup = await rejection(store.insertToken(token));
+        expect(dup).toBeInstanceOf(StoreConflictError);
+        expect((dup as StoreConflictError).field).toBe('hash');
+        const orphan = await rejection(store.insertToken(tokenData(sessionData(tenant.uuid, null))));
+        expect(orphan).toBeInstanceOf(StoreConflictError);
+        const dupSession = await rejection(store.createSession(session));
+        expect((dupSession as StoreConflictError).field).toBe('uuid');
+      });
+
+      it('deleteToken removes the session only with its last token', async () => {
+        const session = sessionData(tenant.uuid, randomUUID());
+        await store.createSession(session);
+        const a = tokenData(session);
+        const b = tokenData(session);
+        await store.insertToken(a);
+        await store.insertToken(b);
+
+        expect(await store.deleteToken(a.hash)).toEqual({ tokenHashes: [a.hash], sessions: [] });
+        expect(await store.findTokenByHash(a.hash)).toBeNull();
+        expect(await store.findTokenByHash(b.hash)).toEqual(b);
+
+        expect(await store.deleteToken(b.hash)).toEqual({ tokenHashes: [b.hash], sessions: [session] });
+        expect(await store.deleteToken(b.hash)).toBeNull();
+        // The session is gone: its uuid is free again.
+        await expect(store.createSession(session)).resolves.toBeUndefined();
+      });
+
+      it('deleteUserSessions removes every session and token of the user, only those', async () => {
+        const userUuid = randomUUID();
+        const otherUuid = randomUUID();
+        const s1 = sessionData(tenant.uuid, userUuid);
+        const s2 = sessionData(tenant.uuid, userUuid);
+        const empty = sessionData(tenant.uuid, userUuid);
+        const sOther = sessionData(tenant.uuid, otherUuid);
+        for (const s of [s1, s2, empty, sOther]) await store.createSession(s);
+        const tokens = [tokenData(s1), tokenData(s1), tokenData(s2, { expiresAt: NOW - HOUR })];
+        for (const t of tokens) await store.insertToken(t);
+        const tOther = tokenData(sOther);
+        await store.insertToken(tOther);
+
+        const removal = await store.deleteUserSessions(userUuid);
+        expect(removal.tokenHashes.sort()).toEqual(tokens.map((t) => t.hash).sort());
+        expect(removal.sessions.map((s) => s.uuid).sort()).toEqual([s1.uuid, s2.uuid, empty.uuid].sort());
+        expect(removal.sessions.find((s) => s.uuid === s1.uuid)).toEqual(s1);
+        for (const t of tokens) expect(await store.findTokenByHash(t.hash)).toBeNull();
+        expect(await store.findTokenByHash(tOther.hash)).toEqual(tOther);
+        expect(await store.countLiveSessions(otherUuid, NOW)).toBe(1);
+
+        expect(await store.deleteUserSessions(userUuid)).toEqual({ tokenHashes: [], sessions: [] });
+      });
+
+      it('countLiveSessions counts sessions with an unexpired token, once each', async () => {
+        const userUuid = randomUUID();
+        const live = sessionData(tenant.uuid, userUuid);
+        const mixed = sessionData(tenant.uuid, userUuid);
+        const expired = sessionData(tenant.uuid, userUuid);
+        const elsewhere = sessionData(tenant.uuid, randomUUID());
+        for (const s of [live, mixed, expired, elsewhere]) await store.createSession(s);
+        await store.insertToken(tokenData(live));
+        await store.insertToken(tokenData(live));
+        await store.insertToken(tokenData(mixed, { expiresAt: NOW - 1 }));
+        await store.insertToken(tokenData(mixed, { expiresAt: NOW + 1 }));
+        await store.insertToken(tokenData(expired, { expiresAt: NOW - HOUR }));
+        await store.insertToken(tokenData(expired, { expiresAt: NOW }));
+        await store.insertToken(tokenData(elsewhere));
+
+        expect(await store.countLiveSessions(userUuid, NOW)).toBe(2);
+        expect(await store.countLiveSessions(userUuid, NOW + 1)).toBe(1);
+        expect(await store.countLiveSessions(userUuid, NOW + 2 * HOUR)).toBe(0);
+        expect(await store.countLiveSessions(randomUUID(), NOW)).toBe(0);
+      });
+
+      describe('deleteExpired', () => {
+        it('deletes at most `limit` expired tokens, oldest first, and the sessions left empty', async () => {
+          const userUuid = randomUUID();
+          // Five single-token sessions expired at NOW-5h … NOW-1h.
+          const expiredSessions = Array.from({ length: 5 }, () => sessionData(tenant.uuid, userUuid));
+          const expiredTokens = expiredSessions.map((s, i) => tokenData(s, { expiresAt: NOW - (5 - i) * HOUR }));
+          // One session holding an expired and a live token: it must stay.
+          const mixed = sessionData(tenant.uuid, userUuid);
+          const mixedExpired = tokenData(mixed, { expiresAt: NOW });
+          const mixedLive = tokenData(mixed, { expiresAt: NOW + HOUR });
+          // A session with only a live token.
+          const live = sessionData(tenant.uuid, userUuid);
+          const liveToken = tokenData(live);
+          for (const s of [...expiredSessions, mixed, live]) await store.createSession(s);
+          for (const t of [...expiredTokens, mixedExpired, mixedLive, liveToken]) await store.insertToken(t);
+
+          const first = await store.deleteExpired(NOW, 2);
+          expect(first.tokenHashes.sort()).toEqual([expiredTokens[0].hash, expiredTokens[1].hash].sort());
+          expect(first.sessions.map((s) => s.uuid).sort())
+            .toEqual([expiredSessions[0].uuid, expiredSessions[1].uuid].sort());
+          expect(first.sessions.find((s) => s.uuid === expiredSessions[0].uuid)).toEqual(expiredSessions[0]);
+
+          const second = await store.deleteExpired(NOW, 10);
+          expect(second.tokenHashes.sort())
+            .toEqual([...expiredTokens.slice(2).map((t) => t.hash), mixedExpired.hash].sort());
+          expect(second.sessions.map((s) => s.uuid).sort())
+            .toEqual(expiredSessions.slice(2).map((s) => s.uuid).sort());
+
+          expect(await store.deleteExpired(NOW, 10)).toEqual({ tokenHashes: [], sessions: [] });
+          expect(await store.findTokenByHash(mixedLive.hash)).toEqual(mixedLive);
+          expect(await store.findTokenByHash(liveToken.hash)).toEqual(liveToken);
+          expect(await store.countLiveSessions(userUuid, NOW)).toBe(2);
+        });
+
+        it('does nothing with a limit of 0', async () => {
+          const s = sessionData(tenant.uuid, null);
+          await store.createSession(s);
+          const t = tokenData(s, { expiresAt: NOW - HOUR });
+          await store.insertToken(t);
+          expect(await store.deleteExpired(NOW, 0)).toEqual({ tokenHashes: [], sessions: [] });
+          expect(await store.findTokenByHash(t.hash)).toEqual(t);
+        });
+
+        it('handles a batch larger than one IN list', async () => {
+          const sessions = Array.from({ length: 1200 }, () => sessionData(tenant.uuid, null));
+          await store.transaction(async (tx) => {
+            for (const s of sessions) {
+              await tx.createSession(s);
+              await tx.insertToken(tokenData(s, { expiresAt: NOW - HOUR }));
+            }
+          });
+          const removal = await store.deleteExpired(NOW, 1100);
+          expect(removal.tokenHashes).toHaveLength(1100);
+          expect(removal.sessions).toHaveLength(1100);
+          expect((await store.deleteExpired(NOW, 1100)).sessions).toHaveLength(100);
+        });
+      });
+    });
+
+    describe('refresh tokens', () => {
+      let user: Awaited<ReturnType<Store['createUser']>>;
+      beforeEach(async () => {
+        user = await store.createUser(userData(tenant.uuid));
+      });
+
+      it('replaces the token of a (user, client_id), returning the old one', async () => {
+        const first = refreshTokenData(user.uuid, tenant.uuid, { clientId: 'phone', mobile: true });
+        expect(await store.replaceRefreshToken(first)).toBeNull();
+        expect(await store.findRefreshTokenByHash(first.hash)).toEqual(first);
+
+        const second = refreshTokenData(user.uuid, tenant.uuid, { clientId: 'phone', createdAt: NOW + 1 });
+        expect(await store.replaceRefreshToken(second)).toEqual(first);
+        expect(await store.findRefreshTokenByHash(first.hash)).toBeNull();
+        expect(await store.findRefreshTokenByHash(second.hash)).toEqual(second);
+        expect(await store.findRefreshTokenByHash('f'.repeat(64))).toBeNull();
+      });
+
+      it('refuses a duplicate hash, and a user that does not exist', async () => {
+        const first = refreshTokenData(user.uuid, tenant.uuid);
+        await store.replaceRefreshToken(first);
+        const dup = await rejection(store.replaceRefreshToken(refreshTokenData(user.uuid, tenant.uuid, { hash: first.hash })));
+        expect(dup).toBeInstanceOf(StoreConflictError);
+        expect((dup as StoreConflictError).field).toBe('hash');
+        // The failed replace left the first token in place.
+        expect(await store.findRefreshTokenByHash(first.hash)).toEqual(first);
+        await expect(store.replaceRefreshToken(refreshTokenData(randomUUID(), tenant.uuid)))
+          .rejects.toBeInstanceOf(StoreConflictError);
+      });
+
+      it('deletes by (user, client_id)', async () => {
+        const rt = refreshTokenData(user.uuid, tenant.uuid, { clientId: 'web' });
+        await store.replaceRefreshToken(rt);
+        expect(await store.deleteRefreshToken(user.uuid, 'other')).toBeNull();
+        expect(await store.deleteRefreshToken(user.uuid, 'web')).toEqual(rt);
+        expect(await store.deleteRefreshToken(user.uuid, 'web')).toBeNull();
+        expect(await store.findRefreshTokenByHash(rt.hash)).toBeNull();
+      });
+
+      it('lists with filters, search, order and pages', async () => {
+        const sub = await store.createTenant(tenantData({ parentUuid: tenant.uuid }));
+        const subUser = await store.createUser(userData(sub.uuid));
+        const mine = [
+          refreshTokenData(user.uuid, tenant.uuid, { clientId: 'Beta', createdAt: NOW + 3, mobile: false }),
+          refreshTokenData(user.uuid, tenant.uuid, { clientId: 'alpha_1', createdAt: NOW + 1, mobile: true }),
+          refreshTokenData(user.uuid, tenant.uuid, { clientId: 'alpha11', createdAt: NOW + 2, mobile: false }),
+        ];
+        const theirs = refreshTokenData(subUser.uuid, sub.uuid, { clientId: 'gamma', createdAt: NOW });
+        for (const rt of [...mine, theirs]) await store.replaceRefreshToken(rt);
+        const ids = (r: { items: RefreshToken[] }) => r.items.map((t) => t.clientId);
+
+        const byUser = await store.listRefreshTokens({ userUuid: user.uuid });
+        expect(byUser).toMatchObject({ total: 3, filtered: 3 });
+        expect(ids(byUser)).toEqual(['alpha_1', 'alpha11', 'Beta']);
+        expect(byUser.items[0]).toEqual(mine[1]);
+
+        expect(ids(await store.listRefreshTokens({}))).toEqual(['gamma', 'alpha_1', 'alpha11', 'Beta']);
+        expect(ids(await store.listRefreshTokens({ tenantUuids: [sub.uuid] }))).toEqual(['gamma']);
+        expect(ids(await store.listRefreshTokens({ tenantUuids: [tenant.uuid, sub.uuid] }))).toHaveLength(4);
+        expect(await store.listRefreshTokens({ tenantUuids: [] })).toEqual({ total: 0, filtered: 0, items: [] });
+        expect((await store.listRefreshTokens({ userUuid: user.uuid, tenantUuids: [sub.uuid] })).total).toBe(0);
+
+        const search = await store.listRefreshTokens({ userUuid: user.uuid, search: 'A_' });
+        expect(search).toMatchObject({ total: 3, filtered: 1 });
+        expect(ids(search)).toEqual(['alpha_1']);
+        expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, search: 'ALPHA' }))).toEqual(['alpha_1', 'alpha11']);
+
+        expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, order: 'client_id' })))
+          .toEqual(['alpha_1', 'alpha11', 'Beta']);
+        expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, order: 'client_id', direction: 'desc' })))
+          .toEqual(['Beta', 'alpha11', 'alpha_1']);
+        expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, order: 'mobile', direction: 'desc' }))[0])
+          .toBe('alpha_1');
+        expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, order: 'created_at', direction: 'desc' })))
+          .toEqual(['Beta', 'alpha11', 'alpha_1']);
+        expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, order: 'bogus' })))
+          .toEqual(['alpha_1', 'alpha11', 'Beta']);
+        expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, limit: 1, offset: 1 }))).toEqual(['alpha11']);
+        expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, offset: 2 }))).toEqual(['Beta']);
+      });
+    });
+
+    describe('transaction', () => {
+      it('commits what fn did and returns its result', async () => {
+        const t = tenantData({ parentUuid: tenant.uuid });
+        const result = await store.transaction(async (tx) => {
+          await tx.createTenant(t);
+          const user = await tx.createUser(userData(t.uuid));
+          // Reads inside the transaction see its writes.
+          expect(await tx.getUser(user.uuid)).toEqual(user);
+          return user;
+        });
+        expect(await store.getTenant(t.uuid)).toEqual(t);
+        expect(await store.getUser(result.uuid)).toEqual(result);
+      });
+
+      it('rolls everything back when fn throws, and rethrows its error', async () => {
+        const t = tenantData({ parentUuid: tenant.uuid });
+        const session = sessionData(tenant.uuid, null);
+        const boom = new Error('boom');
+        const err = await rejection(store.transaction(async (tx) => {
+          await tx.createTenant(t);
+          await tx.createSession(session);
+          await tx.insertToken(tokenData(session));
+          // Multi-statement verbs join the transaction instead of opening their own.
+          await tx.deleteExpired(NOW + 10 * HOUR, 10);
+          throw boom;
+        }));
+        expect(err).toBe(boom);
+        expect(await store.getTenant(t.uuid)).toBeNull();
+        // The session was never committed: creating it again works.
+        await expect(store.createSession(session)).resolves.toBeUndefined();
+      });
+
+      it('maps errors inside fn and rolls back', async () => {
+        const user = await store.createUser(userData(tenant.uuid, { username: 'dup' }));
+        const t = tenantData({ parentUuid: tenant.uuid });
+        const err = await rejection(store.transaction(async (tx) => {
+          await tx.createTenant(t);
+          await tx.createUser(userData(tenant.uuid, { username: 'DUP' }));
+        }));
+        expect(err).toBeInstanceOf(StoreConflictError);
+        expect((err as StoreConflictError).field).toBe('username');
+        expect(await store.getTenant(t.uuid)).toBeNull();
+        expect(await store.getUser(user.uuid)).toEqual(user);
+      });
+    });
+  });
+}
+
+// ---- SQLite
+
+async function openSqlite(): Promise<OpenedStore> {
+  const temp = tempSqliteUri();
+  const store = await openStore(temp.uri, {});
+  return {
+    store,
+    async query(text) {
+      const db = new Database(temp.path, { readonly: true });
+      try {
+        return db.prepare(text).all() as Record<string, unknown>[];
+      } finally {
+        db.close();
+      }
+    },
+    async cleanup() {
+      temp.cleanup();
+    },
+  };
+}
+
+defineStoreContract('sqlite', openSqlite);
+
+describe('SQLite specifics', () => {
+  it('creates the directory of the database file and sets WAL, foreign keys, busy timeout', async () => {
+    const temp = tempSqliteUri();
+    const store = await openStore(temp.uri, {});
+    try {
+      await store.migrate();
+      expect(existsSync(temp.path)).toBe(true);
+      const db = new Database(temp.path, { readonly: true });
+      try {
+        expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      } finally {
+        db.close();
+      }
+      // foreign_keys and busy_timeout are per connection: seen through the store.
+      await expect(store.createUser(userData(randomUUID()))).rejects.toBeInstanceOf(StoreConflictError);
+    } finally {
+      await store.close();
+      temp.cleanup();
+    }
+  });
+
+  it('works in memory, and with the sqlite:/// form', async () => {
+    const memory = await openStore('sqlite::memory:', {});
+    await memory.migrate();
+    expect((await memory.createTenant(tenantData())).name).toBe('tenant');
+    await memory.close();
+
+    const temp = tempSqliteUri();
+    const store = await openStore(`sqlite://${temp.path}`, {});
+    await store.migrate();
+    await store.close();
+    expect(existsSync(temp.path)).toBe(true);
+    temp.cleanup();
+  });
+
+  it('migrates safely from two connections to one file', async () => {
+    const temp = tempSqliteUri();
+    const stores = [await openStore(temp.uri, {}), await openStore(temp.uri, {})];
+    try {
+      await Promise.all(stores.map((s) => s.migrate()));
+      const db = new Database(temp.path, { readonly: true });
+      expect(db.prepare('select count(*) as n from schema_migrations').get()).toEqual({ n: 1 });
+      db.close();
+    } finally {
+      for (const s of stores) await s.close();
+      temp.cleanup();
+    }
+  });
+
+  it('reports a file it cannot open as unavailable', async () => {
+    const temp = tempSqliteUri();
+    // A directory where the file should be.
+    mkdirSync(temp.path, { recursive: true });
+    await expect(openStore(temp.uri, {})).rejects.toBeInstanceOf(StoreUnavailableError);
+    temp.cleanup();
+  });
+
+  it('reports a closed store as unavailable', async () => {
+    const store = await openStore('sqlite::memory:', {});
+    await store.migrate();
+    await store.close();
+    await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+});
+
+// ---- PostgreSQL
+
+describe('on PostgreSQL', () => {
+  let database: TestDatabase;
+  const opened: Store[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  afterEach(async () => {
+    for (const s of opened.splice(0)) await s.close();
+  });
+
+  async function openPostgres(): Promise<OpenedStore> {
+    const schema = await createTestSchema(database.uri);
+    const store = await openStore(schema.uri, {});
+    return {
+      store,
+      async query(text) {
+        const client = new pg.Client({ connectionString: schema.uri });
+        await client.connect();
+        try {
+          return (await client.query(text)).rows as Record<string, unknown>[];
+        } finally {
+          await client.end();
+        }
+      },
+      cleanup: () => schema.drop(),
+    };
+  }
+
+  defineStoreContract('postgresql', openPostgres);
+
+  describe('PostgreSQL specifics', () => {
+    it('migrates a fresh database from 3 instances at once, each migration exactly once', async () => {
+      const fresh = await createTestDatabase();
+      try {
+        const stores = await Promise.all([1, 2, 3].map(() => openStore(fresh.uri, {})));
+        opened.push(...stores);
+        await Promise.all(stores.map((s) => s.migrate()));
+        await Promise.all(stores.map((s) => s.migrate()));
+        const client = new pg.Client({ connectionString: fresh.uri });
+        await client.connect();
+        const { rows } = await client.query('select version, count(*)::int as n from schema_migrations group by version');
+        await client.end();
+        expect(rows.length).toBeGreaterThan(0);
+        for (const row of rows) expect(row.n).toBe(1);
+        for (const s of stores) await expect(s.getTopTenant()).resolves.toBeNull();
+      } finally {
+        for (const s of opened.splice(0)) await s.close();
+        await fresh.drop();
+      }
+    });
+
+    it('answers StoreInvalidInputError for a NUL byte in text', async () => {
+      const { store, cleanup } = await openPostgres();
+      opened.push(store);
+      try {
+        await store.migrate();
+        const t = await store.createTenant(tenantData());
+        const err = await rejection(store.createUser(userData(t.uuid, { firstname: 'nul\u0000byte' })));
+        expect(err).toBeInstanceOf(StoreInvalidInputError);
+        expect(err).toBeInstanceOf(StoreError);
+        expect(await store.findUserByLogin('a\u0000b').catch((e: unknown) => e)).toBeInstanceOf(StoreInvalidInputError);
+      } finally {
+        await store.close();
+        opened.splice(0);
+        await cleanup();
+      }
+    });
+
+    it('answers StoreUnavailableError quickly when nothing listens', async () => {
+      const store = await openStore('postgresql://postgres@127.0.0.1:1/x', {});
+      opened.push(store);
+      const started = Date.now();
+      await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.getUser(randomUUID())).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.migrate()).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.transaction(async (tx) => tx.getTopTenant())).rejects.toBeInstanceOf(StoreUnavailableError);
+      expect(Date.now() - started).toBeLessThan(5000);
+    });
+
+    it('recovers by itself after its connections are killed', async () => {
+      const warnings: unknown[] = [];
+      const schema = await createTestSchema(database.uri);
+      const store = await openStore(schema.uri, {
+        logger: { warn: (o) => warnings.push(o), info: () => {} },
+      });
+      opened.push(store);
+      try {
+        await store.migrate();
+        await Promise.all([store.ping(), store.ping(), store.ping()]);
+        const admin = new pg.Client({ connectionString: database.uri });
+        await admin.connect();
+        await admin.query(
+          `select pg_terminate_backend(pid) from pg_stat_activity
+           where application_name = 'xivo-auth' and datname = current_database() and pid <> pg_backend_pid()`,
+        );
+        await admin.end();
+        // Idle clients learn of it asynchronously; either way no crash, and
+        // at worst a StoreUnavailableError before the pool has replaced them.
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await store.ping();
+            break;
+          } catch (err) {
+            expect(err).toBeInstanceOf(StoreUnavailableError);
+            if (attempt > 5) throw err;
+          }
+        }
+        await expect(store.getTopTenant()).resolves.toBeNull();
+      } finally {
+        await store.close();
+        opened.splice(0);
+        await schema.drop();
+      }
+    });
+
+    it('gives two concurrent reapers disjoint batches', async () => {
+      const schema = await createTestSchema(database.uri);
+      const first = await openStore(schema.uri, {});
+      const second = await openStore(schema.uri, {});
+      opened.push(first, second);
+      try {
+        await first.migrate();
+        const t = await first.createTenant(tenantData());
+        const hashes: string[] = [];
+        await first.transaction(async (tx) => {
+          for (let i = 0; i < 200; i++) {
+            const s = sessionData(t.uuid, null);
+            await tx.createSession(s);
+            const token = tokenData(s, { expiresAt: NOW - i });
+            await tx.insertToken(token);
+            hashes.push(token.hash);
+          }
+        });
+        const removals = await Promise.all([first, second, first, second].map((s) => s.deleteExpired(NOW, 60)));
+        const reaped = removals.flatMap((r) => r.tokenHashes);
+        expect(new Set(reaped).size).toBe(reaped.length);
+        expect(removals.flatMap((r) => r.sessions)).toHaveLength(reaped.length);
+        const rest = await first.deleteExpired(NOW, 1000);
+        expect([...reaped, ...rest.tokenHashes].sort()).toEqual(hashes.sort());
+      } finally {
+        for (const s of opened.splice(0)) await s.close();
+        await schema.drop();
+      }
+    });
+  });
+});
+
+it('refuses a db_uri with an unknown scheme', async () => {
+  await expect(openStore('mysql://root:secret@localhost/auth', {})).rejects.toThrow(/unsupported db_uri scheme "mysql"/);
+  const err = await rejection(openStore('mysql://root:secret@localhost/auth', {}));
+  expect((err as Error).message).not.toContain('secret');
+  await expect(openStore('sqlite:', {})).rejects.toThrow(/needs a path/);
+});

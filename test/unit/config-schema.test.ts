@@ -1,0 +1,97 @@
+import { describe, it, expect } from 'vitest';
+import { Kind, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { ConfigSchema, DEFAULT_CONFIG, listConfigKeys, schemaAt } from '../../src/config/schema.js';
+import type { Config } from '../../src/config/types.js';
+
+const EXPECTED_DEFAULTS: Config = {
+  debug: false,
+  log_level: 'info',
+  log_filename: '/var/log/xivo-auth.log',
+  foreground: false,
+  pid_filename: '/run/xivo-auth/xivo-auth.pid',
+  user: null,
+  uuid: null,
+  data_dir: './data',
+  default_token_lifetime: 7200,
+  token_cleanup_interval: 60,
+  token_cleanup_batch_size: 5000,
+  max_user_concurrent_sessions: 100,
+  rest_api: {
+    listen: '127.0.0.1',
+    port: 9497,
+    certificate: null,
+    private_key: null,
+    cors: {
+      enabled: false,
+      allow_origins: ['*'],
+      allow_headers: ['Authorization', 'Content-Type', 'Accept', 'X-Auth-Token', 'Wazo-Tenant', 'Wazo-Session-Type'],
+    },
+    num_proxies: 1,
+    max_body_bytes: 65536,
+  },
+  db_uri: null,
+  db_upgrade_on_startup: true,
+  amqp: { uri: 'amqp://guest:guest@localhost:5672/', exchange_name: 'xivo', exchange_type: 'topic', enabled: false },
+  enabled_backend_plugins: { xivo_user: true },
+  default_user_policy: null,
+  default_policies: {},
+  bootstrap_user_on_startup: false,
+  bootstrap_user_username: 'admin',
+  bootstrap_user_password: null,
+  password_hashing: { memory_kib: 19456, iterations: 2, parallelism: 1, max_concurrent: 0, max_queue: 64 },
+  token_cache: { max_entries: 100000 },
+  extra_config_files: '/etc/xivo-auth/conf.d/',
+};
+
+describe('config schema', () => {
+  it('DEFAULT_CONFIG holds the documented defaults and passes the schema', () => {
+    expect(DEFAULT_CONFIG).toEqual(EXPECTED_DEFAULTS);
+    expect(Value.Check(ConfigSchema, DEFAULT_CONFIG)).toBe(true);
+    expect(Object.isFrozen(DEFAULT_CONFIG.rest_api.cors.allow_origins)).toBe(true);
+  });
+
+  it('every key has a description', () => {
+    const keys = listConfigKeys();
+    expect(keys.map((k) => k.key)).toContain('rest_api.cors.allow_headers');
+    for (const key of keys) expect(key.description, key.key).not.toBe('');
+    expect(keys.find((k) => k.key === 'rest_api.port')).toMatchObject({
+      expected: 'an integer from 0 to 65535',
+      default: 9497,
+    });
+  });
+
+  it('every leaf of the defaults is described by the schema', () => {
+    const visit = (value: unknown, path: string[]): void => {
+      const schema = schemaAt(path) as (TSchema & { description?: string; [Kind]: string }) | undefined;
+      expect(schema, path.join('.')).toBeDefined();
+      const kind = schema?.[Kind];
+      if (path.length > 0) expect(schema?.description, path.join('.')).toBeTruthy();
+      if (kind === 'Object' && value !== null && typeof value === 'object') {
+        for (const [k, v] of Object.entries(value)) visit(v, [...path, k]);
+      }
+    };
+    visit(DEFAULT_CONFIG, []);
+  });
+
+  it.each([
+    [{ rest_api: { ...EXPECTED_DEFAULTS.rest_api, port: 0 } }, true],
+    [{ rest_api: { ...EXPECTED_DEFAULTS.rest_api, port: 65535 } }, true],
+    [{ rest_api: { ...EXPECTED_DEFAULTS.rest_api, port: 65536 } }, false],
+    [{ rest_api: { ...EXPECTED_DEFAULTS.rest_api, port: -1 } }, false],
+    [{ rest_api: { ...EXPECTED_DEFAULTS.rest_api, port: 80.5 } }, false],
+    [{ default_token_lifetime: 0 }, false],
+    [{ token_cleanup_interval: 0 }, false],
+    [{ token_cleanup_interval: 0.5 }, true],
+    [{ db_uri: 'sqlite:/var/lib/xivo-auth/db.sqlite' }, true],
+    [{ db_uri: 'postgresql://u:p@h:5432/db' }, true],
+    [{ db_uri: 'mysql://h/db' }, false],
+    [{ log_level: 'warn' }, false],
+    [{ default_policies: { p: { acl: ['a.b'], name: 'P' } } }, true],
+    [{ default_policies: { p: { acl: 'a.b' } } }, false],
+    [{ enabled_backend_plugins: { x: 'yes' } }, false],
+    [{ password_hashing: { ...EXPECTED_DEFAULTS.password_hashing, parallelism: 0 } }, false],
+  ])('checks %j → %s', (patch, ok) => {
+    expect(Value.Check(ConfigSchema, { ...EXPECTED_DEFAULTS, ...patch })).toBe(ok);
+  });
+});
