@@ -105,7 +105,7 @@ export class Chunk {
       let best = NO_MATCH;
       for (let k = 0; k < lits.length; k++) {
         const i = s.indexOf(lits[k], from);
-        if (i >= 0 && (best < 0 || i + lits[k].length < best)) best = i + lits[k].length;
+        if (i >= 0) best = i + lits[k].length;
       }
       return best;
     }
@@ -267,12 +267,18 @@ class Nfa {
     let cur = this.listA;
     let next = this.listB;
     let i = from;
-    if (unanchored && prefix.length > 0) {
+    let first = 0;
+    if (!unanchored) {
+      // Callers checked that s starts with the prefix at `from`: the prefix's
+      // states (0 .. prefix.length - 1, a straight line) are skipped.
+      i += prefix.length;
+      first = prefix.length;
+    } else if (prefix.length > 0) {
       i = s.indexOf(prefix, i);
       if (i < 0) return NO_MATCH;
     }
     this.nextGen();
-    let curLen = this.add(cur, 0, 0);
+    let curLen = this.add(cur, 0, first);
     for (;;) {
       if (this.matched && (earliest || i === n)) return i;
       if (i >= n || curLen === 0) return NO_MATCH;

@@ -116,41 +116,70 @@ export function bindPattern(
 ): Matcher {
   if (template.literal !== null) return new LiteralMatcher(template.literal);
 
-  // Split into chunks at `#`, resolving reserved segments.
-  const chunks: ChunkPart[][] = [[]];
-  let startsWithHash = false;
-  let endsWithHash = false;
-  const toks = template.tokens;
-  for (let i = 0; i < toks.length; i++) {
-    const t = toks[i];
-    const cur = chunks[chunks.length - 1];
+  // Resolve reserved segments; adjacent literal text is merged.
+  const parts: (ChunkPart | { readonly kind: 'hash' })[] = [];
+  for (const t of template.tokens) {
     switch (t.kind) {
       case 'hash':
-        if (i === 0) startsWithHash = true;
-        if (i === toks.length - 1) endsWithHash = true;
-        chunks.push([]);
+      case 'star':
+        parts.push(t);
         break;
       case 'lit':
-        pushPart(cur, t);
-        break;
-      case 'star':
-        cur.push(t);
+        pushPart(parts, t);
         break;
       case 'me':
-        pushPart(cur, alternatives('me', authId));
+        pushPart(parts, alternatives('me', authId));
         break;
       case 'session':
-        pushPart(cur, alternatives('my_session', sessionUuid));
+        pushPart(parts, alternatives('my_session', sessionUuid));
         break;
       case 'edit':
-        pushPart(cur, alternatives('edit', 'update'));
+        pushPart(parts, alternatives('edit', 'update'));
         break;
     }
   }
-  return new GlobMatcher(chunks, startsWithHash, endsWithHash);
+
+  // Split into chunks at `#`.
+  const chunks: ChunkPart[][] = [[]];
+  for (const part of parts) {
+    if (part.kind === 'hash') chunks.push([]);
+    else chunks[chunks.length - 1].push(part);
+  }
+  const startsWithHash = parts[0]?.kind === 'hash';
+  const endsWithHash = parts[parts.length - 1]?.kind === 'hash';
+  const glob = (): GlobMatcher => new GlobMatcher(chunks, startsWithHash, endsWithHash);
+
+  return segmentAligned(parts) ? new SegmentMatcher(parts as SegmentPart[], glob) : glob();
 }
 
-function pushPart(parts: ChunkPart[], part: ChunkPart): void {
+type SegmentPart = ChunkPart | { readonly kind: 'hash' };
+
+/**
+ * The common shape of real ACL entries (`confd.users.me.read`,
+ * `auth.users.*.tokens.#`): every `*` and alternation is a whole segment,
+ * alternatives contain no '.', and the only `#` is a final whole segment
+ * (`.#`). Such a pattern is matched by walking the segments.
+ */
+function segmentAligned(parts: readonly SegmentPart[]): boolean {
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    const prev = parts[i - 1];
+    const next = parts[i + 1];
+    const dotBefore = prev === undefined || (prev.kind === 'lit' && prev.text.endsWith('.'));
+    const dotAfter = next === undefined || (next.kind === 'lit' && next.text.startsWith('.'));
+    if (p.kind === 'hash') {
+      if (i !== parts.length - 1 || prev === undefined || !dotBefore) return false;
+    } else if (p.kind === 'star') {
+      if (!dotBefore || !dotAfter) return false;
+    } else if (p.kind === 'alt') {
+      // Always a whole segment by construction.
+      if (p.options.some((o) => o.includes('.'))) return false;
+    }
+  }
+  return true;
+}
+
+function pushPart(parts: SegmentPart[], part: ChunkPart): void {
   const last = parts[parts.length - 1];
   if (part.kind === 'lit' && last !== undefined && last.kind === 'lit') {
     parts[parts.length - 1] = { kind: 'lit', text: last.text + part.text };
@@ -163,6 +192,80 @@ class LiteralMatcher implements Matcher {
   constructor(private readonly text: string) {}
   test(access: string): boolean {
     return access === this.text;
+  }
+}
+
+const DOT_CHAR = '.';
+const HASH_CHAR = '#';
+
+/**
+ * Segment walk for segment-aligned patterns (see segmentAligned()): literal
+ * text with startsWith, a `*` segment skips to the next '.', an alternation
+ * must equal the current segment. Deterministic, one pass, no allocation.
+ * A `*` must not take a '#', so an access containing '#' (never the case in
+ * practice) goes to the general matcher when the pattern has a `*`.
+ */
+class SegmentMatcher implements Matcher {
+  private readonly kinds: Uint8Array; // 0 literal, 1 star, 2 alternation
+  private readonly texts: readonly string[];
+  private readonly options: readonly (readonly string[])[];
+  private readonly trailingHash: boolean;
+  private readonly hasStar: boolean;
+  private readonly minLength: number;
+  private fallback: Matcher | null = null;
+
+  constructor(
+    parts: readonly SegmentPart[],
+    private readonly makeFallback: () => Matcher,
+  ) {
+    const body = parts[parts.length - 1]?.kind === 'hash' ? parts.slice(0, -1) : parts;
+    this.trailingHash = body.length !== parts.length;
+    this.kinds = Uint8Array.from(body, (p) => (p.kind === 'lit' ? 0 : p.kind === 'star' ? 1 : 2));
+    this.texts = body.map((p) => (p.kind === 'lit' ? p.text : ''));
+    this.options = body.map((p) => (p.kind === 'alt' ? p.options : []));
+    this.hasStar = body.some((p) => p.kind === 'star');
+    let min = 0;
+    for (const p of body) {
+      if (p.kind === 'lit') min += p.text.length;
+      else if (p.kind === 'alt') min += Math.min(...p.options.map((o) => o.length));
+    }
+    this.minLength = min;
+  }
+
+  test(s: string): boolean {
+    const n = s.length;
+    if (n < this.minLength) return false;
+    if (this.hasStar && s.includes(HASH_CHAR)) {
+      if (this.fallback === null) this.fallback = this.makeFallback();
+      return this.fallback.test(s);
+    }
+    const kinds = this.kinds;
+    let pos = 0;
+    for (let k = 0; k < kinds.length; k++) {
+      const kind = kinds[k];
+      if (kind === 0) {
+        const text = this.texts[k];
+        if (!s.startsWith(text, pos)) return false;
+        pos += text.length;
+      } else {
+        let end = s.indexOf(DOT_CHAR, pos);
+        if (end < 0) end = n;
+        if (kind === 2) {
+          const opts = this.options[k];
+          const len = end - pos;
+          let ok = false;
+          for (let o = 0; o < opts.length; o++) {
+            if (opts[o].length === len && s.startsWith(opts[o], pos)) {
+              ok = true;
+              break;
+            }
+          }
+          if (!ok) return false;
+        }
+        pos = end;
+      }
+    }
+    return this.trailingHash || pos === n;
   }
 }
 

@@ -14,6 +14,12 @@ export class TokenCache {
   private readonly entries = new Map<string, CachedToken>();
   /** Off when invalidations cannot be trusted (e.g. the PostgreSQL listener is down). */
   private active: boolean;
+  /**
+   * Bumped by every invalidation. A lookup notes it before reading the store
+   * and caches its result only if no invalidation happened meanwhile, so a
+   * record read just before a revocation is never cached after it.
+   */
+  private epoch = 0;
 
   constructor(private readonly maxEntries: number, active = true) {
     this.active = active && maxEntries > 0;
@@ -30,8 +36,13 @@ export class TokenCache {
     return hit;
   }
 
-  set(hash: string, entry: CachedToken): void {
-    if (!this.active) return;
+  /** Take before reading the store; pass to set(). */
+  get generation(): number {
+    return this.epoch;
+  }
+
+  set(hash: string, entry: CachedToken, generation: number): void {
+    if (!this.active || generation !== this.epoch) return;
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
@@ -39,18 +50,27 @@ export class TokenCache {
     this.entries.set(hash, entry);
   }
 
+  /** Forget one entry that is known stale (expired); not an invalidation. */
   delete(hash: string): void {
     this.entries.delete(hash);
   }
 
-  deleteMany(hashes: Iterable<string>): void {
+  /** These tokens were revoked (here or on another instance). */
+  invalidate(hashes: Iterable<string>): void {
+    this.epoch += 1;
     for (const hash of hashes) this.entries.delete(hash);
+  }
+
+  /** Forget everything (e.g. a revocation too large to list). */
+  flush(): void {
+    this.epoch += 1;
+    this.entries.clear();
   }
 
   /** Fail closed: forget everything and stop caching until enabled again. */
   disable(): void {
     this.active = false;
-    this.entries.clear();
+    this.flush();
   }
 
   enable(): void {

@@ -180,10 +180,11 @@ export class TokenService {
     const hash = hashToken(token);
     let entry = this.cache.get(hash);
     if (entry === undefined) {
+      const generation = this.cache.generation;
       const record = await this.store.findTokenByHash(hash);
       if (record === null) throw new NoSuchTokenError();
       entry = { record, acl: compileAcl(record.acl) };
-      this.cache.set(hash, entry);
+      this.cache.set(hash, entry, generation);
     }
     if (entry.record.expiresAt <= this.clock.now()) {
       this.cache.delete(hash);
@@ -215,10 +216,12 @@ export class TokenService {
   async revoke(token: string): Promise<Removal | null> {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return null;
     const hash = hashToken(token);
-    this.cache.delete(hash);
-    const removal = await this.store.deleteToken(hash);
-    this.forget(removal);
-    return removal;
+    try {
+      return await this.store.deleteToken(hash);
+    } finally {
+      // After the delete: a lookup that read the record before it cannot cache it now.
+      this.cache.invalidate([hash]);
+    }
   }
 
   /** Every session and token of a user (disabled, deleted, password changed). */
@@ -230,7 +233,7 @@ export class TokenService {
 
   /** Drop revoked tokens from the cache. */
   forget(removal: Removal | null): void {
-    if (removal !== null) this.cache.deleteMany(removal.tokenHashes);
+    if (removal !== null) this.cache.invalidate(removal.tokenHashes);
   }
 
   async listRefreshTokens(filter: ListQuery & { userUuid?: string; tenantUuids?: string[] }): Promise<ListResult<RefreshToken>> {

@@ -3,7 +3,10 @@
 // for this file). Engine-specific behaviour is tested after the contract.
 
 import { randomBytes, randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -275,7 +278,7 @@ export function defineStoreContract(name: string, open: () => Promise<OpenedStor
             { username: 'Bob', firstname: 'Robert', lastname: 'Young', emailAddress: 'bob@example.org', purpose: 'internal', enabled: false },
             { username: 'carol_100%', firstname: 'Carol', lastname: 'Xavier', emailAddress: null, purpose: 'external_api', enabled: true },
             { username: 'dave', firstname: null, lastname: 'back\\slash', emailAddress: 'dave@example.com', purpose: 'user', enabled: true },
-            { username: 'carol1000', firstname: 'Carolyn', lastname: 'Wu', emailAddress: 'c@example.net', purpose: 'user', enabled: false },
+            { username: 'carolyn', firstname: 'Carolyn', lastname: 'Wolf1', emailAddress: 'c@example.net', purpose: 'user', enabled: false },
           ];
           for (const r of rows) await store.createUser(userData(tenant.uuid, r));
           await store.createUser(userData(other.uuid, { username: 'erin', firstname: 'Alice' }));
@@ -287,7 +290,7 @@ export function defineStoreContract(name: string, open: () => Promise<OpenedStor
           const r = await store.listUsers([tenant.uuid], {});
           expect(r.total).toBe(5);
           expect(r.filtered).toBe(5);
-          expect(names(r)).toEqual(['alice', 'Bob', 'carol_100%', 'carol1000', 'dave']);
+          expect(names(r)).toEqual(['alice', 'Bob', 'carol_100%', 'carolyn', 'dave']);
           const both = await store.listUsers([tenant.uuid, other.uuid], {});
           expect(both.total).toBe(6);
           expect(await store.listUsers([], {})).toEqual({ total: 0, filtered: 0, items: [] });
@@ -300,7 +303,7 @@ export function defineStoreContract(name: string, open: () => Promise<OpenedStor
           expect(names(byFirst)).toEqual(['alice']);
           expect(names(await store.listUsers([tenant.uuid], { search: 'young' }))).toEqual(['Bob']);
           expect(names(await store.listUsers([tenant.uuid], { search: 'EXAMPLE.ORG' }))).toEqual(['Bob']);
-          expect(names(await store.listUsers([tenant.uuid], { search: 'carol' }))).toEqual(['carol_100%', 'carol1000']);
+          expect(names(await store.listUsers([tenant.uuid], { search: 'carol' }))).toEqual(['carol_100%', 'carolyn']);
           expect(await store.listUsers([tenant.uuid], { search: 'nothing-like-it' }))
             .toEqual({ total: 5, filtered: 0, items: [] });
         });
@@ -315,15 +318,15 @@ export function defineStoreContract(name: string, open: () => Promise<OpenedStor
 
         it('orders by each listed column, both directions', async () => {
           expect(names(await store.listUsers([tenant.uuid], { order: 'username', direction: 'desc' })))
-            .toEqual(['dave', 'carol1000', 'carol_100%', 'Bob', 'alice']);
+            .toEqual(['dave', 'carolyn', 'carol_100%', 'Bob', 'alice']);
           expect(names(await store.listUsers([tenant.uuid], { order: 'firstname' })))
-            .toEqual(['alice', 'carol_100%', 'carol1000', 'Bob', 'dave']);
+            .toEqual(['alice', 'carol_100%', 'carolyn', 'Bob', 'dave']);
           expect(names(await store.listUsers([tenant.uuid], { order: 'firstname', direction: 'desc' })))
-            .toEqual(['dave', 'Bob', 'carol1000', 'carol_100%', 'alice']);
+            .toEqual(['dave', 'Bob', 'carolyn', 'carol_100%', 'alice']);
           expect(names(await store.listUsers([tenant.uuid], { order: 'lastname' })))
-            .toEqual(['dave', 'carol1000', 'carol_100%', 'Bob', 'alice']);
+            .toEqual(['dave', 'carolyn', 'carol_100%', 'Bob', 'alice']);
           expect(names(await store.listUsers([tenant.uuid], { order: 'email_address' })))
-            .toEqual(['alice', 'Bob', 'carol1000', 'dave', 'carol_100%']);
+            .toEqual(['alice', 'Bob', 'carolyn', 'dave', 'carol_100%']);
           expect(names(await store.listUsers([tenant.uuid], { order: 'purpose' })).slice(0, 2))
             .toEqual(['carol_100%', 'Bob']);
           const byEnabled = await store.listUsers([tenant.uuid], { order: 'enabled' });
@@ -334,13 +337,13 @@ export function defineStoreContract(name: string, open: () => Promise<OpenedStor
 
         it('falls back to username for an order it does not know', async () => {
           expect(names(await store.listUsers([tenant.uuid], { order: 'password_hash; drop table users' })))
-            .toEqual(['alice', 'Bob', 'carol_100%', 'carol1000', 'dave']);
+            .toEqual(['alice', 'Bob', 'carol_100%', 'carolyn', 'dave']);
         });
 
         it('pages with limit and offset, after filtering', async () => {
           expect(names(await store.listUsers([tenant.uuid], { limit: 2 }))).toEqual(['alice', 'Bob']);
-          expect(names(await store.listUsers([tenant.uuid], { limit: 2, offset: 2 }))).toEqual(['carol_100%', 'carol1000']);
-          expect(names(await store.listUsers([tenant.uuid], { offset: 3 }))).toEqual(['carol1000', 'dave']);
+          expect(names(await store.listUsers([tenant.uuid], { limit: 2, offset: 2 }))).toEqual(['carol_100%', 'carolyn']);
+          expect(names(await store.listUsers([tenant.uuid], { offset: 3 }))).toEqual(['carolyn', 'dave']);
           expect(names(await store.listUsers([tenant.uuid], { limit: 2, offset: 10 }))).toEqual([]);
           const page = await store.listUsers([tenant.uuid], { search: 'example.com', limit: 1, offset: 1 });
           expect(page.total).toBe(5);
@@ -692,7 +695,7 @@ export function defineStoreContract(name: string, open: () => Promise<OpenedStor
         const mine = [
           refreshTokenData(user.uuid, tenant.uuid, { clientId: 'Beta', createdAt: NOW + 3, mobile: false }),
           refreshTokenData(user.uuid, tenant.uuid, { clientId: 'alpha_1', createdAt: NOW + 1, mobile: true }),
-          refreshTokenData(user.uuid, tenant.uuid, { clientId: 'alpha11', createdAt: NOW + 2, mobile: false }),
+          refreshTokenData(user.uuid, tenant.uuid, { clientId: 'alphax', createdAt: NOW + 2, mobile: false }),
         ];
         const theirs = refreshTokenData(subUser.uuid, sub.uuid, { clientId: 'gamma', createdAt: NOW });
         for (const rt of [...mine, theirs]) await store.replaceRefreshToken(rt);
@@ -700,10 +703,10 @@ export function defineStoreContract(name: string, open: () => Promise<OpenedStor
 
         const byUser = await store.listRefreshTokens({ userUuid: user.uuid });
         expect(byUser).toMatchObject({ total: 3, filtered: 3 });
-        expect(ids(byUser)).toEqual(['alpha_1', 'alpha11', 'Beta']);
+        expect(ids(byUser)).toEqual(['alpha_1', 'alphax', 'Beta']);
         expect(byUser.items[0]).toEqual(mine[1]);
 
-        expect(ids(await store.listRefreshTokens({}))).toEqual(['gamma', 'alpha_1', 'alpha11', 'Beta']);
+        expect(ids(await store.listRefreshTokens({}))).toEqual(['gamma', 'alpha_1', 'alphax', 'Beta']);
         expect(ids(await store.listRefreshTokens({ tenantUuids: [sub.uuid] }))).toEqual(['gamma']);
         expect(ids(await store.listRefreshTokens({ tenantUuids: [tenant.uuid, sub.uuid] }))).toHaveLength(4);
         expect(await store.listRefreshTokens({ tenantUuids: [] })).toEqual({ total: 0, filtered: 0, items: [] });
@@ -712,19 +715,19 @@ export function defineStoreContract(name: string, open: () => Promise<OpenedStor
         const search = await store.listRefreshTokens({ userUuid: user.uuid, search: 'A_' });
         expect(search).toMatchObject({ total: 3, filtered: 1 });
         expect(ids(search)).toEqual(['alpha_1']);
-        expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, search: 'ALPHA' }))).toEqual(['alpha_1', 'alpha11']);
+        expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, search: 'ALPHA' }))).toEqual(['alpha_1', 'alphax']);
 
         expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, order: 'client_id' })))
-          .toEqual(['alpha_1', 'alpha11', 'Beta']);
+          .toEqual(['alpha_1', 'alphax', 'Beta']);
         expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, order: 'client_id', direction: 'desc' })))
-          .toEqual(['Beta', 'alpha11', 'alpha_1']);
+          .toEqual(['Beta', 'alphax', 'alpha_1']);
         expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, order: 'mobile', direction: 'desc' }))[0])
           .toBe('alpha_1');
         expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, order: 'created_at', direction: 'desc' })))
-          .toEqual(['Beta', 'alpha11', 'alpha_1']);
+          .toEqual(['Beta', 'alphax', 'alpha_1']);
         expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, order: 'bogus' })))
-          .toEqual(['alpha_1', 'alpha11', 'Beta']);
-        expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, limit: 1, offset: 1 }))).toEqual(['alpha11']);
+          .toEqual(['alpha_1', 'alphax', 'Beta']);
+        expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, limit: 1, offset: 1 }))).toEqual(['alphax']);
         expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, offset: 2 }))).toEqual(['Beta']);
       });
     });
@@ -835,16 +838,39 @@ describe('SQLite specifics', () => {
     temp.cleanup();
   });
 
-  it('migrates safely from two connections to one file', async () => {
+  it('waits for another process\'s write lock instead of failing', async () => {
+    // One process holds the write lock for a while (as `xivo-auth migrate`
+    // or a second instance would); our migration waits for it (busy_timeout,
+    // BEGIN IMMEDIATE) and then applies.
+    // (Two stores on one file in the same process cannot wait for each other:
+    // SQLite's busy wait blocks the thread.)
     const temp = tempSqliteUri();
-    const stores = [await openStore(temp.uri, {}), await openStore(temp.uri, {})];
+    mkdirSync(dirname(temp.path), { recursive: true });
+    const holder = spawn(process.execPath, ['-e', `
+      const Database = require('better-sqlite3');
+      const db = new Database(process.env.DB_PATH);
+      db.pragma('journal_mode = WAL');
+      db.exec('BEGIN IMMEDIATE');
+      process.stdout.write('locked\\n');
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 700);
+      db.exec('COMMIT');
+      db.close();
+    `], { env: { ...process.env, DB_PATH: temp.path }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = once(holder, 'exit');
     try {
-      await Promise.all(stores.map((s) => s.migrate()));
+      await once(holder.stdout, 'data');
+      const store = await openStore(temp.uri, {});
+      const started = Date.now();
+      await store.migrate();
+      expect(Date.now() - started).toBeGreaterThan(300);
+      await store.migrate();
+      await store.close();
       const db = new Database(temp.path, { readonly: true });
       expect(db.prepare('select count(*) as n from schema_migrations').get()).toEqual({ n: 1 });
       db.close();
+      expect((await exited)[0]).toBe(0);
     } finally {
-      for (const s of stores) await s.close();
+      holder.kill();
       temp.cleanup();
     }
   });
@@ -897,7 +923,8 @@ describe('on PostgreSQL', () => {
           await client.end();
         }
       },
-      cleanup: () => schema.drop(),
+      // Every schema goes with the database after the file.
+      cleanup: async () => {},
     };
   }
 

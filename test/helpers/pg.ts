@@ -19,7 +19,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   url.pathname = `/${name}`;
   return {
     uri: url.toString(),
-    drop: () => withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)),
+    async drop() {
+      await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+    },
   };
 }
 
@@ -31,10 +33,14 @@ export async function createTestSchema(uri: string): Promise<TestDatabase> {
   const name = `test_${randomBytes(6).toString('hex')}`;
   await withClient(uri, (client) => client.query(`CREATE SCHEMA "${name}"`));
   const url = new URL(uri);
-  url.searchParams.set('options', `-c search_path=${name}`);
+  // Tests need no durability: not waiting for the WAL flush makes commits,
+  // and so the migration of every fresh schema, much cheaper.
+  url.searchParams.set('options', `-c search_path=${name} -c synchronous_commit=off`);
   return {
     uri: url.toString(),
-    drop: () => withClient(uri, (client) => client.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`)),
+    async drop() {
+      await withClient(uri, (client) => client.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`));
+    },
   };
 }
 

@@ -162,6 +162,9 @@ describe('reserved segments', () => {
     expect(can(['me'], '123')).toBe(true);
     expect(can(['me.#'], '123.x')).toBe(true);
     expect(can(['#.me'], 'x.123')).toBe(true);
+    // between two `#`, the earliest-ending of `me` / auth_id must be taken
+    expect(can(['#.me.#y.me.z'], 'a.me.y.123.z')).toBe(true);
+    expect(can(['#.me.#y.me.z'], 'a.123.y.me.z')).toBe(true);
   });
 
   it('`me` only as a whole segment', () => {
@@ -205,6 +208,15 @@ describe('reserved segments', () => {
     expect(can(['u.me.r'], 'u.a.x(b).r', weird)).toBe(false);
     expect(can(['u.my_session.r'], 'u.#.r', weird)).toBe(true);
     expect(can(['u.my_session.r'], 'u.x.r', weird)).toBe(false);
+  });
+
+  it('an auth_id containing dots may span segments', () => {
+    const dotted: AclContext = { authId: 'me.x' };
+    expect(can(['u.me.r'], 'u.me.x.r', dotted)).toBe(true);
+    expect(can(['u.me.r'], 'u.me.r', dotted)).toBe(true);
+    expect(can(['me.x#x'], 'me.x.x', dotted)).toBe(true);
+    expect(can(['me.x#x'], 'me.x', dotted)).toBe(false);
+    expect(can(['#.me.*'], 'a.me.x.b', dotted)).toBe(true);
   });
 });
 
@@ -289,6 +301,82 @@ describe('pathological patterns finish (a backtracking regex would hang)', () =>
     const acl = Array.from({ length: 200 }, (_, i) => `s${i}.#.x*y.#`);
     expect(can(acl, 's5.' + 'x'.repeat(100_000))).toBe(false);
     expect(can(acl, 's5.a.xzzy.b')).toBe(true);
+  });
+});
+
+// A straightforward reference built from the spec text as a RegExp (fine for
+// the tiny inputs used here), to cross-check every internal matcher path
+// (plain literal, segment walk, literal alternatives, NFA, `#` chunks).
+function referenceMatch(pattern: string, access: string, c: AclContext): boolean {
+  const esc = (t: string): string => t.replace(/[\\^$.*+?()[\]{}|\/-]/g, '\\$&');
+  const alt = (word: string, value: string | null | undefined): string =>
+    value ? `(?:${esc(word)}|${esc(value)})` : esc(word);
+  const body = pattern
+    .split('.')
+    .map((seg) => {
+      if (seg === 'me') return alt('me', c.authId);
+      if (seg === 'my_session') return alt('my_session', c.sessionUuid);
+      if (seg === 'edit') return alt('edit', 'update');
+      return [...seg].map((ch) => (ch === '*' ? '[^.#]*' : ch === '#' ? '[\\s\\S]*' : esc(ch))).join('');
+    })
+    .join('\\.');
+  return new RegExp(`^${body}$`).test(access);
+}
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('agrees with a reference implementation of the spec', () => {
+  const rnd = prng(20240611);
+  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
+  const patternTokens = ['a', 'b', '.', '.', '.', '*', '*', '#', 'me', 'my_session', 'edit', 'update', '(', '+', '\\'];
+  const accessTokens = ['a', 'b', '.', '.', '#', '123', 'S', 'me', 'my_session', 'update', 'edit', '(', '+', '\\', '\n'];
+  const instantiate = (pattern: string): string =>
+    pattern
+      .split('.')
+      .map((seg) => {
+        if (seg === 'me') return pick(['me', '123', '456']);
+        if (seg === 'my_session') return pick(['my_session', 'S', 'T']);
+        if (seg === 'edit') return pick(['edit', 'update', 'updat']);
+        return [...seg]
+          .map((ch) => (ch === '*' ? pick(['', 'a', 'ab', '#', 'b']) : ch === '#' ? pick(['', 'a', '.', 'a.b', '#', '.me.']) : ch))
+          .join('');
+      })
+      .join('.');
+  const contexts: AclContext[] = [ctx, {}, { authId: 'a', sessionUuid: 'b.a' }, { authId: 'me.a', sessionUuid: 'a' }];
+
+  it('on random patterns and accesses', () => {
+    let checked = 0;
+    let granted = 0;
+    for (let iter = 0; iter < 4000; iter++) {
+      const pattern = Array.from({ length: 1 + Math.floor(rnd() * 6) }, () => pick(patternTokens)).join('');
+      const accesses = [
+        instantiate(pattern),
+        instantiate(pattern),
+        Array.from({ length: 1 + Math.floor(rnd() * 7) }, () => pick(accessTokens)).join(''),
+      ];
+      for (const c of contexts) {
+        const compiled = compileAcl([pattern], c);
+        for (const access of accesses) {
+          if (access === '') continue;
+          const expected = referenceMatch(pattern, access, c);
+          const got = compiled.matches(access);
+          if (got !== expected) expect({ pattern, access, c, got }).toEqual({ pattern, access, c, got: expected });
+          checked++;
+          if (expected) granted++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(30_000);
+    expect(granted).toBeGreaterThan(5_000);
   });
 });
 

@@ -35,7 +35,7 @@ export const Token = Type.Object({
 
 export const TokenEnvelope = Type.Object({ data: Token });
 
-export const TokenParams = Type.Object({ token: Type.String({ maxLength: 1024 }) });
+export const TokenParams = Type.Object({ token: Type.String() });
 
 export const TokenCheckQuery = Type.Object({
   scope: Type.Optional(Type.String({ maxLength: 4096, description: 'One required access' })),

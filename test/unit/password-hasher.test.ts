@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { HasherBusyError, PasswordHasher } from '../../src/passwords/hasher.js';
+
+const params = { memory_kib: 1024, iterations: 1, parallelism: 1, max_concurrent: 1, max_queue: 2 };
+
+describe('PasswordHasher', () => {
+  it('hashes with argon2id and verifies exactly', async () => {
+    const hasher = new PasswordHasher(params);
+    const h = await hasher.hash('secret');
+    expect(h).toMatch(/^\$argon2id\$v=19\$m=1024,t=1,p=1\$/);
+    expect(await hasher.verify(h, 'secret')).toBe(true);
+    expect(await hasher.verify(h, 'secret ')).toBe(false);
+    expect(await hasher.verify(h, 'secret\u0000')).toBe(false);
+    expect(await hasher.verify('not a hash', 'secret')).toBe(false);
+    expect(await hasher.verifyDummy('secret')).toBe(false);
+  });
+
+  it('refuses work beyond its queue instead of queueing without bound', async () => {
+    const hasher = new PasswordHasher(params);
+    const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => hasher.hash(`p${i}`)));
+    const busy = results.filter((r) => r.status === 'rejected');
+    // 1 in flight + 2 waiting are served; the other 3 are refused.
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+    expect(busy).toHaveLength(3);
+    for (const r of busy) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(HasherBusyError);
+    expect(hasher.stats).toEqual({ inFlight: 0, waiting: 0 });
+  });
+
+  it('tells when a stored hash used other parameters', async () => {
+    const hasher = new PasswordHasher(params);
+    expect(hasher.needsRehash(await hasher.hash('x'))).toBe(false);
+    const other = new PasswordHasher({ ...params, iterations: 2 });
+    expect(hasher.needsRehash(await other.hash('x'))).toBe(true);
+  });
+});

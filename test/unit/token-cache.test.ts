@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { compileAcl } from '../../src/acl/index.js';
+import type { TokenRecord } from '../../src/store/types.js';
+import { TokenCache } from '../../src/tokens/cache.js';
+
+function entry(hash: string) {
+  const record = { hash, acl: ['a.b'] } as unknown as TokenRecord;
+  return { record, acl: compileAcl(record.acl) };
+}
+
+describe('TokenCache', () => {
+  it('is bounded and evicts the least recently used entry', () => {
+    const cache = new TokenCache(2);
+    cache.set('a', entry('a'), cache.generation);
+    cache.set('b', entry('b'), cache.generation);
+    expect(cache.get('a')).toBeDefined(); // a is now the most recent
+    cache.set('c', entry('c'), cache.generation);
+    expect(cache.size).toBe(2);
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('a')).toBeDefined();
+    expect(cache.get('c')).toBeDefined();
+  });
+
+  it('does not cache a record read before an invalidation', () => {
+    const cache = new TokenCache(10);
+    const generation = cache.generation; // lookup starts, reads the store...
+    cache.invalidate(['x']); // ...meanwhile the token is revoked
+    cache.set('x', entry('x'), generation);
+    expect(cache.get('x')).toBeUndefined();
+  });
+
+  it('forgets invalidated entries', () => {
+    const cache = new TokenCache(10);
+    cache.set('x', entry('x'), cache.generation);
+    cache.set('y', entry('y'), cache.generation);
+    cache.invalidate(['x']);
+    expect(cache.get('x')).toBeUndefined();
+    expect(cache.get('y')).toBeDefined();
+    cache.flush();
+    expect(cache.get('y')).toBeUndefined();
+  });
+
+  it('fails closed when disabled: empty and not filling until enabled', () => {
+    const cache = new TokenCache(10);
+    cache.set('x', entry('x'), cache.generation);
+    cache.disable();
+    expect(cache.get('x')).toBeUndefined();
+    cache.set('y', entry('y'), cache.generation);
+    expect(cache.size).toBe(0);
+    cache.enable();
+    cache.set('y', entry('y'), cache.generation);
+    expect(cache.get('y')).toBeDefined();
+  });
+
+  it('caches nothing with max_entries 0', () => {
+    const cache = new TokenCache(0);
+    cache.set('x', entry('x'), cache.generation);
+    expect(cache.get('x')).toBeUndefined();
+  });
+});
