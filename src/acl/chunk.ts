@@ -105,7 +105,7 @@ export class Chunk {
       let best = NO_MATCH;
       for (let k = 0; k < lits.length; k++) {
         const i = s.indexOf(lits[k], from);
-        if (i >= 0) best = i + lits[k].length;
+        if (i >= 0 && (best < 0 || i + lits[k].length < best)) best = i + lits[k].length;
       }
       return best;
     }

@@ -4,7 +4,8 @@
 // Semantics, as in wazo-auth's AccessCheck:
 //   1. No required access (undefined, null, or '') -> allowed. The empty string
 //      is treated as "no required access" too (wazo-auth would match '' against
-//      the patterns; here '' never names an access, so it is "none").
+//      the patterns; here '' never names an access, so it is "none"). A
+//      non-string value (untyped callers only) is denied.
 //   2. Any matching negative pattern (`!` prefix, one `!` stripped) -> denied,
 //      whatever the order of the list.
 //   3. Else any matching positive pattern -> allowed; else denied.
@@ -126,6 +127,8 @@ class CompiledAclImpl implements CompiledAcl {
 
   matches(requiredAccess: string | null | undefined, ctx?: AclContext): boolean {
     if (requiredAccess === undefined || requiredAccess === null || requiredAccess === '') return true;
+    // Defensive, for untyped callers: a non-string access is never granted.
+    if (typeof requiredAccess !== 'string') return false;
     const access = requiredAccess;
     const bound = this.templates.length > 0 ? this.boundFor(ctx) : this.bound;
 
@@ -147,6 +150,7 @@ class CompiledAclImpl implements CompiledAcl {
     if (requiredAccess === undefined || requiredAccess === null || requiredAccess === '') {
       return NOTHING_REQUIRED;
     }
+    if (typeof requiredAccess !== 'string') return NONE;
     const bound = this.templates.length > 0 ? this.boundFor(ctx) : this.bound;
     const test = (e: Entry): boolean =>
       (e.fixed !== null ? e.fixed : bound[e.slot]).test(requiredAccess);

@@ -4,23 +4,29 @@
 // Design (why no RegExp): a pattern like `#a#a#a...` or `a*a*a*...b` turned
 // into a backtracking RegExp (`.*a.*a...`) costs O(n^k) on a non-matching
 // input, which is catastrophic for k in the hundreds; V8's linear-time engine
-// is not enabled by default. So patterns are matched by a small dedicated
-// matcher that never backtracks:
+// is not enabled by default. So patterns are matched by small dedicated
+// matchers that never backtrack, cheapest first:
 //
-//   * Runs of wildcards are collapsed at compile time: any run of `*`/`#` that
-//     contains a `#` is one `#` (`#` absorbs whatever `*` could take, and both
-//     may be empty); a run of `*` alone is one `*`.
-//   * The pattern is cut at its `#`s into chunks: C0 # C1 # ... # Ck. Because
-//     `#` matches anything, the chunks can be placed greedily: C0 is anchored
-//     at the start, each middle chunk takes the match that ENDS EARLIEST at or
-//     after the previous end (an exchange argument shows that any solution can
-//     be moved to this one), and Ck must end at the end of the input. Each step
-//     never goes back, so the whole check is one left-to-right pass.
-//   * Inside a chunk (literals, `*`, and the `me` / `my_session` / `edit`
-//     alternations), a Thompson NFA simulation is used (see chunk.ts): cost
-//     O(scanned characters x live states), polynomial and bounded by
-//     input length x pattern length, with no allocation per check.
-//   * Plain literal chunks use startsWith / indexOf / endsWith directly.
+//   * Plain literal: `===` (and a Set lookup in index.ts).
+//   * Segment-aligned (the shape of nearly every real entry: literal segments,
+//     whole-segment `*`, `me` / `my_session` / `edit`, an optional final
+//     `.#`): one deterministic left-to-right walk over the segments with
+//     startsWith / indexOf('.'). See SegmentMatcher.
+//   * Anything else (GlobMatcher):
+//     - runs of wildcards are collapsed at compile time: a run of `*`/`#` that
+//       contains a `#` is one `#` (`#` absorbs whatever `*` could take, and
+//       both may be empty); a run of `*` alone is one `*`;
+//     - the pattern is cut at its `#`s into chunks: C0 # C1 # ... # Ck.
+//       Because `#` matches anything, the chunks can be placed greedily: C0
+//       is anchored at the start, each middle chunk takes the match that ENDS
+//       EARLIEST at or after the previous end (any solution can be moved to
+//       this one: later chunks only need to start after it), and Ck must end
+//       at the end of the input. No step ever goes back;
+//     - a chunk is matched as literal text(s) when it has no `*`, else by a
+//       Thompson NFA simulation (chunk.ts): O(scanned characters x live
+//       states), bounded by input length x pattern length, no allocation.
+//   So every check is polynomial, O(input length x pattern length) at worst,
+//   and linear for all but contrived patterns.
 
 import { Chunk, type ChunkPart } from './chunk.js';
 

@@ -21,7 +21,16 @@ export async function runServe(config: Config, args: ParsedArgs, io: CliIo, argv
   const logger = createLogger({ level: config.log_level, destination: daemonChild ? config.log_filename : null });
   let service;
   try {
-    service = await createService(config, logger);
+    service = await createService(config, logger, {
+      onBootstrap: (result) => {
+        if (result.generatedPassword === null) return;
+        // Never in the log: written once to a file only the service user can read.
+        const file = path.join(config.data_dir, 'bootstrap-password');
+        mkdirSync(config.data_dir, { recursive: true });
+        writeFileSync(file, `${result.username}:${result.generatedPassword}\n`, { mode: 0o600 });
+        logger.warn({ username: result.username, file }, 'bootstrap administrator created; its generated password is in this file');
+      },
+    });
   } catch (err) {
     logger.fatal({ err: { message: (err as Error).message, name: (err as Error).name } }, 'start-up failed');
     logger.flush();
@@ -30,7 +39,7 @@ export async function runServe(config: Config, args: ParsedArgs, io: CliIo, argv
   const address = await service.listen();
   if (config.user) dropPrivileges(config.user);
   logger.info({ address, db: service.store.engine }, 'xivo-auth listening');
-  logger.info('first administrator: run `npx xivo-auth bootstrap` (prints a password once), or set bootstrap_user_on_startup with bootstrap_user_password');
+  if ((await service.store.findUserByLogin(config.bootstrap_user_username)) === null) logger.info('to create the first administrator, run `xivo-auth bootstrap` (in a checkout: `node bin/xivo-auth.js bootstrap`): it prints a generated password once');
 
   if (daemonChild) {
     mkdirSync(path.dirname(config.pid_filename), { recursive: true });

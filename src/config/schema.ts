@@ -141,22 +141,22 @@ export const ConfigSchema = Type.Object(
       description: 'Authentication backends by name; `true` enables one.',
       expected: 'a mapping of backend name to true/false',
     }),
-    default_user_policy: nullableString('Name of the policy given to users that have none; null for none.'),
+    default_user_policy: nullableString('Slug of a policy (usually one of default_policies) whose ACL is added to every user token; null for none.'),
     default_policies: Type.Record(Type.String(), PolicySchema, {
       default: {},
-      description: 'Policies created or updated at start-up, by name.',
+      description: 'Policies created or updated at start-up in the top tenant, by slug; read-only over HTTP.',
       expected: 'a mapping of policy name to {acl: [...], description, name}',
     }),
     bootstrap_user_on_startup: Type.Boolean({
       default: false,
-      description: 'Create the first administrator at start-up when no user exists.',
+      description: 'Create the bootstrap administrator (bootstrap_user_username) at start-up when it does not exist.',
     }),
     bootstrap_user_username: Type.String({
       minLength: 1,
       default: 'admin',
       description: 'Username of the first administrator.',
     }),
-    bootstrap_user_password: nullableString('Password of the first administrator; null generates one and prints it.'),
+    bootstrap_user_password: nullableString('Password of the bootstrap administrator; null generates one, written once to <data_dir>/bootstrap-password (mode 0600).'),
     password_hashing: Type.Object(
       {
         memory_kib: Type.Integer({ minimum: 8, default: 19456, description: 'argon2id memory cost, in KiB.' }),

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI_ENTRY = join(REPO_ROOT, 'bin', 'xivo-auth.js');
+export const CLI_ENTRY = process.env.E2E_CLI_ENTRY ?? join(REPO_ROOT, 'bin', 'xivo-auth.js');
 export const BUILT_MAIN = join(REPO_ROOT, 'dist', 'cli', 'main.js');
 
 /** Cheap argon2id: the tests exercise the code, not the cost. */

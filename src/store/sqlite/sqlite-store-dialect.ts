@@ -57,7 +57,7 @@ export function openSqliteDialect(path: string): StoreDialect {
   }
 
   const db = new Kysely<DatabaseSchema>({
-    dialect: new ImmediateTransactionDialect({ database }),
+    dialect: new ImmediateTransactionDialect({ database: withStatementCache(database) }),
   });
 
   return {

@@ -1,0 +1,186 @@
+#!/usr/bin/env node
+// Load generator child process: runs autocannon against one target and prints
+// one JSON line with the result on stdout. Runs in its own process so that it
+// never shares an event loop with the server under test or the harness.
+//
+//   node bench/load.js '<json>'      or      node bench/load.js @/path/to/args.json
+//
+// Options (JSON):
+//   url          base URL, e.g. http://127.0.0.1:9497
+//   requests     [{method, path, headers?, body?}] cycled round-robin over all
+//                connections (one global counter), or
+//   requestsFile a file holding that JSON array (for 100,000+ paths)
+//   connections  keep-alive connections (default 32)
+//   duration     seconds (ignored when `amount` is set)
+//   amount       total number of requests instead of a duration
+//   overallRate  requests per second over all connections (fixed-rate load)
+//   timeout      seconds before a request counts as a timeout (default 10)
+//   timelineFile when set, every response's [completion time (epoch ms), latency ms]
+//                is written there as JSON (for "latency during X" analyses)
+//
+// Latencies are recorded from autocannon's per-response event with the full
+// sub-millisecond precision (autocannon's own histogram rounds to 1 ms).
+// SIGTERM stops the run early and still prints the result.
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
+
+const require = createRequire(import.meta.url);
+const autocannon = require('autocannon');
+const { HTTPParser } = require('http-parser-js');
+
+function parseArgs(argv) {
+  const raw = argv[2];
+  if (!raw) throw new Error('usage: node bench/load.js <json> | @file.json');
+  return JSON.parse(raw.startsWith('@') ? readFileSync(raw.slice(1), 'utf8') : raw);
+}
+
+/** Sorted-array percentile (nearest rank). */
+function percentile(sorted, p) {
+  if (sorted.length === 0) return null;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank];
+}
+
+/** A growable Float64Array: millions of latencies without boxing. */
+class Samples {
+  constructor() { this.data = new Float64Array(1 << 16); this.length = 0; }
+  push(v) {
+    if (this.length === this.data.length) {
+      const bigger = new Float64Array(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    this.data[this.length++] = v;
+  }
+  sorted() { return this.data.slice(0, this.length).sort(); }
+}
+
+/**
+ * autocannon does not know that a response to HEAD has no body even when it
+ * carries Content-Length (e.g. HEAD → 404 with the length of the JSON error):
+ * it would wait for those bytes and misparse the stream. Tell the parser to
+ * skip the body, as Node's own client does. setupClient runs before autocannon
+ * installs its headers-complete callback, so we wrap whatever it installs.
+ */
+function skipBodiesOfHeadResponses(client) {
+  const key = HTTPParser.kOnHeadersComplete;
+  let installed = () => {};
+  Object.defineProperty(client.parser, key, {
+    configurable: true,
+    get() { return (info) => { installed(info); return true; }; },
+    set(fn) { installed = fn; },
+  });
+}
+
+async function main() {
+  const opts = parseArgs(process.argv);
+  const requests = opts.requestsFile ? JSON.parse(readFileSync(opts.requestsFile, 'utf8')) : opts.requests;
+  if (!Array.isArray(requests) || requests.length === 0) throw new Error('no requests given');
+  const methods = new Set(requests.map((r) => r.method ?? 'GET'));
+  if (methods.size !== 1) throw new Error('all requests of one run must use the same method');
+  const method = [...methods][0];
+
+  // One counter shared by every connection: true round-robin over the list.
+  // A single request goes through the same path, so that the cost on the
+  // load-generator side is the same for one path and for 10,000 (fair ratios).
+  let next = 0;
+  const cycle = [{
+    method,
+    setupRequest(req) {
+      const r = requests[next];
+      next = next + 1 === requests.length ? 0 : next + 1;
+      req.path = r.path;
+      if (r.headers) req.headers = { ...req.headers, ...r.headers };
+      if (r.body !== undefined) req.body = r.body;
+      return req;
+    },
+  }];
+
+  const latencies = new Samples();
+  const timeline = opts.timelineFile ? new Samples() : null;
+  const statusCodes = {};
+  let errors = 0;
+  let timeouts = 0;
+  const errorMessages = {};
+  const startedAt = Date.now();
+  const t0 = performance.now();
+
+  const instance = autocannon({
+    url: opts.url,
+    connections: opts.connections ?? 32,
+    ...(opts.amount ? { amount: opts.amount } : { duration: opts.duration ?? 10 }),
+    ...(opts.overallRate ? { overallRate: opts.overallRate } : {}),
+    timeout: opts.timeout ?? 10,
+    requests: cycle,
+    ...(method === 'HEAD' ? { setupClient: skipBodiesOfHeadResponses } : {}),
+  }, () => {});
+
+  instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+    latencies.push(responseTime);
+    statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1;
+    if (timeline) {
+      timeline.push(performance.timeOrigin + performance.now());
+      timeline.push(responseTime);
+    }
+  });
+  instance.on('reqError', (err) => {
+    errors += 1;
+    if (/timed out/.test(err?.message ?? '')) timeouts += 1;
+    const msg = String(err?.code ?? err?.message ?? err);
+    errorMessages[msg] = (errorMessages[msg] ?? 0) + 1;
+  });
+
+  process.once('SIGTERM', () => instance.stop());
+
+  const result = await new Promise((resolve, reject) => {
+    instance.once('done', resolve);
+    instance.once('error', reject);
+  });
+  const elapsed = (performance.now() - t0) / 1000;
+
+  const sorted = latencies.sorted();
+  let sum = 0;
+  for (const v of sorted) sum += v;
+  const completed = sorted.length;
+  const non2xx = Object.entries(statusCodes).filter(([code]) => !code.startsWith('2')).reduce((n, [, c]) => n + c, 0);
+
+  if (timeline) {
+    const pairs = Array.from(timeline.data.subarray(0, timeline.length), (v, i) => (i % 2 === 0 ? Math.round(v * 10) / 10 : Math.round(v * 1000) / 1000));
+    writeFileSync(opts.timelineFile, JSON.stringify(pairs));
+  }
+
+  const out = {
+    startedAt,
+    // autocannon's own duration excludes connection set-up; ours is wall clock.
+    seconds: result.duration ?? elapsed,
+    wallSeconds: elapsed,
+    connections: opts.connections ?? 32,
+    completed,
+    rps: completed / (result.duration || elapsed),
+    latencyMs: {
+      mean: completed ? sum / completed : null,
+      p50: percentile(sorted, 50),
+      p90: percentile(sorted, 90),
+      p99: percentile(sorted, 99),
+      p999: percentile(sorted, 99.9),
+      max: completed ? sorted[completed - 1] : null,
+    },
+    statusCodes,
+    non2xx,
+    errors,
+    timeouts,
+    errorMessages,
+    resets: result.resets ?? 0,
+  };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`load.js: ${err?.stack ?? err}\n`);
+    process.exit(2);
+  },
+);
