@@ -20,13 +20,16 @@
 // An auth_id / session_uuid that is null, undefined or '' is "unknown": `me`
 // and `my_session` then only match themselves literally.
 //
-// Performance: compileAcl() parses every pattern once. Plain literal patterns
-// go into a Set (one hash lookup per check); the others get a non-backtracking
-// matcher (see pattern.ts / chunk.ts) with preallocated buffers, so a check
-// allocates nothing. Patterns using `me` / `my_session` are bound to an
-// identity; the binding is cached on the CompiledAcl and rebuilt only when
-// matches() is called with a different auth_id / session_uuid (a CompiledAcl
-// normally belongs to one token, so that happens at most once).
+// Performance: compileAcl() parses every pattern once (parsed patterns are
+// also shared across ACLs through a bounded cache). Plain literal patterns go
+// into a Set (one hash lookup per check); the others get a non-backtracking
+// matcher (see pattern.ts / chunk.ts) and are bucketed by their first segment
+// when it is literal (`confd.users.*.read` is only tried on `confd.` accesses),
+// so a check tests only the few patterns that can match and allocates
+// nothing. Patterns using `me` / `my_session` are bound to an identity; the
+// binding lives on the CompiledAcl and is rebuilt only when matches() is
+// called with a different auth_id / session_uuid (a CompiledAcl normally
+// belongs to one token, so that happens at most once).
 
 import { bindPattern, parsePattern, type Matcher, type Template } from './pattern.js';
 
@@ -57,14 +60,89 @@ export interface CompiledAcl {
   explain(requiredAccess: string | null | undefined, ctx?: AclContext): AclExplanation;
 }
 
+interface PatternInfo {
+  readonly template: Template;
+  /** Matcher when the pattern does not depend on the identity, else null. */
+  readonly matcher: Matcher | null;
+  /** segmentKey() of the pattern's first segment when it is plain literal text followed by '.', else null. */
+  readonly key: number | null;
+}
+
+// Parsed patterns are shared by every CompiledAcl (users mostly share their
+// policies). Matchers are immutable apart from scratch buffers used only
+// during one synchronous test() call, so sharing them is safe. Bounded in
+// entries and pattern length, with oldest-first eviction.
+const PATTERN_CACHE_MAX = 4096;
+/** Longer (unusual) patterns are not cached, to keep the cache small. */
+const PATTERN_CACHE_MAX_LENGTH = 512;
+const patternCache = new Map<string, PatternInfo>();
+
+function patternInfo(body: string): PatternInfo {
+  let info = patternCache.get(body);
+  if (info === undefined) {
+    const template = parsePattern(body);
+    info = {
+      template,
+      matcher: template.dynamic ? null : bindPattern(template, null, null),
+      key: literalFirstSegmentKey(body, template),
+    };
+    if (body.length <= PATTERN_CACHE_MAX_LENGTH) {
+      if (patternCache.size >= PATTERN_CACHE_MAX) {
+        const oldest = patternCache.keys().next();
+        if (oldest.done !== true) patternCache.delete(oldest.value);
+      }
+      patternCache.set(body, info);
+    }
+  }
+  return info;
+}
+
+/** No access can have this key: segmentKey() values are 32-bit integers. */
+const NO_KEY = 2 ** 32;
+
+/**
+ * Hash of the first segment of `s` (the text before the first '.'), or NO_KEY
+ * when `s` has no '.'. Computed without allocating.
+ */
+function segmentKey(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x2e) return h;
+    h = (Math.imul(h, 31) + c) | 0;
+  }
+  return NO_KEY;
+}
+
+function literalFirstSegmentKey(body: string, template: Template): number | null {
+  const first = template.tokens[0];
+  // The first token is literal text running past the first '.': the first
+  // segment is then plain text, and the pattern can only match accesses with
+  // exactly that first segment.
+  if (first === undefined || first.kind !== 'lit' || !first.text.includes('.')) return null;
+  return segmentKey(body);
+}
+
 interface Entry {
   /** The ACL entry as written (with `!` when negative). */
   readonly source: string;
   readonly negative: boolean;
-  /** Matcher for an identity-independent pattern, else null. */
-  readonly fixed: Matcher | null;
-  /** Index into the identity-bound matchers, else -1. */
-  readonly slot: number;
+  readonly info: PatternInfo;
+}
+
+/** Entry indices to test, split by first-segment key. */
+class Bucketed {
+  readonly byKey = new Map<number, number[]>();
+  readonly any: number[] = [];
+  add(key: number | null, index: number): void {
+    if (key === null) {
+      this.any.push(index);
+    } else {
+      const list = this.byKey.get(key);
+      if (list === undefined) this.byKey.set(key, [index]);
+      else list.push(index);
+    }
+  }
 }
 
 const NONE: AclExplanation = Object.freeze({ allowed: false, pattern: null });
@@ -74,25 +152,29 @@ function normId(v: string | null | undefined): string | null {
   return typeof v === 'string' && v !== '' ? v : null;
 }
 
+function anyMatch(matchers: readonly Matcher[], indices: readonly number[] | undefined, s: string): boolean {
+  if (indices === undefined) return false;
+  for (let i = 0; i < indices.length; i++) if (matchers[indices[i]].test(s)) return true;
+  return false;
+}
+
 class CompiledAclImpl implements CompiledAcl {
   readonly acl: readonly string[];
 
   private readonly entries: readonly Entry[];
   private readonly negLiterals = new Set<string>();
   private readonly posLiterals = new Set<string>();
-  private readonly negFixed: Matcher[] = [];
-  private readonly posFixed: Matcher[] = [];
+  private readonly neg = new Bucketed();
+  private readonly pos = new Bucketed();
+  /** Matcher of every entry, by index; identity-dependent ones are rebound. */
+  private readonly matchers: Matcher[] = [];
+  /** Indices of identity-dependent entries. */
+  private readonly dynamic: number[] = [];
 
-  // Identity-dependent patterns.
-  private readonly templates: Template[] = [];
-  private readonly negSlots: number[] = [];
-  private readonly posSlots: number[] = [];
   private readonly defaultAuthId: string | null;
   private readonly defaultSessionUuid: string | null;
-  private bound: Matcher[] = [];
   private boundAuthId: string | null = null;
   private boundSessionUuid: string | null = null;
-  private isBound = false;
 
   constructor(acl: readonly string[], ctx: AclContext | undefined) {
     this.acl = Object.freeze([...acl]);
@@ -105,45 +187,42 @@ class CompiledAclImpl implements CompiledAcl {
       if (typeof source !== 'string' || seen.has(source)) continue;
       seen.add(source);
       const negative = source.startsWith('!');
-      const template = parsePattern(negative ? source.slice(1) : source);
-      if (template.dynamic) {
-        const slot = this.templates.length;
-        this.templates.push(template);
-        (negative ? this.negSlots : this.posSlots).push(slot);
-        entries.push({ source, negative, fixed: null, slot });
+      const info = patternInfo(negative ? source.slice(1) : source);
+      const index = entries.length;
+      entries.push({ source, negative, info });
+      if (info.matcher === null) {
+        this.dynamic.push(index);
+        this.matchers.push(bindPattern(info.template, this.defaultAuthId, this.defaultSessionUuid));
       } else {
-        const matcher = bindPattern(template, null, null);
-        if (template.literal !== null) {
-          (negative ? this.negLiterals : this.posLiterals).add(template.literal);
-        } else {
-          (negative ? this.negFixed : this.posFixed).push(matcher);
-        }
-        entries.push({ source, negative, fixed: matcher, slot: -1 });
+        this.matchers.push(info.matcher);
+      }
+      if (info.template.literal !== null) {
+        (negative ? this.negLiterals : this.posLiterals).add(info.template.literal);
+      } else {
+        (negative ? this.neg : this.pos).add(info.key, index);
       }
     }
     this.entries = entries;
-    if (this.templates.length > 0) this.bind(this.defaultAuthId, this.defaultSessionUuid);
+    this.boundAuthId = this.defaultAuthId;
+    this.boundSessionUuid = this.defaultSessionUuid;
   }
 
   matches(requiredAccess: string | null | undefined, ctx?: AclContext): boolean {
     if (requiredAccess === undefined || requiredAccess === null || requiredAccess === '') return true;
     // Defensive, for untyped callers: a non-string access is never granted.
     if (typeof requiredAccess !== 'string') return false;
-    const access = requiredAccess;
-    const bound = this.templates.length > 0 ? this.boundFor(ctx) : this.bound;
+    const s = requiredAccess;
+    if (this.dynamic.length > 0) this.bindFor(ctx);
+    const matchers = this.matchers;
+    const key = segmentKey(s);
 
-    if (this.negLiterals.has(access)) return false;
-    const negFixed = this.negFixed;
-    for (let i = 0; i < negFixed.length; i++) if (negFixed[i].test(access)) return false;
-    const negSlots = this.negSlots;
-    for (let i = 0; i < negSlots.length; i++) if (bound[negSlots[i]].test(access)) return false;
+    if (this.negLiterals.has(s)) return false;
+    const neg = this.neg;
+    if (anyMatch(matchers, neg.byKey.get(key), s) || anyMatch(matchers, neg.any, s)) return false;
 
-    if (this.posLiterals.has(access)) return true;
-    const posFixed = this.posFixed;
-    for (let i = 0; i < posFixed.length; i++) if (posFixed[i].test(access)) return true;
-    const posSlots = this.posSlots;
-    for (let i = 0; i < posSlots.length; i++) if (bound[posSlots[i]].test(access)) return true;
-    return false;
+    if (this.posLiterals.has(s)) return true;
+    const pos = this.pos;
+    return anyMatch(matchers, pos.byKey.get(key), s) || anyMatch(matchers, pos.any, s);
   }
 
   explain(requiredAccess: string | null | undefined, ctx?: AclContext): AclExplanation {
@@ -151,19 +230,23 @@ class CompiledAclImpl implements CompiledAcl {
       return NOTHING_REQUIRED;
     }
     if (typeof requiredAccess !== 'string') return NONE;
-    const bound = this.templates.length > 0 ? this.boundFor(ctx) : this.bound;
-    const test = (e: Entry): boolean =>
-      (e.fixed !== null ? e.fixed : bound[e.slot]).test(requiredAccess);
-    for (const e of this.entries) {
-      if (e.negative && test(e)) return { allowed: false, pattern: e.source };
+    if (this.dynamic.length > 0) this.bindFor(ctx);
+    const entries = this.entries;
+    for (let i = 0; i < entries.length; i++) {
+      if (entries[i].negative && this.matchers[i].test(requiredAccess)) {
+        return { allowed: false, pattern: entries[i].source };
+      }
     }
-    for (const e of this.entries) {
-      if (!e.negative && test(e)) return { allowed: true, pattern: e.source };
+    for (let i = 0; i < entries.length; i++) {
+      if (!entries[i].negative && this.matchers[i].test(requiredAccess)) {
+        return { allowed: true, pattern: entries[i].source };
+      }
     }
     return NONE;
   }
 
-  private boundFor(ctx: AclContext | undefined): Matcher[] {
+  /** Make the identity-dependent matchers match `ctx` (or the default identity). */
+  private bindFor(ctx: AclContext | undefined): void {
     let authId: string | null;
     let sessionUuid: string | null;
     if (ctx === undefined) {
@@ -173,17 +256,12 @@ class CompiledAclImpl implements CompiledAcl {
       authId = normId(ctx.authId);
       sessionUuid = normId(ctx.sessionUuid);
     }
-    if (!this.isBound || authId !== this.boundAuthId || sessionUuid !== this.boundSessionUuid) {
-      this.bind(authId, sessionUuid);
+    if (authId === this.boundAuthId && sessionUuid === this.boundSessionUuid) return;
+    for (const i of this.dynamic) {
+      this.matchers[i] = bindPattern(this.entries[i].info.template, authId, sessionUuid);
     }
-    return this.bound;
-  }
-
-  private bind(authId: string | null, sessionUuid: string | null): void {
-    this.bound = this.templates.map((t) => bindPattern(t, authId, sessionUuid));
     this.boundAuthId = authId;
     this.boundSessionUuid = sessionUuid;
-    this.isBound = true;
   }
 }
 

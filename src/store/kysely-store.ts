@@ -224,7 +224,7 @@ class KyselyVerbs implements StoreTx {
       // Refresh tokens and policy links go with the row (ON DELETE CASCADE).
       const deleted = await db.deleteFrom('users').where('uuid', '=', uuid).executeTakeFirst();
       if (deleted.numDeletedRows === 0n) return null;
-      return removeUserSessions(db, uuid);
+      return removeUserSessions(db, uuid, this.rowLocks);
     });
   }
 
@@ -298,12 +298,13 @@ class KyselyVerbs implements StoreTx {
       const deleted = await db.deleteFrom('tokens').where('hash', '=', hash)
         .returning('session_uuid').executeTakeFirst();
       if (!deleted) return null;
-      return { tokenHashes: [hash], sessions: await deleteEmptySessions(db, [deleted.session_uuid]) };
+      const sessions = await deleteEmptySessions(db, [deleted.session_uuid], this.rowLocks);
+      return { tokenHashes: [hash], sessions };
     });
   }
 
   async deleteUserSessions(userUuid: string): Promise<Removal> {
-    return this.atomic((db) => removeUserSessions(db, userUuid));
+    return this.atomic((db) => removeUserSessions(db, userUuid, this.rowLocks));
   }
 
   async deleteExpired(now: number, limit: number): Promise<Removal> {
@@ -317,7 +318,10 @@ class KyselyVerbs implements StoreTx {
       const deleted = await db.deleteFrom('tokens').where('hash', 'in', batch)
         .returning(['hash', 'session_uuid']).execute();
       const touched = [...new Set(deleted.map((t) => t.session_uuid))];
-      return { tokenHashes: deleted.map((t) => t.hash), sessions: await deleteEmptySessions(db, touched) };
+      return {
+        tokenHashes: deleted.map((t) => t.hash),
+        sessions: await deleteEmptySessions(db, touched, this.rowLocks),
+      };
     });
   }
 
@@ -392,25 +396,42 @@ function paged<TB extends keyof DatabaseSchema, O>(
 }
 
 /** Every token of the user (by token or by session), and the sessions left empty. */
-async function removeUserSessions(db: Db, userUuid: string): Promise<Removal> {
-  const deleted = await db.deleteFrom('tokens')
-    .where((eb) => eb.or([
-      eb('user_uuid', '=', userUuid),
-      eb('session_uuid', 'in', eb.selectFrom('sessions').select('uuid').where('user_uuid', '=', userUuid)),
-    ]))
-    .returning(['hash', 'session_uuid'])
-    .execute();
+async function removeUserSessions(db: Db, userUuid: string, rowLocks: boolean): Promise<Removal> {
+  // Two deletes rather than one with an OR: each stays an index lookup
+  // (tokens by user_uuid; tokens by session_uuid of the user's sessions).
+  const byUser = await db.deleteFrom('tokens').where('user_uuid', '=', userUuid)
+    .returning(['hash', 'session_uuid']).execute();
+  const bySession = await db.deleteFrom('tokens')
+    .where('session_uuid', 'in', db.selectFrom('sessions').select('uuid').where('user_uuid', '=', userUuid))
+    .returning(['hash', 'session_uuid']).execute();
+  const deleted = [...byUser, ...bySession];
   // The user's sessions, and any other session that just lost its last token.
   const own = await db.selectFrom('sessions').select('uuid').where('user_uuid', '=', userUuid).execute();
   const touched = new Set([...own.map((s) => s.uuid), ...deleted.map((t) => t.session_uuid)]);
-  return { tokenHashes: deleted.map((t) => t.hash), sessions: await deleteEmptySessions(db, [...touched]) };
+  return {
+    tokenHashes: deleted.map((t) => t.hash),
+    sessions: await deleteEmptySessions(db, [...touched], rowLocks),
+  };
 }
 
-/** Deletes those of the given sessions that hold no token any more. */
-async function deleteEmptySessions(db: Db, sessionUuids: string[]): Promise<Session[]> {
+/**
+ * Deletes those of the given sessions that hold no token any more.
+ *
+ * With row locks (PostgreSQL), the sessions are locked first, in a fixed
+ * order: when two transactions each delete one of a session's last two tokens
+ * (a revocation and the reaper, on two instances), the second to get the lock
+ * sees the first one's deletion committed and removes the session, instead of
+ * both seeing the other's token and leaving an empty session behind forever.
+ */
+async function deleteEmptySessions(db: Db, sessionUuids: string[], rowLocks: boolean): Promise<Session[]> {
   const removed: Session[] = [];
-  for (let i = 0; i < sessionUuids.length; i += IN_LIST_SLICE) {
-    const slice = sessionUuids.slice(i, i + IN_LIST_SLICE);
+  const ordered = rowLocks ? [...sessionUuids].sort() : sessionUuids;
+  for (let i = 0; i < ordered.length; i += IN_LIST_SLICE) {
+    const slice = ordered.slice(i, i + IN_LIST_SLICE);
+    if (rowLocks) {
+      await db.selectFrom('sessions').select('uuid').where('uuid', 'in', slice)
+        .orderBy('uuid').forUpdate().execute();
+    }
     const rows = await db.deleteFrom('sessions')
       .where('uuid', 'in', slice)
       .where(({ not, exists, selectFrom }) => not(exists(

@@ -998,19 +998,47 @@ describe('on PostgreSQL', () => {
         await admin.end();
         // Idle clients learn of it asynchronously; either way no crash, and
         // at worst a StoreUnavailableError before the pool has replaced them.
-        for (let attempt = 0; ; attempt++) {
+        let failures = 0;
+        for (;;) {
           try {
             await store.ping();
             break;
           } catch (err) {
             expect(err).toBeInstanceOf(StoreUnavailableError);
-            if (attempt > 5) throw err;
+            if (++failures > 5) throw err;
           }
         }
         await expect(store.getTopTenant()).resolves.toBeNull();
+        // The kill was noticed: as a failed request or as a logged pool error.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(failures + warnings.length).toBeGreaterThan(0);
       } finally {
         await store.close();
         opened.splice(0);
+        await schema.drop();
+      }
+    });
+
+    it('removes a session whose last two tokens are revoked at once from two instances', async () => {
+      const schema = await createTestSchema(database.uri);
+      const first = await openStore(schema.uri, {});
+      const second = await openStore(schema.uri, {});
+      opened.push(first, second);
+      try {
+        await first.migrate();
+        const t = await first.createTenant(tenantData());
+        for (let round = 0; round < 20; round++) {
+          const session = sessionData(t.uuid, null);
+          await first.createSession(session);
+          const a = tokenData(session);
+          const b = tokenData(session);
+          await first.insertToken(a);
+          await first.insertToken(b);
+          const [ra, rb] = await Promise.all([first.deleteToken(a.hash), second.deleteToken(b.hash)]);
+          expect([...ra!.sessions, ...rb!.sessions]).toEqual([session]);
+        }
+      } finally {
+        for (const s of opened.splice(0)) await s.close();
         await schema.drop();
       }
     });

@@ -378,6 +378,27 @@ describe('agrees with a reference implementation of the spec', () => {
     expect(checked).toBeGreaterThan(30_000);
     expect(granted).toBeGreaterThan(5_000);
   });
+
+  it('on random ACLs (negatives first, then positives)', () => {
+    const services = ['confd', 'auth', 'conf*', '*', '#', 'me'];
+    const rest = ['users.me.read', 'users.*.read', '#', 'users.me.#', 'x.edit', 'a', 'users.123.*'];
+    const accesses = ['confd.users.123.read', 'auth.users.me.read', 'confd.x.update', 'me.a', '123.a', 'confd', 'x.y', 'auth.users.123.z'];
+    for (let iter = 0; iter < 1500; iter++) {
+      const acl = Array.from({ length: 1 + Math.floor(rnd() * 5) }, () => {
+        const body = rnd() < 0.15 ? pick(services) : `${pick(services)}.${pick(rest)}`;
+        return rnd() < 0.3 ? `!${body}` : body;
+      });
+      const compiled = compileAcl(acl, ctx);
+      for (const access of accesses) {
+        const negatives = acl.filter((p) => p.startsWith('!')).map((p) => p.slice(1));
+        const positives = acl.filter((p) => !p.startsWith('!'));
+        const expected =
+          !negatives.some((p) => referenceMatch(p, access, ctx)) && positives.some((p) => referenceMatch(p, access, ctx));
+        if (compiled.matches(access) !== expected) expect({ acl, access }).toEqual({ acl, access, expected });
+        expect(compiled.explain(access).allowed).toBe(expected);
+      }
+    }
+  });
 });
 
 describe('CompiledAcl', () => {
@@ -407,6 +428,22 @@ describe('CompiledAcl', () => {
   it('accepts an object with extra fields as ctx (e.g. a token record)', () => {
     const record = { token: 't', authId: '123', sessionUuid: 'S', acl: ['users.me.read'] };
     expect(compileAcl(record.acl).matches('users.123.read', record)).toBe(true);
+  });
+
+  it('ACLs sharing patterns stay independent', () => {
+    const a = compileAcl(['users.me.read', 'x.*'], { authId: '1' });
+    const b = compileAcl(['users.me.read', '!x.*'], { authId: '2' });
+    expect(a.matches('users.1.read')).toBe(true);
+    expect(b.matches('users.1.read')).toBe(false);
+    expect(b.matches('users.2.read')).toBe(true);
+    expect(a.matches('users.2.read')).toBe(false);
+    expect(a.matches('x.y')).toBe(true);
+    expect(b.matches('x.y')).toBe(false);
+  });
+
+  it('denies a non-string access from an untyped caller', () => {
+    expect(compileAcl(['#']).matches(42 as unknown as string)).toBe(false);
+    expect(compileAcl(['#']).explain({} as unknown as string)).toEqual({ allowed: false, pattern: null });
   });
 
   it('keeps the ACL as given', () => {

@@ -1,0 +1,181 @@
+// One xivo-auth process under test: its config file, start (with the time it
+// took to answer GET /0.1/status), stop, and the few API calls the harness
+// needs to set up users and tokens.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { spawnTracked, stopChild, tailOf } from './procs.js';
+import { basic, createAgent, request } from './http.js';
+
+export const REPO_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+const CLI = path.join(REPO_ROOT, 'bin', 'xivo-auth.js');
+
+export const ADMIN = { username: 'bench-admin', password: 'bench-admin-password' };
+export const BENCH_ACL = ['confd.#', 'auth.users.me.#'];
+/** A scope granted by BENCH_ACL (so checks answer 204). */
+export const CHECK_SCOPE = 'confd.users.read';
+/** The OWASP argon2id minimum, also the service's defaults, written out explicitly. */
+export const HASHING = { memory_kib: 19456, iterations: 2, parallelism: 1 };
+
+/** A free loopback TCP port (bind to 0, read, close). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function baseConfig({ dir, dbUri, port, overrides = {} }) {
+  return {
+    foreground: true,
+    log_level: 'error',
+    data_dir: path.join(dir, 'data'),
+    extra_config_files: path.join(dir, 'conf.d'),
+    db_uri: dbUri,
+    rest_api: { listen: '127.0.0.1', port },
+    bootstrap_user_on_startup: true,
+    bootstrap_user_username: ADMIN.username,
+    bootstrap_user_password: ADMIN.password,
+    default_policies: { bench: { acl: BENCH_ACL } },
+    default_user_policy: 'bench',
+    max_user_concurrent_sessions: 1_000_000,
+    password_hashing: { ...HASHING },
+    ...overrides,
+  };
+}
+
+export class ServiceProcess {
+  /**
+   * @param {object} o
+   * @param {string} o.name     label in messages
+   * @param {string} o.dir      a temp directory of its own (config, conf.d, data)
+   * @param {string} o.dbUri    sqlite:<path> or postgresql://…
+   * @param {object} [o.overrides] config keys on top of baseConfig
+   */
+  constructor({ name, dir, dbUri, overrides = {} }) {
+    this.name = name;
+    this.dir = dir;
+    this.dbUri = dbUri;
+    this.overrides = overrides;
+    this.child = null;
+    this.url = null;
+    this.port = null;
+    this.agent = createAgent(16);
+    this.startupMs = null;
+  }
+
+  get pid() {
+    return this.child?.pid ?? null;
+  }
+
+  async writeConfig() {
+    mkdirSync(path.join(this.dir, 'conf.d'), { recursive: true });
+    this.port = await freePort();
+    this.url = `http://127.0.0.1:${this.port}`;
+    const file = path.join(this.dir, 'config.yml');
+    // JSON is YAML: no serialiser needed.
+    writeFileSync(file, `${JSON.stringify(baseConfig({ dir: this.dir, dbUri: this.dbUri, port: this.port, overrides: this.overrides }), null, 2)}\n`);
+    return file;
+  }
+
+  /** Applies migrations with `xivo-auth migrate` (the service is not started). */
+  async migrate() {
+    const file = await this.writeConfig();
+    const child = spawnTracked(process.execPath, [CLI, 'migrate', '-c', file], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = tailOf(child.stdout);
+    const err = tailOf(child.stderr);
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    if (code !== 0) throw new Error(`${this.name}: xivo-auth migrate failed (${code}): ${err.text}${out.text}`);
+  }
+
+  /** Starts the service; resolves once GET /0.1/status answers 200. Records startupMs. */
+  async start({ timeoutMs = 300_000 } = {}) {
+    if (this.child) throw new Error(`${this.name} already started`);
+    const file = await this.writeConfig();
+    const started = performance.now();
+    const child = spawnTracked(process.execPath, [CLI, '-f', '-c', file], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    this.stdout = tailOf(child.stdout);
+    this.stderr = tailOf(child.stderr);
+    let exited = null;
+    child.once('exit', (code, signal) => { exited = code ?? signal; });
+    const probeAgent = createAgent(1);
+    try {
+      for (;;) {
+        if (exited !== null) {
+          throw new Error(`${this.name} exited (${exited}) during start-up:\n${this.stderr.text}${this.stdout.text}`);
+        }
+        if (performance.now() - started > timeoutMs) throw new Error(`${this.name} not ready after ${timeoutMs} ms`);
+        try {
+          const res = await request(this.url, { path: '/0.1/status', agent: probeAgent, timeoutMs: 2000 });
+          if (res.status === 200) break;
+        } catch { /* not listening yet */ }
+        await sleep(10);
+      }
+    } catch (err) {
+      await this.stop();
+      throw err;
+    } finally {
+      probeAgent.destroy();
+    }
+    this.startupMs = performance.now() - started;
+    return this.startupMs;
+  }
+
+  async stop() {
+    this.agent.destroy();
+    this.agent = createAgent(16);
+    const child = this.child;
+    this.child = null;
+    if (child) await stopChild(child);
+  }
+
+  request(opts) {
+    return request(this.url, { agent: this.agent, ...opts });
+  }
+
+  /** POST /0.1/token with Basic credentials; returns the token string. */
+  async login(username, password, expiration = 86_400) {
+    const res = await this.request({
+      method: 'POST', path: '/0.1/token', headers: { authorization: basic(username, password) }, body: { expiration },
+    });
+    if (res.status !== 200) throw new Error(`${this.name}: login ${username} answered ${res.status}: ${JSON.stringify(res.body)}`);
+    return res.body.data.token;
+  }
+
+  async createUser(adminToken, username, password) {
+    const res = await this.request({
+      method: 'POST', path: '/0.1/users', headers: { 'x-auth-token': adminToken }, body: { username, password },
+    });
+    if (res.status !== 200 && res.status !== 201) {
+      throw new Error(`${this.name}: POST /users ${username} answered ${res.status}: ${JSON.stringify(res.body)}`);
+    }
+    return res.body;
+  }
+
+  async tokenDetails(token) {
+    const res = await this.request({ path: `/0.1/token/${token}` });
+    if (res.status !== 200) throw new Error(`${this.name}: GET token answered ${res.status}`);
+    return res.body.data;
+  }
+}
+
+/** What a seeded token row copies from a real token (identity and ACL). */
+export function templateFrom(details) {
+  return {
+    authId: details.auth_id,
+    userUuid: details.uuid ?? details.metadata?.uuid ?? null,
+    tenantUuid: details.metadata?.tenant_uuid ?? null,
+    pbxUserUuid: details.xivo_user_uuid ?? null,
+    xivoUuid: details.xivo_uuid ?? null,
+    acl: details.acl,
+    metadata: details.metadata,
+  };
+}

@@ -1,0 +1,81 @@
+// (c) POST /0.1/token with Basic credentials at 1, 4 and 16 connections,
+// interleaved with the raw argon2id hash rate of the same parameters (a child
+// process hashing with one job per core). While logins run, the harness sends
+// GET /0.1/status every 10 ms: its slowest answer bounds the event-loop delay.
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { interleavedTrials, runLoad } from '../lib/measure.js';
+import { startStatusProbe } from '../lib/probe.js';
+import { runJsonChild } from '../lib/procs.js';
+import { basic } from '../lib/http.js';
+import { HASHING } from '../lib/service.js';
+import { median } from '../lib/stats.js';
+
+const ARGON2_RATE = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'argon2-rate.js');
+
+export async function runLoginWorkload(ctx, env) {
+  const { opts } = ctx;
+  const cores = availableParallelism();
+  const requests = env.loginUsers.map((u) => ({
+    method: 'POST',
+    path: '/0.1/token',
+    headers: { authorization: basic(u.username, u.password), 'content-type': 'application/json' },
+    body: JSON.stringify({ expiration: 3600 }),
+  }));
+
+  const idleProbe = startStatusProbe(env.main.url);
+  await new Promise((r) => setTimeout(r, Math.min(2000, opts.duration * 1000)));
+  const probeIdle = await idleProbe.stop();
+
+  const loginCase = (connections) => ({
+    key: `login-${connections}`,
+    async run(seconds) {
+      const probe = startStatusProbe(env.main.url);
+      const r = await runLoad(ctx, env.main, { requests, connections, duration: seconds, timeout: 30 });
+      r.probe = await probe.stop();
+      r.okRps = (r.statusCodes['200'] ?? 0) / r.seconds;
+      r.busy503 = r.statusCodes['503'] ?? 0;
+      return r;
+    },
+  });
+  const cases = [
+    {
+      key: 'argon2-raw',
+      async run(seconds) {
+        const a = await runJsonChild(ARGON2_RATE, JSON.stringify({ ...HASHING, concurrency: cores, duration: seconds }));
+        return { rps: a.rate, completed: a.hashes, seconds: a.seconds, statusCodes: {}, errors: 0, non2xx: 0 };
+      },
+    },
+    ...opts.loginConnections.map(loginCase),
+  ];
+  ctx.log(`[${env.engine}] login: raw argon2id (${cores} parallel) vs logins at ${opts.loginConnections.join(', ')} connections — ${opts.trials} interleaved trials of ${opts.duration} s`);
+  // No warm-up runs: each would leave sessions behind and hashing needs none.
+  const r = await interleavedTrials(ctx, cases, { trials: opts.trials, duration: opts.duration, warmup: 0, log: ctx.log });
+
+  for (const c of opts.loginConnections) {
+    const s = r[`login-${c}`];
+    s.okRps = median(s.runs.map((t) => t.okRps));
+    s.busy503 = s.runs.reduce((n, t) => n + t.busy503, 0);
+    s.probeMaxMs = Math.max(...s.runs.map((t) => t.probe.max ?? 0));
+    s.probeP99Ms = median(s.runs.map((t) => t.probe.p99));
+    s.probeSamples = s.runs.reduce((n, t) => n + t.probe.count, 0);
+    ctx.expectOnly(env.engine, `login-${c}`, s, ['200', '503']);
+  }
+  r.probeIdle = probeIdle;
+
+  const raw = r['argon2-raw'].rps;
+  const top = Math.max(...opts.loginConnections);
+  const sat = r[`login-${top}`];
+  const ratio = sat.okRps / raw;
+  ctx.target(env.engine, `login @${top} conns ≥ 85% of raw argon2id rate (${cores} cores)`, ratio >= 0.85,
+    `${(ratio * 100).toFixed(0)}% (${sat.okRps.toFixed(1)} logins/s vs ${raw.toFixed(1)} hashes/s)`);
+  // "Bounded": with `top` requests in flight and the hash rate as the
+  // ceiling, Little's law gives a mean wait of top / raw; allow twice that.
+  const bound = (2 * top / raw) * 1000;
+  ctx.target(env.engine, `login @${top} conns p99 bounded (≤ 2 × ${top}/hash-rate = ${bound.toFixed(0)} ms; 503s counted apart)`,
+    sat.p99 <= bound, `${sat.p99.toFixed(0)} ms, ${sat.busy503} × 503`);
+  const probeMax = Math.max(...opts.loginConnections.map((c) => r[`login-${c}`].probeMaxMs));
+  ctx.target(env.engine, 'event loop never blocked > 20 ms during logins (upper bound: slowest GET /status every 10 ms)',
+    probeMax <= 20, `${probeMax.toFixed(1)} ms max (idle: ${probeIdle.max?.toFixed(1)} ms)`);
+  return r;
+}
