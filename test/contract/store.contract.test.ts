@@ -119,7 +119,7 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
 
 // ---- the contract
 
-export function defineStoreContract(name: string, open: () => Promise<OpenedStore>): void {
+function defineStoreContract(name: string, open: () => Promise<OpenedStore>): void {
   describe(`Store contract: ${name}`, () => {
     let opened: OpenedStore;
     let store: Store;
@@ -804,7 +804,7 @@ async function openSqlite(): Promise<OpenedStore> {
 defineStoreContract('sqlite', openSqlite);
 
 describe('SQLite specifics', () => {
-  it('creates the directory of the database file and sets WAL, foreign keys, busy timeout', async () => {
+  it('creates the directory of the database file, uses WAL and enforces foreign keys', async () => {
     const temp = tempSqliteUri();
     const store = await openStore(temp.uri, {});
     try {
@@ -816,7 +816,7 @@ describe('SQLite specifics', () => {
       } finally {
         db.close();
       }
-      // foreign_keys and busy_timeout are per connection: seen through the store.
+      // foreign_keys is per connection: seen through the store.
       await expect(store.createUser(userData(randomUUID()))).rejects.toBeInstanceOf(StoreConflictError);
     } finally {
       await store.close();

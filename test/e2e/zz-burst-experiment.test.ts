@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { afterAll, expect, it } from 'vitest';
 import { basicAuth, killAllClis, startCli } from '../helpers/cli.js';
@@ -10,7 +11,7 @@ type Outcome = { status?: number; error?: string; writtenBeforeSignal: boolean; 
 it('burst', async () => {
   for (let round = 0; round < Number(process.env.ROUNDS ?? 5); round += 1) {
   const db = tempSqliteUri();
-  const svc = await startCli({ dbUri: db.uri });
+  const svc = await startCli({ dbUri: db.uri, args: ['-d'] });
   const login = await fetch(`${svc.url}/0.1/token`, { method: 'POST', headers: { authorization: basicAuth('admin', svc.admin.password), 'content-type': 'application/json' }, body: '{}' });
   const token = (await login.json()).data.token as string;
   const agent = new http.Agent({ keepAlive: true, maxSockets: Number(process.env.SOCKETS ?? 16) });
@@ -35,7 +36,7 @@ it('burst', async () => {
   await new Promise((r) => setTimeout(r, 1500));
   const exitedWithoutDestroy = svc.proc.exitCode !== null;
   agent.destroy();
-  const res = await svc.stop();
+  const res = await svc.stop(); if (summary['ECONNRESET/before']) { writeFileSync(`/tmp/burstlog-${round}.txt`, res.stdout); }
   console.log(round, JSON.stringify(summary), 'burst ms', t1 - t0, 'sig at', tSig - t0, 'exited before agent.destroy', exitedWithoutDestroy, 'code', res.code, res.signal);
   db.cleanup();
   }

@@ -44,17 +44,19 @@ export function openSqliteDialect(path: string): StoreDialect {
   const inMemory = path === ':memory:';
   if (!inMemory) mkdirSync(dirname(path), { recursive: true });
 
-  let database: Database.Database;
+  let opened: Database.Database | undefined;
   try {
-    database = new Database(path, { timeout: BUSY_TIMEOUT_MS });
-    database.pragma('journal_mode = WAL');
-    database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    database.pragma('foreign_keys = ON');
+    opened = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    opened.pragma('journal_mode = WAL');
+    opened.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    opened.pragma('foreign_keys = ON');
     // Safe with WAL (a power cut may lose the last commits, never corrupts).
-    database.pragma('synchronous = NORMAL');
+    opened.pragma('synchronous = NORMAL');
   } catch (err) {
+    opened?.close();
     throw mapSqliteError(err);
   }
+  const database = opened;
 
   const db = new Kysely<DatabaseSchema>({
     dialect: new ImmediateTransactionDialect({ database: withStatementCache(database) }),
