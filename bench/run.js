@@ -254,7 +254,7 @@ async function main() {
       machine: machineInfo(),
       engines: {},
     },
-    log: (msg) => process.stdout.write(`${msg}\n`),
+    log: (msg) => process.stdout.write(msg.startsWith('\n') ? `${msg}\n` : `[${((Date.now() - startedAt.getTime()) / 1000).toFixed(1).padStart(6)} s] ${msg}\n`),
     target(engine, name, met, measured) {
       this.targets.push({ engine, name, met: Boolean(met), measured });
     },

@@ -15,7 +15,6 @@ import { serviceRoutes } from './http/routes/service.js';
 import { tokenRoutes } from './http/routes/token.js';
 import { userRoutes } from './http/routes/users.js';
 import type { TokenService } from './tokens/service.js';
-import { redactUrl } from './logging.js';
 
 export const API_VERSION = '0.1';
 
@@ -49,10 +48,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: config.rest_api.max_body_bytes,
     trustProxy: config.rest_api.num_proxies > 0 ? config.rest_api.num_proxies : false,
     exposeHeadRoutes: false,
-    maxParamLength: 2048,
+    // Long enough for any client_id (1024) and token we accept in a path.
+    routerOptions: { maxParamLength: 2048 },
     return503OnClosing: true,
     forceCloseConnections: false,
-    disableRequestLogging: !config.debug,
     requestIdHeader: false as const,
     ...(deps.https ? { https: deps.https } : {}),
   };
@@ -66,11 +65,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const openApi = new OpenApiCollector();
   app.addHook('onRoute', openApi.onRoute);
-  if (config.debug) {
-    app.addHook('onResponse', async function logResponse(request, reply) {
-      request.log.debug({ method: request.method, url: redactUrl(request.url), status: reply.statusCode }, 'request done');
-    });
-  }
 
   if (config.rest_api.cors.enabled) {
     await app.register(cors, {
@@ -105,7 +99,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       busStatus: deps.busStatus ?? (() => ({ status: config.amqp.enabled ? 'unknown' : 'disabled' })),
       openApiDocument: () => openApi.document({ title: 'xivo-auth', version: API_VERSION }),
     });
-  }, { prefix: `/${API_VERSION}` });
+  }, {
+    prefix: `/${API_VERSION}`,
+    // Fastify's per-request lines ("incoming request", "request completed")
+    // are info-level: at the hot-path rate they are noise. Debug shows them.
+    logLevel: config.debug ? 'debug' : 'warn',
+  });
 
   return app;
 }

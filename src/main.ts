@@ -15,6 +15,7 @@ import { TenantTree } from './identity/tenant-tree.js';
 import { UserService } from './identity/users.js';
 import { PasswordHasher } from './passwords/hasher.js';
 import { openStore } from './store/open-store.js';
+import type { RevocationWatch } from './store/revocations.js';
 import type { Store } from './store/types.js';
 import { TokenCache } from './tokens/cache.js';
 import { Reaper } from './tokens/reaper.js';
@@ -28,6 +29,7 @@ export interface Service {
   app: FastifyInstance;
   store: Store;
   tokens: TokenService;
+  cache: TokenCache;
   reaper: Reaper;
   hasher: PasswordHasher;
   /** Base URL once listening. */
@@ -57,6 +59,7 @@ export async function openConfiguredStore(config: Config, logger: Logger): Promi
 export async function createService(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<Service> {
   const clock = options.clock ?? systemClock;
   const store = await openConfiguredStore(config, logger);
+  let revocations: RevocationWatch | null = null;
   try {
     const hasher = new PasswordHasher(config.password_hashing);
     const topTenant = await ensureTopTenant(store);
@@ -71,9 +74,20 @@ export async function createService(config: Config, logger: Logger, options: Ser
     }, logger);
     const tenants = new TenantTree(store);
     const aclBuilder = new AclBuilder(store, config.default_user_policy === null ? null : { tenantUuid: topTenant.uuid, slug: config.default_user_policy });
-    // Invalidation is in-process only: with PostgreSQL (several instances)
-    // the cache stays off until cross-instance invalidation is in place.
-    const cache = new TokenCache(config.token_cache.max_entries, store.engine === 'sqlite');
+    // The cache is trusted only while revocation notices flow (PostgreSQL:
+    // LISTEN/NOTIFY between instances); when they stop, it is flushed and
+    // bypassed until they are back: never serve a revoked token.
+    const cache = new TokenCache(config.token_cache.max_entries);
+    const watch = store.watchRevocations({
+      revoked: (hashes) => cache.invalidate(hashes),
+      flushed: () => cache.flush(),
+      connected: () => {
+        cache.enable();
+        logger.info({ cache_entries_max: config.token_cache.max_entries }, 'token cache on');
+      },
+      disconnected: () => cache.disable(),
+    });
+    revocations = watch;
     const tokens = new TokenService(store, backends, aclBuilder, tenants, cache, clock, {
       defaultLifetimeSeconds: config.default_token_lifetime,
       maxUserSessions: config.max_user_concurrent_sessions,
@@ -96,7 +110,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
 
     let closing: Promise<void> | null = null;
     const service: Service = {
-      app, store, tokens, reaper, hasher,
+      app, store, tokens, cache, reaper, hasher,
       url: null,
       async listen() {
         const address = await app.listen({ host: config.rest_api.listen, port: config.rest_api.port });
@@ -108,6 +122,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
         closing ??= (async () => {
           await reaper.stop();
           await app.close();
+          await watch.close();
           await backends.close();
           await store.close();
         })();
@@ -116,6 +131,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
     };
     return service;
   } catch (err) {
+    await revocations?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw err;
   }

@@ -47,7 +47,7 @@ const IN_LIST_SLICE = 500;
 
 export function createKyselyStore(dialect: StoreDialect, logger: StoreLogger): Store {
   const { db, mapError } = dialect;
-  const verbs = withMappedErrors(new KyselyVerbs(db, dialect.rowLocks), mapError);
+  const verbs = withMappedErrors(new KyselyVerbs(db, dialect), mapError);
 
   return {
     ...verbs,
@@ -56,7 +56,7 @@ export function createKyselyStore(dialect: StoreDialect, logger: StoreLogger): S
     async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
       try {
         return await db.transaction().execute((trx) =>
-          fn(withMappedErrors(new KyselyVerbs(trx, dialect.rowLocks), mapError)));
+          fn(withMappedErrors(new KyselyVerbs(trx, dialect), mapError)));
       } catch (err) {
         throw mapError(err);
       }
@@ -68,6 +68,10 @@ export function createKyselyStore(dialect: StoreDialect, logger: StoreLogger): S
       } catch (err) {
         throw mapError(err);
       }
+    },
+
+    watchRevocations(handler) {
+      return dialect.watchRevocations(handler, logger);
     },
 
     async ping(): Promise<void> {
@@ -116,11 +120,15 @@ function withMappedErrors(target: StoreTx, mapError: (err: unknown) => unknown):
 }
 
 class KyselyVerbs implements StoreTx {
+  /** SELECT … FOR UPDATE SKIP LOCKED is available. */
+  private readonly rowLocks: boolean;
+
   constructor(
     private readonly db: Db,
-    /** SELECT … FOR UPDATE SKIP LOCKED is available. */
-    private readonly rowLocks: boolean,
-  ) {}
+    private readonly dialect: Pick<StoreDialect, 'rowLocks' | 'notifyRevoked'>,
+  ) {
+    this.rowLocks = dialect.rowLocks;
+  }
 
   /** Runs a multi-statement verb atomically: in the caller's transaction, or in its own. */
   private atomic<T>(fn: (db: Db) => Promise<T>): Promise<T> {
@@ -224,7 +232,9 @@ class KyselyVerbs implements StoreTx {
       // Refresh tokens and policy links go with the row (ON DELETE CASCADE).
       const deleted = await db.deleteFrom('users').where('uuid', '=', uuid).executeTakeFirst();
       if (deleted.numDeletedRows === 0n) return null;
-      return removeUserSessions(db, uuid, this.rowLocks);
+      const removal = await removeUserSessions(db, uuid, this.rowLocks);
+      await this.dialect.notifyRevoked(db, removal.tokenHashes);
+      return removal;
     });
   }
 
@@ -299,12 +309,17 @@ class KyselyVerbs implements StoreTx {
         .returning('session_uuid').executeTakeFirst();
       if (!deleted) return null;
       const sessions = await deleteEmptySessions(db, [deleted.session_uuid], this.rowLocks);
+      await this.dialect.notifyRevoked(db, [hash]);
       return { tokenHashes: [hash], sessions };
     });
   }
 
   async deleteUserSessions(userUuid: string): Promise<Removal> {
-    return this.atomic((db) => removeUserSessions(db, userUuid, this.rowLocks));
+    return this.atomic(async (db) => {
+      const removal = await removeUserSessions(db, userUuid, this.rowLocks);
+      await this.dialect.notifyRevoked(db, removal.tokenHashes);
+      return removal;
+    });
   }
 
   async deleteExpired(now: number, limit: number): Promise<Removal> {

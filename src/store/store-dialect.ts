@@ -4,6 +4,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { DatabaseSchema } from './database-schema.js';
 import type { Migration } from './migrations/migration.js';
+import type { RevocationHandler, RevocationWatch } from './revocations.js';
 
 export interface StoreLogger {
   warn(o: object, msg?: string): void;
@@ -23,6 +24,13 @@ export interface StoreDialect {
   mapError(err: unknown): unknown;
   /** Serialises migration runs of every instance; called first in each migration's transaction. */
   lockMigrations(trx: Transaction<DatabaseSchema>): Promise<void>;
+  /**
+   * Tells every instance, when the surrounding transaction commits, that
+   * these tokens were revoked (PostgreSQL NOTIFY; nothing for SQLite).
+   */
+  notifyRevoked(db: Kysely<DatabaseSchema>, hashes: readonly string[]): Promise<void>;
+  /** Delivers revocation notices from every instance to `handler`. */
+  watchRevocations(handler: RevocationHandler, logger: StoreLogger): RevocationWatch;
   /** Runs a multi-statement script inside the given transaction. */
   execScript(trx: Transaction<DatabaseSchema>, script: string): Promise<void>;
 }

@@ -4,6 +4,8 @@
 // errors of ./errors.ts (StoreConflictError, StoreUnavailableError).
 // All times are epoch milliseconds (integers).
 
+import type { RevocationHandler, RevocationWatch } from './revocations.js';
+
 export type Purpose = 'user' | 'internal' | 'external_api';
 
 export interface Tenant {
@@ -177,6 +179,12 @@ export interface Store extends StoreTx {
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   /** Applies pending migrations under a lock safe for concurrent instances. */
   migrate(): Promise<void>;
+  /**
+   * Revocations from every instance (deleteToken, deleteUserSessions,
+   * deleteUser notify them when their transaction commits). Expired-token
+   * deletions are not notified: a cached record is checked against the clock.
+   */
+  watchRevocations(handler: RevocationHandler): RevocationWatch;
   /** Resolves when the database answers; throws StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -21,7 +21,7 @@ export class TokenCache {
    */
   private epoch = 0;
 
-  constructor(private readonly maxEntries: number, active = true) {
+  constructor(private readonly maxEntries: number, active = false) {
     this.active = active && maxEntries > 0;
   }
 
@@ -73,7 +73,9 @@ export class TokenCache {
     this.flush();
   }
 
+  /** Invalidations are trusted again. Lookups begun while disabled must not fill it. */
   enable(): void {
+    this.epoch += 1;
     this.active = this.maxEntries > 0;
   }
 

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI_ENTRY = process.env.E2E_CLI_ENTRY ?? join(REPO_ROOT, 'bin', 'xivo-auth.js');
+export const CLI_ENTRY = join(REPO_ROOT, 'bin', 'xivo-auth.js');
 export const BUILT_MAIN = join(REPO_ROOT, 'dist', 'cli', 'main.js');
 
 /** Cheap argon2id: the tests exercise the code, not the cost. */
@@ -55,6 +55,8 @@ export interface CliService {
   stop(signal?: NodeJS.Signals): Promise<ExitResult>;
   /** Resolves when the process exits, however it ends. */
   exited: Promise<ExitResult>;
+  /** Waits for an exit already under way (no signal sent); SIGKILL and throw after `timeoutMs`. */
+  waitExit(timeoutMs?: number): Promise<ExitResult>;
   /** Everything written on stdout so far (the JSON log lines). */
   logs(): string;
   /** Everything written on stderr so far. */
@@ -205,9 +207,9 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | null
   }
 }
 
-async function stopProcess(spawned: Spawned, signal: NodeJS.Signals, timeoutMs = STOP_TIMEOUT_MS): Promise<ExitResult> {
+async function stopProcess(spawned: Spawned, signal: NodeJS.Signals | null, timeoutMs = STOP_TIMEOUT_MS): Promise<ExitResult> {
   const { proc } = spawned;
-  if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+  if (signal !== null && proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), timeoutMs); });
   const outcome = await Promise.race([spawned.exited, timeout]);
@@ -215,7 +217,7 @@ async function stopProcess(spawned: Spawned, signal: NodeJS.Signals, timeoutMs =
   if (outcome === 'timeout') {
     proc.kill('SIGKILL');
     const result = await spawned.exited;
-    throw new Error(`pid ${proc.pid} did not exit within ${timeoutMs} ms of ${signal}; killed.\n${describeOutput(result.stdout, result.stderr)}`);
+    throw new Error(`pid ${proc.pid} did not exit within ${timeoutMs} ms${signal ? ` of ${signal}` : ''}; killed.\n${describeOutput(result.stdout, result.stderr)}`);
   }
   return outcome;
 }
@@ -255,6 +257,7 @@ export async function startCli(opts: StartCliOptions): Promise<CliService> {
     admin: { username: 'admin', password: adminPassword },
     stop: (signal: NodeJS.Signals = 'SIGTERM') => stopProcess(spawned, signal),
     exited: spawned.exited,
+    waitExit: (timeoutMs = STOP_TIMEOUT_MS) => stopProcess(spawned, null, timeoutMs),
     logs: spawned.out,
     errors: spawned.err,
   };

@@ -7,7 +7,9 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { DatabaseSchema } from '../database-schema.js';
 import { postgresMigrations } from '../migrations/postgres.js';
 import type { StoreDialect, StoreLogger } from '../store-dialect.js';
+import { REVOCATION_CHANNEL, revocationPayloads } from '../revocations.js';
 import { mapPostgresError } from './map-postgres-error.js';
+import { listenForRevocations } from './revocation-listener.js';
 
 const DEFAULT_POOL_MAX = 10;
 /** An unreachable server must fail a request quickly (503), not hang it. */
@@ -54,6 +56,14 @@ export function openPostgresDialect(
     opts.logger.warn({ err }, 'PostgreSQL connection lost; the pool will reconnect');
   });
 
+  // A client checked out of the pool has no 'error' listener of the pool's:
+  // a socket reset during a query would then be an uncaught exception and
+  // take the process down. The query itself fails (→ StoreUnavailableError,
+  // 503) and the pool discards the broken client on release.
+  pool.on('connect', function guardClient(client) {
+    client.on('error', function ignoreReportedByQuery() {});
+  });
+
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
 
   return {
@@ -66,6 +76,13 @@ export function openPostgresDialect(
     lockMigrations: async (trx) => {
       await sql`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY}::bigint)`.execute(trx);
     },
+    // NOTIFY inside the revoking transaction: delivered only if it commits.
+    notifyRevoked: async (conn, hashes) => {
+      for (const payload of revocationPayloads(hashes)) {
+        await sql`select pg_notify(${REVOCATION_CHANNEL}, ${payload})`.execute(conn);
+      }
+    },
+    watchRevocations: (handler, logger) => listenForRevocations(uri, handler, logger),
     // Without parameters, pg sends the simple query protocol, which accepts
     // several statements in one string.
     execScript: async (trx, script) => {

@@ -72,6 +72,12 @@ export function openSqliteDialect(path: string): StoreDialect {
     lockMigrations: async () => {},
     // Kysely prepares one statement at a time; a migration script has many.
     // The transaction holds Kysely's connection, so nothing else interleaves.
+    // One instance per database file: its own revocations reach its cache directly.
+    notifyRevoked: async () => {},
+    watchRevocations: (handler) => {
+      handler.connected();
+      return { close: async () => {} };
+    },
     execScript: async (_trx, script) => {
       database.exec(script);
     },

@@ -1,0 +1,47 @@
+// A TCP proxy on loopback that a test can cut and restore, to take a real
+// database "down" and bring it back without touching the shared server.
+import net from 'node:net';
+
+export interface TcpProxy {
+  port: number;
+  /** Refuse new connections and reset every open one. */
+  cut(): Promise<void>;
+  /** Accept connections again (same port). */
+  restore(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
+  const sockets = new Set<net.Socket>();
+  let server: net.Server | null = null;
+  let port = 0;
+
+  const listen = () => new Promise<void>((resolve, reject) => {
+    const s = net.createServer((client) => {
+      const upstream = net.connect(targetPort, targetHost);
+      sockets.add(client);
+      sockets.add(upstream);
+      client.pipe(upstream).pipe(client);
+      const drop = () => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream); };
+      client.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+    });
+    s.once('error', reject);
+    s.listen(port, '127.0.0.1', () => {
+      port = (s.address() as net.AddressInfo).port;
+      server = s;
+      resolve();
+    });
+  });
+
+  const stop = () => new Promise<void>((resolve) => {
+    for (const socket of sockets) socket.resetAndDestroy();
+    sockets.clear();
+    if (server === null) return resolve();
+    server.close(() => resolve());
+    server = null;
+  });
+
+  await listen();
+  return { get port() { return port; }, cut: stop, restore: listen, close: stop };
+}

@@ -1,0 +1,60 @@
+// A lost database connection answers 503 (never 500, never a crash), and the
+// service recovers by itself when the database is back.
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createService, type Service } from '../../src/main.js';
+import { createTestDatabase } from '../helpers/pg.js';
+import { ADMIN, basic, testConfig } from '../helpers/service.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+
+describe('PostgreSQL outage', () => {
+  let db: { uri: string; drop(): Promise<void> };
+  let proxy: TcpProxy;
+  let service: Service;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const url = new URL(db.uri);
+    proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
+    url.host = `127.0.0.1:${proxy.port}`;
+    // No cache: every check must reach the database.
+    service = await createService(testConfig(url.toString(), { token_cache: { max_entries: 0 } }), pino({ level: 'silent' }));
+    await service.app.ready();
+  });
+
+  afterAll(async () => {
+    await service?.close();
+    await proxy?.close();
+    await db?.drop();
+  });
+
+  it('answers 503 while the database is unreachable and recovers when it returns', async () => {
+    const login = () => service.app.inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic(ADMIN.username, ADMIN.password) }, payload: {} });
+    const token = (await login()).json().data.token;
+    expect((await service.app.inject({ method: 'HEAD', url: `/0.1/token/${token}` })).statusCode).toBe(204);
+
+    await proxy.cut();
+    const check = await service.app.inject({ method: 'GET', url: `/0.1/token/${token}` });
+    expect(check.statusCode).toBe(503);
+    expect(check.json()).toMatchObject({ status_code: 503 });
+    expect(check.headers['retry-after']).toBeDefined();
+    const loginDown = await login();
+    expect(loginDown.statusCode).toBe(503);
+    const users = await service.app.inject({ method: 'GET', url: '/0.1/users', headers: { 'x-auth-token': token } });
+    expect(users.statusCode).toBe(503);
+    expect(users.json().error_id).toBe('service-unavailable');
+    const status = await service.app.inject({ method: 'GET', url: '/0.1/status' });
+    expect(status.statusCode).toBe(503);
+    expect(status.json().store.status).toBe('fail');
+
+    await proxy.restore();
+    let recovered = 0;
+    for (let i = 0; i < 100 && recovered !== 204; i += 1) {
+      recovered = (await service.app.inject({ method: 'HEAD', url: `/0.1/token/${token}` })).statusCode;
+      if (recovered !== 204) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(recovered).toBe(204);
+    expect((await login()).statusCode).toBe(200);
+    expect((await service.app.inject({ method: 'GET', url: '/0.1/status' })).statusCode).toBe(200);
+  });
+});
