@@ -113,11 +113,16 @@ async function main() {
     ...(opts.amount ? { amount: opts.amount } : { duration: opts.duration ?? 10 }),
     ...(opts.overallRate ? { overallRate: opts.overallRate } : {}),
     timeout: opts.timeout ?? 10,
+    // autocannon only notices the end of a run (duration over, or `amount`
+    // reached) at its sampling tick: 100 ms instead of 1 s.
+    sampleInt: 100,
     requests: cycle,
     ...(method === 'HEAD' ? { setupClient: skipBodiesOfHeadResponses } : {}),
   }, () => {});
 
+  let lastResponseAt = t0;
   instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+    lastResponseAt = performance.now();
     latencies.push(responseTime);
     statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1;
     if (timeline) {
@@ -139,6 +144,8 @@ async function main() {
     instance.once('error', reject);
   });
   const elapsed = (performance.now() - t0) / 1000;
+  // From the start of the run to the last answer (connection set-up included).
+  const active = (lastResponseAt - t0) / 1000;
 
   const sorted = latencies.sorted();
   let sum = 0;
@@ -153,12 +160,11 @@ async function main() {
 
   const out = {
     startedAt,
-    // autocannon's own duration excludes connection set-up; ours is wall clock.
-    seconds: result.duration ?? elapsed,
+    seconds: active,
     wallSeconds: elapsed,
     connections: opts.connections ?? 32,
     completed,
-    rps: completed / (result.duration || elapsed),
+    rps: active > 0 ? completed / active : null,
     latencyMs: {
       mean: completed ? sum / completed : null,
       p50: percentile(sorted, 50),

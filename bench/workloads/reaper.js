@@ -39,7 +39,7 @@ export async function runReaperWorkload(ctx, env) {
     // Idle: the same load, same live tokens, no expired rows.
     ctx.services.add(svc);
     await svc.start();
-    await runLoad(ctx, svc, { ...load, duration: opts.warmup || 0.5 });
+    if (opts.warmup > 0) await runLoad(ctx, svc, { ...load, duration: opts.warmup });
     const idleTimeline = path.join(ctx.tmp, `${env.engine}-reaper-idle-timeline.json`);
     const idle = await runLoad(ctx, svc, { ...load, duration: opts.duration, timelineFile: idleTimeline });
     await svc.stop();

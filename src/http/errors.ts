@@ -94,8 +94,8 @@ export function sendProblem(problem: Problem, request: FastifyRequest, reply: Fa
 export function handleError(this: unknown, err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const problem = toProblem(err, request.id);
   if (problem.status >= 500) {
-    if (problem.status === 500) request.log.error({ err }, 'unhandled error');
-    else request.log.warn({ err: { message: (err as Error).message, name: (err as Error).name } }, 'service unavailable');
+    if (problem.status === 500) request.log.error({ err, request_id: request.id }, 'unhandled error');
+    else request.log.warn({ err: { message: (err as Error).message, name: (err as Error).name }, request_id: request.id }, 'service unavailable');
   }
   return sendProblem(problem, request, reply);
 }
