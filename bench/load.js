@@ -179,6 +179,9 @@ async function main() {
     timeouts,
     errorMessages,
     resets: result.resets ?? 0,
+    // CPU used by this load generator: close to 1.0 per second means the
+    // generator, not the server, may be the bottleneck.
+    loadGenCpuSeconds: (() => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; })(),
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }

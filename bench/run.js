@@ -4,7 +4,7 @@
 //   --smoke                 every workload very short, small data (CI; ~1 minute)
 //   --only w1,w2            check, get, login, revoke, propagation, scale, reaper
 //   --engines e1,e2         sqlite, postgresql (default: both)
-//   --duration S            seconds per trial (default 8; smoke 1)
+//   --duration S            seconds per trial (default 6; smoke 1)
 //   --trials N              interleaved trials per case (default 3; smoke 1)
 //   --connections N         connections for the check workloads (default 32)
 //   --scale-tokens N        tokens in the big store (default 1,000,000; smoke 10,000)
@@ -66,7 +66,7 @@ function parseOptions(argv) {
     smoke,
     only: list(flags.only, WORKLOADS, 'workload'),
     engines: list(flags.engines, ENGINES, 'engine'),
-    duration: num(flags.duration, smoke ? 1 : 8, 0.5),
+    duration: num(flags.duration, smoke ? 1 : 6, 0.5),
     trials: Math.round(num(flags.trials, smoke ? 1 : 3, 1)),
     connections: Math.round(num(flags.connections, 32, 1)),
     warmup: smoke ? 0 : 2,
@@ -177,6 +177,21 @@ async function runEngine(ctx, engine) {
   ctx.dbs.delete(env.mainDb);
 }
 
+/** "server/load generator/everything else" CPU cores used during the trial. */
+function cores(s) {
+  if (s?.serverCores === undefined || s.serverCores === null) return '-';
+  const server = s.pgCores !== undefined && s.pgCores !== null ? `${fmt(s.serverCores, 2)}+${fmt(s.pgCores, 2)}pg` : fmt(s.serverCores, 2);
+  return [server, fmt(s.loadGenCores, 2), fmt(Math.max(0, s.otherCores), 2)].join('/');
+}
+
+/** CPU per request of the service (+ its PostgreSQL backends). */
+function cpuPerRequest(s) {
+  if (s?.cpuPerRequestUs === undefined || s.cpuPerRequestUs === null) return '-';
+  return s.pgCpuPerRequestUs !== undefined && s.pgCpuPerRequestUs !== null
+    ? `${fmt(s.cpuPerRequestUs, 0)}+${fmt(s.pgCpuPerRequestUs, 0)}pg`
+    : fmt(s.cpuPerRequestUs, 0);
+}
+
 function resultRows(results, opts) {
   const rows = [];
   const ms = (v) => fmt(v, 2);
@@ -189,25 +204,25 @@ function resultRows(results, opts) {
       for (const k of ['bare', 'check-1', 'check-rr', 'get-1']) {
         const s = c[k];
         if (!s) continue;
-        rows.push([engine, names[k], fmt(s.rps, 0), ms(s.p50), ms(s.p99), ms(s.max), s.errors + s.non2xx, us(s.cpuPerRequestUs), mib(s.rssMiB), `${opts.connections} conns`]);
+        rows.push([engine, names[k], fmt(s.rps, 0), ms(s.p50), ms(s.p99), ms(s.max), s.errors + s.non2xx, cpuPerRequest(s), mib(s.rssMiB), cores(s), `${opts.connections} conns`]);
       }
     }
     const l = e.login;
     if (l) {
-      rows.push([engine, 'argon2id raw hash rate', fmt(l['argon2-raw'].rps, 1), '-', '-', '-', 0, '-', '-', `${os.availableParallelism()} parallel, m=${HASHING.memory_kib} t=${HASHING.iterations} p=${HASHING.parallelism}`]);
+      rows.push([engine, 'argon2id raw hash rate', fmt(l['argon2-raw'].rps, 1), '-', '-', '-', 0, '-', '-', '-', `${os.availableParallelism()} parallel, m=${HASHING.memory_kib} t=${HASHING.iterations} p=${HASHING.parallelism}; /status max ${fmt(l['argon2-raw'].probeMaxMs, 1)} ms`]);
       for (const cn of opts.loginConnections) {
         const s = l[`login-${cn}`];
         rows.push([engine, `login POST /token, ${cn} conn${cn > 1 ? 's' : ''}`, fmt(s.okRps, 1), fmt(s.p50, 0), fmt(s.p99, 0), fmt(s.max, 0),
-          s.errors + s.non2xx - s.busy503, us(s.cpuPerRequestUs), mib(s.rssMiB), `503: ${s.busy503}; /status max ${fmt(s.probeMaxMs, 1)} ms`]);
+          s.errors + s.non2xx - s.busy503, cpuPerRequest(s), mib(s.rssMiB), cores(s), `503: ${s.busy503}; /status max ${fmt(s.probeMaxMs, 1)} ms`]);
       }
     }
     const r = e.revoke;
     if (r) {
-      rows.push([engine, `revoke DELETE (${r.tokens} tokens)`, fmt(r.delete.rps, 0), ms(r.delete.p50), ms(r.delete.p99), '-', r.delete.errors, us(r.delete.cpuPerRequestUs), '-', '8 conns']);
-      rows.push([engine, 'check after revoke (expect 404)', fmt(r.checkAfter.rps, 0), ms(r.checkAfter.p50), ms(r.checkAfter.p99), '-', r.mismatches, us(r.checkAfter.cpuPerRequestUs), '-', `mismatches: ${r.mismatches}`]);
+      rows.push([engine, `revoke DELETE (${r.tokens} tokens)`, fmt(r.delete.rps, 0), ms(r.delete.p50), ms(r.delete.p99), '-', r.delete.errors, us(r.delete.cpuPerRequestUs), '-', '-', '8 conns']);
+      rows.push([engine, 'check after revoke (expect 404)', fmt(r.checkAfter.rps, 0), ms(r.checkAfter.p50), ms(r.checkAfter.p99), '-', r.mismatches, us(r.checkAfter.cpuPerRequestUs), '-', '-', `mismatches: ${r.mismatches}`]);
     }
     const p = e.propagation;
-    if (p) rows.push([engine, `revocation A → B (${p.tokens} tokens)`, '-', ms(p.p50), ms(p.p99), ms(p.max), p.neverSeen + p.unexpected, '-', '-', `${fmt(p.pollsPerToken, 1)} polls/token`]);
+    if (p) rows.push([engine, `revocation A → B (${p.tokens} tokens)`, '-', ms(p.p50), ms(p.p99), ms(p.max), p.neverSeen + p.unexpected, '-', '-', '-', `${fmt(p.pollsPerToken, 1)} polls/token`]);
     const sc = e.scale;
     if (sc) {
       const small = sc.stores.small;
@@ -220,20 +235,27 @@ function resultRows(results, opts) {
       for (const [k, label, store] of rowsOf) {
         const s = sc[k];
         if (!s) continue;
-        rows.push([engine, label, fmt(s.rps, 0), ms(s.p50), ms(s.p99), ms(s.max), s.errors + s.non2xx, us(s.cpuPerRequestUs), mib(s.rssMiB), `start-up ${fmt(store.startupMs / 1000, 2)} s; peak RSS ${mib(store.hwmMiB)} MiB`]);
+        rows.push([engine, label, fmt(s.rps, 0), ms(s.p50), ms(s.p99), ms(s.max), s.errors + s.non2xx, cpuPerRequest(s), mib(s.rssMiB), cores(s), `start-up ${fmt(store.startupMs / 1000, 2)} s; peak RSS ${mib(store.hwmMiB)} MiB`]);
       }
     }
     const rp = e.reaper;
     if (rp) {
-      rows.push([engine, 'check while idle (reaper store)', fmt(rp.idle.rps, 0), ms(rp.idle.p50), ms(rp.idle.p99), ms(rp.idle.max), rp.idle.errors, '-', '-', `${rp.load.connections} conns`]);
-      rows.push([engine, `check during purge of ${rp.expired.toLocaleString('en-US')}`, fmt(rp.during.rps, 0), ms(rp.during.p50), ms(rp.during.p99), ms(rp.during.max), rp.load.errors, '-', '-',
+      rows.push([engine, 'check while idle (reaper store)', fmt(rp.idle.rps, 0), ms(rp.idle.p50), ms(rp.idle.p99), ms(rp.idle.max), rp.idle.errors, '-', '-', '-', `${rp.load.connections} conns`]);
+      rows.push([engine, `check during purge of ${rp.expired.toLocaleString('en-US')}`, fmt(rp.during.rps, 0), ms(rp.during.p50), ms(rp.during.p99), ms(rp.during.max), rp.load.errors, '-', '-', '-',
         `purge ${fmt(rp.purgeSeconds, 1)} s (${fmt(rp.deletedPerSecond, 0)} rows/s); expired left ${rp.expiredLeft}`]);
     }
   }
   return rows;
 }
 
-const HEADERS = ['engine', 'workload', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'CPU µs/req', 'RSS MiB', 'notes'];
+/** Median CPU used by other processes during the bare-server trials (nothing else should run then). */
+function busyMachine(results) {
+  const others = Object.values(results.engines).flatMap((e) => e.check?.bare?.runs ?? []).map((r) => r.machine?.otherCores).filter((v) => typeof v === 'number');
+  if (others.length === 0) return null;
+  return others.sort((a, b) => a - b)[Math.floor(others.length / 2)];
+}
+
+const HEADERS = ['engine', 'workload', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'CPU µs/req', 'RSS MiB', 'cores srv/gen/other', 'notes'];
 
 async function main() {
   const opts = parseOptions(process.argv.slice(2));
@@ -287,6 +309,7 @@ async function main() {
   process.on('exit', killAllChildren);
   for (const sig of ['SIGINT', 'SIGTERM']) {
     process.once(sig, () => {
+      ctx.interrupted = true;
       process.stderr.write(`\n${sig}: stopping every process started, dropping databases\n`);
       cleanup().finally(() => process.exit(130));
     });
@@ -304,7 +327,7 @@ async function main() {
     for (const engine of opts.engines) await runEngine(ctx, engine);
   } catch (err) {
     failure = err;
-    process.stderr.write(`\nbenchmark failed: ${err?.stack ?? err}\n`);
+    if (!ctx.interrupted) process.stderr.write(`\nbenchmark failed: ${err?.stack ?? err}\n`);
   } finally {
     await cleanup();
   }
@@ -321,7 +344,14 @@ async function main() {
   const targetRows = ctx.targets.map((t) => [t.engine, t.name, t.measured, t.met ? 'met' : 'MISSED']);
   ctx.log(`\n${textTable(HEADERS, rows)}\n`);
   if (ctx.targets.length) ctx.log(`Targets (ratios measured in this run):\n${textTable(['engine', 'target', 'measured', ''], targetRows)}\n`);
-  ctx.log('Event-loop delay is not exposed by the service: the login figure is an upper bound, the slowest of GET /0.1/status sent every 10 ms during the login trials.');
+  if (opts.only.includes('login')) {
+    ctx.log('Event-loop delay is not exposed by the service: the login figure is an upper bound, the slowest of GET /0.1/status sent every 10 ms during the login trials.');
+  }
+  ctx.log('cores srv/gen/other: CPU cores used during the trial by the server (+ its PostgreSQL backends), the load generator, and everything else on the machine.');
+  const busy = busyMachine(results);
+  if (busy !== null && busy > 0.25) {
+    ctx.log(`WARNING: during the bare-server trials, other processes used ${busy.toFixed(2)} cores on average: the machine was not quiet, figures are unreliable.`);
+  }
   if (ctx.problems.length) ctx.log(`\n${ctx.problems.length} problem(s):\n${ctx.problems.map((p) => `  [${p.engine}] ${p.workload}: ${p.message}`).join('\n')}`);
 
   const dir = path.join(REPO_ROOT, 'bench', 'results');

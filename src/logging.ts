@@ -20,8 +20,11 @@ function serializeRequest(req: { method?: string; url?: string; ip?: string; id?
   return { method: req.method, url: req.url === undefined ? undefined : redactUrl(req.url), remote: req.ip, id: req.id };
 }
 
-export function createLogger(opts: { level: LogLevel; destination?: string | null }): Logger {
-  const destination = opts.destination ? pino.destination({ dest: opts.destination, mkdir: true, sync: false }) : pino.destination(1);
+/** `destination`: a file path, or null for stdout; `stderr` keeps a command's stdout for its own output. */
+export function createLogger(opts: { level: LogLevel; destination?: string | null; stderr?: boolean }): Logger {
+  const destination = opts.destination
+    ? pino.destination({ dest: opts.destination, mkdir: true, sync: false })
+    : pino.destination(opts.stderr ? 2 : 1);
   return pino({
     level: PINO_LEVEL[opts.level],
     base: { service: 'xivo-auth' },

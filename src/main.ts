@@ -41,6 +41,12 @@ export interface Service {
 
 export interface ServiceOptions {
   clock?: Clock;
+  /**
+   * On close, keep accepting this long before closing the listener, answering
+   * with `Connection: close`: connections already queued in the kernel are
+   * served instead of reset. Default 250 ms.
+   */
+  drainGraceMs?: number;
   /** Called once the store is ready, before listening (bootstrap credentials). */
   onBootstrap?: (result: { username: string; generatedPassword: string | null; created: boolean }) => void;
 }
@@ -121,6 +127,10 @@ export async function createService(config: Config, logger: Logger, options: Ser
       close() {
         closing ??= (async () => {
           await reaper.stop();
+          if (service.url !== null) {
+            app.server.prependListener('request', function askToReconnect(_req, res) { res.shouldKeepAlive = false; });
+            await new Promise((resolve) => setTimeout(resolve, options.drainGraceMs ?? 250));
+          }
           await app.close();
           await watch.close();
           await backends.close();

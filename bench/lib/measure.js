@@ -4,7 +4,10 @@
 // drift of a shared machine affects them alike; the median trial is reported.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { cpuSeconds, memoryMiB } from './proc-stats.js';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { cpuSeconds, machineCpu, machineCpuDelta, memoryMiB } from './proc-stats.js';
+import { pgBackendCpu } from './database.js';
 import { runJsonChild } from './procs.js';
 import { median } from './stats.js';
 
@@ -19,12 +22,37 @@ let argsCounter = 0;
 export async function runLoad(ctx, target, load, { onSpawn } = {}) {
   const argsFile = path.join(ctx.tmp, `load-args-${process.pid}-${argsCounter++}.json`);
   writeFileSync(argsFile, JSON.stringify({ url: target.url, ...load }));
+  const pgBefore = target.pgDatabase ? await pgBackendCpu(target.pgDatabase, cpuSeconds) : null;
   const cpuBefore = target.pid ? cpuSeconds(target.pid) : null;
+  const machineBefore = machineCpu();
+  const t0 = performance.now();
+  const loadAverage = os.loadavg()[0];
   const result = await runJsonChild(LOAD, `@${argsFile}`, { onSpawn });
+  const wall = (performance.now() - t0) / 1000;
+  const machine = machineCpuDelta(machineBefore, machineCpu(), wall);
+  result.machine = {
+    loadAverage1m: loadAverage,
+    busyCores: machine.busyCores,
+    stealCores: machine.stealCores,
+    loadGenCores: result.loadGenCpuSeconds / wall,
+  };
   if (target.pid) {
     const cpu = cpuSeconds(target.pid) - cpuBefore;
     result.serverCpuSeconds = cpu;
+    result.machine.serverCores = cpu / wall;
+    // Everything else: PostgreSQL (on that engine), the harness, other users of the machine.
+    result.machine.otherCores = machine.busyCores - result.machine.serverCores - result.machine.loadGenCores;
     result.cpuPerRequestUs = result.completed > 0 ? (cpu / result.completed) * 1e6 : null;
+    if (pgBefore) {
+      // Backends opened during the run count from zero.
+      const pgAfter = await pgBackendCpu(target.pgDatabase, cpuSeconds);
+      let pgCpu = 0;
+      for (const [pid, after] of pgAfter) pgCpu += after - (pgBefore.get(pid) ?? 0);
+      result.pgCpuSeconds = pgCpu;
+      result.pgCpuPerRequestUs = result.completed > 0 ? (pgCpu / result.completed) * 1e6 : null;
+      result.machine.pgCores = pgCpu / wall;
+      result.machine.otherCores -= result.machine.pgCores;
+    }
     const mem = memoryMiB(target.pid);
     result.rssMiB = mem.rss;
     result.hwmMiB = mem.hwm;
@@ -47,6 +75,12 @@ export function summarize(trials) {
     max: pick((t) => t.latencyMs?.max),
     maxOfTrials: Math.max(...trials.map((t) => t.latencyMs?.max ?? 0)),
     cpuPerRequestUs: pick((t) => t.cpuPerRequestUs),
+    pgCpuPerRequestUs: pick((t) => t.pgCpuPerRequestUs),
+    serverCores: pick((t) => t.machine?.serverCores),
+    pgCores: pick((t) => t.machine?.pgCores),
+    loadGenCores: pick((t) => t.machine?.loadGenCores),
+    otherCores: pick((t) => t.machine?.otherCores),
+    stealCores: pick((t) => t.machine?.stealCores),
     rssMiB: trials.at(-1)?.rssMiB ?? null,
     hwmMiB: Math.max(...trials.map((t) => t.hwmMiB ?? 0)) || null,
     completed: trials.reduce((n, t) => n + (t.completed ?? 0), 0),

@@ -27,3 +27,23 @@ export function memoryMiB(pid) {
   const kib = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   return { rss: kib('VmRSS') / 1024, hwm: kib('VmHWM') / 1024 };
 }
+
+/** Machine-wide CPU time counters from /proc/stat, in seconds. */
+export function machineCpu() {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  const hz = clockTicks();
+  return {
+    busy: (user + nice + system + irq + softirq) / hz,
+    idle: (idle + iowait) / hz,
+    steal: (steal ?? 0) / hz,
+  };
+}
+
+/** What happened on the whole machine between two machineCpu() readings. */
+export function machineCpuDelta(before, after, wallSeconds) {
+  return {
+    busyCores: (after.busy - before.busy) / wallSeconds,
+    stealCores: (after.steal - before.steal) / wallSeconds,
+  };
+}

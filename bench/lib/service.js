@@ -69,6 +69,8 @@ export class ServiceProcess {
     this.port = null;
     this.agent = createAgent(16);
     this.startupMs = null;
+    /** PostgreSQL database name, to account for the CPU of its backends. */
+    this.pgDatabase = /^postgres(ql)?:/.test(dbUri) ? decodeURIComponent(new URL(dbUri).pathname.slice(1)) : null;
   }
 
   get pid() {

@@ -10,7 +10,8 @@ export function fmt(value, digits = 1) {
 export function textTable(headers, rows) {
   const cells = [headers, ...rows].map((r) => r.map((c) => String(c ?? '-')));
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
-  const line = (r) => r.map((c, i) => (i === 0 || i === 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const left = (i) => i < 2 || i === headers.length - 1;
+  const line = (r) => r.map((c, i) => (left(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
   return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
 
@@ -18,7 +19,7 @@ export function markdownTable(headers, rows) {
   const esc = (c) => String(c ?? '-').replace(/\|/g, '\\|');
   return [
     `| ${headers.map(esc).join(' | ')} |`,
-    `|${headers.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`,
+    `|${headers.map((_, i) => (i < 2 || i === headers.length - 1 ? '---' : '---:')).join('|')}|`,
     ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`),
   ].join('\n');
 }

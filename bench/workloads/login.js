@@ -42,8 +42,12 @@ export async function runLoginWorkload(ctx, env) {
     {
       key: 'argon2-raw',
       async run(seconds) {
+        // The probe runs here too, against the otherwise idle service: what
+        // the CPU contention of hashing on every core costs its event loop
+        // when the service itself is not hashing.
+        const probe = startStatusProbe(env.main.url);
         const a = await runJsonChild(ARGON2_RATE, JSON.stringify({ ...HASHING, concurrency: cores, duration: seconds }));
-        return { rps: a.rate, completed: a.hashes, seconds: a.seconds, statusCodes: {}, errors: 0, non2xx: 0 };
+        return { rps: a.rate, completed: a.hashes, seconds: a.seconds, statusCodes: {}, errors: 0, non2xx: 0, probe: await probe.stop() };
       },
     },
     ...opts.loginConnections.map(loginCase),
@@ -62,6 +66,7 @@ export async function runLoginWorkload(ctx, env) {
     ctx.expectOnly(env.engine, `login-${c}`, s, ['200', '503']);
   }
   r.probeIdle = probeIdle;
+  r['argon2-raw'].probeMaxMs = Math.max(...r['argon2-raw'].runs.map((t) => t.probe.max ?? 0));
 
   const raw = r['argon2-raw'].rps;
   const top = Math.max(...opts.loginConnections);
@@ -76,6 +81,6 @@ export async function runLoginWorkload(ctx, env) {
     sat.p99 <= bound, `${sat.p99.toFixed(0)} ms, ${sat.busy503} × 503`);
   const probeMax = Math.max(...opts.loginConnections.map((c) => r[`login-${c}`].probeMaxMs));
   ctx.target(env.engine, 'event loop never blocked > 20 ms during logins (upper bound: slowest GET /status every 10 ms)',
-    probeMax <= 20, `${probeMax.toFixed(1)} ms max (idle: ${probeIdle.max?.toFixed(1)} ms)`);
+    probeMax <= 20, `${probeMax.toFixed(1)} ms max (service idle: ${probeIdle.max?.toFixed(1)} ms; idle while another process hashes on every core: ${r['argon2-raw'].probeMaxMs.toFixed(1)} ms)`);
   return r;
 }

@@ -11,7 +11,7 @@ import type { ParsedArgs } from './args.js';
 import type { CliIo } from './main.js';
 
 export async function runBootstrap(config: Config, args: ParsedArgs, io: CliIo): Promise<number> {
-  const logger = createLogger({ level: config.log_level });
+  const logger = createLogger({ level: config.log_level, stderr: true });
   // Bootstrap needs the schema even when the service has not run yet.
   const store = await openConfiguredStore({ ...config, db_upgrade_on_startup: true }, logger);
   try {

@@ -7,7 +7,7 @@ import { maskUriPassword } from '../config/index.js';
 import type { CliIo } from './main.js';
 
 export async function runMigrate(config: Config, io: CliIo): Promise<number> {
-  const logger = createLogger({ level: config.log_level });
+  const logger = createLogger({ level: config.log_level, stderr: true });
   const uri = resolveDbUri(config);
   const store = await openStore(uri, { logger });
   try {

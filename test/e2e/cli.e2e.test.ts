@@ -16,6 +16,9 @@ import { tempSqliteUri } from '../helpers/sqlite.js';
 
 type Engine = 'sqlite' | 'postgresql';
 
+/** Tests that start and stop several processes (each start is a couple of seconds). */
+const PROCESS_TEST_TIMEOUT = 60_000;
+
 // ---------------------------------------------------------------------------
 // Databases: a fresh one per use, dropped after the file.
 
@@ -138,6 +141,16 @@ async function login(svc: CliService, username: string, password: string, body: 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms); });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function pollUntil<T>(what: string, timeoutMs: number, probe: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last = await probe();
@@ -255,16 +268,16 @@ describe.each<Engine>(['sqlite', 'postgresql'])('xivo-auth CLI end to end on %s'
     expect(await own.count('SELECT count(*) AS n FROM tokens WHERE hash = $1', sha256(b))).toBe(0);
     const exit2 = await second.stop();
     expect(exit2.code, exit2.stderr).toBe(0);
-  });
+  }, PROCESS_TEST_TIMEOUT);
 
   it('c. an expired token is 404 at once and its rows are reaped (token_cleanup_interval: 1)', async () => {
     const issued = await login(svc, 'admin', svc.admin.password, { expiration: 1 });
     const issuedAt = Date.now();
     secrets.push(['short-lived token', issued.token]);
+    expect((await request(svc.url, 'HEAD', `/0.1/token/${issued.token}`)).status, 'a 1 s token, checked at once').toBe(204);
     const hash = sha256(issued.token);
     expect(await db.count('SELECT count(*) AS n FROM tokens WHERE hash = $1', hash), 'the token row, right after login').toBe(1);
     expect(await db.count('SELECT count(*) AS n FROM sessions WHERE uuid = $1', issued.session_uuid)).toBe(1);
-    expect((await request(svc.url, 'HEAD', `/0.1/token/${issued.token}`)).status).toBe(204);
 
     await sleep(Math.max(0, issuedAt + 2000 - Date.now()));
     expect((await request(svc.url, 'HEAD', `/0.1/token/${issued.token}`)).status).toBe(404);
@@ -282,13 +295,14 @@ describe.each<Engine>(['sqlite', 'postgresql'])('xivo-auth CLI end to end on %s'
     const token = (await login(target, 'admin', target.admin.password)).token;
     const tokenPath = `/0.1/token/${token}`;
 
-    // Deterministic in-flight requests: POST .../scopes/check with `Expect: 100-continue`.
-    // "100 Continue" proves the server parsed the headers and routed the request
-    // (before it started closing); the body is sent only once the service has
-    // logged that it is stopping. They must complete normally: 200.
+    // Deterministic in-flight requests: logins (they need the store) sent with
+    // `Expect: 100-continue`. "100 Continue" proves the server parsed the headers
+    // and routed the request (before it started closing); the body is sent only
+    // once the service has logged that it is stopping. They must complete
+    // normally: 200 with a token.
     const HELD = 6;
     const heldAgent = new http.Agent({ keepAlive: true, maxSockets: HELD });
-    const body = JSON.stringify({ scopes: ['a.b', 'c.d'] });
+    const body = JSON.stringify({ expiration: 60 });
     let releaseHeld!: () => void;
     const heldReleased = new Promise<void>((r) => { releaseHeld = r; });
     const continued: Array<Promise<void>> = [];
@@ -296,9 +310,12 @@ describe.each<Engine>(['sqlite', 'postgresql'])('xivo-auth CLI end to end on %s'
       let onContinue!: () => void;
       continued.push(new Promise<void>((r) => { onContinue = r; }));
       return new Promise<{ status?: number; body?: string; error?: string }>((resolve) => {
-        const req = http.request(`${target.url}${tokenPath}/scopes/check`, {
+        const req = http.request(`${target.url}/0.1/token`, {
           method: 'POST', agent: heldAgent,
-          headers: { ...JSON_TYPE, expect: '100-continue', 'content-length': Buffer.byteLength(body) },
+          headers: {
+            ...JSON_TYPE, authorization: basicAuth('admin', target.admin.password),
+            expect: '100-continue', 'content-length': Buffer.byteLength(body),
+          },
         });
         req.on('continue', () => { onContinue(); void heldReleased.then(() => req.end(body)); });
         req.on('response', (res) => {
@@ -309,10 +326,7 @@ describe.each<Engine>(['sqlite', 'postgresql'])('xivo-auth CLI end to end on %s'
         req.flushHeaders();
       });
     });
-    await Promise.race([
-      Promise.all(continued),
-      sleep(10_000).then(() => { throw new Error('the held requests got no "100 Continue" within 10 s'); }),
-    ]);
+    await withTimeout(Promise.all(continued), 10_000, 'the held requests got no "100 Continue"');
 
     // The burst: 200 checks over 16 keep-alive connections; SIGTERM after the 60th answer.
     const N = 200;
@@ -335,7 +349,8 @@ describe.each<Engine>(['sqlite', 'postgresql'])('xivo-auth CLI end to end on %s'
           o.onUsedConnection = (answeredOn.get(socket) ?? 0) > 0;
         }
       };
-      const req = http.request(`${target.url}${tokenPath}`, { method, agent });
+      const req = http.request(`${target.url}${tokenPath}`, { method, agent, timeout: 10_000 });
+      req.on('timeout', () => req.destroy(Object.assign(new Error('no answer within 10 s'), { code: 'TIMEOUT' })));
       req.on('socket', (s) => {
         socket = s;
         if (s.connecting) s.once('connect', () => { connected = true; markWritten(); });
@@ -378,7 +393,7 @@ describe.each<Engine>(['sqlite', 'postgresql'])('xivo-auth CLI end to end on %s'
     // The requests in flight when the drain began were all answered normally.
     for (const r of heldResults) {
       expect(r, `held request: ${summary}`).toMatchObject({ status: 200 });
-      expect(JSON.parse(r.body ?? '')).toEqual({ scopes: { 'a.b': true, 'c.d': true } }); // the administrator's ACL is '#'
+      expect(JSON.parse(r.body ?? '').data.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     }
     // Every answer is a valid one: the check's own status, or 503 once closing.
     for (const o of outcomes.filter((x) => x.status !== undefined)) {
@@ -400,7 +415,7 @@ describe.each<Engine>(['sqlite', 'postgresql'])('xivo-auth CLI end to end on %s'
 
     expect(exit, `${exit.stdout.slice(-3000)}\n${exit.stderr}`).toMatchObject({ code: 0, signal: null });
     expect(exit.stdout).toContain('"msg":"stopped"');
-  });
+  }, PROCESS_TEST_TIMEOUT);
 
   it('e. malformed input over a real socket: 4xx JSON answers, and the process keeps serving', async () => {
     const admin = { authorization: basicAuth('admin', svc.admin.password) };
@@ -521,7 +536,7 @@ describe.concurrent('xivo-auth command line (sqlite)', () => {
     expect(svc.errors()).toContain(svc.configFile);
     expect((await request(svc.url, 'GET', '/0.1/status')).status).toBe(200);
     expect((await svc.stop()).code).toBe(0);
-  });
+  }, PROCESS_TEST_TIMEOUT);
 
   it('config show prints the effective YAML with the database password masked', async () => {
     const file = writeConfigFile(fileConfig({ db_uri: 'postgresql://u:secret@127.0.0.1/x' }));
@@ -558,7 +573,7 @@ describe.concurrent('xivo-auth command line (sqlite)', () => {
     const issued = await login(svc, 'admin', password!);
     expect(issued.acl).toContain('#');
     expect((await svc.stop()).code).toBe(0);
-  });
+  }, PROCESS_TEST_TIMEOUT);
 
   it('migrate applies the schema and exits 0', async () => {
     const db = await freshDb('sqlite');

@@ -10,7 +10,7 @@ function entry(hash: string) {
 
 describe('TokenCache', () => {
   it('is bounded and evicts the least recently used entry', () => {
-    const cache = new TokenCache(2);
+    const cache = new TokenCache(2, true);
     cache.set('a', entry('a'), cache.generation);
     cache.set('b', entry('b'), cache.generation);
     expect(cache.get('a')).toBeDefined(); // a is now the most recent
@@ -22,7 +22,7 @@ describe('TokenCache', () => {
   });
 
   it('does not cache a record read before an invalidation', () => {
-    const cache = new TokenCache(10);
+    const cache = new TokenCache(10, true);
     const generation = cache.generation; // lookup starts, reads the store...
     cache.invalidate(['x']); // ...meanwhile the token is revoked
     cache.set('x', entry('x'), generation);
@@ -30,7 +30,7 @@ describe('TokenCache', () => {
   });
 
   it('forgets invalidated entries', () => {
-    const cache = new TokenCache(10);
+    const cache = new TokenCache(10, true);
     cache.set('x', entry('x'), cache.generation);
     cache.set('y', entry('y'), cache.generation);
     cache.invalidate(['x']);
@@ -41,7 +41,7 @@ describe('TokenCache', () => {
   });
 
   it('fails closed when disabled: empty and not filling until enabled', () => {
-    const cache = new TokenCache(10);
+    const cache = new TokenCache(10, true);
     cache.set('x', entry('x'), cache.generation);
     cache.disable();
     expect(cache.get('x')).toBeUndefined();
@@ -53,7 +53,7 @@ describe('TokenCache', () => {
   });
 
   it('caches nothing with max_entries 0', () => {
-    const cache = new TokenCache(0);
+    const cache = new TokenCache(0, true);
     cache.set('x', entry('x'), cache.generation);
     expect(cache.get('x')).toBeUndefined();
   });
