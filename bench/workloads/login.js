@@ -24,7 +24,7 @@ export async function runLoginWorkload(ctx, env) {
   }));
 
   const idleProbe = startStatusProbe(env.main.url);
-  await new Promise((r) => setTimeout(r, Math.min(2000, opts.duration * 1000)));
+  await new Promise((r) => setTimeout(r, Math.min(2000, opts.duration * 500)));
   const probeIdle = await idleProbe.stop();
 
   const loginCase = (connections) => ({

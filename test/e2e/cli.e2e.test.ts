@@ -582,4 +582,25 @@ describe.concurrent('xivo-auth command line (sqlite)', () => {
     expect(res.stdout).toContain('migrations applied to sqlite:');
     expect(await db.count("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = $1", 'tokens')).toBe(1);
   });
+
+  it('-u drops privileges to that user after binding, and still serves', async () => {
+    const { readFileSync } = await import('node:fs');
+    const nobody = readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[0] === 'nobody');
+    expect(nobody, 'the test needs the user "nobody"').toBeDefined();
+    expect(process.getuid?.(), 'the test runs as root, as CI does').toBe(0);
+    const db = await freshDb('sqlite');
+    const svc = await startCli({ dbUri: db.uri, args: ['-u', 'nobody'] });
+    try {
+      const status = readFileSync(`/proc/${svc.pid}/status`, 'utf8');
+      expect(/^Uid:\s+(\d+)\s+(\d+)/m.exec(status)?.slice(1)).toEqual([nobody![2], nobody![2]]);
+      expect(/^Gid:\s+(\d+)/m.exec(status)?.[1]).toBe(nobody![3]);
+      expect(/^Groups:\s*(.*)$/m.exec(status)?.[1].split(/\s+/).filter(Boolean)).not.toContain('0');
+      const res = await fetch(`${svc.url}/0.1/token`, {
+        method: 'POST', headers: { authorization: basicAuth('admin', svc.admin.password), 'content-type': 'application/json' }, body: '{}',
+      });
+      expect(res.status).toBe(200);
+    } finally {
+      await svc.stop();
+    }
+  });
 });
