@@ -91,9 +91,11 @@ async function daemonize(config: Config, io: CliIo, argv: string[]): Promise<num
 function dropPrivileges(user: string): void {
   const entry = readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[0] === user);
   if (entry === undefined) throw new Error(`unknown user ${user}`);
-  if (!process.setgid || !process.setuid || !process.initgroups) throw new Error('cannot change user on this platform');
+  // initgroups exists on POSIX but is missing from @types/node 20.
+  const posix = process as NodeJS.Process & { initgroups?: (user: string, extraGroup: number) => void };
+  if (!posix.setgid || !posix.setuid || !posix.initgroups) throw new Error('cannot change user on this platform');
   // Supplementary groups first (root's would otherwise be kept), then gid, then uid.
-  process.initgroups(user, Number(entry[3]));
+  posix.initgroups(user, Number(entry[3]));
   process.setgid(Number(entry[3]));
   process.setuid(Number(entry[2]));
 }

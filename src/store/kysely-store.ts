@@ -98,7 +98,8 @@ const storeTxVerbs = {
   setUserPassword: true, deleteUser: true,
   upsertPolicy: true, getPolicyBySlug: true, addUserPolicy: true, listUserPolicies: true,
   createSession: true, insertToken: true, countLiveSessions: true, findTokenByHash: true,
-  deleteToken: true, deleteUserSessions: true, deleteExpired: true,
+  deleteToken: true, deleteUserSessions: true, deleteExpired: true, deleteTokensOfRefreshToken: true,
+  deleteRefreshTokenByHash: true,
   replaceRefreshToken: true, findRefreshTokenByHash: true, listRefreshTokens: true,
   deleteRefreshToken: true,
 } satisfies Record<keyof StoreTx, true>;
@@ -320,6 +321,24 @@ class KyselyVerbs implements StoreTx {
       await this.dialect.notifyRevoked(db, removal.tokenHashes);
       return removal;
     });
+  }
+
+  async deleteTokensOfRefreshToken(refreshTokenUuid: string): Promise<Removal> {
+    return this.atomic(async (db) => {
+      const deleted = await db.deleteFrom('tokens').where('refresh_token_uuid', '=', refreshTokenUuid)
+        .returning(['hash', 'session_uuid']).execute();
+      const removal = {
+        tokenHashes: deleted.map((t) => t.hash),
+        sessions: await deleteEmptySessions(db, [...new Set(deleted.map((t) => t.session_uuid))], this.rowLocks),
+      };
+      await this.dialect.notifyRevoked(db, removal.tokenHashes);
+      return removal;
+    });
+  }
+
+  async deleteRefreshTokenByHash(hash: string): Promise<RefreshToken | null> {
+    const row = await this.db.deleteFrom('refresh_tokens').where('hash', '=', hash).returningAll().executeTakeFirst();
+    return row ? refreshTokenFromRow(row) : null;
   }
 
   async deleteExpired(now: number, limit: number): Promise<Removal> {

@@ -162,6 +162,10 @@ export interface StoreTx {
   deleteToken(hash: string): Promise<Removal | null>;
   /** Deletes every session and token of the user. */
   deleteUserSessions(userUuid: string): Promise<Removal>;
+  /** Deletes the access tokens issued from a refresh token, and the sessions left empty. */
+  deleteTokensOfRefreshToken(refreshTokenUuid: string): Promise<Removal>;
+  /** Deletes a refresh token by its hash; returns it, or null when unknown. */
+  deleteRefreshTokenByHash(hash: string): Promise<RefreshToken | null>;
   /** Deletes up to `limit` tokens with expiresAt <= now, and the sessions left empty. */
   deleteExpired(now: number, limit: number): Promise<Removal>;
 
