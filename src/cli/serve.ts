@@ -96,6 +96,6 @@ function dropPrivileges(user: string): void {
   if (!posix.setgid || !posix.setuid || !posix.initgroups) throw new Error('cannot change user on this platform');
   // Supplementary groups first (root's would otherwise be kept), then gid, then uid.
   posix.initgroups(user, Number(entry[3]));
-  process.setgid(Number(entry[3]));
-  process.setuid(Number(entry[2]));
+  posix.setgid(Number(entry[3]));
+  posix.setuid(Number(entry[2]));
 }
