@@ -30,19 +30,8 @@ export interface User {
   createdAt: number;
 }
 
-export interface NewUser {
-  uuid: string;
-  tenantUuid: string;
-  username: string | null;
-  firstname: string | null;
-  lastname: string | null;
-  emailAddress: string | null;
-  emailConfirmed: boolean;
-  passwordHash: string | null;
-  purpose: Purpose;
-  enabled: boolean;
-  createdAt: number;
-}
+/** Everything a user has is given at creation. */
+export type NewUser = User;
 
 export type UserPatch = Partial<Pick<User,
   'username' | 'firstname' | 'lastname' | 'emailAddress' | 'emailConfirmed' | 'purpose' | 'enabled'>>;
