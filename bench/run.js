@@ -200,8 +200,8 @@ function resultRows(results, opts) {
   for (const [engine, e] of Object.entries(results.engines)) {
     const c = e.check;
     if (c) {
-      const names = { bare: 'bare node http 204 (HEAD)', 'check-1': 'check HEAD ?scope, 1 token', 'check-rr': `check HEAD ?scope, ${opts.rrTokens.toLocaleString('en-US')} tokens RR`, 'get-1': 'GET token details' };
-      for (const k of ['bare', 'check-1', 'check-rr', 'get-1']) {
+      const names = { bare: 'bare node http 204 (HEAD)', 'check-1': 'check HEAD ?scope, 1 token', 'check-rr': `check HEAD ?scope, ${opts.rrTokens.toLocaleString('en-US')} tokens RR`, 'authz-1': 'GET /authz ?access, 1 token (gateway)', 'get-1': 'GET token details' };
+      for (const k of ['bare', 'check-1', 'check-rr', 'authz-1', 'get-1']) {
         const s = c[k];
         if (!s) continue;
         rows.push([engine, names[k], fmt(s.rps, 0), ms(s.p50), ms(s.p99), ms(s.max), s.errors + s.non2xx, cpuPerRequest(s), mib(s.rssMiB), cores(s), `${opts.connections} conns`]);
@@ -235,7 +235,7 @@ function resultRows(results, opts) {
       for (const [k, label, store] of rowsOf) {
         const s = sc[k];
         if (!s) continue;
-        rows.push([engine, label, fmt(s.rps, 0), ms(s.p50), ms(s.p99), ms(s.max), s.errors + s.non2xx, cpuPerRequest(s), mib(s.rssMiB), cores(s), `start-up ${fmt(store.startupMs / 1000, 2)} s; peak RSS ${mib(store.hwmMiB)} MiB`]);
+        rows.push([engine, label, fmt(s.rps, 0), ms(s.p50), ms(s.p99), ms(s.max), s.errors + s.non2xx, cpuPerRequest(s), mib(s.rssMiB), cores(s), `start-up ${fmt(store.startupMs / 1000, 2)} s; RSS at start ${mib(store.rssAfterStartMiB)} MiB`]);
       }
     }
     const rp = e.reaper;

@@ -7,11 +7,23 @@ import type { Logger } from 'pino';
 import type { Config } from './config/types.js';
 import type { TenantTree } from './identity/tenant-tree.js';
 import type { UserService } from './identity/users.js';
+import type { GroupService } from './identity/groups.js';
+import type { PolicyService } from './identity/policies.js';
+import type { SessionService } from './identity/sessions.js';
+import type { TenantService } from './identity/tenants.js';
+import { groupRoutes } from './http/routes/groups.js';
+import { policyRoutes } from './http/routes/policies.js';
+import { sessionRoutes } from './http/routes/sessions.js';
+import { tenantRoutes } from './http/routes/tenants.js';
 import { createAuthGuard } from './http/auth.js';
 import { registerJsonBodyParser } from './http/body.js';
 import { handleError, handleNotFound } from './http/errors.js';
 import { OpenApiCollector } from './http/openapi.js';
+import { gatewayRoutes } from './http/routes/gateway.js';
+import { healthRoutes, type ReadinessCheck } from './http/routes/health.js';
+import { oauth2MetadataRoute, oauth2Routes } from './http/routes/oauth2.js';
 import { serviceRoutes } from './http/routes/service.js';
+import type { Metrics } from './metrics/metrics.js';
 import { tokenRoutes } from './http/routes/token.js';
 import { userRoutes } from './http/routes/users.js';
 import type { TokenService } from './tokens/service.js';
@@ -24,10 +36,16 @@ export interface AppDeps {
   tokens: TokenService;
   users: UserService;
   tenants: TenantTree;
+  /** Identity and access management services (tenants, policies, groups, sessions). */
+  iam?: { tenants: TenantService; policies: PolicyService; groups: GroupService; sessions: SessionService };
   backendNames: () => string[];
   ping: () => Promise<void>;
   busStatus?: () => { status: string };
   https?: { cert: Buffer; key: Buffer } | null;
+  /** Counts requests; serves /metrics unless the management listener does. */
+  metrics?: Metrics;
+  /** /health/ready; default: the store answers. */
+  readiness?: ReadinessCheck;
 }
 
 /**
@@ -72,12 +90,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.setValidatorCompiler(createValidators());
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler(handleNotFound);
+  app.setNotFoundHandler(deps.metrics === undefined ? handleNotFound : function notFound(request, reply) {
+    deps.metrics?.countUnmatched(request.method, 404);
+    return handleNotFound(request, reply);
+  });
   app.decorateRequest('auth', null);
   registerJsonBodyParser(app);
 
   const openApi = new OpenApiCollector();
   app.addHook('onRoute', openApi.onRoute);
+  deps.metrics?.observeHttp(app);
 
   if (config.rest_api.cors.enabled) {
     await app.register(cors, {
@@ -106,6 +128,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       defaultBackend: async () => 'xivo_user',
     });
     await userRoutes(scope, { users: deps.users, requireAccess });
+    if (deps.iam) {
+      await tenantRoutes(scope, { tenants: deps.iam.tenants, requireAccess });
+      await policyRoutes(scope, { policies: deps.iam.policies, requireAccess });
+      await groupRoutes(scope, { groups: deps.iam.groups, requireAccess });
+      await sessionRoutes(scope, { sessions: deps.iam.sessions, requireAccess });
+    }
+    await gatewayRoutes(scope, { tokens: deps.tokens, routes: config.authz.routes, cacheMaxAge: config.authz.cache_max_age });
+    // Own context: the form parser and OAuth error shape stay with these routes.
+    await scope.register(async function oauth2(child) {
+      await oauth2Routes(child, { tokens: deps.tokens });
+    });
     await serviceRoutes(scope, {
       ping: deps.ping,
       backendNames: deps.backendNames,
@@ -113,6 +146,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       openApiDocument: () => openApi.document({ title: 'xivo-auth', version: API_VERSION }),
     });
   }, { prefix: `/${API_VERSION}` });
+
+  await oauth2MetadataRoute(app, `/${API_VERSION}`);
+  await healthRoutes(app, {
+    readiness: deps.readiness ?? { store: deps.ping, migrations: () => true, listener: () => true, draining: () => false },
+    metrics: deps.metrics !== undefined && !config.management.enabled ? () => deps.metrics!.scrape() : undefined,
+  });
 
   return app;
 }

@@ -108,3 +108,17 @@ export class ServiceUnavailableError extends DomainError {
     super(503, 'service-unavailable', message, {}, options);
   }
 }
+
+/** 403 on IAM endpoints: the resource exists and is visible, but may not be changed this way. */
+export class ForbiddenError extends DomainError {
+  constructor(message: string, resource: string, details: ErrorDetails = {}) {
+    super(403, 'forbidden', message, details, { resource });
+  }
+}
+
+/** 409 when a change would break a rule about related resources (e.g. a tenant with sub-tenants). */
+export class StateConflictError extends DomainError {
+  constructor(resource: string, field: string, constraint: string, message: string) {
+    super(409, 'conflict', message, { [field]: { constraint_id: constraint, message } }, { resource });
+  }
+}

@@ -20,6 +20,11 @@ export async function runCheckWorkloads(ctx, env, { check, get }) {
       { key: 'bare', target: ctx.bare, load: head },
       { key: 'check-1', target: env.main, load: head },
       { key: 'check-rr', target: env.main, load: { requestsFile, connections: opts.connections } },
+      // The gateway endpoint (issue 8): same hot path, token in a header.
+      { key: 'authz-1', target: env.main, load: {
+        requests: [{ method: 'GET', path: `/0.1/authz?access=${CHECK_SCOPE}`, headers: { 'x-auth-token': env.checkToken } }],
+        connections: opts.connections,
+      } },
     );
   }
   if (get) {
@@ -31,7 +36,7 @@ export async function runCheckWorkloads(ctx, env, { check, get }) {
   ctx.log(`[${env.engine}] check/get: ${cases.map((c) => c.key).join(', ')} — ${opts.trials} interleaved trials of ${opts.duration} s, ${opts.connections} connections`);
   const r = await interleavedTrials(ctx, cases, { trials: opts.trials, duration: opts.duration, warmup: opts.warmup, log: ctx.log });
 
-  const expected = { bare: ['204'], 'check-1': ['204'], 'check-rr': ['204'], 'get-1': ['200'] };
+  const expected = { bare: ['204'], 'check-1': ['204'], 'check-rr': ['204'], 'authz-1': ['200'], 'get-1': ['200'] };
   for (const [key, summary] of Object.entries(r)) ctx.expectOnly(env.engine, key, summary, expected[key]);
 
   if (check) {
@@ -41,6 +46,9 @@ export async function runCheckWorkloads(ctx, env, { check, get }) {
     ctx.target(env.engine, 'check (1 token) p99 ≤ 5 ms', r['check-1'].p99 <= 5, `${r['check-1'].p99.toFixed(2)} ms`);
     const errs = r['check-1'].errors + r['check-1'].non2xx + r['check-rr'].errors + r['check-rr'].non2xx;
     ctx.target(env.engine, 'check: zero errors / non-2xx', errs === 0, `${errs}`);
+    const authz = r['authz-1'].rps / r['check-1'].rps;
+    ctx.target(env.engine, 'GET /authz within 15% of the token check', authz >= 0.85,
+      `${(authz * 100).toFixed(0)}% (${r['authz-1'].rps.toFixed(0)} req/s, p99 ${r['authz-1'].p99.toFixed(2)} ms)`);
     const rr = r['check-rr'].rps / r['check-1'].rps;
     ctx.target(env.engine, `check with ${opts.rrTokens.toLocaleString('en-US')} distinct tokens within 15% of one token`, rr >= 0.85,
       `${(rr * 100).toFixed(0)}% (${r['check-rr'].rps.toFixed(0)} req/s)`);

@@ -58,14 +58,23 @@ export async function runScaleWorkload(ctx, env) {
       { key: 'small-rot', target: services.small.svc, load: { requestsFile: file('small', services.small.seed, rotation), connections: opts.connections } },
       { key: 'big-rot', target: services.big.svc, load: { requestsFile: file('big', services.big.seed, rotation), connections: opts.connections } },
     ];
-    const cold = Math.min(opts.scaleCold, opts.scaleBig);
-    if (cold > rotation) {
-      cases.push({ key: 'big-cold', target: services.big.svc, load: { requestsFile: file('big-cold', services.big.seed, cold), connections: opts.connections } });
-    }
-    ctx.log(`[${env.engine}] scale: ${cases.map((c) => c.key).join(', ')} (rotation ${rotation}, cold ${cold}) — ${opts.trials} interleaved trials of ${opts.duration} s`);
+    ctx.log(`[${env.engine}] scale: ${cases.map((c) => c.key).join(', ')} (rotation ${rotation}) — ${opts.trials} interleaved trials of ${opts.duration} s`);
     Object.assign(r, await interleavedTrials(ctx, cases, { trials: opts.trials, duration: opts.duration, warmup: opts.warmup, log: ctx.log }));
     r.rotation = rotation;
+    const memHot = memoryMiB(services.big.svc.pid);
+    r.stores.big.rssHotMiB = memHot.rss;
+    r.stores.small.rssHotMiB = memoryMiB(services.small.svc.pid).rss;
+
+    // Then, alone (it fills the cache for good): more distinct tokens than
+    // the cache holds, so every check misses it and reads the store.
+    const cold = Math.min(opts.scaleCold, opts.scaleBig);
     r.cold = cold;
+    if (cold > rotation) {
+      const coldCase = { key: 'big-cold', target: services.big.svc, load: { requestsFile: file('big-cold', services.big.seed, cold), connections: opts.connections } };
+      cases.push(coldCase);
+      ctx.log(`[${env.engine}] scale: big-cold (rotation ${cold.toLocaleString('en-US')}) — ${opts.trials} trials of ${opts.duration} s`);
+      Object.assign(r, await interleavedTrials(ctx, [coldCase], { trials: opts.trials, duration: opts.duration, warmup: opts.warmup, log: ctx.log }));
+    }
     for (const c of cases) ctx.expectOnly(env.engine, `scale ${c.key}`, r[c.key], ['204']);
     for (const s of stores) {
       const mem = memoryMiB(services[s.key].svc.pid);
@@ -78,9 +87,10 @@ export async function runScaleWorkload(ctx, env) {
     const n = opts.scaleBig.toLocaleString('en-US');
     ctx.target(env.engine, `check with ${n} tokens stored within 20% of 1,000 tokens`, ratio >= 0.8,
       `${(ratio * 100).toFixed(0)}% (${r['big-rot'].rps.toFixed(0)} vs ${r['small-rot'].rps.toFixed(0)} req/s; p99 ${r['big-rot'].p99.toFixed(2)} vs ${r['small-rot'].p99.toFixed(2)} ms)`);
-    const rss = Math.max(big.rssEndMiB, ...['big-rot', 'big-cold'].filter((k) => r[k]).flatMap((k) => r[k].runs.map((t) => t.rssMiB)));
+    // Judged on the worst case: after the cold rotation has filled the token cache.
+    const rss = Math.max(big.rssEndMiB, big.rssHotMiB);
     ctx.target(env.engine, `RSS < 300 MiB with ${n} tokens stored`, rss < 300,
-      `${rss.toFixed(0)} MiB (peak ${big.hwmMiB.toFixed(0)} MiB; start-up ${(big.startupMs / 1000).toFixed(2)} s)`);
+      `${rss.toFixed(0)} MiB${r['big-cold'] ? ' after the cold rotation filled the token cache' : ''}; ${big.rssHotMiB.toFixed(0)} MiB with ${rotation} hot tokens (start-up ${(big.startupMs / 1000).toFixed(2)} s)`);
     return r;
   } finally {
     for (const { svc, db } of Object.values(services)) {

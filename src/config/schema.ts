@@ -185,6 +185,36 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, description: 'In-process token cache.' },
     ),
+    authz: Type.Object(
+      {
+        routes: Type.Array(
+          Type.Object({
+            path: Type.String({ minLength: 1, pattern: '^/', description: 'Path of the protected API, `{name}` matching one segment, e.g. `/api/users/{user_uuid}`.' }),
+            access: Type.String({ minLength: 1, description: 'Access required, `{name}` filled from the path, e.g. `confd.users.{user_uuid}.read`.' }),
+            methods: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Methods the entry applies to (default: all).' })),
+          }),
+          {
+            default: [],
+            description: 'Route → access table of GET /0.1/authz for requests naming no access (X-Original-URI/X-Forwarded-Uri and X-Forwarded-Method); the first match wins.',
+            expected: 'a list of {path, access, methods?}',
+          },
+        ),
+        cache_max_age: Type.Integer({
+          minimum: 0,
+          default: 0,
+          description: 'Seconds a gateway may cache an allowed answer (`Cache-Control: private, max-age`, never beyond the token\'s life); 0 sends `no-store`.',
+        }),
+      },
+      { default: {}, description: 'Gateway authorization endpoint (GET|HEAD /0.1/authz).' },
+    ),
+    management: Type.Object(
+      {
+        enabled: Type.Boolean({ default: false, description: 'Serve /metrics and /health/* on a separate listener (and /metrics no longer on the public API).' }),
+        listen: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Address of the management listener.' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 9496, description: 'TCP port of the management listener (0 picks a free port).' }),
+      },
+      { default: {}, description: 'Management listener (metrics and health probes).' },
+    ),
     extra_config_files: Type.String({
       minLength: 1,
       default: '/etc/xivo-auth/conf.d/',

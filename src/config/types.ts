@@ -9,6 +9,14 @@ export interface ConfigPolicy {
   name?: string;
 }
 
+/** A gateway route: requests to `path` (with `{param}` segments) need `access`. */
+export interface AuthzRoute {
+  path: string;
+  access: string;
+  /** HTTP methods this entry applies to; absent means every method. */
+  methods?: string[];
+}
+
 export interface Config {
   debug: boolean;
   log_level: LogLevel;
@@ -65,6 +73,19 @@ export interface Config {
   token_cache: {
     /** Max token records cached in process; 0 disables the cache. */
     max_entries: number;
+  };
+  /** The gateway endpoint GET|HEAD /0.1/authz. */
+  authz: {
+    /** Route → access table for requests that name no access (first match wins). */
+    routes: AuthzRoute[];
+    /** 0: `Cache-Control: no-store`; N: `private, max-age=min(N, token's remaining life)`. */
+    cache_max_age: number;
+  };
+  /** A second listener for /metrics and /health/* apart from the public API. */
+  management: {
+    enabled: boolean;
+    listen: string;
+    port: number;
   };
   /** Directory whose `*.yml`/`*.yaml` files override the main file (first file defining a key wins). */
   extra_config_files: string;

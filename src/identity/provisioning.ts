@@ -3,6 +3,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { ConfigPolicy } from '../config/types.js';
+import { allUsersGroupName } from './groups.js';
 import type { PasswordHasher } from '../passwords/hasher.js';
 import type { Policy, Store, Tenant } from '../store/types.js';
 
@@ -15,6 +16,15 @@ export async function ensureTopTenant(store: Store): Promise<Tenant> {
     if (existing !== null) return existing;
     return tx.createTenant({ uuid: randomUUID(), name: TOP_TENANT_NAME, slug: TOP_TENANT_NAME, parentUuid: null });
   });
+}
+
+/**
+ * Every tenant has an "all users" group holding all its users. New tenants and
+ * users get theirs as they are created; this covers what existed before
+ * (databases migrated from version 1, and the top tenant of a fresh one).
+ */
+export async function ensureAllUsersGroups(store: Store): Promise<void> {
+  await store.ensureAllUsersGroups(randomUUID, allUsersGroupName);
 }
 
 /** default_policies are created or updated at each start, read-only over HTTP. */

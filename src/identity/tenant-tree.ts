@@ -26,6 +26,23 @@ export class TenantTree {
     return (await this.store.getTenant(uuid)) !== null;
   }
 
+  /** The tenant and every descendant (uuids); [] for an unknown tenant. */
+  async subtree(root: string): Promise<string[]> {
+    if (!TENANT_ID.test(root)) return [];
+    return this.store.listTenantSubtree(root);
+  }
+
+  /** The strict ancestors of a tenant, nearest first. */
+  async ancestors(uuid: string): Promise<string[]> {
+    const found: string[] = [];
+    let current = TENANT_ID.test(uuid) ? await this.parentOf(uuid) : null;
+    for (let depth = 0; current !== null && depth < MAX_DEPTH; depth += 1) {
+      found.push(current);
+      current = await this.parentOf(current);
+    }
+    return found;
+  }
+
   /** Forget a tenant (it was deleted). */
   forget(uuid: string): void {
     this.parents.delete(uuid);

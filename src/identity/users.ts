@@ -61,6 +61,11 @@ export class UserService {
     return this.store.listUsers(tenantUuids, q);
   }
 
+  /** The users of `scopeRoot`, or of its whole subtree with `recurse` (API.md §4). */
+  async listIn(scopeRoot: string, q: ListQuery & { recurse?: boolean }): Promise<ListResult<User>> {
+    return this.store.listUsers(q.recurse ? await this.tenants.subtree(scopeRoot) : [scopeRoot], q);
+  }
+
   async update(uuid: string, scopeRoot: string | null, input: Omit<UserInput, 'uuid'>): Promise<User> {
     const before = await this.get(uuid, scopeRoot);
     const updated = await this.conflicts(() => this.store.updateUser(uuid, {

@@ -14,6 +14,8 @@ export interface TenantsTable {
   name: string | null;
   slug: string | null;
   parent_uuid: string | null;
+  /** JSON array of strings. */
+  domain_names: ColumnType<string, string | undefined, string>;
 }
 
 export interface UsersTable {
@@ -44,6 +46,24 @@ export interface PoliciesTable {
 
 export interface UserPolicyTable {
   user_uuid: string;
+  policy_uuid: string;
+}
+
+export interface GroupsTable {
+  uuid: string;
+  tenant_uuid: string;
+  name: string;
+  slug: string;
+  system_managed: DbBool;
+}
+
+export interface GroupUsersTable {
+  group_uuid: string;
+  user_uuid: string;
+}
+
+export interface GroupPolicyTable {
+  group_uuid: string;
   policy_uuid: string;
 }
 
@@ -97,6 +117,9 @@ export interface DatabaseSchema {
   users: UsersTable;
   policies: PoliciesTable;
   user_policy: UserPolicyTable;
+  groups: GroupsTable;
+  group_users: GroupUsersTable;
+  group_policy: GroupPolicyTable;
   sessions: SessionsTable;
   tokens: TokensTable;
   refresh_tokens: RefreshTokensTable;

@@ -3,21 +3,25 @@
 
 import { sql } from 'kysely';
 import type { Kysely, SelectQueryBuilder, Updateable } from 'kysely';
-import type { DatabaseSchema, UsersTable } from './database-schema.js';
+import type {
+  DatabaseSchema, GroupsTable, PoliciesTable, TenantsTable, UsersTable,
+} from './database-schema.js';
 import { StoreError, StoreUnavailableError } from './errors.js';
 import { containsAny, orderTerms, pageLimit } from './list-query.js';
 import type { OrderColumn } from './list-query.js';
 import { runMigrations } from './migrations/run-migrations.js';
 import {
-  policyFromRow, policyToRow, refreshTokenFromRow, refreshTokenToRow, sessionFromRow,
+  groupFromRow, groupToRow, policyFromRow, policyToRow, refreshTokenFromRow, refreshTokenToRow, sessionFromRow,
   sessionToRow, tenantFromRow, tenantToRow, toDbBool, tokenFromRow, tokenToRow, userFromRow,
   userToRow,
 } from './row-mapping.js';
 import type { StoreDialect, StoreLogger } from './store-dialect.js';
 import type {
-  ListQuery, ListResult, NewUser, Policy, RefreshToken, RefreshTokenFilter, Removal, Session,
-  Store, StoreTx, Tenant, TokenRecord, User, UserPatch,
+  Group, GroupFilter, GroupPatch, ListQuery, ListResult, NewUser, Policy, PolicyFilter,
+  PolicyPatch, RefreshToken, RefreshTokenFilter, Removal, Session, SessionFilter, Store, StoreTx,
+  Tenant, TenantPatch, TokenRecord, User, UserFilter, UserPatch,
 } from './types.js';
+import { ALL_USERS_SLUG } from './types.js';
 
 /** A Kysely instance or a transaction (Transaction extends Kysely). */
 type Db = Kysely<DatabaseSchema>;
@@ -32,6 +36,40 @@ const userOrders: Readonly<Record<string, OrderColumn>> = {
   enabled: { column: 'users.enabled', text: false },
 };
 const userSearchColumns = ['username', 'firstname', 'lastname', 'email_address'] as const;
+
+const tenantOrders: Readonly<Record<string, OrderColumn>> = {
+  uuid: { column: 'tenants.uuid', text: false },
+  name: { column: 'tenants.name', text: true },
+  slug: { column: 'tenants.slug', text: true },
+};
+const tenantSearchColumns = ['name', 'slug'] as const;
+
+const groupOrders: Readonly<Record<string, OrderColumn>> = {
+  uuid: { column: 'groups.uuid', text: false },
+  name: { column: 'groups.name', text: true },
+  slug: { column: 'groups.slug', text: true },
+};
+const groupSearchColumns = ['name', 'slug'] as const;
+
+const policyOrders: Readonly<Record<string, OrderColumn>> = {
+  uuid: { column: 'policies.uuid', text: false },
+  name: { column: 'policies.name', text: true },
+  slug: { column: 'policies.slug', text: true },
+  description: { column: 'policies.description', text: true },
+};
+const policySearchColumns = ['name', 'slug', 'description'] as const;
+
+const sessionOrders: Readonly<Record<string, OrderColumn>> = {
+  uuid: { column: 'sessions.uuid', text: false },
+  mobile: { column: 'sessions.mobile', text: false },
+  user_uuid: { column: 'sessions.user_uuid', text: false },
+  tenant_uuid: { column: 'sessions.tenant_uuid', text: false },
+  created_at: { column: 'sessions.created_at', text: false },
+};
+const sessionSearchColumns = ['uuid', 'user_uuid'] as const;
+
+/** Depth bound of tenant-tree walks: a safety net, trees are shallow. */
+const MAX_TENANT_DEPTH = 64;
 
 const refreshTokenOrders: Readonly<Record<string, OrderColumn>> = {
   client_id: { column: 'refresh_tokens.client_id', text: true },
@@ -94,6 +132,13 @@ export function createKyselyStore(dialect: StoreDialect, logger: StoreLogger): S
 /** Every verb of StoreTx; `satisfies` makes the compiler flag a missing one. */
 const storeTxVerbs = {
   createTenant: true, getTenant: true, getTopTenant: true,
+  listTenantSubtree: true, listTenants: true, updateTenant: true, hasChildTenants: true, deleteTenant: true,
+  createPolicy: true, getPolicy: true, listPolicies: true, updatePolicy: true, deletePolicy: true,
+  removeUserPolicy: true, listGrantedPolicies: true,
+  createGroup: true, getGroup: true, getAllUsersGroup: true, listGroups: true, updateGroup: true,
+  deleteGroup: true, addGroupUser: true, removeGroupUser: true, addGroupPolicy: true,
+  removeGroupPolicy: true, ensureAllUsersGroups: true,
+  getSession: true, listSessions: true, deleteSession: true,
   createUser: true, getUser: true, findUserByLogin: true, listUsers: true, updateUser: true,
   setUserPassword: true, deleteUser: true,
   upsertPolicy: true, getPolicyBySlug: true, addUserPolicy: true, listUserPolicies: true,
@@ -140,7 +185,7 @@ class KyselyVerbs implements StoreTx {
 
   async createTenant(t: Tenant): Promise<Tenant> {
     await this.db.insertInto('tenants').values(tenantToRow(t)).execute();
-    return { ...t };
+    return { ...t, domainNames: [...(t.domainNames ?? [])] };
   }
 
   async getTenant(uuid: string): Promise<Tenant | null> {
@@ -155,11 +200,80 @@ class KyselyVerbs implements StoreTx {
     return row ? tenantFromRow(row) : null;
   }
 
+  async listTenantSubtree(rootUuid: string): Promise<string[]> {
+    const result = await sql<{ uuid: string }>`
+      with recursive subtree (uuid, depth) as (
+        select uuid, 0 from tenants where uuid = ${rootUuid}
+        union all
+        select t.uuid, s.depth + 1 from tenants t join subtree s on t.parent_uuid = s.uuid
+        where s.depth < ${MAX_TENANT_DEPTH}
+      )
+      select uuid from subtree order by depth, uuid`.execute(this.db);
+    return result.rows.map((r) => r.uuid);
+  }
+
+  async listTenants(tenantUuids: string[], q: ListQuery): Promise<ListResult<Tenant>> {
+    if (tenantUuids.length === 0) return { total: 0, filtered: 0, items: [] };
+    const scoped = this.db.selectFrom('tenants').where('tenants.uuid', 'in', tenantUuids);
+    return listPage(scoped, tenantSearchColumns, tenantOrders, tenantOrders.name, 'tenants.uuid', q, tenantFromRow);
+  }
+
+  async updateTenant(uuid: string, patch: TenantPatch): Promise<Tenant | null> {
+    const changes: Updateable<TenantsTable> = {};
+    if (patch.name !== undefined) changes.name = patch.name;
+    if (patch.slug !== undefined) changes.slug = patch.slug;
+    if (patch.domainNames !== undefined) changes.domain_names = JSON.stringify(patch.domainNames);
+    if (Object.keys(changes).length === 0) return this.getTenant(uuid);
+    const row = await this.db.updateTable('tenants').set(changes).where('uuid', '=', uuid)
+      .returningAll().executeTakeFirst();
+    return row ? tenantFromRow(row) : null;
+  }
+
+  async hasChildTenants(uuid: string): Promise<boolean> {
+    const row = await this.db.selectFrom('tenants').select('uuid')
+      .where('parent_uuid', '=', uuid).limit(1).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async deleteTenant(uuid: string): Promise<Removal | null> {
+    return this.atomic(async (db) => {
+      if ((await db.selectFrom('tenants').select('uuid').where('uuid', '=', uuid).executeTakeFirst()) === undefined) {
+        return null;
+      }
+      const usersOfTenant = db.selectFrom('users').select('uuid').where('tenant_uuid', '=', uuid);
+      const sessionsOfTenant = db.selectFrom('sessions').select('uuid')
+        .where(({ or, eb }) => or([eb('tenant_uuid', '=', uuid), eb('user_uuid', 'in', usersOfTenant)]));
+      // Tokens of the tenant's users whatever their session, then of its sessions.
+      const byUser = await db.deleteFrom('tokens').where('user_uuid', 'in', usersOfTenant)
+        .returning(['hash', 'session_uuid']).execute();
+      const bySession = await db.deleteFrom('tokens').where('session_uuid', 'in', sessionsOfTenant)
+        .returning(['hash', 'session_uuid']).execute();
+      const own = await sessionsOfTenant.execute();
+      const touched = new Set([...own.map((r) => r.uuid), ...byUser.map((t) => t.session_uuid)]);
+      const sessions = await deleteEmptySessions(db, [...touched], this.rowLocks);
+      // Links, memberships and refresh tokens go with their rows (ON DELETE CASCADE).
+      await db.deleteFrom('users').where('tenant_uuid', '=', uuid).execute();
+      await db.deleteFrom('groups').where('tenant_uuid', '=', uuid).execute();
+      await db.deleteFrom('policies').where('tenant_uuid', '=', uuid).execute();
+      await db.deleteFrom('tenants').where('uuid', '=', uuid).execute();
+      const tokenHashes = [...byUser, ...bySession].map((t) => t.hash);
+      await this.dialect.notifyRevoked(db, tokenHashes);
+      return { tokenHashes, sessions };
+    });
+  }
+
   // ---- users
 
   async createUser(u: NewUser): Promise<User> {
-    await this.db.insertInto('users').values(userToRow(u)).execute();
-    return { ...u };
+    return this.atomic(async (db) => {
+      await db.insertInto('users').values(userToRow(u)).execute();
+      await db.insertInto('group_users').columns(['group_uuid', 'user_uuid'])
+        .expression(db.selectFrom('groups')
+          .select((eb) => ['groups.uuid as group_uuid', eb.val(u.uuid).as('user_uuid')])
+          .where('tenant_uuid', '=', u.tenantUuid).where('system_managed', '=', toDbBool(true)))
+        .execute();
+      return { ...u };
+    });
   }
 
   async getUser(uuid: string): Promise<User | null> {
@@ -189,9 +303,13 @@ class KyselyVerbs implements StoreTx {
     return row ? userFromRow(row) : null;
   }
 
-  async listUsers(tenantUuids: string[], q: ListQuery): Promise<ListResult<User>> {
+  async listUsers(tenantUuids: string[], q: ListQuery, f: UserFilter = {}): Promise<ListResult<User>> {
     if (tenantUuids.length === 0) return { total: 0, filtered: 0, items: [] };
-    const inTenants = this.db.selectFrom('users').where('users.tenant_uuid', 'in', tenantUuids);
+    let inTenants = this.db.selectFrom('users').where('users.tenant_uuid', 'in', tenantUuids);
+    if (f.groupUuid !== undefined) {
+      inTenants = inTenants.where('users.uuid', 'in',
+        this.db.selectFrom('group_users').select('user_uuid').where('group_uuid', '=', f.groupUuid));
+    }
     const matching = q.search
       ? inTenants.where(containsAny(userSearchColumns, q.search))
       : inTenants;
@@ -278,10 +396,195 @@ class KyselyVerbs implements StoreTx {
     return rows.map(policyFromRow);
   }
 
+  async createPolicy(p: Policy): Promise<Policy> {
+    const row = await this.db.insertInto('policies').values(policyToRow(p)).returningAll().executeTakeFirstOrThrow();
+    return policyFromRow(row);
+  }
+
+  async getPolicy(uuid: string): Promise<Policy | null> {
+    const row = await this.db.selectFrom('policies').selectAll().where('uuid', '=', uuid).executeTakeFirst();
+    return row ? policyFromRow(row) : null;
+  }
+
+  async listPolicies(f: PolicyFilter, q: ListQuery): Promise<ListResult<Policy>> {
+    const shared = f.sharedTenantUuids ?? [];
+    if (f.tenantUuids.length === 0 && shared.length === 0) return { total: 0, filtered: 0, items: [] };
+    let scoped = this.db.selectFrom('policies').where(({ or, and, eb }) => {
+      const visible = [];
+      if (f.tenantUuids.length > 0) visible.push(eb('policies.tenant_uuid', 'in', f.tenantUuids));
+      if (shared.length > 0) {
+        visible.push(and([eb('policies.tenant_uuid', 'in', shared), eb('policies.shared', '=', toDbBool(true))]));
+      }
+      return or(visible);
+    });
+    if (f.userUuid !== undefined) {
+      scoped = scoped.where('policies.uuid', 'in',
+        this.db.selectFrom('user_policy').select('policy_uuid').where('user_uuid', '=', f.userUuid));
+    }
+    if (f.groupUuid !== undefined) {
+      scoped = scoped.where('policies.uuid', 'in',
+        this.db.selectFrom('group_policy').select('policy_uuid').where('group_uuid', '=', f.groupUuid));
+    }
+    return listPage(scoped, policySearchColumns, policyOrders, policyOrders.name, 'policies.uuid', q, policyFromRow);
+  }
+
+  async updatePolicy(uuid: string, patch: PolicyPatch): Promise<Policy | null> {
+    const changes: Updateable<PoliciesTable> = {};
+    if (patch.name !== undefined) changes.name = patch.name;
+    if (patch.slug !== undefined) changes.slug = patch.slug;
+    if (patch.description !== undefined) changes.description = patch.description;
+    if (patch.acl !== undefined) changes.acl = JSON.stringify(patch.acl);
+    if (patch.shared !== undefined) changes.shared = toDbBool(patch.shared);
+    if (Object.keys(changes).length === 0) return this.getPolicy(uuid);
+    const row = await this.db.updateTable('policies').set(changes).where('uuid', '=', uuid)
+      .returningAll().executeTakeFirst();
+    return row ? policyFromRow(row) : null;
+  }
+
+  async deletePolicy(uuid: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('policies').where('uuid', '=', uuid).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async removeUserPolicy(userUuid: string, policyUuid: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('user_policy')
+      .where('user_uuid', '=', userUuid).where('policy_uuid', '=', policyUuid).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async listGrantedPolicies(userUuid: string): Promise<Policy[]> {
+    const rows = await this.db.selectFrom('policies').selectAll()
+      .where(({ or, eb, selectFrom }) => or([
+        eb('uuid', 'in', selectFrom('user_policy').select('policy_uuid').where('user_uuid', '=', userUuid)),
+        eb('uuid', 'in', selectFrom('group_policy')
+          .innerJoin('group_users', 'group_users.group_uuid', 'group_policy.group_uuid')
+          .select('group_policy.policy_uuid')
+          .where('group_users.user_uuid', '=', userUuid)),
+      ]))
+      .orderBy('name').orderBy('uuid')
+      .execute();
+    return rows.map(policyFromRow);
+  }
+
+  // ---- groups
+
+  async createGroup(g: Group): Promise<Group> {
+    await this.db.insertInto('groups').values(groupToRow(g)).execute();
+    return { ...g };
+  }
+
+  async getGroup(uuid: string): Promise<Group | null> {
+    const row = await this.db.selectFrom('groups').selectAll().where('uuid', '=', uuid).executeTakeFirst();
+    return row ? groupFromRow(row) : null;
+  }
+
+  async getAllUsersGroup(tenantUuid: string): Promise<Group | null> {
+    const row = await this.db.selectFrom('groups').selectAll()
+      .where('tenant_uuid', '=', tenantUuid).where('system_managed', '=', toDbBool(true)).executeTakeFirst();
+    return row ? groupFromRow(row) : null;
+  }
+
+  async listGroups(f: GroupFilter, q: ListQuery): Promise<ListResult<Group>> {
+    if (f.tenantUuids.length === 0) return { total: 0, filtered: 0, items: [] };
+    let scoped = this.db.selectFrom('groups').where('groups.tenant_uuid', 'in', f.tenantUuids);
+    if (f.userUuid !== undefined) {
+      scoped = scoped.where('groups.uuid', 'in',
+        this.db.selectFrom('group_users').select('group_uuid').where('user_uuid', '=', f.userUuid));
+    }
+    return listPage(scoped, groupSearchColumns, groupOrders, groupOrders.name, 'groups.uuid', q, groupFromRow);
+  }
+
+  async updateGroup(uuid: string, patch: GroupPatch): Promise<Group | null> {
+    const changes: Updateable<GroupsTable> = {};
+    if (patch.name !== undefined) changes.name = patch.name;
+    if (patch.slug !== undefined) changes.slug = patch.slug;
+    if (Object.keys(changes).length === 0) return this.getGroup(uuid);
+    const row = await this.db.updateTable('groups').set(changes).where('uuid', '=', uuid)
+      .returningAll().executeTakeFirst();
+    return row ? groupFromRow(row) : null;
+  }
+
+  async deleteGroup(uuid: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('groups').where('uuid', '=', uuid).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async addGroupUser(groupUuid: string, userUuid: string): Promise<void> {
+    await this.db.insertInto('group_users').values({ group_uuid: groupUuid, user_uuid: userUuid })
+      .onConflict((oc) => oc.columns(['group_uuid', 'user_uuid']).doNothing()).execute();
+  }
+
+  async removeGroupUser(groupUuid: string, userUuid: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('group_users')
+      .where('group_uuid', '=', groupUuid).where('user_uuid', '=', userUuid).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async addGroupPolicy(groupUuid: string, policyUuid: string): Promise<void> {
+    await this.db.insertInto('group_policy').values({ group_uuid: groupUuid, policy_uuid: policyUuid })
+      .onConflict((oc) => oc.columns(['group_uuid', 'policy_uuid']).doNothing()).execute();
+  }
+
+  async removeGroupPolicy(groupUuid: string, policyUuid: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('group_policy')
+      .where('group_uuid', '=', groupUuid).where('policy_uuid', '=', policyUuid).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async ensureAllUsersGroups(newUuid: () => string, nameOf: (tenantUuid: string) => string): Promise<Group[]> {
+    return this.atomic(async (db) => {
+      const lacking = await db.selectFrom('tenants').select('uuid')
+        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('groups').select(sql.lit(1).as('one'))
+          .whereRef('groups.tenant_uuid', '=', 'tenants.uuid')
+          .where('groups.system_managed', '=', toDbBool(true)))))
+        .orderBy('uuid').execute();
+      const created: Group[] = [];
+      for (const { uuid } of lacking) {
+        const group: Group = { uuid: newUuid(), tenantUuid: uuid, name: nameOf(uuid), slug: ALL_USERS_SLUG, systemManaged: true };
+        await db.insertInto('groups').values(groupToRow(group)).execute();
+        created.push(group);
+      }
+      // Users created before their tenant had the group (or before version 2).
+      await db.insertInto('group_users').columns(['group_uuid', 'user_uuid'])
+        .expression(db.selectFrom('users')
+          .innerJoin('groups', (join) => join.onRef('groups.tenant_uuid', '=', 'users.tenant_uuid')
+            .on('groups.system_managed', '=', toDbBool(true)))
+          .select(['groups.uuid as group_uuid', 'users.uuid as user_uuid'])
+          .where(({ not, exists, selectFrom }) => not(exists(selectFrom('group_users as gu').select(sql.lit(1).as('one'))
+            .whereRef('gu.group_uuid', '=', 'groups.uuid')
+            .whereRef('gu.user_uuid', '=', 'users.uuid')))))
+        .execute();
+      return created;
+    });
+  }
+
   // ---- sessions and tokens
 
   async createSession(s: Session): Promise<void> {
     await this.db.insertInto('sessions').values(sessionToRow(s)).execute();
+  }
+
+  async getSession(uuid: string): Promise<Session | null> {
+    const row = await this.db.selectFrom('sessions').selectAll().where('uuid', '=', uuid).executeTakeFirst();
+    return row ? sessionFromRow(row) : null;
+  }
+
+  async listSessions(f: SessionFilter, q: ListQuery): Promise<ListResult<Session>> {
+    if (f.tenantUuids.length === 0) return { total: 0, filtered: 0, items: [] };
+    let scoped = this.db.selectFrom('sessions').where('sessions.tenant_uuid', 'in', f.tenantUuids);
+    if (f.userUuid !== undefined) scoped = scoped.where('sessions.user_uuid', '=', f.userUuid);
+    return listPage(scoped, sessionSearchColumns, sessionOrders, sessionOrders.uuid, 'sessions.uuid', q, sessionFromRow);
+  }
+
+  async deleteSession(uuid: string): Promise<Removal | null> {
+    return this.atomic(async (db) => {
+      const tokens = await db.deleteFrom('tokens').where('session_uuid', '=', uuid).returning('hash').execute();
+      const row = await db.deleteFrom('sessions').where('uuid', '=', uuid).returningAll().executeTakeFirst();
+      if (!row) return null;
+      const tokenHashes = tokens.map((t) => t.hash);
+      await this.dialect.notifyRevoked(db, tokenHashes);
+      return { tokenHashes, sessions: [sessionFromRow(row)] };
+    });
   }
 
   async insertToken(t: TokenRecord): Promise<void> {
@@ -406,6 +709,25 @@ class KyselyVerbs implements StoreTx {
 }
 
 // ---- shared steps of the verbs above
+
+
+/** {total, filtered, items} of a scoped query: counts, then one page. */
+async function listPage<TB extends keyof DatabaseSchema, R, T>(
+  scoped: SelectQueryBuilder<DatabaseSchema, TB, object>,
+  searchColumns: readonly string[],
+  orders: Readonly<Record<string, OrderColumn>>,
+  defaultOrder: OrderColumn,
+  tieBreaker: string,
+  q: ListQuery,
+  fromRow: (row: R) => T,
+): Promise<ListResult<T>> {
+  const matching = q.search ? scoped.where(containsAny(searchColumns, q.search)) : scoped;
+  const order = orders[q.order ?? ''] ?? defaultOrder;
+  const total = await countRows(scoped);
+  const filtered = q.search ? await countRows(matching) : total;
+  const rows = await paged(matching.selectAll(), order, tieBreaker, q).execute();
+  return { total, filtered, items: (rows as unknown as R[]).map(fromRow) };
+}
 
 async function countRows<TB extends keyof DatabaseSchema>(
   query: SelectQueryBuilder<DatabaseSchema, TB, object>,

@@ -3,10 +3,10 @@
 
 import type { Insertable, Selectable } from 'kysely';
 import type {
-  PoliciesTable, RefreshTokensTable, SessionsTable, TenantsTable, TokensTable, UsersTable,
+  GroupsTable, PoliciesTable, RefreshTokensTable, SessionsTable, TenantsTable, TokensTable, UsersTable,
 } from './database-schema.js';
 import type {
-  NewUser, Policy, Purpose, RefreshToken, Session, Tenant, TokenRecord, User,
+  Group, NewUser, Policy, Purpose, RefreshToken, Session, Tenant, TokenRecord, User,
 } from './types.js';
 
 export function toDbBool(value: boolean): 0 | 1 {
@@ -14,11 +14,31 @@ export function toDbBool(value: boolean): 0 | 1 {
 }
 
 export function tenantFromRow(r: Selectable<TenantsTable>): Tenant {
-  return { uuid: r.uuid, name: r.name, slug: r.slug, parentUuid: r.parent_uuid };
+  return {
+    uuid: r.uuid, name: r.name, slug: r.slug, parentUuid: r.parent_uuid,
+    domainNames: JSON.parse(r.domain_names) as string[],
+  };
 }
 
 export function tenantToRow(t: Tenant): Insertable<TenantsTable> {
-  return { uuid: t.uuid, name: t.name, slug: t.slug, parent_uuid: t.parentUuid };
+  return {
+    uuid: t.uuid, name: t.name, slug: t.slug, parent_uuid: t.parentUuid,
+    domain_names: JSON.stringify(t.domainNames ?? []),
+  };
+}
+
+export function groupFromRow(r: Selectable<GroupsTable>): Group {
+  return {
+    uuid: r.uuid, tenantUuid: r.tenant_uuid, name: r.name, slug: r.slug,
+    systemManaged: Boolean(r.system_managed),
+  };
+}
+
+export function groupToRow(g: Group): Insertable<GroupsTable> {
+  return {
+    uuid: g.uuid, tenant_uuid: g.tenantUuid, name: g.name, slug: g.slug,
+    system_managed: toDbBool(g.systemManaged),
+  };
 }
 
 export function userFromRow(r: Selectable<UsersTable>): User {

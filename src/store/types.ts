@@ -13,6 +13,30 @@ export interface Tenant {
   name: string | null;
   slug: string | null;
   parentUuid: string | null;
+  /** Domain names (LDAP logins by domain_name). Read back always set; [] when absent at creation. */
+  domainNames?: string[];
+}
+
+export type TenantPatch = Partial<Pick<Tenant, 'name' | 'slug' | 'domainNames'>>;
+
+export interface Group {
+  uuid: string;
+  tenantUuid: string;
+  name: string;
+  slug: string;
+  /** The tenant's "all users" group: every user of the tenant is a member; not editable over HTTP. */
+  systemManaged: boolean;
+}
+
+/** Slug of every tenant's "all users" group; slugs chosen over HTTP cannot contain '-'. */
+export const ALL_USERS_SLUG = 'all-users';
+
+export type GroupPatch = Partial<Pick<Group, 'name' | 'slug'>>;
+
+export interface GroupFilter {
+  tenantUuids: string[];
+  /** Only the groups this user belongs to. */
+  userUuid?: string;
 }
 
 export interface User {
@@ -46,6 +70,28 @@ export interface Policy {
   shared: boolean;
   /** Managed by configuration (default_policies, bootstrap): not editable over HTTP. */
   readOnly: boolean;
+}
+
+export type PolicyPatch = Partial<Pick<Policy, 'name' | 'slug' | 'description' | 'acl' | 'shared'>>;
+
+export interface PolicyFilter {
+  tenantUuids: string[];
+  /** Also the shared policies of these tenants (the ancestors of the scope: shared means visible below). */
+  sharedTenantUuids?: string[];
+  /** Only the policies linked to this user. */
+  userUuid?: string;
+  /** Only the policies linked to this group. */
+  groupUuid?: string;
+}
+
+export interface UserFilter {
+  /** Only the members of this group. */
+  groupUuid?: string;
+}
+
+export interface SessionFilter {
+  tenantUuids: string[];
+  userUuid?: string;
 }
 
 export interface Session {
@@ -120,14 +166,29 @@ export interface StoreTx {
   getTenant(uuid: string): Promise<Tenant | null>;
   /** The top tenant (no parent), or null before the first start. */
   getTopTenant(): Promise<Tenant | null>;
+  /** The tenant and all its descendants (uuids, the root first); [] when unknown. */
+  listTenantSubtree(rootUuid: string): Promise<string[]>;
+  listTenants(tenantUuids: string[], q: ListQuery): Promise<ListResult<Tenant>>;
+  /** Throws StoreConflictError on a duplicate slug. Null when the tenant does not exist. */
+  updateTenant(uuid: string, patch: TenantPatch): Promise<Tenant | null>;
+  hasChildTenants(uuid: string): Promise<boolean>;
+  /**
+   * Deletes the tenant with its users, groups and policies, and the sessions
+   * and tokens of its users and of sessions in it. Null when unknown.
+   * Child tenants must be gone first (StoreConflictError otherwise).
+   */
+  deleteTenant(uuid: string): Promise<Removal | null>;
 
   // users
-  /** Throws StoreConflictError when uuid, username or email is taken (case-insensitive). */
+  /**
+   * Throws StoreConflictError when uuid, username or email is taken (case-insensitive).
+   * The user joins its tenant's "all users" group when there is one.
+   */
   createUser(u: NewUser): Promise<User>;
   getUser(uuid: string): Promise<User | null>;
   /** Case-insensitive match on username, or on a confirmed email address. */
   findUserByLogin(login: string): Promise<User | null>;
-  listUsers(tenantUuids: string[], q: ListQuery): Promise<ListResult<User>>;
+  listUsers(tenantUuids: string[], q: ListQuery, f?: UserFilter): Promise<ListResult<User>>;
   /** Throws StoreConflictError on a duplicate username/email. Null when the user does not exist. */
   updateUser(uuid: string, patch: UserPatch): Promise<User | null>;
   setUserPassword(uuid: string, passwordHash: string | null): Promise<boolean>;
@@ -140,9 +201,45 @@ export interface StoreTx {
   getPolicyBySlug(tenantUuid: string, slug: string): Promise<Policy | null>;
   addUserPolicy(userUuid: string, policyUuid: string): Promise<void>;
   listUserPolicies(userUuid: string): Promise<Policy[]>;
+  /** Plain insert; StoreConflictError on a duplicate uuid or (tenant, slug). */
+  createPolicy(p: Policy): Promise<Policy>;
+  getPolicy(uuid: string): Promise<Policy | null>;
+  listPolicies(f: PolicyFilter, q: ListQuery): Promise<ListResult<Policy>>;
+  updatePolicy(uuid: string, patch: PolicyPatch): Promise<Policy | null>;
+  /** Deletes the policy and its user and group links. */
+  deletePolicy(uuid: string): Promise<boolean>;
+  removeUserPolicy(userUuid: string, policyUuid: string): Promise<boolean>;
+  /** The policies a token of this user gets: its own and those of its groups (one query). */
+  listGrantedPolicies(userUuid: string): Promise<Policy[]>;
+
+  // groups
+  /** StoreConflictError on a duplicate uuid, (tenant, slug), or a second "all users" group. */
+  createGroup(g: Group): Promise<Group>;
+  getGroup(uuid: string): Promise<Group | null>;
+  getAllUsersGroup(tenantUuid: string): Promise<Group | null>;
+  listGroups(f: GroupFilter, q: ListQuery): Promise<ListResult<Group>>;
+  updateGroup(uuid: string, patch: GroupPatch): Promise<Group | null>;
+  /** Deletes the group and its member and policy links. */
+  deleteGroup(uuid: string): Promise<boolean>;
+  /** Idempotent; StoreConflictError for an unknown group or user. */
+  addGroupUser(groupUuid: string, userUuid: string): Promise<void>;
+  removeGroupUser(groupUuid: string, userUuid: string): Promise<boolean>;
+  /** Idempotent; StoreConflictError for an unknown group or policy. */
+  addGroupPolicy(groupUuid: string, policyUuid: string): Promise<void>;
+  removeGroupPolicy(groupUuid: string, policyUuid: string): Promise<boolean>;
+  /**
+   * Gives every tenant lacking one an "all users" group (uuids from newUuid,
+   * names from nameOf), and makes every user a member of its tenant's.
+   * Returns the groups created.
+   */
+  ensureAllUsersGroups(newUuid: () => string, nameOf: (tenantUuid: string) => string): Promise<Group[]>;
 
   // sessions and tokens
   createSession(s: Session): Promise<void>;
+  getSession(uuid: string): Promise<Session | null>;
+  listSessions(f: SessionFilter, q: ListQuery): Promise<ListResult<Session>>;
+  /** Deletes the session and its tokens. Null when unknown. */
+  deleteSession(uuid: string): Promise<Removal | null>;
   insertToken(t: TokenRecord): Promise<void>;
   /** Sessions of the user holding at least one token that expires after `now`. */
   countLiveSessions(userUuid: string, now: number): Promise<number>;

@@ -20,6 +20,8 @@ export class TokenCache {
    * record read just before a revocation is never cached after it.
    */
   private epoch = 0;
+  /** Entries dropped because the cache was full (read by the metrics). */
+  evictions = 0;
 
   constructor(private readonly maxEntries: number, active = false) {
     this.active = active && maxEntries > 0;
@@ -45,7 +47,10 @@ export class TokenCache {
     if (!this.active || generation !== this.epoch) return;
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
+      if (!oldest.done) {
+        this.entries.delete(oldest.value);
+        this.evictions += 1;
+      }
     }
     this.entries.set(hash, entry);
   }

@@ -16,6 +16,9 @@ import {
 } from '../errors.js';
 import type { AclBuilder } from '../identity/acl-builder.js';
 import type { TenantTree } from '../identity/tenant-tree.js';
+import {
+  CHECK_DENIED, CHECK_ERROR, CHECK_INVALID, CHECK_VALID, type CheckResult, type LoginResult, NO_TOKEN_OBSERVER, type TokenObserver,
+} from '../metrics/token-observer.js';
 import { HasherBusyError } from '../passwords/hasher.js';
 import type {
   ListQuery, ListResult, RefreshToken, Removal, Store, TokenRecord,
@@ -53,6 +56,22 @@ export interface TokenServiceOptions {
   busyRetryAfterSeconds?: number;
 }
 
+/** How a failed check is counted. */
+function checkResultOf(err: unknown): CheckResult {
+  if (err instanceof NoSuchTokenError) return CHECK_INVALID;
+  if (err instanceof ScopeDeniedError || err instanceof TenantDeniedError) return CHECK_DENIED;
+  return CHECK_ERROR;
+}
+
+function loginResultOf(err: unknown): LoginResult {
+  if (err instanceof AuthenticationFailedError) return 'failure';
+  if (err instanceof ServiceUnavailableError || err instanceof TooManySessionsError) return 'throttled';
+  return 'error';
+}
+
+/** RFC 7009 `token_type_hint`. */
+export type TokenTypeHint = 'access_token' | 'refresh_token';
+
 /** Purposes whose concurrent sessions are capped. */
 const CAPPED_PURPOSES = new Set(['user', 'external_api']);
 
@@ -65,9 +84,25 @@ export class TokenService {
     private readonly cache: TokenCache,
     private readonly clock: Clock,
     private readonly options: TokenServiceOptions,
+    private readonly observer: TokenObserver = NO_TOKEN_OBSERVER,
   ) {}
 
   async issue(credentials: Credentials, req: IssueRequest): Promise<IssuedToken> {
+    const started = performance.now();
+    // The label is a configured backend name, never what the client sent.
+    let backendLabel = 'unknown';
+    try {
+      const issued = await this.issueFor(credentials, req, (name) => { backendLabel = name; });
+      this.observer.loggedIn(backendLabel, 'success', (performance.now() - started) / 1000);
+      this.observer.issued(credentials.kind === 'refresh' ? 'refresh_token' : 'password');
+      return issued;
+    } catch (err) {
+      this.observer.loggedIn(backendLabel, loginResultOf(err), (performance.now() - started) / 1000);
+      throw err;
+    }
+  }
+
+  private async issueFor(credentials: Credentials, req: IssueRequest, noteBackend: (name: string) => void): Promise<IssuedToken> {
     const ctx: LoginContext = { tenantUuid: req.tenantId, domainName: req.domainName, remoteAddr: req.remoteAddr };
     let backendName = req.backend;
     let login: string;
@@ -80,12 +115,14 @@ export class TokenService {
       const backend = this.backends.get(fromRefresh.backend);
       if (backend?.identify === undefined) throw new AuthenticationFailedError();
       backendName = backend.name;
+      noteBackend(backendName);
       login = fromRefresh.login;
       identity = await backend.identify(login, ctx);
     } else {
       const backend = this.backends.get(req.backend);
       if (backend === null) throw new AuthenticationFailedError();
       backendName = backend.name;
+      noteBackend(backendName);
       login = credentials.login;
       try {
         identity = await backend.verifyPassword(login, credentials.password, ctx);
@@ -176,16 +213,90 @@ export class TokenService {
    * (scope, tenant) run on every call: the cache holds records, not answers.
    */
   async lookup(token: string): Promise<CachedToken> {
-    if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw new NoSuchTokenError();
-    const hash = hashToken(token);
-    let entry = this.cache.get(hash);
-    if (entry === undefined) {
-      const generation = this.cache.generation;
-      const record = await this.store.findTokenByHash(hash);
-      if (record === null) throw new NoSuchTokenError();
-      entry = { record, acl: compileAcl(record.acl) };
-      this.cache.set(hash, entry, generation);
+    const hash = this.hashOf(token);
+    const entry = this.cached(hash) ?? await this.load(hash);
+    return this.live(hash, entry);
+  }
+
+  /** The token record if valid for `scope` within `tenant`; throws otherwise (404, 403). */
+  async check(token: string, scope: string | undefined, tenant: string | undefined): Promise<TokenRecord> {
+    const started = performance.now();
+    let fromCache = false;
+    try {
+      const hash = this.hashOf(token);
+      let entry = this.cached(hash);
+      if (entry !== undefined) fromCache = true;
+      else entry = await this.load(hash);
+      this.live(hash, entry);
+      if (scope !== undefined && !entry.acl.matches(scope, entry.record)) {
+        throw new ScopeDeniedError(scope);
+      }
+      if (tenant !== undefined) await this.assertTenant(entry.record, tenant);
+      this.observer.checked(CHECK_VALID, fromCache, (performance.now() - started) / 1000);
+      return entry.record;
+    } catch (err) {
+      this.observer.checked(checkResultOf(err), fromCache, (performance.now() - started) / 1000);
+      throw err;
     }
+  }
+
+  /** `{scope: granted}` for each scope; tenant outside the token's subtree → 403. */
+  async checkScopes(token: string, scopes: string[], tenant: string | null): Promise<Record<string, boolean>> {
+    const started = performance.now();
+    try {
+      const entry = await this.lookup(token);
+      if (tenant !== null) await this.assertTenant(entry.record, tenant);
+      const result: Record<string, boolean> = {};
+      for (const scope of scopes) result[scope] = entry.acl.matches(scope, entry.record);
+      this.observer.checked(CHECK_VALID, false, (performance.now() - started) / 1000);
+      return result;
+    } catch (err) {
+      this.observer.checked(checkResultOf(err), false, (performance.now() - started) / 1000);
+      throw err;
+    }
+  }
+
+  /**
+   * RFC 7662: the record of a live token granting `requiredAccess` (when
+   * given), or null for anything else (unknown, expired, lacking the access).
+   */
+  async introspect(token: string, requiredAccess: string | undefined): Promise<TokenRecord | null> {
+    try {
+      return await this.check(token, requiredAccess, undefined);
+    } catch (err) {
+      if (err instanceof NoSuchTokenError || err instanceof ScopeDeniedError) return null;
+      throw err;
+    }
+  }
+
+  /** Whole seconds before the record expires (0 when expired). */
+  remainingSeconds(record: TokenRecord): number {
+    return Math.max(0, Math.floor((record.expiresAt - this.clock.now()) / 1000));
+  }
+
+  private hashOf(token: string): string {
+    if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw new NoSuchTokenError();
+    return hashToken(token);
+  }
+
+  /** The cached entry, expired or not; undefined on a miss. */
+  private cached(hash: string): CachedToken | undefined {
+    if (!this.cache.isActive) return undefined;
+    const entry = this.cache.get(hash);
+    this.observer.cacheLookup(entry !== undefined);
+    return entry;
+  }
+
+  private async load(hash: string): Promise<CachedToken> {
+    const generation = this.cache.generation;
+    const record = await this.store.findTokenByHash(hash);
+    if (record === null) throw new NoSuchTokenError();
+    const entry = { record, acl: compileAcl(record.acl) };
+    this.cache.set(hash, entry, generation);
+    return entry;
+  }
+
+  private live(hash: string, entry: CachedToken): CachedToken {
     if (entry.record.expiresAt <= this.clock.now()) {
       this.cache.delete(hash);
       throw new NoSuchTokenError();
@@ -193,41 +304,56 @@ export class TokenService {
     return entry;
   }
 
-  /** The token record if valid for `scope` within `tenant`; throws otherwise (404, 403). */
-  async check(token: string, scope: string | undefined, tenant: string | undefined): Promise<TokenRecord> {
-    const entry = await this.lookup(token);
-    if (scope !== undefined && !entry.acl.matches(scope, entry.record)) {
-      throw new ScopeDeniedError(scope);
-    }
-    if (tenant !== undefined) await this.assertTenant(entry.record, tenant);
-    return entry.record;
-  }
-
-  /** `{scope: granted}` for each scope; tenant outside the token's subtree → 403. */
-  async checkScopes(token: string, scopes: string[], tenant: string | null): Promise<Record<string, boolean>> {
-    const entry = await this.lookup(token);
-    if (tenant !== null) await this.assertTenant(entry.record, tenant);
-    const result: Record<string, boolean> = {};
-    for (const scope of scopes) result[scope] = entry.acl.matches(scope, entry.record);
-    return result;
-  }
-
   /** Idempotent: unknown tokens are fine. */
   async revoke(token: string): Promise<Removal | null> {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return null;
     const hash = hashToken(token);
     try {
-      return await this.store.deleteToken(hash);
+      const removal = await this.store.deleteToken(hash);
+      if (removal !== null) this.observer.revoked('revoked', removal.tokenHashes.length);
+      return removal;
     } finally {
       // After the delete: a lookup that read the record before it cannot cache it now.
       this.cache.invalidate([hash]);
     }
   }
 
+  /**
+   * RFC 7009: revoke an access token or a refresh token (with every access
+   * token issued from it). The hint only decides which is tried first.
+   * Unknown tokens are fine: the caller answers 200 anyway.
+   */
+  async revokeAny(token: string, hint: TokenTypeHint | undefined): Promise<'access_token' | 'refresh_token' | null> {
+    if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return null;
+    const order: TokenTypeHint[] = hint === 'refresh_token' ? ['refresh_token', 'access_token'] : ['access_token', 'refresh_token'];
+    for (const kind of order) {
+      if (kind === 'access_token' && (await this.revoke(token)) !== null) return kind;
+      if (kind === 'refresh_token' && (await this.revokeRefreshToken(token))) return kind;
+    }
+    return null;
+  }
+
+  private async revokeRefreshToken(token: string): Promise<boolean> {
+    const hash = hashToken(token);
+    let removal: Removal | null = null;
+    try {
+      removal = await this.store.transaction(async (tx) => {
+        const rt = await tx.deleteRefreshTokenByHash(hash);
+        return rt === null ? null : tx.deleteTokensOfRefreshToken(rt.uuid);
+      });
+    } finally {
+      this.forget(removal);
+    }
+    if (removal === null) return false;
+    this.observer.revoked('refresh_token_revoked', removal.tokenHashes.length);
+    return true;
+  }
+
   /** Every session and token of a user (disabled, deleted, password changed). */
   async revokeUser(userUuid: string): Promise<Removal> {
     const removal = await this.store.deleteUserSessions(userUuid);
     this.forget(removal);
+    this.observer.revoked('user_sessions', removal.tokenHashes.length);
     return removal;
   }
 

@@ -13,9 +13,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import {
   StoreConflictError, StoreError, StoreInvalidInputError, StoreUnavailableError,
 } from '../../src/store/errors.js';
+import { sqliteMigrations } from '../../src/store/migrations/sqlite.js';
 import { openStore } from '../../src/store/open-store.js';
 import type {
-  NewUser, Policy, RefreshToken, Session, Store, Tenant, TokenRecord,
+  Group, NewUser, Policy, RefreshToken, Session, Store, Tenant, TokenRecord,
 } from '../../src/store/types.js';
 import { createTestDatabase, createTestSchema } from '../helpers/pg.js';
 import type { TestDatabase } from '../helpers/pg.js';
@@ -34,7 +35,7 @@ const HOUR = 3_600_000;
 // ---- test data
 
 function tenantData(over: Partial<Tenant> = {}): Tenant {
-  return { uuid: randomUUID(), name: 'tenant', slug: null, parentUuid: null, ...over };
+  return { uuid: randomUUID(), name: 'tenant', slug: null, parentUuid: null, domainNames: [], ...over };
 }
 
 function userData(tenantUuid: string, over: Partial<NewUser> = {}): NewUser {
@@ -492,6 +493,205 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
       });
     });
 
+    describe('identity and access management (version 2)', () => {
+      function groupData(tenantUuid: string, over: Partial<Group> = {}): Group {
+        return { uuid: randomUUID(), tenantUuid, name: 'Group', slug: `g_${randomBytes(3).toString('hex')}`, systemManaged: false, ...over };
+      }
+
+      it('walks the tenant tree and lists, updates and deletes tenants', async () => {
+        const a = await store.createTenant(tenantData({ name: 'Alpha', slug: 'alpha', parentUuid: tenant.uuid, domainNames: ['alpha.example.com'] }));
+        const a1 = await store.createTenant(tenantData({ name: 'Alpha one', slug: 'alpha1', parentUuid: a.uuid }));
+        const b = await store.createTenant(tenantData({ name: 'Beta', slug: 'beta', parentUuid: tenant.uuid }));
+        expect(await store.getTenant(a.uuid)).toEqual(a);
+        expect(new Set(await store.listTenantSubtree(tenant.uuid))).toEqual(new Set([tenant.uuid, a.uuid, a1.uuid, b.uuid]));
+        expect((await store.listTenantSubtree(tenant.uuid))[0]).toBe(tenant.uuid);
+        expect(new Set(await store.listTenantSubtree(a.uuid))).toEqual(new Set([a.uuid, a1.uuid]));
+        expect(await store.listTenantSubtree(randomUUID())).toEqual([]);
+
+        const listed = await store.listTenants([a.uuid, a1.uuid, b.uuid], { search: 'ALPHA', order: 'name', direction: 'desc' });
+        expect(listed).toMatchObject({ total: 3, filtered: 2 });
+        expect(listed.items.map((t) => t.slug)).toEqual(['alpha1', 'alpha']);
+        expect((await store.listTenants([a.uuid, b.uuid], { limit: 1, offset: 1, order: 'slug' })).items.map((t) => t.slug)).toEqual(['beta']);
+        expect(await store.listTenants([], {})).toEqual({ total: 0, filtered: 0, items: [] });
+
+        expect(await store.updateTenant(b.uuid, { name: 'Bêta', domainNames: ['b.example.com'] }))
+          .toEqual({ ...b, name: 'Bêta', domainNames: ['b.example.com'] });
+        expect(await store.updateTenant(randomUUID(), { name: 'x' })).toBeNull();
+        const dup = await rejection(store.updateTenant(b.uuid, { slug: 'alpha' }));
+        expect((dup as StoreConflictError).field).toBe('slug');
+
+        expect(await store.hasChildTenants(a.uuid)).toBe(true);
+        expect(await store.hasChildTenants(b.uuid)).toBe(false);
+        await expect(store.deleteTenant(a.uuid)).rejects.toBeInstanceOf(StoreConflictError);
+        expect(await store.deleteTenant(randomUUID())).toBeNull();
+      });
+
+      it('deletes a tenant with its users, groups, policies, sessions and tokens', async () => {
+        const doomed = await store.createTenant(tenantData({ parentUuid: tenant.uuid }));
+        const user = await store.createUser(userData(doomed.uuid));
+        const keep = await store.createUser(userData(tenant.uuid));
+        const policy = await store.createPolicy(policyData(doomed.uuid));
+        const group = await store.createGroup(groupData(doomed.uuid));
+        await store.addGroupUser(group.uuid, user.uuid);
+        await store.addGroupPolicy(group.uuid, policy.uuid);
+        await store.addUserPolicy(user.uuid, policy.uuid);
+        const s = sessionData(doomed.uuid, user.uuid);
+        const sKeep = sessionData(tenant.uuid, keep.uuid);
+        await store.createSession(s);
+        await store.createSession(sKeep);
+        const t = tokenData(s);
+        const tKeep = tokenData(sKeep);
+        await store.insertToken(t);
+        await store.insertToken(tKeep);
+
+        const removal = await store.deleteTenant(doomed.uuid);
+        expect(removal?.tokenHashes).toEqual([t.hash]);
+        expect(removal?.sessions).toEqual([s]);
+        expect(await store.getTenant(doomed.uuid)).toBeNull();
+        expect(await store.getUser(user.uuid)).toBeNull();
+        expect(await store.getPolicy(policy.uuid)).toBeNull();
+        expect(await store.getGroup(group.uuid)).toBeNull();
+        expect(await store.findTokenByHash(t.hash)).toBeNull();
+        expect(await store.findTokenByHash(tKeep.hash)).toEqual(tKeep);
+        expect(await store.getUser(keep.uuid)).toEqual(keep);
+      });
+
+      it('creates, reads, lists, updates and deletes policies; lists shared ones of ancestors', async () => {
+        const child = await store.createTenant(tenantData({ parentUuid: tenant.uuid }));
+        const own = await store.createPolicy(policyData(child.uuid, { name: 'Own', description: 'mine' }));
+        const shared = await store.createPolicy(policyData(tenant.uuid, { name: 'Shared', shared: true }));
+        await store.createPolicy(policyData(tenant.uuid, { name: 'Private' }));
+        expect(await store.getPolicy(own.uuid)).toEqual(own);
+        expect(await store.getPolicy(randomUUID())).toBeNull();
+        const dup = await rejection(store.createPolicy(policyData(child.uuid, { slug: own.slug })));
+        expect((dup as StoreConflictError).field).toBe('slug');
+
+        const visible = await store.listPolicies({ tenantUuids: [child.uuid], sharedTenantUuids: [tenant.uuid] }, {});
+        expect(visible.items.map((p) => p.name)).toEqual(['Own', 'Shared']);
+        expect(visible).toMatchObject({ total: 2, filtered: 2 });
+        expect((await store.listPolicies({ tenantUuids: [child.uuid], sharedTenantUuids: [tenant.uuid] }, { search: 'MINE' })).items).toEqual([own]);
+        expect((await store.listPolicies({ tenantUuids: [tenant.uuid] }, { order: 'name', direction: 'desc' })).items.map((p) => p.name)).toEqual(['Shared', 'Private']);
+
+        const updated = await store.updatePolicy(own.uuid, { acl: ['a.b', '!a.b.c'], shared: true, description: null });
+        expect(updated).toEqual({ ...own, acl: ['a.b', '!a.b.c'], shared: true, description: null });
+        expect(await store.updatePolicy(randomUUID(), { name: 'x' })).toBeNull();
+
+        const user = await store.createUser(userData(child.uuid));
+        await store.addUserPolicy(user.uuid, own.uuid);
+        expect((await store.listPolicies({ tenantUuids: [child.uuid], sharedTenantUuids: [tenant.uuid], userUuid: user.uuid }, {})).items).toEqual([updated]);
+        expect(await store.removeUserPolicy(user.uuid, own.uuid)).toBe(true);
+        expect(await store.removeUserPolicy(user.uuid, own.uuid)).toBe(false);
+        await store.addUserPolicy(user.uuid, own.uuid);
+        expect(await store.deletePolicy(own.uuid)).toBe(true);
+        expect(await store.deletePolicy(own.uuid)).toBe(false);
+        expect(await store.listUserPolicies(user.uuid)).toEqual([]);
+        expect(shared.shared).toBe(true);
+      });
+
+      it('manages groups, members and group policies', async () => {
+        const g = await store.createGroup(groupData(tenant.uuid, { name: 'Ops' }));
+        expect(await store.getGroup(g.uuid)).toEqual(g);
+        expect(await store.getGroup(randomUUID())).toBeNull();
+        const dup = await rejection(store.createGroup(groupData(tenant.uuid, { slug: g.slug })));
+        expect((dup as StoreConflictError).field).toBe('slug');
+        const user = await store.createUser(userData(tenant.uuid));
+        const other = await store.createUser(userData(tenant.uuid));
+        await store.addGroupUser(g.uuid, user.uuid);
+        await store.addGroupUser(g.uuid, user.uuid);
+        await expect(store.addGroupUser(g.uuid, randomUUID())).rejects.toBeInstanceOf(StoreConflictError);
+        await expect(store.addGroupUser(randomUUID(), user.uuid)).rejects.toBeInstanceOf(StoreConflictError);
+        expect((await store.listUsers([tenant.uuid], {}, { groupUuid: g.uuid })).items.map((u) => u.uuid)).toEqual([user.uuid]);
+        expect((await store.listGroups({ tenantUuids: [tenant.uuid], userUuid: user.uuid }, {})).items).toEqual([g]);
+        expect((await store.listGroups({ tenantUuids: [tenant.uuid], userUuid: other.uuid }, {})).items).toEqual([]);
+
+        const p = await store.createPolicy(policyData(tenant.uuid, { name: 'P', acl: ['x.y'] }));
+        await store.addGroupPolicy(g.uuid, p.uuid);
+        await store.addGroupPolicy(g.uuid, p.uuid);
+        await expect(store.addGroupPolicy(g.uuid, randomUUID())).rejects.toBeInstanceOf(StoreConflictError);
+        expect((await store.listPolicies({ tenantUuids: [tenant.uuid], groupUuid: g.uuid }, {})).items).toEqual([p]);
+
+        expect(await store.updateGroup(g.uuid, { name: 'Operations' })).toEqual({ ...g, name: 'Operations' });
+        expect(await store.updateGroup(randomUUID(), { name: 'x' })).toBeNull();
+        expect(await store.removeGroupPolicy(g.uuid, p.uuid)).toBe(true);
+        expect(await store.removeGroupPolicy(g.uuid, p.uuid)).toBe(false);
+        expect(await store.removeGroupUser(g.uuid, user.uuid)).toBe(true);
+        expect(await store.removeGroupUser(g.uuid, user.uuid)).toBe(false);
+        await store.addGroupUser(g.uuid, user.uuid);
+        expect(await store.deleteGroup(g.uuid)).toBe(true);
+        expect(await store.deleteGroup(g.uuid)).toBe(false);
+        expect(await store.getUser(user.uuid)).not.toBeNull();
+      });
+
+      it('grants a user its own policies and its groups\' policies, in one list', async () => {
+        const user = await store.createUser(userData(tenant.uuid));
+        const direct = await store.createPolicy(policyData(tenant.uuid, { name: 'A direct', acl: ['d.1'] }));
+        const viaGroup = await store.createPolicy(policyData(tenant.uuid, { name: 'B group', acl: ['g.1'] }));
+        const both = await store.createPolicy(policyData(tenant.uuid, { name: 'C both', acl: ['b.1'] }));
+        await store.createPolicy(policyData(tenant.uuid, { name: 'D none' }));
+        const g = await store.createGroup(groupData(tenant.uuid));
+        await store.addGroupUser(g.uuid, user.uuid);
+        for (const p of [viaGroup, both]) await store.addGroupPolicy(g.uuid, p.uuid);
+        for (const p of [direct, both]) await store.addUserPolicy(user.uuid, p.uuid);
+        expect(await store.listGrantedPolicies(user.uuid)).toEqual([direct, viaGroup, both]);
+        expect(await store.listGrantedPolicies(randomUUID())).toEqual([]);
+      });
+
+      it('gives every tenant one "all users" group holding all its users, old and new', async () => {
+        const child = await store.createTenant(tenantData({ parentUuid: tenant.uuid }));
+        const before = await store.createUser(userData(tenant.uuid));
+        let n = 0;
+        const created = await store.ensureAllUsersGroups(() => `00000000-0000-4000-8000-00000000000${n++}`, (t) => `all-${t}`);
+        expect(created.map((g) => g.tenantUuid).sort()).toEqual([tenant.uuid, child.uuid].sort());
+        expect(await store.ensureAllUsersGroups(randomUUID, (t) => t)).toEqual([]);
+        const all = await store.getAllUsersGroup(tenant.uuid);
+        expect(all).toMatchObject({ tenantUuid: tenant.uuid, name: `all-${tenant.uuid}`, slug: 'all-users', systemManaged: true });
+        const after = await store.createUser(userData(tenant.uuid));
+        const inChild = await store.createUser(userData(child.uuid));
+        const members = await store.listUsers([tenant.uuid, child.uuid], {}, { groupUuid: all!.uuid });
+        expect(members.items.map((u) => u.uuid).sort()).toEqual([before.uuid, after.uuid].sort());
+        expect((await store.listGroups({ tenantUuids: [child.uuid], userUuid: inChild.uuid }, {})).items.map((g) => g.systemManaged)).toEqual([true]);
+        const second = await rejection(store.createGroup(groupData(tenant.uuid, { systemManaged: true })));
+        expect(second).toBeInstanceOf(StoreConflictError);
+        expect(await store.getAllUsersGroup(randomUUID())).toBeNull();
+      });
+
+      it('lists, reads and deletes sessions by tenant and user', async () => {
+        const child = await store.createTenant(tenantData({ parentUuid: tenant.uuid }));
+        const user = await store.createUser(userData(tenant.uuid));
+        const s1 = sessionData(tenant.uuid, user.uuid, { mobile: true });
+        const s2 = sessionData(tenant.uuid, null);
+        const s3 = sessionData(child.uuid, null);
+        for (const s of [s1, s2, s3]) await store.createSession(s);
+        const t1 = tokenData(s1);
+        const t2 = tokenData(s1);
+        await store.insertToken(t1);
+        await store.insertToken(t2);
+        expect(await store.getSession(s1.uuid)).toEqual(s1);
+        expect(await store.getSession(randomUUID())).toBeNull();
+        expect((await store.listSessions({ tenantUuids: [tenant.uuid] }, {})).total).toBe(2);
+        expect((await store.listSessions({ tenantUuids: [tenant.uuid, child.uuid] }, {})).total).toBe(3);
+        expect((await store.listSessions({ tenantUuids: [tenant.uuid], userUuid: user.uuid }, {})).items).toEqual([s1]);
+        expect((await store.listSessions({ tenantUuids: [tenant.uuid] }, { order: 'mobile', direction: 'desc', limit: 1 })).items).toEqual([s1]);
+        expect(await store.listSessions({ tenantUuids: [] }, {})).toEqual({ total: 0, filtered: 0, items: [] });
+
+        const removal = await store.deleteSession(s1.uuid);
+        expect(removal?.tokenHashes.sort()).toEqual([t1.hash, t2.hash].sort());
+        expect(removal?.sessions).toEqual([s1]);
+        expect(await store.findTokenByHash(t1.hash)).toBeNull();
+        expect(await store.getSession(s1.uuid)).toBeNull();
+        expect(await store.deleteSession(s1.uuid)).toBeNull();
+      });
+
+      it('works inside a transaction', async () => {
+        await expect(store.transaction(async (tx) => {
+          const t = await tx.createTenant(tenantData({ parentUuid: tenant.uuid }));
+          await tx.createGroup(groupData(t.uuid));
+          throw new Error('rollback');
+        })).rejects.toThrow('rollback');
+        expect((await store.listTenantSubtree(tenant.uuid))).toEqual([tenant.uuid]);
+      });
+    });
+
     describe('sessions and tokens', () => {
       it('stores and finds a token by hash, every field intact', async () => {
         const session = sessionData(tenant.uuid, randomUUID(), { mobile: true });
@@ -866,7 +1066,7 @@ describe('SQLite specifics', () => {
       await store.migrate();
       await store.close();
       const db = new Database(temp.path, { readonly: true });
-      expect(db.prepare('select count(*) as n from schema_migrations').get()).toEqual({ n: 1 });
+      expect(db.prepare('select count(*) as n from schema_migrations').get()).toEqual({ n: sqliteMigrations.length });
       db.close();
       expect((await exited)[0]).toBe(0);
     } finally {

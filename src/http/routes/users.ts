@@ -43,7 +43,7 @@ const UserUpdate = Type.Object({
 
 const PasswordChange = Type.Object({ old_password: Password, new_password: Password });
 
-const UserView = Type.Object({
+export const UserView = Type.Object({
   uuid: Type.String(),
   tenant_uuid: Type.String(),
   username: Type.Union([Type.String(), Type.Null()]),
@@ -56,9 +56,9 @@ const UserView = Type.Object({
 
 const UserParams = Type.Object({ user_uuid: SafeString({ maxLength: 64 }) });
 const errors = { 400: ApiError, 401: ApiError, 404: ApiError, 409: ApiError, 503: ApiError };
-const ORDER_COLUMNS = ['uuid', 'username', 'firstname', 'lastname', 'email_address', 'purpose', 'enabled'];
+export const USER_ORDER_COLUMNS = ['uuid', 'username', 'firstname', 'lastname', 'email_address', 'purpose', 'enabled'];
 
-function userView(u: User): Static<typeof UserView> {
+export function userView(u: User): Static<typeof UserView> {
   return {
     uuid: u.uuid,
     tenant_uuid: u.tenantUuid,
@@ -79,10 +79,10 @@ export async function userRoutes(app: FastifyInstance, deps: { users: UserServic
     preHandler: requireAccess('auth.users.read'),
   }, async function listUsers(request) {
     const q = request.query as Static<typeof ListParams>;
-    if (q.order !== undefined && !ORDER_COLUMNS.includes(q.order)) {
-      throw new InvalidListParamError('Invalid order column', { order: { constraint_id: 'enum', message: `one of ${ORDER_COLUMNS.join(', ')}` } });
+    if (q.order !== undefined && !USER_ORDER_COLUMNS.includes(q.order)) {
+      throw new InvalidListParamError('Invalid order column', { order: { constraint_id: 'enum', message: `one of ${USER_ORDER_COLUMNS.join(', ')}` } });
     }
-    const result = await users.list([authOf(request).tenantUuid], q);
+    const result = await users.listIn(authOf(request).tenantUuid, q);
     return { ...result, items: result.items.map(userView) };
   });
 

@@ -110,4 +110,55 @@ CREATE TABLE refresh_tokens (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'identity and access management',
+    sql: `
+-- Identity and access management (issue 3): tenant domain names, groups with
+-- their members and policies, and the indexes the tenant-scoped lists page on.
+ALTER TABLE tenants ADD COLUMN domain_names TEXT NOT NULL DEFAULT '[]';
+
+CREATE TABLE groups (
+  uuid           TEXT NOT NULL CONSTRAINT groups_pkey PRIMARY KEY,
+  tenant_uuid    TEXT NOT NULL CONSTRAINT groups_tenant_uuid_fkey REFERENCES tenants (uuid),
+  name           TEXT NOT NULL,
+  slug           TEXT NOT NULL,
+  system_managed BOOLEAN NOT NULL DEFAULT false,
+  CONSTRAINT groups_tenant_uuid_slug_key UNIQUE (tenant_uuid, slug)
+);
+-- At most one "all users" group per tenant.
+CREATE UNIQUE INDEX groups_tenant_uuid_system_key ON groups (tenant_uuid) WHERE system_managed = true;
+
+CREATE TABLE group_users (
+  group_uuid TEXT NOT NULL CONSTRAINT group_users_group_uuid_fkey REFERENCES groups (uuid) ON DELETE CASCADE,
+  user_uuid  TEXT NOT NULL CONSTRAINT group_users_user_uuid_fkey REFERENCES users (uuid) ON DELETE CASCADE,
+  CONSTRAINT group_users_pkey PRIMARY KEY (group_uuid, user_uuid)
+);
+CREATE INDEX group_users_user_uuid_idx ON group_users (user_uuid);
+
+CREATE TABLE group_policy (
+  group_uuid  TEXT NOT NULL CONSTRAINT group_policy_group_uuid_fkey REFERENCES groups (uuid) ON DELETE CASCADE,
+  policy_uuid TEXT NOT NULL CONSTRAINT group_policy_policy_uuid_fkey REFERENCES policies (uuid) ON DELETE CASCADE,
+  CONSTRAINT group_policy_pkey PRIMARY KEY (group_uuid, policy_uuid)
+);
+CREATE INDEX group_policy_policy_uuid_idx ON group_policy (policy_uuid);
+
+-- Tenant-scoped lists, in their default order: the key is the ORDER BY of
+-- ../list-query.ts orderTerms() (nulls last, case-insensitive, then the
+-- column, then the primary key), so a page of one tenant's rows is read from
+-- the index in order instead of sorting the tenant's rows.
+CREATE INDEX sessions_tenant_uuid_idx ON sessions (tenant_uuid, (uuid IS NULL), uuid);
+CREATE INDEX users_tenant_uuid_username_idx ON users (tenant_uuid, (username IS NULL), lower(username), username, uuid);
+CREATE INDEX policies_tenant_uuid_name_idx ON policies (tenant_uuid, (name IS NULL), lower(name), name, uuid);
+CREATE INDEX groups_tenant_uuid_name_idx ON groups (tenant_uuid, (name IS NULL), lower(name), name, uuid);
+`,
+  },
+  {
+    version: 3,
+    name: 'tokens by refresh token',
+    sql: `
+-- RFC 7009 (issue 8): revoking a refresh token deletes the access tokens issued from it.
+CREATE INDEX IF NOT EXISTS tokens_refresh_token_uuid_idx ON tokens (refresh_token_uuid);
+`,
+  },
 ];

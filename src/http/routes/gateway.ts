@@ -1,0 +1,220 @@
+// The gateway endpoint: nginx auth_request, Traefik ForwardAuth and Envoy
+// ext_authz ask it whether a request may go through.
+//   GET|HEAD /authz        the gateway names the original request in headers
+//   ANY      /authz/*      Envoy ext_authz: the original path appended (path_prefix)
+// 200 (empty) + identity headers | 401 invalid_token | 403 insufficient_scope
+// | 503 store unreachable (gateways fail closed).
+// It is the token check's hot path: no JSON, no logging, no error handler
+// for the expected outcomes.
+import type { Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthzRoute } from '../../config/types.js';
+import { NoSuchTokenError, ScopeDeniedError, ServiceUnavailableError, TenantDeniedError } from '../../errors.js';
+import { StoreUnavailableError } from '../../store/errors.js';
+import type { TokenRecord } from '../../store/types.js';
+import type { TokenService } from '../../tokens/service.js';
+
+export interface GatewayRouteDeps {
+  tokens: TokenService;
+  routes: readonly AuthzRoute[];
+  /** 0: no-store; N: private, max-age=min(N, remaining life). */
+  cacheMaxAge: number;
+}
+
+export const INVALID_TOKEN = 'Bearer realm="xivo-auth", error="invalid_token"';
+export const INSUFFICIENT_SCOPE = 'Bearer realm="xivo-auth", error="insufficient_scope"';
+
+/** Longest original URI considered; longer ones match no route. */
+const MAX_URI_LENGTH = 8192;
+
+interface CompiledRoute {
+  /** Literal segment, or null for a `{param}` placeholder. */
+  segments: (string | null)[];
+  params: (string | null)[];
+  access: string;
+  methods: Set<string> | null;
+}
+
+/** What an original request requires: the access string, or null when no route matches. */
+export type RouteTable = (method: string, uri: string) => string | null;
+
+function splitPath(path: string): string[] {
+  return path.split('/').filter((s) => s.length > 0);
+}
+
+/**
+ * Compiles `{path, access, methods}` entries. A `{name}` path segment matches
+ * one non-empty segment; the access template's `{name}` takes its value,
+ * percent-decoded, with dots turned into `_` (as for X-Auth-Token routes) so a
+ * value can never reach into another level of the access.
+ */
+export function compileRouteTable(routes: readonly AuthzRoute[]): RouteTable {
+  const compiled: CompiledRoute[] = routes.map((route) => {
+    const parts = splitPath(route.path);
+    return {
+      segments: parts.map((p) => (/^\{\w+\}$/.test(p) ? null : p)),
+      params: parts.map((p) => (/^\{\w+\}$/.test(p) ? p.slice(1, -1) : null)),
+      access: route.access,
+      methods: route.methods === undefined ? null : new Set(route.methods.map((m) => m.toUpperCase())),
+    };
+  });
+  return function requiredAccess(method: string, uri: string): string | null {
+    if (compiled.length === 0 || uri.length > MAX_URI_LENGTH) return null;
+    let end = uri.length;
+    const q = uri.indexOf('?');
+    if (q >= 0) end = q;
+    const h = uri.indexOf('#');
+    if (h >= 0 && h < end) end = h;
+    const parts = splitPath(uri.slice(0, end));
+    const upper = method.toUpperCase();
+    for (const route of compiled) {
+      if (route.segments.length !== parts.length) continue;
+      if (route.methods !== null && !route.methods.has(upper)) continue;
+      const values: Record<string, string> = {};
+      let ok = true;
+      for (let i = 0; i < parts.length && ok; i += 1) {
+        const literal = route.segments[i];
+        if (literal !== null) {
+          ok = literal === parts[i];
+        } else {
+          let value: string;
+          try {
+            value = decodeURIComponent(parts[i]);
+          } catch {
+            return null;
+          }
+          if (value.length === 0 || value.includes('/')) ok = false;
+          else values[route.params[i] as string] = value.replace(/\./g, '_');
+        }
+      }
+      if (ok) return route.access.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? '');
+    }
+    return null;
+  };
+}
+
+const AuthzQuery = Type.Object({
+  access: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, pattern: '^[^\\u0000]*$' })),
+});
+
+/** Header values we pass on must be plain visible ASCII (no CR/LF injection). */
+const SAFE_HEADER = /^[\x20-\x7e]{1,1024}$/;
+
+function setIdentity(reply: FastifyReply, name: string, value: unknown): void {
+  if (typeof value === 'string' && SAFE_HEADER.test(value)) reply.header(name, value);
+}
+
+function headerOf(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+/** X-Auth-Token, else `Authorization: Bearer <token>`. */
+export function bearerToken(request: FastifyRequest): string | null {
+  const own = request.headers['x-auth-token'];
+  if (typeof own === 'string' && own.length > 0) return own;
+  const authorization = request.headers.authorization;
+  if (typeof authorization === 'string' && authorization.length > 7 && /^bearer /i.test(authorization)) {
+    const token = authorization.slice(7).trim();
+    return token.length > 0 ? token : null;
+  }
+  return null;
+}
+
+export async function gatewayRoutes(app: FastifyInstance, deps: GatewayRouteDeps): Promise<void> {
+  const { tokens, cacheMaxAge } = deps;
+  const routeTable = compileRouteTable(deps.routes);
+  const hasTable = deps.routes.length > 0;
+
+  function deny(reply: FastifyReply, status: 401 | 403, challenge: string): FastifyReply {
+    return reply.code(status).header('WWW-Authenticate', challenge).header('Cache-Control', 'no-store').send();
+  }
+
+  async function authorize(request: FastifyRequest, reply: FastifyReply, queryAccess: string | undefined, originalUri: string | undefined): Promise<FastifyReply> {
+    const token = bearerToken(request);
+    if (token === null) return deny(reply, 401, INVALID_TOKEN);
+
+    // Precedence: the gateway's own ?access= (part of its configuration, out
+    // of the client's reach), then the route table, then the header (which a
+    // client can forge unless the gateway sets it: the snippets always do).
+    let access = queryAccess;
+    if (access === undefined && originalUri !== undefined && hasTable) {
+      const method = headerOf(request, 'x-forwarded-method') ?? request.method;
+      const derived = routeTable(method, originalUri);
+      // A table is configured and this request is not in it: fail closed.
+      if (derived === null) return deny(reply, 403, INSUFFICIENT_SCOPE);
+      access = derived;
+    }
+    if (access === undefined) {
+      access = headerOf(request, 'x-auth-required-access');
+      if (access !== undefined && access.length > 1024) return deny(reply, 403, INSUFFICIENT_SCOPE);
+    }
+    const tenant = headerOf(request, 'wazo-tenant');
+    if (tenant !== undefined && tenant.length > 256) return deny(reply, 403, INSUFFICIENT_SCOPE);
+
+    let record: TokenRecord;
+    try {
+      record = await tokens.check(token, access, tenant);
+    } catch (err) {
+      if (err instanceof NoSuchTokenError) return deny(reply, 401, INVALID_TOKEN);
+      if (err instanceof ScopeDeniedError || err instanceof TenantDeniedError) return deny(reply, 403, INSUFFICIENT_SCOPE);
+      if (err instanceof StoreUnavailableError || err instanceof ServiceUnavailableError) {
+        return reply.code(503).header('Retry-After', '1').header('Cache-Control', 'no-store').send();
+      }
+      throw err;
+    }
+
+    setIdentity(reply, 'X-Auth-User-Uuid', record.userUuid);
+    setIdentity(reply, 'X-Auth-Tenant-Uuid', tenant ?? record.tenantUuid);
+    setIdentity(reply, 'X-Auth-Session-Uuid', record.sessionUuid);
+    setIdentity(reply, 'X-Auth-Id', record.authId);
+    setIdentity(reply, 'X-Auth-Purpose', record.metadata.purpose);
+    setIdentity(reply, 'Remote-User', record.authId);
+    reply.header('Cache-Control', cacheMaxAge > 0
+      ? `private, max-age=${Math.min(cacheMaxAge, tokens.remainingSeconds(record))}`
+      : 'no-store');
+    return reply.code(200).send();
+  }
+
+  const headers = Type.Object({
+    'x-auth-token': Type.Optional(Type.String({ description: 'The token (or Authorization: Bearer)' })),
+    'x-auth-required-access': Type.Optional(Type.String({ description: 'Access required, when not in ?access=' })),
+    'x-original-uri': Type.Optional(Type.String({ description: 'nginx: the original request URI (route table)' })),
+    'x-forwarded-uri': Type.Optional(Type.String({ description: 'Traefik: the original request URI (route table)' })),
+    'x-forwarded-method': Type.Optional(Type.String({ description: 'The original request method (route table)' })),
+    'wazo-tenant': Type.Optional(Type.String({ description: 'Tenant the request acts on' })),
+  });
+
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/authz',
+    schema: {
+      summary: 'Gateway authorization (nginx auth_request, Traefik ForwardAuth): 200 + identity headers, 401, 403 or 503',
+      tags: ['gateway'],
+      querystring: AuthzQuery,
+      headers,
+    },
+    handler: async function authz(request, reply) {
+      const { access } = request.query as Static<typeof AuthzQuery>;
+      return authorize(request, reply, access, headerOf(request, 'x-original-uri') ?? headerOf(request, 'x-forwarded-uri'));
+    },
+  });
+
+  // Envoy's ext_authz HTTP service appends the original path to path_prefix
+  // and keeps the original method.
+  app.route({
+    method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    url: '/authz/*',
+    schema: {
+      summary: 'Gateway authorization with the original path appended (Envoy ext_authz path_prefix)',
+      tags: ['gateway'],
+      headers,
+    },
+    handler: async function authzWithPath(request, reply) {
+      const rest = (request.params as { '*': string })['*'];
+      // The appended path carries the client's own query string: never read ?access= here.
+      return authorize(request, reply, undefined, `/${rest}`);
+    },
+  });
+}

@@ -1,0 +1,153 @@
+// /0.1/policies, and the policies of a user.
+//   GET    /policies                              auth.policies.read
+//   POST   /policies                              auth.policies.create
+//   GET    /policies/:policy_uuid                 auth.policies.{policy_uuid}.read
+//   PUT    /policies/:policy_uuid                 auth.policies.{policy_uuid}.update
+//   DELETE /policies/:policy_uuid                 auth.policies.{policy_uuid}.delete
+//   PUT    /policies/:policy_uuid/acl/:access     auth.policies.{policy_uuid}.update
+//   DELETE /policies/:policy_uuid/acl/:access     auth.policies.{policy_uuid}.update
+//   GET    /users/:user_uuid/policies             auth.users.{user_uuid}.policies.read
+//   PUT    /users/:user_uuid/policies/:policy_uuid     auth.users.{user_uuid}.policies.{policy_uuid}.create
+//   DELETE /users/:user_uuid/policies/:policy_uuid     auth.users.{user_uuid}.policies.{policy_uuid}.delete
+// Granting rules (no privilege escalation): src/identity/privileges.ts.
+import type { Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { PolicyService } from '../../identity/policies.js';
+import { SLUG_PATTERN } from '../../identity/scope.js';
+import type { Policy } from '../../store/types.js';
+import { authOf, type RequireAccess } from '../auth.js';
+import { listQuery } from '../list-params.js';
+import { ApiError, AuthHeaders, ListParams, listOf, SafeString, Uuid } from '../schemas/common.js';
+
+const Access = SafeString({ minLength: 1, maxLength: 512 });
+const Slug = Type.String({ pattern: SLUG_PATTERN, description: 'Unique in the tenant; derived from the name when absent' });
+const PolicyBody = Type.Object({
+  uuid: Type.Optional(Uuid),
+  name: SafeString({ minLength: 1, maxLength: 128 }),
+  slug: Type.Optional(Slug),
+  description: Type.Optional(Type.Union([SafeString({ maxLength: 1024 }), Type.Null()])),
+  acl: Type.Optional(Type.Array(Access, { maxItems: 1000 })),
+  shared: Type.Optional(Type.Boolean({ description: 'Visible (linkable) from the sub-tenants too' })),
+});
+const PolicyUpdate = Type.Omit(PolicyBody, ['uuid']);
+export const PolicyView = Type.Object({
+  uuid: Type.String(),
+  tenant_uuid: Type.String(),
+  name: Type.String(),
+  slug: Type.String(),
+  description: Type.Union([Type.String(), Type.Null()]),
+  acl: Type.Array(Type.String()),
+  shared: Type.Boolean(),
+  read_only: Type.Boolean(),
+});
+const PolicyParams = Type.Object({ policy_uuid: SafeString({ maxLength: 64 }) });
+const AccessParams = Type.Object({ policy_uuid: SafeString({ maxLength: 64 }), access: Access });
+const UserParams = Type.Object({ user_uuid: SafeString({ maxLength: 64 }) });
+const UserPolicyParams = Type.Object({ user_uuid: SafeString({ maxLength: 64 }), policy_uuid: SafeString({ maxLength: 64 }) });
+const errors = { 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError, 409: ApiError, 503: ApiError };
+export const POLICY_ORDER_COLUMNS = ['uuid', 'name', 'slug', 'description'];
+
+export function policyView(p: Policy): Static<typeof PolicyView> {
+  return {
+    uuid: p.uuid, tenant_uuid: p.tenantUuid, name: p.name, slug: p.slug, description: p.description,
+    acl: p.acl, shared: p.shared, read_only: p.readOnly,
+  };
+}
+
+export async function policyRoutes(app: FastifyInstance, deps: { policies: PolicyService; requireAccess: RequireAccess }): Promise<void> {
+  const { policies, requireAccess } = deps;
+  const tags = ['policies'];
+
+  app.get('/policies', {
+    schema: { summary: 'List policies (the tenant\'s, and shared ones of its ancestors)', tags, headers: AuthHeaders, querystring: ListParams, response: { 200: listOf(PolicyView), ...errors } },
+    preHandler: requireAccess('auth.policies.read'),
+  }, async function listPolicies(request) {
+    const result = await policies.list(authOf(request), listQuery(request.query as Static<typeof ListParams>, POLICY_ORDER_COLUMNS));
+    return { ...result, items: result.items.map(policyView) };
+  });
+
+  app.post('/policies', {
+    schema: { summary: 'Create a policy (only with accesses the caller holds)', tags, headers: AuthHeaders, body: PolicyBody, response: { 200: PolicyView, ...errors } },
+    preHandler: requireAccess('auth.policies.create'),
+  }, async function createPolicy(request) {
+    const b = request.body as Static<typeof PolicyBody>;
+    return policyView(await policies.create(authOf(request), {
+      uuid: b.uuid?.toLowerCase(), name: b.name, slug: b.slug, description: b.description ?? null,
+      acl: b.acl ?? [], shared: b.shared ?? false,
+    }));
+  });
+
+  app.get('/policies/:policy_uuid', {
+    schema: { summary: 'Get a policy', tags, headers: AuthHeaders, params: PolicyParams, response: { 200: PolicyView, ...errors } },
+    preHandler: requireAccess('auth.policies.{policy_uuid}.read'),
+  }, async function getPolicy(request) {
+    const { policy_uuid } = request.params as Static<typeof PolicyParams>;
+    return policyView(await policies.get(authOf(request), policy_uuid));
+  });
+
+  app.put('/policies/:policy_uuid', {
+    schema: { summary: 'Replace a policy (read-only policies: 403)', tags, headers: AuthHeaders, params: PolicyParams, body: PolicyUpdate, response: { 200: PolicyView, ...errors } },
+    preHandler: requireAccess('auth.policies.{policy_uuid}.update'),
+  }, async function updatePolicy(request) {
+    const { policy_uuid } = request.params as Static<typeof PolicyParams>;
+    const b = request.body as Static<typeof PolicyUpdate>;
+    return policyView(await policies.update(authOf(request), policy_uuid, {
+      name: b.name, slug: b.slug, description: b.description ?? null, acl: b.acl ?? [], shared: b.shared ?? false,
+    }));
+  });
+
+  app.delete('/policies/:policy_uuid', {
+    schema: { summary: 'Delete a policy', tags, headers: AuthHeaders, params: PolicyParams, response: { 204: Type.Null(), ...errors } },
+    preHandler: requireAccess('auth.policies.{policy_uuid}.delete'),
+  }, async function deletePolicy(request, reply) {
+    const { policy_uuid } = request.params as Static<typeof PolicyParams>;
+    await policies.delete(authOf(request), policy_uuid);
+    return reply.code(204).send();
+  });
+
+  app.put('/policies/:policy_uuid/acl/:access', {
+    schema: { summary: 'Add an access to a policy (URL-encode it: # is %23)', tags, headers: AuthHeaders, params: AccessParams, response: { 204: Type.Null(), ...errors } },
+    preHandler: requireAccess('auth.policies.{policy_uuid}.update'),
+  }, async function addAccess(request, reply) {
+    const { policy_uuid, access } = request.params as Static<typeof AccessParams>;
+    await policies.addAccess(authOf(request), policy_uuid, access);
+    return reply.code(204).send();
+  });
+
+  app.delete('/policies/:policy_uuid/acl/:access', {
+    schema: { summary: 'Remove an access from a policy', tags, headers: AuthHeaders, params: AccessParams, response: { 204: Type.Null(), ...errors } },
+    preHandler: requireAccess('auth.policies.{policy_uuid}.update'),
+  }, async function removeAccess(request, reply) {
+    const { policy_uuid, access } = request.params as Static<typeof AccessParams>;
+    await policies.removeAccess(authOf(request), policy_uuid, access);
+    return reply.code(204).send();
+  });
+
+  app.get('/users/:user_uuid/policies', {
+    schema: { summary: 'Policies linked to a user', tags: ['users'], headers: AuthHeaders, params: UserParams, querystring: ListParams, response: { 200: listOf(PolicyView), ...errors } },
+    preHandler: requireAccess('auth.users.{user_uuid}.policies.read'),
+  }, async function listUserPolicies(request) {
+    const { user_uuid } = request.params as Static<typeof UserParams>;
+    const result = await policies.listOfUser(authOf(request), user_uuid, listQuery(request.query as Static<typeof ListParams>, POLICY_ORDER_COLUMNS));
+    return { ...result, items: result.items.map(policyView) };
+  });
+
+  app.put('/users/:user_uuid/policies/:policy_uuid', {
+    schema: { summary: 'Link a policy to a user (only one whose accesses the caller holds)', tags: ['users'], headers: AuthHeaders, params: UserPolicyParams, response: { 204: Type.Null(), ...errors } },
+    preHandler: requireAccess('auth.users.{user_uuid}.policies.{policy_uuid}.create'),
+  }, async function linkUserPolicy(request, reply) {
+    const { user_uuid, policy_uuid } = request.params as Static<typeof UserPolicyParams>;
+    await policies.linkUser(authOf(request), user_uuid, policy_uuid);
+    return reply.code(204).send();
+  });
+
+  app.delete('/users/:user_uuid/policies/:policy_uuid', {
+    schema: { summary: 'Unlink a policy from a user', tags: ['users'], headers: AuthHeaders, params: UserPolicyParams, response: { 204: Type.Null(), ...errors } },
+    preHandler: requireAccess('auth.users.{user_uuid}.policies.{policy_uuid}.delete'),
+  }, async function unlinkUserPolicy(request, reply) {
+    const { user_uuid, policy_uuid } = request.params as Static<typeof UserPolicyParams>;
+    await policies.unlinkUser(authOf(request), user_uuid, policy_uuid);
+    return reply.code(204).send();
+  });
+}
