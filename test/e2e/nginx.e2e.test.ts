@@ -178,6 +178,8 @@ http {
     const res = await request(port, 'POST', `/api/users/${alice.uuid}`, { 'x-auth-token': aliceToken, 'content-type': 'application/json' }, '{"firstname":"Alice"}');
     expect(res.status).toBe(200);
     expect(seen[seen.length - 1]).toMatchObject({ method: 'POST', body: '{"firstname":"Alice"}' });
+    // The subrequest is a GET: only X-Forwarded-Method tells xivo-auth this is a DELETE (no route: 403).
+    expect((await request(port, 'DELETE', `/api/users/${alice.uuid}`, { 'x-auth-token': aliceToken })).status).toBe(403);
   });
 
   it('a revoked token: 401', async () => {

@@ -148,6 +148,9 @@ describe.each(ENGINES)('GET|HEAD /0.1/authz on %s', (engine) => {
     expect(put.statusCode).toBe(403);
     const sneaky = await inject({ method: 'GET', url: '/0.1/authz/api/lines?access=confd.users.me.read', headers: { authorization: `Bearer ${aliceToken}` } });
     expect(sneaky.statusCode).toBe(403);
+    // Percent-escapes are decoded once, as for X-Original-URI: an escaped slash stays inside the segment and matches nothing.
+    const escaped = await inject({ method: 'GET', url: `/0.1/authz/api/users/${alice.uuid.slice(0, 4)}%2F${alice.uuid.slice(4)}`, headers: { authorization: `Bearer ${aliceToken}` } });
+    expect(escaped.statusCode).toBe(403);
     const none = await inject({ method: 'POST', url: '/0.1/authz/api/lines', headers: {} });
     expect(none.statusCode).toBe(401);
   });
