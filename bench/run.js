@@ -4,8 +4,8 @@
 //   --smoke                 every workload very short, small data (CI; ~1 minute)
 //   --only w1,w2            check, get, login, revoke, propagation, scale, reaper
 //   --engines e1,e2         sqlite, postgresql (default: both)
-//   --duration S            seconds per trial (default 6; smoke 1)
-//   --trials N              interleaved trials per case (default 3; smoke 1)
+//   --duration S            seconds per trial (default 5; smoke 1)
+//   --trials N              interleaved trials per case (default 4; smoke 1)
 //   --connections N         connections for the check workloads (default 32)
 //   --scale-tokens N        tokens in the big store (default 1,000,000; smoke 10,000)
 //   --reaper-tokens N       expired tokens to purge (default 1,000,000; smoke 10,000)
@@ -66,8 +66,8 @@ function parseOptions(argv) {
     smoke,
     only: list(flags.only, WORKLOADS, 'workload'),
     engines: list(flags.engines, ENGINES, 'engine'),
-    duration: num(flags.duration, smoke ? 1 : 6, 0.5),
-    trials: Math.round(num(flags.trials, smoke ? 1 : 3, 1)),
+    duration: num(flags.duration, smoke ? 1 : 5, 0.5),
+    trials: Math.round(num(flags.trials, smoke ? 1 : 4, 1)),
     connections: Math.round(num(flags.connections, 32, 1)),
     warmup: smoke ? 0 : 2,
     rrTokens: smoke ? 1000 : 10_000,

@@ -131,6 +131,8 @@ export async function createService(config: Config, logger: Logger, options: Ser
     const reaper = new Reaper(store, clock, logger, {
       intervalSeconds: config.token_cleanup_interval,
       batchSize: config.token_cleanup_batch_size,
+      // better-sqlite3 deletes on the event loop's thread: keep each batch short.
+      maxBlockMs: store.engine === 'sqlite' ? 2 : undefined,
       onRemoved: (removal) => {
         tokens.forget(removal);
         metrics.reaperRemoved(removal.tokenHashes.length);

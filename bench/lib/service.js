@@ -1,7 +1,7 @@
 // One xivo-auth process under test: its config file, start (with the time it
 // took to answer GET /0.1/status), stop, and the few API calls the harness
 // needs to set up users and tokens.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -102,17 +102,19 @@ export class ServiceProcess {
     if (this.child) throw new Error(`${this.name} already started`);
     const file = await this.writeConfig();
     const started = performance.now();
-    const child = spawnTracked(process.execPath, [CLI, '-f', '-c', file], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const logFile = path.join(this.dir, 'service.log');
+    const log = openSync(logFile, 'a');
+    const child = spawnTracked(process.execPath, [CLI, '-f', '-c', file], { cwd: REPO_ROOT, stdio: ['ignore', log, log] });
+    closeSync(log);
     this.child = child;
-    this.stdout = tailOf(child.stdout);
-    this.stderr = tailOf(child.stderr);
+    this.logFile = logFile;
     let exited = null;
     child.once('exit', (code, signal) => { exited = code ?? signal; });
     const probeAgent = createAgent(1);
     try {
       for (;;) {
         if (exited !== null) {
-          throw new Error(`${this.name} exited (${exited}) during start-up:\n${this.stderr.text}${this.stdout.text}`);
+          throw new Error(`${this.name} exited (${exited}) during start-up:\n${this.logTail()}`);
         }
         if (performance.now() - started > timeoutMs) throw new Error(`${this.name} not ready after ${timeoutMs} ms`);
         try {
@@ -129,6 +131,11 @@ export class ServiceProcess {
     }
     this.startupMs = performance.now() - started;
     return this.startupMs;
+  }
+
+  /** The end of the service's stdout + stderr (a file: see start()). */
+  logTail(max = 4000) {
+    try { return readFileSync(this.logFile, 'utf8').slice(-max); } catch { return ''; }
   }
 
   async stop() {

@@ -591,12 +591,16 @@ class KyselyVerbs implements StoreTx {
     await this.db.insertInto('tokens').values(tokenToRow(t)).execute();
   }
 
-  async countLiveSessions(userUuid: string, now: number): Promise<number> {
-    const row = await this.db.selectFrom('sessions')
+  async countLiveSessions(userUuid: string, now: number, atMost?: number): Promise<number> {
+    let live = this.db.selectFrom('sessions')
       .innerJoin('tokens', 'tokens.session_uuid', 'sessions.uuid')
-      .select(({ fn }) => fn.count<number>('sessions.uuid').distinct().as('n'))
+      .select('sessions.uuid')
+      .distinct()
       .where('sessions.user_uuid', '=', userUuid)
-      .where('tokens.expires_at', '>', now)
+      .where('tokens.expires_at', '>', now);
+    if (atMost !== undefined) live = live.limit(atMost);
+    const row = await this.db.selectFrom(live.as('live'))
+      .select(({ fn }) => fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }

@@ -242,7 +242,11 @@ export interface StoreTx {
   deleteSession(uuid: string): Promise<Removal | null>;
   insertToken(t: TokenRecord): Promise<void>;
   /** Sessions of the user holding at least one token that expires after `now`. */
-  countLiveSessions(userUuid: string, now: number): Promise<number>;
+  /**
+   * Counting stops at `atMost` (the configured cap): a login never pays for
+   * more than the cap, however many sessions the user holds.
+   */
+  countLiveSessions(userUuid: string, now: number, atMost?: number): Promise<number>;
   findTokenByHash(hash: string): Promise<TokenRecord | null>;
   /** Deletes one token; its session too when it was the session's last token. Null when unknown. */
   deleteToken(hash: string): Promise<Removal | null>;

@@ -11,7 +11,16 @@ export interface ReaperOptions {
   batchSize: number;
   /** Called with each batch removed (cache eviction, events). */
   onRemoved?: (removal: Removal) => void;
+  /**
+   * For a store that works on the event loop's thread (SQLite): keep each
+   * batch under this many milliseconds, so checks are served in between.
+   * The batch size adapts to the measured speed, up to `batchSize`.
+   */
+  maxBlockMs?: number;
 }
+
+/** Smallest adaptive batch: progress is guaranteed however slow the disk. */
+const MIN_BATCH = 10;
 
 export class Reaper {
   private timer: NodeJS.Timeout | null = null;
@@ -46,12 +55,21 @@ export class Reaper {
 
   private async pass(): Promise<number> {
     let total = 0;
+    const { batchSize, maxBlockMs } = this.options;
+    let size = maxBlockMs === undefined ? batchSize : Math.min(batchSize, 100);
     try {
       for (;;) {
-        const removal = await this.store.deleteExpired(this.clock.now(), this.options.batchSize);
+        const started = performance.now();
+        const removal = await this.store.deleteExpired(this.clock.now(), size);
+        const elapsed = performance.now() - started;
         total += removal.tokenHashes.length;
         this.options.onRemoved?.(removal);
-        if (removal.tokenHashes.length < this.options.batchSize) break;
+        if (removal.tokenHashes.length < size) break;
+        if (maxBlockMs !== undefined) {
+          // Aim at half the budget: batches vary, the budget is a ceiling.
+          const next = Math.floor(size * (maxBlockMs / 2) / Math.max(elapsed, 0.01));
+          size = Math.max(MIN_BATCH, Math.min(batchSize, next, size * 2));
+        }
         // Let requests in between batches.
         await new Promise((resolve) => setImmediate(resolve));
       }

@@ -137,7 +137,7 @@ export class TokenService {
 
     const now = this.clock.now();
     if (identity.userUuid !== null && CAPPED_PURPOSES.has(identity.purpose)) {
-      const live = await this.store.countLiveSessions(identity.userUuid, now);
+      const live = await this.store.countLiveSessions(identity.userUuid, now, this.options.maxUserSessions);
       if (live >= this.options.maxUserSessions) throw new TooManySessionsError(this.options.maxUserSessions);
     }
 

@@ -789,6 +789,9 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
         expect(await store.countLiveSessions(userUuid, NOW + 1)).toBe(1);
         expect(await store.countLiveSessions(userUuid, NOW + 2 * HOUR)).toBe(0);
         expect(await store.countLiveSessions(randomUUID(), NOW)).toBe(0);
+        // Bounded by the cap it is asked about.
+        expect(await store.countLiveSessions(userUuid, NOW, 1)).toBe(1);
+        expect(await store.countLiveSessions(userUuid, NOW, 5)).toBe(2);
       });
 
       describe('deleteExpired', () => {

@@ -40,7 +40,7 @@ const EXPECTED_DEFAULTS: Config = {
   bootstrap_user_username: 'admin',
   bootstrap_user_password: null,
   password_hashing: { memory_kib: 19456, iterations: 2, parallelism: 1, max_concurrent: 0, max_queue: 64 },
-  token_cache: { max_entries: 100000 },
+  token_cache: { max_entries: 20000 },
   authz: { routes: [], cache_max_age: 0 },
   management: { enabled: false, listen: '127.0.0.1', port: 9496 },
   extra_config_files: '/etc/xivo-auth/conf.d/',
