@@ -324,7 +324,15 @@ async function main() {
       bare = await startBareServer();
       ctx.bare = bare;
     }
-    for (const engine of opts.engines) await runEngine(ctx, engine);
+    if (opts.smoke) {
+      // The smoke run checks that everything works, not the figures: both
+      // engines at once halves its time.
+      const settled = await Promise.allSettled(opts.engines.map((engine) => runEngine(ctx, engine)));
+      const failed = settled.find((s) => s.status === 'rejected');
+      if (failed) throw failed.reason;
+    } else {
+      for (const engine of opts.engines) await runEngine(ctx, engine);
+    }
   } catch (err) {
     failure = err;
     if (!ctx.interrupted) process.stderr.write(`\nbenchmark failed: ${err?.stack ?? err}\n`);
@@ -349,7 +357,9 @@ async function main() {
   }
   ctx.log('cores srv/gen/other: CPU cores used during the trial by the server (+ its PostgreSQL backends), the load generator, and everything else on the machine.');
   const busy = busyMachine(results);
-  if (busy !== null && busy > 0.25) {
+  if (opts.smoke) {
+    ctx.log('Smoke run: tiny data, 1 s trials, both engines at once: the figures only show that everything ran.');
+  } else if (busy !== null && busy > 0.25) {
     ctx.log(`WARNING: during the bare-server trials, other processes used ${busy.toFixed(2)} cores on average: the machine was not quiet, figures are unreliable.`);
   }
   if (ctx.problems.length) ctx.log(`\n${ctx.problems.length} problem(s):\n${ctx.problems.map((p) => `  [${p.engine}] ${p.workload}: ${p.message}`).join('\n')}`);

@@ -109,8 +109,27 @@ export class Metrics {
    * Register before the routes.
    */
   observeHttp(app: FastifyInstance): void {
+    const seriesOf = (route: string) => this.routeCounter(route);
+    app.addHook('onRoute', function instrumentRoute(route) {
+      const count = seriesOf(route.url ?? route.path);
+      const hook = function countRequest(request: FastifyRequest, reply: FastifyReply, done: () => void) {
+        count(request.method, reply.statusCode);
+        done();
+      };
+      const existing = route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse];
+      route.onResponse = [...existing, hook] as typeof route.onResponse;
+    });
+    this.countUnmatched = seriesOf('unmatched');
+  }
+
+  private readonly routeCounters = new Map<string, (method: string, status: number) => void>();
+
+  /** The request counter of one route template (one per template, made once). */
+  routeCounter(route: string): (method: string, status: number) => void {
+    const known = this.routeCounters.get(route);
+    if (known !== undefined) return known;
     const requests = this.httpRequests;
-    const seriesOf = (route: string) => {
+    const make = (route: string) => {
       const byMethod = new Map<string, Map<number, { count: number }>>();
       return function count(method: string, status: number): void {
         let byStatus = byMethod.get(method);
@@ -128,16 +147,9 @@ export class Metrics {
         series.count += 1;
       };
     };
-    app.addHook('onRoute', function instrumentRoute(route) {
-      const count = seriesOf(route.url ?? route.path);
-      const hook = function countRequest(request: FastifyRequest, reply: FastifyReply, done: () => void) {
-        count(request.method, reply.statusCode);
-        done();
-      };
-      const existing = route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse];
-      route.onResponse = [...existing, hook] as typeof route.onResponse;
-    });
-    this.countUnmatched = seriesOf('unmatched');
+    const counter = make(route);
+    this.routeCounters.set(route, counter);
+    return counter;
   }
 
   /** Requests no route matched (the not-found handler calls it). */

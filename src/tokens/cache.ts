@@ -14,6 +14,8 @@ export class TokenCache {
   private readonly entries = new Map<string, CachedToken>();
   /** Off when invalidations cannot be trusted (e.g. the PostgreSQL listener is down). */
   private active: boolean;
+  /** The most recently used key (already last in the Map's order). */
+  private newest: string | null = null;
   /**
    * Bumped by every invalidation. A lookup notes it before reading the store
    * and caches its result only if no invalidation happened meanwhile, so a
@@ -30,10 +32,12 @@ export class TokenCache {
   get(hash: string): CachedToken | undefined {
     if (!this.active) return undefined;
     const hit = this.entries.get(hash);
-    if (hit !== undefined) {
-      // Refresh recency.
+    if (hit !== undefined && hash !== this.newest) {
+      // Refresh recency. Skipped for the newest entry: re-inserting the same
+      // hot key on every check churns the Map's table (rehash, garbage).
       this.entries.delete(hash);
       this.entries.set(hash, hit);
+      this.newest = hash;
     }
     return hit;
   }
@@ -53,6 +57,7 @@ export class TokenCache {
       }
     }
     this.entries.set(hash, entry);
+    this.newest = hash;
   }
 
   /** Forget one entry that is known stale (expired); not an invalidation. */
