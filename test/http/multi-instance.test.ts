@@ -8,14 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createService, type Service } from '../../src/main.js';
 import { createTestDatabase } from '../helpers/pg.js';
 import { ADMIN, basic, testConfig } from '../helpers/service.js';
+import { until } from '../helpers/until.js';
 
-async function until(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('two instances on PostgreSQL', () => {
   let db: { uri: string; drop(): Promise<void> };

@@ -2,6 +2,7 @@
 // scoping (invisible sessions survive a 204), on both engines.
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../helpers/until.js';
 import { createService, type Service } from '../../src/main.js';
 import { iamApi, UNKNOWN_UUID } from '../helpers/iam.js';
 import { createTestDatabase } from '../helpers/pg.js';
@@ -105,14 +106,6 @@ describe('session and tenant deletion across two instances on PostgreSQL', () =>
   let a: Service;
   let b: Service;
 
-  async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 2000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await condition())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-
   beforeAll(async () => {
     db = await createTestDatabase();
     const config = testConfig(db.uri);
@@ -142,9 +135,9 @@ describe('session and tenant deletion across two instances on PostgreSQL', () =>
     }
     const session = (await onA.as(null, 'GET', `/0.1/token/${first}`)).json().data.session_uuid;
     expect((await onA.as(admin, 'DELETE', `/0.1/sessions/${session}`)).statusCode).toBe(204);
-    await until(async () => (await onB.as(null, 'HEAD', `/0.1/token/${first}`)).statusCode === 404, 'B to forget the session\'s token');
+    await until(async () => (await onB.as(null, 'HEAD', `/0.1/token/${first}`)).statusCode === 404, 'B to forget the session\'s token', 2000);
     expect((await onB.as(null, 'HEAD', `/0.1/token/${second}`)).statusCode).toBe(204);
     expect((await onA.as(admin, 'DELETE', `/0.1/tenants/${tenant.uuid}`)).statusCode).toBe(204);
-    await until(async () => (await onB.as(null, 'HEAD', `/0.1/token/${second}`)).statusCode === 404, 'B to forget the tenant\'s tokens');
+    await until(async () => (await onB.as(null, 'HEAD', `/0.1/token/${second}`)).statusCode === 404, 'B to forget the tenant\'s tokens', 2000);
   });
 });

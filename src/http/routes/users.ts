@@ -71,6 +71,18 @@ export function userView(u: User): Static<typeof UserView> {
   };
 }
 
+/** The editable fields of a body, with their defaults (absent = null, purpose user, enabled). */
+function userInput(b: Static<typeof UserUpdate>) {
+  return {
+    username: b.username,
+    firstname: b.firstname ?? null,
+    lastname: b.lastname ?? null,
+    emailAddress: b.email_address ?? null,
+    purpose: b.purpose ?? 'user',
+    enabled: b.enabled ?? true,
+  };
+}
+
 export async function userRoutes(app: FastifyInstance, deps: { users: UserService; requireAccess: RequireAccess }): Promise<void> {
   const { users, requireAccess } = deps;
 
@@ -91,15 +103,7 @@ export async function userRoutes(app: FastifyInstance, deps: { users: UserServic
     preHandler: requireAccess('auth.users.create'),
   }, async function createUser(request) {
     const b = request.body as Static<typeof UserCreate>;
-    const user = await users.create(authOf(request).tenantUuid, {
-      uuid: b.uuid?.toLowerCase(),
-      username: b.username,
-      firstname: b.firstname ?? null,
-      lastname: b.lastname ?? null,
-      emailAddress: b.email_address ?? null,
-      purpose: b.purpose ?? 'user',
-      enabled: b.enabled ?? true,
-    }, b.password ?? null);
+    const user = await users.create(authOf(request).tenantUuid, { uuid: b.uuid?.toLowerCase(), ...userInput(b) }, b.password ?? null);
     return userView(user);
   });
 
@@ -117,14 +121,7 @@ export async function userRoutes(app: FastifyInstance, deps: { users: UserServic
   }, async function updateUser(request) {
     const { user_uuid } = request.params as Static<typeof UserParams>;
     const b = request.body as Static<typeof UserUpdate>;
-    const user = await users.update(user_uuid, authOf(request).tenantUuid, {
-      username: b.username,
-      firstname: b.firstname ?? null,
-      lastname: b.lastname ?? null,
-      emailAddress: b.email_address ?? null,
-      purpose: b.purpose ?? 'user',
-      enabled: b.enabled ?? true,
-    });
+    const user = await users.update(user_uuid, authOf(request).tenantUuid, userInput(b));
     return userView(user);
   });
 
