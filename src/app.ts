@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import http from 'node:http';
 import https from 'node:https';
 import { withFastCheck, type RequestListener } from './http/fast-check.js';
+import { createAuthorizer } from './http/routes/gateway.js';
 import type { Logger } from 'pino';
 import type { Config } from './config/types.js';
 import type { TenantTree } from './identity/tenant-tree.js';
@@ -84,8 +85,13 @@ function serverFactory(deps: AppDeps) {
   const fast = !deps.config.debug && !deps.config.rest_api.cors.enabled;
   const counter = deps.metrics?.routeCounter(`/${API_VERSION}/token/:token`);
   const count = counter === undefined ? undefined : (status: number) => counter('HEAD', status);
+  const authzCounter = deps.metrics?.routeCounter(`/${API_VERSION}/authz`);
+  const authz = {
+    authorize: createAuthorizer({ tokens: deps.tokens, routes: deps.config.authz.routes, cacheMaxAge: deps.config.authz.cache_max_age }),
+    count: authzCounter ?? (() => {}),
+  };
   return function createServer(handler: RequestListener): http.Server {
-    const listener = fast ? withFastCheck(deps.tokens, handler, count) : handler;
+    const listener = fast ? withFastCheck(deps.tokens, handler, count, authz) : handler;
     const server = deps.https ? https.createServer(deps.https, listener) : http.createServer(listener);
     // Fastify's own defaults for the servers it creates.
     server.keepAliveTimeout = 72_000;

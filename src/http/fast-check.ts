@@ -1,4 +1,5 @@
-// The hot path, in front of Fastify: `HEAD /0.1/token/{token}?scope=&tenant=`.
+// The hot paths, in front of Fastify: `HEAD /0.1/token/{token}?scope=&tenant=`
+// and the gateway check `GET|HEAD /0.1/authz?access=`.
 //
 // Services call it on every request they serve, and a HEAD answer is a bare
 // status (204, 404, 403, 503): the whole Fastify pipeline (routing, hooks,
@@ -12,8 +13,10 @@ import { parse as parseQuery } from 'node:querystring';
 import { DomainError } from '../errors.js';
 import { StoreUnavailableError } from '../store/errors.js';
 import type { TokenService } from '../tokens/service.js';
+import { MAX_QUERY_ACCESS, originalUriOf, type Authorize } from './routes/gateway.js';
 
 const PREFIX = '/0.1/token/';
+const AUTHZ = '/0.1/authz';
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -32,9 +35,15 @@ export function withFastCheck(
   tokens: TokenService,
   fallback: RequestListener,
   count: (status: number) => void = () => {},
+  authz?: { authorize: Authorize; count: (method: string, status: number) => void },
 ): RequestListener {
   return function fastCheck(req, res) {
     const url = req.url;
+    if (authz !== undefined && url !== undefined && (req.method === 'GET' || req.method === 'HEAD')
+      && url.startsWith(AUTHZ) && (url.length === AUTHZ.length || url.charCodeAt(AUTHZ.length) === 63 /* ? */)) {
+      fastAuthz(req, res, url, authz, fallback);
+      return;
+    }
     if (req.method !== 'HEAD' || url === undefined || !url.startsWith(PREFIX)) {
       fallback(req, res);
       return;
@@ -77,6 +86,43 @@ export function withFastCheck(
       },
     );
   };
+}
+
+/** `GET|HEAD /0.1/authz`: the same decision as the Fastify route (createAuthorizer). */
+function fastAuthz(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: string,
+  authz: { authorize: Authorize; count: (method: string, status: number) => void },
+  fallback: RequestListener,
+): void {
+  let access: string | undefined;
+  if (url.length > AUTHZ.length) {
+    let query;
+    try {
+      query = parseQuery(url.slice(AUTHZ.length + 1));
+    } catch {
+      fallback(req, res);
+      return;
+    }
+    const a = query.access;
+    // Whatever the route's schema would refuse (400) is left to the route.
+    if (Array.isArray(a) || (a !== undefined && (a.length === 0 || a.length > MAX_QUERY_ACCESS || a.includes('\u0000')))) {
+      fallback(req, res);
+      return;
+    }
+    access = a;
+  }
+  const method = req.method as string;
+  authz.authorize(req.headers, method, access, originalUriOf(req.headers)).then(
+    (decision) => {
+      for (const [name, value] of decision.headers) res.setHeader(name, value);
+      res.statusCode = decision.status;
+      res.end();
+      authz.count(method, decision.status);
+    },
+    () => fallback(req, res),
+  );
 }
 
 function answer(res: ServerResponse, status: number, count: (status: number) => void): void {

@@ -55,6 +55,34 @@ describe.each(ENGINES)('HEAD /0.1/token fast path on %s', (engine) => {
     expect((await overSocket(`/0.1/token/${token}?scope=confd.users.me.read`)).status).toBe(204);
   });
 
+  it('answers GET|HEAD /0.1/authz as the Fastify route does, headers included', async () => {
+    const cases: Array<[string, string, Record<string, string>]> = [
+      ['GET', '/0.1/authz', {}],
+      ['GET', '/0.1/authz', { 'x-auth-token': token }],
+      ['HEAD', '/0.1/authz', { authorization: `Bearer ${token}` }],
+      ['GET', '/0.1/authz?access=confd.users.me.read', { 'x-auth-token': token }],
+      ['GET', '/0.1/authz?access=confd.users.read', { 'x-auth-token': token }],
+      ['GET', '/0.1/authz?access=confd.users.me.delete', { 'x-auth-token': token }],
+      ['GET', '/0.1/authz', { 'x-auth-token': token, 'x-auth-required-access': 'confd.users.me.read' }],
+      ['GET', '/0.1/authz', { 'x-auth-token': token, 'wazo-tenant': tenant }],
+      ['GET', '/0.1/authz', { 'x-auth-token': token, 'wazo-tenant': '00000000-0000-4000-8000-000000000000' }],
+      ['GET', '/0.1/authz', { 'x-auth-token': 'unknown' }],
+      ['GET', '/0.1/authz?access=', { 'x-auth-token': token }],
+      ['GET', `/0.1/authz?access=${'a'.repeat(1100)}`, { 'x-auth-token': token }],
+      ['GET', '/0.1/authz?access=a&access=b', { 'x-auth-token': token }],
+      ['GET', '/0.1/authz?access=%00', { 'x-auth-token': token }],
+      ['GET', '/0.1/authzfoo', { 'x-auth-token': token }],
+    ];
+    const relevant = ['www-authenticate', 'cache-control', 'retry-after', 'x-auth-user-uuid', 'x-auth-tenant-uuid', 'x-auth-session-uuid', 'x-auth-id', 'x-auth-purpose', 'remote-user'];
+    for (const [method, path, headers] of cases) {
+      const expected = await inject({ method: method as 'GET', url: path, headers });
+      const got = await fetch(`${base}${path}`, { method, headers });
+      const what = `${method} ${path.slice(0, 60)} ${JSON.stringify(headers).slice(0, 80)}`;
+      expect(got.status, what).toBe(expected.statusCode);
+      for (const name of relevant) expect(got.headers.get(name) ?? undefined, `${what}: ${name}`).toBe(expected.headers[name] ?? undefined);
+    }
+  });
+
   it('sees revocations and expiry at once', async () => {
     const d = (await inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic('quinn', 'quinn-password') }, payload: { expiration: 5 } })).json().data;
     expect((await overSocket(`/0.1/token/${d.token}`)).status).toBe(204);

@@ -94,24 +94,25 @@ export function compileRouteTable(routes: readonly AuthzRoute[]): RouteTable {
   };
 }
 
+/** The longest `?access=` the route accepts (longer ones are Fastify's 400). */
+export const MAX_QUERY_ACCESS = 1024;
+
 const AuthzQuery = Type.Object({
-  access: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, pattern: '^[^\\u0000]*$' })),
+  access: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_QUERY_ACCESS, pattern: '^[^\\u0000]*$' })),
 });
 
 /** Header values we pass on must be plain visible ASCII (no CR/LF injection). */
 const SAFE_HEADER = /^[\x20-\x7e]{1,1024}$/;
 
-function setIdentity(reply: FastifyReply, name: string, value: unknown): void {
-  if (typeof value === 'string' && SAFE_HEADER.test(value)) reply.header(name, value);
-}
+type Headers = Record<string, string | string[] | undefined>;
 
-function headerOf(request: FastifyRequest, name: string): string | undefined {
-  const value = request.headers[name];
+function headerOf(headers: Headers, name: string): string | undefined {
+  const value = headers[name];
   return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
 
 /** X-Auth-Token, else `Authorization: Bearer <token>`. */
-export function bearerToken(request: FastifyRequest): string | null {
+export function bearerToken(request: { headers: Headers }): string | null {
   const own = request.headers['x-auth-token'];
   if (typeof own === 'string' && own.length > 0) return own;
   const authorization = request.headers.authorization;
@@ -122,59 +123,88 @@ export function bearerToken(request: FastifyRequest): string | null {
   return null;
 }
 
-export async function gatewayRoutes(app: FastifyInstance, deps: GatewayRouteDeps): Promise<void> {
+/** An answer of the gateway endpoint: a status and headers, never a body. */
+export interface AuthzDecision {
+  status: 200 | 401 | 403 | 503;
+  headers: Array<[string, string]>;
+}
+
+const DENY_TOKEN: AuthzDecision = { status: 401, headers: [['WWW-Authenticate', INVALID_TOKEN], ['Cache-Control', 'no-store']] };
+const DENY_SCOPE: AuthzDecision = { status: 403, headers: [['WWW-Authenticate', INSUFFICIENT_SCOPE], ['Cache-Control', 'no-store']] };
+const UNAVAILABLE: AuthzDecision = { status: 503, headers: [['Retry-After', '1'], ['Cache-Control', 'no-store']] };
+
+export type Authorize = (headers: Headers, method: string, queryAccess: string | undefined, originalUri: string | undefined) => Promise<AuthzDecision>;
+
+/**
+ * The decision, free of any HTTP framework: the Fastify routes below and the
+ * fast path in front of Fastify (src/http/fast-check.ts) share it. Errors
+ * other than the check's own outcomes are thrown.
+ */
+export function createAuthorizer(deps: GatewayRouteDeps): Authorize {
   const { tokens, cacheMaxAge } = deps;
   const routeTable = compileRouteTable(deps.routes);
   const hasTable = deps.routes.length > 0;
 
-  function deny(reply: FastifyReply, status: 401 | 403, challenge: string): FastifyReply {
-    return reply.code(status).header('WWW-Authenticate', challenge).header('Cache-Control', 'no-store').send();
-  }
-
-  async function authorize(request: FastifyRequest, reply: FastifyReply, queryAccess: string | undefined, originalUri: string | undefined): Promise<FastifyReply> {
-    const token = bearerToken(request);
-    if (token === null) return deny(reply, 401, INVALID_TOKEN);
+  return async function authorize(headers, method, queryAccess, originalUri) {
+    const token = bearerToken({ headers });
+    if (token === null) return DENY_TOKEN;
 
     // Precedence: the gateway's own ?access= (part of its configuration, out
     // of the client's reach), then the route table, then the header (which a
     // client can forge unless the gateway sets it: the snippets always do).
     let access = queryAccess;
     if (access === undefined && originalUri !== undefined && hasTable) {
-      const method = headerOf(request, 'x-forwarded-method') ?? request.method;
-      const derived = routeTable(method, originalUri);
+      const derived = routeTable(headerOf(headers, 'x-forwarded-method') ?? method, originalUri);
       // A table is configured and this request is not in it: fail closed.
-      if (derived === null) return deny(reply, 403, INSUFFICIENT_SCOPE);
+      if (derived === null) return DENY_SCOPE;
       access = derived;
     }
     if (access === undefined) {
-      access = headerOf(request, 'x-auth-required-access');
-      if (access !== undefined && access.length > 1024) return deny(reply, 403, INSUFFICIENT_SCOPE);
+      access = headerOf(headers, 'x-auth-required-access');
+      if (access !== undefined && access.length > 1024) return DENY_SCOPE;
     }
-    const tenant = headerOf(request, 'wazo-tenant');
-    if (tenant !== undefined && tenant.length > 256) return deny(reply, 403, INSUFFICIENT_SCOPE);
+    const tenant = headerOf(headers, 'wazo-tenant');
+    if (tenant !== undefined && tenant.length > 256) return DENY_SCOPE;
 
     let record: TokenRecord;
     try {
       record = await tokens.check(token, access, tenant);
     } catch (err) {
-      if (err instanceof NoSuchTokenError) return deny(reply, 401, INVALID_TOKEN);
-      if (err instanceof ScopeDeniedError || err instanceof TenantDeniedError) return deny(reply, 403, INSUFFICIENT_SCOPE);
-      if (err instanceof StoreUnavailableError || err instanceof ServiceUnavailableError) {
-        return reply.code(503).header('Retry-After', '1').header('Cache-Control', 'no-store').send();
-      }
+      if (err instanceof NoSuchTokenError) return DENY_TOKEN;
+      if (err instanceof ScopeDeniedError || err instanceof TenantDeniedError) return DENY_SCOPE;
+      if (err instanceof StoreUnavailableError || err instanceof ServiceUnavailableError) return UNAVAILABLE;
       throw err;
     }
 
-    setIdentity(reply, 'X-Auth-User-Uuid', record.userUuid);
-    setIdentity(reply, 'X-Auth-Tenant-Uuid', tenant ?? record.tenantUuid);
-    setIdentity(reply, 'X-Auth-Session-Uuid', record.sessionUuid);
-    setIdentity(reply, 'X-Auth-Id', record.authId);
-    setIdentity(reply, 'X-Auth-Purpose', record.metadata.purpose);
-    setIdentity(reply, 'Remote-User', record.authId);
-    reply.header('Cache-Control', cacheMaxAge > 0
+    const out: Array<[string, string]> = [];
+    const identity = (name: string, value: unknown) => {
+      if (typeof value === 'string' && SAFE_HEADER.test(value)) out.push([name, value]);
+    };
+    identity('X-Auth-User-Uuid', record.userUuid);
+    identity('X-Auth-Tenant-Uuid', tenant ?? record.tenantUuid);
+    identity('X-Auth-Session-Uuid', record.sessionUuid);
+    identity('X-Auth-Id', record.authId);
+    identity('X-Auth-Purpose', record.metadata.purpose);
+    identity('Remote-User', record.authId);
+    out.push(['Cache-Control', cacheMaxAge > 0
       ? `private, max-age=${Math.min(cacheMaxAge, tokens.remainingSeconds(record))}`
-      : 'no-store');
-    return reply.code(200).send();
+      : 'no-store']);
+    return { status: 200, headers: out };
+  };
+}
+
+/** Where nginx (X-Original-URI) or Traefik (X-Forwarded-Uri) name the original request. */
+export function originalUriOf(headers: Headers): string | undefined {
+  return headerOf(headers, 'x-original-uri') ?? headerOf(headers, 'x-forwarded-uri');
+}
+
+export async function gatewayRoutes(app: FastifyInstance, deps: GatewayRouteDeps): Promise<void> {
+  const authorizeRequest = createAuthorizer(deps);
+
+  async function authorize(request: FastifyRequest, reply: FastifyReply, queryAccess: string | undefined, originalUri: string | undefined): Promise<FastifyReply> {
+    const decision = await authorizeRequest(request.headers, request.method, queryAccess, originalUri);
+    for (const [name, value] of decision.headers) reply.header(name, value);
+    return reply.code(decision.status).send();
   }
 
   // Request headers are described, not validated: a headers schema would
@@ -193,7 +223,7 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayRouteDeps
     },
     handler: async function authz(request, reply) {
       const { access } = request.query as Static<typeof AuthzQuery>;
-      return authorize(request, reply, access, headerOf(request, 'x-original-uri') ?? headerOf(request, 'x-forwarded-uri'));
+      return authorize(request, reply, access, originalUriOf(request.headers));
     },
   });
 
