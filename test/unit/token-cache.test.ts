@@ -21,6 +21,20 @@ describe('TokenCache', () => {
     expect(cache.get('c')).toBeDefined();
   });
 
+  it('keeps recently used entries, without moving the ones that are not at risk', () => {
+    const cache = new TokenCache(4, true);
+    for (const k of ['a', 'b', 'c', 'd']) cache.set(k, entry(k), cache.generation);
+    expect(cache.get('a')).toBeDefined(); // oldest: refreshed
+    expect(cache.get('d')).toBeDefined(); // newest half: stays
+    cache.set('e', entry('e'), cache.generation); // evicts b, the least recently used
+    expect(cache.get('b')).toBeUndefined();
+    for (const k of ['a', 'c', 'd', 'e']) expect(cache.get(k), k).toBeDefined();
+    expect(cache.size).toBe(4);
+    cache.set('e', entry('e'), cache.generation); // re-setting a present key evicts nothing
+    expect(cache.size).toBe(4);
+    expect(cache.evictions).toBe(1);
+  });
+
   it('does not cache a record read before an invalidation', () => {
     const cache = new TokenCache(10, true);
     const generation = cache.generation; // lookup starts, reads the store...
