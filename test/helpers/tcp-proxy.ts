@@ -1,6 +1,11 @@
 // A TCP proxy on loopback that a test can cut and restore, to take a real
 // database "down" and bring it back without touching the shared server.
 import net from 'node:net';
+import pino from 'pino';
+import { afterAll } from 'vitest';
+import { createService, type Service } from '../../src/main.js';
+import { createTestDatabase } from './pg.js';
+import { testConfig } from './service.js';
 
 export interface TcpProxy {
   port: number;
@@ -44,4 +49,24 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
 
   await listen();
   return { get port() { return port; }, cut: stop, restore: listen, close: stop };
+}
+
+/**
+ * A service on a fresh PostgreSQL database reached through a TcpProxy (so a
+ * test can cut the database without touching the shared server), with the
+ * token cache off (every check reaches the database). Closed in afterAll.
+ */
+export async function startServiceBehindProxy(): Promise<{ service: Service; proxy: TcpProxy }> {
+  const db = await createTestDatabase();
+  const url = new URL(db.uri);
+  const proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
+  url.host = `127.0.0.1:${proxy.port}`;
+  const service = await createService(testConfig(url.toString(), { token_cache: { max_entries: 0 } }), pino({ level: 'silent' }));
+  await service.app.ready();
+  afterAll(async () => {
+    await service.close();
+    await proxy.close();
+    await db.drop();
+  });
+  return { service, proxy };
 }

@@ -1,34 +1,20 @@
 // PostgreSQL unreachable: /authz answers 503 (gateways fail closed),
 // /health/ready 503, /health/live still 200 (no restart storm).
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createService, type Service } from '../../src/main.js';
-import { createTestDatabase } from '../helpers/pg.js';
-import { ADMIN, basic, testConfig } from '../helpers/service.js';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Service } from '../../src/main.js';
+import { ADMIN, basic } from '../helpers/service.js';
+import { startServiceBehindProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 describe('health and authz during a PostgreSQL outage', () => {
-  let db: { uri: string; drop(): Promise<void> };
   let proxy: TcpProxy;
   let service: Service;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const url = new URL(db.uri);
-    proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
-    url.host = `127.0.0.1:${proxy.port}`;
-    service = await createService(testConfig(url.toString(), { token_cache: { max_entries: 0 } }), pino({ level: 'silent' }));
-    await service.app.ready();
+    ({ service, proxy } = await startServiceBehindProxy());
     for (let i = 0; i < 50; i += 1) {
       if ((await service.app.inject({ method: 'GET', url: '/health/ready' })).statusCode === 200) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-  });
-
-  afterAll(async () => {
-    await service?.close();
-    await proxy?.close();
-    await db?.drop();
   });
 
   it('503 from /authz and /health/ready, 200 from /health/live, then recovery', async () => {

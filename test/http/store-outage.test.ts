@@ -1,31 +1,16 @@
 // A lost database connection answers 503 (never 500, never a crash), and the
 // service recovers by itself when the database is back.
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createService, type Service } from '../../src/main.js';
-import { createTestDatabase } from '../helpers/pg.js';
-import { ADMIN, basic, testConfig } from '../helpers/service.js';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Service } from '../../src/main.js';
+import { ADMIN, basic } from '../helpers/service.js';
+import { startServiceBehindProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 describe('PostgreSQL outage', () => {
-  let db: { uri: string; drop(): Promise<void> };
   let proxy: TcpProxy;
   let service: Service;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const url = new URL(db.uri);
-    proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
-    url.host = `127.0.0.1:${proxy.port}`;
-    // No cache: every check must reach the database.
-    service = await createService(testConfig(url.toString(), { token_cache: { max_entries: 0 } }), pino({ level: 'silent' }));
-    await service.app.ready();
-  });
-
-  afterAll(async () => {
-    await service?.close();
-    await proxy?.close();
-    await db?.drop();
+    ({ service, proxy } = await startServiceBehindProxy());
   });
 
   it('answers 503 while the database is unreachable and recovers when it returns', async () => {
