@@ -5,7 +5,7 @@
 //   --only w1,w2            check, get, login, revoke, propagation, scale, reaper
 //   --engines e1,e2         sqlite, postgresql (default: both)
 //   --duration S            seconds per trial (default 5; smoke 1)
-//   --trials N              interleaved trials per case (default 4; smoke 1)
+//   --trials N              interleaved trials per case (default 3; smoke 1)
 //   --connections N         connections for the check workloads (default 32)
 //   --scale-tokens N        tokens in the big store (default 1,000,000; smoke 10,000)
 //   --reaper-tokens N       expired tokens to purge (default 1,000,000; smoke 10,000)
@@ -67,7 +67,7 @@ function parseOptions(argv) {
     only: list(flags.only, WORKLOADS, 'workload'),
     engines: list(flags.engines, ENGINES, 'engine'),
     duration: num(flags.duration, smoke ? 1 : 5, 0.5),
-    trials: Math.round(num(flags.trials, smoke ? 1 : 4, 1)),
+    trials: Math.round(num(flags.trials, smoke ? 1 : 3, 1)),
     connections: Math.round(num(flags.connections, 32, 1)),
     warmup: smoke ? 0 : 2,
     rrTokens: smoke ? 1000 : 10_000,
@@ -200,8 +200,8 @@ function resultRows(results, opts) {
   for (const [engine, e] of Object.entries(results.engines)) {
     const c = e.check;
     if (c) {
-      const names = { bare: 'bare node http 204 (HEAD)', 'check-1': 'check HEAD ?scope, 1 token', 'check-rr': `check HEAD ?scope, ${opts.rrTokens.toLocaleString('en-US')} tokens RR`, 'authz-1': 'GET /authz ?access, 1 token (gateway)', 'get-1': 'GET token details' };
-      for (const k of ['bare', 'check-1', 'check-rr', 'authz-1', 'get-1']) {
+      const names = { bare: 'bare node http 204 (HEAD)', 'check-1': 'check HEAD ?scope, 1 token', 'check-rr': `check HEAD ?scope, ${opts.rrTokens.toLocaleString('en-US')} tokens RR`, 'check-2hot': 'check HEAD ?scope, 2 hot tokens alternating', 'authz-1': 'GET /authz ?access, 1 token (gateway)', 'get-1': 'GET token details' };
+      for (const k of ['bare', 'check-1', 'check-rr', 'check-2hot', 'authz-1', 'get-1']) {
         const s = c[k];
         if (!s) continue;
         rows.push([engine, names[k], fmt(s.rps, 0), ms(s.p50), ms(s.p99), ms(s.max), s.errors + s.non2xx, cpuPerRequest(s), mib(s.rssMiB), cores(s), `${opts.connections} conns`]);

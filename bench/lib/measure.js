@@ -99,6 +99,11 @@ export function summarize(trials) {
 export async function interleavedTrials(ctx, cases, { trials, duration, warmup, log }) {
   const runs = Object.fromEntries(cases.map((c) => [c.key, []]));
   const once = (c, seconds) => (c.run ? c.run(seconds) : runLoad(ctx, c.target, { ...c.load, duration: seconds }));
+  // `prime: n` first sends each of a case's n requests once (e.g. so that
+  // every token of a rotation is in the cache before timing).
+  for (const c of cases) {
+    if (c.prime) await runLoad(ctx, c.target, { ...c.load, amount: c.prime, connections: Math.min(c.load.connections ?? 32, c.prime) });
+  }
   if (warmup > 0) {
     for (const c of cases) await once(c, warmup);
   }

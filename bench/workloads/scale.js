@@ -55,8 +55,8 @@ export async function runScaleWorkload(ctx, env) {
       return f;
     };
     const cases = [
-      { key: 'small-rot', target: services.small.svc, load: { requestsFile: file('small', services.small.seed, rotation), connections: opts.connections } },
-      { key: 'big-rot', target: services.big.svc, load: { requestsFile: file('big', services.big.seed, rotation), connections: opts.connections } },
+      { key: 'small-rot', target: services.small.svc, prime: rotation, load: { requestsFile: file('small', services.small.seed, rotation), connections: opts.connections } },
+      { key: 'big-rot', target: services.big.svc, prime: rotation, load: { requestsFile: file('big', services.big.seed, rotation), connections: opts.connections } },
     ];
     ctx.log(`[${env.engine}] scale: ${cases.map((c) => c.key).join(', ')} (rotation ${rotation}) — ${opts.trials} interleaved trials of ${opts.duration} s`);
     Object.assign(r, await interleavedTrials(ctx, cases, { trials: opts.trials, duration: opts.duration, warmup: opts.warmup, log: ctx.log }));
