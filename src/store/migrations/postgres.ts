@@ -5,6 +5,9 @@
 // Constraint names are spelled out: ../constraint-fields.ts maps them to fields.
 
 import type { Migration } from './migration.js';
+import { backendsPostgres } from './backends.js';
+import { outboxPostgres } from './outbox.js';
+import { securityPostgres } from './security.js';
 
 export const postgresMigrations: readonly Migration[] = [
   {
@@ -161,4 +164,8 @@ CREATE INDEX groups_tenant_uuid_name_idx ON groups (tenant_uuid, (name IS NULL),
 CREATE INDEX IF NOT EXISTS tokens_refresh_token_uuid_idx ON tokens (refresh_token_uuid);
 `,
   },
+  // Later versions live in one file per feature (4 outbox, 5 backends, 6 security).
+  ...outboxPostgres,
+  ...backendsPostgres,
+  ...securityPostgres,
 ];

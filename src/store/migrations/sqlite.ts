@@ -4,6 +4,9 @@
 // ../constraint-fields.ts can name the field behind a conflict on both engines.
 
 import type { Migration } from './migration.js';
+import { backendsSqlite } from './backends.js';
+import { outboxSqlite } from './outbox.js';
+import { securitySqlite } from './security.js';
 
 export const sqliteMigrations: readonly Migration[] = [
   {
@@ -156,4 +159,8 @@ CREATE INDEX groups_tenant_uuid_name_idx ON groups (tenant_uuid, (name IS NULL),
 CREATE INDEX IF NOT EXISTS tokens_refresh_token_uuid_idx ON tokens (refresh_token_uuid);
 `,
   },
+  // Later versions live in one file per feature (4 outbox, 5 backends, 6 security).
+  ...outboxSqlite,
+  ...backendsSqlite,
+  ...securitySqlite,
 ];
