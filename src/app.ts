@@ -5,6 +5,7 @@ import Ajv from 'ajv';
 import Fastify, { type FastifyInstance } from 'fastify';
 import http from 'node:http';
 import https from 'node:https';
+import { trustHops } from './http/client-address.js';
 import { withFastCheck, type RequestListener } from './http/fast-check.js';
 import { createAuthorizer } from './http/routes/gateway.js';
 import type { Logger } from 'pino';
@@ -18,6 +19,8 @@ import type { TenantService } from './identity/tenants.js';
 import { groupRoutes } from './http/routes/groups.js';
 import { policyRoutes } from './http/routes/policies.js';
 import { sessionRoutes } from './http/routes/sessions.js';
+import { backendRoutes } from './http/routes/backends.js';
+import type { LdapConfigService } from './backends/ldap/config-service.js';
 import { tenantRoutes } from './http/routes/tenants.js';
 import { createAuthGuard } from './http/auth.js';
 import { registerJsonBodyParser } from './http/body.js';
@@ -29,6 +32,9 @@ import { oauth2MetadataRoute, oauth2Routes } from './http/routes/oauth2.js';
 import { serviceRoutes } from './http/routes/service.js';
 import type { Metrics } from './metrics/metrics.js';
 import { tokenRoutes } from './http/routes/token.js';
+import { auditRoutes } from './http/routes/audit.js';
+import { configRoutes } from './http/routes/config.js';
+import type { SecurityDeps } from './security/wiring.js';
 import { userRoutes } from './http/routes/users.js';
 import type { TokenService } from './tokens/service.js';
 
@@ -43,11 +49,15 @@ export interface AppDeps {
   /** Identity and access management services (tenants, policies, groups, sessions). */
   iam?: { tenants: TenantService; policies: PolicyService; groups: GroupService; sessions: SessionService };
   backendNames: () => string[];
+  /** LDAP configuration per tenant (/backends/ldap) and the backend of a POST /token naming none (issue 6). */
+  backends?: { ldap: LdapConfigService; defaultBackend: (body: { tenant_id?: string; domain_name?: string }) => Promise<string> };
   ping: () => Promise<void>;
-  busStatus?: () => { status: string };
+  busStatus?: () => Promise<Record<string, unknown>> | Record<string, unknown>;
   https?: { cert: Buffer; key: Buffer } | null;
   /** Counts requests; serves /metrics unless the management listener does. */
   metrics?: Metrics;
+  /** Brute-force protection, rate limits, security headers, audit trail (issue 7; src/security/wiring.ts). */
+  security?: SecurityDeps;
   /** /health/ready; default: the store answers. */
   readiness?: ReadinessCheck;
 }
@@ -91,8 +101,12 @@ function serverFactory(deps: AppDeps) {
     count: authzCounter ?? (() => {}),
   };
   return function createServer(handler: RequestListener): http.Server {
-    const listener = fast ? withFastCheck(deps.tokens, handler, count, authz) : handler;
-    const server = deps.https ? https.createServer(deps.https, listener) : http.createServer(listener);
+    const inner = fast ? withFastCheck(deps.tokens, handler, count, authz) : handler;
+    // Security headers and check rate limits also on the fast path's answers.
+    const listener = deps.security ? deps.security.http.wrap(inner) : inner;
+    // Larger request heads: 431 (Node answers it before any listener runs).
+    const limits = { maxHeaderSize: deps.config.security.max_header_bytes };
+    const server = deps.https ? https.createServer({ ...deps.https, ...limits }, listener) : http.createServer(limits, listener);
     // Fastify's own defaults for the servers it creates.
     server.keepAliveTimeout = 72_000;
     server.requestTimeout = 0;
@@ -105,7 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const options = {
     loggerInstance: deps.logger,
     bodyLimit: config.rest_api.max_body_bytes,
-    trustProxy: config.rest_api.num_proxies > 0 ? config.rest_api.num_proxies : false,
+    trustProxy: trustHops(config.rest_api.num_proxies),
     exposeHeadRoutes: false,
     // Long enough for any client_id (1024) and token we accept in a path.
     routerOptions: { maxParamLength: 2048 },
@@ -126,6 +140,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.decorateRequest('auth', null);
   registerJsonBodyParser(app);
+  // Before the routes: the hooks apply to every route registered after them.
+  deps.security?.http.register(app);
 
   const openApi = new OpenApiCollector();
   app.addHook('onRoute', openApi.onRoute);
@@ -155,7 +171,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           }
         },
       },
-      defaultBackend: async () => 'xivo_user',
+      defaultBackend: deps.backends?.defaultBackend ?? (async () => 'xivo_user'),
+      loginGuard: deps.security?.loginGuard,
     });
     await userRoutes(scope, { users: deps.users, requireAccess });
     if (deps.iam) {
@@ -164,6 +181,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await groupRoutes(scope, { groups: deps.iam.groups, requireAccess });
       await sessionRoutes(scope, { sessions: deps.iam.sessions, requireAccess });
     }
+    if (deps.backends) {
+      await backendRoutes(scope, { ldap: deps.backends.ldap, requireAccess });
+    }
+    if (deps.security) {
+      await auditRoutes(scope, { audit: deps.security.audit, tenants: deps.tenants, topTenantUuid: deps.security.topTenantUuid, requireAccess });
+    }
+    await configRoutes(scope, {
+      config, logger: deps.logger, requireAccess,
+      topTenantUuid: deps.security?.topTenantUuid ?? (async () => null),
+    });
     await gatewayRoutes(scope, { tokens: deps.tokens, routes: config.authz.routes, cacheMaxAge: config.authz.cache_max_age });
     // Own context: the form parser and OAuth error shape stay with these routes.
     await scope.register(async function oauth2(child) {

@@ -29,7 +29,7 @@ export function createLogger(opts: { level: LogLevel; destination?: string | nul
     level: PINO_LEVEL[opts.level],
     base: { service: 'xivo-auth' },
     redact: {
-      paths: ['req.headers.authorization', 'req.headers["x-auth-token"]', 'password', '*.password', 'token', '*.token', 'refresh_token', '*.refresh_token'],
+      paths: ['req.headers.authorization', 'req.headers["x-auth-token"]', 'password', '*.password', 'token', '*.token', 'refresh_token', '*.refresh_token', 'bind_password', '*.bind_password'],
       censor: '<redacted>',
     },
     serializers: { req: serializeRequest },

@@ -7,7 +7,12 @@ import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import { BackendRegistry } from './backends/registry.js';
 import { createXivoUserBackend, XIVO_USER } from './backends/xivo-user/backend.js';
+import { backendPluginFactories, builtInBackendFactories } from './backends/factories.js';
+import { LdapConfigService } from './backends/ldap/config-service.js';
+import { createBackendSelector } from './backends/selection.js';
 import { type Clock, systemClock } from './clock.js';
+import { ExpireSoonNotifier } from './events/expire-soon.js';
+import { EventRelay } from './events/relay.js';
 import type { Config } from './config/types.js';
 import { AclBuilder } from './identity/acl-builder.js';
 import { applyConfigPolicies, bootstrapAdmin, ensureAllUsersGroups, ensureTopTenant } from './identity/provisioning.js';
@@ -25,7 +30,9 @@ import type { RevocationWatch } from './store/revocations.js';
 import type { Store } from './store/types.js';
 import { TokenCache } from './tokens/cache.js';
 import { Reaper } from './tokens/reaper.js';
+import { sqlitePurgeThreadFor } from './tokens/sqlite-purge-thread.js';
 import { TokenService } from './tokens/service.js';
+import { createSecurity, type SecurityDeps } from './security/wiring.js';
 
 export function resolveDbUri(config: Config): string {
   return config.db_uri ?? `sqlite:${path.join(config.data_dir, 'xivo-auth.sqlite')}`;
@@ -37,7 +44,12 @@ export interface Service {
   tokens: TokenService;
   cache: TokenCache;
   reaper: Reaper;
+  /** The event relay, when amqp.enabled. */
+  relay: EventRelay | null;
+  expireSoon: ExpireSoonNotifier | null;
   hasher: PasswordHasher;
+  /** Login throttle, rate limits, audit trail, password policy (issue 7). */
+  security: SecurityDeps;
   metrics: Metrics;
   /** The management listener's app (metrics, health) when `management.enabled`. */
   management: FastifyInstance | null;
@@ -62,7 +74,7 @@ export interface ServiceOptions {
 }
 
 export async function openConfiguredStore(config: Config, logger: Logger): Promise<Store> {
-  const store = await openStore(resolveDbUri(config), { logger });
+  const store = await openStore(resolveDbUri(config), { logger, recordEvents: config.amqp.enabled, timeoutMs: config.db_timeout_ms });
   try {
     if (config.db_upgrade_on_startup) await store.migrate();
   } catch (err) {
@@ -88,9 +100,11 @@ export async function createService(config: Config, logger: Logger, options: Ser
       options.onBootstrap?.(result);
     }
 
+    const backendDeps = { config, store, hasher, logger, topTenantUuid: topTenant.uuid };
     const backends = await BackendRegistry.build(config.enabled_backend_plugins, {
-      [XIVO_USER]: () => createXivoUserBackend({ store, hasher }),
-    }, logger);
+      [XIVO_USER]: () => createXivoUserBackend({ store, hasher, rehashTo: config.password_hashing }),
+      ...builtInBackendFactories(backendDeps),
+    }, logger, backendPluginFactories(backendDeps));
     const tenants = new TenantTree(store);
     const aclBuilder = new AclBuilder(store, config.default_user_policy === null ? null : { tenantUuid: topTenant.uuid, slug: config.default_user_policy });
     // The cache is trusted only while revocation notices flow (PostgreSQL:
@@ -120,7 +134,11 @@ export async function createService(config: Config, logger: Logger, options: Ser
       maxUserSessions: config.max_user_concurrent_sessions,
       xivoUuid: config.uuid,
     }, metrics.tokens);
-    const users = new UserService(store, hasher, tokens, tenants, clock);
+    // Audit records: security.audit.onRecord receives each one (bus events).
+    const security = createSecurity({
+      config, store, clock, logger, https: Boolean(config.rest_api.certificate && config.rest_api.private_key),
+    });
+    const users = new UserService(store, hasher, tokens, tenants, clock, security.passwordPolicy);
     const policies = new PolicyService(store, tenants, users);
     const iam = {
       tenants: new TenantService(store, tenants, tokens),
@@ -128,16 +146,57 @@ export async function createService(config: Config, logger: Logger, options: Ser
       groups: new GroupService(store, tenants, users, policies),
       sessions: new SessionService(store, tenants, users, tokens),
     };
-    const reaper = new Reaper(store, clock, logger, {
+    // SQLite: the purge runs on a worker thread with its own connection to
+    // the file (better-sqlite3 would delete on the event loop's thread).
+    const purgeThread = store.engine === 'sqlite' ? sqlitePurgeThreadFor(resolveDbUri(config)) : null;
+    const reaper = new Reaper(purgeThread ?? store, clock, logger, {
       intervalSeconds: config.token_cleanup_interval,
       batchSize: config.token_cleanup_batch_size,
-      // better-sqlite3 deletes on the event loop's thread: keep each batch short.
-      maxBlockMs: store.engine === 'sqlite' ? 2 : undefined,
+      // In-memory SQLite (no file to share): short batches on the loop's thread.
+      maxBlockMs: store.engine === 'sqlite' && purgeThread === null ? 2 : undefined,
       onRemoved: (removal) => {
         tokens.forget(removal);
         metrics.reaperRemoved(removal.tokenHashes.length);
       },
     });
+
+    // Events: written to the outbox with each change; the relay publishes them.
+    const relay = config.amqp.enabled
+      ? new EventRelay(store, {
+        uri: config.amqp.uri,
+        exchangeName: config.amqp.exchange_name,
+        exchangeType: config.amqp.exchange_type,
+        originUuid: config.uuid,
+        batchSize: config.amqp.batch_size,
+        pollIntervalMs: config.amqp.poll_interval_ms,
+        timeoutMs: config.amqp.timeout_ms,
+        retryMinMs: config.amqp.retry_min_ms,
+        retryMaxMs: config.amqp.retry_max_ms,
+      }, logger, metrics.observeEvents(() => store.outboxBacklog(), () => clock.now()))
+      : null;
+    if (relay !== null) store.onEventsCommitted(() => relay.wake());
+    const expireSoon = config.amqp.enabled
+      ? new ExpireSoonNotifier(store, clock, logger, {
+        delaySeconds: config.amqp.expire_soon_seconds,
+        intervalSeconds: Math.max(1, Math.min(5, Math.floor(config.amqp.expire_soon_seconds / 4))),
+        batchSize: config.token_cleanup_batch_size,
+      })
+      : null;
+    const busStatus = async () => {
+      if (relay === null) return { status: 'disabled' };
+      const { status, published, failures, lastError } = relay.status();
+      let outbox: Record<string, unknown>;
+      try {
+        const backlog = await store.outboxBacklog();
+        outbox = {
+          pending: backlog.pending,
+          oldest_age_seconds: backlog.oldestCreatedAt === null ? 0 : Math.max(0, Math.round((clock.now() - backlog.oldestCreatedAt) / 1000)),
+        };
+      } catch {
+        outbox = { status: 'unknown' };
+      }
+      return { status, published, failures, last_error: lastError, outbox };
+    };
 
     const readiness = {
       store: () => store.ping(),
@@ -152,14 +211,19 @@ export async function createService(config: Config, logger: Logger, options: Ser
     const app = await buildApp({
       config, logger, tokens, users, tenants, https, iam,
       backendNames: () => backends.names(),
+      backends: {
+        ldap: new LdapConfigService(store),
+        defaultBackend: createBackendSelector({ store, enabled: (name) => backends.get(name) !== null }),
+      },
       ping: () => store.ping(),
-      metrics, readiness,
+      busStatus,
+      metrics, readiness, security,
     });
     const management = config.management.enabled ? await buildManagementApp({ logger, readiness, metrics }) : null;
 
     let closing: Promise<void> | null = null;
     const service: Service = {
-      app, store, tokens, cache, reaper, hasher, metrics, management,
+      app, store, tokens, cache, reaper, relay, expireSoon, hasher, metrics, management, security,
       url: null,
       managementUrl: null,
       async listen() {
@@ -168,6 +232,9 @@ export async function createService(config: Config, logger: Logger, options: Ser
           service.managementUrl = await management.listen({ host: config.management.listen, port: config.management.port });
         }
         reaper.start();
+        security.janitor.start();
+        relay?.start();
+        expireSoon?.start();
         service.url = address;
         return address;
       },
@@ -175,15 +242,22 @@ export async function createService(config: Config, logger: Logger, options: Ser
         closing ??= (async () => {
           draining = true;
           await reaper.stop();
+          await security.janitor.stop();
+          await purgeThread?.close();
           if (service.url !== null) {
             app.server.prependListener('request', function askToReconnect(_req, res) { res.shouldKeepAlive = false; });
             await new Promise((resolve) => setTimeout(resolve, options.drainGraceMs ?? 250));
           }
           await app.close();
           await management?.close();
+          await expireSoon?.stop();
+          // Committed events not yet published stay in the outbox for the next start.
+          await relay?.close();
           await watch.close();
           await backends.close();
+          await security.audit.flush();
           await store.close();
+          metrics.close();
         })();
         return closing;
       },

@@ -1,6 +1,6 @@
-// Builds the enabled backends by name. Built-ins first; later work adds LDAP,
-// service accounts and third-party plugins here. A backend that fails to
-// build is logged and left out: it never takes the service down.
+// Builds the enabled backends by name. Built-ins first (xivo_user, ldap_user,
+// xivo_service), then third-party plugins (./plugin-loader.ts). A backend
+// that fails to build is logged and left out: it never takes the service down.
 import type { Logger } from 'pino';
 import type { Backend } from './types.js';
 
@@ -19,13 +19,15 @@ export class BackendRegistry {
     enabled: Record<string, boolean>,
     factories: Record<string, BackendFactory>,
     logger: Pick<Logger, 'warn' | 'error'>,
+    /** Third-party backends by name (backend_plugins); null when none is configured under that name. */
+    plugins: (name: string) => BackendFactory | null = () => null,
   ): Promise<BackendRegistry> {
     const backends = new Map<string, Backend>();
     for (const [rawName, on] of Object.entries(enabled)) {
       if (!on) continue;
       const name = canonicalBackendName(rawName);
       if (backends.has(name)) continue;
-      const factory = factories[name];
+      const factory = Object.prototype.hasOwnProperty.call(factories, name) ? factories[name] : plugins(name);
       if (!factory) {
         logger.warn({ backend: name }, 'unknown backend in enabled_backend_plugins: left out');
         continue;
@@ -48,6 +50,12 @@ export class BackendRegistry {
   }
 
   async close(): Promise<void> {
-    for (const backend of this.backends.values()) await backend.close?.();
+    for (const backend of this.backends.values()) {
+      try {
+        await backend.close?.();
+      } catch {
+        // One backend failing to close does not keep the others open.
+      }
+    }
   }
 }

@@ -3,9 +3,10 @@
 
 export const MASK = '********';
 
-const SECRET_KEY = /^(password|secret|token|private_key)$|_(password|secret|token)$/i;
+// password_hash: a service account's hash could be attacked offline (issue 6).
+const SECRET_KEY = /^(password|password_hash|secret|token|private_key)$|_(password|secret|token)$/i;
 
-/** True for keys whose value is a secret: password, *_password, private_key, secret, token. */
+/** True for keys whose value is a secret: password, password_hash, *_password, private_key, secret, token. */
 export function isSecretKey(key: string): boolean {
   return SECRET_KEY.test(key);
 }

@@ -7,6 +7,8 @@
 import { Kind, Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { Config } from './types.js';
+import { AuditSchema, PasswordPolicySchema, SecuritySchema } from '../security/config-schema.js';
+import { MAX_ACCESS_LENGTH, MAX_ACL_ENTRIES } from '../security/limits.js';
 
 export const LOG_LEVELS = ['critical', 'error', 'warning', 'info', 'debug'] as const;
 
@@ -18,7 +20,7 @@ const nullableString = (description: string, extra: Record<string, unknown> = {}
 
 const PolicySchema = Type.Object(
   {
-    acl: Type.Array(Type.String({ minLength: 1 }), { description: 'ACL templates granted by the policy.' }),
+    acl: Type.Array(Type.String({ minLength: 1, maxLength: MAX_ACCESS_LENGTH }), { maxItems: MAX_ACL_ENTRIES, description: 'ACL templates granted by the policy.' }),
     description: Type.Optional(Type.String({ description: 'Free text shown to administrators.' })),
     name: Type.Optional(Type.String({ minLength: 1, description: 'Policy name (defaults to the mapping key).' })),
   },
@@ -119,6 +121,10 @@ export const ConfigSchema = Type.Object(
         expected: 'a "sqlite:<path>" or "postgresql://..." URI, or null',
       },
     ),
+    db_timeout_ms: Type.Integer({
+      minimum: 100, maximum: 600_000, default: 5000,
+      description: 'PostgreSQL: connecting (or waiting for a free pooled connection) and each query give up after this many milliseconds; the request then answers 503.',
+    }),
     db_upgrade_on_startup: Type.Boolean({
       default: true,
       description: 'Apply pending database migrations at start-up (same as `--db-upgrade-on-startup`).',
@@ -132,7 +138,25 @@ export const ConfigSchema = Type.Object(
         }),
         exchange_name: Type.String({ minLength: 1, default: 'xivo', description: 'Exchange events are published to.' }),
         exchange_type: Type.String({ minLength: 1, default: 'topic', description: 'Type of that exchange.' }),
-        enabled: Type.Boolean({ default: false, description: 'Publish events to the AMQP broker.' }),
+        enabled: Type.Boolean({
+          default: false,
+          description: 'Publish events to the AMQP broker. Events are written to the outbox with each change only when true; with false none are recorded (the outbox stays empty). Set it alike on every instance.',
+        }),
+        timeout_ms: Type.Integer({
+          minimum: 100, maximum: 600_000, default: 5000,
+          description: 'Connecting to the broker, and waiting for the confirms of a batch, give up after this many milliseconds.',
+        }),
+        batch_size: Type.Integer({ minimum: 1, maximum: 10_000, default: 200, description: 'Events published per batch (one round of confirms).' }),
+        poll_interval_ms: Type.Integer({
+          minimum: 10, maximum: 600_000, default: 500,
+          description: 'How often the relay looks for events committed by other instances (its own wake it at once).',
+        }),
+        retry_min_ms: Type.Integer({ minimum: 10, maximum: 600_000, default: 500, description: 'First pause after a failed publication; doubles on each failure.' }),
+        retry_max_ms: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 30_000, description: 'Longest pause between publication attempts.' }),
+        expire_soon_seconds: Type.Integer({
+          minimum: 1, maximum: 86_400, default: 60,
+          description: 'auth_session_expire_soon is published when a token has this many seconds or less to live.',
+        }),
       },
       { default: {}, description: 'Message bus.' },
     ),
@@ -140,6 +164,53 @@ export const ConfigSchema = Type.Object(
       default: { xivo_user: true },
       description: 'Authentication backends by name; `true` enables one.',
       expected: 'a mapping of backend name to true/false',
+    }),
+    // Backends (issue 6): LDAP, service accounts, third-party plugins.
+    ldap: Type.Object(
+      {
+        timeout: Type.Number({
+          exclusiveMinimum: 0,
+          default: 2,
+          description: 'Seconds allowed for each step of an LDAP login (connect, StartTLS, bind, search); a directory that does not answer in time fails the login (401).',
+        }),
+        tls_ca_cert: nullableString('PEM file of CA certificates trusted (besides the system ones) for ldaps and StartTLS directories; null trusts the system CAs only.'),
+      },
+      { default: {}, description: 'ldap_user backend (each tenant\'s directory is configured over HTTP: /0.1/backends/ldap).' },
+    ),
+    service_accounts: Type.Record(
+      Type.String(),
+      Type.Union([
+        Type.Object({
+          password_hash: Type.String({ pattern: '^\\$argon2id\\$', description: 'argon2id PHC string of the password.' }),
+          acl: Type.Array(Type.String({ minLength: 1 }), { description: 'ACL of the account\'s tokens.' }),
+        }),
+        Type.Object({
+          password: Type.String({ minLength: 1, description: 'Plain password, hashed at start-up (prefer password_hash).' }),
+          acl: Type.Array(Type.String({ minLength: 1 }), { description: 'ACL of the account\'s tokens.' }),
+        }),
+      ], { description: 'A service account.' }),
+      {
+        default: {},
+        description: 'xivo_service backend: service accounts by login name, each with `password_hash` (argon2id) or `password`, and `acl`.',
+        expected: 'a mapping of account name to {password_hash: "$argon2id$...", acl: [...]} or {password: "...", acl: [...]}',
+      },
+    ),
+    backend_plugins: Type.Record(
+      Type.String(),
+      Type.Object({
+        module: Type.String({ minLength: 1, description: 'npm package name, or path of the module (relative to the current directory).' }),
+        options: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Passed to the plugin\'s factory.' })),
+      }, { description: 'A third-party backend.' }),
+      {
+        default: {},
+        description: 'Third-party backends by name (enable them in enabled_backend_plugins): `module` and `options` (see docs/backends.md).',
+        expected: 'a mapping of backend name to {module: "...", options: {...}}',
+      },
+    ),
+    backend_plugin_timeout: Type.Number({
+      exclusiveMinimum: 0,
+      default: 2,
+      description: 'Seconds a third-party backend may take to check a password; beyond that the login fails (401).',
     }),
     default_user_policy: nullableString('Slug of a policy (usually one of default_policies) whose ACL is added to every user token; null for none.'),
     default_policies: Type.Record(Type.String(), PolicySchema, {
@@ -165,7 +236,7 @@ export const ConfigSchema = Type.Object(
         max_concurrent: Type.Integer({
           minimum: 0,
           default: 0,
-          description: 'Hashes computed at the same time; 0 means the number of CPUs.',
+          description: 'Hashes computed at the same time; 0 means the number of CPUs plus one (keeps every core hashing while a finished hash is handed back through the event loop).',
         }),
         max_queue: Type.Integer({
           minimum: 0,
@@ -215,6 +286,10 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, description: 'Management listener (metrics and health probes).' },
     ),
+    // Security (issue 7): src/security/config-schema.ts.
+    security: SecuritySchema,
+    password_policy: PasswordPolicySchema,
+    audit: AuditSchema,
     extra_config_files: Type.String({
       minLength: 1,
       default: '/etc/xivo-auth/conf.d/',

@@ -1,5 +1,6 @@
 // The effective configuration, after defaults, files, environment and flags
 // are merged and validated. Key names follow XiVO's YAML keys (snake_case).
+import type { AuditConfig, PasswordPolicyConfig, SecurityConfig } from '../security/config-schema.js';
 
 export type LogLevel = 'critical' | 'error' | 'warning' | 'info' | 'debug';
 
@@ -15,6 +16,15 @@ export interface AuthzRoute {
   access: string;
   /** HTTP methods this entry applies to; absent means every method. */
   methods?: string[];
+}
+
+/** A service account: a stored argon2id hash, or a plain password hashed at start-up. */
+export type ServiceAccountConfig = { password_hash: string; acl: string[] } | { password: string; acl: string[] };
+
+/** A third-party backend: the module to import and the options given to its factory. */
+export interface BackendPluginConfig {
+  module: string;
+  options?: Record<string, unknown>;
 }
 
 export interface Config {
@@ -48,14 +58,35 @@ export interface Config {
   };
   /** `sqlite:<path>` or `postgresql://...`; null means `sqlite:<data_dir>/xivo-auth.sqlite`. */
   db_uri: string | null;
+  /** PostgreSQL connect and query timeout (ms). */
+  db_timeout_ms: number;
   db_upgrade_on_startup: boolean;
   amqp: {
     uri: string;
     exchange_name: string;
     exchange_type: string;
     enabled: boolean;
+    timeout_ms: number;
+    batch_size: number;
+    poll_interval_ms: number;
+    retry_min_ms: number;
+    retry_max_ms: number;
+    expire_soon_seconds: number;
   };
   enabled_backend_plugins: Record<string, boolean>;
+  /** ldap_user backend (per-tenant directories are configured over HTTP). */
+  ldap: {
+    /** Seconds for each step of an LDAP login. */
+    timeout: number;
+    /** Extra CA certificates (PEM file) for ldaps/StartTLS; null: system CAs only. */
+    tls_ca_cert: string | null;
+  };
+  /** xivo_service accounts by login name. */
+  service_accounts: Record<string, ServiceAccountConfig>;
+  /** Third-party backends by name (enabled through enabled_backend_plugins). */
+  backend_plugins: Record<string, BackendPluginConfig>;
+  /** Seconds a third-party backend may take to check a password. */
+  backend_plugin_timeout: number;
   default_user_policy: string | null;
   default_policies: Record<string, ConfigPolicy>;
   bootstrap_user_on_startup: boolean;
@@ -87,6 +118,10 @@ export interface Config {
     listen: string;
     port: number;
   };
+  /** Brute-force protection, rate limits, HTTP hardening (issue 7). */
+  security: SecurityConfig;
+  password_policy: PasswordPolicyConfig;
+  audit: AuditConfig;
   /** Directory whose `*.yml`/`*.yaml` files override the main file (first file defining a key wins). */
   extra_config_files: string;
 }

@@ -37,6 +37,11 @@ function validationDetails(err: FastifyError): Record<string, unknown> {
   return details;
 }
 
+function retryAfterOf(err: DomainError): number | undefined {
+  const seconds = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  return typeof seconds === 'number' ? seconds : undefined;
+}
+
 /** Classifies any error; unknown ones are 500 with nothing but the request id. */
 export function toProblem(err: unknown, requestId: string): Problem {
   if (err instanceof DomainError) {
@@ -46,7 +51,8 @@ export function toProblem(err: unknown, requestId: string): Problem {
       message: err.publicMessage,
       details: err.details,
       resource: err.resource,
-      retryAfter: err instanceof ServiceUnavailableError ? err.retryAfterSeconds : undefined,
+      // 503 (ServiceUnavailableError) and 429 (src/security/errors.ts) may say when to retry.
+      retryAfter: err instanceof ServiceUnavailableError ? err.retryAfterSeconds : retryAfterOf(err),
     };
   }
   if (err instanceof StoreUnavailableError) {

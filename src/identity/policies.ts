@@ -4,7 +4,8 @@
 // (default_policies, the bootstrap administrator's) are read-only.
 // Every edit obeys ./privileges.ts: no one hands out more than it holds.
 import { randomUUID } from 'node:crypto';
-import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
+import { ConflictError, ForbiddenError, InvalidDataError, NotFoundError } from '../errors.js';
+import { MAX_ACL_ENTRIES } from '../security/limits.js';
 import { StoreConflictError } from '../store/errors.js';
 import type { ListQuery, ListResult, Policy, PolicyFilter, Store } from '../store/types.js';
 import { assertMayGrant, assertMayRevoke } from './privileges.js';
@@ -95,6 +96,9 @@ export class PolicyService {
     const policy = await this.editable(caller, uuid);
     if (policy.acl.includes(access)) return;
     assertMayGrant(caller.token, [access]);
+    if (policy.acl.length >= MAX_ACL_ENTRIES) {
+      throw new InvalidDataError(`A policy holds at most ${MAX_ACL_ENTRIES} accesses`, { acl: { constraint_id: 'max_items', message: `at most ${MAX_ACL_ENTRIES}` } });
+    }
     await this.store.updatePolicy(uuid, { acl: [...policy.acl, access] });
   }
 

@@ -14,7 +14,7 @@
 //   - removing `a` or `!a` requires that the caller's ACL grants `a`
 //     (removing a negative widens someone else's access to `a`).
 // A refusal is 401 `unauthorized` naming the access in details.required_access.
-import { compileAcl } from '../acl/index.js';
+import { compileAcl } from '@xivo-auth/acl';
 import { UnauthorizedError } from '../errors.js';
 import type { TokenRecord } from '../store/types.js';
 

@@ -10,6 +10,7 @@ import { StoreConflictError } from '../store/errors.js';
 import type { ListQuery, ListResult, Purpose, Store, User } from '../store/types.js';
 import type { TokenService } from '../tokens/service.js';
 import type { TenantTree } from './tenant-tree.js';
+import type { PasswordPolicy } from '../security/password-policy.js';
 
 export interface UserInput {
   uuid?: string;
@@ -28,9 +29,12 @@ export class UserService {
     private readonly tokens: TokenService,
     private readonly tenants: TenantTree,
     private readonly clock: Clock,
+    /** Rules for new passwords (issue 7); none when absent. */
+    private readonly passwordPolicy: PasswordPolicy | null = null,
   ) {}
 
   async create(tenantUuid: string, input: UserInput, password: string | null): Promise<User> {
+    if (password !== null) this.passwordPolicy?.assertAcceptable(password);
     const passwordHash = password === null ? null : await this.hash(password);
     return this.conflicts(() => this.store.createUser({
       uuid: input.uuid ?? randomUUID(),
@@ -95,6 +99,7 @@ export class UserService {
       ? await this.guard(() => this.hasher.verifyDummy(oldPassword))
       : await this.guard(() => this.hasher.verify(user.passwordHash as string, oldPassword));
     if (!ok) throw new WrongPasswordError();
+    this.passwordPolicy?.assertAcceptable(newPassword, 'new_password');
     await this.store.setUserPassword(uuid, await this.hash(newPassword));
     await this.tokens.revokeUser(uuid);
   }

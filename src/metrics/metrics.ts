@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PasswordHasher } from '../passwords/hasher.js';
 import type { TokenCache } from '../tokens/cache.js';
 import { FixedCounter, FixedHistogram, register } from './fast.js';
+import { type EventLoopDelayMonitor, registerEventLoopDelay } from './event-loop.js';
 import type { CheckResult, Grant, LoginResult, RevokeReason, TokenObserver } from './token-observer.js';
 
 export const METRIC_PREFIX = 'xivo_auth_';
@@ -27,12 +28,15 @@ export interface MetricsOptions {
 export class Metrics {
   readonly registry = new Registry();
   readonly tokens: TokenObserver;
+  /** Event-loop delay (null without process metrics). */
+  readonly eventLoop: EventLoopDelayMonitor | null;
   private readonly reaperDeleted: Counter;
   private readonly httpRequests = new Map<string, { labels: Record<string, string>; count: number }>();
 
   constructor(options: MetricsOptions = {}) {
     const { registry } = this;
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+    this.eventLoop = (options.processMetrics ?? true) ? registerEventLoopDelay(registry, METRIC_PREFIX) : null;
 
     // Series index = result * 2 + (fromCache ? 1 : 0).
     const checks = new FixedCounter(`${METRIC_PREFIX}token_checks_total`,
@@ -156,6 +160,45 @@ export class Metrics {
   countUnmatched: (method: string, status: number) => void = () => {};
 
   /** Hash latency (wrapping the hasher's methods) and queue depth (read at scrape time). */
+  /**
+   * The event relay: events published (confirmed by the broker), and the
+   * outbox backlog, read from the store when scraped (a failed read leaves
+   * the gauge unset for that scrape).
+   */
+  observeEvents(backlog: () => Promise<{ pending: number; oldestCreatedAt: number | null }>, now: () => number): (count: number) => void {
+    const published = new Counter({
+      name: `${METRIC_PREFIX}events_published_total`,
+      help: 'Events published to the message bus and confirmed by the broker.',
+      registers: [this.registry],
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}outbox_events`,
+      help: 'Events waiting in the outbox.',
+      registers: [this.registry],
+      async collect() {
+        try {
+          this.set((await backlog()).pending);
+        } catch {
+          this.reset();
+        }
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}outbox_oldest_event_age_seconds`,
+      help: 'Age of the oldest event waiting in the outbox (0 when empty).',
+      registers: [this.registry],
+      async collect() {
+        try {
+          const { oldestCreatedAt } = await backlog();
+          this.set(oldestCreatedAt === null ? 0 : Math.max(0, (now() - oldestCreatedAt) / 1000));
+        } catch {
+          this.reset();
+        }
+      },
+    });
+    return (count) => published.inc(count);
+  }
+
   observeHasher(hasher: PasswordHasher): void {
     const seconds = new Histogram({
       name: `${METRIC_PREFIX}password_hash_duration_seconds`,
@@ -207,6 +250,11 @@ export class Metrics {
 
   reaperRemoved(count: number): void {
     if (count > 0) this.reaperDeleted.inc(count);
+  }
+
+  /** Stops the event-loop sampling timer (on service close). */
+  close(): void {
+    this.eventLoop?.close();
   }
 
   /** The exposition text and its content type. */

@@ -112,8 +112,43 @@ export interface SchemaMigrationsTable {
   applied_at: number;
 }
 
+/** Events waiting for the relay (issue 4). */
+export interface OutboxTable {
+  id: ColumnType<number, never, never>;
+  name: string;
+  routing_key: string;
+  tenant_uuid: string | null;
+  user_uuid: string | null;
+  /** JSON object: the event's payload. */
+  data: string;
+  created_at: number;
+}
+
+/** Where a periodic scan stopped: (expires_at, hash) of the last token seen. */
+export interface EventCursorsTable {
+  name: string;
+  expires_at: number;
+  hash: string;
+}
+
+/** LDAP directory of a tenant (issue 6). */
+export interface LdapConfigsTable {
+  tenant_uuid: string;
+  host: string;
+  port: number;
+  protocol_version: number;
+  protocol_security: string | null;
+  bind_dn: string | null;
+  bind_password: string | null;
+  user_base_dn: string;
+  user_login_attribute: string;
+  user_email_attribute: string;
+  search_filters: string | null;
+}
+
 export interface DatabaseSchema {
   tenants: TenantsTable;
+  ldap_configs: LdapConfigsTable;
   users: UsersTable;
   policies: PoliciesTable;
   user_policy: UserPolicyTable;
@@ -124,4 +159,6 @@ export interface DatabaseSchema {
   tokens: TokensTable;
   refresh_tokens: RefreshTokensTable;
   schema_migrations: SchemaMigrationsTable;
+  outbox: OutboxTable;
+  event_cursors: EventCursorsTable;
 }

@@ -9,7 +9,12 @@ import type {
 import { StoreError, StoreUnavailableError } from './errors.js';
 import { containsAny, orderTerms, pageLimit } from './list-query.js';
 import type { OrderColumn } from './list-query.js';
+import {
+  auditRecorded, type OutboxEvent, type PendingEvent, refreshTokenCreated, refreshTokenDeleted, sessionCreated, sessionDeleted,
+  sessionExpireSoon, tenantAdded, tenantDeleted, tenantUpdated,
+} from '../events/catalog.js';
 import { runMigrations } from './migrations/run-migrations.js';
+import { securityVerbs } from './security-verbs.js';
 import {
   groupFromRow, groupToRow, policyFromRow, policyToRow, refreshTokenFromRow, refreshTokenToRow, sessionFromRow,
   sessionToRow, tenantFromRow, tenantToRow, toDbBool, tokenFromRow, tokenToRow, userFromRow,
@@ -17,11 +22,13 @@ import {
 } from './row-mapping.js';
 import type { StoreDialect, StoreLogger } from './store-dialect.js';
 import type {
-  Group, GroupFilter, GroupPatch, ListQuery, ListResult, NewUser, Policy, PolicyFilter,
+  AuditRecord, Group, GroupFilter, GroupPatch, ListQuery, ListResult, NewUser, Policy, PolicyFilter,
   PolicyPatch, RefreshToken, RefreshTokenFilter, Removal, Session, SessionFilter, Store, StoreTx,
   Tenant, TenantPatch, TokenRecord, User, UserFilter, UserPatch,
 } from './types.js';
 import { ALL_USERS_SLUG } from './types.js';
+import type { LdapConfig } from './types.js';
+import { ldapConfigFromRow, ldapConfigToRow } from './ldap-config-rows.js';
 
 /** A Kysely instance or a transaction (Transaction extends Kysely). */
 type Db = Kysely<DatabaseSchema>;
@@ -83,18 +90,147 @@ const refreshTokenOrders: Readonly<Record<string, OrderColumn>> = {
  */
 const IN_LIST_SLICE = 500;
 
-export function createKyselyStore(dialect: StoreDialect, logger: StoreLogger): Store {
+/** Outbox rows per INSERT: 7 parameters each, far below both engines' limits. */
+const OUTBOX_INSERT_SLICE = 100;
+
+/** Name of the expire-soon scan's row in event_cursors. */
+const EXPIRE_SOON_CURSOR = 'expire_soon';
+
+function outboxEventToRow(e: PendingEvent) {
+  return {
+    name: e.name,
+    routing_key: e.routingKey,
+    tenant_uuid: e.tenantUuid,
+    user_uuid: e.userUuid,
+    data: JSON.stringify(e.data),
+    created_at: Date.now(),
+  };
+}
+
+async function insertOutbox(db: Db, events: PendingEvent[]): Promise<void> {
+  for (let i = 0; i < events.length; i += OUTBOX_INSERT_SLICE) {
+    await db.insertInto('outbox').values(events.slice(i, i + OUTBOX_INSERT_SLICE).map(outboxEventToRow)).execute();
+  }
+}
+
+function outboxEventFromRow(row: {
+  id: number; name: string; routing_key: string; tenant_uuid: string | null; user_uuid: string | null;
+  data: string; created_at: number;
+}): OutboxEvent {
+  return {
+    id: Number(row.id),
+    name: row.name,
+    routingKey: row.routing_key,
+    tenantUuid: row.tenant_uuid,
+    userUuid: row.user_uuid,
+    data: JSON.parse(row.data) as Record<string, unknown>,
+    createdAt: Number(row.created_at),
+  };
+}
+
+export interface KyselyStoreOptions {
+  /** Write events to the outbox with the changes that cause them. */
+  recordEvents: boolean;
+}
+
+export function createKyselyStore(
+  dialect: StoreDialect,
+  logger: StoreLogger,
+  options: KyselyStoreOptions = { recordEvents: false },
+): Store {
   const { db, mapError } = dialect;
-  const verbs = withMappedErrors(new KyselyVerbs(db, dialect), mapError);
+  const committedListeners: (() => void)[] = [];
+  /** After a commit that wrote events: wake the relay (never throws). */
+  const eventsCommitted = (verbs: KyselyVerbs): void => {
+    if (!verbs.wroteEvents) return;
+    verbs.wroteEvents = false;
+    for (const listener of committedListeners) listener();
+  };
+  const topLevel = new KyselyVerbs(db, dialect, options.recordEvents);
+  const verbs = withMappedErrors(topLevel, mapError, () => eventsCommitted(topLevel));
 
   return {
     ...verbs,
+    // security (issue 7): ./security-verbs.ts
+    ...securityVerbs(db, mapError),
+    // With events on, an audit record and its event commit together.
+    ...(options.recordEvents ? {
+      async insertAuditRecord(r: AuditRecord): Promise<void> {
+        try {
+          await db.transaction().execute(async (trx) => {
+            await securityVerbs(trx, mapError).insertAuditRecord(r);
+            await insertOutbox(trx, [auditRecorded(r)]);
+          });
+        } catch (err) {
+          throw mapError(err);
+        }
+        for (const listener of committedListeners) listener();
+      },
+    } : {}),
     engine: dialect.engine,
 
     async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+      let inner: KyselyVerbs | null = null;
       try {
-        return await db.transaction().execute((trx) =>
-          fn(withMappedErrors(new KyselyVerbs(trx, dialect), mapError)));
+        const result = await db.transaction().execute((trx) => {
+          inner = new KyselyVerbs(trx, dialect, options.recordEvents);
+          return fn(withMappedErrors(inner, mapError));
+        });
+        if (inner !== null) eventsCommitted(inner);
+        return result;
+      } catch (err) {
+        throw mapError(err);
+      }
+    },
+
+    onEventsCommitted(listener) {
+      committedListeners.push(listener);
+    },
+
+    async relayEvents(limit, publish) {
+      const step = async (conn: Db): Promise<number> => {
+        const rows = await conn.selectFrom('outbox').selectAll().orderBy('id').limit(limit).execute();
+        if (rows.length === 0) return 0;
+        const events = rows.map(outboxEventFromRow);
+        const confirmed = Math.min(await publish(events), events.length);
+        // By id, never "id <= last": on PostgreSQL a smaller id may still be
+        // uncommitted now and become visible later; it must stay.
+        const ids = events.slice(0, confirmed).map((e) => e.id);
+        for (let i = 0; i < ids.length; i += IN_LIST_SLICE) {
+          await conn.deleteFrom('outbox').where('id', 'in', ids.slice(i, i + IN_LIST_SLICE)).execute();
+        }
+        return confirmed;
+      };
+      try {
+        const { tryLockRelay } = dialect;
+        if (tryLockRelay === undefined) return await step(db);
+        return await db.transaction().execute(async (trx) => ((await tryLockRelay(trx)) ? step(trx) : null));
+      } catch (err) {
+        throw mapError(err);
+      }
+    },
+
+    async outboxBacklog() {
+      try {
+        const row = await db.selectFrom('outbox')
+          .select(({ fn }) => [fn.countAll<number>().as('n'), fn.min<number>('created_at').as('oldest')])
+          .executeTakeFirstOrThrow();
+        return { pending: Number(row.n), oldestCreatedAt: row.oldest === null ? null : Number(row.oldest) };
+      } catch (err) {
+        throw mapError(err);
+      }
+    },
+
+    async noteExpiringSoon(now, until, limit) {
+      try {
+        const seen = await db.transaction().execute(async (trx) => {
+          const inner = new KyselyVerbs(trx, dialect, options.recordEvents);
+          const count = await inner.noteExpiringSoon(now, until, limit);
+          if (inner.wroteEvents) topLevel.wroteEvents = true;
+          return count;
+        });
+        eventsCommitted(topLevel);
+        return seen;
       } catch (err) {
         throw mapError(err);
       }
@@ -147,19 +283,29 @@ const storeTxVerbs = {
   deleteRefreshTokenByHash: true,
   replaceRefreshToken: true, findRefreshTokenByHash: true, listRefreshTokens: true,
   deleteRefreshToken: true,
+  // LDAP configuration (issue 6)
+  getLdapConfig: true, putLdapConfig: true, deleteLdapConfig: true, findTenantByDomainName: true,
+  findTenantBySlug: true, findTenantUser: true,
 } satisfies Record<keyof StoreTx, true>;
 
-/** The verbs of `target`, each turning driver errors into typed store errors. */
-function withMappedErrors(target: StoreTx, mapError: (err: unknown) => unknown): StoreTx {
+/**
+ * The verbs of `target`, each turning driver errors into typed store errors;
+ * `succeeded` runs after each verb that completed (outside a transaction:
+ * committed).
+ */
+function withMappedErrors(target: StoreTx, mapError: (err: unknown) => unknown, succeeded?: () => void): StoreTx {
   const guarded: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
   for (const name of Object.keys(storeTxVerbs) as (keyof StoreTx)[]) {
     const verb = target[name] as (...args: unknown[]) => Promise<unknown>;
     guarded[name] = async function mappingErrors(...args: unknown[]) {
+      let result: unknown;
       try {
-        return await verb.apply(target, args);
+        result = await verb.apply(target, args);
       } catch (err) {
         throw mapError(err);
       }
+      succeeded?.();
+      return result;
     };
   }
   return guarded as unknown as StoreTx;
@@ -168,12 +314,32 @@ function withMappedErrors(target: StoreTx, mapError: (err: unknown) => unknown):
 class KyselyVerbs implements StoreTx {
   /** SELECT … FOR UPDATE SKIP LOCKED is available. */
   private readonly rowLocks: boolean;
+  /** Set when these verbs wrote events; cleared by whoever wakes the relay after commit. */
+  wroteEvents = false;
 
   constructor(
     private readonly db: Db,
     private readonly dialect: Pick<StoreDialect, 'rowLocks' | 'notifyRevoked'>,
+    private readonly recordEvents = false,
   ) {
     this.rowLocks = dialect.rowLocks;
+  }
+
+  /** Writes events into the outbox, in the caller's transaction (db). */
+  private async emit(db: Db, events: PendingEvent[]): Promise<void> {
+    if (!this.recordEvents || events.length === 0) return;
+    await insertOutbox(db, events);
+    this.wroteEvents = true;
+  }
+
+  /** Writes the removal's deleted sessions as events. */
+  private async emitRemoval(db: Db, removal: Removal): Promise<void> {
+    await this.emit(db, removal.sessions.map(sessionDeleted));
+  }
+
+  /** Runs `fn` atomically when events are recorded (it then writes more than one row). */
+  private atomicIfRecording<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    return this.recordEvents ? this.atomic(fn) : fn(this.db);
   }
 
   /** Runs a multi-statement verb atomically: in the caller's transaction, or in its own. */
@@ -184,8 +350,12 @@ class KyselyVerbs implements StoreTx {
   // ---- tenants
 
   async createTenant(t: Tenant): Promise<Tenant> {
-    await this.db.insertInto('tenants').values(tenantToRow(t)).execute();
-    return { ...t, domainNames: [...(t.domainNames ?? [])] };
+    return this.atomicIfRecording(async (db) => {
+      await db.insertInto('tenants').values(tenantToRow(t)).execute();
+      const created = { ...t, domainNames: [...(t.domainNames ?? [])] };
+      await this.emit(db, [tenantAdded(created)]);
+      return created;
+    });
   }
 
   async getTenant(uuid: string): Promise<Tenant | null> {
@@ -224,9 +394,14 @@ class KyselyVerbs implements StoreTx {
     if (patch.slug !== undefined) changes.slug = patch.slug;
     if (patch.domainNames !== undefined) changes.domain_names = JSON.stringify(patch.domainNames);
     if (Object.keys(changes).length === 0) return this.getTenant(uuid);
-    const row = await this.db.updateTable('tenants').set(changes).where('uuid', '=', uuid)
-      .returningAll().executeTakeFirst();
-    return row ? tenantFromRow(row) : null;
+    return this.atomicIfRecording(async (db) => {
+      const row = await db.updateTable('tenants').set(changes).where('uuid', '=', uuid)
+        .returningAll().executeTakeFirst();
+      if (!row) return null;
+      const updated = tenantFromRow(row);
+      await this.emit(db, [tenantUpdated(updated)]);
+      return updated;
+    });
   }
 
   async hasChildTenants(uuid: string): Promise<boolean> {
@@ -237,10 +412,12 @@ class KyselyVerbs implements StoreTx {
 
   async deleteTenant(uuid: string): Promise<Removal | null> {
     return this.atomic(async (db) => {
-      if ((await db.selectFrom('tenants').select('uuid').where('uuid', '=', uuid).executeTakeFirst()) === undefined) {
-        return null;
-      }
+      const tenantRow = await db.selectFrom('tenants').selectAll().where('uuid', '=', uuid).executeTakeFirst();
+      if (tenantRow === undefined) return null;
       const usersOfTenant = db.selectFrom('users').select('uuid').where('tenant_uuid', '=', uuid);
+      const refreshTokens = this.recordEvents
+        ? await db.selectFrom('refresh_tokens').selectAll().where('user_uuid', 'in', usersOfTenant).execute()
+        : [];
       const sessionsOfTenant = db.selectFrom('sessions').select('uuid')
         .where(({ or, eb }) => or([eb('tenant_uuid', '=', uuid), eb('user_uuid', 'in', usersOfTenant)]));
       // Tokens of the tenant's users whatever their session, then of its sessions.
@@ -258,6 +435,11 @@ class KyselyVerbs implements StoreTx {
       await db.deleteFrom('tenants').where('uuid', '=', uuid).execute();
       const tokenHashes = [...byUser, ...bySession].map((t) => t.hash);
       await this.dialect.notifyRevoked(db, tokenHashes);
+      await this.emit(db, [
+        ...sessions.map(sessionDeleted),
+        ...refreshTokens.map((row) => refreshTokenDeleted(refreshTokenFromRow(row))),
+        tenantDeleted(tenantFromRow(tenantRow)),
+      ]);
       return { tokenHashes, sessions };
     });
   }
@@ -348,11 +530,18 @@ class KyselyVerbs implements StoreTx {
 
   async deleteUser(uuid: string): Promise<Removal | null> {
     return this.atomic(async (db) => {
+      const refreshTokens = this.recordEvents
+        ? await db.selectFrom('refresh_tokens').selectAll().where('user_uuid', '=', uuid).execute()
+        : [];
       // Refresh tokens and policy links go with the row (ON DELETE CASCADE).
       const deleted = await db.deleteFrom('users').where('uuid', '=', uuid).executeTakeFirst();
       if (deleted.numDeletedRows === 0n) return null;
       const removal = await removeUserSessions(db, uuid, this.rowLocks);
       await this.dialect.notifyRevoked(db, removal.tokenHashes);
+      await this.emit(db, [
+        ...removal.sessions.map(sessionDeleted),
+        ...refreshTokens.map((row) => refreshTokenDeleted(refreshTokenFromRow(row))),
+      ]);
       return removal;
     });
   }
@@ -561,7 +750,10 @@ class KyselyVerbs implements StoreTx {
   // ---- sessions and tokens
 
   async createSession(s: Session): Promise<void> {
-    await this.db.insertInto('sessions').values(sessionToRow(s)).execute();
+    await this.atomicIfRecording(async (db) => {
+      await db.insertInto('sessions').values(sessionToRow(s)).execute();
+      await this.emit(db, [sessionCreated(s)]);
+    });
   }
 
   async getSession(uuid: string): Promise<Session | null> {
@@ -583,7 +775,9 @@ class KyselyVerbs implements StoreTx {
       if (!row) return null;
       const tokenHashes = tokens.map((t) => t.hash);
       await this.dialect.notifyRevoked(db, tokenHashes);
-      return { tokenHashes, sessions: [sessionFromRow(row)] };
+      const removal = { tokenHashes, sessions: [sessionFromRow(row)] };
+      await this.emitRemoval(db, removal);
+      return removal;
     });
   }
 
@@ -618,7 +812,9 @@ class KyselyVerbs implements StoreTx {
       if (!deleted) return null;
       const sessions = await deleteEmptySessions(db, [deleted.session_uuid], this.rowLocks);
       await this.dialect.notifyRevoked(db, [hash]);
-      return { tokenHashes: [hash], sessions };
+      const removal = { tokenHashes: [hash], sessions };
+      await this.emitRemoval(db, removal);
+      return removal;
     });
   }
 
@@ -626,6 +822,7 @@ class KyselyVerbs implements StoreTx {
     return this.atomic(async (db) => {
       const removal = await removeUserSessions(db, userUuid, this.rowLocks);
       await this.dialect.notifyRevoked(db, removal.tokenHashes);
+      await this.emitRemoval(db, removal);
       return removal;
     });
   }
@@ -639,13 +836,19 @@ class KyselyVerbs implements StoreTx {
         sessions: await deleteEmptySessions(db, [...new Set(deleted.map((t) => t.session_uuid))], this.rowLocks),
       };
       await this.dialect.notifyRevoked(db, removal.tokenHashes);
+      await this.emitRemoval(db, removal);
       return removal;
     });
   }
 
   async deleteRefreshTokenByHash(hash: string): Promise<RefreshToken | null> {
-    const row = await this.db.deleteFrom('refresh_tokens').where('hash', '=', hash).returningAll().executeTakeFirst();
-    return row ? refreshTokenFromRow(row) : null;
+    return this.atomicIfRecording(async (db) => {
+      const row = await db.deleteFrom('refresh_tokens').where('hash', '=', hash).returningAll().executeTakeFirst();
+      if (!row) return null;
+      const deleted = refreshTokenFromRow(row);
+      await this.emit(db, [refreshTokenDeleted(deleted)]);
+      return deleted;
+    });
   }
 
   async deleteExpired(now: number, limit: number): Promise<Removal> {
@@ -659,10 +862,12 @@ class KyselyVerbs implements StoreTx {
       const deleted = await db.deleteFrom('tokens').where('hash', 'in', batch)
         .returning(['hash', 'session_uuid']).execute();
       const touched = [...new Set(deleted.map((t) => t.session_uuid))];
-      return {
+      const removal = {
         tokenHashes: deleted.map((t) => t.hash),
         sessions: await deleteEmptySessions(db, touched, this.rowLocks),
       };
+      await this.emitRemoval(db, removal);
+      return removal;
     });
   }
 
@@ -674,7 +879,9 @@ class KyselyVerbs implements StoreTx {
         .where('user_uuid', '=', rt.userUuid).where('client_id', '=', rt.clientId)
         .returningAll().executeTakeFirst();
       await db.insertInto('refresh_tokens').values(refreshTokenToRow(rt)).execute();
-      return old ? refreshTokenFromRow(old) : null;
+      const replaced = old ? refreshTokenFromRow(old) : null;
+      await this.emit(db, replaced === null ? [refreshTokenCreated(rt)] : [refreshTokenDeleted(replaced), refreshTokenCreated(rt)]);
+      return replaced;
     });
   }
 
@@ -705,10 +912,103 @@ class KyselyVerbs implements StoreTx {
   }
 
   async deleteRefreshToken(userUuid: string, clientId: string): Promise<RefreshToken | null> {
-    const row = await this.db.deleteFrom('refresh_tokens')
-      .where('user_uuid', '=', userUuid).where('client_id', '=', clientId)
-      .returningAll().executeTakeFirst();
-    return row ? refreshTokenFromRow(row) : null;
+    return this.atomicIfRecording(async (db) => {
+      const row = await db.deleteFrom('refresh_tokens')
+        .where('user_uuid', '=', userUuid).where('client_id', '=', clientId)
+        .returningAll().executeTakeFirst();
+      if (!row) return null;
+      const deleted = refreshTokenFromRow(row);
+      await this.emit(db, [refreshTokenDeleted(deleted)]);
+      return deleted;
+    });
+  }
+
+  /** See Store.noteExpiringSoon; runs in the caller's transaction. */
+  async noteExpiringSoon(now: number, until: number, limit: number): Promise<number> {
+    const db = this.db;
+    // The cursor: every token up to (expires_at, hash) was seen. Created at the
+    // first scan from `now`: tokens already near expiry then are not announced.
+    await db.insertInto('event_cursors').values({ name: EXPIRE_SOON_CURSOR, expires_at: now, hash: '' })
+      .onConflict((oc) => oc.column('name').doNothing()).execute();
+    let read = db.selectFrom('event_cursors').selectAll().where('name', '=', EXPIRE_SOON_CURSOR);
+    // One instance scans a window at a time; the others wait, then continue after it.
+    if (this.rowLocks) read = read.forUpdate();
+    const cursor = await read.executeTakeFirstOrThrow();
+    const from = Number(cursor.expires_at);
+    if (from > until) return 0;
+    const rows = await db.selectFrom('tokens')
+      .innerJoin('sessions', 'sessions.uuid', 'tokens.session_uuid')
+      .select(['tokens.hash', 'tokens.expires_at', 'sessions.uuid', 'sessions.tenant_uuid', 'sessions.user_uuid'])
+      .where(({ or, and, eb }) => or([
+        eb('tokens.expires_at', '>', from),
+        and([eb('tokens.expires_at', '=', from), eb('tokens.hash', '>', cursor.hash)]),
+      ]))
+      .where('tokens.expires_at', '<=', until)
+      .orderBy('tokens.expires_at').orderBy('tokens.hash')
+      .limit(limit)
+      .execute();
+    const sessions = new Map<string, { uuid: string; tenantUuid: string; userUuid: string | null }>();
+    for (const r of rows) sessions.set(r.uuid, { uuid: r.uuid, tenantUuid: r.tenant_uuid, userUuid: r.user_uuid });
+    await this.emit(db, [...sessions.values()].map(sessionExpireSoon));
+    // A full batch stops at its last token; a short one finished the window:
+    // "everything up to `until` included", i.e. (until + 1 ms, '').
+    const last = rows.length === limit ? rows[rows.length - 1] : null;
+    await db.updateTable('event_cursors')
+      .set(last === null ? { expires_at: until + 1, hash: '' } : { expires_at: Number(last.expires_at), hash: last.hash })
+      .where('name', '=', EXPIRE_SOON_CURSOR).execute();
+    return rows.length;
+  }
+
+  // ---- LDAP configuration (issue 6)
+
+  async getLdapConfig(tenantUuid: string): Promise<LdapConfig | null> {
+    const row = await this.db.selectFrom('ldap_configs').selectAll()
+      .where('tenant_uuid', '=', tenantUuid).executeTakeFirst();
+    return row ? ldapConfigFromRow(row) : null;
+  }
+
+  async putLdapConfig(c: LdapConfig): Promise<LdapConfig> {
+    const row = ldapConfigToRow(c);
+    const { tenant_uuid: _key, ...changes } = row;
+    const stored = await this.db.insertInto('ldap_configs').values(row)
+      .onConflict((oc) => oc.column('tenant_uuid').doUpdateSet(changes))
+      .returningAll().executeTakeFirstOrThrow();
+    return ldapConfigFromRow(stored);
+  }
+
+  async deleteLdapConfig(tenantUuid: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('ldap_configs').where('tenant_uuid', '=', tenantUuid).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async findTenantByDomainName(domainName: string): Promise<Tenant | null> {
+    // domain_names is a JSON array: a LIKE on the quoted name narrows the
+    // rows on both engines, the exact (case-insensitive) match is made here.
+    const wanted = domainName.toLowerCase();
+    const pattern = `%"${wanted.replace(/[\\%_"]/g, (c) => `\\${c}`)}"%`;
+    const rows = await this.db.selectFrom('tenants').selectAll()
+      .where(sql<boolean>`lower(domain_names) like ${pattern} escape '\\'`)
+      .orderBy('uuid').execute();
+    const row = rows.find((r) => (JSON.parse(r.domain_names) as string[]).some((d) => d.toLowerCase() === wanted));
+    return row ? tenantFromRow(row) : null;
+  }
+
+  async findTenantBySlug(slug: string): Promise<Tenant | null> {
+    const row = await this.db.selectFrom('tenants').selectAll().where('slug', '=', slug).executeTakeFirst();
+    return row ? tenantFromRow(row) : null;
+  }
+
+  async findTenantUser(tenantUuid: string, by: { email: string | null; username: string | null }): Promise<User | null> {
+    // lower() on both sides: the unique indexes on lower(email_address) and lower(username).
+    for (const [column, value] of [['email_address', by.email], ['username', by.username]] as const) {
+      if (value === null || value === '') continue;
+      const row = await this.db.selectFrom('users').selectAll()
+        .where(({ eb, fn, ref }) => eb(fn('lower', [ref(column)]), '=', sql<string>`lower(${value})`))
+        .where('tenant_uuid', '=', tenantUuid)
+        .executeTakeFirst();
+      if (row) return userFromRow(row);
+    }
+    return null;
   }
 }
 

@@ -12,6 +12,10 @@ export interface OpenStoreOptions {
   logger?: StoreLogger;
   /** PostgreSQL only: connections per instance (default 10). */
   poolMax?: number;
+  /** PostgreSQL only: connect and query timeout in ms (default 5000). */
+  timeoutMs?: number;
+  /** Write events to the outbox with the changes (amqp.enabled); default false. */
+  recordEvents?: boolean;
 }
 
 const silentLogger: StoreLogger = { warn() {}, info() {} };
@@ -19,10 +23,10 @@ const silentLogger: StoreLogger = { warn() {}, info() {} };
 export async function openStore(dbUri: string, opts: OpenStoreOptions = {}): Promise<Store> {
   const logger = opts.logger ?? silentLogger;
   if (dbUri.startsWith('sqlite:')) {
-    return createKyselyStore(openSqliteDialect(sqlitePath(dbUri)), logger);
+    return createKyselyStore(openSqliteDialect(sqlitePath(dbUri)), logger, { recordEvents: opts.recordEvents ?? false });
   }
   if (/^postgres(ql)?:\/\//.test(dbUri)) {
-    return createKyselyStore(openPostgresDialect(dbUri, { logger, poolMax: opts.poolMax }), logger);
+    return createKyselyStore(openPostgresDialect(dbUri, { logger, poolMax: opts.poolMax, timeoutMs: opts.timeoutMs }), logger, { recordEvents: opts.recordEvents ?? false });
   }
   // Only the scheme is quoted: the rest may hold a password.
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(dbUri)?.[1];
@@ -36,7 +40,7 @@ export async function openStore(dbUri: string, opts: OpenStoreOptions = {}): Pro
  * working directory), `sqlite::memory:`; the URL-like `sqlite:///abs/path`
  * is accepted too.
  */
-function sqlitePath(dbUri: string): string {
+export function sqlitePath(dbUri: string): string {
   let path = dbUri.slice('sqlite:'.length);
   if (path.startsWith('//')) path = path.slice(2);
   if (path === '') throw new Error('db_uri "sqlite:" needs a path, e.g. sqlite:/var/lib/xivo-auth/auth.db');

@@ -31,6 +31,12 @@ export interface StoreDialect {
   notifyRevoked(db: Kysely<DatabaseSchema>, hashes: readonly string[]): Promise<void>;
   /** Delivers revocation notices from every instance to `handler`. */
   watchRevocations(handler: RevocationHandler, logger: StoreLogger): RevocationWatch;
+  /**
+   * Takes the outbox relay's lock for the transaction if free (PostgreSQL:
+   * an advisory lock, so one instance relays at a time); absent on SQLite,
+   * where one process owns the database and publishes outside transactions.
+   */
+  tryLockRelay?(trx: Transaction<DatabaseSchema>): Promise<boolean>;
   /** Runs a multi-statement script inside the given transaction. */
   execScript(trx: Transaction<DatabaseSchema>, script: string): Promise<void>;
 }

@@ -4,6 +4,7 @@
 // errors of ./errors.ts (StoreConflictError, StoreUnavailableError).
 // All times are epoch milliseconds (integers).
 
+import type { OutboxEvent } from '../events/catalog.js';
 import type { RevocationHandler, RevocationWatch } from './revocations.js';
 
 export type Purpose = 'user' | 'internal' | 'external_api';
@@ -160,6 +161,24 @@ export interface Removal {
   sessions: Session[];
 }
 
+/** The LDAP directory of a tenant (issue 6): where its users' passwords are checked. */
+export interface LdapConfig {
+  tenantUuid: string;
+  host: string;
+  port: number;
+  protocolVersion: number;
+  /** 'ldaps' (TLS from the start), 'tls' (StartTLS), or null (plain). */
+  protocolSecurity: 'ldaps' | 'tls' | null;
+  /** Service account searching for users; null: the user's DN is built from the login attribute. */
+  bindDn: string | null;
+  bindPassword: string | null;
+  userBaseDn: string;
+  userLoginAttribute: string;
+  userEmailAttribute: string;
+  /** Search filter template ({user_login_attribute}, {username}); null: (attribute=login). */
+  searchFilters: string | null;
+}
+
 export interface StoreTx {
   // tenants
   createTenant(t: Tenant): Promise<Tenant>;
@@ -265,9 +284,102 @@ export interface StoreTx {
   findRefreshTokenByHash(hash: string): Promise<RefreshToken | null>;
   listRefreshTokens(f: RefreshTokenFilter): Promise<ListResult<RefreshToken>>;
   deleteRefreshToken(userUuid: string, clientId: string): Promise<RefreshToken | null>;
+
+  // LDAP configuration (issue 6)
+  getLdapConfig(tenantUuid: string): Promise<LdapConfig | null>;
+  /** Creates or replaces the tenant's configuration; StoreConflictError when the tenant does not exist. */
+  putLdapConfig(c: LdapConfig): Promise<LdapConfig>;
+  deleteLdapConfig(tenantUuid: string): Promise<boolean>;
+  /** The tenant holding this domain name (case-insensitive), or null. */
+  findTenantByDomainName(domainName: string): Promise<Tenant | null>;
+  findTenantBySlug(slug: string): Promise<Tenant | null>;
+  /**
+   * The user of the tenant whose email address (case-insensitive, confirmed
+   * or not) is `email`, else whose username is `username`; null when none.
+   */
+  findTenantUser(tenantUuid: string, by: { email: string | null; username: string | null }): Promise<User | null>;
 }
 
-export interface Store extends StoreTx {
+// security (issue 7): login-throttle counters, audit records, re-hashing.
+// Implemented in ./security-verbs.ts, spread into the store by kysely-store.ts.
+
+/** How one login-throttle counter backs off. */
+export interface LoginThrottleRule {
+  /** Failures allowed before a delay applies. */
+  threshold: number;
+  /** Delay (ms) after failure threshold, threshold+1, ...; the last one is the cap. */
+  delaysMs: number[];
+  /** A counter last touched at or before this time starts again from zero. */
+  staleBefore: number;
+}
+
+/** A counter after one attempt (or as stored). */
+export interface LoginAttempt {
+  /** False when the attempt arrived before nextAttemptAt: refused, not counted as a failure. */
+  allowed: boolean;
+  /** Consecutive attempts let through (each counts as a failure until a success clears it). */
+  failures: number;
+  /** Every attempt, refused ones included. */
+  attempts: number;
+  /** No attempt is let through before this time (0: none pending). */
+  nextAttemptAt: number;
+}
+
+export type AuditOutcome = 'success' | 'failure' | 'denied' | 'throttled' | 'error';
+
+/** One audit record; never holds a secret (password, token, Authorization). */
+export interface AuditRecord {
+  uuid: string;
+  at: number;
+  /** What: e.g. `login`, `token.revoke`, `users.create`, `users.password.change`. */
+  action: string;
+  outcome: AuditOutcome | string;
+  tenantUuid: string | null;
+  /** Who: the acting user (the token's user, or the user who logged in). */
+  actorUuid: string | null;
+  actorAuthId: string | null;
+  /** The login name given (login attempts only). */
+  login: string | null;
+  /** From where. */
+  remoteAddr: string | null;
+  targetType: string | null;
+  targetId: string | null;
+  statusCode: number | null;
+  details: Record<string, unknown>;
+}
+
+export interface AuditFilter {
+  tenantUuids: string[];
+  /** Also records attached to no tenant (failed logins of unknown users): top tenant only. */
+  includeUntenanted: boolean;
+}
+
+export interface SecurityStoreVerbs {
+  /**
+   * Counts one login attempt on `key` atomically (INSERT ... ON CONFLICT DO
+   * UPDATE ... RETURNING): let through and counted as a failure, or refused
+   * while the back-off runs. Concurrent calls never lose a count.
+   */
+  reserveLoginAttempt(key: string, now: number, rule: LoginThrottleRule): Promise<LoginAttempt>;
+  /** Gives back one counted failure (the attempt was refused elsewhere, or never checked a password). */
+  releaseLoginAttempt(key: string): Promise<void>;
+  clearLoginFailures(keys: string[]): Promise<void>;
+  getLoginAttempts(key: string): Promise<LoginAttempt | null>;
+  /** A dated mark (e.g. "this address logged in successfully"), refreshed on each call. */
+  touchLoginMark(key: string, now: number): Promise<void>;
+  hasLoginMark(key: string, since: number): Promise<boolean>;
+  /** Deletes counters and marks whose key starts with `prefix`, untouched since `before`. */
+  purgeLoginThrottle(prefix: string, before: number): Promise<number>;
+  insertAuditRecord(r: AuditRecord): Promise<void>;
+  /** Newest first by default (order `at`, direction desc). */
+  listAuditRecords(f: AuditFilter, q: ListQuery): Promise<ListResult<AuditRecord>>;
+  /** Deletes up to `limit` records older than `before`; returns how many. */
+  purgeAuditRecords(before: number, limit: number): Promise<number>;
+  /** Sets a new hash only if the stored one is still `oldHash` (a concurrent password change wins). */
+  replacePasswordHash(userUuid: string, oldHash: string, newHash: string): Promise<boolean>;
+}
+
+export interface Store extends StoreTx, SecurityStoreVerbs {
   readonly engine: 'sqlite' | 'postgresql';
   /** Runs fn in one transaction; rolled back if it throws. */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
@@ -281,5 +393,27 @@ export interface Store extends StoreTx {
   watchRevocations(handler: RevocationHandler): RevocationWatch;
   /** Resolves when the database answers; throws StoreUnavailableError otherwise. */
   ping(): Promise<void>;
+
+  // events outbox (issue 4). With events recorded (openStore's recordEvents),
+  // every verb that creates or deletes a session, a refresh token or a tenant
+  // writes its event (../events/catalog.ts) in the same transaction.
+  /** Called after a commit of this instance wrote events (wakes the relay). */
+  onEventsCommitted(listener: () => void): void;
+  /**
+   * The relay's step: the oldest `limit` events go to `publish`, which
+   * returns how many of them (a prefix) the broker confirmed; those are
+   * deleted. PostgreSQL: one instance relays at a time (an advisory lock
+   * held for the step), so events leave in commit order; null when another
+   * instance holds it. Returns the number relayed.
+   */
+  relayEvents(limit: number, publish: (events: OutboxEvent[]) => Promise<number>): Promise<number | null>;
+  /** Events waiting in the outbox, and the creation time of the oldest. */
+  outboxBacklog(): Promise<{ pending: number; oldestCreatedAt: number | null }>;
+  /**
+   * Writes `auth_session_expire_soon` for the sessions whose tokens expire
+   * by `until`, continuing where the last scan (of any instance) stopped;
+   * at most `limit` tokens per call. Returns how many tokens were seen.
+   */
+  noteExpiringSoon(now: number, until: number, limit: number): Promise<number>;
   close(): Promise<void>;
 }

@@ -27,7 +27,8 @@ export class Reaper {
   private running: Promise<number> | null = null;
 
   constructor(
-    private readonly store: Store,
+    /** The store, or what deletes on its behalf (SQLite: a worker thread, sqlite-purge-thread.ts). */
+    private readonly store: Pick<Store, 'deleteExpired'>,
     private readonly clock: Clock,
     private readonly logger: Pick<Logger, 'info' | 'warn' | 'debug'>,
     private readonly options: ReaperOptions,

@@ -1,7 +1,7 @@
 // The token service: issue, check, revoke, refresh. HTTP-free: the routes
 // hand it plain values and shape what it returns.
 import { randomUUID } from 'node:crypto';
-import { compileAcl } from '../acl/index.js';
+import { compileAcl } from '@xivo-auth/acl';
 import type { BackendRegistry } from '../backends/registry.js';
 import type { Identity, LoginContext } from '../backends/types.js';
 import type { Clock } from '../clock.js';
@@ -117,7 +117,8 @@ export class TokenService {
       backendName = backend.name;
       noteBackend(backendName);
       login = fromRefresh.login;
-      identity = await backend.identify(login, ctx);
+      // The refresh token's tenant: backends that need one (ldap_user) find it there.
+      identity = await backend.identify(login, { ...ctx, tenantUuid: fromRefresh.tenantUuid });
     } else {
       const backend = this.backends.get(req.backend);
       if (backend === null) throw new AuthenticationFailedError();

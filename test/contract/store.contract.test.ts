@@ -1284,3 +1284,209 @@ it('refuses a db_uri with an unknown scheme', async () => {
   expect((err as Error).message).not.toContain('secret');
   await expect(openStore('sqlite:', {})).rejects.toThrow(/needs a path/);
 });
+
+// ---- LDAP configuration (issue 6), on both engines
+
+describe.each(['sqlite', 'postgresql'] as const)('Store contract, LDAP configuration: %s', (engine) => {
+  let store: Store;
+  let done: () => Promise<void>;
+  let pgDatabase: TestDatabase | null = null;
+
+  beforeAll(async () => {
+    if (engine === 'postgresql') pgDatabase = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await pgDatabase?.drop();
+  });
+  beforeEach(async () => {
+    if (engine === 'sqlite') {
+      const opened = await openSqlite();
+      store = opened.store;
+      done = opened.cleanup;
+    } else {
+      const schema = await createTestSchema((pgDatabase as TestDatabase).uri);
+      store = await openStore(schema.uri, {});
+      done = async () => {};
+    }
+    await store.migrate();
+  });
+  afterEach(async () => {
+    await store.close();
+    await done();
+  });
+
+  const ldap = (tenantUuid: string) => ({
+    tenantUuid, host: 'ldap.example.com', port: 636, protocolVersion: 3, protocolSecurity: 'ldaps' as const,
+    bindDn: 'cn=svc,dc=example,dc=com', bindPassword: 'pw ✓', userBaseDn: 'ou=people,dc=example,dc=com',
+    userLoginAttribute: 'uid', userEmailAttribute: 'mail', searchFilters: '(&(objectClass=person)({user_login_attribute}={username}))',
+  });
+
+  it('puts, replaces, reads and deletes a tenant\'s configuration', async () => {
+    const t = await store.createTenant(tenantData());
+    expect(await store.getLdapConfig(t.uuid)).toBeNull();
+    expect(await store.putLdapConfig(ldap(t.uuid))).toEqual(ldap(t.uuid));
+    expect(await store.getLdapConfig(t.uuid)).toEqual(ldap(t.uuid));
+    const plain = { ...ldap(t.uuid), port: 389, protocolSecurity: null, bindDn: null, bindPassword: null, searchFilters: null };
+    expect(await store.putLdapConfig(plain)).toEqual(plain);
+    expect(await store.getLdapConfig(t.uuid)).toEqual(plain);
+    expect(await store.deleteLdapConfig(t.uuid)).toBe(true);
+    expect(await store.deleteLdapConfig(t.uuid)).toBe(false);
+    expect(await store.getLdapConfig(t.uuid)).toBeNull();
+  });
+
+  it('refuses a configuration for an unknown tenant; it goes with its tenant', async () => {
+    expect(await rejection(store.putLdapConfig(ldap(randomUUID())))).toBeInstanceOf(StoreConflictError);
+    const t = await store.createTenant(tenantData());
+    await store.putLdapConfig(ldap(t.uuid));
+    await store.deleteTenant(t.uuid);
+    expect(await store.getLdapConfig(t.uuid)).toBeNull();
+  });
+
+  it('finds a tenant by domain name (case-insensitive) or slug', async () => {
+    const a = await store.createTenant(tenantData({ slug: 'acme', domainNames: ['acme.example.com', 'Acme.Org'] }));
+    await store.createTenant(tenantData({ slug: 'other', domainNames: ['other-acme.example.com', 'xacme.org'] }));
+    expect((await store.findTenantByDomainName('ACME.example.com'))?.uuid).toBe(a.uuid);
+    expect((await store.findTenantByDomainName('acme.org'))?.uuid).toBe(a.uuid);
+    for (const miss of ['example.com', 'acme', '%', 'acme.example.co_', '"acme.org"']) {
+      expect(await store.findTenantByDomainName(miss), miss).toBeNull();
+    }
+    expect((await store.findTenantBySlug('acme'))?.uuid).toBe(a.uuid);
+    expect(await store.findTenantBySlug('nope')).toBeNull();
+  });
+
+  it('finds a user of one tenant by email (confirmed or not), else by username', async () => {
+    const t = await store.createTenant(tenantData());
+    const other = await store.createTenant(tenantData());
+    const byMail = await store.createUser(userData(t.uuid, { username: 'local-alice', emailAddress: 'Alice@Example.com', emailConfirmed: false }));
+    const byName = await store.createUser(userData(t.uuid, { username: 'Carol', emailAddress: null }));
+    await store.createUser(userData(other.uuid, { username: 'bob', emailAddress: 'bob@example.com' }));
+    expect((await store.findTenantUser(t.uuid, { email: 'alice@example.COM', username: 'carol' }))?.uuid).toBe(byMail.uuid);
+    expect((await store.findTenantUser(t.uuid, { email: 'unknown@example.com', username: 'CAROL' }))?.uuid).toBe(byName.uuid);
+    expect((await store.findTenantUser(t.uuid, { email: null, username: 'carol' }))?.uuid).toBe(byName.uuid);
+    expect(await store.findTenantUser(t.uuid, { email: 'bob@example.com', username: 'bob' })).toBeNull();
+    expect(await store.findTenantUser(t.uuid, { email: '', username: null })).toBeNull();
+  });
+});
+
+// ---- security (issue 7): login-throttle counters, audit records, re-hashing
+
+describe('Store security verbs (issue 7)', () => {
+  const engines: Array<[string, () => Promise<{ store: Store; cleanup(): Promise<void> }>]> = [
+    ['sqlite', async () => {
+      const temp = tempSqliteUri();
+      const store = await openStore(temp.uri, {});
+      return { store, cleanup: async () => { await store.close(); temp.cleanup(); } };
+    }],
+    ['postgresql', async () => {
+      const db = await createTestDatabase();
+      const store = await openStore(db.uri, {});
+      return { store, cleanup: async () => { await store.close(); await db.drop(); } };
+    }],
+  ];
+  const rule = (over: Partial<{ threshold: number; delaysMs: number[]; staleBefore: number }> = {}) =>
+    ({ threshold: 3, delaysMs: [1000, 2000, 4000], staleBefore: NOW - 24 * HOUR, ...over });
+
+  for (const [name, open] of engines) {
+    describe(name, () => {
+      let store: Store;
+      let cleanup: () => Promise<void>;
+      let tenant: Tenant;
+
+      beforeAll(async () => {
+        ({ store, cleanup } = await open());
+        await store.migrate();
+        tenant = await store.createTenant(tenantData({ name: 'master', slug: 'master' }));
+      });
+      afterAll(async () => { await cleanup(); });
+
+      it('counts attempts, then refuses them until the delay has passed, doubling up to the cap', async () => {
+        const results = [];
+        for (let i = 0; i < 4; i++) results.push(await store.reserveLoginAttempt('k1', NOW, rule()));
+        expect(results.map((r) => r.allowed)).toEqual([true, true, true, false]);
+        expect(results[2]).toEqual({ allowed: true, failures: 3, attempts: 3, nextAttemptAt: NOW + 1000 });
+        expect(results[3]).toEqual({ allowed: false, failures: 3, attempts: 4, nextAttemptAt: NOW + 1000 });
+        const after = await store.reserveLoginAttempt('k1', NOW + 1000, rule());
+        expect(after).toEqual({ allowed: true, failures: 4, attempts: 5, nextAttemptAt: NOW + 3000 });
+        let at = NOW + 3000;
+        const next = [];
+        for (let i = 0; i < 3; i++) {
+          const r = await store.reserveLoginAttempt('k1', at, rule());
+          next.push(r.nextAttemptAt - at);
+          at = r.nextAttemptAt;
+        }
+        expect(next).toEqual([4000, 4000, 4000]);
+        expect(await store.getLoginAttempts('k1')).toMatchObject({ failures: 7 });
+      });
+
+      it('counts 50 concurrent attempts exactly, letting no more than the threshold through', async () => {
+        const results = await Promise.all(Array.from({ length: 50 }, () => store.reserveLoginAttempt('race', NOW, rule({ threshold: 5 }))));
+        expect(results.filter((r) => r.allowed)).toHaveLength(5);
+        expect(new Set(results.map((r) => r.attempts)).size).toBe(50);
+        expect(await store.getLoginAttempts('race')).toEqual({ allowed: false, failures: 5, attempts: 50, nextAttemptAt: NOW + 1000 });
+      });
+
+      it('starts a stale counter again, gives a failure back, clears counters', async () => {
+        for (let i = 0; i < 3; i++) await store.reserveLoginAttempt('k2', NOW, rule());
+        const fresh = await store.reserveLoginAttempt('k2', NOW + 48 * HOUR, rule({ staleBefore: NOW + 24 * HOUR }));
+        expect(fresh).toEqual({ allowed: true, failures: 1, attempts: 1, nextAttemptAt: 0 });
+        await store.reserveLoginAttempt('k3', NOW, rule());
+        await store.reserveLoginAttempt('k3', NOW, rule());
+        await store.releaseLoginAttempt('k3');
+        expect(await store.getLoginAttempts('k3')).toMatchObject({ failures: 1, attempts: 2 });
+        await store.clearLoginFailures(['k2', 'k3', 'unknown']);
+        expect(await store.getLoginAttempts('k2')).toBeNull();
+        expect(await store.getLoginAttempts('k3')).toBeNull();
+      });
+
+      it('keeps dated marks and purges by prefix and age', async () => {
+        await store.touchLoginMark('t:mark', NOW);
+        expect(await store.hasLoginMark('t:mark', NOW - HOUR)).toBe(true);
+        expect(await store.hasLoginMark('t:mark', NOW + 1)).toBe(false);
+        expect(await store.hasLoginMark('t:none', 0)).toBe(false);
+        await store.reserveLoginAttempt('p:old', NOW - 10 * HOUR, rule());
+        await store.reserveLoginAttempt('p:new', NOW, rule());
+        expect(await store.purgeLoginThrottle('p:', NOW - HOUR)).toBe(1);
+        expect(await store.getLoginAttempts('p:old')).toBeNull();
+        expect(await store.getLoginAttempts('p:new')).not.toBeNull();
+        expect(await store.purgeLoginThrottle('t:', NOW + 1)).toBe(1);
+        expect(await store.hasLoginMark('t:mark', 0)).toBe(false);
+      });
+
+      it('stores, lists (scoped, searched, paged, newest first) and purges audit records', async () => {
+        const other = await store.createTenant(tenantData({ parentUuid: tenant.uuid }));
+        const record = (i: number, tenantUuid: string | null, action = 'users.create') => ({
+          uuid: randomUUID(), at: NOW + i * 1000, action, outcome: 'success', tenantUuid, actorUuid: null, actorAuthId: null,
+          login: i % 2 === 0 ? `login-${i}` : null, remoteAddr: '192.0.2.1', targetType: 'users', targetId: `t-${i}`,
+          statusCode: 200, details: { i, nested: { ok: true } },
+        });
+        for (let i = 0; i < 6; i++) await store.insertAuditRecord(record(i, tenant.uuid));
+        await store.insertAuditRecord(record(10, other.uuid, 'login'));
+        await store.insertAuditRecord(record(11, null, 'login'));
+        const own = await store.listAuditRecords({ tenantUuids: [tenant.uuid], includeUntenanted: false }, {});
+        expect(own.total).toBe(6);
+        expect(own.items.map((r) => r.at)).toEqual([5, 4, 3, 2, 1, 0].map((i) => NOW + i * 1000));
+        expect(own.items[0]).toMatchObject({ tenantUuid: tenant.uuid, details: { i: 5, nested: { ok: true } }, statusCode: 200 });
+        const page = await store.listAuditRecords({ tenantUuids: [tenant.uuid], includeUntenanted: false }, { limit: 2, offset: 2 });
+        expect(page.items.map((r) => r.targetId)).toEqual(['t-3', 't-2']);
+        const asc = await store.listAuditRecords({ tenantUuids: [tenant.uuid], includeUntenanted: false }, { order: 'at', direction: 'asc', limit: 1 });
+        expect(asc.items[0].targetId).toBe('t-0');
+        const all = await store.listAuditRecords({ tenantUuids: [tenant.uuid, other.uuid], includeUntenanted: true }, { search: 'LOGIN' });
+        expect(all.total).toBe(8);
+        expect(all.filtered).toBe(2 + 3);
+        expect((await store.listAuditRecords({ tenantUuids: [], includeUntenanted: true }, {})).items.map((r) => r.tenantUuid)).toEqual([null]);
+        expect((await store.listAuditRecords({ tenantUuids: [], includeUntenanted: false }, {})).total).toBe(0);
+        expect(await store.purgeAuditRecords(NOW + 3000, 2)).toBe(2);
+        expect(await store.purgeAuditRecords(NOW + 3000, 100)).toBe(1);
+        expect((await store.listAuditRecords({ tenantUuids: [tenant.uuid], includeUntenanted: false }, {})).total).toBe(3);
+      });
+
+      it('replaces a password hash only if it is still the expected one', async () => {
+        const user = await store.createUser(userData(tenant.uuid));
+        expect(await store.replacePasswordHash(user.uuid, 'not-the-hash', 'new')).toBe(false);
+        expect((await store.getUser(user.uuid))!.passwordHash).toBe(user.passwordHash);
+        expect(await store.replacePasswordHash(user.uuid, user.passwordHash!, '$argon2id$new')).toBe(true);
+        expect((await store.getUser(user.uuid))!.passwordHash).toBe('$argon2id$new');
+      });
+    });
+  }
+});

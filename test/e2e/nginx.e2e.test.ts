@@ -2,57 +2,18 @@
 // upstream, protected with auth_request to a real xivo-auth, with the
 // location snippet published in docs/gateways/nginx-locations.conf.
 // Fails, never skips, when nginx is missing.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
+import type net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Nginx, request, startNginx } from '../helpers/nginx.js';
 import { ADMIN, basic, startTestService, type TestService } from '../helpers/service.js';
 
 const SNIPPET = path.join(import.meta.dirname, '../../docs/gateways/nginx-locations.conf');
 
-function nginxBinary(): string {
-  for (const candidate of ['/usr/sbin/nginx', '/usr/bin/nginx', '/usr/local/sbin/nginx']) {
-    try {
-      execFileSync(candidate, ['-v'], { stdio: 'ignore' });
-      return candidate;
-    } catch { /* next */ }
-  }
-  throw new Error('nginx is required by this test (.ci/run installs Debian\'s package): not found');
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Answer { status: number; headers: http.IncomingHttpHeaders; body: string }
-
-function request(port: number, method: string, urlPath: string, headers: Record<string, string> = {}, body?: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, headers, agent: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { text += c; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-    });
-    req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 describe('nginx auth_request in front of an upstream', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'xivo-auth-nginx-'));
-  let nginx: ChildProcess | null = null;
+  let nginx: Nginx;
   let upstream: http.Server;
   let t: TestService;
   let port: number;
@@ -61,7 +22,6 @@ describe('nginx auth_request in front of an upstream', () => {
   const seen: { method: string; url: string; headers: http.IncomingHttpHeaders; body: string }[] = [];
 
   beforeAll(async () => {
-    const binary = nginxBinary();
     t = await startTestService('sqlite', {
       default_policies: { own: { acl: ['confd.users.me.read', 'confd.users.me.update'] } },
       default_user_policy: 'own',
@@ -91,51 +51,19 @@ describe('nginx auth_request in front of an upstream', () => {
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
     const upstreamPort = (upstream.address() as net.AddressInfo).port;
 
-    port = await freePort();
-    const temp = (name: string) => `${name} ${path.join(dir, name.replace(/_path$/, ''))};`;
-    writeFileSync(path.join(dir, 'nginx.conf'), `
-daemon off;
-master_process on;
-worker_processes 1;
-${process.getuid?.() === 0 ? 'user root root;' : ''}
-pid ${path.join(dir, 'nginx.pid')};
-error_log ${path.join(dir, 'error.log')} warn;
-events { worker_connections 64; }
-http {
-  access_log ${path.join(dir, 'access.log')};
-  ${temp('client_body_temp_path')}
-  ${temp('proxy_temp_path')}
-  ${temp('fastcgi_temp_path')}
-  ${temp('uwsgi_temp_path')}
-  ${temp('scgi_temp_path')}
+    nginx = await startNginx((listenPort) => `
   upstream xivo_auth { server 127.0.0.1:${authUrl.port}; }
   upstream api_backend { server 127.0.0.1:${upstreamPort}; }
   server {
-    listen 127.0.0.1:${port};
+    listen 127.0.0.1:${listenPort};
     include ${SNIPPET};
-  }
-}
-`);
-    execFileSync(binary, ['-t', '-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')], { stdio: 'pipe' });
-    nginx = spawn(binary, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')], { stdio: 'ignore' });
-    for (let i = 0; i < 100; i += 1) {
-      try {
-        await request(port, 'GET', '/nginx-ready');
-        break;
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+  }`);
+    port = nginx.port;
   });
 
   afterAll(async () => {
-    if (nginx !== null && nginx.exitCode === null) {
-      const exited = new Promise((resolve) => nginx?.once('exit', resolve));
-      nginx.kill('SIGTERM');
-      await exited;
-    }
+    await nginx?.stop();
     await new Promise((resolve) => upstream?.close(resolve));
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('docs/gateways.md shows the very snippet under test', () => {
@@ -196,6 +124,6 @@ http {
     expect(res.status).toBeGreaterThanOrEqual(500);
     expect(res.body).not.toContain('secret content');
     expect(seen.length).toBe(before);
-    expect(readFileSync(path.join(dir, 'error.log'), 'utf8')).toMatch(/connect\(\) failed|auth request unexpected status/);
+    expect(readFileSync(path.join(nginx.dir, 'error.log'), 'utf8')).toMatch(/connect\(\) failed|auth request unexpected status/);
   });
 });

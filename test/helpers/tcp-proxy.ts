@@ -11,7 +11,12 @@ export interface TcpProxy {
   port: number;
   /** Refuse new connections and reset every open one. */
   cut(): Promise<void>;
-  /** Accept connections again (same port). */
+  /**
+   * A network partition: connections stay open (and new ones are accepted)
+   * but nothing goes through any more, and no error tells either side.
+   */
+  freeze(): void;
+  /** Accept connections again (same port); frozen connections are reset. */
   restore(): Promise<void>;
   close(): Promise<void>;
 }
@@ -20,11 +25,15 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   const sockets = new Set<net.Socket>();
   let server: net.Server | null = null;
   let port = 0;
+  let frozen = false;
 
   const listen = () => new Promise<void>((resolve, reject) => {
     const s = net.createServer((client) => {
-      const upstream = net.connect(targetPort, targetHost);
       sockets.add(client);
+      client.on('error', () => client.destroy()).on('close', () => sockets.delete(client));
+      // Frozen: accepted, never forwarded.
+      if (frozen) return;
+      const upstream = net.connect(targetPort, targetHost);
       sockets.add(upstream);
       client.pipe(upstream).pipe(client);
       const drop = () => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream); };
@@ -47,8 +56,25 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     server = null;
   });
 
+  const freeze = () => {
+    frozen = true;
+    // Stop both directions of every open pair; data is kept, never delivered.
+    for (const socket of sockets) {
+      socket.unpipe();
+      socket.pause();
+    }
+  };
+
+  const restore = async () => {
+    if (frozen) {
+      frozen = false;
+      await stop();
+    }
+    if (server === null) await listen();
+  };
+
   await listen();
-  return { get port() { return port; }, cut: stop, restore: listen, close: stop };
+  return { get port() { return port; }, cut: stop, freeze, restore, close: stop };
 }
 
 /**
@@ -56,12 +82,12 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
  * test can cut the database without touching the shared server), with the
  * token cache off (every check reaches the database). Closed in afterAll.
  */
-export async function startServiceBehindProxy(): Promise<{ service: Service; proxy: TcpProxy }> {
+export async function startServiceBehindProxy(overrides: Parameters<typeof testConfig>[1] = {}): Promise<{ service: Service; proxy: TcpProxy }> {
   const db = await createTestDatabase();
   const url = new URL(db.uri);
   const proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
   url.host = `127.0.0.1:${proxy.port}`;
-  const service = await createService(testConfig(url.toString(), { token_cache: { max_entries: 0 } }), pino({ level: 'silent' }));
+  const service = await createService(testConfig(url.toString(), { token_cache: { max_entries: 0 }, ...overrides }), pino({ level: 'silent' }));
   await service.app.ready();
   afterAll(async () => {
     await service.close();

@@ -43,3 +43,39 @@ describe('PostgreSQL outage', () => {
     expect((await service.app.inject({ method: 'GET', url: '/0.1/status' })).statusCode).toBe(200);
   });
 });
+
+describe('PostgreSQL that stops answering (a partition: no error, no reset)', () => {
+  let proxy: TcpProxy;
+  let service: Service;
+
+  beforeAll(async () => {
+    ({ service, proxy } = await startServiceBehindProxy({ db_timeout_ms: 500 }));
+  });
+
+  it('answers 503 after db_timeout_ms instead of hanging, then recovers by itself', async () => {
+    const login = () => service.app.inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic(ADMIN.username, ADMIN.password) }, payload: {} });
+    const token = (await login()).json().data.token;
+    proxy.freeze();
+    // Bounded by the configured timeout (500 ms), with a wide margin for a busy machine.
+    const started = Date.now();
+    const [check, loginDown] = await Promise.all([
+      service.app.inject({ method: 'GET', url: `/0.1/token/${token}` }),
+      login(),
+    ]);
+    expect(check.statusCode).toBe(503);
+    expect(loginDown.statusCode).toBe(503);
+    expect(Date.now() - started).toBeLessThan(5000);
+    // A new connection is accepted but never answers: bounded as well.
+    const again = await service.app.inject({ method: 'HEAD', url: `/0.1/token/${token}` });
+    expect(again.statusCode).toBe(503);
+
+    await proxy.restore();
+    let recovered = 0;
+    for (let i = 0; i < 100 && recovered !== 204; i += 1) {
+      recovered = (await service.app.inject({ method: 'HEAD', url: `/0.1/token/${token}` })).statusCode;
+      if (recovered !== 204) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(recovered).toBe(204);
+    expect((await login()).statusCode).toBe(200);
+  });
+});

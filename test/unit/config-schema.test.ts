@@ -31,9 +31,17 @@ const EXPECTED_DEFAULTS: Config = {
     max_body_bytes: 65536,
   },
   db_uri: null,
+  db_timeout_ms: 5000,
   db_upgrade_on_startup: true,
-  amqp: { uri: 'amqp://guest:guest@localhost:5672/', exchange_name: 'xivo', exchange_type: 'topic', enabled: false },
+  amqp: {
+    uri: 'amqp://guest:guest@localhost:5672/', exchange_name: 'xivo', exchange_type: 'topic', enabled: false,
+    timeout_ms: 5000, batch_size: 200, poll_interval_ms: 500, retry_min_ms: 500, retry_max_ms: 30_000, expire_soon_seconds: 60,
+  },
   enabled_backend_plugins: { xivo_user: true },
+  ldap: { timeout: 2, tls_ca_cert: null },
+  service_accounts: {},
+  backend_plugins: {},
+  backend_plugin_timeout: 2,
   default_user_policy: null,
   default_policies: {},
   bootstrap_user_on_startup: false,
@@ -43,6 +51,20 @@ const EXPECTED_DEFAULTS: Config = {
   token_cache: { max_entries: 20000 },
   authz: { routes: [], cache_max_age: 0 },
   management: { enabled: false, listen: '127.0.0.1', port: 9496 },
+  security: {
+    login_throttle: {
+      enabled: true, threshold: 5, base_delay_seconds: 1, max_delay_seconds: 900, account_threshold: 100,
+      account_delay_seconds: 1, trusted_address_days: 30, reset_after_seconds: 86400,
+    },
+    rate_limits: {
+      enabled: true, max_addresses: 100000,
+      login: { per_second: 10, burst: 100 }, api: { per_second: 100, burst: 1000 }, checks: { per_second: 0, burst: 1000 },
+    },
+    max_header_bytes: 16384,
+    hsts_max_age: 31536000,
+  },
+  password_policy: { min_length: 8, reject_common: true },
+  audit: { enabled: true, retention_days: 30, purge_interval_seconds: 3600 },
   extra_config_files: '/etc/xivo-auth/conf.d/',
 };
 

@@ -1,5 +1,6 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { HasherBusyError, PasswordHasher } from '../../src/passwords/hasher.js';
+import { defaultHashingConcurrency, HasherBusyError, PasswordHasher } from '../../src/passwords/hasher.js';
 
 const params = { memory_kib: 1024, iterations: 1, parallelism: 1, max_concurrent: 1, max_queue: 2 };
 
@@ -23,6 +24,16 @@ describe('PasswordHasher', () => {
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
     expect(busy).toHaveLength(3);
     for (const r of busy) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(HasherBusyError);
+    expect(hasher.stats).toEqual({ inFlight: 0, waiting: 0 });
+  });
+
+  it('keeps one hash more than the cores in flight by default (max_concurrent: 0)', async () => {
+    expect(defaultHashingConcurrency()).toBe(availableParallelism() + 1);
+    const hasher = new PasswordHasher({ ...params, max_concurrent: 0, max_queue: 4 });
+    const slots = availableParallelism() + 1;
+    const all = Array.from({ length: slots + 2 }, (_, i) => hasher.hash(`p${i}`));
+    expect(hasher.stats).toEqual({ inFlight: slots, waiting: 2 });
+    for (const h of await Promise.all(all)) expect(h).toMatch(/^\$argon2id\$/);
     expect(hasher.stats).toEqual({ inFlight: 0, waiting: 0 });
   });
 

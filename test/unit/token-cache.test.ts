@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileAcl } from '../../src/acl/index.js';
+import { compileAcl } from '@xivo-auth/acl';
 import type { TokenRecord } from '../../src/store/types.js';
 import { TokenCache } from '../../src/tokens/cache.js';
 

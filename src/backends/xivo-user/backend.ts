@@ -1,5 +1,6 @@
 // xivo_user (alias wazo_user): users of xivo-auth's own store.
 import type { PasswordHasher } from '../../passwords/hasher.js';
+import { needsRehash, type Argon2Params } from '../../passwords/rehash.js';
 import type { Store, User } from '../../store/types.js';
 import type { Backend, Identity } from '../types.js';
 
@@ -21,8 +22,22 @@ export function identityOf(user: User): Identity {
   };
 }
 
-export function createXivoUserBackend(deps: { store: Store; hasher: PasswordHasher }): Backend {
-  const { store, hasher } = deps;
+export function createXivoUserBackend(deps: {
+  store: Store;
+  hasher: PasswordHasher;
+  /** The configured argon2 parameters: a successful login re-hashes a password stored with others. */
+  rehashTo?: Argon2Params;
+}): Backend {
+  const { store, hasher, rehashTo } = deps;
+  /** Best effort: the login succeeds whatever happens here; a concurrent password change wins. */
+  async function rehash(userUuid: string, oldHash: string, password: string): Promise<void> {
+    try {
+      await store.replacePasswordHash(userUuid, oldHash, await hasher.hash(password));
+    } catch {
+      // Hashing pool busy or store hiccup: the next login tries again.
+    }
+  }
+
   return {
     name: XIVO_USER,
     async verifyPassword(login, password) {
@@ -34,7 +49,9 @@ export function createXivoUserBackend(deps: { store: Store; hasher: PasswordHash
         return null;
       }
       const ok = await hasher.verify(user.passwordHash, password);
-      return ok ? identityOf(user) : null;
+      if (!ok) return null;
+      if (rehashTo !== undefined && needsRehash(user.passwordHash, rehashTo)) await rehash(user.uuid, user.passwordHash, password);
+      return identityOf(user);
     },
     async identify(login) {
       const user = isPlausibleLogin(login) ? await store.findUserByLogin(login) : null;

@@ -16,18 +16,19 @@ import type { FastifyInstance } from 'fastify';
 import type { PolicyService } from '../../identity/policies.js';
 import { SLUG_PATTERN } from '../../identity/scope.js';
 import type { Policy } from '../../store/types.js';
+import { MAX_ACCESS_LENGTH, MAX_ACL_ENTRIES } from '../../security/limits.js';
 import { authOf, type RequireAccess } from '../auth.js';
 import { listQuery } from '../list-params.js';
 import { ApiError, AuthHeaders, ListParams, listOf, SafeString, Uuid } from '../schemas/common.js';
 
-const Access = SafeString({ minLength: 1, maxLength: 512 });
+const Access = SafeString({ minLength: 1, maxLength: MAX_ACCESS_LENGTH });
 const Slug = Type.String({ pattern: SLUG_PATTERN, description: 'Unique in the tenant; derived from the name when absent' });
 const PolicyBody = Type.Object({
   uuid: Type.Optional(Uuid),
   name: SafeString({ minLength: 1, maxLength: 128 }),
   slug: Type.Optional(Slug),
   description: Type.Optional(Type.Union([SafeString({ maxLength: 1024 }), Type.Null()])),
-  acl: Type.Optional(Type.Array(Access, { maxItems: 1000 })),
+  acl: Type.Optional(Type.Array(Access, { maxItems: MAX_ACL_ENTRIES })),
   shared: Type.Optional(Type.Boolean({ description: 'Visible (linkable) from the sub-tenants too' })),
 });
 const PolicyUpdate = Type.Omit(PolicyBody, ['uuid']);

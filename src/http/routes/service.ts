@@ -9,7 +9,7 @@ const Status = Type.Object({ rest_api: ComponentStatus, store: ComponentStatus, 
 export interface ServiceRouteDeps {
   ping: () => Promise<void>;
   backendNames: () => string[];
-  busStatus: () => { status: string };
+  busStatus: () => Promise<Record<string, unknown>> | Record<string, unknown>;
   openApiDocument: () => string;
 }
 
@@ -21,7 +21,7 @@ export async function serviceRoutes(app: FastifyInstance, deps: ServiceRouteDeps
     } catch {
       store = 'fail';
     }
-    return { rest_api: { status: 'ok' }, store: { status: store }, bus: deps.busStatus() };
+    return { rest_api: { status: 'ok' }, store: { status: store }, bus: await deps.busStatus() };
   }
 
   app.get('/status', {

@@ -10,6 +10,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AuthenticationFailedError, InvalidDataError, NotFoundError } from '../../errors.js';
 import type { RefreshToken, TokenRecord } from '../../store/types.js';
+import type { LoginGuard } from '../../security/login-guard.js';
 import type { Credentials, TokenService } from '../../tokens/service.js';
 import { formatLocal, formatUtc } from '../../tokens/time-format.js';
 import { authOf, type RequireAccess } from '../auth.js';
@@ -25,6 +26,8 @@ export interface TokenRouteDeps {
   users: { exists(uuid: string, scopeRoot: string): Promise<boolean> };
   /** Backend for POST /token when the body names none. */
   defaultBackend: (body: { tenant_id?: string; domain_name?: string }) => Promise<string>;
+  /** Brute-force protection and audit of logins (src/security/login-guard.ts). */
+  loginGuard?: LoginGuard;
 }
 
 const legacy = { legacyErrors: true };
@@ -114,7 +117,7 @@ export async function tokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): P
       credentials = { kind: 'password', ...basic };
     }
     const backend = body.backend ?? await deps.defaultBackend(body);
-    const issued = await tokens.issue(credentials, {
+    const issue = () => tokens.issue(credentials, {
       backend,
       expiration: body.expiration ?? null,
       accessType: body.access_type ?? 'online',
@@ -125,6 +128,7 @@ export async function tokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): P
       userAgent: headerValue(request, 'user-agent')?.slice(0, 1024) ?? null,
       mobile: headerValue(request, 'wazo-session-type')?.toLowerCase() === 'mobile',
     });
+    const issued = deps.loginGuard ? await deps.loginGuard.run(credentials, request.ip ?? null, issue) : await issue();
     reply.header('Wazo-Sessions-Revoked', '0');
     return { data: tokenView(issued.token, issued.record, issued.refreshToken) };
   });

@@ -36,6 +36,7 @@ const invalidInputStates = new Set([
 const unavailableMessages = [
   /^Connection terminated/,
   /timeout exceeded when trying to connect/,
+  /^Query read timeout/,
   /is not queryable/,
   /Cannot use a pool after calling end/,
   /connection has been discarded/,

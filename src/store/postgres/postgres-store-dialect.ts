@@ -12,8 +12,12 @@ import { mapPostgresError } from './map-postgres-error.js';
 import { listenForRevocations } from './revocation-listener.js';
 
 const DEFAULT_POOL_MAX = 10;
-/** An unreachable server must fail a request quickly (503), not hang it. */
-const CONNECT_TIMEOUT_MS = 3000;
+/**
+ * An unreachable server must fail a request quickly (503), not hang it:
+ * connecting (or waiting for a free connection) and each query give up after
+ * this long unless `db_timeout_ms` says otherwise.
+ */
+const DEFAULT_TIMEOUT_MS = 5000;
 const IDLE_TIMEOUT_MS = 30_000;
 
 /**
@@ -21,6 +25,9 @@ const IDLE_TIMEOUT_MS = 30_000;
  * bigint (passed as text: it exceeds JavaScript's safe integers).
  */
 const MIGRATION_LOCK_KEY = BigInt('0x7869766f61757468').toString();
+
+/** Key of the outbox relay's advisory lock: "xivoevnt" in ASCII. */
+const RELAY_LOCK_KEY = BigInt('0x7869766f65766e74').toString();
 
 const INT8_OID = 20;
 
@@ -38,12 +45,15 @@ const bigintAsNumber: CustomTypesConfig = {
 
 export function openPostgresDialect(
   uri: string,
-  opts: { logger: StoreLogger; poolMax?: number },
+  opts: { logger: StoreLogger; poolMax?: number; timeoutMs?: number },
 ): StoreDialect {
   const pool = new pg.Pool({
     connectionString: uri,
     max: opts.poolMax ?? DEFAULT_POOL_MAX,
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    connectionTimeoutMillis: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    // Client-side: also bounds a server that stopped answering without
+    // closing the connection (a network partition), where no error comes.
+    query_timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     idleTimeoutMillis: IDLE_TIMEOUT_MS,
     keepAlive: true,
     application_name: 'xivo-auth',
@@ -85,6 +95,10 @@ export function openPostgresDialect(
     watchRevocations: (handler, logger) => listenForRevocations(uri, handler, logger),
     // Without parameters, pg sends the simple query protocol, which accepts
     // several statements in one string.
+    tryLockRelay: async (trx) => {
+      const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${RELAY_LOCK_KEY}::bigint) as locked`.execute(trx);
+      return rows[0]?.locked === true;
+    },
     execScript: async (trx, script) => {
       await sql.raw(script).execute(trx);
     },

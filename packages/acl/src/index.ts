@@ -1,5 +1,5 @@
 // ACL matching (API.md section 2). Pure and dependency-free: nothing here
-// imports from outside src/acl.
+// imports from outside this package.
 //
 // Semantics, as in wazo-auth's AccessCheck:
 //   1. No required access (undefined, null, or '') -> allowed. The empty string

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { compileAcl, explain, hasAccess, type AclContext } from '../../src/acl/index.js';
+import { compileAcl, explain, hasAccess, type AclContext } from '@xivo-auth/acl';
 
 // API.md section 2 examples use auth_id `123` and session `S`.
 const ctx: AclContext = { authId: '123', sessionUuid: 'S' };

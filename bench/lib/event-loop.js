@@ -1,0 +1,25 @@
+// The service's own event-loop delay: xivo_auth_event_loop_delay_seconds
+// (perf_hooks.monitorEventLoopDelay inside the service, src/metrics/event-loop.ts),
+// read from GET /metrics. Every scrape starts a new window, so: scrape once to
+// start the window, run the load, scrape again to read p50/p99/max over it.
+import { createAgent, request } from './http.js';
+
+const agent = createAgent(1);
+const LINE = /^xivo_auth_event_loop_delay_seconds\{quantile="([^"]+)"\} (\S+)$/gm;
+
+/** {p50, p99, max} in ms over the window since the previous scrape; null when the service does not expose it. */
+export async function readEventLoopDelay(url) {
+  const res = await request(url, { path: '/metrics', agent, timeoutMs: 10_000 });
+  if (res.status !== 200 || typeof res.body !== 'string') return null;
+  const q = {};
+  for (const m of res.body.matchAll(LINE)) q[m[1]] = Number(m[2]) * 1000;
+  if (q['1'] === undefined) return null;
+  return { p50: q['0.5'], p99: q['0.99'], max: q['1'] };
+}
+
+/** Runs `fn` and returns [its result, the event-loop delay of the service during it]. */
+export async function withEventLoopDelay(url, fn) {
+  await readEventLoopDelay(url);
+  const result = await fn();
+  return [result, await readEventLoopDelay(url)];
+}

@@ -1,0 +1,281 @@
+// The /0.1 API as methods. Method and option names are camelCase; bodies and
+// answers are the API's own JSON (see types.ts).
+import type {
+  ConfigPatchOperation, Group, GroupCreate, GroupUpdate, ListParams, Page, Policy, PolicyCreate, PolicyUpdate,
+  RefreshToken, Session, Status, Tenant, TenantCreate, TenantUpdate, Token, User, UserCreate, UserUpdate,
+} from './types.js';
+import { InvalidTokenError, MissingPermissionError } from './errors.js';
+import { seg, Transport, type CallOptions, type TransportOptions } from './transport.js';
+
+export interface ClientOptions extends TransportOptions {
+  /** X-Auth-Token for the management calls (can be changed later with `setToken`). */
+  token?: string;
+  /** Wazo-Tenant for every call that names none. */
+  tenant?: string;
+}
+
+export interface TokenCreateOptions extends CallOptions {
+  /** Login (username or email) and password: HTTP Basic. Omit them to log in with `refreshToken`. */
+  username?: string;
+  password?: string;
+  /** Lifetime in seconds (default: the service's, 7200). */
+  expiration?: number;
+  /** Backend name (default `xivo_user`). */
+  backend?: string;
+  /** `offline` also issues a refresh token (needs `clientId`). */
+  accessType?: 'online' | 'offline';
+  clientId?: string;
+  refreshToken?: string;
+  tenantId?: string;
+  domainName?: string;
+  /** Mark the session (and refresh token) mobile: `Wazo-Session-Type: mobile`. */
+  mobile?: boolean;
+}
+
+export interface TokenCheckOptions extends CallOptions {
+  /** One required access, e.g. `confd.users.read`. */
+  scope?: string;
+  /** The token's tenant must be this one or an ancestor of it. */
+  tenantUuid?: string;
+}
+
+export interface IterateOptions extends ListParams, CallOptions {
+  /** Items fetched per request while iterating. Default 100. */
+  pageSize?: number;
+}
+
+type ListFn<T> = (params: ListParams & CallOptions) => Promise<Page<T>>;
+
+/** An async iterator over every item of a paginated list, one page at a time. */
+async function* paginate<T>(list: ListFn<T>, options: IterateOptions = {}): AsyncGenerator<T, void, undefined> {
+  const { pageSize = 100, limit, offset = 0, ...rest } = options;
+  if (!Number.isInteger(pageSize) || pageSize < 1) throw new RangeError('pageSize must be a positive integer');
+  let next = offset;
+  let remaining = limit ?? Infinity;
+  while (remaining > 0) {
+    const size = Math.min(pageSize, remaining);
+    const page = await list({ ...rest, offset: next, limit: size });
+    for (const item of page.items) yield item;
+    if (page.items.length < size) return;
+    next += page.items.length;
+    remaining -= page.items.length;
+  }
+}
+
+function listQuery(p: ListParams): Record<string, string | number | boolean | undefined> {
+  return { order: p.order, direction: p.direction, limit: p.limit, offset: p.offset, search: p.search, recurse: p.recurse };
+}
+
+function callOpts(o: CallOptions | undefined): CallOptions {
+  if (o === undefined) return {};
+  const { signal, timeout, tenant, token } = o;
+  return { signal, timeout, tenant, token };
+}
+
+/** `'me'` or a uuid, as a path segment. */
+function who(userUuid: string): string {
+  return seg(userUuid);
+}
+
+export class XivoAuthClient {
+  readonly transport: Transport;
+
+  constructor(options: ClientOptions) {
+    this.transport = new Transport(options);
+    if (options.token !== undefined) this.transport.token = options.token;
+    if (options.tenant !== undefined) this.transport.tenant = options.tenant;
+  }
+
+  /** The X-Auth-Token used by calls that name none (null: none). */
+  setToken(token: string | null): void {
+    this.transport.token = token;
+  }
+
+  /** The X-Auth-Token currently used by calls that name none. */
+  get currentToken(): string | null {
+    return this.transport.token;
+  }
+
+  /** Wazo-Tenant for calls that name none (null: the token's tenant). */
+  setTenant(tenant: string | null): void {
+    this.transport.tenant = tenant;
+  }
+
+  /** Close idle keep-alive connections. */
+  close(): void {
+    this.transport.close();
+  }
+
+  private async json<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, o: CallOptions | undefined, body?: unknown, query?: Record<string, string | number | boolean | undefined>): Promise<T> {
+    const res = await this.transport.request<T>({ method, path, body, query, ...callOpts(o) });
+    return res.body;
+  }
+
+  private async noContent(method: 'PUT' | 'DELETE', path: string, o: CallOptions | undefined): Promise<void> {
+    await this.transport.request({ method, path, ...callOpts(o) });
+  }
+
+  private lister<T>(path: string): ListFn<T> {
+    return (p) => this.json<Page<T>>('GET', path, p, undefined, listQuery(p));
+  }
+
+  readonly token = this.makeTokenApi();
+  readonly refreshTokens = {
+    /** Refresh tokens of the caller's tenant (`auth.tokens.read`). */
+    list: (p: ListParams & CallOptions = {}) => this.lister<RefreshToken>('/tokens')(p),
+    iterate: (p: IterateOptions = {}) => paginate(this.lister<RefreshToken>('/tokens'), p),
+    /** Refresh tokens of a user (`'me'`: the caller). */
+    listForUser: (userUuid: string, p: ListParams & CallOptions = {}) => this.lister<RefreshToken>(`/users/${who(userUuid)}/tokens`)(p),
+    /** Delete a user's refresh token (`'me'`: the caller). Access tokens already issued stay valid. */
+    delete: (userUuid: string, clientId: string, o?: CallOptions) => this.noContent('DELETE', `/users/${who(userUuid)}/tokens/${seg(clientId)}`, o),
+  };
+
+  readonly users = {
+    list: (p: ListParams & CallOptions = {}) => this.lister<User>('/users')(p),
+    iterate: (p: IterateOptions = {}) => paginate(this.lister<User>('/users'), p),
+    get: (uuid: string, o?: CallOptions) => this.json<User>('GET', `/users/${seg(uuid)}`, o),
+    create: (body: UserCreate, o?: CallOptions) => this.json<User>('POST', '/users', o, body),
+    update: (uuid: string, body: UserUpdate, o?: CallOptions) => this.json<User>('PUT', `/users/${seg(uuid)}`, o, body),
+    delete: (uuid: string, o?: CallOptions) => this.noContent('DELETE', `/users/${seg(uuid)}`, o),
+    /** Change a password (revokes the user's sessions). */
+    changePassword: async (uuid: string, p: { oldPassword: string; newPassword: string }, o?: CallOptions) => {
+      await this.transport.request({ method: 'PUT', path: `/users/${seg(uuid)}/password`, body: { old_password: p.oldPassword, new_password: p.newPassword }, ...callOpts(o) });
+    },
+    policies: (uuid: string, p: ListParams & CallOptions = {}) => this.lister<Policy>(`/users/${seg(uuid)}/policies`)(p),
+    addPolicy: (uuid: string, policyUuid: string, o?: CallOptions) => this.noContent('PUT', `/users/${seg(uuid)}/policies/${seg(policyUuid)}`, o),
+    removePolicy: (uuid: string, policyUuid: string, o?: CallOptions) => this.noContent('DELETE', `/users/${seg(uuid)}/policies/${seg(policyUuid)}`, o),
+    groups: (uuid: string, p: ListParams & CallOptions = {}) => this.lister<Group>(`/users/${seg(uuid)}/groups`)(p),
+    sessions: (uuid: string, p: ListParams & CallOptions = {}) => this.lister<Session>(`/users/${seg(uuid)}/sessions`)(p),
+    deleteSession: (uuid: string, sessionUuid: string, o?: CallOptions) => this.noContent('DELETE', `/users/${seg(uuid)}/sessions/${seg(sessionUuid)}`, o),
+  };
+
+  readonly tenants = {
+    list: (p: ListParams & CallOptions = {}) => this.lister<Tenant>('/tenants')(p),
+    iterate: (p: IterateOptions = {}) => paginate(this.lister<Tenant>('/tenants'), p),
+    get: (uuid: string, o?: CallOptions) => this.json<Tenant>('GET', `/tenants/${seg(uuid)}`, o),
+    create: (body: TenantCreate, o?: CallOptions) => this.json<Tenant>('POST', '/tenants', o, body),
+    update: (uuid: string, body: TenantUpdate, o?: CallOptions) => this.json<Tenant>('PUT', `/tenants/${seg(uuid)}`, o, body),
+    delete: (uuid: string, o?: CallOptions) => this.noContent('DELETE', `/tenants/${seg(uuid)}`, o),
+  };
+
+  readonly groups = {
+    list: (p: ListParams & CallOptions = {}) => this.lister<Group>('/groups')(p),
+    iterate: (p: IterateOptions = {}) => paginate(this.lister<Group>('/groups'), p),
+    get: (uuid: string, o?: CallOptions) => this.json<Group>('GET', `/groups/${seg(uuid)}`, o),
+    create: (body: GroupCreate, o?: CallOptions) => this.json<Group>('POST', '/groups', o, body),
+    update: (uuid: string, body: GroupUpdate, o?: CallOptions) => this.json<Group>('PUT', `/groups/${seg(uuid)}`, o, body),
+    delete: (uuid: string, o?: CallOptions) => this.noContent('DELETE', `/groups/${seg(uuid)}`, o),
+    users: (uuid: string, p: ListParams & CallOptions = {}) => this.lister<User>(`/groups/${seg(uuid)}/users`)(p),
+    iterateUsers: (uuid: string, p: IterateOptions = {}) => paginate(this.lister<User>(`/groups/${seg(uuid)}/users`), p),
+    addUser: (uuid: string, userUuid: string, o?: CallOptions) => this.noContent('PUT', `/groups/${seg(uuid)}/users/${seg(userUuid)}`, o),
+    removeUser: (uuid: string, userUuid: string, o?: CallOptions) => this.noContent('DELETE', `/groups/${seg(uuid)}/users/${seg(userUuid)}`, o),
+    policies: (uuid: string, p: ListParams & CallOptions = {}) => this.lister<Policy>(`/groups/${seg(uuid)}/policies`)(p),
+    addPolicy: (uuid: string, policyUuid: string, o?: CallOptions) => this.noContent('PUT', `/groups/${seg(uuid)}/policies/${seg(policyUuid)}`, o),
+    removePolicy: (uuid: string, policyUuid: string, o?: CallOptions) => this.noContent('DELETE', `/groups/${seg(uuid)}/policies/${seg(policyUuid)}`, o),
+  };
+
+  readonly policies = {
+    list: (p: ListParams & CallOptions = {}) => this.lister<Policy>('/policies')(p),
+    iterate: (p: IterateOptions = {}) => paginate(this.lister<Policy>('/policies'), p),
+    get: (uuid: string, o?: CallOptions) => this.json<Policy>('GET', `/policies/${seg(uuid)}`, o),
+    create: (body: PolicyCreate, o?: CallOptions) => this.json<Policy>('POST', '/policies', o, body),
+    update: (uuid: string, body: PolicyUpdate, o?: CallOptions) => this.json<Policy>('PUT', `/policies/${seg(uuid)}`, o, body),
+    delete: (uuid: string, o?: CallOptions) => this.noContent('DELETE', `/policies/${seg(uuid)}`, o),
+    /** Add one access to the policy's ACL (a `#` is sent escaped). */
+    addAccess: (uuid: string, access: string, o?: CallOptions) => this.noContent('PUT', `/policies/${seg(uuid)}/acl/${seg(access)}`, o),
+    removeAccess: (uuid: string, access: string, o?: CallOptions) => this.noContent('DELETE', `/policies/${seg(uuid)}/acl/${seg(access)}`, o),
+  };
+
+  readonly sessions = {
+    list: (p: ListParams & CallOptions = {}) => this.lister<Session>('/sessions')(p),
+    iterate: (p: IterateOptions = {}) => paginate(this.lister<Session>('/sessions'), p),
+    /** Delete a session: its tokens stop working at once. */
+    delete: (uuid: string, o?: CallOptions) => this.noContent('DELETE', `/sessions/${seg(uuid)}`, o),
+  };
+
+  readonly backends = {
+    /** Names of the enabled backends (no token needed). */
+    list: async (o?: CallOptions): Promise<string[]> => (await this.json<{ data: string[] }>('GET', '/backends', o)).data,
+  };
+
+  readonly status = {
+    /** Health of the service and its components; answered for 200 and 503 alike. */
+    get: async (o?: CallOptions): Promise<Status> =>
+      (await this.transport.request<Status>({ method: 'GET', path: '/status', accept: [200, 503], ...callOpts(o) })).body,
+    /** True when the service answers 200 to `HEAD /status`. */
+    isHealthy: async (o?: CallOptions): Promise<boolean> =>
+      (await this.transport.request({ method: 'HEAD', path: '/status', accept: [200, 503], ...callOpts(o) })).status === 200,
+  };
+
+  readonly config = {
+    /** The running configuration, secrets masked (`auth.config.read`, top tenant). */
+    get: (o?: CallOptions) => this.json<Record<string, unknown>>('GET', '/config', o),
+    /** JSON-patch the running configuration (`auth.config.update`); only `/debug` today. */
+    patch: (operations: ConfigPatchOperation[], o?: CallOptions) => this.json<Record<string, unknown>>('PATCH', '/config', o, operations),
+  };
+
+  private makeTokenApi() {
+    return {
+      /**
+       * Log in: HTTP Basic with `username`/`password`, or `refreshToken` with
+       * `clientId`. Not retried (a retry could open a second session).
+       */
+      create: async (o: TokenCreateOptions): Promise<Token> => {
+        const headers: Record<string, string> = {};
+        if (o.username !== undefined || o.password !== undefined) {
+          const basic = Buffer.from(`${o.username ?? ''}:${o.password ?? ''}`, 'utf8').toString('base64');
+          headers.authorization = `Basic ${basic}`;
+        }
+        if (o.mobile === true) headers['wazo-session-type'] = 'mobile';
+        const body: Record<string, unknown> = {};
+        if (o.expiration !== undefined) body.expiration = o.expiration;
+        if (o.backend !== undefined) body.backend = o.backend;
+        if (o.accessType !== undefined) body.access_type = o.accessType;
+        if (o.clientId !== undefined) body.client_id = o.clientId;
+        if (o.refreshToken !== undefined) body.refresh_token = o.refreshToken;
+        if (o.tenantId !== undefined) body.tenant_id = o.tenantId;
+        if (o.domainName !== undefined) body.domain_name = o.domainName;
+        const res = await this.transport.request<{ data: Token }>({
+          method: 'POST', path: '/token', body, headers, tokenEndpoint: true, ...callOpts(o), token: null,
+        });
+        return res.body.data;
+      },
+      /** The token's details; throws InvalidTokenError / MissingPermissionError. */
+      get: async (token: string, o: TokenCheckOptions = {}): Promise<Token> => {
+        const res = await this.transport.request<{ data: Token }>({
+          method: 'GET', path: `/token/${seg(token)}`, query: { scope: o.scope, tenant: o.tenantUuid }, tokenEndpoint: true, ...callOpts(o), token: null,
+        });
+        return res.body.data;
+      },
+      /** Resolves when valid (and granting `scope`); throws InvalidTokenError / MissingPermissionError. */
+      check: async (token: string, o: TokenCheckOptions = {}): Promise<void> => {
+        await this.transport.request({
+          method: 'HEAD', path: `/token/${seg(token)}`, query: { scope: o.scope, tenant: o.tenantUuid }, tokenEndpoint: true, ...callOpts(o), token: null,
+        });
+      },
+      /** true / false for valid / invalid or lacking the scope; other failures still throw. */
+      isValid: async (token: string, o: TokenCheckOptions = {}): Promise<boolean> => {
+        try {
+          await this.token.check(token, o);
+          return true;
+        } catch (err) {
+          if (err instanceof InvalidTokenError || err instanceof MissingPermissionError) return false;
+          throw err;
+        }
+      },
+      /** Revoke a token (succeeds for unknown tokens too). */
+      revoke: async (token: string, o: CallOptions = {}): Promise<void> => {
+        await this.transport.request({ method: 'DELETE', path: `/token/${seg(token)}`, tokenEndpoint: true, ...callOpts(o), token: null });
+      },
+      /** Several scopes at once: `{ scope: granted }`. */
+      checkScopes: async (token: string, scopes: string[], o: CallOptions & { tenantUuid?: string } = {}): Promise<Record<string, boolean>> => {
+        const body: Record<string, unknown> = { scopes };
+        if (o.tenantUuid !== undefined) body.tenant_uuid = o.tenantUuid;
+        const res = await this.transport.request<{ scopes: Record<string, boolean> }>({
+          method: 'POST', path: `/token/${seg(token)}/scopes/check`, body, tokenEndpoint: true, safe: true, ...callOpts(o), token: null,
+        });
+        return res.body.scopes;
+      },
+    };
+  }
+}

@@ -1,0 +1,2 @@
+// Types only: see fastify-request.d.ts.
+export {};

@@ -1,0 +1,68 @@
+// /0.1/config: the running configuration, secrets masked (API.md §6).
+//   GET   /config   auth.config.read     top tenant only
+//   PATCH /config   auth.config.update   [{"op": "replace", "path": "/debug", "value": true|false}]
+// Turning debug on lowers the log level to debug at once, on this instance;
+// off restores the configured log_level. Nothing else changes at run time.
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { maskSecrets } from '../../config/mask.js';
+import type { Config } from '../../config/types.js';
+import { UnauthorizedError } from '../../errors.js';
+import { pinoLevel } from '../../logging.js';
+import { authOf, type RequireAccess } from '../auth.js';
+import { ApiError, AuthHeaders } from '../schemas/common.js';
+
+const ConfigView = Type.Object({}, { additionalProperties: true, description: 'The running configuration; secrets are `********`.' });
+const Patch = Type.Array(
+  Type.Object({
+    op: Type.Literal('replace'),
+    path: Type.Literal('/debug'),
+    value: Type.Boolean(),
+  }, { additionalProperties: false }),
+  { minItems: 1, maxItems: 16 },
+);
+const errors = { 400: ApiError, 401: ApiError, 503: ApiError };
+
+export interface ConfigRouteDeps {
+  config: Config;
+  logger: Pick<Logger, 'level'>;
+  /** The top tenant's uuid (the configuration belongs to the whole installation). */
+  topTenantUuid: () => Promise<string | null>;
+  requireAccess: RequireAccess;
+}
+
+export async function configRoutes(app: FastifyInstance, deps: ConfigRouteDeps): Promise<void> {
+  const { config, logger, requireAccess } = deps;
+  const tags = ['config'];
+  let debug = config.debug;
+
+  const view = () => maskSecrets({ ...config, debug });
+
+  /** The access was granted by the guard; the caller must also belong to the top tenant. */
+  async function assertTopTenant(request: FastifyRequest, access: string): Promise<void> {
+    const auth = authOf(request);
+    const top = await deps.topTenantUuid();
+    if (top === null || auth.token.tenantUuid !== top || auth.tenantUuid !== top) {
+      throw new UnauthorizedError('<redacted>', 'missing_permission_or_invalid_tenant', access);
+    }
+  }
+
+  app.get('/config', {
+    schema: { summary: 'The running configuration (secrets masked)', tags, headers: AuthHeaders, response: { 200: ConfigView, ...errors } },
+    preHandler: requireAccess('auth.config.read'),
+  }, async function getConfig(request) {
+    await assertTopTenant(request, 'auth.config.read');
+    return view();
+  });
+
+  app.patch('/config', {
+    schema: { summary: 'Change debug at run time', tags, headers: AuthHeaders, body: Patch, response: { 200: ConfigView, ...errors } },
+    preHandler: requireAccess('auth.config.update'),
+  }, async function patchConfig(request) {
+    await assertTopTenant(request, 'auth.config.update');
+    for (const change of request.body as Static<typeof Patch>) debug = change.value;
+    logger.level = debug ? 'debug' : pinoLevel(config.log_level);
+    return view();
+  });
+}

@@ -1,0 +1,211 @@
+// HTTP hardening in front of every route: security headers on every answer,
+// rate limits per client address, and the audit of administrative changes.
+// Two entry points, the same rules:
+//  - registerSecurityHooks(app): Fastify hooks (every route, inject() too);
+//  - withSecurity(listener): the raw request listener under the server
+//    (src/app.ts serverFactory), so the answers of the fast path
+//    (src/http/fast-check.ts), which bypass Fastify, get them too.
+import { clientAddress } from '../http/client-address.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditRecorder } from './audit.js';
+import type { SecurityConfig } from './config-schema.js';
+import { RateLimitedError } from './errors.js';
+import { isPowerOfTwo } from './login-guard.js';
+import { RateLimiter } from './rate-limit.js';
+
+type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+export const API_PREFIX = '/0.1';
+const AUTHZ = `${API_PREFIX}/authz`;
+const TOKEN_CHECK = `${API_PREFIX}/token/`;
+
+/** Marks a raw request already counted by withSecurity, so the Fastify hook does not count it twice. */
+const COUNTED = Symbol('xivo-auth.rate-limit-counted');
+
+export type LimitClass = 'login' | 'checks' | 'api' | 'none';
+
+export interface SecurityHttpOptions {
+  config: SecurityConfig;
+  https: boolean;
+  audit: AuditRecorder | null;
+  /** Clock of the rate limiters (seconds are measured on it); default performance.now. */
+  now?: () => number;
+  /** rest_api.num_proxies: the fast path finds the client's address as request.ip does. */
+  numProxies?: number;
+}
+
+/** The headers every answer carries (see docs/security.md). */
+export function securityHeaders(https: boolean, hstsMaxAge: number): Array<[string, string]> {
+  const headers: Array<[string, string]> = [
+    ['X-Content-Type-Options', 'nosniff'],
+    ['Referrer-Policy', 'no-referrer'],
+    ['X-Frame-Options', 'DENY'],
+    ['Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'"],
+  ];
+  if (https && hstsMaxAge > 0) headers.push(['Strict-Transport-Security', `max-age=${hstsMaxAge}; includeSubDomains`]);
+  return headers;
+}
+
+/**
+ * Which limit a request falls under, from its method and route template (or
+ * raw path): logins, token checks, the other API endpoints, or none (health
+ * probes, metrics, status, the API document).
+ */
+export function limitClassOf(method: string, route: string): LimitClass {
+  if (route === `${API_PREFIX}/token` && method === 'POST') return 'login';
+  if ((method === 'HEAD' || method === 'GET') && (route.startsWith(TOKEN_CHECK) || route === AUTHZ || route.startsWith(`${AUTHZ}?`))) {
+    return 'checks';
+  }
+  if (!route.startsWith(`${API_PREFIX}/`)) return 'none';
+  const rest = route.slice(API_PREFIX.length);
+  if (rest === '/status' || rest === '/api/api.yml' || rest === '/backends' || rest.startsWith('/.well-known/')) return 'none';
+  return 'api';
+}
+
+/** Cache-Control no-store on everything but the gateway check, whose route decides (authz.cache_max_age). */
+function noStore(path: string): boolean {
+  return !(path === AUTHZ || path.startsWith(`${AUTHZ}?`));
+}
+
+export class SecurityHttp {
+  readonly headers: Array<[string, string]>;
+  readonly limiters: Record<Exclude<LimitClass, 'none'>, RateLimiter | null>;
+
+  constructor(private readonly options: SecurityHttpOptions) {
+    const { config } = options;
+    this.headers = securityHeaders(options.https, config.hsts_max_age);
+    const make = (bucket: { per_second: number; burst: number }) =>
+      config.rate_limits.enabled && bucket.per_second > 0 ? new RateLimiter(bucket, config.rate_limits.max_addresses, options.now) : null;
+    this.limiters = {
+      login: make(config.rate_limits.login),
+      api: make(config.rate_limits.api),
+      checks: make(config.rate_limits.checks),
+    };
+  }
+
+  /** Seconds to wait (0: go on) for one request of class `kind` from `address`. */
+  take(kind: LimitClass, address: string): number {
+    if (kind === 'none') return 0;
+    return this.limiters[kind]?.take(address) ?? 0;
+  }
+
+  /** Wraps the server's request listener: headers on every answer, check limits on the fast path. */
+  wrap(listener: RequestListener): RequestListener {
+    const headers = this.headers;
+    const checks = this.limiters.checks;
+    const numProxies = this.options.numProxies ?? 0;
+    return function withSecurity(req, res) {
+      for (const [name, value] of headers) res.setHeader(name, value);
+      const url = req.url ?? '';
+      if (noStore(url)) {
+        res.setHeader('Cache-Control', 'no-store');
+        res.setHeader('Pragma', 'no-cache');
+      }
+      if (checks !== null && limitClassOf(req.method ?? '', url) === 'checks') {
+        (req as IncomingMessage & { [COUNTED]?: boolean })[COUNTED] = true;
+        // The client's address, as Fastify's request.ip.
+        const wait = checks.take(clientAddress(req, numProxies));
+        if (wait > 0) {
+          res.statusCode = 429;
+          res.setHeader('Retry-After', String(wait));
+          if (req.method === 'HEAD') {
+            res.end();
+          } else {
+            res.setHeader('Content-Type', 'application/json; charset=utf-8');
+            res.end(JSON.stringify({ reason: ['Too many requests, retry later'], timestamp: [Date.now() / 1000], status_code: 429 }));
+          }
+          return;
+        }
+      }
+      listener(req, res);
+    };
+  }
+
+  /** Fastify hooks: headers, rate limits, audit of changes. Register before the routes. */
+  register(app: FastifyInstance): void {
+    const headers = this.headers;
+    const security = this;
+    const audit = this.options.audit;
+    app.addHook('onRequest', async function securityOnRequest(request: FastifyRequest, reply: FastifyReply) {
+      for (const [name, value] of headers) reply.header(name, value);
+      if (noStore(request.url)) {
+        reply.header('Cache-Control', 'no-store');
+        reply.header('Pragma', 'no-cache');
+      }
+      const kind = limitClassOf(request.method, request.routeOptions.url ?? request.url);
+      if (kind === 'checks' && (request.raw as IncomingMessage & { [COUNTED]?: boolean })[COUNTED]) return;
+      const wait = security.take(kind, request.ip);
+      if (wait > 0) {
+        // Audited 1st, 2nd, 4th, 8th... refusal in a row: a flood is not a flood of audit writes.
+        const refused = security.limiters.login?.refusedCount(request.ip) ?? 0;
+        if (kind === 'login' && isPowerOfTwo(refused)) {
+          audit?.record({
+            action: 'login', outcome: 'throttled', remoteAddr: request.ip, statusCode: 429,
+            details: { scope: 'rate_limit', retry_after: wait, refused },
+          });
+        }
+        throw new RateLimitedError(wait);
+      }
+    });
+    if (audit !== null && audit.enabled) {
+      app.addHook('onResponse', async function auditChanges(request: FastifyRequest, reply: FastifyReply) {
+        const entry = changeOf(request, reply.statusCode);
+        if (entry !== null) audit.record(entry);
+      });
+    }
+  }
+}
+
+const CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Requests that change nothing although not GET (checks, introspection) or audited elsewhere (login). */
+const NOT_CHANGES = new Set([
+  `POST ${API_PREFIX}/token`,
+  `POST ${API_PREFIX}/token/:token/scopes/check`,
+  `POST ${API_PREFIX}/oauth2/introspect`,
+]);
+const VERBS: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'update', DELETE: 'delete' };
+/** Path parameters that are secrets: never recorded. */
+const SECRET_PARAMS = new Set(['token']);
+
+function outcomeOf(status: number): string {
+  if (status < 300) return 'success';
+  if (status === 401 || status === 403) return 'denied';
+  if (status === 429) return 'throttled';
+  if (status >= 500) return 'error';
+  return 'failure';
+}
+
+/**
+ * The audit entry of an administrative change, or null for anything else.
+ * The action is named after the route: `users.create`, `groups.users.update`
+ * (a link added), `users.password.change`, `token.revoke`...
+ */
+export function changeOf(request: FastifyRequest, status: number) {
+  const route = request.routeOptions.url;
+  if (route === undefined || !CHANGING.has(request.method) || !route.startsWith(`${API_PREFIX}/`)) return null;
+  if (NOT_CHANGES.has(`${request.method} ${route}`)) return null;
+  const path = route.slice(API_PREFIX.length + 1);
+  const segments = path.split('/');
+  const names = segments.filter((s) => !s.startsWith(':'));
+  let action: string;
+  if (path === 'token/:token' || path === 'oauth2/revoke') action = 'token.revoke';
+  else if (path === 'users/:user_uuid/password') action = 'users.password.change';
+  else action = `${names.join('.')}.${VERBS[request.method]}`;
+  const params = { ...(request.params as Record<string, string> | undefined ?? {}) };
+  for (const secret of SECRET_PARAMS) delete params[secret];
+  const firstParam = segments.find((s) => s.startsWith(':'))?.slice(1);
+  const auth = request.auth;
+  return {
+    action,
+    outcome: outcomeOf(status),
+    tenantUuid: auth?.tenantUuid ?? null,
+    actorUuid: auth?.token.userUuid ?? null,
+    actorAuthId: auth?.token.authId ?? null,
+    remoteAddr: request.ip,
+    targetType: names[0] ?? null,
+    targetId: firstParam !== undefined && !SECRET_PARAMS.has(firstParam) ? (params[firstParam] ?? null) : null,
+    statusCode: status,
+    details: Object.keys(params).length > 0 ? { params } : {},
+  };
+}

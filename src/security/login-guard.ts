@@ -1,0 +1,107 @@
+// Wraps a login (POST /0.1/token) with the brute-force protection and the
+// audit trail, around TokenService.issue, which stays unaware of both:
+//  1. password logins reserve an attempt (LoginThrottle) before any hashing:
+//     throttled → 429 + Retry-After, audited, no hash spent;
+//  2. a password longer than MAX_PASSWORD_LENGTH fails at once (401, counted);
+//  3. the outcome settles the reservation and is audited.
+import { AuthenticationFailedError, TooManySessionsError } from '../errors.js';
+import type { Store, TokenRecord } from '../store/types.js';
+import type { Credentials } from '../tokens/service.js';
+import type { AuditRecorder } from './audit.js';
+import { TooManyAttemptsError } from './errors.js';
+import type { LoginThrottle, LoginTicket } from './login-throttle.js';
+import { MAX_PASSWORD_LENGTH } from './password-policy.js';
+
+function plausibleLogin(login: string): boolean {
+  return login.length <= 256 && !login.includes('\u0000');
+}
+
+export class LoginGuard {
+  constructor(
+    private readonly store: Store,
+    private readonly throttle: LoginThrottle | null,
+    private readonly audit: AuditRecorder | null,
+  ) {}
+
+  async run<T extends { record: TokenRecord }>(credentials: Credentials, remoteAddr: string | null, issue: () => Promise<T>): Promise<T> {
+    const login = credentials.kind === 'password' ? credentials.login : null;
+    const method = credentials.kind === 'password' ? 'password' : 'refresh_token';
+    let ticket: LoginTicket | null = null;
+    if (credentials.kind === 'password' && this.throttle !== null) {
+      try {
+        ticket = await this.throttle.begin(credentials.login, remoteAddr);
+      } catch (err) {
+        // Refusals are audited 1st, 2nd, 4th, 8th... per counter: a flood of
+        // refused attempts cannot turn into a flood of audit writes.
+        if (err instanceof TooManyAttemptsError && isPowerOfTwo(err.refused)) {
+          this.audit?.record({
+            action: 'login', outcome: 'throttled', login, remoteAddr, statusCode: 429,
+            tenantUuid: await this.tenantOf(login),
+            details: { method, scope: err.scope, retry_after: err.retryAfterSeconds, refused: err.refused },
+          });
+        }
+        throw err;
+      }
+    }
+    try {
+      if (credentials.kind === 'password' && credentials.password.length > MAX_PASSWORD_LENGTH) {
+        // Never hashed: no password that long can be set.
+        throw new AuthenticationFailedError();
+      }
+      const issued = await issue();
+      await settle(ticket?.succeeded());
+      this.audit?.record({
+        action: 'login', outcome: 'success', login, remoteAddr, statusCode: 200,
+        tenantUuid: issued.record.tenantUuid, actorUuid: issued.record.userUuid, actorAuthId: issued.record.authId,
+        targetType: 'sessions', targetId: issued.record.sessionUuid, details: { method },
+      });
+      return issued;
+    } catch (err) {
+      if (err instanceof AuthenticationFailedError) {
+        await settle(ticket?.failed());
+        this.audit?.record({
+          action: 'login', outcome: 'failure', login, remoteAddr, statusCode: 401,
+          tenantUuid: await this.tenantOf(login), details: { method },
+        });
+      } else if (err instanceof TooManySessionsError) {
+        // The password was right: the limit hit is the session cap.
+        await settle(ticket?.succeeded());
+        this.audit?.record({
+          action: 'login', outcome: 'denied', login, remoteAddr, statusCode: 429,
+          tenantUuid: await this.tenantOf(login), details: { method, reason: 'too_many_sessions' },
+        });
+      } else {
+        // No verdict on the password (hashing pool busy, store down): give the attempt back.
+        await settle(ticket?.abandoned());
+        this.audit?.record({
+          action: 'login', outcome: 'error', login, remoteAddr,
+          statusCode: (err as { status?: number }).status ?? null, details: { method },
+        });
+      }
+      throw err;
+    }
+  }
+
+  /** The tenant of the user a login names (failures of known users are visible to their tenant). */
+  private async tenantOf(login: string | null): Promise<string | null> {
+    if (this.audit === null || !this.audit.enabled || login === null || !plausibleLogin(login)) return null;
+    try {
+      return (await this.store.findUserByLogin(login))?.tenantUuid ?? null;
+    } catch {
+      return null;
+    }
+  }
+}
+
+export function isPowerOfTwo(n: number): boolean {
+  return n > 0 && Number.isInteger(n) && (n & (n - 1)) === 0;
+}
+
+/** Settling a ticket is best effort: the answer to the client is already decided. */
+async function settle(p: Promise<void> | undefined): Promise<void> {
+  try {
+    await p;
+  } catch {
+    // A counter not cleared only costs a later delay; never fail the login for it.
+  }
+}

@@ -1,0 +1,127 @@
+// Two real instances (the CLI, as operators run it) over one PostgreSQL
+// database, behind a real nginx load balancer, publishing to the real
+// RabbitMQ: tokens work on every instance, revocations reach every instance,
+// one instance killed with SIGKILL mid-load leaves the other serving its
+// tokens, and no event is lost (the survivor relays what the dead one
+// committed).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AMQP_URI, type BusConsumer, startBusConsumer } from '../helpers/bus.js';
+import { basicAuth, type CliService, killAllClis, startCli } from '../helpers/cli.js';
+import { type Nginx, request, startNginx } from '../helpers/nginx.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
+import { until } from '../helpers/until.js';
+
+const ADMIN_PASSWORD = 'scale-out-admin-password';
+
+describe('two instances behind nginx over one PostgreSQL', () => {
+  let db: TestDatabase;
+  let bus: BusConsumer;
+  let a: CliService;
+  let b: CliService;
+  let lb: Nginx;
+
+  const portOf = (s: CliService) => s.port;
+  const login = async (port: number) => {
+    const res = await request(port, 'POST', '/0.1/token', { authorization: basicAuth('admin', ADMIN_PASSWORD), 'content-type': 'application/json' }, '{}');
+    return res.status === 200 ? (JSON.parse(res.body).data as { token: string; session_uuid: string }) : null;
+  };
+  const check = async (port: number, token: string) => (await request(port, 'HEAD', `/0.1/token/${token}`)).status;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    bus = await startBusConsumer();
+    const extraConfig = {
+      amqp: { enabled: true, uri: AMQP_URI, exchange_name: bus.exchange, poll_interval_ms: 50, retry_min_ms: 50, retry_max_ms: 500 },
+      token_cleanup_interval: 1,
+    };
+    // One after the other: the first migrates and bootstraps, the second finds it done.
+    a = await startCli({ dbUri: db.uri, adminPassword: ADMIN_PASSWORD, extraConfig });
+    b = await startCli({ dbUri: db.uri, adminPassword: ADMIN_PASSWORD, extraConfig });
+    lb = await startNginx((port) => `
+  upstream xivo_auth_pool {
+    server 127.0.0.1:${portOf(a)} max_fails=1 fail_timeout=30s;
+    server 127.0.0.1:${portOf(b)} max_fails=1 fail_timeout=30s;
+    keepalive 16;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://xivo_auth_pool;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_next_upstream error timeout http_502 http_503;
+      proxy_connect_timeout 1s;
+    }
+  }`);
+  });
+
+  afterAll(async () => {
+    await lb?.stop();
+    await killAllClis();
+    await bus?.close();
+    await db?.drop();
+  });
+
+  it('a token issued through the balancer is valid on each instance at once, and revoked on each at once', async () => {
+    const issued = [];
+    for (let i = 0; i < 6; i++) {
+      const data = await login(lb.port);
+      expect(data).not.toBeNull();
+      issued.push(data!);
+    }
+    for (const { token } of issued) {
+      expect(await check(portOf(a), token)).toBe(204);
+      expect(await check(portOf(b), token)).toBe(204);
+    }
+    // Warm both caches, then revoke through the balancer (either instance).
+    for (const { token } of issued.slice(0, 3)) {
+      expect((await request(lb.port, 'DELETE', `/0.1/token/${token}`)).status).toBe(200);
+    }
+    for (const { token } of issued.slice(0, 3)) {
+      await until(async () => (await check(portOf(a), token)) === 404 && (await check(portOf(b), token)) === 404, 'revocation on both instances', 2000);
+    }
+    for (const { token } of issued.slice(3)) expect(await check(lb.port, token)).toBe(204);
+  });
+
+  it('SIGKILL of one instance mid-load: the other keeps serving, its tokens stay valid, no event is lost', async () => {
+    const issued: { token: string; session_uuid: string }[] = [];
+    const failures: number[] = [];
+    let killedAt = Number.POSITIVE_INFINITY;
+    let stop = false;
+    // Four clients logging in and checking through the balancer, continuously.
+    const client = async () => {
+      while (!stop) {
+        const data = await login(lb.port).catch(() => null);
+        if (data === null) {
+          failures.push(Date.now());
+          continue;
+        }
+        issued.push(data);
+        const status = await check(lb.port, data.token).catch(() => 0);
+        if (status !== 204) failures.push(Date.now());
+      }
+    };
+    const clients = Array.from({ length: 4 }, client);
+    await until(() => issued.length >= 20, 'load under way', 15_000);
+    const beforeKill = issued.length;
+    killedAt = Date.now();
+    const exit = await a.stop('SIGKILL');
+    expect(exit.signal).toBe('SIGKILL');
+    await until(() => issued.length >= beforeKill + 40, 'load after the kill', 15_000);
+    stop = true;
+    await Promise.all(clients);
+
+    // At most the requests in flight at the kill failed; none after it settled.
+    expect(failures.length).toBeLessThanOrEqual(4);
+    expect(failures.filter((t) => t > killedAt + 1000)).toEqual([]);
+    // Every token issued, by either instance, is valid on the survivor.
+    for (const { token } of issued) expect(await check(portOf(b), token)).toBe(204);
+    // Every session's creation reaches the bus, including those the killed
+    // instance committed but had not published: the survivor relays them.
+    const expected = issued.map((d) => `auth.sessions.${d.session_uuid}.created`);
+    await until(() => expected.every((k) => bus.messages.some((m) => m.routingKey === k)), 'every session event', 15_000);
+    const status = JSON.parse((await request(portOf(b), 'GET', '/0.1/status')).body);
+    expect(status.store.status).toBe('ok');
+    expect(status.bus.status).toBe('ok');
+  });
+});

@@ -1,0 +1,98 @@
+// Rate limits per client address: the token bucket (pure logic, fake time),
+// then over HTTP: logins and protected endpoints limited by default, checks
+// only when configured, also on the fast path of a real socket.
+import { describe, expect, it } from 'vitest';
+import { RateLimiter } from '../../src/security/rate-limit.js';
+import { ADMIN, basic, startTestService } from '../helpers/service.js';
+import { login, securityWith } from './helpers.js';
+
+describe('RateLimiter', () => {
+  it('lets a burst through, then one request per 1/rate seconds, and says how long to wait', () => {
+    let now = 0;
+    const limiter = new RateLimiter({ per_second: 2, burst: 3 }, 100, () => now);
+    expect([limiter.take('a'), limiter.take('a'), limiter.take('a')]).toEqual([0, 0, 0]);
+    expect(limiter.take('a')).toBe(1);
+    expect(limiter.take('b')).toBe(0);
+    now += 500;
+    expect(limiter.take('a')).toBe(0);
+    expect(limiter.take('a')).toBe(1);
+    now += 10_000;
+    expect([limiter.take('a'), limiter.take('a'), limiter.take('a'), limiter.take('a')]).toEqual([0, 0, 0, 1]);
+  });
+
+  it('keeps at most max addresses, forgetting the least recently seen', () => {
+    const now = 0;
+    const limiter = new RateLimiter({ per_second: 1, burst: 1 }, 3, () => now);
+    for (const a of ['a', 'b', 'c']) expect(limiter.take(a)).toBe(0);
+    expect(limiter.take('a')).toBe(1); // a is now the most recent
+    expect(limiter.take('d')).toBe(0); // evicts b
+    expect(limiter.size).toBe(3);
+    expect(limiter.take('b')).toBe(0); // forgotten: a fresh bucket (evicts c)
+    expect(limiter.take('a')).toBe(1);
+    for (let i = 0; i < 10_000; i++) limiter.take(`x${i}`);
+    expect(limiter.size).toBe(3);
+  });
+
+  it('is off with per_second 0', () => {
+    const limiter = new RateLimiter({ per_second: 0, burst: 1 }, 3);
+    for (let i = 0; i < 100; i++) expect(limiter.take('a')).toBe(0);
+    expect(limiter.size).toBe(0);
+  });
+});
+
+describe('rate limits over HTTP', () => {
+  it('limits logins per address: 429 with Retry-After and the legacy body; another address goes on', async () => {
+    const t = await startTestService('sqlite', {
+      security: securityWith({ rate_limits: { login: { per_second: 0.01, burst: 3 } } }),
+    });
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await login(t.service, ADMIN.username, ADMIN.password, '198.51.100.1')).statusCode);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const limited = await login(t.service, ADMIN.username, ADMIN.password, '198.51.100.1');
+    expect(limited.statusCode).toBe(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(limited.json()).toMatchObject({ reason: ['Too many requests, retry later'], status_code: 429 });
+    expect((await login(t.service, ADMIN.username, ADMIN.password, '198.51.100.2')).statusCode).toBe(200);
+    for (let i = 0; i < 5; i++) await login(t.service, ADMIN.username, ADMIN.password, '198.51.100.1');
+    await t.service.security.audit.flush();
+    const records = await t.service.store.listAuditRecords({ tenantUuids: [], includeUntenanted: true }, { search: 'throttled' });
+    // 7 refusals in a row, audited at the 1st, 2nd and 4th.
+    expect(records.items.filter((r) => r.details.scope === 'rate_limit').map((r) => r.details.refused).sort()).toEqual([1, 2, 4]);
+    await t.close();
+  });
+
+  it('limits protected endpoints, not checks by default; checks when configured, on the fast path too', async () => {
+    const t = await startTestService('sqlite', {
+      security: securityWith({ rate_limits: { api: { per_second: 0.01, burst: 5 } } }),
+    });
+    const token = (await login(t.service, ADMIN.username, ADMIN.password, '198.51.100.3')).json().data.token as string;
+    const list = () => t.service.app.inject({ method: 'GET', url: '/0.1/users', remoteAddress: '198.51.100.3', headers: { 'x-auth-token': token } });
+    const statuses = [];
+    for (let i = 0; i < 6; i++) statuses.push((await list()).statusCode);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    const limited = await list();
+    expect(limited.json()).toMatchObject({ error_id: 'too-many-requests' });
+    expect(limited.headers['retry-after']).toBeDefined();
+    // Checks: unlimited by default.
+    for (let i = 0; i < 50; i++) {
+      const check = await t.service.app.inject({ method: 'HEAD', url: `/0.1/token/${token}`, remoteAddress: '198.51.100.3' });
+      expect(check.statusCode).toBe(204);
+    }
+    await t.close();
+
+    const limitedChecks = await startTestService('sqlite', {
+      security: securityWith({ rate_limits: { checks: { per_second: 0.01, burst: 3 } } }),
+    });
+    const url = await limitedChecks.service.listen();
+    const res = await fetch(`${url}/0.1/token`, { method: 'POST', headers: { authorization: basic(ADMIN.username, ADMIN.password), 'content-type': 'application/json' }, body: '{}' });
+    const own = (await res.json()).data.token as string;
+    const heads = [];
+    for (let i = 0; i < 4; i++) heads.push(await fetch(`${url}/0.1/token/${own}`, { method: 'HEAD' }));
+    expect(heads.map((h) => h.status)).toEqual([204, 204, 204, 429]);
+    expect(heads[3].headers.get('retry-after')).not.toBeNull();
+    expect(heads[3].headers.get('x-content-type-options')).toBe('nosniff');
+    const authz = await fetch(`${url}/0.1/authz?access=auth.users.read`, { headers: { 'x-auth-token': own } });
+    expect(authz.status).toBe(429);
+    await limitedChecks.close();
+  });
+});
