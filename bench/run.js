@@ -9,7 +9,7 @@
 //   --connections N         connections for the check workloads (default 32)
 //   --scale-tokens N        tokens in the big store (default 1,000,000; smoke 10,000)
 //   --reaper-tokens N       expired tokens to purge (default 1,000,000; smoke 10,000)
-//   --hashing-concurrency N password_hashing.max_concurrent of the service (default: its own, 0 = CPUs + 1)
+//   --hashing-concurrency N password_hashing.max_concurrent of the service (default: its own, 0 = CPUs)
 //   --propagation-tokens N  revocations timed from instance A to B (default 1,000; smoke 20)
 //   --events-backlog N      outbox events drained by the relay (default 20,000; smoke 500)
 //

@@ -3,9 +3,10 @@
 import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 
-// argon2id runs on libuv's thread pool, by default one hash per core plus one
-// (src/passwords/hasher.ts); libuv's default of 4 threads would leave no
-// thread for file writes (logs) and DNS lookups while every slot hashes. The
+// argon2id runs on libuv's thread pool, one hash per core by default
+// (src/passwords/hasher.ts); from 4 cores on, libuv's default of 4 threads
+// would leave no thread for file writes (logs) and DNS lookups while every
+// slot hashes. The
 // pool is created on first use, so this must run before anything else: the
 // CLI is imported below, after it. An explicit UV_THREADPOOL_SIZE wins.
 process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, availableParallelism() + 3));

@@ -77,12 +77,13 @@ function createValidators() {
  * Fastify makes a child logger per request and logs two info lines per
  * request. At the check path's rate that costs more than the check itself:
  * outside debug, every request shares one child that logs warnings and
- * errors only (errors carry the request id themselves).
+ * errors only (errors carry the request id themselves). `debug` is read per
+ * request: PATCH /config turns it on and off at run time.
  */
-function requestLoggerFactory(logger: Logger, debug: boolean) {
+function requestLoggerFactory(logger: Logger, debug: { on: boolean }) {
   const quiet = logger.child({}, { level: logger.levels.values[logger.level] >= logger.levels.values.warn ? logger.level : 'warn' });
   return function requestLogger(parent: Logger, bindings: object, opts: object): Logger {
-    return debug ? parent.child(bindings, opts) : quiet;
+    return debug.on ? parent.child(bindings, opts) : quiet;
   };
 }
 
@@ -130,7 +131,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // With serverFactory, Fastify only uses it to report an https:// address.
     ...(deps.https ? { https: deps.https } : {}),
   };
-  const app = Fastify({ ...options, childLoggerFactory: requestLoggerFactory(deps.logger, config.debug) } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+  const debug = { on: config.debug };
+  const app = Fastify({ ...options, childLoggerFactory: requestLoggerFactory(deps.logger, debug) } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
 
   app.setValidatorCompiler(createValidators());
   app.setErrorHandler(handleError);
@@ -188,7 +190,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await auditRoutes(scope, { audit: deps.security.audit, tenants: deps.tenants, topTenantUuid: deps.security.topTenantUuid, requireAccess });
     }
     await configRoutes(scope, {
-      config, logger: deps.logger, requireAccess,
+      config, logger: deps.logger, debug, requireAccess,
       topTenantUuid: deps.security?.topTenantUuid ?? (async () => null),
     });
     await gatewayRoutes(scope, { tokens: deps.tokens, routes: config.authz.routes, cacheMaxAge: config.authz.cache_max_age });

@@ -148,18 +148,8 @@ export async function createService(config: Config, logger: Logger, options: Ser
     };
     // SQLite: the purge runs on a worker thread with its own connection to
     // the file (better-sqlite3 would delete on the event loop's thread).
-    const purgeThread = store.engine === 'sqlite' ? sqlitePurgeThreadFor(resolveDbUri(config)) : null;
-    const reaper = new Reaper(purgeThread ?? store, clock, logger, {
-      intervalSeconds: config.token_cleanup_interval,
-      batchSize: config.token_cleanup_batch_size,
-      // In-memory SQLite (no file to share): short batches on the loop's thread.
-      maxBlockMs: store.engine === 'sqlite' && purgeThread === null ? 2 : undefined,
-      onRemoved: (removal) => {
-        tokens.forget(removal);
-        metrics.reaperRemoved(removal.tokenHashes.length);
-      },
-    });
-
+    // Its deletions write their auth_session_deleted events like the store's.
+    const purgeThread = store.engine === 'sqlite' ? sqlitePurgeThreadFor(resolveDbUri(config), { recordEvents: config.amqp.enabled }) : null;
     // Events: written to the outbox with each change; the relay publishes them.
     const relay = config.amqp.enabled
       ? new EventRelay(store, {
@@ -175,6 +165,20 @@ export async function createService(config: Config, logger: Logger, options: Ser
       }, logger, metrics.observeEvents(() => store.outboxBacklog(), () => clock.now()))
       : null;
     if (relay !== null) store.onEventsCommitted(() => relay.wake());
+
+    const reaper = new Reaper(purgeThread ?? store, clock, logger, {
+      intervalSeconds: config.token_cleanup_interval,
+      batchSize: config.token_cleanup_batch_size,
+      // In-memory SQLite (no file to share): short batches on the loop's thread.
+      maxBlockMs: store.engine === 'sqlite' && purgeThread === null ? 2 : undefined,
+      onRemoved: (removal) => {
+        tokens.forget(removal);
+        metrics.reaperRemoved(removal.tokenHashes.length);
+        // The purge thread commits outside the store: wake the relay for its events.
+        if (purgeThread !== null && removal.sessions.length > 0) relay?.wake();
+      },
+    });
+
     const expireSoon = config.amqp.enabled
       ? new ExpireSoonNotifier(store, clock, logger, {
         delaySeconds: config.amqp.expire_soon_seconds,

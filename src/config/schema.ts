@@ -236,7 +236,7 @@ export const ConfigSchema = Type.Object(
         max_concurrent: Type.Integer({
           minimum: 0,
           default: 0,
-          description: 'Hashes computed at the same time; 0 means the number of CPUs plus one (keeps every core hashing while a finished hash is handed back through the event loop).',
+          description: 'Hashes computed at the same time; 0 means the number of CPUs.',
         }),
         max_queue: Type.Integer({
           minimum: 0,

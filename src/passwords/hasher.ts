@@ -1,16 +1,13 @@
 // argon2id off the event loop: @node-rs/argon2 runs each hash on libuv's
 // thread pool. A semaphore keeps at most `maxConcurrent` hashes in flight
-// (one per core plus one by default) and at most `maxQueue` waiting; beyond
-// that the caller gets HasherBusyError (503 + Retry-After) instead of
-// unbounded latency.
+// (one per core by default) and at most `maxQueue` waiting; beyond that the
+// caller gets HasherBusyError (503 + Retry-After) instead of unbounded latency.
 //
-// Why one more than the cores: a finished hash is handed back through the
-// event loop, which is also running the logins' SQL; with exactly one hash
-// per core, that core idles until the loop gets to the completion and starts
-// the next hash (measured: 1.6 of 2 cores busy under 16 concurrent logins).
-// The extra hash in flight keeps every core hashing meanwhile; the kernel
-// shares the cores between them, so each hash takes a little longer but no
-// core waits on the loop.
+// One per core, not one more: with CPUs + 1 slots, 16 concurrent logins on 2
+// cores gave the same logins/s (SQLite 74% vs 75% of the raw hash rate,
+// PostgreSQL 52% vs 55%) and a worse event-loop delay (max 36 vs 19 ms): the
+// cores were not idling between hashes, they were busy with the rest of each
+// login (docs/benchmarks.md, "Logins").
 import { availableParallelism } from 'node:os';
 import { Algorithm, hash, verify } from '@node-rs/argon2';
 
@@ -22,9 +19,9 @@ export interface HashingParams {
   max_queue: number;
 }
 
-/** Hashes in flight when `max_concurrent` is 0: the cores, plus one (see above). */
+/** Hashes in flight when `max_concurrent` is 0: one per core. */
 export function defaultHashingConcurrency(): number {
-  return availableParallelism() + 1;
+  return availableParallelism();
 }
 
 export class HasherBusyError extends Error {

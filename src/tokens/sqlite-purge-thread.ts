@@ -35,6 +35,8 @@ export interface SqlitePurgeOptions {
   niceness?: number;
   /** The thread ends this long after a pass is over (the next pass starts another). Default 5000 ms. */
   idleMs?: number;
+  /** amqp.enabled: write auth_session_deleted to the outbox with each session removed. */
+  recordEvents?: boolean;
 }
 
 interface PurgeRequest { id: number; now: number; limit: number }
@@ -81,10 +83,23 @@ const deleteEmptySessions = db.prepare(
   'DELETE FROM sessions WHERE uuid IN (SELECT value FROM json_each(?)) ' +
   'AND NOT EXISTS (SELECT 1 FROM tokens WHERE tokens.session_uuid = sessions.uuid) ' +
   'RETURNING uuid, tenant_uuid, user_uuid, mobile, created_at').raw(true);
+// amqp.enabled: each session removed gets its auth_session_deleted in the
+// same transaction, in the form of sessionDeleted() in src/events/catalog.ts
+// (test/events/events.test.ts compares an expiry's event with a revocation's).
+const insertEvent = workerData.recordEvents
+  ? db.prepare('INSERT INTO outbox (name, routing_key, tenant_uuid, user_uuid, data, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+  : null;
 const purgeChunk = db.transaction((now, limit) => {
   const tokens = deleteTokens.all(now, limit);
   const touched = [...new Set(tokens.map((t) => t.session_uuid))];
   const sessions = touched.length === 0 ? [] : deleteEmptySessions.all(JSON.stringify(touched));
+  if (insertEvent !== null) {
+    const at = Date.now();
+    for (const [uuid, tenant_uuid, user_uuid] of sessions) {
+      insertEvent.run('auth_session_deleted', 'auth.sessions.' + uuid + '.deleted', tenant_uuid, user_uuid,
+        JSON.stringify({ uuid, tenant_uuid, user_uuid }), at);
+    }
+  }
   return { tokens, sessions };
 });
 
@@ -212,6 +227,7 @@ export class SqlitePurgeThread {
         maxHoldMs: this.options.maxHoldMs ?? 4,
         busyTimeoutMs: this.options.busyTimeoutMs ?? 5000,
         niceness: this.options.niceness ?? 5,
+        recordEvents: this.options.recordEvents ?? false,
       },
     });
     worker.on('message', (reply: PurgeReply) => {

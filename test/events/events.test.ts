@@ -132,7 +132,10 @@ describe.each(ENGINES)('events on %s', (engine) => {
     await t.service.expireSoon!.runOnce();
     clock.advance(30_000);
     await t.service.reaper.runOnce();
-    await expectEvent((x) => x.routingKey === `auth.sessions.${data.session_uuid}.deleted`, 'expired session deleted');
+    const expired = await expectEvent((x) => x.routingKey === `auth.sessions.${data.session_uuid}.deleted`, 'expired session deleted');
+    // The same event as a revocation's, whichever path deleted the session (SQLite: the purge thread).
+    expect(expired.headers).toMatchObject({ name: 'auth_session_deleted', tenant_uuid: data.metadata.tenant_uuid, [`user_uuid:${data.metadata.uuid}`]: true });
+    expect(expired.body).toEqual({ ...expired.headers, data: { uuid: data.session_uuid, tenant_uuid: data.metadata.tenant_uuid, user_uuid: data.metadata.uuid } });
     expect(bus.messages.filter((x) => x.headers.name === 'auth_session_expire_soon' && (x.body.data as { uuid: string }).uuid === data.session_uuid)).toHaveLength(1);
   });
 

@@ -56,7 +56,8 @@ export async function dbUriFor(engine: Engine): Promise<{ uri: string; cleanup()
 export async function startTestService(engine: Engine, overrides: DeepPartial<Config> = {}, clock?: Clock): Promise<TestService> {
   const db = await dbUriFor(engine);
   const config = testConfig(db.uri, overrides);
-  const logger = pino({ level: 'silent' });
+  // Silent, and writing nowhere even if a test turns the level up (PATCH /config debug).
+  const logger = pino({ level: 'silent' }, { write() {} });
   const theClock = clock ?? new FakeClock(Date.now());
   const service = await createService(config, logger, { clock: theClock });
   await service.app.ready();

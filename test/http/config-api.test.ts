@@ -35,7 +35,7 @@ describe.each(ENGINES)('config API on %s', (engine) => {
     expect((await api.as(admin, 'GET', '/0.1/config')).json().debug).toBe(true);
     const off = await api.as(admin, 'PATCH', '/0.1/config', [{ op: 'replace', path: '/debug', value: false }]);
     expect(off.json().debug).toBe(false);
-    expect(t.service.app.log.level).not.toBe('debug');
+    expect(t.service.app.log.level).toBe('silent');
   });
 
   it('refuses any other change with 400 invalid-data, and changes nothing', async () => {
@@ -70,5 +70,41 @@ describe.each(ENGINES)('config API on %s', (engine) => {
     expect((await api.as(subToken, 'GET', '/0.1/config')).statusCode).toBe(401);
     expect((await api.as(subToken, 'PATCH', '/0.1/config', [{ op: 'replace', path: '/debug', value: true }])).statusCode).toBe(401);
     expect((await api.as(admin, 'GET', '/0.1/config')).json().debug).toBe(false);
+  });
+});
+
+describe('debug switched at run time, with the service logger', () => {
+  it('logs each request while debug is on (no secret in them), and stops when it is off', async () => {
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const { createLogger } = await import('../../src/logging.js');
+    const { createService } = await import('../../src/main.js');
+    const { testConfig, ADMIN: admin, basic } = await import('../helpers/service.js');
+    const { tempSqliteUri } = await import('../helpers/sqlite.js');
+    const { until } = await import('../helpers/until.js');
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'xivo-auth-log-')), 'service.log');
+    const db = tempSqliteUri();
+    const logger = createLogger({ level: 'info', destination: file });
+    const service = await createService(testConfig(db.uri), logger);
+    try {
+      const inject = service.app.inject.bind(service.app);
+      const token = (await inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic(admin.username, admin.password), 'content-type': 'application/json' }, payload: {} })).json().data.token as string;
+      const headers = { 'x-auth-token': token, 'content-type': 'application/json' };
+      const lines = () => { logger.flush(); return readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('"/0.1/users?marker=')); };
+      await inject({ method: 'GET', url: '/0.1/users?marker=before', headers });
+      expect((await inject({ method: 'PATCH', url: '/0.1/config', headers, payload: [{ op: 'replace', path: '/debug', value: true }] })).statusCode).toBe(200);
+      await inject({ method: 'GET', url: '/0.1/users?marker=during', headers });
+      expect((await inject({ method: 'PATCH', url: '/0.1/config', headers, payload: [{ op: 'replace', path: '/debug', value: false }] })).statusCode).toBe(200);
+      await inject({ method: 'GET', url: '/0.1/users?marker=after', headers });
+      await until(() => lines().some((l) => l.includes('marker=during')), 'the request logged while debug was on');
+      const logged = lines();
+      expect(logged.some((l) => l.includes('marker=before'))).toBe(false);
+      expect(logged.some((l) => l.includes('marker=after'))).toBe(false);
+      expect(readFileSync(file, 'utf8')).not.toContain(token);
+    } finally {
+      await service.close();
+      db.cleanup();
+    }
   });
 });

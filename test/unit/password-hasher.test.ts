@@ -27,10 +27,10 @@ describe('PasswordHasher', () => {
     expect(hasher.stats).toEqual({ inFlight: 0, waiting: 0 });
   });
 
-  it('keeps one hash more than the cores in flight by default (max_concurrent: 0)', async () => {
-    expect(defaultHashingConcurrency()).toBe(availableParallelism() + 1);
+  it('keeps one hash per core in flight by default (max_concurrent: 0), the others waiting', async () => {
+    expect(defaultHashingConcurrency()).toBe(availableParallelism());
     const hasher = new PasswordHasher({ ...params, max_concurrent: 0, max_queue: 4 });
-    const slots = availableParallelism() + 1;
+    const slots = availableParallelism();
     const all = Array.from({ length: slots + 2 }, (_, i) => hasher.hash(`p${i}`));
     expect(hasher.stats).toEqual({ inFlight: slots, waiting: 2 });
     for (const h of await Promise.all(all)) expect(h).toMatch(/^\$argon2id\$/);

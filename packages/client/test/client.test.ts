@@ -184,6 +184,16 @@ describe('resources', () => {
     expect(status.rest_api.status).toBe('ok');
     expect(await admin.status.isHealthy()).toBe(true);
   });
+
+  it('config: get (secrets masked) and patch debug', async () => {
+    const config = await admin.config.get();
+    expect(config.bootstrap_user_password).toBe('********');
+    expect(config.debug).toBe(false);
+    const patched = await admin.config.patch([{ op: 'replace', path: '/debug', value: true }]);
+    expect(patched.debug).toBe(true);
+    expect((await admin.config.patch([{ op: 'replace', path: '/debug', value: false }])).debug).toBe(false);
+    await expect(admin.config.patch([{ op: 'replace', path: '/db_uri', value: 'x' } as never])).rejects.toBeInstanceOf(InvalidDataError);
+  });
 });
 
 

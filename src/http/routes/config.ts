@@ -2,7 +2,8 @@
 //   GET   /config   auth.config.read     top tenant only
 //   PATCH /config   auth.config.update   [{"op": "replace", "path": "/debug", "value": true|false}]
 // Turning debug on lowers the log level to debug at once, on this instance;
-// off restores the configured log_level. Nothing else changes at run time.
+// off restores the level the service started with. Nothing else changes at
+// run time.
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -27,6 +28,8 @@ const errors = { 400: ApiError, 401: ApiError, 503: ApiError };
 export interface ConfigRouteDeps {
   config: Config;
   logger: Pick<Logger, 'level'>;
+  /** Per-request logging (app.ts): on while debug is. */
+  debug: { on: boolean };
   /** The top tenant's uuid (the configuration belongs to the whole installation). */
   topTenantUuid: () => Promise<string | null>;
   requireAccess: RequireAccess;
@@ -35,9 +38,11 @@ export interface ConfigRouteDeps {
 export async function configRoutes(app: FastifyInstance, deps: ConfigRouteDeps): Promise<void> {
   const { config, logger, requireAccess } = deps;
   const tags = ['config'];
-  let debug = config.debug;
+  const state = deps.debug;
+  // The level set from the configuration at start-up, restored when debug goes off.
+  const baseLevel = config.debug ? pinoLevel(config.log_level) : logger.level;
 
-  const view = () => maskSecrets({ ...config, debug });
+  const view = () => maskSecrets({ ...config, debug: state.on });
 
   /** The access was granted by the guard; the caller must also belong to the top tenant. */
   async function assertTopTenant(request: FastifyRequest, access: string): Promise<void> {
@@ -61,8 +66,8 @@ export async function configRoutes(app: FastifyInstance, deps: ConfigRouteDeps):
     preHandler: requireAccess('auth.config.update'),
   }, async function patchConfig(request) {
     await assertTopTenant(request, 'auth.config.update');
-    for (const change of request.body as Static<typeof Patch>) debug = change.value;
-    logger.level = debug ? 'debug' : pinoLevel(config.log_level);
+    for (const change of request.body as Static<typeof Patch>) state.on = change.value;
+    logger.level = state.on ? 'debug' : baseLevel;
     return view();
   });
 }
