@@ -53,6 +53,7 @@ export interface AppDeps {
   backends?: { ldap: LdapConfigService; defaultBackend: (body: { tenant_id?: string; domain_name?: string }) => Promise<string> };
   ping: () => Promise<void>;
   busStatus?: () => Promise<Record<string, unknown>> | Record<string, unknown>;
+  cacheStatus?: () => Record<string, unknown>;
   https?: { cert: Buffer; key: Buffer } | null;
   /** Counts requests; serves /metrics unless the management listener does. */
   metrics?: Metrics;
@@ -202,6 +203,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ping: deps.ping,
       backendNames: deps.backendNames,
       busStatus: deps.busStatus ?? (() => ({ status: config.amqp.enabled ? 'unknown' : 'disabled' })),
+      cacheStatus: deps.cacheStatus,
       openApiDocument: () => openApi.document({ title: 'xivo-auth', version: API_VERSION }),
     });
   }, { prefix: `/${API_VERSION}` });

@@ -221,6 +221,11 @@ export async function createService(config: Config, logger: Logger, options: Ser
       },
       ping: () => store.ping(),
       busStatus,
+      cacheStatus: () => ({
+        status: config.token_cache.max_entries === 0 ? 'disabled' : listenerConnected ? 'ok' : 'fail',
+        invalidation: listenerConnected ? 'listening' : 'lost',
+        entries: cache.size,
+      }),
       metrics, readiness, security,
     });
     const management = config.management.enabled ? await buildManagementApp({ logger, readiness, metrics }) : null;

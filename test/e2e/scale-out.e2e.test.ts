@@ -1,9 +1,12 @@
-// Two real instances (the CLI, as operators run it) over one PostgreSQL
-// database, behind a real nginx load balancer, publishing to the real
-// RabbitMQ: tokens work on every instance, revocations reach every instance,
-// one instance killed with SIGKILL mid-load leaves the other serving its
-// tokens, and no event is lost (the survivor relays what the dead one
-// committed).
+// Three real instances (the CLI, as operators run it) over one PostgreSQL
+// database, behind a real nginx load balancer configured with the snippet of
+// the README (docs/deployment/nginx-load-balancer.conf), publishing to the
+// real RabbitMQ: tokens work on every instance, revocations reach every
+// instance, one instance killed with SIGKILL mid-load leaves the others
+// serving its tokens, and no event is lost (the survivors relay what the dead
+// one committed).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AMQP_URI, type BusConsumer, startBusConsumer } from '../helpers/bus.js';
 import { basicAuth, type CliService, killAllClis, startCli } from '../helpers/cli.js';
@@ -12,12 +15,14 @@ import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 import { until } from '../helpers/until.js';
 
 const ADMIN_PASSWORD = 'scale-out-admin-password';
+const SNIPPET = path.join(import.meta.dirname, '../../docs/deployment/nginx-load-balancer.conf');
 
-describe('two instances behind nginx over one PostgreSQL', () => {
+describe('three instances behind nginx over one PostgreSQL', () => {
   let db: TestDatabase;
   let bus: BusConsumer;
   let a: CliService;
   let b: CliService;
+  let c: CliService;
   let lb: Nginx;
 
   const portOf = (s: CliService) => s.port;
@@ -36,23 +41,26 @@ describe('two instances behind nginx over one PostgreSQL', () => {
     };
     // One after the other: the first migrates and bootstraps, the second finds it done.
     a = await startCli({ dbUri: db.uri, adminPassword: ADMIN_PASSWORD, extraConfig });
-    b = await startCli({ dbUri: db.uri, adminPassword: ADMIN_PASSWORD, extraConfig });
+    [b, c] = await Promise.all([
+      startCli({ dbUri: db.uri, adminPassword: ADMIN_PASSWORD, extraConfig }),
+      startCli({ dbUri: db.uri, adminPassword: ADMIN_PASSWORD, extraConfig }),
+    ]);
     lb = await startNginx((port) => `
   upstream xivo_auth_pool {
     server 127.0.0.1:${portOf(a)} max_fails=1 fail_timeout=30s;
     server 127.0.0.1:${portOf(b)} max_fails=1 fail_timeout=30s;
+    server 127.0.0.1:${portOf(c)} max_fails=1 fail_timeout=30s;
     keepalive 16;
   }
   server {
     listen 127.0.0.1:${port};
-    location / {
-      proxy_pass http://xivo_auth_pool;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_next_upstream error timeout http_502 http_503;
-      proxy_connect_timeout 1s;
-    }
+    include ${SNIPPET};
   }`);
+  });
+
+  it('the README shows the very snippet under test', () => {
+    const readme = readFileSync(path.join(import.meta.dirname, '../../README.md'), 'utf8');
+    expect(readme).toContain(readFileSync(SNIPPET, 'utf8'));
   });
 
   afterAll(async () => {
@@ -70,35 +78,42 @@ describe('two instances behind nginx over one PostgreSQL', () => {
       issued.push(data!);
     }
     for (const { token } of issued) {
-      expect(await check(portOf(a), token)).toBe(204);
-      expect(await check(portOf(b), token)).toBe(204);
+      for (const instance of [a, b, c]) expect(await check(portOf(instance), token)).toBe(204);
     }
     // Warm both caches, then revoke through the balancer (either instance).
     for (const { token } of issued.slice(0, 3)) {
       expect((await request(lb.port, 'DELETE', `/0.1/token/${token}`)).status).toBe(200);
     }
     for (const { token } of issued.slice(0, 3)) {
-      await until(async () => (await check(portOf(a), token)) === 404 && (await check(portOf(b), token)) === 404, 'revocation on both instances', 2000);
+      await until(async () => (await check(portOf(a), token)) === 404 && (await check(portOf(b), token)) === 404
+        && (await check(portOf(c), token)) === 404, 'revocation on every instance', 2000);
     }
     for (const { token } of issued.slice(3)) expect(await check(lb.port, token)).toBe(204);
   });
 
-  it('SIGKILL of one instance mid-load: the other keeps serving, its tokens stay valid, no event is lost', async () => {
+  it('SIGKILL of one instance mid-load: the others keep serving, its tokens stay valid, no event is lost', async () => {
     const issued: { token: string; session_uuid: string }[] = [];
+    const revoked: { token: string; session_uuid: string }[] = [];
     const failures: number[] = [];
     let killedAt = Number.POSITIVE_INFINITY;
     let stop = false;
-    // Four clients logging in and checking through the balancer, continuously.
+    // Four clients logging in, checking and revoking through the balancer, continuously.
     const client = async () => {
-      while (!stop) {
+      for (let round = 0; !stop; round++) {
         const data = await login(lb.port).catch(() => null);
         if (data === null) {
           failures.push(Date.now());
           continue;
         }
-        issued.push(data);
         const status = await check(lb.port, data.token).catch(() => 0);
         if (status !== 204) failures.push(Date.now());
+        if (round % 4 === 3) {
+          const del = await request(lb.port, 'DELETE', `/0.1/token/${data.token}`).catch(() => null);
+          if (del?.status === 200) revoked.push(data);
+          else failures.push(Date.now());
+        } else {
+          issued.push(data);
+        }
       }
     };
     const clients = Array.from({ length: 4 }, client);
@@ -114,11 +129,17 @@ describe('two instances behind nginx over one PostgreSQL', () => {
     // At most the requests in flight at the kill failed; none after it settled.
     expect(failures.length).toBeLessThanOrEqual(4);
     expect(failures.filter((t) => t > killedAt + 1000)).toEqual([]);
-    // Every token issued, by either instance, is valid on the survivor.
-    for (const { token } of issued) expect(await check(portOf(b), token)).toBe(204);
+    // Every token issued, by any instance, is valid on the survivors; every revoked one is not.
+    for (const { token } of issued) {
+      expect(await check(portOf(b), token)).toBe(204);
+      expect(await check(portOf(c), token)).toBe(204);
+    }
+    expect(revoked.length).toBeGreaterThan(0);
+    for (const { token } of revoked) expect(await check(portOf(c), token)).toBe(404);
     // Every session's creation reaches the bus, including those the killed
     // instance committed but had not published: the survivor relays them.
-    const expected = issued.map((d) => `auth.sessions.${d.session_uuid}.created`);
+    const expected = [...issued, ...revoked].map((d) => `auth.sessions.${d.session_uuid}.created`)
+      .concat(revoked.map((d) => `auth.sessions.${d.session_uuid}.deleted`));
     await until(() => expected.every((k) => bus.messages.some((m) => m.routingKey === k)), 'every session event', 15_000);
     const status = JSON.parse((await request(portOf(b), 'GET', '/0.1/status')).body);
     expect(status.store.status).toBe('ok');

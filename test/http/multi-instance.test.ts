@@ -70,6 +70,9 @@ describe('two instances on PostgreSQL', () => {
     }
     await until(() => !b.cache.isActive, 'B to notice the listener is gone', 5000);
     expect(b.cache.size).toBe(0);
+    const statusDown = (await on(b, { method: 'GET', url: '/0.1/status' })).json();
+    expect(statusDown.token_cache).toMatchObject({ status: 'fail', invalidation: 'lost' });
+    expect(statusDown.store.status).toBe('ok');
     // Revocations made meanwhile are never served from a cache.
     await on(a, { method: 'DELETE', url: `/0.1/token/${token}` });
     expect((await on(b, { method: 'HEAD', url: `/0.1/token/${token}` })).statusCode).toBe(404);
@@ -77,5 +80,6 @@ describe('two instances on PostgreSQL', () => {
     const again = await userToken();
     expect((await on(b, { method: 'HEAD', url: `/0.1/token/${again}` })).statusCode).toBe(204);
     expect(b.cache.size).toBeGreaterThan(0);
+    expect((await on(b, { method: 'GET', url: '/0.1/status' })).json().token_cache).toMatchObject({ status: 'ok', invalidation: 'listening' });
   });
 });

@@ -4,12 +4,20 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 
 const ComponentStatus = Type.Object({ status: Type.String() }, { additionalProperties: true });
-const Status = Type.Object({ rest_api: ComponentStatus, store: ComponentStatus, bus: ComponentStatus });
+const Status = Type.Object({
+  rest_api: ComponentStatus,
+  store: ComponentStatus,
+  bus: ComponentStatus,
+  /** ok: revocation notices flow, records are cached; fail: notices lost, cache flushed and bypassed; disabled: max_entries 0. */
+  token_cache: Type.Optional(ComponentStatus),
+});
 
 export interface ServiceRouteDeps {
   ping: () => Promise<void>;
   backendNames: () => string[];
   busStatus: () => Promise<Record<string, unknown>> | Record<string, unknown>;
+  /** Cache invalidation health (not a reason for 503: checks then read the store). */
+  cacheStatus?: () => Record<string, unknown>;
   openApiDocument: () => string;
 }
 
@@ -21,7 +29,8 @@ export async function serviceRoutes(app: FastifyInstance, deps: ServiceRouteDeps
     } catch {
       store = 'fail';
     }
-    return { rest_api: { status: 'ok' }, store: { status: store }, bus: await deps.busStatus() };
+    const body = { rest_api: { status: 'ok' }, store: { status: store }, bus: await deps.busStatus() };
+    return deps.cacheStatus === undefined ? body : { ...body, token_cache: deps.cacheStatus() };
   }
 
   app.get('/status', {
