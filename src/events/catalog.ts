@@ -2,6 +2,7 @@
 // what these return into the outbox in the transaction of the change, and the
 // relay (./relay.ts) turns each into an AMQP message.
 import { createHash } from 'node:crypto';
+import { auditRecordJson } from '../security/audit.js';
 import type { AuditRecord, RefreshToken, Session, Tenant } from '../store/types.js';
 
 /** An event as committed to the outbox, before the relay adds headers. */
@@ -117,21 +118,7 @@ export function auditRecorded(r: AuditRecord): PendingEvent {
     routingKey: routingKey(['auth', 'audit', ''], { index: 2, value: segments.join('.') }),
     tenantUuid: r.tenantUuid,
     userUuid: r.actorUuid,
-    data: {
-      uuid: r.uuid,
-      at: new Date(r.at).toISOString(),
-      action: r.action,
-      outcome: r.outcome,
-      tenant_uuid: r.tenantUuid,
-      actor_uuid: r.actorUuid,
-      actor_auth_id: r.actorAuthId,
-      login: r.login,
-      remote_addr: r.remoteAddr,
-      target_type: r.targetType,
-      target_id: r.targetId,
-      status_code: r.statusCode,
-      details: r.details,
-    },
+    data: auditRecordJson(r),
   };
 }
 

@@ -12,6 +12,25 @@ import type { AuditConfig } from './config-schema.js';
 export type AuditEntry = Partial<Omit<AuditRecord, 'uuid' | 'at' | 'action' | 'outcome'>>
   & Pick<AuditRecord, 'action' | 'outcome'>;
 
+/** An audit record as JSON, as GET /0.1/audit lists it and the bus carries it (auth_audit_recorded). */
+export function auditRecordJson(r: AuditRecord) {
+  return {
+    uuid: r.uuid,
+    timestamp: new Date(r.at).toISOString(),
+    action: r.action,
+    outcome: r.outcome,
+    tenant_uuid: r.tenantUuid,
+    user_uuid: r.actorUuid,
+    auth_id: r.actorAuthId,
+    login: r.login,
+    remote_addr: r.remoteAddr,
+    target_type: r.targetType,
+    target_id: r.targetId,
+    status_code: r.statusCode,
+    details: r.details,
+  };
+}
+
 export interface AuditRecorderOptions {
   /** Called with every record once it is built (e.g. to publish it on the bus); must not throw. */
   onRecord?: (record: AuditRecord) => void;

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { RateLimiter } from '../../src/security/rate-limit.js';
 import { ADMIN, basic, startTestService } from '../helpers/service.js';
-import { login, securityWith } from './helpers.js';
+import { countHashes, createUser, login, securityWith } from './helpers.js';
 
 describe('RateLimiter', () => {
   it('lets a burst through, then one request per 1/rate seconds, and says how long to wait', () => {
@@ -58,6 +58,25 @@ describe('rate limits over HTTP', () => {
     const records = await t.service.store.listAuditRecords({ tenantUuids: [], includeUntenanted: true }, { search: 'throttled' });
     // 7 refusals in a row, audited at the 1st, 2nd and 4th.
     expect(records.items.filter((r) => r.details.scope === 'rate_limit').map((r) => r.details.refused).sort()).toEqual([1, 2, 4]);
+    await t.close();
+  });
+
+  it('holds credential stuffing (one address, one password, many accounts) at the login rate, before any hash', async () => {
+    const t = await startTestService('sqlite', {
+      security: securityWith({ rate_limits: { login: { per_second: 0.01, burst: 10 } } }),
+    });
+    const admin = (await login(t.service, ADMIN.username, ADMIN.password, '192.0.2.50')).json().data.token as string;
+    for (let i = 0; i < 20; i++) await createUser(t.service, admin, { username: `victim${i}`, password: `victim-password-${i}` });
+    const hashes = countHashes(t.service);
+    const before = hashes.count;
+    const statuses: number[] = [];
+    for (let i = 0; i < 20; i++) statuses.push((await login(t.service, `victim${i}`, 'Summer2026!', '198.51.100.66')).statusCode);
+    // Each account sees one failure only (far below its own threshold): the address's rate stops the sweep.
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+    expect(statuses.slice(10)).toEqual(Array(10).fill(429));
+    expect(hashes.count - before).toBe(10);
+    // The victims are not affected from their own addresses.
+    expect((await login(t.service, 'victim15', 'victim-password-15', '203.0.113.15')).statusCode).toBe(200);
     await t.close();
   });
 

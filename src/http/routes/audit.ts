@@ -6,7 +6,7 @@ import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TenantTree } from '../../identity/tenant-tree.js';
-import type { AuditRecorder } from '../../security/audit.js';
+import { auditRecordJson, type AuditRecorder } from '../../security/audit.js';
 import { AUDIT_ORDER_COLUMNS } from '../../store/security-verbs.js';
 import type { AuditRecord } from '../../store/types.js';
 import { authOf, type RequireAccess } from '../auth.js';
@@ -32,21 +32,7 @@ export const AuditView = Type.Object({
 });
 
 function auditView(r: AuditRecord): Static<typeof AuditView> {
-  return {
-    uuid: r.uuid,
-    timestamp: new Date(r.at).toISOString(),
-    action: r.action,
-    outcome: r.outcome,
-    tenant_uuid: r.tenantUuid,
-    user_uuid: r.actorUuid,
-    auth_id: r.actorAuthId,
-    login: r.login,
-    remote_addr: r.remoteAddr,
-    target_type: r.targetType,
-    target_id: r.targetId,
-    status_code: r.statusCode,
-    details: r.details,
-  };
+  return auditRecordJson(r);
 }
 
 export interface AuditRouteDeps {
