@@ -120,6 +120,11 @@ export async function startSlapd(options = {}) {
       const started = spawn(SLAPD, ['-d', '0', '-f', path.join(dir, 'slapd.conf'),
         '-h', `ldap://127.0.0.1:${port}/ ldaps://127.0.0.1:${ldapsPort}/`], { stdio: ['ignore', 'pipe', 'pipe'] });
       child = started;
+      // Never outlive the process that started it (a test run that ends
+      // without closing, a benchmark interrupted).
+      const killOnExit = () => { try { started.kill('SIGKILL'); } catch { /* gone */ } };
+      process.once('exit', killOnExit);
+      started.once('exit', () => process.removeListener('exit', killOnExit));
       started.stdout.on('data', (c) => { output = (output + c).slice(-4000); });
       started.stderr.on('data', (c) => { output = (output + c).slice(-4000); });
       started.once('exit', () => { if (child === started) child = null; });

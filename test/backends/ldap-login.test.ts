@@ -1,7 +1,7 @@
 // ldap_user against a real OpenLDAP slapd, on both engines: logins through a
 // service bind + search and through a direct bind, failures, LDAP injection
 // attempts, LDAPS and StartTLS, backend selection, and /0.1/backends/ldap.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { iamApi, UNKNOWN_UUID } from '../helpers/iam.js';
 import { basic, ENGINES, startTestService, type TestService } from '../helpers/service.js';
 import { withoutThrottling } from './relaxed.js';
@@ -12,6 +12,9 @@ const DOMAIN = 'acme.example.com';
 let slapd: Slapd;
 beforeAll(async () => {
   slapd = await startTestSlapd();
+});
+afterAll(async () => {
+  await slapd?.close();
 });
 
 describe.each(ENGINES)('ldap_user on %s', (engine) => {

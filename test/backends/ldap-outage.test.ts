@@ -3,7 +3,7 @@
 // not trusted. Every login answers 401 (bounded by ldap.timeout, no hang), with
 // one clear log line, and no secret in any log line. The store plays no part
 // here: SQLite only.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/types.js';
 import { iamApi } from '../helpers/iam.js';
 import { basic } from '../helpers/service.js';
@@ -44,6 +44,9 @@ beforeAll(async () => {
   const user = await api.as(admin, 'POST', '/0.1/users', { username: 'alice-local', email_address: 'alice@example.com' }, { 'wazo-tenant': tenant });
   expect(user.statusCode, user.body).toBe(200);
   expect((await put(config())).statusCode).toBe(200);
+});
+afterAll(async () => {
+  await slapd?.close();
 });
 
 describe('ldap_user with a failing directory', () => {

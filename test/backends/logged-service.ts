@@ -1,6 +1,6 @@
 // A test service whose log lines are kept (JSON strings), on either engine,
 // closed after the file's tests. Login throttling is off (see ./relaxed.ts).
-import { afterAll } from 'vitest';
+import { closeAtEnd } from '../helpers/cleanup.js';
 import pino from 'pino';
 import { FakeClock } from '../../src/clock.js';
 import type { Config } from '../../src/config/types.js';
@@ -27,13 +27,9 @@ export async function startLoggedService(engine: Engine, overrides: Partial<Conf
     throw err;
   }
   const started = service;
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
+  const close = closeAtEnd(async () => {
     await started.close();
     await db.cleanup();
-  };
-  afterAll(close);
+  });
   return { service: started, clock, config, close, lines };
 }

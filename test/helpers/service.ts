@@ -1,10 +1,10 @@
 // Builds a real service (real store, real hashing) for HTTP tests, on either engine.
-import { afterAll } from 'vitest';
 import pino from 'pino';
 import { DEFAULT_CONFIG } from '../../src/config/index.js';
 import type { Config } from '../../src/config/types.js';
 import { FakeClock, type Clock } from '../../src/clock.js';
 import { createService, type Service } from '../../src/main.js';
+import { closeAtEnd } from './cleanup.js';
 import { createTestDatabase } from './pg.js';
 import { tempSqliteUri } from './sqlite.js';
 
@@ -61,14 +61,10 @@ export async function startTestService(engine: Engine, overrides: DeepPartial<Co
   const theClock = clock ?? new FakeClock(Date.now());
   const service = await createService(config, logger, { clock: theClock });
   await service.app.ready();
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
+  const close = closeAtEnd(async () => {
     await service.close();
     await db.cleanup();
-  };
-  afterAll(close);
+  });
   return { service, clock: theClock, config, close };
 }
 

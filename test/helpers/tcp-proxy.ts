@@ -2,8 +2,8 @@
 // database "down" and bring it back without touching the shared server.
 import net from 'node:net';
 import pino from 'pino';
-import { afterAll } from 'vitest';
 import { createService, type Service } from '../../src/main.js';
+import { closeAtEnd } from './cleanup.js';
 import { createTestDatabase } from './pg.js';
 import { testConfig } from './service.js';
 
@@ -89,7 +89,7 @@ export async function startServiceBehindProxy(overrides: Parameters<typeof testC
   url.host = `127.0.0.1:${proxy.port}`;
   const service = await createService(testConfig(url.toString(), { token_cache: { max_entries: 0 }, ...overrides }), pino({ level: 'silent' }));
   await service.app.ready();
-  afterAll(async () => {
+  closeAtEnd(async () => {
     await service.close();
     await proxy.close();
     await db.drop();
