@@ -171,13 +171,16 @@ export class Metrics {
       help: 'Events published to the message bus and confirmed by the broker.',
       registers: [this.registry],
     });
+    // Both gauges are collected at once on a scrape: one store read serves them.
+    let reading: Promise<{ pending: number; oldestCreatedAt: number | null }> | null = null;
+    const read = () => (reading ??= backlog().finally(() => { reading = null; }));
     new Gauge({
       name: `${METRIC_PREFIX}outbox_events`,
       help: 'Events waiting in the outbox.',
       registers: [this.registry],
       async collect() {
         try {
-          this.set((await backlog()).pending);
+          this.set((await read()).pending);
         } catch {
           this.reset();
         }
@@ -189,7 +192,7 @@ export class Metrics {
       registers: [this.registry],
       async collect() {
         try {
-          const { oldestCreatedAt } = await backlog();
+          const { oldestCreatedAt } = await read();
           this.set(oldestCreatedAt === null ? 0 : Math.max(0, (now() - oldestCreatedAt) / 1000));
         } catch {
           this.reset();

@@ -141,10 +141,13 @@ export function createKyselyStore(
   const { db, mapError } = dialect;
   const committedListeners: (() => void)[] = [];
   /** After a commit that wrote events: wake the relay (never throws). */
+  const notifyCommitted = (): void => {
+    for (const listener of committedListeners) listener();
+  };
   const eventsCommitted = (verbs: KyselyVerbs): void => {
     if (!verbs.wroteEvents) return;
     verbs.wroteEvents = false;
-    for (const listener of committedListeners) listener();
+    notifyCommitted();
   };
   const topLevel = new KyselyVerbs(db, dialect, options.recordEvents);
   const verbs = withMappedErrors(topLevel, mapError, () => eventsCommitted(topLevel));
@@ -164,7 +167,7 @@ export function createKyselyStore(
         } catch (err) {
           throw mapError(err);
         }
-        for (const listener of committedListeners) listener();
+        notifyCommitted();
       },
     } : {}),
     engine: dialect.engine,

@@ -160,6 +160,10 @@ describe.each(ENGINES)('events on %s', (engine) => {
     const res = await inject({ method: 'GET', url: '/0.1/status' });
     expect(res.statusCode).toBe(200);
     expect(res.json().bus).toMatchObject({ status: 'ok', failures: 0, outbox: { pending: 0, oldest_age_seconds: 0 } });
+    const metrics = (await inject({ method: 'GET', url: '/metrics' })).body;
+    expect(Number(/^xivo_auth_events_published_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+    expect(metrics).toMatch(/^xivo_auth_outbox_events 0$/m);
+    expect(metrics).toMatch(/^xivo_auth_outbox_oldest_event_age_seconds 0$/m);
   });
 });
 

@@ -35,6 +35,8 @@ export interface Scratch {
   runNode(fileName: string, source: string, env?: Record<string, string>, timeoutMs?: number): Promise<{ stdout: string; stderr: string }>;
   /** Runs a shell script in the scratch project, with its node_modules/.bin first on PATH. */
   runShell(source: string, env?: Record<string, string>, timeoutMs?: number): Promise<{ stdout: string; stderr: string }>;
+  /** Type-checks `source` as consumer.ts of the scratch project (strict, NodeNext); tsc's report, '' when clean. */
+  typeCheck(source: string): Promise<string>;
   cleanup(): void;
 }
 
@@ -80,6 +82,13 @@ export async function packAndInstall(dirs: string[]): Promise<Scratch> {
     async runShell(source, env = {}, timeoutMs = 60_000) {
       const path = `${join(dir, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`;
       return run('bash', ['-euo', 'pipefail', '-c', source], { cwd: dir, env: { ...process.env, ...env, PATH: path }, timeout: timeoutMs });
+    },
+    async typeCheck(source) {
+      writeFileSync(join(dir, 'consumer.ts'), source);
+      const tsc = join(REPO_ROOT, 'node_modules', '.bin', 'tsc');
+      const args = ['--noEmit', '--strict', '--skipLibCheck', '--types', 'node', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', 'consumer.ts'];
+      const result = await run(tsc, args, { cwd: dir }).catch((e: { stdout: string }) => ({ stdout: e.stdout }));
+      return result.stdout;
     },
     cleanup() {
       rmSync(dir, { recursive: true, force: true });
