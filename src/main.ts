@@ -264,6 +264,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
           await relay?.close();
           await watch.close();
           await backends.close();
+          await hasher.close();
           await security.audit.flush();
           await store.close();
           metrics.close();

@@ -11,6 +11,12 @@ import { basic, createAgent, request } from './http.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 const CLI = path.join(REPO_ROOT, 'bin', 'xivo-auth.js');
+/**
+ * Extra node options for the services under test, e.g.
+ * BENCH_SERVICE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (profiles are
+ * written when the service stops; --cpu-prof is refused in NODE_OPTIONS).
+ */
+const SERVICE_NODE_ARGS = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 
 export const ADMIN = { username: 'bench-admin', password: 'bench-admin-password' };
 export const BENCH_ACL = ['confd.#', 'auth.users.me.#'];
@@ -108,7 +114,7 @@ export class ServiceProcess {
     const started = performance.now();
     const logFile = path.join(this.dir, 'service.log');
     const log = openSync(logFile, 'a');
-    const child = spawnTracked(process.execPath, [CLI, '-f', '-c', file], { cwd: REPO_ROOT, stdio: ['ignore', log, log] });
+    const child = spawnTracked(process.execPath, [...SERVICE_NODE_ARGS, CLI, '-f', '-c', file], { cwd: REPO_ROOT, stdio: ['ignore', log, log] });
     closeSync(log);
     this.child = child;
     this.logFile = logFile;

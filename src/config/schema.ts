@@ -243,6 +243,12 @@ export const ConfigSchema = Type.Object(
           default: 64,
           description: 'Logins allowed to wait for a hashing slot before answering 503.',
         }),
+        niceness: Type.Integer({
+          minimum: 0,
+          maximum: 19,
+          default: 10,
+          description: 'Nice value of the hashing threads (Linux): checks and the rest of each login preempt hashing; 0 hashes at the event loop\'s priority.',
+        }),
       },
       { default: {}, description: 'Password hashing (argon2id; the defaults are the OWASP minimum).' },
     ),

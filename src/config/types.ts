@@ -100,6 +100,7 @@ export interface Config {
     max_concurrent: number;
     /** Logins allowed to wait for a hashing slot before 503. */
     max_queue: number;
+    niceness: number;
   };
   token_cache: {
     /** Max token records cached in process; 0 disables the cache. */

@@ -1,5 +1,5 @@
-// argon2id off the event loop: @node-rs/argon2 runs each hash on libuv's
-// thread pool. A semaphore keeps at most `maxConcurrent` hashes in flight
+// argon2id off the event loop, on worker threads below the event loop's CPU
+// priority (hash-threads.ts). A semaphore keeps at most `maxConcurrent` hashes in flight
 // (one per core by default) and at most `maxQueue` waiting; beyond that the
 // caller gets HasherBusyError (503 + Retry-After) instead of unbounded latency.
 //
@@ -9,7 +9,7 @@
 // cores were not idling between hashes, they were busy with the rest of each
 // login (docs/benchmarks.md, "Logins").
 import { availableParallelism } from 'node:os';
-import { Algorithm, hash, verify } from '@node-rs/argon2';
+import { HashThreads, type Argon2Options } from './hash-threads.js';
 
 export interface HashingParams {
   memory_kib: number;
@@ -17,7 +17,12 @@ export interface HashingParams {
   parallelism: number;
   max_concurrent: number;
   max_queue: number;
+  /** Nice value of the hashing threads (Linux); 0 runs them at the event loop's priority. */
+  niceness?: number;
 }
+
+/** Default nice value of the hashing threads: the event loop comes first. */
+export const DEFAULT_HASHING_NICENESS = 10;
 
 /** Hashes in flight when `max_concurrent` is 0: one per core. */
 export function defaultHashingConcurrency(): number {
@@ -32,7 +37,8 @@ export class HasherBusyError extends Error {
 }
 
 export class PasswordHasher {
-  private readonly options;
+  private readonly options: Argon2Options;
+  private readonly threads: HashThreads;
   private readonly maxConcurrent: number;
   private readonly maxQueue: number;
   private inFlight = 0;
@@ -42,24 +48,24 @@ export class PasswordHasher {
 
   constructor(params: HashingParams) {
     this.options = {
-      algorithm: Algorithm.Argon2id,
       memoryCost: params.memory_kib,
       timeCost: params.iterations,
       parallelism: params.parallelism,
     };
     this.maxConcurrent = params.max_concurrent > 0 ? params.max_concurrent : defaultHashingConcurrency();
     this.maxQueue = params.max_queue;
+    this.threads = new HashThreads(params.niceness ?? DEFAULT_HASHING_NICENESS);
   }
 
   async hash(password: string): Promise<string> {
-    return this.withSlot(() => hash(password, this.options));
+    return this.withSlot(() => this.threads.hash(password, this.options));
   }
 
   /** False for a malformed stored hash rather than throwing. */
   async verify(passwordHash: string, password: string): Promise<boolean> {
     return this.withSlot(async () => {
       try {
-        return await verify(passwordHash, password);
+        return await this.threads.verify(passwordHash, password);
       } catch {
         return false;
       }
@@ -69,7 +75,7 @@ export class PasswordHasher {
   /** Spends the same work as a real verification, always failing. */
   async verifyDummy(password: string): Promise<false> {
     if (this.dummyHash === null) {
-      this.dummyHash = hash(`dummy-${Math.random()}`, this.options);
+      this.dummyHash = this.threads.hash(`dummy-${Math.random()}`, this.options);
     }
     const dummy = await this.dummyHash;
     await this.verify(dummy, password);
@@ -83,6 +89,11 @@ export class PasswordHasher {
     return Number(m[1]) !== this.options.memoryCost
       || Number(m[2]) !== this.options.timeCost
       || Number(m[3]) !== this.options.parallelism;
+  }
+
+  /** Ends the hashing threads (service shutdown). */
+  close(): Promise<void> {
+    return this.threads.close();
   }
 
   get stats(): { inFlight: number; waiting: number } {

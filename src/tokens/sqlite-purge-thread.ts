@@ -17,6 +17,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { sqlitePath } from '../store/open-store.js';
+import { BACKGROUND_THREAD_PRELUDE } from '../threads/background.js';
 import { sessionFromRow } from '../store/row-mapping.js';
 import type { Removal } from '../store/types.js';
 
@@ -57,19 +58,8 @@ interface PendingPurge {
 const WORKER_SOURCE = String.raw`
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
-const { readlinkSync, writeFileSync } = require('node:fs');
-const { setPriority } = require('node:os');
 const Database = require(workerData.driver);
-
-// Linux, best effort: name the thread (top -H, ps -L show "token-purge"), and
-// lower its priority, as background work (threads are scheduled one by one,
-// and setpriority() accepts a thread id).
-try { writeFileSync('/proc/thread-self/comm', 'token-purge'); } catch { /* not Linux */ }
-try {
-  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-  if (Number.isInteger(tid) && tid > 0 && workerData.niceness !== 0) setPriority(tid, workerData.niceness);
-} catch { /* not Linux, or not allowed */ }
-
+` + BACKGROUND_THREAD_PRELUDE + String.raw`
 const db = new Database(workerData.path, { fileMustExist: true, timeout: workerData.busyTimeoutMs });
 db.pragma('busy_timeout = ' + workerData.busyTimeoutMs);
 db.pragma('foreign_keys = ON');
@@ -226,6 +216,7 @@ export class SqlitePurgeThread {
         path: this.path,
         maxHoldMs: this.options.maxHoldMs ?? 4,
         busyTimeoutMs: this.options.busyTimeoutMs ?? 5000,
+        threadName: 'token-purge',
         niceness: this.options.niceness ?? 5,
         recordEvents: this.options.recordEvents ?? false,
       },

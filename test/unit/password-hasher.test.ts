@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { ownThreads } from '../helpers/threads.js';
 import { defaultHashingConcurrency, HasherBusyError, PasswordHasher } from '../../src/passwords/hasher.js';
 
 const params = { memory_kib: 1024, iterations: 1, parallelism: 1, max_concurrent: 1, max_queue: 2 };
@@ -42,5 +43,26 @@ describe('PasswordHasher', () => {
     expect(hasher.needsRehash(await hasher.hash('x'))).toBe(false);
     const other = new PasswordHasher({ ...params, iterations: 2 });
     expect(hasher.needsRehash(await other.hash('x'))).toBe(true);
+  });
+
+  it('hashes on threads named argon2id below the event loop\'s priority, ended by close()', async () => {
+    const hasher = new PasswordHasher({ ...params, niceness: 7 });
+    await hasher.hash('x');
+    const threads = ownThreads().filter((t) => t.name === 'argon2id');
+    expect(threads.length).toBeGreaterThanOrEqual(1);
+    // Another hasher's threads may be alive in this process: ours has nice 7.
+    expect(threads.some((t) => t.nice === 7)).toBe(true);
+    await hasher.close();
+    expect(ownThreads().some((t) => t.name === 'argon2id' && t.nice === 7)).toBe(false);
+    await expect(hasher.hash('y')).rejects.toThrow(/closed/);
+  });
+
+  it('hashes at the event loop\'s priority with niceness 0', async () => {
+    const hasher = new PasswordHasher({ ...params, niceness: 0, max_concurrent: 1 });
+    const before = new Set(ownThreads().map((t) => t.tid));
+    await hasher.hash('x');
+    const mine = ownThreads().filter((t) => t.name === 'argon2id' && !before.has(t.tid));
+    expect(mine.map((t) => t.nice)).toEqual([0]);
+    await hasher.close();
   });
 });

@@ -10,6 +10,7 @@ import { sqliteMigrations } from '../migrations/sqlite.js';
 import type { StoreDialect } from '../store-dialect.js';
 import { mapSqliteError } from './map-sqlite-error.js';
 import { withStatementCache } from './statement-cache.js';
+import { SqliteCheckpointThread } from './checkpoint-thread.js';
 
 const BUSY_TIMEOUT_MS = 5000;
 
@@ -57,9 +58,14 @@ export function openSqliteDialect(path: string): StoreDialect {
     throw mapSqliteError(err);
   }
   const database = opened;
+  // Checkpoints off the event loop's thread (checkpoint-thread.ts).
+  const checkpointer = inMemory ? null : new SqliteCheckpointThread(path, { busyTimeoutMs: BUSY_TIMEOUT_MS });
+  const statements = withStatementCache(database);
 
   const db = new Kysely<DatabaseSchema>({
-    dialect: new ImmediateTransactionDialect({ database: withStatementCache(database) }),
+    dialect: new ImmediateTransactionDialect({
+      database: { prepare: (sql) => statements.prepare(sql), close: () => { checkpointer?.close(); statements.close(); } },
+    }),
   });
 
   return {

@@ -1,0 +1,130 @@
+// argon2id on worker threads of the service's own, one job per thread at a
+// time, run at a lower CPU priority than the event loop.
+//
+// Why not @node-rs/argon2's async functions on libuv's thread pool: those
+// threads run at the event loop's priority. With a hash on every core, a
+// check or the rest of a login then waits for the scheduler to give the loop a
+// core back: the loop was delayed by up to 49 ms during the login benchmark
+// (docs/benchmarks.md, "Logins"). Worker threads of our own can be niced (Linux
+// schedules threads one by one), so the event loop preempts hashing whenever
+// it has work; the cores still hash the rest of the time, so the hash rate is
+// the same when the service is otherwise idle.
+//
+// A thread starts on first use and stays (hashing is the whole point of a
+// login); a thread that dies fails its job and is replaced on the next one.
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { BACKGROUND_THREAD_PRELUDE } from '../threads/background.js';
+
+export interface Argon2Options {
+  memoryCost: number;
+  timeCost: number;
+  parallelism: number;
+}
+
+type Job =
+  | { op: 'hash'; password: string; options: Argon2Options }
+  | { op: 'verify'; hash: string; password: string };
+
+type Reply = { id: number; value: string | boolean } | { id: number; error: string };
+
+const WORKER_SOURCE = String.raw`
+'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const { Algorithm, hashSync, verifySync } = require(workerData.argon2);
+` + BACKGROUND_THREAD_PRELUDE + String.raw`
+parentPort.on('message', (job) => {
+  try {
+    const value = job.op === 'hash'
+      ? hashSync(job.password, { algorithm: Algorithm.Argon2id, ...job.options })
+      : verifySync(job.hash, job.password);
+    parentPort.postMessage({ id: job.id, value });
+  } catch (err) {
+    parentPort.postMessage({ id: job.id, error: String(err && err.message || err) });
+  }
+});
+`;
+
+interface Running {
+  resolve: (value: string | boolean) => void;
+  reject: (err: Error) => void;
+}
+
+export class HashThreads {
+  private readonly idle: Worker[] = [];
+  private readonly running = new Map<Worker, Map<number, Running>>();
+  private nextId = 1;
+  private closed = false;
+
+  /**
+   * @param niceness nice value of the threads (0: the event loop's priority).
+   * The caller keeps at most as many jobs in flight as it wants threads
+   * (PasswordHasher's semaphore): each job gets an idle thread or a new one.
+   */
+  constructor(private readonly niceness: number) {}
+
+  hash(password: string, options: Argon2Options): Promise<string> {
+    return this.run({ op: 'hash', password, options }) as Promise<string>;
+  }
+
+  /** Throws on a malformed hash (the caller decides what that means). */
+  verify(hash: string, password: string): Promise<boolean> {
+    return this.run({ op: 'verify', hash, password }) as Promise<boolean>;
+  }
+
+  /** Threads started and alive (tests, diagnostics). */
+  get threads(): number {
+    return this.running.size;
+  }
+
+  /** Ends every thread; jobs in flight fail. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const workers = [...this.running.keys()];
+    this.idle.length = 0;
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+
+  private run(job: Job): Promise<string | boolean> {
+    if (this.closed) return Promise.reject(new Error('password hashing threads closed'));
+    const worker = this.idle.pop() ?? this.spawn();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.running.get(worker)?.set(id, { resolve, reject });
+      worker.postMessage({ id, ...job });
+    });
+  }
+
+  private spawn(): Worker {
+    const require = createRequire(import.meta.url);
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      name: 'xivo-auth argon2id',
+      workerData: { argon2: require.resolve('@node-rs/argon2'), threadName: 'argon2id', niceness: this.niceness },
+      // argon2id allocates its memory natively; the thread's own JS heap stays tiny.
+      resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 },
+    });
+    // Idle threads must not keep the process alive.
+    worker.unref();
+    const jobs = new Map<number, Running>();
+    this.running.set(worker, jobs);
+    worker.on('message', (reply: Reply) => {
+      const job = jobs.get(reply.id);
+      if (job === undefined) return;
+      jobs.delete(reply.id);
+      if (!this.closed) this.idle.push(worker);
+      if ('error' in reply) job.reject(new Error(reply.error));
+      else job.resolve(reply.value);
+    });
+    const fail = (err: Error) => {
+      this.running.delete(worker);
+      const i = this.idle.indexOf(worker);
+      if (i >= 0) this.idle.splice(i, 1);
+      for (const job of jobs.values()) job.reject(err);
+      jobs.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`password hashing thread exited (${code})`)));
+    return worker;
+  }
+}
