@@ -73,6 +73,10 @@ export interface ServiceOptions {
   onBootstrap?: (result: { username: string; generatedPassword: string | null; created: boolean }) => void;
 }
 
+/** The reaper's pace on PostgreSQL (see where the reaper is built). */
+const PG_PURGE_BATCH_MS = 20;
+const PG_PURGE_DUTY = 0.25;
+
 export async function openConfiguredStore(config: Config, logger: Logger): Promise<Store> {
   const store = await openStore(resolveDbUri(config), { logger, recordEvents: config.amqp.enabled, timeoutMs: config.db_timeout_ms });
   try {
@@ -170,7 +174,11 @@ export async function createService(config: Config, logger: Logger, options: Ser
       intervalSeconds: config.token_cleanup_interval,
       batchSize: config.token_cleanup_batch_size,
       // In-memory SQLite (no file to share): short batches on the loop's thread.
-      maxBlockMs: store.engine === 'sqlite' && purgeThread === null ? 2 : undefined,
+      // PostgreSQL: batches of ~20 ms of the server's work, a quarter of the
+      // time, so that a large purge leaves the checks their CPU.
+      // (The SQLite purge thread paces itself: sqlite-purge-thread.ts.)
+      maxBlockMs: store.engine === 'sqlite' ? (purgeThread === null ? 2 : undefined) : PG_PURGE_BATCH_MS,
+      maxDuty: store.engine === 'postgresql' ? PG_PURGE_DUTY : undefined,
       onRemoved: (removal) => {
         tokens.forget(removal);
         metrics.reaperRemoved(removal.tokenHashes.length);

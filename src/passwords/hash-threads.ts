@@ -91,6 +91,8 @@ export class HashThreads {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.running.get(worker)?.set(id, { resolve, reject });
+      // A job in flight keeps the process alive; an idle thread does not.
+      worker.ref();
       worker.postMessage({ id, ...job });
     });
   }
@@ -104,14 +106,13 @@ export class HashThreads {
       // argon2id allocates its memory natively; the thread's own JS heap stays tiny.
       resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 },
     });
-    // Idle threads must not keep the process alive.
-    worker.unref();
     const jobs = new Map<number, Running>();
     this.running.set(worker, jobs);
     worker.on('message', (reply: Reply) => {
       const job = jobs.get(reply.id);
       if (job === undefined) return;
       jobs.delete(reply.id);
+      if (jobs.size === 0) worker.unref();
       if (!this.closed) this.idle.push(worker);
       if ('error' in reply) job.reject(new Error(reply.error));
       else job.resolve(reply.value);
@@ -125,6 +126,9 @@ export class HashThreads {
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`password hashing thread exited (${code})`)));
+    // Idle until its first job. After the listeners: a 'message' listener
+    // refs the worker's port again.
+    worker.unref();
     return worker;
   }
 }

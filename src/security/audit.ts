@@ -74,8 +74,24 @@ export class AuditRecorder {
    * and `flush()` waits for every write in flight (tests, shutdown).
    */
   record(entry: AuditEntry): AuditRecord | null {
+    const record = this.prepare(entry);
+    if (record === null) return null;
+    this.announce(record);
+    const write = this.store.insertAuditRecord(record).catch((err: unknown) => {
+      this.log.error({ err: { message: (err as Error).message, name: (err as Error).name }, uuid: record.uuid }, 'audit record not stored');
+    });
+    this.pending.add(write);
+    void write.finally(() => this.pending.delete(write));
+    return record;
+  }
+
+  /**
+   * The record of an entry, for the caller to store in its own transaction
+   * (StoreTx.settleLogin), then to announce(); null when auditing is off.
+   */
+  prepare(entry: AuditEntry): AuditRecord | null {
     if (!this.config.enabled) return null;
-    const record: AuditRecord = {
+    return {
       uuid: randomUUID(),
       at: this.clock.now(),
       action: entry.action,
@@ -90,18 +106,16 @@ export class AuditRecorder {
       statusCode: entry.statusCode ?? null,
       details: entry.details ?? {},
     };
+  }
+
+  /** Logs a record and hands it to onRecord (record() does it; so does whoever stored a prepared one). */
+  announce(record: AuditRecord): void {
     this.log.info({ record: { ...record, at: new Date(record.at).toISOString() } }, `audit ${record.action} ${record.outcome}`);
     try {
       this.onRecord?.(record);
     } catch (err) {
       this.log.warn({ err }, 'audit onRecord hook failed');
     }
-    const write = this.store.insertAuditRecord(record).catch((err: unknown) => {
-      this.log.error({ err: { message: (err as Error).message, name: (err as Error).name }, uuid: record.uuid }, 'audit record not stored');
-    });
-    this.pending.add(write);
-    void write.finally(() => this.pending.delete(write));
-    return record;
   }
 
   /** Waits for the writes in flight. */

@@ -5,12 +5,15 @@
 //  2. a password longer than MAX_PASSWORD_LENGTH fails at once (401, counted);
 //  3. the outcome settles the reservation and is audited.
 import { AuthenticationFailedError, TooManySessionsError } from '../errors.js';
-import type { Store, TokenRecord } from '../store/types.js';
+import type { AuditRecord, Store, StoreTx, TokenRecord } from '../store/types.js';
 import type { Credentials } from '../tokens/service.js';
 import type { AuditRecorder } from './audit.js';
 import { TooManyAttemptsError } from './errors.js';
 import type { LoginThrottle, LoginTicket } from './login-throttle.js';
 import { MAX_PASSWORD_LENGTH } from './password-policy.js';
+
+/** Called by the token issuer inside the transaction that stores the token. */
+export type WithinLoginCommit = (tx: StoreTx, record: TokenRecord) => Promise<void>;
 
 function plausibleLogin(login: string): boolean {
   return login.length <= 256 && !login.includes('\u0000');
@@ -23,7 +26,17 @@ export class LoginGuard {
     private readonly audit: AuditRecorder | null,
   ) {}
 
-  async run<T extends { record: TokenRecord }>(credentials: Credentials, remoteAddr: string | null, issue: () => Promise<T>): Promise<T> {
+  /**
+   * `issue` should call `withinCommit` inside the transaction that stores the
+   * token: the success's writes (throttle counters cleared, trust mark, audit
+   * record) then commit with it, in one commit per login. An `issue` that does
+   * not call it gets them written afterwards.
+   */
+  async run<T extends { record: TokenRecord }>(
+    credentials: Credentials,
+    remoteAddr: string | null,
+    issue: (withinCommit: WithinLoginCommit) => Promise<T>,
+  ): Promise<T> {
     const login = credentials.kind === 'password' ? credentials.login : null;
     const method = credentials.kind === 'password' ? 'password' : 'refresh_token';
     let ticket: LoginTicket | null = null;
@@ -48,13 +61,26 @@ export class LoginGuard {
         // Never hashed: no password that long can be set.
         throw new AuthenticationFailedError();
       }
-      const issued = await issue();
-      await settle(ticket?.succeeded());
-      this.audit?.record({
+      const success = (record: TokenRecord) => ({
         action: 'login', outcome: 'success', login, remoteAddr, statusCode: 200,
-        tenantUuid: issued.record.tenantUuid, actorUuid: issued.record.userUuid, actorAuthId: issued.record.authId,
-        targetType: 'sessions', targetId: issued.record.sessionUuid, details: { method },
+        tenantUuid: record.tenantUuid, actorUuid: record.userUuid, actorAuthId: record.authId,
+        targetType: 'sessions', targetId: record.sessionUuid, details: { method },
+      } as const);
+      let stored: { audit: AuditRecord | null } | null = null;
+      const issued = await issue(async (tx, record) => {
+        const audit = this.audit?.prepare(success(record)) ?? null;
+        const writes = ticket?.successWrites() ?? { clearKeys: [], mark: null };
+        await tx.settleLogin({ ...writes, audit });
+        stored = { audit };
       });
+      const committed = stored as { audit: AuditRecord | null } | null;
+      if (committed !== null) {
+        await settle(ticket?.committed());
+        if (committed.audit !== null) this.audit?.announce(committed.audit);
+      } else {
+        await settle(ticket?.succeeded());
+        this.audit?.record(success(issued.record));
+      }
       return issued;
     } catch (err) {
       if (err instanceof AuthenticationFailedError) {

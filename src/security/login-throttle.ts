@@ -23,9 +23,24 @@ import { TooManyAttemptsError } from './errors.js';
 export type LoginThrottleOptions = SecurityConfig['login_throttle'];
 
 /** What happened to a login attempt, once known. */
+/** What a successful login writes to the throttle's table (see LoginTicket.successWrites). */
+export interface LoginSuccessWrites {
+  /** Counters to delete. */
+  clearKeys: string[];
+  /** Trust mark of the (login, address) pair to set, or null. */
+  mark: { key: string; at: number } | null;
+}
+
 export interface LoginTicket {
   /** The password was right: clear the counters, trust the address. */
   succeeded(): Promise<void>;
+  /**
+   * The writes succeeded() would make, for the caller to commit in the
+   * login's own transaction (one commit per login); then call committed().
+   */
+  successWrites(): LoginSuccessWrites;
+  /** successWrites() were committed with the login: releases the ticket, writes nothing. */
+  committed(): Promise<void>;
   /** The password was wrong: the reserved failure stays counted. */
   failed(): Promise<void>;
   /** No password was checked (hashing pool busy, store down...): give the reservation back. */
@@ -34,6 +49,8 @@ export interface LoginTicket {
 
 const NOOP_TICKET: LoginTicket = {
   succeeded: async () => {},
+  successWrites: () => ({ clearKeys: [], mark: null }),
+  committed: async () => {},
   failed: async () => {},
   abandoned: async () => {},
 };
@@ -190,11 +207,18 @@ export class LoginThrottle {
         unlock();
       }
     };
+    const successWrites = (): LoginSuccessWrites => ({
+      clearKeys: [keys.pair, keys.account],
+      mark: this.options.trusted_address_days > 0 ? { key: keys.trusted, at: this.clock.now() } : null,
+    });
     return {
       succeeded: () => once(async () => {
-        await persistently(() => store.clearLoginFailures([keys.pair, keys.account]));
-        if (this.options.trusted_address_days > 0) await store.touchLoginMark(keys.trusted, this.clock.now());
+        const writes = successWrites();
+        await persistently(() => store.clearLoginFailures(writes.clearKeys));
+        if (writes.mark !== null) await store.touchLoginMark(writes.mark.key, writes.mark.at);
       }),
+      successWrites,
+      committed: () => once(async () => {}),
       failed: () => once(async () => {}),
       abandoned: () => once(async () => {
         let pairReleased = false;

@@ -179,6 +179,16 @@ export interface LdapConfig {
   searchFilters: string | null;
 }
 
+/** The writes that follow a successful login, committed with its token (StoreTx.settleLogin). */
+export interface LoginSettlement {
+  /** login_throttle counters to delete. */
+  clearKeys: string[];
+  /** Trust mark to set (login_throttle row), or null. */
+  mark: { key: string; at: number } | null;
+  /** Audit record to insert (with its event when events are recorded), or null. */
+  audit: AuditRecord | null;
+}
+
 export interface StoreTx {
   // tenants
   createTenant(t: Tenant): Promise<Tenant>;
@@ -259,6 +269,8 @@ export interface StoreTx {
   listSessions(f: SessionFilter, q: ListQuery): Promise<ListResult<Session>>;
   /** Deletes the session and its tokens. Null when unknown. */
   deleteSession(uuid: string): Promise<Removal | null>;
+  /** A successful login's other writes, in the transaction that stores its token: one commit per login. */
+  settleLogin(s: LoginSettlement): Promise<void>;
   insertToken(t: TokenRecord): Promise<void>;
   /** Sessions of the user holding at least one token that expires after `now`. */
   /**

@@ -21,7 +21,7 @@ import {
 } from '../metrics/token-observer.js';
 import { HasherBusyError } from '../passwords/hasher.js';
 import type {
-  ListQuery, ListResult, RefreshToken, Removal, Store, TokenRecord,
+  ListQuery, ListResult, RefreshToken, Removal, Store, StoreTx, TokenRecord,
 } from '../store/types.js';
 import type { CachedToken, TokenCache } from './cache.js';
 import { generateToken, hashToken, MAX_TOKEN_LENGTH } from './material.js';
@@ -41,6 +41,9 @@ export interface IssueRequest {
 export type Credentials =
   | { kind: 'password'; login: string; password: string }
   | { kind: 'refresh'; refreshToken: string };
+
+/** Writes of the caller's, made in the transaction that stores a new token. */
+export type WithinIssueCommit = (tx: StoreTx, record: TokenRecord) => Promise<void>;
 
 export interface IssuedToken {
   token: string;
@@ -87,12 +90,16 @@ export class TokenService {
     private readonly observer: TokenObserver = NO_TOKEN_OBSERVER,
   ) {}
 
-  async issue(credentials: Credentials, req: IssueRequest): Promise<IssuedToken> {
+  /**
+   * `withinCommit` runs in the transaction that stores the token (the login
+   * guard's writes: throttle counters, audit record), so that they commit together.
+   */
+  async issue(credentials: Credentials, req: IssueRequest, withinCommit?: WithinIssueCommit): Promise<IssuedToken> {
     const started = performance.now();
     // The label is a configured backend name, never what the client sent.
     let backendLabel = 'unknown';
     try {
-      const issued = await this.issueFor(credentials, req, (name) => { backendLabel = name; });
+      const issued = await this.issueFor(credentials, req, (name) => { backendLabel = name; }, withinCommit);
       this.observer.loggedIn(backendLabel, 'success', (performance.now() - started) / 1000);
       this.observer.issued(credentials.kind === 'refresh' ? 'refresh_token' : 'password');
       return issued;
@@ -102,7 +109,12 @@ export class TokenService {
     }
   }
 
-  private async issueFor(credentials: Credentials, req: IssueRequest, noteBackend: (name: string) => void): Promise<IssuedToken> {
+  private async issueFor(
+    credentials: Credentials,
+    req: IssueRequest,
+    noteBackend: (name: string) => void,
+    withinCommit: WithinIssueCommit | undefined,
+  ): Promise<IssuedToken> {
     const ctx: LoginContext = { tenantUuid: req.tenantId, domainName: req.domainName, remoteAddr: req.remoteAddr };
     let backendName = req.backend;
     let login: string;
@@ -205,6 +217,7 @@ export class TokenService {
       });
       await tx.insertToken(record);
       if (issuedRefresh !== null) await tx.replaceRefreshToken(issuedRefresh);
+      if (withinCommit !== undefined) await withinCommit(tx, record);
     });
     return { token, record, refreshToken };
   }

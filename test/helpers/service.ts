@@ -12,7 +12,7 @@ export type Engine = 'sqlite' | 'postgresql';
 export const ENGINES: Engine[] = ['sqlite', 'postgresql'];
 
 /** Cheap argon2id parameters: tests exercise the code, not the cost. */
-export const FAST_HASHING = { memory_kib: 1024, iterations: 1, parallelism: 1, max_concurrent: 0, max_queue: 64 };
+export const FAST_HASHING = { memory_kib: 1024, iterations: 1, parallelism: 1, max_concurrent: 0, max_queue: 64, niceness: 10 };
 
 export const ADMIN = { username: 'admin', password: 'admin-secret-password' };
 

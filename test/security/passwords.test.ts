@@ -93,8 +93,8 @@ for (const engine of ENGINES) {
 
     it('re-hashes a password stored with other argon2 parameters, once, and the password still works', async () => {
       db = await dbUriFor(engine);
-      const oldParams = { memory_kib: 1024, iterations: 1, parallelism: 1, max_concurrent: 0, max_queue: 64 };
-      const newParams = { memory_kib: 2048, iterations: 2, parallelism: 1, max_concurrent: 0, max_queue: 64 };
+      const oldParams = { memory_kib: 1024, iterations: 1, parallelism: 1, max_concurrent: 0, max_queue: 64, niceness: 10 };
+      const newParams = { memory_kib: 2048, iterations: 2, parallelism: 1, max_concurrent: 0, max_queue: 64, niceness: 10 };
       const first = await createService(testConfig(db.uri, { password_hashing: oldParams }), pino({ level: 'silent' }));
       const adminToken = (await login(first, ADMIN.username, ADMIN.password)).json().data.token as string;
       const created = await first.app.inject({ method: 'POST', url: '/0.1/users', headers: { 'x-auth-token': adminToken, 'content-type': 'application/json' }, payload: { username: 'rehashed', password: 'rehashed-password' } });

@@ -21,7 +21,7 @@ describe('login timing', () => {
   beforeAll(async () => {
     t = await startTestService('sqlite', {
       // Enough hashing work to dominate a request; no throttling: every attempt is checked.
-      password_hashing: { memory_kib: 8192, iterations: 2, parallelism: 1, max_concurrent: 0, max_queue: 64 },
+      password_hashing: { memory_kib: 8192, iterations: 2, parallelism: 1, max_concurrent: 0, max_queue: 64, niceness: 10 },
       security: securityWith({ rate_limits: { enabled: false }, login_throttle: { enabled: false } }),
     });
     const admin = await api.adminToken();

@@ -47,7 +47,7 @@ const EXPECTED_DEFAULTS: Config = {
   bootstrap_user_on_startup: false,
   bootstrap_user_username: 'admin',
   bootstrap_user_password: null,
-  password_hashing: { memory_kib: 19456, iterations: 2, parallelism: 1, max_concurrent: 0, max_queue: 64 },
+  password_hashing: { memory_kib: 19456, iterations: 2, parallelism: 1, max_concurrent: 0, max_queue: 64, niceness: 10 },
   token_cache: { max_entries: 20000 },
   authz: { routes: [], cache_max_age: 0 },
   management: { enabled: false, listen: '127.0.0.1', port: 9496 },

@@ -41,4 +41,17 @@ describe('Reaper', () => {
     // After the first probe the batch settles near 1 ms of work (≈ 20 rows), far below 5000.
     expect(Math.max(...s.batches.slice(2))).toBeLessThanOrEqual(100);
   });
+
+  it('spends at most maxDuty of its time deleting: each batch of t ms is followed by a pause of t × (1 − d) / d', async () => {
+    const s = busyStore(2000, 0.01);
+    const pauses: number[] = [];
+    const reaper = new Reaper(s.store, new FakeClock(), logger, {
+      intervalSeconds: 60, batchSize: 500, maxDuty: 0.25, pause: async (ms) => { pauses.push(ms); },
+    });
+    expect(await reaper.runOnce()).toBe(2000);
+    // 4 full batches of 5 ms of work, then an empty one that ends the pass.
+    expect(pauses).toHaveLength(4);
+    // 3 × the batch's own duration: at least its 5 ms of work each.
+    for (const ms of pauses) expect(ms).toBeGreaterThanOrEqual(3 * 5);
+  });
 });

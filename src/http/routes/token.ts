@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AuthenticationFailedError, InvalidDataError, NotFoundError } from '../../errors.js';
 import type { RefreshToken, TokenRecord } from '../../store/types.js';
 import type { LoginGuard } from '../../security/login-guard.js';
-import type { Credentials, TokenService } from '../../tokens/service.js';
+import type { Credentials, TokenService, WithinIssueCommit } from '../../tokens/service.js';
 import { formatLocal, formatUtc } from '../../tokens/time-format.js';
 import { authOf, type RequireAccess } from '../auth.js';
 import { parseBasicAuth } from '../credentials.js';
@@ -117,7 +117,7 @@ export async function tokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): P
       credentials = { kind: 'password', ...basic };
     }
     const backend = body.backend ?? await deps.defaultBackend(body);
-    const issue = () => tokens.issue(credentials, {
+    const issue = (withinCommit?: WithinIssueCommit) => tokens.issue(credentials, {
       backend,
       expiration: body.expiration ?? null,
       accessType: body.access_type ?? 'online',
@@ -127,7 +127,7 @@ export async function tokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): P
       remoteAddr: request.ip ?? null,
       userAgent: headerValue(request, 'user-agent')?.slice(0, 1024) ?? null,
       mobile: headerValue(request, 'wazo-session-type')?.toLowerCase() === 'mobile',
-    });
+    }, withinCommit);
     const issued = deps.loginGuard ? await deps.loginGuard.run(credentials, request.ip ?? null, issue) : await issue();
     reply.header('Wazo-Sessions-Revoked', '0');
     return { data: tokenView(issued.token, issued.record, issued.refreshToken) };

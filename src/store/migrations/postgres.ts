@@ -8,6 +8,7 @@ import type { Migration } from './migration.js';
 import { backendsPostgres } from './backends.js';
 import { outboxPostgres } from './outbox.js';
 import { securityPostgres } from './security.js';
+import { performancePostgres } from './performance.js';
 
 export const postgresMigrations: readonly Migration[] = [
   {
@@ -164,8 +165,9 @@ CREATE INDEX groups_tenant_uuid_name_idx ON groups (tenant_uuid, (name IS NULL),
 CREATE INDEX IF NOT EXISTS tokens_refresh_token_uuid_idx ON tokens (refresh_token_uuid);
 `,
   },
-  // Later versions live in one file per feature (4 outbox, 5 backends, 6 security).
+  // Later versions live in one file per feature (4 outbox, 5 backends, 6 security, 7 performance).
   ...outboxPostgres,
   ...backendsPostgres,
   ...securityPostgres,
+  ...performancePostgres,
 ];

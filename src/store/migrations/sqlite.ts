@@ -7,6 +7,7 @@ import type { Migration } from './migration.js';
 import { backendsSqlite } from './backends.js';
 import { outboxSqlite } from './outbox.js';
 import { securitySqlite } from './security.js';
+import { performanceSqlite } from './performance.js';
 
 export const sqliteMigrations: readonly Migration[] = [
   {
@@ -159,8 +160,9 @@ CREATE INDEX groups_tenant_uuid_name_idx ON groups (tenant_uuid, (name IS NULL),
 CREATE INDEX IF NOT EXISTS tokens_refresh_token_uuid_idx ON tokens (refresh_token_uuid);
 `,
   },
-  // Later versions live in one file per feature (4 outbox, 5 backends, 6 security).
+  // Later versions live in one file per feature (4 outbox, 5 backends, 6 security, 7 performance).
   ...outboxSqlite,
   ...backendsSqlite,
   ...securitySqlite,
+  ...performanceSqlite,
 ];
