@@ -21,8 +21,14 @@ const WORKER_SOURCE = String.raw`
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 ` + BACKGROUND_THREAD_PRELUDE + String.raw`
-const db = new Database(workerData.path, { fileMustExist: true, timeout: workerData.busyTimeoutMs });
-db.pragma('synchronous = NORMAL');
+let db;
+try {
+  db = new Database(workerData.path, { fileMustExist: true, timeout: workerData.busyTimeoutMs });
+  db.pragma('synchronous = NORMAL');
+} catch {
+  // The file went away (a store closed right after it opened): nothing to checkpoint.
+  process.exit(0);
+}
 const checkpoint = () => {
   try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* busy or locked: the next tick retries */ }
 };
@@ -66,6 +72,8 @@ export class SqliteCheckpointThread {
     // checkpoint as SQLite does by default.
     this.worker.unref();
     this.worker.once('exit', () => { this.worker = null; });
+    // Best effort: a thread that fails leaves the backstop (the commits' own checkpoint).
+    this.worker.on('error', () => { this.worker = null; });
   }
 
   /** A last checkpoint, then the thread ends. */
