@@ -18,3 +18,14 @@ export const BACKGROUND_THREAD_PRELUDE = String.raw`
   } catch { /* not Linux, or not allowed */ }
 }
 `;
+
+/**
+ * Asks a background thread to end ('close' message: it finishes what it has,
+ * closes its connection and exits), terminating it if it has not after 10 s.
+ */
+export function askToEnd(worker: import('node:worker_threads').Worker): void {
+  worker.postMessage('close');
+  const timer = setTimeout(() => { void worker.terminate(); }, 10_000);
+  timer.unref();
+  worker.once('exit', () => clearTimeout(timer));
+}

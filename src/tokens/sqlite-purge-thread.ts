@@ -17,7 +17,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { sqlitePath } from '../store/open-store.js';
-import { BACKGROUND_THREAD_PRELUDE } from '../threads/background.js';
+import { askToEnd, BACKGROUND_THREAD_PRELUDE } from '../threads/background.js';
 import { sessionFromRow } from '../store/row-mapping.js';
 import type { Removal } from '../store/types.js';
 
@@ -200,10 +200,7 @@ export class SqlitePurgeThread {
     const worker = this.worker;
     if (worker === null) return;
     this.worker = null;
-    worker.postMessage('close');
-    const timer = setTimeout(() => { void worker.terminate(); }, 10_000);
-    timer.unref();
-    worker.once('exit', () => clearTimeout(timer));
+    askToEnd(worker);
   }
 
   private spawn(): Worker {

@@ -14,7 +14,7 @@
 // service's writes: test/http/sqlite-purge-thread.test.ts).
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { BACKGROUND_THREAD_PRELUDE } from '../../threads/background.js';
+import { askToEnd, BACKGROUND_THREAD_PRELUDE } from '../../threads/background.js';
 
 const WORKER_SOURCE = String.raw`
 'use strict';
@@ -81,9 +81,6 @@ export class SqliteCheckpointThread {
     const worker = this.worker;
     if (worker === null) return;
     this.worker = null;
-    worker.postMessage('close');
-    const timer = setTimeout(() => { void worker.terminate(); }, 10_000);
-    timer.unref();
-    worker.once('exit', () => clearTimeout(timer));
+    askToEnd(worker);
   }
 }
