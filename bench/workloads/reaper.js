@@ -54,9 +54,15 @@ export async function runReaperWorkload(ctx, env) {
     });
 
     conn = await db.connect();
+    // From the last minimum seen: on PostgreSQL the rows already purged stay
+    // in the expiry index as dead entries until VACUUM, and a min() scanning
+    // them all every 100 ms would load the server it measures.
+    let lastMin = Number.MIN_SAFE_INTEGER;
     const minExpiry = async () => {
-      const rows = await conn.query('SELECT min(expires_at) AS m FROM tokens');
-      return rows[0]?.m === null || rows[0]?.m === undefined ? null : Number(rows[0].m);
+      const rows = await conn.query('SELECT min(expires_at) AS m FROM tokens WHERE expires_at >= $1', [lastMin]);
+      const m = rows[0]?.m === null || rows[0]?.m === undefined ? null : Number(rows[0].m);
+      if (m !== null) lastMin = m;
+      return m;
     };
     const initialMin = await minExpiry();
     const startupMs = await svc.start();
@@ -123,8 +129,13 @@ export async function runReaperWorkload(ctx, env) {
     }
     if (during.length === 0) ctx.problem(env.engine, 'reaper', 'no check answered during the purge window');
     ctx.target(env.engine, `reaper: check p99 during purge of ${expiredCount.toLocaleString('en-US')} rows ≤ 2 × idle`,
-      duringLat.p99 !== null && idleLat.p99 !== null && duringLat.p99 <= 2 * idleLat.p99,
-      `${duringLat.p99?.toFixed(2)} ms vs idle ${idleLat.p99?.toFixed(2)} ms (${(duringLat.p99 / idleLat.p99).toFixed(1)}×; purge ${purgeSeconds?.toFixed(1)} s, rows gone: ${r.expiredLeft === 0 ? 'yes' : 'NO'})`);
+      // Met only by a purge that finished: a p99 measured while the purge
+      // crawled (or never started) says nothing about the purge's cost.
+      purgeSeconds !== null && r.expiredLeft === 0
+        && duringLat.p99 !== null && idleLat.p99 !== null && duringLat.p99 <= 2 * idleLat.p99,
+      `${duringLat.p99?.toFixed(2)} ms vs idle ${idleLat.p99?.toFixed(2)} ms (${(duringLat.p99 / idleLat.p99).toFixed(1)}×; `
+        + `purge ${purgeSeconds === null ? `not finished within ${opts.purgeTimeout} s` : `${purgeSeconds.toFixed(1)} s`}, `
+        + `rows gone: ${r.expiredLeft === 0 ? 'yes' : `NO (${r.expiredLeft.toLocaleString('en-US')} expired left)`})`);
     return r;
   } finally {
     await conn?.close();

@@ -23,7 +23,7 @@ import {
 import type { StoreDialect, StoreLogger } from './store-dialect.js';
 import type {
   AuditRecord, Group, GroupFilter, GroupPatch, ListQuery, ListResult, LoginSettlement, NewUser, Policy, PolicyFilter,
-  PolicyPatch, RefreshToken, RefreshTokenFilter, Removal, Session, SessionFilter, Store, StoreTx,
+  PolicyPatch, RefreshToken, RefreshTokenFilter, Removal, ExpiredRemoval, Session, SessionFilter, Store, StoreTx,
   Tenant, TenantPatch, TokenRecord, User, UserFilter, UserPatch,
 } from './types.js';
 import { ALL_USERS_SLUG } from './types.js';
@@ -866,21 +866,28 @@ class KyselyVerbs implements StoreTx {
     });
   }
 
-  async deleteExpired(now: number, limit: number): Promise<Removal> {
+  async deleteExpired(now: number, limit: number, from?: number): Promise<ExpiredRemoval> {
     if (limit <= 0) return { tokenHashes: [], sessions: [] };
     return this.atomic(async (db) => {
       let batch = db.selectFrom('tokens').select('hash')
         .where('expires_at', '<=', now).orderBy('expires_at').limit(limit);
+      // The index scan starts where the previous batch ended, not at the dead
+      // entries of the rows already deleted (types.ts, deleteExpired).
+      if (from !== undefined) batch = batch.where('expires_at', '>=', from);
       // Two reapers on two instances take disjoint batches instead of
       // queueing on (and redoing) the same rows.
       if (this.rowLocks) batch = batch.forUpdate().skipLocked();
       const deleted = await db.deleteFrom('tokens').where('hash', 'in', batch)
-        .returning(['hash', 'session_uuid']).execute();
+        .returning(['hash', 'session_uuid', 'expires_at']).execute();
       const touched = [...new Set(deleted.map((t) => t.session_uuid))];
-      const removal = {
+      const removal: ExpiredRemoval = {
         tokenHashes: deleted.map((t) => t.hash),
         sessions: await deleteEmptySessions(db, touched, this.rowLocks),
       };
+      for (const t of deleted) {
+        const expiresAt = Number(t.expires_at);
+        if (removal.lastExpiresAt === undefined || expiresAt > removal.lastExpiresAt) removal.lastExpiresAt = expiresAt;
+      }
       await this.emitRemoval(db, removal);
       return removal;
     });

@@ -161,6 +161,12 @@ export interface Removal {
   sessions: Session[];
 }
 
+/** A batch of the reaper. */
+export interface ExpiredRemoval extends Removal {
+  /** Latest expiresAt among the tokens deleted (absent when none was, or when the engine does not say). */
+  lastExpiresAt?: number;
+}
+
 /** The LDAP directory of a tenant (issue 6): where its users' passwords are checked. */
 export interface LdapConfig {
   tenantUuid: string;
@@ -287,8 +293,16 @@ export interface StoreTx {
   deleteTokensOfRefreshToken(refreshTokenUuid: string): Promise<Removal>;
   /** Deletes a refresh token by its hash; returns it, or null when unknown. */
   deleteRefreshTokenByHash(hash: string): Promise<RefreshToken | null>;
-  /** Deletes up to `limit` tokens with expiresAt <= now, and the sessions left empty. */
-  deleteExpired(now: number, limit: number): Promise<Removal>;
+  /**
+   * Deletes up to `limit` tokens with expiresAt <= now, oldest first, and the
+   * sessions left empty. `from` (the `lastExpiresAt` of the previous batch of
+   * a pass) skips tokens expiring before it: on PostgreSQL the rows a pass
+   * already deleted stay in the expiry index as dead entries until VACUUM,
+   * and a batch that starts its index scan at the lowest expiry reads all of
+   * them again (a 1,000,000-row purge slowed from ~13,000 to ~400 rows/s).
+   * A pass starts without `from`, so nothing skipped is missed for long.
+   */
+  deleteExpired(now: number, limit: number, from?: number): Promise<ExpiredRemoval>;
 
   // refresh tokens
   /** Replaces any refresh token of (userUuid, clientId); returns the replaced one. */

@@ -71,11 +71,15 @@ export class Reaper {
     let total = 0;
     const { batchSize, maxBlockMs } = this.options;
     let size = maxBlockMs === undefined ? batchSize : Math.min(batchSize, 100);
+    // Where the previous batch ended: each batch resumes there instead of
+    // scanning the expiry index from its start (Store.deleteExpired).
+    let from: number | undefined;
     try {
       for (;;) {
         const started = performance.now();
-        const removal = await this.store.deleteExpired(this.clock.now(), size);
+        const removal = await this.store.deleteExpired(this.clock.now(), size, from);
         const elapsed = performance.now() - started;
+        from = removal.lastExpiresAt ?? from;
         total += removal.tokenHashes.length;
         this.options.onRemoved?.(removal);
         if (removal.tokenHashes.length < size) break;

@@ -828,6 +828,28 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
           expect(await store.countLiveSessions(userUuid, NOW)).toBe(2);
         });
 
+        it('reports the last expiry deleted, and resumes from a given expiry', async () => {
+          const sessions = Array.from({ length: 5 }, () => sessionData(tenant.uuid, null));
+          // Expired at NOW-5h … NOW-1h.
+          const tokens = sessions.map((s, i) => tokenData(s, { expiresAt: NOW - (5 - i) * HOUR }));
+          for (const s of sessions) await store.createSession(s);
+          for (const t of tokens) await store.insertToken(t);
+
+          const first = await store.deleteExpired(NOW, 2);
+          expect(first.tokenHashes.sort()).toEqual([tokens[0].hash, tokens[1].hash].sort());
+          expect(first.lastExpiresAt).toBe(NOW - 4 * HOUR);
+          // From NOW-2h: the token of NOW-3h is left for a later pass.
+          const resumed = await store.deleteExpired(NOW, 10, NOW - 2 * HOUR);
+          expect(resumed.tokenHashes.sort()).toEqual([tokens[3].hash, tokens[4].hash].sort());
+          expect(resumed.lastExpiresAt).toBe(NOW - HOUR);
+          expect(await store.findTokenByHash(tokens[2].hash)).toEqual(tokens[2]);
+          // A pass starts from the lowest expiry.
+          expect((await store.deleteExpired(NOW, 10)).tokenHashes).toEqual([tokens[2].hash]);
+          const none = await store.deleteExpired(NOW, 10);
+          expect(none.tokenHashes).toEqual([]);
+          expect(none.lastExpiresAt).toBeUndefined();
+        });
+
         it('does nothing with a limit of 0', async () => {
           const s = sessionData(tenant.uuid, null);
           await store.createSession(s);

@@ -3,7 +3,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
-import type { Removal, Store } from '../../src/store/types.js';
+import type { ExpiredRemoval, Removal, Store } from '../../src/store/types.js';
 import { Reaper } from '../../src/tokens/reaper.js';
 
 /** A store whose deleteExpired costs `msPerRow` of busy CPU, with `rows` expired rows. */
@@ -40,6 +40,28 @@ describe('Reaper', () => {
     expect(s.left()).toBe(0);
     // After the first probe the batch settles near 1 ms of work (≈ 20 rows), far below 5000.
     expect(Math.max(...s.batches.slice(2))).toBeLessThanOrEqual(100);
+  });
+
+  it('resumes each batch of a pass where the previous one ended, and starts each pass from the beginning', async () => {
+    // Expiry of row i: 1000 + i; the store reports the last one of each batch.
+    let next = 0;
+    const froms: (number | undefined)[] = [];
+    const store = {
+      async deleteExpired(_now: number, limit: number, from?: number): Promise<ExpiredRemoval> {
+        froms.push(from);
+        const n = Math.min(limit, 25 - next);
+        next += n;
+        return n === 0
+          ? { tokenHashes: [], sessions: [] }
+          : { tokenHashes: Array.from({ length: n }, String), sessions: [], lastExpiresAt: 1000 + next - 1 };
+      },
+    } as unknown as Store;
+    const reaper = new Reaper(store, new FakeClock(), logger, { intervalSeconds: 60, batchSize: 10 });
+    expect(await reaper.runOnce()).toBe(25);
+    expect(froms).toEqual([undefined, 1009, 1019]);
+    froms.length = 0;
+    expect(await reaper.runOnce()).toBe(0);
+    expect(froms).toEqual([undefined]);
   });
 
   it('spends at most maxDuty of its time deleting: each batch of t ms is followed by a pause of t × (1 − d) / d', async () => {

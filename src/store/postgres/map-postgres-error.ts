@@ -1,6 +1,7 @@
 // pg errors → typed store errors.
 
 import { fieldOfConstraint } from '../constraint-fields.js';
+import { isStalePlan } from './prepared-statements.js';
 import {
   StoreConflictError, StoreError, StoreInvalidInputError, StoreUnavailableError,
 } from '../errors.js';
@@ -57,6 +58,12 @@ export function mapPostgresError(err: unknown): unknown {
   }
   if (typeof code === 'string' && invalidInputStates.has(code)) {
     return new StoreInvalidInputError('value refused by the database', { cause: err });
+  }
+  if (isStalePlan(err)) {
+    // Another instance's migration changed a table under a prepared
+    // statement; the connection is dropped (prepared-statements.ts) and the
+    // request can be retried.
+    return new StoreUnavailableError('database schema changed; retry', { cause: err });
   }
   if (isConnectionFailure(err as PgErrorLike)) {
     const message = (err as PgErrorLike).message;

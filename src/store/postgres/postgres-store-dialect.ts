@@ -9,6 +9,7 @@ import { postgresMigrations } from '../migrations/postgres.js';
 import type { StoreDialect, StoreLogger } from '../store-dialect.js';
 import { REVOCATION_CHANNEL, revocationPayloads } from '../revocations.js';
 import { mapPostgresError } from './map-postgres-error.js';
+import { PreparingPool } from './prepared-statements.js';
 import { listenForRevocations } from './revocation-listener.js';
 
 const DEFAULT_POOL_MAX = 10;
@@ -74,7 +75,8 @@ export function openPostgresDialect(
     client.on('error', function ignoreReportedByQuery() {});
   });
 
-  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
+  // Named statements: parsed once per connection (prepared-statements.ts).
+  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool: new PreparingPool(pool) }) });
 
   return {
     engine: 'postgresql',
