@@ -28,10 +28,13 @@ export interface SqlitePurgeOptions {
   busyTimeoutMs?: number;
   /**
    * Run the worker thread at this nice value (Linux: per-thread priority;
-   * ignored elsewhere). Background work: checks and logins come first when
-   * the cores are busy, but not so far below them that the purge stalls on
-   * a loaded machine (at 10 it deleted under 1,000 rows/s with 10 runnable
-   * threads on 2 cores). Default 5.
+   * ignored elsewhere). Housekeeping: the threads serving requests preempt it
+   * as soon as they wake. At 5 the checks' p99 during a 1,000,000-row purge
+   * was 2.7× idle (the purge took a core's slices from the loop and the load
+   * generator); at 19, 1.4× with the purge 84 s instead of 60 s on the same
+   * machine (docs/benchmarks.md). Under a saturating load it slows down
+   * further but still outpaces token creation: a 1.5% share of a core is
+   * ~500 rows/s. Default 19.
    */
   niceness?: number;
   /** The thread ends this long after a pass is over (the next pass starts another). Default 5000 ms. */
@@ -214,7 +217,7 @@ export class SqlitePurgeThread {
         maxHoldMs: this.options.maxHoldMs ?? 4,
         busyTimeoutMs: this.options.busyTimeoutMs ?? 5000,
         threadName: 'token-purge',
-        niceness: this.options.niceness ?? 5,
+        niceness: this.options.niceness ?? 19,
         recordEvents: this.options.recordEvents ?? false,
       },
     });

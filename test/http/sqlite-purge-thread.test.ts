@@ -14,6 +14,7 @@ import { Reaper } from '../../src/tokens/reaper.js';
 import { SqlitePurgeThread, sqlitePurgeThreadFor } from '../../src/tokens/sqlite-purge-thread.js';
 import { ADMIN, basic, startTestService } from '../helpers/service.js';
 import { tempSqliteUri, type TempSqlite } from '../helpers/sqlite.js';
+import { ownThreads } from '../helpers/threads.js';
 
 const NOW = Date.UTC(2026, 0, 1);
 const HOUR = 3_600_000;
@@ -102,6 +103,14 @@ describe('SQLite purge thread', () => {
     expect(await purge.deleteExpired(NOW, 10)).toEqual({ tokenHashes: [], sessions: [] });
     expect(await store.findTokenByHash(mixedLive.hash)).toEqual(mixedLive);
     expect(await store.getSession(mixed.uuid)).toEqual(mixed);
+  });
+
+  it('runs at nice 19 by default: the threads serving requests preempt it', async () => {
+    const { db, tenantUuid } = await fixture();
+    insertExpired(db.path, tenantUuid, 10);
+    const purge = thread(db.path, { idleMs: 60_000 });
+    await purge.deleteExpired(NOW, 100);
+    expect(ownThreads().filter((t) => t.name === 'token-purge').map((t) => t.nice)).toEqual([19]);
   });
 
   it('fills a large batch over several short transactions', async () => {
