@@ -1,4 +1,4 @@
-// argon2id on worker threads of the service's own, one job per thread at a
+// argon2id on worker threads of the service's own, one hash per thread at a
 // time, run at a lower CPU priority than the event loop.
 //
 // Why not @node-rs/argon2's async functions on libuv's thread pool: those
@@ -51,17 +51,19 @@ interface Running {
 }
 
 export class HashThreads {
-  private readonly idle: Worker[] = [];
   private readonly running = new Map<Worker, Map<number, Running>>();
   private nextId = 1;
   private closed = false;
 
   /**
    * @param niceness nice value of the threads (0: the event loop's priority).
-   * The caller keeps at most as many jobs in flight as it wants threads
-   * (PasswordHasher's semaphore): each job gets an idle thread or a new one.
+   * @param maxThreads threads at most. A job goes to an idle thread, else to a
+   * new one, else it waits in the message queue of the least busy thread:
+   * that thread starts it as soon as its current hash ends, without waiting
+   * for the event loop to hand it over (PasswordHasher keeps at most
+   * JOBS_PER_THREAD jobs per thread in flight).
    */
-  constructor(private readonly niceness: number) {}
+  constructor(private readonly niceness: number, private readonly maxThreads = Infinity) {}
 
   hash(password: string, options: Argon2Options): Promise<string> {
     return this.run({ op: 'hash', password, options }) as Promise<string>;
@@ -81,13 +83,12 @@ export class HashThreads {
   async close(): Promise<void> {
     this.closed = true;
     const workers = [...this.running.keys()];
-    this.idle.length = 0;
     await Promise.all(workers.map((w) => w.terminate()));
   }
 
   private run(job: Job): Promise<string | boolean> {
     if (this.closed) return Promise.reject(new Error('password hashing threads closed'));
-    const worker = this.idle.pop() ?? this.spawn();
+    const worker = this.pick();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.running.get(worker)?.set(id, { resolve, reject });
@@ -95,6 +96,20 @@ export class HashThreads {
       worker.ref();
       worker.postMessage({ id, ...job });
     });
+  }
+
+  /** An idle thread, else a new one, else the one with the fewest jobs. */
+  private pick(): Worker {
+    let least: Worker | null = null;
+    let leastJobs = Infinity;
+    for (const [worker, jobs] of this.running) {
+      if (jobs.size === 0) return worker;
+      if (jobs.size < leastJobs) {
+        least = worker;
+        leastJobs = jobs.size;
+      }
+    }
+    return least === null || this.running.size < this.maxThreads ? this.spawn() : least;
   }
 
   private spawn(): Worker {
@@ -113,14 +128,11 @@ export class HashThreads {
       if (job === undefined) return;
       jobs.delete(reply.id);
       if (jobs.size === 0) worker.unref();
-      if (!this.closed) this.idle.push(worker);
       if ('error' in reply) job.reject(new Error(reply.error));
       else job.resolve(reply.value);
     });
     const fail = (err: Error) => {
       this.running.delete(worker);
-      const i = this.idle.indexOf(worker);
-      if (i >= 0) this.idle.splice(i, 1);
       for (const job of jobs.values()) job.reject(err);
       jobs.clear();
     };

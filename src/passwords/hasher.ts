@@ -1,7 +1,8 @@
 // argon2id off the event loop, on worker threads below the event loop's CPU
-// priority (hash-threads.ts). A semaphore keeps at most `maxConcurrent` hashes in flight
-// (one per core by default) and at most `maxQueue` waiting; beyond that the
-// caller gets HasherBusyError (503 + Retry-After) instead of unbounded latency.
+// priority (hash-threads.ts): `max_concurrent` threads (one per core by
+// default), each hashing one job and holding the next, and at most `maxQueue`
+// jobs waiting; beyond that the caller gets HasherBusyError (503 +
+// Retry-After) instead of unbounded latency.
 //
 // One per core, not one more: with CPUs + 1 slots, 16 concurrent logins on 2
 // cores gave the same logins/s (SQLite 74% vs 75% of the raw hash rate,
@@ -20,6 +21,9 @@ export interface HashingParams {
   /** Nice value of the hashing threads (Linux); 0 runs them at the event loop's priority. */
   niceness?: number;
 }
+
+/** Jobs handed to each hashing thread: the one it hashes and the next one. */
+const JOBS_PER_THREAD = 2;
 
 /** Default nice value of the hashing threads: the event loop comes first. */
 export const DEFAULT_HASHING_NICENESS = 10;
@@ -52,9 +56,13 @@ export class PasswordHasher {
       timeCost: params.iterations,
       parallelism: params.parallelism,
     };
-    this.maxConcurrent = params.max_concurrent > 0 ? params.max_concurrent : defaultHashingConcurrency();
+    const threads = params.max_concurrent > 0 ? params.max_concurrent : defaultHashingConcurrency();
+    // Each thread holds its next job while hashing: it starts that job the
+    // moment its hash ends, instead of idling until the event loop gets to
+    // the reply and hands it one. Still `threads` hashes at a time.
+    this.maxConcurrent = threads * JOBS_PER_THREAD;
     this.maxQueue = params.max_queue;
-    this.threads = new HashThreads(params.niceness ?? DEFAULT_HASHING_NICENESS);
+    this.threads = new HashThreads(params.niceness ?? DEFAULT_HASHING_NICENESS, threads);
   }
 
   async hash(password: string): Promise<string> {

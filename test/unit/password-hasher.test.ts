@@ -21,21 +21,31 @@ describe('PasswordHasher', () => {
     const hasher = new PasswordHasher(params);
     const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => hasher.hash(`p${i}`)));
     const busy = results.filter((r) => r.status === 'rejected');
-    // 1 in flight + 2 waiting are served; the other 3 are refused.
-    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
-    expect(busy).toHaveLength(3);
+    // 1 hashing + 1 held by its thread + 2 waiting are served; the other 2 are refused.
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
+    expect(busy).toHaveLength(2);
     for (const r of busy) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(HasherBusyError);
     expect(hasher.stats).toEqual({ inFlight: 0, waiting: 0 });
   });
 
-  it('keeps one hash per core in flight by default (max_concurrent: 0), the others waiting', async () => {
+  it('hashes on one thread per core by default (max_concurrent: 0), each holding its next job, the others waiting', async () => {
     expect(defaultHashingConcurrency()).toBe(availableParallelism());
     const hasher = new PasswordHasher({ ...params, max_concurrent: 0, max_queue: 4 });
     const slots = availableParallelism();
-    const all = Array.from({ length: slots + 2 }, (_, i) => hasher.hash(`p${i}`));
-    expect(hasher.stats).toEqual({ inFlight: slots, waiting: 2 });
+    const all = Array.from({ length: 2 * slots + 2 }, (_, i) => hasher.hash(`p${i}`));
+    expect(hasher.stats).toEqual({ inFlight: 2 * slots, waiting: 2 });
     for (const h of await Promise.all(all)) expect(h).toMatch(/^\$argon2id\$/);
     expect(hasher.stats).toEqual({ inFlight: 0, waiting: 0 });
+  });
+
+  it('never starts more threads than max_concurrent: the next job waits on a busy thread', async () => {
+    const hasher = new PasswordHasher({ ...params, niceness: 3, max_concurrent: 1, max_queue: 8 });
+    const before = new Set(ownThreads().map((t) => t.tid));
+    const hashes = await Promise.all(Array.from({ length: 5 }, (_, i) => hasher.hash(`p${i}`)));
+    expect(new Set(hashes).size).toBe(5);
+    for (const [i, h] of hashes.entries()) expect(await hasher.verify(h, `p${i}`)).toBe(true);
+    expect(ownThreads().filter((t) => t.name === 'argon2id' && !before.has(t.tid))).toHaveLength(1);
+    await hasher.close();
   });
 
   it('tells when a stored hash used other parameters', async () => {
