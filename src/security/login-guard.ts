@@ -5,15 +5,12 @@
 //  2. a password longer than MAX_PASSWORD_LENGTH fails at once (401, counted);
 //  3. the outcome settles the reservation and is audited.
 import { AuthenticationFailedError, TooManySessionsError } from '../errors.js';
-import type { AuditRecord, Store, StoreTx, TokenRecord } from '../store/types.js';
-import type { Credentials } from '../tokens/service.js';
+import type { AuditRecord, Store, TokenRecord } from '../store/types.js';
+import type { Credentials, WithinIssueCommit } from '../tokens/service.js';
 import type { AuditRecorder } from './audit.js';
 import { TooManyAttemptsError } from './errors.js';
 import type { LoginThrottle, LoginTicket } from './login-throttle.js';
 import { MAX_PASSWORD_LENGTH } from './password-policy.js';
-
-/** Called by the token issuer inside the transaction that stores the token. */
-export type WithinLoginCommit = (tx: StoreTx, record: TokenRecord) => Promise<void>;
 
 function plausibleLogin(login: string): boolean {
   return login.length <= 256 && !login.includes('\u0000');
@@ -35,7 +32,7 @@ export class LoginGuard {
   async run<T extends { record: TokenRecord }>(
     credentials: Credentials,
     remoteAddr: string | null,
-    issue: (withinCommit: WithinLoginCommit) => Promise<T>,
+    issue: (withinCommit: WithinIssueCommit) => Promise<T>,
   ): Promise<T> {
     const login = credentials.kind === 'password' ? credentials.login : null;
     const method = credentials.kind === 'password' ? 'password' : 'refresh_token';

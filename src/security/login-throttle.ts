@@ -16,21 +16,16 @@
 // sending several right logins at once would throttle itself.
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import type { LoginThrottleRule, Store } from '../store/types.js';
+import type { LoginSettlement, LoginThrottleRule, Store } from '../store/types.js';
 import type { SecurityConfig } from './config-schema.js';
 import { TooManyAttemptsError } from './errors.js';
 
 export type LoginThrottleOptions = SecurityConfig['login_throttle'];
 
-/** What happened to a login attempt, once known. */
 /** What a successful login writes to the throttle's table (see LoginTicket.successWrites). */
-export interface LoginSuccessWrites {
-  /** Counters to delete. */
-  clearKeys: string[];
-  /** Trust mark of the (login, address) pair to set, or null. */
-  mark: { key: string; at: number } | null;
-}
+export type LoginSuccessWrites = Omit<LoginSettlement, 'audit'>;
 
+/** What happened to a login attempt, once known. */
 export interface LoginTicket {
   /** The password was right: clear the counters, trust the address. */
   succeeded(): Promise<void>;

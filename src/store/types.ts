@@ -278,8 +278,8 @@ export interface StoreTx {
   /** A successful login's other writes, in the transaction that stores its token: one commit per login. */
   settleLogin(s: LoginSettlement): Promise<void>;
   insertToken(t: TokenRecord): Promise<void>;
-  /** Sessions of the user holding at least one token that expires after `now`. */
   /**
+   * Sessions of the user holding at least one token that expires after `now`.
    * Counting stops at `atMost` (the configured cap): a login never pays for
    * more than the cap, however many sessions the user holds.
    */

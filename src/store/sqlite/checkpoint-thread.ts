@@ -46,7 +46,7 @@ export interface CheckpointThreadOptions {
   /** Time between two checkpoints. Default 200 ms. */
   intervalMs?: number;
   busyTimeoutMs?: number;
-  /** Nice value of the thread (Linux). Default 5, as the token purge. */
+  /** Nice value of the thread (Linux). Default 5. */
   niceness?: number;
 }
 
