@@ -2,11 +2,13 @@
 // listens. main.ts listens; tests use inject() or listen on port 0.
 import cors from '@fastify/cors';
 import Ajv from 'ajv';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import http from 'node:http';
 import https from 'node:https';
 import { trustHops } from './http/client-address.js';
 import { withFastCheck, type RequestListener } from './http/fast-check.js';
+import { httpServerTimeouts, limitConnections } from './http/server-limits.js';
+import { perRequestDbBudget } from './store/db-budget.js';
 import { createAuthorizer } from './http/routes/gateway.js';
 import type { Logger } from 'pino';
 import type { Config } from './config/types.js';
@@ -89,6 +91,26 @@ function requestLoggerFactory(logger: Logger, debug: { on: boolean }) {
 }
 
 /**
+ * `profiling_enabled` (config, PATCH /config): one info line per request
+ * Fastify served, with its route template (never the raw URL: it may hold a
+ * token), status and time. Not a CPU profiler: the figures are wall-clock
+ * times of the request, read per request so PATCH /config switches it at once.
+ */
+function requestProfiler(logger: Logger, profiling: { on: boolean }) {
+  return async function profileRequest(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (!profiling.on) return;
+    logger.info({
+      profile: {
+        method: request.method,
+        route: request.routeOptions.url ?? '(no route)',
+        status: reply.statusCode,
+        duration_ms: Math.round(reply.elapsedTime * 1000) / 1000,
+      },
+    }, 'request profile');
+  };
+}
+
+/**
  * The HTTP(S) server, with the token check's fast path in front of Fastify
  * (src/http/fast-check.ts). Off in debug (every request is then logged by
  * Fastify) and with CORS (the fast path adds no CORS headers).
@@ -105,13 +127,13 @@ function serverFactory(deps: AppDeps) {
   return function createServer(handler: RequestListener): http.Server {
     const inner = fast ? withFastCheck(deps.tokens, handler, count, authz) : handler;
     // Security headers and check rate limits also on the fast path's answers.
-    const listener = deps.security ? deps.security.http.wrap(inner) : inner;
+    // Each request's store calls share one db_timeout_seconds (src/store/db-budget.ts).
+    const listener = perRequestDbBudget(deps.security ? deps.security.http.wrap(inner) : inner);
     // Larger request heads: 431 (Node answers it before any listener runs).
-    const limits = { maxHeaderSize: deps.config.security.max_header_bytes };
+    // Slow clients: header and request timeouts (src/http/server-limits.ts).
+    const limits = { maxHeaderSize: deps.config.security.max_header_bytes, ...httpServerTimeouts(deps.config.rest_api) };
     const server = deps.https ? https.createServer({ ...deps.https, ...limits }, listener) : http.createServer(limits, listener);
-    // Fastify's own defaults for the servers it creates.
-    server.keepAliveTimeout = 72_000;
-    server.requestTimeout = 0;
+    limitConnections(server, deps.config.rest_api);
     return server;
   };
 }
@@ -149,6 +171,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const openApi = new OpenApiCollector();
   app.addHook('onRoute', openApi.onRoute);
   deps.metrics?.observeHttp(app);
+  const profiling = { on: config.profiling_enabled };
+  app.addHook('onResponse', requestProfiler(deps.logger, profiling));
 
   if (config.rest_api.cors.enabled) {
     await app.register(cors, {
@@ -191,7 +215,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await auditRoutes(scope, { audit: deps.security.audit, tenants: deps.tenants, topTenantUuid: deps.security.topTenantUuid, requireAccess });
     }
     await configRoutes(scope, {
-      config, logger: deps.logger, debug, requireAccess,
+      config, logger: deps.logger, debug, profiling, requireAccess,
       topTenantUuid: deps.security?.topTenantUuid ?? (async () => null),
     });
     await gatewayRoutes(scope, { tokens: deps.tokens, routes: config.authz.routes, cacheMaxAge: config.authz.cache_max_age });

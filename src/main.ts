@@ -26,7 +26,6 @@ import { buildManagementApp } from './http/routes/health.js';
 import { Metrics } from './metrics/metrics.js';
 import { PasswordHasher } from './passwords/hasher.js';
 import { openStore } from './store/open-store.js';
-import type { RevocationWatch } from './store/revocations.js';
 import type { Store } from './store/types.js';
 import { TokenCache } from './tokens/cache.js';
 import { Reaper } from './tokens/reaper.js';
@@ -36,6 +35,14 @@ import { createSecurity, type SecurityDeps } from './security/wiring.js';
 
 export function resolveDbUri(config: Config): string {
   return config.db_uri ?? `sqlite:${path.join(config.data_dir, 'xivo-auth.sqlite')}`;
+}
+
+/**
+ * The database timeout in ms: `db_timeout_seconds`, unless the deprecated
+ * `db_timeout_ms` is set (not null), which then wins.
+ */
+export function dbTimeoutMs(config: Pick<Config, 'db_timeout_seconds' | 'db_timeout_ms'>): number {
+  return config.db_timeout_ms ?? Math.round(config.db_timeout_seconds * 1000);
 }
 
 export interface Service {
@@ -78,7 +85,7 @@ const PG_PURGE_BATCH_MS = 20;
 const PG_PURGE_DUTY = 0.15;
 
 export async function openConfiguredStore(config: Config, logger: Logger): Promise<Store> {
-  const store = await openStore(resolveDbUri(config), { logger, recordEvents: config.amqp.enabled, timeoutMs: config.db_timeout_ms });
+  const store = await openStore(resolveDbUri(config), { logger, recordEvents: config.amqp.enabled, timeoutMs: dbTimeoutMs(config) });
   try {
     if (config.db_upgrade_on_startup) await store.migrate();
   } catch (err) {
@@ -90,11 +97,18 @@ export async function openConfiguredStore(config: Config, logger: Logger): Promi
 
 export async function createService(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<Service> {
   const clock = options.clock ?? systemClock;
+  if (config.db_timeout_ms !== null) {
+    logger.warn({ db_timeout_ms: config.db_timeout_ms, db_timeout_seconds: config.db_timeout_seconds }, 'db_timeout_ms is deprecated and wins over db_timeout_seconds: set db_timeout_seconds instead');
+  }
   const store = await openConfiguredStore(config, logger);
-  let revocations: RevocationWatch | null = null;
+  // What start-up opened so far, closed in reverse order if it fails half-way
+  // (hashing threads, backends, the revocation listener, the purge thread...).
+  const opened: (() => unknown)[] = [];
   try {
     const hasher = new PasswordHasher(config.password_hashing);
+    opened.push(() => hasher.close());
     const metrics = new Metrics();
+    opened.push(() => metrics.close());
     metrics.observeHasher(hasher);
     const topTenant = await ensureTopTenant(store);
     await applyConfigPolicies(store, topTenant.uuid, config.default_policies);
@@ -109,6 +123,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
       [XIVO_USER]: () => createXivoUserBackend({ store, hasher, rehashTo: config.password_hashing }),
       ...builtInBackendFactories(backendDeps),
     }, logger, backendPluginFactories(backendDeps));
+    opened.push(() => backends.close());
     const tenants = new TenantTree(store);
     const aclBuilder = new AclBuilder(store, config.default_user_policy === null ? null : { tenantUuid: topTenant.uuid, slug: config.default_user_policy });
     // The cache is trusted only while revocation notices flow (PostgreSQL:
@@ -132,7 +147,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
         cache.disable();
       },
     });
-    revocations = watch;
+    opened.push(() => watch.close());
     const tokens = new TokenService(store, backends, aclBuilder, tenants, cache, clock, {
       defaultLifetimeSeconds: config.default_token_lifetime,
       maxUserSessions: config.max_user_concurrent_sessions,
@@ -142,7 +157,8 @@ export async function createService(config: Config, logger: Logger, options: Ser
     const security = createSecurity({
       config, store, clock, logger, https: Boolean(config.rest_api.certificate && config.rest_api.private_key),
     });
-    const users = new UserService(store, hasher, tokens, tenants, clock, security.passwordPolicy);
+    opened.push(() => security.audit.flush());
+    const users = new UserService(store, hasher, tokens, tenants, clock, security.passwordPolicy, security.audit);
     const policies = new PolicyService(store, tenants, users);
     const iam = {
       tenants: new TenantService(store, tenants, tokens),
@@ -154,6 +170,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
     // the file (better-sqlite3 would delete on the event loop's thread).
     // Its deletions write their auth_session_deleted events like the store's.
     const purgeThread = store.engine === 'sqlite' ? sqlitePurgeThreadFor(resolveDbUri(config), { recordEvents: config.amqp.enabled }) : null;
+    opened.push(() => purgeThread?.close());
     // Events: written to the outbox with each change; the relay publishes them.
     const relay = config.amqp.enabled
       ? new EventRelay(store, {
@@ -169,6 +186,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
       }, logger, metrics.observeEvents(() => store.outboxBacklog(), () => clock.now()))
       : null;
     if (relay !== null) store.onEventsCommitted(() => relay.wake());
+    opened.push(() => relay?.close());
 
     const reaper = new Reaper(purgeThread ?? store, clock, logger, {
       intervalSeconds: config.token_cleanup_interval,
@@ -211,11 +229,28 @@ export async function createService(config: Config, logger: Logger, options: Ser
       return { status, published, failures, last_error: lastError, outbox };
     };
 
+    // The schema must be the version this build expects: with
+    // db_upgrade_on_startup off, until the operator runs `xivo-auth migrate`
+    // (re-read on every probe); or after a newer release migrated the
+    // database (this build may lack what that schema relies on).
+    let schemaMatches: boolean | null = null;
+    const checkSchema = async (): Promise<boolean> => {
+      try {
+        const version = await store.schemaVersion();
+        const matches = version.missing.length === 0 && version.unknown.length === 0;
+        if (!matches && schemaMatches !== false) {
+          logger.warn({ expected: version.expected, current: version.current, missing: version.missing, unknown: version.unknown }, 'database schema is not the version this build expects: not ready (run `xivo-auth migrate`, or upgrade this instance)');
+        }
+        schemaMatches = matches;
+      } catch {
+        // Unreachable: the store check says so; the last reading stands.
+      }
+      return schemaMatches === true;
+    };
+    await checkSchema();
     const readiness = {
       store: () => store.ping(),
-      // Pending migrations abort the start when db_upgrade_on_startup is on; when
-      // it is off, the operator runs `xivo-auth migrate` (not re-checked here).
-      migrations: () => true,
+      migrations: checkSchema,
       listener: () => listenerConnected,
       draining: () => draining,
     };
@@ -237,7 +272,9 @@ export async function createService(config: Config, logger: Logger, options: Ser
       }),
       metrics, readiness, security,
     });
+    opened.push(() => app.close());
     const management = config.management.enabled ? await buildManagementApp({ logger, readiness, metrics }) : null;
+    if (management !== null) opened.push(() => management.close());
 
     let closing: Promise<void> | null = null;
     const service: Service = {
@@ -245,9 +282,16 @@ export async function createService(config: Config, logger: Logger, options: Ser
       url: null,
       managementUrl: null,
       async listen() {
-        const address = await app.listen({ host: config.rest_api.listen, port: config.rest_api.port });
-        if (management !== null) {
-          service.managementUrl = await management.listen({ host: config.management.listen, port: config.management.port });
+        let address: string;
+        try {
+          address = await app.listen({ host: config.rest_api.listen, port: config.rest_api.port });
+          if (management !== null) {
+            service.managementUrl = await management.listen({ host: config.management.listen, port: config.management.port });
+          }
+        } catch (err) {
+          // The port is taken, the address not ours...: nothing is left open.
+          await service.close().catch(() => undefined);
+          throw err;
         }
         reaper.start();
         security.janitor.start();
@@ -283,7 +327,9 @@ export async function createService(config: Config, logger: Logger, options: Ser
     };
     return service;
   } catch (err) {
-    await revocations?.close().catch(() => undefined);
+    for (const close of opened.reverse()) {
+      await Promise.resolve().then(close).catch(() => undefined);
+    }
     await store.close().catch(() => undefined);
     throw err;
   }

@@ -1,5 +1,5 @@
 // The backend plugin contract: where a login's password is checked.
-import type { Purpose } from '../store/types.js';
+import type { Purpose, StoreTx } from '../store/types.js';
 
 /** Who a successful login is. */
 export interface Identity {
@@ -14,6 +14,12 @@ export interface Identity {
   metadata: Record<string, unknown>;
   /** Extra ACL granted by the backend itself. */
   acl: string[];
+  /**
+   * Writes the backend wants committed with the login's token, in the
+   * transaction that stores it (xivo_user: the password re-hashed to the
+   * configured argon2id): they happen only if the login does.
+   */
+  settle?: (tx: StoreTx) => Promise<void>;
 }
 
 export interface LoginContext {
@@ -22,11 +28,26 @@ export interface LoginContext {
   remoteAddr: string | null;
 }
 
+/** Who a refresh token was issued to. */
+export interface ProvenPrincipal {
+  userUuid: string;
+  tenantUuid: string;
+  /** The login the refresh token's first login used (LDAP: the directory entry to find again). */
+  login: string;
+}
+
 export interface Backend {
   readonly name: string;
   /** The identity when the password is right, null for any failure. */
   verifyPassword(login: string, password: string, ctx: LoginContext): Promise<Identity | null>;
-  /** The identity for a login already proven (refresh tokens); null if it no longer exists. */
-  identify?(login: string, ctx: LoginContext): Promise<Identity | null>;
+  /**
+   * The identity of a principal already proven (refresh tokens): the local
+   * user `principal.userUuid` of `principal.tenantUuid`, null if it no longer
+   * exists, is disabled, or the backend no longer vouches for it. The stored
+   * login is a hint for backends that must ask a directory again; it is never
+   * resolved to some other user (the service also refuses an identity whose
+   * user or tenant differ from the principal's).
+   */
+  identify?(principal: ProvenPrincipal, ctx: LoginContext): Promise<Identity | null>;
   close?(): Promise<void>;
 }

@@ -7,7 +7,7 @@ import { parseArgs as nodeParseArgs } from 'node:util';
 import { DEFAULT_CONFIG_FILE, LOG_LEVELS } from '../config/schema.js';
 import type { LogLevel } from '../config/types.js';
 
-export type Command = 'serve' | 'bootstrap' | 'migrate' | 'config-show';
+export type Command = 'serve' | 'bootstrap' | 'migrate' | 'config-show' | 'import-wazo-auth';
 
 export interface ParsedArgs {
   help: boolean;
@@ -21,6 +21,10 @@ export interface ParsedArgs {
   command: Command;
   bootstrapUsername?: string;
   bootstrapPassword?: string;
+  /** `import wazo-auth SOURCE_URI`: the wazo-auth database to read. */
+  importSource?: string;
+  /** `import wazo-auth --dry-run`: count, write nothing. */
+  dryRun?: boolean;
   /** Internal: this process is the detached child of `xivo-auth` without -f. */
   daemonChild: boolean;
 }
@@ -59,6 +63,15 @@ commands:
                               print its credentials (idempotent; default username:
                               admin; without --password one is generated)
   migrate                     apply pending database migrations and exit
+  import wazo-auth SOURCE_URI [--dry-run]
+                              copy a wazo-auth PostgreSQL database (SOURCE_URI:
+                              postgresql://user:password@host/database, wazo 25.14
+                              or later) into the configured store: tenants, users
+                              and their passwords, policies, groups, LDAP
+                              configurations, refresh tokens and live tokens keep
+                              working; prints what was created, updated, left
+                              unchanged and skipped. Idempotent; --dry-run only
+                              counts
   config show                 print the effective configuration, secrets masked
 
 configuration, lowest to highest precedence:
@@ -94,6 +107,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   if (result.help) return result;
 
   result.command = parseCommand(positionals);
+  if (result.command === 'import-wazo-auth') result.importSource = positionals[2];
+  if (values['dry-run'] === true) {
+    if (result.command !== 'import-wazo-auth') throw new UsageError('--dry-run is only valid with the "import wazo-auth" command');
+    result.dryRun = true;
+  }
 
   if (values['config-file'] !== undefined) {
     result.configFile = nonEmpty('--config-file', values['config-file']);
@@ -129,6 +147,7 @@ function runNodeParser(argv: readonly string[]) {
       'db-upgrade-on-startup': { type: 'boolean' },
       username: { type: 'string' },
       password: { type: 'string' },
+      'dry-run': { type: 'boolean' },
       // Internal: marks the detached child started by a daemonising parent (not in USAGE).
       'daemon-child': { type: 'boolean' },
     },
@@ -148,6 +167,20 @@ function parseCommand(positionals: readonly string[]): ParsedArgs['command'] {
     case 'migrate':
       noMore(verb);
       return verb;
+    case 'import': {
+      const [source, uri, ...extra] = rest;
+      if (source !== 'wazo-auth') {
+        throw new UsageError(source === undefined
+          ? '"import" needs a source: import wazo-auth SOURCE_URI'
+          : `unknown import source "${source}" (expected: import wazo-auth SOURCE_URI)`);
+      }
+      if (uri === undefined || uri === '') throw new UsageError('"import wazo-auth" needs the wazo-auth database URI, e.g. postgresql://user:password@host/asterisk');
+      if (!/^postgres(ql)?:\/\//.test(uri)) {
+        throw new UsageError('the wazo-auth database URI must start with postgresql:// (e.g. postgresql://user:password@host/asterisk)');
+      }
+      if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}" after "import wazo-auth SOURCE_URI"`);
+      return 'import-wazo-auth';
+    }
     case 'config': {
       const [sub, ...extra] = rest;
       if (sub === undefined) throw new UsageError('"config" needs a subcommand: config show');
@@ -156,7 +189,7 @@ function parseCommand(positionals: readonly string[]): ParsedArgs['command'] {
       return 'config-show';
     }
     default:
-      throw new UsageError(`unknown command "${verb}" (expected one of: serve, bootstrap, migrate, config show)`);
+      throw new UsageError(`unknown command "${verb}" (expected one of: serve, bootstrap, migrate, config show, import wazo-auth)`);
   }
 }
 

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, type LoadedConfig } from '../config/index.js';
 import { parseArgs, USAGE, UsageError, type ParsedArgs } from './args.js';
 import { runBootstrap } from './bootstrap.js';
 import { runConfigShow } from './config-show.js';
+import { runImportWazo } from './import-wazo.js';
 import { runMigrate } from './migrate.js';
 import { runServe } from './serve.js';
 
@@ -50,6 +51,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     case 'config-show': return runConfigShow(loaded, io);
     case 'migrate': return runMigrate(loaded.config, io);
     case 'bootstrap': return runBootstrap(loaded.config, args, io);
+    case 'import-wazo-auth': return runImportWazo(loaded.config, args, io);
     case 'serve': return runServe(loaded.config, args, io, argv);
   }
 }

@@ -8,7 +8,7 @@ import { Kind, Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { Config } from './types.js';
 import { AuditSchema, PasswordPolicySchema, SecuritySchema } from '../security/config-schema.js';
-import { MAX_ACCESS_LENGTH, MAX_ACL_ENTRIES } from '../security/limits.js';
+import { ACCESS_LIMITS_TEXT, ACCESS_WILDCARDS_PATTERN, MAX_ACCESS_LENGTH, MAX_ACL_ENTRIES } from '../security/limits.js';
 
 export const LOG_LEVELS = ['critical', 'error', 'warning', 'info', 'debug'] as const;
 
@@ -18,9 +18,12 @@ export const DEFAULT_CONFIG_FILE = '/etc/xivo-auth/config.yml';
 const nullableString = (description: string, extra: Record<string, unknown> = {}) =>
   Type.Union([Type.String({ minLength: 1 }), Type.Null()], { default: null, description, ...extra });
 
+/** One access (ACL template) written in the configuration: the limits of the API's (src/security/limits.ts). */
+const AccessSchema = Type.String({ minLength: 1, maxLength: MAX_ACCESS_LENGTH, pattern: ACCESS_WILDCARDS_PATTERN, expected: ACCESS_LIMITS_TEXT });
+
 const PolicySchema = Type.Object(
   {
-    acl: Type.Array(Type.String({ minLength: 1, maxLength: MAX_ACCESS_LENGTH }), { maxItems: MAX_ACL_ENTRIES, description: 'ACL templates granted by the policy.' }),
+    acl: Type.Array(AccessSchema, { maxItems: MAX_ACL_ENTRIES, description: 'ACL templates granted by the policy.' }),
     description: Type.Optional(Type.String({ description: 'Free text shown to administrators.' })),
     name: Type.Optional(Type.String({ minLength: 1, description: 'Policy name (defaults to the mapping key).' })),
   },
@@ -38,6 +41,11 @@ export const ConfigSchema = Type.Object(
       minLength: 1,
       default: '/var/log/xivo-auth.log',
       description: 'Log file used when running in the background.',
+    }),
+    profiling_enabled: Type.Boolean({
+      default: false,
+      description: 'Log the timing of every request Fastify serves, at info level (also switched by PATCH /config). '
+        + 'The HEAD /0.1/token and /0.1/authz fast path is not timed: see the metrics.',
     }),
     foreground: Type.Boolean({
       default: false,
@@ -110,6 +118,39 @@ export const ConfigSchema = Type.Object(
           default: 65536,
           description: 'Largest accepted request body, in bytes.',
         }),
+        headers_timeout_seconds: Type.Number({
+          minimum: 0.1,
+          maximum: 3600,
+          default: 10,
+          description: 'A connection that has not sent a complete request head this long after it opened (or after its request began) is closed (408): slow-header clients (slowloris) cannot hold connections.',
+        }),
+        request_timeout_seconds: Type.Number({
+          minimum: 0.1,
+          maximum: 3600,
+          default: 30,
+          description: 'A request not received whole (head and body) within this many seconds is answered 408 and its connection closed.',
+        }),
+        keep_alive_timeout_seconds: Type.Number({
+          minimum: 0,
+          maximum: 3600,
+          default: 72,
+          description: 'An idle keep-alive connection is closed after this many seconds (0: after each response). Keep it above the proxy\'s own idle timeout.',
+        }),
+        max_requests_per_socket: Type.Integer({
+          minimum: 0,
+          default: 0,
+          description: 'Requests served on one connection before it is closed (0: no limit).',
+        }),
+        max_connections: Type.Integer({
+          minimum: 0,
+          default: 10000,
+          description: 'Open client connections beyond which new ones are refused (0: no limit). Keep it below the process\'s file descriptor limit (`ulimit -n`), with room for the database.',
+        }),
+        max_connections_per_address: Type.Integer({
+          minimum: 0,
+          default: 0,
+          description: 'Open connections one client address may hold; beyond it, new ones from that address are closed at once (0: no limit). Leave 0 behind a reverse proxy (every connection then comes from its address).',
+        }),
       },
       { default: {}, description: 'HTTP API.' },
     ),
@@ -121,9 +162,14 @@ export const ConfigSchema = Type.Object(
         expected: 'a "sqlite:<path>" or "postgresql://..." URI, or null',
       },
     ),
-    db_timeout_ms: Type.Integer({
-      minimum: 100, maximum: 600_000, default: 5000,
-      description: 'PostgreSQL: connecting (or waiting for a free pooled connection) and each query give up after this many milliseconds; the request then answers 503.',
+    db_timeout_seconds: Type.Number({
+      minimum: 0.1, maximum: 600, default: 3,
+      description: 'Longest wait of one request on the database, all its statements together (connection, statements, transaction; SQLite: a lock held by another connection); past it the request answers 503 with Retry-After.',
+    }),
+    db_timeout_ms: Type.Union([Type.Integer({ minimum: 100, maximum: 600_000 }), Type.Null()], {
+      default: null,
+      description: 'Deprecated: db_timeout_seconds in milliseconds; when set, it wins over db_timeout_seconds.',
+      expected: 'an integer from 100 to 600000, or null',
     }),
     db_upgrade_on_startup: Type.Boolean({
       default: true,
@@ -182,11 +228,11 @@ export const ConfigSchema = Type.Object(
       Type.Union([
         Type.Object({
           password_hash: Type.String({ pattern: '^\\$argon2id\\$', description: 'argon2id PHC string of the password.' }),
-          acl: Type.Array(Type.String({ minLength: 1 }), { description: 'ACL of the account\'s tokens.' }),
+          acl: Type.Array(AccessSchema, { description: 'ACL of the account\'s tokens.' }),
         }),
         Type.Object({
           password: Type.String({ minLength: 1, description: 'Plain password, hashed at start-up (prefer password_hash).' }),
-          acl: Type.Array(Type.String({ minLength: 1 }), { description: 'ACL of the account\'s tokens.' }),
+          acl: Type.Array(AccessSchema, { description: 'ACL of the account\'s tokens.' }),
         }),
       ], { description: 'A service account.' }),
       {

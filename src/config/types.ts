@@ -31,6 +31,8 @@ export interface Config {
   debug: boolean;
   log_level: LogLevel;
   log_filename: string;
+  /** Log per-request timings (PATCH /config /profiling_enabled). */
+  profiling_enabled: boolean;
   foreground: boolean;
   pid_filename: string;
   /** Unix user to switch to after binding; null keeps the current user. */
@@ -55,11 +57,20 @@ export interface Config {
     };
     num_proxies: number;
     max_body_bytes: number;
+    /** Slow clients (src/http/server-limits.ts). */
+    headers_timeout_seconds: number;
+    request_timeout_seconds: number;
+    keep_alive_timeout_seconds: number;
+    max_requests_per_socket: number;
+    max_connections: number;
+    max_connections_per_address: number;
   };
   /** `sqlite:<path>` or `postgresql://...`; null means `sqlite:<data_dir>/xivo-auth.sqlite`. */
   db_uri: string | null;
-  /** PostgreSQL connect and query timeout (ms). */
-  db_timeout_ms: number;
+  /** Longest database wait of one request (s): see dbTimeoutMs(). */
+  db_timeout_seconds: number;
+  /** Deprecated alias of db_timeout_seconds, in ms; wins when set. */
+  db_timeout_ms: number | null;
   db_upgrade_on_startup: boolean;
   amqp: {
     uri: string;

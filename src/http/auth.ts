@@ -23,6 +23,13 @@ export function requiredAccessFor(template: string, params: Record<string, strin
   return template.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? '').replace(/\./g, '_'));
 }
 
+/**
+ * `requireAccess('auth.users.{user_uuid}.password.update')`: the access is
+ * matched by @xivo-auth/acl, where an ACL segment `edit` also matches
+ * `update` (wazo-auth's alias for the deprecated suffix): a token granting
+ * `...password.edit` passes, and a negative `!...edit` denies `...update`
+ * too. Routes name the current `update` form, as wazo-auth does.
+ */
 export function createAuthGuard(tokens: TokenService, tenants: TenantTree) {
   return function requireAccess(template: string): preHandlerAsyncHookHandler {
     return async function checkAccess(request: FastifyRequest, _reply: FastifyReply) {

@@ -14,6 +14,7 @@ import { DomainError } from '../errors.js';
 import { StoreUnavailableError } from '../store/errors.js';
 import type { TokenService } from '../tokens/service.js';
 import { MAX_QUERY_ACCESS, originalUriOf, type Authorize } from './routes/gateway.js';
+import { MAX_ACCESS_LENGTH } from '../security/limits.js';
 
 const PREFIX = '/0.1/token/';
 const AUTHZ = '/0.1/authz';
@@ -68,7 +69,7 @@ export function withFastCheck(
       fallback(req, res);
       return;
     }
-    if (token.length === 0 || token.includes('/') || (scope !== undefined && scope.length > 4096) || (tenant !== undefined && tenant.length > 256)) {
+    if (token.length === 0 || token.includes('/') || (scope !== undefined && scope.length > MAX_ACCESS_LENGTH) || (tenant !== undefined && tenant.length > 256)) {
       fallback(req, res);
       return;
     }

@@ -3,8 +3,24 @@
 // the backend itself grants. Two queries. It is computed at issue time and
 // stored with the token: later policy or group changes apply to tokens issued
 // afterwards, live tokens keep their ACL.
+//
+// At most MAX_TOKEN_ACCESSES distinct accesses: past that, the login is
+// refused (403 too-many-accesses) rather than a token issued with some
+// accesses left out (leaving out a negative one would widen the token). The
+// cap bounds the cost of every check of the token (docs/security.md).
 import type { Identity } from '../backends/types.js';
+import { DomainError } from '../errors.js';
+import { MAX_TOKEN_ACCESSES } from '../security/limits.js';
 import type { StoreTx } from '../store/types.js';
+
+/** 403 at login: the identity's policies grant more accesses than a token may carry. */
+export class TooManyAccessesError extends DomainError {
+  constructor(count: number) {
+    super(403, 'too-many-accesses',
+      `The policies of this identity grant ${count} distinct accesses; a token carries at most ${MAX_TOKEN_ACCESSES}`,
+      { accesses: count, max_accesses: MAX_TOKEN_ACCESSES });
+  }
+}
 
 export class AclBuilder {
   constructor(
@@ -23,6 +39,7 @@ export class AclBuilder {
         for (const access of policy.acl) acl.add(access);
       }
     }
+    if (acl.size > MAX_TOKEN_ACCESSES) throw new TooManyAccessesError(acl.size);
     return [...acl];
   }
 }

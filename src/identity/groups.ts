@@ -128,9 +128,13 @@ export class GroupService {
     return { group, user };
   }
 
+  /**
+   * Every policy the group confers, visible to the caller or not: membership
+   * grants them all (listGrantedPolicies), so the no-escalation rule weighs
+   * them all.
+   */
   private async policiesOf(group: Group): Promise<Policy[]> {
-    const scope = await this.policies.scopeOf(group.tenantUuid);
-    return (await this.store.listPolicies({ ...scope, groupUuid: group.uuid }, {})).items;
+    return this.store.listGroupPolicies(group.uuid);
   }
 
   private assertEditable(group: Group): void {

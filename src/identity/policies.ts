@@ -3,8 +3,12 @@
 // (they may link it, not edit it). Policies from configuration
 // (default_policies, the bootstrap administrator's) are read-only.
 // Every edit obeys ./privileges.ts: no one hands out more than it holds.
+// A policy is named by its uuid (any policy the caller sees), or by its slug,
+// resolved in the acting tenant as wazo-auth does: the acting tenant's own
+// policy of that slug, else the nearest ancestor's shared one (slugs are
+// unique per tenant; an own policy hides an ancestor's of the same slug).
 import { randomUUID } from 'node:crypto';
-import { ConflictError, ForbiddenError, InvalidDataError, NotFoundError } from '../errors.js';
+import { ConflictError, DomainError, ForbiddenError, InvalidDataError, NotFoundError } from '../errors.js';
 import { MAX_ACL_ENTRIES } from '../security/limits.js';
 import { StoreConflictError } from '../store/errors.js';
 import type { ListQuery, ListResult, Policy, PolicyFilter, Store } from '../store/types.js';
@@ -46,12 +50,25 @@ export class PolicyService {
     return this.store.listPolicies(await this.scopeOf(caller.tenantUuid, tenants), q);
   }
 
-  async get(caller: Caller, uuid: string): Promise<Policy> {
-    const policy = await this.store.getPolicy(uuid);
-    if (policy === null || !(await this.callerSees(caller, policy))) {
-      throw new NotFoundError('unknown-policy', 'policies', uuid);
-    }
+  /** A policy by uuid or slug (see above); 404 unknown-policy when the caller sees none. */
+  async get(caller: Caller, id: string): Promise<Policy> {
+    const policy = await this.find(caller, id);
+    if (policy === null) throw new NotFoundError('unknown-policy', 'policies', id);
     return policy;
+  }
+
+  private async find(caller: Caller, id: string): Promise<Policy | null> {
+    if (UUID.test(id)) {
+      const policy = await this.store.getPolicy(id.toLowerCase());
+      return policy !== null && (await this.callerSees(caller, policy)) ? policy : null;
+    }
+    const own = await this.store.getPolicyBySlug(caller.tenantUuid, id);
+    if (own !== null) return own;
+    for (const ancestor of await this.tree.ancestors(caller.tenantUuid)) {
+      const policy = await this.store.getPolicyBySlug(ancestor, id);
+      if (policy?.shared) return policy;
+    }
+    return null;
   }
 
   async create(caller: Caller, input: PolicyInput): Promise<Policy> {
@@ -74,7 +91,8 @@ export class PolicyService {
     const acl = unique(input.acl);
     assertMayGrant(caller.token, acl.filter((a) => !before.acl.includes(a)));
     assertMayRevoke(caller.token, before.acl.filter((a) => !acl.includes(a)));
-    const updated = await this.conflicts(() => this.store.updatePolicy(uuid, {
+    if (before.shared && !input.shared) await this.assertUnusedBelow(before);
+    const updated = await this.conflicts(() => this.store.updatePolicy(before.uuid, {
       name: input.name,
       description: input.description,
       acl,
@@ -89,7 +107,7 @@ export class PolicyService {
     const policy = await this.editable(caller, uuid);
     // Deleting takes the policy's accesses away from its users and groups.
     assertMayRevoke(caller.token, policy.acl);
-    await this.store.deletePolicy(uuid);
+    await this.store.deletePolicy(policy.uuid);
   }
 
   async addAccess(caller: Caller, uuid: string, access: string): Promise<void> {
@@ -99,14 +117,14 @@ export class PolicyService {
     if (policy.acl.length >= MAX_ACL_ENTRIES) {
       throw new InvalidDataError(`A policy holds at most ${MAX_ACL_ENTRIES} accesses`, { acl: { constraint_id: 'max_items', message: `at most ${MAX_ACL_ENTRIES}` } });
     }
-    await this.store.updatePolicy(uuid, { acl: [...policy.acl, access] });
+    await this.store.updatePolicy(policy.uuid, { acl: [...policy.acl, access] });
   }
 
   async removeAccess(caller: Caller, uuid: string, access: string): Promise<void> {
     const policy = await this.editable(caller, uuid);
     if (!policy.acl.includes(access)) return;
     assertMayRevoke(caller.token, [access]);
-    await this.store.updatePolicy(uuid, { acl: policy.acl.filter((a) => a !== access) });
+    await this.store.updatePolicy(policy.uuid, { acl: policy.acl.filter((a) => a !== access) });
   }
 
   async listOfUser(caller: Caller, userUuid: string, q: ListQuery): Promise<ListResult<Policy>> {
@@ -130,6 +148,25 @@ export class PolicyService {
     await this.store.removeUserPolicy(user.uuid, policy.uuid);
   }
 
+  /**
+   * Unsharing hides the policy from the tenants below, but their links would
+   * still grant it (and let their admins hand it on): refused while any user
+   * or group of another tenant uses it, naming them.
+   */
+  private async assertUnusedBelow(policy: Policy): Promise<void> {
+    const links = await this.store.listForeignPolicyLinks(policy.uuid);
+    if (links.users.length === 0 && links.groups.length === 0) return;
+    const message = 'The policy is still used by users or groups of other tenants: unlink it there first';
+    throw new DomainError(409, 'conflict', message, {
+      shared: {
+        constraint_id: 'in_use',
+        message,
+        users: links.users.map((u) => ({ uuid: u.uuid, tenant_uuid: u.tenantUuid })),
+        groups: links.groups.map((g) => ({ uuid: g.uuid, tenant_uuid: g.tenantUuid })),
+      },
+    }, { resource: 'policies' });
+  }
+
   private async callerSees(caller: Caller, policy: Policy): Promise<boolean> {
     if (await isVisible(this.tree, caller, policy.tenantUuid)) return true;
     return policy.shared && (await this.tree.isSameOrDescendant(policy.tenantUuid, caller.tenantUuid));
@@ -138,9 +175,9 @@ export class PolicyService {
   /** Visible, in the caller's subtree (a shared ancestor policy is not the caller's to edit), and not read-only. */
   private async editable(caller: Caller, uuid: string): Promise<Policy> {
     const policy = await this.get(caller, uuid);
-    if (policy.readOnly) throw new ForbiddenError('This policy is managed by configuration and is read-only', 'policies', { uuid });
+    if (policy.readOnly) throw new ForbiddenError('This policy is managed by configuration and is read-only', 'policies', { uuid: policy.uuid });
     if (!(await isVisible(this.tree, caller, policy.tenantUuid))) {
-      throw new ForbiddenError('A shared policy can only be changed from its own tenant', 'policies', { uuid });
+      throw new ForbiddenError('A shared policy can only be changed from its own tenant', 'policies', { uuid: policy.uuid });
     }
     return policy;
   }
@@ -156,6 +193,9 @@ export class PolicyService {
     }
   }
 }
+
+/** A policy id of this shape is a uuid; any other is a slug. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function unique(acl: string[]): string[] {
   return [...new Set(acl)];

@@ -3,6 +3,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { ConfigPolicy } from '../config/types.js';
+import { ConflictError } from '../errors.js';
 import { allUsersGroupName } from './groups.js';
 import type { PasswordHasher } from '../passwords/hasher.js';
 import type { Policy, Store, Tenant } from '../store/types.js';
@@ -75,7 +76,13 @@ export async function bootstrapAdmin(
     shared: false,
     readOnly: true,
   });
-  const existing = await store.findUserByLogin(username);
+  const found = await store.findUserByLogin(username);
+  // By username only: a user whose confirmed email equals the bootstrap
+  // username is someone else, never to be reset and made administrator.
+  if (found !== null && found.username?.toLowerCase() !== username.toLowerCase()) {
+    throw new ConflictError('users', 'username', `"${username}" is another user's email address: choose another bootstrap username`);
+  }
+  const existing = found;
   if (existing !== null) {
     let passwordChanged = false;
     if (password !== null) {

@@ -1,5 +1,8 @@
 // Tenant ancestry checks ("is X the token's tenant or one of its descendants?").
-// Parents never change after creation, so a parent lookup may be remembered.
+// Parent lookups are remembered. A parent changes only by a re-parent
+// (PUT /tenants/{uuid}/parent/{parent}), which tells this tree at once
+// (parentChanged): the next check on this instance walks the new parent.
+// (Other instances keep their remembered parent: not yet told.)
 import type { StoreTx } from '../store/types.js';
 
 const MAX_DEPTH = 64;
@@ -8,6 +11,8 @@ const TENANT_ID = /^[0-9A-Za-z-]{1,64}$/;
 
 export class TenantTree {
   private readonly parents = new Map<string, string | null>();
+  /** Bumped at each change: a lookup that started before it does not remember what it read. */
+  private generation = 0;
 
   constructor(private readonly store: StoreTx) {}
 
@@ -45,14 +50,23 @@ export class TenantTree {
 
   /** Forget a tenant (it was deleted). */
   forget(uuid: string): void {
+    this.generation += 1;
     this.parents.delete(uuid);
+  }
+
+  /** The tenant has a new parent (committed): checks from now on see it. */
+  parentChanged(uuid: string): void {
+    this.forget(uuid);
   }
 
   private async parentOf(uuid: string): Promise<string | null> {
     const known = this.parents.get(uuid);
     if (known !== undefined) return known;
+    const generation = this.generation;
     const tenant = await this.store.getTenant(uuid);
     if (tenant === null) return null;
+    // A change during the read: what was read may be the old parent.
+    if (generation !== this.generation) return tenant.parentUuid;
     if (this.parents.size > 10_000) this.parents.clear();
     this.parents.set(uuid, tenant.parentUuid);
     return tenant.parentUuid;

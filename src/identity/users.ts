@@ -3,13 +3,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import {
-  ConflictError, NotFoundError, ServiceUnavailableError, WrongPasswordError,
+  ConflictError, InvalidDataError, NotFoundError, ServiceUnavailableError, WrongPasswordError,
 } from '../errors.js';
 import { HasherBusyError, type PasswordHasher } from '../passwords/hasher.js';
 import { StoreConflictError } from '../store/errors.js';
-import type { ListQuery, ListResult, Purpose, Store, User } from '../store/types.js';
+import type {
+  AuthenticationMethod, ListResult, Purpose, Store, User, UserEmail, UserEmailInput, UserListQuery,
+} from '../store/types.js';
 import type { TokenService } from '../tokens/service.js';
 import type { TenantTree } from './tenant-tree.js';
+import type { AuditRecorder } from '../security/audit.js';
 import type { PasswordPolicy } from '../security/password-policy.js';
 
 export interface UserInput {
@@ -17,10 +20,32 @@ export interface UserInput {
   username: string | null;
   firstname: string | null;
   lastname: string | null;
-  emailAddress: string | null;
+  /**
+   * The main email address (null: none). On update, undefined leaves the
+   * addresses as they are; a string replaces the main address, null removes
+   * it (another address of the user, if any, becomes main).
+   */
+  emailAddress: string | null | undefined;
   purpose: Purpose;
   enabled: boolean;
+  authenticationMethod: AuthenticationMethod;
 }
+
+/** wazo-auth's default method: `native` for services (internal, external_api), `default` for people. */
+export function defaultAuthenticationMethod(purpose: Purpose): AuthenticationMethod {
+  return purpose === 'user' ? 'default' : 'native';
+}
+
+/** A user needs a login: a username, or an email address. */
+function assertHasLogin(username: string | null, hasEmail: boolean): void {
+  if (username === null && !hasEmail) {
+    const message = 'A username is required without an email address';
+    throw new InvalidDataError(message, { username: { constraint_id: 'required', message } });
+  }
+}
+
+/** Who replaces a user's addresses: an administrator may confirm them, the user may not. */
+export type EmailsEditor = 'admin' | 'user';
 
 export class UserService {
   constructor(
@@ -31,9 +56,13 @@ export class UserService {
     private readonly clock: Clock,
     /** Rules for new passwords (issue 7); none when absent. */
     private readonly passwordPolicy: PasswordPolicy | null = null,
+    /** Where revocations of refresh tokens are recorded; none when absent. */
+    private readonly audit: AuditRecorder | null = null,
   ) {}
 
   async create(tenantUuid: string, input: UserInput, password: string | null): Promise<User> {
+    const emailAddress = input.emailAddress ?? null;
+    assertHasLogin(input.username, emailAddress !== null);
     if (password !== null) this.passwordPolicy?.assertAcceptable(password);
     const passwordHash = password === null ? null : await this.hash(password);
     return this.conflicts(() => this.store.createUser({
@@ -42,12 +71,13 @@ export class UserService {
       username: input.username,
       firstname: input.firstname,
       lastname: input.lastname,
-      emailAddress: input.emailAddress,
+      emailAddress,
       // An address given by an administrator is trusted as confirmed.
-      emailConfirmed: input.emailAddress !== null,
+      emailConfirmed: emailAddress !== null,
       passwordHash,
       purpose: input.purpose,
       enabled: input.enabled,
+      authenticationMethod: input.authenticationMethod,
       createdAt: this.clock.now(),
     }));
   }
@@ -61,30 +91,75 @@ export class UserService {
     return user;
   }
 
-  list(tenantUuids: string[], q: ListQuery): Promise<ListResult<User>> {
+  list(tenantUuids: string[], q: UserListQuery): Promise<ListResult<User>> {
     return this.store.listUsers(tenantUuids, q);
   }
 
-  /** The users of `scopeRoot`, or of its whole subtree with `recurse` (API.md §4). */
-  async listIn(scopeRoot: string, q: ListQuery & { recurse?: boolean }): Promise<ListResult<User>> {
+  /**
+   * The users of `scopeRoot`, or of its whole subtree with `recurse` (API.md §4).
+   * `total` counts them all; `filtered` those matching `search` and `filters`.
+   */
+  async listIn(scopeRoot: string, q: UserListQuery & { recurse?: boolean }): Promise<ListResult<User>> {
     return this.store.listUsers(q.recurse ? await this.tenants.subtree(scopeRoot) : [scopeRoot], q);
   }
 
   async update(uuid: string, scopeRoot: string | null, input: Omit<UserInput, 'uuid'>): Promise<User> {
     const before = await this.get(uuid, scopeRoot);
+    const email = input.emailAddress;
+    const keepsMain = email !== undefined && email !== null && email.toLowerCase() === before.emailAddress?.toLowerCase();
+    const remaining = email === undefined ? before.emails.length
+      : email === null ? before.emails.filter((e) => !e.main).length : 1;
+    assertHasLogin(input.username, remaining > 0);
     const updated = await this.conflicts(() => this.store.updateUser(uuid, {
       username: input.username,
       firstname: input.firstname,
       lastname: input.lastname,
-      emailAddress: input.emailAddress,
-      emailConfirmed: input.emailAddress === null ? false
-        : (input.emailAddress === before.emailAddress ? before.emailConfirmed : true),
+      ...(email === undefined ? {} : {
+        emailAddress: email,
+        // The main address kept keeps its flag; one given by an administrator is trusted as confirmed.
+        ...(keepsMain || email === null ? {} : { emailConfirmed: true }),
+      }),
       purpose: input.purpose,
       enabled: input.enabled,
+      authenticationMethod: input.authenticationMethod,
     }));
     if (updated === null) throw new NotFoundError('unknown-user', 'users', uuid);
-    if (before.enabled && !updated.enabled) await this.tokens.revokeUser(uuid);
+    if (before.enabled && !updated.enabled) await this.revokeAll(updated, 'disabled');
     return updated;
+  }
+
+  /**
+   * Replaces every address of the user (PUT /users/{u}/emails, PUT
+   * /admin/users/{u}/emails): exactly one main when any, each address once
+   * (case-insensitively), unique across the platform (409). An address the
+   * user keeps keeps its uuid; its confirmed flag too, unless an
+   * administrator sets it. A user sets its new addresses unconfirmed (they
+   * are logins once confirmed).
+   */
+  async replaceEmails(uuid: string, scopeRoot: string | null, emails: { address: string; main: boolean; confirmed?: boolean | null }[], editor: EmailsEditor): Promise<UserEmail[]> {
+    const mains = emails.filter((e) => e.main).length;
+    if (emails.length > 0 && mains !== 1) {
+      const message = mains === 0 ? 'At least one address should be main' : 'Only one address should be main';
+      throw new InvalidDataError(message, { emails: { constraint_id: 'main', message } });
+    }
+    const seen = new Set<string>();
+    for (const e of emails) {
+      const key = e.address.toLowerCase();
+      if (seen.has(key)) {
+        const message = 'The same address can only be used once';
+        throw new InvalidDataError(message, { emails: { constraint_id: 'unique', message } });
+      }
+      seen.add(key);
+    }
+    await this.get(uuid, scopeRoot);
+    const input: UserEmailInput[] = emails.map((e) => ({
+      address: e.address,
+      main: e.main,
+      confirmed: editor === 'admin' ? (e.confirmed ?? null) : null,
+    }));
+    const replaced = await this.conflicts(() => this.store.replaceUserEmails(uuid, input));
+    if (replaced === null) throw new NotFoundError('unknown-user', 'users', uuid);
+    return replaced;
   }
 
   async delete(uuid: string, scopeRoot: string | null): Promise<void> {
@@ -101,7 +176,21 @@ export class UserService {
     if (!ok) throw new WrongPasswordError();
     this.passwordPolicy?.assertAcceptable(newPassword, 'new_password');
     await this.store.setUserPassword(uuid, await this.hash(newPassword));
-    await this.tokens.revokeUser(uuid);
+    await this.revokeAll(user, 'password_changed');
+  }
+
+  /** Sessions, tokens and refresh tokens; the refresh tokens' removal is audited (their events go with it). */
+  private async revokeAll(user: User, reason: 'disabled' | 'password_changed'): Promise<void> {
+    const removal = await this.tokens.revokeUser(user.uuid);
+    if (removal.refreshTokens.length === 0) return;
+    this.audit?.record({
+      action: 'users.refresh_tokens.revoke',
+      outcome: 'success',
+      tenantUuid: user.tenantUuid,
+      targetType: 'users',
+      targetId: user.uuid,
+      details: { reason, client_ids: removal.refreshTokens.map((rt) => rt.clientId) },
+    });
   }
 
   private hash(password: string): Promise<string> {
@@ -122,6 +211,11 @@ export class UserService {
       return await work();
     } catch (err) {
       if (err instanceof StoreConflictError) {
+        // Usernames and email addresses are logins, global across tenants:
+        // a username may not be another user's email address, nor the reverse.
+        if (err.field === 'username' || err.field === 'email_address') {
+          throw new ConflictError('users', err.field, `This ${err.field} is already another user's username or email address`);
+        }
         throw new ConflictError('users', err.field, `A user with this ${err.field ?? 'identifier'} already exists`);
       }
       throw err;

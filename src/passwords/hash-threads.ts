@@ -1,5 +1,6 @@
 // argon2id on worker threads of the service's own, one hash per thread at a
-// time, run at a lower CPU priority than the event loop.
+// time, run at a lower CPU priority than the event loop. The same threads
+// verify the PBKDF2 hashes imported from wazo-auth (./pbkdf2.ts).
 //
 // Why not @node-rs/argon2's async functions on libuv's thread pool: those
 // threads run at the event loop's priority. With a hash on every core, a
@@ -24,7 +25,8 @@ export interface Argon2Options {
 
 type Job =
   | { op: 'hash'; password: string; options: Argon2Options }
-  | { op: 'verify'; hash: string; password: string };
+  | { op: 'verify'; hash: string; password: string }
+  | { op: 'pbkdf2-sha512'; password: string; salt: Uint8Array; iterations: number; key: Uint8Array };
 
 type Reply = { id: number; value: string | boolean } | { id: number; error: string };
 
@@ -32,12 +34,19 @@ const WORKER_SOURCE = String.raw`
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const { Algorithm, hashSync, verifySync } = require(workerData.argon2);
+const { pbkdf2Sync, timingSafeEqual } = require('node:crypto');
 ` + BACKGROUND_THREAD_PRELUDE + String.raw`
+// An imported wazo-auth hash (pbkdf2.ts): derive, then compare in constant time.
+function verifyPbkdf2(job) {
+  const expected = Buffer.from(job.key);
+  const derived = pbkdf2Sync(job.password, Buffer.from(job.salt), job.iterations, expected.length, 'sha512');
+  return timingSafeEqual(derived, expected);
+}
 parentPort.on('message', (job) => {
   try {
     const value = job.op === 'hash'
       ? hashSync(job.password, { algorithm: Algorithm.Argon2id, ...job.options })
-      : verifySync(job.hash, job.password);
+      : job.op === 'pbkdf2-sha512' ? verifyPbkdf2(job) : verifySync(job.hash, job.password);
     parentPort.postMessage({ id: job.id, value });
   } catch (err) {
     parentPort.postMessage({ id: job.id, error: String(err && err.message || err) });
@@ -72,6 +81,11 @@ export class HashThreads {
   /** Throws on a malformed hash (the caller decides what that means). */
   verify(hash: string, password: string): Promise<boolean> {
     return this.run({ op: 'verify', hash, password }) as Promise<boolean>;
+  }
+
+  /** PBKDF2-HMAC-SHA512 of `password` equals `key` (an imported wazo-auth hash, ./pbkdf2.ts). */
+  verifyPbkdf2Sha512(password: string, salt: Buffer, iterations: number, key: Buffer): Promise<boolean> {
+    return this.run({ op: 'pbkdf2-sha512', password, salt, iterations, key }) as Promise<boolean>;
   }
 
   /** Threads started and alive (tests, diagnostics). */

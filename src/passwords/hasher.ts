@@ -11,6 +11,7 @@
 // login (docs/benchmarks.md, "Logins").
 import { availableParallelism } from 'node:os';
 import { HashThreads, type Argon2Options } from './hash-threads.js';
+import { parsePbkdf2Sha512 } from './pbkdf2.js';
 
 export interface HashingParams {
   memory_kib: number;
@@ -69,10 +70,16 @@ export class PasswordHasher {
     return this.withSlot(() => this.threads.hash(password, this.options));
   }
 
-  /** False for a malformed stored hash rather than throwing. */
+  /**
+   * False for a malformed stored hash rather than throwing. Besides argon2
+   * PHC strings, accepts the PBKDF2-SHA512 hashes imported from wazo-auth
+   * (./pbkdf2.ts), which needsRehash always reports.
+   */
   async verify(passwordHash: string, password: string): Promise<boolean> {
+    const pbkdf2 = parsePbkdf2Sha512(passwordHash);
     return this.withSlot(async () => {
       try {
+        if (pbkdf2 !== null) return await this.threads.verifyPbkdf2Sha512(password, pbkdf2.salt, pbkdf2.iterations, pbkdf2.key);
         return await this.threads.verify(passwordHash, password);
       } catch {
         return false;

@@ -32,7 +32,9 @@ export const SecuritySchema = Type.Object(
         max_addresses: Type.Integer({ minimum: 1, default: 100000, description: 'Client addresses tracked at once per limit (least recently seen forgotten first).' }),
         login: Bucket(10, 100, 'logins (POST /0.1/token)'),
         api: Bucket(100, 1000, 'requests to the other endpoints (IAM, revocation, ...)'),
-        checks: Bucket(0, 1000, 'token checks (HEAD/GET /0.1/token/{token}, /0.1/authz)'),
+        // Generous for services checking their users' tokens; a gateway that
+        // checks for many users from one address may need more (docs/security.md).
+        checks: Bucket(5000, 10000, 'token checks (HEAD/GET /0.1/token/{token}, /0.1/authz)'),
       },
       { default: {}, description: 'Rate limits per client address; over the limit: 429 with Retry-After.' },
     ),

@@ -5,6 +5,7 @@
 //  2. a password longer than MAX_PASSWORD_LENGTH fails at once (401, counted);
 //  3. the outcome settles the reservation and is audited.
 import { AuthenticationFailedError, TooManySessionsError } from '../errors.js';
+import { withDbBudget } from '../store/db-budget.js';
 import type { AuditRecord, Store, TokenRecord } from '../store/types.js';
 import type { Credentials, WithinIssueCommit } from '../tokens/service.js';
 import type { AuditRecorder } from './audit.js';
@@ -30,6 +31,16 @@ export class LoginGuard {
    * not call it gets them written afterwards.
    */
   async run<T extends { record: TokenRecord }>(
+    credentials: Credentials,
+    remoteAddr: string | null,
+    issue: (withinCommit: WithinIssueCommit) => Promise<T>,
+  ): Promise<T> {
+    // One database budget for the whole login (the HTTP request's when
+    // there is one): its statements together wait at most db_timeout_seconds.
+    return withDbBudget(() => this.guarded(credentials, remoteAddr, issue));
+  }
+
+  private async guarded<T extends { record: TokenRecord }>(
     credentials: Credentials,
     remoteAddr: string | null,
     issue: (withinCommit: WithinIssueCommit) => Promise<T>,
@@ -94,8 +105,9 @@ export class LoginGuard {
           tenantUuid: await this.tenantOf(login), details: { method, reason: 'too_many_sessions' },
         });
       } else {
-        // No verdict on the password (hashing pool busy, store down): give the attempt back.
-        await settle(ticket?.abandoned());
+        // No verdict on the password (hashing pool busy, store down): give
+        // the attempt back; store down: the attempts queued behind fail now.
+        await settle(ticket?.abandoned(err));
         this.audit?.record({
           action: 'login', outcome: 'error', login, remoteAddr,
           statusCode: (err as { status?: number }).status ?? null, details: { method },

@@ -13,9 +13,12 @@
 // Within one instance, attempts for the same (login, address) run one after
 // the other (a per-key lock held until the outcome is known): a reserved
 // attempt counts as a failure until it succeeds, so without the lock a client
-// sending several right logins at once would throttle itself.
+// sending several right logins at once would throttle itself. When an attempt
+// finds the store unavailable, the attempts queued behind it fail at once
+// (503) instead of each waiting db_timeout_seconds in turn.
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
+import { StoreUnavailableError } from '../store/errors.js';
 import type { LoginSettlement, LoginThrottleRule, Store } from '../store/types.js';
 import type { SecurityConfig } from './config-schema.js';
 import { TooManyAttemptsError } from './errors.js';
@@ -38,8 +41,12 @@ export interface LoginTicket {
   committed(): Promise<void>;
   /** The password was wrong: the reserved failure stays counted. */
   failed(): Promise<void>;
-  /** No password was checked (hashing pool busy, store down...): give the reservation back. */
-  abandoned(): Promise<void>;
+  /**
+   * No password was checked (hashing pool busy, store down...): give the
+   * reservation back. `reason`: the error; a StoreUnavailableError also
+   * fails the attempts queued behind this one.
+   */
+  abandoned(reason?: unknown): Promise<void>;
 }
 
 const NOOP_TICKET: LoginTicket = {
@@ -96,26 +103,51 @@ function normalise(login: string): string {
   return login.toLowerCase();
 }
 
-/** One holder per key at a time, in arrival order; no memory kept for idle keys. */
-class KeyedLock {
-  private readonly tails = new Map<string, Promise<void>>();
+/** Releases a KeyedLock; with an error, every attempt waiting for the key fails with it. */
+type Unlock = (failWaiters?: Error) => void;
 
-  async acquire(key: string): Promise<() => void> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((resolve) => { release = resolve; });
-    const tail = previous.then(() => mine);
-    this.tails.set(key, tail);
-    await previous;
-    return () => {
-      release();
-      if (this.tails.get(key) === tail) this.tails.delete(key);
+/** One holder per key at a time, in arrival order; no memory kept for idle keys. */
+export class KeyedLock {
+  /** Per held key: those waiting for it, in order. */
+  private readonly queues = new Map<string, Array<{ grant: () => void; fail: (err: Error) => void }>>();
+
+  acquire(key: string): Promise<Unlock> {
+    const queue = this.queues.get(key);
+    if (queue === undefined) {
+      this.queues.set(key, []);
+      return Promise.resolve(this.unlocker(key));
+    }
+    return new Promise((resolve, reject) => {
+      queue.push({ grant: () => resolve(this.unlocker(key)), fail: reject });
+    });
+  }
+
+  private unlocker(key: string): Unlock {
+    let done = false;
+    return (failWaiters) => {
+      if (done) return;
+      done = true;
+      const queue = this.queues.get(key) ?? [];
+      if (failWaiters !== undefined) {
+        // They queued before the failure was known: theirs would be the same.
+        this.queues.delete(key);
+        for (const waiter of queue) waiter.fail(failWaiters);
+        return;
+      }
+      const next = queue.shift();
+      if (next === undefined) this.queues.delete(key);
+      else next.grant();
     };
   }
 
   get size(): number {
-    return this.tails.size;
+    return this.queues.size;
   }
+}
+
+/** What the attempts queued behind one that found the store unavailable fail with. */
+function queuedBehindOutage(cause: unknown): StoreUnavailableError {
+  return new StoreUnavailableError('the store was unavailable to an earlier attempt of this login', { cause });
 }
 
 export class LoginThrottle {
@@ -153,7 +185,7 @@ export class LoginThrottle {
       const now = this.clock.now();
       return await this.reserve(keys, now, now - this.options.reset_after_seconds * 1000, unlock);
     } catch (err) {
-      unlock();
+      unlock(err instanceof StoreUnavailableError ? queuedBehindOutage(err) : undefined);
       throw err;
     }
   }
@@ -167,7 +199,7 @@ export class LoginThrottle {
     keys: { pair: string; account: string; trusted: string },
     now: number,
     staleBefore: number,
-    unlock: () => void,
+    unlock: Unlock,
   ): Promise<LoginTicket> {
     const pair = await this.store.reserveLoginAttempt(keys.pair, now, {
       threshold: this.options.threshold, delaysMs: this.pairDelays, staleBefore,
@@ -193,13 +225,13 @@ export class LoginThrottle {
     }
     const store = this.store;
     let settled = false;
-    const once = async (fn: () => Promise<void>) => {
+    const once = async (fn: () => Promise<void>, failWaiters?: Error) => {
       if (settled) return;
       settled = true;
       try {
         await fn();
       } finally {
-        unlock();
+        unlock(failWaiters);
       }
     };
     const successWrites = (): LoginSuccessWrites => ({
@@ -215,14 +247,17 @@ export class LoginThrottle {
       successWrites,
       committed: () => once(async () => {}),
       failed: () => once(async () => {}),
-      abandoned: () => once(async () => {
+      // The first try runs within what the request has left of its
+      // database time (src/store/db-budget.ts): none left, it fails at once
+      // and the retries, after the answer, give the reservation back.
+      abandoned: (reason?: unknown) => once(async () => {
         let pairReleased = false;
         await persistently(async () => {
           if (!pairReleased) await store.releaseLoginAttempt(keys.pair);
           pairReleased = true;
           if (accountReserved) await store.releaseLoginAttempt(keys.account);
         });
-      }),
+      }, reason instanceof StoreUnavailableError ? queuedBehindOutage(reason) : undefined),
     };
   }
 

@@ -16,6 +16,23 @@ export interface TenantsTable {
   parent_uuid: string | null;
   /** JSON array of strings. */
   domain_names: ColumnType<string, string | undefined, string>;
+  // Details (migrations/tenant-details.ts, migration 11).
+  contact_uuid: ColumnType<string | null, string | null | undefined, string | null>;
+  phone: ColumnType<string | null, string | null | undefined, string | null>;
+  address_line_1: ColumnType<string | null, string | null | undefined, string | null>;
+  address_line_2: ColumnType<string | null, string | null | undefined, string | null>;
+  address_city: ColumnType<string | null, string | null | undefined, string | null>;
+  address_state: ColumnType<string | null, string | null | undefined, string | null>;
+  address_country: ColumnType<string | null, string | null | undefined, string | null>;
+  address_zip_code: ColumnType<string | null, string | null | undefined, string | null>;
+  /** native, ldap or saml (CHECK). */
+  default_authentication_method: ColumnType<string, string | undefined, string>;
+}
+
+/** One row per domain name (lower-cased): who holds it (migrations/unique-logins.ts). */
+export interface TenantDomainsTable {
+  name: string;
+  tenant_uuid: string;
 }
 
 export interface UsersTable {
@@ -24,12 +41,21 @@ export interface UsersTable {
   username: string | null;
   firstname: string | null;
   lastname: string | null;
-  email_address: string | null;
-  email_confirmed: DbBool;
   password_hash: string | null;
   purpose: string;
   enabled: DbBool;
   created_at: number;
+  /** `default`, `native`, … (migration 10). */
+  authentication_method: ColumnType<string, string | undefined, string>;
+}
+
+/** Every email address of every user (migrations/user-emails.ts). */
+export interface UserEmailsTable {
+  uuid: string;
+  user_uuid: string;
+  address: string;
+  main: DbBool;
+  confirmed: DbBool;
 }
 
 export interface PoliciesTable {
@@ -148,8 +174,10 @@ export interface LdapConfigsTable {
 
 export interface DatabaseSchema {
   tenants: TenantsTable;
+  tenant_domains: TenantDomainsTable;
   ldap_configs: LdapConfigsTable;
   users: UsersTable;
+  user_emails: UserEmailsTable;
   policies: PoliciesTable;
   user_policy: UserPolicyTable;
   groups: GroupsTable;

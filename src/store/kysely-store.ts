@@ -1,30 +1,32 @@
 // The one implementation of the store verbs, over Kysely, for both engines.
 // Engine differences come in through StoreDialect (./store-dialect.ts).
 
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import type { Kysely, SelectQueryBuilder, Updateable } from 'kysely';
+import type { Expression, ExpressionBuilder, Kysely, Selectable, SelectQueryBuilder, SqlBool, Updateable } from 'kysely';
 import type {
   DatabaseSchema, GroupsTable, PoliciesTable, TenantsTable, UsersTable,
 } from './database-schema.js';
-import { StoreError, StoreUnavailableError } from './errors.js';
+import { StoreConflictError, StoreError, StoreInvalidInputError, StoreUnavailableError } from './errors.js';
 import { containsAny, orderTerms, pageLimit } from './list-query.js';
 import type { OrderColumn } from './list-query.js';
 import {
   auditRecorded, type OutboxEvent, type PendingEvent, refreshTokenCreated, refreshTokenDeleted, sessionCreated, sessionDeleted,
   sessionExpireSoon, tenantAdded, tenantDeleted, tenantUpdated,
 } from '../events/catalog.js';
-import { runMigrations } from './migrations/run-migrations.js';
+import { readSchemaVersion, runMigrations } from './migrations/run-migrations.js';
 import { securityVerbs } from './security-verbs.js';
 import {
   groupFromRow, groupToRow, policyFromRow, policyToRow, refreshTokenFromRow, refreshTokenToRow, sessionFromRow,
-  sessionToRow, tenantFromRow, tenantToRow, toDbBool, tokenFromRow, tokenToRow, userFromRow,
-  userToRow,
+  EMPTY_ADDRESS, sessionToRow, tenantDetailsToRow, tenantFromRow, tenantToRow, toDbBool, tokenFromRow, tokenToRow, userFromRow,
+  userToRow, sortedEmails, userEmailFromRow,
 } from './row-mapping.js';
 import type { StoreDialect, StoreLogger } from './store-dialect.js';
 import type {
   AuditRecord, Group, GroupFilter, GroupPatch, ListQuery, ListResult, LoginSettlement, NewUser, Policy, PolicyFilter,
-  PolicyPatch, RefreshToken, RefreshTokenFilter, Removal, ExpiredRemoval, Session, SessionFilter, Store, StoreTx,
-  Tenant, TenantPatch, TokenRecord, User, UserFilter, UserPatch,
+  PolicyLinks, PolicyPatch, RefreshToken, RefreshTokenFilter, Removal, ExpiredRemoval, UserRevocation, Session, SessionFilter, Store, StoreTx,
+  Tenant, TenantMove, TenantPatch, TokenRecord, User, UserFilter, UserPatch,
+  UserEmail, UserEmailInput, UserListFilters, UserListQuery,
 } from './types.js';
 import { ALL_USERS_SLUG } from './types.js';
 import type { LdapConfig } from './types.js';
@@ -38,11 +40,17 @@ const userOrders: Readonly<Record<string, OrderColumn>> = {
   username: { column: 'users.username', text: true },
   firstname: { column: 'users.firstname', text: true },
   lastname: { column: 'users.lastname', text: true },
-  email_address: { column: 'users.email_address', text: true },
+  // The main address (user_emails).
+  email_address: {
+    column: 'main_email',
+    text: true,
+    expression: sql`(select e.address from user_emails e where e.user_uuid = users.uuid and e.main = true)`,
+  },
   purpose: { column: 'users.purpose', text: false },
   enabled: { column: 'users.enabled', text: false },
 };
-const userSearchColumns = ['username', 'firstname', 'lastname', 'email_address'] as const;
+// And every address of the user (listUsers).
+const userSearchColumns = ['users.username', 'users.firstname', 'users.lastname'] as const;
 
 const tenantOrders: Readonly<Record<string, OrderColumn>> = {
   uuid: { column: 'tenants.uuid', text: false },
@@ -105,6 +113,20 @@ function outboxEventToRow(e: PendingEvent) {
     data: JSON.stringify(e.data),
     created_at: Date.now(),
   };
+}
+
+/**
+ * Domain names as stored: lower-cased (they are matched case-insensitively,
+ * and tenant_domains allows each once), without repeats, in the given order.
+ */
+function normalisedDomainNames(names: readonly string[]): string[] {
+  return [...new Set(names.map((n) => n.toLowerCase()))];
+}
+
+/** A domain name another tenant holds fails on tenant_domains_pkey (→ field domain_names). */
+async function insertTenantDomains(db: Db, tenantUuid: string, names: readonly string[]): Promise<void> {
+  if (names.length === 0) return;
+  await db.insertInto('tenant_domains').values(names.map((name) => ({ name, tenant_uuid: tenantUuid }))).execute();
 }
 
 async function insertOutbox(db: Db, events: PendingEvent[]): Promise<void> {
@@ -251,6 +273,14 @@ export function createKyselyStore(
       return dialect.watchRevocations(handler, logger);
     },
 
+    async schemaVersion() {
+      try {
+        return await readSchemaVersion(dialect);
+      } catch (err) {
+        throw mapError(err);
+      }
+    },
+
     async ping(): Promise<void> {
       try {
         await sql`select 1`.execute(db);
@@ -271,21 +301,22 @@ export function createKyselyStore(
 /** Every verb of StoreTx; `satisfies` makes the compiler flag a missing one. */
 const storeTxVerbs = {
   createTenant: true, getTenant: true, getTopTenant: true,
-  listTenantSubtree: true, listTenants: true, updateTenant: true, hasChildTenants: true, deleteTenant: true,
+  listTenantSubtree: true, listTenants: true, updateTenant: true, moveTenant: true, hasChildTenants: true,
+  deleteTenant: true,
   createPolicy: true, getPolicy: true, listPolicies: true, updatePolicy: true, deletePolicy: true,
-  removeUserPolicy: true, listGrantedPolicies: true,
+  removeUserPolicy: true, listGrantedPolicies: true, listGroupPolicies: true, listForeignPolicyLinks: true,
   createGroup: true, getGroup: true, getAllUsersGroup: true, listGroups: true, updateGroup: true,
   deleteGroup: true, addGroupUser: true, removeGroupUser: true, addGroupPolicy: true,
   removeGroupPolicy: true, ensureAllUsersGroups: true,
   getSession: true, listSessions: true, deleteSession: true,
-  createUser: true, getUser: true, findUserByLogin: true, listUsers: true, updateUser: true,
-  setUserPassword: true, deleteUser: true,
+  createUser: true, getUser: true, findUserByLogin: true, listUsers: true, updateUser: true, replaceUserEmails: true,
+  setUserPassword: true, replacePasswordHash: true, deleteUser: true,
   upsertPolicy: true, getPolicyBySlug: true, addUserPolicy: true, listUserPolicies: true,
   createSession: true, insertToken: true, settleLogin: true, countLiveSessions: true, findTokenByHash: true,
   deleteToken: true, deleteUserSessions: true, deleteExpired: true, deleteTokensOfRefreshToken: true,
   deleteRefreshTokenByHash: true,
   replaceRefreshToken: true, findRefreshTokenByHash: true, listRefreshTokens: true,
-  deleteRefreshToken: true,
+  deleteRefreshToken: true, deleteMobileRefreshTokens: true,
   // LDAP configuration (issue 6)
   getLdapConfig: true, putLdapConfig: true, deleteLdapConfig: true, findTenantByDomainName: true,
   findTenantBySlug: true, findTenantUser: true,
@@ -322,7 +353,7 @@ class KyselyVerbs implements StoreTx {
 
   constructor(
     private readonly db: Db,
-    private readonly dialect: Pick<StoreDialect, 'rowLocks' | 'notifyRevoked'>,
+    private readonly dialect: Pick<StoreDialect, 'rowLocks' | 'notifyRevoked' | 'lockLogins'>,
     private readonly recordEvents = false,
   ) {
     this.rowLocks = dialect.rowLocks;
@@ -353,12 +384,22 @@ class KyselyVerbs implements StoreTx {
   // ---- tenants
 
   async createTenant(t: Tenant): Promise<Tenant> {
-    return this.atomicIfRecording(async (db) => {
-      await db.insertInto('tenants').values(tenantToRow(t)).execute();
-      const created = { ...t, domainNames: [...(t.domainNames ?? [])] };
+    const domainNames = normalisedDomainNames(t.domainNames ?? []);
+    const created: Tenant = {
+      ...t,
+      domainNames,
+      contactUuid: t.contactUuid ?? null,
+      phone: t.phone ?? null,
+      address: { ...(t.address ?? EMPTY_ADDRESS) },
+      defaultAuthenticationMethod: t.defaultAuthenticationMethod ?? 'native',
+    };
+    const run = async (db: Db) => {
+      await db.insertInto('tenants').values(tenantToRow(created)).execute();
+      await insertTenantDomains(db, created.uuid, domainNames);
       await this.emit(db, [tenantAdded(created)]);
       return created;
-    });
+    };
+    return domainNames.length > 0 ? this.atomic(run) : this.atomicIfRecording(run);
   }
 
   async getTenant(uuid: string): Promise<Tenant | null> {
@@ -395,15 +436,59 @@ class KyselyVerbs implements StoreTx {
     const changes: Updateable<TenantsTable> = {};
     if (patch.name !== undefined) changes.name = patch.name;
     if (patch.slug !== undefined) changes.slug = patch.slug;
-    if (patch.domainNames !== undefined) changes.domain_names = JSON.stringify(patch.domainNames);
+    Object.assign(changes, tenantDetailsToRow(patch));
+    const domainNames = patch.domainNames === undefined ? undefined : normalisedDomainNames(patch.domainNames);
+    if (domainNames !== undefined) changes.domain_names = JSON.stringify(domainNames);
     if (Object.keys(changes).length === 0) return this.getTenant(uuid);
-    return this.atomicIfRecording(async (db) => {
+    const run = async (db: Db) => {
       const row = await db.updateTable('tenants').set(changes).where('uuid', '=', uuid)
         .returningAll().executeTakeFirst();
       if (!row) return null;
+      if (domainNames !== undefined) {
+        await db.deleteFrom('tenant_domains').where('tenant_uuid', '=', uuid).execute();
+        await insertTenantDomains(db, uuid, domainNames);
+      }
       const updated = tenantFromRow(row);
       await this.emit(db, [tenantUpdated(updated)]);
       return updated;
+    };
+    return domainNames !== undefined ? this.atomic(run) : this.atomicIfRecording(run);
+  }
+
+  async moveTenant(uuid: string, parentUuid: string): Promise<TenantMove> {
+    return this.atomic(async (db) => {
+      // One move at a time (SQLite: BEGIN IMMEDIATE already serialises
+      // writers): two moves that each keep the tree a tree could together
+      // make a cycle. The lock also holds off tenant writes for the move.
+      if (this.rowLocks) await sql`lock table tenants in share row exclusive mode`.execute(db);
+      const tenant = await db.selectFrom('tenants').selectAll().where('uuid', '=', uuid).executeTakeFirst();
+      if (tenant === undefined) return { outcome: 'unknown' };
+      const above = await ancestorsOf(db, parentUuid);
+      if (above.length === 0) return { outcome: 'unknown' };
+      if (above.includes(uuid)) return { outcome: 'cycle' };
+      const height = await sql<{ height: number | string | null }>`
+        with recursive subtree (uuid, depth) as (
+          select uuid, 0 from tenants where uuid = ${uuid}
+          union all
+          select t.uuid, s.depth + 1 from tenants t join subtree s on t.parent_uuid = s.uuid
+          where s.depth < ${MAX_TENANT_DEPTH}
+        )
+        select max(depth) as height from subtree`.execute(db);
+      // above: the new parent and its ancestors, so the tenant's new depth.
+      if (above.length + Number(height.rows[0]?.height ?? 0) >= MAX_TENANT_DEPTH) return { outcome: 'too-deep' };
+      // Policies of the tenants the subtree leaves: its links to them would
+      // keep granting them from outside their owner's subtree.
+      const before = tenant.parent_uuid === null ? [] : await ancestorsOf(db, tenant.parent_uuid);
+      const left = before.filter((t) => !above.includes(t));
+      if (left.length > 0) {
+        const found = await policyLinksLeaving(db, uuid, left);
+        if (found.links.users.length > 0 || found.links.groups.length > 0) return { outcome: 'linked', ...found };
+      }
+      const row = await db.updateTable('tenants').set({ parent_uuid: parentUuid }).where('uuid', '=', uuid)
+        .returningAll().executeTakeFirstOrThrow();
+      const moved = tenantFromRow(row);
+      await this.emit(db, [tenantUpdated(moved)]);
+      return { outcome: 'moved', tenant: moved };
     });
   }
 
@@ -450,60 +535,90 @@ class KyselyVerbs implements StoreTx {
   // ---- users
 
   async createUser(u: NewUser): Promise<User> {
+    const emails = newUserEmails(u);
+    const authenticationMethod = u.authenticationMethod ?? defaultAuthenticationMethod(u.purpose);
     return this.atomic(async (db) => {
-      await db.insertInto('users').values(userToRow(u)).execute();
+      await this.assertLoginsFree(db, u.uuid, { username: u.username, addresses: emails.map((e) => e.address) });
+      await db.insertInto('users').values(userToRow(u, authenticationMethod)).execute();
+      if (emails.length > 0) {
+        await db.insertInto('user_emails').values(emails.map((e) => userEmailToRow(u.uuid, e))).execute();
+      }
       await db.insertInto('group_users').columns(['group_uuid', 'user_uuid'])
         .expression(db.selectFrom('groups')
           .select((eb) => ['groups.uuid as group_uuid', eb.val(u.uuid).as('user_uuid')])
           .where('tenant_uuid', '=', u.tenantUuid).where('system_managed', '=', toDbBool(true)))
         .execute();
-      return { ...u };
+      const main = emails.find((e) => e.main) ?? null;
+      return {
+        uuid: u.uuid,
+        tenantUuid: u.tenantUuid,
+        username: u.username,
+        firstname: u.firstname,
+        lastname: u.lastname,
+        emailAddress: main?.address ?? null,
+        emailConfirmed: main?.confirmed ?? false,
+        emails: sortedEmails(emails),
+        authenticationMethod,
+        passwordHash: u.passwordHash,
+        purpose: u.purpose,
+        enabled: u.enabled,
+        createdAt: u.createdAt,
+      };
     });
   }
 
   async getUser(uuid: string): Promise<User | null> {
     const row = await this.db.selectFrom('users').selectAll()
       .where('uuid', '=', uuid).executeTakeFirst();
-    return row ? userFromRow(row) : null;
+    return row ? (await withEmails(this.db, [row]))[0] : null;
   }
 
   async findUserByLogin(login: string): Promise<User | null> {
     // lower() on both sides matches the unique indexes on lower(username) and
-    // lower(email_address), so both lookups are index seeks. SQLite's lower()
-    // folds ASCII only: "É" and "é" are different logins there.
-    // A username and another user's confirmed email could be equal: the
-    // username wins.
+    // lower(user_emails.address), so both lookups are index seeks. SQLite's
+    // lower() folds ASCII only: "É" and "é" are different logins there.
     const lowered = sql<string>`lower(${login})`;
-    const row = await this.db.selectFrom('users').selectAll()
-      .where(({ eb, or, and, ref, fn }) => or([
-        eb(fn('lower', [ref('username')]), '=', lowered),
-        and([
-          eb(ref('email_confirmed'), '=', toDbBool(true)),
-          eb(fn('lower', [ref('email_address')]), '=', lowered),
-        ]),
-      ]))
-      .orderBy(sql`case when lower(username) = ${lowered} then 0 else 1 end`)
-      .limit(1)
-      .executeTakeFirst();
-    return row ? userFromRow(row) : null;
+    const byUsername = this.db.selectFrom('users').select('users.uuid as uuid')
+      .where(({ eb, fn, ref }) => eb(fn('lower', [ref('users.username')]), '=', lowered));
+    const byEmail = this.db.selectFrom('user_emails').select('user_emails.user_uuid as uuid')
+      .where(({ eb, fn, ref }) => eb(fn('lower', [ref('user_emails.address')]), '=', lowered))
+      .where('user_emails.confirmed', '=', toDbBool(true));
+    const rows = await this.db.selectFrom('users').selectAll()
+      .where('users.uuid', 'in', byUsername.union(byEmail))
+      .limit(2)
+      .execute();
+    // Writes refuse a username equal to another user's email (and the
+    // reverse); a pair stored before that rule matches two users here, and
+    // the login is refused for both until an operator changes one
+    // (migrations/unique-logins.ts, docs/isolation.md).
+    return rows.length === 1 ? (await withEmails(this.db, rows))[0] : null;
   }
 
-  async listUsers(tenantUuids: string[], q: ListQuery, f: UserFilter = {}): Promise<ListResult<User>> {
+  async listUsers(tenantUuids: string[], q: UserListQuery, f: UserFilter = {}): Promise<ListResult<User>> {
     if (tenantUuids.length === 0) return { total: 0, filtered: 0, items: [] };
-    let inTenants = this.db.selectFrom('users').where('users.tenant_uuid', 'in', tenantUuids);
+    const db = this.db;
+    let inTenants = db.selectFrom('users').where('users.tenant_uuid', 'in', tenantUuids);
     if (f.groupUuid !== undefined) {
       inTenants = inTenants.where('users.uuid', 'in',
-        this.db.selectFrom('group_users').select('user_uuid').where('group_uuid', '=', f.groupUuid));
+        db.selectFrom('group_users').select('user_uuid').where('group_uuid', '=', f.groupUuid));
     }
-    const matching = q.search
-      ? inTenants.where(containsAny(userSearchColumns, q.search))
+    const search = q.search;
+    let matching = search
+      ? inTenants.where(({ or, eb }) => or([
+        containsAny(userSearchColumns, search),
+        // Any of the user's addresses, as wazo-auth searches them.
+        eb('users.uuid', 'in', db.selectFrom('user_emails').select('user_emails.user_uuid')
+          .where(containsAny(['user_emails.address'], search))),
+      ]))
       : inTenants;
+    const filters = userListConditions(db, q.filters ?? {});
+    for (const condition of filters) matching = matching.where(condition);
     const order = userOrders[q.order ?? ''] ?? userOrders.username;
 
     const total = await countRows(inTenants);
-    const filtered = q.search ? await countRows(matching) : total;
-    const rows = await paged(matching.selectAll(), order, 'users.uuid', q).execute();
-    return { total, filtered, items: rows.map(userFromRow) };
+    const filtered = search || filters.length > 0 ? await countRows(matching) : total;
+    const rows = await paged(matching.selectAll('users'), order, 'users.uuid', q).execute();
+    return { total, filtered, items: await withEmails(db, rows) };
   }
 
   async updateUser(uuid: string, patch: UserPatch): Promise<User | null> {
@@ -511,23 +626,86 @@ class KyselyVerbs implements StoreTx {
     if (patch.username !== undefined) changes.username = patch.username;
     if (patch.firstname !== undefined) changes.firstname = patch.firstname;
     if (patch.lastname !== undefined) changes.lastname = patch.lastname;
-    if (patch.emailAddress !== undefined) changes.email_address = patch.emailAddress;
-    if (patch.emailConfirmed !== undefined) changes.email_confirmed = toDbBool(patch.emailConfirmed);
     if (patch.purpose !== undefined) changes.purpose = patch.purpose;
     if (patch.enabled !== undefined) changes.enabled = toDbBool(patch.enabled);
-    if (Object.keys(changes).length === 0) return this.getUser(uuid);
+    if (patch.authenticationMethod !== undefined) changes.authentication_method = patch.authenticationMethod;
+    const emailsChange = patch.emailAddress !== undefined || patch.emailConfirmed !== undefined;
+    if (Object.keys(changes).length === 0 && !emailsChange) return this.getUser(uuid);
 
-    const row = await this.db.updateTable('users')
-      .set(changes)
-      .where('uuid', '=', uuid)
-      .returningAll()
-      .executeTakeFirst();
-    return row ? userFromRow(row) : null;
+    if (patch.username === undefined && !emailsChange) {
+      const row = await this.db.updateTable('users').set(changes).where('uuid', '=', uuid)
+        .returningAll().executeTakeFirst();
+      return row ? (await withEmails(this.db, [row]))[0] : null;
+    }
+    return this.atomic(async (db) => {
+      const before = await db.selectFrom('users').select(['username']).where('uuid', '=', uuid).executeTakeFirst();
+      if (before === undefined) return null;
+      const stored = await emailsOfUser(db, uuid);
+      const desired = emailsChange ? withMainAddress(stored, patch.emailAddress, patch.emailConfirmed) : stored;
+      // Only a login that changes is checked: one stored before the rule
+      // (see migrations/unique-logins.ts) does not block other edits.
+      const username = patch.username !== undefined && patch.username !== null
+        && patch.username.toLowerCase() !== before.username?.toLowerCase() ? patch.username : null;
+      await this.assertLoginsFree(db, uuid, { username, addresses: addedAddresses(stored, desired) });
+      if (Object.keys(changes).length > 0) await db.updateTable('users').set(changes).where('uuid', '=', uuid).execute();
+      await writeEmails(db, uuid, stored, desired);
+      const row = await db.selectFrom('users').selectAll().where('uuid', '=', uuid).executeTakeFirstOrThrow();
+      return userFromRow(row, desired);
+    });
+  }
+
+  async replaceUserEmails(uuid: string, emails: UserEmailInput[]): Promise<UserEmail[] | null> {
+    assertOneMain(emails);
+    return this.atomic(async (db) => {
+      const user = await db.selectFrom('users').select('uuid').where('uuid', '=', uuid).executeTakeFirst();
+      if (user === undefined) return null;
+      const stored = await emailsOfUser(db, uuid);
+      const desired = emails.map((e): UserEmail => {
+        const kept = stored.find((s) => s.address.toLowerCase() === e.address.toLowerCase());
+        return { uuid: kept?.uuid ?? randomUUID(), address: e.address, main: e.main, confirmed: e.confirmed ?? kept?.confirmed ?? false };
+      });
+      await this.assertLoginsFree(db, uuid, { username: null, addresses: addedAddresses(stored, desired) });
+      await writeEmails(db, uuid, stored, desired);
+      return desired;
+    });
+  }
+
+  /**
+   * Logins are global and name one user: a username may not equal another
+   * user's email address (any of them, confirmed or not), nor an email
+   * address another user's username (case-insensitively, as findUserByLogin
+   * matches), whatever the tenants. Same-column duplicates are the unique
+   * indexes' job. Called in the writing transaction, under the dialect's
+   * login lock, so two writers cannot both pass the check.
+   */
+  private async assertLoginsFree(db: Db, uuid: string, logins: { username: string | null; addresses: string[] }): Promise<void> {
+    if (!logins.username && logins.addresses.length === 0) return;
+    await this.dialect.lockLogins(db);
+    if (logins.username) {
+      const holder = await db.selectFrom('user_emails').select('user_uuid')
+        .where(({ eb, fn, ref }) => eb(fn('lower', [ref('address')]), '=', sql<string>`lower(${logins.username})`))
+        .where('user_uuid', '<>', uuid)
+        .executeTakeFirst();
+      if (holder !== undefined) throw new StoreConflictError('username is another user\'s email address', 'username');
+    }
+    for (const address of logins.addresses) {
+      const holder = await db.selectFrom('users').select('uuid')
+        .where(({ eb, fn, ref }) => eb(fn('lower', [ref('username')]), '=', sql<string>`lower(${address})`))
+        .where('uuid', '<>', uuid)
+        .executeTakeFirst();
+      if (holder !== undefined) throw new StoreConflictError('email address is another user\'s username', 'email_address');
+    }
   }
 
   async setUserPassword(uuid: string, passwordHash: string | null): Promise<boolean> {
     const result = await this.db.updateTable('users').set({ password_hash: passwordHash })
       .where('uuid', '=', uuid).executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async replacePasswordHash(userUuid: string, oldHash: string, newHash: string): Promise<boolean> {
+    const result = await this.db.updateTable('users').set({ password_hash: newHash })
+      .where('uuid', '=', userUuid).where('password_hash', '=', oldHash).executeTakeFirst();
     return result.numUpdatedRows > 0n;
   }
 
@@ -656,6 +834,36 @@ class KyselyVerbs implements StoreTx {
       .orderBy('name').orderBy('uuid')
       .execute();
     return rows.map(policyFromRow);
+  }
+
+  async listGroupPolicies(groupUuid: string): Promise<Policy[]> {
+    const rows = await this.db.selectFrom('policies').selectAll()
+      .where('uuid', 'in', this.db.selectFrom('group_policy').select('policy_uuid').where('group_uuid', '=', groupUuid))
+      .orderBy('name').orderBy('uuid')
+      .execute();
+    return rows.map(policyFromRow);
+  }
+
+  async listForeignPolicyLinks(policyUuid: string): Promise<PolicyLinks> {
+    const owner = this.db.selectFrom('policies').select('tenant_uuid').where('uuid', '=', policyUuid);
+    const users = await this.db.selectFrom('user_policy')
+      .innerJoin('users', 'users.uuid', 'user_policy.user_uuid')
+      .select(['users.uuid as uuid', 'users.tenant_uuid as tenant_uuid'])
+      .where('user_policy.policy_uuid', '=', policyUuid)
+      .where('users.tenant_uuid', 'not in', owner)
+      .orderBy('users.uuid')
+      .execute();
+    const groups = await this.db.selectFrom('group_policy')
+      .innerJoin('groups', 'groups.uuid', 'group_policy.group_uuid')
+      .select(['groups.uuid as uuid', 'groups.tenant_uuid as tenant_uuid'])
+      .where('group_policy.policy_uuid', '=', policyUuid)
+      .where('groups.tenant_uuid', 'not in', owner)
+      .orderBy('groups.uuid')
+      .execute();
+    return {
+      users: users.map((r) => ({ uuid: r.uuid, tenantUuid: r.tenant_uuid })),
+      groups: groups.map((r) => ({ uuid: r.uuid, tenantUuid: r.tenant_uuid })),
+    };
   }
 
   // ---- groups
@@ -833,12 +1041,16 @@ class KyselyVerbs implements StoreTx {
     });
   }
 
-  async deleteUserSessions(userUuid: string): Promise<Removal> {
+  async deleteUserSessions(userUuid: string, options: { refreshTokens?: boolean } = {}): Promise<UserRevocation> {
     return this.atomic(async (db) => {
       const removal = await removeUserSessions(db, userUuid, this.rowLocks);
+      const refreshTokens = options.refreshTokens === true
+        ? (await db.deleteFrom('refresh_tokens').where('user_uuid', '=', userUuid).returningAll().execute()).map(refreshTokenFromRow)
+        : [];
       await this.dialect.notifyRevoked(db, removal.tokenHashes);
       await this.emitRemoval(db, removal);
-      return removal;
+      await this.emit(db, refreshTokens.map(refreshTokenDeleted));
+      return { ...removal, refreshTokens };
     });
   }
 
@@ -907,6 +1119,30 @@ class KyselyVerbs implements StoreTx {
     });
   }
 
+  async deleteMobileRefreshTokens(userUuid: string): Promise<UserRevocation> {
+    return this.atomic(async (db) => {
+      // One mobile login of a user at a time: the second waits for the first
+      // to commit, then sees (and supersedes) its refresh token.
+      if (this.rowLocks) await db.selectFrom('users').select('uuid').where('uuid', '=', userUuid).forUpdate().execute();
+      const rows = await db.deleteFrom('refresh_tokens')
+        .where('user_uuid', '=', userUuid).where('mobile', '=', toDbBool(true))
+        .returningAll().execute();
+      const refreshTokens = rows.map(refreshTokenFromRow);
+      if (refreshTokens.length === 0) return { tokenHashes: [], sessions: [], refreshTokens };
+      const deleted = await db.deleteFrom('tokens').where('refresh_token_uuid', 'in', refreshTokens.map((rt) => rt.uuid))
+        .returning(['hash', 'session_uuid']).execute();
+      const removal = {
+        tokenHashes: deleted.map((t) => t.hash),
+        sessions: await deleteEmptySessions(db, [...new Set(deleted.map((t) => t.session_uuid))], this.rowLocks),
+      };
+      await this.dialect.notifyRevoked(db, removal.tokenHashes);
+      // As wazo-auth publishes them: each session, then the refresh token.
+      await this.emitRemoval(db, removal);
+      await this.emit(db, refreshTokens.map(refreshTokenDeleted));
+      return { ...removal, refreshTokens };
+    });
+  }
+
   async findRefreshTokenByHash(hash: string): Promise<RefreshToken | null> {
     const row = await this.db.selectFrom('refresh_tokens').selectAll()
       .where('hash', '=', hash).executeTakeFirst();
@@ -922,13 +1158,17 @@ class KyselyVerbs implements StoreTx {
     if (f.tenantUuids !== undefined) {
       selected = selected.where('refresh_tokens.tenant_uuid', 'in', f.tenantUuids);
     }
-    const matching = f.search
+    // total: the scope (tenants, user); filtered: after search and the exact filters.
+    let matching = f.search
       ? selected.where(containsAny(['client_id'], f.search))
       : selected;
+    if (f.clientId !== undefined) matching = matching.where('refresh_tokens.client_id', '=', f.clientId);
+    if (f.mobile !== undefined) matching = matching.where('refresh_tokens.mobile', '=', toDbBool(f.mobile));
+    const narrowed = Boolean(f.search) || f.clientId !== undefined || f.mobile !== undefined;
     const order = refreshTokenOrders[f.order ?? ''] ?? refreshTokenOrders.created_at;
 
     const total = await countRows(selected);
-    const filtered = f.search ? await countRows(matching) : total;
+    const filtered = narrowed ? await countRows(matching) : total;
     const rows = await paged(matching.selectAll(), order, 'refresh_tokens.uuid', f).execute();
     return { total, filtered, items: rows.map(refreshTokenFromRow) };
   }
@@ -1004,14 +1244,12 @@ class KyselyVerbs implements StoreTx {
   }
 
   async findTenantByDomainName(domainName: string): Promise<Tenant | null> {
-    // domain_names is a JSON array: a LIKE on the quoted name narrows the
-    // rows on both engines, the exact (case-insensitive) match is made here.
-    const wanted = domainName.toLowerCase();
-    const pattern = `%"${wanted.replace(/[\\%_"]/g, (c) => `\\${c}`)}"%`;
-    const rows = await this.db.selectFrom('tenants').selectAll()
-      .where(sql<boolean>`lower(domain_names) like ${pattern} escape '\\'`)
-      .orderBy('uuid').execute();
-    const row = rows.find((r) => (JSON.parse(r.domain_names) as string[]).some((d) => d.toLowerCase() === wanted));
+    // tenant_domains holds each name once, lower-cased (its primary key).
+    const row = await this.db.selectFrom('tenant_domains')
+      .innerJoin('tenants', 'tenants.uuid', 'tenant_domains.tenant_uuid')
+      .selectAll('tenants')
+      .where('tenant_domains.name', '=', domainName.toLowerCase())
+      .executeTakeFirst();
     return row ? tenantFromRow(row) : null;
   }
 
@@ -1021,21 +1259,229 @@ class KyselyVerbs implements StoreTx {
   }
 
   async findTenantUser(tenantUuid: string, by: { email: string | null; username: string | null }): Promise<User | null> {
-    // lower() on both sides: the unique indexes on lower(email_address) and lower(username).
-    for (const [column, value] of [['email_address', by.email], ['username', by.username]] as const) {
-      if (value === null || value === '') continue;
+    // lower() on both sides: the unique indexes on lower(user_emails.address) and lower(username).
+    const lowerIs = (column: string, value: string) => sql<SqlBool>`lower(${sql.ref(column)}) = lower(${value})`;
+    const { email, username } = by;
+    if (email !== null && email !== '') {
+      const row = await this.db.selectFrom('users').selectAll('users')
+        .innerJoin('user_emails', 'user_emails.user_uuid', 'users.uuid')
+        .where(lowerIs('user_emails.address', email))
+        .where('users.tenant_uuid', '=', tenantUuid)
+        .executeTakeFirst();
+      if (row) return (await withEmails(this.db, [row]))[0];
+    }
+    if (username !== null && username !== '') {
       const row = await this.db.selectFrom('users').selectAll()
-        .where(({ eb, fn, ref }) => eb(fn('lower', [ref(column)]), '=', sql<string>`lower(${value})`))
+        .where(lowerIs('users.username', username))
         .where('tenant_uuid', '=', tenantUuid)
         .executeTakeFirst();
-      if (row) return userFromRow(row);
+      if (row) return (await withEmails(this.db, [row]))[0];
     }
     return null;
   }
 }
 
+// ---- users' email addresses (user_emails, migrations/user-emails.ts)
+
+/** wazo-auth's default: services log in natively, people by their tenant's method. */
+function defaultAuthenticationMethod(purpose: string): string {
+  return purpose === 'user' ? 'default' : 'native';
+}
+
+function assertOneMain(emails: readonly { main: boolean }[]): void {
+  if (emails.length > 0 && emails.filter((e) => e.main).length !== 1) {
+    throw new StoreInvalidInputError('a user with email addresses has exactly one main address');
+  }
+}
+
+/** The addresses a new user is created with: `emails`, else its `emailAddress` as main. */
+function newUserEmails(u: NewUser): UserEmail[] {
+  if (u.emails !== undefined) {
+    assertOneMain(u.emails);
+    return u.emails.map((e) => ({ ...e }));
+  }
+  return u.emailAddress === null ? [] : [{ uuid: randomUUID(), address: u.emailAddress, main: true, confirmed: u.emailConfirmed }];
+}
+
+function userEmailToRow(userUuid: string, e: UserEmail) {
+  return { uuid: e.uuid, user_uuid: userUuid, address: e.address, main: toDbBool(e.main), confirmed: toDbBool(e.confirmed) };
+}
+
+async function emailsOfUser(db: Db, userUuid: string): Promise<UserEmail[]> {
+  const rows = await db.selectFrom('user_emails').selectAll().where('user_uuid', '=', userUuid).execute();
+  return sortedEmails(rows.map(userEmailFromRow));
+}
+
+/** The users of these rows, each with its addresses (one query per slice of users). */
+async function withEmails(db: Db, rows: Selectable<UsersTable>[]): Promise<User[]> {
+  const byUser = new Map<string, UserEmail[]>();
+  const uuids = rows.map((r) => r.uuid);
+  for (let i = 0; i < uuids.length; i += IN_LIST_SLICE) {
+    const found = await db.selectFrom('user_emails').selectAll()
+      .where('user_uuid', 'in', uuids.slice(i, i + IN_LIST_SLICE)).execute();
+    for (const e of found) {
+      const list = byUser.get(e.user_uuid) ?? [];
+      list.push(userEmailFromRow(e));
+      byUser.set(e.user_uuid, list);
+    }
+  }
+  return rows.map((r) => userFromRow(r, byUser.get(r.uuid) ?? []));
+}
+
+/**
+ * The addresses after `email_address` of a user update (types.ts UserPatch):
+ * `address` replaces the main one (an address the user has is promoted, with
+ * its uuid), null removes it (the first remaining address becomes main).
+ */
+function withMainAddress(stored: UserEmail[], address: string | null | undefined, confirmed: boolean | undefined): UserEmail[] {
+  const main = stored.find((e) => e.main);
+  if (address === undefined) {
+    return stored.map((e) => (e.main && confirmed !== undefined ? { ...e, confirmed } : e));
+  }
+  if (address === null) {
+    const rest = stored.filter((e) => !e.main);
+    return rest.map((e, i) => (i === 0 ? { ...e, main: true } : e));
+  }
+  const existing = stored.find((e) => e.address.toLowerCase() === address.toLowerCase());
+  const others = stored.filter((e) => e !== existing && e !== main);
+  const promoted: UserEmail = existing === undefined
+    ? { uuid: randomUUID(), address, main: true, confirmed: confirmed ?? false }
+    : { ...existing, address, main: true, confirmed: confirmed ?? existing.confirmed };
+  return [promoted, ...others];
+}
+
+/** Addresses of `desired` the user did not have (case-insensitively): the logins that change. */
+function addedAddresses(stored: UserEmail[], desired: UserEmail[]): string[] {
+  const had = new Set(stored.map((e) => e.address.toLowerCase()));
+  return desired.map((e) => e.address).filter((a) => !had.has(a.toLowerCase()));
+}
+
+/**
+ * Turns the user's stored addresses into `desired` (same uuid = same row):
+ * deletes the rows that go, demotes a main that stops being one before
+ * another row becomes main (one main per user, user_emails_user_uuid_main_key),
+ * updates the rows kept, inserts the new ones.
+ */
+async function writeEmails(db: Db, userUuid: string, stored: UserEmail[], desired: UserEmail[]): Promise<void> {
+  const before = new Map(stored.map((e) => [e.uuid, e]));
+  const keep = new Set(desired.map((e) => e.uuid));
+  const gone = stored.filter((e) => !keep.has(e.uuid)).map((e) => e.uuid);
+  if (gone.length > 0) await db.deleteFrom('user_emails').where('uuid', 'in', gone).execute();
+  for (const e of desired) {
+    if (before.get(e.uuid)?.main === true && !e.main) {
+      await db.updateTable('user_emails').set({ main: toDbBool(false) }).where('uuid', '=', e.uuid).execute();
+    }
+  }
+  for (const e of desired) {
+    const old = before.get(e.uuid);
+    if (old === undefined || (old.address === e.address && old.confirmed === e.confirmed && old.main === e.main)) continue;
+    await db.updateTable('user_emails').set({ address: e.address, confirmed: toDbBool(e.confirmed), main: toDbBool(e.main) })
+      .where('uuid', '=', e.uuid).execute();
+  }
+  const added = desired.filter((e) => !before.has(e.uuid));
+  if (added.length > 0) await db.insertInto('user_emails').values(added.map((e) => userEmailToRow(userUuid, e))).execute();
+}
+
+/** A condition on `users` of a user listing. */
+type UserCondition = (eb: ExpressionBuilder<DatabaseSchema, 'users'>) => Expression<SqlBool>;
+
+/** The filters of GET /users as conditions on `users` (types.ts UserListFilters). */
+function userListConditions(db: Db, f: UserListFilters): UserCondition[] {
+  const conditions: UserCondition[] = [];
+  const lowerEquals = (column: string, value: string) => sql<SqlBool>`lower(${sql.ref(column)}) = lower(${value})`;
+  const linkedTo = (column: 'policies.uuid' | 'policies.slug', value: string) =>
+    db.selectFrom('user_policy').innerJoin('policies', 'policies.uuid', 'user_policy.policy_uuid')
+      .select('user_policy.user_uuid').where(column, '=', value);
+  const grantedThroughGroups = (column: 'policies.uuid' | 'policies.slug', value: string) =>
+    db.selectFrom('group_users').innerJoin('group_policy', 'group_policy.group_uuid', 'group_users.group_uuid')
+      .innerJoin('policies', 'policies.uuid', 'group_policy.policy_uuid')
+      .select('group_users.user_uuid').where(column, '=', value);
+
+  if (f.uuid !== undefined) {
+    const uuid = f.uuid.toLowerCase();
+    conditions.push((eb) => eb('users.uuid', '=', uuid));
+  }
+  if (f.username !== undefined) {
+    const username = f.username;
+    conditions.push(() => lowerEquals('users.username', username));
+  }
+  for (const [column, value] of [['users.firstname', f.firstname], ['users.lastname', f.lastname], ['users.purpose', f.purpose]] as const) {
+    if (value !== undefined) conditions.push((eb) => eb(column, '=', value));
+  }
+  if (f.emailAddress !== undefined) {
+    const address = f.emailAddress;
+    conditions.push((eb) => eb('users.uuid', 'in', db.selectFrom('user_emails').select('user_emails.user_uuid')
+      .where(lowerEquals('user_emails.address', address))));
+  }
+  if (f.groupUuid !== undefined) {
+    const group = f.groupUuid;
+    conditions.push((eb) => eb('users.uuid', 'in', db.selectFrom('group_users').select('group_users.user_uuid')
+      .where('group_users.group_uuid', '=', group)));
+  }
+  for (const [column, value] of [['policies.uuid', f.policyUuid], ['policies.slug', f.policySlug]] as const) {
+    if (value !== undefined) conditions.push((eb) => eb('users.uuid', 'in', linkedTo(column, value)));
+  }
+  for (const [column, value] of [['policies.uuid', f.hasPolicyUuid], ['policies.slug', f.hasPolicySlug]] as const) {
+    if (value === undefined) continue;
+    conditions.push((eb) => eb.or([
+      eb('users.uuid', 'in', linkedTo(column, value)),
+      eb('users.uuid', 'in', grantedThroughGroups(column, value)),
+    ]));
+  }
+  return conditions;
+}
+
 // ---- shared steps of the verbs above
 
+
+/** A tenant and its ancestors, nearest first ([] for an unknown tenant). */
+async function ancestorsOf(db: Db, uuid: string): Promise<string[]> {
+  const result = await sql<{ uuid: string }>`
+    with recursive up (uuid, parent_uuid, depth) as (
+      select uuid, parent_uuid, 0 from tenants where uuid = ${uuid}
+      union all
+      select t.uuid, t.parent_uuid, u.depth + 1 from tenants t join up u on t.uuid = u.parent_uuid
+      where u.depth < ${MAX_TENANT_DEPTH}
+    )
+    select uuid from up order by depth`.execute(db);
+  return result.rows.map((r) => r.uuid);
+}
+
+/**
+ * The users and groups of `root`'s subtree linked to a policy of one of
+ * `owners` (tenants outside that subtree), and those policies.
+ */
+async function policyLinksLeaving(db: Db, root: string, owners: string[]): Promise<{ links: PolicyLinks; policyUuids: string[] }> {
+  const subtree = sql`(
+    with recursive subtree (uuid, depth) as (
+      select uuid, 0 from tenants where uuid = ${root}
+      union all
+      select t.uuid, s.depth + 1 from tenants t join subtree s on t.parent_uuid = s.uuid
+      where s.depth < ${MAX_TENANT_DEPTH}
+    )
+    select uuid from subtree)`;
+  const owned = db.selectFrom('policies').select('uuid').where('tenant_uuid', 'in', owners);
+  const users = await db.selectFrom('user_policy')
+    .innerJoin('users', 'users.uuid', 'user_policy.user_uuid')
+    .select(['users.uuid as uuid', 'users.tenant_uuid as tenant_uuid', 'user_policy.policy_uuid as policy_uuid'])
+    .where('user_policy.policy_uuid', 'in', owned)
+    .where(sql<SqlBool>`users.tenant_uuid in ${subtree}`)
+    .orderBy('users.uuid')
+    .execute();
+  const groups = await db.selectFrom('group_policy')
+    .innerJoin('groups', 'groups.uuid', 'group_policy.group_uuid')
+    .select(['groups.uuid as uuid', 'groups.tenant_uuid as tenant_uuid', 'group_policy.policy_uuid as policy_uuid'])
+    .where('group_policy.policy_uuid', 'in', owned)
+    .where(sql<SqlBool>`groups.tenant_uuid in ${subtree}`)
+    .orderBy('groups.uuid')
+    .execute();
+  const distinct = (rows: { uuid: string; tenant_uuid: string }[]) =>
+    [...new Map(rows.map((r) => [r.uuid, { uuid: r.uuid, tenantUuid: r.tenant_uuid }])).values()];
+  return {
+    links: { users: distinct(users), groups: distinct(groups) },
+    policyUuids: [...new Set([...users, ...groups].map((r) => r.policy_uuid))].sort(),
+  };
+}
 
 /** {total, filtered, items} of a scoped query: counts, then one page. */
 async function listPage<TB extends keyof DatabaseSchema, R, T>(

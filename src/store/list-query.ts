@@ -7,6 +7,8 @@ export interface OrderColumn {
   column: string;
   /** Text is ordered case-insensitively, as on both engines alike. */
   text: boolean;
+  /** Ordered by this expression instead of the column (e.g. a value of another table). */
+  expression?: RawBuilder<unknown>;
 }
 
 /**
@@ -16,7 +18,7 @@ export interface OrderColumn {
  * BINARY does not), then the primary key so pages never overlap.
  */
 export function orderTerms(order: OrderColumn, tieBreaker: string): RawBuilder<unknown>[] {
-  const ref = sql.ref(order.column);
+  const ref = order.expression ?? sql.ref(order.column);
   const terms: RawBuilder<unknown>[] = [sql`(${ref} is null)`];
   if (order.text) terms.push(sql`lower(${ref})`);
   terms.push(sql`${ref}`, sql`${sql.ref(tieBreaker)}`);

@@ -1,12 +1,13 @@
 // Rows ↔ domain objects. Kept to plain property copies: findTokenByHash is the
 // hot path of every token check.
 
-import type { Insertable, Selectable } from 'kysely';
+import type { Insertable, Selectable, Updateable } from 'kysely';
 import type {
-  GroupsTable, PoliciesTable, RefreshTokensTable, SessionsTable, TenantsTable, TokensTable, UsersTable,
+  GroupsTable, PoliciesTable, RefreshTokensTable, SessionsTable, TenantsTable, TokensTable, UserEmailsTable, UsersTable,
 } from './database-schema.js';
 import type {
-  Group, NewUser, Policy, Purpose, RefreshToken, Session, Tenant, TokenRecord, User,
+  AuthenticationMethod, Group, NewUser, Policy, Purpose, RefreshToken, Session, Tenant, TenantAddress, TenantAuthenticationMethod,
+  TokenRecord, User, UserEmail,
 } from './types.js';
 
 export function toDbBool(value: boolean): 0 | 1 {
@@ -17,6 +18,12 @@ export function tenantFromRow(r: Selectable<TenantsTable>): Tenant {
   return {
     uuid: r.uuid, name: r.name, slug: r.slug, parentUuid: r.parent_uuid,
     domainNames: JSON.parse(r.domain_names) as string[],
+    contactUuid: r.contact_uuid, phone: r.phone,
+    address: {
+      line1: r.address_line_1, line2: r.address_line_2, city: r.address_city,
+      state: r.address_state, country: r.address_country, zipCode: r.address_zip_code,
+    },
+    defaultAuthenticationMethod: r.default_authentication_method as TenantAuthenticationMethod,
   };
 }
 
@@ -24,7 +31,34 @@ export function tenantToRow(t: Tenant): Insertable<TenantsTable> {
   return {
     uuid: t.uuid, name: t.name, slug: t.slug, parent_uuid: t.parentUuid,
     domain_names: JSON.stringify(t.domainNames ?? []),
+    ...tenantDetailsToRow({
+      contactUuid: t.contactUuid ?? null, phone: t.phone ?? null, address: t.address ?? EMPTY_ADDRESS,
+      defaultAuthenticationMethod: t.defaultAuthenticationMethod ?? 'native',
+    }),
   };
+}
+
+export const EMPTY_ADDRESS: Readonly<TenantAddress> = { line1: null, line2: null, city: null, state: null, country: null, zipCode: null };
+
+type TenantDetailColumns = Partial<Pick<Updateable<TenantsTable>,
+  'contact_uuid' | 'phone' | 'address_line_1' | 'address_line_2' | 'address_city' | 'address_state'
+  | 'address_country' | 'address_zip_code' | 'default_authentication_method'>>;
+
+/** The detail columns of the fields present in `d` (a patch leaves the others as they are). */
+export function tenantDetailsToRow(d: Pick<Tenant, 'contactUuid' | 'phone' | 'address' | 'defaultAuthenticationMethod'>) {
+  const row: TenantDetailColumns = {};
+  if (d.contactUuid !== undefined) row.contact_uuid = d.contactUuid;
+  if (d.phone !== undefined) row.phone = d.phone;
+  if (d.address !== undefined) {
+    row.address_line_1 = d.address.line1;
+    row.address_line_2 = d.address.line2;
+    row.address_city = d.address.city;
+    row.address_state = d.address.state;
+    row.address_country = d.address.country;
+    row.address_zip_code = d.address.zipCode;
+  }
+  if (d.defaultAuthenticationMethod !== undefined) row.default_authentication_method = d.defaultAuthenticationMethod;
+  return row;
 }
 
 export function groupFromRow(r: Selectable<GroupsTable>): Group {
@@ -41,15 +75,31 @@ export function groupToRow(g: Group): Insertable<GroupsTable> {
   };
 }
 
-export function userFromRow(r: Selectable<UsersTable>): User {
+export function userEmailFromRow(r: Selectable<UserEmailsTable>): UserEmail {
+  return { uuid: r.uuid, address: r.address, main: Boolean(r.main), confirmed: Boolean(r.confirmed) };
+}
+
+/** The main address first, then by address: the same order on both engines. */
+export function sortedEmails(emails: UserEmail[]): UserEmail[] {
+  return [...emails].sort((a, b) => Number(b.main) - Number(a.main)
+    || (a.address.toLowerCase() < b.address.toLowerCase() ? -1 : a.address.toLowerCase() > b.address.toLowerCase() ? 1 : 0)
+    || (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
+}
+
+/** `emails`: the user's user_emails rows, in any order. */
+export function userFromRow(r: Selectable<UsersTable>, emails: UserEmail[]): User {
+  const sorted = sortedEmails(emails);
+  const main = sorted.find((e) => e.main) ?? null;
   return {
     uuid: r.uuid,
     tenantUuid: r.tenant_uuid,
     username: r.username,
     firstname: r.firstname,
     lastname: r.lastname,
-    emailAddress: r.email_address,
-    emailConfirmed: Boolean(r.email_confirmed),
+    emailAddress: main?.address ?? null,
+    emailConfirmed: main?.confirmed ?? false,
+    emails: sorted,
+    authenticationMethod: r.authentication_method,
     passwordHash: r.password_hash,
     // The CHECK constraint of the migrations guarantees the value.
     purpose: r.purpose as Purpose,
@@ -58,19 +108,18 @@ export function userFromRow(r: Selectable<UsersTable>): User {
   };
 }
 
-export function userToRow(u: NewUser): Insertable<UsersTable> {
+export function userToRow(u: NewUser, authenticationMethod: string): Insertable<UsersTable> {
   return {
     uuid: u.uuid,
     tenant_uuid: u.tenantUuid,
     username: u.username,
     firstname: u.firstname,
     lastname: u.lastname,
-    email_address: u.emailAddress,
-    email_confirmed: toDbBool(u.emailConfirmed),
     password_hash: u.passwordHash,
     purpose: u.purpose,
     enabled: toDbBool(u.enabled),
     created_at: u.createdAt,
+    authentication_method: authenticationMethod,
   };
 }
 

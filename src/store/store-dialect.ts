@@ -25,6 +25,14 @@ export interface StoreDialect {
   /** Serialises migration runs of every instance; called first in each migration's transaction. */
   lockMigrations(trx: Transaction<DatabaseSchema>): Promise<void>;
   /**
+   * Serialises, across instances, the transactions that write a username or
+   * an email address, until the surrounding transaction ends: the rule that
+   * no username equals another user's email is checked by reading, which
+   * no unique index can do (PostgreSQL: an advisory lock; SQLite: BEGIN
+   * IMMEDIATE already holds the write lock).
+   */
+  lockLogins(trx: Kysely<DatabaseSchema>): Promise<void>;
+  /**
    * Tells every instance, when the surrounding transaction commits, that
    * these tokens were revoked (PostgreSQL NOTIFY; nothing for SQLite).
    */

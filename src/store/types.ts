@@ -16,9 +16,45 @@ export interface Tenant {
   parentUuid: string | null;
   /** Domain names (LDAP logins by domain_name). Read back always set; [] when absent at creation. */
   domainNames?: string[];
+  // Details (migration 11). Read back always set; null / empty / 'native' when absent at creation.
+  /** A user of the tenant tree to contact about this tenant (null when that user is deleted). */
+  contactUuid?: string | null;
+  phone?: string | null;
+  address?: TenantAddress;
+  /** How the tenant's users log in by default; stored, not enforced yet. */
+  defaultAuthenticationMethod?: TenantAuthenticationMethod;
 }
 
-export type TenantPatch = Partial<Pick<Tenant, 'name' | 'slug' | 'domainNames'>>;
+export interface TenantAddress {
+  line1: string | null;
+  line2: string | null;
+  city: string | null;
+  state: string | null;
+  country: string | null;
+  zipCode: string | null;
+}
+
+export const TENANT_AUTHENTICATION_METHODS = ['native', 'ldap', 'saml'] as const;
+export type TenantAuthenticationMethod = typeof TENANT_AUTHENTICATION_METHODS[number];
+
+export type TenantPatch = Partial<Pick<Tenant,
+  'name' | 'slug' | 'domainNames' | 'contactUuid' | 'phone' | 'address' | 'defaultAuthenticationMethod'>>;
+
+/** What StoreTx.moveTenant did. */
+export type TenantMove =
+  | { outcome: 'moved'; tenant: Tenant }
+  /** The tenant or the new parent does not exist. */
+  | { outcome: 'unknown' }
+  /** The new parent is the tenant itself or one of its descendants. */
+  | { outcome: 'cycle' }
+  /** The subtree would hang deeper than the tree allows. */
+  | { outcome: 'too-deep' }
+  /**
+   * Users or groups of the moved subtree are linked to policies of tenants
+   * that would no longer be above them (shared policies they could see only
+   * from where they were).
+   */
+  | { outcome: 'linked'; links: PolicyLinks; policyUuids: string[] };
 
 export interface Group {
   uuid: string;
@@ -40,14 +76,34 @@ export interface GroupFilter {
   userUuid?: string;
 }
 
+/**
+ * How a user's logins are checked: `default` (the tenant's method), `native`
+ * (password here), later `ldap`, `saml` … Stored and returned; not enforced yet.
+ */
+export type AuthenticationMethod = string;
+
+/** One of a user's email addresses (user_emails). Addresses are logins once confirmed. */
+export interface UserEmail {
+  uuid: string;
+  address: string;
+  /** Exactly one address of a user that has any is its main one. */
+  main: boolean;
+  confirmed: boolean;
+}
+
 export interface User {
   uuid: string;
   tenantUuid: string;
   username: string | null;
   firstname: string | null;
   lastname: string | null;
+  /** The main address of `emails`, or null when there is none. */
   emailAddress: string | null;
+  /** Whether the main address is confirmed (false without one). */
   emailConfirmed: boolean;
+  /** Every address of the user: the main one first, then by address. */
+  emails: UserEmail[];
+  authenticationMethod: AuthenticationMethod;
   /** argon2id PHC string, or null for a user without password. */
   passwordHash: string | null;
   purpose: Purpose;
@@ -55,11 +111,36 @@ export interface User {
   createdAt: number;
 }
 
-/** Everything a user has is given at creation. */
-export type NewUser = User;
+/**
+ * Everything a user has is given at creation. Its addresses: `emails` when
+ * given (exactly one main; the importer keeps their uuids), else
+ * `emailAddress` (main, `emailConfirmed`) or none. `authenticationMethod`
+ * defaults to `native` for purposes internal and external_api, `default`
+ * for user (wazo-auth's defaults).
+ */
+export type NewUser = Omit<User, 'emails' | 'authenticationMethod'> & {
+  emails?: UserEmail[];
+  authenticationMethod?: AuthenticationMethod;
+};
 
+/**
+ * `emailAddress`: the new main address (a string), or none (null): the
+ * previous main address is replaced, the user's other addresses stay (with
+ * null, the first of them by address becomes main). An address the user
+ * already has is promoted, keeping its uuid. `emailConfirmed`: of the main
+ * address; when absent, a kept address keeps its flag and a new one is
+ * unconfirmed.
+ */
 export type UserPatch = Partial<Pick<User,
-  'username' | 'firstname' | 'lastname' | 'emailAddress' | 'emailConfirmed' | 'purpose' | 'enabled'>>;
+  'username' | 'firstname' | 'lastname' | 'emailAddress' | 'emailConfirmed' | 'purpose' | 'enabled' | 'authenticationMethod'>>;
+
+/** An address of a PUT of a user's addresses (replaceUserEmails). */
+export interface UserEmailInput {
+  address: string;
+  main: boolean;
+  /** null: an address the user already has keeps its flag, a new one is unconfirmed. */
+  confirmed: boolean | null;
+}
 
 export interface Policy {
   uuid: string;
@@ -86,8 +167,37 @@ export interface PolicyFilter {
 }
 
 export interface UserFilter {
-  /** Only the members of this group. */
+  /** Only the members of this group (counted in `total` too: the list of a group's users). */
   groupUuid?: string;
+}
+
+/**
+ * The filters of GET /users (wazo-auth's): each narrows `filtered` and the
+ * items, never `total`. Exact values; username and email_address compared
+ * case-insensitively (they are logins), email_address against every address.
+ */
+export interface UserListFilters {
+  uuid?: string;
+  username?: string;
+  firstname?: string;
+  lastname?: string;
+  purpose?: string;
+  emailAddress?: string;
+  /** Members of this group. */
+  groupUuid?: string;
+  /** Linked to this policy directly. */
+  policyUuid?: string;
+  /** Linked directly to a policy with this slug (of any tenant). */
+  policySlug?: string;
+  /** Granted this policy: directly or through one of their groups. */
+  hasPolicyUuid?: string;
+  /** Granted a policy with this slug: directly or through one of their groups. */
+  hasPolicySlug?: string;
+}
+
+/** A user listing: the list parameters and the filters of GET /users. */
+export interface UserListQuery extends ListQuery {
+  filters?: UserListFilters;
 }
 
 export interface SessionFilter {
@@ -153,12 +263,26 @@ export interface ListResult<T> {
 export interface RefreshTokenFilter extends ListQuery {
   userUuid?: string;
   tenantUuids?: string[];
+  /** Exact client_id. */
+  clientId?: string;
+  mobile?: boolean;
 }
 
 /** What removing tokens left behind: sessions that became empty and were deleted. */
 export interface Removal {
   tokenHashes: string[];
   sessions: Session[];
+}
+
+/** Where a policy is linked (users and groups by uuid, with their tenant). */
+export interface PolicyLinks {
+  users: { uuid: string; tenantUuid: string }[];
+  groups: { uuid: string; tenantUuid: string }[];
+}
+
+/** What revoking a user removed. */
+export interface UserRevocation extends Removal {
+  refreshTokens: RefreshToken[];
 }
 
 /** A batch of the reaper. */
@@ -197,6 +321,10 @@ export interface LoginSettlement {
 
 export interface StoreTx {
   // tenants
+  /**
+   * Domain names are stored lower-cased, without repeats; StoreConflictError
+   * (field domain_names) when another tenant holds one of them.
+   */
   createTenant(t: Tenant): Promise<Tenant>;
   getTenant(uuid: string): Promise<Tenant | null>;
   /** The top tenant (no parent), or null before the first start. */
@@ -204,8 +332,17 @@ export interface StoreTx {
   /** The tenant and all its descendants (uuids, the root first); [] when unknown. */
   listTenantSubtree(rootUuid: string): Promise<string[]>;
   listTenants(tenantUuids: string[], q: ListQuery): Promise<ListResult<Tenant>>;
-  /** Throws StoreConflictError on a duplicate slug. Null when the tenant does not exist. */
+  /**
+   * Throws StoreConflictError on a duplicate slug, or a domain name another
+   * tenant holds (field domain_names). Null when the tenant does not exist.
+   */
   updateTenant(uuid: string, patch: TenantPatch): Promise<Tenant | null>;
+  /**
+   * Re-parents a tenant (with its subtree), serialised with every other move
+   * so that concurrent moves cannot make a cycle; refused (nothing written)
+   * as TenantMove says. Writes auth_tenant_updated.
+   */
+  moveTenant(uuid: string, parentUuid: string): Promise<TenantMove>;
   hasChildTenants(uuid: string): Promise<boolean>;
   /**
    * Deletes the tenant with its users, groups and policies, and the sessions
@@ -216,17 +353,43 @@ export interface StoreTx {
 
   // users
   /**
-   * Throws StoreConflictError when uuid, username or email is taken (case-insensitive).
+   * Throws StoreConflictError when uuid, username or email is taken (case-insensitive),
+   * or when the username is another user's email or the email another user's
+   * username (field username / email_address; across all tenants).
    * The user joins its tenant's "all users" group when there is one.
    */
   createUser(u: NewUser): Promise<User>;
   getUser(uuid: string): Promise<User | null>;
-  /** Case-insensitive match on username, or on a confirmed email address. */
+  /**
+   * Case-insensitive match on username, or on a confirmed email address.
+   * Null when the login is one user's username and another's email (a pair
+   * stored before writes refused it): such a login names nobody.
+   */
   findUserByLogin(login: string): Promise<User | null>;
-  listUsers(tenantUuids: string[], q: ListQuery, f?: UserFilter): Promise<ListResult<User>>;
-  /** Throws StoreConflictError on a duplicate username/email. Null when the user does not exist. */
+  /** `q.filters` narrow `filtered` and the items; `f` narrows `total` too. */
+  listUsers(tenantUuids: string[], q: UserListQuery, f?: UserFilter): Promise<ListResult<User>>;
+  /**
+   * Throws StoreConflictError on a duplicate username/email, or on a changed
+   * username/email equal to another user's email/username (as createUser).
+   * Null when the user does not exist.
+   */
   updateUser(uuid: string, patch: UserPatch): Promise<User | null>;
+  /**
+   * Replaces every address of the user (exactly one main when any, no
+   * address twice case-insensitively: the caller checks). An address the user
+   * already had (case-insensitively) keeps its uuid, and its confirmed flag
+   * when `confirmed` is null. StoreConflictError (field email_address) when
+   * another user holds an address, or has it as username. Returns the user's
+   * addresses in the order given; null when the user does not exist.
+   */
+  replaceUserEmails(uuid: string, emails: UserEmailInput[]): Promise<UserEmail[] | null>;
   setUserPassword(uuid: string, passwordHash: string | null): Promise<boolean>;
+  /**
+   * Sets a new hash only if the stored one is still `oldHash` (a concurrent
+   * password change wins); in a transaction, it commits with it (the
+   * re-hash of a login commits with the login's token).
+   */
+  replacePasswordHash(userUuid: string, oldHash: string, newHash: string): Promise<boolean>;
   /** Deletes the user with its sessions, tokens, refresh tokens and policy links. */
   deleteUser(uuid: string): Promise<Removal | null>;
 
@@ -246,6 +409,10 @@ export interface StoreTx {
   removeUserPolicy(userUuid: string, policyUuid: string): Promise<boolean>;
   /** The policies a token of this user gets: its own and those of its groups (one query). */
   listGrantedPolicies(userUuid: string): Promise<Policy[]>;
+  /** Every policy linked to the group, whatever the tenant asking could see (the no-escalation rule weighs them all). */
+  listGroupPolicies(groupUuid: string): Promise<Policy[]>;
+  /** The users and groups linked to the policy whose tenant is not the policy's own (they see it only while it is shared). */
+  listForeignPolicyLinks(policyUuid: string): Promise<PolicyLinks>;
 
   // groups
   /** StoreConflictError on a duplicate uuid, (tenant, slug), or a second "all users" group. */
@@ -288,7 +455,11 @@ export interface StoreTx {
   /** Deletes one token; its session too when it was the session's last token. Null when unknown. */
   deleteToken(hash: string): Promise<Removal | null>;
   /** Deletes every session and token of the user. */
-  deleteUserSessions(userUuid: string): Promise<Removal>;
+  /**
+   * Every session and token of a user; with `refreshTokens`, its refresh
+   * tokens too (password change, disable: nothing taken before may mint more).
+   */
+  deleteUserSessions(userUuid: string, options?: { refreshTokens?: boolean }): Promise<UserRevocation>;
   /** Deletes the access tokens issued from a refresh token, and the sessions left empty. */
   deleteTokensOfRefreshToken(refreshTokenUuid: string): Promise<Removal>;
   /** Deletes a refresh token by its hash; returns it, or null when unknown. */
@@ -307,6 +478,15 @@ export interface StoreTx {
   // refresh tokens
   /** Replaces any refresh token of (userUuid, clientId); returns the replaced one. */
   replaceRefreshToken(rt: RefreshToken): Promise<RefreshToken | null>;
+  /**
+   * A mobile offline login supersedes the user's mobile refresh tokens:
+   * deletes every mobile refresh token of the user, with the access tokens
+   * issued from them and the sessions left empty (their events written, the
+   * revocations notified). Serialised per user (the user row is locked where
+   * the engine can), so two concurrent mobile logins leave one mobile
+   * refresh token, not two.
+   */
+  deleteMobileRefreshTokens(userUuid: string): Promise<UserRevocation>;
   findRefreshTokenByHash(hash: string): Promise<RefreshToken | null>;
   listRefreshTokens(f: RefreshTokenFilter): Promise<ListResult<RefreshToken>>;
   deleteRefreshToken(userUuid: string, clientId: string): Promise<RefreshToken | null>;
@@ -316,12 +496,13 @@ export interface StoreTx {
   /** Creates or replaces the tenant's configuration; StoreConflictError when the tenant does not exist. */
   putLdapConfig(c: LdapConfig): Promise<LdapConfig>;
   deleteLdapConfig(tenantUuid: string): Promise<boolean>;
-  /** The tenant holding this domain name (case-insensitive), or null. */
+  /** The tenant holding this domain name (case-insensitive; one at most), or null. */
   findTenantByDomainName(domainName: string): Promise<Tenant | null>;
   findTenantBySlug(slug: string): Promise<Tenant | null>;
   /**
-   * The user of the tenant whose email address (case-insensitive, confirmed
-   * or not) is `email`, else whose username is `username`; null when none.
+   * The user of the tenant with an email address (any of its addresses,
+   * case-insensitive, confirmed or not) `email`, else whose username is
+   * `username`; null when none.
    */
   findTenantUser(tenantUuid: string, by: { email: string | null; username: string | null }): Promise<User | null>;
 }
@@ -405,6 +586,18 @@ export interface SecurityStoreVerbs {
   replacePasswordHash(userUuid: string, oldHash: string, newHash: string): Promise<boolean>;
 }
 
+/** Migrations applied to the database against those of this build. */
+export interface SchemaVersion {
+  /** This build's last migration. */
+  expected: number;
+  /** The database's highest applied migration; null when never migrated. */
+  current: number | null;
+  /** This build's migrations not applied (run `xivo-auth migrate`). */
+  missing: number[];
+  /** Applied migrations this build does not know (a newer release migrated the database). */
+  unknown: number[];
+}
+
 export interface Store extends StoreTx, SecurityStoreVerbs {
   readonly engine: 'sqlite' | 'postgresql';
   /** Runs fn in one transaction; rolled back if it throws. */
@@ -419,6 +612,8 @@ export interface Store extends StoreTx, SecurityStoreVerbs {
   watchRevocations(handler: RevocationHandler): RevocationWatch;
   /** Resolves when the database answers; throws StoreUnavailableError otherwise. */
   ping(): Promise<void>;
+  /** The database's schema version against this build's (readiness); StoreUnavailableError when unreachable. */
+  schemaVersion(): Promise<SchemaVersion>;
 
   // events outbox (issue 4). With events recorded (openStore's recordEvents),
   // every verb that creates or deletes a session, a refresh token or a tenant

@@ -21,7 +21,7 @@ import {
 } from '../metrics/token-observer.js';
 import { HasherBusyError } from '../passwords/hasher.js';
 import type {
-  ListQuery, ListResult, RefreshToken, Removal, Store, StoreTx, TokenRecord,
+  ListQuery, ListResult, RefreshToken, Removal, Store, StoreTx, TokenRecord, UserRevocation,
 } from '../store/types.js';
 import type { CachedToken, TokenCache } from './cache.js';
 import { generateToken, hashToken, MAX_TOKEN_LENGTH } from './material.js';
@@ -49,6 +49,8 @@ export interface IssuedToken {
   token: string;
   record: TokenRecord;
   refreshToken: string | null;
+  /** Pre-existing sessions this login revoked (`Wazo-Sessions-Revoked`): a mobile offline login supersedes the user's mobile refresh tokens. */
+  sessionsRevoked: number;
 }
 
 export interface TokenServiceOptions {
@@ -129,8 +131,15 @@ export class TokenService {
       backendName = backend.name;
       noteBackend(backendName);
       login = fromRefresh.login;
-      // The refresh token's tenant: backends that need one (ldap_user) find it there.
-      identity = await backend.identify(login, { ...ctx, tenantUuid: fromRefresh.tenantUuid });
+      // The refresh token's own user in its own tenant, never whoever the
+      // stored login names today.
+      identity = await backend.identify(
+        { userUuid: fromRefresh.userUuid, tenantUuid: fromRefresh.tenantUuid, login },
+        { ...ctx, tenantUuid: fromRefresh.tenantUuid },
+      );
+      if (identity !== null && (identity.userUuid !== fromRefresh.userUuid || identity.tenantUuid !== fromRefresh.tenantUuid)) {
+        identity = null;
+      }
     } else {
       const backend = this.backends.get(req.backend);
       if (backend === null) throw new AuthenticationFailedError();
@@ -207,19 +216,36 @@ export class TokenService {
       throw new AuthenticationFailedError();
     }
 
-    await this.store.transaction(async (tx) => {
-      await tx.createSession({
-        uuid: sessionUuid,
-        tenantUuid: tenantUuid ?? '',
-        userUuid: identity.userUuid,
-        mobile: req.mobile,
-        createdAt: now,
+    let superseded: Removal | null = null;
+    try {
+      await this.store.transaction(async (tx) => {
+        // wazo-auth 26.04: a mobile offline login supersedes every mobile
+        // refresh token of the user (the same client_id's included) and
+        // revokes the sessions issued from them; non-mobile ones are left
+        // alone. Before the new refresh token exists, so it is never caught.
+        if (issuedRefresh !== null && issuedRefresh.mobile) {
+          superseded = await tx.deleteMobileRefreshTokens(issuedRefresh.userUuid);
+        }
+        await tx.createSession({
+          uuid: sessionUuid,
+          tenantUuid: tenantUuid ?? '',
+          userUuid: identity.userUuid,
+          mobile: req.mobile,
+          createdAt: now,
+        });
+        await tx.insertToken(record);
+        if (issuedRefresh !== null) await tx.replaceRefreshToken(issuedRefresh);
+        // The backend's own writes (a password re-hashed on login) commit with the token.
+        if (identity.settle !== undefined) await identity.settle(tx);
+        if (withinCommit !== undefined) await withinCommit(tx, record);
       });
-      await tx.insertToken(record);
-      if (issuedRefresh !== null) await tx.replaceRefreshToken(issuedRefresh);
-      if (withinCommit !== undefined) await withinCommit(tx, record);
-    });
-    return { token, record, refreshToken };
+    } finally {
+      // After the commit (after a rollback it only drops live entries again).
+      this.forget(superseded);
+    }
+    const revoked = superseded as Removal | null;
+    if (revoked !== null) this.observer.revoked('refresh_token_revoked', revoked.tokenHashes.length);
+    return { token, record, refreshToken, sessionsRevoked: revoked?.sessions.length ?? 0 };
   }
 
   /**
@@ -272,15 +298,24 @@ export class TokenService {
 
   /**
    * RFC 7662: the record of a live token granting `requiredAccess` (when
-   * given), or null for anything else (unknown, expired, lacking the access).
+   * given) and visible to a caller of `callerTenant`, or null for anything
+   * else (unknown, expired, lacking the access, outside the caller's tenant
+   * subtree: all alike). Tokens of no tenant are visible to the top tenant
+   * only (as audit records are); a caller of no tenant sees none.
    */
-  async introspect(token: string, requiredAccess: string | undefined): Promise<TokenRecord | null> {
+  async introspect(token: string, requiredAccess: string | undefined, callerTenant: string | null): Promise<TokenRecord | null> {
+    let record: TokenRecord;
     try {
-      return await this.check(token, requiredAccess, undefined);
+      record = await this.check(token, requiredAccess, undefined);
     } catch (err) {
       if (err instanceof NoSuchTokenError || err instanceof ScopeDeniedError) return null;
       throw err;
     }
+    if (callerTenant === null) return null;
+    if (record.tenantUuid === null) {
+      return callerTenant === (await this.store.getTopTenant())?.uuid ? record : null;
+    }
+    return (await this.tenants.isSameOrDescendant(callerTenant, record.tenantUuid)) ? record : null;
   }
 
   /** Whole seconds before the record expires (0 when expired). */
@@ -363,9 +398,12 @@ export class TokenService {
     return true;
   }
 
-  /** Every session and token of a user (disabled, deleted, password changed). */
-  async revokeUser(userUuid: string): Promise<Removal> {
-    const removal = await this.store.deleteUserSessions(userUuid);
+  /**
+   * Every session, token and refresh token of a user (disabled, password
+   * changed): a refresh token taken before must not mint new tokens after.
+   */
+  async revokeUser(userUuid: string): Promise<UserRevocation> {
+    const removal = await this.store.deleteUserSessions(userUuid, { refreshTokens: true });
     this.forget(removal);
     this.observer.revoked('user_sessions', removal.tokenHashes.length);
     return removal;
@@ -376,8 +414,18 @@ export class TokenService {
     if (removal !== null) this.cache.invalidate(removal.tokenHashes);
   }
 
-  async listRefreshTokens(filter: ListQuery & { userUuid?: string; tenantUuids?: string[] }): Promise<ListResult<RefreshToken>> {
-    return this.store.listRefreshTokens(filter);
+  /**
+   * Refresh tokens of one user (`userUuid`, the caller checked it is
+   * visible), or of the tenant `tenantUuid` (with `recurse`, of its subtree too).
+   */
+  async listRefreshTokens(filter: ListQuery & {
+    userUuid?: string; tenantUuid?: string; recurse?: boolean; clientId?: string; mobile?: boolean;
+  }): Promise<ListResult<RefreshToken>> {
+    const { userUuid, tenantUuid, recurse, ...rest } = filter;
+    if (userUuid !== undefined) return this.store.listRefreshTokens({ ...rest, userUuid });
+    if (tenantUuid === undefined) throw new TypeError('listRefreshTokens: a user or a tenant is required');
+    const tenantUuids = recurse === true ? await this.tenants.subtree(tenantUuid) : [tenantUuid];
+    return this.store.listRefreshTokens({ ...rest, tenantUuids });
   }
 
   async deleteRefreshToken(userUuid: string, clientId: string): Promise<RefreshToken> {

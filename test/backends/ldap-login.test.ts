@@ -72,7 +72,8 @@ describe.each(ENGINES)('ldap_user on %s', (engine) => {
       expect(res.statusCode, res.body).toBe(200);
       const data = res.json().data;
       expect(data.auth_id).toBe(aliceUuid);
-      expect(data.metadata).toMatchObject({ uuid: aliceUuid, tenant_uuid: tenant, purpose: 'user' });
+      expect(data.metadata).toMatchObject({ uuid: aliceUuid, tenant_uuid: tenant, purpose: 'user', pbx_user_uuid: aliceUuid });
+      expect(data.xivo_user_uuid).toBe(aliceUuid);
       expect(data.acl).toContain('confd.users.me.read');
       const check = await api.inject({ method: 'HEAD', url: `/0.1/token/${data.token}?scope=confd.users.me.read` });
       expect(check.statusCode).toBe(204);

@@ -14,6 +14,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const fixture = (name: string) => path.join(ROOT, 'test', 'fixtures', 'backend-plugins', name);
 
 const MONITOR_ACL = ['confd.#', '!confd.users.*.delete'];
+const PBX_USER_UUID = '7d1b4a35-3a4f-4c55-9a3e-6f0e4d2c9b10';
 
 describe.each(ENGINES)('backends on %s', (engine) => {
   let t: LoggedService;
@@ -32,7 +33,7 @@ describe.each(ENGINES)('backends on %s', (engine) => {
       enabled_backend_plugins: {
         xivo_user: true, ldap_user: true, xivo_service: true,
         static_accounts: true, throws_at_load: true, throws_at_login: true, never_answers: true,
-        no_factory: true, missing_module: true, missing_package: true, bad_identity: true,
+        no_factory: true, missing_module: true, missing_package: true, bad_identity: true, pbx_identity: true,
         not_configured: true, disabled_example: false,
       },
       service_accounts: {
@@ -58,6 +59,7 @@ describe.each(ENGINES)('backends on %s', (engine) => {
         missing_module: { module: fixture('does-not-exist.js') },
         missing_package: { module: 'xivo-auth-no-such-plugin-package' },
         bad_identity: { module: fixture('bad-identity.js'), options: { ghost: UNKNOWN_UUID } },
+        pbx_identity: { module: fixture('pbx-identity.js'), options: { pbx: PBX_USER_UUID } },
       },
       backend_plugin_timeout: 0.3,
     });
@@ -66,7 +68,7 @@ describe.each(ENGINES)('backends on %s', (engine) => {
   it('GET /backends lists the built-ins and the plugins that loaded, nothing else', async () => {
     const res = await api.inject({ method: 'GET', url: '/0.1/backends' });
     expect(res.json()).toEqual({
-      data: ['xivo_user', 'ldap_user', 'xivo_service', 'static_accounts', 'throws_at_login', 'never_answers', 'bad_identity'],
+      data: ['xivo_user', 'ldap_user', 'xivo_service', 'static_accounts', 'throws_at_login', 'never_answers', 'bad_identity', 'pbx_identity'],
     });
   });
 
@@ -84,7 +86,8 @@ describe.each(ENGINES)('backends on %s', (engine) => {
       const data = res.json().data;
       expect(data.acl).toEqual(MONITOR_ACL);
       expect(data.auth_id).toBe('monitor');
-      expect(data.metadata).toMatchObject({ purpose: 'internal', uuid: null, service_account: 'monitor' });
+      expect(data.metadata).toMatchObject({ purpose: 'internal', uuid: null, service_account: 'monitor', pbx_user_uuid: null });
+      expect(data.xivo_user_uuid).toBeNull();
       expect((await api.inject({ method: 'HEAD', url: `/0.1/token/${data.token}?scope=confd.users.read` })).statusCode).toBe(204);
       expect((await api.inject({ method: 'HEAD', url: `/0.1/token/${data.token}?scope=confd.users.1.delete` })).statusCode).toBe(403);
     });
@@ -120,6 +123,21 @@ describe.each(ENGINES)('backends on %s', (engine) => {
       expect(res.statusCode, res.body).toBe(200);
       expect(res.json().data.auth_id).toBe(adminUuid);
       expect(res.json().data.acl).toContain('extra.access');
+    });
+
+    it('a plugin\'s own pbxUserUuid is kept; without one the token names no PBX user', async () => {
+      const named = await login('desk-phone', 'pbx-password', 'pbx_identity');
+      expect(named.statusCode, named.body).toBe(200);
+      expect(named.json().data.xivo_user_uuid).toBe(PBX_USER_UUID);
+      expect(named.json().data.metadata).toMatchObject({ pbx_user_uuid: PBX_USER_UUID, purpose: 'external_api' });
+      const stored = (await api.inject({ method: 'GET', url: `/0.1/token/${named.json().data.token}` })).json().data;
+      expect(stored.xivo_user_uuid).toBe(PBX_USER_UUID);
+      expect(stored.metadata.pbx_user_uuid).toBe(PBX_USER_UUID);
+      const unnamed = (await login('no-pbx', 'pbx-password', 'pbx_identity')).json().data;
+      expect(unnamed.xivo_user_uuid).toBeNull();
+      expect(unnamed.metadata.pbx_user_uuid).toBeNull();
+      const kiosk = (await login('kiosk', 'kiosk-password', 'static_accounts')).json().data;
+      expect(kiosk.xivo_user_uuid).toBeNull();
     });
 
     it('refuses wrong passwords and unknown accounts', async () => {

@@ -35,7 +35,13 @@ const HOUR = 3_600_000;
 // ---- test data
 
 function tenantData(over: Partial<Tenant> = {}): Tenant {
-  return { uuid: randomUUID(), name: 'tenant', slug: null, parentUuid: null, domainNames: [], ...over };
+  return {
+    uuid: randomUUID(), name: 'tenant', slug: null, parentUuid: null, domainNames: [],
+    // As read back when not given (migration 11).
+    contactUuid: null, phone: null, defaultAuthenticationMethod: 'native',
+    address: { line1: null, line2: null, city: null, state: null, country: null, zipCode: null },
+    ...over,
+  };
 }
 
 function userData(tenantUuid: string, over: Partial<NewUser> = {}): NewUser {
@@ -262,10 +268,17 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
           expect(await store.findUserByLogin('dav_')).toBeNull();
         });
 
-        it('prefers a username over another user\'s email address', async () => {
+        it('refuses a username equal to another user\'s email address, and the reverse (issue 16)', async () => {
           const byEmail = await store.createUser(userData(tenant.uuid, { username: 'x1', emailAddress: 'same@example.com' }));
-          const byName = await store.createUser(userData(tenant.uuid, { username: 'Same@example.com', emailAddress: null }));
-          expect((await store.findUserByLogin('same@example.com'))?.uuid).toBe(byName.uuid);
+          const other = await store.createTenant(tenantData({ parentUuid: tenant.uuid }));
+          const byName = await rejection(store.createUser(userData(other.uuid, { username: 'Same@example.com', emailAddress: null })));
+          expect(byName).toBeInstanceOf(StoreConflictError);
+          expect((byName as StoreConflictError).field).toBe('username');
+          const named = await store.createUser(userData(other.uuid, { username: 'Named@example.com', emailAddress: null }));
+          const byMail = await rejection(store.updateUser(byEmail.uuid, { emailAddress: 'named@EXAMPLE.com' }));
+          expect((byMail as StoreConflictError).field).toBe('email_address');
+          expect((await store.findUserByLogin('same@example.com'))?.uuid).toBe(byEmail.uuid);
+          expect((await store.findUserByLogin('named@example.com'))?.uuid).toBe(named.uuid);
           expect((await store.findUserByLogin('x1'))?.uuid).toBe(byEmail.uuid);
         });
       });
@@ -353,6 +366,87 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
         });
       });
 
+      describe('email addresses (issue 18)', () => {
+        it('creates a user with its addresses and uuids as given, or its emailAddress as main; defaults the authentication method by purpose', async () => {
+          const emails = [
+            { uuid: randomUUID(), address: 'Second@Example.com', main: false, confirmed: false },
+            { uuid: randomUUID(), address: 'first@example.com', main: true, confirmed: true },
+          ];
+          const user = await store.createUser(userData(tenant.uuid, { emails, purpose: 'internal' }));
+          expect(user.emails).toEqual([emails[1], emails[0]]);
+          expect(user).toMatchObject({ emailAddress: 'first@example.com', emailConfirmed: true, authenticationMethod: 'native' });
+          expect(await store.getUser(user.uuid)).toEqual(user);
+          const plain = await store.createUser(userData(tenant.uuid, { emailAddress: 'plain@example.com', emailConfirmed: false }));
+          expect(plain.emails).toEqual([{ uuid: expect.any(String), address: 'plain@example.com', main: true, confirmed: false }]);
+          expect(plain.authenticationMethod).toBe('default');
+          const explicit = await store.createUser(userData(tenant.uuid, { authenticationMethod: 'native' }));
+          expect((await store.getUser(explicit.uuid))?.authenticationMethod).toBe('native');
+          const twoMains = await rejection(store.createUser(userData(tenant.uuid, { emails: emails.map((e) => ({ ...e, uuid: randomUUID(), main: true })) })));
+          expect(twoMains).toBeInstanceOf(StoreInvalidInputError);
+        });
+
+        it('logs in by any confirmed address, not by an unconfirmed one', async () => {
+          const user = await store.createUser(userData(tenant.uuid, { username: 'several' }));
+          await store.replaceUserEmails(user.uuid, [
+            { address: 'main@several.example', main: true, confirmed: false },
+            { address: 'Other@Several.example', main: false, confirmed: true },
+          ]);
+          expect(await store.findUserByLogin('main@several.example')).toBeNull();
+          expect((await store.findUserByLogin('other@several.EXAMPLE'))?.uuid).toBe(user.uuid);
+          expect((await store.findUserByLogin('several'))?.emails.map((e) => e.address)).toEqual(['main@several.example', 'Other@Several.example']);
+        });
+
+        it('replaces the addresses: kept ones keep uuid (and flag when null), one main, unique across users', async () => {
+          const user = await store.createUser(userData(tenant.uuid, { emailAddress: 'keep@example.com', emailConfirmed: true }));
+          const kept = user.emails[0];
+          const replaced = await store.replaceUserEmails(user.uuid, [
+            { address: 'new@example.com', main: true, confirmed: null },
+            { address: 'KEEP@example.com', main: false, confirmed: null },
+          ]);
+          expect(replaced).toEqual([
+            { uuid: expect.any(String), address: 'new@example.com', main: true, confirmed: false },
+            { uuid: kept.uuid, address: 'KEEP@example.com', main: false, confirmed: true },
+          ]);
+          expect((await store.getUser(user.uuid))?.emails).toEqual(replaced);
+          expect(await store.replaceUserEmails(randomUUID(), [])).toBeNull();
+
+          const other = await store.createUser(userData(tenant.uuid));
+          const taken = await rejection(store.replaceUserEmails(other.uuid, [{ address: 'keep@EXAMPLE.com', main: true, confirmed: true }]));
+          expect((taken as StoreConflictError).field).toBe('email_address');
+          const named = await rejection(store.replaceUserEmails(other.uuid, [{ address: user.username!.toUpperCase(), main: true, confirmed: true }]));
+          expect((named as StoreConflictError).field).toBe('email_address');
+          const noMain = await rejection(store.replaceUserEmails(other.uuid, [{ address: 'x@example.com', main: false, confirmed: true }]));
+          expect(noMain).toBeInstanceOf(StoreInvalidInputError);
+          expect((await store.getUser(other.uuid))?.emails).toEqual(other.emails);
+
+          expect(await store.replaceUserEmails(user.uuid, [])).toEqual([]);
+          expect((await store.getUser(user.uuid))?.emailAddress).toBeNull();
+          // Deleting a user frees its addresses.
+          await store.replaceUserEmails(user.uuid, [{ address: 'freed@example.com', main: true, confirmed: true }]);
+          await store.deleteUser(user.uuid);
+          expect(await store.replaceUserEmails(other.uuid, [{ address: 'freed@example.com', main: true, confirmed: true }])).toHaveLength(1);
+        });
+
+        it('updateUser: emailAddress replaces the main address, promoting one the user has; null promotes the next', async () => {
+          const user = await store.createUser(userData(tenant.uuid, { emailAddress: 'a@promote.example' }));
+          await store.replaceUserEmails(user.uuid, [
+            { address: 'a@promote.example', main: true, confirmed: null },
+            { address: 'b@promote.example', main: false, confirmed: false },
+            { address: 'c@promote.example', main: false, confirmed: true },
+          ]);
+          const b = (await store.getUser(user.uuid))!.emails.find((e) => e.address === 'b@promote.example')!;
+          const promoted = await store.updateUser(user.uuid, { emailAddress: 'B@promote.example' });
+          expect(promoted?.emails.map((e) => [e.address, e.main, e.confirmed])).toEqual([
+            ['B@promote.example', true, false], ['c@promote.example', false, true]]);
+          expect(promoted?.emails[0].uuid).toBe(b.uuid);
+          const confirmed = await store.updateUser(user.uuid, { emailConfirmed: true });
+          expect(confirmed?.emailConfirmed).toBe(true);
+          const next = await store.updateUser(user.uuid, { emailAddress: null });
+          expect(next?.emails.map((e) => [e.address, e.main])).toEqual([['c@promote.example', true]]);
+          expect(await store.getUser(user.uuid)).toEqual(next);
+        });
+      });
+
       describe('updateUser and setUserPassword', () => {
         it('changes only the given fields', async () => {
           const user = await store.createUser(userData(tenant.uuid));
@@ -361,6 +455,7 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
           });
           expect(updated).toEqual({
             ...user, firstname: 'New', lastname: null, enabled: false, emailConfirmed: false, purpose: 'internal',
+            emails: [{ ...user.emails[0], confirmed: false }],
           });
           expect(await store.getUser(user.uuid)).toEqual(updated);
           expect(await store.updateUser(user.uuid, {})).toEqual(updated);
@@ -524,6 +619,48 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
         expect(await store.hasChildTenants(b.uuid)).toBe(false);
         await expect(store.deleteTenant(a.uuid)).rejects.toBeInstanceOf(StoreConflictError);
         expect(await store.deleteTenant(randomUUID())).toBeNull();
+      });
+
+      it('moves a tenant under another, never into a cycle, even for concurrent moves (issue 18)', async () => {
+        const a = await store.createTenant(tenantData({ parentUuid: tenant.uuid }));
+        const b = await store.createTenant(tenantData({ parentUuid: tenant.uuid }));
+        const a1 = await store.createTenant(tenantData({ parentUuid: a.uuid }));
+        const moved = await store.moveTenant(a1.uuid, b.uuid);
+        expect(moved).toMatchObject({ outcome: 'moved', tenant: { uuid: a1.uuid, parentUuid: b.uuid } });
+        expect(await store.getTenant(a1.uuid)).toMatchObject({ parentUuid: b.uuid });
+        expect(new Set(await store.listTenantSubtree(b.uuid))).toEqual(new Set([b.uuid, a1.uuid]));
+        expect(await store.moveTenant(b.uuid, a1.uuid)).toEqual({ outcome: 'cycle' });
+        expect(await store.moveTenant(b.uuid, b.uuid)).toEqual({ outcome: 'cycle' });
+        expect(await store.moveTenant(randomUUID(), b.uuid)).toEqual({ outcome: 'unknown' });
+        expect(await store.moveTenant(b.uuid, randomUUID())).toEqual({ outcome: 'unknown' });
+
+        // Two moves, each fine alone, together a cycle: one of them is refused.
+        for (let round = 0; round < 5; round++) {
+          const x = await store.createTenant(tenantData({ parentUuid: tenant.uuid }));
+          const y = await store.createTenant(tenantData({ parentUuid: tenant.uuid }));
+          const outcomes = (await Promise.all([store.moveTenant(x.uuid, y.uuid), store.moveTenant(y.uuid, x.uuid)])).map((m) => m.outcome);
+          expect(outcomes.sort()).toEqual(['cycle', 'moved']);
+          const parents = [(await store.getTenant(x.uuid))?.parentUuid, (await store.getTenant(y.uuid))?.parentUuid];
+          expect(parents.filter((p) => p === tenant.uuid)).toHaveLength(1);
+        }
+      });
+
+      it('refuses to move a tenant whose subtree is linked to policies of tenants it would leave', async () => {
+        const a = await store.createTenant(tenantData({ parentUuid: tenant.uuid }));
+        const b = await store.createTenant(tenantData({ parentUuid: tenant.uuid }));
+        const x = await store.createTenant(tenantData({ parentUuid: a.uuid }));
+        const x1 = await store.createTenant(tenantData({ parentUuid: x.uuid }));
+        const ofA = await store.createPolicy(policyData(a.uuid, { shared: true }));
+        const ofTop = await store.createPolicy(policyData(tenant.uuid, { shared: true }));
+        const user = await store.createUser(userData(x1.uuid));
+        await store.addUserPolicy(user.uuid, ofA.uuid);
+        await store.addUserPolicy(user.uuid, ofTop.uuid);
+        expect(await store.moveTenant(x.uuid, b.uuid)).toEqual({
+          outcome: 'linked', policyUuids: [ofA.uuid], links: { users: [{ uuid: user.uuid, tenantUuid: x1.uuid }], groups: [] },
+        });
+        expect((await store.getTenant(x.uuid))?.parentUuid).toBe(a.uuid);
+        await store.removeUserPolicy(user.uuid, ofA.uuid);
+        expect((await store.moveTenant(x.uuid, b.uuid)).outcome).toBe('moved');
       });
 
       it('deletes a tenant with its users, groups, policies, sessions and tokens', async () => {
@@ -767,7 +904,40 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
         expect(await store.findTokenByHash(tOther.hash)).toEqual(tOther);
         expect(await store.countLiveSessions(otherUuid, NOW)).toBe(1);
 
-        expect(await store.deleteUserSessions(userUuid)).toEqual({ tokenHashes: [], sessions: [] });
+        expect(await store.deleteUserSessions(userUuid)).toEqual({ tokenHashes: [], sessions: [], refreshTokens: [] });
+      });
+
+      it('deleteUserSessions with refreshTokens also removes the user\'s refresh tokens, only those', async () => {
+        const user = await store.createUser(userData(tenant.uuid));
+        const other = await store.createUser(userData(tenant.uuid));
+        const rt1 = refreshTokenData(user.uuid, tenant.uuid, { clientId: 'one' });
+        const rt2 = refreshTokenData(user.uuid, tenant.uuid, { clientId: 'two' });
+        const rtOther = refreshTokenData(other.uuid, tenant.uuid);
+        for (const rt of [rt1, rt2, rtOther]) await store.replaceRefreshToken(rt);
+
+        expect((await store.deleteUserSessions(user.uuid)).refreshTokens).toEqual([]);
+        expect(await store.findRefreshTokenByHash(rt1.hash)).toEqual(rt1);
+        const removal = await store.deleteUserSessions(user.uuid, { refreshTokens: true });
+        expect(removal.refreshTokens.map((rt) => rt.clientId).sort()).toEqual(['one', 'two']);
+        for (const rt of [rt1, rt2]) expect(await store.findRefreshTokenByHash(rt.hash)).toBeNull();
+        expect(await store.findRefreshTokenByHash(rtOther.hash)).toEqual(rtOther);
+      });
+
+      it('listGroupPolicies gives every linked policy; listForeignPolicyLinks the links outside its tenant', async () => {
+        const child = await store.createTenant(tenantData({ name: 'links child', parentUuid: tenant.uuid }));
+        const policy = await store.upsertPolicy(policyData(tenant.uuid, { shared: true }));
+        const own = await store.createGroup({ uuid: randomUUID(), tenantUuid: tenant.uuid, name: 'own', slug: `own-${randomUUID().slice(0, 8)}`, systemManaged: false });
+        const below = await store.createGroup({ uuid: randomUUID(), tenantUuid: child.uuid, name: 'below', slug: 'below', systemManaged: false });
+        const ownUser = await store.createUser(userData(tenant.uuid));
+        const belowUser = await store.createUser(userData(child.uuid));
+        for (const g of [own, below]) await store.addGroupPolicy(g.uuid, policy.uuid);
+        for (const u of [ownUser, belowUser]) await store.addUserPolicy(u.uuid, policy.uuid);
+
+        expect(await store.listGroupPolicies(below.uuid)).toEqual([policy]);
+        expect(await store.listForeignPolicyLinks(policy.uuid)).toEqual({
+          users: [{ uuid: belowUser.uuid, tenantUuid: child.uuid }],
+          groups: [{ uuid: below.uuid, tenantUuid: child.uuid }],
+        });
       });
 
       it('countLiveSessions counts sessions with an unexpired token, once each', async () => {
@@ -954,6 +1124,44 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
           .toEqual(['alpha_1', 'alphax', 'Beta']);
         expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, limit: 1, offset: 1 }))).toEqual(['alphax']);
         expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, offset: 2 }))).toEqual(['Beta']);
+
+        // Exact filters narrow `filtered`, not `total`.
+        expect(await store.listRefreshTokens({ userUuid: user.uuid, clientId: 'alphax' })).toMatchObject({ total: 3, filtered: 1, items: [mine[2]] });
+        expect((await store.listRefreshTokens({ userUuid: user.uuid, clientId: 'alpha' })).filtered).toBe(0);
+        expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, mobile: true }))).toEqual(['alpha_1']);
+        expect(await store.listRefreshTokens({ userUuid: user.uuid, mobile: false })).toMatchObject({ total: 3, filtered: 2 });
+        expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, mobile: false, search: 'ALPHA' }))).toEqual(['alphax']);
+      });
+
+      it('deleteMobileRefreshTokens removes the user\'s mobile refresh tokens, their tokens and emptied sessions, only those', async () => {
+        const other = await store.createUser(userData(tenant.uuid));
+        const phone = refreshTokenData(user.uuid, tenant.uuid, { clientId: 'phone', mobile: true });
+        const tablet = refreshTokenData(user.uuid, tenant.uuid, { clientId: 'tablet', mobile: true });
+        const desktop = refreshTokenData(user.uuid, tenant.uuid, { clientId: 'desktop' });
+        const othersPhone = refreshTokenData(other.uuid, tenant.uuid, { clientId: 'phone', mobile: true });
+        for (const rt of [phone, tablet, desktop, othersPhone]) await store.replaceRefreshToken(rt);
+        const issued = async (userUuid: string, rt: RefreshToken | null) => {
+          const s = sessionData(tenant.uuid, userUuid, { mobile: rt?.mobile ?? false });
+          await store.createSession(s);
+          const tok = tokenData(s, { refreshTokenUuid: rt?.uuid ?? null });
+          await store.insertToken(tok);
+          return { session: s, token: tok };
+        };
+        const fromPhone = [await issued(user.uuid, phone), await issued(user.uuid, phone)];
+        const fromTablet = await issued(user.uuid, tablet);
+        const kept = [await issued(user.uuid, desktop), await issued(user.uuid, null), await issued(other.uuid, othersPhone)];
+
+        const removal = await store.deleteMobileRefreshTokens(user.uuid);
+        expect(removal.refreshTokens.map((rt) => rt.clientId).sort()).toEqual(['phone', 'tablet']);
+        const gone = [...fromPhone, fromTablet];
+        expect([...removal.tokenHashes].sort()).toEqual(gone.map((g) => g.token.hash).sort());
+        expect(removal.sessions.map((s) => s.uuid).sort()).toEqual(gone.map((g) => g.session.uuid).sort());
+        for (const g of gone) expect(await store.findTokenByHash(g.token.hash)).toBeNull();
+        for (const k of kept) expect(await store.findTokenByHash(k.token.hash)).not.toBeNull();
+        expect(await store.findRefreshTokenByHash(phone.hash)).toBeNull();
+        expect(await store.findRefreshTokenByHash(desktop.hash)).toEqual(desktop);
+        expect(await store.findRefreshTokenByHash(othersPhone.hash)).toEqual(othersPhone);
+        expect(await store.deleteMobileRefreshTokens(user.uuid)).toEqual({ tokenHashes: [], sessions: [], refreshTokens: [] });
       });
     });
 

@@ -16,16 +16,44 @@ export interface TcpProxy {
    * but nothing goes through any more, and no error tells either side.
    */
   freeze(): void;
-  /** Accept connections again (same port); frozen connections are reset. */
+  /**
+   * Packets dropped (a route gone, a firewall DROP): nothing goes through in
+   * either direction and no error tells either side; new connections get no
+   * answer. Unlike freeze(), when the route comes back (restore()) the
+   * connections that are still open carry on, with what was sent meanwhile
+   * delivered late (TCP retransmits), and the connections attempted meanwhile
+   * reach the server then.
+   */
+  blackhole(): void;
+  /**
+   * Accept connections again (same port); frozen connections are reset,
+   * blackholed ones resume.
+   */
   restore(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
+  /** Open client → upstream pairs (upstream null: accepted during a blackhole, not connected yet). */
+  type Pair = { client: net.Socket; upstream: net.Socket | null };
+  const pairs = new Set<Pair>();
   let server: net.Server | null = null;
   let port = 0;
   let frozen = false;
+  let blackholed = false;
+
+  const forward = (pair: Pair) => {
+    const { client } = pair;
+    const upstream = net.connect(targetPort, targetHost);
+    pair.upstream = upstream;
+    sockets.add(upstream);
+    client.pipe(upstream).pipe(client);
+    client.resume();
+    const drop = () => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream); pairs.delete(pair); };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+  };
 
   const listen = () => new Promise<void>((resolve, reject) => {
     const s = net.createServer((client) => {
@@ -33,12 +61,15 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       client.on('error', () => client.destroy()).on('close', () => sockets.delete(client));
       // Frozen: accepted, never forwarded.
       if (frozen) return;
-      const upstream = net.connect(targetPort, targetHost);
-      sockets.add(upstream);
-      client.pipe(upstream).pipe(client);
-      const drop = () => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream); };
-      client.on('error', drop).on('close', drop);
-      upstream.on('error', drop).on('close', drop);
+      const pair: Pair = { client, upstream: null };
+      pairs.add(pair);
+      client.once('close', () => { if (pair.upstream === null) pairs.delete(pair); });
+      // Blackholed: held until the route comes back.
+      if (blackholed) {
+        client.pause();
+        return;
+      }
+      forward(pair);
     });
     s.once('error', reject);
     s.listen(port, '127.0.0.1', () => {
@@ -51,6 +82,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   const stop = () => new Promise<void>((resolve) => {
     for (const socket of sockets) socket.resetAndDestroy();
     sockets.clear();
+    pairs.clear();
     if (server === null) return resolve();
     server.close(() => resolve());
     server = null;
@@ -73,8 +105,44 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     if (server === null) await listen();
   };
 
+  const blackhole = () => {
+    blackholed = true;
+    for (const { client, upstream } of pairs) {
+      client.unpipe();
+      client.pause();
+      if (upstream !== null) {
+        upstream.unpipe();
+        upstream.pause();
+      }
+    }
+  };
+
+  const resume = () => {
+    blackholed = false;
+    for (const pair of [...pairs]) {
+      if (pair.client.destroyed) continue;
+      if (pair.upstream === null) {
+        forward(pair);
+      } else if (!pair.upstream.destroyed) {
+        pair.client.pipe(pair.upstream).pipe(pair.client);
+        pair.client.resume();
+        pair.upstream.resume();
+      }
+    }
+  };
+
   await listen();
-  return { get port() { return port; }, cut: stop, freeze, restore, close: stop };
+  return {
+    get port() { return port; },
+    cut: stop,
+    freeze,
+    blackhole,
+    async restore() {
+      if (blackholed) resume();
+      await restore();
+    },
+    close: stop,
+  };
 }
 
 /**

@@ -38,6 +38,22 @@ describe.each(ENGINES)('config API on %s', (engine) => {
     expect(t.service.app.log.level).toBe('silent');
   });
 
+  it('switches profiling_enabled at run time, alone or with debug', async () => {
+    expect((await api.as(admin, 'GET', '/0.1/config')).json().profiling_enabled).toBe(false);
+    const on = await api.as(admin, 'PATCH', '/0.1/config', [{ op: 'replace', path: '/profiling_enabled', value: true }]);
+    expect(on.statusCode, on.body).toBe(200);
+    expect(on.json()).toMatchObject({ profiling_enabled: true, debug: false });
+    expect((await api.as(admin, 'GET', '/0.1/config')).json().profiling_enabled).toBe(true);
+    const both = await api.as(admin, 'PATCH', '/0.1/config', [
+      { op: 'replace', path: '/debug', value: true },
+      { op: 'replace', path: '/profiling_enabled', value: false },
+    ]);
+    expect(both.json()).toMatchObject({ profiling_enabled: false, debug: true });
+    const off = await api.as(admin, 'PATCH', '/0.1/config', [{ op: 'replace', path: '/debug', value: false }]);
+    expect(off.json()).toMatchObject({ profiling_enabled: false, debug: false });
+    expect((await api.as(admin, 'PATCH', '/0.1/config', [{ op: 'replace', path: '/profiling_enabled', value: 'yes' }])).statusCode).toBe(400);
+  });
+
   it('refuses any other change with 400 invalid-data, and changes nothing', async () => {
     for (const body of [
       [{ op: 'replace', path: '/db_uri', value: 'sqlite:/tmp/x' }],
@@ -70,6 +86,51 @@ describe.each(ENGINES)('config API on %s', (engine) => {
     expect((await api.as(subToken, 'GET', '/0.1/config')).statusCode).toBe(401);
     expect((await api.as(subToken, 'PATCH', '/0.1/config', [{ op: 'replace', path: '/debug', value: true }])).statusCode).toBe(401);
     expect((await api.as(admin, 'GET', '/0.1/config')).json().debug).toBe(false);
+  });
+});
+
+describe('profiling_enabled switched at run time, with the service logger', () => {
+  it('logs one timing line per request while on (route template, never the token), none when off', async () => {
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const { createLogger } = await import('../../src/logging.js');
+    const { createService } = await import('../../src/main.js');
+    const { testConfig, ADMIN: admin, basic } = await import('../helpers/service.js');
+    const { tempSqliteUri } = await import('../helpers/sqlite.js');
+    const { until } = await import('../helpers/until.js');
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'xivo-auth-log-')), 'service.log');
+    const db = tempSqliteUri();
+    const logger = createLogger({ level: 'info', destination: file });
+    const service = await createService(testConfig(db.uri), logger);
+    try {
+      const inject = service.app.inject.bind(service.app);
+      const token = (await inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic(admin.username, admin.password), 'content-type': 'application/json' }, payload: {} })).json().data.token as string;
+      const headers = { 'x-auth-token': token, 'content-type': 'application/json' };
+      const profiles = () => {
+        logger.flush();
+        return readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('"request profile"')).map((l) => JSON.parse(l).profile);
+      };
+      await inject({ method: 'GET', url: `/0.1/token/${token}?marker=before` });
+      expect((await inject({ method: 'PATCH', url: '/0.1/config', headers, payload: [{ op: 'replace', path: '/profiling_enabled', value: true }] })).statusCode).toBe(200);
+      await inject({ method: 'GET', url: `/0.1/token/${token}` });
+      await inject({ method: 'GET', url: '/0.1/users', headers });
+      expect((await inject({ method: 'PATCH', url: '/0.1/config', headers, payload: [{ op: 'replace', path: '/profiling_enabled', value: false }] })).statusCode).toBe(200);
+      await inject({ method: 'GET', url: '/0.1/users?after=1', headers });
+      await until(() => profiles().length >= 3, 'the profiles of the requests made while profiling was on');
+      const seen = profiles();
+      // The PATCH turning it on is the first one timed; the one turning it off is not.
+      expect(seen.map((p) => `${p.method} ${p.route} ${p.status}`)).toEqual([
+        'PATCH /0.1/config 200',
+        'GET /0.1/token/:token 200',
+        'GET /0.1/users 200',
+      ]);
+      for (const p of seen) expect(p.duration_ms).toEqual(expect.any(Number));
+      expect(readFileSync(file, 'utf8')).not.toContain(token);
+    } finally {
+      await service.close();
+      db.cleanup();
+    }
   });
 });
 

@@ -58,7 +58,7 @@ describe.each(ENGINES)('OAuth 2.0 endpoints on %s', (engine) => {
         token_type: 'Bearer',
         tenant_uuid: alice.tenant_uuid,
         session_uuid: expect.stringMatching(/^[0-9a-f-]{36}$/),
-        xivo_user_uuid: null,
+        xivo_user_uuid: alice.uuid,
       });
     });
 

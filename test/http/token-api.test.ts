@@ -42,7 +42,8 @@ describe.each(ENGINES)('token API on %s', (engine) => {
       expect(data.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(data.auth_id).toBe(alice.uuid);
       expect(data.uuid).toBe(alice.uuid);
-      expect(data.xivo_user_uuid).toBeNull();
+      expect(data.xivo_user_uuid).toBe(alice.uuid);
+      expect(data.metadata.pbx_user_uuid).toBe(alice.uuid);
       expect(data.utc_issued_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/);
       expect(data.issued_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/);
       const lifetime = Date.parse(`${data.utc_expires_at.slice(0, 23)}Z`) - Date.parse(`${data.utc_issued_at.slice(0, 23)}Z`);

@@ -6,12 +6,20 @@
 //   * plain literal text: startsWith / indexOf / endsWith / ===;
 //   * no `*` and few alternations: the (at most MAX_EXPANSIONS) literal
 //     strings it can match, each handled as above;
-//   * otherwise a Thompson NFA simulation (a set of live states, stepped one
-//     input character at a time), never backtracking: O(characters scanned x
-//     live states), live states <= program size, further reduced by pruning
-//     dominated states (see Nfa.prune). All buffers are allocated once at
-//     compile time and reused; a run allocates nothing. Runs are synchronous
-//     and never call out, so sharing the buffers is safe in JavaScript.
+//   * otherwise (a `*`, or many alternations) a Chain (chain.ts): the chunk
+//     cut at its literal dots, matched segment by segment, never
+//     backtracking, in time close to linear in the input whatever the
+//     pattern (its cost does not grow with the length of literal text);
+//   * when an alternation value holds a '.' or '#' (an auth_id like `a.b`,
+//     which a Chain cannot align on segments), a Thompson NFA simulation (a
+//     set of live states, stepped one input character at a time), never
+//     backtracking: O(characters scanned x live states), live states <=
+//     program size, further reduced by pruning dominated states (see
+//     Nfa.prune). All buffers are allocated once at compile time and reused;
+//     a run allocates nothing. Runs are synchronous and never call out, so
+//     sharing the buffers is safe in JavaScript.
+
+import { Chain } from './chain.js';
 
 /** One element of a chunk. */
 export type ChunkPart =
@@ -29,6 +37,7 @@ export class Chunk {
   private readonly lits: readonly string[] | null;
   /** Set when the chunk is exactly one literal text. */
   private readonly lit: string | null;
+  private readonly chain: Chain | null;
   private readonly nfa: Nfa | null;
 
   constructor(parts: readonly ChunkPart[]) {
@@ -53,11 +62,13 @@ export class Chunk {
     if (expansions !== null) {
       this.lits = [...new Set(expansions)];
       this.lit = this.lits.length === 1 ? this.lits[0] : null;
+      this.chain = null;
       this.nfa = null;
     } else {
       this.lits = null;
       this.lit = null;
-      this.nfa = new Nfa(parts);
+      this.chain = Chain.build(parts);
+      this.nfa = this.chain === null ? new Nfa(parts) : null;
     }
   }
 
@@ -73,6 +84,8 @@ export class Chunk {
       }
       return false;
     }
+    const chain = this.chain;
+    if (chain !== null) return s.length - start >= this.minLength && chain.run(s, start, true, true) === s.length;
     return (this.nfa as Nfa).matchesWhole(s, start);
   }
 
@@ -89,6 +102,8 @@ export class Chunk {
       }
       return best;
     }
+    const chain = this.chain;
+    if (chain !== null) return s.length - start >= this.minLength ? chain.run(s, start, true, false) : NO_MATCH;
     return (this.nfa as Nfa).earliestEndAt(s, start);
   }
 
@@ -109,6 +124,8 @@ export class Chunk {
       }
       return best;
     }
+    const chain = this.chain;
+    if (chain !== null) return s.length - from >= this.minLength ? chain.run(s, from, false, false) : NO_MATCH;
     return (this.nfa as Nfa).earliestEndFrom(s, from);
   }
 
@@ -123,6 +140,8 @@ export class Chunk {
       }
       return false;
     }
+    const chain = this.chain;
+    if (chain !== null) return s.length - from >= this.minLength && chain.run(s, from, false, true) === s.length;
     return (this.nfa as Nfa).matchesSuffixFrom(s, from);
   }
 }

@@ -2,10 +2,11 @@
 // imports from outside this package.
 //
 // Semantics, as in wazo-auth's AccessCheck:
-//   1. No required access (undefined, null, or '') -> allowed. The empty string
-//      is treated as "no required access" too (wazo-auth would match '' against
-//      the patterns; here '' never names an access, so it is "none"). A
-//      non-string value (untyped callers only) is denied.
+//   1. No required access (undefined or null) -> allowed. The empty string is
+//      NOT "no required access": as in wazo-auth (`?scope=`), '' is a literal
+//      required access, granted only by a pattern that matches the empty
+//      string (`#`, `*`, or an empty entry). A non-string value (untyped
+//      callers only) is denied.
 //   2. Any matching negative pattern (`!` prefix, one `!` stripped) -> denied,
 //      whatever the order of the list.
 //   3. Else any matching positive pattern -> allowed; else denied.
@@ -208,7 +209,7 @@ class CompiledAclImpl implements CompiledAcl {
   }
 
   matches(requiredAccess: string | null | undefined, ctx?: AclContext): boolean {
-    if (requiredAccess === undefined || requiredAccess === null || requiredAccess === '') return true;
+    if (requiredAccess === undefined || requiredAccess === null) return true;
     // Defensive, for untyped callers: a non-string access is never granted.
     if (typeof requiredAccess !== 'string') return false;
     const s = requiredAccess;
@@ -226,7 +227,7 @@ class CompiledAclImpl implements CompiledAcl {
   }
 
   explain(requiredAccess: string | null | undefined, ctx?: AclContext): AclExplanation {
-    if (requiredAccess === undefined || requiredAccess === null || requiredAccess === '') {
+    if (requiredAccess === undefined || requiredAccess === null) {
       return NOTHING_REQUIRED;
     }
     if (typeof requiredAccess !== 'string') return NONE;

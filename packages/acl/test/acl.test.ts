@@ -47,12 +47,24 @@ describe('API.md section 2 examples', () => {
 });
 
 describe('rules', () => {
-  it('no required access is allowed (undefined, null, and empty string)', () => {
+  it('no required access is allowed (undefined and null)', () => {
     expect(can([], undefined)).toBe(true);
     expect(can([], null)).toBe(true);
-    expect(can([], '')).toBe(true);
     expect(can(['!#'], undefined)).toBe(true);
     expect(compileAcl([]).matches(undefined)).toBe(true);
+  });
+
+  it("the empty string is a literal required access (wazo-auth's `?scope=`)", () => {
+    // Granted only by a pattern matching the empty string: `#`, `*` (zero
+    // characters of a segment), an empty entry.
+    expect(can([], '')).toBe(false);
+    expect(can(['confd.users.me.read', 'foo.#', 'me', 'edit', 'a*'], '')).toBe(false);
+    expect(can(['#'], '')).toBe(true);
+    expect(can(['*'], '')).toBe(true);
+    expect(can([''], '')).toBe(true);
+    expect(can(['#', '!*'], '')).toBe(false);
+    expect(compileAcl(['confd.#']).matches('')).toBe(false);
+    expect(compileAcl(['#']).matches('')).toBe(true);
   });
 
   it('an empty ACL denies', () => {
@@ -365,8 +377,7 @@ describe('agrees with a reference implementation of the spec', () => {
       ];
       for (const c of contexts) {
         const compiled = compileAcl([pattern], c);
-        for (const access of accesses) {
-          if (access === '') continue;
+        for (const access of [...accesses, '']) {
           const expected = referenceMatch(pattern, access, c);
           const got = compiled.matches(access);
           if (got !== expected) expect({ pattern, access, c, got }).toEqual({ pattern, access, c, got: expected });
@@ -456,7 +467,8 @@ describe('CompiledAcl', () => {
   it('handles duplicates and empty patterns', () => {
     expect(can(['foo', 'foo', '!bar', '!bar'], 'foo')).toBe(true);
     expect(can(['', '!'], 'x')).toBe(false);
-    expect(can(['', '!'], '')).toBe(true);
+    expect(can(['', '!'], '')).toBe(false); // the empty negative entry matches ''
+    expect(can([''], '')).toBe(true);
   });
 
   it('agrees with explain() on a mixed ACL', () => {
@@ -502,7 +514,12 @@ describe('explain()', () => {
   it('returns null when no access is required', () => {
     expect(explain(['!#'], undefined, ctx)).toEqual({ allowed: true, pattern: null });
     expect(explain([], null, ctx)).toEqual({ allowed: true, pattern: null });
-    expect(explain([], '', ctx)).toEqual({ allowed: true, pattern: null });
+  });
+
+  it('explains the empty required access like any other', () => {
+    expect(explain([], '', ctx)).toEqual({ allowed: false, pattern: null });
+    expect(explain(['foo.#', '#'], '', ctx)).toEqual({ allowed: true, pattern: '#' });
+    expect(explain(['#', '!*'], '', ctx)).toEqual({ allowed: false, pattern: '!*' });
   });
 
   it('is available on a CompiledAcl', () => {

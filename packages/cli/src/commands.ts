@@ -1,7 +1,7 @@
 // Every verb: `group verb` → a function of the parsed command line. One entry
 // per verb in COMMANDS, grouped by resource below.
 import { explain } from '@xivo-auth/acl';
-import type { ListParams, XivoAuthClient } from '@xivo-auth/client';
+import type { ListParams, TenantAuthenticationMethod, XivoAuthClient } from '@xivo-auth/client';
 import { InvalidTokenError, MissingPermissionError } from '@xivo-auth/client';
 import { renderList, renderOne, type Format } from './output.js';
 
@@ -61,6 +61,15 @@ function listParams(ctx: Context): ListParams {
 
 const ok = async () => 0;
 
+const AUTH_METHODS: readonly TenantAuthenticationMethod[] = ['native', 'ldap', 'saml'];
+
+function authMethod(ctx: Context): TenantAuthenticationMethod | undefined {
+  const v = str(ctx, 'auth-method');
+  if (v === undefined) return undefined;
+  if (!(AUTH_METHODS as readonly string[]).includes(v)) throw Object.assign(new ArgError(`--auth-method must be one of ${AUTH_METHODS.join(', ')}`), { usage: true });
+  return v as TenantAuthenticationMethod;
+}
+
 /** Lists print every item of every page (or one page with --limit/--offset). */
 async function printList<T extends object>(ctx: Context, iterate: (p: ListParams & { pageSize?: number }) => AsyncIterable<T>, columns: string[]): Promise<number> {
   const items: Record<string, unknown>[] = [];
@@ -83,7 +92,7 @@ function printDone(ctx: Context, what: string): number {
 const USER_COLUMNS = ['uuid', 'username', 'firstname', 'lastname', 'purpose', 'enabled', 'tenant_uuid'];
 const POLICY_COLUMNS = ['uuid', 'name', 'slug', 'acl', 'shared', 'read_only', 'tenant_uuid'];
 const GROUP_COLUMNS = ['uuid', 'name', 'slug', 'system_managed', 'tenant_uuid'];
-const TENANT_COLUMNS = ['uuid', 'name', 'slug', 'parent_uuid', 'domain_names'];
+const TENANT_COLUMNS = ['uuid', 'name', 'slug', 'parent_uuid', 'domain_names', 'default_authentication_method'];
 const SESSION_COLUMNS = ['uuid', 'user_uuid', 'tenant_uuid', 'mobile'];
 const TOKEN_COLUMNS = ['token', 'auth_id', 'session_uuid', 'utc_issued_at', 'utc_expires_at', 'acl', 'refresh_token'];
 const TOKEN_SHOW_COLUMNS = ['auth_id', 'session_uuid', 'utc_issued_at', 'utc_expires_at', 'acl', 'remote_addr', 'user_agent'];
@@ -271,10 +280,32 @@ export const COMMANDS: Record<string, Command> = {
   'tenant create': authed(1, async (ctx) => printOne(ctx, await ctx.client.tenants.create({
     name: arg(ctx, 0, 'name'), slug: str(ctx, 'slug'), parent_uuid: str(ctx, 'parent'), uuid: str(ctx, 'uuid'),
     domain_names: ctx.values.domain as string[] | undefined,
+    contact: str(ctx, 'contact'), phone: str(ctx, 'phone'), default_authentication_method: authMethod(ctx),
   }))),
-  'tenant update': authed(1, async (ctx) => printOne(ctx, await ctx.client.tenants.update(arg(ctx, 0, 'uuid'), {
-    name: str(ctx, 'name'), slug: str(ctx, 'slug'), domain_names: ctx.values.domain as string[] | undefined,
-  }))),
+  // PUT replaces the whole tenant: read it, change what was given, write it all back.
+  'tenant update': authed(1, async (ctx) => {
+    const uuid = arg(ctx, 0, 'uuid');
+    const method = authMethod(ctx);
+    const current = await ctx.client.tenants.get(uuid);
+    return printOne(ctx, await ctx.client.tenants.update(uuid, {
+      name: str(ctx, 'name') ?? current.name,
+      slug: str(ctx, 'slug'), // absent: kept by the service
+      domain_names: (ctx.values.domain as string[] | undefined) ?? current.domain_names,
+      contact: str(ctx, 'contact') ?? current.contact,
+      phone: str(ctx, 'phone') ?? current.phone,
+      address: current.address,
+      default_authentication_method: method ?? (current.default_authentication_method as TenantAuthenticationMethod),
+    }));
+  }),
+  'tenant domains': authed(1, async (ctx) => {
+    const { items } = await ctx.client.tenants.domains(arg(ctx, 0, 'uuid'));
+    ctx.out(renderList(items as unknown as Record<string, unknown>[], ['uuid', 'name'], ctx.format));
+    return 0;
+  }),
+  'tenant move': authed(2, async (ctx) => {
+    await ctx.client.tenants.setParent(arg(ctx, 0, 'uuid'), arg(ctx, 1, 'parent'));
+    return printDone(ctx, 'moved');
+  }),
 
   // sessions
   'session list': authed(0, (ctx) => {

@@ -69,6 +69,9 @@ const OPTIONS = {
   shared: { type: 'boolean' },
   parent: { type: 'string' },
   domain: { type: 'string', multiple: true },
+  contact: { type: 'string' },
+  phone: { type: 'string' },
+  'auth-method': { type: 'string' },
   user: { type: 'string' },
   'auth-id': { type: 'string' },
   'session-uuid': { type: 'string' },
@@ -93,7 +96,9 @@ commands:
   group users <uuid> | group add-user <group> <user> | group remove-user <group> <user>
   group policies <uuid> | group add-policy <group> <policy> | group remove-policy <group> <policy>
   tenant list | show <uuid> | delete <uuid>
-  tenant create <name> [--slug S] [--parent UUID] [--domain D]... | tenant update <uuid> [--name N] [--slug S] [--domain D]...
+  tenant create <name> [--slug S] [--parent UUID] [--domain D]... [--contact USER] [--phone P] [--auth-method native|ldap|saml]
+  tenant update <uuid> [--name N] [--slug S] [--domain D]... [--contact USER] [--phone P] [--auth-method M]   (other fields kept)
+  tenant domains <uuid> | tenant move <uuid> <parent-uuid>
   session list [--user UUID] | session revoke <uuid> [--user UUID]
   acl test <pattern>... <access> [--auth-id ID] [--session-uuid UUID]   explain; exit 0 allowed, 1 denied
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../../test/helpers/cli.js';
-import { ADMIN, startTestService, type TestService } from '../../../test/helpers/service.js';
+import { ADMIN, basic, startTestService, type TestService } from '../../../test/helpers/service.js';
 
 const BIN = join(REPO_ROOT, 'packages', 'cli', 'bin', 'xivo-auth-cli.js');
 let t: TestService;
@@ -270,6 +270,50 @@ describe('policy, group, tenant, session', () => {
     expect((await cli(['--tenant', tn.uuid, 'user', 'delete', inside.uuid])).code).toBe(0);
     expect((await cli(['tenant', 'delete', tn.uuid])).code).toBe(0);
     expect((await cli(['tenant', 'show', tn.uuid])).code).toBe(4);
+  });
+
+  it('tenant update keeps every field it was not given (PUT replaces: read, merge, write)', async () => {
+    const contact = json(await cli(['-f', 'json', 'user', 'create', 'tenant-contact']));
+    const tn = json(await cli([
+      '-f', 'json', 'tenant', 'create', 'Keeper', '--slug', 'keeper', '--domain', 'keeper.example.com',
+      '--contact', contact.uuid, '--phone', '+1 555 0199', '--auth-method', 'ldap',
+    ]));
+    expect(tn).toMatchObject({ slug: 'keeper', contact: contact.uuid, phone: '+1 555 0199', default_authentication_method: 'ldap' });
+    // An address set by another client than this one.
+    const address = { line_1: '1 Main St', line_2: null, city: 'Quebec', state: null, country: 'Canada', zip_code: 'G1A' };
+    const login = await fetch(`${url}/0.1/token`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: basic(ADMIN.username, ADMIN.password) }, body: '{}',
+    });
+    const adminToken = (await login.json()).data.token as string;
+    const res = await fetch(`${url}/0.1/tenants/${tn.uuid}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', 'x-auth-token': adminToken },
+      body: JSON.stringify({
+        name: tn.name, domain_names: tn.domain_names, contact: tn.contact, phone: tn.phone,
+        default_authentication_method: tn.default_authentication_method, address,
+      }),
+    });
+    expect(res.status).toBe(200);
+
+    const renamed = json(await cli(['-f', 'json', 'tenant', 'update', tn.uuid, '--name', 'Keeper Inc']));
+    const kept = {
+      name: 'Keeper Inc', slug: 'keeper', domain_names: ['keeper.example.com'], contact: contact.uuid,
+      phone: '+1 555 0199', address, default_authentication_method: 'ldap',
+    };
+    expect(renamed).toMatchObject(kept);
+    expect(json(await cli(['-f', 'json', 'tenant', 'show', tn.uuid]))).toMatchObject(kept);
+    const rephoned = json(await cli(['-f', 'json', 'tenant', 'update', tn.uuid, '--phone', '+1 555 0100', '--auth-method', 'native']));
+    expect(rephoned).toMatchObject({ ...kept, phone: '+1 555 0100', default_authentication_method: 'native' });
+    expect((await cli(['tenant', 'update', tn.uuid, '--auth-method', 'kerberos'])).code).toBe(2);
+
+    expect(json(await cli(['-f', 'json', 'tenant', 'domains', tn.uuid]))).toEqual([{ uuid: expect.any(String), name: 'keeper.example.com' }]);
+    const parent = json(await cli(['-f', 'json', 'tenant', 'create', 'Keeper parent']));
+    expect((await cli(['tenant', 'move', tn.uuid, parent.uuid])).stdout).toBe('moved\n');
+    expect(json(await cli(['-f', 'json', 'tenant', 'show', tn.uuid])).parent_uuid).toBe(parent.uuid);
+    expect((await cli(['tenant', 'move', parent.uuid, tn.uuid])).code).toBe(5);
+
+    expect((await cli(['tenant', 'delete', tn.uuid])).code).toBe(0);
+    expect((await cli(['tenant', 'delete', parent.uuid])).code).toBe(0);
   });
 
   it('session list and revoke', async () => {

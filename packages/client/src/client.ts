@@ -2,7 +2,8 @@
 // answers are the API's own JSON (see types.ts).
 import type {
   ConfigPatchOperation, Group, GroupCreate, GroupUpdate, ListParams, Page, Policy, PolicyCreate, PolicyUpdate,
-  RefreshToken, Session, Status, Tenant, TenantCreate, TenantUpdate, Token, User, UserCreate, UserUpdate,
+  RefreshToken, Session, Status, Tenant, TenantCreate, TenantDomain, TenantUpdate, Token, User, UserCreate, UserUpdate,
+  UserEmail, UserEmailUpdate, UserListParams,
 } from './types.js';
 import { InvalidTokenError, MissingPermissionError } from './errors.js';
 import { seg, Transport, type CallOptions, type TransportOptions } from './transport.js';
@@ -66,6 +67,14 @@ function listQuery(p: ListParams): Record<string, string | number | boolean | un
   return { order: p.order, direction: p.direction, limit: p.limit, offset: p.offset, search: p.search, recurse: p.recurse };
 }
 
+function userListQuery(p: UserListParams): Record<string, string | number | boolean | undefined> {
+  return {
+    ...listQuery(p), uuid: p.uuid, username: p.username, firstname: p.firstname, lastname: p.lastname, purpose: p.purpose,
+    email_address: p.email_address, group_uuid: p.group_uuid, policy_uuid: p.policy_uuid, policy_slug: p.policy_slug,
+    has_policy_uuid: p.has_policy_uuid, has_policy_slug: p.has_policy_slug,
+  };
+}
+
 function callOpts(o: CallOptions | undefined): CallOptions {
   if (o === undefined) return {};
   const { signal, timeout, tenant, token } = o;
@@ -115,8 +124,8 @@ export class XivoAuthClient {
     await this.transport.request({ method, path, ...callOpts(o) });
   }
 
-  private lister<T>(path: string): ListFn<T> {
-    return (p) => this.json<Page<T>>('GET', path, p, undefined, listQuery(p));
+  private lister<T>(path: string, query: (p: ListParams) => Record<string, string | number | boolean | undefined> = listQuery): ListFn<T> {
+    return (p) => this.json<Page<T>>('GET', path, p, undefined, query(p));
   }
 
   readonly token = this.makeTokenApi();
@@ -131,12 +140,15 @@ export class XivoAuthClient {
   };
 
   readonly users = {
-    list: (p: ListParams & CallOptions = {}) => this.lister<User>('/users')(p),
-    iterate: (p: IterateOptions = {}) => paginate(this.lister<User>('/users'), p),
+    list: (p: UserListParams & CallOptions = {}) => this.lister<User>('/users', userListQuery)(p),
+    iterate: (p: IterateOptions & UserListParams = {}) => paginate(this.lister<User>('/users', userListQuery), p),
     get: (uuid: string, o?: CallOptions) => this.json<User>('GET', `/users/${seg(uuid)}`, o),
     create: (body: UserCreate, o?: CallOptions) => this.json<User>('POST', '/users', o, body),
     update: (uuid: string, body: UserUpdate, o?: CallOptions) => this.json<User>('PUT', `/users/${seg(uuid)}`, o, body),
     delete: (uuid: string, o?: CallOptions) => this.noContent('DELETE', `/users/${seg(uuid)}`, o),
+    /** Replaces every address of the user; `admin` (PUT /admin/users/{u}/emails) may set `confirmed`. */
+    updateEmails: (uuid: string, emails: UserEmailUpdate[], o?: CallOptions & { admin?: boolean }) =>
+      this.json<UserEmail[]>('PUT', `${o?.admin === true ? '/admin' : ''}/users/${seg(uuid)}/emails`, o, { emails }),
     /** Change a password (revokes the user's sessions). */
     changePassword: async (uuid: string, p: { oldPassword: string; newPassword: string }, o?: CallOptions) => {
       await this.transport.request({ method: 'PUT', path: `/users/${seg(uuid)}/password`, body: { old_password: p.oldPassword, new_password: p.newPassword }, ...callOpts(o) });
@@ -156,6 +168,10 @@ export class XivoAuthClient {
     create: (body: TenantCreate, o?: CallOptions) => this.json<Tenant>('POST', '/tenants', o, body),
     update: (uuid: string, body: TenantUpdate, o?: CallOptions) => this.json<Tenant>('PUT', `/tenants/${seg(uuid)}`, o, body),
     delete: (uuid: string, o?: CallOptions) => this.noContent('DELETE', `/tenants/${seg(uuid)}`, o),
+    /** The tenant's domain names (`auth.tenants.{uuid}.domains.read`). */
+    domains: (uuid: string, o?: CallOptions) => this.json<{ total: number; items: TenantDomain[] }>('GET', `/tenants/${seg(uuid)}/domains`, o),
+    /** Moves the tenant under `parentUuid` (`auth.tenants.{uuid}.parent.{parentUuid}.update`). */
+    setParent: (uuid: string, parentUuid: string, o?: CallOptions) => this.noContent('PUT', `/tenants/${seg(uuid)}/parent/${seg(parentUuid)}`, o),
   };
 
   readonly groups = {

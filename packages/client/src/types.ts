@@ -39,10 +39,13 @@ export interface Token {
 
 export interface RefreshToken {
   client_id: string;
+  /** ISO 8601 with its offset (`…+00:00`). */
   created_at: string;
   mobile: boolean;
   user_uuid: string;
   tenant_uuid: string;
+  /** Persistent metadata of the backend (`{}` from xivo-auth's built-in backends). */
+  metadata: Record<string, unknown>;
 }
 
 export interface Page<T> {
@@ -62,10 +65,38 @@ export interface ListParams {
 }
 
 export interface UserEmail {
+  uuid: string;
   address: string;
-  confirmed: boolean;
   main: boolean;
+  confirmed: boolean;
 }
+
+/** An address of `users.updateEmails` (`confirmed` only as an administrator). */
+export interface UserEmailUpdate {
+  address: string;
+  main?: boolean;
+  confirmed?: boolean | null;
+}
+
+/** The filters of `users.list` (each narrows `filtered`, never `total`). */
+export interface UserListParams extends ListParams {
+  uuid?: string;
+  username?: string;
+  firstname?: string;
+  lastname?: string;
+  purpose?: string;
+  email_address?: string;
+  group_uuid?: string;
+  /** Linked to this policy directly. */
+  policy_uuid?: string;
+  policy_slug?: string;
+  /** Granted this policy directly or through a group. */
+  has_policy_uuid?: string;
+  has_policy_slug?: string;
+}
+
+/** `default` (the tenant's method) or `native`. */
+export type UserAuthenticationMethod = 'default' | 'native';
 
 export interface User {
   uuid: string;
@@ -75,28 +106,45 @@ export interface User {
   lastname: string | null;
   purpose: Purpose | string;
   enabled: boolean;
+  /** The main address first. */
   emails: UserEmail[];
+  authentication_method: string;
 }
 
 export interface UserCreate {
   uuid?: string;
-  username: string;
+  /** Optional when email_address is given. */
+  username?: string | null;
   firstname?: string | null;
   lastname?: string | null;
   password?: string | null;
   email_address?: string | null;
   purpose?: Purpose;
   enabled?: boolean;
+  authentication_method?: UserAuthenticationMethod;
 }
 
 export interface UserUpdate {
-  username: string;
+  username?: string | null;
   firstname?: string | null;
   lastname?: string | null;
+  /** Replaces the main address (null removes it); absent: the addresses stay. */
   email_address?: string | null;
   purpose?: Purpose;
   enabled?: boolean;
+  authentication_method?: UserAuthenticationMethod;
 }
+
+export interface TenantAddress {
+  line_1: string | null;
+  line_2: string | null;
+  city: string | null;
+  state: string | null;
+  country: string | null;
+  zip_code: string | null;
+}
+
+export type TenantAuthenticationMethod = 'native' | 'ldap' | 'saml';
 
 export interface Tenant {
   uuid: string;
@@ -104,9 +152,22 @@ export interface Tenant {
   slug: string | null;
   parent_uuid: string | null;
   domain_names: string[];
+  /** uuid of the contact user, or null. */
+  contact: string | null;
+  phone: string | null;
+  address: TenantAddress;
+  default_authentication_method: string;
 }
 
-export interface TenantCreate {
+/** Fields shared by create and update; in an update, an absent one is reset (null, empty, native). */
+interface TenantDetailsInput {
+  contact?: string | null;
+  phone?: string | null;
+  address?: Partial<TenantAddress>;
+  default_authentication_method?: TenantAuthenticationMethod;
+}
+
+export interface TenantCreate extends TenantDetailsInput {
   uuid?: string;
   name?: string | null;
   slug?: string;
@@ -114,10 +175,16 @@ export interface TenantCreate {
   domain_names?: string[];
 }
 
-export interface TenantUpdate {
+/** PUT replaces the tenant: read it first to change some fields only. */
+export interface TenantUpdate extends TenantDetailsInput {
   name?: string | null;
   slug?: string;
   domain_names?: string[];
+}
+
+export interface TenantDomain {
+  uuid: string;
+  name: string;
 }
 
 export interface Group {

@@ -4,8 +4,9 @@
 // runtime checks compare the property names of the schemas.
 import type { Static } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
-import type { Policy, RefreshToken, Token, User } from '@xivo-auth/client';
+import type { Policy, RefreshToken, Tenant, Token, User } from '@xivo-auth/client';
 import { PolicyView } from '../../../src/http/routes/policies.js';
+import { TenantView } from '../../../src/http/routes/tenants.js';
 import { UserView } from '../../../src/http/routes/users.js';
 import { RefreshTokenItem, Token as TokenSchema } from '../../../src/http/schemas/token.js';
 
@@ -13,11 +14,12 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const sameToken: Same<Omit<Static<typeof TokenSchema>, 'metadata'>, Omit<Token, 'metadata'>> = true;
 const sameRefresh: Same<Static<typeof RefreshTokenItem>, RefreshToken> = true;
 const samePolicy: Same<Static<typeof PolicyView>, Policy> = true;
+const sameTenant: Same<Static<typeof TenantView>, Tenant> = true;
 const sameUser: Same<Omit<Static<typeof UserView>, 'purpose'>, Omit<User, 'purpose'>> = true;
 
 describe('wire types follow the server schemas', () => {
   it('compile-time equality holds', () => {
-    expect([sameToken, sameRefresh, samePolicy, sameUser]).toEqual([true, true, true, true]);
+    expect([sameToken, sameRefresh, samePolicy, sameUser, sameTenant]).toEqual([true, true, true, true, true]);
   });
 
   it('the schemas name the fields the package declares', () => {

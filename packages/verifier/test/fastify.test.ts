@@ -103,6 +103,21 @@ describe.each(['remote', 'cached'] as const)('%s mode', (mode) => {
     expect(bearer.statusCode).toBe(200);
   });
 
+  it("an empty required access is literal, as on the server: only `#` or `*` grant it", async () => {
+    const plain = await f.tokenWith(['confd.lines.read']);
+    await expect(v.verify({ token: plain.token, access: '' })).rejects.toMatchObject({ status: 401, reason: 'missing_permission_or_invalid_tenant' });
+    const root = await f.tokenWith(['#']);
+    const auth = await v.verify({ token: root.token, access: '' });
+    expect(auth.can('')).toBe(true);
+    expect((await v.verify({ token: plain.token, access: null })).can('')).toBe(false);
+  });
+
+  it('identity.pbxUserUuid is the user for purpose user', async () => {
+    const token = await f.tokenWith(['confd.lines.read']);
+    const auth = await v.verify({ token: token.token, access: 'confd.lines.read' });
+    expect(auth.identity.pbxUserUuid).toBe(token.metadata.uuid);
+  });
+
   it('missing access: 401 insufficient_scope naming the access', async () => {
     const token = await f.tokenWith(['confd.users.me.read']);
     const res = await get(app, '/users/someone-else', token.token);

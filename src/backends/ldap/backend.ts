@@ -56,12 +56,16 @@ export function createLdapUserBackend(deps: LdapBackendDeps): Backend {
     // Refresh tokens: no password, so the service account must find the entry
     // again (it may have been removed from the directory since). Without a
     // service account there is no way to ask: refused.
-    async identify(login, ctx) {
-      if (!isPlausibleLogin(login) || ctx.tenantUuid === null) return null;
-      const tenant = await store.getTenant(ctx.tenantUuid);
+    // The entry must still designate the refresh token's own user: a local
+    // user whose email now matches the entry is someone else.
+    async identify(principal) {
+      const { login } = principal;
+      if (!isPlausibleLogin(login)) return null;
+      const tenant = await store.getTenant(principal.tenantUuid);
       const config = tenant === null ? null : await store.getLdapConfig(tenant.uuid);
       if (tenant === null || config === null || config.bindDn === null) return null;
-      return identityFor(tenant, config, login, await lookUp(config, login, directory));
+      const identity = await identityFor(tenant, config, login, await lookUp(config, login, directory));
+      return identity !== null && identity.userUuid === principal.userUuid ? identity : null;
     },
   };
 

@@ -10,7 +10,7 @@ export interface LdapConfigInput {
   protocolVersion?: number;
   protocolSecurity?: 'ldaps' | 'tls' | null;
   bindDn?: string | null;
-  /** Absent: keep the stored one (for the same bind_dn); null: none. */
+  /** Absent: keep the stored one (only for the same host, port, protocol_security and bind_dn); null: none. */
   bindPassword?: string | null;
   userBaseDn: string;
   userLoginAttribute: string;
@@ -44,20 +44,32 @@ export class LdapConfigService {
       }
     }
     const bindDn = input.bindDn ?? null;
-    let bindPassword = input.bindPassword;
-    if (bindPassword === undefined) {
+    const security = input.protocolSecurity ?? null;
+    const port = input.port ?? (security === 'ldaps' ? 636 : 389);
+    let bindPassword = input.bindPassword ?? null;
+    if (input.bindPassword === undefined && bindDn !== null) {
+      // The stored secret is only ever sent again to the same server, over the
+      // same transport, for the same account: a new host, port, security or
+      // bind DN needs the password again (else it goes, maybe in clear, to a
+      // server of the caller's choice).
       const stored = await this.store.getLdapConfig(tenantUuid);
-      bindPassword = stored !== null && stored.bindDn === bindDn ? stored.bindPassword : null;
+      const sameTarget = stored !== null && stored.bindDn === bindDn && stored.host === input.host
+        && stored.port === port && stored.protocolSecurity === security;
+      if (stored !== null && stored.bindDn !== null && !sameTarget) {
+        throw new InvalidDataError('bind_password is required when host, port, protocol_security or bind_dn change', {
+          bind_password: { constraint_id: 'required', message: 'required when host, port, protocol_security or bind_dn change' },
+        });
+      }
+      bindPassword = sameTarget ? stored.bindPassword : null;
     }
     if (bindDn === null) bindPassword = null;
     if (bindDn !== null && (bindPassword === null || bindPassword === '')) {
       throw new InvalidDataError('bind_password is required with bind_dn', { bind_password: { constraint_id: 'required', message: 'required with bind_dn' } });
     }
-    const security = input.protocolSecurity ?? null;
     const stored = await this.store.putLdapConfig({
       tenantUuid,
       host: input.host,
-      port: input.port ?? (security === 'ldaps' ? 636 : 389),
+      port,
       protocolVersion: input.protocolVersion ?? 3,
       protocolSecurity: security,
       bindDn,

@@ -1,5 +1,6 @@
 // xivo_user (alias wazo_user): users of xivo-auth's own store.
 import type { PasswordHasher } from '../../passwords/hasher.js';
+import { isPbkdf2Sha512 } from '../../passwords/pbkdf2.js';
 import { needsRehash, type Argon2Params } from '../../passwords/rehash.js';
 import type { Store, User } from '../../store/types.js';
 import type { Backend, Identity } from '../types.js';
@@ -10,12 +11,18 @@ function isPlausibleLogin(login: string): boolean {
   return login.length <= 256 && !login.includes('\u0000');
 }
 
+/**
+ * A local user's identity. `pbxUserUuid` (metadata.pbx_user_uuid, top-level
+ * xivo_user_uuid) is the user's uuid for purpose `user` and null for
+ * `internal` / `external_api`, as wazo-auth's default metadata plugins set it:
+ * daemons such as wazo-call-logd refuse a user token without it.
+ */
 export function identityOf(user: User): Identity {
   return {
     authId: user.uuid,
     userUuid: user.uuid,
     tenantUuid: user.tenantUuid,
-    pbxUserUuid: null,
+    pbxUserUuid: user.purpose === 'user' ? user.uuid : null,
     purpose: user.purpose,
     metadata: {},
     acl: [],
@@ -29,13 +36,29 @@ export function createXivoUserBackend(deps: {
   rehashTo?: Argon2Params;
 }): Backend {
   const { store, hasher, rehashTo } = deps;
-  /** Best effort: the login succeeds whatever happens here; a concurrent password change wins. */
-  async function rehash(userUuid: string, oldHash: string, password: string): Promise<void> {
+  /**
+   * The password hashed anew, written in the login's own commit (Identity.settle)
+   * only if the stored hash is still `oldHash` (a concurrent password change
+   * wins). Best effort: with the hashing pool busy the login goes on
+   * without it, and the next one tries again.
+   */
+  async function rehashed(user: User, oldHash: string, password: string): Promise<Identity> {
+    const identity = identityOf(user);
+    let newHash: string;
     try {
-      await store.replacePasswordHash(userUuid, oldHash, await hasher.hash(password));
+      newHash = await hasher.hash(password);
     } catch {
-      // Hashing pool busy or store hiccup: the next login tries again.
+      return identity;
     }
+    identity.settle = async (tx) => {
+      await tx.replacePasswordHash(user.uuid, oldHash, newHash);
+    };
+    return identity;
+  }
+
+  /** An imported wazo-auth hash (PBKDF2) always; an argon2 one made with other parameters than the configured ones. */
+  function isStale(hash: string): boolean {
+    return isPbkdf2Sha512(hash) || (rehashTo !== undefined && needsRehash(hash, rehashTo));
   }
 
   return {
@@ -50,12 +73,14 @@ export function createXivoUserBackend(deps: {
       }
       const ok = await hasher.verify(user.passwordHash, password);
       if (!ok) return null;
-      if (rehashTo !== undefined && needsRehash(user.passwordHash, rehashTo)) await rehash(user.uuid, user.passwordHash, password);
+      if (isStale(user.passwordHash)) return rehashed(user, user.passwordHash, password);
       return identityOf(user);
     },
-    async identify(login) {
-      const user = isPlausibleLogin(login) ? await store.findUserByLogin(login) : null;
-      return user !== null && user.enabled ? identityOf(user) : null;
+    // By uuid, never by the stored login: a username renamed since (to
+    // another user's email, say) must not turn the refresh token into theirs.
+    async identify(principal) {
+      const user = await store.getUser(principal.userUuid);
+      return user !== null && user.enabled && user.tenantUuid === principal.tenantUuid ? identityOf(user) : null;
     },
   };
 }

@@ -25,7 +25,7 @@ const LdapConfigBody = Type.Object({
   protocol_security: Type.Optional(Security),
   bind_dn: Type.Optional(Type.Union([Dn, Type.Null()], { description: 'Service account searching for users; null: bind directly as user_login_attribute=<login>,user_base_dn' })),
   bind_password: Type.Optional(Type.Union([SafeString({ minLength: 1, maxLength: 1024 }), Type.Null()], {
-    description: 'Write-only. Required with bind_dn; absent: the stored one is kept for the same bind_dn',
+    description: 'Write-only. Required with bind_dn; absent: the stored one is kept only when host, port, protocol_security and bind_dn are unchanged (else 400)',
   })),
   user_base_dn: Dn,
   user_login_attribute: Attribute,

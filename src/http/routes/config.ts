@@ -1,9 +1,11 @@
 // /0.1/config: the running configuration, secrets masked (API.md §6).
 //   GET   /config   auth.config.read     top tenant only
-//   PATCH /config   auth.config.update   [{"op": "replace", "path": "/debug", "value": true|false}]
+//   PATCH /config   auth.config.update   [{"op": "replace", "path": "/debug" | "/profiling_enabled", "value": true|false}]
 // Turning debug on lowers the log level to debug at once, on this instance;
-// off restores the level the service started with. Nothing else changes at
-// run time.
+// off restores the level the service started with. profiling_enabled logs one
+// info line per request served by Fastify (route template, status, time; see
+// app.ts requestProfiler): no CPU profile is taken. Nothing else changes at
+// run time, and only on the instance that answered.
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -18,7 +20,7 @@ const ConfigView = Type.Object({}, { additionalProperties: true, description: 'T
 const Patch = Type.Array(
   Type.Object({
     op: Type.Literal('replace'),
-    path: Type.Literal('/debug'),
+    path: Type.Union([Type.Literal('/debug'), Type.Literal('/profiling_enabled')]),
     value: Type.Boolean(),
   }, { additionalProperties: false }),
   { minItems: 1, maxItems: 16 },
@@ -30,6 +32,8 @@ export interface ConfigRouteDeps {
   logger: Pick<Logger, 'level'>;
   /** Per-request logging (app.ts): on while debug is. */
   debug: { on: boolean };
+  /** Per-request timings (app.ts requestProfiler): on while profiling_enabled is. */
+  profiling: { on: boolean };
   /** The top tenant's uuid (the configuration belongs to the whole installation). */
   topTenantUuid: () => Promise<string | null>;
   requireAccess: RequireAccess;
@@ -39,10 +43,11 @@ export async function configRoutes(app: FastifyInstance, deps: ConfigRouteDeps):
   const { config, logger, requireAccess } = deps;
   const tags = ['config'];
   const state = deps.debug;
+  const profiling = deps.profiling;
   // The level set from the configuration at start-up, restored when debug goes off.
   const baseLevel = config.debug ? pinoLevel(config.log_level) : logger.level;
 
-  const view = () => maskSecrets({ ...config, debug: state.on });
+  const view = () => maskSecrets({ ...config, debug: state.on, profiling_enabled: profiling.on });
 
   /** The access was granted by the guard; the caller must also belong to the top tenant. */
   async function assertTopTenant(request: FastifyRequest, access: string): Promise<void> {
@@ -62,11 +67,14 @@ export async function configRoutes(app: FastifyInstance, deps: ConfigRouteDeps):
   });
 
   app.patch('/config', {
-    schema: { summary: 'Change debug at run time', tags, headers: AuthHeaders, body: Patch, response: { 200: ConfigView, ...errors } },
+    schema: { summary: 'Change debug or profiling_enabled at run time', tags, headers: AuthHeaders, body: Patch, response: { 200: ConfigView, ...errors } },
     preHandler: requireAccess('auth.config.update'),
   }, async function patchConfig(request) {
     await assertTopTenant(request, 'auth.config.update');
-    for (const change of request.body as Static<typeof Patch>) state.on = change.value;
+    for (const change of request.body as Static<typeof Patch>) {
+      if (change.path === '/debug') state.on = change.value;
+      else profiling.on = change.value;
+    }
     logger.level = state.on ? 'debug' : baseLevel;
     return view();
   });

@@ -14,6 +14,7 @@ import { NoSuchTokenError, ScopeDeniedError, ServiceUnavailableError, TenantDeni
 import { StoreUnavailableError } from '../../store/errors.js';
 import type { TokenRecord } from '../../store/types.js';
 import type { TokenService } from '../../tokens/service.js';
+import { MAX_ACCESS_LENGTH } from '../../security/limits.js';
 
 export interface GatewayRouteDeps {
   tokens: TokenService;
@@ -94,8 +95,8 @@ export function compileRouteTable(routes: readonly AuthzRoute[]): RouteTable {
   };
 }
 
-/** The longest `?access=` the route accepts (longer ones are Fastify's 400). */
-export const MAX_QUERY_ACCESS = 1024;
+/** The longest `?access=` the route accepts (longer ones are Fastify's 400): as long as an access. */
+export const MAX_QUERY_ACCESS = MAX_ACCESS_LENGTH;
 
 const AuthzQuery = Type.Object({
   access: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_QUERY_ACCESS, pattern: '^[^\\u0000]*$' })),
@@ -159,10 +160,10 @@ export function createAuthorizer(deps: GatewayRouteDeps): Authorize {
       if (derived === null) return DENY_SCOPE;
       access = derived;
     }
-    if (access === undefined) {
-      access = headerOf(headers, 'x-auth-required-access');
-      if (access !== undefined && access.length > 1024) return DENY_SCOPE;
-    }
+    if (access === undefined) access = headerOf(headers, 'x-auth-required-access');
+    // No check is asked for an access longer than an access may be (it bounds
+    // the cost of matching): fail closed.
+    if (access !== undefined && access.length > MAX_ACCESS_LENGTH) return DENY_SCOPE;
     const tenant = headerOf(headers, 'wazo-tenant');
     if (tenant !== undefined && tenant.length > 256) return DENY_SCOPE;
 

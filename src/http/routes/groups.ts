@@ -9,6 +9,7 @@
 //   DELETE /groups/:group_uuid/users/:user_uuid      auth.groups.{group_uuid}.users.{user_uuid}.delete
 //   GET    /groups/:group_uuid/policies              auth.groups.{group_uuid}.policies.read
 //   PUT    /groups/:group_uuid/policies/:policy_uuid auth.groups.{group_uuid}.policies.{policy_uuid}.create
+//          (:policy_uuid: the policy's uuid or slug, resolved in the acting tenant)
 //   DELETE /groups/:group_uuid/policies/:policy_uuid auth.groups.{group_uuid}.policies.{policy_uuid}.delete
 //   GET    /users/:user_uuid/groups                  auth.users.{user_uuid}.groups.read
 import type { Static } from '@sinclair/typebox';
@@ -20,7 +21,7 @@ import type { Group } from '../../store/types.js';
 import { authOf, type RequireAccess } from '../auth.js';
 import { listQuery } from '../list-params.js';
 import { ApiError, AuthHeaders, ListParams, listOf, SafeString, Uuid } from '../schemas/common.js';
-import { POLICY_ORDER_COLUMNS, policyView, PolicyView } from './policies.js';
+import { POLICY_ORDER_COLUMNS, PolicyId, policyView, PolicyView } from './policies.js';
 import { USER_ORDER_COLUMNS, userView, UserView } from './users.js';
 
 const Id = SafeString({ maxLength: 64 });
@@ -39,7 +40,7 @@ const GroupView = Type.Object({
 });
 const GroupParams = Type.Object({ group_uuid: Id });
 const MemberParams = Type.Object({ group_uuid: Id, user_uuid: Id });
-const GroupPolicyParams = Type.Object({ group_uuid: Id, policy_uuid: Id });
+const GroupPolicyParams = Type.Object({ group_uuid: Id, policy_uuid: PolicyId });
 const UserParams = Type.Object({ user_uuid: Id });
 const errors = { 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError, 409: ApiError, 503: ApiError };
 const ORDER_COLUMNS = ['uuid', 'name', 'slug'];

@@ -2,8 +2,9 @@
 // listener.
 //   GET /health/live    the process answers (no dependency: a database outage
 //                       must not make an orchestrator restart every instance)
-//   GET /health/ready   store reachable, migrations applied, revocation
-//                       listener connected, not draining; 503 otherwise
+//   GET /health/ready   store reachable, its schema the version this build
+//                       expects, revocation listener connected, not
+//                       draining; 503 otherwise, naming the failed checks
 //   GET /metrics        Prometheus text exposition
 import { Type } from '@sinclair/typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -12,7 +13,8 @@ import type { Logger } from 'pino';
 export interface ReadinessCheck {
   /** Resolves when the database answers; throws otherwise. */
   store(): Promise<void>;
-  migrations(): boolean;
+  /** The database's schema is the version this build expects (no migration missing, none unknown). */
+  migrations(): boolean | Promise<boolean>;
   /** Revocation notices flow (PostgreSQL LISTEN connected; always true on SQLite). */
   listener(): boolean;
   draining(): boolean;
@@ -61,20 +63,20 @@ export async function healthRoutes(app: FastifyInstance, deps: HealthRouteDeps):
 
   app.get('/health/ready', {
     schema: {
-      summary: 'Readiness: store reachable, migrations applied, revocation listener connected, not draining (503 otherwise)',
+      summary: 'Readiness: store reachable, schema at the version this build expects, revocation listener connected, not draining (503 otherwise)',
       tags: ['health'],
       response: { 200: Readiness, 503: Readiness },
     },
   }, async function ready(_request, reply) {
-    let store: 'ok' | 'fail' = 'ok';
-    try {
-      await within(readiness.store(), deps.storeTimeoutMs ?? 2000);
-    } catch {
-      store = 'fail';
-    }
+    const timeoutMs = deps.storeTimeoutMs ?? 2000;
+    const [store, migrations] = await Promise.all([
+      within(readiness.store(), timeoutMs).then(() => 'ok' as const, () => 'fail' as const),
+      within(Promise.resolve().then(() => readiness.migrations()), timeoutMs)
+        .then((ok) => (ok ? 'ok' as const : 'fail' as const), () => 'fail' as const),
+    ]);
     const checks = {
       store,
-      migrations: readiness.migrations() ? 'ok' as const : 'fail' as const,
+      migrations,
       listener: readiness.listener() ? 'ok' as const : 'fail' as const,
       draining: readiness.draining() ? 'fail' as const : 'ok' as const,
     };

@@ -1,5 +1,6 @@
 // OAuth 2.0 standard endpoints over the same tokens.
-//   POST /oauth2/introspect                  RFC 7662 (bearer token with auth.tokens.introspect)
+//   POST /oauth2/introspect                  RFC 7662 (bearer token with auth.tokens.introspect;
+//                                            tokens outside the caller's tenant subtree are inactive)
 //   POST /oauth2/revoke                      RFC 7009 (possession of the token is enough)
 //   GET  /.well-known/oauth-authorization-server   RFC 8414 metadata (registered at the root)
 // Bodies are application/x-www-form-urlencoded, parsed in this plugin's own
@@ -9,6 +10,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, InvalidDataError, NoSuchTokenError } from '../../errors.js';
 import type { TokenService, TokenTypeHint } from '../../tokens/service.js';
+import { authOf } from '../auth.js';
 import { handleError, toProblem } from '../errors.js';
 import { bearerToken, INSUFFICIENT_SCOPE, INVALID_TOKEN } from './gateway.js';
 
@@ -107,7 +109,7 @@ export async function oauth2Routes(app: FastifyInstance, deps: OAuth2RouteDeps):
   });
   app.setErrorHandler(oauthErrorHandler);
 
-  /** The caller's bearer token must grant auth.tokens.introspect. */
+  /** The caller's bearer token must grant auth.tokens.introspect; it is kept as request.auth. */
   async function requireIntrospector(request: FastifyRequest): Promise<void> {
     const caller = bearerToken(request);
     if (caller === null) throw new OAuthError(401, 'invalid_token', 'A bearer token is required');
@@ -116,6 +118,7 @@ export async function oauth2Routes(app: FastifyInstance, deps: OAuth2RouteDeps):
       if (!entry.acl.matches(INTROSPECT_ACCESS, entry.record)) {
         throw new OAuthError(403, 'insufficient_scope', `The bearer token does not grant ${INTROSPECT_ACCESS}`);
       }
+      request.auth = { token: entry.record, tenantUuid: entry.record.tenantUuid ?? '' };
     } catch (err) {
       if (err instanceof NoSuchTokenError) throw new OAuthError(401, 'invalid_token', 'The bearer token is invalid or expired');
       throw err;
@@ -134,7 +137,8 @@ export async function oauth2Routes(app: FastifyInstance, deps: OAuth2RouteDeps):
   }, async function introspect(request, reply): Promise<Static<typeof IntrospectionResponse>> {
     const { token, requiredAccess } = tokenParam(request.body);
     reply.header('Cache-Control', 'no-store');
-    const record = await tokens.introspect(token, requiredAccess);
+    // The caller's own tenant (never Wazo-Tenant): it sees its subtree's tokens only.
+    const record = await tokens.introspect(token, requiredAccess, authOf(request).token.tenantUuid);
     if (record === null) return { active: false };
     const username = typeof record.metadata.username === 'string' ? record.metadata.username : record.authId;
     return {

@@ -1,6 +1,7 @@
 // /0.1/policies, and the policies of a user.
 //   GET    /policies                              auth.policies.read
 //   POST   /policies                              auth.policies.create
+// :policy_uuid is a policy's uuid or slug (PolicyId below), everywhere.
 //   GET    /policies/:policy_uuid                 auth.policies.{policy_uuid}.read
 //   PUT    /policies/:policy_uuid                 auth.policies.{policy_uuid}.update
 //   DELETE /policies/:policy_uuid                 auth.policies.{policy_uuid}.delete
@@ -16,12 +17,32 @@ import type { FastifyInstance } from 'fastify';
 import type { PolicyService } from '../../identity/policies.js';
 import { SLUG_PATTERN } from '../../identity/scope.js';
 import type { Policy } from '../../store/types.js';
-import { MAX_ACCESS_LENGTH, MAX_ACL_ENTRIES } from '../../security/limits.js';
+import { InvalidDataError } from '../../errors.js';
+import { ACCESS_LIMITS_TEXT, MAX_ACCESS_LENGTH, MAX_ACCESS_WILDCARDS, MAX_ACL_ENTRIES, accessWildcards } from '../../security/limits.js';
 import { authOf, type RequireAccess } from '../auth.js';
 import { listQuery } from '../list-params.js';
 import { ApiError, AuthHeaders, ListParams, listOf, SafeString, Uuid } from '../schemas/common.js';
 
-const Access = SafeString({ minLength: 1, maxLength: MAX_ACCESS_LENGTH });
+// The wildcard count is checked in code (assertAccessLimits), for a message
+// that says what is wrong; the schema documents it.
+const Access = SafeString({
+  minLength: 1, maxLength: MAX_ACCESS_LENGTH,
+  description: `ACL pattern: ${ACCESS_LIMITS_TEXT}`,
+});
+
+/** 400 invalid-data naming the field (`acl.3`, `access`) when an access has too many wildcards. */
+function assertAccessLimits(accesses: readonly string[], field: (index: number) => string): void {
+  const details: Record<string, { constraint_id: string; message: string }> = {};
+  accesses.forEach((access, i) => {
+    const wildcards = accessWildcards(access);
+    if (wildcards > MAX_ACCESS_WILDCARDS) {
+      details[field(i)] = { constraint_id: 'max_wildcards', message: `${wildcards} wildcards, at most ${MAX_ACCESS_WILDCARDS} (*, # and the segments me, my_session, edit)` };
+    }
+  });
+  if (Object.keys(details).length > 0) {
+    throw new InvalidDataError(`An access holds at most ${MAX_ACCESS_WILDCARDS} wildcards`, details);
+  }
+}
 const Slug = Type.String({ pattern: SLUG_PATTERN, description: 'Unique in the tenant; derived from the name when absent' });
 const PolicyBody = Type.Object({
   uuid: Type.Optional(Uuid),
@@ -42,10 +63,19 @@ export const PolicyView = Type.Object({
   shared: Type.Boolean(),
   read_only: Type.Boolean(),
 });
-const PolicyParams = Type.Object({ policy_uuid: SafeString({ maxLength: 64 }) });
-const AccessParams = Type.Object({ policy_uuid: SafeString({ maxLength: 64 }), access: Access });
+/**
+ * A policy in a path: its uuid, or its slug (up to 80 characters here; longer
+ * ones, possible in default_policies, by uuid). The required access names it
+ * as given: auth.policies.{policy_uuid}.read is auth.policies.<slug>.read.
+ */
+export const PolicyId = SafeString({
+  minLength: 1, maxLength: 128,
+  description: 'The policy\'s uuid, or its slug: the acting tenant\'s own policy of that slug, else the nearest ancestor\'s shared one',
+});
+const PolicyParams = Type.Object({ policy_uuid: PolicyId });
+const AccessParams = Type.Object({ policy_uuid: PolicyId, access: Access });
 const UserParams = Type.Object({ user_uuid: SafeString({ maxLength: 64 }) });
-const UserPolicyParams = Type.Object({ user_uuid: SafeString({ maxLength: 64 }), policy_uuid: SafeString({ maxLength: 64 }) });
+const UserPolicyParams = Type.Object({ user_uuid: SafeString({ maxLength: 64 }), policy_uuid: PolicyId });
 const errors = { 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError, 409: ApiError, 503: ApiError };
 export const POLICY_ORDER_COLUMNS = ['uuid', 'name', 'slug', 'description'];
 
@@ -73,6 +103,7 @@ export async function policyRoutes(app: FastifyInstance, deps: { policies: Polic
     preHandler: requireAccess('auth.policies.create'),
   }, async function createPolicy(request) {
     const b = request.body as Static<typeof PolicyBody>;
+    assertAccessLimits(b.acl ?? [], (i) => `acl.${i}`);
     return policyView(await policies.create(authOf(request), {
       uuid: b.uuid?.toLowerCase(), name: b.name, slug: b.slug, description: b.description ?? null,
       acl: b.acl ?? [], shared: b.shared ?? false,
@@ -93,6 +124,7 @@ export async function policyRoutes(app: FastifyInstance, deps: { policies: Polic
   }, async function updatePolicy(request) {
     const { policy_uuid } = request.params as Static<typeof PolicyParams>;
     const b = request.body as Static<typeof PolicyUpdate>;
+    assertAccessLimits(b.acl ?? [], (i) => `acl.${i}`);
     return policyView(await policies.update(authOf(request), policy_uuid, {
       name: b.name, slug: b.slug, description: b.description ?? null, acl: b.acl ?? [], shared: b.shared ?? false,
     }));
@@ -112,6 +144,7 @@ export async function policyRoutes(app: FastifyInstance, deps: { policies: Polic
     preHandler: requireAccess('auth.policies.{policy_uuid}.update'),
   }, async function addAccess(request, reply) {
     const { policy_uuid, access } = request.params as Static<typeof AccessParams>;
+    assertAccessLimits([access], () => 'access');
     await policies.addAccess(authOf(request), policy_uuid, access);
     return reply.code(204).send();
   });

@@ -4,46 +4,113 @@
 //   GET    /tenants/:tenant_uuid    auth.tenants.{tenant_uuid}.read
 //   PUT    /tenants/:tenant_uuid    auth.tenants.{tenant_uuid}.update
 //   DELETE /tenants/:tenant_uuid    auth.tenants.{tenant_uuid}.delete
+//   GET    /tenants/:tenant_uuid/domains                     auth.tenants.{tenant_uuid}.domains.read
+//   PUT    /tenants/:tenant_uuid/parent/:parent_tenant_uuid  auth.tenants.{tenant_uuid}.parent.{parent_tenant_uuid}.update
 import type { Static } from '@sinclair/typebox';
-import { Type } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { SLUG_PATTERN } from '../../identity/scope.js';
-import type { TenantService } from '../../identity/tenants.js';
-import type { Tenant } from '../../store/types.js';
+import type { TenantDetails, TenantService } from '../../identity/tenants.js';
+import { TENANT_AUTHENTICATION_METHODS, type Tenant } from '../../store/types.js';
 import { authOf, type RequireAccess } from '../auth.js';
 import { listQuery } from '../list-params.js';
-import { ApiError, AuthHeaders, ListParams, listOf, SafeString, Uuid } from '../schemas/common.js';
+import { ApiError, AuthHeaders, ListParams, listOf, SafeString, Uuid, UUID_PATTERN } from '../schemas/common.js';
 
 const Name = Type.Union([SafeString({ maxLength: 128 }), Type.Null()]);
 const Slug = Type.String({ pattern: SLUG_PATTERN, description: 'Unique; derived from the name when absent' });
 const DomainName = Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$' });
-const DomainNames = Type.Array(DomainName, { maxItems: 100, uniqueItems: true });
+const DomainNames = Type.Array(DomainName, {
+  maxItems: 100, uniqueItems: true,
+  description: 'Stored lower-cased; each belongs to one tenant at most, case-insensitively (409 on domain_names otherwise)',
+});
 
+const nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+const Text = (maxLength: number) => nullable(SafeString({ minLength: 1, maxLength }));
+const Address = Type.Object({
+  line_1: Type.Optional(Text(256)),
+  line_2: Type.Optional(Text(256)),
+  city: Type.Optional(Text(128)),
+  state: Type.Optional(Text(128)),
+  country: Type.Optional(Text(128)),
+  zip_code: Type.Optional(Text(16)),
+}, { description: 'Absent fields are null' });
+const AuthenticationMethod = Type.Union(TENANT_AUTHENTICATION_METHODS.map((m) => Type.Literal(m)), {
+  description: 'How the tenant\'s users log in by default (stored; not enforced yet). Default native',
+});
+const Details = {
+  contact: Type.Optional(nullable(Type.String({ pattern: UUID_PATTERN, description: 'uuid of a user the caller can see' }))),
+  phone: Type.Optional(Text(32)),
+  address: Type.Optional(Address),
+  default_authentication_method: Type.Optional(AuthenticationMethod),
+};
 const TenantCreate = Type.Object({
   uuid: Type.Optional(Uuid),
   name: Type.Optional(Name),
   slug: Type.Optional(Slug),
   parent_uuid: Type.Optional(Uuid),
   domain_names: Type.Optional(DomainNames),
+  ...Details,
 });
 const TenantUpdate = Type.Object({
   name: Type.Optional(Name),
   slug: Type.Optional(Slug),
   domain_names: Type.Optional(DomainNames),
+  ...Details,
+}, { description: 'Replaces the tenant: an absent field becomes null ([] for domain_names, native for default_authentication_method); slug stays when absent' });
+const AddressView = Type.Object({
+  line_1: nullable(Type.String()),
+  line_2: nullable(Type.String()),
+  city: nullable(Type.String()),
+  state: nullable(Type.String()),
+  country: nullable(Type.String()),
+  zip_code: nullable(Type.String()),
 });
-const TenantView = Type.Object({
+export const TenantView = Type.Object({
   uuid: Type.String(),
   name: Type.Union([Type.String(), Type.Null()]),
   slug: Type.Union([Type.String(), Type.Null()]),
   parent_uuid: Type.Union([Type.String(), Type.Null()]),
   domain_names: Type.Array(Type.String()),
+  contact: nullable(Type.String()),
+  phone: nullable(Type.String()),
+  address: AddressView,
+  default_authentication_method: Type.String(),
+});
+const DomainsView = Type.Object({
+  total: Type.Integer(),
+  items: Type.Array(Type.Object({ uuid: Type.String(), name: Type.String() })),
 });
 const TenantParams = Type.Object({ tenant_uuid: SafeString({ maxLength: 64 }) });
+const ParentParams = Type.Object({ tenant_uuid: SafeString({ maxLength: 64 }), parent_tenant_uuid: SafeString({ maxLength: 64 }) });
 const errors = { 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError, 409: ApiError, 503: ApiError };
 const ORDER_COLUMNS = ['uuid', 'name', 'slug'];
 
 function tenantView(t: Tenant): Static<typeof TenantView> {
-  return { uuid: t.uuid, name: t.name, slug: t.slug, parent_uuid: t.parentUuid, domain_names: t.domainNames ?? [] };
+  const a = t.address;
+  return {
+    uuid: t.uuid, name: t.name, slug: t.slug, parent_uuid: t.parentUuid, domain_names: t.domainNames ?? [],
+    contact: t.contactUuid ?? null,
+    phone: t.phone ?? null,
+    address: {
+      line_1: a?.line1 ?? null, line_2: a?.line2 ?? null, city: a?.city ?? null,
+      state: a?.state ?? null, country: a?.country ?? null, zip_code: a?.zipCode ?? null,
+    },
+    default_authentication_method: t.defaultAuthenticationMethod ?? 'native',
+  };
+}
+
+/** The details of a POST or PUT body; absent ones take their defaults (PUT replaces them). */
+function detailsOf(b: { contact?: string | null; phone?: string | null; address?: Static<typeof Address>; default_authentication_method?: string }): TenantDetails {
+  const a = b.address ?? {};
+  return {
+    contactUuid: b.contact?.toLowerCase() ?? null,
+    phone: b.phone ?? null,
+    address: {
+      line1: a.line_1 ?? null, line2: a.line_2 ?? null, city: a.city ?? null,
+      state: a.state ?? null, country: a.country ?? null, zipCode: a.zip_code ?? null,
+    },
+    defaultAuthenticationMethod: (b.default_authentication_method ?? 'native') as TenantDetails['defaultAuthenticationMethod'],
+  };
 }
 
 export async function tenantRoutes(app: FastifyInstance, deps: { tenants: TenantService; requireAccess: RequireAccess }): Promise<void> {
@@ -69,6 +136,7 @@ export async function tenantRoutes(app: FastifyInstance, deps: { tenants: Tenant
       slug: b.slug,
       parentUuid: b.parent_uuid?.toLowerCase(),
       domainNames: b.domain_names ?? [],
+      ...detailsOf(b),
     }));
   });
 
@@ -87,8 +155,31 @@ export async function tenantRoutes(app: FastifyInstance, deps: { tenants: Tenant
     const { tenant_uuid } = request.params as Static<typeof TenantParams>;
     const b = request.body as Static<typeof TenantUpdate>;
     return tenantView(await tenants.update(authOf(request), tenant_uuid, {
-      name: b.name ?? null, slug: b.slug, domainNames: b.domain_names ?? [],
+      name: b.name ?? null, slug: b.slug, domainNames: b.domain_names ?? [], ...detailsOf(b),
     }));
+  });
+
+  app.get('/tenants/:tenant_uuid/domains', {
+    schema: { summary: 'The tenant\'s domain names', tags, headers: AuthHeaders, params: TenantParams, response: { 200: DomainsView, ...errors } },
+    preHandler: requireAccess('auth.tenants.{tenant_uuid}.domains.read'),
+  }, async function listTenantDomains(request) {
+    const { tenant_uuid } = request.params as Static<typeof TenantParams>;
+    const items = await tenants.domains(authOf(request), tenant_uuid);
+    return { total: items.length, items };
+  });
+
+  app.put('/tenants/:tenant_uuid/parent/:parent_tenant_uuid', {
+    schema: {
+      summary: 'Move a tenant (with its sub-tenants) under another tenant of the acting tenant\'s subtree',
+      description: 'Refused (400) when the new parent is the tenant or one of its sub-tenants; 403 for the caller\'s own tenant and the top tenant; '
+        + '409 while users or groups of the subtree are linked to policies of tenants it would leave.',
+      tags, headers: AuthHeaders, params: ParentParams, response: { 204: Type.Null(), ...errors },
+    },
+    preHandler: requireAccess('auth.tenants.{tenant_uuid}.parent.{parent_tenant_uuid}.update'),
+  }, async function setTenantParent(request, reply) {
+    const { tenant_uuid, parent_tenant_uuid } = request.params as Static<typeof ParentParams>;
+    await tenants.setParent(authOf(request), tenant_uuid, parent_tenant_uuid);
+    return reply.code(204).send();
   });
 
   app.delete('/tenants/:tenant_uuid', {

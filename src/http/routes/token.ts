@@ -15,9 +15,10 @@ import type { Credentials, TokenService, WithinIssueCommit } from '../../tokens/
 import { formatLocal, formatUtc } from '../../tokens/time-format.js';
 import { authOf, type RequireAccess } from '../auth.js';
 import { parseBasicAuth } from '../credentials.js';
-import { ApiError, AuthHeaders, LegacyError, ListParams, listOf, SafeString } from '../schemas/common.js';
+import { listQuery } from '../list-params.js';
+import { ApiError, AuthHeaders, LegacyError, listOf, SafeString } from '../schemas/common.js';
 import {
-  RefreshTokenItem, ScopesCheckRequest, ScopesCheckResponse, TokenCheckQuery, TokenEnvelope, TokenParams, TokenRequest,
+  REFRESH_TOKEN_ORDERS, RefreshTokenItem, RefreshTokenListParams, ScopesCheckRequest, ScopesCheckResponse, TokenCheckQuery, TokenEnvelope, TokenParams, TokenRequest,
 } from '../schemas/token.js';
 
 export interface TokenRouteDeps {
@@ -57,10 +58,13 @@ export function tokenView(token: string, record: TokenRecord, refreshToken: stri
 function refreshTokenView(rt: RefreshToken): Static<typeof RefreshTokenItem> {
   return {
     client_id: rt.clientId,
-    created_at: formatUtc(rt.createdAt),
+    // wazo-auth dumps a timestamptz: ISO 8601 with its offset.
+    created_at: `${formatUtc(rt.createdAt)}+00:00`,
     mobile: rt.mobile,
     user_uuid: rt.userUuid,
     tenant_uuid: rt.tenantUuid,
+    // wazo-auth's persistent metadata of the backend; xivo-auth's backends keep none.
+    metadata: {},
   };
 }
 
@@ -93,7 +97,10 @@ export async function tokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): P
     config: legacy,
     schema: {
       summary: 'Create a token',
-      description: 'Basic credentials (login:password), or a refresh_token with its client_id.',
+      description: 'Basic credentials (login:password), or a refresh_token with its client_id. '
+        + 'The answer\'s Wazo-Sessions-Revoked header counts the pre-existing sessions the login revoked: '
+        + 'an offline login with Wazo-Session-Type: mobile supersedes the user\'s other mobile refresh tokens '
+        + 'and revokes their sessions; otherwise 0.',
       tags: ['token'],
       body: TokenRequest,
       headers: Type.Object({
@@ -129,7 +136,7 @@ export async function tokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): P
       mobile: headerValue(request, 'wazo-session-type')?.toLowerCase() === 'mobile',
     }, withinCommit);
     const issued = deps.loginGuard ? await deps.loginGuard.run(credentials, request.ip ?? null, issue) : await issue();
-    reply.header('Wazo-Sessions-Revoked', '0');
+    reply.header('Wazo-Sessions-Revoked', String(issued.sessionsRevoked));
     return { data: tokenView(issued.token, issued.record, issued.refreshToken) };
   });
 
@@ -198,22 +205,21 @@ export async function tokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): P
   // Refresh-token management.
   const RefreshList = listOf(RefreshTokenItem);
   const listSchema = (summary: string, params?: ReturnType<typeof Type.Object>) => ({
-    summary, tags: ['refresh tokens'], headers: AuthHeaders, querystring: ListParams,
+    summary, tags: ['refresh tokens'], headers: AuthHeaders, querystring: RefreshTokenListParams,
     ...(params ? { params } : {}),
     response: { 200: RefreshList, 400: ApiError, 401: ApiError, 404: ApiError, 503: ApiError },
   });
-  const listQuery = (q: Static<typeof ListParams>) => {
-    if (q.order !== undefined && !['client_id', 'created_at', 'mobile'].includes(q.order)) {
-      throw new InvalidDataError('Invalid order column', { order: { constraint_id: 'enum' } });
-    }
-    return { order: q.order, direction: q.direction, limit: q.limit, offset: q.offset, search: q.search };
+  const refreshListQuery = (request: FastifyRequest) => {
+    const q = request.query as Static<typeof RefreshTokenListParams>;
+    const { order, direction, limit, offset, search } = listQuery(q, REFRESH_TOKEN_ORDERS);
+    return { order, direction, limit, offset, search, clientId: q.client_id, mobile: q.mobile, recurse: q.recurse === true };
   };
 
   app.get('/tokens', {
-    schema: listSchema('Refresh tokens of the tenant'),
+    schema: listSchema('Refresh tokens of the tenant (recurse: and of its sub-tenants)'),
     preHandler: requireAccess('auth.tokens.read'),
   }, async function listAllRefreshTokens(request) {
-    const result = await tokens.listRefreshTokens({ ...listQuery(request.query as Static<typeof ListParams>), tenantUuids: [authOf(request).tenantUuid] });
+    const result = await tokens.listRefreshTokens({ ...refreshListQuery(request), tenantUuid: authOf(request).tenantUuid });
     return { ...result, items: result.items.map(refreshTokenView) };
   });
 
@@ -221,7 +227,8 @@ export async function tokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): P
   const listForUser = async (request: FastifyRequest, userUuid: string) => {
     const auth = authOf(request);
     if (!(await deps.users.exists(userUuid, auth.tenantUuid))) throw new NotFoundError('unknown-user', 'users', userUuid);
-    const result = await tokens.listRefreshTokens({ ...listQuery(request.query as Static<typeof ListParams>), userUuid });
+    // The user is visible: all of its refresh tokens (recurse is implied, as in wazo-auth).
+    const result = await tokens.listRefreshTokens({ ...refreshListQuery(request), userUuid });
     return { ...result, items: result.items.map(refreshTokenView) };
   };
 

@@ -4,41 +4,94 @@
 //   GET    /users/:user_uuid            auth.users.{user_uuid}.read
 //   PUT    /users/:user_uuid            auth.users.{user_uuid}.update
 //   DELETE /users/:user_uuid            auth.users.{user_uuid}.delete
-//   PUT    /users/:user_uuid/password   auth.users.{user_uuid}.password.edit
+//   PUT    /users/:user_uuid/password   auth.users.{user_uuid}.password.update (an ACL's `edit` segment also grants it)
+//   PUT    /users/:user_uuid/emails     auth.users.{user_uuid}.emails.update (new addresses unconfirmed)
+//   PUT    /admin/users/:user_uuid/emails  auth.admin.users.{user_uuid}.emails.update (may set `confirmed`)
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { InvalidListParamError } from '../../errors.js';
-import type { UserService } from '../../identity/users.js';
-import type { User } from '../../store/types.js';
+import { defaultAuthenticationMethod, type EmailsEditor, type UserService } from '../../identity/users.js';
+import type { Purpose, User, UserEmail, UserListFilters } from '../../store/types.js';
 import { authOf, type RequireAccess } from '../auth.js';
 import { ApiError, AuthHeaders, ListParams, listOf, SafeString, Uuid } from '../schemas/common.js';
 
 const Purpose = Type.Union([Type.Literal('user'), Type.Literal('internal'), Type.Literal('external_api')]);
 const Name = Type.Union([SafeString({ maxLength: 128 }), Type.Null()]);
+// Both are logins, global across tenants: a username may not be another
+// user's email address, nor an email address another user's username (409).
 const Username = SafeString({ minLength: 1, maxLength: 256 });
 const Email = Type.String({ maxLength: 254, pattern: '^[^@\\s\\u0000]+@[^@\\s\\u0000]+$' });
 /** Passwords are hashed, never stored: any characters, bounded length. */
 const Password = Type.String({ minLength: 1, maxLength: 1024 });
+/**
+ * How the user's logins are checked (stored and returned; not enforced yet):
+ * `default` (its tenant's method) or `native`. When absent: `native` for the
+ * purposes internal and external_api, `default` for user (as wazo-auth).
+ */
+const AuthenticationMethod = Type.Union([Type.Literal('default'), Type.Literal('native')], {
+  description: 'default (the tenant\'s method) or native; when absent, native for internal and external_api, default for user',
+});
+/** Bounds the work of one PUT of a user's addresses. */
+const MAX_EMAILS = 256;
 
 const UserCreate = Type.Object({
   uuid: Type.Optional(Uuid),
-  username: Username,
+  username: Type.Optional(Type.Union([Username, Type.Null()], { description: 'Optional when email_address is given' })),
   firstname: Type.Optional(Name),
   lastname: Type.Optional(Name),
   password: Type.Optional(Type.Union([Password, Type.Null()])),
-  email_address: Type.Optional(Type.Union([Email, Type.Null()])),
+  email_address: Type.Optional(Type.Union([Email, Type.Null()], { description: 'The main address (confirmed: set by an administrator)' })),
   purpose: Type.Optional(Purpose),
   enabled: Type.Optional(Type.Boolean()),
+  authentication_method: Type.Optional(AuthenticationMethod),
 });
 
 const UserUpdate = Type.Object({
-  username: Username,
+  username: Type.Optional(Type.Union([Username, Type.Null()], { description: 'Optional when the user has an email address' })),
   firstname: Type.Optional(Name),
   lastname: Type.Optional(Name),
-  email_address: Type.Optional(Type.Union([Email, Type.Null()])),
+  email_address: Type.Optional(Type.Union([Email, Type.Null()], {
+    description: 'Replaces the main address (null removes it); absent, the addresses are left as they are',
+  })),
   purpose: Type.Optional(Purpose),
   enabled: Type.Optional(Type.Boolean()),
+  authentication_method: Type.Optional(AuthenticationMethod),
+});
+
+const EmailView = Type.Object({ uuid: Type.String(), address: Type.String(), main: Type.Boolean(), confirmed: Type.Boolean() });
+
+const AdminEmailsUpdate = Type.Object({
+  emails: Type.Array(Type.Object({
+    address: Email,
+    main: Type.Optional(Type.Boolean({ default: false })),
+    confirmed: Type.Optional(Type.Union([Type.Boolean(), Type.Null()], {
+      description: 'Absent or null: an address the user already has keeps its flag, a new one is unconfirmed',
+    })),
+  }), { maxItems: MAX_EMAILS, description: 'Every address of the user: exactly one main when any; [] removes them all' }),
+});
+
+const UserEmailsUpdate = Type.Object({
+  emails: Type.Array(Type.Object({
+    address: Email,
+    main: Type.Optional(Type.Boolean({ default: false })),
+  }), { maxItems: MAX_EMAILS, description: 'Every address of the user: exactly one main when any; new addresses are unconfirmed' }),
+});
+
+/** GET /users: the list parameters and wazo-auth's filters (each narrows `filtered`, never `total`). */
+const UserListParams = Type.Object({
+  ...ListParams.properties,
+  uuid: Type.Optional(SafeString({ maxLength: 64 })),
+  username: Type.Optional(SafeString({ maxLength: 256, description: 'Exact, case-insensitive' })),
+  firstname: Type.Optional(SafeString({ maxLength: 128 })),
+  lastname: Type.Optional(SafeString({ maxLength: 128 })),
+  purpose: Type.Optional(SafeString({ maxLength: 32 })),
+  email_address: Type.Optional(SafeString({ maxLength: 254, description: 'Any of the user\'s addresses; exact, case-insensitive' })),
+  group_uuid: Type.Optional(SafeString({ maxLength: 64, description: 'Members of this group' })),
+  policy_uuid: Type.Optional(SafeString({ maxLength: 64, description: 'Linked to this policy directly' })),
+  policy_slug: Type.Optional(SafeString({ maxLength: 128, description: 'Linked directly to a policy with this slug' })),
+  has_policy_uuid: Type.Optional(SafeString({ maxLength: 64, description: 'Granted this policy, directly or through a group' })),
+  has_policy_slug: Type.Optional(SafeString({ maxLength: 128, description: 'Granted a policy with this slug, directly or through a group' })),
 });
 
 const PasswordChange = Type.Object({ old_password: Password, new_password: Password });
@@ -51,7 +104,8 @@ export const UserView = Type.Object({
   lastname: Type.Union([Type.String(), Type.Null()]),
   purpose: Type.String(),
   enabled: Type.Boolean(),
-  emails: Type.Array(Type.Object({ address: Type.String(), confirmed: Type.Boolean(), main: Type.Boolean() })),
+  emails: Type.Array(EmailView, { description: 'The main address first' }),
+  authentication_method: Type.String(),
 });
 
 const UserParams = Type.Object({ user_uuid: SafeString({ maxLength: 64 }) });
@@ -67,34 +121,66 @@ export function userView(u: User): Static<typeof UserView> {
     lastname: u.lastname,
     purpose: u.purpose,
     enabled: u.enabled,
-    emails: u.emailAddress === null ? [] : [{ address: u.emailAddress, confirmed: u.emailConfirmed, main: true }],
+    emails: u.emails.map(emailView),
+    authentication_method: u.authenticationMethod,
   };
 }
 
-/** The editable fields of a body, with their defaults (absent = null, purpose user, enabled). */
+function emailView(e: UserEmail): Static<typeof EmailView> {
+  return { uuid: e.uuid, address: e.address, main: e.main, confirmed: e.confirmed };
+}
+
+/**
+ * The editable fields of a body, with their defaults (absent = null, purpose
+ * user, enabled, the purpose's authentication method). On update, an absent
+ * email_address leaves the addresses as they are.
+ */
 function userInput(b: Static<typeof UserUpdate>) {
+  const purpose: Purpose = b.purpose ?? 'user';
   return {
-    username: b.username,
+    username: b.username ?? null,
     firstname: b.firstname ?? null,
     lastname: b.lastname ?? null,
-    emailAddress: b.email_address ?? null,
-    purpose: b.purpose ?? 'user',
+    emailAddress: b.email_address,
+    purpose,
     enabled: b.enabled ?? true,
+    authenticationMethod: b.authentication_method ?? defaultAuthenticationMethod(purpose),
   };
+}
+
+function userListFilters(q: Static<typeof UserListParams>): UserListFilters {
+  const filters: UserListFilters = {
+    uuid: q.uuid,
+    username: q.username,
+    firstname: q.firstname,
+    lastname: q.lastname,
+    purpose: q.purpose,
+    emailAddress: q.email_address,
+    groupUuid: q.group_uuid,
+    policyUuid: q.policy_uuid,
+    policySlug: q.policy_slug,
+    hasPolicyUuid: q.has_policy_uuid,
+    hasPolicySlug: q.has_policy_slug,
+  };
+  for (const key of Object.keys(filters) as (keyof UserListFilters)[]) if (filters[key] === undefined) delete filters[key];
+  return filters;
 }
 
 export async function userRoutes(app: FastifyInstance, deps: { users: UserService; requireAccess: RequireAccess }): Promise<void> {
   const { users, requireAccess } = deps;
 
   app.get('/users', {
-    schema: { summary: 'List users', tags: ['users'], headers: AuthHeaders, querystring: ListParams, response: { 200: listOf(UserView), ...errors } },
+    schema: { summary: 'List users (total: all of the scope; filtered: those matching search and the filters)', tags: ['users'], headers: AuthHeaders, querystring: UserListParams, response: { 200: listOf(UserView), ...errors } },
     preHandler: requireAccess('auth.users.read'),
   }, async function listUsers(request) {
-    const q = request.query as Static<typeof ListParams>;
+    const q = request.query as Static<typeof UserListParams>;
     if (q.order !== undefined && !USER_ORDER_COLUMNS.includes(q.order)) {
       throw new InvalidListParamError('Invalid order column', { order: { constraint_id: 'enum', message: `one of ${USER_ORDER_COLUMNS.join(', ')}` } });
     }
-    const result = await users.listIn(authOf(request).tenantUuid, q);
+    const result = await users.listIn(authOf(request).tenantUuid, {
+      order: q.order, direction: q.direction, limit: q.limit, offset: q.offset, search: q.search, recurse: q.recurse,
+      filters: userListFilters(q),
+    });
     return { ...result, items: result.items.map(userView) };
   });
 
@@ -103,7 +189,7 @@ export async function userRoutes(app: FastifyInstance, deps: { users: UserServic
     preHandler: requireAccess('auth.users.create'),
   }, async function createUser(request) {
     const b = request.body as Static<typeof UserCreate>;
-    const user = await users.create(authOf(request).tenantUuid, { uuid: b.uuid?.toLowerCase(), ...userInput(b) }, b.password ?? null);
+    const user = await users.create(authOf(request).tenantUuid, { uuid: b.uuid?.toLowerCase(), ...userInput(b), emailAddress: b.email_address ?? null }, b.password ?? null);
     return userView(user);
   });
 
@@ -136,11 +222,27 @@ export async function userRoutes(app: FastifyInstance, deps: { users: UserServic
 
   app.put('/users/:user_uuid/password', {
     schema: { summary: 'Change a password (revokes the user\'s sessions)', tags: ['users'], headers: AuthHeaders, params: UserParams, body: PasswordChange, response: { 204: Type.Null(), ...errors } },
-    preHandler: requireAccess('auth.users.{user_uuid}.password.edit'),
+    preHandler: requireAccess('auth.users.{user_uuid}.password.update'),
   }, async function changePassword(request, reply) {
     const { user_uuid } = request.params as Static<typeof UserParams>;
     const b = request.body as Static<typeof PasswordChange>;
     await users.changePassword(user_uuid, authOf(request).tenantUuid, b.old_password, b.new_password);
     return reply.code(204).send();
   });
+  const emailRoute = (url: string, access: string, body: typeof AdminEmailsUpdate | typeof UserEmailsUpdate, editor: EmailsEditor, summary: string) =>
+    app.put(url, {
+      schema: { summary, tags: ['users'], headers: AuthHeaders, params: UserParams, body, response: { 200: Type.Array(EmailView), ...errors } },
+      preHandler: requireAccess(access),
+    }, async function replaceEmails(request) {
+      const { user_uuid } = request.params as Static<typeof UserParams>;
+      const b = request.body as Static<typeof AdminEmailsUpdate>;
+      const emails = await users.replaceEmails(user_uuid, authOf(request).tenantUuid,
+        b.emails.map((e) => ({ address: e.address, main: e.main ?? false, confirmed: e.confirmed })), editor);
+      return emails.map(emailView);
+    });
+
+  emailRoute('/admin/users/:user_uuid/emails', 'auth.admin.users.{user_uuid}.emails.update', AdminEmailsUpdate, 'admin',
+    'Replace every email address of a user (an administrator may set confirmed)');
+  emailRoute('/users/:user_uuid/emails', 'auth.users.{user_uuid}.emails.update', UserEmailsUpdate, 'user',
+    'Replace every email address of a user (new addresses unconfirmed)');
 }

@@ -24,11 +24,19 @@ export const ApiError = Type.Object({
   resource: Type.Optional(Type.String()),
 }, { $id: 'ApiError', description: 'Error body of every other endpoint' });
 
+/** Largest page size of a listing. */
+export const MAX_LIST_LIMIT = 10_000;
+/**
+ * Largest offset of a listing: a 32-bit integer, bound as such by both
+ * SQLite and PostgreSQL (an unbounded one, 1e300, failed in the store: 500).
+ */
+export const MAX_LIST_OFFSET = 2_147_483_647;
+
 export const ListParams = Type.Object({
   order: Type.Optional(Type.String({ maxLength: 64 })),
   direction: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
-  limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0 })),
+  limit: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_LIST_LIMIT })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_LIST_OFFSET })),
   search: Type.Optional(SafeString({ maxLength: 512 })),
   recurse: Type.Optional(Type.Boolean()),
 });

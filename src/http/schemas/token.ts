@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { SafeString, Uuid } from './common.js';
+import { ListParams, SafeString, Uuid } from './common.js';
+import { MAX_ACCESS_LENGTH, MAX_SCOPES_PER_CHECK } from '../../security/limits.js';
 
 export const MAX_EXPIRATION = 315_360_000;
 
@@ -38,12 +39,12 @@ export const TokenEnvelope = Type.Object({ data: Token });
 export const TokenParams = Type.Object({ token: Type.String() });
 
 export const TokenCheckQuery = Type.Object({
-  scope: Type.Optional(Type.String({ maxLength: 4096, description: 'One required access' })),
+  scope: Type.Optional(Type.String({ maxLength: MAX_ACCESS_LENGTH, description: "One required access (at most 512 characters, as an access); absent: none. An empty `scope=` is the literal access '' (granted by `#` or `*` only)" })),
   tenant: Type.Optional(Type.String({ maxLength: 256, description: 'Tenant uuid' })),
 });
 
 export const ScopesCheckRequest = Type.Object({
-  scopes: Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 1000 }),
+  scopes: Type.Array(Type.String({ maxLength: MAX_ACCESS_LENGTH, description: 'A required access (at most 512 characters)' }), { maxItems: MAX_SCOPES_PER_CHECK }),
   tenant_uuid: Type.Optional(Type.Union([Uuid, Type.Null()])),
 });
 
@@ -53,8 +54,20 @@ export const ScopesCheckResponse = Type.Object({
 
 export const RefreshTokenItem = Type.Object({
   client_id: Type.String(),
-  created_at: Type.String(),
+  created_at: Type.String({ description: 'ISO 8601, UTC with its offset: `YYYY-MM-DDTHH:MM:SS.ffffff+00:00`' }),
   mobile: Type.Boolean(),
   user_uuid: Type.String(),
   tenant_uuid: Type.String(),
+  metadata: Type.Object({}, { additionalProperties: true, description: 'Persistent metadata of the backend (none from the built-in backends: `{}`)' }),
+});
+
+export const REFRESH_TOKEN_ORDERS = ['created_at', 'client_id', 'mobile'] as const;
+
+export const RefreshTokenListParams = Type.Object({
+  ...ListParams.properties,
+  order: Type.Optional(Type.String({ maxLength: 64, description: `One of ${REFRESH_TOKEN_ORDERS.join(', ')} (default created_at)` })),
+  search: Type.Optional(SafeString({ maxLength: 512, description: 'Case-insensitive substring of client_id' })),
+  client_id: Type.Optional(SafeString({ maxLength: 1024, description: 'Exact client_id' })),
+  mobile: Type.Optional(Type.Boolean({ description: 'Only mobile (true) or non-mobile (false) refresh tokens' })),
+  recurse: Type.Optional(Type.Boolean({ description: 'GET /tokens: include the sub-tenants of the acting tenant' })),
 });

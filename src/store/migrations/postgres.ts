@@ -9,6 +9,9 @@ import { backendsPostgres } from './backends.js';
 import { outboxPostgres } from './outbox.js';
 import { securityPostgres } from './security.js';
 import { performancePostgres } from './performance.js';
+import { uniqueLoginsPostgres } from './unique-logins.js';
+import { userEmailsPostgres } from './user-emails.js';
+import { tenantDetailsPostgres } from './tenant-details.js';
 
 export const postgresMigrations: readonly Migration[] = [
   {
@@ -165,9 +168,13 @@ CREATE INDEX groups_tenant_uuid_name_idx ON groups (tenant_uuid, (name IS NULL),
 CREATE INDEX IF NOT EXISTS tokens_refresh_token_uuid_idx ON tokens (refresh_token_uuid);
 `,
   },
-  // Later versions live in one file per feature (4 outbox, 5 backends, 6 security, 7 performance).
+  // Later versions live in one file per feature (4 outbox, 5 backends, 6 security, 7 performance,
+  // 8-9 unique logins and domain names, 10 user email addresses, 11 tenant details).
   ...outboxPostgres,
   ...backendsPostgres,
   ...securityPostgres,
   ...performancePostgres,
+  ...uniqueLoginsPostgres,
+  ...userEmailsPostgres,
+  ...tenantDetailsPostgres,
 ];

@@ -4,6 +4,7 @@
 
 import { sql } from 'kysely';
 import type { StoreDialect, StoreLogger } from '../store-dialect.js';
+import type { SchemaVersion } from '../types.js';
 import type { Migration } from './migration.js';
 
 // The same statement suits both engines (SQLite maps BIGINT to INTEGER).
@@ -39,12 +40,45 @@ async function applyNext(dialect: StoreDialect, logger: StoreLogger): Promise<Mi
       }
       return null;
     }
-    await dialect.execScript(trx, next.sql);
+    if (next.sql.trim() !== '') await dialect.execScript(trx, next.sql);
+    await next.run?.(trx, logger);
     await trx.insertInto('schema_migrations')
       .values({ version: next.version, name: next.name, applied_at: Date.now() })
       .execute();
     return next;
   });
+}
+
+/** The schema version this build expects: its last migration's. */
+export function expectedSchemaVersion(migrations: readonly Migration[]): number {
+  return migrations.length === 0 ? 0 : migrations[migrations.length - 1].version;
+}
+
+/**
+ * What the database holds against what this build expects (readiness). A
+ * database never migrated (no schema_migrations table) has version null.
+ * Throws the driver's error when the database cannot be read.
+ */
+export async function readSchemaVersion(dialect: StoreDialect): Promise<SchemaVersion> {
+  const expected = expectedSchemaVersion(dialect.migrations);
+  let versions: number[];
+  try {
+    const rows = await dialect.db.selectFrom('schema_migrations').select('version').execute();
+    versions = rows.map((r) => Number(r.version));
+  } catch (err) {
+    const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+    const missingTable = code === '42P01' || (typeof message === 'string' && message.includes('no such table'));
+    if (!missingTable) throw err;
+    versions = [];
+  }
+  const applied = new Set(versions);
+  const known = new Set(dialect.migrations.map((m) => m.version));
+  return {
+    expected,
+    current: versions.length === 0 ? null : Math.max(...versions),
+    missing: dialect.migrations.filter((m) => !applied.has(m.version)).map((m) => m.version),
+    unknown: versions.filter((v) => !known.has(v)).sort((a, b) => a - b),
+  };
 }
 
 function assertOrdered(migrations: readonly Migration[]): void {

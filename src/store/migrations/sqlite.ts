@@ -8,6 +8,9 @@ import { backendsSqlite } from './backends.js';
 import { outboxSqlite } from './outbox.js';
 import { securitySqlite } from './security.js';
 import { performanceSqlite } from './performance.js';
+import { uniqueLoginsSqlite } from './unique-logins.js';
+import { userEmailsSqlite } from './user-emails.js';
+import { tenantDetailsSqlite } from './tenant-details.js';
 
 export const sqliteMigrations: readonly Migration[] = [
   {
@@ -160,9 +163,13 @@ CREATE INDEX groups_tenant_uuid_name_idx ON groups (tenant_uuid, (name IS NULL),
 CREATE INDEX IF NOT EXISTS tokens_refresh_token_uuid_idx ON tokens (refresh_token_uuid);
 `,
   },
-  // Later versions live in one file per feature (4 outbox, 5 backends, 6 security, 7 performance).
+  // Later versions live in one file per feature (4 outbox, 5 backends, 6 security, 7 performance,
+  // 8-9 unique logins and domain names, 10 user email addresses, 11 tenant details).
   ...outboxSqlite,
   ...backendsSqlite,
   ...securitySqlite,
   ...performanceSqlite,
+  ...uniqueLoginsSqlite,
+  ...userEmailsSqlite,
+  ...tenantDetailsSqlite,
 ];

@@ -25,6 +25,12 @@ const unavailableStates = new Set([
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now (starting up, recovery)
   '53300', // too_many_connections
+  // The statement ran past statement_timeout (db_timeout_seconds) or waited
+  // too long for a lock: the server is up but cannot serve in time.
+  '57014', // query_canceled
+  '55P03', // lock_not_available
+  '25P03', // idle_in_transaction_session_timeout
+  '57P05', // idle_session_timeout
 ]);
 
 /** Values PostgreSQL refuses to store, e.g. "\u0000" in text (22021). */

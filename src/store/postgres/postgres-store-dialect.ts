@@ -15,17 +15,27 @@ import { listenForRevocations } from './revocation-listener.js';
 const DEFAULT_POOL_MAX = 10;
 /**
  * An unreachable server must fail a request quickly (503), not hang it:
- * connecting (or waiting for a free connection) and each query give up after
- * this long unless `db_timeout_ms` says otherwise.
+ * waiting for a connection and the statements of one checkout (a verb, or a
+ * whole transaction) give up together after this long, and a request's
+ * checkouts share it (../db-budget.ts). `db_timeout_seconds`.
  */
-const DEFAULT_TIMEOUT_MS = 5000;
+const DEFAULT_TIMEOUT_MS = 3000;
 const IDLE_TIMEOUT_MS = 30_000;
+/**
+ * TCP keepalive probes start after this long idle: a pooled connection to a
+ * server that vanished (network partition) is found dead and dropped
+ * instead of waiting for the system default (two hours on Linux).
+ */
+const KEEPALIVE_IDLE_MS = 10_000;
 
 /**
  * Key of the advisory lock taken by migrations: "xivoauth" in ASCII, as a
  * bigint (passed as text: it exceeds JavaScript's safe integers).
  */
 const MIGRATION_LOCK_KEY = BigInt('0x7869766f61757468').toString();
+
+/** Key of the advisory lock of username and email writes: "xivologn" in ASCII. */
+const LOGINS_LOCK_KEY = BigInt('0x7869766f6c6f676e').toString();
 
 /** Key of the outbox relay's advisory lock: "xivoevnt" in ASCII. */
 const RELAY_LOCK_KEY = BigInt('0x7869766f65766e74').toString();
@@ -48,15 +58,25 @@ export function openPostgresDialect(
   uri: string,
   opts: { logger: StoreLogger; poolMax?: number; timeoutMs?: number },
 ): StoreDialect {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const pool = new pg.Pool({
     connectionString: uri,
     max: opts.poolMax ?? DEFAULT_POOL_MAX,
-    connectionTimeoutMillis: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    // Client-side: also bounds a server that stopped answering without
-    // closing the connection (a network partition), where no error comes.
-    query_timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    connectionTimeoutMillis: timeoutMs,
+    // Client-side, per statement (PreparingPool passes what the checkout has
+    // left): also bounds a server that stopped answering without closing
+    // the connection (a network partition), where no error comes. Such a
+    // connection is then destroyed, never pooled again.
+    query_timeout: timeoutMs,
+    // Server-side: a statement is cancelled after the timeout (its locks go
+    // with it), and a session left idle inside a transaction (its client
+    // gone mid-transaction, e.g. behind a partition) is ended after it, so
+    // that no row or advisory lock outlives the request that took it.
+    statement_timeout: timeoutMs,
+    idle_in_transaction_session_timeout: timeoutMs,
     idleTimeoutMillis: IDLE_TIMEOUT_MS,
     keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_IDLE_MS,
     application_name: 'xivo-auth',
     types: bigintAsNumber,
   });
@@ -76,7 +96,7 @@ export function openPostgresDialect(
   });
 
   // Named statements: parsed once per connection (prepared-statements.ts).
-  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool: new PreparingPool(pool) }) });
+  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool: new PreparingPool(pool, undefined, { timeoutMs }) }) });
 
   return {
     engine: 'postgresql',
@@ -88,13 +108,16 @@ export function openPostgresDialect(
     lockMigrations: async (trx) => {
       await sql`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY}::bigint)`.execute(trx);
     },
+    lockLogins: async (trx) => {
+      await sql`select pg_advisory_xact_lock(${LOGINS_LOCK_KEY}::bigint)`.execute(trx);
+    },
     // NOTIFY inside the revoking transaction: delivered only if it commits.
     notifyRevoked: async (conn, hashes) => {
       for (const payload of revocationPayloads(hashes)) {
         await sql`select pg_notify(${REVOCATION_CHANNEL}, ${payload})`.execute(conn);
       }
     },
-    watchRevocations: (handler, logger) => listenForRevocations(uri, handler, logger),
+    watchRevocations: (handler, logger) => listenForRevocations(uri, handler, logger, { timeoutMs }),
     // Without parameters, pg sends the simple query protocol, which accepts
     // several statements in one string.
     tryLockRelay: async (trx) => {

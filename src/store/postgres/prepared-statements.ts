@@ -14,8 +14,10 @@
 // type", SQLSTATE 0A000). Such a connection is discarded when released, so the
 // next request prepares its statements afresh on a new one.
 
-import type pg from 'pg';
+import pg from 'pg';
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
+import { currentDbBudget, type DbBudget } from '../db-budget.js';
+import { StoreUnavailableError } from '../errors.js';
 
 const DEFAULT_CAPACITY = 512;
 /** Texts with more parameters than this are long IN lists: left unnamed. */
@@ -50,8 +52,37 @@ export class StatementNames {
 class PreparingClient implements PostgresPoolClient {
   /** Set when a prepared statement went stale: the connection is dropped on release. */
   private stale = false;
+  /**
+   * Set when a query got no answer in time or the connection failed: the
+   * server may still be running it (or be gone), so nothing else is sent on
+   * this connection (a ROLLBACK would only queue behind it and wait a
+   * timeout more), and it is destroyed on release, never pooled again.
+   */
+  private broken = false;
+  /** Its server-side timeouts were lengthened for a long job: dropped on release. */
+  private lengthened = false;
+  /** When this checkout's allowance ends (performance.now()). */
+  private deadline = Infinity;
+  private checkedOutAt = 0;
+  private budget: DbBudget | null = null;
 
   constructor(private readonly client: pg.PoolClient, private readonly names: StatementNames) {}
+
+  checkOut(startedAt: number, deadline: number, budget: DbBudget | null): void {
+    this.checkedOutAt = startedAt;
+    this.deadline = deadline;
+    this.budget = budget;
+  }
+
+  async lengthenServerTimeouts(ms: number): Promise<void> {
+    this.lengthened = true;
+    try {
+      await this.client.query(`select set_config('statement_timeout', '${Math.floor(ms)}', false), set_config('idle_in_transaction_session_timeout', '${Math.floor(ms)}', false)`);
+    } catch (err) {
+      this.release(true);
+      throw err;
+    }
+  }
 
   query(...args: unknown[]): never {
     const [first, parameters] = args;
@@ -59,35 +90,79 @@ class PreparingClient implements PostgresPoolClient {
       // A cursor (streaming): pg handles it as is.
       return (this.client.query as (...a: unknown[]) => never)(...args);
     }
+    if (this.broken) {
+      return Promise.reject(new StoreUnavailableError('database connection abandoned after a failure')) as never;
+    }
+    const left = Math.floor(this.deadline - performance.now());
+    if (left <= 0) {
+      this.broken = true;
+      return Promise.reject(new StoreUnavailableError('database wait exceeded db_timeout_seconds')) as never;
+    }
     const name = this.names.nameOf(first, parameters.length);
     const pending = name === null
-      ? this.client.query(first, parameters)
-      : this.client.query({ name, text: first, values: parameters });
+      ? this.client.query({ text: first, values: parameters, query_timeout: left } as pg.QueryConfig)
+      : this.client.query({ name, text: first, values: parameters, query_timeout: left } as pg.QueryConfig);
     return pending.catch((err: unknown) => {
       if (isStalePlan(err)) this.stale = true;
+      // An answer of the server's (a conflict, a cancelled statement) leaves
+      // the connection usable; anything else (read timeout, reset) does not.
+      if (!(err instanceof pg.DatabaseError)) this.broken = true;
       throw err;
     }) as never;
   }
 
   release(destroy?: boolean): void {
-    this.client.release(destroy === true || this.stale);
+    this.budget?.charge(performance.now() - this.checkedOutAt);
+    const drop = destroy === true || this.stale || this.broken || this.lengthened;
     this.stale = false;
+    this.broken = false;
+    this.lengthened = false;
+    this.budget = null;
+    this.deadline = Infinity;
+    // pg-pool ends a client released with an error; a client whose query is
+    // still in flight is ended by destroying its socket (pg's Client.end).
+    this.client.release(drop ? new Error('connection discarded') : undefined);
   }
 }
 
-/** Kysely's pool: pg's, with named statements. */
+export interface PreparingPoolOptions {
+  /** Longest wait of one checkout (connection, then every statement), in ms: db_timeout_seconds. */
+  timeoutMs: number;
+}
+
+/**
+ * Kysely's pool: pg's, with named statements, and with each checkout bounded
+ * in time as a whole: waiting for a connection and every statement until the
+ * release share one allowance (./db-budget.ts), so that a transaction of
+ * several statements waits at most `timeoutMs`, not that much per statement.
+ */
 export class PreparingPool implements PostgresPool {
   /** One wrapper per pg client: Kysely keeps its connection object per client. */
   private readonly clients = new WeakMap<pg.PoolClient, PreparingClient>();
 
-  constructor(private readonly pool: pg.Pool, readonly names = new StatementNames()) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    readonly names = new StatementNames(),
+    private readonly options: PreparingPoolOptions = { timeoutMs: 5000 },
+  ) {}
 
   async connect(): Promise<PostgresPoolClient> {
-    const client = await this.pool.connect();
+    const budget = currentDbBudget();
+    const allowance = budget?.allowance(this.options.timeoutMs) ?? this.options.timeoutMs;
+    if (allowance <= 0) throw new StoreUnavailableError('database wait exceeded db_timeout_seconds');
+    const startedAt = performance.now();
+    const client = await withinMs(this.pool.connect(), allowance);
     let wrapped = this.clients.get(client);
     if (wrapped === undefined) {
       wrapped = new PreparingClient(client, this.names);
       this.clients.set(client, wrapped);
+    }
+    wrapped.checkOut(startedAt, startedAt + allowance, budget);
+    if (allowance > this.options.timeoutMs) {
+      // A long job (migrations, an import: ../db-budget.ts withLongDbBudget):
+      // the session's server-side timeouts are the request timeout; this
+      // connection gets the job's, and is not pooled again afterwards.
+      await wrapped.lengthenServerTimeouts(allowance);
     }
     return wrapped;
   }
@@ -95,6 +170,32 @@ export class PreparingPool implements PostgresPool {
   end(): Promise<void> {
     return this.pool.end();
   }
+}
+
+/**
+ * The pool's client, or StoreUnavailableError after `ms` (pg-pool's own
+ * timeout is the full db_timeout; a request may have less left). A client
+ * that comes after the timeout goes back to the pool.
+ */
+function withinMs(pending: Promise<pg.PoolClient>, ms: number): Promise<pg.PoolClient> {
+  return new Promise((resolve, reject) => {
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      reject(new StoreUnavailableError('timeout exceeded when trying to connect'));
+    }, ms);
+    pending.then(
+      (client) => {
+        clearTimeout(timer);
+        if (late) client.release();
+        else resolve(client);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        if (!late) reject(err);
+      },
+    );
+  });
 }
 
 /** Whether `err` is a prepared statement gone stale after a schema change. */

@@ -8,11 +8,17 @@ import type { StoreLogger } from '../store-dialect.js';
 import { dispatchPayload, REVOCATION_CHANNEL, type RevocationHandler, type RevocationWatch } from '../revocations.js';
 
 const HEARTBEAT_MS = 5000;
-const HEARTBEAT_TIMEOUT_MS = 3000;
-const CONNECT_TIMEOUT_MS = 3000;
+/** Connecting and each heartbeat give up after this long unless db_timeout_seconds says otherwise. */
+const DEFAULT_TIMEOUT_MS = 3000;
 const MAX_BACKOFF_MS = 5000;
 
-export function listenForRevocations(uri: string, handler: RevocationHandler, logger: StoreLogger): RevocationWatch {
+export function listenForRevocations(
+  uri: string,
+  handler: RevocationHandler,
+  logger: StoreLogger,
+  opts: { timeoutMs?: number } = {},
+): RevocationWatch {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let closed = false;
   let client: pg.Client | null = null;
   let heartbeat: NodeJS.Timeout | null = null;
@@ -41,7 +47,7 @@ export function listenForRevocations(uri: string, handler: RevocationHandler, lo
   async function connect(): Promise<void> {
     retry = null;
     if (closed) return;
-    const c = new pg.Client({ connectionString: uri, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, application_name: 'xivo-auth-listener' });
+    const c = new pg.Client({ connectionString: uri, connectionTimeoutMillis: timeoutMs, keepAlive: true, keepAliveInitialDelayMillis: 10_000, application_name: 'xivo-auth-listener' });
     c.on('error', (err) => { if (client === c) lost(err); });
     c.on('end', () => { if (client === c) lost(new Error('connection ended')); });
     c.on('notification', (msg) => {
@@ -76,7 +82,7 @@ export function listenForRevocations(uri: string, handler: RevocationHandler, lo
     try {
       await Promise.race([
         c.query('select 1'),
-        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('heartbeat timed out')), HEARTBEAT_TIMEOUT_MS); }),
+        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('heartbeat timed out')), timeoutMs); }),
       ]);
     } catch (err) {
       if (client === c) lost(err);

@@ -1,47 +1,42 @@
-// The embedded engine: one better-sqlite3 connection (Kysely serialises its use).
+// The embedded engine: one better-sqlite3 connection, used by one caller at a
+// time (bounded-driver.ts).
 
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver } from 'kysely';
-import type { DatabaseConnection, Driver, SqliteDialectConfig } from 'kysely';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { Driver, SqliteDialectConfig } from 'kysely';
 import type { DatabaseSchema } from '../database-schema.js';
 import { sqliteMigrations } from '../migrations/sqlite.js';
 import type { StoreDialect } from '../store-dialect.js';
 import { mapSqliteError } from './map-sqlite-error.js';
 import { withStatementCache } from './statement-cache.js';
 import { SqliteCheckpointThread } from './checkpoint-thread.js';
-
-const BUSY_TIMEOUT_MS = 5000;
+import { BoundedSqliteDriver, type BoundedSqliteDatabase } from './bounded-driver.js';
 
 /**
- * Every transaction starts with BEGIN IMMEDIATE: another process (the CLI, a
- * second instance) may write to the same file, and a deferred transaction that
- * reads and then writes cannot wait for the lock (it fails at once with
- * SQLITE_BUSY), whereas taking the write lock up front waits up to busy_timeout.
- * This also makes migrations safe across processes.
+ * How long better-sqlite3 itself waits for a lock held by another connection,
+ * on the event loop's thread: short. Longer waits are retried off the loop,
+ * within the request's allowance (bounded-driver.ts).
  */
-class ImmediateTransactionDriver extends SqliteDriver {
-  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
-  }
-}
+const BUSY_TIMEOUT_MS = 10;
+/** The purge and checkpoint threads' connections: waiting blocks their own thread only. */
+const THREAD_BUSY_TIMEOUT_MS = 5000;
+/** A checkout's longest wait unless db_timeout_seconds says otherwise. */
+const DEFAULT_TIMEOUT_MS = 3000;
 
-class ImmediateTransactionDialect extends SqliteDialect {
-  readonly #config: SqliteDialectConfig;
-
-  constructor(config: SqliteDialectConfig) {
+class BoundedSqliteDialect extends SqliteDialect {
+  constructor(config: SqliteDialectConfig, private readonly database: BoundedSqliteDatabase, private readonly timeoutMs: number) {
     super(config);
-    this.#config = config;
   }
 
   override createDriver(): Driver {
-    return new ImmediateTransactionDriver(this.#config);
+    return new BoundedSqliteDriver(this.database, this.timeoutMs);
   }
 }
 
 /** `path` is a file path or `:memory:`. */
-export function openSqliteDialect(path: string): StoreDialect {
+export function openSqliteDialect(path: string, opts: { timeoutMs?: number } = {}): StoreDialect {
   const inMemory = path === ':memory:';
   if (!inMemory) mkdirSync(dirname(path), { recursive: true });
 
@@ -59,13 +54,16 @@ export function openSqliteDialect(path: string): StoreDialect {
   }
   const database = opened;
   // Checkpoints off the event loop's thread (checkpoint-thread.ts).
-  const checkpointer = inMemory ? null : new SqliteCheckpointThread(path, { busyTimeoutMs: BUSY_TIMEOUT_MS });
+  const checkpointer = inMemory ? null : new SqliteCheckpointThread(path, { busyTimeoutMs: THREAD_BUSY_TIMEOUT_MS });
   const statements = withStatementCache(database);
 
+  const bounded: BoundedSqliteDatabase = {
+    prepare: (sql) => statements.prepare(sql),
+    get inTransaction() { return database.inTransaction; },
+    close: () => { checkpointer?.close(); statements.close(); },
+  };
   const db = new Kysely<DatabaseSchema>({
-    dialect: new ImmediateTransactionDialect({
-      database: { prepare: (sql) => statements.prepare(sql), close: () => { checkpointer?.close(); statements.close(); } },
-    }),
+    dialect: new BoundedSqliteDialect({ database: bounded }, bounded, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
   });
 
   return {
@@ -74,8 +72,9 @@ export function openSqliteDialect(path: string): StoreDialect {
     rowLocks: false,
     migrations: sqliteMigrations,
     mapError: mapSqliteError,
-    // BEGIN IMMEDIATE (above) already holds the database's single write lock.
+    // BEGIN IMMEDIATE (bounded-driver.ts) already holds the database's single write lock.
     lockMigrations: async () => {},
+    lockLogins: async () => {},
     // Kysely prepares one statement at a time; a migration script has many.
     // The transaction holds Kysely's connection, so nothing else interleaves.
     // One instance per database file: its own revocations reach its cache directly.
