@@ -16,6 +16,9 @@
 //   --no-cache          always run `npm ci --omit=dev` (default: reuse the
 //                       production node_modules of the same lockfile, Node ABI
 //                       and architecture, from node_modules/.cache/xivo-auth-deb)
+//   --rebuild-native    compile the native modules (default: take them from the
+//                       checkout's node_modules when it holds the same tarball,
+//                       built, and it loads with this Node); implies --no-cache
 //
 // Prints the path of the .deb on the last line of stdout.
 import { execFileSync } from 'node:child_process';
@@ -34,12 +37,12 @@ const NAME = 'xivo-auth';
 const LIB = `/usr/lib/${NAME}`;
 
 function usage(message) {
-  process.stderr.write(`package-deb: ${message}\nusage: node scripts/package-deb.js [--no-build] [--version V] [--revision N] [--out DIR] [--compression xz|gzip|zstd|none] [--no-cache]\n`);
+  process.stderr.write(`package-deb: ${message}\nusage: node scripts/package-deb.js [--no-build] [--version V] [--revision N] [--out DIR] [--compression xz|gzip|zstd|none] [--no-cache] [--rebuild-native]\n`);
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const o = { build: true, version: null, revision: '1', out: path.join(ROOT, 'build', 'deb'), compression: 'xz', cache: true };
+  const o = { build: true, version: null, revision: '1', out: path.join(ROOT, 'build', 'deb'), compression: 'xz', cache: true, rebuildNative: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => { const v = argv[++i]; if (v === undefined) usage(`${a} needs a value`); return v; };
@@ -49,6 +52,7 @@ function parseArgs(argv) {
     else if (a === '--out') o.out = path.resolve(value());
     else if (a === '--compression') o.compression = value();
     else if (a === '--no-cache') o.cache = false;
+    else if (a === '--rebuild-native') { o.rebuildNative = true; o.cache = false; }
     else if (a === '-h' || a === '--help') usage('help');
     else usage(`unknown argument ${a}`);
   }
@@ -98,8 +102,53 @@ function requiredWorkspaces(rootPkg, lock) {
   return { links, needed };
 }
 
+/** Loads every native addon of a package with this Node (fails on an ABI mismatch). */
+function addonsLoad(dir) {
+  const addons = [];
+  walkFiles(dir, (p, e) => { if (e.isFile() && p.endsWith('.node') && !p.includes('/obj.target/') && !path.basename(p).startsWith('test_')) addons.push(p); });
+  if (addons.length === 0) return false;
+  try {
+    execFileSync(process.execPath, ['-e', 'for (const f of process.argv.slice(1)) require(f)', ...addons], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The packages with an install script (native modules: better-sqlite3). Each
+ * is either taken from the checkout's node_modules, when that holds the very
+ * same tarball (version and integrity, from node_modules/.package-lock.json)
+ * already built and its addons load with this Node, or built here with
+ * `npm rebuild` (compiles; always with --rebuild-native).
+ */
+function installScripts(opts, work, lock) {
+  let checkout = {};
+  try { checkout = readJson(path.join(ROOT, 'node_modules', '.package-lock.json')).packages ?? {}; } catch { /* no checkout install */ }
+  for (const [key, entry] of Object.entries(lock.packages ?? {})) {
+    if (!entry.hasInstallScript || entry.dev || !existsSync(path.join(work, key))) continue;
+    const name = entry.name ?? key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length);
+    const mine = checkout[key];
+    const source = path.join(ROOT, key);
+    if (!opts.rebuildNative && mine && mine.version === entry.version && mine.integrity === entry.integrity
+        && existsSync(source) && !lstatSync(source).isSymbolicLink() && addonsLoad(source)) {
+      rmSync(path.join(work, key), { recursive: true, force: true });
+      cpSync(source, path.join(work, key), { recursive: true, verbatimSymlinks: true });
+      if (addonsLoad(path.join(work, key))) {
+        log(`${name} ${entry.version}: built addon reused from the checkout (same tarball, loads with Node ${process.version})`);
+        continue;
+      }
+    }
+    log(`${name} ${entry.version}: npm rebuild (compiles: this takes a while)`);
+    const t0 = Date.now();
+    run('npm', ['rebuild', name, '--foreground-scripts', '--loglevel=error'], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] });
+    if (!addonsLoad(path.join(work, key))) throw new Error(`${name}: its native addon does not load after npm rebuild`);
+    log(`${name}: built in ${Math.round((Date.now() - t0) / 1000)} s`);
+  }
+}
+
 /** `npm ci --omit=dev` of the root (workspaces as stubs), cached by what decides its content. */
-function productionModules(opts, links) {
+function productionModules(opts, lock, links) {
   const lockText = readFileSync(path.join(ROOT, 'package-lock.json'));
   const h = createHash('sha256').update(lockText);
   const manifests = ['package.json', ...[...links.values()].sort().map((d) => path.join(d, 'package.json'))];
@@ -119,10 +168,11 @@ function productionModules(opts, links) {
     copyFileSync(path.join(ROOT, m), path.join(work, m));
   }
   copyFileSync(path.join(ROOT, 'package-lock.json'), path.join(work, 'package-lock.json'));
-  log('production node_modules: npm ci --omit=dev (native modules are compiled: this takes a while)');
+  log('production node_modules: npm ci --omit=dev --ignore-scripts, then the install scripts');
   const started = Date.now();
-  run('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: work, stdio: ['ignore', 'inherit', 'inherit'] });
+  run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: work, stdio: ['ignore', 'inherit', 'inherit'] });
   log(`npm ci: ${Math.round((Date.now() - started) / 1000)} s`);
+  installScripts(opts, work, lock);
   // The workspaces were stubs: their links are replaced per build (materializeWorkspaces).
   for (const name of links.keys()) rmSync(path.join(work, 'node_modules', name), { recursive: true, force: true });
   writeFileSync(path.join(work, 'node_modules', '.complete'), `${key}\n`);
@@ -278,7 +328,7 @@ function main() {
 
     // Production dependencies, workspace packages as real copies.
     const { links, needed } = requiredWorkspaces(rootPkg, lock);
-    const modules = productionModules(opts, links);
+    const modules = productionModules(opts, lock, links);
     cpSync(modules, path.join(lib, 'node_modules'), { recursive: true, verbatimSymlinks: true });
     rmSync(path.join(lib, 'node_modules', '.complete'), { force: true });
     const packDir = path.join(work, 'packs');

@@ -152,12 +152,20 @@ export async function createService(config: Config, logger: Logger, options: Ser
       defaultLifetimeSeconds: config.default_token_lifetime,
       maxUserSessions: config.max_user_concurrent_sessions,
       xivoUuid: config.uuid,
+      refreshTokens: {
+        idleTimeoutSeconds: config.refresh_tokens.idle_timeout_seconds,
+        absoluteLifetimeSeconds: config.refresh_tokens.absolute_lifetime_seconds,
+        rotation: config.refresh_tokens.rotation,
+        reuseGraceSeconds: config.refresh_tokens.reuse_grace_seconds,
+      },
     }, metrics.tokens);
     // Audit records: security.audit.onRecord receives each one (bus events).
     const security = createSecurity({
       config, store, clock, logger, https: Boolean(config.rest_api.certificate && config.rest_api.private_key),
     });
     opened.push(() => security.audit.flush());
+    // A refresh-token reuse is audited in the transaction revoking its family.
+    tokens.auditReuseWith(security.audit);
     const users = new UserService(store, hasher, tokens, tenants, clock, security.passwordPolicy, security.audit);
     const policies = new PolicyService(store, tenants, users);
     const iam = {
@@ -203,6 +211,14 @@ export async function createService(config: Config, logger: Logger, options: Ser
         metrics.reaperRemoved(removal.tokenHashes.length);
         // The purge thread commits outside the store: wake the relay for its events.
         if (purgeThread !== null && removal.sessions.length > 0) relay?.wake();
+      },
+      // Expired refresh tokens go through the store on both engines (they are
+      // few: one per user and client); SQLite: short batches on the loop's thread.
+      refreshTokens: {
+        store,
+        idleTimeoutSeconds: config.refresh_tokens.idle_timeout_seconds,
+        absoluteLifetimeSeconds: config.refresh_tokens.absolute_lifetime_seconds,
+        maxBlockMs: store.engine === 'sqlite' ? 2 : PG_PURGE_BATCH_MS,
       },
     });
 

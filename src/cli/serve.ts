@@ -36,7 +36,15 @@ export async function runServe(config: Config, args: ParsedArgs, io: CliIo, argv
     logger.flush();
     return 1;
   }
-  const address = await service.listen();
+  let address: string;
+  try {
+    // A failed listen (port taken) closes everything the service had opened.
+    address = await service.listen();
+  } catch (err) {
+    logger.fatal({ err: { message: (err as Error).message, name: (err as Error).name } }, 'start-up failed');
+    logger.flush();
+    return 1;
+  }
   if (config.user) dropPrivileges(config.user);
   logger.info({ address, db: service.store.engine }, 'xivo-auth listening');
   if ((await service.store.findUserByLogin(config.bootstrap_user_username)) === null) logger.info('to create the first administrator, run `xivo-auth bootstrap` (in a checkout: `node bin/xivo-auth.js bootstrap`): it prints a generated password once');

@@ -372,6 +372,20 @@ function validationProblems(merged: Tree, origins: Map<string, string>): string[
       );
     }
   }
+
+  // Cross-key rule: a refresh token cannot live longer idle than in all.
+  const refresh = merged.refresh_tokens;
+  if (isPlainObject(refresh)) {
+    const idle = refresh.idle_timeout_seconds;
+    const absolute = refresh.absolute_lifetime_seconds;
+    if (typeof idle === 'number' && typeof absolute === 'number' && idle > 0 && absolute > 0 && absolute < idle) {
+      problems.push(
+        `refresh_tokens.absolute_lifetime_seconds: expected at least refresh_tokens.idle_timeout_seconds (${idle}, `
+          + `from ${originOf(['refresh_tokens', 'idle_timeout_seconds'], origins)}), or 0 for no limit, got ${absolute} `
+          + `(from ${originOf(['refresh_tokens', 'absolute_lifetime_seconds'], origins)})`,
+      );
+    }
+  }
   return problems;
 }
 

@@ -8,9 +8,13 @@ import { Kind, Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { Config } from './types.js';
 import { AuditSchema, PasswordPolicySchema, SecuritySchema } from '../security/config-schema.js';
+import { EnabledExternalAuthSchema, ExternalAuthSchema, GoogleSchema, MicrosoftSchema } from '../external/config-schema.js';
 import { ACCESS_LIMITS_TEXT, ACCESS_WILDCARDS_PATTERN, MAX_ACCESS_LENGTH, MAX_ACL_ENTRIES } from '../security/limits.js';
 
 export const LOG_LEVELS = ['critical', 'error', 'warning', 'info', 'debug'] as const;
+
+/** Longest refresh-token idle timeout or lifetime that can be configured (10 years, as a token's `expiration`). */
+export const MAX_REFRESH_TOKEN_SECONDS = 315_360_000;
 
 /** The main file read when `-c` is not given (only if it exists). */
 export const DEFAULT_CONFIG_FILE = '/etc/xivo-auth/config.yml';
@@ -23,7 +27,7 @@ const AccessSchema = Type.String({ minLength: 1, maxLength: MAX_ACCESS_LENGTH, p
 
 const PolicySchema = Type.Object(
   {
-    acl: Type.Array(AccessSchema, { maxItems: MAX_ACL_ENTRIES, description: 'ACL templates granted by the policy.' }),
+    acl: Type.Array(AccessSchema, { maxItems: MAX_ACL_ENTRIES, expected: 'a list of non-empty strings', description: 'ACL templates granted by the policy.' }),
     description: Type.Optional(Type.String({ description: 'Free text shown to administrators.' })),
     name: Type.Optional(Type.String({ minLength: 1, description: 'Policy name (defaults to the mapping key).' })),
   },
@@ -83,6 +87,33 @@ export const ConfigSchema = Type.Object(
       default: 100,
       description: 'Maximum number of sessions a user may hold at the same time.',
     }),
+    refresh_tokens: Type.Object(
+      {
+        idle_timeout_seconds: Type.Integer({
+          minimum: 0,
+          maximum: MAX_REFRESH_TOKEN_SECONDS,
+          default: 7_776_000,
+          description: 'A refresh token not used for a refresh-token login this many seconds expires (401, then purged by the reaper); each such login starts the window again. 0: no idle timeout (wazo-auth).',
+        }),
+        absolute_lifetime_seconds: Type.Integer({
+          minimum: 0,
+          maximum: MAX_REFRESH_TOKEN_SECONDS,
+          default: 31_536_000,
+          description: 'A refresh token expires this many seconds after its offline login, however often it is used (rotation does not extend it). 0: no limit (wazo-auth). When both are set, at least idle_timeout_seconds.',
+        }),
+        rotation: Type.Boolean({
+          default: false,
+          description: 'Each refresh-token login answers a new refresh_token and retires the one presented; presenting a retired one again revokes its whole family (refresh token, access tokens, sessions). false: refresh tokens are reusable (wazo-auth).',
+        }),
+        reuse_grace_seconds: Type.Integer({
+          minimum: 0,
+          maximum: 300,
+          default: 10,
+          description: 'With rotation: a refresh token retired less than this many seconds ago is refused (401) without revoking its family (a client retrying after a lost answer, the loser of two concurrent refreshes). 0: every reuse revokes.',
+        }),
+      },
+      { default: {}, description: 'Refresh-token lifecycle: idle timeout, absolute lifetime, rotation with reuse detection.' },
+    ),
     rest_api: Type.Object(
       {
         listen: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Address the HTTP API listens on.' }),
@@ -338,6 +369,11 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, description: 'Management listener (metrics and health probes).' },
     ),
+    // External accounts (issue 22): src/external/config-schema.ts.
+    enabled_external_auth_plugins: EnabledExternalAuthSchema,
+    external_auth: ExternalAuthSchema,
+    google: GoogleSchema,
+    microsoft: MicrosoftSchema,
     // Security (issue 7): src/security/config-schema.ts.
     security: SecuritySchema,
     password_policy: PasswordPolicySchema,

@@ -1,6 +1,7 @@
 // The effective configuration, after defaults, files, environment and flags
 // are merged and validated. Key names follow XiVO's YAML keys (snake_case).
 import type { AuditConfig, PasswordPolicyConfig, SecurityConfig } from '../security/config-schema.js';
+import type { ExternalAuthConfig, OAuthProviderConfig } from '../external/config-schema.js';
 
 export type LogLevel = 'critical' | 'error' | 'warning' | 'info' | 'debug';
 
@@ -45,6 +46,13 @@ export interface Config {
   token_cleanup_interval: number;
   token_cleanup_batch_size: number;
   max_user_concurrent_sessions: number;
+  /** Refresh-token lifecycle (issue 19): 0 turns a limit off. */
+  refresh_tokens: {
+    idle_timeout_seconds: number;
+    absolute_lifetime_seconds: number;
+    rotation: boolean;
+    reuse_grace_seconds: number;
+  };
   rest_api: {
     listen: string;
     port: number;
@@ -130,6 +138,13 @@ export interface Config {
     listen: string;
     port: number;
   };
+  /** External auth types enabled by name (issue 22). */
+  enabled_external_auth_plugins: Record<string, boolean>;
+  /** External accounts: encryption key, provider timeouts, device-flow polling. */
+  external_auth: ExternalAuthConfig;
+  /** OAuth 2.0 endpoints and default scopes of Google and Microsoft connections. */
+  google: OAuthProviderConfig;
+  microsoft: OAuthProviderConfig;
   /** Brute-force protection, rate limits, HTTP hardening (issue 7). */
   security: SecurityConfig;
   password_policy: PasswordPolicyConfig;

@@ -134,3 +134,22 @@ export function eventHeaders(e: OutboxEvent, originUuid: string | null): Record<
   if (e.userUuid !== null) headers[`user_uuid:${e.userUuid}`] = true;
   return headers;
 }
+
+/**
+ * A user's external account (issue 22): `verb` is created (added), updated,
+ * deleted or authorized (an OAuth 2.0 authorization completed). The payload
+ * names the user and the type, never a token.
+ */
+export function externalAuthEvent(
+  verb: 'created' | 'updated' | 'deleted' | 'authorized',
+  e: { userUuid: string; tenantUuid: string; authType: string },
+): PendingEvent {
+  const name = verb === 'created' ? 'auth_user_external_auth_added' : `auth_user_external_auth_${verb}`;
+  return {
+    name,
+    routingKey: routingKey(['auth', 'users', e.userUuid, 'external', '', verb], { index: 4, value: e.authType }),
+    tenantUuid: e.tenantUuid,
+    userUuid: e.userUuid,
+    data: { user_uuid: e.userUuid, external_auth_name: e.authType },
+  };
+}

@@ -5,10 +5,10 @@
 //  2. a password longer than MAX_PASSWORD_LENGTH fails at once (401, counted);
 //  3. the outcome settles the reservation and is audited.
 import { AuthenticationFailedError, TooManySessionsError } from '../errors.js';
-import { withDbBudget } from '../store/db-budget.js';
+import { outsideDbBudget, withDbBudget } from '../store/db-budget.js';
 import type { AuditRecord, Store, TokenRecord } from '../store/types.js';
 import type { Credentials, WithinIssueCommit } from '../tokens/service.js';
-import type { AuditRecorder } from './audit.js';
+import type { AuditEntry, AuditRecorder } from './audit.js';
 import { TooManyAttemptsError } from './errors.js';
 import type { LoginThrottle, LoginTicket } from './login-throttle.js';
 import { MAX_PASSWORD_LENGTH } from './password-policy.js';
@@ -55,7 +55,7 @@ export class LoginGuard {
         // Refusals are audited 1st, 2nd, 4th, 8th... per counter: a flood of
         // refused attempts cannot turn into a flood of audit writes.
         if (err instanceof TooManyAttemptsError && isPowerOfTwo(err.refused)) {
-          this.audit?.record({
+          this.record({
             action: 'login', outcome: 'throttled', login, remoteAddr, statusCode: 429,
             tenantUuid: await this.tenantOf(login),
             details: { method, scope: err.scope, retry_after: err.retryAfterSeconds, refused: err.refused },
@@ -87,20 +87,20 @@ export class LoginGuard {
         if (committed.audit !== null) this.audit?.announce(committed.audit);
       } else {
         await settle(ticket?.succeeded());
-        this.audit?.record(success(issued.record));
+        this.record(success(issued.record));
       }
       return issued;
     } catch (err) {
       if (err instanceof AuthenticationFailedError) {
         await settle(ticket?.failed());
-        this.audit?.record({
+        this.record({
           action: 'login', outcome: 'failure', login, remoteAddr, statusCode: 401,
           tenantUuid: await this.tenantOf(login), details: { method },
         });
       } else if (err instanceof TooManySessionsError) {
         // The password was right: the limit hit is the session cap.
         await settle(ticket?.succeeded());
-        this.audit?.record({
+        this.record({
           action: 'login', outcome: 'denied', login, remoteAddr, statusCode: 429,
           tenantUuid: await this.tenantOf(login), details: { method, reason: 'too_many_sessions' },
         });
@@ -108,13 +108,21 @@ export class LoginGuard {
         // No verdict on the password (hashing pool busy, store down): give
         // the attempt back; store down: the attempts queued behind fail now.
         await settle(ticket?.abandoned(err));
-        this.audit?.record({
+        this.record({
           action: 'login', outcome: 'error', login, remoteAddr,
           statusCode: (err as { status?: number }).status ?? null, details: { method },
         });
       }
       throw err;
     }
+  }
+
+  /**
+   * Audits without waiting: the write is not the login's, so it does not
+   * spend what the login has left of its database time (src/store/db-budget.ts).
+   */
+  private record(entry: AuditEntry): void {
+    if (this.audit !== null) outsideDbBudget(() => this.audit?.record(entry));
   }
 
   /** The tenant of the user a login names (failures of known users are visible to their tenant). */

@@ -130,6 +130,15 @@ export interface RefreshTokensTable {
   login: string;
   mobile: DbBool;
   created_at: number;
+  /** The last refresh-token login, or the creation (migration 12); null: measured from created_at. */
+  last_used_at: number | null;
+}
+
+/** Hashes of refresh tokens rotated away, by family (the live refresh token's uuid; migration 12). */
+export interface RefreshTokenRetiredTable {
+  hash: string;
+  family_uuid: string;
+  retired_at: number;
 }
 
 export interface SchemaMigrationsTable {
@@ -186,6 +195,7 @@ export interface DatabaseSchema {
   sessions: SessionsTable;
   tokens: TokensTable;
   refresh_tokens: RefreshTokensTable;
+  refresh_token_retired: RefreshTokenRetiredTable;
   schema_migrations: SchemaMigrationsTable;
   outbox: OutboxTable;
   event_cursors: EventCursorsTable;

@@ -83,6 +83,15 @@ export async function withDbBudget<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /**
+ * Runs `fn` outside any request's budget: work a request only starts and
+ * does not wait for (an audit write, waking the event relay) gets the
+ * timeout of its own instead of what the request has left.
+ */
+export function outsideDbBudget<T>(fn: () => T): T {
+  return scope.exit(fn);
+}
+
+/**
  * Runs `fn` with calls that may each wait up to `capMs` (or the timeout if
  * longer), not bound by any request: schema migrations.
  */

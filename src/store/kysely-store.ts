@@ -16,6 +16,7 @@ import {
 } from '../events/catalog.js';
 import { readSchemaVersion, runMigrations } from './migrations/run-migrations.js';
 import { securityVerbs } from './security-verbs.js';
+import { externalAuthVerbs } from './external-verbs.js';
 import {
   groupFromRow, groupToRow, policyFromRow, policyToRow, refreshTokenFromRow, refreshTokenToRow, sessionFromRow,
   EMPTY_ADDRESS, sessionToRow, tenantDetailsToRow, tenantFromRow, tenantToRow, toDbBool, tokenFromRow, tokenToRow, userFromRow,
@@ -24,7 +25,7 @@ import {
 import type { StoreDialect, StoreLogger } from './store-dialect.js';
 import type {
   AuditRecord, Group, GroupFilter, GroupPatch, ListQuery, ListResult, LoginSettlement, NewUser, Policy, PolicyFilter,
-  PolicyLinks, PolicyPatch, RefreshToken, RefreshTokenFilter, Removal, ExpiredRemoval, UserRevocation, Session, SessionFilter, Store, StoreTx,
+  PolicyLinks, PolicyPatch, RefreshToken, RefreshTokenExpiry, RefreshTokenFilter, RefreshTokenUse, RetiredRefreshToken, Removal, ExpiredRemoval, UserRevocation, Session, SessionFilter, Store, StoreTx,
   Tenant, TenantMove, TenantPatch, TokenRecord, User, UserFilter, UserPatch,
   UserEmail, UserEmailInput, UserListFilters, UserListQuery,
 } from './types.js';
@@ -178,6 +179,8 @@ export function createKyselyStore(
     ...verbs,
     // security (issue 7): ./security-verbs.ts
     ...securityVerbs(db, mapError),
+    // external accounts (issue 22): ./external-verbs.ts; their events commit with them.
+    ...externalAuthVerbs(db, { recordEvents: options.recordEvents, writeEvents: insertOutbox, committed: notifyCommitted, mapError }),
     // With events on, an audit record and its event commit together.
     ...(options.recordEvents ? {
       async insertAuditRecord(r: AuditRecord): Promise<void> {
@@ -317,6 +320,7 @@ const storeTxVerbs = {
   deleteRefreshTokenByHash: true,
   replaceRefreshToken: true, findRefreshTokenByHash: true, listRefreshTokens: true,
   deleteRefreshToken: true, deleteMobileRefreshTokens: true,
+  useRefreshToken: true, findRetiredRefreshToken: true, revokeRefreshTokenFamily: true, deleteExpiredRefreshTokens: true,
   // LDAP configuration (issue 6)
   getLdapConfig: true, putLdapConfig: true, deleteLdapConfig: true, findTenantByDomainName: true,
   findTenantBySlug: true, findTenantUser: true,
@@ -1182,6 +1186,83 @@ class KyselyVerbs implements StoreTx {
       const deleted = refreshTokenFromRow(row);
       await this.emit(db, [refreshTokenDeleted(deleted)]);
       return deleted;
+    });
+  }
+
+  // ---- refresh-token lifecycle (issue 19; migration 12)
+
+  async useRefreshToken(use: RefreshTokenUse): Promise<boolean> {
+    const rotateTo = use.rotateTo;
+    const update = (db: Db) => db.updateTable('refresh_tokens')
+      .set(rotateTo === undefined ? { last_used_at: use.at } : { last_used_at: use.at, hash: rotateTo.hash })
+      .where('uuid', '=', use.uuid).where('hash', '=', use.hash)
+      .returning('uuid').executeTakeFirst();
+    if (rotateTo === undefined) return (await update(this.db)) !== undefined;
+    return this.atomic(async (db) => {
+      // Conditional on the hash: of two concurrent rotations of one token the
+      // second waits for the first (the row lock; SQLite: one writer), then
+      // finds the hash changed and updates nothing.
+      if ((await update(db)) === undefined) return false;
+      await db.insertInto('refresh_token_retired')
+        .values({ hash: use.hash, family_uuid: use.uuid, retired_at: use.at }).execute();
+      // The newest `keepRetired` of the family are kept (a bound per family).
+      const kept = db.selectFrom('refresh_token_retired').select('hash')
+        .where('family_uuid', '=', use.uuid)
+        .orderBy('retired_at', 'desc').orderBy('hash').limit(rotateTo.keepRetired);
+      await db.deleteFrom('refresh_token_retired')
+        .where('family_uuid', '=', use.uuid).where('hash', 'not in', kept).execute();
+      return true;
+    });
+  }
+
+  async findRetiredRefreshToken(hash: string): Promise<RetiredRefreshToken | null> {
+    const row = await this.db.selectFrom('refresh_token_retired').selectAll()
+      .where('hash', '=', hash).executeTakeFirst();
+    return row ? { hash: row.hash, familyUuid: row.family_uuid, retiredAt: Number(row.retired_at) } : null;
+  }
+
+  async revokeRefreshTokenFamily(familyUuid: string): Promise<UserRevocation> {
+    return this.atomic(async (db) => {
+      // Its retired hashes go with it (ON DELETE CASCADE); said here for a
+      // family whose refresh token is already gone.
+      await db.deleteFrom('refresh_token_retired').where('family_uuid', '=', familyUuid).execute();
+      const refreshTokens = (await db.deleteFrom('refresh_tokens').where('uuid', '=', familyUuid)
+        .returningAll().execute()).map(refreshTokenFromRow);
+      // A rotation keeps the uuid: every access token of the family names it.
+      const deleted = await db.deleteFrom('tokens').where('refresh_token_uuid', '=', familyUuid)
+        .returning(['hash', 'session_uuid']).execute();
+      const removal = {
+        tokenHashes: deleted.map((t) => t.hash),
+        sessions: await deleteEmptySessions(db, [...new Set(deleted.map((t) => t.session_uuid))], this.rowLocks),
+      };
+      await this.dialect.notifyRevoked(db, removal.tokenHashes);
+      // As for a mobile login's supersession: each session, then the refresh token.
+      await this.emitRemoval(db, removal);
+      await this.emit(db, refreshTokens.map(refreshTokenDeleted));
+      return { ...removal, refreshTokens };
+    });
+  }
+
+  async deleteExpiredRefreshTokens(expiry: RefreshTokenExpiry, limit: number): Promise<RefreshToken[]> {
+    const { lastUsedBefore, createdBefore } = expiry;
+    if (limit <= 0 || (lastUsedBefore === null && createdBefore === null)) return [];
+    return this.atomic(async (db) => {
+      let batch = db.selectFrom('refresh_tokens').select('uuid')
+        .where((eb) => {
+          const expired: Expression<SqlBool>[] = [];
+          if (lastUsedBefore !== null) {
+            expired.push(eb('last_used_at', '<=', lastUsedBefore));
+            expired.push(eb.and([eb('last_used_at', 'is', null), eb('created_at', '<=', lastUsedBefore)]));
+          }
+          if (createdBefore !== null) expired.push(eb('created_at', '<=', createdBefore));
+          return eb.or(expired);
+        })
+        .limit(limit);
+      if (this.rowLocks) batch = batch.forUpdate().skipLocked();
+      const rows = await db.deleteFrom('refresh_tokens').where('uuid', 'in', batch).returningAll().execute();
+      const refreshTokens = rows.map(refreshTokenFromRow);
+      await this.emit(db, refreshTokens.map(refreshTokenDeleted));
+      return refreshTokens;
     });
   }
 

@@ -218,6 +218,7 @@ export function refreshTokenFromRow(r: Selectable<RefreshTokensTable>): RefreshT
     login: r.login,
     mobile: Boolean(r.mobile),
     createdAt: Number(r.created_at),
+    lastUsedAt: Number(r.last_used_at ?? r.created_at),
   };
 }
 
@@ -232,5 +233,6 @@ export function refreshTokenToRow(rt: RefreshToken): Insertable<RefreshTokensTab
     login: rt.login,
     mobile: toDbBool(rt.mobile),
     created_at: rt.createdAt,
+    last_used_at: rt.lastUsedAt,
   };
 }

@@ -6,6 +6,7 @@
 
 import type { OutboxEvent } from '../events/catalog.js';
 import type { RevocationHandler, RevocationWatch } from './revocations.js';
+import type { ExternalAuthStore } from '../external/types.js';
 
 export type Purpose = 'user' | 'internal' | 'external_api';
 
@@ -242,6 +243,43 @@ export interface RefreshToken {
   login: string;
   mobile: boolean;
   createdAt: number;
+  /** The last refresh-token login with it (its creation before any): the idle timeout counts from it. */
+  lastUsedAt: number;
+}
+
+/**
+ * A refresh-token login's write to its refresh token, in the login's
+ * transaction. It applies only while `hash` is still the token's: a
+ * concurrent rotation, deletion or replacement wins, and the login fails.
+ */
+export interface RefreshTokenUse {
+  uuid: string;
+  /** The hash presented. */
+  hash: string;
+  /** The new lastUsedAt. */
+  at: number;
+  /**
+   * Rotation: the refresh token's new hash (its uuid, created_at and family
+   * stay). The presented hash is kept as retired, with the newest
+   * `keepRetired` of the family (older ones are forgotten).
+   */
+  rotateTo?: { hash: string; keepRetired: number };
+}
+
+/** A refresh token rotated away (only its hash is kept). */
+export interface RetiredRefreshToken {
+  hash: string;
+  /** The uuid of the family's refresh token (it keeps its uuid through rotations). */
+  familyUuid: string;
+  retiredAt: number;
+}
+
+/** Refresh tokens past their idle timeout or absolute lifetime (null: that limit is off). */
+export interface RefreshTokenExpiry {
+  /** Refresh tokens last used at or before this time are expired. */
+  lastUsedBefore: number | null;
+  /** Refresh tokens created at or before this time are expired. */
+  createdBefore: number | null;
 }
 
 export interface ListQuery {
@@ -490,6 +528,26 @@ export interface StoreTx {
   findRefreshTokenByHash(hash: string): Promise<RefreshToken | null>;
   listRefreshTokens(f: RefreshTokenFilter): Promise<ListResult<RefreshToken>>;
   deleteRefreshToken(userUuid: string, clientId: string): Promise<RefreshToken | null>;
+  /**
+   * Records a refresh-token login's use (RefreshTokenUse): false, changing
+   * nothing, when the token no longer has `use.hash`.
+   */
+  useRefreshToken(use: RefreshTokenUse): Promise<boolean>;
+  /** The retired refresh token of this hash (rotated away, its family still alive), or null. */
+  findRetiredRefreshToken(hash: string): Promise<RetiredRefreshToken | null>;
+  /**
+   * Reuse of a retired refresh token: deletes the family's refresh token, its
+   * retired hashes, every access token issued from the family and the
+   * sessions left empty (their events written, the revocations notified).
+   */
+  revokeRefreshTokenFamily(familyUuid: string): Promise<UserRevocation>;
+  /**
+   * Deletes up to `limit` expired refresh tokens (with their retired hashes),
+   * writing `auth_refresh_token_deleted` for each; returns them. The access
+   * tokens issued from them are left to their own expiry. PostgreSQL: two
+   * reapers take disjoint batches (SKIP LOCKED).
+   */
+  deleteExpiredRefreshTokens(expiry: RefreshTokenExpiry, limit: number): Promise<RefreshToken[]>;
 
   // LDAP configuration (issue 6)
   getLdapConfig(tenantUuid: string): Promise<LdapConfig | null>;
@@ -598,7 +656,7 @@ export interface SchemaVersion {
   unknown: number[];
 }
 
-export interface Store extends StoreTx, SecurityStoreVerbs {
+export interface Store extends StoreTx, SecurityStoreVerbs, ExternalAuthStore {
   readonly engine: 'sqlite' | 'postgresql';
   /** Runs fn in one transaction; rolled back if it throws. */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;

@@ -1,10 +1,26 @@
-// Deletes expired tokens, and the sessions they leave empty, in batches.
+// Deletes expired tokens, and the sessions they leave empty, in batches;
+// then expired refresh tokens (idle timeout, absolute lifetime), in batches.
 // Checks never rely on it (they compare expires_at with the clock); it only
 // keeps the store small. On PostgreSQL the store selects batches with
 // SKIP LOCKED, so reapers on several instances never do the same work.
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { Removal, Store } from '../store/types.js';
+import type { RefreshToken, Removal, Store } from '../store/types.js';
+import { refreshTokenExpiry } from './refresh-expiry.js';
+
+/** Expired refresh tokens (config `refresh_tokens`), purged after the access tokens of each pass. */
+export interface RefreshTokenPurgeOptions {
+  /** The store itself on both engines (refresh tokens are few: no worker thread). */
+  store: Pick<Store, 'deleteExpiredRefreshTokens'>;
+  /** 0: no idle timeout. */
+  idleTimeoutSeconds: number;
+  /** 0: no absolute lifetime. */
+  absoluteLifetimeSeconds: number;
+  /** As ReaperOptions.maxBlockMs, for these batches (SQLite: they run on the event loop's thread). */
+  maxBlockMs?: number;
+  /** Called with each batch removed (their auth_refresh_token_deleted events are already in the outbox). */
+  onRemoved?: (removed: RefreshToken[]) => void;
+}
 
 export interface ReaperOptions {
   intervalSeconds: number;
@@ -28,6 +44,8 @@ export interface ReaperOptions {
   maxDuty?: number;
   /** How to wait between batches (tests). */
   pause?: (ms: number) => Promise<void>;
+  /** Also purge expired refresh tokens, in batches of at most batchSize. */
+  refreshTokens?: RefreshTokenPurgeOptions;
 }
 
 const pauseFor = (ms: number) => new Promise<void>((resolve) => { setTimeout(resolve, ms); });
@@ -69,37 +87,70 @@ export class Reaper {
 
   private async pass(): Promise<number> {
     let total = 0;
-    const { batchSize, maxBlockMs } = this.options;
-    let size = maxBlockMs === undefined ? batchSize : Math.min(batchSize, 100);
     // Where the previous batch ended: each batch resumes there instead of
     // scanning the expiry index from its start (Store.deleteExpired).
     let from: number | undefined;
     try {
-      for (;;) {
-        const started = performance.now();
+      await this.drain(this.options.maxBlockMs, async (size) => {
         const removal = await this.store.deleteExpired(this.clock.now(), size, from);
-        const elapsed = performance.now() - started;
         from = removal.lastExpiresAt ?? from;
         total += removal.tokenHashes.length;
-        this.options.onRemoved?.(removal);
-        if (removal.tokenHashes.length < size) break;
-        if (maxBlockMs !== undefined) {
-          // Aim at half the budget: batches vary, the budget is a ceiling.
-          const next = Math.floor(size * (maxBlockMs / 2) / Math.max(elapsed, 0.01));
-          size = Math.max(MIN_BATCH, Math.min(batchSize, next, size * 2));
-        }
-        const duty = this.options.maxDuty ?? 1;
-        if (duty < 1) {
-          await (this.options.pause ?? pauseFor)(elapsed * (1 - duty) / duty);
-        } else {
-          // Let requests in between batches.
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-      }
+        return { count: removal.tokenHashes.length, after: () => this.options.onRemoved?.(removal) };
+      });
       if (total > 0) this.logger.info({ deleted_tokens: total }, 'expired tokens removed');
     } catch (err) {
       this.logger.warn({ err }, 'token cleanup failed; will retry at the next interval');
     }
+    await this.refreshTokenPass();
     return total;
+  }
+
+  /** Expired refresh tokens, with their events (in the store's transactions). */
+  private async refreshTokenPass(): Promise<void> {
+    const purge = this.options.refreshTokens;
+    if (purge === undefined || (purge.idleTimeoutSeconds <= 0 && purge.absoluteLifetimeSeconds <= 0)) return;
+    try {
+      let total = 0;
+      await this.drain(purge.maxBlockMs, async (size) => {
+        const removed = await purge.store.deleteExpiredRefreshTokens(refreshTokenExpiry(purge, this.clock.now()), size);
+        total += removed.length;
+        return { count: removed.length, after: () => purge.onRemoved?.(removed) };
+      });
+      if (total > 0) this.logger.info({ deleted_refresh_tokens: total }, 'expired refresh tokens removed');
+    } catch (err) {
+      this.logger.warn({ err }, 'refresh token cleanup failed; will retry at the next interval');
+    }
+  }
+
+  /**
+   * Runs `batch` until one deletes less than asked.
+   * With `maxBlockMs` the batch size adapts to the measured speed; with
+   * maxDuty < 1 the reaper pauses between batches.
+   */
+  private async drain(
+    maxBlockMs: number | undefined,
+    batch: (size: number) => Promise<{ count: number; after: () => void }>,
+  ): Promise<void> {
+    const { batchSize } = this.options;
+    let size = maxBlockMs === undefined ? batchSize : Math.min(batchSize, 100);
+    for (;;) {
+      const started = performance.now();
+      const { count, after } = await batch(size);
+      const elapsed = performance.now() - started;
+      after();
+      if (count < size) break;
+      if (maxBlockMs !== undefined) {
+        // Aim at half the budget: batches vary, the budget is a ceiling.
+        const next = Math.floor(size * (maxBlockMs / 2) / Math.max(elapsed, 0.01));
+        size = Math.max(MIN_BATCH, Math.min(batchSize, next, size * 2));
+      }
+      const duty = this.options.maxDuty ?? 1;
+      if (duty < 1) {
+        await (this.options.pause ?? pauseFor)(elapsed * (1 - duty) / duty);
+      } else {
+        // Let requests in between batches.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
   }
 }

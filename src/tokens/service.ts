@@ -20,11 +20,14 @@ import {
   CHECK_DENIED, CHECK_ERROR, CHECK_INVALID, CHECK_VALID, type CheckResult, type LoginResult, NO_TOKEN_OBSERVER, type TokenObserver,
 } from '../metrics/token-observer.js';
 import { HasherBusyError } from '../passwords/hasher.js';
+import type { AuditEntry } from '../security/audit.js';
 import type {
-  ListQuery, ListResult, RefreshToken, Removal, Store, StoreTx, TokenRecord, UserRevocation,
+  AuditRecord, ListQuery, ListResult, RefreshToken, RefreshTokenUse, Removal, RetiredRefreshToken, Store, StoreTx,
+  TokenRecord, UserRevocation,
 } from '../store/types.js';
 import type { CachedToken, TokenCache } from './cache.js';
 import { generateToken, hashToken, MAX_TOKEN_LENGTH } from './material.js';
+import { refreshTokenExpiry, type RefreshTokenLimits } from './refresh-expiry.js';
 
 export interface IssueRequest {
   backend: string;
@@ -59,7 +62,34 @@ export interface TokenServiceOptions {
   xivoUuid: string | null;
   /** Seconds a client should wait when the hashing pool is saturated. */
   busyRetryAfterSeconds?: number;
+  /** The refresh-token lifecycle (config `refresh_tokens`); absent: wazo-auth's (no limit, no rotation). */
+  refreshTokens?: RefreshTokenPolicy;
 }
+
+/** Config `refresh_tokens` (README, docs/security.md "Refresh-token lifecycle"); 0 turns a limit off. */
+export interface RefreshTokenPolicy extends RefreshTokenLimits {
+  rotation: boolean;
+  reuseGraceSeconds: number;
+}
+
+const WAZO_REFRESH_TOKENS: RefreshTokenPolicy = { idleTimeoutSeconds: 0, absoluteLifetimeSeconds: 0, rotation: false, reuseGraceSeconds: 0 };
+
+/**
+ * Retired hashes kept per refresh-token family (the newest): a reuse is
+ * recognised among the last this many rotations; an older token is only
+ * unknown (401 all the same, without revoking the family). Bounds the table
+ * to this many rows per live family, however often it refreshes.
+ */
+export const RETIRED_KEPT_PER_FAMILY = 50;
+
+/** Where the service writes the audit record of a refresh-token reuse (the AuditRecorder). */
+export interface ReuseAudit {
+  prepare(entry: AuditEntry): AuditRecord | null;
+  announce(record: AuditRecord): void;
+}
+
+/** The refresh token's hash changed (a concurrent rotation) or it went between its lookup and the login's commit. */
+class RefreshTokenGoneError extends Error {}
 
 /** How a failed check is counted. */
 function checkResultOf(err: unknown): CheckResult {
@@ -81,6 +111,10 @@ export type TokenTypeHint = 'access_token' | 'refresh_token';
 const CAPPED_PURPOSES = new Set(['user', 'external_api']);
 
 export class TokenService {
+  private readonly refreshPolicy: RefreshTokenPolicy;
+  /** Set by the composition root (the audit trail is built after the service). */
+  private reuseAudit: ReuseAudit | null = null;
+
   constructor(
     private readonly store: Store,
     private readonly backends: BackendRegistry,
@@ -90,7 +124,14 @@ export class TokenService {
     private readonly clock: Clock,
     private readonly options: TokenServiceOptions,
     private readonly observer: TokenObserver = NO_TOKEN_OBSERVER,
-  ) {}
+  ) {
+    this.refreshPolicy = options.refreshTokens ?? WAZO_REFRESH_TOKENS;
+  }
+
+  /** Where a refresh-token reuse is audited (in the transaction that revokes its family). */
+  auditReuseWith(audit: ReuseAudit | null): void {
+    this.reuseAudit = audit;
+  }
 
   /**
    * `withinCommit` runs in the transaction that stores the token (the login
@@ -124,8 +165,14 @@ export class TokenService {
     let fromRefresh: RefreshToken | null = null;
 
     if (credentials.kind === 'refresh') {
-      fromRefresh = await this.store.findRefreshTokenByHash(hashToken(credentials.refreshToken));
-      if (fromRefresh === null || fromRefresh.clientId !== req.clientId) throw new AuthenticationFailedError();
+      const presented = hashToken(credentials.refreshToken);
+      fromRefresh = await this.store.findRefreshTokenByHash(presented);
+      if (fromRefresh === null) {
+        // Unknown, or rotated away: a reuse revokes the family (past the grace).
+        await this.refuseRetired(presented, req);
+        throw new AuthenticationFailedError();
+      }
+      if (fromRefresh.clientId !== req.clientId || this.refreshTokenExpired(fromRefresh)) throw new AuthenticationFailedError();
       const backend = this.backends.get(fromRefresh.backend);
       if (backend?.identify === undefined) throw new AuthenticationFailedError();
       backendName = backend.name;
@@ -205,6 +252,7 @@ export class TokenService {
         login,
         mobile: req.mobile,
         createdAt: now,
+        lastUsedAt: now,
       }
       : null;
     if (issuedRefresh !== null) {
@@ -216,9 +264,23 @@ export class TokenService {
       throw new AuthenticationFailedError();
     }
 
+    // A refresh-token login records its use (idle timeout) and, with
+    // rotation, gives a new refresh token for the presented one, in its commit.
+    let use: RefreshTokenUse | null = null;
+    if (fromRefresh !== null) {
+      use = { uuid: fromRefresh.uuid, hash: fromRefresh.hash, at: now };
+      if (this.refreshPolicy.rotation && issuedRefresh === null) {
+        refreshToken = generateToken();
+        use.rotateTo = { hash: hashToken(refreshToken), keepRetired: RETIRED_KEPT_PER_FAMILY };
+      }
+    }
+
     let superseded: Removal | null = null;
     try {
       await this.store.transaction(async (tx) => {
+        // First: of two logins with one refresh token, the second waits here
+        // for the first's commit, then fails (rotation: the hash changed).
+        if (use !== null && !(await tx.useRefreshToken(use))) throw new RefreshTokenGoneError();
         // wazo-auth 26.04: a mobile offline login supersedes every mobile
         // refresh token of the user (the same client_id's included) and
         // revokes the sessions issued from them; non-mobile ones are left
@@ -239,6 +301,11 @@ export class TokenService {
         if (identity.settle !== undefined) await identity.settle(tx);
         if (withinCommit !== undefined) await withinCommit(tx, record);
       });
+    } catch (err) {
+      if (!(err instanceof RefreshTokenGoneError)) throw err;
+      // Rotated away meanwhile (the loser of two concurrent refreshes) or deleted.
+      await this.refuseRetired(use?.hash ?? '', req);
+      throw new AuthenticationFailedError();
     } finally {
       // After the commit (after a rollback it only drops live entries again).
       this.forget(superseded);
@@ -246,6 +313,60 @@ export class TokenService {
     const revoked = superseded as Removal | null;
     if (revoked !== null) this.observer.revoked('refresh_token_revoked', revoked.tokenHashes.length);
     return { token, record, refreshToken, sessionsRevoked: revoked?.sessions.length ?? 0 };
+  }
+
+  /** Past its idle timeout or its absolute lifetime (refresh_tokens config). */
+  private refreshTokenExpired(rt: RefreshToken): boolean {
+    const { lastUsedBefore, createdBefore } = refreshTokenExpiry(this.refreshPolicy, this.clock.now());
+    return (lastUsedBefore !== null && rt.lastUsedAt <= lastUsedBefore) || (createdBefore !== null && rt.createdAt <= createdBefore);
+  }
+
+  /**
+   * A refresh token presented that is no longer live: if it was rotated away
+   * (more than reuse_grace_seconds ago), its whole family is revoked and the
+   * reuse audited, in one transaction (OAuth 2.0 Security BCP, RFC 9700
+   * §4.14.2). The caller answers 401 in every case.
+   */
+  private async refuseRetired(hash: string, req: IssueRequest): Promise<void> {
+    const retired = await this.store.findRetiredRefreshToken(hash);
+    if (retired === null) return;
+    if (this.clock.now() - retired.retiredAt < this.refreshPolicy.reuseGraceSeconds * 1000) return;
+    let removal: UserRevocation | null = null;
+    let audit: AuditRecord | null = null;
+    try {
+      removal = await this.store.transaction(async (tx) => {
+        const revoked = await tx.revokeRefreshTokenFamily(retired.familyUuid);
+        audit = this.reuseAuditRecord(retired, revoked, req);
+        if (audit !== null) await tx.settleLogin({ clearKeys: [], mark: null, audit });
+        return revoked;
+      });
+    } finally {
+      this.forget(removal);
+    }
+    const revoked = removal as UserRevocation;
+    if (audit !== null) this.reuseAudit?.announce(audit);
+    if (revoked.tokenHashes.length > 0) this.observer.revoked('refresh_token_revoked', revoked.tokenHashes.length);
+  }
+
+  private reuseAuditRecord(retired: RetiredRefreshToken, revoked: UserRevocation, req: IssueRequest): AuditRecord | null {
+    const family = revoked.refreshTokens[0] ?? null;
+    return this.reuseAudit?.prepare({
+      action: 'users.refresh_tokens.revoke',
+      outcome: 'success',
+      tenantUuid: family?.tenantUuid ?? null,
+      actorUuid: family?.userUuid ?? null,
+      remoteAddr: req.remoteAddr,
+      targetType: 'users',
+      targetId: family?.userUuid ?? null,
+      statusCode: 401,
+      details: {
+        reason: 'refresh_token_reuse',
+        client_ids: revoked.refreshTokens.map((rt) => rt.clientId),
+        retired_at: new Date(retired.retiredAt).toISOString(),
+        sessions_revoked: revoked.sessions.length,
+        tokens_revoked: revoked.tokenHashes.length,
+      },
+    }) ?? null;
   }
 
   /**

@@ -97,6 +97,7 @@ function refreshTokenData(userUuid: string, tenantUuid: string, over: Partial<Re
     login: 'alice',
     mobile: false,
     createdAt: NOW,
+    lastUsedAt: NOW,
     ...over,
   };
 }
@@ -1162,6 +1163,138 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
         expect(await store.findRefreshTokenByHash(desktop.hash)).toEqual(desktop);
         expect(await store.findRefreshTokenByHash(othersPhone.hash)).toEqual(othersPhone);
         expect(await store.deleteMobileRefreshTokens(user.uuid)).toEqual({ tokenHashes: [], sessions: [], refreshTokens: [] });
+      });
+
+      describe('lifecycle (issue 19, migration 12)', () => {
+        const newHash = () => randomBytes(32).toString('hex');
+
+        it('useRefreshToken records the last use, only while the hash presented is the token\'s', async () => {
+          const rt = refreshTokenData(user.uuid, tenant.uuid);
+          await store.replaceRefreshToken(rt);
+          expect(await store.useRefreshToken({ uuid: rt.uuid, hash: rt.hash, at: NOW + HOUR })).toBe(true);
+          expect(await store.findRefreshTokenByHash(rt.hash)).toEqual({ ...rt, lastUsedAt: NOW + HOUR });
+          // Another hash, or another uuid: nothing changes.
+          expect(await store.useRefreshToken({ uuid: rt.uuid, hash: newHash(), at: NOW + 2 * HOUR })).toBe(false);
+          expect(await store.useRefreshToken({ uuid: randomUUID(), hash: rt.hash, at: NOW + 2 * HOUR })).toBe(false);
+          expect((await store.findRefreshTokenByHash(rt.hash))?.lastUsedAt).toBe(NOW + HOUR);
+          expect(await store.findRetiredRefreshToken(rt.hash)).toBeNull();
+        });
+
+        it('rotation gives the token a new hash (same uuid, created_at) and retires the old one; the old hash no longer rotates', async () => {
+          const rt = refreshTokenData(user.uuid, tenant.uuid);
+          await store.replaceRefreshToken(rt);
+          const next = newHash();
+          expect(await store.useRefreshToken({ uuid: rt.uuid, hash: rt.hash, at: NOW + HOUR, rotateTo: { hash: next, keepRetired: 10 } })).toBe(true);
+          expect(await store.findRefreshTokenByHash(rt.hash)).toBeNull();
+          expect(await store.findRefreshTokenByHash(next)).toEqual({ ...rt, hash: next, lastUsedAt: NOW + HOUR });
+          expect(await store.findRetiredRefreshToken(rt.hash)).toEqual({ hash: rt.hash, familyUuid: rt.uuid, retiredAt: NOW + HOUR });
+          expect(await store.findRetiredRefreshToken(next)).toBeNull();
+          expect(await store.useRefreshToken({ uuid: rt.uuid, hash: rt.hash, at: NOW + 2 * HOUR, rotateTo: { hash: newHash(), keepRetired: 10 } })).toBe(false);
+          expect(await store.findRefreshTokenByHash(next)).not.toBeNull();
+          // Listed as before: one refresh token of (user, client_id).
+          expect((await store.listRefreshTokens({ userUuid: user.uuid })).items).toEqual([{ ...rt, hash: next, lastUsedAt: NOW + HOUR }]);
+        });
+
+        it('of two concurrent rotations of one token, exactly one applies', async () => {
+          const rt = refreshTokenData(user.uuid, tenant.uuid);
+          await store.replaceRefreshToken(rt);
+          const [a, b] = [newHash(), newHash()];
+          const rotate = (to: string) => store.transaction((tx) => tx.useRefreshToken({ uuid: rt.uuid, hash: rt.hash, at: NOW + 1, rotateTo: { hash: to, keepRetired: 10 } }));
+          const results = await Promise.all([rotate(a), rotate(b)]);
+          expect(results.filter(Boolean)).toHaveLength(1);
+          const winner = results[0] ? a : b;
+          expect((await store.findRefreshTokenByHash(winner))?.uuid).toBe(rt.uuid);
+          expect(await store.findRefreshTokenByHash(winner === a ? b : a)).toBeNull();
+          expect(await opened.query(`select hash from refresh_token_retired where family_uuid = '${rt.uuid}'`)).toEqual([{ hash: rt.hash }]);
+        });
+
+        it('keeps the newest `keepRetired` retired hashes of a family', async () => {
+          const rt = refreshTokenData(user.uuid, tenant.uuid);
+          await store.replaceRefreshToken(rt);
+          const hashes = [rt.hash];
+          for (let i = 1; i <= 5; i++) {
+            hashes.push(newHash());
+            expect(await store.useRefreshToken({ uuid: rt.uuid, hash: hashes[i - 1], at: NOW + i, rotateTo: { hash: hashes[i], keepRetired: 3 } })).toBe(true);
+          }
+          for (const h of hashes.slice(0, 2)) expect(await store.findRetiredRefreshToken(h)).toBeNull();
+          for (const [i, h] of hashes.slice(2, 5).entries()) {
+            expect(await store.findRetiredRefreshToken(h)).toEqual({ hash: h, familyUuid: rt.uuid, retiredAt: NOW + i + 3 });
+          }
+        });
+
+        it('retired hashes go with their family, whatever deletes it', async () => {
+          const rotated = async (clientId: string) => {
+            const rt = refreshTokenData(user.uuid, tenant.uuid, { clientId });
+            await store.replaceRefreshToken(rt);
+            await store.useRefreshToken({ uuid: rt.uuid, hash: rt.hash, at: NOW + 1, rotateTo: { hash: newHash(), keepRetired: 10 } });
+            expect(await store.findRetiredRefreshToken(rt.hash)).not.toBeNull();
+            return rt;
+          };
+          const deleted = await rotated('deleted');
+          await store.deleteRefreshToken(user.uuid, 'deleted');
+          expect(await store.findRetiredRefreshToken(deleted.hash)).toBeNull();
+          const replaced = await rotated('replaced');
+          await store.replaceRefreshToken(refreshTokenData(user.uuid, tenant.uuid, { clientId: 'replaced' }));
+          expect(await store.findRetiredRefreshToken(replaced.hash)).toBeNull();
+          const ofUser = await rotated('user');
+          await store.deleteUser(user.uuid);
+          expect(await store.findRetiredRefreshToken(ofUser.hash)).toBeNull();
+        });
+
+        it('revokeRefreshTokenFamily deletes the refresh token, its retired hashes, every token issued from it and the sessions left empty, only those', async () => {
+          const family = refreshTokenData(user.uuid, tenant.uuid, { clientId: 'phone' });
+          const other = refreshTokenData(user.uuid, tenant.uuid, { clientId: 'desktop' });
+          for (const rt of [family, other]) await store.replaceRefreshToken(rt);
+          const next = newHash();
+          await store.useRefreshToken({ uuid: family.uuid, hash: family.hash, at: NOW + 1, rotateTo: { hash: next, keepRetired: 10 } });
+          const issued = async (rt: RefreshToken | null) => {
+            const s = sessionData(tenant.uuid, user.uuid);
+            await store.createSession(s);
+            const tok = tokenData(s, { refreshTokenUuid: rt?.uuid ?? null });
+            await store.insertToken(tok);
+            return { session: s, token: tok };
+          };
+          // Before and after the rotation: all name the family's uuid.
+          const fromFamily = [await issued(family), await issued(family)];
+          const kept = [await issued(other), await issued(null)];
+
+          const removal = await store.revokeRefreshTokenFamily(family.uuid);
+          expect(removal.refreshTokens).toEqual([{ ...family, hash: next, lastUsedAt: NOW + 1 }]);
+          expect([...removal.tokenHashes].sort()).toEqual(fromFamily.map((g) => g.token.hash).sort());
+          expect(removal.sessions.map((x) => x.uuid).sort()).toEqual(fromFamily.map((g) => g.session.uuid).sort());
+          expect(await store.findRefreshTokenByHash(next)).toBeNull();
+          expect(await store.findRetiredRefreshToken(family.hash)).toBeNull();
+          for (const g of fromFamily) expect(await store.findTokenByHash(g.token.hash)).toBeNull();
+          for (const k of kept) expect(await store.findTokenByHash(k.token.hash)).not.toBeNull();
+          expect(await store.findRefreshTokenByHash(other.hash)).toEqual(other);
+          expect(await store.revokeRefreshTokenFamily(family.uuid)).toEqual({ tokenHashes: [], sessions: [], refreshTokens: [] });
+        });
+
+        it('deleteExpiredRefreshTokens deletes those idle or too old, at most `limit`, leaving their access tokens', async () => {
+          const day = 24 * HOUR;
+          const idle = refreshTokenData(user.uuid, tenant.uuid, { clientId: 'idle', createdAt: NOW - 10 * day, lastUsedAt: NOW - 5 * day });
+          const old = refreshTokenData(user.uuid, tenant.uuid, { clientId: 'old', createdAt: NOW - 100 * day, lastUsedAt: NOW });
+          const fresh = refreshTokenData(user.uuid, tenant.uuid, { clientId: 'fresh', createdAt: NOW - 10 * day, lastUsedAt: NOW - day });
+          for (const rt of [idle, old, fresh]) await store.replaceRefreshToken(rt);
+          const s = sessionData(tenant.uuid, user.uuid);
+          await store.createSession(s);
+          const fromIdle = tokenData(s, { refreshTokenUuid: idle.uuid });
+          await store.insertToken(fromIdle);
+
+          const expiry = { lastUsedBefore: NOW - 3 * day, createdBefore: NOW - 50 * day };
+          expect(await store.deleteExpiredRefreshTokens({ lastUsedBefore: null, createdBefore: null }, 10)).toEqual([]);
+          expect(await store.deleteExpiredRefreshTokens(expiry, 0)).toEqual([]);
+          const first = await store.deleteExpiredRefreshTokens(expiry, 1);
+          const second = await store.deleteExpiredRefreshTokens(expiry, 2);
+          expect(first).toHaveLength(1);
+          expect(second).toHaveLength(1);
+          expect([...first, ...second].map((rt) => rt.clientId).sort()).toEqual(['idle', 'old']);
+          expect(await store.deleteExpiredRefreshTokens(expiry, 2)).toEqual([]);
+          expect(await store.findRefreshTokenByHash(fresh.hash)).toEqual(fresh);
+          expect(await store.findTokenByHash(fromIdle.hash)).toEqual(fromIdle);
+          // Each limit alone.
+          expect((await store.deleteExpiredRefreshTokens({ lastUsedBefore: null, createdBefore: NOW - 5 * day }, 10)).map((rt) => rt.clientId)).toEqual(['fresh']);
+        });
       });
     });
 

@@ -163,7 +163,9 @@ async function expectBounded(mode: string, url: string, run: Run): Promise<void>
   console.log(`[${mode}] cut ${CUT_MS} ms: ${samples.length} requests (${during.length} during the cut); `
     + `slowest answer ${Math.round(slowest)} ms (during the cut ${Math.round(slowestDuring)} ms); `
     + `recovery ${Math.round(recoveredAt - restoredAt)} ms after the restore; `
-    + `statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`);
+    + `statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}; slowest: `
+    + [...samples].sort((a, b) => (b.end - b.start) - (a.end - a.start)).slice(0, 4)
+      .map((s) => `${s.kind} ${s.status} ${Math.round(s.end - s.start)} ms from cut${s.start >= cutAt ? '+' : ''}${Math.round(s.start - cutAt)}`).join(', '));
 
   // Nothing slower than the bound, before, during or after the cut.
   const slow = samples.filter((s) => s.end - s.start >= BOUND_MS);

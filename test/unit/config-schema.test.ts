@@ -18,6 +18,7 @@ const EXPECTED_DEFAULTS: Config = {
   token_cleanup_interval: 60,
   token_cleanup_batch_size: 5000,
   max_user_concurrent_sessions: 100,
+  refresh_tokens: { idle_timeout_seconds: 7_776_000, absolute_lifetime_seconds: 31_536_000, rotation: false, reuse_grace_seconds: 10 },
   rest_api: {
     listen: '127.0.0.1',
     port: 9497,
@@ -59,6 +60,20 @@ const EXPECTED_DEFAULTS: Config = {
   token_cache: { max_entries: 20000 },
   authz: { routes: [], cache_max_age: 0 },
   management: { enabled: false, listen: '127.0.0.1', port: 9496 },
+  enabled_external_auth_plugins: { google: true, microsoft: true, mobile: true },
+  external_auth: { encryption_key_file: null, provider_timeout_seconds: 10, poll_interval_seconds: 2, refresh_margin_seconds: 60 },
+  google: {
+    device_authorization_url: 'https://oauth2.googleapis.com/device/code',
+    token_url: 'https://oauth2.googleapis.com/token',
+    revocation_url: 'https://oauth2.googleapis.com/revoke',
+    scope: ['https://www.googleapis.com/auth/contacts.readonly'],
+  },
+  microsoft: {
+    device_authorization_url: 'https://login.microsoftonline.com/common/oauth2/v2.0/devicecode',
+    token_url: 'https://login.microsoftonline.com/common/oauth2/v2.0/token',
+    revocation_url: null,
+    scope: ['offline_access', 'Contacts.Read'],
+  },
   security: {
     login_throttle: {
       enabled: true, threshold: 5, base_delay_seconds: 1, max_delay_seconds: 900, account_threshold: 100,

@@ -229,6 +229,7 @@ export async function userRoutes(app: FastifyInstance, deps: { users: UserServic
     await users.changePassword(user_uuid, authOf(request).tenantUuid, b.old_password, b.new_password);
     return reply.code(204).send();
   });
+
   const emailRoute = (url: string, access: string, body: typeof AdminEmailsUpdate | typeof UserEmailsUpdate, editor: EmailsEditor, summary: string) =>
     app.put(url, {
       schema: { summary, tags: ['users'], headers: AuthHeaders, params: UserParams, body, response: { 200: Type.Array(EmailView), ...errors } },

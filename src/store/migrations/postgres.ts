@@ -12,6 +12,8 @@ import { performancePostgres } from './performance.js';
 import { uniqueLoginsPostgres } from './unique-logins.js';
 import { userEmailsPostgres } from './user-emails.js';
 import { tenantDetailsPostgres } from './tenant-details.js';
+import { refreshTokenLifecyclePostgres } from './refresh-token-lifecycle.js';
+import { externalAuthPostgres } from './external-auth.js';
 
 export const postgresMigrations: readonly Migration[] = [
   {
@@ -169,7 +171,8 @@ CREATE INDEX IF NOT EXISTS tokens_refresh_token_uuid_idx ON tokens (refresh_toke
 `,
   },
   // Later versions live in one file per feature (4 outbox, 5 backends, 6 security, 7 performance,
-  // 8-9 unique logins and domain names, 10 user email addresses, 11 tenant details).
+  // 8-9 unique logins and domain names, 10 user email addresses, 11 tenant details,
+  // 12 refresh-token lifecycle, 13 external auth).
   ...outboxPostgres,
   ...backendsPostgres,
   ...securityPostgres,
@@ -177,4 +180,6 @@ CREATE INDEX IF NOT EXISTS tokens_refresh_token_uuid_idx ON tokens (refresh_toke
   ...uniqueLoginsPostgres,
   ...userEmailsPostgres,
   ...tenantDetailsPostgres,
+  ...refreshTokenLifecyclePostgres,
+  ...externalAuthPostgres,
 ];

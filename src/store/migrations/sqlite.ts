@@ -11,6 +11,8 @@ import { performanceSqlite } from './performance.js';
 import { uniqueLoginsSqlite } from './unique-logins.js';
 import { userEmailsSqlite } from './user-emails.js';
 import { tenantDetailsSqlite } from './tenant-details.js';
+import { refreshTokenLifecycleSqlite } from './refresh-token-lifecycle.js';
+import { externalAuthSqlite } from './external-auth.js';
 
 export const sqliteMigrations: readonly Migration[] = [
   {
@@ -164,7 +166,8 @@ CREATE INDEX IF NOT EXISTS tokens_refresh_token_uuid_idx ON tokens (refresh_toke
 `,
   },
   // Later versions live in one file per feature (4 outbox, 5 backends, 6 security, 7 performance,
-  // 8-9 unique logins and domain names, 10 user email addresses, 11 tenant details).
+  // 8-9 unique logins and domain names, 10 user email addresses, 11 tenant details,
+  // 12 refresh-token lifecycle, 13 external auth).
   ...outboxSqlite,
   ...backendsSqlite,
   ...securitySqlite,
@@ -172,4 +175,6 @@ CREATE INDEX IF NOT EXISTS tokens_refresh_token_uuid_idx ON tokens (refresh_toke
   ...uniqueLoginsSqlite,
   ...userEmailsSqlite,
   ...tenantDetailsSqlite,
+  ...refreshTokenLifecycleSqlite,
+  ...externalAuthSqlite,
 ];

@@ -59,6 +59,13 @@ CREATE INDEX user_emails_user_uuid_idx ON user_emails (user_uuid);
 ALTER TABLE users ADD COLUMN authentication_method TEXT NOT NULL DEFAULT 'default';
 `;
 
+// The old single address goes once copied (after the copy, in the same transaction).
+const dropOldColumns = [
+  'DROP INDEX users_email_address_key',
+  'ALTER TABLE users DROP COLUMN email_address',
+  'ALTER TABLE users DROP COLUMN email_confirmed',
+];
+
 /** Rows per INSERT of the copy: 5 parameters each, far below both engines' limits. */
 const COPY_SLICE = 200;
 
@@ -67,7 +74,7 @@ const COPY_SLICE = 200;
  * has no uuid function), confirmed as it was. Addresses were already unique
  * case-insensitively (users_email_address_key), so the copy cannot conflict.
  */
-async function moveEmails(trx: Transaction<DatabaseSchema>, logger: MigrationLogger, dropOld: string): Promise<void> {
+async function moveEmails(trx: Transaction<DatabaseSchema>, logger: MigrationLogger): Promise<void> {
   const { rows } = await sql<{ uuid: string; email_address: string; email_confirmed: number | boolean }>`
     select uuid, email_address, email_confirmed from users where email_address is not null order by uuid`.execute(trx);
   for (let i = 0; i < rows.length; i += COPY_SLICE) {
@@ -76,25 +83,16 @@ async function moveEmails(trx: Transaction<DatabaseSchema>, logger: MigrationLog
     await sql`insert into user_emails (uuid, user_uuid, address, main, confirmed) values ${sql.join(values)}`.execute(trx);
   }
   await sql`update users set authentication_method = 'native' where purpose in ('internal', 'external_api')`.execute(trx);
-  for (const statement of dropOld.split(';').map((s) => s.trim()).filter((s) => s !== '')) {
-    await sql.raw(statement).execute(trx);
-  }
+  for (const statement of dropOldColumns) await sql.raw(statement).execute(trx);
   if (rows.length > 0) logger.info({ count: rows.length }, 'user email addresses moved to user_emails');
 }
-
-// The old single address goes once copied (run after the copy, in the same transaction).
-const dropOldColumns = `
-DROP INDEX users_email_address_key;
-ALTER TABLE users DROP COLUMN email_address;
-ALTER TABLE users DROP COLUMN email_confirmed
-`;
 
 function userEmails(createSql: string): Migration[] {
   return [{
     version: 10,
     name: 'user email addresses and authentication method',
     sql: createSql,
-    run: (trx, logger) => moveEmails(trx, logger, dropOldColumns),
+    run: moveEmails,
   }];
 }
 

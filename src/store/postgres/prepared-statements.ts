@@ -151,7 +151,14 @@ export class PreparingPool implements PostgresPool {
     const allowance = budget?.allowance(this.options.timeoutMs) ?? this.options.timeoutMs;
     if (allowance <= 0) throw new StoreUnavailableError('database wait exceeded db_timeout_seconds');
     const startedAt = performance.now();
-    const client = await withinMs(this.pool.connect(), allowance);
+    let client: pg.PoolClient;
+    try {
+      client = await withinMs(this.pool.connect(), allowance);
+    } catch (err) {
+      // No connection came: that wait is the request's too.
+      budget?.charge(performance.now() - startedAt);
+      throw err;
+    }
     let wrapped = this.clients.get(client);
     if (wrapped === undefined) {
       wrapped = new PreparingClient(client, this.names);

@@ -135,7 +135,13 @@ export class BoundedSqliteDriver implements Driver {
     const allowance = budget?.allowance(this.timeoutMs) ?? this.timeoutMs;
     if (allowance <= 0) throw new StoreUnavailableError('database wait exceeded db_timeout_seconds');
     const startedAt = performance.now();
-    await this.#gate.lock(allowance);
+    try {
+      await this.#gate.lock(allowance);
+    } catch (err) {
+      // The connection stayed busy: that wait is the request's too.
+      budget?.charge(performance.now() - startedAt);
+      throw err;
+    }
     this.#connection.checkOut(startedAt, startedAt + allowance, budget);
     return this.#connection;
   }
