@@ -24,20 +24,24 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  chmodSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync,
-  readlinkSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync,
+  chmodSync, closeSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync,
+  readlinkSync, readSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEB = path.join(ROOT, 'packaging', 'deb');
 const NAME = 'xivo-auth';
 const LIB = `/usr/lib/${NAME}`;
 
+const USAGE = 'usage: npm run package:deb -- [--no-build] [--version V] [--revision N] [--out DIR] [--compression xz|gzip|zstd|none] [--no-cache] [--rebuild-native]\n'
+  + '(the options are described at the top of scripts/package-deb.js and in docs/packaging.md)\n';
+
 function usage(message) {
-  process.stderr.write(`package-deb: ${message}\nusage: node scripts/package-deb.js [--no-build] [--version V] [--revision N] [--out DIR] [--compression xz|gzip|zstd|none] [--no-cache] [--rebuild-native]\n`);
+  process.stderr.write(`package-deb: ${message}\n${USAGE}`);
   process.exit(2);
 }
 
@@ -53,7 +57,7 @@ function parseArgs(argv) {
     else if (a === '--compression') o.compression = value();
     else if (a === '--no-cache') o.cache = false;
     else if (a === '--rebuild-native') { o.rebuildNative = true; o.cache = false; }
-    else if (a === '-h' || a === '--help') usage('help');
+    else if (a === '-h' || a === '--help') { process.stdout.write(USAGE); process.exit(0); }
     else usage(`unknown argument ${a}`);
   }
   if (!['xz', 'gzip', 'zstd', 'none'].includes(o.compression)) usage(`unknown compression ${o.compression}`);
@@ -163,22 +167,25 @@ function productionModules(opts, lock, links) {
   }
   mkdirSync(cacheRoot, { recursive: true });
   const work = mkdtempSync(path.join(cacheRoot, 'work-'));
-  for (const m of manifests) {
-    mkdirSync(path.dirname(path.join(work, m)), { recursive: true });
-    copyFileSync(path.join(ROOT, m), path.join(work, m));
+  try {
+    for (const m of manifests) {
+      mkdirSync(path.dirname(path.join(work, m)), { recursive: true });
+      copyFileSync(path.join(ROOT, m), path.join(work, m));
+    }
+    copyFileSync(path.join(ROOT, 'package-lock.json'), path.join(work, 'package-lock.json'));
+    log('production node_modules: npm ci --omit=dev --ignore-scripts, then the install scripts');
+    const started = Date.now();
+    run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: work, stdio: ['ignore', 'inherit', 'inherit'] });
+    log(`npm ci: ${Math.round((Date.now() - started) / 1000)} s`);
+    installScripts(opts, work, lock);
+    // The workspaces were stubs: their links are replaced per build (materializeWorkspaces).
+    for (const name of links.keys()) rmSync(path.join(work, 'node_modules', name), { recursive: true, force: true });
+    writeFileSync(path.join(work, 'node_modules', '.complete'), `${key}\n`);
+    rmSync(cached, { recursive: true, force: true });
+    renameSync(path.join(work, 'node_modules'), cached);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
-  copyFileSync(path.join(ROOT, 'package-lock.json'), path.join(work, 'package-lock.json'));
-  log('production node_modules: npm ci --omit=dev --ignore-scripts, then the install scripts');
-  const started = Date.now();
-  run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: work, stdio: ['ignore', 'inherit', 'inherit'] });
-  log(`npm ci: ${Math.round((Date.now() - started) / 1000)} s`);
-  installScripts(opts, work, lock);
-  // The workspaces were stubs: their links are replaced per build (materializeWorkspaces).
-  for (const name of links.keys()) rmSync(path.join(work, 'node_modules', name), { recursive: true, force: true });
-  writeFileSync(path.join(work, 'node_modules', '.complete'), `${key}\n`);
-  rmSync(cached, { recursive: true, force: true });
-  renameSync(path.join(work, 'node_modules'), cached);
-  rmSync(work, { recursive: true, force: true });
   // Older entries of other lockfiles: keep the cache to the latest few.
   const entries = readdirSync(cacheRoot).filter((e) => e.startsWith('node_modules-') && e !== path.basename(cached))
     .map((e) => ({ e, t: statSync(path.join(cacheRoot, e)).mtimeMs })).sort((a, b) => b.t - a.t);
@@ -241,7 +248,10 @@ function walkFiles(dir, fn) {
   }
 }
 
-/** Files 0644 and directories 0755, executables (ELF, scripts) 0755. */
+/**
+ * Directories 0755; files 0644, but scripts (#!) that were executable: 0755.
+ * Native addons are dlopen()ed, not run: 0644, as Debian wants shared objects.
+ */
 function normalizeModes(dir) {
   const walk = (d) => {
     chmodSync(d, 0o755);
@@ -249,11 +259,46 @@ function normalizeModes(dir) {
       const p = path.join(d, e.name);
       if (e.isSymbolicLink()) continue;
       if (e.isDirectory()) { walk(p); continue; }
-      const st = statSync(p);
-      chmodSync(p, (st.mode & 0o111) !== 0 ? 0o755 : 0o644);
+      let exec = (statSync(p).mode & 0o111) !== 0 && !p.endsWith('.node');
+      if (exec) {
+        const fd = openSync(p, 'r');
+        const head = Buffer.alloc(2);
+        readSync(fd, head, 0, 2, 0);
+        closeSync(fd);
+        exec = head.toString('latin1') === '#!';
+      }
+      chmodSync(p, exec ? 0o755 : 0o644);
     }
   };
   walk(dir);
+}
+
+/** Development dotfiles of the dependencies: never read at run time. */
+const DEV_DOTFILES = new Set(['.npmignore', '.gitignore', '.gitattributes', '.gitmodules', '.travis.yml', '.editorconfig',
+  '.eslintrc', '.eslintrc.js', '.eslintrc.cjs', '.eslintrc.json', '.eslintrc.yml', '.eslintignore', '.prettierrc', '.prettierignore',
+  '.jshintrc', '.nycrc', '.taprc', '.airtap.yml', '.zuul.yml', '.coveralls.yml']);
+
+function pruneDotfiles(nodeModules) {
+  const walk = (d) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory() && !e.isSymbolicLink()) {
+        if (e.name === '.github') rmSync(p, { recursive: true, force: true });
+        else walk(p);
+      } else if (e.isFile() && DEV_DOTFILES.has(e.name)) {
+        rmSync(p);
+      }
+    }
+  };
+  walk(nodeModules);
+}
+
+/** strip --strip-unneeded on the native addons (as dh_strip would), when binutils is there. */
+function stripAddons(tree) {
+  try { need('strip', 'binutils'); } catch { log('strip (binutils) missing: native addons left unstripped'); return; }
+  walkFiles(tree, (p, e) => {
+    if (e.isFile() && p.endsWith('.node')) run('strip', ['--strip-unneeded', '--remove-section=.comment', '--remove-section=.note', p]);
+  });
 }
 
 function shlibsDepends(tree) {
@@ -335,7 +380,9 @@ function main() {
     mkdirSync(packDir);
     materializeWorkspaces(path.join(lib, 'node_modules'), links, needed, packDir);
     pruneNativeBuilds(path.join(lib, 'node_modules'));
+    pruneDotfiles(path.join(lib, 'node_modules'));
     assertSelfContained(lib);
+    stripAddons(lib);
     normalizeModes(lib);
     chmodSync(path.join(lib, 'bin', 'xivo-auth.js'), 0o755);
 
@@ -363,6 +410,10 @@ function main() {
     copyFileSync(path.join(ROOT, 'README.md'), path.join(doc, 'README.md'));
     if (existsSync(path.join(ROOT, 'docs', 'packaging.md'))) copyFileSync(path.join(ROOT, 'docs', 'packaging.md'), path.join(doc, 'packaging.md'));
     for (const d of [path.join(tree, 'usr'), path.join(tree, 'usr', 'bin'), path.join(tree, 'usr', 'share'), path.join(tree, 'usr', 'share', 'doc'), doc, path.join(tree, 'usr', 'lib'), path.join(tree, 'lib'), path.join(tree, 'lib', 'systemd'), units, path.join(tree, 'etc'), etc, path.join(etc, 'conf.d')]) chmodSync(d, 0o755);
+    const maintainer = process.env.DEB_MAINTAINER ?? 'xivo-auth dev <dev@xivo-auth.local>';
+    const when = new Date(Number(process.env.SOURCE_DATE_EPOCH ?? Math.floor(Date.now() / 1000)) * 1000).toUTCString().replace('GMT', '+0000');
+    writeFileSync(path.join(doc, 'changelog.Debian.gz'), gzipSync(Buffer.from(
+      `${NAME} (${version}) unstable; urgency=medium\n\n  * Built from the xivo-auth source tree by scripts/package-deb.js.\n\n -- ${maintainer}  ${when}\n`), { level: 9 }));
     for (const f of readdirSync(doc)) chmodSync(path.join(doc, f), 0o644);
     chmodSync(path.join(units, 'xivo-auth.service'), 0o644);
 
@@ -370,12 +421,12 @@ function main() {
     const { arch, depends } = shlibsDepends(lib);
     const control = path.join(tree, 'DEBIAN');
     mkdirSync(control);
-    const allDepends = ['nodejs (>= 20)', 'adduser | passwd', ...depends];
+    const allDepends = ['nodejs (>= 20)', 'adduser', ...depends];
     const fields = [
       ['Package', NAME],
       ['Version', version],
       ['Architecture', arch],
-      ['Maintainer', process.env.DEB_MAINTAINER ?? 'xivo-auth dev <dev@xivo-auth.local>'],
+      ['Maintainer', maintainer],
       ['Installed-Size', String(installedSizeKiB(tree))],
       ['Depends', allDepends.join(', ')],
       ['Suggests', 'postgresql, rabbitmq-server'],

@@ -9,7 +9,7 @@ import { trustHops } from './http/client-address.js';
 import { withFastCheck, type RequestListener } from './http/fast-check.js';
 import { httpServerTimeouts, limitConnections } from './http/server-limits.js';
 import { perRequestDbBudget } from './store/db-budget.js';
-import { createAuthorizer } from './http/routes/gateway.js';
+import { LiveHttpSettings } from './http/live-settings.js';
 import type { Logger } from 'pino';
 import type { Config } from './config/types.js';
 import type { TenantTree } from './identity/tenant-tree.js';
@@ -38,6 +38,8 @@ import { auditRoutes } from './http/routes/audit.js';
 import { configRoutes } from './http/routes/config.js';
 import type { SecurityDeps } from './security/wiring.js';
 import { userRoutes } from './http/routes/users.js';
+import { externalRoutes } from './http/routes/external.js';
+import type { ExternalAuthService } from './external/service.js';
 import type { TokenService } from './tokens/service.js';
 
 export const API_VERSION = '0.1';
@@ -63,6 +65,10 @@ export interface AppDeps {
   security?: SecurityDeps;
   /** /health/ready; default: the store answers. */
   readiness?: ReadinessCheck;
+  /** External accounts: configurations, mobile push tokens, Google and Microsoft connections (issue 22). */
+  external?: ExternalAuthService;
+  /** What a configuration reload changes per request (src/http/live-settings.ts); default: built from config. */
+  live?: LiveHttpSettings;
 }
 
 /**
@@ -84,9 +90,17 @@ function createValidators() {
  * request: PATCH /config turns it on and off at run time.
  */
 function requestLoggerFactory(logger: Logger, debug: { on: boolean }) {
-  const quiet = logger.child({}, { level: logger.levels.values[logger.level] >= logger.levels.values.warn ? logger.level : 'warn' });
+  const quietFor = (level: string) => logger.child({}, { level: logger.levels.values[level] >= logger.levels.values.warn ? level : 'warn' });
+  // Rebuilt when a reload changes the level (src/config/reload.ts).
+  let quietLevel = logger.level;
+  let quiet = quietFor(quietLevel);
   return function requestLogger(parent: Logger, bindings: object, opts: object): Logger {
-    return debug.on ? parent.child(bindings, opts) : quiet;
+    if (debug.on) return parent.child(bindings, opts);
+    if (logger.level !== quietLevel) {
+      quietLevel = logger.level;
+      quiet = quietFor(quietLevel);
+    }
+    return quiet;
   };
 }
 
@@ -115,13 +129,14 @@ function requestProfiler(logger: Logger, profiling: { on: boolean }) {
  * (src/http/fast-check.ts). Off in debug (every request is then logged by
  * Fastify) and with CORS (the fast path adds no CORS headers).
  */
-function serverFactory(deps: AppDeps) {
+function serverFactory(deps: AppDeps, live: LiveHttpSettings) {
   const fast = !deps.config.debug && !deps.config.rest_api.cors.enabled;
   const counter = deps.metrics?.routeCounter(`/${API_VERSION}/token/:token`);
   const count = counter === undefined ? undefined : (status: number) => counter('HEAD', status);
   const authzCounter = deps.metrics?.routeCounter(`/${API_VERSION}/authz`);
   const authz = {
-    authorize: createAuthorizer({ tokens: deps.tokens, routes: deps.config.authz.routes, cacheMaxAge: deps.config.authz.cache_max_age }),
+    // Follows authz.* reloads (src/http/live-settings.ts).
+    authorize: live.authorize,
     count: authzCounter ?? (() => {}),
   };
   return function createServer(handler: RequestListener): http.Server {
@@ -140,6 +155,7 @@ function serverFactory(deps: AppDeps) {
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
+  const live = deps.live ?? new LiveHttpSettings(config, deps.tokens, deps.logger);
   const options = {
     loggerInstance: deps.logger,
     bodyLimit: config.rest_api.max_body_bytes,
@@ -150,11 +166,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     forceCloseConnections: false,
     requestIdHeader: false as const,
-    serverFactory: serverFactory(deps),
+    serverFactory: serverFactory(deps, live),
     // With serverFactory, Fastify only uses it to report an https:// address.
     ...(deps.https ? { https: deps.https } : {}),
   };
-  const debug = { on: config.debug };
+  const debug = live.debug;
   const app = Fastify({ ...options, childLoggerFactory: requestLoggerFactory(deps.logger, debug) } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
 
   app.setValidatorCompiler(createValidators());
@@ -171,15 +187,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const openApi = new OpenApiCollector();
   app.addHook('onRoute', openApi.onRoute);
   deps.metrics?.observeHttp(app);
-  const profiling = { on: config.profiling_enabled };
+  const profiling = live.profiling;
   app.addHook('onResponse', requestProfiler(deps.logger, profiling));
 
   if (config.rest_api.cors.enabled) {
+    // Options read per request: a reload changes allow_origins/allow_headers at once.
     await app.register(cors, {
-      origin: config.rest_api.cors.allow_origins.includes('*') ? true : config.rest_api.cors.allow_origins,
-      allowedHeaders: config.rest_api.cors.allow_headers,
-      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-    });
+      delegator: (_request: unknown, callback: (err: Error | null, options: LiveHttpSettings['cors']) => void) => callback(null, live.cors),
+    } as unknown as Parameters<typeof cors>[1]);
   }
 
   const requireAccess = createAuthGuard(deps.tokens, deps.tenants);
@@ -211,14 +226,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (deps.backends) {
       await backendRoutes(scope, { ldap: deps.backends.ldap, requireAccess });
     }
+    if (deps.external) {
+      await externalRoutes(scope, { external: deps.external, requireAccess });
+    }
     if (deps.security) {
       await auditRoutes(scope, { audit: deps.security.audit, tenants: deps.tenants, topTenantUuid: deps.security.topTenantUuid, requireAccess });
     }
     await configRoutes(scope, {
-      config, logger: deps.logger, debug, profiling, requireAccess,
+      config, logger: deps.logger, debug, profiling, requireAccess, live,
       topTenantUuid: deps.security?.topTenantUuid ?? (async () => null),
     });
-    await gatewayRoutes(scope, { tokens: deps.tokens, routes: config.authz.routes, cacheMaxAge: config.authz.cache_max_age });
+    await gatewayRoutes(scope, { tokens: deps.tokens, routes: config.authz.routes, cacheMaxAge: config.authz.cache_max_age, authorize: live.authorize });
     // Own context: the form parser and OAuth error shape stay with these routes.
     await scope.register(async function oauth2(child) {
       await oauth2Routes(child, { tokens: deps.tokens });

@@ -32,6 +32,8 @@ import { Reaper } from './tokens/reaper.js';
 import { sqlitePurgeThreadFor } from './tokens/sqlite-purge-thread.js';
 import { TokenService } from './tokens/service.js';
 import { createSecurity, type SecurityDeps } from './security/wiring.js';
+import { createExternalAuth, type ExternalAuth } from './external/wiring.js';
+import { LiveHttpSettings } from './http/live-settings.js';
 
 export function resolveDbUri(config: Config): string {
   return config.db_uri ?? `sqlite:${path.join(config.data_dir, 'xivo-auth.sqlite')}`;
@@ -57,6 +59,8 @@ export interface Service {
   hasher: PasswordHasher;
   /** Login throttle, rate limits, audit trail, password policy (issue 7). */
   security: SecurityDeps;
+  /** External accounts and the device-authorization poller (issue 22). */
+  external: ExternalAuth;
   metrics: Metrics;
   /** The management listener's app (metrics, health) when `management.enabled`. */
   management: FastifyInstance | null;
@@ -64,6 +68,11 @@ export interface Service {
   url: string | null;
   managementUrl: string | null;
   listen(): Promise<string>;
+  /**
+   * Applies the live part of a reloaded configuration (src/config/reload.ts):
+   * `changed` lists the live keys that differ from the running configuration.
+   */
+  applyLiveConfig(next: Config, changed: readonly string[]): Promise<void>;
   /** Stop accepting, let in-flight requests finish, close everything. */
   close(): Promise<void>;
 }
@@ -167,6 +176,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
     // A refresh-token reuse is audited in the transaction revoking its family.
     tokens.auditReuseWith(security.audit);
     const users = new UserService(store, hasher, tokens, tenants, clock, security.passwordPolicy, security.audit);
+    const external = createExternalAuth({ config, store, users, tenants, clock, logger });
     const policies = new PolicyService(store, tenants, users);
     const iam = {
       tenants: new TenantService(store, tenants, tokens),
@@ -272,8 +282,10 @@ export async function createService(config: Config, logger: Logger, options: Ser
     };
     const { certificate, private_key: privateKey } = config.rest_api;
     const https = certificate && privateKey ? { cert: readFileSync(certificate), key: readFileSync(privateKey) } : null;
+    // Read per request by the HTTP layer; a reload changes it (applyLiveConfig).
+    const live = new LiveHttpSettings(config, tokens, logger);
     const app = await buildApp({
-      config, logger, tokens, users, tenants, https, iam,
+      config, logger, tokens, users, tenants, https, iam, live,
       backendNames: () => backends.names(),
       backends: {
         ldap: new LdapConfigService(store),
@@ -286,7 +298,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
         invalidation: listenerConnected ? 'listening' : 'lost',
         entries: cache.size,
       }),
-      metrics, readiness, security,
+      metrics, readiness, security, external: external.service,
     });
     opened.push(() => app.close());
     const management = config.management.enabled ? await buildManagementApp({ logger, readiness, metrics }) : null;
@@ -294,9 +306,21 @@ export async function createService(config: Config, logger: Logger, options: Ser
 
     let closing: Promise<void> | null = null;
     const service: Service = {
-      app, store, tokens, cache, reaper, relay, expireSoon, hasher, metrics, management, security,
+      app, store, tokens, cache, reaper, relay, expireSoon, hasher, metrics, management, security, external,
       url: null,
       managementUrl: null,
+      async applyLiveConfig(next, changed) {
+        const has = (prefix: string) => changed.some((key) => key === prefix || key.startsWith(`${prefix}.`));
+        // The one step that may fail (the store): first, so a failure changes nothing else.
+        // Policies removed from the file stay in the store (as at start-up).
+        if (has('default_policies')) await applyConfigPolicies(store, topTenant.uuid, next.default_policies);
+        if (has('default_user_policy')) {
+          aclBuilder.setDefaultUserPolicy(next.default_user_policy === null ? null : { tenantUuid: topTenant.uuid, slug: next.default_user_policy });
+        }
+        if (has('security.rate_limits')) security.http.reconfigureRateLimits(next.security.rate_limits);
+        if (has('security.login_throttle')) security.throttle.reconfigure(next.security.login_throttle);
+        live.reconfigure(next, logger, changed);
+      },
       async listen() {
         let address: string;
         try {
@@ -313,6 +337,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
         security.janitor.start();
         relay?.start();
         expireSoon?.start();
+        external.poller.start();
         service.url = address;
         return address;
       },
@@ -321,6 +346,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
           draining = true;
           await reaper.stop();
           await security.janitor.stop();
+          await external.poller.stop();
           await purgeThread?.close();
           if (service.url !== null) {
             app.server.prependListener('request', function askToReconnect(_req, res) { res.shouldKeepAlive = false; });

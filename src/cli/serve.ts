@@ -5,6 +5,8 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { loadConfig } from '../config/loader.js';
+import { ConfigReloader } from '../config/reload.js';
 import type { Config } from '../config/types.js';
 import { createLogger } from '../logging.js';
 import { createService } from '../main.js';
@@ -56,6 +58,25 @@ export async function runServe(config: Config, args: ParsedArgs, io: CliIo, argv
     process.disconnect?.();
   }
 
+  // SIGHUP (systemctl reload): the same files, environment and flags, read
+  // again; what can change live is applied, the rest logged (src/config/reload.ts).
+  const running = service;
+  const reloader = new ConfigReloader(
+    config,
+    () => {
+      const loaded = loadConfig({ argv: args, env: io.env });
+      for (const warning of loaded.warnings) logger.warn(warning);
+      return loaded.config;
+    },
+    (next, changed) => running.applyLiveConfig(next, changed),
+    logger,
+  );
+  const onHangup = () => {
+    logger.info({ signal: 'SIGHUP' }, 'reloading the configuration');
+    void reloader.reload();
+  };
+  process.on('SIGHUP', onHangup);
+
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       logger.info({ signal }, 'stopping: draining in-flight requests');
@@ -64,6 +85,7 @@ export async function runServe(config: Config, args: ParsedArgs, io: CliIo, argv
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+  process.off('SIGHUP', onHangup);
   await service.close();
   if (daemonChild) rmSync(config.pid_filename, { force: true });
   logger.info('stopped');

@@ -9,6 +9,7 @@ import { Value } from '@sinclair/typebox/value';
 import type { Config } from './types.js';
 import { AuditSchema, PasswordPolicySchema, SecuritySchema } from '../security/config-schema.js';
 import { EnabledExternalAuthSchema, ExternalAuthSchema, GoogleSchema, MicrosoftSchema } from '../external/config-schema.js';
+import { MfaSchema } from '../mfa/config-schema.js';
 import { ACCESS_LIMITS_TEXT, ACCESS_WILDCARDS_PATTERN, MAX_ACCESS_LENGTH, MAX_ACL_ENTRIES } from '../security/limits.js';
 
 export const LOG_LEVELS = ['critical', 'error', 'warning', 'info', 'debug'] as const;
@@ -374,6 +375,8 @@ export const ConfigSchema = Type.Object(
     external_auth: ExternalAuthSchema,
     google: GoogleSchema,
     microsoft: MicrosoftSchema,
+    // Multi-factor authentication (issue 24): src/mfa/config-schema.ts.
+    mfa: MfaSchema,
     // Security (issue 7): src/security/config-schema.ts.
     security: SecuritySchema,
     password_policy: PasswordPolicySchema,

@@ -2,6 +2,7 @@
 // are merged and validated. Key names follow XiVO's YAML keys (snake_case).
 import type { AuditConfig, PasswordPolicyConfig, SecurityConfig } from '../security/config-schema.js';
 import type { ExternalAuthConfig, OAuthProviderConfig } from '../external/config-schema.js';
+import type { MfaConfig } from '../mfa/config-schema.js';
 
 export type LogLevel = 'critical' | 'error' | 'warning' | 'info' | 'debug';
 
@@ -145,6 +146,8 @@ export interface Config {
   /** OAuth 2.0 endpoints and default scopes of Google and Microsoft connections. */
   google: OAuthProviderConfig;
   microsoft: OAuthProviderConfig;
+  /** Multi-factor authentication (issue 24): TOTP, recovery codes, enforcement. */
+  mfa: MfaConfig;
   /** Brute-force protection, rate limits, HTTP hardening (issue 7). */
   security: SecurityConfig;
   password_policy: PasswordPolicyConfig;

@@ -153,3 +153,17 @@ export function externalAuthEvent(
     data: { user_uuid: e.userUuid, external_auth_name: e.authType },
   };
 }
+
+/** A user's second factor added (confirmed) or deleted (issue 24): never the secret, only its type and uuid. */
+export function mfaFactorEvent(
+  verb: 'added' | 'deleted',
+  f: { uuid: string; userUuid: string; tenantUuid: string; type: string },
+): PendingEvent {
+  return {
+    name: `auth_user_mfa_${verb}`,
+    routingKey: routingKey(['auth', 'users', '', 'mfa', verb], { index: 2, value: f.userUuid }),
+    tenantUuid: f.tenantUuid,
+    userUuid: f.userUuid,
+    data: { user_uuid: f.userUuid, factor_uuid: f.uuid, type: f.type },
+  };
+}

@@ -11,6 +11,7 @@ import type { ConfirmChannel, ChannelModel } from 'amqplib';
 import type { Logger } from 'pino';
 import type { Store } from '../store/types.js';
 import { eventHeaders, type OutboxEvent } from './catalog.js';
+import { context, injectContext, SpanKind, SpanStatusCode, startSpan, trace, tracing } from '../tracing/tracing.js';
 
 export interface RelayOptions {
   uri: string;
@@ -187,12 +188,35 @@ export class EventRelay {
 
   /** Publishes the batch; resolves with its size once every message is confirmed. */
   private async publish(channel: ConfirmChannel, events: OutboxEvent[]): Promise<number> {
+    if (!tracing.enabled) return this.publishBatch(channel, events, null);
+    // The outbox row keeps no trace context (no column for it): each batch
+    // is its own trace, whose span's traceparent the messages carry.
+    const span = startSpan(`${this.options.exchangeName} publish`, {
+      'messaging.system': 'rabbitmq',
+      'messaging.operation.type': 'send',
+      'messaging.destination.name': this.options.exchangeName,
+      'messaging.batch.message_count': events.length,
+    }, SpanKind.PRODUCER);
+    const traceHeaders: Record<string, unknown> = {};
+    injectContext(traceHeaders, trace.setSpan(context.active(), span));
+    try {
+      return await this.publishBatch(channel, events, traceHeaders);
+    } catch (err) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).name });
+      throw err;
+    } finally {
+      span.end();
+    }
+  }
+
+  private async publishBatch(channel: ConfirmChannel, events: OutboxEvent[], traceHeaders: Record<string, unknown> | null): Promise<number> {
     const { exchangeName, originUuid, timeoutMs } = this.options;
     const confirms = events.map((event) => new Promise<void>((resolve, reject) => {
       const headers = eventHeaders(event, originUuid);
       const body = Buffer.from(JSON.stringify({ ...headers, data: event.data }));
       channel.publish(exchangeName, event.routingKey, body, {
-        headers,
+        // traceparent/tracestate in the message's headers only, not its body.
+        headers: traceHeaders === null ? headers : { ...headers, ...traceHeaders },
         contentType: 'application/json',
         deliveryMode: 2,
         messageId: `${originUuid ?? 'xivo-auth'}:${event.id}`,

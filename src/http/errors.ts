@@ -22,6 +22,13 @@ interface Problem {
   retryAfter?: number;
 }
 
+/**
+ * Errors of POST /token whose legacy body also carries error_id and details
+ * (a superset: old clients still read reason and status_code): the
+ * multi-factor steps (issue 24) a client must tell apart from a wrong password.
+ */
+const LEGACY_WITH_DETAILS = new Set(['mfa-required', 'mfa-invalid', 'mfa-enrolment-required']);
+
 function epochSeconds(): number {
   return Date.now() / 1000;
 }
@@ -85,7 +92,12 @@ export function sendProblem(problem: Problem, request: FastifyRequest, reply: Fa
   if (problem.retryAfter !== undefined) reply.header('Retry-After', String(problem.retryAfter));
   reply.code(problem.status).type('application/json; charset=utf-8');
   if (request.routeOptions.config?.legacyErrors) {
-    return reply.send({ reason: [problem.message], timestamp: [epochSeconds()], status_code: problem.status });
+    const legacy: Record<string, unknown> = { reason: [problem.message], timestamp: [epochSeconds()], status_code: problem.status };
+    if (LEGACY_WITH_DETAILS.has(problem.errorId)) {
+      legacy.error_id = problem.errorId;
+      legacy.details = problem.details;
+    }
+    return reply.send(legacy);
   }
   const body: Record<string, unknown> = {
     message: problem.message,

@@ -25,8 +25,13 @@ export class TooManyAccessesError extends DomainError {
 export class AclBuilder {
   constructor(
     private readonly store: StoreTx,
-    private readonly defaultUserPolicy: { tenantUuid: string; slug: string } | null,
+    private defaultUserPolicy: { tenantUuid: string; slug: string } | null,
   ) {}
+
+  /** A configuration reload (default_user_policy): the next tokens issued get it. */
+  setDefaultUserPolicy(policy: { tenantUuid: string; slug: string } | null): void {
+    this.defaultUserPolicy = policy;
+  }
 
   async build(identity: Identity): Promise<string[]> {
     const acl = new Set<string>(identity.acl);

@@ -12,6 +12,7 @@
 import { availableParallelism } from 'node:os';
 import { HashThreads, type Argon2Options } from './hash-threads.js';
 import { parsePbkdf2Sha512 } from './pbkdf2.js';
+import { traced, tracing } from '../tracing/tracing.js';
 
 export interface HashingParams {
   memory_kib: number;
@@ -67,6 +68,7 @@ export class PasswordHasher {
   }
 
   async hash(password: string): Promise<string> {
+    if (tracing.enabled) return traced('password hash', { 'xivo_auth.hash.algorithm': 'argon2id' }, () => this.withSlot(() => this.threads.hash(password, this.options)));
     return this.withSlot(() => this.threads.hash(password, this.options));
   }
 
@@ -76,6 +78,14 @@ export class PasswordHasher {
    * (./pbkdf2.ts), which needsRehash always reports.
    */
   async verify(passwordHash: string, password: string): Promise<boolean> {
+    if (tracing.enabled) {
+      const algorithm = passwordHash.startsWith('$argon2') ? 'argon2id' : parsePbkdf2Sha512(passwordHash) !== null ? 'pbkdf2-sha512' : 'unknown';
+      return traced('password verify', { 'xivo_auth.hash.algorithm': algorithm }, () => this.verifyUntraced(passwordHash, password));
+    }
+    return this.verifyUntraced(passwordHash, password);
+  }
+
+  private async verifyUntraced(passwordHash: string, password: string): Promise<boolean> {
     const pbkdf2 = parsePbkdf2Sha512(passwordHash);
     return this.withSlot(async () => {
       try {

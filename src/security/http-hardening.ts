@@ -70,18 +70,27 @@ function noStore(path: string): boolean {
 
 export class SecurityHttp {
   readonly headers: Array<[string, string]>;
-  readonly limiters: Record<Exclude<LimitClass, 'none'>, RateLimiter | null>;
+  /** Replaced as a whole by reconfigure() (a configuration reload). */
+  limiters: Record<Exclude<LimitClass, 'none'>, RateLimiter | null>;
 
   constructor(private readonly options: SecurityHttpOptions) {
     const { config } = options;
     this.headers = securityHeaders(options.https, config.hsts_max_age);
+    this.limiters = this.makeLimiters(config.rate_limits);
+  }
+
+  private makeLimiters(limits: SecurityConfig['rate_limits']): Record<Exclude<LimitClass, 'none'>, RateLimiter | null> {
     const make = (bucket: { per_second: number; burst: number }) =>
-      config.rate_limits.enabled && bucket.per_second > 0 ? new RateLimiter(bucket, config.rate_limits.max_addresses, options.now) : null;
-    this.limiters = {
-      login: make(config.rate_limits.login),
-      api: make(config.rate_limits.api),
-      checks: make(config.rate_limits.checks),
-    };
+      limits.enabled && bucket.per_second > 0 ? new RateLimiter(bucket, limits.max_addresses, this.options.now) : null;
+    return { login: make(limits.login), api: make(limits.api), checks: make(limits.checks) };
+  }
+
+  /**
+   * A configuration reload (src/config/reload.ts): new rate limits apply to
+   * the next request; their counters start afresh. Headers need a restart.
+   */
+  reconfigureRateLimits(limits: SecurityConfig['rate_limits']): void {
+    this.limiters = this.makeLimiters(limits);
   }
 
   /** Seconds to wait (0: go on) for one request of class `kind` from `address`. */
@@ -93,9 +102,11 @@ export class SecurityHttp {
   /** Wraps the server's request listener: headers on every answer, check limits on the fast path. */
   wrap(listener: RequestListener): RequestListener {
     const headers = this.headers;
-    const checks = this.limiters.checks;
+    const security = this;
     const numProxies = this.options.numProxies ?? 0;
     return function withSecurity(req, res) {
+      // Read per request: a reload may replace the limiters.
+      const checks = security.limiters.checks;
       for (const [name, value] of headers) res.setHeader(name, value);
       const url = req.url ?? '';
       if (noStore(url)) {

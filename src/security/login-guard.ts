@@ -12,6 +12,7 @@ import type { AuditEntry, AuditRecorder } from './audit.js';
 import { TooManyAttemptsError } from './errors.js';
 import type { LoginThrottle, LoginTicket } from './login-throttle.js';
 import { MAX_PASSWORD_LENGTH } from './password-policy.js';
+import { MfaInvalidError, MfaRequiredError } from '../mfa/errors.js';
 
 function plausibleLogin(login: string): boolean {
   return login.length <= 256 && !login.includes('\u0000');
@@ -91,11 +92,19 @@ export class LoginGuard {
       }
       return issued;
     } catch (err) {
-      if (err instanceof AuthenticationFailedError) {
+      if (err instanceof MfaRequiredError) {
+        // The password was right and a second factor is asked: neither a
+        // failure nor a success (the counters are not cleared before the factor).
+        await settle(ticket?.abandoned());
+        this.record({
+          action: 'login', outcome: 'mfa_required', login, remoteAddr, statusCode: 401,
+          tenantUuid: await this.tenantOf(login), details: { method },
+        });
+      } else if (err instanceof AuthenticationFailedError || err instanceof MfaInvalidError) {
         await settle(ticket?.failed());
         this.record({
           action: 'login', outcome: 'failure', login, remoteAddr, statusCode: 401,
-          tenantUuid: await this.tenantOf(login), details: { method },
+          tenantUuid: await this.tenantOf(login), details: err instanceof MfaInvalidError ? { method, reason: 'mfa_invalid' } : { method },
         });
       } else if (err instanceof TooManySessionsError) {
         // The password was right: the limit hit is the session cap.

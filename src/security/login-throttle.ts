@@ -151,14 +151,20 @@ function queuedBehindOutage(cause: unknown): StoreUnavailableError {
 }
 
 export class LoginThrottle {
-  private readonly pairDelays: number[];
+  private pairDelays: number[];
   private readonly locks = new KeyedLock();
 
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
-    private readonly options: LoginThrottleOptions,
+    private options: LoginThrottleOptions,
   ) {
+    this.pairDelays = backoffDelays(options.base_delay_seconds * 1000, options.max_delay_seconds * 1000);
+  }
+
+  /** A configuration reload (src/config/reload.ts): the next attempts use these settings; the counters stay. */
+  reconfigure(options: LoginThrottleOptions): void {
+    this.options = options;
     this.pairDelays = backoffDelays(options.base_delay_seconds * 1000, options.max_delay_seconds * 1000);
   }
 

@@ -17,6 +17,7 @@ import {
 import { readSchemaVersion, runMigrations } from './migrations/run-migrations.js';
 import { securityVerbs } from './security-verbs.js';
 import { externalAuthVerbs } from './external-verbs.js';
+import { mfaVerbs } from './mfa-verbs.js';
 import {
   groupFromRow, groupToRow, policyFromRow, policyToRow, refreshTokenFromRow, refreshTokenToRow, sessionFromRow,
   EMPTY_ADDRESS, sessionToRow, tenantDetailsToRow, tenantFromRow, tenantToRow, toDbBool, tokenFromRow, tokenToRow, userFromRow,
@@ -181,6 +182,8 @@ export function createKyselyStore(
     ...securityVerbs(db, mapError),
     // external accounts (issue 22): ./external-verbs.ts; their events commit with them.
     ...externalAuthVerbs(db, { recordEvents: options.recordEvents, writeEvents: insertOutbox, committed: notifyCommitted, mapError }),
+    // multi-factor authentication (issue 24): ./mfa-verbs.ts; their events commit with them.
+    ...mfaVerbs(db, { recordEvents: options.recordEvents, writeEvents: insertOutbox, committed: notifyCommitted, mapError }),
     // With events on, an audit record and its event commit together.
     ...(options.recordEvents ? {
       async insertAuditRecord(r: AuditRecord): Promise<void> {

@@ -7,6 +7,7 @@
 import type { OutboxEvent } from '../events/catalog.js';
 import type { RevocationHandler, RevocationWatch } from './revocations.js';
 import type { ExternalAuthStore } from '../external/types.js';
+import type { MfaStore } from '../mfa/types.js';
 
 export type Purpose = 'user' | 'internal' | 'external_api';
 
@@ -656,7 +657,7 @@ export interface SchemaVersion {
   unknown: number[];
 }
 
-export interface Store extends StoreTx, SecurityStoreVerbs, ExternalAuthStore {
+export interface Store extends StoreTx, SecurityStoreVerbs, ExternalAuthStore, MfaStore {
   readonly engine: 'sqlite' | 'postgresql';
   /** Runs fn in one transaction; rolled back if it throws. */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;

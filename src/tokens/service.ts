@@ -39,6 +39,27 @@ export interface IssueRequest {
   remoteAddr: string | null;
   userAgent: string | null;
   mobile: boolean;
+  /** The second step of a login with a second factor (issue 24): the challenge and what answers it. */
+  secondFactor?: SecondFactorProof | null;
+}
+
+/** What POST /token carries besides Basic credentials when the user has a second factor. */
+export interface SecondFactorProof {
+  challenge: string;
+  totp: string | null;
+  recoveryCode: string | null;
+  webauthn: unknown;
+}
+
+/**
+ * The second factor of password logins (src/mfa/login-gate.ts). Called after
+ * the password is verified and the ACL built, before anything is written:
+ * it throws to refuse (a challenge to answer, a wrong code), or returns the
+ * ACL to issue (restricted, with the reason, for a user who must enrol first).
+ * Refresh-token logins never reach it: the refresh token was obtained with the factor.
+ */
+export interface SecondFactorGate {
+  afterPassword(identity: Identity, acl: string[], login: { backend: string; request: IssueRequest }): Promise<{ acl: string[]; restricted: string | null }>;
 }
 
 export type Credentials =
@@ -54,6 +75,8 @@ export interface IssuedToken {
   refreshToken: string | null;
   /** Pre-existing sessions this login revoked (`Wazo-Sessions-Revoked`): a mobile offline login supersedes the user's mobile refresh tokens. */
   sessionsRevoked: number;
+  /** Set when the token is restricted by the second-factor gate (`mfa-enrolment-required`). */
+  restricted?: string | null;
 }
 
 export interface TokenServiceOptions {
@@ -99,7 +122,8 @@ function checkResultOf(err: unknown): CheckResult {
 }
 
 function loginResultOf(err: unknown): LoginResult {
-  if (err instanceof AuthenticationFailedError) return 'failure';
+  // A wrong second factor (401 mfa-invalid) too; mfa-required is not one.
+  if (err instanceof AuthenticationFailedError || (err as { errorId?: string }).errorId === 'mfa-invalid') return 'failure';
   if (err instanceof ServiceUnavailableError || err instanceof TooManySessionsError) return 'throttled';
   return 'error';
 }
@@ -114,6 +138,8 @@ export class TokenService {
   private readonly refreshPolicy: RefreshTokenPolicy;
   /** Set by the composition root (the audit trail is built after the service). */
   private reuseAudit: ReuseAudit | null = null;
+  /** Set by the composition root (src/mfa/wiring.ts). */
+  private secondFactor: SecondFactorGate | null = null;
 
   constructor(
     private readonly store: Store,
@@ -126,6 +152,11 @@ export class TokenService {
     private readonly observer: TokenObserver = NO_TOKEN_OBSERVER,
   ) {
     this.refreshPolicy = options.refreshTokens ?? WAZO_REFRESH_TOKENS;
+  }
+
+  /** The second factor of password logins (issue 24); null: none asked. */
+  requireSecondFactorWith(gate: SecondFactorGate | null): void {
+    this.secondFactor = gate;
   }
 
   /** Where a refresh-token reuse is audited (in the transaction that revokes its family). */
@@ -210,7 +241,11 @@ export class TokenService {
       if (live >= this.options.maxUserSessions) throw new TooManySessionsError(this.options.maxUserSessions);
     }
 
-    const acl = await this.aclBuilder.build(identity);
+    let acl = await this.aclBuilder.build(identity);
+    let restricted: string | null = null;
+    if (credentials.kind === 'password' && this.secondFactor !== null) {
+      ({ acl, restricted } = await this.secondFactor.afterPassword(identity, acl, { backend: backendName, request: req }));
+    }
     const token = generateToken();
     const sessionUuid = randomUUID();
     const lifetime = req.expiration ?? this.options.defaultLifetimeSeconds;
@@ -241,7 +276,9 @@ export class TokenService {
     };
 
     let refreshToken: string | null = null;
-    const issuedRefresh: RefreshToken | null = req.accessType === 'offline' && identity.userUuid !== null && tenantUuid !== null
+    // A restricted token (enrol first) never comes with a refresh token: its
+    // refresh logins would get the full ACL without the second factor.
+    const issuedRefresh: RefreshToken | null = req.accessType === 'offline' && restricted === null && identity.userUuid !== null && tenantUuid !== null
       ? {
         uuid: randomUUID(),
         hash: '',
@@ -259,7 +296,7 @@ export class TokenService {
       refreshToken = generateToken();
       issuedRefresh.hash = hashToken(refreshToken);
       record.refreshTokenUuid = issuedRefresh.uuid;
-    } else if (req.accessType === 'offline') {
+    } else if (req.accessType === 'offline' && restricted === null) {
       // A backend identity with no local user cannot own a refresh token.
       throw new AuthenticationFailedError();
     }
@@ -312,7 +349,7 @@ export class TokenService {
     }
     const revoked = superseded as Removal | null;
     if (revoked !== null) this.observer.revoked('refresh_token_revoked', revoked.tokenHashes.length);
-    return { token, record, refreshToken, sessionsRevoked: revoked?.sessions.length ?? 0 };
+    return { token, record, refreshToken, sessionsRevoked: revoked?.sessions.length ?? 0, restricted };
   }
 
   /** Past its idle timeout or its absolute lifetime (refresh_tokens config). */

@@ -1,4 +1,7 @@
 // Builds a real service (real store, real hashing) for HTTP tests, on either engine.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import { DEFAULT_CONFIG } from '../../src/config/index.js';
 import type { Config } from '../../src/config/types.js';
@@ -18,10 +21,26 @@ export const ADMIN = { username: 'admin', password: 'admin-secret-password' };
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
 
+/**
+ * Local state of the services under test (a generated external-auth key...)
+ * goes to a temporary directory of this test process, never into the
+ * working tree's ./data.
+ */
+let testDataDir: string | null = null;
+function dataDirOfTests(): string {
+  if (testDataDir === null) {
+    const dir = mkdtempSync(join(tmpdir(), 'xivo-auth-test-data-'));
+    testDataDir = dir;
+    closeAtEnd(async () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return testDataDir;
+}
+
 export function testConfig(dbUri: string, overrides: DeepPartial<Config> = {}): Config {
   const base = structuredClone(DEFAULT_CONFIG) as Config;
   const merged = {
     ...base,
+    data_dir: dataDirOfTests(),
     ...overrides,
     rest_api: { ...base.rest_api, port: 0, ...(overrides.rest_api ?? {}), cors: { ...base.rest_api.cors, ...(overrides.rest_api?.cors ?? {}) } },
     password_hashing: { ...FAST_HASHING, ...(overrides.password_hashing ?? {}) },

@@ -62,6 +62,10 @@ const EXPECTED_DEFAULTS: Config = {
   management: { enabled: false, listen: '127.0.0.1', port: 9496 },
   enabled_external_auth_plugins: { google: true, microsoft: true, mobile: true },
   external_auth: { encryption_key_file: null, provider_timeout_seconds: 10, poll_interval_seconds: 2, refresh_margin_seconds: 60 },
+  mfa: {
+    issuer: 'xivo-auth', challenge_lifetime_seconds: 300, totp_drift_steps: 1,
+    required_for: { acl: [], purposes: [] }, exempt_backends: ['xivo_service'], exempt_purposes: ['external_api'],
+  },
   google: {
     device_authorization_url: 'https://oauth2.googleapis.com/device/code',
     token_url: 'https://oauth2.googleapis.com/token',

@@ -3,7 +3,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
-import type { ExpiredRemoval, Removal, Store } from '../../src/store/types.js';
+import type { ExpiredRemoval, RefreshToken, RefreshTokenExpiry, Removal, Store } from '../../src/store/types.js';
 import { Reaper } from '../../src/tokens/reaper.js';
 
 /** A store whose deleteExpired costs `msPerRow` of busy CPU, with `rows` expired rows. */
@@ -75,5 +75,57 @@ describe('Reaper', () => {
     expect(pauses).toHaveLength(4);
     // 3 × the batch's own duration: at least its 5 ms of work each.
     for (const ms of pauses) expect(ms).toBeGreaterThanOrEqual(3 * 5);
+  });
+
+  describe('expired refresh tokens (issue 19)', () => {
+    /** A store of `rows` expired refresh tokens recording each call's cut-offs and limit. */
+    function refreshStore(rows: number, fail = false) {
+      let left = rows;
+      const calls: { expiry: RefreshTokenExpiry; limit: number }[] = [];
+      const store = {
+        async deleteExpiredRefreshTokens(expiry: RefreshTokenExpiry, limit: number): Promise<RefreshToken[]> {
+          calls.push({ expiry, limit });
+          if (fail) throw new Error('database down');
+          const n = Math.min(limit, left);
+          left -= n;
+          return Array.from({ length: n }, (_, i) => ({ clientId: String(i) }) as RefreshToken);
+        },
+      };
+      return { store, calls };
+    }
+    const NOW = Date.UTC(2026, 0, 1);
+
+    it('after the tokens, deletes them in batches with the cut-offs of the clock, reporting each batch', async () => {
+      const r = refreshStore(25);
+      const removed: number[] = [];
+      const reaper = new Reaper(busyStore(3, 0).store, new FakeClock(NOW), logger, {
+        intervalSeconds: 60, batchSize: 10,
+        refreshTokens: { store: r.store, idleTimeoutSeconds: 60, absoluteLifetimeSeconds: 3600, onRemoved: (b) => removed.push(b.length) },
+      });
+      expect(await reaper.runOnce()).toBe(3);
+      expect(r.calls.map((c) => c.limit)).toEqual([10, 10, 10]);
+      expect(r.calls[0].expiry).toEqual({ lastUsedBefore: NOW - 60_000, createdBefore: NOW - 3_600_000 });
+      expect(removed).toEqual([10, 10, 5]);
+    });
+
+    it('does nothing when neither limit is set', async () => {
+      const r = refreshStore(5);
+      const reaper = new Reaper(busyStore(0, 0).store, new FakeClock(NOW), logger, {
+        intervalSeconds: 60, batchSize: 10, refreshTokens: { store: r.store, idleTimeoutSeconds: 0, absoluteLifetimeSeconds: 0 },
+      });
+      await reaper.runOnce();
+      expect(r.calls).toEqual([]);
+    });
+
+    it('a failure is logged and retried at the next pass; the tokens were purged all the same', async () => {
+      const r = refreshStore(5, true);
+      const warned: string[] = [];
+      const reaper = new Reaper(busyStore(4, 0).store, new FakeClock(NOW), { ...logger, info() {}, debug() {}, warn: (_o: unknown, msg: string) => { warned.push(msg); } } as never, {
+        intervalSeconds: 60, batchSize: 10, refreshTokens: { store: r.store, idleTimeoutSeconds: 60, absoluteLifetimeSeconds: 0 },
+      });
+      expect(await reaper.runOnce()).toBe(4);
+      expect(warned).toEqual(['refresh token cleanup failed; will retry at the next interval']);
+      expect(r.calls[0].expiry).toEqual({ lastUsedBefore: NOW - 60_000, createdBefore: null });
+    });
   });
 });

@@ -19,7 +19,10 @@
 // Consecutive elements are rigidly joined (the next starts right after the
 // previous one's end, or after the one '.' between two non-RUN elements).
 //
-// The valid placements of the elements form a lattice (the component-wise
+// When the match must start at a given place (the chunk opens the pattern)
+// or end at the end of the input (it closes it), the rigid chain has one
+// placement, checked in one walk. Otherwise (a chunk between two `#`) the
+// valid placements of the elements form a lattice (the component-wise
 // minimum of two matches is a match: every element's end is a monotone
 // function of its start), so the earliest-ending match is found by raising
 // per-element lower bounds, never lowering them ("leapfrog"): place element j
@@ -28,8 +31,9 @@
 // go back one element. Every bound only grows, every placement strictly
 // advances an element, and searches resume where the last one stopped, so a
 // check scans the input a bounded number of times per element and never
-// backtracks. A chunk whose alternation values contain '.' or '#' (an
-// auth_id like `a.b`) is left to the NFA of chunk.ts.
+// backtracks; rounds that only repeat on a periodic input are skipped
+// (slide()). A chunk whose alternation values contain '.' or '#' (an auth_id
+// like `a.b`) is left to the NFA of chunk.ts.
 
 import type { ChunkPart } from './chunk.js';
 
@@ -352,6 +356,9 @@ export class Chain {
     const elems = this.elems;
     const m = elems.length;
     if (m === 1) return this.single(s, (elems[0].glob as Glob), from, anchored, mustEnd);
+    // With one end fixed, a rigid chain has one placement: walk it.
+    if (anchored) return this.walkFrom(s, from, mustEnd);
+    if (mustEnd) return this.walkBack(s, from);
     const lb = this.lb;
     const pos = this.pos;
     const end = this.end;
@@ -364,18 +371,17 @@ export class Chain {
     }
     lb[0] = from;
     const last = m - 1;
-    // Periodicity skips only matter where the first element may slide (see slide()).
-    const mayslide = !anchored && !mustEnd;
+    // Unanchored, earliest end: the leapfrog (and its periodicity skips, slide()).
     let rounds = 0;
     let nextProbe = SLIDE_PROBE_AFTER;
     let j = 0;
     for (;;) {
       if (pos[j] < lb[j]) {
-        const p = this.place(s, j, lb[j], from, anchored, mustEnd);
+        const p = this.place(s, j, lb[j], from, false, false);
         if (p < 0) return -1;
         pos[j] = p;
         lb[j] = p;
-        if (j === 0 && mayslide && ++rounds >= nextProbe) {
+        if (j === 0 && ++rounds >= nextProbe) {
           nextProbe *= 2;
           const skipTo = this.slide(s, p);
           if (skipTo < 0) return -1;
@@ -424,7 +430,6 @@ export class Chain {
     const n = s.length;
     const elems = this.elems;
     const last = elems.length - 1;
-    const next = index.next;
     const pos = this.pos;
     const lb = this.lb;
     let w = this.extent(s, 0, a);
@@ -432,19 +437,8 @@ export class Chain {
     let f = 1;
     let forced = 0;
     for (; f <= last; f++) {
-      const el = elems[f];
       forced = e + this.gap[f];
-      let endAt: number;
-      if (el.kind === RUN) {
-        endAt = s.startsWith(el.text, forced) ? forced + el.text.length : -1;
-      } else if (forced === 0 || forced > n || s.charCodeAt(forced - 1) !== DOT) {
-        endAt = -1;
-      } else {
-        const se = next[forced];
-        endAt = f < last && (se >= n || s.charCodeAt(se) !== DOT)
-          ? -1
-          : this.segmentMatch(s, el, forced, se, f === last);
-      }
+      const endAt = this.checkAt(s, f, forced, false);
       const ext = this.extent(s, f, forced);
       if (ext > w) w = ext;
       if (endAt < 0) break;
@@ -473,6 +467,79 @@ export class Chain {
     while (r < n && s.charCodeAt(r) === s.charCodeAt(r - d)) r++;
     if (w + d > r) return a2;
     return a + (Math.floor((r - w) / d) + 1) * d;
+  }
+
+  /**
+   * Element j > 0 exactly at p (as place() would accept it there): its end,
+   * or -1.
+   */
+  private checkAt(s: string, j: number, p: number, mustEnd: boolean): number {
+    const el = this.elems[j];
+    const n = s.length;
+    const isLast = j === this.elems.length - 1;
+    if (el.kind === RUN) {
+      const end = p + el.text.length;
+      if (isLast && mustEnd && end !== n) return -1;
+      return s.startsWith(el.text, p) ? end : -1;
+    }
+    if (p === 0 || p > n || s.charCodeAt(p - 1) !== DOT) return -1;
+    const e = index.next[p];
+    if (!isLast && (e >= n || s.charCodeAt(e) !== DOT)) return -1;
+    if (isLast && mustEnd && e !== n) return -1;
+    return this.segmentMatch(s, el, p, e, isLast && !mustEnd);
+  }
+
+  /** The match starting exactly at `from`: each element where the previous one ends. */
+  private walkFrom(s: string, from: number, mustEnd: boolean): number {
+    if (this.place(s, 0, from, from, true, mustEnd) < 0) return -1;
+    let e = this.end[0];
+    const last = this.elems.length - 1;
+    for (let j = 1; j <= last; j++) {
+      e = this.checkAt(s, j, e + this.gap[j], mustEnd);
+      if (e < 0) return -1;
+    }
+    return e;
+  }
+
+  /**
+   * A match ending at s.length and starting at or after `from`: the last
+   * element is pinned at the end, each one before ends where the next starts.
+   */
+  private walkBack(s: string, from: number): number {
+    const n = s.length;
+    const elems = this.elems;
+    const next = index.next;
+    const prev = index.prev;
+    const last = elems.length - 1;
+    // The start of element j + 1, then of j.
+    let start: number;
+    const tail = elems[last];
+    if (tail.kind === RUN) start = n - tail.text.length;
+    else start = prev[n] + 1;
+    if (start < from || this.checkAt(s, last, start, true) !== n) return -1;
+    for (let j = last - 1; j >= 0; j--) {
+      const el = elems[j];
+      const t = start - this.gap[j + 1];
+      if (el.kind === RUN) {
+        start = t - el.text.length;
+        if (start < from || !s.startsWith(el.text, start)) return -1;
+        continue;
+      }
+      // A GLOB or ALT ends at the '.' at t: it holds the segment before it.
+      if (t < 0 || t >= n || s.charCodeAt(t) !== DOT) return -1;
+      const a = prev[t] + 1;
+      if (j > 0) {
+        if (a < from || next[a] !== t || this.checkAt(s, j, a, false) !== t) return -1;
+        start = a;
+        continue;
+      }
+      // The first element: a suffix of that segment, starting at or after `from`.
+      const lo = Math.max(a, from);
+      if (lo > t) return -1;
+      const ok = el.kind === GLOB ? this.globSuffix(s, el.glob as Glob, lo, t) : this.altSuffix(s, el.options, lo, t);
+      if (!ok) return -1;
+    }
+    return n;
   }
 
   /**

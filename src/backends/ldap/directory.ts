@@ -7,6 +7,7 @@ import { createSecureContext, rootCertificates, type ConnectionOptions, type Sec
 import { Client, InvalidCredentialsError, type Entry } from 'ldapts';
 import type { LdapConfig } from '../../store/types.js';
 import { buildSearchFilter, buildUserDn } from './ldap-syntax.js';
+import { SpanKind, traced, tracing } from '../../tracing/tracing.js';
 
 export interface DirectoryOptions {
   /** Milliseconds for connect and for each operation. */
@@ -70,7 +71,7 @@ function firstValue(entry: Entry, attribute: string): string | null {
 
 async function step<T>(name: string, run: () => Promise<T>): Promise<T> {
   try {
-    return await run();
+    return await (tracing.enabled ? traced(`ldap ${name}`, {}, run) : run());
   } catch (err) {
     throw new StepError(name, err);
   }
@@ -78,6 +79,21 @@ async function step<T>(name: string, run: () => Promise<T>): Promise<T> {
 
 /** A connection of its own for one exchange, bounded by a deadline, always closed. */
 async function exchange(
+  config: LdapConfig,
+  options: DirectoryOptions,
+  run: (client: Client, tlsOptions: ConnectionOptions) => Promise<DirectoryAnswer>,
+): Promise<DirectoryAnswer> {
+  // One client span per exchange with the directory: its host, never a DN or login.
+  if (tracing.enabled) {
+    return traced('ldap exchange', { 'server.address': config.host, 'network.protocol.name': 'ldap' }, async () => {
+      const answer = await exchangeUntraced(config, options, run);
+      return answer;
+    }, SpanKind.CLIENT);
+  }
+  return exchangeUntraced(config, options, run);
+}
+
+async function exchangeUntraced(
   config: LdapConfig,
   options: DirectoryOptions,
   run: (client: Client, tlsOptions: ConnectionOptions) => Promise<DirectoryAnswer>,

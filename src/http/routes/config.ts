@@ -37,6 +37,8 @@ export interface ConfigRouteDeps {
   /** The top tenant's uuid (the configuration belongs to the whole installation). */
   topTenantUuid: () => Promise<string | null>;
   requireAccess: RequireAccess;
+  /** The level debug off restores follows configuration reloads (src/http/live-settings.ts). */
+  live?: { levelFor(debugOn: boolean): string };
 }
 
 export async function configRoutes(app: FastifyInstance, deps: ConfigRouteDeps): Promise<void> {
@@ -75,7 +77,7 @@ export async function configRoutes(app: FastifyInstance, deps: ConfigRouteDeps):
       if (change.path === '/debug') state.on = change.value;
       else profiling.on = change.value;
     }
-    logger.level = state.on ? 'debug' : baseLevel;
+    logger.level = deps.live ? deps.live.levelFor(state.on) : state.on ? 'debug' : baseLevel;
     return view();
   });
 }

@@ -21,6 +21,8 @@ export interface GatewayRouteDeps {
   routes: readonly AuthzRoute[];
   /** 0: no-store; N: private, max-age=min(N, remaining life). */
   cacheMaxAge: number;
+  /** The decision to use instead of one built from routes/cacheMaxAge (src/http/live-settings.ts: follows reloads). */
+  authorize?: Authorize;
 }
 
 export const INVALID_TOKEN = 'Bearer realm="xivo-auth", error="invalid_token"';
@@ -200,7 +202,7 @@ export function originalUriOf(headers: Headers): string | undefined {
 }
 
 export async function gatewayRoutes(app: FastifyInstance, deps: GatewayRouteDeps): Promise<void> {
-  const authorizeRequest = createAuthorizer(deps);
+  const authorizeRequest = deps.authorize ?? createAuthorizer(deps);
 
   async function authorize(request: FastifyRequest, reply: FastifyReply, queryAccess: string | undefined, originalUri: string | undefined): Promise<FastifyReply> {
     const decision = await authorizeRequest(request.headers, request.method, queryAccess, originalUri);

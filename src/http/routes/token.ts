@@ -18,8 +18,9 @@ import { parseBasicAuth } from '../credentials.js';
 import { listQuery } from '../list-params.js';
 import { ApiError, AuthHeaders, LegacyError, listOf, SafeString } from '../schemas/common.js';
 import {
-  REFRESH_TOKEN_ORDERS, RefreshTokenItem, RefreshTokenListParams, ScopesCheckRequest, ScopesCheckResponse, TokenCheckQuery, TokenEnvelope, TokenParams, TokenRequest,
+  REFRESH_TOKEN_ORDERS, RefreshTokenItem, RefreshTokenListParams, ScopesCheckRequest, ScopesCheckResponse, TokenCheckQuery, TokenEnvelope, TokenLoginError, TokenParams, TokenRequest,
 } from '../schemas/token.js';
+import { MfaEnrolmentRequiredError } from '../../mfa/errors.js';
 
 export interface TokenRouteDeps {
   tokens: TokenService;
@@ -103,6 +104,10 @@ export async function tokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): P
     schema: {
       summary: 'Create a token',
       description: 'Basic credentials (login:password), or a refresh_token with its client_id. '
+        + 'A user with a confirmed second factor first gets 401 error_id mfa-required with details {mfa_challenge, factors}; '
+        + 'the client repeats the request (Basic credentials and the same parameters) with mfa_challenge and totp or recovery_code '
+        + '(README "Multi-factor authentication"). A user mfa.required_for names without a factor gets 401 mfa-enrolment-required '
+        + 'with details.token, a token that can only enrol. '
         + 'The answer\'s Wazo-Sessions-Revoked header counts the pre-existing sessions the login revoked: '
         + 'an offline login with Wazo-Session-Type: mobile supersedes the user\'s other mobile refresh tokens '
         + 'and revokes their sessions; otherwise 0.',
@@ -112,7 +117,7 @@ export async function tokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): P
         authorization: Type.Optional(Type.String()),
         'wazo-session-type': Type.Optional(Type.String()),
       }),
-      response: { 200: TokenEnvelope, ...legacyErrorResponses },
+      response: { 200: TokenEnvelope, ...legacyErrorResponses, 401: TokenLoginError },
     },
   }, async function createToken(request, reply) {
     const body = request.body as Static<typeof TokenRequest> | undefined;
@@ -139,8 +144,18 @@ export async function tokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): P
       remoteAddr: request.ip ?? null,
       userAgent: headerValue(request, 'user-agent')?.slice(0, 1024) ?? null,
       mobile: headerValue(request, 'wazo-session-type')?.toLowerCase() === 'mobile',
+      secondFactor: body.mfa_challenge === undefined ? null : {
+        challenge: body.mfa_challenge,
+        totp: body.totp ?? null,
+        recoveryCode: body.recovery_code ?? null,
+        webauthn: null,
+      },
     }, withinCommit);
     const issued = deps.loginGuard ? await deps.loginGuard.run(credentials, request.ip ?? null, issue) : await issue();
+    if (issued.restricted === 'mfa-enrolment-required') {
+      // The login is done, with a token that can only enrol (auth.users.me.mfa.#).
+      throw new MfaEnrolmentRequiredError({ token: issued.token, expires_at: formatUtc(issued.record.expiresAt), acl: issued.record.acl });
+    }
     reply.header('Wazo-Sessions-Revoked', String(issued.sessionsRevoked));
     return { data: tokenView(issued.token, issued.record, issued.refreshToken) };
   });

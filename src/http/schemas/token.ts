@@ -12,7 +12,30 @@ export const TokenRequest = Type.Object({
   refresh_token: Type.Optional(SafeString({ minLength: 1, maxLength: 1024 })),
   tenant_id: Type.Optional(SafeString({ minLength: 1, maxLength: 256 })),
   domain_name: Type.Optional(SafeString({ minLength: 1, maxLength: 253 })),
+  // Multi-factor authentication (issue 24): the second step of a login, with Basic credentials again.
+  mfa_challenge: Type.Optional(SafeString({ minLength: 1, maxLength: 512, description: 'The details.mfa_challenge of a 401 mfa-required (or mfa-invalid)' })),
+  totp: Type.Optional(SafeString({ minLength: 1, maxLength: 16, description: 'The current code of the user\'s TOTP factor (with mfa_challenge)' })),
+  recovery_code: Type.Optional(SafeString({ minLength: 1, maxLength: 64, description: 'One of the user\'s unused recovery codes (with mfa_challenge)' })),
 }, { description: 'Unknown keys are ignored' });
+
+/**
+ * 401 of POST /token: the legacy body; for the multi-factor steps also
+ * error_id (mfa-required, mfa-invalid, mfa-enrolment-required) and details.
+ */
+export const TokenLoginError = Type.Object({
+  reason: Type.Array(Type.String()),
+  timestamp: Type.Array(Type.Number()),
+  status_code: Type.Integer(),
+  error_id: Type.Optional(Type.String()),
+  details: Type.Optional(Type.Object({
+    mfa_challenge: Type.Optional(Type.String({ description: 'Single use; POST /token again with it and a factor' })),
+    factors: Type.Optional(Type.Array(Type.String(), { description: 'The factor types of the user: totp, webauthn, recovery_code' })),
+    expires_in: Type.Optional(Type.Integer({ description: 'Seconds the challenge stays valid' })),
+    token: Type.Optional(Type.String({ description: 'mfa-enrolment-required: a token that can only enrol (auth.users.me.mfa.#)' })),
+    expires_at: Type.Optional(Type.String()),
+    acl: Type.Optional(Type.Array(Type.String())),
+  })),
+}, { description: 'Error body of POST /token' });
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -31,7 +54,10 @@ export const Token = Type.Object({
   session_uuid: Type.String(),
   remote_addr: Nullable(Type.String()),
   user_agent: Nullable(Type.String()),
-  refresh_token: Type.Optional(Type.String()),
+  refresh_token: Type.Optional(Type.String({
+    description: 'The refresh token: of an `access_type: offline` login; and, with `refresh_tokens.rotation`, of a refresh-token login '
+      + '(the new one, replacing the one presented, which is refused from then on)',
+  })),
 });
 
 export const TokenEnvelope = Type.Object({ data: Token });

@@ -14,6 +14,8 @@ import { userEmailsPostgres } from './user-emails.js';
 import { tenantDetailsPostgres } from './tenant-details.js';
 import { refreshTokenLifecyclePostgres } from './refresh-token-lifecycle.js';
 import { externalAuthPostgres } from './external-auth.js';
+import { selfServicePostgres } from './self-service.js';
+import { mfaPostgres } from './mfa.js';
 
 export const postgresMigrations: readonly Migration[] = [
   {
@@ -182,4 +184,8 @@ CREATE INDEX IF NOT EXISTS tokens_refresh_token_uuid_idx ON tokens (refresh_toke
   ...tenantDetailsPostgres,
   ...refreshTokenLifecyclePostgres,
   ...externalAuthPostgres,
+  // 14 self-service accounts: emailed tokens, mail outbox (issue 21).
+  ...selfServicePostgres,
+  // 15 multi-factor authentication (issue 24).
+  ...mfaPostgres,
 ];

@@ -13,6 +13,8 @@ import { userEmailsSqlite } from './user-emails.js';
 import { tenantDetailsSqlite } from './tenant-details.js';
 import { refreshTokenLifecycleSqlite } from './refresh-token-lifecycle.js';
 import { externalAuthSqlite } from './external-auth.js';
+import { selfServiceSqlite } from './self-service.js';
+import { mfaSqlite } from './mfa.js';
 
 export const sqliteMigrations: readonly Migration[] = [
   {
@@ -177,4 +179,8 @@ CREATE INDEX IF NOT EXISTS tokens_refresh_token_uuid_idx ON tokens (refresh_toke
   ...tenantDetailsSqlite,
   ...refreshTokenLifecycleSqlite,
   ...externalAuthSqlite,
+  // 14 self-service accounts: emailed tokens, mail outbox (issue 21).
+  ...selfServiceSqlite,
+  // 15 multi-factor authentication (issue 24).
+  ...mfaSqlite,
 ];

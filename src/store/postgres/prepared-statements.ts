@@ -143,7 +143,7 @@ export class PreparingPool implements PostgresPool {
   constructor(
     private readonly pool: pg.Pool,
     readonly names = new StatementNames(),
-    private readonly options: PreparingPoolOptions = { timeoutMs: 5000 },
+    private readonly options: PreparingPoolOptions = { timeoutMs: 3000 },
   ) {}
 
   async connect(): Promise<PostgresPoolClient> {

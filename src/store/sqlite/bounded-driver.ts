@@ -70,6 +70,8 @@ class BoundedSqliteConnection implements DatabaseConnection {
   private deadline = Infinity;
   private checkedOutAt = 0;
   private budget: DbBudget | null = null;
+  /** Between BEGIN and COMMIT/ROLLBACK as Kysely sees it (SQLite may have ended it meanwhile). */
+  private transactionOpen = false;
 
   constructor(private readonly db: BoundedSqliteDatabase) {}
 
@@ -85,7 +87,55 @@ class BoundedSqliteConnection implements DatabaseConnection {
     this.deadline = Infinity;
   }
 
+  async begin(): Promise<void> {
+    // A transaction left open by a failed ROLLBACK (an I/O error): end it first.
+    if (this.db.inTransaction) this.rollbackQuietly();
+    await this.executeQuery(CompiledQuery.raw('begin immediate'));
+    this.transactionOpen = true;
+  }
+
+  async commit(): Promise<void> {
+    this.assertStillInTransaction();
+    await this.executeQuery(CompiledQuery.raw('commit'));
+    this.transactionOpen = false;
+  }
+
+  /**
+   * On a full disk (SQLITE_FULL), an I/O error or out of memory, SQLite may
+   * roll the whole transaction back by itself: a ROLLBACK would then fail
+   * ("no transaction is active") and hide the error that caused it (a 500
+   * instead of a 503).
+   */
+  async rollback(): Promise<void> {
+    this.transactionOpen = false;
+    if (!this.db.inTransaction) return;
+    try {
+      this.run(CompiledQuery.raw('rollback'));
+    } catch (err) {
+      if (this.db.inTransaction) throw err;
+    }
+  }
+
+  private rollbackQuietly(): void {
+    try {
+      this.run(CompiledQuery.raw('rollback'));
+    } catch {
+      // Still failing: BEGIN below says so.
+    }
+  }
+
+  /**
+   * SQLite rolled the transaction back by itself (a full disk, an I/O error):
+   * what follows must not run outside it, one statement at a time.
+   */
+  private assertStillInTransaction(): void {
+    if (this.transactionOpen && !this.db.inTransaction) {
+      throw new StoreUnavailableError('database unavailable: the transaction was rolled back by SQLite (disk full or I/O error)');
+    }
+  }
+
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    this.assertStillInTransaction();
     for (let attempt = 0; ; attempt += 1) {
       try {
         return this.run<R>(compiledQuery);
@@ -147,15 +197,15 @@ export class BoundedSqliteDriver implements Driver {
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    await (connection as BoundedSqliteConnection).begin();
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('commit'));
+    await (connection as BoundedSqliteConnection).commit();
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('rollback'));
+    await (connection as BoundedSqliteConnection).rollback();
   }
 
   async releaseConnection(): Promise<void> {

@@ -916,6 +916,10 @@ async function importRefreshTokens(run: Run, refreshTokens: WazoRefreshToken[]):
         login: r.login,
         mobile: dbBool(r.mobile),
         created_at: r.createdAt?.getTime() ?? run.options.now,
+        // A fresh idle window from the import (as migration 12 gives stored
+        // rows): wazo-auth's refresh tokens never expired, and a phone that
+        // refreshes daily must not be logged out by the switch.
+        last_used_at: run.options.now,
       });
       report.created++;
       run.present.refreshTokens.set(r.value, uuid);

@@ -1,0 +1,142 @@
+// Multi-factor authentication (issue 24): a user's second factors.
+//   GET    /users/:user_uuid/mfa                         auth.users.{user_uuid}.mfa.read
+//   POST   /users/:user_uuid/mfa/totp                    auth.users.{user_uuid}.mfa.totp.create     (the user itself)
+//   PUT    /users/:user_uuid/mfa/totp/:factor_uuid/confirm  auth.users.{user_uuid}.mfa.totp.{factor_uuid}.confirm.update (the user itself)
+//   POST   /users/:user_uuid/mfa/recovery_codes          auth.users.{user_uuid}.mfa.recovery_codes.create (the user itself)
+//   DELETE /users/:user_uuid/mfa/:factor_uuid            auth.users.{user_uuid}.mfa.{factor_uuid}.delete
+// `me` as user_uuid is the caller: a token granting `auth.users.me.mfa.#`
+// (the restricted token of a user who must enrol) manages its own factors.
+// Enrolment is the user's own business; an administrator lists and removes
+// factors, and nothing ever returns a stored secret.
+import type { Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { MfaSelfOnlyError } from '../../mfa/errors.js';
+import type { MfaFactorView, MfaService } from '../../mfa/service.js';
+import { formatUtc } from '../../tokens/time-format.js';
+import { authOf, type RequireAccess } from '../auth.js';
+import { ApiError, AuthHeaders, SafeString } from '../schemas/common.js';
+
+const UserParams = Type.Object({ user_uuid: SafeString({ maxLength: 64, description: 'A user uuid, or `me` (the caller)' }) });
+const FactorParams = Type.Object({ user_uuid: UserParams.properties.user_uuid, factor_uuid: SafeString({ maxLength: 64 }) });
+
+const Factor = Type.Object({
+  uuid: Type.String(),
+  type: Type.String({ description: 'totp, webauthn or recovery_code' }),
+  name: Type.Union([Type.String(), Type.Null()]),
+  confirmed: Type.Boolean({ description: 'Only a confirmed factor is asked at login' }),
+  created_at: Type.String(),
+  confirmed_at: Type.Union([Type.String(), Type.Null()]),
+  remaining: Type.Optional(Type.Integer({ description: 'recovery_code: unused codes left' })),
+}, { description: 'A factor, never its secret' });
+const FactorList = Type.Object({ items: Type.Array(Factor), total: Type.Integer() });
+
+const TotpCreate = Type.Object({
+  name: Type.Optional(SafeString({ minLength: 1, maxLength: 128, description: 'A name for the user to tell its factors apart' })),
+}, { additionalProperties: false });
+const TotpCreated = Type.Object({
+  uuid: Type.String(),
+  secret: Type.String({ description: 'Base32; shown once (this answer)' }),
+  otpauth_uri: Type.String({ description: 'otpauth://totp/... (SHA-1, 6 digits, 30 s)' }),
+  qr_svg: Type.String({ description: 'The URI as a QR code (SVG), for authenticator apps' }),
+  confirmed: Type.Boolean(),
+});
+const TotpConfirm = Type.Object({ code: SafeString({ minLength: 1, maxLength: 16, description: 'The current code of the new factor' }) }, { additionalProperties: false });
+const RecoveryCodes = Type.Object({
+  uuid: Type.String(),
+  codes: Type.Array(Type.String(), { description: 'Single use; shown once (this answer), stored hashed; replaces the previous codes' }),
+});
+
+const errors = { 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError, 503: ApiError };
+const tags = ['mfa'];
+
+export interface MfaRouteDeps {
+  mfa: MfaService;
+  users: { get(uuid: string, scopeRoot: string | null): Promise<{ uuid: string; tenantUuid: string; username: string | null }> };
+  requireAccess: RequireAccess;
+}
+
+function factorView(f: MfaFactorView): Static<typeof Factor> {
+  const view: Static<typeof Factor> = {
+    uuid: f.uuid, type: f.type, name: f.name, confirmed: f.confirmed,
+    created_at: `${formatUtc(f.createdAt)}+00:00`, confirmed_at: f.confirmedAt === null ? null : `${formatUtc(f.confirmedAt)}+00:00`,
+  };
+  if (f.remaining !== null) view.remaining = f.remaining;
+  return view;
+}
+
+export async function mfaRoutes(app: FastifyInstance, deps: MfaRouteDeps): Promise<void> {
+  const { mfa, requireAccess } = deps;
+
+  /** The user the path names (`me`: the caller), if visible from the acting tenant. */
+  async function targetUser(request: FastifyRequest) {
+    const { user_uuid } = request.params as Static<typeof UserParams>;
+    const auth = authOf(request);
+    const uuid = user_uuid === 'me' ? auth.token.userUuid ?? '' : user_uuid;
+    return deps.users.get(uuid, auth.tenantUuid);
+  }
+
+  /** Enrolment: only the user itself (its own token), never an administrator for it. */
+  async function selfUser(request: FastifyRequest) {
+    const user = await targetUser(request);
+    if (authOf(request).token.userUuid !== user.uuid) throw new MfaSelfOnlyError();
+    return user;
+  }
+
+  app.get('/users/:user_uuid/mfa', {
+    schema: { summary: 'The user\'s second factors (no secrets)', tags, headers: AuthHeaders, params: UserParams, response: { 200: FactorList, ...errors } },
+    preHandler: requireAccess('auth.users.{user_uuid}.mfa.read'),
+  }, async function listMfaFactors(request) {
+    const user = await targetUser(request);
+    const items = (await mfa.listFactors(user.uuid)).map(factorView);
+    return { items, total: items.length };
+  });
+
+  app.post('/users/:user_uuid/mfa/totp', {
+    schema: {
+      summary: 'Start a TOTP enrolment (the user itself): the secret, shown once; confirm it with a code',
+      tags, headers: AuthHeaders, params: UserParams, body: TotpCreate, response: { 200: TotpCreated, ...errors },
+    },
+    preHandler: requireAccess('auth.users.{user_uuid}.mfa.totp.create'),
+  }, async function enrolTotp(request) {
+    const user = await selfUser(request);
+    const body = (request.body ?? {}) as Static<typeof TotpCreate>;
+    const created = await mfa.enrolTotp({ uuid: user.uuid, tenantUuid: user.tenantUuid, label: user.username ?? user.uuid }, body.name ?? null);
+    return { uuid: created.uuid, secret: created.secret, otpauth_uri: created.otpauthUri, qr_svg: created.qrSvg, confirmed: false };
+  });
+
+  app.put('/users/:user_uuid/mfa/totp/:factor_uuid/confirm', {
+    schema: {
+      summary: 'Confirm a TOTP factor with its current code (400 otherwise); only then is it asked at login',
+      tags, headers: AuthHeaders, params: FactorParams, body: TotpConfirm, response: { 204: Type.Null(), ...errors },
+    },
+    preHandler: requireAccess('auth.users.{user_uuid}.mfa.totp.{factor_uuid}.confirm.update'),
+  }, async function confirmTotp(request, reply) {
+    const user = await selfUser(request);
+    const { factor_uuid } = request.params as Static<typeof FactorParams>;
+    await mfa.confirmTotp(user.uuid, factor_uuid, (request.body as Static<typeof TotpConfirm>).code);
+    return reply.code(204).send();
+  });
+
+  app.post('/users/:user_uuid/mfa/recovery_codes', {
+    schema: {
+      summary: '10 new single-use recovery codes (the user itself), replacing the previous ones; shown once',
+      tags, headers: AuthHeaders, params: UserParams, response: { 200: RecoveryCodes, ...errors },
+    },
+    preHandler: requireAccess('auth.users.{user_uuid}.mfa.recovery_codes.create'),
+  }, async function newRecoveryCodes(request) {
+    const user = await selfUser(request);
+    return mfa.newRecoveryCodes({ uuid: user.uuid, tenantUuid: user.tenantUuid });
+  });
+
+  app.delete('/users/:user_uuid/mfa/:factor_uuid', {
+    schema: { summary: 'Remove a second factor (the user or an administrator)', tags, headers: AuthHeaders, params: FactorParams, response: { 204: Type.Null(), ...errors } },
+    preHandler: requireAccess('auth.users.{user_uuid}.mfa.{factor_uuid}.delete'),
+  }, async function deleteMfaFactor(request, reply) {
+    const user = await targetUser(request);
+    const { factor_uuid } = request.params as Static<typeof FactorParams>;
+    const auth = authOf(request);
+    await mfa.deleteFactor(user.uuid, factor_uuid, { uuid: auth.token.userUuid, tenantUuid: auth.token.tenantUuid });
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,265 @@
+// Multi-factor authentication (issue 24): enrolment of a user's factors
+// (TOTP, recovery codes), their listing and removal, and the second step of
+// password logins (the SecondFactorGate of the token service).
+//
+// Login with a confirmed TOTP factor (README "Multi-factor authentication"):
+//   1. POST /token with Basic credentials: the password is verified, then
+//      401 mfa-required with {mfa_challenge, factors}; the challenge (256
+//      random bits, stored as its SHA-256) lives challenge_lifetime_seconds,
+//      is single use, and is bound to the user and to the login's
+//      parameters (backend, expiration, access_type, client_id, tenant): the
+//      second call cannot widen them.
+//   2. POST /token with Basic credentials again (the password is checked
+//      before any factor) and {mfa_challenge, totp | recovery_code}. A wrong
+//      or replayed code is a failed login (throttle) and answers 401
+//      mfa-invalid with a fresh challenge.
+// Refresh-token logins never get here (the refresh token was issued with the factor).
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { Identity } from '../backends/types.js';
+import type { Clock } from '../clock.js';
+import { InvalidDataError, NotFoundError } from '../errors.js';
+import type { AuditEntry } from '../security/audit.js';
+import type { IssueRequest, SecondFactorGate, SecondFactorProof } from '../tokens/service.js';
+import type { MfaConfig } from './config-schema.js';
+import { MfaInvalidError, MfaRequiredError } from './errors.js';
+import { newTotpSecret, totpMatch, totpQrSvg, totpUri } from './totp.js';
+import type { MfaFactorRecord, MfaFactorType, MfaStore } from './types.js';
+import { matchAccess } from './required-for.js';
+
+/** Seals TOTP secrets at rest (src/external/secret-box.ts). */
+export interface SecretSealer {
+  seal(plaintext: string, context: string): string;
+  open(sealed: string, context: string): string;
+}
+
+export interface MfaAudit {
+  record(entry: AuditEntry): unknown;
+}
+
+/** Counts second-factor verifications (metrics `xivo_auth_mfa_verifications_total`). */
+export type MfaObserver = (factor: MfaFactorType | 'challenge' | 'none', result: 'success' | 'failure' | 'challenged' | 'enrolment_required') => void;
+
+export const RECOVERY_CODE_COUNT = 10;
+/** The ACL of a token whose user must enrol first. */
+export const ENROLMENT_ACL = ['auth.users.me.mfa.#'];
+/** Alphabet of recovery codes: no 0/O, 1/I/L. */
+const RECOVERY_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
+const RECOVERY_LENGTH = 10;
+
+export interface MfaFactorView {
+  uuid: string;
+  type: MfaFactorType;
+  name: string | null;
+  confirmed: boolean;
+  createdAt: number;
+  confirmedAt: number | null;
+  /** recovery_code: unused codes left. */
+  remaining: number | null;
+}
+
+export interface TotpEnrolment {
+  uuid: string;
+  secret: string;
+  otpauthUri: string;
+  qrSvg: string;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+const secretContext = (uuid: string) => `mfa_factors:${uuid}:secret`;
+
+function normaliseRecoveryCode(code: string): string {
+  return code.replace(/[\s-]/g, '').toUpperCase();
+}
+
+function recoveryCode(): string {
+  const bytes = randomBytes(RECOVERY_LENGTH * 2);
+  let out = '';
+  // Rejection sampling: every character equally likely.
+  for (const b of bytes) {
+    if (b >= 256 - (256 % RECOVERY_ALPHABET.length)) continue;
+    out += RECOVERY_ALPHABET[b % RECOVERY_ALPHABET.length];
+    if (out.length === RECOVERY_LENGTH) break;
+  }
+  return out.length === RECOVERY_LENGTH ? `${out.slice(0, 5)}-${out.slice(5)}` : recoveryCode();
+}
+
+/** The login parameters a challenge is bound to. */
+function bindingOf(backend: string, req: IssueRequest): string {
+  return sha256(JSON.stringify([backend, req.expiration, req.accessType, req.clientId, req.tenantId, req.domainName, req.mobile]));
+}
+
+function sameDigest(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+const STRONG: ReadonlySet<MfaFactorType> = new Set(['totp', 'webauthn']);
+
+export class MfaService implements SecondFactorGate {
+  constructor(
+    private readonly store: MfaStore,
+    private readonly box: SecretSealer,
+    private readonly clock: Clock,
+    private readonly config: MfaConfig,
+    private readonly audit: MfaAudit | null,
+    private readonly observe: MfaObserver = () => {},
+  ) {}
+
+  // ---- enrolment
+
+  async listFactors(userUuid: string): Promise<MfaFactorView[]> {
+    const factors = await this.store.listMfaFactors(userUuid);
+    return factors.map((f) => ({
+      uuid: f.uuid, type: f.type, name: f.name, confirmed: f.confirmed, createdAt: f.createdAt, confirmedAt: f.confirmedAt, remaining: f.remaining,
+    }));
+  }
+
+  /** A new, unconfirmed TOTP factor (replacing the user's other unconfirmed ones). */
+  async enrolTotp(user: { uuid: string; tenantUuid: string; label: string }, name: string | null): Promise<TotpEnrolment> {
+    for (const f of await this.store.listMfaFactors(user.uuid)) {
+      if (f.type === 'totp' && !f.confirmed) await this.store.deleteMfaFactor(f.uuid);
+    }
+    const uuid = randomUUID();
+    const secret = newTotpSecret();
+    const now = this.clock.now();
+    await this.store.insertMfaFactor({
+      uuid, userUuid: user.uuid, tenantUuid: user.tenantUuid, type: 'totp', name,
+      secret: this.box.seal(secret, secretContext(uuid)), confirmed: false, lastStep: null, createdAt: now, confirmedAt: null,
+    });
+    const otpauthUri = totpUri(secret, this.config.issuer, user.label);
+    this.record({ action: 'users.mfa.create', outcome: 'success', tenantUuid: user.tenantUuid, actorUuid: user.uuid, targetType: 'mfa', targetId: uuid, details: { type: 'totp', confirmed: false } });
+    return { uuid, secret, otpauthUri, qrSvg: await totpQrSvg(otpauthUri) };
+  }
+
+  /** Confirms a TOTP factor with a valid code (400 otherwise); the code is then used. */
+  async confirmTotp(userUuid: string, factorUuid: string, code: string): Promise<void> {
+    const factor = await this.store.getMfaFactor(factorUuid);
+    if (factor === null || factor.userUuid !== userUuid || factor.type !== 'totp') throw new NotFoundError('unknown-mfa-factor', 'mfa', factorUuid);
+    if (factor.confirmed) throw new InvalidDataError('The factor is already confirmed', { uuid: { constraint_id: 'confirmed' } });
+    const step = totpMatch(this.openSecret(factor), code, this.clock.now(), this.config.totp_drift_steps);
+    const entry = { action: 'users.mfa.confirm', tenantUuid: factor.tenantUuid, actorUuid: userUuid, targetType: 'mfa', targetId: factorUuid } as const;
+    if (step === null || !(await this.store.confirmMfaFactor(factorUuid, this.clock.now(), step))) {
+      this.record({ ...entry, outcome: 'failure', statusCode: 400, details: { type: 'totp' } });
+      throw new InvalidDataError('Invalid code', { code: { constraint_id: 'invalid', message: 'not the current code of this factor' } });
+    }
+    this.record({ ...entry, outcome: 'success', statusCode: 204, details: { type: 'totp' } });
+  }
+
+  /** 10 new single-use codes, replacing the previous ones; shown once, stored hashed. */
+  async newRecoveryCodes(user: { uuid: string; tenantUuid: string }): Promise<{ uuid: string; codes: string[] }> {
+    const codes = Array.from({ length: RECOVERY_CODE_COUNT }, recoveryCode);
+    const now = this.clock.now();
+    const uuid = randomUUID();
+    const factor: MfaFactorRecord = {
+      uuid, userUuid: user.uuid, tenantUuid: user.tenantUuid, type: 'recovery_code', name: null,
+      secret: null, confirmed: true, lastStep: null, createdAt: now, confirmedAt: now,
+    };
+    await this.store.replaceRecoveryCodes(factor, codes.map((c) => sha256(normaliseRecoveryCode(c))));
+    this.record({ action: 'users.mfa.create', outcome: 'success', tenantUuid: user.tenantUuid, actorUuid: user.uuid, targetType: 'mfa', targetId: uuid, details: { type: 'recovery_code', count: codes.length } });
+    return { uuid, codes };
+  }
+
+  async deleteFactor(userUuid: string, factorUuid: string, actor: { uuid: string | null; tenantUuid: string | null }): Promise<void> {
+    const factor = await this.store.getMfaFactor(factorUuid);
+    if (factor === null || factor.userUuid !== userUuid) throw new NotFoundError('unknown-mfa-factor', 'mfa', factorUuid);
+    await this.store.deleteMfaFactor(factorUuid);
+    this.record({
+      action: 'users.mfa.delete', outcome: 'success', tenantUuid: factor.tenantUuid, actorUuid: actor.uuid,
+      targetType: 'mfa', targetId: factorUuid, statusCode: 204, details: { type: factor.type, user_uuid: userUuid },
+    });
+  }
+
+  // ---- login (SecondFactorGate)
+
+  async afterPassword(identity: Identity, acl: string[], login: { backend: string; request: IssueRequest }): Promise<{ acl: string[]; restricted: string | null }> {
+    const userUuid = identity.userUuid;
+    if (userUuid === null || this.config.exempt_backends.includes(login.backend)) return { acl, restricted: null };
+    const factors = (await this.store.listMfaFactors(userUuid)).filter((f) => f.confirmed);
+    if (!factors.some((f) => STRONG.has(f.type))) {
+      if (!this.mustEnrol(identity, acl)) return { acl, restricted: null };
+      this.observe('none', 'enrolment_required');
+      this.record({ action: 'login.mfa', outcome: 'enrolment_required', tenantUuid: identity.tenantUuid, actorUuid: userUuid, statusCode: 401, details: {} });
+      return { acl: ENROLMENT_ACL, restricted: 'mfa-enrolment-required' };
+    }
+    const types = [...new Set(factors.filter((f) => f.type !== 'recovery_code' || (f.remaining ?? 0) > 0).map((f) => f.type))];
+    const binding = bindingOf(login.backend, login.request);
+    const proof = login.request.secondFactor ?? null;
+    if (proof === null) {
+      const challenge = await this.challenge(userUuid, binding);
+      this.observe('challenge', 'challenged');
+      this.record({ action: 'login.mfa', outcome: 'challenged', tenantUuid: identity.tenantUuid, actorUuid: userUuid, statusCode: 401, details: { factors: types } });
+      throw new MfaRequiredError(challenge, types, this.config.challenge_lifetime_seconds);
+    }
+    const verdict = await this.verify(userUuid, binding, factors, proof);
+    const entry = { action: 'login.mfa', tenantUuid: identity.tenantUuid, actorUuid: userUuid } as const;
+    if (verdict.ok) {
+      this.observe(verdict.factor, 'success');
+      this.record({ ...entry, outcome: 'success', statusCode: 200, targetType: 'mfa', targetId: verdict.factorUuid, details: { factor: verdict.factor } });
+      return { acl, restricted: null };
+    }
+    this.observe(verdict.factor, 'failure');
+    this.record({ ...entry, outcome: 'failure', statusCode: 401, details: { factor: verdict.factor, reason: verdict.reason } });
+    throw new MfaInvalidError(await this.challenge(userUuid, binding), types, this.config.challenge_lifetime_seconds);
+  }
+
+  /** mfa.required_for: the identity's purpose, or an access of its ACL, calls for a second factor. */
+  private mustEnrol(identity: Identity, acl: string[]): boolean {
+    const rule = this.config.required_for;
+    if (this.config.exempt_purposes.includes(identity.purpose)) return false;
+    if (rule.purposes.includes(identity.purpose)) return true;
+    return rule.acl.length > 0 && matchAccess(rule.acl, acl);
+  }
+
+  private async challenge(userUuid: string, binding: string): Promise<string> {
+    const value = randomBytes(32).toString('base64url');
+    await this.store.insertMfaChallenge(sha256(value), userUuid, binding, this.clock.now() + this.config.challenge_lifetime_seconds * 1000);
+    return value;
+  }
+
+  private async verify(
+    userUuid: string,
+    binding: string,
+    factors: MfaFactorRecord[],
+    proof: SecondFactorProof,
+  ): Promise<{ ok: true; factor: MfaFactorType; factorUuid: string } | { ok: false; factor: MfaFactorType | 'challenge' | 'none'; reason: string }> {
+    const factorOf = (): MfaFactorType | 'none' => proof.totp !== null ? 'totp' : proof.recoveryCode !== null ? 'recovery_code' : proof.webauthn !== undefined && proof.webauthn !== null ? 'webauthn' : 'none';
+    // Used whatever follows: a challenge answers one attempt.
+    const challenge = proof.challenge.length > 0 && proof.challenge.length <= 512 ? await this.store.useMfaChallenge(sha256(proof.challenge), this.clock.now()) : null;
+    if (challenge === null || challenge.userUuid !== userUuid) return { ok: false, factor: 'challenge', reason: 'unknown_or_expired_challenge' };
+    if (!sameDigest(challenge.binding, binding)) return { ok: false, factor: 'challenge', reason: 'login_parameters_changed' };
+    const now = this.clock.now();
+    if (proof.totp !== null) {
+      for (const f of factors) {
+        if (f.type !== 'totp') continue;
+        const step = totpMatch(this.openSecret(f), proof.totp, now, this.config.totp_drift_steps);
+        if (step === null) continue;
+        // Accepted once: a code of a step at or before the last accepted one is a replay.
+        if (await this.store.acceptTotpStep(f.uuid, step)) return { ok: true, factor: 'totp', factorUuid: f.uuid };
+        return { ok: false, factor: 'totp', reason: 'replayed_code' };
+      }
+      return { ok: false, factor: 'totp', reason: 'invalid_code' };
+    }
+    if (proof.recoveryCode !== null) {
+      const code = normaliseRecoveryCode(proof.recoveryCode);
+      const set = factors.find((f) => f.type === 'recovery_code');
+      if (set !== undefined && code.length <= 64 && await this.store.useRecoveryCode(userUuid, sha256(code), now)) {
+        return { ok: true, factor: 'recovery_code', factorUuid: set.uuid };
+      }
+      return { ok: false, factor: 'recovery_code', reason: 'invalid_code' };
+    }
+    return { ok: false, factor: factorOf(), reason: factorOf() === 'webauthn' ? 'webauthn_not_supported' : 'no_factor_given' };
+  }
+
+  private openSecret(f: MfaFactorRecord): string {
+    return this.box.open(f.secret ?? '', secretContext(f.uuid));
+  }
+
+  private record(entry: AuditEntry): void {
+    try {
+      this.audit?.record(entry);
+    } catch {
+      // The audit trail never fails a login or an enrolment.
+    }
+  }
+}

@@ -1,0 +1,51 @@
+// Multi-factor authentication (issue 24): the records and the storage verbs
+// the MFA service needs, in its own words. Implemented by
+// src/store/mfa-verbs.ts (both engines); times are epoch milliseconds.
+
+export type MfaFactorType = 'totp' | 'webauthn' | 'recovery_code';
+export const MFA_FACTOR_TYPES: readonly MfaFactorType[] = ['totp', 'webauthn', 'recovery_code'];
+
+export interface MfaFactorRecord {
+  uuid: string;
+  userUuid: string;
+  tenantUuid: string;
+  type: MfaFactorType;
+  name: string | null;
+  /** totp: the sealed secret; webauthn: the credential (public); recovery_code: null. Never leaves the service. */
+  secret: string | null;
+  confirmed: boolean;
+  /** totp: the time step last accepted. */
+  lastStep: number | null;
+  createdAt: number;
+  confirmedAt: number | null;
+}
+
+export interface MfaChallengeRecord {
+  userUuid: string;
+  /** Digest of the login parameters the challenge was given for. */
+  binding: string;
+}
+
+export interface MfaStore {
+  /** The user's factors, oldest first (recovery_code with `remaining` codes). */
+  listMfaFactors(userUuid: string): Promise<(MfaFactorRecord & { remaining: number | null })[]>;
+  getMfaFactor(uuid: string): Promise<MfaFactorRecord | null>;
+  /** Inserts an unconfirmed factor (no event: it is not usable yet). */
+  insertMfaFactor(f: MfaFactorRecord): Promise<void>;
+  /** Confirms an unconfirmed factor, recording `step` as used; writes `auth_user_mfa_added`. False: no such unconfirmed factor. */
+  confirmMfaFactor(uuid: string, at: number, step: number | null): Promise<boolean>;
+  /**
+   * Replaces the user's recovery codes by a new set (one confirmed
+   * recovery_code factor holding `codeHashes`); writes `auth_user_mfa_added`.
+   */
+  replaceRecoveryCodes(f: MfaFactorRecord, codeHashes: string[]): Promise<void>;
+  /** Deletes a factor (and its codes); writes `auth_user_mfa_deleted` when it was confirmed. Null: none. */
+  deleteMfaFactor(uuid: string): Promise<MfaFactorRecord | null>;
+  /** Records `step` as the factor's last accepted step if it is later than the stored one; false: replayed (or earlier). */
+  acceptTotpStep(uuid: string, step: number): Promise<boolean>;
+  /** Marks one unused code of the user's as used; false: no such unused code. */
+  useRecoveryCode(userUuid: string, codeHash: string, at: number): Promise<boolean>;
+  insertMfaChallenge(hash: string, userUuid: string, binding: string, expiresAt: number): Promise<void>;
+  /** Marks a live, unused challenge used and returns it; null: unknown, expired or used. Deletes expired ones on the way. */
+  useMfaChallenge(hash: string, now: number): Promise<MfaChallengeRecord | null>;
+}

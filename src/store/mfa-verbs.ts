@@ -1,0 +1,175 @@
+// Store verbs of multi-factor authentication (issue 24): factors, recovery
+// codes and login challenges. Raw SQL over Kysely, the same statements on
+// both engines (the tables come from migrations/mfa.ts). Spread into the
+// store by kysely-store.ts; declared in ../mfa/types.ts. A TOTP secret
+// arrives sealed, codes and challenges as their hashes: nothing here sees a
+// secret in clear.
+import { sql, type Kysely } from 'kysely';
+import { mfaFactorEvent, type PendingEvent } from '../events/catalog.js';
+import type { MfaFactorRecord, MfaFactorType, MfaStore } from '../mfa/types.js';
+import type { DatabaseSchema } from './database-schema.js';
+
+type Db = Kysely<DatabaseSchema>;
+
+export interface MfaVerbsDeps {
+  recordEvents: boolean;
+  writeEvents(db: Db, events: PendingEvent[]): Promise<void>;
+  committed(): void;
+  mapError(err: unknown): unknown;
+}
+
+interface FactorRow {
+  uuid: string; user_uuid: string; tenant_uuid: string; type: string; name: string | null; secret: string | null;
+  confirmed: number | string | boolean; last_step: number | string | null; created_at: number | string; confirmed_at: number | string | null;
+}
+
+function int(n: number): number {
+  if (!Number.isFinite(n)) throw new RangeError('not a finite number');
+  return Math.trunc(n);
+}
+
+/** An epoch-ms (or step) parameter, typed for PostgreSQL's comparisons with BIGINT columns. */
+const big = (n: number) => sql`cast(${int(n)} as bigint)`;
+
+function factorFromRow(r: FactorRow): MfaFactorRecord {
+  return {
+    uuid: r.uuid,
+    userUuid: r.user_uuid,
+    tenantUuid: r.tenant_uuid,
+    type: r.type as MfaFactorType,
+    name: r.name,
+    secret: r.secret,
+    confirmed: Number(r.confirmed) === 1 || r.confirmed === true,
+    lastStep: r.last_step === null ? null : Number(r.last_step),
+    createdAt: Number(r.created_at),
+    confirmedAt: r.confirmed_at === null ? null : Number(r.confirmed_at),
+  };
+}
+
+const FACTOR_COLUMNS = sql`uuid, user_uuid, tenant_uuid, type, name, secret, confirmed, last_step, created_at, confirmed_at`;
+
+/** The verbs over `db`, each turning driver errors into typed store errors. */
+export function mfaVerbs(db: Db, deps: MfaVerbsDeps): MfaStore {
+  const verbs = rawMfaVerbs(db, deps);
+  const guarded: Record<string, unknown> = {};
+  for (const [name, verb] of Object.entries(verbs) as [string, (...args: unknown[]) => Promise<unknown>][]) {
+    guarded[name] = async function mappingErrors(...args: unknown[]) {
+      try {
+        return await verb(...args);
+      } catch (err) {
+        throw deps.mapError(err);
+      }
+    };
+  }
+  return guarded as unknown as MfaStore;
+}
+
+function rawMfaVerbs(db: Db, deps: MfaVerbsDeps): MfaStore {
+  async function inTransaction<T>(fn: (trx: Db, emit: (events: PendingEvent[]) => Promise<void>) => Promise<T>): Promise<T> {
+    let wrote = false;
+    const result = await db.transaction().execute((trx) => fn(trx, async (events) => {
+      if (!deps.recordEvents || events.length === 0) return;
+      await deps.writeEvents(trx, events);
+      wrote = true;
+    }));
+    if (wrote) deps.committed();
+    return result;
+  }
+
+  async function readFactor(conn: Db, uuid: string): Promise<MfaFactorRecord | null> {
+    const { rows } = await sql<FactorRow>`select ${FACTOR_COLUMNS} from mfa_factors where uuid = ${uuid}`.execute(conn);
+    return rows[0] === undefined ? null : factorFromRow(rows[0]);
+  }
+
+  async function insertFactor(conn: Db, f: MfaFactorRecord): Promise<void> {
+    await sql`
+      insert into mfa_factors (uuid, user_uuid, tenant_uuid, type, name, secret, confirmed, last_step, created_at, confirmed_at)
+      values (${f.uuid}, ${f.userUuid}, ${f.tenantUuid}, ${f.type}, ${f.name}, ${f.secret}, ${f.confirmed ? 1 : 0},
+        ${f.lastStep === null ? null : big(f.lastStep)}, ${big(f.createdAt)}, ${f.confirmedAt === null ? null : big(f.confirmedAt)})`.execute(conn);
+  }
+
+  return {
+    async listMfaFactors(userUuid) {
+      const { rows } = await sql<FactorRow & { remaining: number | string | null }>`
+        select ${FACTOR_COLUMNS},
+          (select count(*) from mfa_recovery_codes c where c.factor_uuid = f.uuid and c.used_at is null) as remaining
+        from mfa_factors f where user_uuid = ${userUuid} order by created_at, uuid`.execute(db);
+      return rows.map((r) => ({ ...factorFromRow(r), remaining: r.type === 'recovery_code' ? Number(r.remaining ?? 0) : null }));
+    },
+
+    async getMfaFactor(uuid) {
+      return readFactor(db, uuid);
+    },
+
+    async insertMfaFactor(f) {
+      await insertFactor(db, f);
+    },
+
+    async confirmMfaFactor(uuid, at, step) {
+      return inTransaction(async (trx, emit) => {
+        const { rows } = await sql<FactorRow>`
+          update mfa_factors set confirmed = 1, confirmed_at = ${big(at)}, last_step = ${step === null ? null : big(step)}
+          where uuid = ${uuid} and confirmed = 0
+          returning ${FACTOR_COLUMNS}`.execute(trx);
+        if (rows[0] === undefined) return false;
+        await emit([mfaFactorEvent('added', factorFromRow(rows[0]))]);
+        return true;
+      });
+    },
+
+    async replaceRecoveryCodes(f, codeHashes) {
+      await inTransaction(async (trx, emit) => {
+        await sql`delete from mfa_factors where user_uuid = ${f.userUuid} and type = 'recovery_code'`.execute(trx);
+        await insertFactor(trx, f);
+        for (const hash of codeHashes) {
+          await sql`insert into mfa_recovery_codes (factor_uuid, code_hash, used_at) values (${f.uuid}, ${hash}, null)`.execute(trx);
+        }
+        await emit([mfaFactorEvent('added', f)]);
+      });
+    },
+
+    async deleteMfaFactor(uuid) {
+      return inTransaction(async (trx, emit) => {
+        const { rows } = await sql<FactorRow>`delete from mfa_factors where uuid = ${uuid} returning ${FACTOR_COLUMNS}`.execute(trx);
+        if (rows[0] === undefined) return null;
+        const factor = factorFromRow(rows[0]);
+        if (factor.confirmed) await emit([mfaFactorEvent('deleted', factor)]);
+        return factor;
+      });
+    },
+
+    async acceptTotpStep(uuid, step) {
+      // One statement: of two logins presenting the same code, one wins.
+      const { rows } = await sql<{ uuid: string }>`
+        update mfa_factors set last_step = ${big(step)}
+        where uuid = ${uuid} and confirmed = 1 and (last_step is null or last_step < ${big(step)})
+        returning uuid`.execute(db);
+      return rows.length === 1;
+    },
+
+    async useRecoveryCode(userUuid, codeHash, at) {
+      const { rows } = await sql<{ factor_uuid: string }>`
+        update mfa_recovery_codes set used_at = ${big(at)}
+        where code_hash = ${codeHash} and used_at is null
+          and factor_uuid in (select uuid from mfa_factors where user_uuid = ${userUuid} and type = 'recovery_code')
+        returning factor_uuid`.execute(db);
+      return rows.length > 0;
+    },
+
+    async insertMfaChallenge(hash, userUuid, binding, expiresAt) {
+      await sql`
+        insert into mfa_challenges (hash, user_uuid, binding, expires_at, used_at)
+        values (${hash}, ${userUuid}, ${binding}, ${big(expiresAt)}, null)`.execute(db);
+    },
+
+    async useMfaChallenge(hash, now) {
+      // Expired ones go on the way (few rows: a login's lifetime each).
+      await sql`delete from mfa_challenges where expires_at <= ${big(now)}`.execute(db);
+      const { rows } = await sql<{ user_uuid: string; binding: string }>`
+        update mfa_challenges set used_at = ${big(now)}
+        where hash = ${hash} and used_at is null and expires_at > ${big(now)}
+        returning user_uuid, binding`.execute(db);
+      return rows[0] === undefined ? null : { userUuid: rows[0].user_uuid, binding: rows[0].binding };
+    },
+  };
+}
