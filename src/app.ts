@@ -10,6 +10,8 @@ import { withFastCheck, type RequestListener } from './http/fast-check.js';
 import { httpServerTimeouts, limitConnections } from './http/server-limits.js';
 import { perRequestDbBudget } from './store/db-budget.js';
 import { LiveHttpSettings } from './http/live-settings.js';
+import { tracing } from './tracing/tracing.js';
+import { registerTracingHooks } from './tracing/http.js';
 import type { Logger } from 'pino';
 import type { Config } from './config/types.js';
 import type { TenantTree } from './identity/tenant-tree.js';
@@ -35,11 +37,20 @@ import { serviceRoutes } from './http/routes/service.js';
 import type { Metrics } from './metrics/metrics.js';
 import { tokenRoutes } from './http/routes/token.js';
 import { auditRoutes } from './http/routes/audit.js';
+import { securityThrottleRoutes } from './http/routes/security-throttles.js';
+import { consoleRoutes } from './http/routes/console.js';
 import { configRoutes } from './http/routes/config.js';
 import type { SecurityDeps } from './security/wiring.js';
 import { userRoutes } from './http/routes/users.js';
+import { selfServiceRoutes } from './http/routes/self-service.js';
+import type { SelfServiceDeps } from './mail/wiring.js';
 import { externalRoutes } from './http/routes/external.js';
 import type { ExternalAuthService } from './external/service.js';
+import { mfaRoutes } from './http/routes/mfa.js';
+import { idpRoutes } from './http/routes/idp.js';
+import { ssoRoutes } from './http/routes/sso.js';
+import type { Sso } from './sso/wiring.js';
+import type { MfaService } from './mfa/service.js';
 import type { TokenService } from './tokens/service.js';
 
 export const API_VERSION = '0.1';
@@ -67,6 +78,12 @@ export interface AppDeps {
   readiness?: ReadinessCheck;
   /** External accounts: configurations, mobile push tokens, Google and Microsoft connections (issue 22). */
   external?: ExternalAuthService;
+  /** Self-service accounts: email confirmation, password reset, registration, mail outbox (issue 21). */
+  selfService?: Pick<SelfServiceDeps, 'service' | 'plugins' | 'status'>;
+  /** Multi-factor authentication: a user's second factors (issue 24). */
+  mfa?: MfaService;
+  /** Single sign-on: authentication methods (/idp), OpenID Connect (issue 23; src/sso/wiring.ts). */
+  sso?: Sso;
   /** What a configuration reload changes per request (src/http/live-settings.ts); default: built from config. */
   live?: LiveHttpSettings;
 }
@@ -181,6 +198,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.decorateRequest('auth', null);
   registerJsonBodyParser(app);
+  // Server spans (issue 26): registered only when tracing is on, so off costs nothing.
+  if (tracing.enabled) registerTracingHooks(app);
   // Before the routes: the hooks apply to every route registered after them.
   deps.security?.http.register(app);
 
@@ -215,8 +234,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
       defaultBackend: deps.backends?.defaultBackend ?? (async () => 'xivo_user'),
       loginGuard: deps.security?.loginGuard,
+      sso: deps.sso?.logins,
     });
     await userRoutes(scope, { users: deps.users, requireAccess });
+    if (deps.selfService) {
+      await selfServiceRoutes(scope, {
+        selfService: deps.selfService.service, users: deps.users, tokens: deps.tokens, requireAccess,
+        plugins: deps.selfService.plugins, confirmedPageMimetype: config.email_confirmation_get_mimetype,
+      });
+    }
     if (deps.iam) {
       await tenantRoutes(scope, { tenants: deps.iam.tenants, requireAccess });
       await policyRoutes(scope, { policies: deps.iam.policies, requireAccess });
@@ -229,8 +255,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (deps.external) {
       await externalRoutes(scope, { external: deps.external, requireAccess });
     }
+    if (deps.sso) {
+      await idpRoutes(scope, { idp: deps.sso.idp, requireAccess });
+      await ssoRoutes(scope, { oidc: deps.sso.oidc, requireAccess });
+    }
+    if (deps.mfa) {
+      await mfaRoutes(scope, { mfa: deps.mfa, users: deps.users, requireAccess });
+    }
     if (deps.security) {
       await auditRoutes(scope, { audit: deps.security.audit, tenants: deps.tenants, topTenantUuid: deps.security.topTenantUuid, requireAccess });
+      await securityThrottleRoutes(scope, { throttles: deps.security.throttles, tenants: deps.tenants, topTenantUuid: deps.security.topTenantUuid, requireAccess });
     }
     await configRoutes(scope, {
       config, logger: deps.logger, debug, profiling, requireAccess, live,
@@ -246,11 +280,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       backendNames: deps.backendNames,
       busStatus: deps.busStatus ?? (() => ({ status: config.amqp.enabled ? 'unknown' : 'disabled' })),
       cacheStatus: deps.cacheStatus,
+      mailStatus: deps.selfService?.status,
       openApiDocument: () => openApi.document({ title: 'xivo-auth', version: API_VERSION }),
     });
   }, { prefix: `/${API_VERSION}` });
 
   await oauth2MetadataRoute(app, `/${API_VERSION}`);
+  // The admin web console (issue 25): static files with their own CSP.
+  if (config.console.enabled) await consoleRoutes(app, { logger: deps.logger });
   await healthRoutes(app, {
     readiness: deps.readiness ?? { store: deps.ping, migrations: () => true, listener: () => true, draining: () => false },
     metrics: deps.metrics !== undefined && !config.management.enabled ? () => deps.metrics!.scrape() : undefined,

@@ -11,9 +11,12 @@ const PINO_LEVEL: Record<LogLevel, pino.Level> = {
   debug: 'debug',
 };
 
-/** `/0.1/token/abc...?scope=x` → `/0.1/token/<redacted>?scope=x`. */
+/**
+ * `/0.1/token/abc...?scope=x` → `/0.1/token/<redacted>?scope=x`; a `token=`
+ * query parameter (the links of confirmation and reset mails) likewise.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/(\/tokens?\/)[^/?#]+/g, '$1<redacted>');
+  return url.replace(/(\/tokens?\/)[^/?#]+/g, '$1<redacted>').replace(/([?&]token=)[^&#]*/g, '$1<redacted>');
 }
 
 function serializeRequest(req: { method?: string; url?: string; ip?: string; id?: string }) {

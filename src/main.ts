@@ -33,7 +33,11 @@ import { sqlitePurgeThreadFor } from './tokens/sqlite-purge-thread.js';
 import { TokenService } from './tokens/service.js';
 import { createSecurity, type SecurityDeps } from './security/wiring.js';
 import { createExternalAuth, type ExternalAuth } from './external/wiring.js';
+import { createSelfService, type SelfServiceDeps } from './mail/wiring.js';
+import { createMfa } from './mfa/wiring.js';
+import { createSso } from './sso/wiring.js';
 import { LiveHttpSettings } from './http/live-settings.js';
+import { startTracing } from './tracing/tracing.js';
 
 export function resolveDbUri(config: Config): string {
   return config.db_uri ?? `sqlite:${path.join(config.data_dir, 'xivo-auth.sqlite')}`;
@@ -61,6 +65,8 @@ export interface Service {
   security: SecurityDeps;
   /** External accounts and the device-authorization poller (issue 22). */
   external: ExternalAuth;
+  /** Self-service accounts and the mail relay (issue 21). */
+  selfService: SelfServiceDeps;
   metrics: Metrics;
   /** The management listener's app (metrics, health) when `management.enabled`. */
   management: FastifyInstance | null;
@@ -109,7 +115,15 @@ export async function createService(config: Config, logger: Logger, options: Ser
   if (config.db_timeout_ms !== null) {
     logger.warn({ db_timeout_ms: config.db_timeout_ms, db_timeout_seconds: config.db_timeout_seconds }, 'db_timeout_ms is deprecated and wins over db_timeout_seconds: set db_timeout_seconds instead');
   }
-  const store = await openConfiguredStore(config, logger);
+  // Before the store: its query spans are set up when it opens (src/tracing/store.ts).
+  const stopTracing = startTracing(config.tracing, logger);
+  let store: Store;
+  try {
+    store = await openConfiguredStore(config, logger);
+  } catch (err) {
+    await stopTracing();
+    throw err;
+  }
   // What start-up opened so far, closed in reverse order if it fails half-way
   // (hashing threads, backends, the revocation listener, the purge thread...).
   const opened: (() => unknown)[] = [];
@@ -143,19 +157,26 @@ export async function createService(config: Config, logger: Logger, options: Ser
     // Readiness: revocation notices flow (the cache may be off by configuration).
     let listenerConnected = false;
     let draining = false;
+    // The tenant tree's remembered parents follow the same rule, through the
+    // same listener (tenant notices): forgotten on notice, bypassed while the
+    // listener is down, started afresh when it is back.
     const watch = store.watchRevocations({
       revoked: (hashes) => cache.invalidate(hashes),
       flushed: () => cache.flush(),
+      tenantsChanged: (uuids) => tenants.changed(uuids),
       connected: () => {
         listenerConnected = true;
         cache.enable();
+        tenants.enable();
         logger.info({ cache_entries_max: config.token_cache.max_entries }, 'token cache on');
       },
       disconnected: () => {
         listenerConnected = false;
         cache.disable();
+        tenants.disable();
       },
     });
+    tenants.pollWith(watch.poll);
     opened.push(() => watch.close());
     const tokens = new TokenService(store, backends, aclBuilder, tenants, cache, clock, {
       defaultLifetimeSeconds: config.default_token_lifetime,
@@ -177,6 +198,14 @@ export async function createService(config: Config, logger: Logger, options: Ser
     tokens.auditReuseWith(security.audit);
     const users = new UserService(store, hasher, tokens, tenants, clock, security.passwordPolicy, security.audit);
     const external = createExternalAuth({ config, store, users, tenants, clock, logger });
+    // Second factors of password logins (issue 24): plugs itself into the token service.
+    // Self-service accounts (issue 21): templates checked and SMTP set up now; the relay starts with the listener.
+    const selfService = createSelfService({ config, store, hasher, tokens, users, clock, logger, metrics, security, topTenantUuid: topTenant.uuid });
+    opened.push(() => selfService.relay.close());
+    opened.push(() => selfService.service.flush());
+    const mfa = createMfa({ config, store, tokens, clock, logger, audit: security.audit, registry: metrics.registry });
+    // Single sign-on (issue 23): plugs the authentication-method check into the token service.
+    const sso = createSso({ config, store, tokens, users, clock, logger });
     const policies = new PolicyService(store, tenants, users);
     const iam = {
       tenants: new TenantService(store, tenants, tokens),
@@ -298,7 +327,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
         invalidation: listenerConnected ? 'listening' : 'lost',
         entries: cache.size,
       }),
-      metrics, readiness, security, external: external.service,
+      metrics, readiness, security, external: external.service, mfa, selfService, sso,
     });
     opened.push(() => app.close());
     const management = config.management.enabled ? await buildManagementApp({ logger, readiness, metrics }) : null;
@@ -306,7 +335,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
 
     let closing: Promise<void> | null = null;
     const service: Service = {
-      app, store, tokens, cache, reaper, relay, expireSoon, hasher, metrics, management, security, external,
+      app, store, tokens, cache, reaper, relay, expireSoon, hasher, metrics, management, security, external, selfService,
       url: null,
       managementUrl: null,
       async applyLiveConfig(next, changed) {
@@ -338,6 +367,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
         relay?.start();
         expireSoon?.start();
         external.poller.start();
+        selfService.relay.start();
         service.url = address;
         return address;
       },
@@ -357,12 +387,17 @@ export async function createService(config: Config, logger: Logger, options: Ser
           await expireSoon?.stop();
           // Committed events not yet published stay in the outbox for the next start.
           await relay?.close();
+          // Reset requests in progress finish; mails not delivered stay in the outbox.
+          await selfService.service.flush();
+          await selfService.relay.close();
           await watch.close();
           await backends.close();
           await hasher.close();
           await security.audit.flush();
           await store.close();
           metrics.close();
+          // Last: the spans of the requests drained above are exported.
+          await stopTracing();
         })();
         return closing;
       },
@@ -373,6 +408,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
       await Promise.resolve().then(close).catch(() => undefined);
     }
     await store.close().catch(() => undefined);
+    await stopTracing();
     throw err;
   }
 }

@@ -49,6 +49,10 @@ export function maskSecrets(config: object): Record<string, unknown> {
 
 function maskValue(value: unknown, key: string | undefined): unknown {
   if (key !== undefined && isSecretKey(key) && value !== null && value !== undefined) return MASK;
+  // tracing.headers: the collector's credentials (API keys...), every value hidden.
+  if (key === 'headers' && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    return Object.fromEntries(Object.keys(value).map((k) => [k, MASK]));
+  }
   if (typeof value === 'string') return maskUriPassword(value);
   if (Array.isArray(value)) return value.map((item) => maskValue(item, undefined));
   if (value !== null && typeof value === 'object') {

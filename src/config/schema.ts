@@ -9,7 +9,10 @@ import { Value } from '@sinclair/typebox/value';
 import type { Config } from './types.js';
 import { AuditSchema, PasswordPolicySchema, SecuritySchema } from '../security/config-schema.js';
 import { EnabledExternalAuthSchema, ExternalAuthSchema, GoogleSchema, MicrosoftSchema } from '../external/config-schema.js';
+import { SELF_SERVICE_CONFIG_PROPERTIES } from '../mail/config-schema.js';
 import { MfaSchema } from '../mfa/config-schema.js';
+import { OidcSchema, SamlSchema } from '../sso/config-schema.js';
+import { TracingSchema } from '../tracing/config-schema.js';
 import { ACCESS_LIMITS_TEXT, ACCESS_WILDCARDS_PATTERN, MAX_ACCESS_LENGTH, MAX_ACL_ENTRIES } from '../security/limits.js';
 
 export const LOG_LEVELS = ['critical', 'error', 'warning', 'info', 'debug'] as const;
@@ -377,10 +380,24 @@ export const ConfigSchema = Type.Object(
     microsoft: MicrosoftSchema,
     // Multi-factor authentication (issue 24): src/mfa/config-schema.ts.
     mfa: MfaSchema,
+    // Single sign-on (issue 23): src/sso/config-schema.ts.
+    saml: SamlSchema,
+    oidc: OidcSchema,
+    // OpenTelemetry traces (issue 26): src/tracing/config-schema.ts.
+    tracing: TracingSchema,
+    // Self-service accounts (issue 21): src/mail/config-schema.ts.
+    ...SELF_SERVICE_CONFIG_PROPERTIES,
     // Security (issue 7): src/security/config-schema.ts.
     security: SecuritySchema,
     password_policy: PasswordPolicySchema,
     audit: AuditSchema,
+    // The admin web console (issue 25): src/http/routes/console.ts.
+    console: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'Serve the admin web console at /console/ (static files built by `npm run build`).' }),
+      },
+      { default: {}, description: 'Admin web console.' },
+    ),
     extra_config_files: Type.String({
       minLength: 1,
       default: '/etc/xivo-auth/conf.d/',

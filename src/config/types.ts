@@ -2,7 +2,10 @@
 // are merged and validated. Key names follow XiVO's YAML keys (snake_case).
 import type { AuditConfig, PasswordPolicyConfig, SecurityConfig } from '../security/config-schema.js';
 import type { ExternalAuthConfig, OAuthProviderConfig } from '../external/config-schema.js';
+import type { SelfServiceConfigKeys } from '../mail/config-schema.js';
 import type { MfaConfig } from '../mfa/config-schema.js';
+import type { OidcConfig, SamlConfig } from '../sso/config-schema.js';
+import type { TracingConfig } from '../tracing/tracing.js';
 
 export type LogLevel = 'critical' | 'error' | 'warning' | 'info' | 'debug';
 
@@ -29,7 +32,8 @@ export interface BackendPluginConfig {
   options?: Record<string, unknown>;
 }
 
-export interface Config {
+/** Self-service accounts (issue 21): smtp, mail_outbox, self_service, enabled_http_plugins and wazo-auth's mail keys. */
+export interface Config extends SelfServiceConfigKeys {
   debug: boolean;
   log_level: LogLevel;
   log_filename: string;
@@ -148,10 +152,16 @@ export interface Config {
   microsoft: OAuthProviderConfig;
   /** Multi-factor authentication (issue 24): TOTP, recovery codes, enforcement. */
   mfa: MfaConfig;
+  saml: SamlConfig;
+  oidc: OidcConfig;
+  /** OpenTelemetry traces (issue 26; src/tracing/). */
+  tracing: TracingConfig;
   /** Brute-force protection, rate limits, HTTP hardening (issue 7). */
   security: SecurityConfig;
   password_policy: PasswordPolicyConfig;
   audit: AuditConfig;
+  /** The admin web console at /console/ (issue 25). */
+  console: { enabled: boolean };
   /** Directory whose `*.yml`/`*.yaml` files override the main file (first file defining a key wins). */
   extra_config_files: string;
 }

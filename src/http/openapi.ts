@@ -43,7 +43,8 @@ export class OpenApiCollector {
   private cached: string | null = null;
 
   onRoute = (route: RouteOptions): void => {
-    if (!route.schema) return;
+    // `hide`: not part of the API (the console's static files, issue 25).
+    if (!route.schema || (route.schema as { hide?: boolean }).hide === true) return;
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) {
       this.routes.push({ method: method.toLowerCase(), url: route.url, schema: route.schema as Record<string, unknown> });

@@ -7,7 +7,8 @@
 // top tenant cannot be deleted.
 // A tenant may move under another tenant of the caller's subtree (never under
 // itself or one of its descendants, never out of the caller's subtree); the
-// tenant tree of this instance sees the new parent at once.
+// tenant tree of this instance sees the new parent at once, those of the
+// other instances on the tenant notice committed with it (tenant-tree.ts).
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import {
   ConflictError, DomainError, ForbiddenError, InvalidDataError, NotFoundError, StateConflictError,

@@ -8,7 +8,7 @@ import {
 import { HasherBusyError, type PasswordHasher } from '../passwords/hasher.js';
 import { StoreConflictError } from '../store/errors.js';
 import type {
-  AuthenticationMethod, ListResult, Purpose, Store, User, UserEmail, UserEmailInput, UserListQuery,
+  AuthenticationMethod, ListResult, Purpose, Store, StoreTx, User, UserEmail, UserEmailInput, UserListQuery, UserPatch,
 } from '../store/types.js';
 import type { TokenService } from '../tokens/service.js';
 import type { TenantTree } from './tenant-tree.js';
@@ -47,7 +47,20 @@ function assertHasLogin(username: string | null, hasEmail: boolean): void {
 /** Who replaces a user's addresses: an administrator may confirm them, the user may not. */
 export type EmailsEditor = 'admin' | 'user';
 
+/**
+ * Mails the confirmation of addresses a user set for itself, in the
+ * transaction that stores them (issue 21, src/identity/self-service.ts);
+ * `committed` runs after the commit with what `inTransaction` returned.
+ */
+export interface EmailConfirmations {
+  inTransaction(tx: StoreTx, user: User, emails: UserEmail[]): Promise<number>;
+  committed(count: number): void;
+}
+
 export class UserService {
+  /** Set by the composition root when self-service mails are on (issue 21). */
+  private confirmations: EmailConfirmations | null = null;
+
   constructor(
     private readonly store: Store,
     private readonly hasher: PasswordHasher,
@@ -59,6 +72,11 @@ export class UserService {
     /** Where revocations of refresh tokens are recorded; none when absent. */
     private readonly audit: AuditRecorder | null = null,
   ) {}
+
+  /** Where the addresses a user sets for itself get their confirmation mail. */
+  confirmEmailsWith(confirmations: EmailConfirmations | null): void {
+    this.confirmations = confirmations;
+  }
 
   async create(tenantUuid: string, input: UserInput, password: string | null): Promise<User> {
     const emailAddress = input.emailAddress ?? null;
@@ -103,26 +121,46 @@ export class UserService {
     return this.store.listUsers(q.recurse ? await this.tenants.subtree(scopeRoot) : [scopeRoot], q);
   }
 
-  async update(uuid: string, scopeRoot: string | null, input: Omit<UserInput, 'uuid'>): Promise<User> {
+  /**
+   * `editor`: who sets a new main address (`email_address`). One an
+   * administrator sets is trusted as confirmed; one a user sets for itself
+   * (a caller without `auth.admin.users.{uuid}.emails.update`) is
+   * unconfirmed, and its confirmation is mailed.
+   */
+  async update(uuid: string, scopeRoot: string | null, input: Omit<UserInput, 'uuid'>, editor: EmailsEditor = 'admin'): Promise<User> {
     const before = await this.get(uuid, scopeRoot);
     const email = input.emailAddress;
     const keepsMain = email !== undefined && email !== null && email.toLowerCase() === before.emailAddress?.toLowerCase();
     const remaining = email === undefined ? before.emails.length
       : email === null ? before.emails.filter((e) => !e.main).length : 1;
     assertHasLogin(input.username, remaining > 0);
-    const updated = await this.conflicts(() => this.store.updateUser(uuid, {
+    const newMain = email !== undefined && email !== null && !keepsMain;
+    const patch: UserPatch = {
       username: input.username,
       firstname: input.firstname,
       lastname: input.lastname,
       ...(email === undefined ? {} : {
         emailAddress: email,
-        // The main address kept keeps its flag; one given by an administrator is trusted as confirmed.
-        ...(keepsMain || email === null ? {} : { emailConfirmed: true }),
+        // The main address kept keeps its flag; one given by an administrator
+        // is trusted as confirmed; one the user gives itself is not (an
+        // address it already had, promoted to main, keeps its flag).
+        ...(!newMain ? {} : editor === 'admin' ? { emailConfirmed: true } : {}),
       }),
       purpose: input.purpose,
       enabled: input.enabled,
       authenticationMethod: input.authenticationMethod,
-    }));
+    };
+    const confirmations = this.confirmations;
+    let mailed = 0;
+    const updated = await this.conflicts(() => (editor === 'user' && newMain && confirmations !== null
+      ? this.store.transaction(async (tx) => {
+        const u = await tx.updateUser(uuid, patch);
+        const main = u?.emails.find((e) => e.main && !e.confirmed);
+        if (u !== null && main !== undefined) mailed = await confirmations.inTransaction(tx, u, [main]);
+        return u;
+      })
+      : this.store.updateUser(uuid, patch)));
+    confirmations?.committed(mailed);
     if (updated === null) throw new NotFoundError('unknown-user', 'users', uuid);
     if (before.enabled && !updated.enabled) await this.revokeAll(updated, 'disabled');
     return updated;
@@ -151,13 +189,29 @@ export class UserService {
       }
       seen.add(key);
     }
-    await this.get(uuid, scopeRoot);
+    const before = await this.get(uuid, scopeRoot);
     const input: UserEmailInput[] = emails.map((e) => ({
       address: e.address,
       main: e.main,
       confirmed: editor === 'admin' ? (e.confirmed ?? null) : null,
     }));
-    const replaced = await this.conflicts(() => this.store.replaceUserEmails(uuid, input));
+    const confirmations = this.confirmations;
+    if (editor === 'admin' || confirmations === null) {
+      const replaced = await this.conflicts(() => this.store.replaceUserEmails(uuid, input));
+      if (replaced === null) throw new NotFoundError('unknown-user', 'users', uuid);
+      return replaced;
+    }
+    // The addresses the user adds get their confirmation mail, in the same commit.
+    const had = new Set(before.emails.map((e) => e.address.toLowerCase()));
+    let mailed = 0;
+    const replaced = await this.conflicts(() => this.store.transaction(async (tx) => {
+      const stored = await tx.replaceUserEmails(uuid, input);
+      if (stored !== null) {
+        mailed = await confirmations.inTransaction(tx, before, stored.filter((e) => !e.confirmed && !had.has(e.address.toLowerCase())));
+      }
+      return stored;
+    }));
+    confirmations.committed(mailed);
     if (replaced === null) throw new NotFoundError('unknown-user', 'users', uuid);
     return replaced;
   }

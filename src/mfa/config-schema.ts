@@ -36,6 +36,20 @@ export const MfaSchema = Type.Object(
       default: ['xivo_service'], maxItems: 64,
       description: 'Logins through these backends are never asked for a second factor nor made to enrol (service accounts).',
     }),
+    webauthn: Type.Object(
+      {
+        rp_id: Type.String({
+          minLength: 1, maxLength: 253, default: 'localhost',
+          description: 'WebAuthn relying party id: the domain of the web pages that register and use passkeys (e.g. `pbx.example.com`).',
+        }),
+        rp_name: Type.String({ minLength: 1, maxLength: 64, default: 'xivo-auth', description: 'The relying party name authenticators show.' }),
+        origins: Type.Array(Type.String({ minLength: 1, maxLength: 512 }), {
+          default: ['https://localhost'], maxItems: 64,
+          description: 'Origins (scheme://host[:port]) whose pages may register and use passkeys.',
+        }),
+      },
+      { default: {}, description: 'WebAuthn / passkeys (@simplewebauthn/server).' },
+    ),
     exempt_purposes: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
       default: ['external_api'], maxItems: 8,
       description: 'Users of these purposes are never made to enrol by required_for (they are still asked for a factor they have).',

@@ -25,6 +25,7 @@ import { MfaInvalidError, MfaRequiredError } from './errors.js';
 import { newTotpSecret, totpMatch, totpQrSvg, totpUri } from './totp.js';
 import type { MfaFactorRecord, MfaFactorType, MfaStore } from './types.js';
 import { matchAccess } from './required-for.js';
+import { WebAuthnFactors } from './webauthn.js';
 
 /** Seals TOTP secrets at rest (src/external/secret-box.ts). */
 export interface SecretSealer {
@@ -97,6 +98,8 @@ function sameDigest(a: string, b: string): boolean {
 const STRONG: ReadonlySet<MfaFactorType> = new Set(['totp', 'webauthn']);
 
 export class MfaService implements SecondFactorGate {
+  private readonly webauthn: WebAuthnFactors;
+
   constructor(
     private readonly store: MfaStore,
     private readonly box: SecretSealer,
@@ -104,7 +107,34 @@ export class MfaService implements SecondFactorGate {
     private readonly config: MfaConfig,
     private readonly audit: MfaAudit | null,
     private readonly observe: MfaObserver = () => {},
-  ) {}
+  ) {
+    this.webauthn = new WebAuthnFactors(store, clock, config);
+  }
+
+  /** WebAuthn registration options for the user's authenticator (navigator.credentials.create). */
+  async webauthnRegistrationOptions(user: { uuid: string; label: string }): Promise<Record<string, unknown>> {
+    return this.webauthn.registrationOptions(user);
+  }
+
+  /** Verifies the authenticator's registration response; the passkey is then a confirmed factor. */
+  async webauthnRegister(user: { uuid: string; tenantUuid: string }, response: unknown, name: string | null): Promise<string> {
+    const entry = { action: 'users.mfa.create', tenantUuid: user.tenantUuid, actorUuid: user.uuid, targetType: 'mfa' } as const;
+    try {
+      const uuid = await this.webauthn.register(user, response, name);
+      this.record({ ...entry, outcome: 'success', targetId: uuid, details: { type: 'webauthn', confirmed: true } });
+      return uuid;
+    } catch (err) {
+      this.record({ ...entry, outcome: 'failure', statusCode: 400, details: { type: 'webauthn' } });
+      throw err;
+    }
+  }
+
+  /** Assertion options answering a login's mfa_challenge (POST /mfa/webauthn/options); 404 when the challenge is not live or names no passkey. */
+  async webauthnLoginOptions(mfaChallenge: string): Promise<Record<string, unknown>> {
+    const options = await this.webauthn.loginOptions(mfaChallenge);
+    if (options === null) throw new NotFoundError('unknown-mfa-challenge', 'mfa', 'mfa_challenge');
+    return options;
+  }
 
   // ---- enrolment
 
@@ -248,7 +278,11 @@ export class MfaService implements SecondFactorGate {
       }
       return { ok: false, factor: 'recovery_code', reason: 'invalid_code' };
     }
-    return { ok: false, factor: factorOf(), reason: factorOf() === 'webauthn' ? 'webauthn_not_supported' : 'no_factor_given' };
+    if (proof.webauthn !== undefined && proof.webauthn !== null) {
+      const factor = await this.webauthn.verifyAssertion(userUuid, proof.challenge, factors, proof.webauthn);
+      return factor === null ? { ok: false, factor: 'webauthn', reason: 'invalid_assertion' } : { ok: true, factor: 'webauthn', factorUuid: factor.uuid };
+    }
+    return { ok: false, factor: factorOf(), reason: 'no_factor_given' };
   }
 
   private openSecret(f: MfaFactorRecord): string {

@@ -45,7 +45,11 @@ export interface MfaStore {
   acceptTotpStep(uuid: string, step: number): Promise<boolean>;
   /** Marks one unused code of the user's as used; false: no such unused code. */
   useRecoveryCode(userUuid: string, codeHash: string, at: number): Promise<boolean>;
+  /** Replaces a factor's stored secret (webauthn: the signature counter moved). */
+  updateMfaFactorSecret(uuid: string, secret: string): Promise<void>;
   insertMfaChallenge(hash: string, userUuid: string, binding: string, expiresAt: number): Promise<void>;
+  /** A live, unused challenge, left unused; null otherwise. */
+  peekMfaChallenge(hash: string, now: number): Promise<MfaChallengeRecord | null>;
   /** Marks a live, unused challenge used and returns it; null: unknown, expired or used. Deletes expired ones on the way. */
   useMfaChallenge(hash: string, now: number): Promise<MfaChallengeRecord | null>;
 }

@@ -9,11 +9,14 @@ import { SecurityHttp } from './http-hardening.js';
 import { LoginGuard } from './login-guard.js';
 import { LoginThrottle } from './login-throttle.js';
 import { PasswordPolicy } from './password-policy.js';
+import { ThrottleAdmin } from './throttle-admin.js';
 
 export interface SecurityDeps {
   http: SecurityHttp;
   loginGuard: LoginGuard;
   throttle: LoginThrottle;
+  /** GET /security/throttles, DELETE /security/throttles/{id} (issue 25). */
+  throttles: ThrottleAdmin;
   audit: AuditRecorder;
   passwordPolicy: PasswordPolicy;
   janitor: SecurityJanitor;
@@ -37,6 +40,7 @@ export function createSecurity(deps: {
     http: new SecurityHttp({ config: config.security, https: deps.https, audit, numProxies: config.rest_api.num_proxies }),
     loginGuard: new LoginGuard(store, throttle, audit),
     throttle,
+    throttles: new ThrottleAdmin(store, clock, throttle, audit),
     audit,
     passwordPolicy: new PasswordPolicy(config.password_policy),
     janitor: new SecurityJanitor([() => audit.purge(), () => throttle.purge()], config.audit.purge_interval_seconds, logger),

@@ -181,6 +181,17 @@ export interface LdapConfigsTable {
   search_filters: string | null;
 }
 
+/** Tokens sent by mail and what they were sent for (migrations/self-service.ts, migration 14). */
+export interface EmailedTokensTable {
+  token_hash: string;
+  /** email_confirmation or password_reset (CHECK). */
+  purpose: string;
+  user_uuid: string;
+  email_uuid: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface DatabaseSchema {
   tenants: TenantsTable;
   tenant_domains: TenantDomainsTable;
@@ -199,4 +210,5 @@ export interface DatabaseSchema {
   schema_migrations: SchemaMigrationsTable;
   outbox: OutboxTable;
   event_cursors: EventCursorsTable;
+  emailed_tokens: EmailedTokensTable;
 }

@@ -17,7 +17,9 @@ import {
 import { readSchemaVersion, runMigrations } from './migrations/run-migrations.js';
 import { securityVerbs } from './security-verbs.js';
 import { externalAuthVerbs } from './external-verbs.js';
+import { mailOutboxVerbs, selfServiceTxVerbs, type SelfServiceTxVerbs } from './self-service-verbs.js';
 import { mfaVerbs } from './mfa-verbs.js';
+import { ssoVerbs } from './sso-verbs.js';
 import {
   groupFromRow, groupToRow, policyFromRow, policyToRow, refreshTokenFromRow, refreshTokenToRow, sessionFromRow,
   EMPTY_ADDRESS, sessionToRow, tenantDetailsToRow, tenantFromRow, tenantToRow, toDbBool, tokenFromRow, tokenToRow, userFromRow,
@@ -36,6 +38,8 @@ import { ldapConfigFromRow, ldapConfigToRow } from './ldap-config-rows.js';
 
 /** A Kysely instance or a transaction (Transaction extends Kysely). */
 type Db = Kysely<DatabaseSchema>;
+/** The verbs of StoreTx written in this file (the self-service ones are ./self-service-verbs.ts). */
+type CoreStoreTx = Omit<StoreTx, keyof SelfServiceTxVerbs>;
 
 const userOrders: Readonly<Record<string, OrderColumn>> = {
   uuid: { column: 'users.uuid', text: false },
@@ -182,8 +186,13 @@ export function createKyselyStore(
     ...securityVerbs(db, mapError),
     // external accounts (issue 22): ./external-verbs.ts; their events commit with them.
     ...externalAuthVerbs(db, { recordEvents: options.recordEvents, writeEvents: insertOutbox, committed: notifyCommitted, mapError }),
+    // self-service accounts (issue 21): ./self-service-verbs.ts; emailed tokens and mails commit with their change.
+    ...selfServiceTxVerbs(db, mapError),
+    ...mailOutboxVerbs(db, { rowLocks: dialect.rowLocks, mapError }),
     // multi-factor authentication (issue 24): ./mfa-verbs.ts; their events commit with them.
     ...mfaVerbs(db, { recordEvents: options.recordEvents, writeEvents: insertOutbox, committed: notifyCommitted, mapError }),
+    // single sign-on (issue 23): ./sso-verbs.ts.
+    ...ssoVerbs(db, mapError),
     // With events on, an audit record and its event commit together.
     ...(options.recordEvents ? {
       async insertAuditRecord(r: AuditRecord): Promise<void> {
@@ -205,7 +214,7 @@ export function createKyselyStore(
       try {
         const result = await db.transaction().execute((trx) => {
           inner = new KyselyVerbs(trx, dialect, options.recordEvents);
-          return fn(withMappedErrors(inner, mapError));
+          return fn({ ...withMappedErrors(inner, mapError), ...selfServiceTxVerbs(trx) });
         });
         if (inner !== null) eventsCommitted(inner);
         return result;
@@ -327,16 +336,16 @@ const storeTxVerbs = {
   // LDAP configuration (issue 6)
   getLdapConfig: true, putLdapConfig: true, deleteLdapConfig: true, findTenantByDomainName: true,
   findTenantBySlug: true, findTenantUser: true,
-} satisfies Record<keyof StoreTx, true>;
+} satisfies Record<keyof CoreStoreTx, true>;
 
 /**
  * The verbs of `target`, each turning driver errors into typed store errors;
  * `succeeded` runs after each verb that completed (outside a transaction:
  * committed).
  */
-function withMappedErrors(target: StoreTx, mapError: (err: unknown) => unknown, succeeded?: () => void): StoreTx {
+function withMappedErrors(target: CoreStoreTx, mapError: (err: unknown) => unknown, succeeded?: () => void): CoreStoreTx {
   const guarded: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
-  for (const name of Object.keys(storeTxVerbs) as (keyof StoreTx)[]) {
+  for (const name of Object.keys(storeTxVerbs) as (keyof CoreStoreTx)[]) {
     const verb = target[name] as (...args: unknown[]) => Promise<unknown>;
     guarded[name] = async function mappingErrors(...args: unknown[]) {
       let result: unknown;
@@ -349,10 +358,10 @@ function withMappedErrors(target: StoreTx, mapError: (err: unknown) => unknown, 
       return result;
     };
   }
-  return guarded as unknown as StoreTx;
+  return guarded as unknown as CoreStoreTx;
 }
 
-class KyselyVerbs implements StoreTx {
+class KyselyVerbs implements CoreStoreTx {
   /** SELECT … FOR UPDATE SKIP LOCKED is available. */
   private readonly rowLocks: boolean;
   /** Set when these verbs wrote events; cleared by whoever wakes the relay after commit. */
@@ -360,7 +369,7 @@ class KyselyVerbs implements StoreTx {
 
   constructor(
     private readonly db: Db,
-    private readonly dialect: Pick<StoreDialect, 'rowLocks' | 'notifyRevoked' | 'lockLogins'>,
+    private readonly dialect: Pick<StoreDialect, 'rowLocks' | 'notifyRevoked' | 'notifyTenantsChanged' | 'lockLogins'>,
     private readonly recordEvents = false,
   ) {
     this.rowLocks = dialect.rowLocks;
@@ -403,10 +412,12 @@ class KyselyVerbs implements StoreTx {
     const run = async (db: Db) => {
       await db.insertInto('tenants').values(tenantToRow(created)).execute();
       await insertTenantDomains(db, created.uuid, domainNames);
+      // Every instance forgets what it may remember of this uuid (tenant-tree.ts).
+      if (created.parentUuid !== null) await this.dialect.notifyTenantsChanged(db, [created.uuid]);
       await this.emit(db, [tenantAdded(created)]);
       return created;
     };
-    return domainNames.length > 0 ? this.atomic(run) : this.atomicIfRecording(run);
+    return domainNames.length > 0 || created.parentUuid !== null ? this.atomic(run) : this.atomicIfRecording(run);
   }
 
   async getTenant(uuid: string): Promise<Tenant | null> {
@@ -494,6 +505,8 @@ class KyselyVerbs implements StoreTx {
       const row = await db.updateTable('tenants').set({ parent_uuid: parentUuid }).where('uuid', '=', uuid)
         .returningAll().executeTakeFirstOrThrow();
       const moved = tenantFromRow(row);
+      // Every instance forgets the tenant's remembered parent (tenant-tree.ts).
+      await this.dialect.notifyTenantsChanged(db, [uuid]);
       await this.emit(db, [tenantUpdated(moved)]);
       return { outcome: 'moved', tenant: moved };
     });
@@ -530,6 +543,7 @@ class KyselyVerbs implements StoreTx {
       await db.deleteFrom('tenants').where('uuid', '=', uuid).execute();
       const tokenHashes = [...byUser, ...bySession].map((t) => t.hash);
       await this.dialect.notifyRevoked(db, tokenHashes);
+      await this.dialect.notifyTenantsChanged(db, [uuid]);
       await this.emit(db, [
         ...sessions.map(sessionDeleted),
         ...refreshTokens.map((row) => refreshTokenDeleted(refreshTokenFromRow(row))),
@@ -1616,7 +1630,14 @@ async function removeUserSessions(db: Db, userUuid: string, rowLocks: boolean): 
   const bySession = await db.deleteFrom('tokens')
     .where('session_uuid', 'in', db.selectFrom('sessions').select('uuid').where('user_uuid', '=', userUuid))
     .returning(['hash', 'session_uuid']).execute();
-  const deleted = [...byUser, ...bySession];
+  // The user's pending password-reset tokens (emailed, issue 21): they carry
+  // no user identity, their link names the user (migrations/self-service.ts).
+  const resets = db.selectFrom('emailed_tokens').select('token_hash')
+    .where('user_uuid', '=', userUuid).where('purpose', '=', 'password_reset');
+  const byReset = await db.deleteFrom('tokens').where('hash', 'in', resets)
+    .returning(['hash', 'session_uuid']).execute();
+  await db.deleteFrom('emailed_tokens').where('user_uuid', '=', userUuid).where('purpose', '=', 'password_reset').execute();
+  const deleted = [...byUser, ...bySession, ...byReset];
   // The user's sessions, and any other session that just lost its last token.
   const own = await db.selectFrom('sessions').select('uuid').where('user_uuid', '=', userUuid).execute();
   const touched = new Set([...own.map((s) => s.uuid), ...deleted.map((t) => t.session_uuid)]);

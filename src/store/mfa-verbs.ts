@@ -156,6 +156,17 @@ function rawMfaVerbs(db: Db, deps: MfaVerbsDeps): MfaStore {
       return rows.length > 0;
     },
 
+    async updateMfaFactorSecret(uuid, secret) {
+      await sql`update mfa_factors set secret = ${secret} where uuid = ${uuid}`.execute(db);
+    },
+
+    async peekMfaChallenge(hash, now) {
+      const { rows } = await sql<{ user_uuid: string; binding: string }>`
+        select user_uuid, binding from mfa_challenges
+        where hash = ${hash} and used_at is null and expires_at > ${big(now)}`.execute(db);
+      return rows[0] === undefined ? null : { userUuid: rows[0].user_uuid, binding: rows[0].binding };
+    },
+
     async insertMfaChallenge(hash, userUuid, binding, expiresAt) {
       await sql`
         insert into mfa_challenges (hash, user_uuid, binding, expires_at, used_at)

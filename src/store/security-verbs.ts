@@ -6,7 +6,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { DatabaseSchema } from './database-schema.js';
 import { containsAny, orderTerms, pageLimit, type OrderColumn } from './list-query.js';
 import type {
-  AuditFilter, AuditRecord, ListQuery, ListResult, LoginAttempt, LoginThrottleRule, SecurityStoreVerbs,
+  AuditFilter, AuditRecord, BlockedLogin, ListQuery, ListResult, LoginAttempt, LoginThrottleRule, SecurityStoreVerbs,
 } from './types.js';
 
 type Db = Kysely<DatabaseSchema>;
@@ -167,6 +167,25 @@ function rawSecurityVerbs(db: Db): SecurityStoreVerbs {
         delete from login_throttle where key like ${`${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`} escape '\\'
         and updated_at < cast(${int(before)} as bigint)`.execute(db);
       return Number(result.numAffectedRows ?? 0n);
+    },
+
+    async listBlockedLogins(now: number, limit: number): Promise<BlockedLogin[]> {
+      const result = await sql<{ key: string; failures: number; attempts: number; next_attempt_at: number | string; updated_at: number | string }>`
+        select key, failures, attempts, next_attempt_at, updated_at from login_throttle
+        where next_attempt_at > cast(${int(now)} as bigint) and (key like 'p:%' or key like 'a:%')
+        order by next_attempt_at desc, key limit ${int(limit)}`.execute(db);
+      return result.rows.map((row) => ({
+        key: row.key,
+        failures: Number(row.failures),
+        attempts: Number(row.attempts),
+        nextAttemptAt: Number(row.next_attempt_at),
+        updatedAt: Number(row.updated_at),
+      }));
+    },
+
+    async deleteLoginThrottle(key: string): Promise<boolean> {
+      const result = await sql`delete from login_throttle where key = ${key}`.execute(db);
+      return Number(result.numAffectedRows ?? 0n) > 0;
     },
 
     async insertAuditRecord(r: AuditRecord): Promise<void> {

@@ -37,7 +37,14 @@ export interface StoreDialect {
    * these tokens were revoked (PostgreSQL NOTIFY; nothing for SQLite).
    */
   notifyRevoked(db: Kysely<DatabaseSchema>, hashes: readonly string[]): Promise<void>;
-  /** Delivers revocation notices from every instance to `handler`. */
+  /**
+   * Tells every instance, when the surrounding transaction commits, that
+   * these tenants were deleted, moved or created (null: any tenant), so that
+   * they forget the parents they remember (PostgreSQL NOTIFY; nothing for
+   * SQLite, whose watch polls PRAGMA data_version instead).
+   */
+  notifyTenantsChanged(db: Kysely<DatabaseSchema>, uuids: readonly string[] | null): Promise<void>;
+  /** Delivers revocation and tenant notices from every instance to `handler`. */
   watchRevocations(handler: RevocationHandler, logger: StoreLogger): RevocationWatch;
   /**
    * Takes the outbox relay's lock for the transaction if free (PostgreSQL:

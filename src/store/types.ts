@@ -8,6 +8,9 @@ import type { OutboxEvent } from '../events/catalog.js';
 import type { RevocationHandler, RevocationWatch } from './revocations.js';
 import type { ExternalAuthStore } from '../external/types.js';
 import type { MfaStore } from '../mfa/types.js';
+import type { SsoStore } from '../sso/types.js';
+import type { SelfServiceTx } from '../identity/self-service-store.js';
+import type { MailOutboxStore, MailTx } from '../mail/types.js';
 
 export type Purpose = 'user' | 'internal' | 'external_api';
 
@@ -36,7 +39,7 @@ export interface TenantAddress {
   zipCode: string | null;
 }
 
-export const TENANT_AUTHENTICATION_METHODS = ['native', 'ldap', 'saml'] as const;
+export const TENANT_AUTHENTICATION_METHODS = ['native', 'ldap', 'saml', 'oidc'] as const;
 export type TenantAuthenticationMethod = typeof TENANT_AUTHENTICATION_METHODS[number];
 
 export type TenantPatch = Partial<Pick<Tenant,
@@ -358,7 +361,8 @@ export interface LoginSettlement {
   audit: AuditRecord | null;
 }
 
-export interface StoreTx {
+/** Self-service verbs (issue 21: emailed tokens, mail outbox) are in ../store/self-service-verbs.ts. */
+export interface StoreTx extends SelfServiceTx, MailTx {
   // tenants
   /**
    * Domain names are stored lower-cased, without repeats; StoreConflictError
@@ -591,6 +595,13 @@ export interface LoginAttempt {
   nextAttemptAt: number;
 }
 
+/** A login-throttle counter that is backing off (GET /security/throttles). */
+export interface BlockedLogin extends Omit<LoginAttempt, 'allowed'> {
+  /** The counter's key: `p:` (login, address) or `a:` (login, account-wide), then a hash. */
+  key: string;
+  updatedAt: number;
+}
+
 export type AuditOutcome = 'success' | 'failure' | 'denied' | 'throttled' | 'error';
 
 /** One audit record; never holds a secret (password, token, Authorization). */
@@ -636,6 +647,10 @@ export interface SecurityStoreVerbs {
   hasLoginMark(key: string, since: number): Promise<boolean>;
   /** Deletes counters and marks whose key starts with `prefix`, untouched since `before`. */
   purgeLoginThrottle(prefix: string, before: number): Promise<number>;
+  /** Counters backing off at `now` (next_attempt_at later than now), soonest unblocked last; at most `limit` (issue 25). */
+  listBlockedLogins(now: number, limit: number): Promise<BlockedLogin[]>;
+  /** Deletes one counter (an administrator's unlock); false when there was none. */
+  deleteLoginThrottle(key: string): Promise<boolean>;
   insertAuditRecord(r: AuditRecord): Promise<void>;
   /** Newest first by default (order `at`, direction desc). */
   listAuditRecords(f: AuditFilter, q: ListQuery): Promise<ListResult<AuditRecord>>;
@@ -657,7 +672,7 @@ export interface SchemaVersion {
   unknown: number[];
 }
 
-export interface Store extends StoreTx, SecurityStoreVerbs, ExternalAuthStore, MfaStore {
+export interface Store extends StoreTx, SecurityStoreVerbs, ExternalAuthStore, MfaStore, MailOutboxStore, SsoStore {
   readonly engine: 'sqlite' | 'postgresql';
   /** Runs fn in one transaction; rolled back if it throws. */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;

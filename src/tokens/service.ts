@@ -3,7 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { compileAcl } from '@xivo-auth/acl';
 import type { BackendRegistry } from '../backends/registry.js';
-import type { Identity, LoginContext } from '../backends/types.js';
+import type { Identity, LoginContext, ProvenPrincipal } from '../backends/types.js';
+import { loginMethodOfBackend } from '../sso/authentication-methods.js';
 import type { Clock } from '../clock.js';
 import {
   AuthenticationFailedError,
@@ -64,7 +65,14 @@ export interface SecondFactorGate {
 
 export type Credentials =
   | { kind: 'password'; login: string; password: string }
-  | { kind: 'refresh'; refreshToken: string };
+  | { kind: 'refresh'; refreshToken: string }
+  /** A login an identity provider vouched for (issue 23): the SAML or OIDC session's user, through req.backend's identify. */
+  | { kind: 'sso'; method: 'saml' | 'oidc'; principal: ProvenPrincipal };
+
+/** Which way each user may log in (src/sso/authentication-methods.ts). */
+export interface LoginMethodPolicy {
+  allows(userUuid: string, method: 'native' | 'ldap' | 'saml' | 'oidc'): Promise<boolean>;
+}
 
 /** Writes of the caller's, made in the transaction that stores a new token. */
 export type WithinIssueCommit = (tx: StoreTx, record: TokenRecord) => Promise<void>;
@@ -140,6 +148,8 @@ export class TokenService {
   private reuseAudit: ReuseAudit | null = null;
   /** Set by the composition root (src/mfa/wiring.ts). */
   private secondFactor: SecondFactorGate | null = null;
+  /** Set by the composition root (issue 23); null: every way is allowed. */
+  private loginMethods: LoginMethodPolicy | null = null;
 
   constructor(
     private readonly store: Store,
@@ -157,6 +167,11 @@ export class TokenService {
   /** The second factor of password logins (issue 24); null: none asked. */
   requireSecondFactorWith(gate: SecondFactorGate | null): void {
     this.secondFactor = gate;
+  }
+
+  /** Refuse logins by a way the user is not allowed (issue 23). */
+  enforceLoginMethodsWith(policy: LoginMethodPolicy | null): void {
+    this.loginMethods = policy;
   }
 
   /** Where a refresh-token reuse is audited (in the transaction that revokes its family). */
@@ -218,6 +233,16 @@ export class TokenService {
       if (identity !== null && (identity.userUuid !== fromRefresh.userUuid || identity.tenantUuid !== fromRefresh.tenantUuid)) {
         identity = null;
       }
+    } else if (credentials.kind === 'sso') {
+      const backend = this.backends.get(req.backend);
+      if (backend?.identify === undefined) throw new AuthenticationFailedError();
+      backendName = backend.name;
+      noteBackend(backendName);
+      login = credentials.principal.login;
+      identity = await backend.identify(credentials.principal, { ...ctx, tenantUuid: credentials.principal.tenantUuid });
+      if (identity !== null && (identity.userUuid !== credentials.principal.userUuid || identity.tenantUuid !== credentials.principal.tenantUuid)) {
+        identity = null;
+      }
     } else {
       const backend = this.backends.get(req.backend);
       if (backend === null) throw new AuthenticationFailedError();
@@ -234,6 +259,12 @@ export class TokenService {
       }
     }
     if (identity === null) throw new AuthenticationFailedError();
+    // The user's authentication method (issue 23), after the credentials
+    // are proven (no hint of the method to someone who does not know them).
+    if (credentials.kind !== 'refresh' && this.loginMethods !== null && identity.userUuid !== null) {
+      const method = credentials.kind === 'sso' ? credentials.method : loginMethodOfBackend(backendName);
+      if (method !== null && !(await this.loginMethods.allows(identity.userUuid, method))) throw new AuthenticationFailedError();
+    }
 
     const now = this.clock.now();
     if (identity.userUuid !== null && CAPPED_PURPOSES.has(identity.purpose)) {

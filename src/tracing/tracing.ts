@@ -95,8 +95,8 @@ export function injectContext(carrier: Record<string, unknown>, ctx: Context = c
 }
 
 /** Starts a span (a child of the active one); the caller ends it. Only call when tracing.enabled. */
-export function startSpan(name: string, attributes: Attributes, kind: SpanKind = SpanKind.INTERNAL, parent: Context = context.active()): Span {
-  return (tracing.tracer as Tracer).startSpan(name, { kind, attributes }, parent);
+export function startSpan(name: string, attributes: Attributes, kind: SpanKind = SpanKind.INTERNAL, parent: Context = context.active(), startTime?: number): Span {
+  return (tracing.tracer as Tracer).startSpan(name, { kind, attributes, ...(startTime === undefined ? {} : { startTime }) }, parent);
 }
 
 /** Runs `fn` in a child span of the active one, ended when it settles (error status on failure). */
@@ -120,6 +120,12 @@ export async function traced<T>(name: string, attributes: Attributes, fn: () => 
  */
 export function traceSmtp<T>(host: string, fn: () => Promise<T>): Promise<T> {
   return traced('smtp send', { 'server.address': host, 'network.protocol.name': 'smtp' }, fn, SpanKind.CLIENT);
+}
+
+/** Wraps a mail transport's send() in an SMTP span while tracing is on (src/mail/smtp.ts). */
+export function traceMailTransport<M, T extends { send(mail: M): Promise<void> }>(host: string, transport: T): T {
+  const send = transport.send.bind(transport);
+  return { ...transport, send: (mail: M) => (tracing.enabled ? traceSmtp(host, () => send(mail)) : send(mail)) };
 }
 
 export { context, SpanKind, SpanStatusCode, trace };

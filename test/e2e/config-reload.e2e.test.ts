@@ -52,6 +52,7 @@ describe('SIGHUP reloads the configuration', () => {
       extraConfig: {
         log_level: 'info',
         rest_api: { cors: { enabled: true, allow_origins: ['https://a.example'] } },
+        authz: { routes: [{ path: '/a/{id}', access: 'a.{id}.read' }] },
       },
     });
     try {
@@ -66,6 +67,7 @@ describe('SIGHUP reloads the configuration', () => {
         expect(res.status).toBe(200);
         return ((await res.json()) as { items: { slug: string }[] }).items.map((p) => p.slug);
       };
+      const gateway = (uri: string) => fetch(`${svc.url}/0.1/authz`, { headers: { 'x-auth-token': token, 'x-original-uri': uri } });
       const allowedOrigin = async (origin: string) => (await fetch(`${svc.url}/0.1/status`, { headers: { origin } })).headers.get('access-control-allow-origin');
 
       // Before: no debug lines, no such policy, origin a only, generous API limit.
@@ -74,6 +76,9 @@ describe('SIGHUP reloads the configuration', () => {
       expect(await allowedOrigin('https://a.example')).toBe('https://a.example');
       expect(await allowedOrigin('https://b.example')).toBeNull();
       for (let i = 0; i < 5; i += 1) expect((await api('/users')).status).not.toBe(429);
+      // Gateway: /b/* is in no route: fail closed.
+      expect((await gateway('/a/1')).status).toBe(200);
+      expect((await gateway('/b/1')).status).toBe(403);
 
       // Live keys and a restart-only one.
       const { outcome, from } = await reloadWith(svc, (c) => deepMerge(c, {
@@ -82,9 +87,10 @@ describe('SIGHUP reloads the configuration', () => {
         default_policies: { reloaded_policy: { acl: ['reload.test.read'] } },
         security: { rate_limits: { api: { per_second: 0.01, burst: 3 } } },
         rest_api: { port: 1, cors: { allow_origins: ['https://b.example'] } },
+        authz: { routes: [{ path: '/b/{id}', access: 'b.{id}.read' }], cache_max_age: 30 },
       }));
       expect(outcome.msg).toBe('configuration reloaded');
-      expect(outcome.applied).toEqual(expect.arrayContaining(['debug', 'log_level', 'default_policies.reloaded_policy', 'security.rate_limits.api.burst', 'rest_api.cors.allow_origins']));
+      expect(outcome.applied).toEqual(expect.arrayContaining(['debug', 'log_level', 'default_policies.reloaded_policy', 'security.rate_limits.api.burst', 'rest_api.cors.allow_origins', 'authz.routes', 'authz.cache_max_age']));
       expect(outcome.needs_restart).toEqual(['rest_api.port']);
       const restart = await waitForLog(svc, from, (l) => /needs a restart/.test(l.msg), 'naming the restart-only keys');
       expect(restart.msg).toBe('configuration reload: needs a restart: rest_api.port');
@@ -94,6 +100,11 @@ describe('SIGHUP reloads the configuration', () => {
       await waitForLog(svc, from, (l) => l.msg === 'incoming request' && (l.req as { url?: string } | undefined)?.url === '/0.1/policies', 'of a request (debug on)');
       expect(await allowedOrigin('https://b.example')).toBe('https://b.example');
       expect(await allowedOrigin('https://a.example')).toBeNull();
+      // The new gateway route table and cache lifetime.
+      const allowed = await gateway('/b/1');
+      expect(allowed.status).toBe(200);
+      expect(allowed.headers.get('cache-control')).toMatch(/^private, max-age=\d+$/);
+      expect((await gateway('/a/1')).status).toBe(403);
       // The new API limit: burst 3 (one already taken by GET /policies).
       const statuses: number[] = [];
       for (let i = 0; i < 5; i += 1) statuses.push((await api('/users')).status);

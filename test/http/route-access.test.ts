@@ -74,6 +74,15 @@ const ROUTES: Row[] = [
   ['DELETE', '/0.1/backends/ldap', undefined, 'auth.backends.ldap.delete'],
   ['GET', '/0.1/config', undefined, 'auth.config.read'],
   ['PATCH', '/0.1/config', [{ op: 'replace', path: '/debug', value: false }], 'auth.config.update'],
+  // multi-factor authentication (issue 24)
+  ['GET', `/0.1/users/${U}/mfa`, undefined, `auth.users.${U}.mfa.read`],
+  ['GET', '/0.1/users/me/mfa', undefined, 'auth.users.me.mfa.read'],
+  ['POST', `/0.1/users/${U}/mfa/totp`, {}, `auth.users.${U}.mfa.totp.create`],
+  ['PUT', `/0.1/users/${U}/mfa/totp/${S}/confirm`, { code: '123456' }, `auth.users.${U}.mfa.totp.${S}.confirm.update`],
+  ['POST', `/0.1/users/${U}/mfa/recovery_codes`, undefined, `auth.users.${U}.mfa.recovery_codes.create`],
+  ['DELETE', `/0.1/users/${U}/mfa/${S}`, undefined, `auth.users.${U}.mfa.${S}.delete`],
+  ['POST', `/0.1/users/${U}/mfa/webauthn/registration/options`, undefined, `auth.users.${U}.mfa.webauthn.options.create`],
+  ['POST', `/0.1/users/${U}/mfa/webauthn/registration`, { response: {} }, `auth.users.${U}.mfa.webauthn.create`],
   // external accounts (bodies with no write-only field: nothing to seal, no key file written)
   ['GET', '/0.1/external/mobile/config', undefined, 'auth.mobile.external.config.read'],
   ['POST', '/0.1/external/mobile/config', { fcm_sender_id: '1234' }, 'auth.mobile.external.config.create'],

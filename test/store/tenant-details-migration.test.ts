@@ -8,39 +8,20 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKyselyStore } from '../../src/store/kysely-store.js';
 import { runMigrations } from '../../src/store/migrations/run-migrations.js';
-import { openPostgresDialect } from '../../src/store/postgres/postgres-store-dialect.js';
-import { openSqliteDialect } from '../../src/store/sqlite/sqlite-store-dialect.js';
 import type { StoreDialect } from '../../src/store/store-dialect.js';
 import type { Store } from '../../src/store/types.js';
-import { createTestDatabase, createTestSchema, type TestDatabase } from '../helpers/pg.js';
-import { tempSqliteUri } from '../helpers/sqlite.js';
+import { type Logged, migrationEngines, QUIET_LOGGER, recordingLogger } from '../helpers/migration-engines.js';
 
 const BEFORE_TENANT_DETAILS = 10;
 const MASTER = '00000000-0000-4000-8000-000000000001';
 const CHILD = '00000000-0000-4000-8000-000000000002';
 const USER = '00000000-0000-4000-8000-0000000000aa';
 
-const quiet = { warn() {}, info() {} };
-const logged: { o: Record<string, unknown>; msg?: string }[] = [];
-const recording = {
-  warn: (o: object, msg?: string) => { logged.push({ o: o as Record<string, unknown>, msg }); },
-  info: (o: object, msg?: string) => { logged.push({ o: o as Record<string, unknown>, msg }); },
-};
+const quiet = QUIET_LOGGER;
+const logged: Logged[] = [];
+const recording = recordingLogger(logged);
 
-let database: TestDatabase | undefined;
-afterAll(async () => { await database?.drop(); });
-
-const engines: [string, () => Promise<{ dialect: StoreDialect; cleanup(): Promise<void> }>][] = [
-  ['sqlite', async () => {
-    const temp = tempSqliteUri();
-    return { dialect: openSqliteDialect(temp.path), cleanup: async () => temp.cleanup() };
-  }],
-  ['postgresql', async () => {
-    database ??= await createTestDatabase();
-    const schema = await createTestSchema(database.uri);
-    return { dialect: openPostgresDialect(schema.uri, { logger: quiet }), cleanup: schema.drop };
-  }],
-];
+const engines = migrationEngines();
 
 describe.each(engines)('tenant details migration on %s', (_name, open) => {
   let store: Store;

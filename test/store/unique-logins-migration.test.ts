@@ -10,24 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKyselyStore } from '../../src/store/kysely-store.js';
 import { StoreConflictError } from '../../src/store/errors.js';
 import { runMigrations } from '../../src/store/migrations/run-migrations.js';
-import { openPostgresDialect } from '../../src/store/postgres/postgres-store-dialect.js';
-import { openSqliteDialect } from '../../src/store/sqlite/sqlite-store-dialect.js';
 import type { StoreDialect } from '../../src/store/store-dialect.js';
 import type { Store } from '../../src/store/types.js';
-import { createTestDatabase, createTestSchema, type TestDatabase } from '../helpers/pg.js';
-import { tempSqliteUri } from '../helpers/sqlite.js';
+import { type Logged, migrationEngines, recordingLogger } from '../helpers/migration-engines.js';
 
 const NOW = Date.UTC(2026, 0, 1);
 const BEFORE_UNIQUE_LOGINS = 7;
 
-interface Logged { level: 'warn' | 'info'; o: Record<string, unknown>; msg?: string }
-
-function recordingLogger(into: Logged[]) {
-  return {
-    warn: (o: object, msg?: string) => { into.push({ level: 'warn', o: o as Record<string, unknown>, msg }); },
-    info: (o: object, msg?: string) => { into.push({ level: 'info', o: o as Record<string, unknown>, msg }); },
-  };
-}
 
 // uuids chosen so that "lowest uuid first" would pick the wrong tenant.
 const MASTER = '00000000-0000-4000-8000-000000000001';
@@ -61,36 +50,15 @@ async function seedVersion7(dialect: StoreDialect): Promise<void> {
   await user(OLD, 'other-user', 'shared@login.EXAMPLE', NOW + 31);
 }
 
-interface EngineSetup {
-  open(): Promise<{ dialect: StoreDialect; cleanup(): Promise<void> }>;
-}
+const engines = migrationEngines();
 
-let database: TestDatabase | undefined;
-afterAll(async () => { await database?.drop(); });
-
-const engines: [string, EngineSetup][] = [
-  ['sqlite', {
-    async open() {
-      const temp = tempSqliteUri();
-      return { dialect: openSqliteDialect(temp.path), cleanup: async () => temp.cleanup() };
-    },
-  }],
-  ['postgresql', {
-    async open() {
-      database ??= await createTestDatabase();
-      const schema = await createTestSchema(database.uri);
-      return { dialect: openPostgresDialect(schema.uri, { logger: recordingLogger([]) }), cleanup: schema.drop };
-    },
-  }],
-];
-
-describe.each(engines)('unique logins and domains migration on %s', (_name, setup) => {
+describe.each(engines)('unique logins and domains migration on %s', (_name, open) => {
   const logged: Logged[] = [];
   let store: Store;
   let cleanup: () => Promise<void>;
 
   beforeAll(async () => {
-    const opened = await setup.open();
+    const opened = await open();
     cleanup = opened.cleanup;
     const logger = recordingLogger(logged);
     const old = { ...opened.dialect, migrations: opened.dialect.migrations.filter((m) => m.version <= BEFORE_UNIQUE_LOGINS) };
@@ -198,8 +166,8 @@ describe.each(engines)('unique logins and domains migration on %s', (_name, setu
 });
 
 describe('unique logins and domains migration on an empty database', () => {
-  it.each(engines)('%s: migrates with nothing to report', async (_name, setup) => {
-    const { dialect, cleanup } = await setup.open();
+  it.each(engines)('%s: migrates with nothing to report', async (_name, open) => {
+    const { dialect, cleanup } = await open();
     const logged: Logged[] = [];
     const store = createKyselyStore(dialect, recordingLogger(logged));
     try {

@@ -9,17 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKyselyStore } from '../../src/store/kysely-store.js';
 import { StoreConflictError } from '../../src/store/errors.js';
 import { runMigrations } from '../../src/store/migrations/run-migrations.js';
-import { openPostgresDialect } from '../../src/store/postgres/postgres-store-dialect.js';
-import { openSqliteDialect } from '../../src/store/sqlite/sqlite-store-dialect.js';
 import type { StoreDialect } from '../../src/store/store-dialect.js';
 import type { Store } from '../../src/store/types.js';
-import { createTestDatabase, createTestSchema, type TestDatabase } from '../helpers/pg.js';
-import { tempSqliteUri } from '../helpers/sqlite.js';
+import { type Logged, migrationEngines, QUIET_LOGGER, recordingLogger } from '../helpers/migration-engines.js';
 
 const NOW = Date.UTC(2026, 0, 1);
 const BEFORE_USER_EMAILS = 9;
 const TENANT = '00000000-0000-4000-8000-000000000001';
-const silent = { warn() {}, info() {} };
+const silent = QUIET_LOGGER;
 
 interface Seeded { uuid: string; username: string; email: string | null; confirmed: boolean; purpose: string }
 
@@ -40,20 +37,7 @@ async function seedVersion9(dialect: StoreDialect): Promise<void> {
   }
 }
 
-let database: TestDatabase | undefined;
-afterAll(async () => { await database?.drop(); });
-
-const engines: [string, () => Promise<{ dialect: StoreDialect; cleanup(): Promise<void> }>][] = [
-  ['sqlite', async () => {
-    const temp = tempSqliteUri();
-    return { dialect: openSqliteDialect(temp.path), cleanup: async () => temp.cleanup() };
-  }],
-  ['postgresql', async () => {
-    database ??= await createTestDatabase();
-    const schema = await createTestSchema(database.uri);
-    return { dialect: openPostgresDialect(schema.uri, { logger: silent }), cleanup: schema.drop };
-  }],
-];
+const engines = migrationEngines();
 
 async function columnsOf(dialect: StoreDialect, table: string): Promise<string[]> {
   if (dialect.engine === 'sqlite') {
@@ -66,7 +50,7 @@ async function columnsOf(dialect: StoreDialect, table: string): Promise<string[]
 }
 
 describe.each(engines)('user email addresses migration on %s', (_name, open) => {
-  const logged: { o: Record<string, unknown>; msg?: string }[] = [];
+  const logged: Logged[] = [];
   let store: Store;
   let dialect: StoreDialect;
   let cleanup: () => Promise<void>;
@@ -75,10 +59,7 @@ describe.each(engines)('user email addresses migration on %s', (_name, open) => 
     const opened = await open();
     dialect = opened.dialect;
     cleanup = opened.cleanup;
-    const logger = {
-      warn: (o: object, msg?: string) => { logged.push({ o: o as Record<string, unknown>, msg }); },
-      info: (o: object, msg?: string) => { logged.push({ o: o as Record<string, unknown>, msg }); },
-    };
+    const logger = recordingLogger(logged);
     await runMigrations({ ...dialect, migrations: dialect.migrations.filter((m) => m.version <= BEFORE_USER_EMAILS) }, silent);
     await seedVersion9(dialect);
     store = createKyselyStore(dialect, logger);

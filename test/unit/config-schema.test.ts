@@ -65,6 +65,11 @@ const EXPECTED_DEFAULTS: Config = {
   mfa: {
     issuer: 'xivo-auth', challenge_lifetime_seconds: 300, totp_drift_steps: 1,
     required_for: { acl: [], purposes: [] }, exempt_backends: ['xivo_service'], exempt_purposes: ['external_api'],
+    webauthn: { rp_id: 'localhost', rp_name: 'xivo-auth', origins: ['https://localhost'] },
+  },
+  tracing: {
+    enabled: false, endpoint: 'http://127.0.0.1:4318/v1/traces', headers: {}, service_name: 'xivo-auth',
+    sample_ratio: 1, batch_delay_ms: 5000, export_timeout_ms: 10000,
   },
   google: {
     device_authorization_url: 'https://oauth2.googleapis.com/device/code',

@@ -115,10 +115,18 @@ export const COMMANDS: Record<string, Command> = {
       noMoreArgs(ctx, 0);
       const accessType = str(ctx, 'access-type');
       if (accessType !== undefined && accessType !== 'online' && accessType !== 'offline') throw Object.assign(new ArgError('--access-type must be online or offline'), { usage: true });
-      const token = await ctx.client.token.create({
+      const totp = str(ctx, 'totp');
+      const recoveryCode = str(ctx, 'recovery-code');
+      // A user with a second factor: the challenge flow (README "Multi-factor authentication").
+      const token = await ctx.client.token.createWithSecondFactor({
         ...(await ctx.credentials()),
         expiration: int(ctx, 'expiration'), accessType, clientId: str(ctx, 'client-id'), mobile: ctx.values.mobile === true,
-      });
+      }, async ({ factors, failed }) => {
+        if (!failed && recoveryCode !== undefined) return { recoveryCode };
+        if (!failed && totp !== undefined) return { totp };
+        const code = await ctx.readSecret(`${failed ? 'wrong code; ' : ''}code (${factors.join(', ')})`);
+        return /^[0-9]{6}$/.test(code.trim()) ? { totp: code.trim() } : { recoveryCode: code.trim() };
+      }, totp !== undefined || recoveryCode !== undefined ? 1 : 3);
       return printOne(ctx, token, TOKEN_COLUMNS.filter((c) => c !== 'refresh_token' || token.refresh_token !== undefined));
     },
   },

@@ -51,6 +51,8 @@ const OPTIONS = {
   expiration: { type: 'string' },
   'access-type': { type: 'string' },
   'client-id': { type: 'string' },
+  totp: { type: 'string' },
+  'recovery-code': { type: 'string' },
   mobile: { type: 'boolean' },
   scope: { type: 'string' },
   // resources
@@ -80,7 +82,8 @@ const OPTIONS = {
 export const HELP = `usage: xivo-auth-cli [options] <command>
 
 commands:
-  token create [--expiration S] [--access-type online|offline --client-id ID] [--mobile]
+  token create [--expiration S] [--access-type online|offline --client-id ID] [--mobile] [--totp CODE | --recovery-code CODE]
+                                           a user with a second factor: the code given, else prompted (or a line on stdin)
   token check <token|-> [--scope ACCESS] [--tenant UUID]     exit 0 valid, 1 invalid
   token show <token|->
   token revoke <token|->

@@ -5,7 +5,7 @@ import type {
   RefreshToken, Session, Status, Tenant, TenantCreate, TenantDomain, TenantUpdate, Token, User, UserCreate, UserUpdate,
   UserEmail, UserEmailUpdate, UserListParams,
 } from './types.js';
-import { InvalidTokenError, MissingPermissionError } from './errors.js';
+import { InvalidTokenError, MfaRequiredError, MissingPermissionError } from './errors.js';
 import { seg, Transport, type CallOptions, type TransportOptions } from './transport.js';
 
 export interface ClientOptions extends TransportOptions {
@@ -31,7 +31,16 @@ export interface TokenCreateOptions extends CallOptions {
   domainName?: string;
   /** Mark the session (and refresh token) mobile: `Wazo-Session-Type: mobile`. */
   mobile?: boolean;
+  /** Second step of a login with a second factor: the MfaRequiredError's `challenge`... */
+  mfaChallenge?: string;
+  /** ...and the current code of the user's TOTP factor, */
+  totp?: string;
+  /** ...or one of its recovery codes. */
+  recoveryCode?: string;
 }
+
+/** What answers a second-factor challenge. */
+export type SecondFactorAnswer = { totp: string } | { recoveryCode: string };
 
 export interface TokenCheckOptions extends CallOptions {
   /** One required access, e.g. `confd.users.read`. */
@@ -239,7 +248,7 @@ export class XivoAuthClient {
       create: async (o: TokenCreateOptions): Promise<Token> => {
         const headers: Record<string, string> = {};
         if (o.username !== undefined || o.password !== undefined) {
-          const basic = Buffer.from(`${o.username ?? ''}:${o.password ?? ''}`, 'utf8').toString('base64');
+          const basic = base64Utf8(`${o.username ?? ''}:${o.password ?? ''}`);
           headers.authorization = `Basic ${basic}`;
         }
         if (o.mobile === true) headers['wazo-session-type'] = 'mobile';
@@ -251,10 +260,42 @@ export class XivoAuthClient {
         if (o.refreshToken !== undefined) body.refresh_token = o.refreshToken;
         if (o.tenantId !== undefined) body.tenant_id = o.tenantId;
         if (o.domainName !== undefined) body.domain_name = o.domainName;
+        if (o.mfaChallenge !== undefined) body.mfa_challenge = o.mfaChallenge;
+        if (o.totp !== undefined) body.totp = o.totp;
+        if (o.recoveryCode !== undefined) body.recovery_code = o.recoveryCode;
         const res = await this.transport.request<{ data: Token }>({
           method: 'POST', path: '/token', body, headers, tokenEndpoint: true, ...callOpts(o), token: null,
         });
         return res.body.data;
+      },
+      /**
+       * A login that answers a second-factor challenge when one comes
+       * (README "Multi-factor authentication"): `answer` is asked for a code
+       * with the user's factor types and whether the previous code was
+       * wrong, at most `attempts` times (default 3). Users without a factor
+       * log in with one request, as with create().
+       */
+      createWithSecondFactor: async (
+        o: TokenCreateOptions,
+        answer: (challenge: { factors: string[]; failed: boolean }) => Promise<SecondFactorAnswer>,
+        attempts = 3,
+      ): Promise<Token> => {
+        let pending: MfaRequiredError;
+        try {
+          return await this.token.create(o);
+        } catch (err) {
+          if (!(err instanceof MfaRequiredError)) throw err;
+          pending = err;
+        }
+        for (let i = 0; ; i += 1) {
+          const given = await answer({ factors: pending.factors, failed: pending.failed });
+          try {
+            return await this.token.create({ ...o, mfaChallenge: pending.challenge, ...given });
+          } catch (err) {
+            if (!(err instanceof MfaRequiredError) || i + 1 >= attempts) throw err;
+            pending = err;
+          }
+        }
       },
       /** The token's details; throws InvalidTokenError / MissingPermissionError. */
       get: async (token: string, o: TokenCheckOptions = {}): Promise<Token> => {
@@ -294,4 +335,12 @@ export class XivoAuthClient {
       },
     };
   }
+}
+
+/** Base64 of a string's UTF-8 bytes, in Node (Buffer) and in browsers (btoa). */
+function base64Utf8(text: string): string {
+  if (typeof Buffer !== 'undefined') return Buffer.from(text, 'utf8').toString('base64');
+  let binary = '';
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary);
 }

@@ -68,6 +68,42 @@ export class UnauthorizedError extends ApiError {
   override name = 'UnauthorizedError';
 }
 
+/**
+ * POST /token: the password was right and the user has a second factor
+ * (`mfa-required`), or the factor given was wrong (`mfa-invalid`). Repeat
+ * token.create() with the same options plus `mfaChallenge: err.challenge` and
+ * `totp` or `recoveryCode` (or use token.createWithSecondFactor()).
+ */
+export class MfaRequiredError extends UnauthorizedError {
+  override name = 'MfaRequiredError';
+  /** Single use, short-lived. */
+  readonly challenge: string;
+  /** The user's factor types: `totp`, `webauthn`, `recovery_code`. */
+  readonly factors: string[];
+  /** The previous attempt's factor was wrong (`mfa-invalid`). */
+  readonly failed: boolean;
+
+  constructor(init: ApiErrorInit) {
+    super(init);
+    const d = init.details ?? {};
+    this.challenge = typeof d.mfa_challenge === 'string' ? d.mfa_challenge : '';
+    this.factors = Array.isArray(d.factors) ? d.factors.filter((f): f is string => typeof f === 'string') : [];
+    this.failed = init.errorId === 'mfa-invalid';
+  }
+}
+
+/** POST /token: the user must enrol a second factor first; `token` can only do that (`auth.users.me.mfa.#`). */
+export class MfaEnrolmentRequiredError extends UnauthorizedError {
+  override name = 'MfaEnrolmentRequiredError';
+  readonly token: string;
+
+  constructor(init: ApiErrorInit) {
+    super(init);
+    const t = (init.details ?? {}).token;
+    this.token = typeof t === 'string' ? t : '';
+  }
+}
+
 /** The token is unknown, expired or revoked (404 on /token, 401 `not_found_or_expired` elsewhere). */
 export class InvalidTokenError extends UnauthorizedError {
   override name = 'InvalidTokenError';
@@ -163,6 +199,8 @@ export function errorFromResponse(
     case 400:
       return new InvalidDataError(init);
     case 401: {
+      if (init.errorId === 'mfa-required' || init.errorId === 'mfa-invalid') return new MfaRequiredError(init);
+      if (init.errorId === 'mfa-enrolment-required') return new MfaEnrolmentRequiredError(init);
       const reason = details.reason;
       if (reason === 'not_found_or_expired') return new InvalidTokenError(init);
       if (reason === 'missing_permission_or_invalid_tenant') {

@@ -35,7 +35,8 @@ export interface TokenRenewerOptions {
 const defaultTimers: Timers = {
   setTimeout(fn, ms) {
     const t = setTimeout(fn, ms);
-    t.unref();
+    // Node's timers only: a browser's is a number.
+    (t as { unref?: () => void }).unref?.();
     return t;
   },
   clearTimeout(handle) {

@@ -20,6 +20,11 @@ export interface TransportOptions {
   agentOptions?: https.AgentOptions;
   /** Sent as `User-Agent`. */
   userAgent?: string;
+  /**
+   * Send with this WHATWG `fetch` instead of `node:http` (in a browser: pass
+   * `globalThis.fetch.bind(globalThis)`); `agentOptions` then do not apply.
+   */
+  fetch?: typeof globalThis.fetch;
 }
 
 export interface CallOptions {
@@ -50,7 +55,7 @@ export interface RequestSpec extends CallOptions {
 
 export interface Answer<T = unknown> {
   status: number;
-  headers: http.IncomingHttpHeaders;
+  headers: Record<string, string | string[] | undefined>;
   body: T;
 }
 
@@ -64,8 +69,9 @@ export class Transport {
   private readonly retryDelay: number;
   private readonly maxResponseBytes: number;
   private readonly userAgent: string;
-  private readonly agent: http.Agent;
+  private readonly agent: http.Agent | null;
   private readonly requestFn: typeof http.request;
+  private readonly fetchFn: typeof globalThis.fetch | null;
   /** Token sent as X-Auth-Token when a call names none. */
   token: string | null = null;
   /** Wazo-Tenant sent when a call names none. */
@@ -85,13 +91,14 @@ export class Transport {
     this.maxResponseBytes = options.maxResponseBytes ?? 10 * 1024 * 1024;
     this.userAgent = options.userAgent ?? 'xivo-auth-client/0.1';
     const agentOptions = { keepAlive: true, keepAliveMsecs: 1000, scheduling: 'lifo' as const, ...options.agentOptions };
-    this.agent = url.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+    this.fetchFn = options.fetch ?? null;
+    this.agent = this.fetchFn !== null ? null : url.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
     this.requestFn = url.protocol === 'https:' ? https.request : http.request;
   }
 
   /** Close idle keep-alive connections (in-flight calls finish). */
   close(): void {
-    this.agent.destroy();
+    this.agent?.destroy();
   }
 
   async request<T = unknown>(spec: RequestSpec): Promise<Answer<T>> {
@@ -137,6 +144,26 @@ export class Transport {
     }
   }
 
+  /** One attempt with WHATWG fetch (browsers); the same answer as over node:http. */
+  private async viaFetch(
+    fetchFn: typeof globalThis.fetch, url: URL, spec: RequestSpec, headers: Record<string, string>, signal: AbortSignal,
+  ): Promise<Answer> {
+    delete headers['user-agent'];
+    let body: string | undefined;
+    if (spec.body !== undefined) {
+      body = JSON.stringify(spec.body);
+      headers['content-type'] = 'application/json';
+    }
+    const res = await fetchFn(url.href, { method: spec.method, headers, body, signal, credentials: 'omit', redirect: 'error' });
+    const text = spec.method === 'HEAD' ? '' : await res.text();
+    if (text.length > this.maxResponseBytes) throw new Error(`response larger than ${this.maxResponseBytes} bytes`);
+    const answerHeaders: Record<string, string> = {};
+    res.headers.forEach((value, name) => {
+      answerHeaders[name] = value;
+    });
+    return { status: res.status, headers: answerHeaders, body: parseBody(text, res.headers.get('content-type') ?? '') };
+  }
+
   private once(spec: RequestSpec, signal: AbortSignal): Promise<Answer> {
     const url = new URL(this.baseUrl.href);
     url.pathname += spec.path;
@@ -148,6 +175,7 @@ export class Transport {
     if (token !== null) headers['x-auth-token'] = token;
     const tenant = spec.tenant ?? this.tenant;
     if (tenant !== null && tenant !== undefined) headers['wazo-tenant'] = tenant;
+    if (this.fetchFn !== null) return this.viaFetch(this.fetchFn, url, spec, headers, signal);
     let payload: Buffer | null = null;
     if (spec.body !== undefined) {
       payload = Buffer.from(JSON.stringify(spec.body), 'utf8');
@@ -157,7 +185,7 @@ export class Transport {
       headers['content-length'] = '0';
     }
     return new Promise<Answer>((resolve, reject) => {
-      const req = this.requestFn(url, { method: spec.method, headers, agent: this.agent, signal }, (res) => {
+      const req = this.requestFn(url, { method: spec.method, headers, agent: this.agent ?? undefined, signal }, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (chunk: Buffer) => {
@@ -190,6 +218,17 @@ export class Transport {
       req.on('error', reject);
       req.end(payload ?? undefined);
     });
+  }
+}
+
+/** The body of an answer: JSON when it says so and parses, else its text, null when empty. */
+function parseBody(text: string, type: string): unknown {
+  if (text === '') return null;
+  if (!type.includes('json')) return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
   }
 }
 

@@ -4,6 +4,9 @@
 //   PUT    /users/:user_uuid/mfa/totp/:factor_uuid/confirm  auth.users.{user_uuid}.mfa.totp.{factor_uuid}.confirm.update (the user itself)
 //   POST   /users/:user_uuid/mfa/recovery_codes          auth.users.{user_uuid}.mfa.recovery_codes.create (the user itself)
 //   DELETE /users/:user_uuid/mfa/:factor_uuid            auth.users.{user_uuid}.mfa.{factor_uuid}.delete
+//   POST   /users/:user_uuid/mfa/webauthn/registration/options  auth.users.{user_uuid}.mfa.webauthn.options.create (the user itself)
+//   POST   /users/:user_uuid/mfa/webauthn/registration  auth.users.{user_uuid}.mfa.webauthn.create (the user itself)
+//   POST   /mfa/webauthn/options                         no token: {mfa_challenge} of a 401 mfa-required
 // `me` as user_uuid is the caller: a token granting `auth.users.me.mfa.#`
 // (the restricted token of a user who must enrol) manages its own factors.
 // Enrolment is the user's own business; an administrator lists and removes
@@ -46,6 +49,14 @@ const RecoveryCodes = Type.Object({
   uuid: Type.String(),
   codes: Type.Array(Type.String(), { description: 'Single use; shown once (this answer), stored hashed; replaces the previous codes' }),
 });
+
+const WebAuthnOptions = Type.Object({}, { additionalProperties: true, description: 'PublicKeyCredential{Creation,Request}OptionsJSON: give it to PublicKeyCredential.parse…OptionsFromJSON()' });
+const WebAuthnRegistration = Type.Object({
+  name: Type.Optional(SafeString({ minLength: 1, maxLength: 128 })),
+  response: Type.Object({}, { additionalProperties: true, description: 'The new credential (PublicKeyCredential.toJSON())' }),
+}, { additionalProperties: false });
+const WebAuthnRegistered = Type.Object({ uuid: Type.String(), confirmed: Type.Boolean() });
+const LoginOptionsRequest = Type.Object({ mfa_challenge: SafeString({ minLength: 1, maxLength: 512 }) }, { additionalProperties: false });
 
 const errors = { 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError, 503: ApiError };
 const tags = ['mfa'];
@@ -127,6 +138,40 @@ export async function mfaRoutes(app: FastifyInstance, deps: MfaRouteDeps): Promi
   }, async function newRecoveryCodes(request) {
     const user = await selfUser(request);
     return mfa.newRecoveryCodes({ uuid: user.uuid, tenantUuid: user.tenantUuid });
+  });
+
+  app.post('/users/:user_uuid/mfa/webauthn/registration/options', {
+    schema: {
+      summary: 'Start a passkey registration (the user itself): options for navigator.credentials.create()',
+      tags, headers: AuthHeaders, params: UserParams, response: { 200: WebAuthnOptions, ...errors },
+    },
+    preHandler: requireAccess('auth.users.{user_uuid}.mfa.webauthn.options.create'),
+  }, async function webauthnRegistrationOptions(request) {
+    const user = await selfUser(request);
+    return mfa.webauthnRegistrationOptions({ uuid: user.uuid, label: user.username ?? user.uuid });
+  });
+
+  app.post('/users/:user_uuid/mfa/webauthn/registration', {
+    schema: {
+      summary: 'Finish a passkey registration: the authenticator\'s response (400 when it does not verify); the factor is confirmed',
+      tags, headers: AuthHeaders, params: UserParams, body: WebAuthnRegistration, response: { 200: WebAuthnRegistered, ...errors },
+    },
+    preHandler: requireAccess('auth.users.{user_uuid}.mfa.webauthn.create'),
+  }, async function webauthnRegister(request) {
+    const user = await selfUser(request);
+    const body = request.body as Static<typeof WebAuthnRegistration>;
+    const uuid = await mfa.webauthnRegister({ uuid: user.uuid, tenantUuid: user.tenantUuid }, body.response, body.name ?? null);
+    return { uuid, confirmed: true };
+  });
+
+  app.post('/mfa/webauthn/options', {
+    schema: {
+      summary: 'Options of a passkey assertion answering the mfa_challenge of a 401 mfa-required (no token: the challenge stands for the password); '
+        + 'POST /token again with mfa_challenge and webauthn: the assertion',
+      tags, body: LoginOptionsRequest, response: { 200: WebAuthnOptions, 400: ApiError, 404: ApiError, 503: ApiError },
+    },
+  }, async function webauthnLoginOptions(request) {
+    return mfa.webauthnLoginOptions((request.body as Static<typeof LoginOptionsRequest>).mfa_challenge);
   });
 
   app.delete('/users/:user_uuid/mfa/:factor_uuid', {

@@ -10,6 +10,8 @@ const Status = Type.Object({
   bus: ComponentStatus,
   /** ok: revocation notices flow, records are cached; fail: notices lost, cache flushed and bypassed; disabled: max_entries 0. */
   token_cache: Type.Optional(ComponentStatus),
+  /** The mail outbox (issue 21): ok, fail (deliveries failing: mails wait, none lost) or disabled (this instance does not deliver). */
+  mail: Type.Optional(ComponentStatus),
 });
 
 export interface ServiceRouteDeps {
@@ -18,6 +20,8 @@ export interface ServiceRouteDeps {
   busStatus: () => Promise<Record<string, unknown>> | Record<string, unknown>;
   /** Cache invalidation health (not a reason for 503: checks then read the store). */
   cacheStatus?: () => Record<string, unknown>;
+  /** The mail outbox and its relay (not a reason for 503: mails wait in the outbox). */
+  mailStatus?: () => Promise<Record<string, unknown>>;
   openApiDocument: () => string;
 }
 
@@ -30,7 +34,8 @@ export async function serviceRoutes(app: FastifyInstance, deps: ServiceRouteDeps
       store = 'fail';
     }
     const body = { rest_api: { status: 'ok' }, store: { status: store }, bus: await deps.busStatus() };
-    return deps.cacheStatus === undefined ? body : { ...body, token_cache: deps.cacheStatus() };
+    const withCache = deps.cacheStatus === undefined ? body : { ...body, token_cache: deps.cacheStatus() };
+    return deps.mailStatus === undefined ? withCache : { ...withCache, mail: await deps.mailStatus() };
   }
 
   app.get('/status', {

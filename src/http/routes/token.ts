@@ -9,6 +9,7 @@ import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AuthenticationFailedError, InvalidDataError, NotFoundError } from '../../errors.js';
+import type { ProvenPrincipal } from '../../backends/types.js';
 import type { RefreshToken, TokenRecord } from '../../store/types.js';
 import type { LoginGuard } from '../../security/login-guard.js';
 import type { Credentials, TokenService, WithinIssueCommit } from '../../tokens/service.js';
@@ -30,6 +31,16 @@ export interface TokenRouteDeps {
   defaultBackend: (body: { tenant_id?: string; domain_name?: string }) => Promise<string>;
   /** Brute-force protection and audit of logins (src/security/login-guard.ts). */
   loginGuard?: LoginGuard;
+  /** saml_session_id / oidc_session_id logins (issue 23, src/sso/sso-login.ts); absent: 401. */
+  sso?: SsoLogins;
+}
+
+/** The single sign-on sessions POST /token exchanges for a token. */
+export interface SsoLogins {
+  /** The session's user, once (401 otherwise); `ref` names the session for `issued`. */
+  consume(kind: 'saml' | 'oidc', sessionId: string): Promise<{ principal: ProvenPrincipal; ref: string }>;
+  /** The token session issued from it (single logout). */
+  issued(ref: string, sessionUuid: string): Promise<void>;
 }
 
 const legacy = { legacyErrors: true };
@@ -91,6 +102,13 @@ function assertCoherent(body: Static<typeof TokenRequest>): void {
   if (body.refresh_token !== undefined && body.client_id === undefined) {
     throw new InvalidDataError('client_id is required with a refresh_token', { client_id: { constraint_id: 'required' } });
   }
+  const sso = [body.saml_session_id, body.oidc_session_id].filter((v) => v !== undefined).length;
+  if (sso > 0 && body.refresh_token !== undefined) {
+    throw new InvalidDataError('a refresh_token cannot be used with a saml_session_id or oidc_session_id', { refresh_token: { constraint_id: 'conflict' } });
+  }
+  if (sso > 1) {
+    throw new InvalidDataError('saml_session_id and oidc_session_id are mutually exclusive', { saml_session_id: { constraint_id: 'conflict' } });
+  }
   if (body.tenant_id !== undefined && body.domain_name !== undefined) {
     throw new InvalidDataError('tenant_id and domain_name are mutually exclusive', { tenant_id: { constraint_id: 'conflict' } });
   }
@@ -126,14 +144,25 @@ export async function tokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): P
     }
     assertCoherent(body);
     let credentials: Credentials;
+    let backend: string | undefined = body.backend;
+    let ssoRef: string | null = null;
     if (body.refresh_token !== undefined) {
       credentials = { kind: 'refresh', refreshToken: body.refresh_token };
+    } else if (body.saml_session_id !== undefined || body.oidc_session_id !== undefined) {
+      // Single sign-on (issue 23): the IdP proved the user; the session is used up here.
+      if (deps.sso === undefined) throw new AuthenticationFailedError();
+      const method = body.saml_session_id !== undefined ? 'saml' : 'oidc';
+      const consumed = await deps.sso.consume(method, (body.saml_session_id ?? body.oidc_session_id) as string);
+      credentials = { kind: 'sso', method, principal: consumed.principal };
+      ssoRef = consumed.ref;
+      // The local user, as wazo-auth's SAML logins (refresh tokens then work through it).
+      backend = 'xivo_user';
     } else {
       const basic = parseBasicAuth(headerValue(request, 'authorization') ?? undefined);
       if (basic === null) throw new AuthenticationFailedError();
       credentials = { kind: 'password', ...basic };
     }
-    const backend = body.backend ?? await deps.defaultBackend(body);
+    backend ??= await deps.defaultBackend(body);
     const issue = (withinCommit?: WithinIssueCommit) => tokens.issue(credentials, {
       backend,
       expiration: body.expiration ?? null,
@@ -148,7 +177,7 @@ export async function tokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): P
         challenge: body.mfa_challenge,
         totp: body.totp ?? null,
         recoveryCode: body.recovery_code ?? null,
-        webauthn: null,
+        webauthn: body.webauthn ?? null,
       },
     }, withinCommit);
     const issued = deps.loginGuard ? await deps.loginGuard.run(credentials, request.ip ?? null, issue) : await issue();
@@ -156,6 +185,7 @@ export async function tokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): P
       // The login is done, with a token that can only enrol (auth.users.me.mfa.#).
       throw new MfaEnrolmentRequiredError({ token: issued.token, expires_at: formatUtc(issued.record.expiresAt), acl: issued.record.acl });
     }
+    if (ssoRef !== null) await deps.sso?.issued(ssoRef, issued.record.sessionUuid);
     reply.header('Wazo-Sessions-Revoked', String(issued.sessionsRevoked));
     return { data: tokenView(issued.token, issued.record, issued.refreshToken) };
   });

@@ -2,7 +2,8 @@
 //   GET    /users                       auth.users.read
 //   POST   /users                       auth.users.create
 //   GET    /users/:user_uuid            auth.users.{user_uuid}.read
-//   PUT    /users/:user_uuid            auth.users.{user_uuid}.update
+//   PUT    /users/:user_uuid            auth.users.{user_uuid}.update (a new email_address is confirmed only
+//                                         for a caller granted auth.admin.users.{user_uuid}.emails.update)
 //   DELETE /users/:user_uuid            auth.users.{user_uuid}.delete
 //   PUT    /users/:user_uuid/password   auth.users.{user_uuid}.password.update (an ACL's `edit` segment also grants it)
 //   PUT    /users/:user_uuid/emails     auth.users.{user_uuid}.emails.update (new addresses unconfirmed)
@@ -10,10 +11,12 @@
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { hasAccess } from '@xivo-auth/acl';
 import { InvalidListParamError } from '../../errors.js';
 import { defaultAuthenticationMethod, type EmailsEditor, type UserService } from '../../identity/users.js';
 import type { Purpose, User, UserEmail, UserListFilters } from '../../store/types.js';
-import { authOf, type RequireAccess } from '../auth.js';
+import { authOf, requiredAccessFor, type RequireAccess } from '../auth.js';
+import { IDP_TYPES } from '../../sso/authentication-methods.js';
 import { ApiError, AuthHeaders, ListParams, listOf, SafeString, Uuid } from '../schemas/common.js';
 
 const Purpose = Type.Union([Type.Literal('user'), Type.Literal('internal'), Type.Literal('external_api')]);
@@ -25,12 +28,13 @@ const Email = Type.String({ maxLength: 254, pattern: '^[^@\\s\\u0000]+@[^@\\s\\u
 /** Passwords are hashed, never stored: any characters, bounded length. */
 const Password = Type.String({ minLength: 1, maxLength: 1024 });
 /**
- * How the user's logins are checked (stored and returned; not enforced yet):
- * `default` (its tenant's method) or `native`. When absent: `native` for the
- * purposes internal and external_api, `default` for user (as wazo-auth).
+ * How the user may log in (POST /token refuses any other way, issue 23):
+ * `default` (its tenant's method), `native` (password), `ldap`, `saml` or
+ * `oidc`. When absent: `native` for the purposes internal and external_api,
+ * `default` for user (as wazo-auth).
  */
-const AuthenticationMethod = Type.Union([Type.Literal('default'), Type.Literal('native')], {
-  description: 'default (the tenant\'s method) or native; when absent, native for internal and external_api, default for user',
+const AuthenticationMethod = Type.Union(IDP_TYPES.map((m) => Type.Literal(m)), {
+  description: 'default (the tenant\'s method), native (password), ldap, saml or oidc; when absent, native for internal and external_api, default for user',
 });
 /** Bounds the work of one PUT of a user's addresses. */
 const MAX_EMAILS = 256;
@@ -52,7 +56,8 @@ const UserUpdate = Type.Object({
   firstname: Type.Optional(Name),
   lastname: Type.Optional(Name),
   email_address: Type.Optional(Type.Union([Email, Type.Null()], {
-    description: 'Replaces the main address (null removes it); absent, the addresses are left as they are',
+    description: 'Replaces the main address (null removes it); absent, the addresses are left as they are. A new address is confirmed '
+      + 'when the caller is granted auth.admin.users.{user_uuid}.emails.update; otherwise it is unconfirmed and a confirmation mail is sent',
   })),
   purpose: Type.Optional(Purpose),
   enabled: Type.Optional(Type.Boolean()),
@@ -207,7 +212,13 @@ export async function userRoutes(app: FastifyInstance, deps: { users: UserServic
   }, async function updateUser(request) {
     const { user_uuid } = request.params as Static<typeof UserParams>;
     const b = request.body as Static<typeof UserUpdate>;
-    const user = await users.update(user_uuid, authOf(request).tenantUuid, userInput(b));
+    const auth = authOf(request);
+    // A new email_address is confirmed only when the caller may confirm
+    // addresses (the administrators' route's access); a user setting its own
+    // gets it unconfirmed, with a confirmation mail (issue 21).
+    const mayConfirm = hasAccess(auth.token.acl, requiredAccessFor('auth.admin.users.{user_uuid}.emails.update', { user_uuid }),
+      { authId: auth.token.authId, sessionUuid: auth.token.sessionUuid });
+    const user = await users.update(user_uuid, auth.tenantUuid, userInput(b), mayConfirm ? 'admin' : 'user');
     return userView(user);
   });
 

@@ -10,12 +10,15 @@ export const TokenRequest = Type.Object({
   access_type: Type.Optional(Type.Union([Type.Literal('online'), Type.Literal('offline')])),
   client_id: Type.Optional(SafeString({ minLength: 1, maxLength: 1024 })),
   refresh_token: Type.Optional(SafeString({ minLength: 1, maxLength: 1024 })),
+  saml_session_id: Type.Optional(SafeString({ minLength: 1, maxLength: 1024, description: 'Log in with a SAML session (POST /saml/sso, then the IdP posted to /saml/acs); single use' })),
+  oidc_session_id: Type.Optional(SafeString({ minLength: 1, maxLength: 1024, description: 'Log in with an OpenID Connect session (POST /oidc/authorize, then the IdP called /oidc/callback); single use' })),
   tenant_id: Type.Optional(SafeString({ minLength: 1, maxLength: 256 })),
   domain_name: Type.Optional(SafeString({ minLength: 1, maxLength: 253 })),
   // Multi-factor authentication (issue 24): the second step of a login, with Basic credentials again.
   mfa_challenge: Type.Optional(SafeString({ minLength: 1, maxLength: 512, description: 'The details.mfa_challenge of a 401 mfa-required (or mfa-invalid)' })),
   totp: Type.Optional(SafeString({ minLength: 1, maxLength: 16, description: 'The current code of the user\'s TOTP factor (with mfa_challenge)' })),
   recovery_code: Type.Optional(SafeString({ minLength: 1, maxLength: 64, description: 'One of the user\'s unused recovery codes (with mfa_challenge)' })),
+  webauthn: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'A WebAuthn assertion (PublicKeyCredential.toJSON()) for the options of POST /mfa/webauthn/options (with mfa_challenge)' })),
 }, { description: 'Unknown keys are ignored' });
 
 /**

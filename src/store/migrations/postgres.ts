@@ -16,6 +16,7 @@ import { refreshTokenLifecyclePostgres } from './refresh-token-lifecycle.js';
 import { externalAuthPostgres } from './external-auth.js';
 import { selfServicePostgres } from './self-service.js';
 import { mfaPostgres } from './mfa.js';
+import { ssoPostgres } from './sso.js';
 
 export const postgresMigrations: readonly Migration[] = [
   {
@@ -188,4 +189,6 @@ CREATE INDEX IF NOT EXISTS tokens_refresh_token_uuid_idx ON tokens (refresh_toke
   ...selfServicePostgres,
   // 15 multi-factor authentication (issue 24).
   ...mfaPostgres,
+  // 16 single sign-on: SAML and OpenID Connect identity providers (issue 23).
+  ...ssoPostgres,
 ];

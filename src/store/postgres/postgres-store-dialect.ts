@@ -1,13 +1,14 @@
 // The scale-out engine: a pg.Pool shared by the instance's requests; any number
 // of instances share the database.
 
+import { storeTracing } from '../../tracing/store.js';
 import pg from 'pg';
 import type { CustomTypesConfig } from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { DatabaseSchema } from '../database-schema.js';
 import { postgresMigrations } from '../migrations/postgres.js';
 import type { StoreDialect, StoreLogger } from '../store-dialect.js';
-import { REVOCATION_CHANNEL, revocationPayloads } from '../revocations.js';
+import { REVOCATION_CHANNEL, revocationPayloads, TENANT_CHANNEL, tenantPayloads } from '../revocations.js';
 import { mapPostgresError } from './map-postgres-error.js';
 import { PreparingPool } from './prepared-statements.js';
 import { listenForRevocations } from './revocation-listener.js';
@@ -96,7 +97,8 @@ export function openPostgresDialect(
   });
 
   // Named statements: parsed once per connection (prepared-statements.ts).
-  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool: new PreparingPool(pool, undefined, { timeoutMs }) }) });
+  // Store spans when tracing is on (src/tracing/store.ts); off: no log at all.
+  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool: new PreparingPool(pool, undefined, { timeoutMs }) }), ...storeTracing('postgresql') });
 
   return {
     engine: 'postgresql',
@@ -115,6 +117,12 @@ export function openPostgresDialect(
     notifyRevoked: async (conn, hashes) => {
       for (const payload of revocationPayloads(hashes)) {
         await sql`select pg_notify(${REVOCATION_CHANNEL}, ${payload})`.execute(conn);
+      }
+    },
+    // Likewise: every instance forgets what it remembered of these tenants.
+    notifyTenantsChanged: async (conn, uuids) => {
+      for (const payload of tenantPayloads(uuids)) {
+        await sql`select pg_notify(${TENANT_CHANNEL}, ${payload})`.execute(conn);
       }
     },
     watchRevocations: (handler, logger) => listenForRevocations(uri, handler, logger, { timeoutMs }),

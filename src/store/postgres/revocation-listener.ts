@@ -1,11 +1,13 @@
-// LISTEN for revocation notices on a dedicated connection (not from the pool:
-// LISTEN belongs to one session). When the connection fails or stops
+// LISTEN for revocation and tenant notices on a dedicated connection (not
+// from the pool: LISTEN belongs to one session). When the connection fails or stops
 // answering its heartbeat, the handler hears `disconnected` (caches flush and
 // stop caching) and the listener reconnects with back-off; `connected` is
 // only reported once LISTEN is in place again.
 import pg from 'pg';
 import type { StoreLogger } from '../store-dialect.js';
-import { dispatchPayload, REVOCATION_CHANNEL, type RevocationHandler, type RevocationWatch } from '../revocations.js';
+import {
+  dispatchPayload, dispatchTenantPayload, REVOCATION_CHANNEL, TENANT_CHANNEL, type RevocationHandler, type RevocationWatch,
+} from '../revocations.js';
 
 const HEARTBEAT_MS = 5000;
 /** Connecting and each heartbeat give up after this long unless db_timeout_seconds says otherwise. */
@@ -38,7 +40,7 @@ export function listenForRevocations(
       handler.disconnected(err);
     }
     if (closed) return;
-    logger.warn({ err: err instanceof Error ? { message: err.message } : err, retry_ms: backoff }, 'revocation listener lost its connection; token cache bypassed until it is back');
+    logger.warn({ err: err instanceof Error ? { message: err.message } : err, retry_ms: backoff }, 'revocation listener lost its connection; token cache and tenant tree cache bypassed until it is back');
     retry = setTimeout(connect, backoff);
     retry.unref();
     backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
@@ -51,11 +53,14 @@ export function listenForRevocations(
     c.on('error', (err) => { if (client === c) lost(err); });
     c.on('end', () => { if (client === c) lost(new Error('connection ended')); });
     c.on('notification', (msg) => {
-      if (msg.channel === REVOCATION_CHANNEL && msg.payload !== undefined) dispatchPayload(msg.payload, handler);
+      if (msg.payload === undefined) return;
+      if (msg.channel === REVOCATION_CHANNEL) dispatchPayload(msg.payload, handler);
+      else if (msg.channel === TENANT_CHANNEL) dispatchTenantPayload(msg.payload, handler);
     });
     try {
       await c.connect();
-      await c.query(`LISTEN ${REVOCATION_CHANNEL}`);
+      // Both before `connected`: caching starts only once every notice can arrive.
+      await c.query(`LISTEN ${REVOCATION_CHANNEL}; LISTEN ${TENANT_CHANNEL}`);
     } catch (err) {
       c.removeAllListeners();
       c.on('error', () => undefined);

@@ -27,7 +27,11 @@ export function mapSqliteError(err: unknown): unknown {
     if (code === 'SQLITE_TOOBIG') {
       return new StoreInvalidInputError('value too large for the database', { cause: err });
     }
-    if (/^SQLITE_(BUSY|CANTOPEN|IOERR|FULL)/.test(code)) {
+    // FULL: the disk is full (writes refused, reads go on; writes work again
+    // once space is freed). IOERR_*: the file system failed a read or write
+    // (on a full disk too, e.g. growing the -shm). READONLY_*: the file
+    // system was remounted read-only (ext4's errors=remount-ro).
+    if (/^SQLITE_(BUSY|CANTOPEN|IOERR|FULL|READONLY)/.test(code)) {
       return new StoreUnavailableError(`database unavailable: ${text}`, { cause: err });
     }
   }

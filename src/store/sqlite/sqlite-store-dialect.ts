@@ -1,6 +1,7 @@
 // The embedded engine: one better-sqlite3 connection, used by one caller at a
 // time (bounded-driver.ts).
 
+import { storeTracing } from '../../tracing/store.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -64,6 +65,8 @@ export function openSqliteDialect(path: string, opts: { timeoutMs?: number } = {
   };
   const db = new Kysely<DatabaseSchema>({
     dialect: new BoundedSqliteDialect({ database: bounded }, bounded, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+    // Store spans when tracing is on (src/tracing/store.ts); off: no log at all.
+    ...storeTracing('sqlite'),
   });
 
   return {
@@ -75,14 +78,37 @@ export function openSqliteDialect(path: string, opts: { timeoutMs?: number } = {
     // BEGIN IMMEDIATE (bounded-driver.ts) already holds the database's single write lock.
     lockMigrations: async () => {},
     lockLogins: async () => {},
-    // Kysely prepares one statement at a time; a migration script has many.
-    // The transaction holds Kysely's connection, so nothing else interleaves.
     // One instance per database file: its own revocations reach its cache directly.
     notifyRevoked: async () => {},
+    notifyTenantsChanged: async () => {},
+    // Tenants changed by another connection (`xivo-auth import` from another
+    // process; the purge thread changes no tenant but its commits count too):
+    // PRAGMA data_version moves when another connection commits; reading it
+    // looks at the WAL index in shared memory (no disk read). The tenant tree
+    // polls it before trusting what it remembers.
     watchRevocations: (handler) => {
+      const dataVersion = database.prepare('PRAGMA data_version').pluck();
+      let seen: unknown = null;
+      let closed = false;
+      const poll = () => {
+        let version: unknown;
+        try {
+          version = closed ? null : dataVersion.get();
+        } catch {
+          version = null;
+        }
+        // Unreadable (closing, I/O error): changed, as far as anyone knows.
+        if (version === null || version !== seen) {
+          seen = version;
+          handler.tenantsChanged(null);
+        }
+      };
+      poll();
       handler.connected();
-      return { close: async () => {} };
+      return { close: async () => { closed = true; }, poll };
     },
+    // Kysely prepares one statement at a time; a migration script has many.
+    // The transaction holds Kysely's connection, so nothing else interleaves.
     execScript: async (_trx, script) => {
       database.exec(script);
     },

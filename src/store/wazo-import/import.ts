@@ -395,6 +395,9 @@ async function importTenants(run: Run, tenants: WazoTenant[]): Promise<void> {
           }
         }
       }
+      // Instances already serving this database forget the tenant parents
+      // they remember (PostgreSQL NOTIFY; SQLite: they notice the commit).
+      if (replacing !== null || updates.length > 0) await run.dialect.notifyTenantsChanged(trx, null);
     });
   }
 }

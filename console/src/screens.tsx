@@ -1,0 +1,700 @@
+// The screens of the console. Each shows what the caller's ACL allows
+// (session.can), nothing else as clickable; destructive actions ask first.
+import { explain } from '@xivo-auth/acl';
+import { useState } from 'preact/hooks';
+import { ACCESS_WILDCARDS_PATTERN, MAX_ACCESS_LENGTH, MAX_ACL_ENTRIES } from '../../src/security/limits.js';
+import { t } from './i18n.js';
+import { api, can, client, currentToken, enc, type Page } from './session.js';
+import { Checkbox, Confirm, Empty, ErrorBox, Field, fieldErrors, Loading, Section, useLoad } from './ui.js';
+
+export interface Tenant {
+  uuid: string; name: string | null; slug: string | null; parent_uuid: string | null; domain_names: string[];
+  contact: string | null; phone: string | null;
+}
+interface User {
+  uuid: string; username: string | null; firstname: string | null; lastname: string | null; enabled: boolean;
+  emails: Array<{ address: string; main: boolean; confirmed: boolean }>; tenant_uuid: string;
+}
+interface Group { uuid: string; name: string; slug?: string; system_managed?: boolean; read_only?: boolean }
+interface Policy { uuid: string; name: string; slug: string; description: string | null; acl: string[]; shared: boolean; read_only: boolean }
+interface Session { uuid: string; mobile: boolean; tenant_uuid: string; user_uuid: string | null }
+interface AuditEntry {
+  uuid: string; timestamp: string; action: string; outcome: string; user_uuid: string | null; auth_id: string | null;
+  login: string | null; remote_addr: string | null; target_type: string | null; target_id: string | null;
+}
+interface Throttle {
+  id: string; kind: 'address' | 'account'; login: string | null; remote_addr: string | null; failures: number; attempts: number;
+  blocked_until: string;
+}
+
+type Confirming = { text: string; run: () => Promise<unknown>; action?: string } | null;
+
+/** A confirmation dialog state, and what runs once confirmed. */
+function useConfirm(after: () => void, onError: (e: unknown) => void) {
+  const [confirming, setConfirming] = useState<Confirming>(null);
+  const dialog = confirming === null ? null : (
+    <Confirm text={confirming.text} action={confirming.action}
+      onCancel={() => setConfirming(null)}
+      onConfirm={() => {
+        const c = confirming;
+        setConfirming(null);
+        c.run().then(after, onError);
+      }} />
+  );
+  return { ask: setConfirming, dialog };
+}
+
+const words = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+
+// ---------------------------------------------------------------- tenants
+
+export function TenantsScreen(props: { tenantUuid: string | null; onTenantsChanged: () => void }) {
+  const list = useLoad(() => api<Page<Tenant>>('GET', '/tenants', { query: { limit: 500, order: 'name' } }), [props.tenantUuid]);
+  const [editing, setEditing] = useState<Tenant | 'new' | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const changed = () => {
+    list.reload();
+    props.onTenantsChanged();
+  };
+  const { ask, dialog } = useConfirm(changed, setError);
+  const tree = list.data ? treeOrder(list.data.items) : [];
+  return (
+    <Section title={t('nav.tenants')} actions={can('auth.tenants.create')
+      ? <button type="button" onClick={() => setEditing('new')}>{t('tenants.new')}</button> : null}>
+      <ErrorBox error={error ?? list.error} />
+      {editing !== null ? <TenantForm tenant={editing === 'new' ? null : editing} parents={list.data?.items ?? []}
+        onDone={() => { setEditing(null); changed(); }} onCancel={() => setEditing(null)} /> : null}
+      {list.loading && list.data === null ? <Loading /> : tree.length === 0 ? <Empty /> : (
+        <table>
+          <thead><tr><th scope="col">{t('common.name')}</th><th scope="col">{t('tenants.slug')}</th><th scope="col">{t('tenants.domains')}</th><th scope="col">{t('common.actions')}</th></tr></thead>
+          <tbody>
+            {tree.map(({ tenant, depth }) => (
+              <tr key={tenant.uuid}>
+                <td><span class={`depth-${Math.min(depth, 6)}`}>{tenant.name ?? tenant.uuid}</span></td>
+                <td>{tenant.slug}</td>
+                <td>{tenant.domain_names.join(', ')}</td>
+                <td class="actions">
+                  {can(`auth.tenants.${tenant.uuid}.update`) ? <button type="button" onClick={() => setEditing(tenant)}>{t('common.edit')}</button> : null}
+                  {can(`auth.tenants.${tenant.uuid}.delete`) && tenant.parent_uuid !== null ? (
+                    <button type="button" class="danger" onClick={() => ask({
+                      text: t('common.confirmDelete', { x: tenant.name ?? tenant.uuid }), action: t('common.delete'),
+                      run: () => api('DELETE', `/tenants/${enc(tenant.uuid)}`),
+                    })}>{t('common.delete')}</button>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {dialog}
+    </Section>
+  );
+}
+
+function treeOrder(tenants: Tenant[]): Array<{ tenant: Tenant; depth: number }> {
+  const known = new Set(tenants.map((x) => x.uuid));
+  const children = new Map<string | null, Tenant[]>();
+  for (const x of tenants) {
+    const parent = x.parent_uuid !== null && known.has(x.parent_uuid) && x.parent_uuid !== x.uuid ? x.parent_uuid : null;
+    children.set(parent, [...(children.get(parent) ?? []), x]);
+  }
+  const out: Array<{ tenant: Tenant; depth: number }> = [];
+  const walk = (parent: string | null, depth: number) => {
+    for (const x of children.get(parent) ?? []) {
+      out.push({ tenant: x, depth });
+      walk(x.uuid, depth + 1);
+    }
+  };
+  walk(null, 0);
+  return out;
+}
+
+function TenantForm(props: { tenant: Tenant | null; parents: Tenant[]; onDone: () => void; onCancel: () => void }) {
+  const x = props.tenant;
+  const [name, setName] = useState(x?.name ?? '');
+  const [domains, setDomains] = useState(x?.domain_names.join(', ') ?? '');
+  const [phone, setPhone] = useState(x?.phone ?? '');
+  const [contact, setContact] = useState(x?.contact ?? '');
+  const [err, setErr] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const { fields } = fieldErrors(err);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    const body = { name, domain_names: words(domains), phone: phone || null, contact: contact || null };
+    try {
+      if (x === null) await api('POST', '/tenants', { body });
+      else await api('PUT', `/tenants/${enc(x.uuid)}`, { body: { ...body, slug: x.slug ?? undefined } });
+      props.onDone();
+    } catch (error) {
+      setErr(error);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="card" onSubmit={submit} aria-label={x === null ? t('tenants.new') : `${t('common.edit')} ${x.name ?? ''}`}>
+      <Field label={t('common.name')} name="name" value={name} onInput={setName} error={fields.name} required />
+      <Field label={t('tenants.domains')} name="domain_names" value={domains} onInput={setDomains} error={fields.domain_names ?? fields['domain_names/0']} />
+      <Field label={t('tenants.phone')} name="phone" value={phone} onInput={setPhone} error={fields.phone} />
+      <Field label={t('tenants.contact')} name="contact" value={contact} onInput={setContact} error={fields.contact} />
+      <ErrorBox error={err} />
+      <div class="buttons">
+        <button type="button" onClick={props.onCancel}>{t('common.cancel')}</button>
+        <button type="submit" class="primary" disabled={busy}>{x === null ? t('common.create') : t('common.save')}</button>
+      </div>
+    </form>
+  );
+}
+
+// ---------------------------------------------------------------- users
+
+export function UsersScreen(props: { tenantUuid: string | null }) {
+  const [search, setSearch] = useState('');
+  const [offset, setOffset] = useState(0);
+  const limit = 20;
+  const list = useLoad(() => api<Page<User>>('GET', '/users', { query: { limit, offset, search: search || undefined, order: 'username' } }), [props.tenantUuid, search, offset]);
+  const [creating, setCreating] = useState(false);
+  const [open, setOpen] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const { ask, dialog } = useConfirm(list.reload, setError);
+  const toggle = async (u: User) => {
+    try {
+      await api('PUT', `/users/${enc(u.uuid)}`, { body: { username: u.username, firstname: u.firstname, lastname: u.lastname, enabled: !u.enabled } });
+      list.reload();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return (
+    <Section title={t('nav.users')} actions={can('auth.users.create') ? <button type="button" onClick={() => setCreating(true)}>{t('users.new')}</button> : null}>
+      <div class="toolbar" role="search">
+        <Field label={t('common.search')} name="search" type="search" value={search} onInput={(v) => { setSearch(v); setOffset(0); }} />
+      </div>
+      <ErrorBox error={error ?? list.error} />
+      {creating ? <UserForm onDone={() => { setCreating(false); list.reload(); }} onCancel={() => setCreating(false)} /> : null}
+      {list.loading && list.data === null ? <Loading /> : list.data === null || list.data.items.length === 0 ? <Empty /> : (
+        <>
+          <table>
+            <thead><tr><th scope="col">{t('users.username')}</th><th scope="col">{t('users.email')}</th><th scope="col">{t('users.enabled')}</th><th scope="col">{t('common.actions')}</th></tr></thead>
+            <tbody>
+              {list.data.items.map((u) => (
+                <tr key={u.uuid}>
+                  <td>{u.username ?? '—'} <span class="muted">{[u.firstname, u.lastname].filter(Boolean).join(' ')}</span></td>
+                  <td>{u.emails.map((m) => m.address).join(', ')}</td>
+                  <td>{u.enabled ? t('common.yes') : t('common.no')}</td>
+                  <td class="actions">
+                    <button type="button" aria-expanded={open === u.uuid} onClick={() => setOpen(open === u.uuid ? null : u.uuid)}>{t('users.details')}</button>
+                    {can(`auth.users.${u.uuid}.update`) ? <button type="button" onClick={() => void toggle(u)}>{u.enabled ? t('users.disable') : t('users.enable')}</button> : null}
+                    {can(`auth.users.${u.uuid}.delete`) ? <button type="button" class="danger" onClick={() => ask({
+                      text: t('common.confirmDelete', { x: u.username ?? u.uuid }), action: t('common.delete'),
+                      run: () => api('DELETE', `/users/${enc(u.uuid)}`),
+                    })}>{t('common.delete')}</button> : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <Pager offset={offset} limit={limit} total={list.data.filtered} onOffset={setOffset} />
+          {open !== null ? <UserDetails key={open} uuid={open} /> : null}
+        </>
+      )}
+      {dialog}
+    </Section>
+  );
+}
+
+function Pager(props: { offset: number; limit: number; total: number; onOffset: (n: number) => void }) {
+  const to = Math.min(props.offset + props.limit, props.total);
+  return (
+    <nav class="pager" aria-label="pagination">
+      <button type="button" disabled={props.offset === 0} onClick={() => props.onOffset(Math.max(0, props.offset - props.limit))}>{t('common.previous')}</button>
+      <span>{t('common.page', { from: props.total === 0 ? 0 : props.offset + 1, to, total: props.total })}</span>
+      <button type="button" disabled={to >= props.total} onClick={() => props.onOffset(props.offset + props.limit)}>{t('common.next')}</button>
+    </nav>
+  );
+}
+
+function UserForm(props: { onDone: () => void; onCancel: () => void }) {
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [firstname, setFirstname] = useState('');
+  const [lastname, setLastname] = useState('');
+  const [email, setEmail] = useState('');
+  const [err, setErr] = useState<unknown>(null);
+  const { fields } = fieldErrors(err);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    try {
+      await api('POST', '/users', {
+        body: { username: username || null, password: password || null, firstname: firstname || undefined, lastname: lastname || undefined, email_address: email || null },
+      });
+      props.onDone();
+    } catch (error) {
+      setErr(error);
+    }
+  };
+  return (
+    <form class="card" onSubmit={submit} aria-label={t('users.new')}>
+      <Field label={t('users.username')} name="username" value={username} onInput={setUsername} error={fields.username} />
+      <Field label={t('users.password')} name="password" type="password" autocomplete="new-password" value={password} onInput={setPassword} error={fields.password} />
+      <Field label={t('users.firstname')} name="firstname" value={firstname} onInput={setFirstname} error={fields.firstname} />
+      <Field label={t('users.lastname')} name="lastname" value={lastname} onInput={setLastname} error={fields.lastname} />
+      <Field label={t('users.email')} name="email_address" type="email" value={email} onInput={setEmail} error={fields.email_address} />
+      <ErrorBox error={err} />
+      <div class="buttons">
+        <button type="button" onClick={props.onCancel}>{t('common.cancel')}</button>
+        <button type="submit" class="primary">{t('common.create')}</button>
+      </div>
+    </form>
+  );
+}
+
+function UserDetails(props: { uuid: string }) {
+  const u = props.uuid;
+  const policies = useLoad(() => api<Page<Policy>>('GET', `/users/${enc(u)}/policies`), [u]);
+  const groups = useLoad(() => api<Page<Group>>('GET', `/users/${enc(u)}/groups`), [u]);
+  const sessions = useLoad(() => api<Page<Session>>('GET', `/users/${enc(u)}/sessions`), [u]);
+  const all = useLoad(() => api<Page<Policy>>('GET', '/policies', { query: { limit: 500, order: 'name' } }), [u]);
+  const [pick, setPick] = useState('');
+  const [err, setErr] = useState<unknown>(null);
+  const run = (p: Promise<unknown>, reload: () => void) => p.then(reload, setErr);
+  const { ask, dialog } = useConfirm(sessions.reload, setErr);
+  return (
+    <div class="card details" aria-label={t('users.details')}>
+      <ErrorBox error={err} />
+      <h2>{t('users.policies')}</h2>
+      {policies.data === null ? <Loading /> : policies.data.items.length === 0 ? <Empty /> : (
+        <ul>{policies.data.items.map((p) => (
+          <li key={p.uuid}>{p.name}{' '}
+            {can(`auth.users.${u}.policies.${p.uuid}.delete`) ? <button type="button" onClick={() => run(api('DELETE', `/users/${enc(u)}/policies/${enc(p.uuid)}`), policies.reload)}>{t('users.detach')}</button> : null}
+          </li>))}</ul>
+      )}
+      {all.data !== null && all.data.items.length > 0 ? (
+        <div class="inline">
+          <label for={`pick-${u}`}>{t('users.addPolicy')}</label>
+          <select id={`pick-${u}`} name="policy" value={pick} onChange={(e) => setPick((e.currentTarget as HTMLSelectElement).value)}>
+            <option value="">—</option>
+            {all.data.items.map((p) => <option key={p.uuid} value={p.uuid}>{p.name}</option>)}
+          </select>
+          <button type="button" disabled={pick === '' || !can(`auth.users.${u}.policies.${pick}.create`)}
+            onClick={() => run(api('PUT', `/users/${enc(u)}/policies/${enc(pick)}`), policies.reload)}>{t('users.addPolicy')}</button>
+        </div>
+      ) : null}
+      <h2>{t('users.groups')}</h2>
+      {groups.data === null ? <Loading /> : groups.data.items.length === 0 ? <Empty /> : <ul>{groups.data.items.map((g) => <li key={g.uuid}>{g.name}</li>)}</ul>}
+      <h2>{t('users.sessions')}</h2>
+      {sessions.data === null ? <Loading /> : sessions.data.items.length === 0 ? <Empty /> : (
+        <ul>{sessions.data.items.map((s) => (
+          <li key={s.uuid}><code>{s.uuid}</code>{' '}
+            {can(`auth.users.${u}.sessions.${s.uuid}.delete`) ? <button type="button" class="danger" onClick={() => ask({
+              text: t('sessions.confirm', { x: s.uuid }), action: t('sessions.revoke'),
+              run: () => api('DELETE', `/users/${enc(u)}/sessions/${enc(s.uuid)}`),
+            })}>{t('sessions.revoke')}</button> : null}
+          </li>))}</ul>
+      )}
+      {dialog}
+    </div>
+  );
+}
+
+// ---------------------------------------------------------------- groups
+
+export function GroupsScreen(props: { tenantUuid: string | null }) {
+  const list = useLoad(() => api<Page<Group>>('GET', '/groups', { query: { limit: 200, order: 'name' } }), [props.tenantUuid]);
+  const policies = useLoad(() => api<Page<Policy>>('GET', '/policies', { query: { limit: 500, order: 'name' } }), [props.tenantUuid]);
+  const [name, setName] = useState('');
+  const [err, setErr] = useState<unknown>(null);
+  const [pick, setPick] = useState<Record<string, string>>({});
+  const { fields } = fieldErrors(err);
+  const { ask, dialog } = useConfirm(list.reload, setErr);
+  const create = async (e: Event) => {
+    e.preventDefault();
+    try {
+      await api('POST', '/groups', { body: { name } });
+      setName('');
+      setErr(null);
+      list.reload();
+    } catch (error) {
+      setErr(error);
+    }
+  };
+  return (
+    <Section title={t('nav.groups')}>
+      {can('auth.groups.create') ? (
+        <form class="card inline-form" onSubmit={create} aria-label={t('groups.new')}>
+          <Field label={t('groups.new')} name="name" value={name} onInput={setName} error={fields.name} required />
+          <button type="submit" class="primary">{t('common.create')}</button>
+        </form>
+      ) : null}
+      <ErrorBox error={err ?? list.error} />
+      {list.data === null ? <Loading /> : list.data.items.length === 0 ? <Empty /> : (
+        <table>
+          <thead><tr><th scope="col">{t('common.name')}</th><th scope="col">{t('users.policies')}</th><th scope="col">{t('common.actions')}</th></tr></thead>
+          <tbody>{list.data.items.map((g) => (
+            <tr key={g.uuid}>
+              <td>{g.name}</td>
+              <td>
+                <label class="sr-only" for={`gp-${g.uuid}`}>{t('users.addPolicy')} ({g.name})</label>
+                <select id={`gp-${g.uuid}`} value={pick[g.uuid] ?? ''} onChange={(e) => setPick({ ...pick, [g.uuid]: (e.currentTarget as HTMLSelectElement).value })}>
+                  <option value="">—</option>
+                  {(policies.data?.items ?? []).map((p) => <option key={p.uuid} value={p.uuid}>{p.name}</option>)}
+                </select>
+                <button type="button" disabled={!pick[g.uuid] || !can(`auth.groups.${g.uuid}.policies.${pick[g.uuid]}.create`)}
+                  onClick={() => api('PUT', `/groups/${enc(g.uuid)}/policies/${enc(pick[g.uuid])}`).then(list.reload, setErr)}>{t('users.addPolicy')}</button>
+              </td>
+              <td class="actions">{can(`auth.groups.${g.uuid}.delete`) && !g.system_managed ? <button type="button" class="danger" onClick={() => ask({
+                text: t('common.confirmDelete', { x: g.name }), action: t('common.delete'), run: () => api('DELETE', `/groups/${enc(g.uuid)}`),
+              })}>{t('common.delete')}</button> : null}</td>
+            </tr>))}</tbody>
+        </table>
+      )}
+      {dialog}
+    </Section>
+  );
+}
+
+// ---------------------------------------------------------------- policies
+
+const accessRe = new RegExp(ACCESS_WILDCARDS_PATTERN, 'u');
+
+/** Why one access of an ACL is refused by the service, or null. */
+export function accessProblem(access: string): string | null {
+  if (access.length === 0) return 'empty';
+  if (access.length > MAX_ACCESS_LENGTH) return `longer than ${MAX_ACCESS_LENGTH} characters`;
+  if (/\s/.test(access)) return 'white space';
+  if (!accessRe.test(access)) return 'too many wildcards';
+  return null;
+}
+
+function aclProblems(text: string): string | null {
+  const lines = text.split('\n').map((l) => l.trim());
+  if (lines.filter(Boolean).length > MAX_ACL_ENTRIES) return `more than ${MAX_ACL_ENTRIES} accesses`;
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i] === '') continue;
+    const why = accessProblem(lines[i]);
+    if (why !== null) return t('policies.invalidAccess', { n: i + 1, why });
+  }
+  return null;
+}
+
+export function PoliciesScreen(props: { tenantUuid: string | null }) {
+  const list = useLoad(() => api<Page<Policy>>('GET', '/policies', { query: { limit: 500, order: 'name' } }), [props.tenantUuid]);
+  const [editing, setEditing] = useState<Policy | 'new' | null>(null);
+  const [err, setErr] = useState<unknown>(null);
+  const { ask, dialog } = useConfirm(list.reload, setErr);
+  return (
+    <Section title={t('nav.policies')} actions={can('auth.policies.create') ? <button type="button" onClick={() => setEditing('new')}>{t('policies.new')}</button> : null}>
+      <ErrorBox error={err ?? list.error} />
+      {editing !== null ? <PolicyForm policy={editing === 'new' ? null : editing} onDone={() => { setEditing(null); list.reload(); }} onCancel={() => setEditing(null)} /> : null}
+      {list.data === null ? <Loading /> : list.data.items.length === 0 ? <Empty /> : (
+        <table>
+          <thead><tr><th scope="col">{t('common.name')}</th><th scope="col">ACL</th><th scope="col">{t('common.actions')}</th></tr></thead>
+          <tbody>{list.data.items.map((p) => (
+            <tr key={p.uuid}>
+              <td>{p.name} {p.read_only ? <span class="badge">{t('policies.readOnly')}</span> : null}</td>
+              <td><code class="acl">{p.acl.join(' ')}</code></td>
+              <td class="actions">
+                {!p.read_only && can(`auth.policies.${p.uuid}.update`) ? <button type="button" onClick={() => setEditing(p)}>{t('common.edit')}</button> : null}
+                {!p.read_only && can(`auth.policies.${p.uuid}.delete`) ? <button type="button" class="danger" onClick={() => ask({
+                  text: t('common.confirmDelete', { x: p.name }), action: t('common.delete'), run: () => api('DELETE', `/policies/${enc(p.uuid)}`),
+                })}>{t('common.delete')}</button> : null}
+              </td>
+            </tr>))}</tbody>
+        </table>
+      )}
+      {dialog}
+    </Section>
+  );
+}
+
+function PolicyForm(props: { policy: Policy | null; onDone: () => void; onCancel: () => void }) {
+  const p = props.policy;
+  const [name, setName] = useState(p?.name ?? '');
+  const [description, setDescription] = useState(p?.description ?? '');
+  const [acl, setAcl] = useState(p?.acl.join('\n') ?? '');
+  const [shared, setShared] = useState(p?.shared ?? false);
+  const [err, setErr] = useState<unknown>(null);
+  const { fields } = fieldErrors(err);
+  const live = aclProblems(acl);
+  const aclError = live ?? Object.entries(fields).find(([k]) => k.startsWith('acl'))?.[1];
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (live !== null) return;
+    const body = { name, description: description || null, acl: acl.split('\n').map((l) => l.trim()).filter(Boolean), shared };
+    try {
+      if (p === null) await api('POST', '/policies', { body });
+      else await api('PUT', `/policies/${enc(p.uuid)}`, { body });
+      props.onDone();
+    } catch (error) {
+      setErr(error);
+    }
+  };
+  return (
+    <form class="card" onSubmit={submit} aria-label={p === null ? t('policies.new') : `${t('common.edit')} ${p.name}`}>
+      <Field label={t('common.name')} name="name" value={name} onInput={setName} error={fields.name} required />
+      <Field label={t('common.description')} name="description" value={description} onInput={setDescription} error={fields.description} />
+      <Field label={t('policies.acl')} name="acl" multiline value={acl} onInput={setAcl} error={aclError} invalid={live !== null} />
+      <Checkbox label={t('policies.shared')} name="shared" checked={shared} onChange={setShared} />
+      <ErrorBox error={err} />
+      <div class="buttons">
+        <button type="button" onClick={props.onCancel}>{t('common.cancel')}</button>
+        <button type="submit" class="primary" disabled={live !== null}>{p === null ? t('common.create') : t('common.save')}</button>
+      </div>
+    </form>
+  );
+}
+
+// ---------------------------------------------------------------- explainer
+
+export function ExplainScreen(props: { tenantUuid: string | null }) {
+  const users = useLoad(() => can('auth.users.read')
+    ? api<Page<User>>('GET', '/users', { query: { limit: 500, order: 'username' } })
+    : Promise.resolve({ total: 0, filtered: 0, items: [] as User[] }), [props.tenantUuid]);
+  const [user, setUser] = useState('');
+  const [pasted, setPasted] = useState('');
+  const [access, setAccess] = useState('');
+  const [err, setErr] = useState<unknown>(null);
+  const [result, setResult] = useState<{ allowed: boolean; pattern: string | null; acl: string[]; me: string; session: string } | null>(null);
+  const run = async (e: Event) => {
+    e.preventDefault();
+    setErr(null);
+    setResult(null);
+    try {
+      let acl: string[];
+      let me: string;
+      let session = '';
+      if (pasted.trim() !== '') {
+        const info = await client.token.get(pasted.trim());
+        acl = info.acl;
+        me = info.auth_id;
+        session = info.session_uuid;
+      } else {
+        if (user === '') return;
+        const own = await api<Page<Policy>>('GET', `/users/${enc(user)}/policies`);
+        const groups = await api<Page<Group>>('GET', `/users/${enc(user)}/groups`);
+        const viaGroups = await Promise.all(groups.items.map((g) => api<Page<Policy>>('GET', `/groups/${enc(g.uuid)}/policies`)));
+        acl = [...new Set([...own.items, ...viaGroups.flatMap((p) => p.items)].flatMap((p) => p.acl))];
+        me = user;
+      }
+      const verdict = explain(acl, access, { authId: me, sessionUuid: session || null });
+      setResult({ ...verdict, acl, me, session });
+    } catch (error) {
+      setErr(error);
+    }
+  };
+  return (
+    <Section title={t('nav.explain')}>
+      <form class="card" onSubmit={run} aria-label={t('nav.explain')}>
+        <div class="field">
+          <label for="explain-user">{t('explain.user')}</label>
+          <select id="explain-user" name="user" value={user} onChange={(e) => setUser((e.currentTarget as HTMLSelectElement).value)}>
+            <option value="">{t('explain.pick')}</option>
+            {(users.data?.items ?? []).map((u) => <option key={u.uuid} value={u.uuid}>{u.username ?? u.uuid}</option>)}
+          </select>
+        </div>
+        <Field label={t('explain.token')} name="token" type="password" value={pasted} onInput={setPasted} />
+        <Field label={t('explain.access')} name="access" value={access} onInput={setAccess} required
+          error={access !== '' && accessProblem(access.replace(/^!/, '')) !== null ? accessProblem(access) ?? undefined : undefined} />
+        <div class="buttons"><button type="submit" class="primary">{t('explain.check')}</button></div>
+        <p class="hint">{t('explain.userNote')}</p>
+      </form>
+      <ErrorBox error={err} />
+      {result !== null ? (
+        <div class={`verdict ${result.allowed ? 'granted' : 'denied'}`} role="status" data-verdict={result.allowed ? 'granted' : 'denied'}>
+          <p class="verdict-word">{result.allowed ? t('explain.granted') : t('explain.denied')}</p>
+          <p>{result.pattern !== null ? t('explain.by', { p: result.pattern }) : t('explain.nothing')}</p>
+          <p class="muted">{t('explain.subst', { me: result.me, s: result.session || '—' })}</p>
+          <details><summary>{t('explain.acl')}</summary><ul>{result.acl.map((a) => <li key={a}><code>{a}</code></li>)}</ul></details>
+        </div>
+      ) : null}
+    </Section>
+  );
+}
+
+// ---------------------------------------------------------------- sessions
+
+export function SessionsScreen(props: { tenantUuid: string | null }) {
+  const [offset, setOffset] = useState(0);
+  const limit = 50;
+  const list = useLoad(() => api<Page<Session>>('GET', '/sessions', { query: { limit, offset } }), [props.tenantUuid, offset]);
+  const [err, setErr] = useState<unknown>(null);
+  const { ask, dialog } = useConfirm(list.reload, setErr);
+  const mine = currentToken()?.session_uuid;
+  return (
+    <Section title={t('nav.sessions')}>
+      <ErrorBox error={err ?? list.error} />
+      {list.data === null ? <Loading /> : list.data.items.length === 0 ? <Empty /> : (
+        <>
+          <table>
+            <thead><tr><th scope="col">Session</th><th scope="col">{t('sessions.user')}</th><th scope="col">{t('sessions.mobile')}</th><th scope="col">{t('common.actions')}</th></tr></thead>
+            <tbody>{list.data.items.map((s) => (
+              <tr key={s.uuid} data-session={s.uuid}>
+                <td><code>{s.uuid}</code>{s.uuid === mine ? ' ★' : ''}</td>
+                <td><code>{s.user_uuid ?? '—'}</code></td>
+                <td>{s.mobile ? t('common.yes') : t('common.no')}</td>
+                <td class="actions">{can(`auth.sessions.${s.uuid}.delete`) ? <button type="button" class="danger" onClick={() => ask({
+                  text: t('sessions.confirm', { x: s.uuid }), action: t('sessions.revoke'), run: () => api('DELETE', `/sessions/${enc(s.uuid)}`),
+                })}>{t('sessions.revoke')}</button> : null}</td>
+              </tr>))}</tbody>
+          </table>
+          <Pager offset={offset} limit={limit} total={list.data.filtered} onOffset={setOffset} />
+        </>
+      )}
+      {dialog}
+    </Section>
+  );
+}
+
+// ---------------------------------------------------------------- audit
+
+export function AuditScreen(props: { tenantUuid: string | null }) {
+  const [search, setSearch] = useState('');
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const [offset, setOffset] = useState(0);
+  const limit = 25;
+  const list = useLoad(() => api<Page<AuditEntry>>('GET', '/audit', {
+    query: { limit, offset, search: search || undefined, recurse: true },
+  }), [props.tenantUuid, search, offset]);
+  const inRange = (e: AuditEntry) => (from === '' || e.timestamp >= new Date(from).toISOString())
+    && (to === '' || e.timestamp <= new Date(to).toISOString());
+  const items = (list.data?.items ?? []).filter(inRange);
+  return (
+    <Section title={t('nav.audit')}>
+      <div class="toolbar" role="search">
+        <Field label={t('audit.filter')} name="search" type="search" value={search} onInput={(v) => { setSearch(v); setOffset(0); }} />
+        <Field label={t('audit.from')} name="from" type="datetime-local" value={from} onInput={setFrom} />
+        <Field label={t('audit.to')} name="to" type="datetime-local" value={to} onInput={setTo} />
+      </div>
+      <ErrorBox error={list.error} />
+      {list.data === null ? <Loading /> : items.length === 0 ? <Empty /> : (
+        <table class="audit">
+          <thead><tr><th scope="col">{t('audit.when')}</th><th scope="col">{t('audit.action')}</th><th scope="col">{t('audit.outcome')}</th><th scope="col">{t('audit.actor')}</th><th scope="col">{t('audit.target')}</th></tr></thead>
+          <tbody>{items.map((e) => (
+            <tr key={e.uuid} data-action={e.action}>
+              <td><time dateTime={e.timestamp}>{new Date(e.timestamp).toLocaleString()}</time></td>
+              <td>{e.action}</td>
+              <td>{e.outcome}</td>
+              <td>{e.auth_id ?? e.login ?? '—'} <span class="muted">{e.remote_addr ?? ''}</span></td>
+              <td>{e.target_type ? `${e.target_type} ` : ''}<code>{e.target_id ?? ''}</code></td>
+            </tr>))}</tbody>
+        </table>
+      )}
+      {list.data !== null ? <Pager offset={offset} limit={limit} total={list.data.filtered} onOffset={setOffset} /> : null}
+    </Section>
+  );
+}
+
+// ---------------------------------------------------------------- throttles
+
+export function ThrottlesScreen(props: { tenantUuid: string | null }) {
+  const list = useLoad(() => api<{ total: number; items: Throttle[] }>('GET', '/security/throttles', { query: { recurse: true } }), [props.tenantUuid]);
+  const [err, setErr] = useState<unknown>(null);
+  const { ask, dialog } = useConfirm(list.reload, setErr);
+  return (
+    <Section title={t('nav.throttles')} actions={<button type="button" onClick={list.reload}>↻</button>}>
+      <ErrorBox error={err ?? list.error} />
+      {list.data === null ? <Loading /> : list.data.items.length === 0 ? <Empty text={t('throttles.none')} /> : (
+        <table>
+          <thead><tr><th scope="col">{t('throttles.login')}</th><th scope="col">{t('throttles.kind')}</th><th scope="col">{t('throttles.failures')}</th><th scope="col">{t('throttles.until')}</th><th scope="col">{t('common.actions')}</th></tr></thead>
+          <tbody>{list.data.items.map((x) => (
+            <tr key={x.id} data-login={x.login ?? ''}>
+              <td>{x.login ?? t('throttles.unknown')}</td>
+              <td>{x.kind === 'account' ? t('throttles.account') : `${t('throttles.address')} ${x.remote_addr ?? ''}`}</td>
+              <td>{x.failures}</td>
+              <td><time dateTime={x.blocked_until}>{new Date(x.blocked_until).toLocaleString()}</time></td>
+              <td class="actions">{can('auth.security.throttles.delete') ? <button type="button" onClick={() => ask({
+                text: t('throttles.confirm', { x: x.login ?? x.id }), action: t('throttles.unlock'),
+                run: () => api('DELETE', `/security/throttles/${enc(x.id)}`),
+              })}>{t('throttles.unlock')}</button> : null}</td>
+            </tr>))}</tbody>
+        </table>
+      )}
+      {dialog}
+    </Section>
+  );
+}
+
+// ---------------------------------------------------------------- backends
+
+interface Ldap {
+  host: string; port: number; protocol_security: string | null; bind_dn: string | null; user_base_dn: string;
+  user_login_attribute: string; user_email_attribute: string;
+}
+
+export function BackendsScreen(props: { tenantUuid: string | null }) {
+  const status = useLoad(() => client.status.get(), []);
+  const names = useLoad(() => client.backends.list(), []);
+  const ldap = useLoad(() => can('auth.backends.ldap.read')
+    ? api<Ldap>('GET', '/backends/ldap').catch((e: unknown) => ((e as { status?: number }).status === 404 ? null : Promise.reject(e)))
+    : Promise.resolve(null), [props.tenantUuid]);
+  return (
+    <Section title={t('nav.backends')}>
+      <h2>{t('backends.status')}</h2>
+      {status.data === null ? (status.error ? <ErrorBox error={status.error} /> : <Loading />) : <pre class="status">{JSON.stringify(status.data, null, 2)}</pre>}
+      <h2>{t('backends.enabled')}</h2>
+      {names.data === null ? <Loading /> : <ul>{names.data.map((n) => <li key={n}>{n}</li>)}</ul>}
+      <h2>{t('backends.ldap')}</h2>
+      {ldap.loading ? <Loading /> : <LdapForm key={String(props.tenantUuid)} current={ldap.data} />}
+    </Section>
+  );
+}
+
+function LdapForm(props: { current: Ldap | null }) {
+  const c = props.current;
+  const [host, setHost] = useState(c?.host ?? '');
+  const [port, setPort] = useState(c ? String(c.port) : '');
+  const [security, setSecurity] = useState(c?.protocol_security ?? '');
+  const [bindDn, setBindDn] = useState(c?.bind_dn ?? '');
+  const [bindPassword, setBindPassword] = useState('');
+  const [baseDn, setBaseDn] = useState(c?.user_base_dn ?? '');
+  const [loginAttr, setLoginAttr] = useState(c?.user_login_attribute ?? 'uid');
+  const [emailAttr, setEmailAttr] = useState(c?.user_email_attribute ?? 'mail');
+  const [err, setErr] = useState<unknown>(null);
+  const [saved, setSaved] = useState(false);
+  const { fields } = fieldErrors(err);
+  const editable = can('auth.backends.ldap.update');
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setSaved(false);
+    try {
+      await api('PUT', '/backends/ldap', {
+        body: {
+          host, port: port === '' ? undefined : Number(port), protocol_security: security === '' ? null : security,
+          bind_dn: bindDn || null, ...(bindPassword !== '' ? { bind_password: bindPassword } : {}),
+          user_base_dn: baseDn, user_login_attribute: loginAttr, user_email_attribute: emailAttr || undefined,
+        },
+      });
+      setBindPassword('');
+      setErr(null);
+      setSaved(true);
+    } catch (error) {
+      setErr(error);
+    }
+  };
+  return (
+    <form class="card" onSubmit={submit} aria-label={t('backends.ldap')}>
+      {c === null ? <p class="muted">{t('backends.notConfigured')}</p> : null}
+      <fieldset disabled={!editable}>
+        <Field label={t('backends.host')} name="host" value={host} onInput={setHost} error={fields.host} required />
+        <Field label={t('backends.port')} name="port" type="number" value={port} onInput={setPort} error={fields.port} />
+        <div class="field">
+          <label for="ldap-security">{t('backends.protocol')}</label>
+          <select id="ldap-security" value={security} onChange={(e) => setSecurity((e.currentTarget as HTMLSelectElement).value)}>
+            <option value="">none</option><option value="tls">StartTLS</option><option value="ldaps">LDAPS</option>
+          </select>
+        </div>
+        <Field label={t('backends.bindDn')} name="bind_dn" value={bindDn} onInput={setBindDn} error={fields.bind_dn} />
+        <Field label={t('backends.bindPassword')} name="bind_password" type="password" autocomplete="new-password" value={bindPassword} onInput={setBindPassword} error={fields.bind_password} />
+        <Field label={t('backends.baseDn')} name="user_base_dn" value={baseDn} onInput={setBaseDn} error={fields.user_base_dn} required />
+        <Field label={t('backends.loginAttr')} name="user_login_attribute" value={loginAttr} onInput={setLoginAttr} error={fields.user_login_attribute} required />
+        <Field label={t('backends.emailAttr')} name="user_email_attribute" value={emailAttr} onInput={setEmailAttr} error={fields.user_email_attribute} />
+      </fieldset>
+      <ErrorBox error={err} />
+      {saved ? <p role="status">{t('common.saved')}</p> : null}
+      {editable ? <div class="buttons"><button type="submit" class="primary">{t('common.save')}</button></div> : null}
+    </form>
+  );
+}

@@ -1,0 +1,78 @@
+// /0.1/idp: authentication methods (issue 23 §1), as wazo-auth 24.08.
+//   GET    /idp                            auth.idp.read
+//   PUT    /idp/:idp_type/users            auth.idp.{idp_type}.users.update        (bulk set)
+//   PUT    /idp/:idp_type/users/:user_uuid auth.idp.{idp_type}.users.{user_uuid}.create (set)
+//   DELETE /idp/:idp_type/users/:user_uuid auth.idp.{idp_type}.users.{user_uuid}.delete (reset to default)
+import type { Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { IdpService } from '../../sso/idp-service.js';
+import { authOf, type RequireAccess } from '../auth.js';
+import { ApiError, AuthHeaders, SafeString } from '../schemas/common.js';
+
+export interface IdpRouteDeps {
+  idp: IdpService;
+  requireAccess: RequireAccess;
+}
+
+/** Bounds the work of one bulk PUT. */
+const MAX_USERS = 1000;
+const TypeParams = Type.Object({ idp_type: SafeString({ maxLength: 64 }) });
+const UserParams = Type.Object({ idp_type: SafeString({ maxLength: 64 }), user_uuid: SafeString({ maxLength: 64 }) });
+const UsersBody = Type.Object({
+  users: Type.Array(Type.Object({ uuid: SafeString({ minLength: 1, maxLength: 64 }) }), { maxItems: MAX_USERS }),
+});
+const IdpList = Type.Object({ total: Type.Integer(), filtered: Type.Integer(), items: Type.Array(Type.String()) });
+const errors = { 400: ApiError, 401: ApiError, 404: ApiError, 503: ApiError };
+
+export async function idpRoutes(app: FastifyInstance, deps: IdpRouteDeps): Promise<void> {
+  const { idp, requireAccess } = deps;
+
+  app.get('/idp', {
+    schema: {
+      summary: 'Authentication methods a user may be given (default: the tenant\'s)', tags: ['idp'], headers: AuthHeaders,
+      response: { 200: IdpList, ...errors },
+    },
+    preHandler: requireAccess('auth.idp.read'),
+  }, async function listIdp() {
+    const items = [...idp.types()];
+    return { total: items.length, filtered: items.length, items };
+  });
+
+  app.put('/idp/:idp_type/users', {
+    schema: {
+      summary: 'Set the authentication method of several users (all visible, or none changed)', tags: ['idp'], headers: AuthHeaders,
+      params: TypeParams, body: UsersBody, response: { 204: Type.Null(), ...errors },
+    },
+    preHandler: requireAccess('auth.idp.{idp_type}.users.update'),
+  }, async function setUsersMethod(request, reply) {
+    const { idp_type } = request.params as Static<typeof TypeParams>;
+    const body = request.body as Static<typeof UsersBody>;
+    await idp.addUsers(idp_type, body.users.map((u) => u.uuid), authOf(request).tenantUuid);
+    return reply.code(204).send();
+  });
+
+  app.put('/idp/:idp_type/users/:user_uuid', {
+    schema: {
+      summary: 'Set a user\'s authentication method', tags: ['idp'], headers: AuthHeaders,
+      params: UserParams, response: { 204: Type.Null(), ...errors },
+    },
+    preHandler: requireAccess('auth.idp.{idp_type}.users.{user_uuid}.create'),
+  }, async function setUserMethod(request, reply) {
+    const { idp_type, user_uuid } = request.params as Static<typeof UserParams>;
+    await idp.addUser(idp_type, user_uuid, authOf(request).tenantUuid);
+    return reply.code(204).send();
+  });
+
+  app.delete('/idp/:idp_type/users/:user_uuid', {
+    schema: {
+      summary: 'Reset a user\'s authentication method to default, if it is this one', tags: ['idp'], headers: AuthHeaders,
+      params: UserParams, response: { 204: Type.Null(), ...errors },
+    },
+    preHandler: requireAccess('auth.idp.{idp_type}.users.{user_uuid}.delete'),
+  }, async function resetUserMethod(request, reply) {
+    const { idp_type, user_uuid } = request.params as Static<typeof UserParams>;
+    await idp.removeUser(idp_type, user_uuid, authOf(request).tenantUuid);
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,46 @@
+// Authentication methods (issue 23 §1): how each user may log in. A user's
+// `authentication_method` is `default` (its tenant's
+// `default_authentication_method`), `native` (a password here), `ldap`,
+// `saml` or `oidc`. POST /token refuses a login by any other way (401, as
+// wazo-auth 24.08: a SAML user cannot log in with a password). Refresh-token
+// logins are not re-checked (as wazo-auth): the refresh token was obtained
+// by the allowed way.
+import type { Store } from '../store/types.js';
+
+/** GET /idp, and the values of PUT /idp/{type}/users: wazo-auth's, and oidc. */
+export const IDP_TYPES = ['default', 'native', 'ldap', 'saml', 'oidc'] as const;
+export type IdpType = typeof IDP_TYPES[number];
+/** A login's way: what a user's (resolved) method must equal. */
+export type LoginMethod = Exclude<IdpType, 'default'>;
+
+export function isIdpType(v: string): v is IdpType {
+  return (IDP_TYPES as readonly string[]).includes(v);
+}
+
+/**
+ * The way a password login through a backend counts as. Backends not named
+ * here (third-party plugins, xivo_service) vouch for identities of their
+ * own: they are not checked.
+ */
+const BACKEND_METHODS: Readonly<Record<string, LoginMethod>> = { xivo_user: 'native', ldap_user: 'ldap' };
+
+export function loginMethodOfBackend(backend: string): LoginMethod | null {
+  return BACKEND_METHODS[backend] ?? null;
+}
+
+export class AuthenticationMethods {
+  constructor(private readonly store: Pick<Store, 'getUser' | 'getTenant'>) {}
+
+  /** The user's method, `default` resolved through its tenant; null for an unknown user. */
+  async effectiveMethod(userUuid: string): Promise<LoginMethod | null> {
+    const user = await this.store.getUser(userUuid);
+    if (user === null) return null;
+    if (user.authenticationMethod !== 'default') return isIdpType(user.authenticationMethod) ? user.authenticationMethod as LoginMethod : null;
+    const tenant = await this.store.getTenant(user.tenantUuid);
+    return (tenant?.defaultAuthenticationMethod ?? 'native') as LoginMethod;
+  }
+
+  async allows(userUuid: string, method: LoginMethod): Promise<boolean> {
+    return (await this.effectiveMethod(userUuid)) === method;
+  }
+}

@@ -1,0 +1,113 @@
+// Store verbs of single sign-on (issue 23): tenant IdP configurations, SSO
+// sessions and seen assertions. Raw SQL over Kysely, the same statements on
+// both engines (tables: migrations/sso.ts). Spread into the store by
+// kysely-store.ts; declared in ../sso/types.ts.
+import { sql, type Kysely } from 'kysely';
+import type { SsoCompletion, SsoConfigRecord, SsoKind, SsoSessionRecord, SsoStore } from '../sso/types.js';
+import type { DatabaseSchema } from './database-schema.js';
+
+type Db = Kysely<DatabaseSchema>;
+
+interface ConfigRow {
+  tenant_uuid: string; kind: string; data: string; secrets: string | null; created_at: number | string; updated_at: number | string;
+}
+interface SessionRow {
+  id_hash: string; request_key_hash: string; kind: string; tenant_uuid: string; redirect_url: string; data: string;
+  user_uuid: string | null; login: string | null; token_session_uuid: string | null;
+  created_at: number | string; expires_at: number | string; completed_at: number | string | null; consumed_at: number | string | null;
+}
+
+const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
+
+function configOf(r: ConfigRow): SsoConfigRecord {
+  return {
+    tenantUuid: r.tenant_uuid, kind: r.kind as SsoKind, data: JSON.parse(r.data) as Record<string, unknown>, secrets: r.secrets,
+    createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
+  };
+}
+
+function sessionOf(r: SessionRow): SsoSessionRecord {
+  return {
+    idHash: r.id_hash, requestKeyHash: r.request_key_hash, kind: r.kind as SsoKind, tenantUuid: r.tenant_uuid,
+    redirectUrl: r.redirect_url, data: JSON.parse(r.data) as Record<string, unknown>, userUuid: r.user_uuid, login: r.login,
+    tokenSessionUuid: r.token_session_uuid, createdAt: Number(r.created_at), expiresAt: Number(r.expires_at),
+    completedAt: num(r.completed_at), consumedAt: num(r.consumed_at),
+  };
+}
+
+export function ssoVerbs(db: Db, mapError: (err: unknown) => unknown): SsoStore {
+  const raw = rawSsoVerbs(db);
+  const guarded: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(raw) as [string, (...a: unknown[]) => Promise<unknown>][]) {
+    guarded[name] = async (...args: unknown[]) => {
+      try {
+        return await fn(...args);
+      } catch (err) {
+        throw mapError(err);
+      }
+    };
+  }
+  return guarded as unknown as SsoStore;
+}
+
+function rawSsoVerbs(db: Db): SsoStore {
+  return {
+    async getSsoConfig(tenantUuid, kind) {
+      const r = await sql<ConfigRow>`select * from sso_configs where tenant_uuid = ${tenantUuid} and kind = ${kind}`.execute(db);
+      return r.rows[0] ? configOf(r.rows[0]) : null;
+    },
+    async putSsoConfig(c) {
+      await sql`insert into sso_configs (tenant_uuid, kind, data, secrets, created_at, updated_at)
+        values (${c.tenantUuid}, ${c.kind}, ${JSON.stringify(c.data)}, ${c.secrets}, ${c.createdAt}, ${c.updatedAt})
+        on conflict (tenant_uuid, kind) do update set data = excluded.data, secrets = excluded.secrets, updated_at = excluded.updated_at`.execute(db);
+    },
+    async deleteSsoConfig(tenantUuid, kind) {
+      const r = await sql`delete from sso_configs where tenant_uuid = ${tenantUuid} and kind = ${kind}`.execute(db);
+      return Number(r.numAffectedRows ?? 0) > 0;
+    },
+    async createSsoSession(s) {
+      await sql`insert into sso_sessions (id_hash, request_key_hash, kind, tenant_uuid, redirect_url, data, user_uuid, login,
+          token_session_uuid, created_at, expires_at, completed_at, consumed_at)
+        values (${s.idHash}, ${s.requestKeyHash}, ${s.kind}, ${s.tenantUuid}, ${s.redirectUrl}, ${JSON.stringify(s.data)}, ${s.userUuid},
+          ${s.login}, ${s.tokenSessionUuid}, ${s.createdAt}, ${s.expiresAt}, ${s.completedAt}, ${s.consumedAt})`.execute(db);
+    },
+    async findPendingSsoSession(kind, requestKeyHash, now) {
+      const r = await sql<SessionRow>`select * from sso_sessions where request_key_hash = ${requestKeyHash} and kind = ${kind}
+        and completed_at is null and expires_at > ${now}`.execute(db);
+      return r.rows[0] ? sessionOf(r.rows[0]) : null;
+    },
+    async completeSsoSession(idHash: string, c: SsoCompletion) {
+      const r = await sql`update sso_sessions set user_uuid = ${c.userUuid}, login = ${c.login}, completed_at = ${c.at},
+          expires_at = ${c.expiresAt}, data = ${JSON.stringify(c.data)}
+        where id_hash = ${idHash} and completed_at is null and expires_at > ${c.at}`.execute(db);
+      return Number(r.numAffectedRows ?? 0) > 0;
+    },
+    async consumeSsoSession(kind, idHash, now) {
+      const r = await sql<SessionRow>`update sso_sessions set consumed_at = ${now}
+        where id_hash = ${idHash} and kind = ${kind} and completed_at is not null and consumed_at is null and expires_at > ${now}
+        returning *`.execute(db);
+      return r.rows[0] ? sessionOf(r.rows[0]) : null;
+    },
+    async attachSsoTokenSession(idHash, tokenSessionUuid) {
+      await sql`update sso_sessions set token_session_uuid = ${tokenSessionUuid} where id_hash = ${idHash}`.execute(db);
+    },
+    async findSsoSessionByTokenSession(tokenSessionUuid, now) {
+      const r = await sql<SessionRow>`select * from sso_sessions where token_session_uuid = ${tokenSessionUuid} and expires_at > ${now}`.execute(db);
+      return r.rows[0] ? sessionOf(r.rows[0]) : null;
+    },
+    async deleteSsoSession(idHash) {
+      await sql`delete from sso_sessions where id_hash = ${idHash}`.execute(db);
+    },
+    async rememberSsoAssertion(keyHash, expiresAt, now) {
+      await sql`delete from sso_replays where key_hash = ${keyHash} and expires_at <= ${now}`.execute(db);
+      const r = await sql`insert into sso_replays (key_hash, expires_at) values (${keyHash}, ${expiresAt})
+        on conflict (key_hash) do nothing`.execute(db);
+      return Number(r.numAffectedRows ?? 0) > 0;
+    },
+    async deleteExpiredSso(now) {
+      const a = await sql`delete from sso_sessions where expires_at <= ${now}`.execute(db);
+      const b = await sql`delete from sso_replays where expires_at <= ${now}`.execute(db);
+      return Number(a.numAffectedRows ?? 0) + Number(b.numAffectedRows ?? 0);
+    },
+  };
+}

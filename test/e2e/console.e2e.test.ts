@@ -1,0 +1,300 @@
+// The admin web console (issue 25) in a real browser: Debian's Chromium
+// (installed by .ci/run) driven by playwright-core, against a service this
+// test starts, on both engines. Logs in, creates a tenant, a user and a
+// policy, attaches it, checks the explainer's verdict against
+// HEAD /token?scope=, revokes a session and sees its token die, unlocks a
+// throttled login, reads the audit entry of each action, sees an expired
+// token send back to the login page, logs out; runs axe-core on each screen
+// (no serious or critical violation) and, on SQLite, saves the screenshots of
+// docs/console/. Fails, never skips, when Chromium or the built console is
+// missing (`npm run build`).
+import axe from 'axe-core';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../src/config/index.js';
+import { CONSOLE_CSP, DEFAULT_CONSOLE_ROOT } from '../../src/http/routes/console.js';
+import { ADMIN, basic, ENGINES, startTestService, type TestService } from '../helpers/service.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = path.join(import.meta.dirname, '../../docs/console');
+const CAROL = { username: 'carol', password: 'carol-secret-password' };
+
+async function axeCheck(page: Page, screen: string): Promise<void> {
+  // Evaluated through the DevTools protocol: not subject to the page's CSP.
+  await page.evaluate(axe.source);
+  const result = await page.evaluate(async () => {
+    const r = await (globalThis as unknown as { axe: typeof axe }).axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) }));
+  });
+  const serious = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(serious, `${screen}: ${JSON.stringify(serious)}`).toEqual([]);
+}
+
+describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
+  let t: TestService;
+  let base: string;
+  let context: BrowserContext;
+  let page: Page;
+  let userDataDir: string;
+  const cspViolations: string[] = [];
+  /** X-Auth-Token values the console sent (kept in its memory only). */
+  const sentTokens = new Set<string>();
+
+  const http = (method: string, url: string, headers: Record<string, string> = {}, body?: unknown) => fetch(`${base}${url}`, {
+    method, headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const loginApi = async (username: string, password: string) => http('POST', '/0.1/token', { authorization: basic(username, password) }, {});
+  const shot = async (name: string) => {
+    if (engine === 'sqlite') await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
+  };
+  const go = async (screen: string) => {
+    await page.click(`nav a[href="#/${screen}"]`);
+    await page.waitForSelector('#screen-title');
+    await page.waitForSelector('.loading', { state: 'detached' });
+  };
+  const confirm = async () => {
+    await page.waitForSelector('[role="alertdialog"]');
+    await page.click('[role="alertdialog"] button.danger');
+    await page.waitForSelector('[role="alertdialog"]', { state: 'detached' });
+  };
+
+  beforeAll(async () => {
+    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: .ci/run installs Debian's chromium`).toBe(true);
+    expect(existsSync(path.join(DEFAULT_CONSOLE_ROOT, 'index.html')), 'the console is not built: npm run build').toBe(true);
+    t = await startTestService(engine, {
+      security: {
+        ...DEFAULT_CONFIG.security,
+        login_throttle: { ...DEFAULT_CONFIG.security.login_throttle, threshold: 2, base_delay_seconds: 600, max_delay_seconds: 600 },
+      },
+    });
+    base = await t.service.listen();
+    userDataDir = mkdtempSync(path.join(tmpdir(), 'xivo-auth-chromium-'));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+      viewport: { width: 1280, height: 800 },
+      locale: 'en-US',
+    });
+    page = context.pages()[0] ?? await context.newPage();
+    page.setDefaultTimeout(10_000);
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
+    page.on('request', (r) => {
+      const token = r.headers()['x-auth-token'];
+      if (token !== undefined) sentTokens.add(token);
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await context?.close();
+    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    await t?.close();
+  });
+
+  it('serves the console with its own CSP, and the API keeps its own', async () => {
+    const res = await http('GET', '/console/');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toBe(CONSOLE_CSP);
+    expect(res.headers.get('cache-control')).toBe('no-cache');
+    const html = await res.text();
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // no inline script
+    const asset = /src="(\/console\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(asset).toBeDefined();
+    const js = await http('GET', asset!);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(js.headers.get('content-security-policy')).toBe(CONSOLE_CSP);
+    const apiAnswer = await http('GET', '/0.1/status');
+    expect(apiAnswer.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect((await http('GET', '/console', {}, undefined)).url).toMatch(/\/console\/$/);
+  });
+
+  it('does all of it in the browser', async () => {
+    // -- login (wrong password first: the error is shown)
+    const first = await page.goto(`${base}/console/`);
+    expect(first?.headers()['content-security-policy']).toBe(CONSOLE_CSP);
+    await page.fill('input[name="username"]', ADMIN.username);
+    await page.fill('input[name="password"]', 'not-the-password');
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('.login [role="alert"]');
+    await axeCheck(page, 'login');
+    await shot('login');
+    await page.fill('input[name="password"]', ADMIN.password);
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('nav#nav');
+    expect(await page.evaluate(() => Object.keys(localStorage).length)).toBe(0);
+
+    // -- a tenant
+    await go('tenants');
+    await page.click('text=New tenant');
+    await page.fill('form input[name="name"]', 'Acme');
+    await page.fill('form input[name="domain_names"]', 'acme.example.com');
+    await page.click('form button[type="submit"]');
+    await page.waitForSelector('td:has-text("Acme")');
+    await axeCheck(page, 'tenants');
+    await shot('tenants');
+
+    // -- a user (an invalid one first: the API's details are shown next to the field)
+    await go('users');
+    await page.click('text=New user');
+    await page.fill('form input[name="username"]', CAROL.username);
+    await page.fill('form input[name="password"]', 'x');
+    await page.click('form button[type="submit"]');
+    await page.waitForSelector('form .field-error, form .error');
+    await page.fill('form input[name="password"]', CAROL.password);
+    await page.click('form button[type="submit"]');
+    await page.waitForSelector(`td:has-text("${CAROL.username}")`);
+    await axeCheck(page, 'users');
+
+    // -- a policy; the ACL editor validates as you type
+    await go('policies');
+    await page.click('text=New policy');
+    await page.fill('form input[name="name"]', 'carol-policy');
+    await page.fill('form textarea[name="acl"]', 'confd.users.me.read\nbad access');
+    await page.waitForSelector('form .field-error:has-text("line 2")');
+    expect(await page.isDisabled('form button[type="submit"]')).toBe(true);
+    await page.fill('form textarea[name="acl"]', 'confd.users.me.read\n!confd.users.me.delete\nauth.users.me.#');
+    await page.waitForSelector('form .field-error', { state: 'detached' });
+    await page.click('form button[type="submit"]');
+    await page.waitForSelector('td:has-text("carol-policy")');
+    await axeCheck(page, 'policies');
+    await shot('policies');
+
+    // -- attach it to carol
+    await go('users');
+    await page.click(`tr:has-text("${CAROL.username}") button:has-text("Details")`);
+    await page.waitForSelector('.details select[name="policy"] option:has-text("carol-policy")', { state: 'attached' });
+    const policyValue = await page.$eval('.details select[name="policy"]', (s) => [...(s as HTMLSelectElement).options].find((o) => o.text === 'carol-policy')!.value);
+    await page.selectOption('.details select[name="policy"]', policyValue);
+    await page.click('.details button:has-text("Attach policy")');
+    await page.waitForSelector('.details li:has-text("carol-policy")');
+    await axeCheck(page, 'user details');
+    await shot('users');
+
+    // -- the explainer's verdicts agree with HEAD /token/{t}?scope=
+    const carolLogin = await loginApi(CAROL.username, CAROL.password);
+    expect(carolLogin.status).toBe(200);
+    const carolToken = (await carolLogin.json()).data as { token: string; auth_id: string; session_uuid: string };
+    await go('explain');
+    const carolOption = await page.$eval('select[name="user"]', (s) => [...(s as HTMLSelectElement).options].find((o) => o.text === 'carol')!.value);
+    expect(carolOption).toBe(carolToken.auth_id);
+    const cases: Array<[string, string, string | null]> = [
+      [`confd.users.${carolToken.auth_id}.read`, 'granted', 'confd.users.me.read'],
+      [`auth.users.${carolToken.auth_id}.tokens.read`, 'granted', 'auth.users.me.#'],
+      [`confd.users.${carolToken.auth_id}.delete`, 'denied', '!confd.users.me.delete'],
+      ['confd.users.someone-else.read', 'denied', null],
+    ];
+    for (const [access, verdict, pattern] of cases) {
+      await page.selectOption('select[name="user"]', carolOption);
+      await page.fill('input[name="access"]', access);
+      await page.click('form button[type="submit"]');
+      const shown = await page.waitForSelector('[data-verdict]');
+      expect(await shown.getAttribute('data-verdict'), access).toBe(verdict);
+      const text = await shown.textContent();
+      if (pattern !== null) expect(text).toContain(pattern);
+      expect(text).toContain(`me = ${carolToken.auth_id}`);
+      const head = await http('HEAD', `/0.1/token/${carolToken.token}?scope=${encodeURIComponent(access)}`);
+      expect(head.status, access).toBe(verdict === 'granted' ? 204 : 403);
+    }
+    // the same with the pasted token: my_session is its session
+    await page.selectOption('select[name="user"]', '');
+    await page.fill('input[name="token"]', carolToken.token);
+    await page.fill('input[name="access"]', `confd.users.${carolToken.auth_id}.read`);
+    await page.click('form button[type="submit"]');
+    await page.waitForSelector(`[data-verdict="granted"]:has-text("${carolToken.session_uuid}")`);
+    await axeCheck(page, 'explainer');
+    await shot('explain');
+    await page.fill('input[name="token"]', '');
+
+    // -- revoke carol's session: her token dies
+    await go('sessions');
+    await page.click(`tr[data-session="${carolToken.session_uuid}"] button:has-text("Revoke")`);
+    await axeCheck(page, 'confirmation dialog');
+    await confirm();
+    await page.waitForSelector(`tr[data-session="${carolToken.session_uuid}"]`, { state: 'detached' });
+    expect((await http('HEAD', `/0.1/token/${carolToken.token}`)).status).toBe(404);
+    await axeCheck(page, 'sessions');
+    await shot('sessions');
+
+    // -- carol guesses wrong until throttled; unlock her
+    for (let i = 0; i < 2; i++) expect((await loginApi(CAROL.username, 'wrong-password')).status).toBe(401);
+    expect((await loginApi(CAROL.username, CAROL.password)).status).toBe(429);
+    await go('throttles');
+    await page.waitForSelector('tr[data-login="carol"]');
+    await axeCheck(page, 'throttles');
+    await shot('throttles');
+    await page.click('tr[data-login="carol"] button:has-text("Unlock")');
+    await confirm();
+    await page.waitForSelector('tr[data-login="carol"]', { state: 'detached' });
+    expect((await loginApi(CAROL.username, CAROL.password)).status).toBe(200);
+
+    // -- backends: status, LDAP form (bind password write-only)
+    await go('backends');
+    await page.waitForSelector('pre.status');
+    await page.fill('input[name="host"]', 'ldap.example.com');
+    await page.fill('input[name="user_base_dn"]', 'ou=people,dc=example,dc=com');
+    await page.fill('input[name="bind_dn"]', 'cn=reader,dc=example,dc=com');
+    await page.fill('input[name="bind_password"]', 'reader-secret');
+    await page.click('form button[type="submit"]');
+    await page.waitForSelector('form [role="status"]:has-text("Saved"), form .error');
+    expect(await page.textContent('form[aria-label="LDAP configuration"]')).not.toMatch(/error|invalid/i);
+    await page.waitForSelector('form [role="status"]:has-text("Saved")');
+    expect(await page.inputValue('input[name="bind_password"]')).toBe('');
+    await axeCheck(page, 'backends');
+
+    // -- the audit entry of each action
+    await go('audit');
+    for (const action of ['tenants.create', 'users.create', 'policies.create', 'users.policies.update', 'sessions.delete',
+      'security.throttles.delete', 'backends.ldap.update']) {
+      await page.fill('input[name="search"]', action);
+      await page.waitForSelector(`tr[data-action="${action}"]`);
+    }
+    await page.fill('input[name="search"]', '');
+    await page.waitForSelector('tr[data-action]');
+    await axeCheck(page, 'audit');
+    await shot('audit');
+
+    // -- French
+    await page.selectOption('#lang-select', 'fr');
+    await page.waitForSelector('nav a:has-text("Utilisateurs")');
+    await page.selectOption('#lang-select', 'en');
+
+    // -- phone-sized: the menu opens the navigation
+    await page.setViewportSize({ width: 390, height: 844 });
+    await go('users').catch(() => undefined);
+    expect(await page.isVisible('nav#nav a[href="#/users"]')).toBe(false);
+    await page.click('button.menu');
+    await page.click('nav a[href="#/users"]');
+    await page.waitForSelector(`text=${CAROL.username}`);
+    await axeCheck(page, 'users on a phone');
+    await shot('users-phone');
+    await page.setViewportSize({ width: 1280, height: 800 });
+
+    // -- a revoked token sends back to the login page
+    const consoleToken = [...sentTokens].at(-1)!;
+    expect((await http('DELETE', `/0.1/token/${consoleToken}`)).status).toBe(200);
+    await page.click('nav a[href="#/tenants"]');
+    await page.waitForSelector('.login .notice');
+
+    // -- log in again, log out: the token is revoked
+    sentTokens.clear();
+    await page.fill('input[name="username"]', ADMIN.username);
+    await page.fill('input[name="password"]', ADMIN.password);
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('nav#nav');
+    await go('users');
+    const second = [...sentTokens].at(-1)!;
+    expect((await http('HEAD', `/0.1/token/${second}`)).status).toBe(204);
+    await page.click('button.logout');
+    await page.waitForSelector('.login');
+    expect((await http('HEAD', `/0.1/token/${second}`)).status).toBe(404);
+
+    expect(cspViolations).toEqual([]);
+  }, 180_000);
+});
