@@ -116,7 +116,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
     logger.warn({ db_timeout_ms: config.db_timeout_ms, db_timeout_seconds: config.db_timeout_seconds }, 'db_timeout_ms is deprecated and wins over db_timeout_seconds: set db_timeout_seconds instead');
   }
   // Before the store: its query spans are set up when it opens (src/tracing/store.ts).
-  const stopTracing = startTracing(config.tracing, logger);
+  const stopTracing = await startTracing(config.tracing, logger);
   let store: Store;
   try {
     store = await openConfiguredStore(config, logger);

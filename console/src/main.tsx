@@ -150,7 +150,7 @@ function Shell(props: { onLang: () => void }) {
           ))}
         </ul>
       </nav>
-      <main id="main">
+      <main id="main" data-screen={route.path}>
         <Screen key={`${route.path}-${tenant ?? ''}`} tenantUuid={tenant} onTenantsChanged={() => setTenantsVersion((n) => n + 1)} />
       </main>
     </div>

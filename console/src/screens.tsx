@@ -594,7 +594,7 @@ export function ThrottlesScreen(props: { tenantUuid: string | null }) {
   const [err, setErr] = useState<unknown>(null);
   const { ask, dialog } = useConfirm(list.reload, setErr);
   return (
-    <Section title={t('nav.throttles')} actions={<button type="button" onClick={list.reload}>↻</button>}>
+    <Section title={t('nav.throttles')} actions={<button type="button" onClick={list.reload} aria-label={t('common.refresh')}>↻</button>}>
       <ErrorBox error={err ?? list.error} />
       {list.data === null ? <Loading /> : list.data.items.length === 0 ? <Empty text={t('throttles.none')} /> : (
         <table>

@@ -168,7 +168,7 @@ export class SelfService {
 
   /** GET /users/{u}/emails/{e}/confirm: a new confirmation mail (409 when already confirmed). */
   async resendConfirmation(user: User, emailUuid: string, remoteAddr: string | null): Promise<void> {
-    const email = user.emails.find((e) => e.uuid === emailUuid.toLowerCase() || e.uuid === emailUuid);
+    const email = user.emails.find((e) => e.uuid.toLowerCase() === emailUuid.toLowerCase());
     if (email === undefined) throw new NotFoundError('unknown-email', 'emails', emailUuid);
     if (email.confirmed) {
       throw new DomainError(409, 'conflict', `This email already confirmed: "${email.uuid}"`, { uuid: email.uuid }, { resource: 'emails' });
@@ -214,7 +214,7 @@ export class SelfService {
 
   /** The answer of the confirmation link. */
   confirmedPage(result: { email: UserEmail }, html: boolean): string {
-    return this.templates.confirmedPage.render({ email_uuid: result.email.uuid, email_address: result.email.address, username: '' }, { html });
+    return this.templates.confirmedPage.render({ email_uuid: result.email.uuid, email_address: result.email.address }, { html });
   }
 
   // ---- password reset

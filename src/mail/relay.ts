@@ -47,7 +47,7 @@ export class MailRelay {
   private failures = 0;
   private lastError: string | null = null;
   private running: Promise<void> | null = null;
-  private stopped = true;
+  private stopped = false;
   private woken = false;
   private wakeUp: (() => void) | null = null;
   private passes = 0;

@@ -24,7 +24,7 @@ const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 const COMMON = ['username', 'email_address', 'token', 'hostname', 'port', 'base_url', 'expires_at'] as const;
 export const CONFIRMATION_VARIABLES = [...COMMON, 'email_uuid', 'user_uuid', 'confirmation_url'] as const;
 export const RESET_VARIABLES = [...COMMON, 'user_uuid', 'reset_url'] as const;
-export const CONFIRMED_PAGE_VARIABLES = ['email_uuid', 'email_address', 'username'] as const;
+export const CONFIRMED_PAGE_VARIABLES = ['email_uuid', 'email_address'] as const;
 
 export type ConfirmationValues = Record<typeof CONFIRMATION_VARIABLES[number], string>;
 export type ResetValues = Record<typeof RESET_VARIABLES[number], string>;

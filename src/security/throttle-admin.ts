@@ -31,8 +31,10 @@ export interface ThrottleView {
 }
 
 export interface ThrottleScope {
-  /** The acting tenant and, with recurse, its sub-tenants. */
+  /** The acting tenant and, with recurse, its sub-tenants: whose counters are listed. */
   tenantUuids: string[];
+  /** The acting tenant and all its sub-tenants: whose audited attempts name counters (a superset of tenantUuids). */
+  subtree: string[];
   /** The acting tenant is the top tenant: also counters no audited attempt of a tenant explains. */
   top: boolean;
 }
@@ -55,10 +57,11 @@ export class ThrottleAdmin {
     const blocked = await this.store.listBlockedLogins(this.clock.now(), MAX_LISTED);
     if (blocked.length === 0) return [];
     const origins = await this.origins(scope);
+    const listed = new Set(scope.tenantUuids);
     const views: ThrottleView[] = [];
     for (const row of blocked) {
       const origin = origins.get(row.key) ?? null;
-      if (origin === null && !scope.top) continue;
+      if (origin === null ? !scope.top : origin.tenantUuid === null ? !scope.top : !listed.has(origin.tenantUuid)) continue;
       views.push(view(row, origin));
     }
     return views;
@@ -72,8 +75,10 @@ export class ThrottleAdmin {
 
   /** Counter key → the audited login attempt it belongs to, within the scope. */
   private async origins(scope: ThrottleScope): Promise<Map<string, Origin>> {
+    // This instance's audit writes still in flight: the latest attempts name their counters too.
+    await this.audit.flush();
     const page = await this.audit.list(
-      { tenantUuids: scope.tenantUuids, includeUntenanted: scope.top },
+      { tenantUuids: scope.subtree, includeUntenanted: scope.top },
       { order: 'at', direction: 'desc', limit: AUDIT_WINDOW, offset: 0, search: 'login' },
     );
     const origins = new Map<string, Origin>();

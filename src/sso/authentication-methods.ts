@@ -4,7 +4,7 @@
 // `saml` or `oidc`. POST /token refuses a login by any other way (401, as
 // wazo-auth 24.08: a SAML user cannot log in with a password). Refresh-token
 // logins are not re-checked (as wazo-auth): the refresh token was obtained
-// by the allowed way.
+// by the allowed way. One compatibility exception, see `allows`.
 import type { Store } from '../store/types.js';
 
 /** GET /idp, and the values of PUT /idp/{type}/users: wazo-auth's, and oidc. */
@@ -41,6 +41,17 @@ export class AuthenticationMethods {
   }
 
   async allows(userUuid: string, method: LoginMethod): Promise<boolean> {
-    return (await this.effectiveMethod(userUuid)) === method;
+    const user = await this.store.getUser(userUuid);
+    if (user === null) return false;
+    if (user.authenticationMethod !== 'default') return user.authenticationMethod === method;
+    const tenantMethod = (await this.store.getTenant(user.tenantUuid))?.defaultAuthenticationMethod ?? 'native';
+    // Compatibility with xivo-auth before issue 23 (a deviation from
+    // wazo-auth, which refuses it): in a tenant still defaulting to native,
+    // a user left at `default` may also log in through LDAP (POST /token
+    // with domain_name), as such users always could. Setting the user's
+    // method (native, or anything else) or the tenant's default to ldap,
+    // saml or oidc removes it.
+    if (method === 'ldap' && tenantMethod === 'native') return true;
+    return tenantMethod === method;
   }
 }

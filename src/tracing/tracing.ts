@@ -9,13 +9,10 @@
 // store has no query log, and every other call site costs one boolean test
 // (`tracing.enabled`). Attributes never carry a token, a password or a
 // header value: routes are templates (`/0.1/token/:token`), never URLs.
+// Only the (small) API is imported here; the SDK and exporter are loaded by
+// startTracing when tracing is on (src/tracing/sdk.ts): off, they are never
+// even loaded.
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { Logger } from 'pino';
 
 export interface TracingConfig {
@@ -35,8 +32,6 @@ export interface TracingConfig {
 /** The one switch every instrumented call site tests first. */
 export const tracing: { enabled: boolean; tracer: Tracer | null } = { enabled: false, tracer: null };
 
-const propagator = new W3CTraceContextPropagator();
-
 type Carrier = Record<string, unknown>;
 const getter = {
   keys: (carrier: Carrier) => Object.keys(carrier),
@@ -47,51 +42,37 @@ const getter = {
 };
 const setter = { set: (carrier: Carrier, key: string, value: string) => { carrier[key] = value; } };
 
-let provider: BasicTracerProvider | null = null;
-let contextManager: AsyncLocalStorageContextManager | null = null;
+let started = false;
 
 /**
- * Starts the exporter and turns the instrumentation on (once per process).
- * Returns the function flushing and stopping it.
+ * Loads the SDK, starts the exporter and turns the instrumentation on (once
+ * per process). Resolves with the function flushing and stopping it.
  */
-export function startTracing(config: TracingConfig, logger: Pick<Logger, 'info' | 'warn'>, version = '0.1.0'): () => Promise<void> {
-  if (!config.enabled || provider !== null) return async () => {};
-  const exporter = new OTLPTraceExporter({ url: config.endpoint, headers: { ...config.headers }, timeoutMillis: config.export_timeout_ms });
-  provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.service_name, [ATTR_SERVICE_VERSION]: version }),
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sample_ratio) }),
-    spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: config.batch_delay_ms, exportTimeoutMillis: config.export_timeout_ms })],
-  });
-  contextManager = new AsyncLocalStorageContextManager().enable();
-  context.setGlobalContextManager(contextManager);
-  propagation.setGlobalPropagator(propagator);
-  trace.setGlobalTracerProvider(provider);
-  tracing.tracer = provider.getTracer('xivo-auth', version);
+export async function startTracing(config: TracingConfig, logger: Pick<Logger, 'info' | 'warn'>, version = '0.1.0'): Promise<() => Promise<void>> {
+  if (!config.enabled || started) return async () => {};
+  started = true;
+  const { startSdk } = await import('./sdk.js');
+  const sdk = startSdk(config, version);
+  tracing.tracer = sdk.tracer;
   tracing.enabled = true;
   // The endpoint only: its URL may carry no secret, the headers may.
   logger.info({ endpoint: config.endpoint, sample_ratio: config.sample_ratio }, 'tracing on (OTLP/HTTP)');
-  const current = provider;
   return async () => {
     tracing.enabled = false;
     tracing.tracer = null;
-    await current.forceFlush().catch(() => undefined);
-    await current.shutdown().catch(() => undefined);
-    trace.disable();
-    context.disable();
-    propagation.disable();
-    provider = null;
-    contextManager = null;
+    await sdk.shutdown();
+    started = false;
   };
 }
 
 /** The context an incoming request's `traceparent`/`tracestate` headers name (or the root). */
 export function extractContext(headers: Carrier): Context {
-  return propagator.extract(ROOT_CONTEXT, headers, getter);
+  return propagation.extract(ROOT_CONTEXT, headers, getter);
 }
 
 /** Writes the active (or given) span's `traceparent`/`tracestate` into `carrier`. */
 export function injectContext(carrier: Record<string, unknown>, ctx: Context = context.active()): void {
-  propagator.inject(ctx, carrier, setter);
+  propagation.inject(ctx, carrier, setter);
 }
 
 /** Starts a span (a child of the active one); the caller ends it. Only call when tracing.enabled. */

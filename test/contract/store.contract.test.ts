@@ -1815,6 +1815,22 @@ describe('Store security verbs (issue 7)', () => {
         expect(await store.hasLoginMark('t:mark', 0)).toBe(false);
       });
 
+      it('lists the counters backing off and deletes one (issue 25)', async () => {
+        for (let i = 0; i < 3; i++) await store.reserveLoginAttempt('p:blocked', NOW, rule({ threshold: 1 }));
+        await store.reserveLoginAttempt('a:blocked', NOW, rule({ threshold: 1, delaysMs: [60_000] }));
+        await store.reserveLoginAttempt('p:free', NOW, rule());
+        await store.touchLoginMark('t:mark', NOW);
+        const blocked = await store.listBlockedLogins(NOW, 10);
+        expect(blocked.map((b) => b.key)).toEqual(['a:blocked', 'p:blocked']);
+        expect(blocked[1]).toMatchObject({ failures: 1, attempts: 3, updatedAt: NOW });
+        expect(blocked[0].nextAttemptAt).toBe(NOW + 60_000);
+        expect(await store.listBlockedLogins(NOW + 60_000, 10)).toEqual([]);
+        expect((await store.listBlockedLogins(NOW, 1)).length).toBe(1);
+        expect(await store.deleteLoginThrottle('p:blocked')).toBe(true);
+        expect(await store.deleteLoginThrottle('p:blocked')).toBe(false);
+        expect(await store.getLoginAttempts('p:blocked')).toBeNull();
+      });
+
       it('stores, lists (scoped, searched, paged, newest first) and purges audit records', async () => {
         const other = await store.createTenant(tenantData({ parentUuid: tenant.uuid }));
         const record = (i: number, tenantUuid: string | null, action = 'users.create') => ({

@@ -107,7 +107,9 @@ describe('three instances behind nginx over one PostgreSQL', () => {
     let killedAt = Number.POSITIVE_INFINITY;
     let stop = false;
     const sql = new pg.Client({ connectionString: db.uri });
+    sql.on('error', () => undefined);
     await sql.connect();
+    let holder: pg.Client | null = null;
     try {
       // Four clients logging in, checking and revoking through the balancer,
       // continuously; every token is checked on both survivors-to-be first,
@@ -157,8 +159,10 @@ describe('three instances behind nginx over one PostgreSQL', () => {
       // Hold the rows the victim's next login and revocation will write: on
       // A, each transaction then waits with its first writes done (the
       // login: its session and token inserted; the revocation: nothing yet).
-      const holder = new pg.Client({ connectionString: db.uri });
+      holder = new pg.Client({ connectionString: db.uri });
+      holder.on('error', () => undefined);
       await holder.connect();
+      const holderPid = (await holder.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0].pid;
       await holder.query('begin');
       await holder.query('select 1 from login_throttle where key = $1 for update', [marks[0]]);
       await holder.query('select 1 from tokens where hash = $1 for update', [createHash('sha256').update(victim.token).digest('hex')]);
@@ -166,14 +170,15 @@ describe('three instances behind nginx over one PostgreSQL', () => {
         victimLogin().catch(() => null),
         request(portOf(a), 'DELETE', `/0.1/token/${victim.token}`).catch(() => null),
       ];
-      await until(async () => Number((await sql.query<{ n: string }>(
-        "select count(*) as n from pg_stat_activity where datname = current_database() and application_name = 'xivo-auth' and wait_event_type = 'Lock'",
-      )).rows[0].n) >= 2, 'the login and the revocation waiting mid-transaction', 2500);
+      // Both wait for the holder (and nothing else does: no one else writes those rows).
+      const blocked = async () => (await sql.query<{ pid: number }>(
+        'select pid from pg_stat_activity where $1 = any(pg_blocking_pids(pid))', [holderPid],
+      )).rows.map((r) => r.pid);
+      await until(async () => (await blocked()).length === 2, 'the login and the revocation waiting mid-transaction', 2500);
       // The login's transaction has written its session and its token (uncommitted): a half-written login, were it to survive.
       const written = await sql.query<{ relation: string }>(`select distinct l.relation::regclass::text as relation from pg_locks l
-        join pg_stat_activity s on s.pid = l.pid
-        where s.datname = current_database() and s.application_name = 'xivo-auth' and s.wait_event_type = 'Lock'
-          and l.granted and l.mode = 'RowExclusiveLock' and l.relation in ('sessions'::regclass, 'tokens'::regclass)`);
+        where l.pid = any($1) and l.granted and l.mode = 'RowExclusiveLock'
+          and l.relation in ('sessions'::regclass, 'tokens'::regclass)`, [await blocked()]);
       expect(written.rows.map((r) => r.relation).sort()).toEqual(['sessions', 'tokens']);
 
       killedAt = Date.now();
@@ -182,6 +187,7 @@ describe('three instances behind nginx over one PostgreSQL', () => {
       // Their client is gone: released, they cannot commit.
       await holder.query('rollback');
       await holder.end();
+      holder = null;
       for (const res of await Promise.all(inFlight)) expect(res).toBeNull();
 
       await until(() => issued.length >= beforeKill + 40, 'load after the kill', 15_000);
@@ -210,6 +216,7 @@ describe('three instances behind nginx over one PostgreSQL', () => {
       expect(await check(portOf(b), victim.token)).toBe(204);
     } finally {
       stop = true;
+      await holder?.end().catch(() => undefined);
       await sql.end();
     }
 

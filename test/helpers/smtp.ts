@@ -66,6 +66,7 @@ export async function startSmtpServer(options: { username?: string; password?: s
     // AUTH only after STARTTLS (smtp-server's default): a client that does not upgrade cannot authenticate.
     authMethods: ['PLAIN', 'LOGIN'],
     closeTimeout: 50,
+    disableReverseLookup: true,
     logger: false,
     onAuth(auth, _session, callback) {
       if (auth.username === username && auth.password === password) return callback(null, { user: username });

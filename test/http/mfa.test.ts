@@ -263,6 +263,11 @@ describe.each(ENGINES)('multi-factor authentication on %s', (engine) => {
     const records = await t.service.store.listAuditRecords({ tenantUuids: [top], includeUntenanted: true }, { limit: 1000 });
     const outcomes = new Set(records.items.filter((r) => r.action === 'login.mfa').map((r) => r.outcome));
     expect([...outcomes].sort()).toEqual(expect.arrayContaining(['challenged', 'failure', 'success']));
+    // And the metrics count them.
+    const metric = await t.service.metrics.registry.getSingleMetricAsString('xivo_auth_mfa_verifications_total');
+    expect(metric).toMatch(/xivo_auth_mfa_verifications_total\{factor="totp",result="success"\} [1-9]/);
+    expect(metric).toMatch(/xivo_auth_mfa_verifications_total\{factor="totp",result="failure"\} [1-9]/);
+    expect(metric).toMatch(/xivo_auth_mfa_verifications_total\{factor="recovery_code",result="success"\} [1-9]/);
   });
 
   it('mfa.required_for: a matching user without a factor gets a token that can only enrol', async () => {
@@ -285,6 +290,13 @@ describe.each(ENGINES)('multi-factor authentication on %s', (engine) => {
     expect(full.json().data.acl).toContain('confd.admin.read');
     // A user outside the rule is unaffected.
     expect((await login((await newUser(['confd.users.me.read'])).username, `mfa-user-${n}-password`)).statusCode).toBe(200);
+  });
+
+  it('documents the routes and the challenge in the OpenAPI document', async () => {
+    const doc = (await inject({ method: 'GET', url: '/0.1/api/api.yml' })).body;
+    for (const text of ['/users/{user_uuid}/mfa/totp', '/users/{user_uuid}/mfa/recovery_codes', '/mfa/webauthn/options', 'mfa_challenge', 'mfa-required']) {
+      expect(doc).toContain(text);
+    }
   });
 
   it('mfa.required_for exempts service accounts (external_api) by default', async () => {

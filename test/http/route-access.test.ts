@@ -14,6 +14,7 @@ const S = '00000000-0000-4000-8000-0000000000a1';
 const G = '00000000-0000-4000-8000-0000000000b2';
 const P = '00000000-0000-4000-8000-0000000000c3';
 const T = '00000000-0000-4000-8000-0000000000d4';
+const E = '00000000-0000-4000-8000-0000000000e5';
 
 /** [method, path, body, required access] */
 type Row = [string, string, unknown, string];
@@ -72,6 +73,14 @@ const ROUTES: Row[] = [
   ['GET', '/0.1/backends/ldap', undefined, 'auth.backends.ldap.read'],
   ['PUT', '/0.1/backends/ldap', { host: 'ldap.example.com', user_base_dn: 'ou=people,dc=example,dc=com', user_login_attribute: 'uid' }, 'auth.backends.ldap.update'],
   ['DELETE', '/0.1/backends/ldap', undefined, 'auth.backends.ldap.delete'],
+  // single sign-on (issue 23): authentication methods and the OIDC relying party
+  ['GET', '/0.1/idp', undefined, 'auth.idp.read'],
+  ['PUT', '/0.1/idp/oidc/users', { users: [{ uuid: U }] }, 'auth.idp.oidc.users.update'],
+  ['PUT', `/0.1/idp/saml/users/${U}`, undefined, `auth.idp.saml.users.${U}.create`],
+  ['DELETE', `/0.1/idp/saml/users/${U}`, undefined, `auth.idp.saml.users.${U}.delete`],
+  ['GET', '/0.1/backends/oidc', undefined, 'auth.backends.oidc.read'],
+  ['PUT', '/0.1/backends/oidc', { issuer: 'https://idp.example.com', client_id: 'c', callback_url: 'https://auth.example.com/0.1/oidc/callback' }, 'auth.backends.oidc.update'],
+  ['DELETE', '/0.1/backends/oidc', undefined, 'auth.backends.oidc.delete'],
   ['GET', '/0.1/config', undefined, 'auth.config.read'],
   ['PATCH', '/0.1/config', [{ op: 'replace', path: '/debug', value: false }], 'auth.config.update'],
   // multi-factor authentication (issue 24)
@@ -104,8 +113,16 @@ const ROUTES: Row[] = [
   ['POST', `/0.1/users/${U}/external/microsoft`, { scope: ['Contacts.Read'] }, `auth.users.${U}.external.microsoft.create`],
   ['GET', `/0.1/users/${U}/external/microsoft`, undefined, `auth.users.${U}.external.microsoft.read`],
   ['DELETE', `/0.1/users/${U}/external/microsoft`, undefined, `auth.users.${U}.external.microsoft.delete`],
+  // self-service accounts (issue 21): the emailed tokens' routes take X-Auth-Token or ?token=
+  ['GET', `/0.1/users/${U}/emails/${E}/confirm`, undefined, `auth.users.${U}.emails.${E}.confirm.read`],
+  ['GET', `/0.1/emails/${E}/confirm`, undefined, `auth.emails.${E}.confirm.update`],
+  ['PUT', `/0.1/emails/${E}/confirm`, undefined, `auth.emails.${E}.confirm.update`],
+  ['POST', `/0.1/users/password/reset?user_uuid=${U}`, { password: 'route-access-new-password' }, `auth.users.password.reset.${U}.create`],
   // xivo-auth's own
   ['GET', '/0.1/audit', undefined, 'auth.audit.read'],
+  // login throttling (issue 25)
+  ['GET', '/0.1/security/throttles', undefined, 'auth.security.throttles.read'],
+  ['DELETE', '/0.1/security/throttles/p:0000', undefined, 'auth.security.throttles.delete'],
 ];
 
 describe.each(ENGINES)('required access of every route on %s', (engine) => {

@@ -44,7 +44,11 @@ describe.each(ENGINES)('user email addresses on %s', (engine) => {
       expect((await create({ username: 'am-api', purpose: 'external_api' })).authentication_method).toBe('native');
       const native = await create({ username: 'am-native', authentication_method: 'native' });
       expect(native.authentication_method).toBe('native');
-      for (const authentication_method of [null, 42, true, 'saml', 'ldap', 'not-native', '', ['native']]) {
+      // ldap, saml and oidc are methods too since issue 23 (enforced by POST /token: test/http/sso-oidc.test.ts).
+      for (const authentication_method of ['ldap', 'saml', 'oidc']) {
+        expect((await create({ username: `am-${authentication_method}`, authentication_method })).authentication_method).toBe(authentication_method);
+      }
+      for (const authentication_method of [null, 42, true, 'kerberos', 'not-native', '', ['native']]) {
         const res = await api.as(admin, 'POST', '/0.1/users', { username: 'am-bad', authentication_method });
         expect(res.statusCode, JSON.stringify(authentication_method)).toBe(400);
         expect(res.json().error_id).toBe('invalid-data');

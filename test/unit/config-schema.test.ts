@@ -62,6 +62,8 @@ const EXPECTED_DEFAULTS: Config = {
   management: { enabled: false, listen: '127.0.0.1', port: 9496 },
   enabled_external_auth_plugins: { google: true, microsoft: true, mobile: true },
   external_auth: { encryption_key_file: null, provider_timeout_seconds: 10, poll_interval_seconds: 2, refresh_margin_seconds: 60 },
+  saml: { saml_login_timeout_seconds: 600, saml_session_lifetime_seconds: 604800, acs_url_template: 'https://{{STACK_URL}}/api/auth/0.1/saml/acs' },
+  oidc: { login_timeout_seconds: 600, session_lifetime_seconds: 604800, allow_http_issuers: false, provider_timeout_seconds: 5 },
   mfa: {
     issuer: 'xivo-auth', challenge_lifetime_seconds: 300, totp_drift_steps: 1,
     required_for: { acl: [], purposes: [] }, exempt_backends: ['xivo_service'], exempt_purposes: ['external_api'],
@@ -97,6 +99,42 @@ const EXPECTED_DEFAULTS: Config = {
   },
   password_policy: { min_length: 8, reject_common: true },
   audit: { enabled: true, retention_days: 30, purge_interval_seconds: 3600 },
+  console: { enabled: true },
+  // Self-service accounts (issue 21).
+  smtp: {
+    hostname: 'localhost', port: 25, starttls: false, username: null, password: null, timeout_seconds: 10,
+    ca_file: null, tls_reject_unauthorized: true,
+  },
+  mail_outbox: {
+    enabled: true, poll_interval_ms: 1000, batch_size: 20, retry_min_ms: 2000, retry_max_ms: 300_000, lease_seconds: 120, retention_days: 7,
+  },
+  self_service: {
+    public_base_url: null,
+    password_reset_url: null,
+    rate_limits: {
+      enabled: true,
+      password_reset_per_address: { per_hour: 60, burst: 10 },
+      password_reset_per_login: { per_hour: 12, burst: 3 },
+      mails_per_account: { per_hour: 12, burst: 5 },
+      registrations_per_address: { per_hour: 10, burst: 3 },
+    },
+    max_pending_requests: 1000,
+  },
+  enabled_http_plugins: { email_confirm: true, password_reset: true, user_registration: false },
+  password_reset_expiration: 172800,
+  password_reset_from_name: 'xivo-auth',
+  password_reset_from_address: 'noreply@localhost',
+  password_reset_email_template: null,
+  password_reset_email_html_template: null,
+  password_reset_email_subject_template: null,
+  email_confirmation_expiration: 172800,
+  email_confirmation_from_name: 'xivo-auth',
+  email_confirmation_from_address: 'noreply@localhost',
+  email_confirmation_template: null,
+  email_confirmation_html_template: null,
+  email_confirmation_subject_template: null,
+  email_confirmation_get_response_body_template: null,
+  email_confirmation_get_mimetype: 'text/html',
   extra_config_files: '/etc/xivo-auth/conf.d/',
 };
 

@@ -52,7 +52,7 @@ describe('tracing: AMQP publish', () => {
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     try {
       const port = (receiver.address() as AddressInfo).port;
-      stop = startTracing({ enabled: true, endpoint: `http://127.0.0.1:${port}/v1/traces`, headers: {}, service_name: 't', sample_ratio: 1, batch_delay_ms: 60_000, export_timeout_ms: 2000 }, quiet);
+      stop = await startTracing({ enabled: true, endpoint: `http://127.0.0.1:${port}/v1/traces`, headers: {}, service_name: 't', sample_ratio: 1, batch_delay_ms: 60_000, export_timeout_ms: 2000 }, quiet);
       expect(tracing.enabled).toBe(true);
       const message = await publishOne();
       expect(message.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);

@@ -83,7 +83,7 @@ export const HELP = `usage: xivo-auth-cli [options] <command>
 
 commands:
   token create [--expiration S] [--access-type online|offline --client-id ID] [--mobile] [--totp CODE | --recovery-code CODE]
-                                           a user with a second factor: the code given, else prompted (or a line on stdin)
+                                           a user with a second factor: the code given, else prompted (a line on stdin with --password-stdin)
   token check <token|-> [--scope ACCESS] [--tenant UUID]     exit 0 valid, 1 invalid
   token show <token|->
   token revoke <token|->

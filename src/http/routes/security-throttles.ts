@@ -41,8 +41,8 @@ export interface SecurityThrottleRouteDeps {
 export async function securityThrottleRoutes(app: FastifyInstance, deps: SecurityThrottleRouteDeps): Promise<void> {
   const tags = ['security'];
   async function scopeOf(tenantUuid: string, recurse: boolean): Promise<ThrottleScope> {
-    const tenantUuids = recurse ? await deps.tenants.subtree(tenantUuid) : [tenantUuid];
-    return { tenantUuids, top: tenantUuid === await deps.topTenantUuid() };
+    const subtree = await deps.tenants.subtree(tenantUuid);
+    return { tenantUuids: recurse ? subtree : [tenantUuid], subtree, top: tenantUuid === await deps.topTenantUuid() };
   }
 
   app.get('/security/throttles', {

@@ -68,8 +68,10 @@ const TokenHeaders = Type.Object({
 
 /**
  * The guard of the emailed tokens' routes: X-Auth-Token, else `?token=`,
- * must grant `template` (filled from the path, or `extra`); the token is
- * kept on the request for the handler (which uses an emailed one up).
+ * must grant `template` (filled from the path, or `extra`); the handler
+ * gets the token (it uses an emailed one up). The request gets no `auth`:
+ * an emailed token names nobody, so the audit of these changes is attached
+ * to no tenant (the top tenant sees it), never to a tenant named ''.
  */
 async function tokenGranting(tokens: TokenService, request: FastifyRequest, template: string, extra: Record<string, string> = {}): Promise<{ token: string; access: string }> {
   const access = requiredAccessFor(template, { ...((request.params ?? {}) as Record<string, string>), ...extra });
@@ -80,7 +82,6 @@ async function tokenGranting(tokens: TokenService, request: FastifyRequest, temp
   try {
     const entry = await tokens.lookup(token);
     if (!entry.acl.matches(access, entry.record)) throw new UnauthorizedError(token, 'missing_permission_or_invalid_tenant', access);
-    request.auth = { token: entry.record, tenantUuid: entry.record.tenantUuid ?? '' };
   } catch (err) {
     if (err instanceof NoSuchTokenError) throw new UnauthorizedError(token, 'not_found_or_expired', access);
     throw err;
