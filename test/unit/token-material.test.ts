@@ -53,6 +53,9 @@ describe('helpers', () => {
   it('redacts tokens from logged URLs', () => {
     expect(redactUrl('/0.1/token/SECRET?scope=a.b')).toBe('/0.1/token/<redacted>?scope=a.b');
     expect(redactUrl('/0.1/token/SECRET/scopes/check')).toBe('/0.1/token/<redacted>/scopes/check');
+    // The links of confirmation and reset mails (issue 21).
+    expect(redactUrl('/0.1/emails/e/confirm?token=SECRET')).toBe('/0.1/emails/e/confirm?token=<redacted>');
+    expect(redactUrl('/0.1/users/password/reset?user_uuid=u&token=SECRET&x=1')).toBe('/0.1/users/password/reset?user_uuid=u&token=<redacted>&x=1');
     expect(redactUrl('/0.1/users/me/tokens/client')).toBe('/0.1/users/me/tokens/<redacted>');
   });
 });
