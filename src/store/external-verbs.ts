@@ -11,6 +11,7 @@ import type {
   ExternalAuthStore, ExternalConnectionRecord,
 } from '../external/types.js';
 import type { DatabaseSchema } from './database-schema.js';
+import { eventsTransaction, mapVerbErrors } from './verb-kit.js';
 import { pageLimit } from './list-query.js';
 
 type Db = Kysely<DatabaseSchema>;
@@ -109,31 +110,11 @@ const affected = (result: { numAffectedRows?: bigint }) => Number(result.numAffe
 /** The verbs over `db`, each turning driver errors into typed store errors. */
 export function externalAuthVerbs(db: Db, deps: ExternalVerbsDeps): ExternalAuthStore {
   const verbs = rawExternalVerbs(db, deps);
-  const guarded: Record<string, unknown> = {};
-  for (const [name, verb] of Object.entries(verbs) as [string, (...args: unknown[]) => Promise<unknown>][]) {
-    guarded[name] = async function mappingErrors(...args: unknown[]) {
-      try {
-        return await verb(...args);
-      } catch (err) {
-        throw deps.mapError(err);
-      }
-    };
-  }
-  return guarded as unknown as ExternalAuthStore;
+  return mapVerbErrors(verbs, deps.mapError);
 }
 
 function rawExternalVerbs(db: Db, deps: ExternalVerbsDeps): ExternalAuthStore {
-  /** Runs `fn` in one transaction; wakes the relay after a commit that wrote events. */
-  async function inTransaction<T>(fn: (trx: Db, emit: (events: PendingEvent[]) => Promise<void>) => Promise<T>): Promise<T> {
-    let wrote = false;
-    const result = await db.transaction().execute((trx) => fn(trx, async (events) => {
-      if (!deps.recordEvents || events.length === 0) return;
-      await deps.writeEvents(trx, events);
-      wrote = true;
-    }));
-    if (wrote) deps.committed();
-    return result;
-  }
+  const inTransaction = eventsTransaction(db, deps);
 
   async function readConnection(conn: Db, userUuid: string, authType: string): Promise<ExternalConnectionRecord | null> {
     const { rows } = await sql<ConnectionRow>`

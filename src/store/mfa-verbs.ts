@@ -8,6 +8,7 @@ import { sql, type Kysely } from 'kysely';
 import { mfaFactorEvent, type PendingEvent } from '../events/catalog.js';
 import type { MfaFactorRecord, MfaFactorType, MfaStore } from '../mfa/types.js';
 import type { DatabaseSchema } from './database-schema.js';
+import { eventsTransaction, mapVerbErrors } from './verb-kit.js';
 
 type Db = Kysely<DatabaseSchema>;
 
@@ -51,30 +52,11 @@ const FACTOR_COLUMNS = sql`uuid, user_uuid, tenant_uuid, type, name, secret, con
 /** The verbs over `db`, each turning driver errors into typed store errors. */
 export function mfaVerbs(db: Db, deps: MfaVerbsDeps): MfaStore {
   const verbs = rawMfaVerbs(db, deps);
-  const guarded: Record<string, unknown> = {};
-  for (const [name, verb] of Object.entries(verbs) as [string, (...args: unknown[]) => Promise<unknown>][]) {
-    guarded[name] = async function mappingErrors(...args: unknown[]) {
-      try {
-        return await verb(...args);
-      } catch (err) {
-        throw deps.mapError(err);
-      }
-    };
-  }
-  return guarded as unknown as MfaStore;
+  return mapVerbErrors(verbs, deps.mapError);
 }
 
 function rawMfaVerbs(db: Db, deps: MfaVerbsDeps): MfaStore {
-  async function inTransaction<T>(fn: (trx: Db, emit: (events: PendingEvent[]) => Promise<void>) => Promise<T>): Promise<T> {
-    let wrote = false;
-    const result = await db.transaction().execute((trx) => fn(trx, async (events) => {
-      if (!deps.recordEvents || events.length === 0) return;
-      await deps.writeEvents(trx, events);
-      wrote = true;
-    }));
-    if (wrote) deps.committed();
-    return result;
-  }
+  const inTransaction = eventsTransaction(db, deps);
 
   async function readFactor(conn: Db, uuid: string): Promise<MfaFactorRecord | null> {
     const { rows } = await sql<FactorRow>`select ${FACTOR_COLUMNS} from mfa_factors where uuid = ${uuid}`.execute(conn);

@@ -4,6 +4,7 @@
 // Spread into the store by kysely-store.ts; declared in types.ts.
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { DatabaseSchema } from './database-schema.js';
+import { mapVerbErrors } from './verb-kit.js';
 import { containsAny, orderTerms, pageLimit, type OrderColumn } from './list-query.js';
 import type {
   AuditFilter, AuditRecord, BlockedLogin, ListQuery, ListResult, LoginAttempt, LoginThrottleRule, SecurityStoreVerbs,
@@ -85,17 +86,7 @@ function nextAttemptAt(failures: RawBuilder<unknown>, now: RawBuilder<unknown>, 
 /** The verbs over `db`, each turning driver errors into typed store errors. */
 export function securityVerbs(db: Db, mapError: (err: unknown) => unknown): SecurityStoreVerbs {
   const verbs = rawSecurityVerbs(db);
-  const guarded: Record<string, unknown> = {};
-  for (const [name, verb] of Object.entries(verbs) as [string, (...args: unknown[]) => Promise<unknown>][]) {
-    guarded[name] = async function mappingErrors(...args: unknown[]) {
-      try {
-        return await verb(...args);
-      } catch (err) {
-        throw mapError(err);
-      }
-    };
-  }
-  return guarded as unknown as SecurityStoreVerbs;
+  return mapVerbErrors(verbs, mapError);
 }
 
 function rawSecurityVerbs(db: Db): SecurityStoreVerbs {

@@ -9,6 +9,7 @@ import { sql, type Kysely } from 'kysely';
 import type { EmailedTokenLink, EmailedTokenPurpose, SelfServiceTx } from '../identity/self-service-store.js';
 import type { ClaimedMail, MailKind, MailOutboxStore, MailTx, NewMail } from '../mail/types.js';
 import type { DatabaseSchema } from './database-schema.js';
+import { mapVerbErrors } from './verb-kit.js';
 import { toDbBool } from './row-mapping.js';
 
 type Db = Kysely<DatabaseSchema>;
@@ -68,21 +69,6 @@ function mailFromRow(r: MailRow): ClaimedMail {
 
 const affected = (result: { numAffectedRows?: bigint }) => Number(result.numAffectedRows ?? 0n);
 
-/** Wraps each verb so that driver errors become typed store errors. */
-function mapped<T extends object>(verbs: T, mapError: (err: unknown) => unknown): T {
-  const guarded: Record<string, unknown> = {};
-  for (const [name, verb] of Object.entries(verbs) as [string, (...args: unknown[]) => Promise<unknown>][]) {
-    guarded[name] = async function mappingErrors(...args: unknown[]) {
-      try {
-        return await verb(...args);
-      } catch (err) {
-        throw mapError(err);
-      }
-    };
-  }
-  return guarded as T;
-}
-
 /**
  * The verbs over `db` (the store's connection, or a transaction). Errors are
  * mapped here when `mapError` is given; inside a transaction whoever runs it
@@ -136,7 +122,7 @@ export function selfServiceTxVerbs(db: Db, mapError?: (err: unknown) => unknown)
           ${m.text}, ${m.html}, 'pending', 0, ${ms(m.createdAt)}, ${ms(m.expiresAt)}, ${ms(m.createdAt)})`.execute(db);
     },
   };
-  return mapError === undefined ? verbs : mapped(verbs, mapError);
+  return mapError === undefined ? verbs : mapVerbErrors(verbs, mapError);
 }
 
 /** The relay's verbs, over the store's connection. */
@@ -200,5 +186,5 @@ export function mailOutboxVerbs(db: Db, options: { rowLocks: boolean; mapError: 
       return affected(mails) + affected(links);
     },
   };
-  return mapped(verbs, options.mapError);
+  return mapVerbErrors(verbs, options.mapError);
 }
