@@ -195,7 +195,7 @@ describe.each(ENGINES)('single sign-on on %s', (engine) => {
       expect((await api.as(null, 'POST', '/0.1/oidc/authorize', { domain: 'nowhere.test', redirect_url: PORTAL })).statusCode).toBe(404);
       expect((await api.as(null, 'POST', '/0.1/oidc/authorize', { domain: DOMAIN, redirect_url: 'javascript:alert(1)' })).statusCode).toBe(400);
       expect((await api.as(null, 'POST', '/0.1/token', { oidc_session_id: 'not-a-session' })).statusCode).toBe(401);
-      // SAML logins are not implemented yet: any saml_session_id is unknown.
+      // No SAML service provider yet (issue 23): no saml_session_id is ever issued, so any is unknown.
       expect((await api.as(null, 'POST', '/0.1/token', { saml_session_id: 'not-a-session' })).statusCode).toBe(401);
       expect((await api.as(null, 'POST', '/0.1/token', { oidc_session_id: 'a', saml_session_id: 'b' })).statusCode).toBe(400);
     });
