@@ -11,6 +11,7 @@ import type { ConfirmChannel, ChannelModel } from 'amqplib';
 import type { Logger } from 'pino';
 import type { Store } from '../store/types.js';
 import { eventHeaders, type OutboxEvent } from './catalog.js';
+import { WakeUp } from '../wake-up.js';
 import { context, injectContext, SpanKind, SpanStatusCode, startSpan, trace, tracing } from '../tracing/tracing.js';
 
 export interface RelayOptions {
@@ -64,9 +65,7 @@ export class EventRelay {
   private lastError: string | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
-  /** Set by wake(): a pass is due now. */
-  private woken = false;
-  private wakeUp: (() => void) | null = null;
+  private readonly waker = new WakeUp();
 
   constructor(
     private readonly store: Pick<Store, 'relayEvents'>,
@@ -78,13 +77,13 @@ export class EventRelay {
   start(): void {
     if (this.running !== null) return;
     this.stopped = false;
+    this.waker.resume();
     this.running = this.loop();
   }
 
   /** Events were committed: relay them now rather than at the next poll. */
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.waker.wake();
   }
 
   status(): RelayStatus {
@@ -93,7 +92,7 @@ export class EventRelay {
 
   async close(): Promise<void> {
     this.stopped = true;
-    this.wakeUp?.();
+    this.waker.stop();
     await this.running;
     this.running = null;
     await this.disconnect();
@@ -118,42 +117,18 @@ export class EventRelay {
           this.logger.warn({ failures: this.failures, reason: this.lastError }, 'event bus: cannot publish; events stay in the outbox');
         }
         await this.disconnect();
-        await this.pause(this.backoffMs(), false);
+        await this.waker.sleep(this.backoffMs(), false);
         continue;
       }
       // A full batch: more may be waiting. Otherwise wait for a wake-up or the poll.
       if (relayed === this.options.batchSize) continue;
-      await this.pause(this.options.pollIntervalMs, true);
+      await this.waker.sleep(this.options.pollIntervalMs);
     }
   }
 
   private backoffMs(): number {
     const { retryMinMs, retryMaxMs } = this.options;
     return Math.min(retryMaxMs, retryMinMs * 2 ** Math.min(this.failures - 1, 20));
-  }
-
-  /** Sleeps `ms`; with `wakeable`, a wake() (or one that came meanwhile) ends it early. */
-  private pause(ms: number, wakeable: boolean): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    if (wakeable && this.woken) {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
-        clearTimeout(timer);
-        self.wakeUp = null;
-        resolve();
-      }
-      this.wakeUp = () => {
-        if (this.stopped || wakeable) {
-          this.woken = false;
-          done();
-        }
-      };
-    });
   }
 
   private async ensureChannel(): Promise<ConfirmChannel> {

@@ -14,6 +14,7 @@
 // above the longest delivery). Every attempt carries the same Message-ID.
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
+import { WakeUp } from '../wake-up.js';
 import type { MailOutboxConfig } from './config-schema.js';
 import { MailDeliveryError, type MailTransport } from './smtp.js';
 import type { ClaimedMail, MailKind, MailOutboxStore } from './types.js';
@@ -48,8 +49,7 @@ export class MailRelay {
   private lastError: string | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
-  private woken = false;
-  private wakeUp: (() => void) | null = null;
+  private readonly waker = new WakeUp();
   private passes = 0;
 
   constructor(
@@ -66,13 +66,13 @@ export class MailRelay {
   start(): void {
     if (!this.options.enabled || this.running !== null) return;
     this.stopped = false;
+    this.waker.resume();
     this.running = this.loop();
   }
 
   /** Mails were committed: deliver them now rather than at the next poll. */
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.waker.wake();
   }
 
   status(): MailRelayStatus {
@@ -81,7 +81,7 @@ export class MailRelay {
 
   async close(): Promise<void> {
     this.stopped = true;
-    this.wakeUp?.();
+    this.waker.stop();
     await this.running;
     this.running = null;
     this.transport.close();
@@ -159,31 +159,11 @@ export class MailRelay {
       } catch (err) {
         // The store is unavailable: nothing was lost, the next pass retries.
         this.logger.warn({ reason: (err as Error).message }, 'mail relay: outbox unavailable');
-        await this.pause(this.options.retry_min_ms);
+        await this.waker.sleep(this.options.retry_min_ms);
         continue;
       }
       if (claimed === this.options.batch_size) continue;
-      await this.pause(this.options.poll_interval_ms);
+      await this.waker.sleep(this.options.poll_interval_ms);
     }
-  }
-
-  /** Sleeps `ms`; a wake() (or one that came meanwhile) ends it early. */
-  private pause(ms: number): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    if (this.woken) {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
-        clearTimeout(timer);
-        self.wakeUp = null;
-        self.woken = false;
-        resolve();
-      }
-      this.wakeUp = done;
-    });
   }
 }

@@ -14,8 +14,9 @@ import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidDataError, NoSuchTokenError, UnauthorizedError } from '../../errors.js';
-import type { ResetLogin, SelfService } from '../../identity/self-service.js';
+import { EMAILED_TOKEN_AUTH_ID, type ResetLogin, type SelfService } from '../../identity/self-service.js';
 import type { UserService } from '../../identity/users.js';
+import type { TokenRecord } from '../../store/types.js';
 import type { TokenService } from '../../tokens/service.js';
 import { authOf, requiredAccessFor, type RequireAccess } from '../auth.js';
 import { ApiError, AuthHeaders, SafeString } from '../schemas/common.js';
@@ -73,20 +74,24 @@ const TokenHeaders = Type.Object({
  * an emailed token names nobody, so the audit of these changes is attached
  * to no tenant (the top tenant sees it), never to a tenant named ''.
  */
-async function tokenGranting(tokens: TokenService, request: FastifyRequest, template: string, extra: Record<string, string> = {}): Promise<{ token: string; access: string }> {
+async function tokenGranting(
+  tokens: TokenService, request: FastifyRequest, template: string, extra: Record<string, string> = {},
+): Promise<{ token: string; access: string; record: TokenRecord }> {
   const access = requiredAccessFor(template, { ...((request.params ?? {}) as Record<string, string>), ...extra });
   const header = request.headers['x-auth-token'];
   const query = (request.query as { token?: string } | undefined)?.token;
   const token = typeof header === 'string' && header.length > 0 ? header : typeof query === 'string' && query.length > 0 ? query : null;
   if (token === null) throw new UnauthorizedError(null, 'not_found_or_expired', access);
+  let record: TokenRecord;
   try {
     const entry = await tokens.lookup(token);
     if (!entry.acl.matches(access, entry.record)) throw new UnauthorizedError(token, 'missing_permission_or_invalid_tenant', access);
+    record = entry.record;
   } catch (err) {
     if (err instanceof NoSuchTokenError) throw new UnauthorizedError(token, 'not_found_or_expired', access);
     throw err;
   }
-  return { token, access };
+  return { token, access, record };
 }
 
 /** Exactly one of username, email, login (wazo-auth: else 400). */
@@ -159,11 +164,16 @@ export async function selfServiceRoutes(app: FastifyInstance, deps: SelfServiceR
     app.post('/users/password/reset', {
       schema: {
         summary: 'Set (or remove) a password with the emailed reset token; ends every session of the user',
+        description: 'With the emailed reset token, or with a token granting auth.users.password.reset.{user_uuid}.create: then the user must be in '
+          + 'the token\'s tenant subtree (else 404) and the token must hold every access the user\'s tokens get (else 401, the no-escalation rule).',
         tags: ['users'], headers: TokenHeaders, querystring: ResetQuery, body: ResetBody, response: { 204: Type.Null(), ...errors },
       },
     }, async function resetPassword(request, reply) {
       const { user_uuid } = request.query as Static<typeof ResetQuery>;
-      const { token, access } = await tokenGranting(tokens, request, 'auth.users.password.reset.{user_uuid}.create', { user_uuid });
+      const { token, access, record } = await tokenGranting(tokens, request, 'auth.users.password.reset.{user_uuid}.create', { user_uuid });
+      // An administrator's own token (not the emailed one) may set only the
+      // password of a user it could act as.
+      if (record.authId !== EMAILED_TOKEN_AUTH_ID) await users.assertMayResetPassword(record, user_uuid);
       const { password } = request.body as Static<typeof ResetBody>;
       await selfService.resetPassword(user_uuid, token, access, password, request.ip);
       return reply.code(204).send();
