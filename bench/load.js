@@ -17,14 +17,26 @@
 //   timeout      seconds before a request counts as a timeout (default 10)
 //   timelineFile when set, every response's [completion time (epoch ms), latency ms]
 //                is written there as JSON (for "latency during X" analyses)
+//   generator    "autocannon" (default) or "wrk": Debian's wrk (C, one thread
+//                per core it is given) with bench/wrk/requests.lua, for the
+//                high-rate checks where autocannon itself was the bottleneck
+//                (docs/benchmarks.md); runs with `amount`, `overallRate` or
+//                `timelineFile` always use autocannon
+//   threads      wrk threads (default 1)
+//   expectStatus wrk only counts answers outside 2xx/3xx: those are reported
+//                under "other", the rest under this status (default "2xx")
 //
 // Latencies are recorded from autocannon's per-response event with the full
 // sub-millisecond precision (autocannon's own histogram rounds to 1 ms).
 // SIGTERM stops the run early and still prints the result.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const autocannon = require('autocannon');
@@ -74,6 +86,69 @@ function skipBodiesOfHeadResponses(client) {
   });
 }
 
+/** CPU seconds of this process's children that have exited and been waited for (/proc/self/stat cutime + cstime). */
+function childrenCpuSeconds() {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Clock ticks; 100 on every Linux build the benchmark runs on (getconf CLK_TCK).
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+const WRK_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'wrk', 'requests.lua');
+
+/** One wrk run; the same result object as the autocannon run, the generator's CPU being wrk's own. */
+async function runWrk(opts, requests, method) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'xivo-auth-wrk-'));
+  try {
+    const list = path.join(dir, 'requests.tsv');
+    writeFileSync(list, requests.map((r) => [method, r.path, ...Object.entries(r.headers ?? {}).map(([k, v]) => `${k}: ${v}`)].join('\t')).join('\n') + '\n');
+    const connections = opts.connections ?? 32;
+    const threads = opts.threads ?? 1;
+    const seconds = Math.max(1, Math.round(opts.duration ?? 10));
+    const startedAt = Date.now();
+    const t0 = performance.now();
+    const cpuBefore = childrenCpuSeconds();
+    const args = [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, `--timeout`, `${opts.timeout ?? 10}s`, '-s', WRK_SCRIPT, opts.url, '--', list];
+    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (c) => { out += c; });
+    child.stderr.setEncoding('utf8').on('data', (c) => { err += c; });
+    process.once('SIGTERM', () => child.kill('SIGINT'));
+    const code = await new Promise((resolve, reject) => { child.once('error', reject); child.once('exit', (c) => resolve(c)); });
+    const elapsed = (performance.now() - t0) / 1000;
+    const line = out.split('\n').find((l) => l.startsWith('{'));
+    if (code !== 0 || line === undefined) throw new Error(`wrk exited ${code}: ${err.trim() || out.trim()}`);
+    const w = JSON.parse(line);
+    const active = w.duration_us / 1e6;
+    const bad = w.errors.status;
+    const errors = w.errors.connect + w.errors.read + w.errors.write + w.errors.timeout;
+    const ms = (us) => us / 1000;
+    return {
+      generator: 'wrk',
+      threads,
+      startedAt,
+      seconds: active,
+      wallSeconds: elapsed,
+      connections,
+      completed: w.requests,
+      rps: active > 0 ? w.requests / active : null,
+      latencyMs: { mean: ms(w.latency_us.mean), p50: ms(w.latency_us.p50), p90: ms(w.latency_us.p90), p99: ms(w.latency_us.p99), p999: ms(w.latency_us.p999), max: ms(w.latency_us.max) },
+      statusCodes: { [opts.expectStatus ?? '2xx']: w.requests - bad, ...(bad > 0 ? { other: bad } : {}) },
+      non2xx: bad,
+      errors,
+      timeouts: w.errors.timeout,
+      errorMessages: errors > 0 ? { connect: w.errors.connect, read: w.errors.read, write: w.errors.write, timeout: w.errors.timeout } : {},
+      resets: 0,
+      // wrk's own CPU (it has exited and been waited for); this wrapper only
+      // waits meanwhile (its start-up is not the load's).
+      loadGenCpuSeconds: childrenCpuSeconds() - cpuBefore,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   const opts = parseArgs(process.argv);
   const requests = opts.requestsFile ? JSON.parse(readFileSync(opts.requestsFile, 'utf8')) : opts.requests;
@@ -81,6 +156,10 @@ async function main() {
   const methods = new Set(requests.map((r) => r.method ?? 'GET'));
   if (methods.size !== 1) throw new Error('all requests of one run must use the same method');
   const method = [...methods][0];
+  if (opts.generator === 'wrk' && !opts.amount && !opts.overallRate && !opts.timelineFile && requests.every((r) => r.body === undefined)) {
+    process.stdout.write(`${JSON.stringify(await runWrk(opts, requests, method))}\n`);
+    return;
+  }
 
   // One counter shared by every connection: true round-robin over the list.
   // A single request goes through the same path, so that the cost on the
@@ -159,6 +238,7 @@ async function main() {
   }
 
   const out = {
+    generator: 'autocannon',
     startedAt,
     seconds: active,
     wallSeconds: elapsed,

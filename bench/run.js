@@ -10,11 +10,15 @@
 //   --scale-tokens N        tokens in the big store (default 1,000,000; smoke 10,000)
 //   --reaper-tokens N       expired tokens to purge (default 1,000,000; smoke 10,000)
 //   --hashing-concurrency N password_hashing.max_concurrent of the service (default: its own, 0 = CPUs)
+//   --generator G           load generator of the check workloads: wrk (default when
+//                           installed: Debian's package) or autocannon
+//   --generator-threads N   wrk threads (default 1)
 //   --propagation-tokens N  revocations timed from instance A to B (default 1,000; smoke 20)
 //   --events-backlog N      outbox events drained by the relay (default 20,000; smoke 500)
 //
 // It starts the service itself (compiled by `npm run build`) on each engine,
-// drives load from child processes (bench/load.js, autocannon), compares with a
+// drives load from child processes (bench/load.js: wrk for the checks,
+// autocannon for the rest), compares with a
 // bare Node http server in the same run, prints a table and the targets, and
 // writes everything to bench/results/<timestamp>.json (+ .md).
 // Exit status: 0 when the harness ran and every response was as expected
@@ -27,7 +31,7 @@ import { BenchDatabase, randomSuffix } from './lib/database.js';
 import { killAllChildren, spawnTracked, stopChild } from './lib/procs.js';
 import { ADMIN, HASHING, REPO_ROOT, ServiceProcess, templateFrom } from './lib/service.js';
 import { fmt, markdownTable, textTable } from './lib/table.js';
-import { runCheckWorkloads } from './workloads/check.js';
+import { GENERATOR_BOUND, runCheckWorkloads } from './workloads/check.js';
 import { runLoginWorkload } from './workloads/login.js';
 import { runPropagationWorkload } from './workloads/propagation.js';
 import { runEventsWorkload } from './workloads/events.js';
@@ -90,11 +94,25 @@ function parseOptions(argv) {
     reaperExpired: Math.round(num(flags['reaper-tokens'], smoke ? 10_000 : 1_000_000, 1)),
     reaperConnections: 2,
     hashingConcurrency: flags['hashing-concurrency'] === undefined ? null : Math.round(num(flags['hashing-concurrency'], 0, 0)),
+    generator: flags.generator ?? (hasWrk() ? 'wrk' : 'autocannon'),
+    generatorThreads: Math.round(num(flags['generator-threads'], 1, 1)),
     purgeTimeout: smoke ? 30 : 300,
     afterPurgeMs: smoke ? 500 : 2000,
   };
   opts.warmup = Math.min(opts.warmup, opts.duration);
+  if (!['wrk', 'autocannon'].includes(opts.generator)) throw new Error(`unknown generator "${opts.generator}" (wrk or autocannon)`);
+  if (opts.generator === 'wrk' && !hasWrk()) throw new Error('--generator wrk: wrk is not installed (apt-get install wrk)');
   return opts;
+}
+
+function hasWrk() {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (err) {
+    // `wrk --version` prints its usage and exits 1: installed.
+    return err?.code !== 'ENOENT';
+  }
 }
 
 function machineInfo() {
@@ -295,6 +313,11 @@ async function main() {
     target(engine, name, met, measured) {
       this.targets.push({ engine, name, met: Boolean(met), measured });
     },
+    /** A target whose figures would not mean what they say: not reported, and why. */
+    refuse(engine, name, why) {
+      this.targets.push({ engine, name, met: false, refused: true, measured: `not reported: ${why}` });
+      this.log(`  REFUSED [${engine}] ${name}: ${why}`);
+    },
     problem(engine, workload, message) {
       this.problems.push({ engine, workload, message });
       this.log(`  PROBLEM [${engine}] ${workload}: ${message}`);
@@ -334,7 +357,7 @@ async function main() {
   const t0 = Date.now();
   try {
     ctx.log(`xivo-auth benchmark${opts.smoke ? ' (smoke)' : ''}: ${opts.engines.join(', ')}; workloads ${opts.only.join(', ')}; ` +
-      `${opts.trials} × ${opts.duration} s trials; ${ctx.results.machine.nproc} CPUs (${ctx.results.machine.cpuModel}), node ${process.version}, load average ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+      `${opts.trials} × ${opts.duration} s trials; checks driven by ${opts.generator}; ${ctx.results.machine.nproc} CPUs (${ctx.results.machine.cpuModel}), node ${process.version}, load average ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`);
     if (opts.only.includes('check')) {
       bare = await startBareServer();
       ctx.bare = bare;
@@ -364,13 +387,14 @@ async function main() {
   results.failure = failure ? String(failure?.stack ?? failure) : null;
 
   const rows = resultRows(results, opts);
-  const targetRows = ctx.targets.map((t) => [t.engine, t.name, t.measured, t.met ? 'met' : 'MISSED']);
+  const targetRows = ctx.targets.map((t) => [t.engine, t.name, t.measured, t.refused ? 'REFUSED' : t.met ? 'met' : 'MISSED']);
   ctx.log(`\n${textTable(HEADERS, rows)}\n`);
   if (ctx.targets.length) ctx.log(`Targets (ratios measured in this run):\n${textTable(['engine', 'target', 'measured', ''], targetRows)}\n`);
   if (opts.only.includes('login')) {
     ctx.log('Login event-loop delay: "loop delay" is the service\'s own xivo_auth_event_loop_delay_seconds (monitorEventLoopDelay, 2 ms period) over each trial, max of trials and median p99; "/status max" is the slowest GET /0.1/status sent every 10 ms (an upper bound seen from outside).');
   }
   ctx.log('cores srv/gen/other: CPU cores used during the trial by the server (+ its PostgreSQL backends), the load generator, and everything else on the machine.');
+  ctx.log(`CPU µs/req: the server's own CPU time (/proc/<pid>/stat) over the answers it gave. A ratio is REFUSED when the load generator reached ${GENERATOR_BOUND} of a core (per thread) in either run compared.`);
   const busy = busyMachine(results);
   if (opts.smoke) {
     ctx.log('Smoke run: tiny data, 1 s trials, both engines at once: the figures only show that everything ran.');

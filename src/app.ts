@@ -49,7 +49,9 @@ import type { ExternalAuthService } from './external/service.js';
 import { mfaRoutes } from './http/routes/mfa.js';
 import { idpRoutes } from './http/routes/idp.js';
 import { ssoRoutes } from './http/routes/sso.js';
+import { samlRoutes } from './http/routes/saml.js';
 import type { Sso } from './sso/wiring.js';
+import type { SsoEscalationGuard } from './sso/escalation.js';
 import type { MfaService } from './mfa/service.js';
 import type { TokenService } from './tokens/service.js';
 
@@ -65,7 +67,12 @@ export interface AppDeps {
   iam?: { tenants: TenantService; policies: PolicyService; groups: GroupService; sessions: SessionService };
   backendNames: () => string[];
   /** LDAP configuration per tenant (/backends/ldap) and the backend of a POST /token naming none (issue 6). */
-  backends?: { ldap: LdapConfigService; defaultBackend: (body: { tenant_id?: string; domain_name?: string }) => Promise<string> };
+  backends?: {
+    ldap: LdapConfigService;
+    defaultBackend: (body: { tenant_id?: string; domain_name?: string }) => Promise<string>;
+    /** No escalation through the LDAP settings (the SSO guard, src/sso/escalation.ts). */
+    escalation: SsoEscalationGuard;
+  };
   ping: () => Promise<void>;
   busStatus?: () => Promise<Record<string, unknown>> | Record<string, unknown>;
   cacheStatus?: () => Record<string, unknown>;
@@ -143,11 +150,12 @@ function requestProfiler(logger: Logger, profiling: { on: boolean }) {
 
 /**
  * The HTTP(S) server, with the token check's fast path in front of Fastify
- * (src/http/fast-check.ts). Off in debug (every request is then logged by
- * Fastify) and with CORS (the fast path adds no CORS headers).
+ * (src/http/fast-check.ts). Off with CORS (the fast path adds no CORS
+ * headers); stepping aside while debug is on (every request is then logged
+ * by Fastify) and once the app is closing (Fastify answers 503).
  */
-function serverFactory(deps: AppDeps, live: LiveHttpSettings) {
-  const fast = !deps.config.debug && !deps.config.rest_api.cors.enabled;
+function serverFactory(deps: AppDeps, live: LiveHttpSettings, closing: { on: boolean }) {
+  const fast = !deps.config.rest_api.cors.enabled;
   const counter = deps.metrics?.routeCounter(`/${API_VERSION}/token/:token`);
   const count = counter === undefined ? undefined : (status: number) => counter('HEAD', status);
   const authzCounter = deps.metrics?.routeCounter(`/${API_VERSION}/authz`);
@@ -157,7 +165,7 @@ function serverFactory(deps: AppDeps, live: LiveHttpSettings) {
     count: authzCounter ?? (() => {}),
   };
   return function createServer(handler: RequestListener): http.Server {
-    const inner = fast ? withFastCheck(deps.tokens, handler, count, authz) : handler;
+    const inner = fast ? withFastCheck(deps.tokens, handler, count, authz, { debug: live.debug, closing }) : handler;
     // Security headers and check rate limits also on the fast path's answers.
     // Each request's store calls share one db_timeout_seconds (src/store/db-budget.ts).
     const listener = perRequestDbBudget(deps.security ? deps.security.http.wrap(inner) : inner);
@@ -173,6 +181,8 @@ function serverFactory(deps: AppDeps, live: LiveHttpSettings) {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const live = deps.live ?? new LiveHttpSettings(config, deps.tokens, deps.logger);
+  // Set by the preClose hook below: the fast path then leaves every request to Fastify.
+  const closing = { on: false };
   const options = {
     loggerInstance: deps.logger,
     bodyLimit: config.rest_api.max_body_bytes,
@@ -183,7 +193,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     forceCloseConnections: false,
     requestIdHeader: false as const,
-    serverFactory: serverFactory(deps, live),
+    serverFactory: serverFactory(deps, live, closing),
     // With serverFactory, Fastify only uses it to report an https:// address.
     ...(deps.https ? { https: deps.https } : {}),
   };
@@ -191,6 +201,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({ ...options, childLoggerFactory: requestLoggerFactory(deps.logger, debug) } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
 
   app.setValidatorCompiler(createValidators());
+  // Fastify marks itself closing before the preClose hooks run, and from then
+  // on answers 503 to requests on connections still open (return503OnClosing).
+  app.addHook('preClose', function fastPathStepsAside(done) {
+    closing.on = true;
+    done();
+  });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(deps.metrics === undefined ? handleNotFound : function notFound(request, reply) {
     deps.metrics?.countUnmatched(request.method, 404);
@@ -235,6 +251,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       defaultBackend: deps.backends?.defaultBackend ?? (async () => 'xivo_user'),
       loginGuard: deps.security?.loginGuard,
       sso: deps.sso?.logins,
+      ssoChallenges: deps.mfa === undefined ? undefined : { principalOf: (challenge) => deps.mfa!.ssoChallenge(challenge) },
     });
     await userRoutes(scope, { users: deps.users, requireAccess });
     if (deps.selfService) {
@@ -250,17 +267,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await sessionRoutes(scope, { sessions: deps.iam.sessions, requireAccess });
     }
     if (deps.backends) {
-      await backendRoutes(scope, { ldap: deps.backends.ldap, requireAccess });
+      await backendRoutes(scope, { ldap: deps.backends.ldap, escalation: deps.backends.escalation, requireAccess });
     }
     if (deps.external) {
       await externalRoutes(scope, { external: deps.external, requireAccess });
     }
     if (deps.sso) {
       await idpRoutes(scope, { idp: deps.sso.idp, requireAccess });
-      await ssoRoutes(scope, { oidc: deps.sso.oidc, requireAccess });
+      await ssoRoutes(scope, { oidc: deps.sso.oidc, escalation: deps.sso.escalation, requireAccess });
+      // Own context: the multipart and form parsers stay with the SAML routes.
+      const sso = deps.sso;
+      await scope.register(async function saml(child) {
+        await samlRoutes(child, { saml: sso.saml, escalation: sso.escalation, requireAccess });
+      });
     }
     if (deps.mfa) {
-      await mfaRoutes(scope, { mfa: deps.mfa, users: deps.users, requireAccess });
+      await mfaRoutes(scope, { mfa: deps.mfa, users: deps.users, tenants: deps.iam?.tenants, requireAccess });
     }
     if (deps.security) {
       await auditRoutes(scope, { audit: deps.security.audit, tenants: deps.tenants, topTenantUuid: deps.security.topTenantUuid, requireAccess });

@@ -196,7 +196,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
     opened.push(() => security.audit.flush());
     // A refresh-token reuse is audited in the transaction revoking its family.
     tokens.auditReuseWith(security.audit);
-    const users = new UserService(store, hasher, tokens, tenants, clock, security.passwordPolicy, security.audit);
+    const users = new UserService(store, hasher, tokens, tenants, clock, security.passwordPolicy, security.audit, aclBuilder);
     const external = createExternalAuth({ config, store, users, tenants, clock, logger });
     // Second factors of password logins (issue 24): plugs itself into the token service.
     // Self-service accounts (issue 21): templates checked and SMTP set up now; the relay starts with the listener.
@@ -205,10 +205,10 @@ export async function createService(config: Config, logger: Logger, options: Ser
     opened.push(() => selfService.service.flush());
     const mfa = createMfa({ config, store, tokens, clock, logger, audit: security.audit, registry: metrics.registry });
     // Single sign-on (issue 23): plugs the authentication-method check into the token service.
-    const sso = createSso({ config, store, tokens, users, clock, logger });
+    const sso = createSso({ config, store, tokens, users, grantedAcls: aclBuilder, clock, logger });
     const policies = new PolicyService(store, tenants, users);
     const iam = {
-      tenants: new TenantService(store, tenants, tokens),
+      tenants: new TenantService(store, tenants, tokens, aclBuilder),
       policies,
       groups: new GroupService(store, tenants, users, policies),
       sessions: new SessionService(store, tenants, users, tokens),
@@ -319,6 +319,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
       backends: {
         ldap: new LdapConfigService(store),
         defaultBackend: createBackendSelector({ store, enabled: (name) => backends.get(name) !== null }),
+        escalation: sso.escalation,
       },
       ping: () => store.ping(),
       busStatus,

@@ -1,43 +1,62 @@
 // (a) HEAD /0.1/token/{t}?scope=… with one token and with N distinct tokens
 // round-robin, (b) GET /0.1/token/{t} — interleaved with the bare Node server
 // answering the very same HEAD request.
+//
+// The load comes from wrk (ctx.opts.generator; autocannon when wrk is not
+// installed), and a ratio to the bare server is reported only when the
+// generator stayed below 90% of a core per thread in both runs compared:
+// above, the generator, not the server, may have set the rate (the first
+// round's figures, docs/benchmarks.md). The server's CPU per request (from
+// /proc) and its ratio to the bare server's hold however loaded the machine is.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { seededToken } from '../lib/database.js';
 import { interleavedTrials } from '../lib/measure.js';
 import { CHECK_SCOPE } from '../lib/service.js';
 
+/** A generator at or above this share of a core (per thread) may be the bottleneck: no ratio then. */
+export const GENERATOR_BOUND = 0.9;
+
+/** Why a run's figures may be the generator's, or null. */
+export function generatorBound(summary) {
+  const perThread = summary.loadGenCores / (summary.runs?.[0]?.threads ?? 1);
+  return perThread >= GENERATOR_BOUND
+    ? `the load generator (${summary.runs?.[0]?.generator ?? 'autocannon'}) used ${perThread.toFixed(2)} of a core per thread (≥ ${GENERATOR_BOUND}): it, not the server, may have set the rate`
+    : null;
+}
+
 export async function runCheckWorkloads(ctx, env, { check, get }) {
   const { opts } = ctx;
   const onePath = `/0.1/token/${env.checkToken}?scope=${CHECK_SCOPE}`;
   const cases = [];
+  const generator = { generator: opts.generator, threads: opts.generatorThreads };
   if (check) {
     const requestsFile = path.join(ctx.tmp, `${env.engine}-check-rr.json`);
     writeFileSync(requestsFile, JSON.stringify(Array.from({ length: opts.rrTokens }, (_, i) => (
       { method: 'HEAD', path: `/0.1/token/${seededToken(env.rrSeed, i)}?scope=${CHECK_SCOPE}` }))));
-    const head = { requests: [{ method: 'HEAD', path: onePath }], connections: opts.connections };
+    const head = { requests: [{ method: 'HEAD', path: onePath }], connections: opts.connections, expectStatus: '204', ...generator };
     cases.push(
       { key: 'bare', target: ctx.bare, load: head },
       { key: 'check-1', target: env.main, load: head },
-      { key: 'check-rr', target: env.main, prime: opts.rrTokens, load: { requestsFile, connections: opts.connections } },
+      { key: 'check-rr', target: env.main, prime: opts.rrTokens, load: { requestsFile, connections: opts.connections, expectStatus: '204', ...generator } },
       // Two hot tokens alternating (two services checking their own token),
       // while the cache also holds the round-robin tokens: an LRU that
       // re-inserts keys on every hit degrades here (Map bucket chains).
       { key: 'check-2hot', target: env.main, load: {
         requests: [onePath, `/0.1/token/${seededToken(env.rrSeed, 0)}?scope=${CHECK_SCOPE}`].map((p) => ({ method: 'HEAD', path: p })),
-        connections: opts.connections,
+        connections: opts.connections, expectStatus: '204', ...generator,
       } },
       // The gateway endpoint (issue 8): same hot path, token in a header.
       { key: 'authz-1', target: env.main, load: {
         requests: [{ method: 'GET', path: `/0.1/authz?access=${CHECK_SCOPE}`, headers: { 'x-auth-token': env.checkToken } }],
-        connections: opts.connections,
+        connections: opts.connections, expectStatus: '200', ...generator,
       } },
     );
   }
   if (get) {
     cases.push({
       key: 'get-1', target: env.main,
-      load: { requests: [{ method: 'GET', path: `/0.1/token/${env.checkToken}` }], connections: opts.connections },
+      load: { requests: [{ method: 'GET', path: `/0.1/token/${env.checkToken}` }], connections: opts.connections, expectStatus: '200', ...generator },
     });
   }
   ctx.log(`[${env.engine}] check/get: ${cases.map((c) => c.key).join(', ')} — ${opts.trials} interleaved trials of ${opts.duration} s, ${opts.connections} connections`);
@@ -47,21 +66,34 @@ export async function runCheckWorkloads(ctx, env, { check, get }) {
   for (const [key, summary] of Object.entries(r)) ctx.expectOnly(env.engine, key, summary, expected[key]);
 
   if (check) {
-    const ratio = r['check-1'].rps / r.bare.rps;
-    ctx.target(env.engine, 'check (1 token) ≥ 50% of bare Node req/s @32 conns', ratio >= 0.5,
-      `${(ratio * 100).toFixed(0)}% (${r['check-1'].rps.toFixed(0)} vs ${r.bare.rps.toFixed(0)} req/s)`);
-    ctx.target(env.engine, 'check (1 token) p99 ≤ 5 ms', r['check-1'].p99 <= 5, `${r['check-1'].p99.toFixed(2)} ms`);
+    /** A ratio of `a` to `b`, or the reason it is not reported. */
+    const ratioOf = (name, a, b, met, measured) => {
+      const why = generatorBound(r[a]) ?? generatorBound(r[b]);
+      if (why !== null) {
+        ctx.refuse(env.engine, name, why);
+        return;
+      }
+      const ratio = r[a].rps / r[b].rps;
+      ctx.target(env.engine, name, met(ratio), measured(ratio));
+    };
+    const cpu = (k) => r[k].cpuPerRequestUs;
+    ratioOf('check (1 token) ≥ 70% of bare Node req/s @32 conns', 'check-1', 'bare', (x) => x >= 0.7,
+      (x) => `${(x * 100).toFixed(0)}% (${r['check-1'].rps.toFixed(0)} vs ${r.bare.rps.toFixed(0)} req/s; generator ${r['check-1'].loadGenCores.toFixed(2)}/${r.bare.loadGenCores.toFixed(2)} cores)`);
+    // CPU per request: the ratio that holds on a loaded machine too (the
+    // server's own CPU time, /proc/<pid>/stat, over the answers it gave).
+    const cpuRatio = cpu('check-1') / cpu('bare');
+    const cpuWhy = generatorBound(r['check-1']) ?? generatorBound(r.bare);
+    if (cpuWhy !== null) ctx.refuse(env.engine, 'service CPU per check ≤ 1.4 × the bare server\'s', cpuWhy);
+    else ctx.target(env.engine, 'service CPU per check ≤ 1.4 × the bare server\'s', cpuRatio <= 1.4, `${cpuRatio.toFixed(2)}× (${cpu('check-1').toFixed(1)} vs ${cpu('bare').toFixed(1)} µs per request)`);
+    ctx.target(env.engine, 'check (1 token) p99 ≤ 2 ms', r['check-1'].p99 <= 2, `${r['check-1'].p99.toFixed(2)} ms`);
     const errs = r['check-1'].errors + r['check-1'].non2xx + r['check-rr'].errors + r['check-rr'].non2xx;
     ctx.target(env.engine, 'check: zero errors / non-2xx', errs === 0, `${errs}`);
-    const authz = r['authz-1'].rps / r['check-1'].rps;
-    ctx.target(env.engine, 'GET /authz within 15% of the token check', authz >= 0.85,
-      `${(authz * 100).toFixed(0)}% (${r['authz-1'].rps.toFixed(0)} req/s, p99 ${r['authz-1'].p99.toFixed(2)} ms)`);
-    const two = r['check-2hot'].rps / r['check-1'].rps;
-    ctx.target(env.engine, 'check with 2 hot tokens alternating within 15% of one token', two >= 0.85,
-      `${(two * 100).toFixed(0)}% (${r['check-2hot'].rps.toFixed(0)} req/s, ${r['check-2hot'].cpuPerRequestUs?.toFixed(0)} vs ${r['check-1'].cpuPerRequestUs?.toFixed(0)} µs CPU/req)`);
-    const rr = r['check-rr'].rps / r['check-1'].rps;
-    ctx.target(env.engine, `check with ${opts.rrTokens.toLocaleString('en-US')} distinct tokens within 15% of one token`, rr >= 0.85,
-      `${(rr * 100).toFixed(0)}% (${r['check-rr'].rps.toFixed(0)} req/s)`);
+    ratioOf('GET /authz within 10% of the token check', 'authz-1', 'check-1', (x) => x >= 0.9,
+      (x) => `${(x * 100).toFixed(0)}% (${r['authz-1'].rps.toFixed(0)} req/s, p99 ${r['authz-1'].p99.toFixed(2)} ms; ${cpu('authz-1').toFixed(1)} vs ${cpu('check-1').toFixed(1)} µs CPU/req)`);
+    ratioOf('check with 2 hot tokens alternating within 15% of one token', 'check-2hot', 'check-1', (x) => x >= 0.85,
+      (x) => `${(x * 100).toFixed(0)}% (${r['check-2hot'].rps.toFixed(0)} req/s, ${cpu('check-2hot')?.toFixed(0)} vs ${cpu('check-1')?.toFixed(0)} µs CPU/req)`);
+    ratioOf(`check with ${opts.rrTokens.toLocaleString('en-US')} distinct tokens within 15% of one token`, 'check-rr', 'check-1', (x) => x >= 0.85,
+      (x) => `${(x * 100).toFixed(0)}% (${r['check-rr'].rps.toFixed(0)} req/s, ${cpu('check-rr')?.toFixed(0)} µs CPU/req)`);
   }
   return r;
 }

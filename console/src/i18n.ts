@@ -8,6 +8,24 @@ const en = {
   'login.title': 'Sign in', 'login.username': 'Username', 'login.password': 'Password', 'login.submit': 'Sign in',
   'login.mfa': 'Verification code', 'login.failed': 'Wrong username or password', 'login.expired': 'Your session ended: sign in again',
   'login.throttled': 'Too many attempts: retry later',
+  'login.mfaAsked': 'Enter the code of your authenticator app.', 'login.mfaFailed': 'Wrong code: try again',
+  'login.mfaEnrol': 'This account must enrol a second factor before using the console.',
+  'login.recovery': 'Recovery code', 'login.useRecovery': 'Use a recovery code instead', 'login.useTotp': 'Use the authenticator app instead',
+  'method.default': 'Tenant default', 'method.native': 'Password (native)', 'method.ldap': 'LDAP', 'method.saml': 'SAML', 'method.oidc': 'OpenID Connect',
+  'tenants.method': 'Default authentication method', 'tenants.moveUnder': 'Parent (move under)', 'tenants.parentDefault': '(the current tenant)',
+  'tenants.address': 'Address', 'tenants.line_1': 'Address line 1', 'tenants.line_2': 'Address line 2', 'tenants.city': 'City',
+  'tenants.state': 'State or region', 'tenants.country': 'Country', 'tenants.zip_code': 'Postal code',
+  'users.method': 'Authentication method', 'users.setPassword': 'Set password', 'users.newPassword': 'New password',
+  'users.passwordAgain': 'New password again', 'users.passwordMismatch': 'The two passwords differ',
+  'users.passwordConfirm': 'Set a new password for {x}? Every session of this user ends.', 'users.passwordSet': 'Password set; the user\'s sessions ended.',
+  'users.emails': 'Email addresses', 'users.main': 'main', 'users.confirmed': 'confirmed', 'users.unconfirmed': 'unconfirmed',
+  'users.makeMain': 'Make main', 'users.emailConfirmRemove': 'Remove the address {x}?', 'users.addEmail': 'Add address',
+  'users.newEmail': 'New email address', 'users.markConfirmed': 'Mark as confirmed',
+  'users.mfa': 'Second factors (MFA)', 'users.mfaNone': 'No second factor.', 'users.mfaRemaining': '{n} codes left',
+  'users.mfaConfirmRemove': 'Remove the second factor {x}? The user may then log in without it.',
+  'mfa.totp': 'Authenticator app (TOTP)', 'mfa.webauthn': 'Security key (WebAuthn)', 'mfa.recovery_code': 'Recovery codes',
+  'groups.details': 'Group', 'groups.rename': 'Group name', 'groups.removeMember': 'Remove',
+  'groups.confirmRemoveMember': 'Remove {x} from {g}? The user loses the group\'s policies.', 'groups.confirmDetach': 'Detach {x} from {g}? Its members lose these accesses.',
   'nav.tenants': 'Tenants', 'nav.users': 'Users', 'nav.groups': 'Groups', 'nav.policies': 'Policies', 'nav.sessions': 'Sessions',
   'nav.audit': 'Audit trail', 'nav.throttles': 'Login throttling', 'nav.backends': 'Backends', 'nav.explain': 'Access explainer',
   'nav.main': 'Main', 'header.tenant': 'Tenant', 'header.logout': 'Log out', 'header.lang': 'Language',
@@ -47,6 +65,24 @@ const fr: Record<Key, string> = {
   'login.title': 'Connexion', 'login.username': 'Identifiant', 'login.password': 'Mot de passe', 'login.submit': 'Se connecter',
   'login.mfa': 'Code de vérification', 'login.failed': 'Identifiant ou mot de passe incorrect', 'login.expired': 'Votre session est terminée : reconnectez-vous',
   'login.throttled': 'Trop de tentatives : réessayez plus tard',
+  'login.mfaAsked': 'Saisissez le code de votre application d\'authentification.', 'login.mfaFailed': 'Code incorrect : réessayez',
+  'login.mfaEnrol': 'Ce compte doit enregistrer un second facteur avant d\'utiliser la console.',
+  'login.recovery': 'Code de secours', 'login.useRecovery': 'Utiliser plutôt un code de secours', 'login.useTotp': 'Utiliser plutôt l\'application d\'authentification',
+  'method.default': 'Par défaut du tenant', 'method.native': 'Mot de passe (natif)', 'method.ldap': 'LDAP', 'method.saml': 'SAML', 'method.oidc': 'OpenID Connect',
+  'tenants.method': 'Méthode d\'authentification par défaut', 'tenants.moveUnder': 'Parent (déplacer sous)', 'tenants.parentDefault': '(le tenant courant)',
+  'tenants.address': 'Adresse', 'tenants.line_1': 'Adresse, ligne 1', 'tenants.line_2': 'Adresse, ligne 2', 'tenants.city': 'Ville',
+  'tenants.state': 'État ou région', 'tenants.country': 'Pays', 'tenants.zip_code': 'Code postal',
+  'users.method': 'Méthode d\'authentification', 'users.setPassword': 'Définir le mot de passe', 'users.newPassword': 'Nouveau mot de passe',
+  'users.passwordAgain': 'Nouveau mot de passe (confirmation)', 'users.passwordMismatch': 'Les deux mots de passe diffèrent',
+  'users.passwordConfirm': 'Définir un nouveau mot de passe pour {x} ? Toutes les sessions de cet utilisateur prennent fin.', 'users.passwordSet': 'Mot de passe défini ; les sessions de l\'utilisateur ont pris fin.',
+  'users.emails': 'Adresses e-mail', 'users.main': 'principale', 'users.confirmed': 'confirmée', 'users.unconfirmed': 'non confirmée',
+  'users.makeMain': 'Rendre principale', 'users.emailConfirmRemove': 'Supprimer l\'adresse {x} ?', 'users.addEmail': 'Ajouter l\'adresse',
+  'users.newEmail': 'Nouvelle adresse e-mail', 'users.markConfirmed': 'Marquer comme confirmée',
+  'users.mfa': 'Seconds facteurs (MFA)', 'users.mfaNone': 'Aucun second facteur.', 'users.mfaRemaining': '{n} codes restants',
+  'users.mfaConfirmRemove': 'Supprimer le second facteur {x} ? L\'utilisateur pourra alors se connecter sans lui.',
+  'mfa.totp': 'Application d\'authentification (TOTP)', 'mfa.webauthn': 'Clé de sécurité (WebAuthn)', 'mfa.recovery_code': 'Codes de secours',
+  'groups.details': 'Groupe', 'groups.rename': 'Nom du groupe', 'groups.removeMember': 'Retirer',
+  'groups.confirmRemoveMember': 'Retirer {x} de {g} ? L\'utilisateur perd les politiques du groupe.', 'groups.confirmDetach': 'Détacher {x} de {g} ? Ses membres perdent ces accès.',
   'nav.tenants': 'Tenants', 'nav.users': 'Utilisateurs', 'nav.groups': 'Groupes', 'nav.policies': 'Politiques', 'nav.sessions': 'Sessions',
   'nav.audit': 'Journal d\'audit', 'nav.throttles': 'Limitation des connexions', 'nav.backends': 'Backends', 'nav.explain': 'Explication des accès',
   'nav.main': 'Principal', 'header.tenant': 'Tenant', 'header.logout': 'Se déconnecter', 'header.lang': 'Langue',
@@ -91,6 +127,11 @@ export function setLang(l: Lang): void {
   current = l;
   sessionStorage.setItem('xivo-auth-console.lang', l);
   document.documentElement.lang = l;
+}
+
+/** `key` when the strings have it (a value from the API, such as a factor type), else `fallback`. */
+export function tOr(key: string, fallback: string): string {
+  return Object.hasOwn(tables[current], key) ? t(key as Key) : fallback;
 }
 
 export function t(key: Key, vars: Record<string, string | number> = {}): string {

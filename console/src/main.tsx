@@ -3,7 +3,7 @@
 // in memory only, so reloading the page asks to sign in again.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, MfaRequiredError, RateLimitedError } from '@xivo-auth/client';
+import { ApiError, MfaEnrolmentRequiredError, MfaRequiredError, RateLimitedError } from '@xivo-auth/client';
 import { lang, setLang, t, type Key, type Lang } from './i18n.js';
 import { api, can, client, currentToken, login, logout, onExpired, type Page } from './session.js';
 import {
@@ -54,6 +54,9 @@ function LoginPage(props: { notice: string | null; onLoggedIn: () => void; onLan
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
   const [challenge, setChallenge] = useState<string | null>(null);
+  // The second factor asked: a TOTP code, or one of the user's recovery codes (when it has some).
+  const [factors, setFactors] = useState<string[]>([]);
+  const [useRecovery, setUseRecovery] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const submit = async (e: Event) => {
@@ -61,13 +64,20 @@ function LoginPage(props: { notice: string | null; onLoggedIn: () => void; onLan
     setBusy(true);
     setError(null);
     try {
-      await login(username, password, challenge === null ? undefined : { mfaChallenge: challenge, totp: code });
+      const second = challenge === null ? undefined
+        : useRecovery ? { mfaChallenge: challenge, recoveryCode: code.trim() } : { mfaChallenge: challenge, totp: code.trim() };
+      await login(username, password, second);
       setPassword('');
       props.onLoggedIn();
     } catch (err) {
       if (err instanceof MfaRequiredError) {
+        // Each challenge is used once: a wrong code comes back with a new one.
         setChallenge(err.challenge);
-        if (err.failed) setError(err.message);
+        setFactors(err.factors);
+        setCode('');
+        if (err.failed) setError(t('login.mfaFailed'));
+      } else if (err instanceof MfaEnrolmentRequiredError) {
+        setError(t('login.mfaEnrol'));
       } else if (err instanceof RateLimitedError) {
         setError(t('login.throttled'));
       } else if (err instanceof ApiError && err.status === 401) {
@@ -87,7 +97,19 @@ function LoginPage(props: { notice: string | null; onLoggedIn: () => void; onLan
         {props.notice ? <p class="notice" role="status">{props.notice}</p> : null}
         <Field label={t('login.username')} name="username" value={username} onInput={setUsername} autocomplete="username" required />
         <Field label={t('login.password')} name="password" type="password" value={password} onInput={setPassword} autocomplete="current-password" required />
-        {challenge !== null ? <Field label={t('login.mfa')} name="totp" value={code} onInput={setCode} autocomplete="one-time-code" required /> : null}
+        {challenge !== null ? (
+          <>
+            <p class="hint" role="status">{t('login.mfaAsked')}</p>
+            {useRecovery
+              ? <Field label={t('login.recovery')} name="recovery_code" value={code} onInput={setCode} autocomplete="off" required />
+              : <Field label={t('login.mfa')} name="totp" value={code} onInput={setCode} autocomplete="one-time-code" required />}
+            {factors.includes('recovery_code') ? (
+              <button type="button" class="link" onClick={() => { setUseRecovery(!useRecovery); setCode(''); }}>
+                {useRecovery ? t('login.useTotp') : t('login.useRecovery')}
+              </button>
+            ) : null}
+          </>
+        ) : null}
         {error ? <p class="error" role="alert">{error}</p> : null}
         <div class="buttons"><button type="submit" class="primary" disabled={busy}>{t('login.submit')}</button></div>
         <LangSwitch onChange={props.onLang} />

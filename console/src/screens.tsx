@@ -3,18 +3,21 @@
 import { explain } from '@xivo-auth/acl';
 import { useState } from 'preact/hooks';
 import { ACCESS_WILDCARDS_PATTERN, MAX_ACCESS_LENGTH, MAX_ACL_ENTRIES } from '../../src/security/limits.js';
-import { t } from './i18n.js';
+import { t, tOr } from './i18n.js';
 import { api, can, client, currentToken, enc, type Page } from './session.js';
-import { Checkbox, Confirm, Empty, ErrorBox, Field, fieldErrors, Loading, Section, useLoad } from './ui.js';
+import { Checkbox, Confirm, Empty, ErrorBox, Field, fieldErrors, Loading, Section, Select, useLoad } from './ui.js';
 
 export interface Tenant {
   uuid: string; name: string | null; slug: string | null; parent_uuid: string | null; domain_names: string[];
-  contact: string | null; phone: string | null;
+  contact: string | null; phone: string | null; default_authentication_method?: string;
+  address?: Record<'line_1' | 'line_2' | 'city' | 'state' | 'country' | 'zip_code', string | null>;
 }
 interface User {
   uuid: string; username: string | null; firstname: string | null; lastname: string | null; enabled: boolean;
-  emails: Array<{ address: string; main: boolean; confirmed: boolean }>; tenant_uuid: string;
+  emails: Email[]; tenant_uuid: string; purpose: string; authentication_method: string;
 }
+interface Email { uuid?: string; address: string; main: boolean; confirmed: boolean }
+interface MfaFactor { uuid: string; type: string; name: string | null; confirmed: boolean; created_at: string; remaining?: number }
 interface Group { uuid: string; name: string; slug?: string; system_managed?: boolean; read_only?: boolean }
 interface Policy { uuid: string; name: string; slug: string; description: string | null; acl: string[]; shared: boolean; read_only: boolean }
 interface Session { uuid: string; mobile: boolean; tenant_uuid: string; user_uuid: string | null }
@@ -110,22 +113,63 @@ function treeOrder(tenants: Tenant[]): Array<{ tenant: Tenant; depth: number }> 
   return out;
 }
 
+const ADDRESS_FIELDS = ['line_1', 'line_2', 'city', 'state', 'country', 'zip_code'] as const;
+type AddressField = typeof ADDRESS_FIELDS[number];
+/** A tenant's default authentication method (its users' `default`). */
+const TENANT_METHODS = ['native', 'ldap', 'saml', 'oidc'] as const;
+
+/** The uuids of `root` and of every tenant below it (where it may not be moved). */
+function subtreeOf(root: string, tenants: Tenant[]): Set<string> {
+  const out = new Set([root]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const x of tenants) {
+      if (x.parent_uuid !== null && out.has(x.parent_uuid) && !out.has(x.uuid)) {
+        out.add(x.uuid);
+        grew = true;
+      }
+    }
+  }
+  return out;
+}
+
 function TenantForm(props: { tenant: Tenant | null; parents: Tenant[]; onDone: () => void; onCancel: () => void }) {
   const x = props.tenant;
   const [name, setName] = useState(x?.name ?? '');
   const [domains, setDomains] = useState(x?.domain_names.join(', ') ?? '');
   const [phone, setPhone] = useState(x?.phone ?? '');
   const [contact, setContact] = useState(x?.contact ?? '');
+  const [address, setAddress] = useState<Record<AddressField, string>>(
+    () => Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, x?.address?.[f] ?? ''])) as Record<AddressField, string>,
+  );
+  const [method, setMethod] = useState<string>(x?.default_authentication_method ?? 'native');
+  const [parent, setParent] = useState(x?.parent_uuid ?? '');
   const [err, setErr] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const { fields } = fieldErrors(err);
+  // Where it may go: not under itself or a sub-tenant; a move needs its own access per new parent.
+  const below = x === null ? new Set<string>() : subtreeOf(x.uuid, props.parents);
+  const parentChoices = props.parents.filter((p) => !below.has(p.uuid)
+    && (x === null || p.uuid === x.parent_uuid || can(`auth.tenants.${x.uuid}.parent.${p.uuid}.update`)));
+  // The caller's own tenant and the top tenant cannot move (their parent is not listed).
+  const movable = x === null ? parentChoices.length > 0
+    : x.parent_uuid !== null && x.parent_uuid !== x.uuid && props.parents.some((p) => p.uuid === x.parent_uuid) && parentChoices.length > 1;
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
-    const body = { name, domain_names: words(domains), phone: phone || null, contact: contact || null };
+    const body = {
+      name, domain_names: words(domains), phone: phone || null, contact: contact || null,
+      address: Object.fromEntries(ADDRESS_FIELDS.map((f) => [f, address[f].trim() || null])),
+      default_authentication_method: method,
+    };
     try {
-      if (x === null) await api('POST', '/tenants', { body });
-      else await api('PUT', `/tenants/${enc(x.uuid)}`, { body: { ...body, slug: x.slug ?? undefined } });
+      if (x === null) {
+        await api('POST', '/tenants', { body: { ...body, ...(parent !== '' ? { parent_uuid: parent } : {}) } });
+      } else {
+        // PUT replaces the tenant: every field is sent, the slug kept.
+        await api('PUT', `/tenants/${enc(x.uuid)}`, { body: { ...body, slug: x.slug ?? undefined } });
+        if (parent !== '' && parent !== x.parent_uuid) await api('PUT', `/tenants/${enc(x.uuid)}/parent/${enc(parent)}`);
+      }
       props.onDone();
     } catch (error) {
       setErr(error);
@@ -135,10 +179,29 @@ function TenantForm(props: { tenant: Tenant | null; parents: Tenant[]; onDone: (
   };
   return (
     <form class="card" onSubmit={submit} aria-label={x === null ? t('tenants.new') : `${t('common.edit')} ${x.name ?? ''}`}>
-      <Field label={t('common.name')} name="name" value={name} onInput={setName} error={fields.name} required />
-      <Field label={t('tenants.domains')} name="domain_names" value={domains} onInput={setDomains} error={fields.domain_names ?? fields['domain_names/0']} />
-      <Field label={t('tenants.phone')} name="phone" value={phone} onInput={setPhone} error={fields.phone} />
-      <Field label={t('tenants.contact')} name="contact" value={contact} onInput={setContact} error={fields.contact} />
+      <div class="grid2">
+        <Field label={t('common.name')} name="name" value={name} onInput={setName} error={fields.name} required />
+        <Field label={t('tenants.domains')} name="domain_names" value={domains} onInput={setDomains} error={fields.domain_names ?? Object.entries(fields).find(([k]) => k.startsWith('domain_names.'))?.[1]} />
+        <Field label={t('tenants.phone')} name="phone" value={phone} onInput={setPhone} error={fields.phone} />
+        <Field label={t('tenants.contact')} name="contact" value={contact} onInput={setContact} error={fields.contact} />
+        <Select label={t('tenants.method')} name="default_authentication_method" value={method} onChange={setMethod}
+          options={TENANT_METHODS.map((m) => ({ value: m, label: t(`method.${m}`) }))} error={fields.default_authentication_method} />
+        {movable ? (
+          <Select label={x === null ? t('tenants.parent') : t('tenants.moveUnder')} name="parent" value={parent} onChange={setParent}
+            error={fields.parent_uuid ?? fields.parent_tenant_uuid}
+            options={[...(x === null ? [{ value: '', label: t('tenants.parentDefault') }] : []),
+              ...parentChoices.map((p) => ({ value: p.uuid, label: p.name ?? p.uuid }))]} />
+        ) : null}
+      </div>
+      <fieldset class="group">
+        <legend>{t('tenants.address')}</legend>
+        <div class="grid2">
+          {ADDRESS_FIELDS.map((f) => (
+            <Field key={f} label={t(`tenants.${f}`)} name={`address.${f}`} value={address[f]}
+              onInput={(v) => setAddress({ ...address, [f]: v })} error={fields[`address.${f}`]} />
+          ))}
+        </div>
+      </fieldset>
       <ErrorBox error={err} />
       <div class="buttons">
         <button type="button" onClick={props.onCancel}>{t('common.cancel')}</button>
@@ -159,9 +222,10 @@ export function UsersScreen(props: { tenantUuid: string | null }) {
   const [open, setOpen] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const { ask, dialog } = useConfirm(list.reload, setError);
+  const openUser = list.data?.items.find((x) => x.uuid === open);
   const toggle = async (u: User) => {
     try {
-      await api('PUT', `/users/${enc(u.uuid)}`, { body: { username: u.username, firstname: u.firstname, lastname: u.lastname, enabled: !u.enabled } });
+      await api('PUT', `/users/${enc(u.uuid)}`, { body: userBody(u, { enabled: !u.enabled }) });
       list.reload();
     } catch (e) {
       setError(e);
@@ -197,7 +261,7 @@ export function UsersScreen(props: { tenantUuid: string | null }) {
             </tbody>
           </table>
           <Pager offset={offset} limit={limit} total={list.data.filtered} onOffset={setOffset} />
-          {open !== null ? <UserDetails key={open} uuid={open} /> : null}
+          {openUser !== undefined ? <UserDetails key={openUser.uuid} user={openUser} onChanged={list.reload} /> : null}
         </>
       )}
       {dialog}
@@ -251,8 +315,20 @@ function UserForm(props: { onDone: () => void; onCancel: () => void }) {
   );
 }
 
-function UserDetails(props: { uuid: string }) {
-  const u = props.uuid;
+/** A user's authentication method (POST /token refuses any other way). */
+const USER_METHODS = ['default', 'native', 'ldap', 'saml', 'oidc'] as const;
+
+/** PUT /users/{u} replaces the user: every editable field, with `changes` (the addresses are left as they are). */
+function userBody(u: User, changes: Partial<Pick<User, 'enabled' | 'authentication_method'>>) {
+  return {
+    username: u.username, firstname: u.firstname, lastname: u.lastname, purpose: u.purpose,
+    enabled: changes.enabled ?? u.enabled, authentication_method: changes.authentication_method ?? u.authentication_method,
+  };
+}
+
+function UserDetails(props: { user: User; onChanged: () => void }) {
+  const user = props.user;
+  const u = user.uuid;
   const policies = useLoad(() => api<Page<Policy>>('GET', `/users/${enc(u)}/policies`), [u]);
   const groups = useLoad(() => api<Page<Group>>('GET', `/users/${enc(u)}/groups`), [u]);
   const sessions = useLoad(() => api<Page<Session>>('GET', `/users/${enc(u)}/sessions`), [u]);
@@ -262,8 +338,12 @@ function UserDetails(props: { uuid: string }) {
   const run = (p: Promise<unknown>, reload: () => void) => p.then(reload, setErr);
   const { ask, dialog } = useConfirm(sessions.reload, setErr);
   return (
-    <div class="card details" aria-label={t('users.details')}>
+    <div class="card details" role="region" aria-label={`${t('users.details')}: ${user.username ?? u}`} data-user={u}>
       <ErrorBox error={err} />
+      <AccountSection user={user} onChanged={props.onChanged} />
+      {can(`auth.users.password.reset.${u}.create`) ? <PasswordSection user={user} onChanged={sessions.reload} /> : null}
+      <EmailsSection user={user} onChanged={props.onChanged} />
+      {can(`auth.users.${u}.mfa.read`) ? <MfaSection user={user} /> : null}
       <h2>{t('users.policies')}</h2>
       {policies.data === null ? <Loading /> : policies.data.items.length === 0 ? <Empty /> : (
         <ul>{policies.data.items.map((p) => (
@@ -299,14 +379,183 @@ function UserDetails(props: { uuid: string }) {
   );
 }
 
+/** The authentication method: shown to a reader, editable with the user's update access. */
+function AccountSection(props: { user: User; onChanged: () => void }) {
+  const user = props.user;
+  const [method, setMethod] = useState(user.authentication_method);
+  const [err, setErr] = useState<unknown>(null);
+  const [saved, setSaved] = useState(false);
+  const { fields } = fieldErrors(err);
+  const editable = can(`auth.users.${user.uuid}.update`);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setSaved(false);
+    try {
+      await api('PUT', `/users/${enc(user.uuid)}`, { body: userBody(user, { authentication_method: method }) });
+      setErr(null);
+      setSaved(true);
+      props.onChanged();
+    } catch (error) {
+      setErr(error);
+    }
+  };
+  if (!editable) {
+    return <p><strong>{t('users.method')}</strong>: <span data-method={user.authentication_method}>{tOr(`method.${user.authentication_method}`, user.authentication_method)}</span></p>;
+  }
+  return (
+    <form class="inline-form" onSubmit={submit} aria-label={t('users.method')}>
+      <Select label={t('users.method')} name="authentication_method" value={method} onChange={setMethod}
+        options={USER_METHODS.map((m) => ({ value: m, label: t(`method.${m}`) }))} error={fields.authentication_method} />
+      <button type="submit" class="primary" disabled={method === user.authentication_method}>{t('common.save')}</button>
+      {saved ? <p role="status">{t('common.saved')}</p> : null}
+      <ErrorBox error={err} />
+    </form>
+  );
+}
+
+/**
+ * An administrator sets a password: POST /users/password/reset?user_uuid=
+ * with the console's token (the access auth.users.password.reset.{u}.create,
+ * wazo-auth's reset route); it ends every session of the user.
+ */
+function PasswordSection(props: { user: User; onChanged: () => void }) {
+  const user = props.user;
+  const [password, setPassword] = useState('');
+  const [again, setAgain] = useState('');
+  const [err, setErr] = useState<unknown>(null);
+  const [done, setDone] = useState(false);
+  const { ask, dialog } = useConfirm(() => { setPassword(''); setAgain(''); setErr(null); setDone(true); props.onChanged(); }, setErr);
+  const { fields } = fieldErrors(err);
+  const mismatch = again !== '' && again !== password;
+  const submit = (e: Event) => {
+    e.preventDefault();
+    setDone(false);
+    if (mismatch || password === '') return;
+    ask({
+      text: t('users.passwordConfirm', { x: user.username ?? user.uuid }), action: t('users.setPassword'),
+      run: () => api('POST', '/users/password/reset', { query: { user_uuid: user.uuid }, body: { password } }),
+    });
+  };
+  return (
+    <form class="inline-form" onSubmit={submit} aria-label={t('users.setPassword')}>
+      <Field label={t('users.newPassword')} name="new_password" type="password" autocomplete="new-password" value={password} onInput={setPassword}
+        error={fields.password} required />
+      <Field label={t('users.passwordAgain')} name="new_password_again" type="password" autocomplete="new-password" value={again} onInput={setAgain}
+        error={mismatch ? t('users.passwordMismatch') : undefined} required />
+      <button type="submit" class="primary" disabled={mismatch}>{t('users.setPassword')}</button>
+      {done ? <p role="status">{t('users.passwordSet')}</p> : null}
+      <ErrorBox error={fields.password ? null : err} />
+      {dialog}
+    </form>
+  );
+}
+
+/**
+ * The user's addresses: every change PUTs the whole list, through the
+ * administrators' route when the ACL grants it (it may mark a new address
+ * confirmed), else the user route (new addresses unconfirmed).
+ */
+function EmailsSection(props: { user: User; onChanged: () => void }) {
+  const user = props.user;
+  const admin = can(`auth.admin.users.${user.uuid}.emails.update`);
+  const editable = admin || can(`auth.users.${user.uuid}.emails.update`);
+  const [emails, setEmails] = useState<Email[]>(user.emails);
+  const [address, setAddress] = useState('');
+  const [confirmed, setConfirmed] = useState(false);
+  const [err, setErr] = useState<unknown>(null);
+  const { fields } = fieldErrors(err);
+  const save = async (next: Array<Email & { newOne?: boolean }>) => {
+    const body = {
+      emails: next.map((m) => ({
+        address: m.address, main: m.main, ...(admin ? { confirmed: m.newOne ? confirmed : null } : {}),
+      })),
+    };
+    const answer = await api<Email[]>('PUT', admin ? `/admin/users/${enc(user.uuid)}/emails` : `/users/${enc(user.uuid)}/emails`, { body });
+    setEmails(answer);
+    setErr(null);
+    props.onChanged();
+  };
+  const { ask, dialog } = useConfirm(() => undefined, setErr);
+  const add = async (e: Event) => {
+    e.preventDefault();
+    try {
+      await save([...emails, { address: address.trim(), main: emails.length === 0, confirmed: false, newOne: true }]);
+      setAddress('');
+      setConfirmed(false);
+    } catch (error) {
+      setErr(error);
+    }
+  };
+  const remove = (m: Email) => {
+    const rest = emails.filter((x) => x.address !== m.address);
+    // One main address whenever there is any: the next one becomes main.
+    if (m.main && rest.length > 0) rest[0] = { ...rest[0], main: true };
+    return save(rest);
+  };
+  const makeMain = (m: Email) => save(emails.map((x) => ({ ...x, main: x.address === m.address }))).catch(setErr);
+  const fieldError = fields.address ?? Object.entries(fields).find(([k]) => k.startsWith('emails'))?.[1];
+  return (
+    <div class="emails">
+      <h2>{t('users.emails')}</h2>
+      {emails.length === 0 ? <Empty /> : (
+        <ul class="rows">{emails.map((m) => (
+          <li key={m.address} data-email={m.address}>
+            <span>{m.address}</span>
+            {m.main ? <span class="badge">{t('users.main')}</span> : null}
+            <span class="badge">{m.confirmed ? t('users.confirmed') : t('users.unconfirmed')}</span>
+            {editable && !m.main ? <button type="button" onClick={() => void makeMain(m)}>{t('users.makeMain')}</button> : null}
+            {editable ? <button type="button" class="danger" onClick={() => ask({
+              text: t('users.emailConfirmRemove', { x: m.address }), action: t('common.delete'), run: () => remove(m),
+            })}>{t('common.delete')}<span class="sr-only"> {m.address}</span></button> : null}
+          </li>))}</ul>
+      )}
+      {editable ? (
+        <form class="inline-form" onSubmit={add} aria-label={t('users.addEmail')}>
+          <Field label={t('users.newEmail')} name="new_email" type="email" value={address} onInput={setAddress} error={fieldError} required />
+          {admin ? <Checkbox label={t('users.markConfirmed')} name="new_email_confirmed" checked={confirmed} onChange={setConfirmed} /> : null}
+          <button type="submit">{t('users.addEmail')}</button>
+        </form>
+      ) : null}
+      <ErrorBox error={fieldError ? null : err} />
+      {dialog}
+    </div>
+  );
+}
+
+/** The user's second factors (never a secret); an administrator may remove one. */
+function MfaSection(props: { user: User }) {
+  const u = props.user.uuid;
+  const list = useLoad(() => api<{ items: MfaFactor[]; total: number }>('GET', `/users/${enc(u)}/mfa`), [u]);
+  const [err, setErr] = useState<unknown>(null);
+  const { ask, dialog } = useConfirm(list.reload, setErr);
+  return (
+    <div class="mfa">
+      <h2>{t('users.mfa')}</h2>
+      <ErrorBox error={err ?? list.error} />
+      {list.data === null ? (list.error ? null : <Loading />) : list.data.items.length === 0 ? <Empty text={t('users.mfaNone')} /> : (
+        <ul class="rows">{list.data.items.map((f) => (
+          <li key={f.uuid} data-factor={f.type}>
+            <span>{tOr(`mfa.${f.type}`, f.type)}{f.name ? ` — ${f.name}` : ''}</span>
+            <span class="badge">{f.confirmed ? t('users.confirmed') : t('users.unconfirmed')}</span>
+            {f.remaining !== undefined ? <span class="muted">{t('users.mfaRemaining', { n: f.remaining })}</span> : null}
+            {can(`auth.users.${u}.mfa.${f.uuid}.delete`) ? <button type="button" class="danger" onClick={() => ask({
+              text: t('users.mfaConfirmRemove', { x: f.name ?? f.type }), action: t('common.delete'),
+              run: () => api('DELETE', `/users/${enc(u)}/mfa/${enc(f.uuid)}`),
+            })}>{t('common.delete')}<span class="sr-only"> {f.type}</span></button> : null}
+          </li>))}</ul>
+      )}
+      {dialog}
+    </div>
+  );
+}
+
 // ---------------------------------------------------------------- groups
 
 export function GroupsScreen(props: { tenantUuid: string | null }) {
   const list = useLoad(() => api<Page<Group>>('GET', '/groups', { query: { limit: 200, order: 'name' } }), [props.tenantUuid]);
-  const policies = useLoad(() => api<Page<Policy>>('GET', '/policies', { query: { limit: 500, order: 'name' } }), [props.tenantUuid]);
   const [name, setName] = useState('');
   const [err, setErr] = useState<unknown>(null);
-  const [pick, setPick] = useState<Record<string, string>>({});
+  const [open, setOpen] = useState<string | null>(null);
   const { fields } = fieldErrors(err);
   const { ask, dialog } = useConfirm(list.reload, setErr);
   const create = async (e: Event) => {
@@ -320,6 +569,7 @@ export function GroupsScreen(props: { tenantUuid: string | null }) {
       setErr(error);
     }
   };
+  const opened = list.data?.items.find((g) => g.uuid === open);
   return (
     <Section title={t('nav.groups')}>
       {can('auth.groups.create') ? (
@@ -331,27 +581,115 @@ export function GroupsScreen(props: { tenantUuid: string | null }) {
       <ErrorBox error={err ?? list.error} />
       {list.data === null ? <Loading /> : list.data.items.length === 0 ? <Empty /> : (
         <table>
-          <thead><tr><th scope="col">{t('common.name')}</th><th scope="col">{t('users.policies')}</th><th scope="col">{t('common.actions')}</th></tr></thead>
+          <thead><tr><th scope="col">{t('common.name')}</th><th scope="col">{t('tenants.slug')}</th><th scope="col">{t('common.actions')}</th></tr></thead>
           <tbody>{list.data.items.map((g) => (
-            <tr key={g.uuid}>
-              <td>{g.name}</td>
-              <td>
-                <label class="sr-only" for={`gp-${g.uuid}`}>{t('users.addPolicy')} ({g.name})</label>
-                <select id={`gp-${g.uuid}`} value={pick[g.uuid] ?? ''} onChange={(e) => setPick({ ...pick, [g.uuid]: (e.currentTarget as HTMLSelectElement).value })}>
-                  <option value="">—</option>
-                  {(policies.data?.items ?? []).map((p) => <option key={p.uuid} value={p.uuid}>{p.name}</option>)}
-                </select>
-                <button type="button" disabled={!pick[g.uuid] || !can(`auth.groups.${g.uuid}.policies.${pick[g.uuid]}.create`)}
-                  onClick={() => api('PUT', `/groups/${enc(g.uuid)}/policies/${enc(pick[g.uuid])}`).then(list.reload, setErr)}>{t('users.addPolicy')}</button>
+            <tr key={g.uuid} data-group={g.name}>
+              <td>{g.name} {g.system_managed ? <span class="badge">{t('policies.readOnly')}</span> : null}</td>
+              <td>{g.slug}</td>
+              <td class="actions">
+                <button type="button" aria-expanded={open === g.uuid} onClick={() => setOpen(open === g.uuid ? null : g.uuid)}>
+                  {t('users.details')}<span class="sr-only"> {g.name}</span>
+                </button>
+                {can(`auth.groups.${g.uuid}.delete`) && !g.system_managed ? <button type="button" class="danger" onClick={() => ask({
+                  text: t('common.confirmDelete', { x: g.name }), action: t('common.delete'), run: () => api('DELETE', `/groups/${enc(g.uuid)}`),
+                })}>{t('common.delete')}<span class="sr-only"> {g.name}</span></button> : null}
               </td>
-              <td class="actions">{can(`auth.groups.${g.uuid}.delete`) && !g.system_managed ? <button type="button" class="danger" onClick={() => ask({
-                text: t('common.confirmDelete', { x: g.name }), action: t('common.delete'), run: () => api('DELETE', `/groups/${enc(g.uuid)}`),
-              })}>{t('common.delete')}</button> : null}</td>
             </tr>))}</tbody>
         </table>
       )}
+      {opened !== undefined ? <GroupDetails key={opened.uuid} group={opened} onChanged={list.reload} tenantUuid={props.tenantUuid} /> : null}
       {dialog}
     </Section>
+  );
+}
+
+/** One group: rename it, its members (add, remove) and its policies (attach, detach). */
+function GroupDetails(props: { group: Group; onChanged: () => void; tenantUuid: string | null }) {
+  const g = props.group;
+  const members = useLoad(() => api<Page<User>>('GET', `/groups/${enc(g.uuid)}/users`, { query: { limit: 500, order: 'username' } }), [g.uuid]);
+  const policies = useLoad(() => api<Page<Policy>>('GET', `/groups/${enc(g.uuid)}/policies`), [g.uuid]);
+  const users = useLoad(() => can('auth.users.read')
+    ? api<Page<User>>('GET', '/users', { query: { limit: 500, order: 'username' } })
+    : Promise.resolve({ total: 0, filtered: 0, items: [] as User[] }), [props.tenantUuid]);
+  const allPolicies = useLoad(() => api<Page<Policy>>('GET', '/policies', { query: { limit: 500, order: 'name' } }), [props.tenantUuid]);
+  const [name, setName] = useState(g.name);
+  const [member, setMember] = useState('');
+  const [policy, setPolicy] = useState('');
+  const [err, setErr] = useState<unknown>(null);
+  const [saved, setSaved] = useState(false);
+  const { fields } = fieldErrors(err);
+  const { ask, dialog } = useConfirm(() => { members.reload(); policies.reload(); }, setErr);
+  const done = (reload: () => void) => () => { setErr(null); reload(); };
+  const rename = async (e: Event) => {
+    e.preventDefault();
+    setSaved(false);
+    try {
+      await api('PUT', `/groups/${enc(g.uuid)}`, { body: { name, slug: g.slug } });
+      setErr(null);
+      setSaved(true);
+      props.onChanged();
+    } catch (error) {
+      setErr(error);
+    }
+  };
+  const inGroup = new Set((members.data?.items ?? []).map((u) => u.uuid));
+  const attached = new Set((policies.data?.items ?? []).map((p) => p.uuid));
+  return (
+    <div class="card details" role="region" aria-label={`${t('groups.details')}: ${g.name}`} data-group-details={g.uuid}>
+      {can(`auth.groups.${g.uuid}.update`) && !g.system_managed ? (
+        <form class="inline-form" onSubmit={rename} aria-label={t('groups.rename')}>
+          <Field label={t('groups.rename')} name="group_name" value={name} onInput={setName} error={fields.name} required />
+          <button type="submit" class="primary" disabled={name.trim() === '' || name === g.name}>{t('common.save')}</button>
+          {saved ? <p role="status">{t('common.saved')}</p> : null}
+        </form>
+      ) : <h2>{g.name}</h2>}
+      <ErrorBox error={fields.name ? null : err} />
+      <h2>{t('groups.members')}</h2>
+      {members.data === null ? (members.error ? <ErrorBox error={members.error} /> : <Loading />) : members.data.items.length === 0 ? <Empty /> : (
+        <ul class="rows">{members.data.items.map((u) => (
+          <li key={u.uuid} data-member={u.username ?? u.uuid}>
+            <span>{u.username ?? u.uuid}</span>
+            {can(`auth.groups.${g.uuid}.users.${u.uuid}.delete`) ? <button type="button" class="danger" onClick={() => ask({
+              text: t('groups.confirmRemoveMember', { x: u.username ?? u.uuid, g: g.name }), action: t('groups.removeMember'),
+              run: () => api('DELETE', `/groups/${enc(g.uuid)}/users/${enc(u.uuid)}`),
+            })}>{t('groups.removeMember')}<span class="sr-only"> {u.username ?? u.uuid}</span></button> : null}
+          </li>))}</ul>
+      )}
+      {(users.data?.items ?? []).some((u) => !inGroup.has(u.uuid)) ? (
+        <div class="inline">
+          <label for={`gm-${g.uuid}`}>{t('groups.addUser')}</label>
+          <select id={`gm-${g.uuid}`} name="member" value={member} onChange={(e) => setMember((e.currentTarget as HTMLSelectElement).value)}>
+            <option value="">—</option>
+            {(users.data?.items ?? []).filter((u) => !inGroup.has(u.uuid)).map((u) => <option key={u.uuid} value={u.uuid}>{u.username ?? u.uuid}</option>)}
+          </select>
+          <button type="button" disabled={member === '' || !can(`auth.groups.${g.uuid}.users.${member}.create`)}
+            onClick={() => api('PUT', `/groups/${enc(g.uuid)}/users/${enc(member)}`).then(() => { setMember(''); done(members.reload)(); }, setErr)}>{t('groups.addUser')}</button>
+        </div>
+      ) : null}
+      <h2>{t('users.policies')}</h2>
+      {policies.data === null ? (policies.error ? <ErrorBox error={policies.error} /> : <Loading />) : policies.data.items.length === 0 ? <Empty /> : (
+        <ul class="rows">{policies.data.items.map((p) => (
+          <li key={p.uuid} data-policy={p.name}>
+            <span>{p.name}</span>
+            {can(`auth.groups.${g.uuid}.policies.${p.uuid}.delete`) ? <button type="button" class="danger" onClick={() => ask({
+              text: t('groups.confirmDetach', { x: p.name, g: g.name }), action: t('users.detach'),
+              run: () => api('DELETE', `/groups/${enc(g.uuid)}/policies/${enc(p.uuid)}`),
+            })}>{t('users.detach')}<span class="sr-only"> {p.name}</span></button> : null}
+          </li>))}</ul>
+      )}
+      {(allPolicies.data?.items ?? []).some((p) => !attached.has(p.uuid)) ? (
+        <div class="inline">
+          <label for={`gp-${g.uuid}`}>{t('users.addPolicy')}</label>
+          <select id={`gp-${g.uuid}`} name="group_policy" value={policy} onChange={(e) => setPolicy((e.currentTarget as HTMLSelectElement).value)}>
+            <option value="">—</option>
+            {(allPolicies.data?.items ?? []).filter((p) => !attached.has(p.uuid)).map((p) => <option key={p.uuid} value={p.uuid}>{p.name}</option>)}
+          </select>
+          <button type="button" disabled={policy === '' || !can(`auth.groups.${g.uuid}.policies.${policy}.create`)}
+            onClick={() => api('PUT', `/groups/${enc(g.uuid)}/policies/${enc(policy)}`).then(() => { setPolicy(''); done(policies.reload)(); }, setErr)}>{t('users.addPolicy')}</button>
+        </div>
+      ) : null}
+      {dialog}
+    </div>
   );
 }
 
@@ -549,27 +887,34 @@ export function SessionsScreen(props: { tenantUuid: string | null }) {
 
 // ---------------------------------------------------------------- audit
 
+/** A datetime-local value (the browser's zone) as the API's instant (UTC), or undefined. */
+function instant(local: string): string | undefined {
+  if (local === '') return undefined;
+  const ms = new Date(local).getTime();
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}
+
 export function AuditScreen(props: { tenantUuid: string | null }) {
   const [search, setSearch] = useState('');
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
   const [offset, setOffset] = useState(0);
   const limit = 25;
+  // The time window is filtered by the service (from inclusive, until exclusive): pages hold only its records.
   const list = useLoad(() => api<Page<AuditEntry>>('GET', '/audit', {
-    query: { limit, offset, search: search || undefined, recurse: true },
-  }), [props.tenantUuid, search, offset]);
-  const inRange = (e: AuditEntry) => (from === '' || e.timestamp >= new Date(from).toISOString())
-    && (to === '' || e.timestamp <= new Date(to).toISOString());
-  const items = (list.data?.items ?? []).filter(inRange);
+    query: { limit, offset, search: search || undefined, recurse: true, from: instant(from), until: instant(to) },
+  }), [props.tenantUuid, search, offset, from, to]);
+  const { fields } = fieldErrors(list.error);
+  const items = list.data?.items ?? [];
   return (
     <Section title={t('nav.audit')}>
       <div class="toolbar" role="search">
         <Field label={t('audit.filter')} name="search" type="search" value={search} onInput={(v) => { setSearch(v); setOffset(0); }} />
-        <Field label={t('audit.from')} name="from" type="datetime-local" value={from} onInput={setFrom} />
-        <Field label={t('audit.to')} name="to" type="datetime-local" value={to} onInput={setTo} />
+        <Field label={t('audit.from')} name="from" type="datetime-local" value={from} onInput={(v) => { setFrom(v); setOffset(0); }} error={fields.from} />
+        <Field label={t('audit.to')} name="to" type="datetime-local" value={to} onInput={(v) => { setTo(v); setOffset(0); }} error={fields.until} />
       </div>
-      <ErrorBox error={list.error} />
-      {list.data === null ? <Loading /> : items.length === 0 ? <Empty /> : (
+      <ErrorBox error={fields.from || fields.until ? null : list.error} />
+      {list.data === null ? (list.error ? null : <Loading />) : items.length === 0 ? <Empty /> : (
         <table class="audit">
           <thead><tr><th scope="col">{t('audit.when')}</th><th scope="col">{t('audit.action')}</th><th scope="col">{t('audit.outcome')}</th><th scope="col">{t('audit.actor')}</th><th scope="col">{t('audit.target')}</th></tr></thead>
           <tbody>{items.map((e) => (

@@ -46,7 +46,7 @@ function ended(): void {
 }
 
 /** Logs in (MfaRequiredError when a second factor is due; retried with `second`). */
-export async function login(username: string, password: string, second?: Pick<TokenCreateOptions, 'mfaChallenge' | 'totp'>): Promise<Token> {
+export async function login(username: string, password: string, second?: Pick<TokenCreateOptions, 'mfaChallenge' | 'totp' | 'recoveryCode'>): Promise<Token> {
   const first = await client.token.create({
     username, password, expiration: 3600, accessType: 'offline', clientId: CLIENT_ID, ...second,
   });

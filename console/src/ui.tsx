@@ -49,6 +49,26 @@ export function Field(props: {
   );
 }
 
+/** A labelled select, its API error next to it. */
+export function Select(props: {
+  label: string; name: string; value: string; onChange: (v: string) => void; options: Array<{ value: string; label: string }>;
+  error?: string; disabled?: boolean;
+}) {
+  const id = useId(`s-${props.name}`);
+  const errId = `${id}-error`;
+  return (
+    <div class="field">
+      <label for={id}>{props.label}</label>
+      <select id={id} name={props.name} value={props.value} disabled={props.disabled}
+        aria-invalid={props.error ? true : undefined} aria-describedby={props.error ? errId : undefined}
+        onChange={(e) => props.onChange((e.currentTarget as HTMLSelectElement).value)}>
+        {props.options.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
+      </select>
+      {props.error ? <p id={errId} class="field-error" role="alert">{props.error}</p> : null}
+    </div>
+  );
+}
+
 export function Checkbox(props: { label: string; name: string; checked: boolean; onChange: (v: boolean) => void }) {
   const id = useId(`c-${props.name}`);
   return (

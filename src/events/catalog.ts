@@ -167,3 +167,14 @@ export function mfaFactorEvent(
     data: { user_uuid: f.userUuid, factor_uuid: f.uuid, type: f.type },
   };
 }
+
+/** A tenant's own mfa.required_for rule set or replaced (issue 24, PUT /tenants/{uuid}/mfa). */
+export function mfaTenantPolicyUpdated(p: { tenantUuid: string; acl: string[]; purposes: string[] }): PendingEvent {
+  return {
+    name: 'auth_tenant_mfa_updated',
+    routingKey: routingKey(['auth', 'tenants', '', 'mfa', 'updated'], { index: 2, value: p.tenantUuid }),
+    tenantUuid: p.tenantUuid,
+    userUuid: null,
+    data: { tenant_uuid: p.tenantUuid, required_for: { acl: p.acl, purposes: p.purposes } },
+  };
+}

@@ -5,14 +5,14 @@
 // status (204, 404, 403, 503): the whole Fastify pipeline (routing, hooks,
 // validation, reply object) cost more than the check itself, as the CPU
 // profile showed. This handler answers those requests directly with the same
-// TokenService.check and the same statuses as the Fastify route (which stays,
-// and serves inject() and every request this path declines: anything unusual
-// is handed to Fastify untouched, so the two cannot disagree on edge cases).
+// decision as the Fastify route (src/http/token-check.ts checkDecision: the
+// same status and headers), and the route stays: it serves inject() and
+// every request this path declines (anything unusual is handed to Fastify
+// untouched, so the two cannot disagree on edge cases).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
-import { DomainError } from '../errors.js';
-import { StoreUnavailableError } from '../store/errors.js';
 import type { TokenService } from '../tokens/service.js';
+import { checkDecision, type CheckDecision } from './token-check.js';
 import { MAX_QUERY_ACCESS, originalUriOf, type Authorize } from './routes/gateway.js';
 import { MAX_ACCESS_LENGTH } from '../security/limits.js';
 import { tracing } from '../tracing/tracing.js';
@@ -23,12 +23,18 @@ const AUTHZ = '/0.1/authz';
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
-/** Status of a failed check, or null when the error is not one of the check's own answers. */
-function statusOf(err: unknown): number | null {
-  if (err instanceof DomainError && (err.status === 404 || err.status === 403 || err.status === 503)) return err.status;
-  if (err instanceof StoreUnavailableError) return 503;
-  return null;
+/**
+ * When the fast path steps aside and Fastify answers everything: debug on
+ * (every request is then logged by Fastify; PATCH /config switches it at run
+ * time) and shutdown (Fastify's return503OnClosing answers 503 +
+ * `Connection: close` to requests arriving on open connections).
+ */
+export interface FastCheckSwitch {
+  readonly debug: { readonly on: boolean };
+  readonly closing: { readonly on: boolean };
 }
+
+const ALWAYS_ON: FastCheckSwitch = { debug: { on: false }, closing: { on: false } };
 
 /**
  * Wraps Fastify's request listener. `count(status)` records the answer in the
@@ -39,9 +45,15 @@ export function withFastCheck(
   fallback: RequestListener,
   count: (status: number) => void = () => {},
   authz?: { authorize: Authorize; count: (method: string, status: number) => void },
+  off: FastCheckSwitch = ALWAYS_ON,
 ): RequestListener {
+  const { debug, closing } = off;
   return function fastCheck(req, res) {
     const url = req.url;
+    if (debug.on || closing.on) {
+      fallback(req, res);
+      return;
+    }
     if (authz !== undefined && url !== undefined && (req.method === 'GET' || req.method === 'HEAD')
       && url.startsWith(AUTHZ) && (url.length === AUTHZ.length || url.charCodeAt(AUTHZ.length) === 63 /* ? */)) {
       fastAuthz(req, res, url, authz, fallback);
@@ -76,18 +88,10 @@ export function withFastCheck(
       return;
     }
     // Tracing off: this one test is all it costs here (src/tracing/tracing.ts).
-    (tracing.enabled ? tracedCheck(req, res, tokens, token, scope, tenant) : tokens.check(token, scope, tenant)).then(
-      () => answer(res, 204, count),
-      (err: unknown) => {
-        const status = statusOf(err);
-        if (status === null) {
-          // Not an answer of the check: let Fastify's route produce (and log) it.
-          fallback(req, res);
-          return;
-        }
-        if (status === 503) res.setHeader('Retry-After', '1');
-        answer(res, status, count);
-      },
+    (tracing.enabled ? tracedCheck(req, res, tokens, token, scope, tenant) : checkDecision(tokens, token, scope, tenant)).then(
+      (decision) => answer(res, decision, count),
+      // Not an answer of the check: let Fastify's route produce (and log) it.
+      () => fallback(req, res),
     );
   };
 }
@@ -132,15 +136,17 @@ function fastAuthz(
 
 /** The check in a server span (tracing on only; apart so the untraced path captures nothing more). */
 function tracedCheck(req: IncomingMessage, res: ServerResponse, tokens: TokenService, token: string, scope: string | undefined, tenant: string | undefined) {
-  return traceRawRequest(req, res, `${PREFIX}:token`, () => tokens.check(token, scope, tenant));
+  return traceRawRequest(req, res, `${PREFIX}:token`, () => checkDecision(tokens, token, scope, tenant));
 }
 
 function tracedAuthz(req: IncomingMessage, res: ServerResponse, authorize: Authorize, method: string, access: string | undefined) {
   return traceRawRequest(req, res, AUTHZ, () => authorize(req.headers, method, access, originalUriOf(req.headers)));
 }
 
-function answer(res: ServerResponse, status: number, count: (status: number) => void): void {
-  res.statusCode = status;
+function answer(res: ServerResponse, decision: CheckDecision, count: (status: number) => void): void {
+  const { headers } = decision;
+  for (let i = 0; i < headers.length; i += 1) res.setHeader(headers[i][0], headers[i][1]);
+  res.statusCode = decision.status;
   res.end();
-  count(status);
+  count(decision.status);
 }

@@ -14,9 +14,13 @@
 //   - removing `a` or `!a` requires that the caller's ACL grants `a`
 //     (removing a negative widens someone else's access to `a`).
 // A refusal is 401 `unauthorized` naming the access in details.required_access.
+// Choosing how users log in (authentication methods, a tenant's default, its
+// identity providers: src/sso/escalation.ts) hands their accesses to whoever
+// runs that way of logging in, so it is weighed as granting them
+// (assertMayActAsUsers; docs/isolation.md).
 import { compileAcl } from '@xivo-auth/acl';
 import { UnauthorizedError } from '../errors.js';
-import type { TokenRecord } from '../store/types.js';
+import type { TokenRecord, UserSelection } from '../store/types.js';
 
 const WILDCARD = /[*#]/;
 
@@ -41,4 +45,21 @@ export function assertMayRevoke(caller: TokenRecord, accesses: Iterable<string>)
     const granted = access.startsWith('!') ? access.slice(1) : access;
     if (!acl.matches(granted, caller)) refuse(access);
   }
+}
+
+/** The accesses tokens of users get, computed as at login (AclBuilder.grantedTo). */
+export interface GrantedAcls {
+  grantedTo(who: UserSelection): Promise<string[]>;
+}
+
+/**
+ * Choosing how users log in (their authentication method, their tenant's
+ * default, the tenant's identity provider) hands whoever runs that way of
+ * logging in every access of theirs: the caller must be able to grant each
+ * positive access the selected users' tokens get (assertMayGrant), as if it
+ * linked their policies to a user of its own. No user selected: nothing to
+ * weigh.
+ */
+export async function assertMayActAsUsers(caller: TokenRecord, acls: GrantedAcls, who: UserSelection): Promise<void> {
+  assertMayGrant(caller, await acls.grantedTo(who));
 }

@@ -18,7 +18,9 @@ import type {
   ListQuery, ListResult, Store, Tenant, TenantAddress, TenantAuthenticationMethod,
 } from '../store/types.js';
 import type { TokenService } from '../tokens/service.js';
+import { AclBuilder } from './acl-builder.js';
 import { allUsersGroup } from './groups.js';
+import { assertMayActAsUsers, type GrantedAcls } from './privileges.js';
 import { isVisible, slugify, type Caller } from './scope.js';
 import type { TenantTree } from './tenant-tree.js';
 
@@ -56,6 +58,8 @@ export class TenantService {
     private readonly store: Store,
     private readonly tree: TenantTree,
     private readonly tokens: TokenService,
+    /** What users' tokens get, weighed before their default authentication method changes (AclBuilder). */
+    private readonly grantedAcls: GrantedAcls = new AclBuilder(store, null),
   ) {}
 
   /** The acting tenant and all its descendants (a tenant list is always the subtree). */
@@ -104,6 +108,12 @@ export class TenantService {
     const before = await this.get(caller, uuid);
     // A contact kept as it was is not checked again (its user may be one the caller cannot see).
     if (input.contactUuid !== before.contactUuid) await this.assertContact(caller, input.contactUuid);
+    // The default decides how the tenant's users left at `default` log in:
+    // changing it (to or from anything) requires granting all their accesses
+    // (no escalation, docs/isolation.md).
+    if (input.defaultAuthenticationMethod !== (before.defaultAuthenticationMethod ?? 'native')) {
+      await assertMayActAsUsers(caller.token, this.grantedAcls, { tenantUuid: before.uuid, methods: ['default'] });
+    }
     const updated = await this.conflicts(() => this.store.updateTenant(before.uuid, {
       name: input.name, domainNames: input.domainNames, ...(input.slug === undefined ? {} : { slug: input.slug }),
       contactUuid: input.contactUuid, phone: input.phone, address: input.address,

@@ -8,9 +8,11 @@ import {
 import { HasherBusyError, type PasswordHasher } from '../passwords/hasher.js';
 import { StoreConflictError } from '../store/errors.js';
 import type {
-  AuthenticationMethod, ListResult, Purpose, Store, StoreTx, User, UserEmail, UserEmailInput, UserListQuery, UserPatch,
+  AuthenticationMethod, ListResult, Purpose, Store, StoreTx, TokenRecord, User, UserEmail, UserEmailInput, UserListQuery, UserPatch,
 } from '../store/types.js';
 import type { TokenService } from '../tokens/service.js';
+import { AclBuilder } from './acl-builder.js';
+import { assertMayActAsUsers, assertMayGrant, type GrantedAcls } from './privileges.js';
 import type { TenantTree } from './tenant-tree.js';
 import type { AuditRecorder } from '../security/audit.js';
 import type { PasswordPolicy } from '../security/password-policy.js';
@@ -71,6 +73,12 @@ export class UserService {
     private readonly passwordPolicy: PasswordPolicy | null = null,
     /** Where revocations of refresh tokens are recorded; none when absent. */
     private readonly audit: AuditRecorder | null = null,
+    /**
+     * What a user's tokens get, weighed before its authentication method
+     * changes (the composition root passes the token service's AclBuilder,
+     * which knows default_user_policy).
+     */
+    private readonly grantedAcls: GrantedAcls = new AclBuilder(store, null),
   ) {}
 
   /** Where the addresses a user sets for itself get their confirmation mail. */
@@ -78,10 +86,20 @@ export class UserService {
     this.confirmations = confirmations;
   }
 
-  async create(tenantUuid: string, input: UserInput, password: string | null): Promise<User> {
+  /**
+   * `caller`: whose request it is (null: the service itself, an import). The
+   * new user joins its tenant's "all users" group, and whoever creates it
+   * sets its password (or its address, for a reset): it owns an account
+   * with that group's policies. So the caller must be able to grant every
+   * access of those policies (no escalation, docs/isolation.md); 401
+   * otherwise, nothing created. default_user_policy, which every user gets
+   * by the operator's decision, is not weighed.
+   */
+  async create(tenantUuid: string, input: UserInput, password: string | null, caller: TokenRecord | null = null): Promise<User> {
     const emailAddress = input.emailAddress ?? null;
     assertHasLogin(input.username, emailAddress !== null);
     if (password !== null) this.passwordPolicy?.assertAcceptable(password);
+    if (caller !== null) await this.assertMayJoinAllUsers(caller, tenantUuid);
     const passwordHash = password === null ? null : await this.hash(password);
     return this.conflicts(() => this.store.createUser({
       uuid: input.uuid ?? randomUUID(),
@@ -100,6 +118,12 @@ export class UserService {
     }));
   }
 
+  private async assertMayJoinAllUsers(caller: TokenRecord, tenantUuid: string): Promise<void> {
+    const group = await this.store.getAllUsersGroup(tenantUuid);
+    if (group === null) return;
+    assertMayGrant(caller, (await this.store.listGroupPolicies(group.uuid)).flatMap((p) => p.acl));
+  }
+
   /** `scopeRoot`: the caller's tenant; users outside its subtree do not exist for it. */
   async get(uuid: string, scopeRoot: string | null): Promise<User> {
     const user = await this.store.getUser(uuid);
@@ -107,6 +131,19 @@ export class UserService {
       throw new NotFoundError('unknown-user', 'users', uuid);
     }
     return user;
+  }
+
+  /**
+   * POST /users/password/reset with a token of the caller's own (not an
+   * emailed reset token): an administrator sets another user's password,
+   * which makes the administrator able to log in as that user. So the user
+   * must be in the caller's tenant subtree (else 404, as every user route)
+   * and the caller must hold every access the user's tokens get (the
+   * no-escalation rule, docs/isolation.md).
+   */
+  async assertMayResetPassword(caller: TokenRecord, uuid: string): Promise<void> {
+    await this.get(uuid, caller.tenantUuid ?? '');
+    await assertMayActAsUsers(caller, this.grantedAcls, { userUuids: [uuid] });
   }
 
   list(tenantUuids: string[], q: UserListQuery): Promise<ListResult<User>> {
@@ -126,9 +163,19 @@ export class UserService {
    * administrator sets is trusted as confirmed; one a user sets for itself
    * (a caller without `auth.admin.users.{uuid}.emails.update`) is
    * unconfirmed, and its confirmation is mailed.
+   *
+   * `caller`: whose request it is (null: the service itself). A change of
+   * `authenticationMethod` (to or from anything) decides who may log in as
+   * the user, so the caller must grant every access of the user's tokens
+   * (no escalation, docs/isolation.md); 401 otherwise, nothing changed.
    */
-  async update(uuid: string, scopeRoot: string | null, input: Omit<UserInput, 'uuid'>, editor: EmailsEditor = 'admin'): Promise<User> {
+  async update(
+    uuid: string, scopeRoot: string | null, input: Omit<UserInput, 'uuid'>, editor: EmailsEditor = 'admin', caller: TokenRecord | null = null,
+  ): Promise<User> {
     const before = await this.get(uuid, scopeRoot);
+    if (caller !== null && input.authenticationMethod !== before.authenticationMethod) {
+      await assertMayActAsUsers(caller, this.grantedAcls, { userUuids: [uuid] });
+    }
     const email = input.emailAddress;
     const keepsMain = email !== undefined && email !== null && email.toLowerCase() === before.emailAddress?.toLowerCase();
     const remaining = email === undefined ? before.emails.length

@@ -50,6 +50,11 @@ export const MfaSchema = Type.Object(
       },
       { default: {}, description: 'WebAuthn / passkeys (@simplewebauthn/server).' },
     ),
+    trust_identity_provider: Type.Boolean({
+      default: false,
+      description: 'Single sign-on logins (SAML, OpenID Connect) are neither asked for the user\'s second factor nor made to enrol: '
+        + 'the identity provider\'s own multi-factor authentication is trusted to suffice. Default false: they are, as password logins.',
+    }),
     exempt_purposes: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
       default: ['external_api'], maxItems: 8,
       description: 'Users of these purposes are never made to enrol by required_for (they are still asked for a factor they have).',

@@ -13,17 +13,27 @@
 //      before any factor) and {mfa_challenge, totp | recovery_code}. A wrong
 //      or replayed code is a failed login (throttle) and answers 401
 //      mfa-invalid with a fresh challenge.
+// Single sign-on logins (POST /token {oidc_session_id | saml_session_id})
+// take the same gate, unless mfa.trust_identity_provider: the first call
+// consumes the SSO session and answers 401 mfa-required; the challenge
+// carries what the identity provider proved (the user, the session's
+// reference), so the second call is {mfa_challenge, totp | ...} alone, with
+// the same parameters. The proof lasts challenge_lifetime_seconds from the
+// first call: the fresh challenges of mfa-invalid never extend it.
+// mfa.required_for: the configuration's rule, and the tenant's own and each
+// of its ancestors' (PUT /tenants/{uuid}/mfa): a tenant adds, never removes.
 // Refresh-token logins never get here (the refresh token was issued with the factor).
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Identity } from '../backends/types.js';
 import type { Clock } from '../clock.js';
-import { InvalidDataError, NotFoundError } from '../errors.js';
+import { AuthenticationFailedError, InvalidDataError, NotFoundError } from '../errors.js';
 import type { AuditEntry } from '../security/audit.js';
-import type { IssueRequest, SecondFactorGate, SecondFactorProof } from '../tokens/service.js';
+import type { ProvenPrincipal } from '../backends/types.js';
+import type { IssueRequest, SecondFactorGate, SecondFactorProof, SsoProven } from '../tokens/service.js';
 import type { MfaConfig } from './config-schema.js';
 import { MfaInvalidError, MfaRequiredError } from './errors.js';
 import { newTotpSecret, totpMatch, totpQrSvg, totpUri } from './totp.js';
-import type { MfaFactorRecord, MfaFactorType, MfaStore } from './types.js';
+import type { MfaFactorRecord, MfaFactorType, MfaStore, MfaTenantPolicy } from './types.js';
 import { matchAccess } from './required-for.js';
 import { WebAuthnFactors } from './webauthn.js';
 
@@ -84,9 +94,54 @@ function recoveryCode(): string {
   return out.length === RECOVERY_LENGTH ? `${out.slice(0, 5)}-${out.slice(5)}` : recoveryCode();
 }
 
-/** The login parameters a challenge is bound to. */
-function bindingOf(backend: string, req: IssueRequest): string {
-  return sha256(JSON.stringify([backend, req.expiration, req.accessType, req.clientId, req.tenantId, req.domainName, req.mobile]));
+/** The login parameters a challenge is bound to (and, for single sign-on, the way: never usable by a password login). */
+function bindingOf(backend: string, req: IssueRequest, sso: SsoProven | null = null): string {
+  const params = [backend, req.expiration, req.accessType, req.clientId, req.tenantId, req.domainName, req.mobile];
+  return sha256(JSON.stringify(sso === null ? params : ['sso', sso.method, ...params]));
+}
+
+/** What a single sign-on challenge carries (mfa_challenges.sso). */
+interface SsoCarried {
+  method: 'saml' | 'oidc';
+  user_uuid: string;
+  tenant_uuid: string;
+  login: string;
+  ref: string | null;
+  /** Epoch ms: the identity provider's proof runs out. */
+  until: number;
+}
+
+function ssoCarriedOf(json: string | null): SsoCarried | null {
+  if (json === null) return null;
+  try {
+    const v = JSON.parse(json) as Partial<SsoCarried>;
+    if ((v.method !== 'saml' && v.method !== 'oidc') || typeof v.user_uuid !== 'string' || typeof v.tenant_uuid !== 'string'
+      || typeof v.login !== 'string' || typeof v.until !== 'number') return null;
+    return { method: v.method, user_uuid: v.user_uuid, tenant_uuid: v.tenant_uuid, login: v.login, ref: typeof v.ref === 'string' ? v.ref : null, until: v.until };
+  } catch {
+    return null;
+  }
+}
+
+/** A `mfa.required_for` rule: ACL patterns and purposes. */
+export interface RequiredForRule {
+  acl: string[];
+  purposes: string[];
+}
+
+/** GET /tenants/{uuid}/mfa: the tenant's own rule, and the one its users get (configuration ∪ ancestors' ∪ own). */
+export interface TenantMfaPolicyView {
+  tenantUuid: string;
+  requiredFor: RequiredForRule;
+  effectiveRequiredFor: RequiredForRule;
+  updatedAt: number | null;
+}
+
+function unionOf(rules: readonly RequiredForRule[]): RequiredForRule {
+  return {
+    acl: [...new Set(rules.flatMap((r) => r.acl))],
+    purposes: [...new Set(rules.flatMap((r) => r.purposes))],
+  };
 }
 
 function sameDigest(a: string, b: string): boolean {
@@ -200,50 +255,128 @@ export class MfaService implements SecondFactorGate {
     });
   }
 
+  // ---- per-tenant required_for
+
+  async tenantPolicy(tenantUuid: string): Promise<TenantMfaPolicyView> {
+    const own = await this.store.getMfaTenantPolicy(tenantUuid);
+    const lineage = await this.store.listMfaTenantPolicies(tenantUuid);
+    return {
+      tenantUuid,
+      requiredFor: { acl: own?.acl ?? [], purposes: own?.purposes ?? [] },
+      effectiveRequiredFor: unionOf([this.config.required_for, ...lineage]),
+      updatedAt: own?.updatedAt ?? null,
+    };
+  }
+
+  /** Sets the tenant's own rule (an empty one clears it); 400 for a negative access (a rule only names what calls for a factor). */
+  async setTenantPolicy(tenantUuid: string, rule: RequiredForRule): Promise<TenantMfaPolicyView> {
+    const negative = rule.acl.findIndex((a) => a.startsWith('!'));
+    if (negative >= 0) {
+      throw new InvalidDataError('required_for.acl names accesses that call for a second factor: no negative access', {
+        [`required_for.acl.${negative}`]: { constraint_id: 'negative', message: 'a negative access (!) has no meaning here' },
+      });
+    }
+    const policy: MfaTenantPolicy = { tenantUuid, acl: [...new Set(rule.acl)], purposes: [...new Set(rule.purposes)], updatedAt: this.clock.now() };
+    await this.store.putMfaTenantPolicy(policy);
+    return this.tenantPolicy(tenantUuid);
+  }
+
+  // ---- single sign-on
+
+  /**
+   * The principal a single sign-on challenge carries (POST /token with
+   * mfa_challenge and no credentials), the challenge left unused for the
+   * gate to verify; null: not a live single sign-on challenge.
+   */
+  async ssoChallenge(mfaChallenge: string): Promise<{ method: 'saml' | 'oidc'; principal: ProvenPrincipal; ref: string | null; provenUntil: number } | null> {
+    if (mfaChallenge.length === 0 || mfaChallenge.length > 512) return null;
+    const challenge = await this.store.peekMfaChallenge(sha256(mfaChallenge), this.clock.now());
+    const carried = ssoCarriedOf(challenge?.sso ?? null);
+    if (challenge === null || carried === null || carried.user_uuid !== challenge.userUuid) return null;
+    return {
+      method: carried.method,
+      principal: { userUuid: carried.user_uuid, tenantUuid: carried.tenant_uuid, login: carried.login },
+      ref: carried.ref,
+      provenUntil: carried.until,
+    };
+  }
+
   // ---- login (SecondFactorGate)
 
-  async afterPassword(identity: Identity, acl: string[], login: { backend: string; request: IssueRequest }): Promise<{ acl: string[]; restricted: string | null }> {
+  async afterPassword(
+    identity: Identity,
+    acl: string[],
+    login: { backend: string; request: IssueRequest; sso?: SsoProven | null },
+  ): Promise<{ acl: string[]; restricted: string | null }> {
     const userUuid = identity.userUuid;
     if (userUuid === null || this.config.exempt_backends.includes(login.backend)) return { acl, restricted: null };
+    const sso = login.sso ?? null;
+    // The operator trusts the identity provider's own second factor.
+    if (sso !== null && this.config.trust_identity_provider) return { acl, restricted: null };
+    // Audit records name the way of a single sign-on login.
+    const via = sso === null ? {} : { sso: sso.method };
     const factors = (await this.store.listMfaFactors(userUuid)).filter((f) => f.confirmed);
     if (!factors.some((f) => STRONG.has(f.type))) {
-      if (!this.mustEnrol(identity, acl)) return { acl, restricted: null };
+      if (!(await this.mustEnrol(identity, acl))) return { acl, restricted: null };
       this.observe('none', 'enrolment_required');
-      this.record({ action: 'login.mfa', outcome: 'enrolment_required', tenantUuid: identity.tenantUuid, actorUuid: userUuid, statusCode: 401, details: {} });
+      this.record({ action: 'login.mfa', outcome: 'enrolment_required', tenantUuid: identity.tenantUuid, actorUuid: userUuid, statusCode: 401, details: { ...via } });
       return { acl: ENROLMENT_ACL, restricted: 'mfa-enrolment-required' };
     }
     const types = [...new Set(factors.filter((f) => f.type !== 'recovery_code' || (f.remaining ?? 0) > 0).map((f) => f.type))];
-    const binding = bindingOf(login.backend, login.request);
+    const binding = bindingOf(login.backend, login.request, sso);
+    // A single sign-on challenge carries the proven principal, until the proof runs out.
+    const now = this.clock.now();
+    const carried: SsoCarried | null = sso === null ? null : {
+      method: sso.method, user_uuid: userUuid, tenant_uuid: sso.principal.tenantUuid, login: sso.principal.login, ref: sso.ref,
+      until: sso.provenUntil ?? now + this.config.challenge_lifetime_seconds * 1000,
+    };
     const proof = login.request.secondFactor ?? null;
     if (proof === null) {
-      const challenge = await this.challenge(userUuid, binding);
+      const challenge = await this.challenge(userUuid, binding, carried);
       this.observe('challenge', 'challenged');
-      this.record({ action: 'login.mfa', outcome: 'challenged', tenantUuid: identity.tenantUuid, actorUuid: userUuid, statusCode: 401, details: { factors: types } });
-      throw new MfaRequiredError(challenge, types, this.config.challenge_lifetime_seconds);
+      this.record({ action: 'login.mfa', outcome: 'challenged', tenantUuid: identity.tenantUuid, actorUuid: userUuid, statusCode: 401, details: { factors: types, ...via } });
+      throw new MfaRequiredError(challenge, types, this.lifetimeOf(carried));
     }
     const verdict = await this.verify(userUuid, binding, factors, proof);
     const entry = { action: 'login.mfa', tenantUuid: identity.tenantUuid, actorUuid: userUuid } as const;
     if (verdict.ok) {
       this.observe(verdict.factor, 'success');
-      this.record({ ...entry, outcome: 'success', statusCode: 200, targetType: 'mfa', targetId: verdict.factorUuid, details: { factor: verdict.factor } });
+      this.record({ ...entry, outcome: 'success', statusCode: 200, targetType: 'mfa', targetId: verdict.factorUuid, details: { factor: verdict.factor, ...via } });
       return { acl, restricted: null };
     }
     this.observe(verdict.factor, 'failure');
-    this.record({ ...entry, outcome: 'failure', statusCode: 401, details: { factor: verdict.factor, reason: verdict.reason } });
-    throw new MfaInvalidError(await this.challenge(userUuid, binding), types, this.config.challenge_lifetime_seconds);
+    this.record({ ...entry, outcome: 'failure', statusCode: 401, details: { factor: verdict.factor, reason: verdict.reason, ...via } });
+    if (carried !== null && carried.until <= this.clock.now()) {
+      // The identity provider's proof ran out: log in through it again.
+      throw new AuthenticationFailedError();
+    }
+    const fresh = await this.challenge(userUuid, binding, carried);
+    throw new MfaInvalidError(fresh, types, this.lifetimeOf(carried));
   }
 
-  /** mfa.required_for: the identity's purpose, or an access of its ACL, calls for a second factor. */
-  private mustEnrol(identity: Identity, acl: string[]): boolean {
-    const rule = this.config.required_for;
+  /**
+   * mfa.required_for: the identity's purpose, or an access of its ACL, calls
+   * for a second factor, by the configuration's rule or by the rule of its
+   * tenant or of one of the tenant's ancestors.
+   */
+  private async mustEnrol(identity: Identity, acl: string[]): Promise<boolean> {
     if (this.config.exempt_purposes.includes(identity.purpose)) return false;
-    if (rule.purposes.includes(identity.purpose)) return true;
-    return rule.acl.length > 0 && matchAccess(rule.acl, acl);
+    const rules: RequiredForRule[] = [this.config.required_for];
+    if (identity.tenantUuid !== null) rules.push(...await this.store.listMfaTenantPolicies(identity.tenantUuid));
+    return rules.some((rule) => rule.purposes.includes(identity.purpose) || (rule.acl.length > 0 && matchAccess(rule.acl, acl)));
   }
 
-  private async challenge(userUuid: string, binding: string): Promise<string> {
+  /** Seconds a new challenge lives: the configured lifetime, cut to the single sign-on proof's end. */
+  private lifetimeOf(carried: SsoCarried | null): number {
+    const full = this.config.challenge_lifetime_seconds;
+    return carried === null ? full : Math.max(0, Math.min(full, Math.floor((carried.until - this.clock.now()) / 1000)));
+  }
+
+  private async challenge(userUuid: string, binding: string, carried: SsoCarried | null = null): Promise<string> {
     const value = randomBytes(32).toString('base64url');
-    await this.store.insertMfaChallenge(sha256(value), userUuid, binding, this.clock.now() + this.config.challenge_lifetime_seconds * 1000);
+    const now = this.clock.now();
+    const expiresAt = carried === null ? now + this.config.challenge_lifetime_seconds * 1000 : Math.min(now + this.config.challenge_lifetime_seconds * 1000, carried.until);
+    await this.store.insertMfaChallenge(sha256(value), userUuid, binding, expiresAt, carried === null ? null : JSON.stringify(carried));
     return value;
   }
 

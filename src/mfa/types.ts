@@ -24,6 +24,16 @@ export interface MfaChallengeRecord {
   userUuid: string;
   /** Digest of the login parameters the challenge was given for. */
   binding: string;
+  /** Single sign-on logins: the principal the identity provider proved (JSON, src/mfa/service.ts); null for password logins. */
+  sso: string | null;
+}
+
+/** A tenant's own `mfa.required_for` (PUT /tenants/{uuid}/mfa); it only adds to the configuration's. */
+export interface MfaTenantPolicy {
+  tenantUuid: string;
+  acl: string[];
+  purposes: string[];
+  updatedAt: number;
 }
 
 export interface MfaStore {
@@ -47,9 +57,16 @@ export interface MfaStore {
   useRecoveryCode(userUuid: string, codeHash: string, at: number): Promise<boolean>;
   /** Replaces a factor's stored secret (webauthn: the signature counter moved). */
   updateMfaFactorSecret(uuid: string, secret: string): Promise<void>;
-  insertMfaChallenge(hash: string, userUuid: string, binding: string, expiresAt: number): Promise<void>;
+  /** `sso`: the proven principal of a single sign-on login (JSON), null otherwise. */
+  insertMfaChallenge(hash: string, userUuid: string, binding: string, expiresAt: number, sso?: string | null): Promise<void>;
   /** A live, unused challenge, left unused; null otherwise. */
   peekMfaChallenge(hash: string, now: number): Promise<MfaChallengeRecord | null>;
   /** Marks a live, unused challenge used and returns it; null: unknown, expired or used. Deletes expired ones on the way. */
   useMfaChallenge(hash: string, now: number): Promise<MfaChallengeRecord | null>;
+  /** The policies of a tenant and of each of its ancestors (those that have one), in no particular order. */
+  listMfaTenantPolicies(tenantUuid: string): Promise<MfaTenantPolicy[]>;
+  /** A tenant's own policy; null: none set. */
+  getMfaTenantPolicy(tenantUuid: string): Promise<MfaTenantPolicy | null>;
+  /** Creates or replaces a tenant's policy; writes `auth_tenant_mfa_updated`. */
+  putMfaTenantPolicy(p: MfaTenantPolicy): Promise<void>;
 }

@@ -46,12 +46,15 @@ export class LoginGuard {
     remoteAddr: string | null,
     issue: (withinCommit: WithinIssueCommit) => Promise<T>,
   ): Promise<T> {
-    const login = credentials.kind === 'password' ? credentials.login : null;
+    // The second step of a single sign-on login with a second factor (issue
+    // 24): its codes count in the throttle of the login the IdP proved.
+    const ssoFactorStep = credentials.kind === 'sso' && (credentials.provenUntil ?? null) !== null ? credentials.principal.login : null;
+    const login = credentials.kind === 'password' ? credentials.login : ssoFactorStep;
     const method = credentials.kind === 'password' ? 'password' : 'refresh_token';
     let ticket: LoginTicket | null = null;
-    if (credentials.kind === 'password' && this.throttle !== null) {
+    if (login !== null && this.throttle !== null) {
       try {
-        ticket = await this.throttle.begin(credentials.login, remoteAddr);
+        ticket = await this.throttle.begin(login, remoteAddr);
       } catch (err) {
         // Refusals are audited 1st, 2nd, 4th, 8th... per counter: a flood of
         // refused attempts cannot turn into a flood of audit writes.

@@ -17,8 +17,17 @@ export const SamlSchema = Type.Object(
       minLength: 1, maxLength: 1024, default: 'https://{{STACK_URL}}/api/auth/0.1/saml/acs',
       description: 'GET /backends/saml/acs_url_template: the ACS URL an IdP administrator is told, {{STACK_URL}} replaced by the stack\'s address.',
     }),
+    key_file: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+      default: null,
+      description: 'PEM private key signing our AuthnRequests, LogoutRequests and SP metadata (with cert_file; both or neither). '
+        + 'null: <data_dir>/saml-sp.key, generated (RSA-2048, mode 0600) on first use. Instances sharing a database need the same key.',
+    }),
+    cert_file: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+      default: null,
+      description: 'PEM certificate of key_file, published in GET /backends/saml/sp_metadata. null: <data_dir>/saml-sp.crt (self-signed, 10 years).',
+    }),
   },
-  { default: {}, description: 'SAML 2.0 service provider (wazo-auth\'s `saml` section; the key and certificate files are not used yet).', additionalProperties: true },
+  { default: {}, description: 'SAML 2.0 service provider (wazo-auth\'s `saml` section; tenant IdPs: /backends/saml). wazo-auth\'s other keys (domains, xmlsec_binary, xml_files_dir) are accepted and ignored.', additionalProperties: true },
 );
 
 export const OidcSchema = Type.Object(

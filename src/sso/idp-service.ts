@@ -1,8 +1,12 @@
 // /idp (issue 23 §1): the authentication methods there are, and setting or
 // resetting users' methods. As wazo-auth's IDPService: adding sets the
 // method; removing resets it to `default` only when it is that method.
+// A change decides who may log in as the user: the caller must grant every
+// access of the users it changes (no escalation, docs/isolation.md), else
+// 401 and nothing changes; setting a method a user already has is no change.
 import { NotFoundError } from '../errors.js';
-import type { Store, User } from '../store/types.js';
+import { assertMayActAsUsers, type GrantedAcls } from '../identity/privileges.js';
+import type { Store, TokenRecord, User } from '../store/types.js';
 import { IDP_TYPES, isIdpType, type IdpType } from './authentication-methods.js';
 
 export class UnknownIdpTypeError extends NotFoundError {
@@ -17,6 +21,8 @@ export class IdpService {
     private readonly store: Pick<Store, 'updateUser'>,
     /** The user if visible from scopeRoot, else 404 (UserService.get). */
     private readonly users: { get(uuid: string, scopeRoot: string | null): Promise<User> },
+    /** What users' tokens get (AclBuilder). */
+    private readonly grantedAcls: GrantedAcls,
   ) {}
 
   types(): readonly IdpType[] {
@@ -27,22 +33,27 @@ export class IdpService {
     if (!isIdpType(type)) throw new UnknownIdpTypeError(type);
   }
 
-  async addUser(type: string, userUuid: string, scopeRoot: string): Promise<void> {
-    this.assertType(type);
-    await this.users.get(userUuid, scopeRoot);
-    await this.store.updateUser(userUuid, { authenticationMethod: type });
+  async addUser(caller: TokenRecord, type: string, userUuid: string, scopeRoot: string): Promise<void> {
+    await this.addUsers(caller, type, [userUuid], scopeRoot);
   }
 
-  /** Every user is checked before any changes: all or nothing visible. */
-  async addUsers(type: string, userUuids: string[], scopeRoot: string): Promise<void> {
+  /** Every user is checked before any changes: all visible and covered, or nothing changed. */
+  async addUsers(caller: TokenRecord, type: string, userUuids: string[], scopeRoot: string): Promise<void> {
     this.assertType(type);
-    for (const uuid of userUuids) await this.users.get(uuid, scopeRoot);
-    for (const uuid of userUuids) await this.store.updateUser(uuid, { authenticationMethod: type });
+    const changed: string[] = [];
+    for (const uuid of new Set(userUuids)) {
+      if ((await this.users.get(uuid, scopeRoot)).authenticationMethod !== type) changed.push(uuid);
+    }
+    // One weighing for the whole batch (a few queries, whatever its size).
+    await assertMayActAsUsers(caller, this.grantedAcls, { userUuids: changed });
+    for (const uuid of changed) await this.store.updateUser(uuid, { authenticationMethod: type });
   }
 
-  async removeUser(type: string, userUuid: string, scopeRoot: string): Promise<void> {
+  async removeUser(caller: TokenRecord, type: string, userUuid: string, scopeRoot: string): Promise<void> {
     this.assertType(type);
     const user = await this.users.get(userUuid, scopeRoot);
-    if (user.authenticationMethod === type) await this.store.updateUser(userUuid, { authenticationMethod: 'default' });
+    if (user.authenticationMethod !== type) return;
+    await assertMayActAsUsers(caller, this.grantedAcls, { userUuids: [userUuid] });
+    await this.store.updateUser(userUuid, { authenticationMethod: 'default' });
   }
 }

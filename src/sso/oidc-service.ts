@@ -16,6 +16,7 @@ import type { Store } from '../store/types.js';
 import { generateToken, hashToken } from '../tokens/material.js';
 import type { ProvenPrincipal } from '../backends/types.js';
 import type { OidcConfig } from './config-schema.js';
+import { assertAllowlist, assertRedirectUrl } from './redirect-url.js';
 import type { SsoConfigRecord } from './types.js';
 
 export interface OidcSettings {
@@ -29,6 +30,8 @@ export interface OidcSettings {
   /** A claim listing the user's IdP groups; with group_mapping, their values join the mapped groups at login. */
   group_claim: string | null;
   group_mapping: Record<string, string>;
+  /** When set, POST /oidc/authorize's redirect_url must be inside it (origins or URL prefixes; src/sso/redirect-url.ts). */
+  redirect_url_allowlist: string[] | null;
 }
 
 export interface OidcSettingsInput extends OidcSettings {
@@ -56,11 +59,14 @@ export class OidcService {
   async getSettings(tenantUuid: string): Promise<OidcSettings> {
     const rec = await this.store.getSsoConfig(tenantUuid, 'oidc');
     if (rec === null) throw new NoOidcConfigError(tenantUuid);
-    return rec.data as unknown as OidcSettings;
+    // Stored before redirect_url_allowlist existed: none.
+    const data = rec.data as unknown as OidcSettings;
+    return { ...data, redirect_url_allowlist: data.redirect_url_allowlist ?? null };
   }
 
   async putSettings(tenantUuid: string, input: OidcSettingsInput): Promise<OidcSettings> {
     this.assertIssuer(input.issuer);
+    assertAllowlist(input.redirect_url_allowlist);
     const existing = await this.store.getSsoConfig(tenantUuid, 'oidc');
     let secrets = existing?.secrets ?? null;
     if (input.client_secret !== undefined) {
@@ -69,6 +75,7 @@ export class OidcService {
     const data: OidcSettings = {
       issuer: input.issuer, client_id: input.client_id, callback_url: input.callback_url, scopes: input.scopes,
       user_claim: input.user_claim, group_claim: input.group_claim, group_mapping: input.group_mapping,
+      redirect_url_allowlist: input.redirect_url_allowlist,
     };
     const now = this.clock.now();
     await this.store.putSsoConfig({
@@ -110,10 +117,11 @@ export class OidcService {
   }
 
   async authorize(domain: string, redirectUrl: string): Promise<{ location: string; oidc_session_id: string }> {
-    assertRedirectUrl(redirectUrl);
+    assertRedirectUrl(redirectUrl, null);
     const tenant = await this.store.findTenantByDomainName(domain);
     const rec = tenant === null ? null : await this.store.getSsoConfig(tenant.uuid, 'oidc');
     if (tenant === null || rec === null) throw new NotFoundError('unknown-domain', 'domains', domain);
+    assertRedirectUrl(redirectUrl, (rec.data as Partial<OidcSettings>).redirect_url_allowlist);
     const { settings, config } = await this.clientOf(rec);
     const sessionId = generateToken();
     const state = generateToken();
@@ -213,18 +221,5 @@ export class OidcService {
     const session = await this.store.consumeSsoSession('oidc', hashToken(sessionId), this.clock.now());
     if (session === null || session.userUuid === null || session.login === null) throw new AuthenticationFailedError();
     return { principal: { userUuid: session.userUuid, tenantUuid: session.tenantUuid, login: session.login }, idHash: session.idHash };
-  }
-}
-
-/** An absolute http(s) URL: where the browser goes once the IdP is done. */
-export function assertRedirectUrl(value: string): void {
-  let url: URL | null = null;
-  try {
-    url = new URL(value);
-  } catch {
-    url = null;
-  }
-  if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-    throw new InvalidDataError('redirect_url must be an absolute http(s) URL', { redirect_url: { constraint_id: 'url' } });
   }
 }

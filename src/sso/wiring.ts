@@ -1,7 +1,9 @@
 // Single sign-on (issue 23), built by the composition root: the
-// authentication-method check plugged into the token service, /idp, and
-// the OpenID Connect relying party. The OIDC client secret is sealed with
-// the external-auth key (external_auth.encryption_key_file).
+// authentication-method check plugged into the token service, /idp, the
+// OpenID Connect relying party and the SAML service provider. The OIDC
+// client secret is sealed with the external-auth key
+// (external_auth.encryption_key_file); the SAML SP key and certificate come
+// from saml.key_file/cert_file or are generated under data_dir.
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
@@ -11,13 +13,20 @@ import { SecretBox } from '../external/secret-box.js';
 import type { SsoLogins } from '../http/routes/token.js';
 import type { Store, User } from '../store/types.js';
 import type { TokenService } from '../tokens/service.js';
+import type { GrantedAcls } from '../identity/privileges.js';
 import { AuthenticationMethods } from './authentication-methods.js';
+import { SsoEscalationGuard } from './escalation.js';
 import { IdpService } from './idp-service.js';
 import { OidcService } from './oidc-service.js';
+import { SamlService } from './saml-service.js';
+import { SpKeyStore } from './saml-sp-key.js';
 
 export interface Sso {
   idp: IdpService;
   oidc: OidcService;
+  saml: SamlService;
+  /** No escalation through the tenant's IdP settings (PUT/DELETE /backends/oidc, /backends/saml). */
+  escalation: SsoEscalationGuard;
   logins: SsoLogins;
 }
 
@@ -26,6 +35,8 @@ export function createSso(deps: {
   store: Store;
   tokens: TokenService;
   users: { get(uuid: string, scopeRoot: string | null): Promise<User> };
+  /** What users' tokens get (the token service's AclBuilder): weighed before how they log in changes. */
+  grantedAcls: GrantedAcls;
   clock: Clock;
   logger: Logger;
 }): Sso {
@@ -37,15 +48,23 @@ export function createSso(deps: {
     onGenerated: (file) => logger.warn({ file }, 'sso: generated the encryption key of stored secrets (shared with external auth)'),
   });
   const oidc = new OidcService(store, box, deps.clock, config.oidc);
+  const keys = new SpKeyStore({
+    keyFile: config.saml.key_file ?? null, certFile: config.saml.cert_file ?? null, dataDir: config.data_dir,
+    onGenerated: (file) => logger.warn({ file }, 'sso: generated the SAML service provider key and certificate (instances sharing a database need the same files)'),
+  });
+  const saml = new SamlService(store, deps.tokens, deps.clock, config.saml, keys);
   const logins: SsoLogins = {
     async consume(kind, sessionId) {
-      if (kind !== 'oidc') throw new AuthenticationFailedError();
-      const { principal, idHash } = await oidc.consume(sessionId);
+      const { principal, idHash } = kind === 'saml' ? await saml.consume(sessionId) : kind === 'oidc' ? await oidc.consume(sessionId) : fail();
       return { principal, ref: idHash };
     },
     async issued(ref, sessionUuid) {
       await store.attachSsoTokenSession(ref, sessionUuid);
     },
   };
-  return { idp: new IdpService(store, deps.users), oidc, logins };
+  return { idp: new IdpService(store, deps.users, deps.grantedAcls), oidc, saml, escalation: new SsoEscalationGuard(store, deps.grantedAcls), logins };
+}
+
+function fail(): never {
+  throw new AuthenticationFailedError();
 }

@@ -30,7 +30,7 @@ import type {
   AuditRecord, Group, GroupFilter, GroupPatch, ListQuery, ListResult, LoginSettlement, NewUser, Policy, PolicyFilter,
   PolicyLinks, PolicyPatch, RefreshToken, RefreshTokenExpiry, RefreshTokenFilter, RefreshTokenUse, RetiredRefreshToken, Removal, ExpiredRemoval, UserRevocation, Session, SessionFilter, Store, StoreTx,
   Tenant, TenantMove, TenantPatch, TokenRecord, User, UserFilter, UserPatch,
-  UserEmail, UserEmailInput, UserListFilters, UserListQuery,
+  UserEmail, UserEmailInput, UserListFilters, UserListQuery, UserSelection, SelectionGrants,
 } from './types.js';
 import { ALL_USERS_SLUG } from './types.js';
 import type { LdapConfig } from './types.js';
@@ -319,7 +319,7 @@ const storeTxVerbs = {
   listTenantSubtree: true, listTenants: true, updateTenant: true, moveTenant: true, hasChildTenants: true,
   deleteTenant: true,
   createPolicy: true, getPolicy: true, listPolicies: true, updatePolicy: true, deletePolicy: true,
-  removeUserPolicy: true, listGrantedPolicies: true, listGroupPolicies: true, listForeignPolicyLinks: true,
+  removeUserPolicy: true, listGrantedPolicies: true, listPoliciesGrantedToUsers: true, listGroupPolicies: true, listForeignPolicyLinks: true,
   createGroup: true, getGroup: true, getAllUsersGroup: true, listGroups: true, updateGroup: true,
   deleteGroup: true, addGroupUser: true, removeGroupUser: true, addGroupPolicy: true,
   removeGroupPolicy: true, ensureAllUsersGroups: true,
@@ -855,6 +855,32 @@ class KyselyVerbs implements CoreStoreTx {
       .orderBy('name').orderBy('uuid')
       .execute();
     return rows.map(policyFromRow);
+  }
+
+  async listPoliciesGrantedToUsers(who: UserSelection): Promise<SelectionGrants> {
+    if ('userUuids' in who && who.userUuids.length === 0) return { users: 0, policies: [] };
+    if ('methods' in who && who.methods.length === 0) return { users: 0, policies: [] };
+    const selected = () => {
+      const q = this.db.selectFrom('users').select('users.uuid');
+      return 'userUuids' in who
+        ? q.where('users.uuid', 'in', [...who.userUuids])
+        : q.where('users.tenant_uuid', '=', who.tenantUuid).where('users.authentication_method', 'in', [...who.methods]);
+    };
+    const count = await this.db.selectFrom(selected().as('s')).select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+      .executeTakeFirstOrThrow();
+    const users = Number(count.n);
+    if (users === 0) return { users, policies: [] };
+    const rows = await this.db.selectFrom('policies').selectAll()
+      .where(({ or, eb, selectFrom }) => or([
+        eb('uuid', 'in', selectFrom('user_policy').select('policy_uuid').where('user_uuid', 'in', selected())),
+        eb('uuid', 'in', selectFrom('group_policy')
+          .innerJoin('group_users', 'group_users.group_uuid', 'group_policy.group_uuid')
+          .select('group_policy.policy_uuid')
+          .where('group_users.user_uuid', 'in', selected())),
+      ]))
+      .orderBy('name').orderBy('uuid')
+      .execute();
+    return { users, policies: rows.map(policyFromRow) };
   }
 
   async listGroupPolicies(groupUuid: string): Promise<Policy[]> {

@@ -5,8 +5,8 @@
 // arrives sealed, codes and challenges as their hashes: nothing here sees a
 // secret in clear.
 import { sql, type Kysely } from 'kysely';
-import { mfaFactorEvent, type PendingEvent } from '../events/catalog.js';
-import type { MfaFactorRecord, MfaFactorType, MfaStore } from '../mfa/types.js';
+import { mfaFactorEvent, mfaTenantPolicyUpdated, type PendingEvent } from '../events/catalog.js';
+import type { MfaFactorRecord, MfaFactorType, MfaStore, MfaTenantPolicy } from '../mfa/types.js';
 import type { DatabaseSchema } from './database-schema.js';
 import { eventsTransaction, mapVerbErrors } from './verb-kit.js';
 
@@ -46,6 +46,20 @@ function factorFromRow(r: FactorRow): MfaFactorRecord {
     confirmedAt: r.confirmed_at === null ? null : Number(r.confirmed_at),
   };
 }
+
+interface TenantPolicyRow { tenant_uuid: string; acl: string; purposes: string; updated_at: number | string }
+
+function stringsOf(json: string): string[] {
+  const value: unknown = JSON.parse(json);
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+function tenantPolicyFromRow(r: TenantPolicyRow): MfaTenantPolicy {
+  return { tenantUuid: r.tenant_uuid, acl: stringsOf(r.acl), purposes: stringsOf(r.purposes), updatedAt: Number(r.updated_at) };
+}
+
+/** Deeper than any tenant tree (src/identity/tenant-tree.ts walks at most 64 levels). */
+const MAX_TENANT_DEPTH = 64;
 
 const FACTOR_COLUMNS = sql`uuid, user_uuid, tenant_uuid, type, name, secret, confirmed, last_step, created_at, confirmed_at`;
 
@@ -143,26 +157,58 @@ function rawMfaVerbs(db: Db, deps: MfaVerbsDeps): MfaStore {
     },
 
     async peekMfaChallenge(hash, now) {
-      const { rows } = await sql<{ user_uuid: string; binding: string }>`
-        select user_uuid, binding from mfa_challenges
+      const { rows } = await sql<{ user_uuid: string; binding: string; sso: string | null }>`
+        select user_uuid, binding, sso from mfa_challenges
         where hash = ${hash} and used_at is null and expires_at > ${big(now)}`.execute(db);
-      return rows[0] === undefined ? null : { userUuid: rows[0].user_uuid, binding: rows[0].binding };
+      return rows[0] === undefined ? null : { userUuid: rows[0].user_uuid, binding: rows[0].binding, sso: rows[0].sso };
     },
 
-    async insertMfaChallenge(hash, userUuid, binding, expiresAt) {
+    async insertMfaChallenge(hash, userUuid, binding, expiresAt, sso = null) {
       await sql`
-        insert into mfa_challenges (hash, user_uuid, binding, expires_at, used_at)
-        values (${hash}, ${userUuid}, ${binding}, ${big(expiresAt)}, null)`.execute(db);
+        insert into mfa_challenges (hash, user_uuid, binding, expires_at, used_at, sso)
+        values (${hash}, ${userUuid}, ${binding}, ${big(expiresAt)}, null, ${sso})`.execute(db);
     },
 
     async useMfaChallenge(hash, now) {
       // Expired ones go on the way (few rows: a login's lifetime each).
       await sql`delete from mfa_challenges where expires_at <= ${big(now)}`.execute(db);
-      const { rows } = await sql<{ user_uuid: string; binding: string }>`
+      const { rows } = await sql<{ user_uuid: string; binding: string; sso: string | null }>`
         update mfa_challenges set used_at = ${big(now)}
         where hash = ${hash} and used_at is null and expires_at > ${big(now)}
-        returning user_uuid, binding`.execute(db);
-      return rows[0] === undefined ? null : { userUuid: rows[0].user_uuid, binding: rows[0].binding };
+        returning user_uuid, binding, sso`.execute(db);
+      return rows[0] === undefined ? null : { userUuid: rows[0].user_uuid, binding: rows[0].binding, sso: rows[0].sso };
+    },
+
+    async listMfaTenantPolicies(tenantUuid) {
+      // The tenant and its ancestors, up the parent links; UNION (not ALL)
+      // and the depth bound stop at the top tenant, which may be its own parent.
+      const { rows } = await sql<TenantPolicyRow>`
+        with recursive lineage (uuid, depth) as (
+          select uuid, 0 from tenants where uuid = ${tenantUuid}
+          union
+          select t.parent_uuid, l.depth + 1 from tenants t join lineage l on t.uuid = l.uuid
+          where t.parent_uuid is not null and l.depth < ${MAX_TENANT_DEPTH}
+        )
+        select p.tenant_uuid, p.acl, p.purposes, p.updated_at from mfa_tenant_policies p
+        where p.tenant_uuid in (select uuid from lineage)`.execute(db);
+      return rows.map(tenantPolicyFromRow);
+    },
+
+    async getMfaTenantPolicy(tenantUuid) {
+      const { rows } = await sql<TenantPolicyRow>`
+        select tenant_uuid, acl, purposes, updated_at from mfa_tenant_policies where tenant_uuid = ${tenantUuid}`.execute(db);
+      return rows[0] === undefined ? null : tenantPolicyFromRow(rows[0]);
+    },
+
+    async putMfaTenantPolicy(p) {
+      await inTransaction(async (trx, emit) => {
+        await sql`
+          insert into mfa_tenant_policies (tenant_uuid, acl, purposes, updated_at)
+          values (${p.tenantUuid}, ${JSON.stringify(p.acl)}, ${JSON.stringify(p.purposes)}, ${big(p.updatedAt)})
+          on conflict (tenant_uuid) do update
+            set acl = excluded.acl, purposes = excluded.purposes, updated_at = excluded.updated_at`.execute(trx);
+        await emit([mfaTenantPolicyUpdated(p)]);
+      });
     },
   };
 }

@@ -2,7 +2,7 @@
 // audit records, password re-hashing. Raw SQL over Kysely, the same
 // statements on both engines (the tables come from migrations/security.ts).
 // Spread into the store by kysely-store.ts; declared in types.ts.
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type Expression, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import type { DatabaseSchema } from './database-schema.js';
 import { mapVerbErrors } from './verb-kit.js';
 import { containsAny, orderTerms, pageLimit, type OrderColumn } from './list-query.js';
@@ -194,11 +194,16 @@ function rawSecurityVerbs(db: Db): SecurityStoreVerbs {
       if (f.tenantUuids.length > 0) scopes.push(sql`tenant_uuid in (${sql.join(f.tenantUuids)})`);
       if (f.includeUntenanted) scopes.push(sql`tenant_uuid is null`);
       const scoped = sql`(${sql.join(scopes, sql` or `)})`;
-      const matching = q.search ? sql`${scoped} and ${containsAny(auditSearchColumns, q.search)}` : scoped;
+      // Search and the time window narrow `filtered`; `total` is the whole scope.
+      const narrowing: Expression<SqlBool>[] = [];
+      if (q.search) narrowing.push(containsAny(auditSearchColumns, q.search));
+      if (f.from !== undefined) narrowing.push(sql`at >= cast(${int(f.from)} as bigint)`);
+      if (f.until !== undefined) narrowing.push(sql`at < cast(${int(f.until)} as bigint)`);
+      const matching = narrowing.length > 0 ? sql`${scoped} and ${sql.join(narrowing, sql` and `)}` : scoped;
       const count = async (where: RawBuilder<unknown>) => Number((await sql<{ n: number | string }>`
         select count(*) as n from audit_records where ${where}`.execute(db)).rows[0].n);
       const total = await count(scoped);
-      const filtered = q.search ? await count(matching) : total;
+      const filtered = narrowing.length > 0 ? await count(matching) : total;
       const order = auditOrders[q.order ?? ''] ?? auditOrders.at;
       const direction = sql.raw(q.direction === 'asc' ? 'asc' : 'desc');
       const terms = orderTerms(order, 'uuid').map((t) => sql`${t} ${direction}`);

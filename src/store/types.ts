@@ -322,6 +322,21 @@ export interface PolicyLinks {
   groups: { uuid: string; tenantUuid: string }[];
 }
 
+/**
+ * Users whose tokens' policies are weighed together (the no-escalation rule
+ * of authentication methods, src/identity/privileges.ts): those named, or
+ * those of one tenant whose stored authentication_method is one of `methods`.
+ */
+export type UserSelection =
+  | { userUuids: readonly string[] }
+  | { tenantUuid: string; methods: readonly string[] };
+
+/** What the selected users' tokens are granted: how many users there are, and every policy any of them gets. */
+export interface SelectionGrants {
+  users: number;
+  policies: Policy[];
+}
+
 /** What revoking a user removed. */
 export interface UserRevocation extends Removal {
   refreshTokens: RefreshToken[];
@@ -452,6 +467,12 @@ export interface StoreTx extends SelfServiceTx, MailTx {
   removeUserPolicy(userUuid: string, policyUuid: string): Promise<boolean>;
   /** The policies a token of this user gets: its own and those of its groups (one query). */
   listGrantedPolicies(userUuid: string): Promise<Policy[]>;
+  /**
+   * listGrantedPolicies for many users at once: the distinct policies granted
+   * (directly or through a group) to any selected user, and how many users
+   * the selection holds (two queries, whatever the number of users).
+   */
+  listPoliciesGrantedToUsers(who: UserSelection): Promise<SelectionGrants>;
   /** Every policy linked to the group, whatever the tenant asking could see (the no-escalation rule weighs them all). */
   listGroupPolicies(groupUuid: string): Promise<Policy[]>;
   /** The users and groups linked to the policy whose tenant is not the policy's own (they see it only while it is shared). */
@@ -629,6 +650,10 @@ export interface AuditFilter {
   tenantUuids: string[];
   /** Also records attached to no tenant (failed logins of unknown users): top tenant only. */
   includeUntenanted: boolean;
+  /** Only records at or after this instant (ms since the epoch); narrows `filtered`, never `total`. */
+  from?: number;
+  /** Only records before this instant (ms since the epoch, exclusive); narrows `filtered`, never `total`. */
+  until?: number;
 }
 
 export interface SecurityStoreVerbs {

@@ -57,17 +57,38 @@ export interface SecondFactorProof {
  * the password is verified and the ACL built, before anything is written:
  * it throws to refuse (a challenge to answer, a wrong code), or returns the
  * ACL to issue (restricted, with the reason, for a user who must enrol first).
- * Refresh-token logins never reach it: the refresh token was obtained with the factor.
+ * Single sign-on logins reach it too (with `sso`). Refresh-token logins
+ * never do: the refresh token was obtained with the factor.
  */
 export interface SecondFactorGate {
-  afterPassword(identity: Identity, acl: string[], login: { backend: string; request: IssueRequest }): Promise<{ acl: string[]; restricted: string | null }>;
+  afterPassword(
+    identity: Identity,
+    acl: string[],
+    login: { backend: string; request: IssueRequest; sso?: SsoProven | null },
+  ): Promise<{ acl: string[]; restricted: string | null }>;
+}
+
+/** What an identity provider proved, for the second-factor gate of single sign-on logins. */
+export interface SsoProven {
+  method: 'saml' | 'oidc';
+  principal: ProvenPrincipal;
+  /** The SSO session's reference (single logout); null: none. */
+  ref: string | null;
+  /** Set when the principal comes from an mfa_challenge: the time (epoch ms) the IdP's proof runs out. */
+  provenUntil: number | null;
 }
 
 export type Credentials =
   | { kind: 'password'; login: string; password: string }
   | { kind: 'refresh'; refreshToken: string }
   /** A login an identity provider vouched for (issue 23): the SAML or OIDC session's user, through req.backend's identify. */
-  | { kind: 'sso'; method: 'saml' | 'oidc'; principal: ProvenPrincipal };
+  | {
+    kind: 'sso'; method: 'saml' | 'oidc'; principal: ProvenPrincipal;
+    /** The SSO session's reference, for the second-factor gate (issue 24). */
+    ref?: string | null;
+    /** The principal comes from an mfa_challenge (the second step of an SSO login with a factor): when its proof runs out. */
+    provenUntil?: number | null;
+  };
 
 /** Which way each user may log in (src/sso/authentication-methods.ts). */
 export interface LoginMethodPolicy {
@@ -274,8 +295,12 @@ export class TokenService {
 
     let acl = await this.aclBuilder.build(identity);
     let restricted: string | null = null;
-    if (credentials.kind === 'password' && this.secondFactor !== null) {
-      ({ acl, restricted } = await this.secondFactor.afterPassword(identity, acl, { backend: backendName, request: req }));
+    // Password and single sign-on logins (issue 24); never refresh-token ones.
+    if (credentials.kind !== 'refresh' && this.secondFactor !== null) {
+      const sso: SsoProven | null = credentials.kind === 'sso'
+        ? { method: credentials.method, principal: credentials.principal, ref: credentials.ref ?? null, provenUntil: credentials.provenUntil ?? null }
+        : null;
+      ({ acl, restricted } = await this.secondFactor.afterPassword(identity, acl, { backend: backendName, request: req, sso }));
     }
     const token = generateToken();
     const sessionUuid = randomUUID();

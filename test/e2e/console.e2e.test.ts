@@ -4,7 +4,12 @@
 // policy, attaches it, checks the explainer's verdict against
 // HEAD /token?scope=, revokes a session and sees its token die, unlocks a
 // throttled login, reads the audit entry of each action, sees an expired
-// token send back to the login page, logs out; runs axe-core on each screen
+// token send back to the login page, logs out. Then the later screens: a
+// tenant's address, method and parent; a user's authentication method, a
+// password set by the administrator (then used over HTTP), its addresses and
+// second factors; a group renamed with members added and removed; the audit
+// trail's time window (filtered by the service); a console login answering
+// the MFA challenge with a TOTP code and with a recovery code. Runs axe-core on each screen
 // (no serious or critical violation) and, on SQLite, saves the screenshots of
 // docs/console/. Fails, never skips, when Chromium or the built console is
 // missing (`npm run build`).
@@ -13,7 +18,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FakeClock } from '../../src/clock.js';
 import { DEFAULT_CONFIG } from '../../src/config/index.js';
 import { CONSOLE_CSP, DEFAULT_CONSOLE_ROOT } from '../../src/http/routes/console.js';
 import { ADMIN, basic, ENGINES, startTestService, type TestService } from '../helpers/service.js';
@@ -21,6 +28,14 @@ import { ADMIN, basic, ENGINES, startTestService, type TestService } from '../he
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.join(import.meta.dirname, '../../docs/console');
 const CAROL = { username: 'carol', password: 'carol-secret-password' };
+/** The password the administrator sets in the console (then carol's). */
+const CAROL_NEW_PASSWORD = 'carol-password-set-by-admin';
+
+function totpAt(secret: string, at: number): string {
+  return new TOTP({ algorithm: 'SHA1', digits: 6, period: 30, secret: Secret.fromBase32(secret) }).generate({ timestamp: at });
+}
+/** An instant as a datetime-local value (the browser runs in UTC here). */
+const localMinute = (ms: number) => new Date(ms).toISOString().slice(0, 16);
 
 async function axeCheck(page: Page, screen: string): Promise<void> {
   // Evaluated through the DevTools protocol: not subject to the page's CSP.
@@ -84,6 +99,8 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
       viewport: { width: 1280, height: 800 },
       locale: 'en-US',
+      // datetime-local values are the browser's zone: UTC, as the service's clock is read.
+      timezoneId: 'UTC',
     });
     page = context.pages()[0] ?? await context.newPage();
     page.setDefaultTimeout(10_000);
@@ -143,6 +160,41 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     await page.fill('form input[name="domain_names"]', 'acme.example.com');
     await page.click('form button[type="submit"]');
     await page.waitForSelector('td:has-text("Acme")');
+    const adminToken = ((await (await loginApi(ADMIN.username, ADMIN.password)).json()).data as { token: string }).token;
+    const asAdmin = { 'x-auth-token': adminToken };
+    const tenantNamed = async (name: string) => {
+      const all = (await (await http('GET', '/0.1/tenants?limit=500', asAdmin)).json()).items as Array<Record<string, unknown>>;
+      return all.find((x) => x.name === name)!;
+    };
+    const acme = await tenantNamed('Acme');
+
+    // -- its address and default authentication method (a too long postal code first: the API's details next to the field)
+    await page.click('tr:has-text("Acme") button:has-text("Edit")');
+    await page.fill('form input[name="address.city"]', 'Lyon');
+    await page.fill('form input[name="address.zip_code"]', '6'.repeat(20));
+    await page.selectOption('form select[name="default_authentication_method"]', 'ldap');
+    await page.click('form button[type="submit"]');
+    await page.waitForSelector('form .field:has(input[name="address.zip_code"]) .field-error');
+    await axeCheck(page, 'tenant form');
+    await shot('tenant-form');
+    await page.fill('form input[name="address.zip_code"]', '69001');
+    await page.click('form button[type="submit"]');
+    await page.waitForSelector('form[aria-label^="Edit"]', { state: 'detached' });
+    expect(await tenantNamed('Acme')).toMatchObject({
+      uuid: acme.uuid, domain_names: ['acme.example.com'], default_authentication_method: 'ldap',
+      address: { city: 'Lyon', zip_code: '69001', line_1: null },
+    });
+
+    // -- a second tenant, moved under Acme
+    await page.click('text=New tenant');
+    await page.fill('form input[name="name"]', 'Beta');
+    await page.click('form button[type="submit"]');
+    await page.waitForSelector('td:has-text("Beta")');
+    await page.click('tr:has-text("Beta") button:has-text("Edit")');
+    await page.selectOption('form select[name="parent"]', acme.uuid as string);
+    await page.click('form button[type="submit"]');
+    await page.waitForSelector('tr:has-text("Beta") .depth-2'); // the top tenant, Acme, Beta
+    expect((await tenantNamed('Beta')).parent_uuid).toBe(acme.uuid);
     await axeCheck(page, 'tenants');
     await shot('tenants');
 
@@ -180,6 +232,43 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     await page.selectOption('.details select[name="policy"]', policyValue);
     await page.click('.details button:has-text("Attach policy")');
     await page.waitForSelector('.details li:has-text("carol-policy")');
+    const carolUuid = (await page.getAttribute('.details', 'data-user'))!;
+    const carolNow = async () => (await (await http('GET', `/0.1/users/${carolUuid}`, asAdmin)).json()) as Record<string, unknown>;
+
+    // -- her authentication method
+    expect(await page.inputValue('.details select[name="authentication_method"]')).toBe('default');
+    await page.selectOption('.details select[name="authentication_method"]', 'native');
+    await page.click('.details form[aria-label="Authentication method"] button[type="submit"]');
+    await page.waitForSelector('.details form[aria-label="Authentication method"] [role="status"]');
+    expect(await carolNow()).toMatchObject({ authentication_method: 'native', enabled: true, purpose: 'user' });
+
+    // -- a password set by the administrator (too short first: the policy's details next to the field), then used over HTTP
+    await page.fill('.details input[name="new_password"]', 'short');
+    await page.fill('.details input[name="new_password_again"]', 'short');
+    await page.click('.details form[aria-label="Set password"] button[type="submit"]');
+    await confirm();
+    await page.waitForSelector('.details .field:has(input[name="new_password"]) .field-error');
+    await page.fill('.details input[name="new_password"]', CAROL_NEW_PASSWORD);
+    await page.fill('.details input[name="new_password_again"]', CAROL_NEW_PASSWORD);
+    await page.click('.details form[aria-label="Set password"] button[type="submit"]');
+    await axeCheck(page, 'set password confirmation');
+    await confirm();
+    await page.waitForSelector('.details form[aria-label="Set password"] [role="status"]');
+    expect((await loginApi(CAROL.username, CAROL_NEW_PASSWORD)).status).toBe(200);
+    CAROL.password = CAROL_NEW_PASSWORD;
+
+    // -- her addresses: two added, the main one removed (the other becomes main)
+    for (const address of ['carol@example.com', 'carol.two@example.com']) {
+      await page.fill('.details input[name="new_email"]', address);
+      await page.click('.details button:has-text("Add address")');
+      await page.waitForSelector(`.details li[data-email="${address}"]`);
+    }
+    expect((await carolNow()).emails).toMatchObject([{ address: 'carol@example.com', main: true }, { address: 'carol.two@example.com', main: false }]);
+    await page.click('.details li[data-email="carol@example.com"] button.danger');
+    await confirm();
+    await page.waitForSelector('.details li[data-email="carol@example.com"]', { state: 'detached' });
+    expect((await carolNow()).emails).toMatchObject([{ address: 'carol.two@example.com', main: true }]);
+    await page.waitForSelector('.details .mfa .empty');
     await axeCheck(page, 'user details');
     await shot('users');
 
@@ -188,11 +277,32 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     await page.fill('form input[name="name"]', 'Agents');
     await page.click('form button[type="submit"]');
     await page.waitForSelector('td:has-text("Agents")');
-    const groupSelect = 'tr:has-text("Agents") select';
-    await page.selectOption(groupSelect, policyValue);
-    await page.click('tr:has-text("Agents") button:has-text("Attach policy")');
-    await axeCheck(page, 'groups');
+    await page.click('tr[data-group="Agents"] button:has-text("Details")');
+    const details = '[data-group-details]';
+    const groupUuid = (await page.getAttribute(details, 'data-group-details'))!;
+    await page.waitForSelector(`${details} select[name="group_policy"] option:has-text("carol-policy")`, { state: 'attached' });
+    await page.selectOption(`${details} select[name="group_policy"]`, policyValue);
+    await page.click(`${details} button:has-text("Attach policy")`);
+    await page.waitForSelector(`${details} li[data-policy="carol-policy"]`);
+    // renamed
+    await page.fill(`${details} input[name="group_name"]`, 'Support agents');
+    await page.click(`${details} form button[type="submit"]`);
+    await page.waitForSelector('tr[data-group="Support agents"]');
+    expect((await (await http('GET', `/0.1/groups/${groupUuid}`, asAdmin)).json()).name).toBe('Support agents');
+    // a member added, then removed
+    const members = async () => ((await (await http('GET', `/0.1/groups/${groupUuid}/users`, asAdmin)).json()).items as Array<{ username: string }>).map((u) => u.username);
+    await page.waitForSelector(`${details} select[name="member"] option:has-text("carol")`, { state: 'attached' });
+    await page.selectOption(`${details} select[name="member"]`, carolUuid);
+    await page.click(`${details} button:has-text("Add user")`);
+    await page.waitForSelector(`${details} li[data-member="carol"]`);
+    expect(await members()).toEqual(['carol']);
+    await axeCheck(page, 'group details');
     await shot('groups');
+    await page.click(`${details} li[data-member="carol"] button.danger`);
+    await confirm();
+    await page.waitForSelector(`${details} li[data-member="carol"]`, { state: 'detached' });
+    expect(await members()).toEqual([]);
+    await axeCheck(page, 'groups');
 
     // -- the tenant switcher: Acme has no user yet (empty state), then back
     await page.selectOption('#tenant-select', { label: 'Acme' });
@@ -207,6 +317,7 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     const carolToken = (await carolLogin.json()).data as { token: string; auth_id: string; session_uuid: string };
     await go('explain');
     expect(pageErrors).toEqual([]);
+    await page.waitForSelector('select[name="user"] option:has-text("carol")', { state: 'attached' });
     const carolOption = await page.$eval('select[name="user"]', (s) => [...(s as HTMLSelectElement).options].find((o) => o.text === 'carol')!.value);
     expect(carolOption).toBe(carolToken.auth_id);
     const cases: Array<[string, string, string | null]> = [
@@ -275,11 +386,35 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
 
     // -- the audit entry of each action
     await go('audit');
-    for (const action of ['tenants.create', 'users.create', 'policies.create', 'users.policies.update', 'sessions.delete',
-      'security.throttles.delete', 'backends.ldap.update', 'groups.create', 'groups.policies.update']) {
+    for (const action of ['tenants.create', 'tenants.update', 'tenants.parent.update', 'users.create', 'users.update', 'policies.create',
+      'users.policies.update', 'sessions.delete', 'security.throttles.delete', 'backends.ldap.update', 'groups.create', 'groups.update',
+      'groups.policies.update', 'groups.users.update', 'groups.users.delete', 'admin.users.emails.update', 'users.password.reset.create']) {
       await page.fill('input[name="search"]', action);
       await page.waitForSelector(`tr[data-action="${action}"]`);
     }
+
+    // -- the time window, filtered by the service: a tenant created ten minutes later
+    const clock = t.clock as FakeClock;
+    const boundary = clock.now() + 5 * 60_000;
+    clock.advance(10 * 60_000);
+    expect((await http('POST', '/0.1/tenants', asAdmin, { name: 'Late' })).status).toBe(200);
+    const rows = () => page.$$eval('tr[data-action]', (r) => r.length);
+    const times = () => page.$$eval('tr[data-action] time', (r) => r.map((x) => x.getAttribute('datetime') ?? ''));
+    await page.fill('input[name="search"]', 'tenants.create');
+    await expect.poll(rows).toBe(3); // Acme, Beta, Late
+    await page.fill('input[name="from"]', localMinute(boundary));
+    await expect.poll(rows).toBe(1);
+    expect((await times())[0] >= new Date(boundary).toISOString()).toBe(true);
+    await axeCheck(page, 'audit with a time window');
+    await page.fill('input[name="from"]', '');
+    await page.fill('input[name="to"]', localMinute(boundary));
+    await expect.poll(rows).toBe(2);
+    expect((await times()).every((x) => x < new Date(boundary).toISOString())).toBe(true);
+    // an inverted window: the service's 400 shown next to the field
+    await page.fill('input[name="from"]', localMinute(boundary + 60_000));
+    await page.waitForSelector('.field:has(input[name="to"]) .field-error');
+    await page.fill('input[name="from"]', '');
+    await page.fill('input[name="to"]', '');
     await page.fill('input[name="search"]', '');
     await page.waitForSelector('tr[data-action]');
     await axeCheck(page, 'audit');
@@ -319,7 +454,64 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     await page.waitForSelector('.login');
     expect((await http('HEAD', `/0.1/token/${second}`)).status).toBe(404);
 
+    // -- carol enrols a TOTP factor and recovery codes (over HTTP: enrolment is the user's own business)
+    const carolHttp = { 'x-auth-token': ((await (await loginApi(CAROL.username, CAROL.password)).json()).data as { token: string }).token };
+    const enrol = await http('POST', '/0.1/users/me/mfa/totp', carolHttp, {});
+    expect(enrol.status).toBe(200);
+    const { uuid: totpUuid, secret } = await enrol.json() as { uuid: string; secret: string };
+    expect((await http('PUT', `/0.1/users/me/mfa/totp/${totpUuid}/confirm`, carolHttp, { code: totpAt(secret, clock.now()) })).status).toBe(204);
+    const recovery = await http('POST', '/0.1/users/me/mfa/recovery_codes', carolHttp, {});
+    expect(recovery.status).toBe(200);
+    const codes = (await recovery.json()).codes as string[];
+    clock.advance(30_000); // the confirmation used this step's code
+
+    // -- the console's login asks her second factor: a wrong code, then the TOTP code
+    const carolSignsIn = async () => {
+      await page.fill('input[name="username"]', CAROL.username);
+      await page.fill('input[name="password"]', CAROL.password);
+      await page.click('button[type="submit"]');
+      await page.waitForSelector('input[name="totp"]');
+    };
+    await carolSignsIn();
+    await axeCheck(page, 'login: second factor');
+    await shot('login-mfa');
+    await page.fill('input[name="totp"]', totpAt(secret, clock.now() - 120_000));
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('.login [role="alert"]:has-text("Wrong code")');
+    await page.fill('input[name="totp"]', totpAt(secret, clock.now()));
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('nav#nav');
+    await page.click('button.logout');
+    await page.waitForSelector('.login');
+
+    // -- ...or one of her recovery codes
+    await carolSignsIn();
+    await page.click('button:has-text("Use a recovery code instead")');
+    await page.fill('input[name="recovery_code"]', codes[0]);
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('nav#nav');
+    await page.click('button.logout');
+    await page.waitForSelector('.login');
+
+    // -- the administrator sees her factors and removes the TOTP one
+    await page.fill('input[name="username"]', ADMIN.username);
+    await page.fill('input[name="password"]', ADMIN.password);
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('nav#nav');
+    await go('users');
+    await page.click(`tr:has-text("${CAROL.username}") button:has-text("Details")`);
+    await page.waitForSelector('.details li[data-factor="recovery_code"]:has-text("9 codes left")');
+    await page.waitForSelector('.details li[data-factor="totp"]');
+    await axeCheck(page, 'user MFA factors');
+    await page.click('.details li[data-factor="totp"] button.danger');
+    await confirm();
+    await page.waitForSelector('.details li[data-factor="totp"]', { state: 'detached' });
+    const left = (await (await http('GET', `/0.1/users/${carolUuid}/mfa`, asAdmin)).json()).items as Array<{ type: string }>;
+    expect(left.map((f) => f.type)).toEqual(['recovery_code']);
+    await page.click('button.logout');
+    await page.waitForSelector('.login');
+
     expect(cspViolations).toEqual([]);
     expect(pageErrors).toEqual([]);
-  }, 180_000);
+  }, 300_000);
 });

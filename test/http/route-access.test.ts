@@ -81,6 +81,14 @@ const ROUTES: Row[] = [
   ['GET', '/0.1/backends/oidc', undefined, 'auth.backends.oidc.read'],
   ['PUT', '/0.1/backends/oidc', { issuer: 'https://idp.example.com', client_id: 'c', callback_url: 'https://auth.example.com/0.1/oidc/callback' }, 'auth.backends.oidc.update'],
   ['DELETE', '/0.1/backends/oidc', undefined, 'auth.backends.oidc.delete'],
+  // the SAML service provider (a JSON body: refused after the guard, nothing stored)
+  ['GET', '/0.1/backends/saml', undefined, 'auth.backends.saml.read'],
+  ['POST', '/0.1/backends/saml', {}, 'auth.backends.saml.create'],
+  ['PUT', '/0.1/backends/saml', {}, 'auth.backends.saml.update'],
+  ['DELETE', '/0.1/backends/saml', undefined, 'auth.backends.saml.delete'],
+  ['GET', '/0.1/backends/saml/metadata', undefined, 'auth.backends.saml.read'],
+  ['GET', '/0.1/backends/saml/acs_url_template', undefined, 'auth.backends.saml.read'],
+  ['GET', '/0.1/backends/saml/sp_metadata', undefined, 'auth.backends.saml.read'],
   ['GET', '/0.1/config', undefined, 'auth.config.read'],
   ['PATCH', '/0.1/config', [{ op: 'replace', path: '/debug', value: false }], 'auth.config.update'],
   // multi-factor authentication (issue 24)
@@ -92,6 +100,8 @@ const ROUTES: Row[] = [
   ['DELETE', `/0.1/users/${U}/mfa/${S}`, undefined, `auth.users.${U}.mfa.${S}.delete`],
   ['POST', `/0.1/users/${U}/mfa/webauthn/registration/options`, undefined, `auth.users.${U}.mfa.webauthn.options.create`],
   ['POST', `/0.1/users/${U}/mfa/webauthn/registration`, { response: {} }, `auth.users.${U}.mfa.webauthn.create`],
+  ['GET', `/0.1/tenants/${T}/mfa`, undefined, `auth.tenants.${T}.mfa.read`],
+  ['PUT', `/0.1/tenants/${T}/mfa`, { required_for: { acl: ['confd.#'], purposes: [] } }, `auth.tenants.${T}.mfa.update`],
   // external accounts (bodies with no write-only field: nothing to seal, no key file written)
   ['GET', '/0.1/external/mobile/config', undefined, 'auth.mobile.external.config.read'],
   ['POST', '/0.1/external/mobile/config', { fcm_sender_id: '1234' }, 'auth.mobile.external.config.create'],

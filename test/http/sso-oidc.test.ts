@@ -113,7 +113,7 @@ describe.each(ENGINES)('single sign-on on %s', (engine) => {
       expect(res.statusCode).toBe(200);
       expect(res.json()).toEqual({
         issuer: idp.issuer, client_id: OIDC_CLIENT_ID, callback_url: CALLBACK, scopes: ['openid', 'email', 'profile'],
-        user_claim: 'email', group_claim: null, group_mapping: {},
+        user_claim: 'email', group_claim: null, group_mapping: {}, redirect_url_allowlist: null,
       });
       const stored = await t.service.store.getSsoConfig(tenant, 'oidc');
       expect(stored?.secrets).toMatch(/^xa1\./);
@@ -195,7 +195,7 @@ describe.each(ENGINES)('single sign-on on %s', (engine) => {
       expect((await api.as(null, 'POST', '/0.1/oidc/authorize', { domain: 'nowhere.test', redirect_url: PORTAL })).statusCode).toBe(404);
       expect((await api.as(null, 'POST', '/0.1/oidc/authorize', { domain: DOMAIN, redirect_url: 'javascript:alert(1)' })).statusCode).toBe(400);
       expect((await api.as(null, 'POST', '/0.1/token', { oidc_session_id: 'not-a-session' })).statusCode).toBe(401);
-      // No SAML service provider yet (issue 23): no saml_session_id is ever issued, so any is unknown.
+      // An unknown saml_session_id is 401 too.
       expect((await api.as(null, 'POST', '/0.1/token', { saml_session_id: 'not-a-session' })).statusCode).toBe(401);
       expect((await api.as(null, 'POST', '/0.1/token', { oidc_session_id: 'a', saml_session_id: 'b' })).statusCode).toBe(400);
     });

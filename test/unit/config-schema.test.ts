@@ -62,11 +62,12 @@ const EXPECTED_DEFAULTS: Config = {
   management: { enabled: false, listen: '127.0.0.1', port: 9496 },
   enabled_external_auth_plugins: { google: true, microsoft: true, mobile: true },
   external_auth: { encryption_key_file: null, provider_timeout_seconds: 10, poll_interval_seconds: 2, refresh_margin_seconds: 60 },
-  saml: { saml_login_timeout_seconds: 600, saml_session_lifetime_seconds: 604800, acs_url_template: 'https://{{STACK_URL}}/api/auth/0.1/saml/acs' },
+  saml: { saml_login_timeout_seconds: 600, saml_session_lifetime_seconds: 604800, acs_url_template: 'https://{{STACK_URL}}/api/auth/0.1/saml/acs', key_file: null, cert_file: null },
   oidc: { login_timeout_seconds: 600, session_lifetime_seconds: 604800, allow_http_issuers: false, provider_timeout_seconds: 5 },
   mfa: {
     issuer: 'xivo-auth', challenge_lifetime_seconds: 300, totp_drift_steps: 1,
     required_for: { acl: [], purposes: [] }, exempt_backends: ['xivo_service'], exempt_purposes: ['external_api'],
+    trust_identity_provider: false,
     webauthn: { rp_id: 'localhost', rp_name: 'xivo-auth', origins: ['https://localhost'] },
   },
   tracing: {

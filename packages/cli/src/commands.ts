@@ -50,6 +50,17 @@ function int(ctx: Context, name: string): number | undefined {
   return Number(v);
 }
 
+const PURPOSES = ['user', 'internal', 'external_api'] as const;
+
+/** `--purposes user,internal` (absent or empty: none). */
+function purposesOf(value: string | undefined): (typeof PURPOSES)[number][] {
+  const given = (value ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '');
+  for (const p of given) {
+    if (!(PURPOSES as readonly string[]).includes(p)) throw Object.assign(new ArgError(`--purposes: ${p} is not one of ${PURPOSES.join(', ')}`), { usage: true });
+  }
+  return given as (typeof PURPOSES)[number][];
+}
+
 function listParams(ctx: Context): ListParams {
   const direction = str(ctx, 'direction');
   if (direction !== undefined && direction !== 'asc' && direction !== 'desc') throw Object.assign(new ArgError('--direction must be asc or desc'), { usage: true });
@@ -313,6 +324,20 @@ export const COMMANDS: Record<string, Command> = {
   'tenant move': authed(2, async (ctx) => {
     await ctx.client.tenants.setParent(arg(ctx, 0, 'uuid'), arg(ctx, 1, 'parent'));
     return printDone(ctx, 'moved');
+  }),
+  // The tenant's mfa.required_for (issue 24): shown, or replaced (the whole
+  // rule) when --acl, --purposes or --clear is given.
+  'tenant mfa': authed(1, async (ctx) => {
+    const uuid = arg(ctx, 0, 'uuid');
+    const acl = ctx.values.acl as string[] | undefined;
+    const purposes = str(ctx, 'purposes');
+    const policy = acl === undefined && purposes === undefined && ctx.values.clear !== true
+      ? await ctx.client.tenants.mfa(uuid)
+      : await ctx.client.tenants.setMfa(uuid, { acl: acl ?? [], purposes: purposesOf(purposes) });
+    return printOne(ctx, {
+      tenant_uuid: policy.tenant_uuid, acl: policy.required_for.acl, purposes: policy.required_for.purposes,
+      effective_acl: policy.effective_required_for.acl, effective_purposes: policy.effective_required_for.purposes, updated_at: policy.updated_at,
+    });
   }),
 
   // sessions

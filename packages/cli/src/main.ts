@@ -74,6 +74,8 @@ const OPTIONS = {
   contact: { type: 'string' },
   phone: { type: 'string' },
   'auth-method': { type: 'string' },
+  purposes: { type: 'string' },
+  clear: { type: 'boolean' },
   user: { type: 'string' },
   'auth-id': { type: 'string' },
   'session-uuid': { type: 'string' },
@@ -102,6 +104,8 @@ commands:
   tenant create <name> [--slug S] [--parent UUID] [--domain D]... [--contact USER] [--phone P] [--auth-method native|ldap|saml]
   tenant update <uuid> [--name N] [--slug S] [--domain D]... [--contact USER] [--phone P] [--auth-method M]   (other fields kept)
   tenant domains <uuid> | tenant move <uuid> <parent-uuid>
+  tenant mfa <uuid> [--acl A]... [--purposes user,internal,external_api] [--clear]
+                                           the tenant's mfa.required_for; replaced (whole) when --acl, --purposes or --clear is given
   session list [--user UUID] | session revoke <uuid> [--user UUID]
   acl test <pattern>... <access> [--auth-id ID] [--session-uuid UUID]   explain; exit 0 allowed, 1 denied
 

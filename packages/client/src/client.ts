@@ -2,7 +2,7 @@
 // answers are the API's own JSON (see types.ts).
 import type {
   ConfigPatchOperation, Group, GroupCreate, GroupUpdate, ListParams, Page, Policy, PolicyCreate, PolicyUpdate,
-  RefreshToken, Session, Status, Tenant, TenantCreate, TenantDomain, TenantUpdate, Token, User, UserCreate, UserUpdate,
+  RefreshToken, Session, Status, Tenant, TenantCreate, TenantDomain, TenantMfaPolicy, TenantUpdate, Token, User, UserCreate, UserUpdate,
   UserEmail, UserEmailUpdate, UserListParams,
 } from './types.js';
 import { InvalidTokenError, MfaRequiredError, MissingPermissionError } from './errors.js';
@@ -37,6 +37,10 @@ export interface TokenCreateOptions extends CallOptions {
   totp?: string;
   /** ...or one of its recovery codes. */
   recoveryCode?: string;
+  /** Single sign-on: the `oidc_session_id` of POST /oidc/authorize, once the IdP called back (single use). */
+  oidcSessionId?: string;
+  /** Single sign-on: a `saml_session_id` (single use). */
+  samlSessionId?: string;
 }
 
 /** What answers a second-factor challenge. */
@@ -181,6 +185,14 @@ export class XivoAuthClient {
     domains: (uuid: string, o?: CallOptions) => this.json<{ total: number; items: TenantDomain[] }>('GET', `/tenants/${seg(uuid)}/domains`, o),
     /** Moves the tenant under `parentUuid` (`auth.tenants.{uuid}.parent.{parentUuid}.update`). */
     setParent: (uuid: string, parentUuid: string, o?: CallOptions) => this.noContent('PUT', `/tenants/${seg(uuid)}/parent/${seg(parentUuid)}`, o),
+    /** The tenant's `mfa.required_for` rule and the effective one (`auth.tenants.{uuid}.mfa.read`). */
+    mfa: (uuid: string, o?: CallOptions) => this.json<TenantMfaPolicy>('GET', `/tenants/${seg(uuid)}/mfa`, o),
+    /**
+     * Replaces the tenant's rule (`auth.tenants.{uuid}.mfa.update`); it adds
+     * to the configuration's and its ancestors', and applies to sub-tenants.
+     */
+    setMfa: (uuid: string, requiredFor: TenantMfaPolicy['required_for'], o?: CallOptions) =>
+      this.json<TenantMfaPolicy>('PUT', `/tenants/${seg(uuid)}/mfa`, o, { required_for: requiredFor }),
   };
 
   readonly groups = {
@@ -258,6 +270,8 @@ export class XivoAuthClient {
         if (o.accessType !== undefined) body.access_type = o.accessType;
         if (o.clientId !== undefined) body.client_id = o.clientId;
         if (o.refreshToken !== undefined) body.refresh_token = o.refreshToken;
+        if (o.oidcSessionId !== undefined) body.oidc_session_id = o.oidcSessionId;
+        if (o.samlSessionId !== undefined) body.saml_session_id = o.samlSessionId;
         if (o.tenantId !== undefined) body.tenant_id = o.tenantId;
         if (o.domainName !== undefined) body.domain_name = o.domainName;
         if (o.mfaChallenge !== undefined) body.mfa_challenge = o.mfaChallenge;
@@ -273,7 +287,10 @@ export class XivoAuthClient {
        * (README "Multi-factor authentication"): `answer` is asked for a code
        * with the user's factor types and whether the previous code was
        * wrong, at most `attempts` times (default 3). Users without a factor
-       * log in with one request, as with create().
+       * log in with one request, as with create(). A single sign-on login
+       * (`oidcSessionId`, `samlSessionId`: used up by the first request)
+       * answers with the challenge alone: it carries the user the identity
+       * provider proved.
        */
       createWithSecondFactor: async (
         o: TokenCreateOptions,
@@ -287,10 +304,11 @@ export class XivoAuthClient {
           if (!(err instanceof MfaRequiredError)) throw err;
           pending = err;
         }
+        const { oidcSessionId: _oidc, samlSessionId: _saml, ...again } = o;
         for (let i = 0; ; i += 1) {
           const given = await answer({ factors: pending.factors, failed: pending.failed });
           try {
-            return await this.token.create({ ...o, mfaChallenge: pending.challenge, ...given });
+            return await this.token.create({ ...again, mfaChallenge: pending.challenge, ...given });
           } catch (err) {
             if (!(err instanceof MfaRequiredError) || i + 1 >= attempts) throw err;
             pending = err;

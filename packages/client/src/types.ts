@@ -187,6 +187,21 @@ export interface TenantDomain {
   name: string;
 }
 
+/** Who must enrol a second factor (`mfa.required_for`): users holding an access matching a pattern, or of a purpose. */
+export interface MfaRequiredFor {
+  acl: string[];
+  purposes: ('user' | 'internal' | 'external_api')[];
+}
+
+/** GET/PUT /tenants/{uuid}/mfa: the tenant's own rule, and what its users get (configuration ∪ ancestors' ∪ own). */
+export interface TenantMfaPolicy {
+  tenant_uuid: string;
+  required_for: MfaRequiredFor;
+  effective_required_for: { acl: string[]; purposes: string[] };
+  /** Null: the tenant never set a rule. */
+  updated_at: string | null;
+}
+
 export interface Group {
   uuid: string;
   tenant_uuid: string;

@@ -1,5 +1,5 @@
 // /0.1/audit: the audit trail (src/security/audit.ts), newest first.
-//   GET /audit   auth.audit.read   tenant-scoped (Wazo-Tenant, recurse), paginated
+//   GET /audit   auth.audit.read   tenant-scoped (Wazo-Tenant, recurse), paginated, from/until (a time window)
 // Records attached to no tenant (failed logins of unknown users, throttled
 // addresses, revocations of unknown tokens) are shown to the top tenant only.
 import type { Static } from '@sinclair/typebox';
@@ -9,11 +9,46 @@ import type { TenantTree } from '../../identity/tenant-tree.js';
 import { auditRecordJson, type AuditRecorder } from '../../security/audit.js';
 import { AUDIT_ORDER_COLUMNS } from '../../store/security-verbs.js';
 import type { AuditRecord } from '../../store/types.js';
+import { InvalidListParamError } from '../../errors.js';
 import { authOf, type RequireAccess } from '../auth.js';
 import { listQuery } from '../list-params.js';
 import { ApiError, AuthHeaders, ListParams, listOf } from '../schemas/common.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String | typeof Type.Integer>>(t: T) => Type.Union([t, Type.Null()]);
+
+// ISO 8601 with a time zone (Z or ±hh:mm), so that an instant never depends on
+// the server's zone; the handler also rejects impossible dates (month 13).
+const INSTANT = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2})$';
+const AuditListParams = Type.Object({
+  ...ListParams.properties,
+  from: Type.Optional(Type.String({
+    maxLength: 40, pattern: INSTANT,
+    description: 'Only records at or after this instant (ISO 8601 with a zone, e.g. 2026-12-07T09:00:00Z); narrows `filtered`, never `total`',
+  })),
+  until: Type.Optional(Type.String({
+    maxLength: 40, pattern: INSTANT,
+    description: 'Only records before this instant (exclusive; ISO 8601 with a zone); must not be before `from`',
+  })),
+});
+
+/** The time window of a query, in ms since the epoch (400 for an impossible date or an inverted window). */
+function timeWindow(q: Static<typeof AuditListParams>): { from?: number; until?: number } {
+  const instant = (name: 'from' | 'until'): number | undefined => {
+    const text = q[name];
+    if (text === undefined) return undefined;
+    const ms = Date.parse(text);
+    if (Number.isNaN(ms)) {
+      throw new InvalidListParamError(`Invalid ${name}`, { [name]: { constraint_id: 'date_time', message: 'not a valid date and time' } });
+    }
+    return ms;
+  };
+  const from = instant('from');
+  const until = instant('until');
+  if (from !== undefined && until !== undefined && until < from) {
+    throw new InvalidListParamError('Invalid time window', { until: { constraint_id: 'range', message: 'must not be before from' } });
+  }
+  return { from, until };
+}
 
 export const AuditView = Type.Object({
   uuid: Type.String(),
@@ -47,18 +82,21 @@ export async function auditRoutes(app: FastifyInstance, deps: AuditRouteDeps): P
   app.get('/audit', {
     schema: {
       summary: 'Audit records of the tenant (and its sub-tenants with recurse), newest first',
+      description: 'search, from and until narrow `filtered` (and the items); `total` counts every record of the scope.',
       tags: ['audit'],
       headers: AuthHeaders,
-      querystring: ListParams,
+      querystring: AuditListParams,
       response: { 200: listOf(AuditView), 400: ApiError, 401: ApiError, 503: ApiError },
     },
     preHandler: deps.requireAccess('auth.audit.read'),
   }, async function listAudit(request) {
-    const q = listQuery(request.query as Static<typeof ListParams>, AUDIT_ORDER_COLUMNS);
+    const query = request.query as Static<typeof AuditListParams>;
+    const window = timeWindow(query);
+    const q = listQuery(query, AUDIT_ORDER_COLUMNS);
     const scope = authOf(request).tenantUuid;
     const tenantUuids = q.recurse ? await deps.tenants.subtree(scope) : [scope];
     const includeUntenanted = scope === await deps.topTenantUuid();
-    const result = await deps.audit.list({ tenantUuids, includeUntenanted }, {
+    const result = await deps.audit.list({ tenantUuids, includeUntenanted, ...window }, {
       order: q.order, direction: q.direction ?? 'desc', limit: q.limit, offset: q.offset, search: q.search,
     });
     return { ...result, items: result.items.map(auditView) };

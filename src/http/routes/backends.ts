@@ -3,11 +3,14 @@
 //   GET    /backends/ldap    auth.backends.ldap.read
 //   PUT    /backends/ldap    auth.backends.ldap.update
 //   DELETE /backends/ldap    auth.backends.ldap.delete
+// Writing them also requires granting every access of the tenant's users who
+// may log in through LDAP (no escalation: src/sso/escalation.ts).
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { LdapConfigService, LdapConfigView } from '../../backends/ldap/config-service.js';
 import { ATTRIBUTE_PATTERN } from '../../backends/ldap/ldap-syntax.js';
+import type { SsoEscalationGuard } from '../../sso/escalation.js';
 import { authOf, type RequireAccess } from '../auth.js';
 import { ApiError, AuthHeaders, SafeString } from '../schemas/common.js';
 
@@ -49,6 +52,10 @@ const LdapConfigOut = Type.Object({
 }, { description: 'An LDAP configuration (bind_password is never returned)' });
 
 const errors = { 400: ApiError, 401: ApiError, 404: ApiError, 503: ApiError };
+/** OpenAPI: the no-escalation rule of LDAP settings (src/sso/escalation.ts). */
+const LDAP_ESCALATION = 'The LDAP server checks the passwords of the tenant\'s users whose authentication method is ldap, '
+  + 'and of those at default while the tenant\'s default is ldap or native: '
+  + 'the caller must grant every access of their tokens (401 unauthorized, details.required_access, nothing changed).';
 
 function ldapView(c: LdapConfigView): Static<typeof LdapConfigOut> {
   return {
@@ -65,8 +72,10 @@ function ldapView(c: LdapConfigView): Static<typeof LdapConfigOut> {
   };
 }
 
-export async function backendRoutes(app: FastifyInstance, deps: { ldap: LdapConfigService; requireAccess: RequireAccess }): Promise<void> {
-  const { ldap, requireAccess } = deps;
+export async function backendRoutes(
+  app: FastifyInstance, deps: { ldap: LdapConfigService; escalation: SsoEscalationGuard; requireAccess: RequireAccess },
+): Promise<void> {
+  const { ldap, escalation, requireAccess } = deps;
   const tags = ['backends'];
 
   app.get('/backends/ldap', {
@@ -77,11 +86,16 @@ export async function backendRoutes(app: FastifyInstance, deps: { ldap: LdapConf
   });
 
   app.put('/backends/ldap', {
-    schema: { summary: 'Create or replace the LDAP configuration of the tenant', tags, headers: AuthHeaders, body: LdapConfigBody, response: { 200: LdapConfigOut, ...errors } },
+    schema: {
+      summary: 'Create or replace the LDAP configuration of the tenant', tags, headers: AuthHeaders, description: LDAP_ESCALATION,
+      body: LdapConfigBody, response: { 200: LdapConfigOut, ...errors },
+    },
     preHandler: requireAccess('auth.backends.ldap.update'),
   }, async function putLdapConfig(request) {
     const b = request.body as Static<typeof LdapConfigBody>;
-    return ldapView(await ldap.put(authOf(request).tenantUuid, {
+    const auth = authOf(request);
+    await escalation.assertMayConfigureLdap(auth.token, auth.tenantUuid);
+    return ldapView(await ldap.put(auth.tenantUuid, {
       host: b.host,
       port: b.port,
       protocolVersion: b.protocol_version,
@@ -96,10 +110,15 @@ export async function backendRoutes(app: FastifyInstance, deps: { ldap: LdapConf
   });
 
   app.delete('/backends/ldap', {
-    schema: { summary: 'Remove the LDAP configuration of the tenant (logins by tenant then use xivo_user)', tags, headers: AuthHeaders, response: { 204: Type.Null(), ...errors } },
+    schema: {
+      summary: 'Remove the LDAP configuration of the tenant (logins by tenant then use xivo_user)', tags, headers: AuthHeaders, description: LDAP_ESCALATION,
+      response: { 204: Type.Null(), ...errors },
+    },
     preHandler: requireAccess('auth.backends.ldap.delete'),
   }, async function deleteLdapConfig(request, reply) {
-    await ldap.delete(authOf(request).tenantUuid);
+    const auth = authOf(request);
+    await escalation.assertMayConfigureLdap(auth.token, auth.tenantUuid);
+    await ldap.delete(auth.tenantUuid);
     return reply.code(204).send();
   });
 }

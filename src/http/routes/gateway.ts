@@ -10,8 +10,7 @@ import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthzRoute } from '../../config/types.js';
-import { NoSuchTokenError, ScopeDeniedError, ServiceUnavailableError, TenantDeniedError } from '../../errors.js';
-import { StoreUnavailableError } from '../../store/errors.js';
+import { checkRefusalOf } from '../token-check.js';
 import type { TokenRecord } from '../../store/types.js';
 import type { TokenService } from '../../tokens/service.js';
 import { MAX_ACCESS_LENGTH } from '../../security/limits.js';
@@ -173,10 +172,12 @@ export function createAuthorizer(deps: GatewayRouteDeps): Authorize {
     try {
       record = await tokens.check(token, access, tenant);
     } catch (err) {
-      if (err instanceof NoSuchTokenError) return DENY_TOKEN;
-      if (err instanceof ScopeDeniedError || err instanceof TenantDeniedError) return DENY_SCOPE;
-      if (err instanceof StoreUnavailableError || err instanceof ServiceUnavailableError) return UNAVAILABLE;
-      throw err;
+      // The token check's own refusals (src/http/token-check.ts), in a gateway's words.
+      const refusal = checkRefusalOf(err);
+      if (refusal === null) throw err;
+      if (refusal.status === 404) return DENY_TOKEN;
+      if (refusal.status === 403) return DENY_SCOPE;
+      return refusal.retryAfter === 1 ? UNAVAILABLE : { status: 503, headers: [['Retry-After', String(refusal.retryAfter)], ['Cache-Control', 'no-store']] };
     }
 
     const out: Array<[string, string]> = [];

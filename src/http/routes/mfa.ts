@@ -7,6 +7,8 @@
 //   POST   /users/:user_uuid/mfa/webauthn/registration/options  auth.users.{user_uuid}.mfa.webauthn.options.create (the user itself)
 //   POST   /users/:user_uuid/mfa/webauthn/registration  auth.users.{user_uuid}.mfa.webauthn.create (the user itself)
 //   POST   /mfa/webauthn/options                         no token: {mfa_challenge} of a 401 mfa-required
+//   GET    /tenants/:tenant_uuid/mfa                     auth.tenants.{tenant_uuid}.mfa.read     the tenant's mfa.required_for
+//   PUT    /tenants/:tenant_uuid/mfa                     auth.tenants.{tenant_uuid}.mfa.update   (adds to the configuration's and its ancestors')
 // `me` as user_uuid is the caller: a token granting `auth.users.me.mfa.#`
 // (the restricted token of a user who must enrol) manages its own factors.
 // Enrolment is the user's own business; an administrator lists and removes
@@ -15,7 +17,9 @@ import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MfaSelfOnlyError } from '../../mfa/errors.js';
-import type { MfaFactorView, MfaService } from '../../mfa/service.js';
+import type { MfaFactorView, MfaService, TenantMfaPolicyView } from '../../mfa/service.js';
+import type { Caller } from '../../identity/scope.js';
+import { ACCESS_LIMITS_TEXT, ACCESS_WILDCARDS_PATTERN, MAX_ACCESS_LENGTH } from '../../security/limits.js';
 import { formatUtc } from '../../tokens/time-format.js';
 import { authOf, type RequireAccess } from '../auth.js';
 import { ApiError, AuthHeaders, SafeString } from '../schemas/common.js';
@@ -58,13 +62,45 @@ const WebAuthnRegistration = Type.Object({
 const WebAuthnRegistered = Type.Object({ uuid: Type.String(), confirmed: Type.Boolean() });
 const LoginOptionsRequest = Type.Object({ mfa_challenge: SafeString({ minLength: 1, maxLength: 512 }) }, { additionalProperties: false });
 
+const TenantParams = Type.Object({ tenant_uuid: SafeString({ maxLength: 64 }) });
+const Purpose = Type.Union([Type.Literal('user'), Type.Literal('internal'), Type.Literal('external_api')]);
+const RequiredFor = Type.Object({
+  acl: Type.Array(Type.String({ minLength: 1, maxLength: MAX_ACCESS_LENGTH, pattern: ACCESS_WILDCARDS_PATTERN, description: `ACL pattern (no negative): ${ACCESS_LIMITS_TEXT}` }), {
+    maxItems: 256, description: 'Users whose ACL holds an access matching one of these patterns (e.g. `auth.#`, `confd.#`) must have a second factor',
+  }),
+  purposes: Type.Array(Purpose, { maxItems: 3, description: 'Users of these purposes must have a second factor' }),
+}, { additionalProperties: false });
+const TenantPolicyBody = Type.Object({ required_for: RequiredFor }, {
+  additionalProperties: false,
+  description: 'Replaces the tenant\'s own rule ({acl: [], purposes: []} clears it)',
+});
+const TenantPolicy = Type.Object({
+  tenant_uuid: Type.String(),
+  required_for: Type.Object({ acl: Type.Array(Type.String()), purposes: Type.Array(Type.String()) }, { description: 'The tenant\'s own rule' }),
+  effective_required_for: Type.Object({ acl: Type.Array(Type.String()), purposes: Type.Array(Type.String()) }, {
+    description: 'What its users get: the configuration\'s mfa.required_for, its ancestors\' rules and its own, together',
+  }),
+  updated_at: Type.Union([Type.String(), Type.Null()], { description: 'Null: the tenant never set a rule' }),
+});
+
 const errors = { 400: ApiError, 401: ApiError, 403: ApiError, 404: ApiError, 503: ApiError };
 const tags = ['mfa'];
 
 export interface MfaRouteDeps {
   mfa: MfaService;
   users: { get(uuid: string, scopeRoot: string | null): Promise<{ uuid: string; tenantUuid: string; username: string | null }> };
+  /** The acting tenant's subtree (404 outside it); absent: no /tenants/{uuid}/mfa routes. */
+  tenants?: { get(caller: Caller, uuid: string): Promise<{ uuid: string }> };
   requireAccess: RequireAccess;
+}
+
+function tenantPolicyView(p: TenantMfaPolicyView): Static<typeof TenantPolicy> {
+  return {
+    tenant_uuid: p.tenantUuid,
+    required_for: p.requiredFor,
+    effective_required_for: p.effectiveRequiredFor,
+    updated_at: p.updatedAt === null ? null : `${formatUtc(p.updatedAt)}+00:00`,
+  };
 }
 
 function factorView(f: MfaFactorView): Static<typeof Factor> {
@@ -173,6 +209,38 @@ export async function mfaRoutes(app: FastifyInstance, deps: MfaRouteDeps): Promi
   }, async function webauthnLoginOptions(request) {
     return mfa.webauthnLoginOptions((request.body as Static<typeof LoginOptionsRequest>).mfa_challenge);
   });
+
+  const tenants = deps.tenants;
+  if (tenants !== undefined) {
+    const tenantTags = ['mfa', 'tenants'];
+    app.get('/tenants/:tenant_uuid/mfa', {
+      schema: {
+        summary: 'The tenant\'s mfa.required_for rule, and the effective one its users get',
+        description: 'A user of the tenant must enrol a second factor (401 mfa-enrolment-required) when the configuration\'s rule, '
+          + 'the rule of the user\'s tenant or that of one of its ancestors names it. 404 outside the acting tenant\'s subtree.',
+        tags: tenantTags, headers: AuthHeaders, params: TenantParams, response: { 200: TenantPolicy, ...errors },
+      },
+      preHandler: requireAccess('auth.tenants.{tenant_uuid}.mfa.read'),
+    }, async function getTenantMfaPolicy(request) {
+      const tenant = await tenants.get(authOf(request), (request.params as Static<typeof TenantParams>).tenant_uuid);
+      return tenantPolicyView(await mfa.tenantPolicy(tenant.uuid));
+    });
+
+    app.put('/tenants/:tenant_uuid/mfa', {
+      schema: {
+        summary: 'Set the tenant\'s mfa.required_for rule (who must enrol a second factor)',
+        description: 'The rule adds to the configuration\'s and to the tenant\'s ancestors\' (a tenant may require more, never less), '
+          + 'and applies to the tenant\'s sub-tenants too. Audited (tenants.mfa.update); event auth_tenant_mfa_updated. '
+          + '400 for a negative access; 404 outside the acting tenant\'s subtree.',
+        tags: tenantTags, headers: AuthHeaders, params: TenantParams, body: TenantPolicyBody, response: { 200: TenantPolicy, ...errors },
+      },
+      preHandler: requireAccess('auth.tenants.{tenant_uuid}.mfa.update'),
+    }, async function setTenantMfaPolicy(request) {
+      const tenant = await tenants.get(authOf(request), (request.params as Static<typeof TenantParams>).tenant_uuid);
+      const { required_for } = request.body as Static<typeof TenantPolicyBody>;
+      return tenantPolicyView(await mfa.setTenantPolicy(tenant.uuid, { acl: required_for.acl, purposes: required_for.purposes }));
+    });
+  }
 
   app.delete('/users/:user_uuid/mfa/:factor_uuid', {
     schema: { summary: 'Remove a second factor (the user or an administrator)', tags, headers: AuthHeaders, params: FactorParams, response: { 204: Type.Null(), ...errors } },

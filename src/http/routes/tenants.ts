@@ -35,7 +35,8 @@ const Address = Type.Object({
   zip_code: Type.Optional(Text(16)),
 }, { description: 'Absent fields are null' });
 const AuthenticationMethod = Type.Union(TENANT_AUTHENTICATION_METHODS.map((m) => Type.Literal(m)), {
-  description: 'How the tenant\'s users log in by default (stored; not enforced yet). Default native',
+  description: 'How the tenant\'s users whose authentication_method is default log in (POST /token refuses any other way). Default native. '
+    + 'On update, a change requires that the caller grants every access of the tokens of those users (401 otherwise)',
 });
 const Details = {
   contact: Type.Optional(nullable(Type.String({ pattern: UUID_PATTERN, description: 'uuid of a user the caller can see' }))),

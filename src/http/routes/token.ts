@@ -17,6 +17,7 @@ import { formatLocal, formatUtc } from '../../tokens/time-format.js';
 import { authOf, type RequireAccess } from '../auth.js';
 import { parseBasicAuth } from '../credentials.js';
 import { listQuery } from '../list-params.js';
+import { checkDecision } from '../token-check.js';
 import { ApiError, AuthHeaders, LegacyError, listOf, SafeString } from '../schemas/common.js';
 import {
   REFRESH_TOKEN_ORDERS, RefreshTokenItem, RefreshTokenListParams, ScopesCheckRequest, ScopesCheckResponse, TokenCheckQuery, TokenEnvelope, TokenLoginError, TokenParams, TokenRequest,
@@ -33,6 +34,14 @@ export interface TokenRouteDeps {
   loginGuard?: LoginGuard;
   /** saml_session_id / oidc_session_id logins (issue 23, src/sso/sso-login.ts); absent: 401. */
   sso?: SsoLogins;
+  /** The second step of a single sign-on login with a second factor (issue 24, src/mfa/service.ts); absent: none. */
+  ssoChallenges?: SsoChallenges;
+}
+
+/** What an mfa_challenge given to a single sign-on login carries: the principal the identity provider proved. */
+export interface SsoChallenges {
+  /** Null: not a live single sign-on challenge (the gate then verifies and uses it). */
+  principalOf(mfaChallenge: string): Promise<{ method: 'saml' | 'oidc'; principal: ProvenPrincipal; ref: string | null; provenUntil: number } | null>;
 }
 
 /** The single sign-on sessions POST /token exchanges for a token. */
@@ -124,7 +133,10 @@ export async function tokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): P
       description: 'Basic credentials (login:password), or a refresh_token with its client_id. '
         + 'A user with a confirmed second factor first gets 401 error_id mfa-required with details {mfa_challenge, factors}; '
         + 'the client repeats the request (Basic credentials and the same parameters) with mfa_challenge and totp or recovery_code '
-        + '(README "Multi-factor authentication"). A user mfa.required_for names without a factor gets 401 mfa-enrolment-required '
+        + '(README "Multi-factor authentication"). A single sign-on login (oidc_session_id, saml_session_id) of such a user gets the same '
+        + '401 mfa-required (unless mfa.trust_identity_provider); its second step is the challenge and the code alone, without credentials '
+        + '(the challenge carries the user the identity provider proved) and with the same parameters. '
+        + 'A user mfa.required_for (configuration, or the tenant\'s: GET/PUT /tenants/{tenant_uuid}/mfa) names without a factor gets 401 mfa-enrolment-required '
         + 'with details.token, a token that can only enrol. '
         + 'The answer\'s Wazo-Sessions-Revoked header counts the pre-existing sessions the login revoked: '
         + 'an offline login with Wazo-Session-Type: mobile supersedes the user\'s other mobile refresh tokens '
@@ -153,14 +165,25 @@ export async function tokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): P
       if (deps.sso === undefined) throw new AuthenticationFailedError();
       const method = body.saml_session_id !== undefined ? 'saml' : 'oidc';
       const consumed = await deps.sso.consume(method, (body.saml_session_id ?? body.oidc_session_id) as string);
-      credentials = { kind: 'sso', method, principal: consumed.principal };
+      credentials = { kind: 'sso', method, principal: consumed.principal, ref: consumed.ref };
       ssoRef = consumed.ref;
       // The local user, as wazo-auth's SAML logins (refresh tokens then work through it).
       backend = 'xivo_user';
     } else {
       const basic = parseBasicAuth(headerValue(request, 'authorization') ?? undefined);
-      if (basic === null) throw new AuthenticationFailedError();
-      credentials = { kind: 'password', ...basic };
+      if (basic !== null) {
+        credentials = { kind: 'password', ...basic };
+      } else {
+        // No credentials but an mfa_challenge: the second step of a single
+        // sign-on login (issue 24), whose challenge carries the user the
+        // identity provider proved; anything else is 401.
+        const carried = body.mfa_challenge !== undefined && deps.ssoChallenges !== undefined
+          ? await deps.ssoChallenges.principalOf(body.mfa_challenge) : null;
+        if (carried === null) throw new AuthenticationFailedError();
+        credentials = { kind: 'sso', method: carried.method, principal: carried.principal, ref: carried.ref, provenUntil: carried.provenUntil };
+        ssoRef = carried.ref;
+        backend = 'xivo_user';
+      }
     }
     backend ??= await deps.defaultBackend(body);
     const issue = (withinCommit?: WithinIssueCommit) => tokens.issue(credentials, {
@@ -218,8 +241,10 @@ export async function tokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): P
   }, async function checkToken(request, reply) {
     const { token } = request.params as Static<typeof TokenParams>;
     const q = request.query as Static<typeof TokenCheckQuery>;
-    await tokens.check(token, q.scope, q.tenant);
-    return reply.code(204).send();
+    // The fast path in front of Fastify sends the same decision (src/http/fast-check.ts).
+    const decision = await checkDecision(tokens, token, q.scope, q.tenant);
+    for (const [name, value] of decision.headers) reply.header(name, value);
+    return reply.code(decision.status).send();
   });
 
   app.delete('/token/:token', {

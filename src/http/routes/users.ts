@@ -1,9 +1,10 @@
 // /0.1/users: local users.
 //   GET    /users                       auth.users.read
-//   POST   /users                       auth.users.create
+//   POST   /users                       auth.users.create (and granting the policies of the tenant's "all users" group)
 //   GET    /users/:user_uuid            auth.users.{user_uuid}.read
 //   PUT    /users/:user_uuid            auth.users.{user_uuid}.update (a new email_address is confirmed only
-//                                         for a caller granted auth.admin.users.{user_uuid}.emails.update)
+//                                         for a caller granted auth.admin.users.{user_uuid}.emails.update;
+//                                         a new authentication_method only for one granting all the user's accesses)
 //   DELETE /users/:user_uuid            auth.users.{user_uuid}.delete
 //   PUT    /users/:user_uuid/password   auth.users.{user_uuid}.password.update (an ACL's `edit` segment also grants it)
 //   PUT    /users/:user_uuid/emails     auth.users.{user_uuid}.emails.update (new addresses unconfirmed)
@@ -34,7 +35,8 @@ const Password = Type.String({ minLength: 1, maxLength: 1024 });
  * `default` for user (as wazo-auth).
  */
 const AuthenticationMethod = Type.Union(IDP_TYPES.map((m) => Type.Literal(m)), {
-  description: 'default (the tenant\'s method), native (password), ldap, saml or oidc; when absent, native for internal and external_api, default for user',
+  description: 'default (the tenant\'s method), native (password), ldap, saml or oidc; when absent, native for internal and external_api, default for user. '
+    + 'On update, a change (to or from anything) requires that the caller grants every access of the user\'s tokens (401 otherwise)',
 });
 /** Bounds the work of one PUT of a user's addresses. */
 const MAX_EMAILS = 256;
@@ -190,11 +192,16 @@ export async function userRoutes(app: FastifyInstance, deps: { users: UserServic
   });
 
   app.post('/users', {
-    schema: { summary: 'Create a user', tags: ['users'], headers: AuthHeaders, body: UserCreate, response: { 200: UserView, ...errors } },
+    schema: {
+      summary: 'Create a user', tags: ['users'], headers: AuthHeaders, body: UserCreate, response: { 200: UserView, ...errors },
+      description: 'The user joins its tenant\'s "all users" group: the caller must grant every access of that group\'s policies '
+        + '(401 unauthorized, details.required_access, nothing created).',
+    },
     preHandler: requireAccess('auth.users.create'),
   }, async function createUser(request) {
     const b = request.body as Static<typeof UserCreate>;
-    const user = await users.create(authOf(request).tenantUuid, { uuid: b.uuid?.toLowerCase(), ...userInput(b), emailAddress: b.email_address ?? null }, b.password ?? null);
+    const auth = authOf(request);
+    const user = await users.create(auth.tenantUuid, { uuid: b.uuid?.toLowerCase(), ...userInput(b), emailAddress: b.email_address ?? null }, b.password ?? null, auth.token);
     return userView(user);
   });
 
@@ -218,7 +225,7 @@ export async function userRoutes(app: FastifyInstance, deps: { users: UserServic
     // gets it unconfirmed, with a confirmation mail (issue 21).
     const mayConfirm = hasAccess(auth.token.acl, requiredAccessFor('auth.admin.users.{user_uuid}.emails.update', { user_uuid }),
       { authId: auth.token.authId, sessionUuid: auth.token.sessionUuid });
-    const user = await users.update(user_uuid, auth.tenantUuid, userInput(b), mayConfirm ? 'admin' : 'user');
+    const user = await users.update(user_uuid, auth.tenantUuid, userInput(b), mayConfirm ? 'admin' : 'user', auth.token);
     return userView(user);
   });
 

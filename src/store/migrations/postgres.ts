@@ -16,6 +16,7 @@ import { refreshTokenLifecyclePostgres } from './refresh-token-lifecycle.js';
 import { externalAuthPostgres } from './external-auth.js';
 import { selfServicePostgres } from './self-service.js';
 import { mfaPostgres } from './mfa.js';
+import { mfaTenantPolicyPostgres } from './mfa-tenant-policy.js';
 import { ssoPostgres } from './sso.js';
 
 export const postgresMigrations: readonly Migration[] = [
@@ -191,4 +192,6 @@ CREATE INDEX IF NOT EXISTS tokens_refresh_token_uuid_idx ON tokens (refresh_toke
   ...mfaPostgres,
   // 16 single sign-on: SAML and OpenID Connect identity providers (issue 23).
   ...ssoPostgres,
+  // 17 multi-factor authentication per tenant and for single sign-on (issue 24).
+  ...mfaTenantPolicyPostgres,
 ];

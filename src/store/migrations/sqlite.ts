@@ -15,6 +15,7 @@ import { refreshTokenLifecycleSqlite } from './refresh-token-lifecycle.js';
 import { externalAuthSqlite } from './external-auth.js';
 import { selfServiceSqlite } from './self-service.js';
 import { mfaSqlite } from './mfa.js';
+import { mfaTenantPolicySqlite } from './mfa-tenant-policy.js';
 import { ssoSqlite } from './sso.js';
 
 export const sqliteMigrations: readonly Migration[] = [
@@ -186,4 +187,6 @@ CREATE INDEX IF NOT EXISTS tokens_refresh_token_uuid_idx ON tokens (refresh_toke
   ...mfaSqlite,
   // 16 single sign-on: SAML and OpenID Connect identity providers (issue 23).
   ...ssoSqlite,
+  // 17 multi-factor authentication per tenant and for single sign-on (issue 24).
+  ...mfaTenantPolicySqlite,
 ];

@@ -1,0 +1,256 @@
+// The token check answered by its two paths — the fast path in front of
+// Fastify (src/http/fast-check.ts) and the Fastify route (debug on, or CORS
+// enabled, make Fastify answer everything) — gives the same status and the
+// same headers over a real socket: valid, unknown and expired tokens, scopes
+// granted and denied, tenants, a store outage (503 + Retry-After), and
+// shutdown (Fastify's return503OnClosing on a connection still open).
+// Three services share one database: one per configuration.
+import http from 'node:http';
+import net from 'node:net';
+import pino from 'pino';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../src/clock.js';
+import type { Config } from '../../src/config/types.js';
+import { createService, type Service } from '../../src/main.js';
+import { StoreUnavailableError } from '../../src/store/errors.js';
+import { closeAtEnd } from '../helpers/cleanup.js';
+import { createTestDatabase } from '../helpers/pg.js';
+import { ADMIN, basic, ENGINES, testConfig, type Engine } from '../helpers/service.js';
+import { tempSqliteUri } from '../helpers/sqlite.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+
+const ORIGIN = 'https://app.example.com';
+
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+}
+
+/** Hop-by-hop and per-answer headers that say nothing about the check. */
+const TRANSPORT = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
+/** What CORS adds (the CORS configuration's answers carry them on top). */
+const isCors = (name: string) => name === 'vary' || name.startsWith('access-control-');
+
+function headersOf(raw: string[], dropCors: boolean): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    if (TRANSPORT.has(name) || (dropCors && isCors(name))) continue;
+    out[name] = out[name] === undefined ? raw[i + 1] : `${out[name]}, ${raw[i + 1]}`;
+  }
+  return out;
+}
+
+/** One HEAD over a new connection, every header the server wrote. */
+function head(base: string, path: string, headers: Record<string, string> = {}): Promise<Answer & { raw: string[] }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${base}${path}`, { method: 'HEAD', headers, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: headersOf(res.rawHeaders, false), raw: res.rawHeaders }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+interface Instances {
+  fast: Service;
+  debug: Service;
+  cors: Service;
+  urls: { fast: string; debug: string; cors: string };
+  clock: FakeClock;
+  /** Takes the store away from every instance, and brings it back. */
+  outage: { start(): Promise<void>; end(): Promise<void> };
+}
+
+/** Three instances over one fresh database of `engine`, the token cache off (every check reads the store). */
+async function startInstances(engine: Engine): Promise<Instances> {
+  let uri: string;
+  let proxy: TcpProxy | null = null;
+  let drop: () => Promise<void>;
+  if (engine === 'sqlite') {
+    const t = tempSqliteUri();
+    uri = t.uri;
+    drop = async () => t.cleanup();
+  } else {
+    // Through a proxy the test can cut: a real outage, the shared server untouched.
+    const db = await createTestDatabase();
+    const url = new URL(db.uri);
+    proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
+    url.host = `127.0.0.1:${proxy.port}`;
+    uri = url.toString();
+    drop = db.drop;
+  }
+  const clock = new FakeClock(Date.now());
+  const common = { token_cache: { max_entries: 0 }, default_policies: { p: { acl: ['confd.users.me.read', '!confd.users.me.delete'] } }, default_user_policy: 'p' };
+  const start = async (overrides: Partial<Config> | Record<string, unknown>) => {
+    const service = await createService(testConfig(uri, { ...common, ...overrides } as Parameters<typeof testConfig>[1]), pino({ level: 'silent' }, { write() {} }), { clock, drainGraceMs: 0 });
+    await service.app.ready();
+    return service;
+  };
+  // One after the other: the first one migrates and bootstraps.
+  const fast = await start({});
+  const debug = await start({ debug: true });
+  const cors = await start({ rest_api: { cors: { enabled: true, allow_origins: [ORIGIN], allow_headers: ['Content-Type', 'X-Auth-Token'] } } });
+  closeAtEnd(async () => {
+    for (const s of [cors, debug, fast]) await s.close().catch(() => undefined);
+    await proxy?.close();
+    await drop();
+  });
+  const urls = { fast: await fast.listen(), debug: await debug.listen(), cors: await cors.listen() };
+
+  // SQLite has no connection to cut (reads go on whatever holds the write
+  // lock): its driver failing is what the store turns into StoreUnavailableError.
+  const stubbed: Array<() => void> = [];
+  const outage = proxy !== null
+    ? { start: () => proxy.cut(), end: () => proxy.restore() }
+    : {
+      async start() {
+        for (const s of [fast, debug, cors]) {
+          const store = s.store as unknown as { findTokenByHash: (hash: string) => Promise<unknown> };
+          const original = store.findTokenByHash;
+          store.findTokenByHash = async () => { throw new StoreUnavailableError('database is locked'); };
+          stubbed.push(() => { store.findTokenByHash = original; });
+        }
+      },
+      async end() {
+        while (stubbed.length > 0) stubbed.pop()!();
+      },
+    };
+  return { fast, debug, cors, urls, clock, outage };
+}
+
+describe.each(ENGINES)('token check: fast path and Fastify route over a socket on %s', (engine) => {
+  let s: Instances;
+  let token: string;
+  let expiring: string;
+  let tenant: string;
+
+  /** The same HEAD on the three instances: the fast path's answer, after checking the two others match it. */
+  async function same(path: string, what: string): Promise<Answer> {
+    const fast = await head(s.urls.fast, path);
+    const debug = await head(s.urls.debug, path);
+    const cors = await head(s.urls.cors, path, { origin: ORIGIN });
+    expect(debug.status, `${what}: debug status`).toBe(fast.status);
+    expect(debug.headers, `${what}: debug headers`).toEqual(fast.headers);
+    expect(cors.status, `${what}: CORS status`).toBe(fast.status);
+    expect(headersOf(cors.raw, true), `${what}: CORS headers`).toEqual(fast.headers);
+    // The CORS configuration's answer is the route's, with CORS on top.
+    expect(cors.headers['access-control-allow-origin'], `${what}: CORS`).toBe(ORIGIN);
+    return fast;
+  }
+
+  beforeAll(async () => {
+    s = await startInstances(engine);
+    const login = (authorization: string, expiration: number) =>
+      s.fast.app.inject({ method: 'POST', url: '/0.1/token', headers: { authorization }, payload: { expiration } });
+    const admin = (await login(basic(ADMIN.username, ADMIN.password), 600)).json().data.token;
+    const created = await s.fast.app.inject({ method: 'POST', url: '/0.1/users', headers: { 'x-auth-token': admin }, payload: { username: 'robin', password: 'robin-password' } });
+    expect(created.statusCode).toBe(200);
+    const data = (await login(basic('robin', 'robin-password'), 600)).json().data;
+    token = data.token;
+    tenant = data.metadata.tenant_uuid;
+    expiring = (await login(basic('robin', 'robin-password'), 5)).json().data.token;
+  });
+
+  it('answers every outcome with the same status and headers', async () => {
+    const cases: Array<[string, string, number]> = [
+      ['valid', `/0.1/token/${token}`, 204],
+      ['scope granted', `/0.1/token/${token}?scope=confd.users.me.read`, 204],
+      ['scope not granted', `/0.1/token/${token}?scope=confd.users.read`, 403],
+      ['scope denied by a negation', `/0.1/token/${token}?scope=confd.users.me.delete`, 403],
+      ['own tenant', `/0.1/token/${token}?tenant=${tenant}`, 204],
+      ['scope and own tenant', `/0.1/token/${token}?scope=confd.users.me.read&tenant=${tenant}`, 204],
+      ['other tenant', `/0.1/token/${token}?tenant=00000000-0000-4000-8000-000000000000`, 403],
+      ['unknown token', '/0.1/token/not-a-token', 404],
+      ['unknown token with a scope', '/0.1/token/not-a-token?scope=confd.users.me.read', 404],
+      ['expiring token, still valid', `/0.1/token/${expiring}`, 204],
+    ];
+    for (const [what, path, status] of cases) {
+      const answer = await same(path, what);
+      expect(answer.status, what).toBe(status);
+      // Every answer carries the security headers, none carries a body's headers.
+      expect(answer.headers['x-content-type-options'], what).toBe('nosniff');
+      expect(answer.headers['cache-control'], what).toBe('no-store');
+      expect(answer.headers['content-type'], what).toBeUndefined();
+      expect(answer.headers['retry-after'], what).toBeUndefined();
+    }
+  });
+
+  it('answers an expired token 404 on both paths', async () => {
+    s.clock.advance(6_000);
+    try {
+      expect((await same(`/0.1/token/${expiring}`, 'expired')).status).toBe(404);
+    } finally {
+      s.clock.advance(-6_000);
+    }
+  });
+
+  it('answers 503 + Retry-After on both paths while the store is unreachable, 204 once it is back', async () => {
+    await s.outage.start();
+    try {
+      for (const path of [`/0.1/token/${token}`, `/0.1/token/${token}?scope=confd.users.me.read`]) {
+        const answer = await same(path, `outage ${path.slice(-30)}`);
+        expect(answer.status).toBe(503);
+        expect(answer.headers['retry-after']).toBe('1');
+      }
+    } finally {
+      await s.outage.end();
+    }
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 204; i += 1) {
+      status = (await head(s.urls.fast, `/0.1/token/${token}`)).status;
+      if (status !== 204) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe(204);
+    expect((await same(`/0.1/token/${token}`, 'after the outage')).status).toBe(204);
+  });
+
+  it('leaves requests arriving while closing to Fastify (503, Connection: close) on both paths', async () => {
+    const answers: Record<string, { status: number; headers: Record<string, string> }> = {};
+    for (const name of ['fast', 'debug'] as const) {
+      answers[name] = await checkWhileClosing(s[name], s.urls[name], token);
+    }
+    expect(answers.fast.status).toBe(503);
+    expect(answers.fast.headers.connection).toBe('close');
+    expect(answers.debug).toEqual(answers.fast);
+  });
+});
+
+/**
+ * A login whose body is held back keeps a connection busy (so closing leaves
+ * it open); the app starts closing; the body then arrives with a check
+ * pipelined behind it. Returns the check's answer.
+ */
+async function checkWhileClosing(service: Service, base: string, token: string): Promise<{ status: number; headers: Record<string, string> }> {
+  const { port } = new URL(base);
+  const socket = net.connect(Number(port), '127.0.0.1');
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  let received = '';
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => { received += chunk; });
+  const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  const body = '{}';
+  socket.write(`POST /0.1/token HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic(ADMIN.username, ADMIN.password)}\r\n`
+    + `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 1)}`);
+  await new Promise((r) => setTimeout(r, 100));
+  const closed = service.app.close();
+  await new Promise((r) => setTimeout(r, 100));
+  socket.write(`${body.slice(1)}HEAD /0.1/token/${token} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  await Promise.race([ended, new Promise((r) => setTimeout(r, 5000))]);
+  socket.destroy();
+  await closed;
+  // Two answers: the login's (with its body), then the check's.
+  const second = received.indexOf('HTTP/1.1 ', received.indexOf('\r\n\r\n'));
+  expect(second, received.slice(0, 200)).toBeGreaterThan(0);
+  const [statusLine, ...lines] = received.slice(second).split('\r\n\r\n')[0].split('\r\n');
+  const raw: string[] = [];
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    raw.push(line.slice(0, colon), line.slice(colon + 1).trim());
+  }
+  const headers = headersOf(raw, false);
+  const connection = raw.findIndex((v, i) => i % 2 === 0 && v.toLowerCase() === 'connection');
+  if (connection >= 0) headers.connection = raw[connection + 1].toLowerCase();
+  return { status: Number(statusLine.split(' ')[1]), headers };
+}

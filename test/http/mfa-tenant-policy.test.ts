@@ -1,0 +1,164 @@
+// Per-tenant mfa.required_for (issue 24 §3): GET/PUT /0.1/tenants/{uuid}/mfa
+// over HTTP on both engines. A tenant's rule applies to its users and to its
+// sub-tenants' users on top of the configuration's (a tenant may require
+// more, never less); it is audited (tenants.mfa.update) and published
+// (auth_tenant_mfa_updated); bad rules are 400, tenants outside the caller's
+// subtree 404, and the accesses are auth.tenants.{uuid}.mfa.read|update.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../src/config/index.js';
+import { AMQP_URI, startBusConsumer, type BusConsumer } from '../helpers/bus.js';
+import { iamApi } from '../helpers/iam.js';
+import { basic, ENGINES, startTestService, type TestService } from '../helpers/service.js';
+import { until } from '../helpers/until.js';
+import { securityWith } from '../security/helpers.js';
+
+const CONFIG_RULE = { acl: ['confd.admin.#'], purposes: [] as string[] };
+
+describe.each(ENGINES)('per-tenant mfa.required_for on %s', (engine) => {
+  let t: TestService;
+  let bus: BusConsumer;
+  let admin: string;
+  let parent: string;
+  let child: string;
+  let sibling: string;
+  let n = 0;
+  const api = iamApi(() => t);
+
+  const login = (username: string) => api.inject({
+    method: 'POST', url: '/0.1/token', headers: { 'content-type': 'application/json', authorization: basic(username, `${username}-password`) }, payload: {},
+  });
+  const putRule = (tenant: string, rule: { acl: string[]; purposes: string[] }, token = admin) =>
+    api.as(token, 'PUT', `/0.1/tenants/${tenant}/mfa`, { required_for: rule });
+
+  /** A user of `tenant` holding `acl`; returns its username. */
+  async function userIn(tenant: string, acl: string[]): Promise<string> {
+    n += 1;
+    const username = `mfa-tenant-user-${n}`;
+    const h = { 'wazo-tenant': tenant };
+    const user = await api.as(admin, 'POST', '/0.1/users', { username, password: `${username}-password` }, h);
+    expect(user.statusCode, user.body).toBe(200);
+    if (acl.length > 0) {
+      const policy = await api.as(admin, 'POST', '/0.1/policies', { name: `${username} policy`, acl }, h);
+      expect(policy.statusCode, policy.body).toBe(200);
+      expect((await api.as(admin, 'PUT', `/0.1/users/${user.json().uuid}/policies/${policy.json().uuid}`, undefined, h)).statusCode).toBe(204);
+    }
+    return username;
+  }
+
+  const outcome = async (username: string) => {
+    const res = await login(username);
+    return res.statusCode === 200 ? 'token' : res.json().error_id as string;
+  };
+
+  beforeAll(async () => {
+    bus = await startBusConsumer();
+    t = await startTestService(engine, {
+      security: securityWith({ rate_limits: { enabled: false } }),
+      amqp: { ...DEFAULT_CONFIG.amqp, enabled: true, uri: AMQP_URI, exchange_name: bus.exchange, poll_interval_ms: 50, retry_min_ms: 50, retry_max_ms: 200 },
+      // The bootstrap administrator (purpose internal) is exempted, or the rules below would make it enrol.
+      mfa: { ...DEFAULT_CONFIG.mfa, required_for: CONFIG_RULE, exempt_purposes: ['external_api', 'internal'] },
+    });
+    await t.service.listen();
+    admin = await api.adminToken();
+    const mk = async (name: string, parentUuid?: string) => {
+      const res = await api.as(admin, 'POST', '/0.1/tenants', { name, ...(parentUuid ? { parent_uuid: parentUuid } : {}) });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json().uuid as string;
+    };
+    parent = await mk('mfa parent');
+    child = await mk('mfa child', parent);
+    sibling = await mk('mfa sibling');
+  });
+
+  afterAll(async () => {
+    await bus?.close();
+  });
+
+  it('GET shows an empty own rule and the configuration\'s as the effective one until a rule is set', async () => {
+    const res = await api.as(admin, 'GET', `/0.1/tenants/${child}/mfa`);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual({ tenant_uuid: child, required_for: { acl: [], purposes: [] }, effective_required_for: CONFIG_RULE, updated_at: null });
+  });
+
+  it('PUT sets the tenant\'s rule: its users and its sub-tenants\' must enrol, other tenants\' do not; audited and published', async () => {
+    const inParent = await userIn(parent, ['confd.users.read']);
+    const inChild = await userIn(child, ['confd.users.read']);
+    const inSibling = await userIn(sibling, ['confd.users.read']);
+    for (const u of [inParent, inChild, inSibling]) expect(await outcome(u)).toBe('token');
+
+    const put = await putRule(parent, { acl: ['confd.#'], purposes: [] });
+    expect(put.statusCode, put.body).toBe(200);
+    expect(put.json()).toMatchObject({
+      tenant_uuid: parent, required_for: { acl: ['confd.#'], purposes: [] },
+      effective_required_for: { acl: ['confd.admin.#', 'confd.#'], purposes: [] },
+    });
+    expect(put.json().updated_at).toMatch(/^\d{4}-\d\d-\d\dT.*\+00:00$/);
+    expect(await outcome(inParent)).toBe('mfa-enrolment-required');
+    expect(await outcome(inChild)).toBe('mfa-enrolment-required');
+    expect(await outcome(inSibling)).toBe('token');
+    expect((await api.as(admin, 'GET', `/0.1/tenants/${child}/mfa`)).json()).toMatchObject({
+      required_for: { acl: [], purposes: [] }, effective_required_for: { acl: ['confd.admin.#', 'confd.#'], purposes: [] },
+    });
+
+    const published = () => bus.named('auth_tenant_mfa_updated').find((m) => m.routingKey === `auth.tenants.${parent}.mfa.updated`);
+    await until(() => published() !== undefined, 'auth_tenant_mfa_updated');
+    expect(published()!.body.data).toEqual({ tenant_uuid: parent, required_for: { acl: ['confd.#'], purposes: [] } });
+    const audit = await api.as(admin, 'GET', '/0.1/audit?recurse=true&limit=100');
+    expect(audit.statusCode, audit.body).toBe(200);
+    const record = (audit.json().items as { action: string; target_id: string | null; outcome: string }[]).find((r) => r.action === 'tenants.mfa.update');
+    expect(record).toMatchObject({ outcome: 'success', target_id: parent });
+
+    // Cleared, the users log in again.
+    expect((await putRule(parent, { acl: [], purposes: [] })).statusCode).toBe(200);
+    expect(await outcome(inChild)).toBe('token');
+  });
+
+  it('a sub-tenant may require more, never less: its empty rule leaves its parent\'s, its own adds purposes', async () => {
+    const plain = await userIn(child, []);
+    const holder = await userIn(child, ['confd.users.read']);
+    expect(await outcome(plain)).toBe('token');
+    expect((await putRule(parent, { acl: ['confd.#'], purposes: [] })).statusCode).toBe(200);
+    expect((await putRule(child, { acl: [], purposes: [] })).statusCode).toBe(200);
+    expect(await outcome(holder)).toBe('mfa-enrolment-required');
+    expect(await outcome(plain)).toBe('token');
+    expect((await putRule(child, { acl: [], purposes: ['user'] })).statusCode).toBe(200);
+    expect(await outcome(plain)).toBe('mfa-enrolment-required');
+    // The parent does not get its child's rule.
+    expect((await api.as(admin, 'GET', `/0.1/tenants/${parent}/mfa`)).json().effective_required_for).toEqual({ acl: ['confd.admin.#', 'confd.#'], purposes: [] });
+    for (const tenant of [parent, child]) expect((await putRule(tenant, { acl: [], purposes: [] })).statusCode).toBe(200);
+  });
+
+  it('answers 400 for a negative access, an unknown purpose or extra keys, and changes nothing', async () => {
+    for (const body of [
+      { required_for: { acl: ['!confd.#'], purposes: [] } },
+      { required_for: { acl: [], purposes: ['robot'] } },
+      { required_for: { acl: [] } },
+      { required_for: { acl: [], purposes: [] }, exempt: true },
+    ]) {
+      const res = await api.as(admin, 'PUT', `/0.1/tenants/${sibling}/mfa`, body);
+      expect(res.statusCode, JSON.stringify(body)).toBe(400);
+    }
+    expect((await api.as(admin, 'GET', `/0.1/tenants/${sibling}/mfa`)).json().required_for).toEqual({ acl: [], purposes: [] });
+  });
+
+  it('is in the OpenAPI document', async () => {
+    const doc = (await api.inject({ method: 'GET', url: '/0.1/api/api.yml' })).body;
+    expect(doc).toContain('/tenants/{tenant_uuid}/mfa:');
+    expect(doc).toContain('auth_tenant_mfa_updated');
+  });
+
+  it('is for the tenant\'s administrators: 404 outside the acting tenant\'s subtree, 401 without the access', async () => {
+    const manager = await userIn(sibling, [`auth.tenants.${sibling}.mfa.read`, `auth.tenants.${parent}.mfa.update`]);
+    const res = await login(manager);
+    expect(res.statusCode, res.body).toBe(200);
+    const token = res.json().data.token as string;
+    expect((await api.as(token, 'GET', `/0.1/tenants/${sibling}/mfa`)).statusCode).toBe(200);
+    // Granted by its ACL, but the tenant is not in its subtree.
+    expect((await putRule(parent, { acl: ['#'], purposes: [] }, token)).statusCode).toBe(404);
+    const denied = await putRule(sibling, { acl: ['#'], purposes: [] }, token);
+    expect(denied.statusCode).toBe(401);
+    expect(denied.json().details.required_access).toBe(`auth.tenants.${sibling}.mfa.update`);
+    expect((await api.as(admin, 'GET', `/0.1/tenants/${parent}/mfa`)).json().required_for).toEqual({ acl: [], purposes: [] });
+    expect((await api.as(admin, 'GET', '/0.1/tenants/00000000-0000-4000-8000-00000000dead/mfa')).statusCode).toBe(404);
+  });
+});
