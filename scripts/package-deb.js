@@ -293,6 +293,22 @@ function pruneDotfiles(nodeModules) {
   walk(nodeModules);
 }
 
+/**
+ * TypeScript declaration packages (@types/*): some dependencies list them as
+ * dependencies (@node-saml/node-saml), but nothing loads them at run time.
+ */
+function pruneTypeDeclarations(nodeModules) {
+  const walk = (d) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (!e.isDirectory() || e.isSymbolicLink()) continue;
+      const p = path.join(d, e.name);
+      if (e.name === '@types' && path.basename(d) === 'node_modules') rmSync(p, { recursive: true, force: true });
+      else walk(p);
+    }
+  };
+  walk(nodeModules);
+}
+
 /** strip --strip-unneeded on the native addons (as dh_strip would), when binutils is there. */
 function stripAddons(tree) {
   try { need('strip', 'binutils'); } catch { log('strip (binutils) missing: native addons left unstripped'); return; }
@@ -381,6 +397,7 @@ function main() {
     materializeWorkspaces(path.join(lib, 'node_modules'), links, needed, packDir);
     pruneNativeBuilds(path.join(lib, 'node_modules'));
     pruneDotfiles(path.join(lib, 'node_modules'));
+    pruneTypeDeclarations(path.join(lib, 'node_modules'));
     assertSelfContained(lib);
     stripAddons(lib);
     normalizeModes(lib);

@@ -30,18 +30,23 @@ export async function runLoad(ctx, target, load, { onSpawn } = {}) {
   const result = await runJsonChild(LOAD, `@${argsFile}`, { onSpawn });
   const wall = (performance.now() - t0) / 1000;
   const machine = machineCpuDelta(machineBefore, machineCpu(), wall);
+  // Shares of a core over the load itself (the generator's own wall time), not
+  // over `wall`, which also holds load.js's start-up: on a loaded machine that
+  // start-up takes a second or more and would hide a saturated generator.
+  const active = result.wallSeconds > 0 ? result.wallSeconds : wall;
   result.machine = {
     loadAverage1m: loadAverage,
     busyCores: machine.busyCores,
     stealCores: machine.stealCores,
-    loadGenCores: result.loadGenCpuSeconds / wall,
+    loadGenCores: result.loadGenCpuSeconds / active,
   };
   if (target.pid) {
     const cpu = cpuSeconds(target.pid) - cpuBefore;
     result.serverCpuSeconds = cpu;
-    result.machine.serverCores = cpu / wall;
-    // Everything else: PostgreSQL (on that engine), the harness, other users of the machine.
-    result.machine.otherCores = machine.busyCores - result.machine.serverCores - result.machine.loadGenCores;
+    result.machine.serverCores = cpu / active;
+    // Everything else (CPU seconds over `wall`): PostgreSQL (on that engine),
+    // the harness, load.js's start-up, other users of the machine.
+    result.machine.otherCores = machine.busyCores - (cpu + result.loadGenCpuSeconds) / wall;
     result.cpuPerRequestUs = result.completed > 0 ? (cpu / result.completed) * 1e6 : null;
     if (pgBefore) {
       // Backends opened during the run count from zero.
@@ -50,8 +55,8 @@ export async function runLoad(ctx, target, load, { onSpawn } = {}) {
       for (const [pid, after] of pgAfter) pgCpu += after - (pgBefore.get(pid) ?? 0);
       result.pgCpuSeconds = pgCpu;
       result.pgCpuPerRequestUs = result.completed > 0 ? (pgCpu / result.completed) * 1e6 : null;
-      result.machine.pgCores = pgCpu / wall;
-      result.machine.otherCores -= result.machine.pgCores;
+      result.machine.pgCores = pgCpu / active;
+      result.machine.otherCores -= pgCpu / wall;
     }
     const mem = memoryMiB(target.pid);
     result.rssMiB = mem.rss;

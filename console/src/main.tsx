@@ -2,7 +2,7 @@
 // caller's ACL allows. Routing with the URL fragment (#/users); the token is
 // in memory only, so reloading the page asks to sign in again.
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, MfaEnrolmentRequiredError, MfaRequiredError, RateLimitedError } from '@xivo-auth/client';
 import { lang, setLang, t, type Key, type Lang } from './i18n.js';
 import { api, can, client, currentToken, login, logout, onExpired, type Page } from './session.js';
@@ -124,15 +124,20 @@ function Shell(props: { onLang: () => void }) {
   const [tenants, setTenants] = useState<Tenant[]>([]);
   const [navOpen, setNavOpen] = useState(false);
   const [tenantsVersion, setTenantsVersion] = useState(0);
+  const firstPath = useRef(true);
   useEffect(() => {
     const onHash = () => {
       setPath(currentPath());
       setNavOpen(false);
-      document.getElementById('screen-title')?.focus();
     };
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
+  useEffect(() => {
+    // Once the new screen is rendered (not before: the old one's title would be replaced under the focus).
+    if (firstPath.current) firstPath.current = false;
+    else document.getElementById('screen-title')?.focus();
+  }, [path]);
   useEffect(() => {
     if (!can('auth.tenants.read')) return;
     // The tenants the caller may act on: its own and those below (with no Wazo-Tenant).
@@ -148,9 +153,9 @@ function Shell(props: { onLang: () => void }) {
   };
   return (
     <div class="shell">
-      <a class="skip" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('screen-title')?.focus(); }}>Skip to content</a>
+      <a class="skip" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('screen-title')?.focus(); }}>{t('common.skip')}</a>
       <header class="top">
-        <button type="button" class="menu" aria-expanded={navOpen} aria-controls="nav" onClick={() => setNavOpen(!navOpen)}>☰<span class="sr-only">menu</span></button>
+        <button type="button" class="menu" aria-expanded={navOpen} aria-controls="nav" onClick={() => setNavOpen(!navOpen)}><span aria-hidden="true">☰</span><span class="sr-only">{t('common.menu')}</span></button>
         <span class="brand">{t('app.title')}</span>
         {tenants.length > 0 ? (
           <div class="tenant-switch">

@@ -24,6 +24,7 @@ interface Session { uuid: string; mobile: boolean; tenant_uuid: string; user_uui
 interface AuditEntry {
   uuid: string; timestamp: string; action: string; outcome: string; user_uuid: string | null; auth_id: string | null;
   login: string | null; remote_addr: string | null; target_type: string | null; target_id: string | null;
+  status_code: number | null; details: Record<string, unknown>;
 }
 interface Throttle {
   id: string; kind: 'address' | 'account'; login: string | null; remote_addr: string | null; failures: number; attempts: number;
@@ -144,6 +145,9 @@ function TenantForm(props: { tenant: Tenant | null; parents: Tenant[]; onDone: (
   );
   const [method, setMethod] = useState<string>(x?.default_authentication_method ?? 'native');
   const [parent, setParent] = useState(x?.parent_uuid ?? '');
+  // The contact is a user the caller can see: picked among them (a text field without auth.users.read).
+  const people = useLoad(() => can('auth.users.read')
+    ? api<Page<User>>('GET', '/users', { query: { limit: 500, order: 'username', recurse: true } }) : Promise.resolve(null), []);
   const [err, setErr] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const { fields } = fieldErrors(err);
@@ -183,7 +187,12 @@ function TenantForm(props: { tenant: Tenant | null; parents: Tenant[]; onDone: (
         <Field label={t('common.name')} name="name" value={name} onInput={setName} error={fields.name} required />
         <Field label={t('tenants.domains')} name="domain_names" value={domains} onInput={setDomains} error={fields.domain_names ?? Object.entries(fields).find(([k]) => k.startsWith('domain_names.'))?.[1]} />
         <Field label={t('tenants.phone')} name="phone" value={phone} onInput={setPhone} error={fields.phone} />
-        <Field label={t('tenants.contact')} name="contact" value={contact} onInput={setContact} error={fields.contact} />
+        {can('auth.users.read') ? (
+          <Select label={t('tenants.contact')} name="contact" value={contact} onChange={setContact} error={fields.contact}
+            options={[{ value: '', label: t('tenants.contactNone') },
+              ...(contact !== '' && !(people.data?.items ?? []).some((u) => u.uuid === contact) ? [{ value: contact, label: contact }] : []),
+              ...(people.data?.items ?? []).map((u) => ({ value: u.uuid, label: u.username ?? u.uuid }))]} />
+        ) : <Field label={t('tenants.contact')} name="contact" value={contact} onInput={setContact} error={fields.contact} />}
         <Select label={t('tenants.method')} name="default_authentication_method" value={method} onChange={setMethod}
           options={TENANT_METHODS.map((m) => ({ value: m, label: t(`method.${m}`) }))} error={fields.default_authentication_method} />
         {movable ? (
@@ -213,55 +222,95 @@ function TenantForm(props: { tenant: Tenant | null; parents: Tenant[]; onDone: (
 
 // ---------------------------------------------------------------- users
 
+const PURPOSES = ['user', 'internal', 'external_api'] as const;
+
 export function UsersScreen(props: { tenantUuid: string | null }) {
   const [search, setSearch] = useState('');
+  const [purpose, setPurpose] = useState('');
+  const [group, setGroup] = useState('');
+  const [policy, setPolicy] = useState('');
+  const [recurse, setRecurse] = useState(false);
   const [offset, setOffset] = useState(0);
   const limit = 20;
-  const list = useLoad(() => api<Page<User>>('GET', '/users', { query: { limit, offset, search: search || undefined, order: 'username' } }), [props.tenantUuid, search, offset]);
-  const [creating, setCreating] = useState(false);
+  // The filters are the API's (wazo-auth's): each narrows `filtered`, so the pages stay right.
+  const list = useLoad(() => api<Page<User>>('GET', '/users', {
+    query: {
+      limit, offset, search: search || undefined, order: 'username', purpose: purpose || undefined,
+      group_uuid: group || undefined, has_policy_uuid: policy || undefined, recurse: recurse || undefined,
+    },
+  }), [props.tenantUuid, search, purpose, group, policy, recurse, offset]);
+  const groups = useLoad(() => can('auth.groups.read')
+    ? api<Page<Group>>('GET', '/groups', { query: { limit: 500, order: 'name' } }) : Promise.resolve(null), [props.tenantUuid]);
+  const policies = useLoad(() => can('auth.policies.read')
+    ? api<Page<Policy>>('GET', '/policies', { query: { limit: 500, order: 'name' } }) : Promise.resolve(null), [props.tenantUuid]);
+  const [editing, setEditing] = useState<User | 'new' | null>(null);
   const [open, setOpen] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const { ask, dialog } = useConfirm(list.reload, setError);
   const openUser = list.data?.items.find((x) => x.uuid === open);
-  const toggle = async (u: User) => {
-    try {
-      await api('PUT', `/users/${enc(u.uuid)}`, { body: userBody(u, { enabled: !u.enabled }) });
-      list.reload();
-    } catch (e) {
-      setError(e);
+  const filter = (set: (v: string) => void) => (v: string) => { set(v); setOffset(0); };
+  const setEnabled = (u: User, enabled: boolean) => api('PUT', `/users/${enc(u.uuid)}`, { body: userBody(u, { enabled }) });
+  const toggle = (u: User) => {
+    // Disabling ends every session of the user: asked first; enabling is not destructive.
+    if (u.enabled) {
+      ask({ text: t('users.confirmDisable', { x: u.username ?? u.uuid }), action: t('users.disable'), run: () => setEnabled(u, false) });
+    } else {
+      setEnabled(u, true).then(list.reload, setError);
     }
   };
   return (
-    <Section title={t('nav.users')} actions={can('auth.users.create') ? <button type="button" onClick={() => setCreating(true)}>{t('users.new')}</button> : null}>
-      <div class="toolbar" role="search">
-        <Field label={t('common.search')} name="search" type="search" value={search} onInput={(v) => { setSearch(v); setOffset(0); }} />
+    <Section title={t('nav.users')} actions={can('auth.users.create') ? <button type="button" onClick={() => setEditing('new')}>{t('users.new')}</button> : null}>
+      <div class="toolbar" role="search" aria-label={t('users.filters')}>
+        <Field label={t('common.search')} name="search" type="search" value={search} onInput={filter(setSearch)} />
+        <Select label={t('users.purpose')} name="purpose" value={purpose} onChange={filter(setPurpose)}
+          options={[{ value: '', label: t('common.any') }, ...PURPOSES.map((p) => ({ value: p, label: t(`purpose.${p}`) }))]} />
+        {groups.data !== null && groups.data.items.length > 0 ? (
+          <Select label={t('users.inGroup')} name="group_filter" value={group} onChange={filter(setGroup)}
+            options={[{ value: '', label: t('common.any') }, ...groups.data.items.map((g) => ({ value: g.uuid, label: g.name }))]} />
+        ) : null}
+        {policies.data !== null && policies.data.items.length > 0 ? (
+          <Select label={t('users.hasPolicy')} name="policy_filter" value={policy} onChange={filter(setPolicy)}
+            options={[{ value: '', label: t('common.any') }, ...policies.data.items.map((p) => ({ value: p.uuid, label: p.name }))]} />
+        ) : null}
+        <Checkbox label={t('users.recurse')} name="recurse" checked={recurse} onChange={(v) => { setRecurse(v); setOffset(0); }} />
       </div>
       <ErrorBox error={error ?? list.error} />
-      {creating ? <UserForm onDone={() => { setCreating(false); list.reload(); }} onCancel={() => setCreating(false)} /> : null}
+      {editing !== null ? (
+        <UserForm key={editing === 'new' ? 'new' : editing.uuid} user={editing === 'new' ? null : editing}
+          onDone={() => { setEditing(null); list.reload(); }} onCancel={() => setEditing(null)} />
+      ) : null}
       {list.loading && list.data === null ? <Loading /> : list.data === null || list.data.items.length === 0 ? <Empty /> : (
         <>
           <table>
-            <thead><tr><th scope="col">{t('users.username')}</th><th scope="col">{t('users.email')}</th><th scope="col">{t('users.enabled')}</th><th scope="col">{t('common.actions')}</th></tr></thead>
+            <thead><tr><th scope="col">{t('users.username')}</th><th scope="col">{t('users.email')}</th><th scope="col">{t('users.purpose')}</th><th scope="col">{t('users.enabled')}</th><th scope="col">{t('common.actions')}</th></tr></thead>
             <tbody>
               {list.data.items.map((u) => (
-                <tr key={u.uuid}>
+                <tr key={u.uuid} data-username={u.username ?? ''}>
                   <td>{u.username ?? '—'} <span class="muted">{[u.firstname, u.lastname].filter(Boolean).join(' ')}</span></td>
                   <td>{u.emails.map((m) => m.address).join(', ')}</td>
-                  <td>{u.enabled ? t('common.yes') : t('common.no')}</td>
+                  <td>{tOr(`purpose.${u.purpose}`, u.purpose)}</td>
+                  <td data-enabled={String(u.enabled)}>{u.enabled ? t('common.yes') : t('common.no')}</td>
                   <td class="actions">
-                    <button type="button" aria-expanded={open === u.uuid} onClick={() => setOpen(open === u.uuid ? null : u.uuid)}>{t('users.details')}</button>
-                    {can(`auth.users.${u.uuid}.update`) ? <button type="button" onClick={() => void toggle(u)}>{u.enabled ? t('users.disable') : t('users.enable')}</button> : null}
+                    <button type="button" aria-expanded={open === u.uuid} onClick={() => setOpen(open === u.uuid ? null : u.uuid)}>
+                      {t('users.details')}<span class="sr-only"> {u.username ?? u.uuid}</span>
+                    </button>
+                    {can(`auth.users.${u.uuid}.update`) ? (
+                      <>
+                        <button type="button" onClick={() => setEditing(u)}>{t('common.edit')}<span class="sr-only"> {u.username ?? u.uuid}</span></button>
+                        <button type="button" onClick={() => toggle(u)}>{u.enabled ? t('users.disable') : t('users.enable')}<span class="sr-only"> {u.username ?? u.uuid}</span></button>
+                      </>
+                    ) : null}
                     {can(`auth.users.${u.uuid}.delete`) ? <button type="button" class="danger" onClick={() => ask({
                       text: t('common.confirmDelete', { x: u.username ?? u.uuid }), action: t('common.delete'),
                       run: () => api('DELETE', `/users/${enc(u.uuid)}`),
-                    })}>{t('common.delete')}</button> : null}
+                    })}>{t('common.delete')}<span class="sr-only"> {u.username ?? u.uuid}</span></button> : null}
                   </td>
                 </tr>
               ))}
             </tbody>
           </table>
           <Pager offset={offset} limit={limit} total={list.data.filtered} onOffset={setOffset} />
-          {openUser !== undefined ? <UserDetails key={openUser.uuid} user={openUser} onChanged={list.reload} /> : null}
+          {openUser !== undefined ? <UserDetails key={openUser.uuid} user={openUser} onChanged={list.reload} tenantUuid={props.tenantUuid} /> : null}
         </>
       )}
       {dialog}
@@ -272,7 +321,7 @@ export function UsersScreen(props: { tenantUuid: string | null }) {
 function Pager(props: { offset: number; limit: number; total: number; onOffset: (n: number) => void }) {
   const to = Math.min(props.offset + props.limit, props.total);
   return (
-    <nav class="pager" aria-label="pagination">
+    <nav class="pager" aria-label={t('common.pagination')}>
       <button type="button" disabled={props.offset === 0} onClick={() => props.onOffset(Math.max(0, props.offset - props.limit))}>{t('common.previous')}</button>
       <span>{t('common.page', { from: props.total === 0 ? 0 : props.offset + 1, to, total: props.total })}</span>
       <button type="button" disabled={to >= props.total} onClick={() => props.onOffset(props.offset + props.limit)}>{t('common.next')}</button>
@@ -280,36 +329,52 @@ function Pager(props: { offset: number; limit: number; total: number; onOffset: 
   );
 }
 
-function UserForm(props: { onDone: () => void; onCancel: () => void }) {
-  const [username, setUsername] = useState('');
+/** A new user (with a password and a main address), or a user's names and purpose (PUT: the rest kept). */
+function UserForm(props: { user: User | null; onDone: () => void; onCancel: () => void }) {
+  const x = props.user;
+  const [username, setUsername] = useState(x?.username ?? '');
   const [password, setPassword] = useState('');
-  const [firstname, setFirstname] = useState('');
-  const [lastname, setLastname] = useState('');
+  const [firstname, setFirstname] = useState(x?.firstname ?? '');
+  const [lastname, setLastname] = useState(x?.lastname ?? '');
   const [email, setEmail] = useState('');
+  const [purpose, setPurpose] = useState(x?.purpose ?? 'user');
   const [err, setErr] = useState<unknown>(null);
   const { fields } = fieldErrors(err);
   const submit = async (e: Event) => {
     e.preventDefault();
     try {
-      await api('POST', '/users', {
-        body: { username: username || null, password: password || null, firstname: firstname || undefined, lastname: lastname || undefined, email_address: email || null },
-      });
+      if (x === null) {
+        await api('POST', '/users', {
+          body: {
+            username: username || null, password: password || null, firstname: firstname || undefined, lastname: lastname || undefined,
+            email_address: email || null, purpose,
+          },
+        });
+      } else {
+        await api('PUT', `/users/${enc(x.uuid)}`, {
+          body: { ...userBody(x, {}), username: username || null, firstname: firstname || null, lastname: lastname || null, purpose },
+        });
+      }
       props.onDone();
     } catch (error) {
       setErr(error);
     }
   };
   return (
-    <form class="card" onSubmit={submit} aria-label={t('users.new')}>
-      <Field label={t('users.username')} name="username" value={username} onInput={setUsername} error={fields.username} />
-      <Field label={t('users.password')} name="password" type="password" autocomplete="new-password" value={password} onInput={setPassword} error={fields.password} />
-      <Field label={t('users.firstname')} name="firstname" value={firstname} onInput={setFirstname} error={fields.firstname} />
-      <Field label={t('users.lastname')} name="lastname" value={lastname} onInput={setLastname} error={fields.lastname} />
-      <Field label={t('users.email')} name="email_address" type="email" value={email} onInput={setEmail} error={fields.email_address} />
+    <form class="card" onSubmit={submit} aria-label={x === null ? t('users.new') : t('users.editTitle', { x: x.username ?? x.uuid })}>
+      <div class="grid2">
+        <Field label={t('users.username')} name="username" value={username} onInput={setUsername} error={fields.username} />
+        {x === null ? <Field label={t('users.password')} name="password" type="password" autocomplete="new-password" value={password} onInput={setPassword} error={fields.password} /> : null}
+        <Field label={t('users.firstname')} name="firstname" value={firstname} onInput={setFirstname} error={fields.firstname} />
+        <Field label={t('users.lastname')} name="lastname" value={lastname} onInput={setLastname} error={fields.lastname} />
+        {x === null ? <Field label={t('users.email')} name="email_address" type="email" value={email} onInput={setEmail} error={fields.email_address} /> : null}
+        <Select label={t('users.purpose')} name="purpose" value={purpose} onChange={setPurpose} error={fields.purpose}
+          options={PURPOSES.map((p) => ({ value: p, label: t(`purpose.${p}`) }))} />
+      </div>
       <ErrorBox error={err} />
       <div class="buttons">
         <button type="button" onClick={props.onCancel}>{t('common.cancel')}</button>
-        <button type="submit" class="primary">{t('common.create')}</button>
+        <button type="submit" class="primary">{x === null ? t('common.create') : t('common.save')}</button>
       </div>
     </form>
   );
@@ -326,52 +391,113 @@ function userBody(u: User, changes: Partial<Pick<User, 'enabled' | 'authenticati
   };
 }
 
-function UserDetails(props: { user: User; onChanged: () => void }) {
+interface RefreshToken { client_id: string; created_at: string; mobile: boolean }
+
+function UserDetails(props: { user: User; onChanged: () => void; tenantUuid: string | null }) {
   const user = props.user;
   const u = user.uuid;
+  const name = user.username ?? u;
   const policies = useLoad(() => api<Page<Policy>>('GET', `/users/${enc(u)}/policies`), [u]);
   const groups = useLoad(() => api<Page<Group>>('GET', `/users/${enc(u)}/groups`), [u]);
   const sessions = useLoad(() => api<Page<Session>>('GET', `/users/${enc(u)}/sessions`), [u]);
   const all = useLoad(() => api<Page<Policy>>('GET', '/policies', { query: { limit: 500, order: 'name' } }), [u]);
+  const allGroups = useLoad(() => can('auth.groups.read')
+    ? api<Page<Group>>('GET', '/groups', { query: { limit: 500, order: 'name' } }) : Promise.resolve(null), [u, props.tenantUuid]);
   const [pick, setPick] = useState('');
+  const [pickGroup, setPickGroup] = useState('');
   const [err, setErr] = useState<unknown>(null);
-  const run = (p: Promise<unknown>, reload: () => void) => p.then(reload, setErr);
-  const { ask, dialog } = useConfirm(sessions.reload, setErr);
+  const run = (p: Promise<unknown>, reload: () => void) => p.then(() => { setErr(null); reload(); }, setErr);
+  const { ask, dialog } = useConfirm(() => { sessions.reload(); policies.reload(); groups.reload(); }, setErr);
+  const member = new Set((groups.data?.items ?? []).map((g) => g.uuid));
+  const joinable = (allGroups.data?.items ?? []).filter((g) => !member.has(g.uuid) && !g.system_managed);
+  const attached = new Set((policies.data?.items ?? []).map((p) => p.uuid));
+  const attachable = (all.data?.items ?? []).filter((p) => !attached.has(p.uuid));
   return (
-    <div class="card details" role="region" aria-label={`${t('users.details')}: ${user.username ?? u}`} data-user={u}>
+    <div class="card details" role="region" aria-label={`${t('users.details')}: ${name}`} data-user={u}>
+      <h2>{name}</h2>
       <ErrorBox error={err} />
       <AccountSection user={user} onChanged={props.onChanged} />
       {can(`auth.users.password.reset.${u}.create`) ? <PasswordSection user={user} onChanged={sessions.reload} /> : null}
       <EmailsSection user={user} onChanged={props.onChanged} />
       {can(`auth.users.${u}.mfa.read`) ? <MfaSection user={user} /> : null}
-      <h2>{t('users.policies')}</h2>
+      <h3>{t('users.policies')}</h3>
       {policies.data === null ? <Loading /> : policies.data.items.length === 0 ? <Empty /> : (
-        <ul>{policies.data.items.map((p) => (
-          <li key={p.uuid}>{p.name}{' '}
-            {can(`auth.users.${u}.policies.${p.uuid}.delete`) ? <button type="button" onClick={() => run(api('DELETE', `/users/${enc(u)}/policies/${enc(p.uuid)}`), policies.reload)}>{t('users.detach')}</button> : null}
+        <ul class="rows">{policies.data.items.map((p) => (
+          <li key={p.uuid} data-policy={p.name}><span>{p.name}</span>
+            {can(`auth.users.${u}.policies.${p.uuid}.delete`) ? <button type="button" class="danger" onClick={() => ask({
+              text: t('users.confirmDetach', { x: p.name, u: name }), action: t('users.detach'),
+              run: () => api('DELETE', `/users/${enc(u)}/policies/${enc(p.uuid)}`),
+            })}>{t('users.detach')}<span class="sr-only"> {p.name}</span></button> : null}
           </li>))}</ul>
       )}
-      {all.data !== null && all.data.items.length > 0 ? (
+      {attachable.length > 0 ? (
         <div class="inline">
           <label for={`pick-${u}`}>{t('users.addPolicy')}</label>
           <select id={`pick-${u}`} name="policy" value={pick} onChange={(e) => setPick((e.currentTarget as HTMLSelectElement).value)}>
             <option value="">—</option>
-            {all.data.items.map((p) => <option key={p.uuid} value={p.uuid}>{p.name}</option>)}
+            {attachable.map((p) => <option key={p.uuid} value={p.uuid}>{p.name}</option>)}
           </select>
           <button type="button" disabled={pick === '' || !can(`auth.users.${u}.policies.${pick}.create`)}
-            onClick={() => run(api('PUT', `/users/${enc(u)}/policies/${enc(pick)}`), policies.reload)}>{t('users.addPolicy')}</button>
+            onClick={() => run(api('PUT', `/users/${enc(u)}/policies/${enc(pick)}`).then(() => setPick('')), policies.reload)}>{t('users.addPolicy')}</button>
         </div>
       ) : null}
-      <h2>{t('users.groups')}</h2>
-      {groups.data === null ? <Loading /> : groups.data.items.length === 0 ? <Empty /> : <ul>{groups.data.items.map((g) => <li key={g.uuid}>{g.name}</li>)}</ul>}
-      <h2>{t('users.sessions')}</h2>
+      <h3>{t('users.groups')}</h3>
+      {groups.data === null ? <Loading /> : groups.data.items.length === 0 ? <Empty /> : (
+        <ul class="rows">{groups.data.items.map((g) => (
+          <li key={g.uuid} data-group={g.name}><span>{g.name}</span>
+            {!g.system_managed && can(`auth.groups.${g.uuid}.users.${u}.delete`) ? <button type="button" class="danger" onClick={() => ask({
+              text: t('users.confirmLeave', { x: name, g: g.name }), action: t('users.leaveGroup'),
+              run: () => api('DELETE', `/groups/${enc(g.uuid)}/users/${enc(u)}`),
+            })}>{t('users.leaveGroup')}<span class="sr-only"> {g.name}</span></button> : null}
+          </li>))}</ul>
+      )}
+      {joinable.length > 0 ? (
+        <div class="inline">
+          <label for={`join-${u}`}>{t('users.joinGroup')}</label>
+          <select id={`join-${u}`} name="join_group" value={pickGroup} onChange={(e) => setPickGroup((e.currentTarget as HTMLSelectElement).value)}>
+            <option value="">—</option>
+            {joinable.map((g) => <option key={g.uuid} value={g.uuid}>{g.name}</option>)}
+          </select>
+          <button type="button" disabled={pickGroup === '' || !can(`auth.groups.${pickGroup}.users.${u}.create`)}
+            onClick={() => run(api('PUT', `/groups/${enc(pickGroup)}/users/${enc(u)}`).then(() => setPickGroup('')), groups.reload)}>{t('users.joinGroup')}</button>
+        </div>
+      ) : null}
+      <h3>{t('users.sessions')}</h3>
       {sessions.data === null ? <Loading /> : sessions.data.items.length === 0 ? <Empty /> : (
-        <ul>{sessions.data.items.map((s) => (
-          <li key={s.uuid}><code>{s.uuid}</code>{' '}
+        <ul class="rows">{sessions.data.items.map((s) => (
+          <li key={s.uuid} data-session={s.uuid}><code>{s.uuid}</code>{s.mobile ? <span class="badge">{t('sessions.mobile')}</span> : null}
             {can(`auth.users.${u}.sessions.${s.uuid}.delete`) ? <button type="button" class="danger" onClick={() => ask({
               text: t('sessions.confirm', { x: s.uuid }), action: t('sessions.revoke'),
               run: () => api('DELETE', `/users/${enc(u)}/sessions/${enc(s.uuid)}`),
             })}>{t('sessions.revoke')}</button> : null}
+          </li>))}</ul>
+      )}
+      {can(`auth.users.${u}.tokens.read`) ? <RefreshTokensSection user={user} /> : null}
+      {dialog}
+    </div>
+  );
+}
+
+/** The user's refresh tokens, one per client id (GET /users/{u}/tokens); deleting one asks first. */
+function RefreshTokensSection(props: { user: User }) {
+  const u = props.user.uuid;
+  const list = useLoad(() => api<Page<RefreshToken>>('GET', `/users/${enc(u)}/tokens`, { query: { limit: 100 } }), [u]);
+  const [err, setErr] = useState<unknown>(null);
+  const { ask, dialog } = useConfirm(list.reload, setErr);
+  return (
+    <div class="tokens">
+      <h3>{t('users.tokens')}</h3>
+      <ErrorBox error={err ?? list.error} />
+      {list.data === null ? (list.error ? null : <Loading />) : list.data.items.length === 0 ? <Empty text={t('users.tokensNone')} /> : (
+        <ul class="rows">{list.data.items.map((r) => (
+          <li key={r.client_id} data-client={r.client_id}>
+            <code>{r.client_id}</code>
+            {r.mobile ? <span class="badge">{t('sessions.mobile')}</span> : null}
+            <span class="muted">{t('users.tokenCreated', { d: new Date(r.created_at).toLocaleString() })}</span>
+            {can(`auth.users.${u}.tokens.${r.client_id}.delete`) ? <button type="button" class="danger" onClick={() => ask({
+              text: t('users.tokenConfirm', { x: r.client_id }), action: t('common.delete'),
+              run: () => api('DELETE', `/users/${enc(u)}/tokens/${enc(r.client_id)}`),
+            })}>{t('common.delete')}<span class="sr-only"> {r.client_id}</span></button> : null}
           </li>))}</ul>
       )}
       {dialog}
@@ -496,7 +622,7 @@ function EmailsSection(props: { user: User; onChanged: () => void }) {
   const fieldError = fields.address ?? Object.entries(fields).find(([k]) => k.startsWith('emails'))?.[1];
   return (
     <div class="emails">
-      <h2>{t('users.emails')}</h2>
+      <h3>{t('users.emails')}</h3>
       {emails.length === 0 ? <Empty /> : (
         <ul class="rows">{emails.map((m) => (
           <li key={m.address} data-email={m.address}>
@@ -530,7 +656,7 @@ function MfaSection(props: { user: User }) {
   const { ask, dialog } = useConfirm(list.reload, setErr);
   return (
     <div class="mfa">
-      <h2>{t('users.mfa')}</h2>
+      <h3>{t('users.mfa')}</h3>
       <ErrorBox error={err ?? list.error} />
       {list.data === null ? (list.error ? null : <Loading />) : list.data.items.length === 0 ? <Empty text={t('users.mfaNone')} /> : (
         <ul class="rows">{list.data.items.map((f) => (
@@ -699,16 +825,16 @@ const accessRe = new RegExp(ACCESS_WILDCARDS_PATTERN, 'u');
 
 /** Why one access of an ACL is refused by the service, or null. */
 export function accessProblem(access: string): string | null {
-  if (access.length === 0) return 'empty';
-  if (access.length > MAX_ACCESS_LENGTH) return `longer than ${MAX_ACCESS_LENGTH} characters`;
-  if (/\s/.test(access)) return 'white space';
-  if (!accessRe.test(access)) return 'too many wildcards';
+  if (access.length === 0) return t('acl.empty');
+  if (access.length > MAX_ACCESS_LENGTH) return t('acl.tooLong', { n: MAX_ACCESS_LENGTH });
+  if (/\s/.test(access)) return t('acl.space');
+  if (!accessRe.test(access)) return t('acl.wildcards');
   return null;
 }
 
 function aclProblems(text: string): string | null {
   const lines = text.split('\n').map((l) => l.trim());
-  if (lines.filter(Boolean).length > MAX_ACL_ENTRIES) return `more than ${MAX_ACL_ENTRIES} accesses`;
+  if (lines.filter(Boolean).length > MAX_ACL_ENTRIES) return t('acl.tooMany', { n: MAX_ACL_ENTRIES });
   for (let i = 0; i < lines.length; i++) {
     if (lines[i] === '') continue;
     const why = accessProblem(lines[i]);
@@ -860,17 +986,21 @@ export function SessionsScreen(props: { tenantUuid: string | null }) {
   const [err, setErr] = useState<unknown>(null);
   const { ask, dialog } = useConfirm(list.reload, setErr);
   const mine = currentToken()?.session_uuid;
+  // Sessions name their user by uuid: the usernames the caller can see, to tell them apart.
+  const people = useLoad(() => can('auth.users.read')
+    ? api<Page<User>>('GET', '/users', { query: { limit: 500, recurse: true } }) : Promise.resolve(null), [props.tenantUuid]);
+  const who = new Map((people.data?.items ?? []).map((u) => [u.uuid, u.username ?? u.uuid]));
   return (
     <Section title={t('nav.sessions')}>
       <ErrorBox error={err ?? list.error} />
       {list.data === null ? <Loading /> : list.data.items.length === 0 ? <Empty /> : (
         <>
           <table>
-            <thead><tr><th scope="col">Session</th><th scope="col">{t('sessions.user')}</th><th scope="col">{t('sessions.mobile')}</th><th scope="col">{t('common.actions')}</th></tr></thead>
+            <thead><tr><th scope="col">{t('sessions.session')}</th><th scope="col">{t('sessions.user')}</th><th scope="col">{t('sessions.mobile')}</th><th scope="col">{t('common.actions')}</th></tr></thead>
             <tbody>{list.data.items.map((s) => (
               <tr key={s.uuid} data-session={s.uuid}>
-                <td><code>{s.uuid}</code>{s.uuid === mine ? ' ★' : ''}</td>
-                <td><code>{s.user_uuid ?? '—'}</code></td>
+                <td><code>{s.uuid}</code>{s.uuid === mine ? <> <span class="badge">{t('sessions.mine')}</span></> : null}</td>
+                <td data-user={s.user_uuid ?? ''}>{s.user_uuid === null ? '—' : who.get(s.user_uuid) ?? <code>{s.user_uuid}</code>}</td>
                 <td>{s.mobile ? t('common.yes') : t('common.no')}</td>
                 <td class="actions">{can(`auth.sessions.${s.uuid}.delete`) ? <button type="button" class="danger" onClick={() => ask({
                   text: t('sessions.confirm', { x: s.uuid }), action: t('sessions.revoke'), run: () => api('DELETE', `/sessions/${enc(s.uuid)}`),
@@ -916,7 +1046,7 @@ export function AuditScreen(props: { tenantUuid: string | null }) {
       <ErrorBox error={fields.from || fields.until ? null : list.error} />
       {list.data === null ? (list.error ? null : <Loading />) : items.length === 0 ? <Empty /> : (
         <table class="audit">
-          <thead><tr><th scope="col">{t('audit.when')}</th><th scope="col">{t('audit.action')}</th><th scope="col">{t('audit.outcome')}</th><th scope="col">{t('audit.actor')}</th><th scope="col">{t('audit.target')}</th></tr></thead>
+          <thead><tr><th scope="col">{t('audit.when')}</th><th scope="col">{t('audit.action')}</th><th scope="col">{t('audit.outcome')}</th><th scope="col">{t('audit.actor')}</th><th scope="col">{t('audit.target')}</th><th scope="col">{t('audit.details')}</th></tr></thead>
           <tbody>{items.map((e) => (
             <tr key={e.uuid} data-action={e.action}>
               <td><time dateTime={e.timestamp}>{new Date(e.timestamp).toLocaleString()}</time></td>
@@ -924,6 +1054,9 @@ export function AuditScreen(props: { tenantUuid: string | null }) {
               <td>{e.outcome}</td>
               <td>{e.auth_id ?? e.login ?? '—'} <span class="muted">{e.remote_addr ?? ''}</span></td>
               <td>{e.target_type ? `${e.target_type} ` : ''}<code>{e.target_id ?? ''}</code></td>
+              <td>{e.status_code ?? ''}{Object.keys(e.details).length > 0 ? (
+                <details><summary>{t('audit.details')}</summary><pre class="json">{JSON.stringify(e.details, null, 2)}</pre></details>
+              ) : null}</td>
             </tr>))}</tbody>
         </table>
       )}
@@ -966,28 +1099,72 @@ export function ThrottlesScreen(props: { tenantUuid: string | null }) {
 
 interface Ldap {
   host: string; port: number; protocol_security: string | null; bind_dn: string | null; user_base_dn: string;
-  user_login_attribute: string; user_email_attribute: string;
+  user_login_attribute: string; user_email_attribute: string; search_filters: string | null;
+}
+interface Readiness { status: 'ready' | 'not_ready'; checks: Record<string, 'ok' | 'fail'> }
+
+/** GET /health/ready (outside /0.1, unauthenticated): 503 still carries the failed checks. */
+async function readiness(): Promise<Readiness> {
+  const res = await fetch('/health/ready', { headers: { accept: 'application/json' }, cache: 'no-store' });
+  return await res.json() as Readiness;
+}
+
+function StateBadge(props: { state: string }) {
+  const ok = props.state === 'ok' || props.state === 'ready';
+  return <span class={`state ${ok ? 'ok' : props.state === 'disabled' ? 'off' : 'bad'}`}>{props.state}</span>;
 }
 
 export function BackendsScreen(props: { tenantUuid: string | null }) {
   const status = useLoad(() => client.status.get(), []);
+  const health = useLoad(readiness, []);
   const names = useLoad(() => client.backends.list(), []);
-  const ldap = useLoad(() => can('auth.backends.ldap.read')
+  const ldap = useLoad<Ldap | null | 'hidden'>(() => can('auth.backends.ldap.read')
     ? api<Ldap>('GET', '/backends/ldap').catch((e: unknown) => ((e as { status?: number }).status === 404 ? null : Promise.reject(e)))
-    : Promise.resolve(null), [props.tenantUuid]);
+    : Promise.resolve('hidden' as const), [props.tenantUuid]);
+  // Kept here: saving or removing reloads the configuration, which remounts the form.
+  const [notice, setNotice] = useState<string | null>(null);
+  const components = status.data === null ? [] : Object.entries(status.data as unknown as Record<string, { status?: unknown }>);
   return (
-    <Section title={t('nav.backends')}>
-      <h2>{t('backends.status')}</h2>
-      {status.data === null ? (status.error ? <ErrorBox error={status.error} /> : <Loading />) : <pre class="status">{JSON.stringify(status.data, null, 2)}</pre>}
+    <Section title={t('nav.backends')} actions={<button type="button" onClick={() => { status.reload(); health.reload(); }}>{t('common.reload')}</button>}>
+      <div class="grid2">
+        <div>
+          <h2>{t('backends.status')}</h2>
+          {status.data === null ? (status.error ? <ErrorBox error={status.error} /> : <Loading />) : (
+            <table class="status">
+              <thead><tr><th scope="col">{t('backends.component')}</th><th scope="col">{t('backends.state')}</th></tr></thead>
+              <tbody>{components.map(([name, c]) => (
+                <tr key={name} data-component={name}><td>{name}</td><td><StateBadge state={String(c?.status ?? '?')} /></td></tr>))}</tbody>
+            </table>
+          )}
+        </div>
+        <div>
+          <h2>{t('backends.health')}</h2>
+          {health.data === null ? (health.error ? <ErrorBox error={health.error} /> : <Loading />) : (
+            <table class="health" data-ready={health.data.status}>
+              <caption>{health.data.status === 'ready' ? t('backends.ready') : t('backends.notReady')}</caption>
+              <thead><tr><th scope="col">{t('backends.component')}</th><th scope="col">{t('backends.state')}</th></tr></thead>
+              <tbody>{Object.entries(health.data.checks).map(([name, state]) => (
+                <tr key={name} data-check={name}><td>{name}</td><td><StateBadge state={state} /></td></tr>))}</tbody>
+            </table>
+          )}
+        </div>
+      </div>
       <h2>{t('backends.enabled')}</h2>
-      {names.data === null ? <Loading /> : <ul>{names.data.map((n) => <li key={n}>{n}</li>)}</ul>}
-      <h2>{t('backends.ldap')}</h2>
-      {ldap.loading ? <Loading /> : <LdapForm key={String(props.tenantUuid)} current={ldap.data} />}
+      {names.data === null ? <Loading /> : names.data.length === 0 ? <Empty /> : <ul>{names.data.map((n) => <li key={n}>{n}</li>)}</ul>}
+      {ldap.data !== 'hidden' ? (
+        <>
+          <h2>{t('backends.ldap')}</h2>
+          {ldap.error ? <ErrorBox error={ldap.error} /> : ldap.loading && ldap.data === null ? <Loading /> : (
+            <LdapForm key={`${String(props.tenantUuid)}-${ldap.data === null ? 'none' : 'set'}`} current={ldap.data} notice={notice}
+              onChanged={(n) => { setNotice(n); ldap.reload(); }} onEdit={() => setNotice(null)} />
+          )}
+        </>
+      ) : null}
     </Section>
   );
 }
 
-function LdapForm(props: { current: Ldap | null }) {
+function LdapForm(props: { current: Ldap | null; notice: string | null; onChanged: (notice: string) => void; onEdit: () => void }) {
   const c = props.current;
   const [host, setHost] = useState(c?.host ?? '');
   const [port, setPort] = useState(c ? String(c.port) : '');
@@ -997,24 +1174,27 @@ function LdapForm(props: { current: Ldap | null }) {
   const [baseDn, setBaseDn] = useState(c?.user_base_dn ?? '');
   const [loginAttr, setLoginAttr] = useState(c?.user_login_attribute ?? 'uid');
   const [emailAttr, setEmailAttr] = useState(c?.user_email_attribute ?? 'mail');
+  const [filters, setFilters] = useState(c?.search_filters ?? '');
   const [err, setErr] = useState<unknown>(null);
-  const [saved, setSaved] = useState(false);
   const { fields } = fieldErrors(err);
   const editable = can('auth.backends.ldap.update');
+  const { ask, dialog } = useConfirm(() => { setErr(null); props.onChanged(t('backends.removed')); }, setErr);
   const submit = async (e: Event) => {
     e.preventDefault();
-    setSaved(false);
+    props.onEdit();
     try {
       await api('PUT', '/backends/ldap', {
         body: {
           host, port: port === '' ? undefined : Number(port), protocol_security: security === '' ? null : security,
+          // Write-only: sent when typed, else the stored one is kept (the service says when it may not be).
           bind_dn: bindDn || null, ...(bindPassword !== '' ? { bind_password: bindPassword } : {}),
           user_base_dn: baseDn, user_login_attribute: loginAttr, user_email_attribute: emailAttr || undefined,
+          search_filters: filters.trim() === '' ? null : filters.trim(),
         },
       });
       setBindPassword('');
       setErr(null);
-      setSaved(true);
+      props.onChanged(t('common.saved'));
     } catch (error) {
       setErr(error);
     }
@@ -1023,23 +1203,30 @@ function LdapForm(props: { current: Ldap | null }) {
     <form class="card" onSubmit={submit} aria-label={t('backends.ldap')}>
       {c === null ? <p class="muted">{t('backends.notConfigured')}</p> : null}
       <fieldset disabled={!editable}>
-        <Field label={t('backends.host')} name="host" value={host} onInput={setHost} error={fields.host} required />
-        <Field label={t('backends.port')} name="port" type="number" value={port} onInput={setPort} error={fields.port} />
-        <div class="field">
-          <label for="ldap-security">{t('backends.protocol')}</label>
-          <select id="ldap-security" value={security} onChange={(e) => setSecurity((e.currentTarget as HTMLSelectElement).value)}>
-            <option value="">none</option><option value="tls">StartTLS</option><option value="ldaps">LDAPS</option>
-          </select>
+        <div class="grid2">
+          <Field label={t('backends.host')} name="host" value={host} onInput={setHost} error={fields.host} required />
+          <Field label={t('backends.port')} name="port" type="number" value={port} onInput={setPort} error={fields.port} />
+          <Select label={t('backends.protocol')} name="protocol_security" value={security} onChange={setSecurity} error={fields.protocol_security}
+            options={[{ value: '', label: t('backends.plain') }, { value: 'tls', label: 'StartTLS' }, { value: 'ldaps', label: 'LDAPS' }]} />
+          <Field label={t('backends.bindDn')} name="bind_dn" value={bindDn} onInput={setBindDn} error={fields.bind_dn} />
+          <Field label={t('backends.bindPassword')} name="bind_password" type="password" autocomplete="new-password" value={bindPassword} onInput={setBindPassword} error={fields.bind_password} />
+          <Field label={t('backends.baseDn')} name="user_base_dn" value={baseDn} onInput={setBaseDn} error={fields.user_base_dn} required />
+          <Field label={t('backends.loginAttr')} name="user_login_attribute" value={loginAttr} onInput={setLoginAttr} error={fields.user_login_attribute} required />
+          <Field label={t('backends.emailAttr')} name="user_email_attribute" value={emailAttr} onInput={setEmailAttr} error={fields.user_email_attribute} />
+          <Field label={t('backends.searchFilters')} name="search_filters" value={filters} onInput={setFilters} error={fields.search_filters} />
         </div>
-        <Field label={t('backends.bindDn')} name="bind_dn" value={bindDn} onInput={setBindDn} error={fields.bind_dn} />
-        <Field label={t('backends.bindPassword')} name="bind_password" type="password" autocomplete="new-password" value={bindPassword} onInput={setBindPassword} error={fields.bind_password} />
-        <Field label={t('backends.baseDn')} name="user_base_dn" value={baseDn} onInput={setBaseDn} error={fields.user_base_dn} required />
-        <Field label={t('backends.loginAttr')} name="user_login_attribute" value={loginAttr} onInput={setLoginAttr} error={fields.user_login_attribute} required />
-        <Field label={t('backends.emailAttr')} name="user_email_attribute" value={emailAttr} onInput={setEmailAttr} error={fields.user_email_attribute} />
       </fieldset>
       <ErrorBox error={err} />
-      {saved ? <p role="status">{t('common.saved')}</p> : null}
-      {editable ? <div class="buttons"><button type="submit" class="primary">{t('common.save')}</button></div> : null}
+      {props.notice !== null ? <p role="status">{props.notice}</p> : null}
+      {editable || (c !== null && can('auth.backends.ldap.delete')) ? (
+        <div class="buttons">
+          {c !== null && can('auth.backends.ldap.delete') ? <button type="button" class="danger" onClick={() => ask({
+            text: t('backends.confirmRemove'), action: t('backends.remove'), run: () => api('DELETE', '/backends/ldap'),
+          })}>{t('backends.remove')}</button> : null}
+          {editable ? <button type="submit" class="primary">{t('common.save')}</button> : null}
+        </div>
+      ) : null}
+      {dialog}
     </form>
   );
 }

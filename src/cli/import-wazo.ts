@@ -14,6 +14,7 @@ import { LONG_JOB_TIMEOUT_MS, withLongDbBudget } from '../store/db-budget.js';
 import { openStoreDialect } from '../store/open-store.js';
 import { ImportRefusedError, importWazoAuth, type ImportSummary } from '../store/wazo-import/import.js';
 import { maskedUri, openWazoSource, WazoSourceError } from '../store/wazo-import/source.js';
+import { importedSamlSettings, sameImportedSaml } from '../sso/saml-service.js';
 import type { ParsedArgs } from './args.js';
 import type { CliIo } from './main.js';
 
@@ -40,7 +41,9 @@ export async function runImportWazo(config: Config, args: ParsedArgs, io: CliIo)
       // The import needs the schema; a dry run leaves the store as it is (never migrated: every row counts as created).
       if (!dryRun) await store.migrate();
       // One long transaction: not bound by db_timeout_seconds (a request's bound).
-      const summary = await withLongDbBudget(LONG_JOB_TIMEOUT_MS, () => importWazoAuth(source, dialect, { dryRun, now: systemClock.now() }));
+      const summary = await withLongDbBudget(LONG_JOB_TIMEOUT_MS, () => importWazoAuth(source, dialect, {
+        dryRun, now: systemClock.now(), saml: { settings: importedSamlSettings, same: sameImportedSaml },
+      }));
       io.out(formatSummary(summary, maskedUri(sourceUri), maskUriPassword(targetUri)));
       return 0;
     } finally {

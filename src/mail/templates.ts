@@ -112,5 +112,6 @@ export function loadMailTemplates(
 
 /** A subject is one header line: no line breaks or other control characters, trimmed. */
 export function subjectLine(rendered: string): string {
+  // eslint-disable-next-line no-control-regex -- a header line must not carry control characters
   return rendered.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, 998);
 }

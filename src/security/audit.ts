@@ -44,6 +44,7 @@ const PURGE_BATCH = 5000;
 function clip(value: string | null | undefined): string | null {
   if (value === null || value === undefined) return null;
   // PostgreSQL refuses NUL in text; a login may carry anything.
+  // eslint-disable-next-line no-control-regex -- PostgreSQL text cannot hold NUL
   const clean = value.replace(/\u0000/g, '');
   return clean.length > MAX_FIELD ? clean.slice(0, MAX_FIELD) : clean;
 }

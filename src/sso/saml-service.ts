@@ -4,6 +4,7 @@
 //   POST /token {saml_session_id}              → the matched user's token (single use)
 //   GET  /saml/logout (a token)                → its session and refresh token revoked, {location} of a LogoutRequest
 //   GET  /saml/sls (the IdP's LogoutResponse)  → signature checked, 302 to the login's redirect_url
+//   GET  /saml/sls (the IdP's LogoutRequest)   → the NameID's SAML logins revoked, 302 to the IdP with a LogoutResponse
 // What a response must prove before a session completes: the assertion is
 // signed with a certificate of the tenant's IdP metadata (node-saml; with
 // one assertion only, and the signed one being the one read: XML signature
@@ -34,6 +35,13 @@ const REDIRECT_BINDING = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect';
 const CLOCK_SKEW_MS = 60_000;
 /** The largest SAML message we read (the route's body limit is larger: a form wraps it in base64). */
 const MAX_MESSAGE_BYTES = 512 * 1024;
+/**
+ * How old an IdP's LogoutRequest may be (its IssueInstant): a browser
+ * carries it at once; an older one is refused even when its NotOnOrAfter is
+ * later, which bounds how long its ID must be remembered.
+ */
+const LOGOUT_REQUEST_MAX_AGE_MS = 5 * 60_000;
+const PROTOCOL_NS = 'urn:oasis:names:tc:SAML:2.0:protocol';
 
 /** What the IdP metadata says, parsed once when it is uploaded. */
 export interface IdpDescription {
@@ -131,6 +139,39 @@ export async function parseIdpMetadata(xml: string): Promise<IdpDescription> {
   return { entity_id: entityId, sso_url: ssoUrl, slo_url: endpoint('SingleLogoutService'), certificates };
 }
 
+/** What `xivo-auth import wazo-auth` reads of a tenant's SAML configuration (auth_saml_config). */
+export interface ImportedSamlConfig {
+  domainUuid: string;
+  entityId: string;
+  acsUrl: string;
+  idpMetadata: string;
+}
+
+/**
+ * The stored form of a SAML configuration imported from wazo-auth: the same
+ * record POST /backends/saml writes (so the login reads no difference), its
+ * IdP metadata parsed now (a 400-style InvalidDataError when unreadable).
+ * `before`: the tenant's stored record, whose redirect_url_allowlist (a
+ * setting wazo-auth does not have) is kept.
+ */
+export async function importedSamlSettings(c: ImportedSamlConfig, before: Record<string, unknown> | null): Promise<Record<string, unknown>> {
+  const data: StoredSaml = {
+    domain_uuid: c.domainUuid,
+    entity_id: c.entityId,
+    acs_url: c.acsUrl,
+    redirect_url_allowlist: (before as StoredSaml | null)?.redirect_url_allowlist ?? null,
+    metadata: c.idpMetadata,
+    idp: await parseIdpMetadata(c.idpMetadata),
+  };
+  return data as unknown as Record<string, unknown>;
+}
+
+/** Whether a stored record already holds what wazo-auth has (a second import then changes nothing). */
+export function sameImportedSaml(c: ImportedSamlConfig, stored: Record<string, unknown>): boolean {
+  const s = stored as unknown as StoredSaml;
+  return s.domain_uuid === c.domainUuid && s.entity_id === c.entityId && s.acs_url === c.acsUrl && s.metadata === c.idpMetadata;
+}
+
 /** One pending request ID, answered to node-saml's InResponseTo checks. */
 function oneRequestCache(requestId: string | null): CacheProvider {
   return {
@@ -139,6 +180,12 @@ function oneRequestCache(requestId: string | null): CacheProvider {
     getAsync: async (key) => (requestId !== null && key === requestId ? new Date().toISOString() : null),
     removeAsync: async (key) => key,
   };
+}
+
+/** Our GET /saml/sls as the IdP reaches it, next to acs_url; null when acs_url is not ours' shape. */
+function slsUrlOf(s: StoredSaml): string | null {
+  const sls = s.acs_url.replace(/\/saml\/acs(\?.*)?$/, '/saml/sls');
+  return sls === s.acs_url ? null : sls;
 }
 
 function newRequestId(): string {
@@ -264,8 +311,7 @@ export class SamlService {
     const s = await this.stored(tenantUuid);
     const { certificate } = this.keys.get();
     const { privateKey } = this.keys.get();
-    const logout = s.acs_url.replace(/\/saml\/acs(\?.*)?$/, '/saml/sls');
-    let xml = this.client(s, null, { signMetadata: false, logoutCallbackUrl: logout === s.acs_url ? undefined : logout })
+    let xml = this.client(s, null, { signMetadata: false, logoutCallbackUrl: slsUrlOf(s) ?? undefined })
       .generateServiceProviderMetadata(null, certificate);
     // node-saml advertises its SLS with the POST binding; ours is GET /saml/sls (HTTP-Redirect).
     xml = xml.replace(/(<SingleLogoutService\b[^>]*Binding=")urn:oasis:names:tc:SAML:2\.0:bindings:HTTP-POST"/, `$1${REDIRECT_BINDING}"`);
@@ -414,15 +460,27 @@ export class SamlService {
   }
 
   /**
-   * GET /saml/sls: the IdP's LogoutResponse to our LogoutRequest (HTTP-Redirect).
-   * Its signature must be there and be the IdP's, and it must answer a
-   * logout we started; the session it names is revoked (again, if the
-   * logout already did), and the browser goes back to the login's redirect_url.
+   * GET /saml/sls (HTTP-Redirect): the IdP's LogoutResponse to our
+   * LogoutRequest, or the IdP's own LogoutRequest. Returns where to send the
+   * browser; null: the IdP's metadata has no HTTP-Redirect
+   * SingleLogoutService to answer to (its logins are revoked all the same).
    */
-  async sls(query: Record<string, unknown>, rawQuery: string): Promise<string> {
-    const message = typeof query.SAMLResponse === 'string' ? query.SAMLResponse : null;
-    if (message === null || typeof query.Signature !== 'string' || typeof query.SigAlg !== 'string') throw new AuthenticationFailedError();
-    const xml = decodeBase64Message(message, true);
+  async sls(query: Record<string, unknown>, rawQuery: string): Promise<string | null> {
+    const request = query.SAMLRequest !== undefined;
+    if (request === (query.SAMLResponse !== undefined)) throw new AuthenticationFailedError();
+    const params = redirectParams(rawQuery, request ? 'SAMLRequest' : 'SAMLResponse');
+    if (params === null) throw new AuthenticationFailedError();
+    return request ? this.idpLogout(params) : this.logoutAnswered(params);
+  }
+
+  /**
+   * The IdP's LogoutResponse. Its signature must be there and be the IdP's,
+   * and it must answer a logout we started; the session it names is revoked
+   * (again, if the logout already did), and the browser goes back to the
+   * login's redirect_url.
+   */
+  private async logoutAnswered(params: RedirectParams): Promise<string> {
+    const xml = decodeBase64Message(params.message, true);
     const inResponseTo = await rootAttribute(xml, 'InResponseTo');
     if (inResponseTo === null) throw new AuthenticationFailedError();
     const now = this.clock.now();
@@ -432,9 +490,7 @@ export class SamlService {
       const rec = await this.store.getSsoConfig(pending.tenantUuid, 'saml');
       if (rec === null) throw new AuthenticationFailedError();
       try {
-        await this.client(rec.data as unknown as StoredSaml, String(pending.data.requestId)).validateRedirectAsync(
-          query as Record<string, string>, rawQuery,
-        );
+        await this.client(rec.data as unknown as StoredSaml, String(pending.data.requestId)).validateRedirectAsync(params.container, params.signed);
       } catch {
         throw new AuthenticationFailedError();
       }
@@ -444,6 +500,148 @@ export class SamlService {
       await this.store.deleteSsoSession(pending.idHash);
     }
   }
+
+  /**
+   * IdP-initiated single logout: the IdP ended the user's session (another
+   * application logged out, an administrator ended it) and asks us to end
+   * ours. The tenants asked are those whose stored IdP has the request's
+   * Issuer as entity id, narrowed by what the request says of us (its
+   * Destination: our SLS URL; its NameID's SPNameQualifier: our entity id),
+   * each holding the request to its own stored certificates. Several tenants
+   * may share an IdP (one Keycloak realm, one Entra directory) behind one
+   * SLS URL: the request is then applied to every one whose certificates
+   * verify it; a login names one user of one tenant, so only that tenant's
+   * logins match. The request must be signed, young (IssueInstant within
+   * LOGOUT_REQUEST_MAX_AGE_MS, NotOnOrAfter not passed) and never seen; then
+   * every completed SAML login of its NameID in those tenants (those of its
+   * SessionIndex values when it has some, and those whose index we do not
+   * know) loses its token session and refresh tokens. The answer is a signed
+   * LogoutResponse (Success: no session of that principal is left here) from
+   * the tenant whose logins ended (else the first verified).
+   */
+  private async idpLogout(params: RedirectParams): Promise<string | null> {
+    const xml = decodeBase64Message(params.message, true);
+    // Read before the signature is checked, only to know whose keys check it.
+    const claimed = await logoutRequestFacts(xml);
+    if (claimed === null) throw new AuthenticationFailedError();
+    const candidates = (await this.store.findSamlConfigsByIdp(claimed.issuer)).filter((c) => {
+      const s = c.data as unknown as StoredSaml;
+      return (claimed.destination === null || claimed.destination === slsUrlOf(s))
+        && (claimed.spNameQualifier === null || claimed.spNameQualifier === s.entity_id);
+    });
+    const verified: { tenantUuid: string; s: StoredSaml; profile: Profile }[] = [];
+    for (const c of candidates) {
+      const s = c.data as unknown as StoredSaml;
+      try {
+        const { profile } = await this.client(s, null).validateRedirectAsync(params.container, params.signed);
+        if (profile !== null && profile.nameID === claimed.nameID) verified.push({ tenantUuid: c.tenantUuid, s, profile });
+      } catch {
+        // Not signed by this tenant's IdP certificates (or refused by node-saml's issuer and time checks).
+      }
+    }
+    if (verified.length === 0) throw new AuthenticationFailedError();
+    // The redirect signature covers the whole message: `claimed` is the IdP's word from here.
+    // Message times are the IdP's, against the system clock as node-saml's are.
+    const wall = Date.now();
+    const issued = Date.parse(claimed.issueInstant);
+    if (Number.isNaN(issued) || issued > wall + CLOCK_SKEW_MS || wall - CLOCK_SKEW_MS > issued + LOGOUT_REQUEST_MAX_AGE_MS) {
+      throw new AuthenticationFailedError();
+    }
+    if (claimed.notOnOrAfter !== null) {
+      const until = Date.parse(claimed.notOnOrAfter);
+      if (Number.isNaN(until) || wall - CLOCK_SKEW_MS >= until) throw new AuthenticationFailedError();
+    }
+    const now = this.clock.now();
+    const replayKey = hashToken(`saml-logout:${claimed.issuer}:${claimed.id}`);
+    if (!(await this.store.rememberSsoAssertion(replayKey, now + LOGOUT_REQUEST_MAX_AGE_MS + 2 * CLOCK_SKEW_MS, now))) {
+      throw new AuthenticationFailedError();
+    }
+    let answering = verified[0];
+    let found = false;
+    for (const v of verified) {
+      for (const login of await this.store.findCompletedSsoLogins('saml', v.tenantUuid, claimed.nameID, now)) {
+        const index = login.data.sessionIndex;
+        if (claimed.sessionIndexes.length > 0 && typeof index === 'string' && !claimed.sessionIndexes.includes(index)) continue;
+        for (const family of login.refreshTokenUuids) this.tokens.forget(await this.store.revokeRefreshTokenFamily(family));
+        if (login.tokenSessionUuid !== null) this.tokens.forget(await this.store.deleteSession(login.tokenSessionUuid));
+        // A login not exchanged yet (POST /token) ends too.
+        await this.store.deleteSsoSession(login.idHash);
+        if (!found) answering = v;
+        found = true;
+      }
+    }
+    if (answering.s.idp.slo_url === null) return null;
+    return this.client(answering.s, null).getLogoutResponseUrlAsync(answering.profile, params.container.RelayState ?? '', {}, true);
+  }
+}
+
+/** The parameters of an HTTP-Redirect message, as received and as node-saml checks them. */
+interface RedirectParams {
+  /** The SAMLRequest or SAMLResponse, decoded from the URL. */
+  message: string;
+  container: Record<string, string>;
+  /** The signed octets: message, RelayState when given, SigAlg (each as received). */
+  signed: string;
+}
+
+/**
+ * The signed parameters of a redirect-bound message, each given once, and
+ * the signature and its algorithm required (node-saml accepts an unsigned
+ * one, and picks the octets it verifies by a loose match on the raw query).
+ * null: missing, repeated or badly encoded.
+ */
+function redirectParams(rawQuery: string, messageKey: 'SAMLRequest' | 'SAMLResponse'): RedirectParams | null {
+  const pairs = rawQuery.split('&');
+  const raw: Record<string, string> = {};
+  const container: Record<string, string> = {};
+  for (const key of [messageKey, 'RelayState', 'SigAlg', 'Signature']) {
+    const found = pairs.filter((p) => p.startsWith(`${key}=`));
+    if (found.length > 1) return null;
+    if (found.length === 0) continue;
+    raw[key] = found[0];
+    try {
+      container[key] = decodeURIComponent(found[0].slice(key.length + 1).replace(/\+/g, ' '));
+    } catch {
+      return null;
+    }
+  }
+  if (raw[messageKey] === undefined || raw.SigAlg === undefined || raw.Signature === undefined) return null;
+  const signed = [raw[messageKey], raw.RelayState, raw.SigAlg].filter((p) => p !== undefined).join('&');
+  return { message: container[messageKey], container, signed };
+}
+
+/** What a LogoutRequest says (root attributes and its direct children); null when it is not one. */
+async function logoutRequestFacts(xml: string): Promise<{
+  id: string; issueInstant: string; notOnOrAfter: string | null; destination: string | null; issuer: string;
+  nameID: string; spNameQualifier: string | null; sessionIndexes: string[];
+} | null> {
+  let doc: Document;
+  try {
+    doc = await parseXml(xml);
+  } catch {
+    return null;
+  }
+  const root = doc.documentElement;
+  if (root === null || root.localName !== 'LogoutRequest' || root.namespaceURI !== PROTOCOL_NS) return null;
+  const child = (name: string) => xpath.selectElements(root, `*[local-name()='${name}']`);
+  const attr = (name: string) => {
+    const v = root.getAttribute(name);
+    return v === null || v === '' ? null : v;
+  };
+  const id = attr('ID');
+  const issueInstant = attr('IssueInstant');
+  const issuer = child('Issuer')[0]?.textContent?.trim() ?? '';
+  const nameIds = child('NameID');
+  // As node-saml reads it, and as the login kept it (not trimmed).
+  const nameID = nameIds[0]?.textContent ?? '';
+  // An EncryptedID is not read (we publish no encryption key): no NameID, refused.
+  if (id === null || issueInstant === null || issuer === '' || nameIds.length !== 1 || nameID === '' || nameID.length > 256) return null;
+  const spq = nameIds[0].getAttribute('SPNameQualifier');
+  return {
+    id, issueInstant, notOnOrAfter: attr('NotOnOrAfter'), destination: attr('Destination'), issuer, nameID,
+    spNameQualifier: spq === null || spq === '' ? null : spq,
+    sessionIndexes: child('SessionIndex').map((e) => e.textContent?.trim() ?? '').filter((v) => v !== ''),
+  };
 }
 
 /** A base64 SAML message (deflated for the redirect binding), as text. */

@@ -38,6 +38,15 @@ export interface SsoSessionRecord {
   consumedAt: number | null;
 }
 
+/** A completed login with what its single logout revokes. */
+export interface SsoLoginRecord extends SsoSessionRecord {
+  /**
+   * The refresh tokens (family uuids) its token session came with: those
+   * recorded when it was issued and those its live tokens name.
+   */
+  refreshTokenUuids: string[];
+}
+
 export interface SsoCompletion {
   userUuid: string;
   login: string;
@@ -63,9 +72,20 @@ export interface SsoStore {
    * it: of two POST /token with one session id, one gets it.
    */
   consumeSsoSession(kind: SsoKind, idHash: string, now: number): Promise<SsoSessionRecord | null>;
-  /** Records which token session an SSO session gave (single logout). */
+  /**
+   * Records which token session an SSO session gave, and the refresh token
+   * issued with it (in `data.refreshTokenUuids`): single logout revokes it
+   * even once that session's access tokens are gone.
+   */
   attachSsoTokenSession(idHash: string, tokenSessionUuid: string): Promise<void>;
   findSsoSessionByTokenSession(tokenSessionUuid: string, now: number): Promise<SsoSessionRecord | null>;
+  /**
+   * The completed, unexpired logins of `login` (the IdP's NameID) in a
+   * tenant, consumed or not (IdP-initiated single logout).
+   */
+  findCompletedSsoLogins(kind: SsoKind, tenantUuid: string, login: string, now: number): Promise<SsoLoginRecord[]>;
+  /** The SAML configurations whose stored IdP metadata has this entity id, by tenant uuid. */
+  findSamlConfigsByIdp(idpEntityId: string): Promise<SsoConfigRecord[]>;
   deleteSsoSession(idHash: string): Promise<void>;
   /** Remembers an accepted assertion until `expiresAt`; false when it was already seen (a replay). */
   rememberSsoAssertion(keyHash: string, expiresAt: number, now: number): Promise<boolean>;

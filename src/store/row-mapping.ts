@@ -6,7 +6,7 @@ import type {
   GroupsTable, PoliciesTable, RefreshTokensTable, SessionsTable, TenantsTable, TokensTable, UserEmailsTable, UsersTable,
 } from './database-schema.js';
 import type {
-  AuthenticationMethod, Group, NewUser, Policy, Purpose, RefreshToken, Session, Tenant, TenantAddress, TenantAuthenticationMethod,
+  Group, NewUser, Policy, Purpose, RefreshToken, Session, Tenant, TenantAddress, TenantAuthenticationMethod,
   TokenRecord, User, UserEmail,
 } from './types.js';
 

@@ -155,7 +155,7 @@ export function mailOutboxVerbs(db: Db, options: { rowLocks: boolean; mapError: 
 
     async markMailFailed(uuid, attempt, nextAttemptAt, error) {
       const result = await sql`
-        update mail_outbox set next_attempt_at = ${ms(nextAttemptAt)}, last_error = ${error.replace(/\u0000/g, '').slice(0, MAX_ERROR)}
+        update mail_outbox set next_attempt_at = ${ms(nextAttemptAt)}, last_error = ${error.replace(/\0/g, '').slice(0, MAX_ERROR)}
         where uuid = ${uuid} and attempts = ${int(attempt)} and status = 'pending'`.execute(db);
       return affected(result) > 0;
     },

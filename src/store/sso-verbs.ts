@@ -3,7 +3,7 @@
 // both engines (tables: migrations/sso.ts). Spread into the store by
 // kysely-store.ts; declared in ../sso/types.ts.
 import { sql, type Kysely } from 'kysely';
-import type { SsoCompletion, SsoConfigRecord, SsoKind, SsoSessionRecord, SsoStore } from '../sso/types.js';
+import type { SsoCompletion, SsoConfigRecord, SsoKind, SsoLoginRecord, SsoSessionRecord, SsoStore } from '../sso/types.js';
 import type { DatabaseSchema } from './database-schema.js';
 
 type Db = Kysely<DatabaseSchema>;
@@ -16,6 +16,9 @@ interface SessionRow {
   user_uuid: string | null; login: string | null; token_session_uuid: string | null;
   created_at: number | string; expires_at: number | string; completed_at: number | string | null; consumed_at: number | string | null;
 }
+
+/** `text` inside a LIKE pattern, with `!` as the escape character. */
+const likeLiteral = (text: string): string => text.replace(/[!%_]/g, '!$&');
 
 const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
 
@@ -89,11 +92,53 @@ function rawSsoVerbs(db: Db): SsoStore {
       return r.rows[0] ? sessionOf(r.rows[0]) : null;
     },
     async attachSsoTokenSession(idHash, tokenSessionUuid) {
-      await sql`update sso_sessions set token_session_uuid = ${tokenSessionUuid} where id_hash = ${idHash}`.execute(db);
+      // The token was just stored: its refresh token is named now, while the
+      // access tokens that name it may be reaped long before the SSO session ends.
+      const refresh = await sql<{ refresh_token_uuid: string }>`select distinct refresh_token_uuid from tokens
+        where session_uuid = ${tokenSessionUuid} and refresh_token_uuid is not null`.execute(db);
+      if (refresh.rows.length === 0) {
+        await sql`update sso_sessions set token_session_uuid = ${tokenSessionUuid} where id_hash = ${idHash}`.execute(db);
+        return;
+      }
+      const row = await sql<{ data: string }>`select data from sso_sessions where id_hash = ${idHash}`.execute(db);
+      if (!row.rows[0]) return;
+      const data = { ...(JSON.parse(row.rows[0].data) as Record<string, unknown>), refreshTokenUuids: refresh.rows.map((r) => r.refresh_token_uuid) };
+      await sql`update sso_sessions set token_session_uuid = ${tokenSessionUuid}, data = ${JSON.stringify(data)}
+        where id_hash = ${idHash}`.execute(db);
     },
     async findSsoSessionByTokenSession(tokenSessionUuid, now) {
       const r = await sql<SessionRow>`select * from sso_sessions where token_session_uuid = ${tokenSessionUuid} and expires_at > ${now}`.execute(db);
       return r.rows[0] ? sessionOf(r.rows[0]) : null;
+    },
+    async findCompletedSsoLogins(kind, tenantUuid, login, now) {
+      const r = await sql<SessionRow>`select * from sso_sessions where kind = ${kind} and tenant_uuid = ${tenantUuid}
+        and login = ${login} and completed_at is not null and expires_at > ${now} order by created_at`.execute(db);
+      const logins: SsoLoginRecord[] = r.rows.map((row) => {
+        const s = sessionOf(row);
+        const recorded = Array.isArray(s.data.refreshTokenUuids) ? s.data.refreshTokenUuids.filter((u): u is string => typeof u === 'string') : [];
+        return { ...s, refreshTokenUuids: recorded };
+      });
+      const sessions = logins.map((l) => l.tokenSessionUuid).filter((u): u is string => u !== null);
+      if (sessions.length === 0) return logins;
+      const live = await sql<{ session_uuid: string; refresh_token_uuid: string }>`select distinct session_uuid, refresh_token_uuid
+        from tokens where session_uuid in (${sql.join(sessions)}) and refresh_token_uuid is not null`.execute(db);
+      for (const t of live.rows) {
+        for (const l of logins) {
+          if (l.tokenSessionUuid === t.session_uuid && !l.refreshTokenUuids.includes(t.refresh_token_uuid)) l.refreshTokenUuids.push(t.refresh_token_uuid);
+        }
+      }
+      return logins;
+    },
+    async findSamlConfigsByIdp(idpEntityId) {
+      // data is JSON text on both engines: LIKE narrows the rows (one per
+      // tenant with SAML), the parsed record decides.
+      const pattern = `%"entity_id":${likeLiteral(JSON.stringify(idpEntityId))}%`;
+      const r = await sql<ConfigRow>`select * from sso_configs where kind = 'saml' and data like ${pattern} escape '!'
+        order by tenant_uuid`.execute(db);
+      return r.rows.map(configOf).filter((c) => {
+        const idp = c.data.idp as { entity_id?: unknown } | undefined;
+        return idp?.entity_id === idpEntityId;
+      });
     },
     async deleteSsoSession(idHash) {
       await sql`delete from sso_sessions where id_hash = ${idHash}`.execute(db);

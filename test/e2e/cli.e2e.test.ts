@@ -84,6 +84,7 @@ interface Res {
   status: number;
   headers: http.IncomingHttpHeaders;
   text: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers of any shape
   json(): any;
 }
 
@@ -470,8 +471,9 @@ describe.each<Engine>(['sqlite', 'postgresql'])('xivo-auth CLI end to end on %s'
     expect((await request(svc.url, 'DELETE', `/0.1/token/${issued.token}`)).status).toBe(200);
 
     // With -d the requests are logged (so the check below is not vacuous), their URLs redacted.
-    const method = (e: Record<string, any>) => e.req?.method ?? e.method;
-    const url = (e: Record<string, any>) => e.req?.url ?? e.url;
+    type Line = { req?: { method?: string; url?: string }; method?: string; url?: string };
+    const method = (e: Line) => e.req?.method ?? e.method;
+    const url = (e: Line) => e.req?.url ?? e.url;
     await pollUntil('a log line for the DELETE /0.1/token/... request (with -d, requests are logged)', 5000,
       async () => logEntries(svc).some((e) => method(e) === 'DELETE'), (v) => v);
     const entries = logEntries(svc);
@@ -543,6 +545,7 @@ describe.concurrent('xivo-auth command line (sqlite)', () => {
       env: { XIVO_AUTH_REST_API__PORT: '9999', XIVO_AUTH_AMQP__URI: 'amqp://guest:secret@broker:5672/' },
     });
     expect(res.code, res.stderr).toBe(0);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the whole configuration, as printed
     const shown = YAML.parse(res.stdout) as Record<string, any>;
     expect(shown.db_uri).toBe('postgresql://u:********@127.0.0.1/x');
     expect(shown.amqp.uri).toBe('amqp://guest:********@broker:5672/');

@@ -153,6 +153,16 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     await page.waitForSelector('nav#nav');
     expect(await page.evaluate(() => Object.keys(localStorage).length)).toBe(0);
 
+    // -- the keyboard: a link followed with Enter puts the focus on the screen's title; so does the skip link
+    const focused = () => page.evaluate(() => document.activeElement?.id || document.activeElement?.textContent || '');
+    await page.focus('nav a[href="#/policies"]');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#main[data-screen="policies"]');
+    await expect.poll(focused).toBe('screen-title');
+    await page.focus('a.skip');
+    await page.keyboard.press('Enter');
+    await expect.poll(focused).toBe('screen-title');
+
     // -- a tenant
     await go('tenants');
     await page.click('text=New tenant');
@@ -269,13 +279,87 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     await page.waitForSelector('.details li[data-email="carol@example.com"]', { state: 'detached' });
     expect((await carolNow()).emails).toMatchObject([{ address: 'carol.two@example.com', main: true }]);
     await page.waitForSelector('.details .mfa .empty');
+
+    // -- her refresh token (a phone app's), deleted after a confirmation
+    const offline = await http('POST', '/0.1/token', { authorization: basic(CAROL.username, CAROL.password) }, { access_type: 'offline', client_id: 'carol-phone' });
+    expect(offline.status).toBe(200);
+    const refreshTokens = async () => ((await (await http('GET', `/0.1/users/${carolUuid}/tokens`, asAdmin)).json()).items as Array<{ client_id: string }>).map((r) => r.client_id);
+    expect(await refreshTokens()).toEqual(['carol-phone']);
+    const reopen = async () => {
+      await page.click('tr[data-username="carol"] button:has-text("Details")');
+      await page.waitForSelector('.details', { state: 'detached' });
+      await page.click('tr[data-username="carol"] button:has-text("Details")');
+      await page.waitForSelector('.details');
+    };
+    await reopen();
+    await page.waitForSelector('.details li[data-client="carol-phone"]');
     await axeCheck(page, 'user details');
     await shot('users');
+    await page.click('.details li[data-client="carol-phone"] button.danger');
+    await confirm();
+    await page.waitForSelector('.details li[data-client="carol-phone"]', { state: 'detached' });
+    await page.waitForSelector('.details .tokens .empty');
+    expect(await refreshTokens()).toEqual([]);
+
+    // -- her names edited (the rest of her kept)
+    await page.click('tr[data-username="carol"] button:has-text("Edit")');
+    const editForm = 'form[aria-label="Edit carol"]';
+    await page.fill(`${editForm} input[name="firstname"]`, 'Carol');
+    await page.fill(`${editForm} input[name="lastname"]`, 'Doe');
+    await axeCheck(page, 'user form');
+    await page.click(`${editForm} button[type="submit"]`);
+    await page.waitForSelector(editForm, { state: 'detached' });
+    expect(await carolNow()).toMatchObject({
+      firstname: 'Carol', lastname: 'Doe', authentication_method: 'native', enabled: true, emails: [{ address: 'carol.two@example.com', main: true }],
+    });
+
+    // -- disabled (asked first: her sessions end), enabled again
+    await page.click('tr[data-username="carol"] button:has-text("Disable")');
+    await confirm();
+    await page.waitForSelector('tr[data-username="carol"] td[data-enabled="false"]');
+    expect((await carolNow()).enabled).toBe(false);
+    await page.click('tr[data-username="carol"] button:has-text("Enable")');
+    await page.waitForSelector('tr[data-username="carol"] td[data-enabled="true"]');
+    expect((await carolNow()).enabled).toBe(true);
+
+    // -- search and filters (the API's: the page counts follow)
+    const listed = () => page.$$eval('tr[data-username]', (r) => r.map((x) => x.getAttribute('data-username')));
+    await page.fill('.toolbar input[name="search"]', 'car');
+    await expect.poll(listed).toEqual(['carol']);
+    await page.fill('.toolbar input[name="search"]', '');
+    await expect.poll(async () => (await listed()).length).toBeGreaterThan(1);
+    await page.selectOption('.toolbar select[name="policy_filter"]', policyValue);
+    await expect.poll(listed).toEqual(['carol']);
+    await page.selectOption('.toolbar select[name="purpose"]', 'internal');
+    await page.waitForSelector('.screen > .empty');
+    await axeCheck(page, 'users: filters, empty');
+    await page.selectOption('.toolbar select[name="purpose"]', '');
+    await page.selectOption('.toolbar select[name="policy_filter"]', '');
+    await expect.poll(async () => (await listed()).length).toBeGreaterThan(1);
+
+    // -- the tenant's contact: a user picked by name; a tenant deleted after a confirmation
+    await go('tenants');
+    await page.click('tr:has-text("Acme") button:has-text("Edit")');
+    await page.waitForSelector('form select[name="contact"] option:has-text("carol")', { state: 'attached' });
+    await page.selectOption('form select[name="contact"]', carolUuid);
+    await page.click('form button[type="submit"]');
+    await page.waitForSelector('form[aria-label^="Edit"]', { state: 'detached' });
+    expect((await tenantNamed('Acme')).contact).toBe(carolUuid);
+    await page.click('text=New tenant');
+    await page.fill('form input[name="name"]', 'Gamma');
+    await page.click('form button[type="submit"]');
+    await page.waitForSelector('td:has-text("Gamma")');
+    await page.click('tr:has-text("Gamma") button:has-text("Delete")');
+    await axeCheck(page, 'tenant deletion');
+    await confirm();
+    await page.waitForSelector('td:has-text("Gamma")', { state: 'detached' });
+    expect(await tenantNamed('Gamma')).toBeUndefined();
+    await go('users');
 
     // -- a group carrying the policy
     await go('groups');
     await page.fill('form input[name="name"]', 'Agents');
-    await page.click('form button[type="submit"]');
+    await page.press('form input[name="name"]', 'Enter');
     await page.waitForSelector('td:has-text("Agents")');
     await page.click('tr[data-group="Agents"] button:has-text("Details")');
     const details = '[data-group-details]';
@@ -303,6 +387,22 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     await page.waitForSelector(`${details} li[data-member="carol"]`, { state: 'detached' });
     expect(await members()).toEqual([]);
     await axeCheck(page, 'groups');
+
+    // -- the same from the user's side: she joins the group (the group filter then lists her), then leaves it
+    await go('users');
+    await page.click('tr[data-username="carol"] button:has-text("Details")');
+    await page.waitForSelector('.details select[name="join_group"] option:has-text("Support agents")', { state: 'attached' });
+    await page.selectOption('.details select[name="join_group"]', groupUuid);
+    await page.click('.details button:has-text("Add to group")');
+    await page.waitForSelector('.details li[data-group="Support agents"]');
+    expect(await members()).toEqual(['carol']);
+    await page.selectOption('.toolbar select[name="group_filter"]', groupUuid);
+    await expect.poll(listed).toEqual(['carol']);
+    await page.selectOption('.toolbar select[name="group_filter"]', '');
+    await page.click('.details li[data-group="Support agents"] button.danger');
+    await confirm();
+    await page.waitForSelector('.details li[data-group="Support agents"]', { state: 'detached' });
+    expect(await members()).toEqual([]);
 
     // -- the tenant switcher: Acme has no user yet (empty state), then back
     await page.selectOption('#tenant-select', { label: 'Acme' });
@@ -350,6 +450,14 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
 
     // -- revoke carol's session: her token dies
     await go('sessions');
+    await page.waitForSelector(`tr[data-session="${carolToken.session_uuid}"] td[data-user="${carolUuid}"]:has-text("carol")`);
+    await page.focus(`tr[data-session="${carolToken.session_uuid}"] button:has-text("Revoke")`);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[role="alertdialog"]');
+    await expect.poll(focused).toBe('Cancel');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[role="alertdialog"]', { state: 'detached' });
+    expect((await http('HEAD', `/0.1/token/${carolToken.token}`)).status).toBe(204);
     await page.click(`tr[data-session="${carolToken.session_uuid}"] button:has-text("Revoke")`);
     await axeCheck(page, 'confirmation dialog');
     await confirm();
@@ -372,23 +480,37 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
 
     // -- backends: status, LDAP form (bind password write-only)
     await go('backends');
-    await page.waitForSelector('pre.status');
+    await page.waitForSelector('table.status tr[data-component="store"] .state.ok');
+    await page.waitForSelector('table.health[data-ready="ready"] tr[data-check="migrations"] .state.ok');
     await page.fill('input[name="host"]', 'ldap.example.com');
     await page.fill('input[name="user_base_dn"]', 'ou=people,dc=example,dc=com');
     await page.fill('input[name="bind_dn"]', 'cn=reader,dc=example,dc=com');
     await page.fill('input[name="bind_password"]', 'reader-secret');
+    const filter = '(&(objectClass=person)({user_login_attribute}={username}))';
+    await page.fill('input[name="search_filters"]', filter);
     await page.click('form button[type="submit"]');
     await page.waitForSelector('form [role="status"]:has-text("Saved"), form .error');
     expect(await page.textContent('form[aria-label="LDAP configuration"]')).not.toMatch(/error|invalid/i);
     await page.waitForSelector('form [role="status"]:has-text("Saved")');
     expect(await page.inputValue('input[name="bind_password"]')).toBe('');
+    const ldapNow = await http('GET', '/0.1/backends/ldap', asAdmin);
+    const ldapBody = await ldapNow.json() as Record<string, unknown>;
+    expect(ldapBody).toMatchObject({ host: 'ldap.example.com', bind_dn: 'cn=reader,dc=example,dc=com', search_filters: filter });
+    expect(ldapBody).not.toHaveProperty('bind_password');
+    await page.waitForSelector('form button:has-text("Remove the configuration")');
     await axeCheck(page, 'backends');
+    await shot('backends');
+    await page.click('form button:has-text("Remove the configuration")');
+    await confirm();
+    await page.waitForSelector('form [role="status"]:has-text("Configuration removed")');
+    expect((await http('GET', '/0.1/backends/ldap', asAdmin)).status).toBe(404);
 
     // -- the audit entry of each action
     await go('audit');
     for (const action of ['tenants.create', 'tenants.update', 'tenants.parent.update', 'users.create', 'users.update', 'policies.create',
       'users.policies.update', 'sessions.delete', 'security.throttles.delete', 'backends.ldap.update', 'groups.create', 'groups.update',
-      'groups.policies.update', 'groups.users.update', 'groups.users.delete', 'admin.users.emails.update', 'users.password.reset.create']) {
+      'groups.policies.update', 'groups.users.update', 'groups.users.delete', 'admin.users.emails.update', 'users.password.reset.create',
+      'users.tokens.delete', 'tenants.delete', 'backends.ldap.delete']) {
       await page.fill('input[name="search"]', action);
       await page.waitForSelector(`tr[data-action="${action}"]`);
     }
@@ -401,14 +523,14 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     const rows = () => page.$$eval('tr[data-action]', (r) => r.length);
     const times = () => page.$$eval('tr[data-action] time', (r) => r.map((x) => x.getAttribute('datetime') ?? ''));
     await page.fill('input[name="search"]', 'tenants.create');
-    await expect.poll(rows).toBe(3); // Acme, Beta, Late
+    await expect.poll(rows).toBe(4); // Acme, Beta, Gamma, Late
     await page.fill('input[name="from"]', localMinute(boundary));
     await expect.poll(rows).toBe(1);
     expect((await times())[0] >= new Date(boundary).toISOString()).toBe(true);
     await axeCheck(page, 'audit with a time window');
     await page.fill('input[name="from"]', '');
     await page.fill('input[name="to"]', localMinute(boundary));
-    await expect.poll(rows).toBe(2);
+    await expect.poll(rows).toBe(3);
     expect((await times()).every((x) => x < new Date(boundary).toISOString())).toBe(true);
     // an inverted window: the service's 400 shown next to the field
     await page.fill('input[name="from"]', localMinute(boundary + 60_000));
@@ -423,6 +545,10 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     // -- French
     await page.selectOption('#lang-select', 'fr');
     await page.waitForSelector('nav a:has-text("Utilisateurs")');
+    await page.waitForSelector('button.logout:has-text("Se déconnecter")');
+    await page.waitForSelector('#screen-title:has-text("Journal d\'audit")');
+    expect(await page.getAttribute('html', 'lang')).toBe('fr');
+    await axeCheck(page, 'audit in French');
     await page.selectOption('#lang-select', 'en');
 
     // -- phone-sized: the menu opens the navigation
@@ -430,7 +556,7 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     expect(await page.isVisible('nav#nav a[href="#/users"]')).toBe(false);
     await page.click('button.menu');
     await page.click('nav a[href="#/users"]');
-    await page.waitForSelector(`text=${CAROL.username}`);
+    await page.waitForSelector(`tr[data-username="${CAROL.username}"]`);
     await axeCheck(page, 'users on a phone');
     await shot('users-phone');
     await page.setViewportSize({ width: 1280, height: 800 });
@@ -508,8 +634,11 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     await page.waitForSelector('.details li[data-factor="totp"]', { state: 'detached' });
     const left = (await (await http('GET', `/0.1/users/${carolUuid}/mfa`, asAdmin)).json()).items as Array<{ type: string }>;
     expect(left.map((f) => f.type)).toEqual(['recovery_code']);
-    await page.click('button.logout');
-    await page.waitForSelector('.login');
+
+    // -- an expired token (the service's clock two hours on) sends back to the sign-in page
+    clock.advance(2 * 3600_000);
+    await page.click('nav a[href="#/tenants"]');
+    await page.waitForSelector('.login .notice:has-text("Your session ended")');
 
     expect(cspViolations).toEqual([]);
     expect(pageErrors).toEqual([]);

@@ -133,6 +133,9 @@ describe.each(ENGINES)('import wazo-auth into %s', (engine) => {
     expect(rows.get('user policies')).toEqual([2, 2, 0, 0, 0]);
     expect(rows.get('group policies')).toEqual([4, 4, 0, 0, 0]);
     expect(rows.get('ldap configs')).toEqual([1, 1, 0, 0, 0]);
+    // One IdP per tenant here: acme's second domain's row is skipped.
+    expect(rows.get('saml configs')).toEqual([2, 1, 0, 0, 1]);
+    expect(res.stdout).toContain('another domain of the tenant');
     expect(rows.get('refresh tokens')).toEqual([1, 1, 0, 0, 0]);
     expect(rows.get('sessions')).toEqual([2, 1, 0, 0, 1]);
     expect(rows.get('tokens')).toEqual([2, 1, 0, 0, 1]);
@@ -263,6 +266,18 @@ describe.each(ENGINES)('import wazo-auth into %s', (engine) => {
     expect(ldap).toMatchObject({ host: 'ldap.acme.example.com', port: 636, protocolSecurity: 'ldaps', bindPassword: fixture.ldapBindPassword });
     const backends = await as(token, '/0.1/backends/ldap', { 'wazo-tenant': fixture.tenants.acme });
     expect(backends.body).not.toContain(fixture.ldapBindPassword);
+
+    // acme's SAML IdP: the settings as wazo-auth had them, and a login starts at that IdP.
+    const saml = await as(token, '/0.1/backends/saml', { 'wazo-tenant': fixture.tenants.acme });
+    expect(saml.statusCode, saml.body).toBe(200);
+    expect(saml.json()).toMatchObject({
+      tenant_uuid: fixture.tenants.acme, entity_id: fixture.saml.entityId, acs_url: fixture.saml.acsUrl, idp_entity_id: fixture.saml.idpEntityId,
+    });
+    const sso = await inject({
+      method: 'POST', url: '/0.1/saml/sso', headers: JSON_HEADERS, payload: { domain: 'acme.example.net', redirect_url: 'https://portal.acme.example.com/' },
+    });
+    expect(sso.statusCode, sso.body).toBe(200);
+    expect(sso.json().location).toMatch(new RegExp(`^${fixture.saml.ssoUrl}\\?SAMLRequest=`));
   }, TIMEOUT);
 
   it('a run while the service serves: new wazo-auth tokens check at once; a re-hashed password stays', async () => {

@@ -5,7 +5,11 @@
 // with node:crypto (64-byte salt, 250,000 iterations, hex digest), tokens and
 // refresh tokens whose string is their uuid, a top tenant that is its own
 // parent, an "all users" group per tenant.
+import { execFileSync } from 'node:child_process';
 import { pbkdf2, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from './pg.js';
@@ -205,6 +209,8 @@ export interface WazoFixture {
   };
   refreshToken: { value: string; clientId: string };
   ldapBindPassword: string;
+  /** acme's SAML IdP (auth_saml_config, one row per domain of acme). */
+  saml: { entityId: string; acsUrl: string; idpEntityId: string; ssoUrl: string };
   /** Inserts one more live token (in its own session) of alice; returns its string. */
   addLiveToken(acl: string[]): Promise<string>;
   /** Deletes a token and its session (as wazo-auth revokes one). */
@@ -234,6 +240,10 @@ export async function createWazoFixture(opts: { revision?: string } = {}): Promi
   const liveAcl = ['confd.users.me.read', 'calld.users.me.#', 'auth.users.me.tokens.read'];
   const tokens = { live: randomUUID(), liveSession: randomUUID(), liveAcl, expired: randomUUID() };
   const ldapBindPassword = 'ldap-bind-secret-of-acme';
+  const saml = {
+    entityId: 'https://wazo.acme.example.com/saml-sp', acsUrl: 'https://wazo.acme.example.com/api/auth/0.1/saml/acs',
+    idpEntityId: 'https://idp.acme.example.com/saml', ssoUrl: 'https://idp.acme.example.com/saml/sso',
+  };
 
   try {
     await q(WAZO_SCHEMA);
@@ -298,6 +308,10 @@ export async function createWazoFixture(opts: { revision?: string } = {}): Promi
                user_login_attribute, user_email_attribute, search_filters)
              VALUES ($1, 'ldap.acme.example.com', 636, 3, 'ldaps', 'cn=wazo,dc=acme,dc=example,dc=com', $2, 'ou=people,dc=acme,dc=example,dc=com',
                'uid', 'mail', NULL)`, [t.acme, ldapBindPassword]);
+    // acme's SAML IdP, configured for each of its two domains (wazo-auth keys it by tenant and domain).
+    await q(`INSERT INTO auth_saml_config (tenant_uuid, domain_uuid, entity_id, idp_metadata, acs_url)
+             SELECT tenant_uuid, uuid, $2, $3::xml, $4 FROM auth_tenant_domain WHERE tenant_uuid = $1`,
+    [t.acme, saml.entityId, idpMetadata(saml.idpEntityId, saml.ssoUrl), saml.acsUrl]);
 
     // alice logged in offline from the desktop app: a refresh token, and the token it gave.
     await q(`INSERT INTO auth_refresh_token (uuid, client_id, user_uuid, backend, login, user_agent, remote_addr, mobile)
@@ -331,6 +345,7 @@ export async function createWazoFixture(opts: { revision?: string } = {}): Promi
     tokens,
     refreshToken,
     ldapBindPassword,
+    saml,
     async addLiveToken(acl) {
       const value = randomUUID();
       const session = randomUUID();
@@ -350,4 +365,24 @@ export async function createWazoFixture(opts: { revision?: string } = {}): Promi
       await db.drop();
     },
   };
+}
+
+/** An IdP's SAML metadata as an administrator would upload it: a signing certificate and an HTTP-Redirect SSO endpoint. */
+function idpMetadata(entityId: string, ssoUrl: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'wazo-fixture-idp-'));
+  try {
+    const certFile = path.join(dir, 'idp.crt');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=idp.acme.example.com', '-days', '2',
+      '-keyout', path.join(dir, 'idp.key'), '-out', certFile], { stdio: 'ignore' });
+    const cert = readFileSync(certFile, 'utf8').replace(/-----[A-Z ]+-----|\s/g, '');
+    return `<?xml version="1.0"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="${entityId}">
+  <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>${cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${ssoUrl}"/>
+  </md:IDPSSODescriptor>
+</md:EntityDescriptor>`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

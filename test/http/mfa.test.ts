@@ -4,6 +4,7 @@
 import type { InjectOptions } from 'fastify';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { FakeClock } from '../../src/clock.js';
 import { DEFAULT_CONFIG } from '../../src/config/index.js';
 import { AMQP_URI, startBusConsumer, type BusConsumer } from '../helpers/bus.js';
@@ -14,6 +15,13 @@ import { securityWith } from '../security/helpers.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 const STEP_MS = 30_000;
+
+interface OpenApiSchema { properties?: Record<string, OpenApiSchema & { items?: OpenApiSchema }> }
+interface OpenApiOperation {
+  description?: string;
+  requestBody?: { content: Record<string, { schema: OpenApiSchema }> };
+  responses: Record<string, { content?: Record<string, { schema: OpenApiSchema }> }>;
+}
 
 function codeAt(secret: string, at: number): string {
   return new TOTP({ algorithm: 'SHA1', digits: 6, period: 30, secret: Secret.fromBase32(secret) }).generate({ timestamp: at });
@@ -83,6 +91,9 @@ describe.each(ENGINES)('multi-factor authentication on %s', (engine) => {
     t = await startTestService(engine, {
       external_auth: externalAuthWith(key.file),
       security: securityWith({ rate_limits: { enabled: false } }),
+      // A service account whose ACL the rule below names.
+      enabled_backend_plugins: { xivo_user: true, xivo_service: true },
+      service_accounts: { 'mfa-service': { password: 'mfa-service-password', acl: ['confd.admin.read'] } },
       amqp: { ...DEFAULT_CONFIG.amqp, enabled: true, uri: AMQP_URI, exchange_name: bus.exchange, poll_interval_ms: 50, retry_min_ms: 50, retry_max_ms: 200 },
       // The bootstrap administrator (purpose internal, ACL `#`) is exempted here, or it too must enrol first.
       mfa: { ...DEFAULT_CONFIG.mfa, required_for: { acl: ['confd.admin.#'], purposes: [] }, exempt_purposes: ['external_api', 'internal'] },
@@ -119,7 +130,13 @@ describe.each(ENGINES)('multi-factor authentication on %s', (engine) => {
 
     const wrong = await api('PUT', `/0.1/users/me/mfa/totp/${body.uuid}/confirm`, alice.token, { code: codeAt(body.secret, clock.now() + 5 * STEP_MS) });
     expect(wrong.statusCode).toBe(400);
-    expect((await api('PUT', `/0.1/users/me/mfa/totp/${body.uuid}/confirm`, alice.token, { code: codeAt(body.secret, clock.now()) })).statusCode).toBe(204);
+    const confirmCode = codeAt(body.secret, clock.now());
+    expect((await api('PUT', `/0.1/users/me/mfa/totp/${body.uuid}/confirm`, alice.token, { code: confirmCode })).statusCode).toBe(204);
+    // A confirmed factor is confirmed once.
+    expect((await api('PUT', `/0.1/users/me/mfa/totp/${body.uuid}/confirm`, alice.token, { code: confirmCode })).statusCode).toBe(400);
+    // The code that confirmed the factor is used: it does not log in.
+    const c = (await login(alice.username, alice.password)).json().details.mfa_challenge;
+    expect((await login(alice.username, alice.password, { mfa_challenge: c, totp: confirmCode })).json().error_id).toBe('mfa-invalid');
     clock.advance(STEP_MS);
 
     const refused = await login(alice.username, alice.password);
@@ -203,7 +220,11 @@ describe.each(ENGINES)('multi-factor authentication on %s', (engine) => {
     const { codes } = res.json();
     expect(codes).toHaveLength(10);
     expect(new Set(codes).size).toBe(10);
-    expect(databaseText(t.config.db_uri ?? '')).not.toContain(codes[0]);
+    for (const c of codes) expect(c).toMatch(/^[A-HJKMNP-Z2-9]{5}-[A-HJKMNP-Z2-9]{5}$/);
+    // Stored hashed: neither as shown nor as compared (without the dash).
+    const stored = databaseText(t.config.db_uri ?? '');
+    expect(stored).not.toContain(codes[0]);
+    expect(stored).not.toContain(codes[0].replace('-', ''));
 
     const first = await login(erin.username, erin.password);
     expect(first.json().details.factors.sort()).toEqual(['recovery_code', 'totp']);
@@ -211,13 +232,23 @@ describe.each(ENGINES)('multi-factor authentication on %s', (engine) => {
     const again = await login(erin.username, erin.password, { mfa_challenge: await challenge(erin), recovery_code: codes[0] });
     expect(again.statusCode).toBe(401);
     expect(again.json().error_id).toBe('mfa-invalid');
+    // Typed differently (lower case, no dash), another code still works once.
+    const typed = codes[1].replace('-', '').toLowerCase();
+    expect((await login(erin.username, erin.password, { mfa_challenge: await challenge(erin), recovery_code: typed })).statusCode).toBe(200);
+    expect((await login(erin.username, erin.password, { mfa_challenge: await challenge(erin), recovery_code: codes[1] })).json().error_id).toBe('mfa-invalid');
+    // A new set replaces the previous one: the old unused codes no longer work.
+    const renewed = (await api('POST', '/0.1/users/me/mfa/recovery_codes', erin.token)).json().codes as string[];
+    expect(renewed).toHaveLength(10);
+    expect((await login(erin.username, erin.password, { mfa_challenge: await challenge(erin), recovery_code: codes[2] })).json().error_id).toBe('mfa-invalid');
+    expect((await login(erin.username, erin.password, { mfa_challenge: await challenge(erin), recovery_code: renewed[0] })).statusCode).toBe(200);
 
     const list = await api('GET', `/0.1/users/${erin.uuid}/mfa`, admin);
     expect(list.statusCode, list.body).toBe(200);
     const items = list.json().items as Record<string, unknown>[];
     expect(items.map((f) => f.type).sort()).toEqual(['recovery_code', 'totp']);
     expect(items.find((f) => f.type === 'recovery_code')!.remaining).toBe(9);
-    for (const f of items) expect(Object.keys(f).sort()).not.toContain('secret');
+    for (const f of items) expect(Object.keys(f).sort()).toEqual(expect.not.arrayContaining(['secret', 'codes']));
+    expect(list.body).not.toContain(renewed[1]);
   });
 
   it('lets an administrator remove a factor (never enrol one); the password alone then suffices again', async () => {
@@ -241,6 +272,11 @@ describe.each(ENGINES)('multi-factor authentication on %s', (engine) => {
     const refresh = ok.json().data.refresh_token;
     const again = await inject({ method: 'POST', url: '/0.1/token', headers: JSON_HEADERS, payload: { refresh_token: refresh, client_id: 'mfa-app' } });
     expect(again.statusCode, again.body).toBe(200);
+    expect(again.json().data.token).toMatch(/./);
+    // The password alone still gets no refresh token.
+    const alone = await login(gina.username, gina.password, { access_type: 'offline', client_id: 'mfa-app' });
+    expect(alone.json().error_id).toBe('mfa-required');
+    expect(alone.json().data).toBeUndefined();
   });
 
   it('counts wrong codes in the login throttle', async () => {
@@ -258,16 +294,36 @@ describe.each(ENGINES)('multi-factor authentication on %s', (engine) => {
   });
 
   it('audits the MFA decisions', async () => {
+    // One user through every decision: enrolment required, enrolled, challenged, failed, succeeded, factor removed.
+    const judy = await newUser(['confd.admin.read']);
+    const { uuid: factor, secret } = await withTotp(judy);
+    const wrong = codeAt(secret, clock.now()) === '000000' ? '111111' : '000000';
+    expect((await login(judy.username, judy.password, { mfa_challenge: await challenge(judy), totp: wrong })).json().error_id).toBe('mfa-invalid');
+    expect((await login(judy.username, judy.password, { mfa_challenge: await challenge(judy), totp: codeAt(secret, clock.now()) })).statusCode).toBe(200);
+    expect((await api('DELETE', `/0.1/users/${judy.uuid}/mfa/${factor}`, admin)).statusCode).toBe(204);
+
     await t.service.security.audit.flush();
     const top = (await t.service.store.getTopTenant())!.uuid;
     const records = await t.service.store.listAuditRecords({ tenantUuids: [top], includeUntenanted: true }, { limit: 1000 });
-    const outcomes = new Set(records.items.filter((r) => r.action === 'login.mfa').map((r) => r.outcome));
-    expect([...outcomes].sort()).toEqual(expect.arrayContaining(['challenged', 'failure', 'success']));
+    const mine = records.items.filter((r) => r.actorUuid === judy.uuid || r.targetId === factor);
+    const decisions = new Set(mine.map((r) => `${r.action}:${r.outcome}`));
+    for (const d of ['login.mfa:enrolment_required', 'users.mfa.create:success', 'users.mfa.confirm:success',
+      'login.mfa:challenged', 'login.mfa:failure', 'login.mfa:success', 'users.mfa.delete:success']) {
+      expect([...decisions], d).toContain(d);
+    }
+    // The failure says why, and the login attempt itself is recorded as neither a success nor a failure until the factor.
+    expect(mine.find((r) => r.action === 'login.mfa' && r.outcome === 'failure')!.details).toMatchObject({ factor: 'totp', reason: 'invalid_code' });
+    expect(records.items.some((r) => r.action === 'login' && r.outcome === 'mfa_required' && r.login === judy.username)).toBe(true);
+    // A confirmation with a wrong code is audited too.
+    const outcomes = new Set(records.items.filter((r) => r.action === 'users.mfa.confirm').map((r) => r.outcome));
+    expect([...outcomes].sort()).toEqual(['failure', 'success']);
     // And the metrics count them.
     const metric = await t.service.metrics.registry.getSingleMetricAsString('xivo_auth_mfa_verifications_total');
     expect(metric).toMatch(/xivo_auth_mfa_verifications_total\{factor="totp",result="success"\} [1-9]/);
     expect(metric).toMatch(/xivo_auth_mfa_verifications_total\{factor="totp",result="failure"\} [1-9]/);
     expect(metric).toMatch(/xivo_auth_mfa_verifications_total\{factor="recovery_code",result="success"\} [1-9]/);
+    expect(metric).toMatch(/xivo_auth_mfa_verifications_total\{factor="challenge",result="challenged"\} [1-9]/);
+    expect(metric).toMatch(/xivo_auth_mfa_verifications_total\{factor="none",result="enrolment_required"\} [1-9]/);
   });
 
   it('mfa.required_for: a matching user without a factor gets a token that can only enrol', async () => {
@@ -277,6 +333,16 @@ describe.each(ENGINES)('multi-factor authentication on %s', (engine) => {
     expect(res.json().error_id).toBe('mfa-enrolment-required');
     const restricted = res.json().details.token as string;
     expect(res.json().details.acl).toEqual(['auth.users.me.mfa.#']);
+    expect(res.json().details.mfa_challenge).toBeUndefined();
+    // Never with a refresh token: its logins would skip the factor.
+    const offline = await login(ivan.username, ivan.password, { access_type: 'offline', client_id: 'mfa-enrol-app' });
+    expect(offline.json().error_id).toBe('mfa-enrolment-required');
+    expect(offline.json().details.token).toMatch(/./);
+    expect(offline.json().details.refresh_token).toBeUndefined();
+    expect(offline.body).not.toContain('refresh_token');
+    const refreshTokens = await api('GET', `/0.1/users/${ivan.uuid}/tokens`, admin);
+    expect(refreshTokens.statusCode, refreshTokens.body).toBe(200);
+    expect(refreshTokens.json().total).toBe(0);
     expect((await inject({ method: 'HEAD', url: `/0.1/token/${restricted}?scope=confd.admin.read` })).statusCode).toBe(403);
     expect((await api('GET', '/0.1/users/me/tokens', restricted)).statusCode).toBe(401);
     // It enrols, then logs in with the factor and gets the whole ACL.
@@ -292,15 +358,47 @@ describe.each(ENGINES)('multi-factor authentication on %s', (engine) => {
     expect((await login((await newUser(['confd.users.me.read'])).username, `mfa-user-${n}-password`)).statusCode).toBe(200);
   });
 
-  it('documents the routes and the challenge in the OpenAPI document', async () => {
-    const doc = (await inject({ method: 'GET', url: '/0.1/api/api.yml' })).body;
-    for (const text of ['/users/{user_uuid}/mfa/totp', '/users/{user_uuid}/mfa/recovery_codes', '/mfa/webauthn/options', 'mfa_challenge', 'mfa-required']) {
-      expect(doc).toContain(text);
-    }
+  it('documents the routes, their schemas and the challenge in the OpenAPI document', async () => {
+    const res = await inject({ method: 'GET', url: '/0.1/api/api.yml' });
+    expect(res.statusCode).toBe(200);
+    const doc = parseYaml(res.body) as { paths: Record<string, Record<string, OpenApiOperation>> };
+    const op = (method: string, route: string) => {
+      const found = doc.paths[`/0.1${route}`]?.[method];
+      expect(found, `${method.toUpperCase()} ${route}`).toBeDefined();
+      return found!;
+    };
+    const bodyOf = (o: OpenApiOperation) => o.requestBody?.content['application/json'].schema;
+    const answerOf = (o: OpenApiOperation, status: string) => o.responses[status]?.content?.['application/json']?.schema;
+    const props = (schema: OpenApiSchema | undefined) => Object.keys(schema?.properties ?? {}).sort();
+
+    expect(props(answerOf(op('get', '/users/{user_uuid}/mfa'), '200'))).toEqual(['items', 'total']);
+    expect(props(answerOf(op('get', '/users/{user_uuid}/mfa'), '200')!.properties!.items.items)).not.toContain('secret');
+    expect(props(answerOf(op('post', '/users/{user_uuid}/mfa/totp'), '200'))).toEqual(['confirmed', 'otpauth_uri', 'qr_svg', 'secret', 'uuid']);
+    expect(props(bodyOf(op('put', '/users/{user_uuid}/mfa/totp/{factor_uuid}/confirm')))).toEqual(['code']);
+    expect(Object.keys(op('put', '/users/{user_uuid}/mfa/totp/{factor_uuid}/confirm').responses)).toEqual(expect.arrayContaining(['204', '400']));
+    expect(props(answerOf(op('post', '/users/{user_uuid}/mfa/recovery_codes'), '200'))).toEqual(['codes', 'uuid']);
+    expect(op('post', '/users/{user_uuid}/mfa/webauthn/registration/options').responses['200']).toBeDefined();
+    expect(props(bodyOf(op('post', '/users/{user_uuid}/mfa/webauthn/registration')))).toEqual(['name', 'response']);
+    expect(props(bodyOf(op('post', '/mfa/webauthn/options')))).toEqual(['mfa_challenge']);
+    expect(Object.keys(op('delete', '/users/{user_uuid}/mfa/{factor_uuid}').responses)).toEqual(expect.arrayContaining(['204', '404']));
+    expect(props(bodyOf(op('put', '/tenants/{tenant_uuid}/mfa')))).toEqual(['required_for']);
+    expect(props(answerOf(op('get', '/tenants/{tenant_uuid}/mfa'), '200'))).toEqual(['effective_required_for', 'required_for', 'tenant_uuid', 'updated_at']);
+
+    const token = op('post', '/token');
+    expect(props(bodyOf(token))).toEqual(expect.arrayContaining(['mfa_challenge', 'recovery_code', 'totp', 'webauthn']));
+    expect(props(answerOf(token, '401')!.properties!.details)).toEqual(expect.arrayContaining(['acl', 'expires_in', 'factors', 'mfa_challenge', 'token']));
+    expect(token.description).toContain('mfa-required');
+    expect(token.description).toContain('mfa-enrolment-required');
   });
 
   it('mfa.required_for exempts service accounts (external_api) by default', async () => {
     const svc = await newUser(['confd.admin.read'], 'external_api');
     expect((await login(svc.username, svc.password)).statusCode).toBe(200);
+  });
+
+  it('never asks xivo_service accounts (mfa.exempt_backends), whatever their ACL', async () => {
+    const res = await login('mfa-service', 'mfa-service-password', { backend: 'xivo_service' });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().data.acl).toEqual(['confd.admin.read']);
   });
 });

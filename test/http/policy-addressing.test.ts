@@ -86,7 +86,7 @@ describe.each(ENGINES)('policies by uuid or slug on %s', (engine) => {
     const top = await createPolicy({ name: 'top same', slug: 'same_slug', acl: ['top.1'] });
     const inSub = await createPolicy({ name: 'sub same', slug: 'same_slug', acl: ['sub.1'] }, sub.uuid);
     const shared = await createPolicy({ name: 'top shared', slug: 'shared_slug', acl: ['shared.1'], shared: true });
-    const priv = await createPolicy({ name: 'top private', slug: 'private_slug', acl: ['private.1'] });
+    await createPolicy({ name: 'top private', slug: 'private_slug', acl: ['private.1'] });
     const onlyInSub = await createPolicy({ name: 'only in sub', slug: 'only_in_sub', acl: [] }, sub.uuid);
     const asSub = { 'wazo-tenant': sub.uuid };
     const asSubSub = { 'wazo-tenant': subSub.uuid };

@@ -17,6 +17,7 @@ const BASE = 'https://auth.example.com/api/auth';
 const RESET_PAGE = 'https://app.example.com/reset-password#form';
 const DAY_MS = 86_400_000;
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers of any shape
 interface Answer { status: number; headers: Headers; text: string; json(): any }
 
 function serviceOverrides(smtp: TestSmtpServer, extra: Record<string, unknown> = {}) {

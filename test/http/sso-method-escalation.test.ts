@@ -3,23 +3,43 @@
 // every user, idp, tenant, group and OIDC-settings access of its tenant, but
 // not `calld.admin.read`, tries to take over a user of its tenant that holds
 // it: by choosing how that user logs in (PUT /users, /idp), by switching the
-// tenant's default method, by pointing the tenant at an IdP it runs, or by
-// mapping an IdP group to a group carrying it. Each is refused (401 naming
-// the access, nothing changed); the master administrator (#) may do each.
-import { beforeAll, describe, expect, it } from 'vitest';
+// tenant's default method, by pointing the tenant at an IdP (OIDC, SAML) or
+// an LDAP server it runs, by mapping an IdP group to a group carrying it, or
+// by creating a user in a tenant whose "all users" group carries it. Each is
+// refused (401 naming the access, nothing changed); the master administrator
+// (#) may do each.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { iamApi } from '../helpers/iam.js';
+import { startSamlIdp, type TestSamlIdp } from '../helpers/saml-idp.js';
 import { ENGINES, startTestService, type TestService } from '../helpers/service.js';
 
 const PRIVILEGED = 'calld.admin.read';
 const OIDC = { issuer: 'https://idp.example.test', client_id: 'xivo', client_secret: 'secret', callback_url: 'https://auth.example.test/0.1/oidc/callback' };
 /** What the tenant administrator holds: all of the tenant's IAM and SSO settings, and the default user policy. */
-const NARROW_ACL = ['auth.users.#', 'auth.idp.#', 'auth.tenants.#', 'auth.groups.#', 'auth.policies.#', 'auth.backends.oidc.#'];
+const NARROW_ACL = [
+  'auth.users.#', 'auth.idp.#', 'auth.tenants.#', 'auth.groups.#', 'auth.policies.#', 'auth.backends.oidc.#', 'auth.backends.saml.#', 'auth.backends.ldap.#',
+];
+const LDAP = { host: 'ldap.example.test', user_base_dn: 'ou=people,dc=example,dc=test', user_login_attribute: 'uid' };
+
+/** The multipart body of POST/PUT /backends/saml (wazo-auth's form). */
+function samlForm(fields: Record<string, string>, metadata?: string): { payload: Buffer; headers: Record<string, string> } {
+  const boundary = `----esc-${randomBytes(8).toString('hex')}`;
+  let body = '';
+  for (const [k, v] of Object.entries(fields)) body += `--${boundary}\r\ncontent-disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`;
+  if (metadata !== undefined) {
+    body += `--${boundary}\r\ncontent-disposition: form-data; name="metadata"; filename="idp.xml"\r\ncontent-type: application/xml\r\n\r\n${metadata}\r\n`;
+  }
+  body += `--${boundary}--\r\n`;
+  return { payload: Buffer.from(body), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}
 
 type Res = { statusCode: number; body: string; json(): { error_id: string; details: { required_access?: string } } };
 
 describe.each(ENGINES)('no escalation through single sign-on on %s', (engine) => {
   let t: TestService;
   let master: string;
+  let idp: TestSamlIdp;
   const api = iamApi(() => t);
   let seq = 0;
 
@@ -65,6 +85,11 @@ describe.each(ENGINES)('no escalation through single sign-on on %s', (engine) =>
       default_user_policy: 'own',
     } as never);
     master = await api.adminToken();
+    idp = await startSamlIdp();
+  });
+  afterAll(async () => {
+    await t?.close();
+    await idp?.close();
   });
 
   it('PUT /users/{u}: cannot change a privileged user\'s authentication method, to or from anything', async () => {
@@ -166,5 +191,75 @@ describe.each(ENGINES)('no escalation through single sign-on on %s', (engine) =>
     ok(await api.as(s.admin, 'PUT', '/0.1/backends/oidc', mapped({ staff }), s.h));
     ok(await api.as(master, 'PUT', '/0.1/backends/oidc', mapped({ staff, admins }), s.h));
     expect((await api.as(master, 'GET', '/0.1/backends/oidc', undefined, s.h)).json().group_mapping).toEqual({ staff, admins });
+  });
+
+  it('POST, PUT and DELETE /backends/saml: refused while a privileged user logs in with saml (its own method or the tenant\'s default)', async () => {
+    const saml = (token: string, method: 'POST' | 'PUT' | 'DELETE', h: Record<string, string>, entity = 'https://auth.example.test/saml-sp') => {
+      const form = method === 'DELETE' ? null : samlForm({ entity_id: entity, acs_url: 'https://auth.example.test/0.1/saml/acs' }, method === 'POST' ? idp.metadata : undefined);
+      return api.inject({ method, url: '/0.1/backends/saml', headers: { ...form?.headers, 'x-auth-token': token, ...h }, payload: form?.payload });
+    };
+    const entityOf = async (h: Record<string, string>) => {
+      const res = await api.inject({ method: 'GET', url: '/0.1/backends/saml', headers: { 'x-auth-token': master, ...h } });
+      return res.statusCode === 200 ? res.json().entity_id as string : res.statusCode;
+    };
+    const s = await scene({ bossMethod: 'saml' });
+    expectRefused(await saml(s.admin, 'POST', s.h));
+    expect(await entityOf(s.h)).toBe(404);
+    ok(await saml(master, 'POST', s.h));
+    expectRefused(await saml(s.admin, 'PUT', s.h, 'https://mallory.example.test/sp'));
+    expectRefused(await saml(s.admin, 'DELETE', s.h));
+    expect(await entityOf(s.h)).toBe('https://auth.example.test/saml-sp');
+    // The tenant's default.
+    const d = await scene({ tenantDefault: 'saml' });
+    expectRefused(await saml(d.admin, 'POST', d.h));
+    ok(await saml(master, 'POST', d.h));
+    ok(await saml(master, 'DELETE', d.h), 204);
+    // No privileged saml user: the tenant administrator may.
+    const free = await scene({ bossMethod: 'oidc' });
+    ok(await saml(free.admin, 'POST', free.h));
+    ok(await saml(free.admin, 'PUT', free.h, 'https://auth.example.test/other-sp'));
+    expect(await entityOf(free.h)).toBe('https://auth.example.test/other-sp');
+    ok(await saml(free.admin, 'DELETE', free.h), 204);
+  });
+
+  it('PUT and DELETE /backends/ldap: refused while a privileged user may log in through LDAP', async () => {
+    const hostOf = async (h: Record<string, string>) => {
+      const res = await api.as(master, 'GET', '/0.1/backends/ldap', undefined, h);
+      return res.statusCode === 200 ? res.json().host as string : res.statusCode;
+    };
+    // Its own method.
+    const s = await scene({ bossMethod: 'ldap' });
+    expectRefused(await api.as(s.admin, 'PUT', '/0.1/backends/ldap', LDAP, s.h));
+    expect(await hostOf(s.h)).toBe(404);
+    ok(await api.as(master, 'PUT', '/0.1/backends/ldap', LDAP, s.h));
+    expectRefused(await api.as(s.admin, 'PUT', '/0.1/backends/ldap', { ...LDAP, host: 'mallory.example.test' }, s.h));
+    expectRefused(await api.as(s.admin, 'DELETE', '/0.1/backends/ldap', undefined, s.h));
+    expect(await hostOf(s.h)).toBe(LDAP.host);
+    // At default in a tenant defaulting to native (the compatibility exception) or to ldap.
+    for (const tenantDefault of ['native', 'ldap']) {
+      const d = await scene({ tenantDefault });
+      expectRefused(await api.as(d.admin, 'PUT', '/0.1/backends/ldap', LDAP, d.h));
+      expect(await hostOf(d.h)).toBe(404);
+    }
+    // The privileged user at default in a tenant defaulting to oidc, or at native: LDAP cannot log it in.
+    for (const free of [await scene({ tenantDefault: 'oidc' }), await scene({ bossMethod: 'native' })]) {
+      ok(await api.as(free.admin, 'PUT', '/0.1/backends/ldap', LDAP, free.h));
+      ok(await api.as(free.admin, 'DELETE', '/0.1/backends/ldap', undefined, free.h), 204);
+    }
+  });
+
+  it('POST /users: refused while the tenant\'s "all users" group carries a policy it could not grant, nothing created', async () => {
+    const s = await scene();
+    const create = (token: string, username: string) => api.as(token, 'POST', '/0.1/users', { username, password: `${username}-password` }, s.h);
+    const exists = async (username: string) => (await api.as(master, 'GET', `/0.1/users?search=${username}`, undefined, s.h)).json().filtered as number;
+    // Nothing on the group but what the administrator may grant: allowed.
+    ok(await create(s.admin, `esc-new-${s.n}`));
+    const all = (await api.as(master, 'GET', '/0.1/groups?search=all-users', undefined, s.h)).json().items
+      .find((g: { tenant_uuid: string }) => g.tenant_uuid === s.tenant);
+    ok(await api.as(master, 'PUT', `/0.1/groups/${all.uuid}/policies/${s.privileged}`, undefined, s.h), 204);
+    expectRefused(await create(s.admin, `esc-newer-${s.n}`));
+    expect(await exists(`esc-newer-${s.n}`)).toBe(0);
+    ok(await create(master, `esc-newer-${s.n}`));
+    expect(await exists(`esc-newer-${s.n}`)).toBe(1);
   });
 });

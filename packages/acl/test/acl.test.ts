@@ -320,7 +320,7 @@ describe('pathological patterns finish (a backtracking regex would hang)', () =>
 // the tiny inputs used here), to cross-check every internal matcher path
 // (plain literal, segment walk, literal alternatives, NFA, `#` chunks).
 function referenceMatch(pattern: string, access: string, c: AclContext): boolean {
-  const esc = (t: string): string => t.replace(/[\\^$.*+?()[\]{}|\/-]/g, '\\$&');
+  const esc = (t: string): string => t.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
   const alt = (word: string, value: string | null | undefined): string =>
     value ? `(?:${esc(word)}|${esc(value)})` : esc(word);
   const body = pattern

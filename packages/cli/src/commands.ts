@@ -1,7 +1,7 @@
 // Every verb: `group verb` → a function of the parsed command line. One entry
 // per verb in COMMANDS, grouped by resource below.
 import { explain } from '@xivo-auth/acl';
-import type { ListParams, TenantAuthenticationMethod, XivoAuthClient } from '@xivo-auth/client';
+import type { ListParams, SecondFactorAnswer, TenantAuthenticationMethod, XivoAuthClient } from '@xivo-auth/client';
 import { InvalidTokenError, MissingPermissionError } from '@xivo-auth/client';
 import { renderList, renderOne, type Format } from './output.js';
 
@@ -17,6 +17,8 @@ export interface Context {
   credentials(): Promise<{ username: string; password: string; backend?: string }>;
   /** A secret of the command (a new password): stdin with --password-stdin, else a prompt. */
   readSecret(what: string): Promise<string>;
+  /** A secret of the login (a second factor's code): the next line on stdin with --auth-password-stdin, else a prompt. */
+  readLoginSecret(what: string): Promise<string>;
   readTokenArg(arg: string | undefined): Promise<string>;
 }
 
@@ -27,6 +29,38 @@ export interface Command {
 }
 
 class ArgError extends Error {}
+
+/** The user's second factor cannot be given from a command line (a passkey only): exit 3. */
+export class SecondFactorError extends Error {}
+
+/**
+ * What answers a login's second-factor challenge (README "Multi-factor
+ * authentication"): `--totp` or `--recovery-code` when given (one attempt:
+ * a wrong code given as an option is not asked again), else a code `read`
+ * from the user, up to 3 attempts; six digits are a TOTP code, anything else
+ * a recovery code. A passkey needs a browser: a user whose only factor is one
+ * is told to use a recovery code or a token instead.
+ */
+export function secondFactorAnswer(
+  values: Context['values'],
+  read: (what: string) => Promise<string>,
+): { answer: (c: { factors: string[]; failed: boolean }) => Promise<SecondFactorAnswer>; attempts: number } {
+  const totp = typeof values.totp === 'string' ? values.totp : undefined;
+  const recoveryCode = typeof values['recovery-code'] === 'string' ? values['recovery-code'] : undefined;
+  return {
+    attempts: totp !== undefined || recoveryCode !== undefined ? 1 : 3,
+    answer: async ({ factors, failed }) => {
+      if (!factors.includes('totp') && !factors.includes('recovery_code')) {
+        throw new SecondFactorError(`the user's second factor (${factors.join(', ')}) is a passkey, which needs a browser: `
+          + 'log in with --recovery-code CODE, or give a token (XIVO_AUTH_TOKEN, or token in the configuration)');
+      }
+      if (!failed && recoveryCode !== undefined) return { recoveryCode };
+      if (!failed && totp !== undefined) return { totp };
+      const code = (await read(`${failed ? 'wrong code; ' : ''}code (${factors.filter((f) => f !== 'webauthn').join(', ')})`)).trim();
+      return /^[0-9]{6}$/.test(code) ? { totp: code } : { recoveryCode: code };
+    },
+  };
+}
 
 function arg(ctx: Context, i: number, name: string): string {
   const v = ctx.args[i];
@@ -126,18 +160,14 @@ export const COMMANDS: Record<string, Command> = {
       noMoreArgs(ctx, 0);
       const accessType = str(ctx, 'access-type');
       if (accessType !== undefined && accessType !== 'online' && accessType !== 'offline') throw Object.assign(new ArgError('--access-type must be online or offline'), { usage: true });
-      const totp = str(ctx, 'totp');
-      const recoveryCode = str(ctx, 'recovery-code');
-      // A user with a second factor: the challenge flow (README "Multi-factor authentication").
+      // A user with a second factor: the challenge flow (README "Multi-factor
+      // authentication"); the code on stdin with --password-stdin (this
+      // command's secret) or --auth-password-stdin (after the password).
+      const { answer, attempts } = secondFactorAnswer(ctx.values, ctx.values['password-stdin'] === true ? ctx.readSecret : ctx.readLoginSecret);
       const token = await ctx.client.token.createWithSecondFactor({
         ...(await ctx.credentials()),
         expiration: int(ctx, 'expiration'), accessType, clientId: str(ctx, 'client-id'), mobile: ctx.values.mobile === true,
-      }, async ({ factors, failed }) => {
-        if (!failed && recoveryCode !== undefined) return { recoveryCode };
-        if (!failed && totp !== undefined) return { totp };
-        const code = await ctx.readSecret(`${failed ? 'wrong code; ' : ''}code (${factors.join(', ')})`);
-        return /^[0-9]{6}$/.test(code.trim()) ? { totp: code.trim() } : { recoveryCode: code.trim() };
-      }, totp !== undefined || recoveryCode !== undefined ? 1 : 3);
+      }, answer, attempts);
       return printOne(ctx, token, TOKEN_COLUMNS.filter((c) => c !== 'refresh_token' || token.refresh_token !== undefined));
     },
   },
@@ -185,6 +215,17 @@ export const COMMANDS: Record<string, Command> = {
   'user show': authed(1, async (ctx) => printOne(ctx, await ctx.client.users.get(arg(ctx, 0, 'uuid')))),
   'user delete': authed(1, async (ctx) => {
     await ctx.client.users.delete(arg(ctx, 0, 'uuid'));
+    return printDone(ctx, 'deleted');
+  }),
+  // A user's second factors (issue 24): listed (never a secret) and removed,
+  // e.g. for a user who lost its authenticator; enrolment is the user's own.
+  'user mfa': authed(1, async (ctx) => {
+    const { items } = await ctx.client.users.mfa.list(arg(ctx, 0, 'uuid'));
+    ctx.out(renderList(items as unknown as Record<string, unknown>[], ['uuid', 'type', 'name', 'confirmed', 'created_at', 'remaining'], ctx.format));
+    return 0;
+  }),
+  'user mfa delete': authed(2, async (ctx) => {
+    await ctx.client.users.mfa.delete(arg(ctx, 0, 'uuid'), arg(ctx, 1, 'factor'));
     return printDone(ctx, 'deleted');
   }),
   'user create': authed(1, async (ctx) => {

@@ -8,13 +8,13 @@
 import { parseArgs } from 'node:util';
 import type { Readable, Writable } from 'node:stream';
 import {
-  ApiError, ConflictError, InvalidDataError, NotFoundError, RateLimitedError, ServiceUnavailableError, UnauthorizedError,
+  ApiError, ConflictError, InvalidDataError, MfaRequiredError, NotFoundError, RateLimitedError, ServiceUnavailableError, UnauthorizedError,
   XivoAuthClient,
 } from '@xivo-auth/client';
 import { ConfigError, loadSettings, type CliSettings } from './config.js';
 import { FORMATS, type Format } from './output.js';
 import { promptHidden, StdinLines } from './secrets.js';
-import { ArgError, COMMANDS, type Command, type Context } from './commands.js';
+import { ArgError, COMMANDS, SecondFactorError, secondFactorAnswer, type Command, type Context } from './commands.js';
 
 export const EXIT = { ok: 0, negative: 1, usage: 2, unauthorized: 3, notFound: 4, refused: 5, unavailable: 6 } as const;
 
@@ -85,7 +85,8 @@ export const HELP = `usage: xivo-auth-cli [options] <command>
 
 commands:
   token create [--expiration S] [--access-type online|offline --client-id ID] [--mobile] [--totp CODE | --recovery-code CODE]
-                                           a user with a second factor: the code given, else prompted (a line on stdin with --password-stdin)
+                                           a user with a second factor: the code given, else prompted
+                                           (a line on stdin with --password-stdin, or after the password with --auth-password-stdin)
   token check <token|-> [--scope ACCESS] [--tenant UUID]     exit 0 valid, 1 invalid
   token show <token|->
   token revoke <token|->
@@ -93,6 +94,7 @@ commands:
   user create <username> [--password-stdin] [--firstname F] [--lastname L] [--email E] [--purpose P] [--uuid U] [--disable]
   user update <uuid> [--new-username N] [--firstname F] [--lastname L] [--email E] [--purpose P] [--enable|--disable]
   user set-password <uuid>                 old and new password: prompted, or two lines on stdin
+  user mfa <uuid> | user mfa delete <uuid> <factor-uuid>   the user's second factors (no secrets); remove one
   policy list | show <uuid> | delete <uuid>
   policy create <name> [--acl A]... [--description D] [--slug S] [--shared]
   policy update <uuid> [--name N] [--acl A]... [--description D] [--shared]
@@ -115,6 +117,8 @@ options:
   --url URL                          xivo-auth base URL (default from the configuration, http://localhost:9497)
   --auth-username NAME, --backend B  credentials to log in with (the password: configuration,
                                      XIVO_AUTH_PASSWORD, --auth-password-stdin, or a prompt)
+  --totp CODE, --recovery-code CODE  the login's second factor, for a user with one (else prompted, or the
+                                     line after the password with --auth-password-stdin)
   --tenant UUID                      act on this tenant (Wazo-Tenant)
   --timeout MS                       per request (default 10000)
   lists: --search S --limit N --offset N --order COLUMN --direction asc|desc --recurse
@@ -123,7 +127,7 @@ Passwords are never accepted as arguments. A token argument "-" is read from std
 
 function exitFor(err: unknown): number {
   if (err instanceof UsageError || err instanceof ConfigError || err instanceof ArgError) return EXIT.usage;
-  if (err instanceof UnauthorizedError) return EXIT.unauthorized;
+  if (err instanceof UnauthorizedError || err instanceof SecondFactorError) return EXIT.unauthorized;
   if (err instanceof NotFoundError) return EXIT.notFound;
   if (err instanceof InvalidDataError || err instanceof ConflictError || err instanceof RateLimitedError) return EXIT.refused;
   if (err instanceof ServiceUnavailableError) return EXIT.unavailable;
@@ -132,6 +136,10 @@ function exitFor(err: unknown): number {
 }
 
 function describe(err: unknown): string {
+  if (err instanceof MfaRequiredError) {
+    // Not the challenge: it is of no use past this run.
+    return `${err.status} ${err.message} (${err.errorId}): factors ${err.factors.join(', ')}; give the code with --totp or --recovery-code`;
+  }
   if (err instanceof ApiError) {
     const id = err.errorId !== null ? ` (${err.errorId})` : '';
     const details = Object.keys(err.details).length > 0 ? ` ${JSON.stringify(err.details)}` : '';
@@ -216,6 +224,7 @@ export async function run(io: Io): Promise<number> {
       err: (s) => io.stderr.write(s),
       credentials,
       readSecret: (what) => readSecret(what, 'password-stdin'),
+      readLoginSecret: (what) => readSecret(what, 'auth-password-stdin'),
       readTokenArg: async (arg) => {
         if (arg === undefined) throw new UsageError('a token is required (or "-" to read it from stdin)');
         if (arg !== '-') return arg;
@@ -228,7 +237,9 @@ export async function run(io: Io): Promise<number> {
           theClient.setToken(settings.token);
           return;
         }
-        const token = await theClient.token.create({ ...(await credentials()), expiration: 600 });
+        // A user with a second factor answers its challenge (README "Multi-factor authentication").
+        const { answer, attempts } = secondFactorAnswer(values as Context['values'], (what) => readSecret(what, 'auth-password-stdin'));
+        const token = await theClient.token.createWithSecondFactor({ ...(await credentials()), expiration: 600 }, answer, attempts);
         sessionToken = token.token;
         theClient.setToken(token.token);
       },

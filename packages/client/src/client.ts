@@ -1,8 +1,9 @@
 // The /0.1 API as methods. Method and option names are camelCase; bodies and
 // answers are the API's own JSON (see types.ts).
 import type {
-  ConfigPatchOperation, Group, GroupCreate, GroupUpdate, ListParams, Page, Policy, PolicyCreate, PolicyUpdate,
-  RefreshToken, Session, Status, Tenant, TenantCreate, TenantDomain, TenantMfaPolicy, TenantUpdate, Token, User, UserCreate, UserUpdate,
+  ConfigPatchOperation, Group, GroupCreate, GroupUpdate, ListParams, MfaFactor, Page, Policy, PolicyCreate, PolicyUpdate,
+  RecoveryCodes, RefreshToken, Session, Status, Tenant, TenantCreate, TenantDomain, TenantMfaPolicy, TenantUpdate, Token, TotpEnrolment,
+  User, UserCreate, UserUpdate,
   UserEmail, UserEmailUpdate, UserListParams,
 } from './types.js';
 import { InvalidTokenError, MfaRequiredError, MissingPermissionError } from './errors.js';
@@ -35,8 +36,14 @@ export interface TokenCreateOptions extends CallOptions {
   mfaChallenge?: string;
   /** ...and the current code of the user's TOTP factor, */
   totp?: string;
-  /** ...or one of its recovery codes. */
+  /** ...or one of its recovery codes, */
   recoveryCode?: string;
+  /**
+   * ...or a passkey's assertion: `PublicKeyCredential.toJSON()` of
+   * `navigator.credentials.get()` with the options of
+   * `token.webauthnOptions(challenge)`.
+   */
+  webauthn?: Record<string, unknown>;
   /** Single sign-on: the `oidc_session_id` of POST /oidc/authorize, once the IdP called back (single use). */
   oidcSessionId?: string;
   /** Single sign-on: a `saml_session_id` (single use). */
@@ -44,7 +51,19 @@ export interface TokenCreateOptions extends CallOptions {
 }
 
 /** What answers a second-factor challenge. */
-export type SecondFactorAnswer = { totp: string } | { recoveryCode: string };
+export type SecondFactorAnswer = { totp: string } | { recoveryCode: string } | { webauthn: Record<string, unknown> };
+
+/** What createWithSecondFactor's `answer` is given. */
+export interface SecondFactorChallenge {
+  /** The user's factor types: `totp`, `webauthn`, `recovery_code`. */
+  factors: string[];
+  /** The previous answer was wrong. */
+  failed: boolean;
+  /** The challenge being answered (single use). */
+  challenge: string;
+  /** For a passkey: the options of `navigator.credentials.get()` answering this challenge (POST /mfa/webauthn/options). */
+  webauthnOptions(): Promise<Record<string, unknown>>;
+}
 
 export interface TokenCheckOptions extends CallOptions {
   /** One required access, e.g. `confd.users.read`. */
@@ -172,6 +191,27 @@ export class XivoAuthClient {
     groups: (uuid: string, p: ListParams & CallOptions = {}) => this.lister<Group>(`/users/${seg(uuid)}/groups`)(p),
     sessions: (uuid: string, p: ListParams & CallOptions = {}) => this.lister<Session>(`/users/${seg(uuid)}/sessions`)(p),
     deleteSession: (uuid: string, sessionUuid: string, o?: CallOptions) => this.noContent('DELETE', `/users/${seg(uuid)}/sessions/${seg(sessionUuid)}`, o),
+    /**
+     * Second factors (README "Multi-factor authentication"). An administrator
+     * lists and removes a user's (`auth.users.{uuid}.mfa.read`,
+     * `auth.users.{uuid}.mfa.{factor}.delete`); enrolment is the user's own,
+     * with its token (`o.token`: also the enrolment-only token of an
+     * MfaEnrolmentRequiredError).
+     */
+    mfa: {
+      /** The user's factors (`'me'`: the caller), never their secrets. */
+      list: (userUuid: string, o?: CallOptions) => this.json<Page<MfaFactor>>('GET', `/users/${who(userUuid)}/mfa`, o),
+      /** Removes a factor (`'me'`: the caller's); a login no longer asks for it. */
+      delete: (userUuid: string, factorUuid: string, o?: CallOptions) => this.noContent('DELETE', `/users/${who(userUuid)}/mfa/${seg(factorUuid)}`, o),
+      /** Starts a TOTP enrolment of the caller: the secret, shown once; then confirmTotp() with a code. */
+      enrolTotp: (p: { name?: string } = {}, o?: CallOptions) => this.json<TotpEnrolment>('POST', '/users/me/mfa/totp', o, p.name === undefined ? {} : { name: p.name }),
+      /** Confirms the caller's new TOTP factor with its current code (InvalidDataError otherwise). */
+      confirmTotp: async (factorUuid: string, code: string, o?: CallOptions): Promise<void> => {
+        await this.transport.request({ method: 'PUT', path: `/users/me/mfa/totp/${seg(factorUuid)}/confirm`, body: { code }, ...callOpts(o) });
+      },
+      /** 10 new single-use recovery codes of the caller, replacing the previous ones; shown once. */
+      newRecoveryCodes: (o?: CallOptions) => this.json<RecoveryCodes>('POST', '/users/me/mfa/recovery_codes', o, {}),
+    },
   };
 
   readonly tenants = {
@@ -277,6 +317,7 @@ export class XivoAuthClient {
         if (o.mfaChallenge !== undefined) body.mfa_challenge = o.mfaChallenge;
         if (o.totp !== undefined) body.totp = o.totp;
         if (o.recoveryCode !== undefined) body.recovery_code = o.recoveryCode;
+        if (o.webauthn !== undefined) body.webauthn = o.webauthn;
         const res = await this.transport.request<{ data: Token }>({
           method: 'POST', path: '/token', body, headers, tokenEndpoint: true, ...callOpts(o), token: null,
         });
@@ -290,11 +331,12 @@ export class XivoAuthClient {
        * log in with one request, as with create(). A single sign-on login
        * (`oidcSessionId`, `samlSessionId`: used up by the first request)
        * answers with the challenge alone: it carries the user the identity
-       * provider proved.
+       * provider proved. For a passkey, `answer` gets the assertion options
+       * with `webauthnOptions()` and returns `{webauthn: assertion}`.
        */
       createWithSecondFactor: async (
         o: TokenCreateOptions,
-        answer: (challenge: { factors: string[]; failed: boolean }) => Promise<SecondFactorAnswer>,
+        answer: (challenge: SecondFactorChallenge) => Promise<SecondFactorAnswer>,
         attempts = 3,
       ): Promise<Token> => {
         let pending: MfaRequiredError;
@@ -306,7 +348,11 @@ export class XivoAuthClient {
         }
         const { oidcSessionId: _oidc, samlSessionId: _saml, ...again } = o;
         for (let i = 0; ; i += 1) {
-          const given = await answer({ factors: pending.factors, failed: pending.failed });
+          const challenge = pending.challenge;
+          const given = await answer({
+            factors: pending.factors, failed: pending.failed, challenge,
+            webauthnOptions: () => this.token.webauthnOptions(challenge, callOpts(o)),
+          });
           try {
             return await this.token.create({ ...again, mfaChallenge: pending.challenge, ...given });
           } catch (err) {
@@ -314,6 +360,21 @@ export class XivoAuthClient {
             pending = err;
           }
         }
+      },
+      /**
+       * The options of a passkey assertion answering `mfaChallenge` (no
+       * token: the challenge stands for the password), for
+       * `navigator.credentials.get({publicKey:
+       * PublicKeyCredential.parseRequestOptionsFromJSON(options)})`; then
+       * token.create() with `mfaChallenge` and `webauthn:
+       * credential.toJSON()`. NotFoundError when the challenge is not live or
+       * the user has no passkey.
+       */
+      webauthnOptions: async (mfaChallenge: string, o: CallOptions = {}): Promise<Record<string, unknown>> => {
+        const res = await this.transport.request<Record<string, unknown>>({
+          method: 'POST', path: '/mfa/webauthn/options', body: { mfa_challenge: mfaChallenge }, ...callOpts(o), token: null,
+        });
+        return res.body;
       },
       /** The token's details; throws InvalidTokenError / MissingPermissionError. */
       get: async (token: string, o: TokenCheckOptions = {}): Promise<Token> => {

@@ -72,7 +72,7 @@ export class UnauthorizedError extends ApiError {
  * POST /token: the password was right and the user has a second factor
  * (`mfa-required`), or the factor given was wrong (`mfa-invalid`). Repeat
  * token.create() with the same options plus `mfaChallenge: err.challenge` and
- * `totp` or `recoveryCode` (or use token.createWithSecondFactor()).
+ * `totp`, `recoveryCode` or `webauthn` (or use token.createWithSecondFactor()).
  */
 export class MfaRequiredError extends UnauthorizedError {
   override name = 'MfaRequiredError';

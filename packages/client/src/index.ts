@@ -1,6 +1,6 @@
 // @xivo-auth/client: the xivo-auth /0.1 API for Node.
 export {
-  XivoAuthClient, type ClientOptions, type IterateOptions, type SecondFactorAnswer, type TokenCheckOptions, type TokenCreateOptions,
+  XivoAuthClient, type ClientOptions, type IterateOptions, type SecondFactorAnswer, type SecondFactorChallenge, type TokenCheckOptions, type TokenCreateOptions,
 } from './client.js';
 export { TokenRenewer, tokenLifetimeMs, type Timers, type TokenRenewerOptions } from './renewer.js';
 export {

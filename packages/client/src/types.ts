@@ -193,6 +193,38 @@ export interface MfaRequiredFor {
   purposes: ('user' | 'internal' | 'external_api')[];
 }
 
+/** A user's second factor (GET /users/{uuid}/mfa): never its secret. */
+export interface MfaFactor {
+  uuid: string;
+  /** `totp`, `webauthn` or `recovery_code`. */
+  type: string;
+  name: string | null;
+  /** Only a confirmed factor is asked at login. */
+  confirmed: boolean;
+  created_at: string;
+  confirmed_at: string | null;
+  /** recovery_code: unused codes left. */
+  remaining?: number;
+}
+
+/** POST /users/me/mfa/totp: the new factor's secret, shown once; confirm it with a code. */
+export interface TotpEnrolment {
+  uuid: string;
+  /** Base32. */
+  secret: string;
+  /** otpauth://totp/... (SHA-1, 6 digits, 30 s), for authenticator apps. */
+  otpauth_uri: string;
+  /** The URI as a QR code (SVG). */
+  qr_svg: string;
+  confirmed: boolean;
+}
+
+/** POST /users/me/mfa/recovery_codes: 10 single-use codes, shown once, replacing the previous ones. */
+export interface RecoveryCodes {
+  uuid: string;
+  codes: string[];
+}
+
 /** GET/PUT /tenants/{uuid}/mfa: the tenant's own rule, and what its users get (configuration ∪ ancestors' ∪ own). */
 export interface TenantMfaPolicy {
   tenant_uuid: string;

@@ -2,7 +2,7 @@
 // 24), against a real xivo-auth (SQLite, real HTTP on loopback).
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MfaEnrolmentRequiredError, MfaRequiredError, UnauthorizedError, XivoAuthClient } from '@xivo-auth/client';
+import { InvalidDataError, MfaEnrolmentRequiredError, MfaRequiredError, NotFoundError, UnauthorizedError, XivoAuthClient } from '@xivo-auth/client';
 import { DEFAULT_CONFIG } from '../../../src/config/index.js';
 import type { FakeClock } from '../../../src/clock.js';
 import { externalAuthWith, tempKeyFile } from '../../../test/helpers/external.js';
@@ -85,5 +85,36 @@ describe('second factor', () => {
     const err = await c.token.create({ username: 'mfa-enrol', password: 'mfa-enrol-password' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MfaEnrolmentRequiredError);
     expect((await call('GET', '/users/me/mfa', (err as MfaEnrolmentRequiredError).token)).status).toBe(200);
+  });
+
+  it('users.mfa: the enrolment-only token enrols TOTP and recovery codes; an administrator lists and removes them', async () => {
+    const c = new XivoAuthClient({ url });
+    clients.push(c);
+    const err = await c.token.create({ username: 'mfa-enrol', password: 'mfa-enrol-password' }).catch((e: unknown) => e);
+    const restricted = { token: (err as MfaEnrolmentRequiredError).token };
+    const enrolment = await c.users.mfa.enrolTotp({ name: 'phone' }, restricted);
+    expect(enrolment.confirmed).toBe(false);
+    expect(enrolment.otpauth_uri).toContain(`secret=${enrolment.secret}`);
+    const at = (steps = 0) => new TOTP({ secret: Secret.fromBase32(enrolment.secret) }).generate({ timestamp: t.clock.now() + steps * 30_000 });
+    await expect(c.users.mfa.confirmTotp(enrolment.uuid, at(5), restricted)).rejects.toBeInstanceOf(InvalidDataError);
+    await c.users.mfa.confirmTotp(enrolment.uuid, at(), restricted);
+    const { codes } = await c.users.mfa.newRecoveryCodes(restricted);
+    expect(codes).toHaveLength(10);
+    (t.clock as FakeClock).advance(30_000);
+
+    const token = await c.token.createWithSecondFactor({ username: 'mfa-enrol', password: 'mfa-enrol-password' }, async ({ factors }) => {
+      expect(factors.sort()).toEqual(['recovery_code', 'totp']);
+      return { recoveryCode: codes[0] };
+    });
+    expect(token.acl).toContain('confd.admin.read');
+
+    const listed = await admin.users.mfa.list(token.metadata.uuid as string);
+    expect(listed.items.map((f) => [f.type, f.name, f.confirmed, f.remaining])).toEqual([['totp', 'phone', true, undefined], ['recovery_code', null, true, 9]]);
+    expect(JSON.stringify(listed)).not.toContain(enrolment.secret);
+    for (const f of listed.items) await admin.users.mfa.delete(token.metadata.uuid as string, f.uuid);
+    expect((await admin.users.mfa.list(token.metadata.uuid as string)).total).toBe(0);
+    await expect(admin.users.mfa.delete(token.metadata.uuid as string, listed.items[0].uuid)).rejects.toBeInstanceOf(NotFoundError);
+    // No factor left: mfa.required_for makes it enrol again.
+    await expect(c.token.create({ username: 'mfa-enrol', password: 'mfa-enrol-password' })).rejects.toBeInstanceOf(MfaEnrolmentRequiredError);
   });
 });

@@ -27,7 +27,7 @@ import { ApiError, AuthHeaders, SafeString } from '../schemas/common.js';
 const UserParams = Type.Object({ user_uuid: SafeString({ maxLength: 64, description: 'A user uuid, or `me` (the caller)' }) });
 const FactorParams = Type.Object({ user_uuid: UserParams.properties.user_uuid, factor_uuid: SafeString({ maxLength: 64 }) });
 
-const Factor = Type.Object({
+export const Factor = Type.Object({
   uuid: Type.String(),
   type: Type.String({ description: 'totp, webauthn or recovery_code' }),
   name: Type.Union([Type.String(), Type.Null()]),
@@ -41,7 +41,7 @@ const FactorList = Type.Object({ items: Type.Array(Factor), total: Type.Integer(
 const TotpCreate = Type.Object({
   name: Type.Optional(SafeString({ minLength: 1, maxLength: 128, description: 'A name for the user to tell its factors apart' })),
 }, { additionalProperties: false });
-const TotpCreated = Type.Object({
+export const TotpCreated = Type.Object({
   uuid: Type.String(),
   secret: Type.String({ description: 'Base32; shown once (this answer)' }),
   otpauth_uri: Type.String({ description: 'otpauth://totp/... (SHA-1, 6 digits, 30 s)' }),
@@ -49,7 +49,7 @@ const TotpCreated = Type.Object({
   confirmed: Type.Boolean(),
 });
 const TotpConfirm = Type.Object({ code: SafeString({ minLength: 1, maxLength: 16, description: 'The current code of the new factor' }) }, { additionalProperties: false });
-const RecoveryCodes = Type.Object({
+export const RecoveryCodes = Type.Object({
   uuid: Type.String(),
   codes: Type.Array(Type.String(), { description: 'Single use; shown once (this answer), stored hashed; replaces the previous codes' }),
 });

@@ -124,6 +124,16 @@ export interface WazoLdapConfig {
   searchFilters: string | null;
 }
 
+/** auth_saml_config: a tenant's SAML IdP for one of its domains. */
+export interface WazoSamlConfig {
+  tenantUuid: string;
+  domainUuid: string;
+  entityId: string;
+  acsUrl: string;
+  /** The IdP's metadata XML, as uploaded. */
+  idpMetadata: string;
+}
+
 export interface WazoRefreshToken {
   /** The refresh token string itself. */
   value: string;
@@ -187,6 +197,8 @@ export interface WazoSource {
   /** auth_group_policy: from group, to policy. */
   groupPolicies(): Promise<WazoLink[]>;
   ldapConfigs(): Promise<WazoLdapConfig[]>;
+  /** By tenant, then domain. */
+  samlConfigs(): Promise<WazoSamlConfig[]>;
   refreshTokens(): Promise<WazoRefreshToken[]>;
   tokenCounts(nowSeconds: number): Promise<TokenCounts>;
   /** Tokens expiring after `nowSeconds`, page by page (by token). */
@@ -407,6 +419,15 @@ class PgWazoSource implements WazoSource {
     }));
   }
 
+  async samlConfigs(): Promise<WazoSamlConfig[]> {
+    const rows = await this.rows<{ tenant_uuid: string; domain_uuid: string; entity_id: string; acs_url: string; idp_metadata: string }>(`
+      SELECT tenant_uuid, domain_uuid, entity_id, acs_url, idp_metadata::text AS idp_metadata
+      FROM auth_saml_config ORDER BY tenant_uuid, domain_uuid`);
+    return rows.map((c) => ({
+      tenantUuid: c.tenant_uuid, domainUuid: c.domain_uuid, entityId: c.entity_id, acsUrl: c.acs_url, idpMetadata: c.idp_metadata,
+    }));
+  }
+
   async refreshTokens(): Promise<WazoRefreshToken[]> {
     const rows = await this.rows<{
       uuid: string; client_id: string | null; user_uuid: string | null; backend: string | null; login: string | null;
@@ -470,8 +491,7 @@ class PgWazoSource implements WazoSource {
 
   async unsupported(): Promise<Record<string, number>> {
     const [row] = await this.rows<Record<string, string>>(`
-      SELECT (SELECT count(*) FROM auth_saml_config) AS "SAML configurations",
-             (SELECT count(*) FROM auth_external_auth_config) AS "external auth configurations",
+      SELECT (SELECT count(*) FROM auth_external_auth_config) AS "external auth configurations",
              (SELECT count(*) FROM auth_user_external_auth) AS "users' external auth data"`);
     return Object.fromEntries(Object.entries(row).map(([what, n]) => [what, Number(n)]));
   }
