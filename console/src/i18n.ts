@@ -171,7 +171,8 @@ export function tOr(key: string, fallback: string): string {
 }
 
 export function t(key: Key, vars: Record<string, string | number> = {}): string {
-  return tables[current][key].replace(/\{(\w+)\}/g, (_, name: string) => String(vars[name] ?? ''));
+  // A placeholder given no value stays as it is: some strings show the API's own templates ({username}).
+  return tables[current][key].replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
 }
 
 export type { Key };

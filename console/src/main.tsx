@@ -147,6 +147,12 @@ function Shell(props: { onLang: () => void }) {
   const route = visible.find((r) => r.path === path) ?? visible[0];
   const Screen = route.screen;
   const token = currentToken();
+  // The token names its user by uuid: its username, when the caller may read it.
+  const [me, setMe] = useState<string | null>(null);
+  useEffect(() => {
+    if (token === null || !can(`auth.users.${token.auth_id}.read`)) return;
+    api<{ username: string | null }>('GET', `/users/${encodeURIComponent(token.auth_id)}`).then((u) => setMe(u.username), () => undefined);
+  }, [token?.auth_id]);
   const switchTenant = (uuid: string) => {
     client.setTenant(uuid === '' ? null : uuid);
     setTenant(uuid === '' ? null : uuid);
@@ -167,7 +173,7 @@ function Shell(props: { onLang: () => void }) {
           </div>
         ) : null}
         <LangSwitch onChange={props.onLang} />
-        <span class="who">{token?.metadata?.username as string | undefined ?? token?.auth_id}</span>
+        <span class="who">{me ?? token?.auth_id}</span>
         <button type="button" class="logout" onClick={() => void logout()}>{t('header.logout')}</button>
       </header>
       <nav id="nav" class={navOpen ? 'open' : ''} aria-label={t('nav.main')}>

@@ -50,6 +50,13 @@ function useConfirm(after: () => void, onError: (e: unknown) => void) {
 
 const words = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
 
+/** The usernames the caller can see, by uuid (sessions and audit records name users by uuid). */
+export function useUserNames(tenantUuid: string | null): Map<string, string> {
+  const people = useLoad(() => can('auth.users.read')
+    ? api<Page<User>>('GET', '/users', { query: { limit: 500, recurse: true } }) : Promise.resolve(null), [tenantUuid]);
+  return new Map((people.data?.items ?? []).map((u) => [u.uuid, u.username ?? u.uuid]));
+}
+
 // ---------------------------------------------------------------- tenants
 
 export function TenantsScreen(props: { tenantUuid: string | null; onTenantsChanged: () => void }) {
@@ -986,10 +993,7 @@ export function SessionsScreen(props: { tenantUuid: string | null }) {
   const [err, setErr] = useState<unknown>(null);
   const { ask, dialog } = useConfirm(list.reload, setErr);
   const mine = currentToken()?.session_uuid;
-  // Sessions name their user by uuid: the usernames the caller can see, to tell them apart.
-  const people = useLoad(() => can('auth.users.read')
-    ? api<Page<User>>('GET', '/users', { query: { limit: 500, recurse: true } }) : Promise.resolve(null), [props.tenantUuid]);
-  const who = new Map((people.data?.items ?? []).map((u) => [u.uuid, u.username ?? u.uuid]));
+  const who = useUserNames(props.tenantUuid);
   return (
     <Section title={t('nav.sessions')}>
       <ErrorBox error={err ?? list.error} />
@@ -1036,6 +1040,7 @@ export function AuditScreen(props: { tenantUuid: string | null }) {
   }), [props.tenantUuid, search, offset, from, to]);
   const { fields } = fieldErrors(list.error);
   const items = list.data?.items ?? [];
+  const who = useUserNames(props.tenantUuid);
   return (
     <Section title={t('nav.audit')}>
       <div class="toolbar" role="search">
@@ -1052,7 +1057,7 @@ export function AuditScreen(props: { tenantUuid: string | null }) {
               <td><time dateTime={e.timestamp}>{new Date(e.timestamp).toLocaleString()}</time></td>
               <td>{e.action}</td>
               <td>{e.outcome}</td>
-              <td>{e.auth_id ?? e.login ?? '—'} <span class="muted">{e.remote_addr ?? ''}</span></td>
+              <td data-actor={e.user_uuid ?? ''}>{(e.user_uuid !== null ? who.get(e.user_uuid) : undefined) ?? e.auth_id ?? e.login ?? '—'} <span class="muted">{e.remote_addr ?? ''}</span></td>
               <td>{e.target_type ? `${e.target_type} ` : ''}<code>{e.target_id ?? ''}</code></td>
               <td>{e.status_code ?? ''}{Object.keys(e.details).length > 0 ? (
                 <details><summary>{t('audit.details')}</summary><pre class="json">{JSON.stringify(e.details, null, 2)}</pre></details>

@@ -47,6 +47,11 @@ export function securityHeaders(https: boolean, hstsMaxAge: number): Array<[stri
   return headers;
 }
 
+const SSO_LOGIN_ROUTES = new Set([
+  `POST ${API_PREFIX}/saml/sso`, `POST ${API_PREFIX}/saml/acs`, `GET ${API_PREFIX}/saml/sls`,
+  `POST ${API_PREFIX}/oidc/authorize`, `GET ${API_PREFIX}/oidc/callback`,
+]);
+
 /**
  * Which limit a request falls under, from its method and route template (or
  * raw path): logins, token checks, the other API endpoints, or none (health
@@ -54,6 +59,9 @@ export function securityHeaders(https: boolean, hstsMaxAge: number): Array<[stri
  */
 export function limitClassOf(method: string, route: string): LimitClass {
   if (route === `${API_PREFIX}/token` && method === 'POST') return 'login';
+  // Single sign-on without a token: each start writes a pending session, each
+  // IdP return checks a signature. They are logins, at a login's rate.
+  if (SSO_LOGIN_ROUTES.has(`${method} ${route.split('?', 1)[0]}`)) return 'login';
   if ((method === 'HEAD' || method === 'GET') && (route.startsWith(TOKEN_CHECK) || route === AUTHZ || route.startsWith(`${AUTHZ}?`))) {
     return 'checks';
   }

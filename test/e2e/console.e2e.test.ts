@@ -64,10 +64,10 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const loginApi = async (username: string, password: string) => http('POST', '/0.1/token', { authorization: basic(username, password) }, {});
-  const shot = async (name: string) => {
+  const shot = async (name: string, fullPage = false) => {
     // The docs' screenshots are refreshed on request only: a test run leaves the tree as it was.
     if (engine === 'sqlite' && process.env.XIVO_AUTH_CONSOLE_SCREENSHOTS === '1') {
-      await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: false });
+      await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
     }
   };
   const go = async (screen: string) => {
@@ -295,6 +295,7 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     await page.waitForSelector('.details li[data-client="carol-phone"]');
     await axeCheck(page, 'user details');
     await shot('users');
+    await shot('user-details', true);
     await page.click('.details li[data-client="carol-phone"] button.danger');
     await confirm();
     await page.waitForSelector('.details li[data-client="carol-phone"]', { state: 'detached' });
@@ -520,6 +521,9 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     const boundary = clock.now() + 5 * 60_000;
     clock.advance(10 * 60_000);
     expect((await http('POST', '/0.1/tenants', asAdmin, { name: 'Late' })).status).toBe(200);
+    // The audit record is written once the answer is sent: the console's list is read after it is there.
+    const creations = async () => ((await (await http('GET', '/0.1/audit?search=tenants.create&recurse=true', asAdmin)).json()) as { filtered: number }).filtered;
+    await expect.poll(creations, { timeout: 5000 }).toBe(4);
     const rows = () => page.$$eval('tr[data-action]', (r) => r.length);
     const times = () => page.$$eval('tr[data-action] time', (r) => r.map((x) => x.getAttribute('datetime') ?? ''));
     await page.fill('input[name="search"]', 'tenants.create');

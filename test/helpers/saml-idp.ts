@@ -4,7 +4,10 @@
 // its signature against the certificate of our SP metadata) and `login`
 // (who logs in), and answers the HTML auto-post form a browser would send to
 // our ACS, carrying a signed SAMLResponse. GET /slo takes our LogoutRequest
-// and redirects to our SLS with a signed LogoutResponse. `tweak` plays a
+// and redirects to our SLS with a signed LogoutResponse. logoutRequest()
+// starts a logout at the IdP (IdP-initiated): the URL of our SLS carrying its
+// LogoutRequest (signed, unsigned or signed by a foreign key), and
+// checkLogoutResponse() verifies our answer with our SP metadata. `tweak` plays a
 // broken or hostile IdP: other times, another audience, another signing key,
 // or a rewrite of the signed XML (signature wrapping, tampering).
 // samlify wants an XML schema validator; the Java-free choice is none here
@@ -35,6 +38,33 @@ export interface ResponseTweak {
   foreignKey?: boolean;
   /** Rewrite the signed response XML before it is posted. */
   rewrite?: (xml: string) => string;
+  /** An AuthnStatement with this SessionIndex (none otherwise). */
+  sessionIndex?: string;
+}
+
+/** An IdP-initiated LogoutRequest; by default signed with the IdP's key, issued now, no NotOnOrAfter. */
+export interface LogoutRequestOptions {
+  sessionIndexes?: string[];
+  /** false: no Signature nor SigAlg. */
+  signed?: boolean;
+  /** Sign with a key whose certificate is not in the IdP's metadata. */
+  foreignKey?: boolean;
+  issueInstant?: Date;
+  notOnOrAfter?: Date;
+  /** The NameID's SPNameQualifier. */
+  spNameQualifier?: string;
+  /** Instead of the SingleLogoutService of the SP metadata. */
+  destination?: string;
+  relayState?: string;
+}
+
+/** Our LogoutResponse, as the IdP read it after checking our signature. */
+export interface CheckedLogoutResponse {
+  /** Where it was sent (the IdP's SingleLogoutService). */
+  endpoint: string;
+  inResponseTo: string;
+  issuer: string;
+  relayState: string | null;
 }
 
 export interface AcsPost {
@@ -54,6 +84,10 @@ export interface TestSamlIdp {
   login(location: string, login: string, spMetadata: string): Promise<AcsPost>;
   /** Follows GET /saml/logout's location; returns the URL of our SLS the IdP redirects to. */
   logout(location: string, spMetadata: string, options?: { signed?: boolean }): Promise<string>;
+  /** Starts a logout at the IdP: the URL of our SLS (from the SP metadata) with its LogoutRequest, and the request's ID. */
+  logoutRequest(nameID: string, spMetadata: string, options?: LogoutRequestOptions): { url: string; id: string };
+  /** Reads our answer to logoutRequest() (the Location of GET /saml/sls): our signature and issuer checked, Success required. */
+  checkLogoutResponse(location: string, spMetadata: string): Promise<CheckedLogoutResponse>;
   close(): Promise<void>;
 }
 
@@ -99,7 +133,9 @@ export async function startSamlIdp(): Promise<TestSamlIdp> {
   let currentSp: string | null = null;
   let currentLogin = '';
   let signedLogout = true;
-  const spOf = (metadata: string) => samlify.ServiceProvider({ metadata, wantLogoutResponseSigned: signedLogout });
+  const spOf = (metadata: string, wantLogoutRequestSigned = true) => samlify.ServiceProvider({
+    metadata, wantLogoutResponseSigned: signedLogout, wantLogoutRequestSigned,
+  });
 
   async function answerLogin(rawQuery: string, query: URLSearchParams): Promise<string> {
     const sp = spOf(currentSp!);
@@ -120,7 +156,11 @@ export async function startSamlIdp(): Promise<TestSamlIdp> {
       relayState: query.get('RelayState') ?? '',
       customTagReplacement: (template: string) => {
         const id = `_${Math.random().toString(16).slice(2)}${Date.now()}`;
-        const context = samlify.SamlLib.replaceTagsByValue(template, {
+        // Raw XML (replaceTagsByValue escapes what it substitutes); test-chosen values only.
+        const authn = tweak.sessionIndex === undefined ? '' : `<saml:AuthnStatement AuthnInstant="${now.toISOString()}" SessionIndex="${tweak.sessionIndex}">`
+          + '<saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef>'
+          + '</saml:AuthnContext></saml:AuthnStatement>';
+        const context = samlify.SamlLib.replaceTagsByValue(template.replace('{AuthnStatement}', authn), {
           ID: id,
           AssertionID: `_a${Math.random().toString(16).slice(2)}${Date.now()}`,
           Destination: acsUrl,
@@ -137,7 +177,6 @@ export async function startSamlIdp(): Promise<TestSamlIdp> {
           NameIDFormat: EMAIL_FORMAT,
           NameID: currentLogin,
           InResponseTo: tweak.inResponseTo ?? requestId,
-          AuthnStatement: '',
           AttributeStatement: '',
         });
         return { id, context };
@@ -206,6 +245,45 @@ export async function startSamlIdp(): Promise<TestSamlIdp> {
       } finally {
         signedLogout = true;
       }
+    },
+    logoutRequest(nameID, spMetadata, options = {}) {
+      const sp = spOf(spMetadata, options.signed ?? true);
+      const indexes = options.sessionIndexes ?? [];
+      const template = '<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"'
+        + ` ID="{ID}" Version="2.0" IssueInstant="{IssueInstant}" Destination="{Destination}"${options.notOnOrAfter ? ' NotOnOrAfter="{NotOnOrAfter}"' : ''}>`
+        + '<saml:Issuer>{Issuer}</saml:Issuer>'
+        + `<saml:NameID Format="{NameIDFormat}"${options.spNameQualifier ? ' SPNameQualifier="{SPNameQualifier}"' : ''}>{NameID}</saml:NameID>`
+        + indexes.map((_, i) => `<samlp:SessionIndex>{SessionIndex${i}}</samlp:SessionIndex>`).join('')
+        + '</samlp:LogoutRequest>';
+      const signer = options.foreignKey ? foreignIdp : idp;
+      const result = signer.createLogoutRequest(sp, 'redirect', { logoutNameID: nameID }, {
+        relayState: options.relayState ?? '',
+        customTagReplacement: (_template: string, tags: Record<string, string>) => {
+          const id = `_lr${Math.random().toString(16).slice(2)}${Date.now()}`;
+          const values: Record<string, string> = {
+            ID: id, IssueInstant: (options.issueInstant ?? new Date()).toISOString(), Destination: options.destination ?? tags.Destination,
+            Issuer: entityId, NameIDFormat: EMAIL_FORMAT, NameID: nameID,
+          };
+          if (options.notOnOrAfter) values.NotOnOrAfter = options.notOnOrAfter.toISOString();
+          if (options.spNameQualifier) values.SPNameQualifier = options.spNameQualifier;
+          indexes.forEach((v, i) => { values[`SessionIndex${i}`] = v; });
+          return { id, context: samlify.SamlLib.replaceTagsByValue(template, values) };
+        },
+      } as unknown as string);
+      return { url: result.context, id: result.id };
+    },
+    async checkLogoutResponse(location, spMetadata) {
+      const sp = spOf(spMetadata);
+      const url = new URL(location);
+      const raw = url.search.slice(1);
+      const parsed = await idp.parseLogoutResponse(sp, 'redirect', {
+        query: Object.fromEntries(url.searchParams), octetString: octetString(raw, ['SAMLResponse', 'RelayState', 'SigAlg']),
+      });
+      const extract = parsed.extract as { response?: { inResponseTo?: string }; issuer?: string };
+      return {
+        endpoint: `${url.origin}${url.pathname}`, inResponseTo: String(extract.response?.inResponseTo ?? ''), issuer: String(extract.issuer ?? ''),
+        relayState: url.searchParams.get('RelayState'),
+      };
     },
     close: closeAtEnd(async () => {
       server.closeAllConnections();

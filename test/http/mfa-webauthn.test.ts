@@ -99,11 +99,20 @@ describe.each(ENGINES)('passkeys on %s', (engine) => {
     expect(options.statusCode, options.body).toBe(200);
     expect(options.json().rp).toEqual({ id: 'localhost', name: 'xivo-auth test' });
     const attestation = await createCredential(options.json());
-    // A response to another registration's challenge does not verify.
     const registered = await api('POST', '/0.1/users/me/mfa/webauthn/registration', token, { name: 'virtual', response: attestation });
     expect(registered.statusCode, registered.body).toBe(200);
+    // The same response again: its registration challenge is used.
     const again = await api('POST', '/0.1/users/me/mfa/webauthn/registration', token, { response: attestation });
     expect(again.statusCode).toBe(400);
+    // A response signed for an origin the configuration does not name does not verify.
+    const elsewhere = (await api('POST', '/0.1/users/me/mfa/webauthn/registration/options', token)).json();
+    const foreignOrigin = await createCredential(elsewhere);
+    const clientData = JSON.parse(Buffer.from(String((foreignOrigin.response as Record<string, unknown>).clientDataJSON), 'base64url').toString('utf8'));
+    const forged = { ...foreignOrigin, response: {
+      ...(foreignOrigin.response as Record<string, unknown>),
+      clientDataJSON: Buffer.from(JSON.stringify({ ...clientData, origin: 'https://evil.example' })).toString('base64url'),
+    } };
+    expect((await api('POST', '/0.1/users/me/mfa/webauthn/registration', token, { response: forged })).statusCode).toBe(400);
 
     const listed = (await api('GET', '/0.1/users/me/mfa', token)).json().items;
     expect(listed).toMatchObject([{ type: 'webauthn', name: 'virtual', confirmed: true }]);

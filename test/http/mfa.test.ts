@@ -394,6 +394,19 @@ describe.each(ENGINES)('multi-factor authentication on %s', (engine) => {
   it('mfa.required_for exempts service accounts (external_api) by default', async () => {
     const svc = await newUser(['confd.admin.read'], 'external_api');
     expect((await login(svc.username, svc.password)).statusCode).toBe(200);
+    // Exempt from enrolling, not from a factor it has.
+    const { secret } = await withTotp(svc);
+    const c = await challenge(svc);
+    expect((await login(svc.username, svc.password, { mfa_challenge: c, totp: codeAt(secret, clock.now()) })).statusCode).toBe(200);
+  });
+
+  it('mfa.required_for: recovery codes alone are not the factor it asks for', async () => {
+    const kim = await newUser(['confd.admin.read']);
+    const codes = await api('POST', '/0.1/users/me/mfa/recovery_codes', kim.token);
+    expect(codes.statusCode, codes.body).toBe(200);
+    const res = await login(kim.username, kim.password);
+    expect(res.json().error_id).toBe('mfa-enrolment-required');
+    expect(res.json().details.acl).toEqual(['auth.users.me.mfa.#']);
   });
 
   it('never asks xivo_service accounts (mfa.exempt_backends), whatever their ACL', async () => {

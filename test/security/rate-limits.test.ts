@@ -61,6 +61,26 @@ describe('rate limits over HTTP', () => {
     await t.close();
   });
 
+  it('counts single sign-on starts and IdP returns as logins (no token: each writes or checks before any caller is known)', async () => {
+    const t = await startTestService('sqlite', {
+      security: securityWith({ rate_limits: { login: { per_second: 0.01, burst: 3 }, api: { per_second: 1000, burst: 1000 } } }),
+    });
+    const sso = (url: string, remoteAddress: string) => t.service.app.inject({
+      method: 'POST', url, remoteAddress, headers: { 'content-type': 'application/json' },
+      payload: { domain: 'nowhere.example.test', redirect_url: 'https://portal.example.test/' },
+    });
+    const statuses: number[] = [];
+    for (const url of ['/0.1/saml/sso', '/0.1/oidc/authorize', '/0.1/saml/sso', '/0.1/oidc/authorize']) statuses.push((await sso(url, '198.51.100.9')).statusCode);
+    // Unknown domain (404) three times, then the address's login bucket is empty.
+    expect(statuses).toEqual([404, 404, 404, 429]);
+    const callback = await t.service.app.inject({ method: 'GET', url: '/0.1/oidc/callback?code=x&state=y', remoteAddress: '198.51.100.9' });
+    expect(callback.statusCode).toBe(429);
+    // Another address is not held back, nor are this address's API calls.
+    expect((await sso('/0.1/saml/sso', '198.51.100.10')).statusCode).toBe(404);
+    expect((await t.service.app.inject({ method: 'GET', url: '/0.1/status', remoteAddress: '198.51.100.9' })).statusCode).toBe(200);
+    await t.close();
+  });
+
   it('holds credential stuffing (one address, one password, many accounts) at the login rate, before any hash', async () => {
     const t = await startTestService('sqlite', {
       security: securityWith({ rate_limits: { login: { per_second: 0.01, burst: 10 } } }),

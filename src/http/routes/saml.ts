@@ -9,7 +9,8 @@
 //   POST   /saml/sso                        none   {domain, redirect_url} → {location, saml_session_id}
 //   POST   /saml/acs                        none   the IdP's form post → 302 redirect_url
 //   GET    /saml/logout                     a token (X-Auth-Token or ?token=) → {location}
-//   GET    /saml/sls                        none   the IdP's LogoutResponse → 302
+//   GET    /saml/sls                        none   the IdP's LogoutResponse → 302 redirect_url;
+//                                                  the IdP's LogoutRequest → its user's SAML logins revoked, 302 to the IdP
 // then POST /token {"saml_session_id": ...} (routes/token.ts).
 // Registered in a context of their own: the multipart and form parsers stay here.
 import multipart from '@fastify/multipart';
@@ -261,18 +262,32 @@ export async function samlRoutes(app: FastifyInstance, deps: SamlRouteDeps): Pro
   app.get('/saml/sls', {
     config: { legacyErrors: true },
     schema: {
-      summary: 'The IdP\'s signed LogoutResponse (HTTP-Redirect): the session is revoked, 302 to the login\'s redirect_url',
+      summary: 'Single logout from the IdP (HTTP-Redirect, signed): its LogoutResponse to GET /saml/logout, or its own LogoutRequest',
+      description: 'Every message must carry `SigAlg` and `Signature` (the redirect binding\'s signature over the message, '
+        + '`RelayState` and `SigAlg`), checked with the certificates of the tenant\'s stored IdP metadata; unsigned or badly signed: 401, '
+        + 'nothing revoked.\n\n'
+        + '- `SAMLResponse`: the IdP\'s LogoutResponse to a LogoutRequest of `GET /saml/logout` (answered once): the session is revoked, '
+        + '302 to the login\'s `redirect_url`.\n'
+        + '- `SAMLRequest`: a LogoutRequest from the IdP (IdP-initiated logout). The tenants asked are those whose IdP entity id is its '
+        + '`Issuer`, whose SLS URL (next to `acs_url`) is its `Destination` and whose `entity_id` is its NameID\'s `SPNameQualifier` '
+        + '(when it has them); when several tenants share an IdP, each whose certificates verify the request applies it. It must be no '
+        + 'older than 5 minutes (`IssueInstant`, 60 s of skew), before its `NotOnOrAfter`, and never seen before (a replay is 401). '
+        + 'Every completed SAML login of its NameID in those tenants (of its `SessionIndex` values when given) loses its token session '
+        + 'and refresh tokens; the answer is a 302 to the IdP\'s SingleLogoutService with our signed LogoutResponse (Success, '
+        + '`InResponseTo` the request, `RelayState` echoed), or 204 when the IdP\'s metadata has no HTTP-Redirect SingleLogoutService.',
       tags,
       querystring: Type.Object({
         SAMLResponse: Type.Optional(Type.String({ maxLength: 1024 * 1024 })),
+        SAMLRequest: Type.Optional(Type.String({ maxLength: 1024 * 1024 })),
         RelayState: Type.Optional(Type.String({ maxLength: 512 })),
         SigAlg: Type.Optional(Type.String({ maxLength: 256 })),
         Signature: Type.Optional(Type.String({ maxLength: 4096 })),
       }, { additionalProperties: true }),
-      response: legacyErrors,
+      response: { 204: Type.Null(), ...legacyErrors },
     },
   }, async function samlSls(request, reply) {
     const raw = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
-    return reply.redirect(await saml.sls(request.query as Record<string, unknown>, raw), 302);
+    const location = await saml.sls(request.query as Record<string, unknown>, raw);
+    return location === null ? reply.code(204).send() : reply.redirect(location, 302);
   });
 }
