@@ -6,10 +6,16 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, MfaEnrolmentRequiredError, MfaRequiredError, RateLimitedError } from '@xivo-auth/client';
 import { lang, setLang, t, type Key, type Lang } from './i18n.js';
 import { api, can, client, currentToken, login, logout, onExpired, type Page } from './session.js';
-import {
-  AuditScreen, BackendsScreen, ExplainScreen, GroupsScreen, PoliciesScreen, SessionsScreen, TenantsScreen, ThrottlesScreen, UsersScreen,
-  type Tenant,
-} from './screens.js';
+import { AuditScreen } from './screens/audit.js';
+import { BackendsScreen } from './screens/backends.js';
+import type { Tenant } from './screens/common.js';
+import { ExplainScreen } from './screens/explain.js';
+import { GroupsScreen } from './screens/groups.js';
+import { PoliciesScreen } from './screens/policies.js';
+import { SessionsScreen } from './screens/sessions.js';
+import { TenantsScreen } from './screens/tenants.js';
+import { ThrottlesScreen } from './screens/throttles.js';
+import { UsersScreen } from './screens/users.js';
 import { Field } from './ui.js';
 import './styles.css';
 
@@ -33,8 +39,9 @@ const ROUTES: Route[] = [
   { path: 'backends', label: 'nav.backends', access: null, screen: BackendsScreen },
 ];
 
+/** The screen of the URL fragment (`#/audit?search=carol`: audit; the query is the screen's own). */
 function currentPath(): string {
-  return location.hash.replace(/^#\/?/, '');
+  return location.hash.replace(/^#\/?/, '').split('?')[0];
 }
 
 function LangSwitch(props: { onChange: () => void }) {

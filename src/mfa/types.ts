@@ -46,7 +46,8 @@ export interface MfaStore {
   confirmMfaFactor(uuid: string, at: number, step: number | null): Promise<boolean>;
   /**
    * Replaces the user's recovery codes by a new set (one confirmed
-   * recovery_code factor holding `codeHashes`); writes `auth_user_mfa_added`.
+   * recovery_code factor holding `codeHashes`); writes `auth_user_mfa_deleted`
+   * for the set replaced, if any, and `auth_user_mfa_added`.
    */
   replaceRecoveryCodes(f: MfaFactorRecord, codeHashes: string[]): Promise<void>;
   /** Deletes a factor (and its codes); writes `auth_user_mfa_deleted` when it was confirmed. Null: none. */

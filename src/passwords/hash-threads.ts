@@ -13,9 +13,9 @@
 //
 // A thread starts on first use and stays (hashing is the whole point of a
 // login); a thread that dies fails its job and is replaced on the next one.
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { BACKGROUND_THREAD_PRELUDE } from '../threads/background.js';
+import type { BackgroundThreadData } from '../threads/background.js';
+import { workerModule } from '../threads/worker-module.js';
 
 export interface Argon2Options {
   memoryCost: number;
@@ -23,36 +23,14 @@ export interface Argon2Options {
   parallelism: number;
 }
 
-type Job =
+/** What a hashing thread (./hash-worker.ts) is asked to do. */
+export type HashJob =
   | { op: 'hash'; password: string; options: Argon2Options }
   | { op: 'verify'; hash: string; password: string }
   | { op: 'pbkdf2-sha512'; password: string; salt: Uint8Array; iterations: number; key: Uint8Array };
 
-type Reply = { id: number; value: string | boolean } | { id: number; error: string };
+export type HashReply = { id: number; value: string | boolean } | { id: number; error: string };
 
-const WORKER_SOURCE = String.raw`
-'use strict';
-const { parentPort, workerData } = require('node:worker_threads');
-const { Algorithm, hashSync, verifySync } = require(workerData.argon2);
-const { pbkdf2Sync, timingSafeEqual } = require('node:crypto');
-` + BACKGROUND_THREAD_PRELUDE + String.raw`
-// An imported wazo-auth hash (pbkdf2.ts): derive, then compare in constant time.
-function verifyPbkdf2(job) {
-  const expected = Buffer.from(job.key);
-  const derived = pbkdf2Sync(job.password, Buffer.from(job.salt), job.iterations, expected.length, 'sha512');
-  return timingSafeEqual(derived, expected);
-}
-parentPort.on('message', (job) => {
-  try {
-    const value = job.op === 'hash'
-      ? hashSync(job.password, { algorithm: Algorithm.Argon2id, ...job.options })
-      : job.op === 'pbkdf2-sha512' ? verifyPbkdf2(job) : verifySync(job.hash, job.password);
-    parentPort.postMessage({ id: job.id, value });
-  } catch (err) {
-    parentPort.postMessage({ id: job.id, error: String(err && err.message || err) });
-  }
-});
-`;
 
 interface Running {
   resolve: (value: string | boolean) => void;
@@ -100,7 +78,7 @@ export class HashThreads {
     await Promise.all(workers.map((w) => w.terminate()));
   }
 
-  private run(job: Job): Promise<string | boolean> {
+  private run(job: HashJob): Promise<string | boolean> {
     if (this.closed) return Promise.reject(new Error('password hashing threads closed'));
     const worker = this.pick();
     const id = this.nextId++;
@@ -127,17 +105,15 @@ export class HashThreads {
   }
 
   private spawn(): Worker {
-    const require = createRequire(import.meta.url);
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
+    const worker = new Worker(workerModule(import.meta.url, './hash-worker.js'), {
       name: 'xivo-auth argon2id',
-      workerData: { argon2: require.resolve('@node-rs/argon2'), threadName: 'argon2id', niceness: this.niceness },
+      workerData: { threadName: 'argon2id', niceness: this.niceness } satisfies BackgroundThreadData,
       // argon2id allocates its memory natively; the thread's own JS heap stays tiny.
       resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 },
     });
     const jobs = new Map<number, Running>();
     this.running.set(worker, jobs);
-    worker.on('message', (reply: Reply) => {
+    worker.on('message', (reply: HashReply) => {
       const job = jobs.get(reply.id);
       if (job === undefined) return;
       jobs.delete(reply.id);

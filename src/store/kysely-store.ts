@@ -15,6 +15,7 @@ import {
   sessionExpireSoon, tenantAdded, tenantDeleted, tenantUpdated,
 } from '../events/catalog.js';
 import { readSchemaVersion, runMigrations } from './migrations/run-migrations.js';
+import { deleteEmptySessions, deleteExpiredTokens, IN_LIST_SLICE, insertOutbox } from './expiry.js';
 import { securityVerbs } from './security-verbs.js';
 import { externalAuthVerbs } from './external-verbs.js';
 import { mailOutboxVerbs, selfServiceTxVerbs, type SelfServiceTxVerbs } from './self-service-verbs.js';
@@ -98,28 +99,8 @@ const refreshTokenOrders: Readonly<Record<string, OrderColumn>> = {
   mobile: { column: 'refresh_tokens.mobile', text: false },
 };
 
-/**
- * Session uuids go into `IN (...)` lists in slices of this size, well below
- * both engines' limits on bound parameters, whatever the reaper's batch size.
- */
-const IN_LIST_SLICE = 500;
-
-/** Outbox rows per INSERT: 7 parameters each, far below both engines' limits. */
-const OUTBOX_INSERT_SLICE = 100;
-
 /** Name of the expire-soon scan's row in event_cursors. */
 const EXPIRE_SOON_CURSOR = 'expire_soon';
-
-function outboxEventToRow(e: PendingEvent) {
-  return {
-    name: e.name,
-    routing_key: e.routingKey,
-    tenant_uuid: e.tenantUuid,
-    user_uuid: e.userUuid,
-    data: JSON.stringify(e.data),
-    created_at: Date.now(),
-  };
-}
 
 /**
  * Domain names as stored: lower-cased (they are matched case-insensitively,
@@ -133,12 +114,6 @@ function normalisedDomainNames(names: readonly string[]): string[] {
 async function insertTenantDomains(db: Db, tenantUuid: string, names: readonly string[]): Promise<void> {
   if (names.length === 0) return;
   await db.insertInto('tenant_domains').values(names.map((name) => ({ name, tenant_uuid: tenantUuid }))).execute();
-}
-
-async function insertOutbox(db: Db, events: PendingEvent[]): Promise<void> {
-  for (let i = 0; i < events.length; i += OUTBOX_INSERT_SLICE) {
-    await db.insertInto('outbox').values(events.slice(i, i + OUTBOX_INSERT_SLICE).map(outboxEventToRow)).execute();
-  }
 }
 
 function outboxEventFromRow(row: {
@@ -1128,25 +1103,7 @@ class KyselyVerbs implements CoreStoreTx {
   async deleteExpired(now: number, limit: number, from?: number): Promise<ExpiredRemoval> {
     if (limit <= 0) return { tokenHashes: [], sessions: [] };
     return this.atomic(async (db) => {
-      let batch = db.selectFrom('tokens').select('hash')
-        .where('expires_at', '<=', now).orderBy('expires_at').limit(limit);
-      // The index scan starts where the previous batch ended, not at the dead
-      // entries of the rows already deleted (types.ts, deleteExpired).
-      if (from !== undefined) batch = batch.where('expires_at', '>=', from);
-      // Two reapers on two instances take disjoint batches instead of
-      // queueing on (and redoing) the same rows.
-      if (this.rowLocks) batch = batch.forUpdate().skipLocked();
-      const deleted = await db.deleteFrom('tokens').where('hash', 'in', batch)
-        .returning(['hash', 'session_uuid', 'expires_at']).execute();
-      const touched = [...new Set(deleted.map((t) => t.session_uuid))];
-      const removal: ExpiredRemoval = {
-        tokenHashes: deleted.map((t) => t.hash),
-        sessions: await deleteEmptySessions(db, touched, this.rowLocks),
-      };
-      for (const t of deleted) {
-        const expiresAt = Number(t.expires_at);
-        if (removal.lastExpiresAt === undefined || expiresAt > removal.lastExpiresAt) removal.lastExpiresAt = expiresAt;
-      }
+      const removal = await deleteExpiredTokens(db, this.rowLocks, now, limit, from);
       await this.emitRemoval(db, removal);
       return removal;
     });
@@ -1682,23 +1639,3 @@ async function removeUserSessions(db: Db, userUuid: string, rowLocks: boolean): 
  * sees the first one's deletion committed and removes the session, instead of
  * both seeing the other's token and leaving an empty session behind forever.
  */
-async function deleteEmptySessions(db: Db, sessionUuids: string[], rowLocks: boolean): Promise<Session[]> {
-  const removed: Session[] = [];
-  const ordered = rowLocks ? [...sessionUuids].sort() : sessionUuids;
-  for (let i = 0; i < ordered.length; i += IN_LIST_SLICE) {
-    const slice = ordered.slice(i, i + IN_LIST_SLICE);
-    if (rowLocks) {
-      await db.selectFrom('sessions').select('uuid').where('uuid', 'in', slice)
-        .orderBy('uuid').forUpdate().execute();
-    }
-    const rows = await db.deleteFrom('sessions')
-      .where('uuid', 'in', slice)
-      .where(({ not, exists, selectFrom }) => not(exists(
-        selectFrom('tokens').select(sql.lit(1).as('one')).whereRef('tokens.session_uuid', '=', 'sessions.uuid'),
-      )))
-      .returningAll()
-      .execute();
-    for (const row of rows) removed.push(sessionFromRow(row));
-  }
-  return removed;
-}

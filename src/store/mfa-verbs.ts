@@ -115,12 +115,15 @@ function rawMfaVerbs(db: Db, deps: MfaVerbsDeps): MfaStore {
 
     async replaceRecoveryCodes(f, codeHashes) {
       await inTransaction(async (trx, emit) => {
-        await sql`delete from mfa_factors where user_uuid = ${f.userUuid} and type = 'recovery_code'`.execute(trx);
+        // The previous set goes, and says so: consumers tracking factors by uuid drop it.
+        const { rows } = await sql<FactorRow>`
+          delete from mfa_factors where user_uuid = ${f.userUuid} and type = 'recovery_code'
+          returning ${FACTOR_COLUMNS}`.execute(trx);
         await insertFactor(trx, f);
         for (const hash of codeHashes) {
           await sql`insert into mfa_recovery_codes (factor_uuid, code_hash, used_at) values (${f.uuid}, ${hash}, null)`.execute(trx);
         }
-        await emit([mfaFactorEvent('added', f)]);
+        await emit([...rows.map((r) => mfaFactorEvent('deleted', factorFromRow(r))), mfaFactorEvent('added', f)]);
       });
     },
 

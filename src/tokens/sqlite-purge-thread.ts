@@ -10,16 +10,14 @@
 // of timing out with SQLITE_BUSY. The main thread receives each batch's
 // removal (token hashes, sessions left empty) and evicts them from the cache.
 //
-// The worker's source is plain JavaScript evaluated from a string, so that it
-// runs the same from dist/ and from the TypeScript sources under the tests;
-// its SQL is the SQLite form of `deleteExpired` in src/store/kysely-store.ts
-// (the contract tests cover both).
-import { createRequire } from 'node:module';
+// The thread's module (./sqlite-purge-worker.ts) runs the store's own
+// statements (src/store/expiry.ts) and event catalogue: nothing is written
+// twice.
 import { Worker } from 'node:worker_threads';
 import { sqlitePath } from '../store/open-store.js';
-import { askToEnd, BACKGROUND_THREAD_PRELUDE } from '../threads/background.js';
-import { sessionFromRow } from '../store/row-mapping.js';
-import type { Removal } from '../store/types.js';
+import type { Removal, Session } from '../store/types.js';
+import { askToEnd, type BackgroundThreadData } from '../threads/background.js';
+import { workerModule } from '../threads/worker-module.js';
 
 export interface SqlitePurgeOptions {
   /** Longest write transaction of the worker, in ms (about the longest wait of a login's write). Default 4. */
@@ -43,11 +41,18 @@ export interface SqlitePurgeOptions {
   recordEvents?: boolean;
 }
 
-interface PurgeRequest { id: number; now: number; limit: number }
-/** Session row as the worker returns it: uuid, tenant_uuid, user_uuid, mobile, created_at. */
-type SessionRow = [string, string, string | null, number, number];
-type PurgeReply =
-  | { id: number; hashes: string; sessions: SessionRow[] }
+/** What the thread's module is started with. */
+export interface PurgeWorkerData extends BackgroundThreadData {
+  path: string;
+  maxHoldMs: number;
+  busyTimeoutMs: number;
+  recordEvents: boolean;
+}
+
+export interface PurgeRequest { id: number; now: number; limit: number }
+/** A committed chunk (hashes joined by newlines), the end of a request, or its failure. */
+export type PurgeReply =
+  | { id: number; hashes: string; sessions: Session[] }
   | { id: number; done: true }
   | { id: number; error: { message: string; code?: string } };
 
@@ -58,87 +63,6 @@ interface PendingPurge {
   reject: (e: Error) => void;
 }
 
-const WORKER_SOURCE = String.raw`
-'use strict';
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-` + BACKGROUND_THREAD_PRELUDE + String.raw`
-const db = new Database(workerData.path, { fileMustExist: true, timeout: workerData.busyTimeoutMs });
-db.pragma('busy_timeout = ' + workerData.busyTimeoutMs);
-db.pragma('foreign_keys = ON');
-db.pragma('synchronous = NORMAL');
-
-const deleteTokens = db.prepare(
-  'DELETE FROM tokens WHERE hash IN ' +
-  '(SELECT hash FROM tokens WHERE expires_at <= ? ORDER BY expires_at LIMIT ?) ' +
-  'RETURNING hash, session_uuid');
-const deleteEmptySessions = db.prepare(
-  'DELETE FROM sessions WHERE uuid IN (SELECT value FROM json_each(?)) ' +
-  'AND NOT EXISTS (SELECT 1 FROM tokens WHERE tokens.session_uuid = sessions.uuid) ' +
-  'RETURNING uuid, tenant_uuid, user_uuid, mobile, created_at').raw(true);
-// amqp.enabled: each session removed gets its auth_session_deleted in the
-// same transaction, in the form of sessionDeleted() in src/events/catalog.ts
-// (test/events/events.test.ts compares an expiry's event with a revocation's).
-const insertEvent = workerData.recordEvents
-  ? db.prepare('INSERT INTO outbox (name, routing_key, tenant_uuid, user_uuid, data, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-  : null;
-const purgeChunk = db.transaction((now, limit) => {
-  const tokens = deleteTokens.all(now, limit);
-  const touched = [...new Set(tokens.map((t) => t.session_uuid))];
-  const sessions = touched.length === 0 ? [] : deleteEmptySessions.all(JSON.stringify(touched));
-  if (insertEvent !== null) {
-    const at = Date.now();
-    for (const [uuid, tenant_uuid, user_uuid] of sessions) {
-      insertEvent.run('auth_session_deleted', 'auth.sessions.' + uuid + '.deleted', tenant_uuid, user_uuid,
-        JSON.stringify({ uuid, tenant_uuid, user_uuid }), at);
-    }
-  }
-  return { tokens, sessions };
-});
-
-const pause = new Int32Array(new SharedArrayBuffer(4));
-const MIN_CHUNK = 10;
-let chunk = 100;
-
-// Each chunk is posted as soon as it is committed, in a compact form (one
-// string of hashes, session rows as arrays): the main thread decodes small
-// messages, never one large one that would stall its event loop.
-function purge(id, now, limit) {
-  let deleted = 0;
-  while (deleted < limit) {
-    const want = Math.min(chunk, limit - deleted);
-    const started = performance.now();
-    const r = purgeChunk.immediate(now, want);
-    const held = performance.now() - started;
-    deleted += r.tokens.length;
-    if (r.tokens.length > 0) {
-      parentPort.postMessage({ id, hashes: r.tokens.map((t) => t.hash).join('\n'), sessions: r.sessions });
-    }
-    if (r.tokens.length < want) break;
-    // Aim at half the budget: chunks vary, the budget is a ceiling.
-    const next = Math.floor(chunk * (workerData.maxHoldMs / 2) / Math.max(held, 0.01));
-    chunk = Math.max(MIN_CHUNK, Math.min(next, chunk * 2));
-    // Leave the write lock free as long as it was held (at least 1 ms, at
-    // most the budget): a writer of the service sleeping in its busy handler
-    // retries within that.
-    Atomics.wait(pause, 0, 0, Math.min(workerData.maxHoldMs, Math.max(1, held)));
-  }
-}
-
-parentPort.on('message', (msg) => {
-  if (msg === 'close') {
-    db.close();
-    parentPort.close();
-    return;
-  }
-  try {
-    purge(msg.id, msg.now, msg.limit);
-    parentPort.postMessage({ id: msg.id, done: true });
-  } catch (err) {
-    parentPort.postMessage({ id: msg.id, error: { message: String(err && err.message || err), code: err && err.code } });
-  }
-});
-`;
 
 /**
  * `deleteExpired` of the store, run on a worker thread over the same SQLite
@@ -207,19 +131,16 @@ export class SqlitePurgeThread {
   }
 
   private spawn(): Worker {
-    const require = createRequire(import.meta.url);
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
+    const worker = new Worker(workerModule(import.meta.url, './sqlite-purge-worker.js'), {
       name: 'xivo-auth token purge',
       workerData: {
-        driver: require.resolve('better-sqlite3'),
         path: this.path,
         maxHoldMs: this.options.maxHoldMs ?? 4,
         busyTimeoutMs: this.options.busyTimeoutMs ?? 5000,
         threadName: 'token-purge',
         niceness: this.options.niceness ?? 19,
         recordEvents: this.options.recordEvents ?? false,
-      },
+      } satisfies PurgeWorkerData,
     });
     worker.on('message', (reply: PurgeReply) => {
       const request = this.pending.get(reply.id);
@@ -227,10 +148,7 @@ export class SqlitePurgeThread {
       if ('hashes' in reply) {
         const { tokenHashes, sessions } = request.removal;
         for (const hash of reply.hashes.split('\n')) tokenHashes.push(hash);
-        // The one mapping of a session row lives in the store's row-mapping.
-        for (const [uuid, tenant_uuid, user_uuid, mobile, created_at] of reply.sessions) {
-          sessions.push(sessionFromRow({ uuid, tenant_uuid, user_uuid, mobile, created_at }));
-        }
+        for (const session of reply.sessions) sessions.push(session);
         return;
       }
       this.pending.delete(reply.id);

@@ -3,16 +3,23 @@
 // test starts, on both engines. Logs in, creates a tenant, a user and a
 // policy, attaches it, checks the explainer's verdict against
 // HEAD /token?scope=, revokes a session and sees its token die, unlocks a
-// throttled login, reads the audit entry of each action, sees an expired
-// token send back to the login page, logs out. Then the later screens: a
-// tenant's address, method and parent; a user's authentication method, a
-// password set by the administrator (then used over HTTP), its addresses and
-// second factors; a group renamed with members added and removed; the audit
-// trail's time window (filtered by the service); a console login answering
-// the MFA challenge with a TOTP code and with a recovery code. Runs axe-core on each screen
-// (no serious or critical violation) and, on SQLite, saves the screenshots of
-// docs/console/. Fails, never skips, when Chromium or the built console is
-// missing (`npm run build`).
+// throttled login, reads the audit entry of each action, sees a revoked and
+// an expired token send back to the login page, sees TokenRenewer replace the
+// token (the browser's clock moved on), logs out. On the way, every
+// other screen and action of the issue: a tenant's address, method, parent,
+// contact, deletion; a user's edit, enable/disable, search and filters,
+// authentication method, a password set by the administrator (then used over
+// HTTP), addresses, second factors, groups, refresh tokens; a group renamed
+// with members added and removed; a policy edited; deletions; the backends'
+// status, readiness and LDAP form; the audit trail's text filter and time
+// window (filtered by the service); the keyboard (links, skip link, dialogs
+// and Escape); French; a phone-sized viewport; a console login answering the
+// MFA challenge with a TOTP code and with a recovery code, by a user whose
+// ACL is offered none of the administration screens. Runs axe-core on each
+// screen (no serious or critical violation) and, on SQLite with
+// XIVO_AUTH_CONSOLE_SCREENSHOTS=1, saves the screenshots of docs/console/.
+// Fails, never skips, when Chromium or the built console is missing
+// (`npm run build`).
 import axe from 'axe-core';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -102,6 +109,8 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
       // datetime-local values are the browser's zone: UTC, as the service's clock is read.
       timezoneId: 'UTC',
     });
+    // The browser's clock, moved on to see TokenRenewer renew (it flows as usual until then).
+    await context.clock.install();
     page = context.pages()[0] ?? await context.newPage();
     page.setDefaultTimeout(10_000);
     page.on('console', (m) => {
@@ -506,12 +515,48 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     await page.waitForSelector('form [role="status"]:has-text("Configuration removed")');
     expect((await http('GET', '/0.1/backends/ldap', asAdmin)).status).toBe(404);
 
+    // -- a policy edited; a user, a group and a policy deleted, each after a confirmation
+    await go('policies');
+    await page.click('tr[data-policy="carol-policy"] button:has-text("Edit")');
+    await page.fill('form[aria-label="Edit carol-policy"] input[name="description"]', 'What carol may do');
+    await page.click('form[aria-label="Edit carol-policy"] button[type="submit"]');
+    await page.waitForSelector('form[aria-label="Edit carol-policy"]', { state: 'detached' });
+    const carolPolicy = await (await http('GET', `/0.1/policies/${policyValue}`, asAdmin)).json() as Record<string, unknown>;
+    expect(carolPolicy).toMatchObject({ description: 'What carol may do', acl: ['confd.users.me.read', '!confd.users.me.delete', 'auth.users.me.#'] });
+    const scratch = {
+      user: (await (await http('POST', '/0.1/users', asAdmin, { username: 'dave', password: 'dave-secret-password' })).json()).uuid as string,
+      group: (await (await http('POST', '/0.1/groups', asAdmin, { name: 'Scratch' })).json()).uuid as string,
+      policy: (await (await http('POST', '/0.1/policies', asAdmin, { name: 'scratch', acl: ['confd.#'] })).json()).uuid as string,
+    };
+    for (const [screen, row, url] of [
+      // Policies last: that screen is open already, and is read again only when entered anew.
+      ['groups', 'tr[data-group="Scratch"]', `/0.1/groups/${scratch.group}`],
+      ['users', 'tr[data-username="dave"]', `/0.1/users/${scratch.user}`],
+      ['policies', 'tr[data-policy="scratch"]', `/0.1/policies/${scratch.policy}`],
+    ] as const) {
+      await go(screen);
+      await page.click(`${row} button:has-text("Delete")`);
+      await confirm();
+      await page.waitForSelector(row, { state: 'detached' });
+      expect((await http('GET', url, asAdmin)).status, url).toBe(404);
+    }
+
+    // -- a user's audit trail, from her details: her logins (the throttled ones too); an action keeps only its records
+    await go('users');
+    await page.click('tr[data-username="carol"] button:has-text("Details")');
+    await page.click('.details a:has-text("Audit trail of this user")');
+    await page.waitForSelector('#main[data-screen="audit"] tr[data-action="login"]');
+    expect(await page.inputValue('input[name="search"]')).toBe('carol');
+    await page.waitForSelector('tr[data-action="login"] td:has-text("throttled")');
+    await page.click('tr[data-action="login"] button:has-text("login")');
+    await expect.poll(() => page.inputValue('input[name="search"]')).toBe('login');
+
     // -- the audit entry of each action
     await go('audit');
     for (const action of ['tenants.create', 'tenants.update', 'tenants.parent.update', 'users.create', 'users.update', 'policies.create',
       'users.policies.update', 'sessions.delete', 'security.throttles.delete', 'backends.ldap.update', 'groups.create', 'groups.update',
       'groups.policies.update', 'groups.users.update', 'groups.users.delete', 'admin.users.emails.update', 'users.password.reset.create',
-      'users.tokens.delete', 'tenants.delete', 'backends.ldap.delete']) {
+      'users.tokens.delete', 'tenants.delete', 'backends.ldap.delete', 'policies.update', 'policies.delete', 'groups.delete', 'users.delete']) {
       await page.fill('input[name="search"]', action);
       await page.waitForSelector(`tr[data-action="${action}"]`);
     }
@@ -571,7 +616,8 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     await page.click('nav a[href="#/tenants"]');
     await page.waitForSelector('.login .notice');
 
-    // -- log in again, log out: the token is revoked
+    // -- log in again; TokenRenewer replaces the token at 80 % of its hour (the browser's clock 49 minutes
+    // on) and revokes the old one; log out: the token is revoked
     sentTokens.clear();
     await page.fill('input[name="username"]', ADMIN.username);
     await page.fill('input[name="password"]', ADMIN.password);
@@ -580,9 +626,15 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     await go('users');
     const second = [...sentTokens].at(-1)!;
     expect((await http('HEAD', `/0.1/token/${second}`)).status).toBe(204);
+    await page.clock.fastForward('49:00');
+    await expect.poll(async () => (await http('HEAD', `/0.1/token/${second}`)).status, { timeout: 5000 }).toBe(404);
+    await go('tenants');
+    const renewed = [...sentTokens].at(-1)!;
+    expect(renewed).not.toBe(second);
+    expect((await http('HEAD', `/0.1/token/${renewed}`)).status).toBe(204);
     await page.click('button.logout');
     await page.waitForSelector('.login');
-    expect((await http('HEAD', `/0.1/token/${second}`)).status).toBe(404);
+    expect((await http('HEAD', `/0.1/token/${renewed}`)).status).toBe(404);
 
     // -- carol enrols a TOTP factor and recovery codes (over HTTP: enrolment is the user's own business)
     const carolHttp = { 'x-auth-token': ((await (await loginApi(CAROL.username, CAROL.password)).json()).data as { token: string }).token };
@@ -611,6 +663,13 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     await page.fill('input[name="totp"]', totpAt(secret, clock.now()));
     await page.click('button[type="submit"]');
     await page.waitForSelector('nav#nav');
+    // Her ACL reaches none of the administration screens: they are not offered.
+    expect(await page.$$eval('nav#nav a', (a) => a.map((x) => x.getAttribute('href')))).toEqual(['#/explain', '#/backends']);
+    await page.waitForSelector('.top .who:has-text("carol")');
+    await page.click('nav a[href="#/backends"]');
+    await page.waitForSelector('table.status');
+    expect(await page.$$('form[aria-label="LDAP configuration"]')).toEqual([]);
+    expect(await page.$$('#tenant-select')).toEqual([]);
     await page.click('button.logout');
     await page.waitForSelector('.login');
 

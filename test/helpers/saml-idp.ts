@@ -258,10 +258,11 @@ export async function startSamlIdp(): Promise<TestSamlIdp> {
       const signer = options.foreignKey ? foreignIdp : idp;
       const result = signer.createLogoutRequest(sp, 'redirect', { logoutNameID: nameID }, {
         relayState: options.relayState ?? '',
-        customTagReplacement: (_template: string, tags: Record<string, string>) => {
+        customTagReplacement: () => {
           const id = `_lr${Math.random().toString(16).slice(2)}${Date.now()}`;
           const values: Record<string, string> = {
-            ID: id, IssueInstant: (options.issueInstant ?? new Date()).toISOString(), Destination: options.destination ?? tags.Destination,
+            ID: id, IssueInstant: (options.issueInstant ?? new Date()).toISOString(),
+            Destination: options.destination ?? String(sp.entityMeta.getSingleLogoutService('redirect')),
             Issuer: entityId, NameIDFormat: EMAIL_FORMAT, NameID: nameID,
           };
           if (options.notOnOrAfter) values.NotOnOrAfter = options.notOnOrAfter.toISOString();
@@ -269,7 +270,7 @@ export async function startSamlIdp(): Promise<TestSamlIdp> {
           indexes.forEach((v, i) => { values[`SessionIndex${i}`] = v; });
           return { id, context: samlify.SamlLib.replaceTagsByValue(template, values) };
         },
-      } as unknown as string);
+      });
       return { url: result.context, id: result.id };
     },
     async checkLogoutResponse(location, spMetadata) {

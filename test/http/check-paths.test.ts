@@ -7,10 +7,12 @@
 // Three services share one database: one per configuration.
 import http from 'node:http';
 import net from 'node:net';
+import { parse as parseQuery } from 'node:querystring';
 import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock.js';
 import type { Config } from '../../src/config/types.js';
+import { scanPlainQuery, scanned } from '../../src/http/fast-check.js';
 import { createService, type Service } from '../../src/main.js';
 import { StoreUnavailableError } from '../../src/store/errors.js';
 import { closeAtEnd } from '../helpers/cleanup.js';
@@ -254,3 +256,48 @@ async function checkWhileClosing(service: Service, base: string, token: string):
   if (connection >= 0) headers.connection = raw[connection + 1].toLowerCase();
   return { status: Number(statusLine.split(' ')[1]), headers };
 }
+
+// The fast path reads `scope` and `tenant` (and /authz's `access`) with its
+// own scanner when the query needs no decoding; querystring parses the rest.
+// Every query of up to five pieces below must read alike both ways.
+describe('the fast path\'s query scanner', () => {
+  const PIECES = ['scope', 'tenant', '=', '&', 'x', 'sc', '%41', '+', ''];
+  function* queries(depth: number, prefix: string): Generator<string> {
+    yield prefix;
+    if (depth === 0) return;
+    for (const p of PIECES) if (p !== '') yield* queries(depth - 1, prefix + p);
+  }
+
+  it('reads what node:querystring reads, or declines', () => {
+    let scannedCount = 0;
+    for (const q of queries(5, '')) {
+      const url = `/0.1/token/t?${q}`;
+      const parsed = parseQuery(q);
+      const plain = !q.includes('%') && !q.includes('+') && !Array.isArray(parsed.scope) && !Array.isArray(parsed.tenant);
+      const ok = scanPlainQuery(url, url.indexOf('?') + 1, 'scope', 'tenant');
+      // It declines exactly the queries querystring must decode or that repeat a parameter.
+      expect(ok, q).toBe(plain);
+      if (!ok) continue;
+      scannedCount += 1;
+      expect([scanned.first, scanned.second], q).toEqual([parsed.scope, parsed.tenant]);
+    }
+    expect(scannedCount).toBeGreaterThan(1000);
+  });
+
+  it('reads one parameter (/authz access) alike', () => {
+    for (const q of ['access=a.b', 'access', 'access=', 'x=1&access=a=b', 'accessx=1', 'access=a&access=b', 'a=1&&access=c&']) {
+      const url = `/0.1/authz?${q}`;
+      const parsed = parseQuery(q).access;
+      const ok = scanPlainQuery(url, url.indexOf('?') + 1, 'access', null);
+      expect(ok, q).toBe(!Array.isArray(parsed));
+      if (ok) expect(scanned.first, q).toBe(parsed);
+    }
+  });
+
+  it('declines a query long enough for querystring\'s 1,000-pair cap to drop the scope', () => {
+    const q = `${'&'.repeat(1000)}scope=a`;
+    expect(parseQuery(q).scope).toBeUndefined();
+    const url = `/0.1/token/t?${q}`;
+    expect(scanPlainQuery(url, url.indexOf('?') + 1, 'scope', 'tenant')).toBe(false);
+  });
+});

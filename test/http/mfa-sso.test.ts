@@ -191,7 +191,7 @@ describe.each(ENGINES)('multi-factor authentication of single sign-on logins on 
   });
 
   it('never lets the challenge of a password login stand for the credentials', async () => {
-    const bob = await s.createUser('bob', 'native');
+    await s.createUser('bob', 'native');
     const login = (body: Record<string, unknown>) => s.api.inject({
       method: 'POST', url: '/0.1/token', headers: { 'content-type': 'application/json', authorization: basic('bob', 'bob-password') }, payload: body,
     });
@@ -285,7 +285,7 @@ describe.each(ENGINES)('mfa.trust_identity_provider on %s', (engine) => {
     const bob = await s.createUser('bob', 'oidc');
     expect((await s.token({ oidc_session_id: await s.ssoSession(bob.email) })).statusCode).toBe(200);
 
-    const carol = await s.createUser('carol', 'native');
+    await s.createUser('carol', 'native');
     const password = await s.api.inject({
       method: 'POST', url: '/0.1/token', headers: { 'content-type': 'application/json', authorization: basic('carol', 'carol-password') }, payload: {},
     });

@@ -4,6 +4,7 @@
 // more, never less); it is audited (tenants.mfa.update) and published
 // (auth_tenant_mfa_updated); bad rules are 400, tenants outside the caller's
 // subtree 404, and the accesses are auth.tenants.{uuid}.mfa.read|update.
+// A user's factors are seen and removed only from its tenant's subtree.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/config/index.js';
 import { AMQP_URI, startBusConsumer, type BusConsumer } from '../helpers/bus.js';
@@ -145,6 +146,30 @@ describe.each(ENGINES)('per-tenant mfa.required_for on %s', (engine) => {
     const doc = (await api.inject({ method: 'GET', url: '/0.1/api/api.yml' })).body;
     expect(doc).toContain('/tenants/{tenant_uuid}/mfa:');
     expect(doc).toContain('auth_tenant_mfa_updated');
+  });
+
+  it('a user\'s factors are listed and removed only from its tenant\'s subtree, and never enrolled by another', async () => {
+    const owner = await userIn(child, ['auth.users.me.mfa.#']);
+    const session = (await login(owner)).json().data;
+    const ownerToken = session.token as string;
+    const ownerUuid = session.metadata.uuid as string;
+    const enrolled = await api.as(ownerToken, 'POST', '/0.1/users/me/mfa/recovery_codes');
+    expect(enrolled.statusCode, enrolled.body).toBe(200);
+    const factor = enrolled.json().uuid as string;
+    const access = ['auth.users.*.mfa.read', 'auth.users.*.mfa.*.delete', 'auth.users.*.mfa.totp.create'];
+    const outsider = (await login(await userIn(sibling, access))).json().data.token as string;
+    const above = (await login(await userIn(parent, access))).json().data.token as string;
+    // Outside the subtree: as if the user did not exist.
+    expect((await api.as(outsider, 'GET', `/0.1/users/${ownerUuid}/mfa`)).statusCode).toBe(404);
+    expect((await api.as(outsider, 'DELETE', `/0.1/users/${ownerUuid}/mfa/${factor}`)).statusCode).toBe(404);
+    // From the parent tenant (recursing into its sub-tenants): listed, never enrolled for the user, removable.
+    const sub = { 'wazo-tenant': child };
+    const listed = await api.as(above, 'GET', `/0.1/users/${ownerUuid}/mfa`, undefined, sub);
+    expect(listed.statusCode, listed.body).toBe(200);
+    expect(listed.json().items).toMatchObject([{ uuid: factor, type: 'recovery_code', remaining: 10 }]);
+    expect((await api.as(above, 'POST', `/0.1/users/${ownerUuid}/mfa/totp`, {}, sub)).statusCode).toBe(403);
+    expect((await api.as(above, 'DELETE', `/0.1/users/${ownerUuid}/mfa/${factor}`, undefined, sub)).statusCode).toBe(204);
+    expect((await api.as(ownerToken, 'GET', '/0.1/users/me/mfa')).json().total).toBe(0);
   });
 
   it('is for the tenant\'s administrators: 404 outside the acting tenant\'s subtree, 401 without the access', async () => {

@@ -95,6 +95,16 @@ describe.each(ENGINES)('passkeys on %s', (engine) => {
     expect((await api('PUT', `/0.1/users/${user.uuid}/policies/${policy.uuid}`, admin)).statusCode).toBe(204);
     const token = (await login(username, password)).json().data.token;
 
+    // A response signed for an origin the configuration does not name does not verify.
+    const unused = (await api('POST', '/0.1/users/me/mfa/webauthn/registration/options', token)).json();
+    const signedElsewhere = await createCredential(unused);
+    const clientData = JSON.parse(Buffer.from(String((signedElsewhere.response as Record<string, unknown>).clientDataJSON), 'base64url').toString('utf8'));
+    const forged = { ...signedElsewhere, response: {
+      ...(signedElsewhere.response as Record<string, unknown>),
+      clientDataJSON: Buffer.from(JSON.stringify({ ...clientData, origin: 'https://evil.example' })).toString('base64url'),
+    } };
+    expect((await api('POST', '/0.1/users/me/mfa/webauthn/registration', token, { response: forged })).statusCode).toBe(400);
+
     const options = await api('POST', '/0.1/users/me/mfa/webauthn/registration/options', token);
     expect(options.statusCode, options.body).toBe(200);
     expect(options.json().rp).toEqual({ id: 'localhost', name: 'xivo-auth test' });
@@ -104,15 +114,10 @@ describe.each(ENGINES)('passkeys on %s', (engine) => {
     // The same response again: its registration challenge is used.
     const again = await api('POST', '/0.1/users/me/mfa/webauthn/registration', token, { response: attestation });
     expect(again.statusCode).toBe(400);
-    // A response signed for an origin the configuration does not name does not verify.
-    const elsewhere = (await api('POST', '/0.1/users/me/mfa/webauthn/registration/options', token)).json();
-    const foreignOrigin = await createCredential(elsewhere);
-    const clientData = JSON.parse(Buffer.from(String((foreignOrigin.response as Record<string, unknown>).clientDataJSON), 'base64url').toString('utf8'));
-    const forged = { ...foreignOrigin, response: {
-      ...(foreignOrigin.response as Record<string, unknown>),
-      clientDataJSON: Buffer.from(JSON.stringify({ ...clientData, origin: 'https://evil.example' })).toString('base64url'),
-    } };
-    expect((await api('POST', '/0.1/users/me/mfa/webauthn/registration', token, { response: forged })).statusCode).toBe(400);
+    // The registered passkey is excluded from the next registration: the authenticator refuses to register it twice.
+    const another = (await api('POST', '/0.1/users/me/mfa/webauthn/registration/options', token)).json();
+    expect(another.excludeCredentials).toEqual([expect.objectContaining({ id: attestation.id })]);
+    await expect(createCredential(another)).rejects.toThrow(/InvalidStateError/);
 
     const listed = (await api('GET', '/0.1/users/me/mfa', token)).json().items;
     expect(listed).toMatchObject([{ type: 'webauthn', name: 'virtual', confirmed: true }]);

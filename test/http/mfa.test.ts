@@ -237,8 +237,15 @@ describe.each(ENGINES)('multi-factor authentication on %s', (engine) => {
     expect((await login(erin.username, erin.password, { mfa_challenge: await challenge(erin), recovery_code: typed })).statusCode).toBe(200);
     expect((await login(erin.username, erin.password, { mfa_challenge: await challenge(erin), recovery_code: codes[1] })).json().error_id).toBe('mfa-invalid');
     // A new set replaces the previous one: the old unused codes no longer work.
-    const renewed = (await api('POST', '/0.1/users/me/mfa/recovery_codes', erin.token)).json().codes as string[];
+    const renewal = (await api('POST', '/0.1/users/me/mfa/recovery_codes', erin.token)).json();
+    const renewed = renewal.codes as string[];
     expect(renewed).toHaveLength(10);
+    // Published: the replaced set deleted, the new one added.
+    const published = (name: string, factor: string) => bus.named(name).some((m) => {
+      const data = m.body.data as { factor_uuid?: string; type?: string };
+      return data.factor_uuid === factor && data.type === 'recovery_code';
+    });
+    await until(() => published('auth_user_mfa_deleted', res.json().uuid) && published('auth_user_mfa_added', renewal.uuid), 'recovery codes replaced events');
     expect((await login(erin.username, erin.password, { mfa_challenge: await challenge(erin), recovery_code: codes[2] })).json().error_id).toBe('mfa-invalid');
     expect((await login(erin.username, erin.password, { mfa_challenge: await challenge(erin), recovery_code: renewed[0] })).statusCode).toBe(200);
 

@@ -105,6 +105,30 @@ describe('SQLite purge thread', () => {
     expect(await store.getSession(mixed.uuid)).toEqual(mixed);
   });
 
+  it('records auth_session_deleted as the store does, stamped with the reaper\'s clock, in the chunk\'s transaction', async () => {
+    const { store, db, tenantUuid } = await fixture();
+    const sessions = Array.from({ length: 3 }, () => sessionData(tenantUuid));
+    for (const s of sessions) {
+      await store.createSession(s);
+      await store.insertToken(tokenData(s, NOW - HOUR));
+    }
+    const purge = thread(db.path, { recordEvents: true });
+    const removal = await purge.deleteExpired(NOW, 10);
+    expect(removal.sessions.map((s) => s.uuid).sort()).toEqual(sessions.map((s) => s.uuid).sort());
+    const file = new Database(db.path, { readonly: true });
+    const rows = file.prepare('SELECT name, routing_key, tenant_uuid, user_uuid, data, created_at FROM outbox ORDER BY id').all() as
+      Array<{ name: string; routing_key: string; tenant_uuid: string; user_uuid: string | null; data: string; created_at: number }>;
+    file.close();
+    expect(rows.map((r) => ({ ...r, data: JSON.parse(r.data) })).sort((a, b) => a.routing_key.localeCompare(b.routing_key))).toEqual(
+      sessions.map((s) => ({
+        name: 'auth_session_deleted', routing_key: `auth.sessions.${s.uuid}.deleted`, tenant_uuid: s.tenantUuid, user_uuid: s.userUuid,
+        data: { uuid: s.uuid, tenant_uuid: s.tenantUuid, user_uuid: s.userUuid },
+        // The reaper's `now` (a fixed day of 2026), not the thread's wall clock.
+        created_at: NOW,
+      })).sort((a, b) => a.routing_key.localeCompare(b.routing_key)),
+    );
+  });
+
   it('runs at nice 19 by default: the threads serving requests preempt it', async () => {
     const { db, tenantUuid } = await fixture();
     insertExpired(db.path, tenantUuid, 10);

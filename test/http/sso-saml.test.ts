@@ -4,19 +4,23 @@
 // 302 → POST /token), every refusal (a tampered or foreign signature, a
 // wrong audience or recipient, an expired assertion, a replay, XML
 // signature wrapping, an unknown user, a native user, an expired session, a
-// redirect_url outside the allow-list), single logout, and our signed SP
-// metadata.
+// redirect_url outside the allow-list), single logout (ours and the IdP's:
+// a signed LogoutRequest revokes its NameID's logins; unsigned, forged, stale
+// or replayed ones revoke nothing; an IdP shared by two tenants), and our
+// signed SP metadata.
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { iamApi } from '../helpers/iam.js';
-import { startSamlIdp, type AcsPost, type TestSamlIdp } from '../helpers/saml-idp.js';
+import { startSamlIdp, type AcsPost, type LogoutRequestOptions, type TestSamlIdp } from '../helpers/saml-idp.js';
 import { basic, ENGINES, startTestService, type TestService } from '../helpers/service.js';
+import { securityWith } from '../security/helpers.js';
 
 const ACS = 'https://auth.example.test/api/auth/0.1/saml/acs';
 const SP_ENTITY = 'https://auth.example.test/saml-sp';
 const DOMAIN = 'saml.example.test';
 const PORTAL = 'https://portal.example.test/after-login';
 const LOGIN_TIMEOUT_S = 600;
+const SLS = 'https://auth.example.test/api/auth/0.1/saml/sls';
 
 function multipart(fields: Record<string, string>, file?: { name: string; content: string | Buffer }): { payload: Buffer; headers: Record<string, string> } {
   const boundary = `----xivo-${randomBytes(8).toString('hex')}`;
@@ -57,16 +61,16 @@ describe.each(ENGINES)('SAML single sign-on on %s', (engine) => {
     method: 'POST', url: '/0.1/saml/acs', headers: { 'content-type': 'application/x-www-form-urlencoded' },
     payload: new URLSearchParams({ SAMLResponse: form.SAMLResponse, RelayState: form.RelayState }).toString(),
   });
-  const startLogin = async (redirectUrl = PORTAL) => {
-    const res = await api.as(null, 'POST', '/0.1/saml/sso', { domain: DOMAIN, redirect_url: redirectUrl });
+  const startLogin = async (redirectUrl = PORTAL, domain = DOMAIN) => {
+    const res = await api.as(null, 'POST', '/0.1/saml/sso', { domain, redirect_url: redirectUrl });
     expect(res.statusCode, res.body).toBe(200);
     return res.json() as { location: string; saml_session_id: string };
   };
   /** POST /saml/sso, the IdP's login page, then the browser's form post to our ACS. */
-  const ssoLogin = async (login: string) => {
-    const { location, saml_session_id } = await startLogin();
+  const ssoLogin = async (login: string, domain = DOMAIN, sp = spMetadata) => {
+    const { location, saml_session_id } = await startLogin(PORTAL, domain);
     expect(new URL(location).origin).toBe(new URL(idp.entityId).origin);
-    const form = await idp.login(location, login, spMetadata);
+    const form = await idp.login(location, login, sp);
     expect(form.action).toBe(ACS);
     return { sessionId: saml_session_id, form, acs: await postAcs(form) };
   };
@@ -75,6 +79,8 @@ describe.each(ENGINES)('SAML single sign-on on %s', (engine) => {
     idp = await startSamlIdp();
     t = await startTestService(engine, {
       saml: { saml_login_timeout_seconds: LOGIN_TIMEOUT_S, saml_session_lifetime_seconds: 3600, acs_url_template: 'https://{{STACK_URL}}/api/auth/0.1/saml/acs' },
+      // More SAML logins from one address than the login rate limit lets through (its own tests are elsewhere).
+      security: securityWith({ rate_limits: { enabled: false } }),
     });
     admin = await api.adminToken();
     const created = await api.as(admin, 'POST', '/0.1/tenants', { name: 'saml tenant', domain_names: [DOMAIN] });
@@ -301,11 +307,13 @@ describe.each(ENGINES)('SAML single sign-on on %s', (engine) => {
   });
 
   describe('single logout', () => {
-    const offlineLogin = async (name: string) => {
-      await samlUser(name);
-      const { sessionId, acs } = await ssoLogin(`${name}@${DOMAIN}`);
+    /** A SAML login with a refresh token (one per user and client: a second login of a user takes another clientId). */
+    const offlineLogin = async (name: string, { create = true, sessionIndex, clientId = 'saml-softphone' }: { create?: boolean; sessionIndex?: string; clientId?: string } = {}) => {
+      if (create) await samlUser(name);
+      idp.tweak = sessionIndex === undefined ? null : { sessionIndex };
+      const { sessionId, acs } = await ssoLogin(`${name}@${DOMAIN}`).finally(() => { idp.tweak = null; });
       expect(acs.statusCode).toBe(302);
-      const res = await tokenFor(sessionId, { access_type: 'offline', client_id: 'saml-softphone' });
+      const res = await tokenFor(sessionId, { access_type: 'offline', client_id: clientId });
       expect(res.statusCode, res.body).toBe(200);
       return res.json().data as { token: string; refresh_token: string };
     };
@@ -341,6 +349,134 @@ describe.each(ENGINES)('SAML single sign-on on %s', (engine) => {
       expect((await api.inject({ method: 'GET', url: '/0.1/saml/logout', headers: { 'x-auth-token': admin } })).statusCode).toBe(404);
       expect((await api.inject({ method: 'GET', url: '/0.1/saml/logout' })).statusCode).toBe(400);
       expect((await api.inject({ method: 'GET', url: '/0.1/saml/sls' })).statusCode).toBe(401);
+    });
+
+    describe('IdP-initiated (a LogoutRequest at /saml/sls)', () => {
+      /** HEAD /0.1/token/{t}: 204 valid, 404 gone. */
+      const headToken = async (token: string) => (await api.inject({ method: 'HEAD', url: `/0.1/token/${token}` })).statusCode;
+      const refreshStatus = async (refreshToken: string, clientId = 'saml-softphone') => (await api.as(null, 'POST', '/0.1/token', { refresh_token: refreshToken, client_id: clientId })).statusCode;
+      /** The browser, sent by the IdP to our SLS with its LogoutRequest. */
+      const atSls = (url: string) => {
+        expect(url.startsWith(`${SLS}?SAMLRequest=`)).toBe(true);
+        return api.inject({ method: 'GET', url: `/0.1/saml/sls${new URL(url).search}` });
+      };
+      const request = (nameID: string, options?: LogoutRequestOptions) => idp.logoutRequest(nameID, spMetadata, options);
+      const minutes = (n: number) => new Date(Date.now() + n * 60_000);
+
+      it('revokes every SAML login of the NameID (tokens, refresh tokens, tokens refreshed since), not another user\'s, and answers the IdP with our signed LogoutResponse', async () => {
+        const first = await offlineLogin('hana');
+        const second = await offlineLogin('hana', { create: false, clientId: 'saml-portal' });
+        const refreshed = await api.as(null, 'POST', '/0.1/token', { refresh_token: first.refresh_token, client_id: 'saml-softphone' });
+        expect(refreshed.statusCode, refreshed.body).toBe(200);
+        const refreshedToken = refreshed.json().data.token as string;
+        const other = await offlineLogin('ivan');
+        for (const token of [first.token, second.token, refreshedToken, other.token]) expect(await headToken(token)).toBe(204);
+
+        const { url, id } = request(`hana@${DOMAIN}`, { relayState: 'idp-relay-1' });
+        expect(new URL(url).searchParams.has('Signature')).toBe(true);
+        const res = await atSls(url);
+        expect(res.statusCode, res.body).toBe(302);
+        const answer = await idp.checkLogoutResponse(res.headers.location as string, spMetadata);
+        expect(answer).toEqual({ endpoint: `${new URL(idp.entityId).origin}/slo`, inResponseTo: id, issuer: SP_ENTITY, relayState: 'idp-relay-1' });
+
+        for (const token of [first.token, second.token, refreshedToken]) expect(await headToken(token)).toBe(404);
+        expect(await refreshStatus(first.refresh_token)).toBe(401);
+        expect(await refreshStatus(second.refresh_token, 'saml-portal')).toBe(401);
+        expect(await headToken(other.token)).toBe(204);
+        expect(await refreshStatus(other.refresh_token)).toBe(200);
+        // Logged out here too: no SP-initiated logout left for it.
+        expect((await api.inject({ method: 'GET', url: '/0.1/saml/logout', headers: { 'x-auth-token': first.token } })).statusCode).toBe(401);
+      });
+
+      it('refuses an unsigned, a foreign-key-signed, a tampered, a misdirected and a stale LogoutRequest, revoking nothing', async () => {
+        const judy = await offlineLogin('judy');
+        const nameID = `judy@${DOMAIN}`;
+        const signedForOther = new URL(request(`ivan@${DOMAIN}`).url);
+        const forged = new URL(signedForOther);
+        forged.searchParams.set('SAMLRequest', new URL(request(nameID, { signed: false }).url).searchParams.get('SAMLRequest')!);
+        const stripped = new URL(request(nameID).url);
+        stripped.searchParams.delete('Signature');
+        const refused: [string, string, number][] = [
+          ['unsigned', request(nameID, { signed: false }).url, 401],
+          ['signature removed', stripped.href, 401],
+          ['signed by a key not in the IdP metadata', request(nameID, { foreignKey: true }).url, 401],
+          ['another request\'s signature', forged.href, 401],
+          ['sent to another SLS', request(nameID, { destination: 'https://evil.example.test/saml/sls' }).url, 401],
+          ['for another SP entity', request(nameID, { spNameQualifier: 'https://another-sp.example.test' }).url, 401],
+          ['issued 10 minutes ago', request(nameID, { issueInstant: minutes(-10) }).url, 401],
+          ['issued 10 minutes from now', request(nameID, { issueInstant: minutes(10) }).url, 401],
+          ['past its NotOnOrAfter', request(nameID, { notOnOrAfter: minutes(-2) }).url, 401],
+        ];
+        for (const [why, url, status] of refused) {
+          const res = await api.inject({ method: 'GET', url: `/0.1/saml/sls${new URL(url).search}` });
+          expect(res.statusCode, `${why}: ${res.body}`).toBe(status);
+        }
+        // A LogoutRequest and a LogoutResponse at once; a repeated parameter (the query schema's 400); not base64.
+        const good = new URL(request(nameID).url);
+        expect((await api.inject({ method: 'GET', url: `/0.1/saml/sls${good.search}&SAMLResponse=x` })).statusCode).toBe(401);
+        expect((await api.inject({ method: 'GET', url: `/0.1/saml/sls${good.search}&SigAlg=x` })).statusCode).toBe(400);
+        expect((await api.inject({ method: 'GET', url: '/0.1/saml/sls?SAMLRequest=%25%25&SigAlg=a&Signature=b' })).statusCode).toBe(400);
+        expect(await headToken(judy.token)).toBe(204);
+        expect(await refreshStatus(judy.refresh_token)).toBe(200);
+        // The same user, asked properly, is logged out: the refusals above were the request's fault.
+        const res = await atSls(good.href);
+        expect(res.statusCode, res.body).toBe(302);
+        expect(await headToken(judy.token)).toBe(404);
+      });
+
+      it('refuses a replayed LogoutRequest (a login made after it stays)', async () => {
+        await offlineLogin('kate');
+        const { url } = request(`kate@${DOMAIN}`);
+        expect((await atSls(url)).statusCode).toBe(302);
+        const again = await offlineLogin('kate', { create: false, clientId: 'saml-portal' });
+        expect((await atSls(url)).statusCode).toBe(401);
+        expect(await headToken(again.token)).toBe(204);
+        expect(await refreshStatus(again.refresh_token, 'saml-portal')).toBe(200);
+      });
+
+      it('with SessionIndex, ends only the logins of those IdP sessions', async () => {
+        const one = await offlineLogin('liam', { sessionIndex: '_idp-session-1' });
+        const two = await offlineLogin('liam', { create: false, sessionIndex: '_idp-session-2', clientId: 'saml-portal' });
+        const res = await atSls(request(`liam@${DOMAIN}`, { sessionIndexes: ['_idp-session-1', '_idp-session-9'] }).url);
+        expect(res.statusCode, res.body).toBe(302);
+        expect(await headToken(one.token)).toBe(404);
+        expect(await refreshStatus(one.refresh_token)).toBe(401);
+        expect(await headToken(two.token)).toBe(204);
+        expect(await refreshStatus(two.refresh_token, 'saml-portal')).toBe(200);
+        expect((await atSls(request(`liam@${DOMAIN}`).url)).statusCode).toBe(302);
+        expect(await headToken(two.token)).toBe(404);
+      });
+
+      it('an IdP shared by two tenants behind one SLS: the tenant whose user it names ends the login and answers', async () => {
+        const DOMAIN2 = 'saml2.example.test';
+        const SP2 = 'https://auth.example.test/saml-sp-2';
+        const created = await api.as(admin, 'POST', '/0.1/tenants', { name: 'saml tenant 2', domain_names: [DOMAIN2] });
+        expect(created.statusCode, created.body).toBe(200);
+        const tenant2 = created.json().uuid as string;
+        expect((await settings('POST', { entity_id: SP2, acs_url: ACS }, idp.metadata, tenant2)).statusCode).toBe(200);
+        const sp2 = (await api.inject({ method: 'GET', url: '/0.1/backends/saml/sp_metadata', headers: { 'x-auth-token': admin, ...inTenant(tenant2) } })).body;
+        const user = await api.as(admin, 'POST', '/0.1/users', { username: 'mona', password: 'mona-password', authentication_method: 'saml' }, inTenant(tenant2));
+        expect(user.statusCode, user.body).toBe(200);
+        const { sessionId, acs } = await ssoLogin('mona', DOMAIN2, sp2);
+        expect(acs.statusCode, acs.body).toBe(302);
+        const mona = (await tokenFor(sessionId)).json().data.token as string;
+        const neighbour = await offlineLogin('nina');
+
+        // Said to be for tenant 1's SP: tenant 1 answers, mona (of tenant 2) stays.
+        const narrowed = idp.logoutRequest('mona', spMetadata, { spNameQualifier: SP_ENTITY });
+        const first = await atSls(narrowed.url);
+        expect(first.statusCode, first.body).toBe(302);
+        expect((await idp.checkLogoutResponse(first.headers.location as string, spMetadata)).issuer).toBe(SP_ENTITY);
+        expect(await headToken(mona)).toBe(204);
+
+        const { url, id } = idp.logoutRequest('mona', sp2);
+        const res = await atSls(url);
+        expect(res.statusCode, res.body).toBe(302);
+        const answer = await idp.checkLogoutResponse(res.headers.location as string, sp2);
+        expect(answer).toMatchObject({ inResponseTo: id, issuer: SP2 });
+        expect(await headToken(mona)).toBe(404);
+        expect(await headToken(neighbour.token)).toBe(204);
+      });
     });
   });
 });

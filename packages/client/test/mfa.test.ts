@@ -109,7 +109,9 @@ describe('second factor', () => {
     expect(token.acl).toContain('confd.admin.read');
 
     const listed = await admin.users.mfa.list(token.metadata.uuid as string);
-    expect(listed.items.map((f) => [f.type, f.name, f.confirmed, f.remaining])).toEqual([['totp', 'phone', true, undefined], ['recovery_code', null, true, 9]]);
+    // Oldest first; both were made at the same (fake) instant, so by type here.
+    const seen = listed.items.map((f) => [f.type, f.name, f.confirmed, f.remaining]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    expect(seen).toEqual([['recovery_code', null, true, 9], ['totp', 'phone', true, undefined]]);
     expect(JSON.stringify(listed)).not.toContain(enrolment.secret);
     for (const f of listed.items) await admin.users.mfa.delete(token.metadata.uuid as string, f.uuid);
     expect((await admin.users.mfa.list(token.metadata.uuid as string)).total).toBe(0);

@@ -272,8 +272,8 @@ export async function samlRoutes(app: FastifyInstance, deps: SamlRouteDeps): Pro
         + '`Issuer`, whose SLS URL (next to `acs_url`) is its `Destination` and whose `entity_id` is its NameID\'s `SPNameQualifier` '
         + '(when it has them); when several tenants share an IdP, each whose certificates verify the request applies it. It must be no '
         + 'older than 5 minutes (`IssueInstant`, 60 s of skew), before its `NotOnOrAfter`, and never seen before (a replay is 401). '
-        + 'Every completed SAML login of its NameID in those tenants (of its `SessionIndex` values when given) loses its token session '
-        + 'and refresh tokens; the answer is a 302 to the IdP\'s SingleLogoutService with our signed LogoutResponse (Success, '
+        + 'Every completed SAML login of its NameID in those tenants loses its token session and refresh tokens (given `SessionIndex` '
+        + 'values: only the logins of those IdP sessions, and those whose assertion named none); the answer is a 302 to the IdP\'s SingleLogoutService with our signed LogoutResponse (Success, '
         + '`InResponseTo` the request, `RelayState` echoed), or 204 when the IdP\'s metadata has no HTTP-Redirect SingleLogoutService.',
       tags,
       querystring: Type.Object({

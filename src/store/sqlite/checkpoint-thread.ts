@@ -12,35 +12,16 @@
 // wal_autocheckpoint = 0 on the service's connection, the token purge
 // thread's writes were refused with SQLITE_BUSY under a stream of the
 // service's writes: test/http/sqlite-purge-thread.test.ts).
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { askToEnd, BACKGROUND_THREAD_PRELUDE } from '../../threads/background.js';
+import { askToEnd, type BackgroundThreadData } from '../../threads/background.js';
+import { workerModule } from '../../threads/worker-module.js';
 
-const WORKER_SOURCE = String.raw`
-'use strict';
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-` + BACKGROUND_THREAD_PRELUDE + String.raw`
-let db;
-try {
-  db = new Database(workerData.path, { fileMustExist: true, timeout: workerData.busyTimeoutMs });
-  db.pragma('synchronous = NORMAL');
-} catch {
-  // The file went away (a store closed right after it opened): nothing to checkpoint.
-  process.exit(0);
+/** What the thread's module (./checkpoint-worker.ts) is started with. */
+export interface CheckpointWorkerData extends BackgroundThreadData {
+  path: string;
+  intervalMs: number;
+  busyTimeoutMs: number;
 }
-const checkpoint = () => {
-  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* busy or locked: the next tick retries */ }
-};
-const timer = setInterval(checkpoint, workerData.intervalMs);
-parentPort.on('message', (msg) => {
-  if (msg !== 'close') return;
-  clearInterval(timer);
-  checkpoint();
-  db.close();
-  parentPort.close();
-});
-`;
 
 export interface CheckpointThreadOptions {
   /** Time between two checkpoints. Default 200 ms. */
@@ -54,18 +35,15 @@ export class SqliteCheckpointThread {
   private worker: Worker | null;
 
   constructor(path: string, options: CheckpointThreadOptions = {}) {
-    const require = createRequire(import.meta.url);
-    this.worker = new Worker(WORKER_SOURCE, {
-      eval: true,
+    this.worker = new Worker(workerModule(import.meta.url, './checkpoint-worker.js'), {
       name: 'xivo-auth sqlite checkpoint',
       workerData: {
-        driver: require.resolve('better-sqlite3'),
         path,
         intervalMs: options.intervalMs ?? 200,
         busyTimeoutMs: options.busyTimeoutMs ?? 5000,
         threadName: 'wal-checkpoint',
         niceness: options.niceness ?? 5,
-      },
+      } satisfies CheckpointWorkerData,
       resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 },
     });
     // It must not keep the process alive. If it dies, the service's commits
