@@ -285,7 +285,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await mfaRoutes(scope, { mfa: deps.mfa, users: deps.users, tenants: deps.iam?.tenants, requireAccess });
     }
     if (deps.security) {
-      await auditRoutes(scope, { audit: deps.security.audit, tenants: deps.tenants, topTenantUuid: deps.security.topTenantUuid, requireAccess });
+      await auditRoutes(scope, {
+        audit: deps.security.audit, tenants: deps.tenants, topTenantUuid: deps.security.topTenantUuid, requireAccess,
+        auditActor: (actor, scopeRoot) => deps.users.auditActor(actor, scopeRoot),
+      });
       await securityThrottleRoutes(scope, { throttles: deps.security.throttles, tenants: deps.tenants, topTenantUuid: deps.security.topTenantUuid, requireAccess });
     }
     await configRoutes(scope, {

@@ -39,7 +39,9 @@ function validationDetails(err: FastifyError): Record<string, unknown> {
     const missing = (v.params as { missingProperty?: string } | undefined)?.missingProperty;
     const path = `${v.instancePath.replace(/^\//, '').replace(/\//g, '.')}${missing ? (v.instancePath ? '.' : '') + missing : ''}`;
     const field = path === '' ? (err.validationContext ?? 'body') : path;
-    details[field] = { constraint_id: v.keyword, message: v.message ?? 'invalid' };
+    // The first error of a field is the one that says what is wrong: a union
+    // (a string or null) adds each branch's failure, then its own "anyOf".
+    if (!(field in details)) details[field] = { constraint_id: v.keyword, message: v.message ?? 'invalid' };
   }
   return details;
 }

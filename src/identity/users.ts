@@ -59,6 +59,8 @@ export interface EmailConfirmations {
   committed(count: number): void;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export class UserService {
   /** Set by the composition root when self-service mails are on (issue 21). */
   private confirmations: EmailConfirmations | null = null;
@@ -134,6 +136,19 @@ export class UserService {
   }
 
   /**
+   * The user an audit filter names (GET /audit?actor=): by uuid or by a
+   * login of it, in the caller's subtree; its uuid and every login it may
+   * have given (username, addresses), lower-cased. Null: no such user there
+   * (the filter then matches the text as given).
+   */
+  async auditActor(actor: string, scopeRoot: string): Promise<{ uuid: string; logins: string[] } | null> {
+    const user = UUID.test(actor) ? await this.store.getUser(actor.toLowerCase()) : await this.store.findUserByLogin(actor);
+    if (user === null || !(await this.tenants.isSameOrDescendant(scopeRoot, user.tenantUuid))) return null;
+    const logins = [user.username, ...user.emails.map((e) => e.address)].filter((l): l is string => l !== null).map((l) => l.toLowerCase());
+    return { uuid: user.uuid, logins };
+  }
+
+  /**
    * POST /users/password/reset with a token of the caller's own (not an
    * emailed reset token): an administrator sets another user's password,
    * which makes the administrator able to log in as that user. So the user
@@ -143,6 +158,15 @@ export class UserService {
    */
   async assertMayResetPassword(caller: TokenRecord, uuid: string): Promise<void> {
     await this.get(uuid, caller.tenantUuid ?? '');
+    await this.assertMayActAs(caller, uuid);
+  }
+
+  /**
+   * Weakening how another user's account is guarded (setting its password,
+   * removing its second factor) is weighed as acting as that user: the
+   * caller must hold every access the user's tokens get (401 otherwise).
+   */
+  async assertMayActAs(caller: TokenRecord, uuid: string): Promise<void> {
     await assertMayActAsUsers(caller, this.grantedAcls, { userUuids: [uuid] });
   }
 

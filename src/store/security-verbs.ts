@@ -199,6 +199,12 @@ function rawSecurityVerbs(db: Db): SecurityStoreVerbs {
       if (q.search) narrowing.push(containsAny(auditSearchColumns, q.search));
       if (f.from !== undefined) narrowing.push(sql`at >= cast(${int(f.from)} as bigint)`);
       if (f.until !== undefined) narrowing.push(sql`at < cast(${int(f.until)} as bigint)`);
+      if (f.action !== undefined) narrowing.push(sql`action = ${f.action}`);
+      if (f.outcome !== undefined) narrowing.push(sql`outcome = ${f.outcome}`);
+      if (f.actor !== undefined) {
+        const { ids, logins } = f.actor;
+        narrowing.push(sql`(actor_uuid in (${sql.join(ids)}) or actor_auth_id in (${sql.join(ids)}) or lower(login) in (${sql.join(logins)}))`);
+      }
       const matching = narrowing.length > 0 ? sql`${scoped} and ${sql.join(narrowing, sql` and `)}` : scoped;
       const count = async (where: RawBuilder<unknown>) => Number((await sql<{ n: number | string }>`
         select count(*) as n from audit_records where ${where}`.execute(db)).rows[0].n);

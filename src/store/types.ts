@@ -654,6 +654,16 @@ export interface AuditFilter {
   from?: number;
   /** Only records before this instant (ms since the epoch, exclusive); narrows `filtered`, never `total`. */
   until?: number;
+  /** Only this action (exact: `login`, `users.create`, ...); narrows `filtered`. */
+  action?: string;
+  /** Only this outcome (exact: `success`, `failure`, ...); narrows `filtered`. */
+  outcome?: string;
+  /**
+   * Only records of this actor: its user uuid or auth id (a service
+   * account's name) among `ids`, or the login given among `logins`
+   * (lower-cased, compared case-insensitively); narrows `filtered`.
+   */
+  actor?: { ids: string[]; logins: string[] };
 }
 
 export interface SecurityStoreVerbs {

@@ -546,10 +546,21 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     await page.click('tr[data-username="carol"] button:has-text("Details")');
     await page.click('.details a:has-text("Audit trail of this user")');
     await page.waitForSelector('#main[data-screen="audit"] tr[data-action="login"]');
-    expect(await page.inputValue('input[name="search"]')).toBe('carol');
+    expect(await page.inputValue('input[name="actor"]')).toBe(carolUuid);
+    // Her failed and throttled logins name her login only: the service matches them to her uuid.
     await page.waitForSelector('tr[data-action="login"] td:has-text("throttled")');
+    const actorRows = () => page.$$eval('tr[data-action]', (r) => r.length);
+    const allOfCarol = await actorRows();
+    await page.selectOption('select[name="outcome"]', 'throttled');
+    await expect.poll(() => page.$$eval('tr[data-action] td:nth-child(3)', (c) => [...new Set(c.map((x) => x.textContent))])).toEqual(['throttled']);
+    await axeCheck(page, 'audit filtered by actor and outcome');
+    await page.selectOption('select[name="outcome"]', '');
+    await expect.poll(actorRows).toBe(allOfCarol);
     await page.click('tr[data-action="login"] button:has-text("login")');
-    await expect.poll(() => page.inputValue('input[name="search"]')).toBe('login');
+    await expect.poll(() => page.inputValue('input[name="action"]')).toBe('login');
+    await expect.poll(() => page.$$eval('tr[data-action]', (r) => [...new Set(r.map((x) => x.getAttribute('data-action')))])).toEqual(['login']);
+    await page.fill('input[name="action"]', '');
+    await page.fill('input[name="actor"]', '');
 
     // -- the audit entry of each action
     await go('audit');

@@ -156,7 +156,8 @@ describe.each(ENGINES)('per-tenant mfa.required_for on %s', (engine) => {
     const enrolled = await api.as(ownerToken, 'POST', '/0.1/users/me/mfa/recovery_codes');
     expect(enrolled.statusCode, enrolled.body).toBe(200);
     const factor = enrolled.json().uuid as string;
-    const access = ['auth.users.*.mfa.read', 'auth.users.*.mfa.*.delete', 'auth.users.*.mfa.totp.create'];
+    // auth.users.me.mfa.#: the owner's own accesses, which removing its factor requires granting (no escalation).
+    const access = ['auth.users.*.mfa.read', 'auth.users.*.mfa.*.delete', 'auth.users.*.mfa.totp.create', 'auth.users.me.mfa.#'];
     const outsider = (await login(await userIn(sibling, access))).json().data.token as string;
     const above = (await login(await userIn(parent, access))).json().data.token as string;
     // Outside the subtree: as if the user did not exist.
@@ -170,6 +171,28 @@ describe.each(ENGINES)('per-tenant mfa.required_for on %s', (engine) => {
     expect((await api.as(above, 'POST', `/0.1/users/${ownerUuid}/mfa/totp`, {}, sub)).statusCode).toBe(403);
     expect((await api.as(above, 'DELETE', `/0.1/users/${ownerUuid}/mfa/${factor}`, undefined, sub)).statusCode).toBe(204);
     expect((await api.as(ownerToken, 'GET', '/0.1/users/me/mfa')).json().total).toBe(0);
+  });
+
+  it('another user\'s factor goes only with every access of that user (no escalation); the user removes its own', async () => {
+    // A privileged user of the child tenant, with recovery codes.
+    const bossName = await userIn(child, ['auth.users.me.mfa.#', 'calld.admin.read']);
+    const boss = (await login(bossName)).json().data;
+    const codes = await api.as(boss.token, 'POST', '/0.1/users/me/mfa/recovery_codes');
+    expect(codes.statusCode, codes.body).toBe(200);
+    const factor = codes.json().uuid as string;
+    const sub = { 'wazo-tenant': child };
+    const helpdesk = (await login(await userIn(child, ['auth.users.*.mfa.read', 'auth.users.*.mfa.*.delete']))).json().data.token as string;
+    const refused = await api.as(helpdesk, 'DELETE', `/0.1/users/${boss.metadata.uuid}/mfa/${factor}`, undefined, sub);
+    expect(refused.statusCode, refused.body).toBe(401);
+    expect(refused.json()).toMatchObject({ error_id: 'unauthorized' });
+    expect(refused.json().details.required_access).toBeDefined();
+    expect((await api.as(boss.token, 'GET', '/0.1/users/me/mfa')).json().total).toBe(1);
+    // The master administrator grants everything; the user itself needs nothing more.
+    const again = await api.as(boss.token, 'POST', '/0.1/users/me/mfa/recovery_codes');
+    expect((await api.as(boss.token, 'DELETE', `/0.1/users/me/mfa/${again.json().uuid}`)).statusCode).toBe(204);
+    const third = (await api.as(boss.token, 'POST', '/0.1/users/me/mfa/recovery_codes')).json().uuid as string;
+    expect((await api.as(admin, 'DELETE', `/0.1/users/${boss.metadata.uuid}/mfa/${third}`, undefined, sub)).statusCode).toBe(204);
+    expect((await api.as(boss.token, 'GET', '/0.1/users/me/mfa')).json().total).toBe(0);
   });
 
   it('is for the tenant\'s administrators: 404 outside the acting tenant\'s subtree, 401 without the access', async () => {

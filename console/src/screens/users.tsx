@@ -190,7 +190,7 @@ function UserDetails(props: { user: User; onChanged: () => void; tenantUuid: str
   return (
     <div class="card details" role="region" aria-label={`${t('users.details')}: ${name}`} data-user={u}>
       <h2>{name}</h2>
-      {can('auth.audit.read') ? <p><a href={`#/audit?search=${enc(user.username ?? u)}`}>{t('users.audit')}</a></p> : null}
+      {can('auth.audit.read') ? <p><a href={`#/audit?actor=${enc(u)}`}>{t('users.audit')}</a></p> : null}
       <ErrorBox error={err} />
       <AccountSection user={user} onChanged={props.onChanged} />
       {can(`auth.users.password.reset.${u}.create`) ? <PasswordSection user={user} onChanged={sessions.reload} /> : null}

@@ -1,5 +1,6 @@
 // /0.1/audit: the audit trail (src/security/audit.ts), newest first.
-//   GET /audit   auth.audit.read   tenant-scoped (Wazo-Tenant, recurse), paginated, from/until (a time window)
+//   GET /audit   auth.audit.read   tenant-scoped (Wazo-Tenant, recurse), paginated, from/until (a time window),
+//                                  action, outcome, actor
 // Records attached to no tenant (failed logins of unknown users, throttled
 // addresses, revocations of unknown tokens) are shown to the top tenant only.
 import type { Static } from '@sinclair/typebox';
@@ -29,6 +30,15 @@ const AuditListParams = Type.Object({
     maxLength: 40, pattern: INSTANT,
     description: 'Only records before this instant (exclusive; ISO 8601 with a zone); must not be before `from`',
   })),
+  action: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Only this action (exact: login, token.revoke, users.create, ...)' })),
+  outcome: Type.Optional(Type.String({
+    pattern: '^[a-z_]{1,32}$', description: 'Only this outcome (success, failure, denied, throttled, error, mfa_required, ...)',
+  })),
+  actor: Type.Optional(Type.String({
+    minLength: 1, maxLength: 256,
+    description: 'Only records of this actor: a user uuid, an auth id (a service account\'s name) or the login given (case-insensitive). '
+      + 'A user of the caller\'s subtree named by its uuid or a login also matches its records under its other logins and its uuid',
+  })),
 });
 
 /** The time window of a query, in ms since the epoch (400 for an impossible date or an inverted window). */
@@ -50,11 +60,22 @@ function timeWindow(q: Static<typeof AuditListParams>): { from?: number; until?:
   return { from, until };
 }
 
+/** The records an actor filter keeps: as given, and those of the user it names. */
+function actorFilter(actor: string, user: { uuid: string; logins: string[] } | null): { ids: string[]; logins: string[] } {
+  const ids = new Set([actor]);
+  const logins = new Set([actor.toLowerCase()]);
+  if (user !== null) {
+    ids.add(user.uuid);
+    for (const l of user.logins) logins.add(l);
+  }
+  return { ids: [...ids], logins: [...logins] };
+}
+
 export const AuditView = Type.Object({
   uuid: Type.String(),
   timestamp: Type.String({ description: 'UTC, ISO 8601' }),
   action: Type.String({ description: 'login, token.revoke, users.create, users.password.change, ...' }),
-  outcome: Type.String({ description: 'success, failure, denied, throttled or error' }),
+  outcome: Type.String({ description: 'success, failure, denied, throttled, error, mfa_required, ...' }),
   tenant_uuid: Nullable(Type.String()),
   user_uuid: Nullable(Type.String({ description: 'Who: the acting (or logging-in) user' })),
   auth_id: Nullable(Type.String()),
@@ -75,6 +96,8 @@ export interface AuditRouteDeps {
   tenants: TenantTree;
   /** The top tenant's uuid (sees the records attached to no tenant). */
   topTenantUuid: () => Promise<string | null>;
+  /** The user an `actor` filter names, in the caller's subtree (UserService.auditActor). */
+  auditActor: (actor: string, scopeRoot: string) => Promise<{ uuid: string; logins: string[] } | null>;
   requireAccess: RequireAccess;
 }
 
@@ -82,7 +105,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AuditRouteDeps): P
   app.get('/audit', {
     schema: {
       summary: 'Audit records of the tenant (and its sub-tenants with recurse), newest first',
-      description: 'search, from and until narrow `filtered` (and the items); `total` counts every record of the scope.',
+      description: 'search, from, until, action, outcome and actor narrow `filtered` (and the items); `total` counts every record of the scope.',
       tags: ['audit'],
       headers: AuthHeaders,
       querystring: AuditListParams,
@@ -96,7 +119,8 @@ export async function auditRoutes(app: FastifyInstance, deps: AuditRouteDeps): P
     const scope = authOf(request).tenantUuid;
     const tenantUuids = q.recurse ? await deps.tenants.subtree(scope) : [scope];
     const includeUntenanted = scope === await deps.topTenantUuid();
-    const result = await deps.audit.list({ tenantUuids, includeUntenanted, ...window }, {
+    const actor = query.actor === undefined ? undefined : actorFilter(query.actor, await deps.auditActor(query.actor, scope));
+    const result = await deps.audit.list({ tenantUuids, includeUntenanted, ...window, action: query.action, outcome: query.outcome, actor }, {
       order: q.order, direction: q.direction ?? 'desc', limit: q.limit, offset: q.offset, search: q.search,
     });
     return { ...result, items: result.items.map(auditView) };

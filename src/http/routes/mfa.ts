@@ -19,6 +19,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MfaSelfOnlyError } from '../../mfa/errors.js';
 import type { MfaFactorView, MfaService, TenantMfaPolicyView } from '../../mfa/service.js';
 import type { Caller } from '../../identity/scope.js';
+import type { TokenRecord } from '../../store/types.js';
 import { ACCESS_LIMITS_TEXT, ACCESS_WILDCARDS_PATTERN, MAX_ACCESS_LENGTH } from '../../security/limits.js';
 import { formatUtc } from '../../tokens/time-format.js';
 import { authOf, type RequireAccess } from '../auth.js';
@@ -88,7 +89,11 @@ const tags = ['mfa'];
 
 export interface MfaRouteDeps {
   mfa: MfaService;
-  users: { get(uuid: string, scopeRoot: string | null): Promise<{ uuid: string; tenantUuid: string; username: string | null }> };
+  users: {
+    get(uuid: string, scopeRoot: string | null): Promise<{ uuid: string; tenantUuid: string; username: string | null }>;
+    /** The no-escalation rule (UserService.assertMayActAs): removing another user's factor weakens its account. */
+    assertMayActAs(caller: TokenRecord, uuid: string): Promise<void>;
+  };
   /** The acting tenant's subtree (404 outside it); absent: no /tenants/{uuid}/mfa routes. */
   tenants?: { get(caller: Caller, uuid: string): Promise<{ uuid: string }> };
   requireAccess: RequireAccess;
@@ -113,7 +118,7 @@ function factorView(f: MfaFactorView): Static<typeof Factor> {
 }
 
 export async function mfaRoutes(app: FastifyInstance, deps: MfaRouteDeps): Promise<void> {
-  const { mfa, requireAccess } = deps;
+  const { mfa, users, requireAccess } = deps;
 
   /** The user the path names (`me`: the caller), if visible from the acting tenant. */
   async function targetUser(request: FastifyRequest) {
@@ -243,12 +248,21 @@ export async function mfaRoutes(app: FastifyInstance, deps: MfaRouteDeps): Promi
   }
 
   app.delete('/users/:user_uuid/mfa/:factor_uuid', {
-    schema: { summary: 'Remove a second factor (the user or an administrator)', tags, headers: AuthHeaders, params: FactorParams, response: { 204: Type.Null(), ...errors } },
+    schema: {
+      summary: 'Remove a second factor (the user or an administrator)', tags,
+      description: 'An administrator removing another user\'s factor must grant every access of that user\'s tokens '
+        + '(401 unauthorized, details.required_access, nothing removed).',
+      headers: AuthHeaders, params: FactorParams, response: { 204: Type.Null(), ...errors },
+    },
     preHandler: requireAccess('auth.users.{user_uuid}.mfa.{factor_uuid}.delete'),
   }, async function deleteMfaFactor(request, reply) {
     const user = await targetUser(request);
     const { factor_uuid } = request.params as Static<typeof FactorParams>;
     const auth = authOf(request);
+    // A stolen administrator token must not strip a more privileged user of
+    // its second factor: another user's factor goes only with every access of
+    // that user (docs/isolation.md).
+    if (auth.token.userUuid !== user.uuid) await users.assertMayActAs(auth.token, user.uuid);
     await mfa.deleteFactor(user.uuid, factor_uuid, { uuid: auth.token.userUuid, tenantUuid: auth.token.tenantUuid });
     return reply.code(204).send();
   });
