@@ -1,5 +1,6 @@
 // The backend plugin contract: where a login's password is checked.
-import type { Purpose, StoreTx } from '../store/types.js';
+import type { Purpose } from '../identity/types.js';
+import type { StoreTx } from '../store/types.js';
 
 /** Who a successful login is. */
 export interface Identity {

@@ -3,7 +3,9 @@
 // relay (./relay.ts) turns each into an AMQP message.
 import { createHash } from 'node:crypto';
 import { auditRecordJson } from '../security/audit.js';
-import type { AuditRecord, RefreshToken, Session, Tenant } from '../store/types.js';
+import type { Tenant } from '../identity/types.js';
+import type { AuditRecord } from '../security/types.js';
+import type { RefreshToken, Session } from '../tokens/types.js';
 
 /** An event as committed to the outbox, before the relay adds headers. */
 export interface PendingEvent {

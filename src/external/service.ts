@@ -16,7 +16,8 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { InvalidDataError } from '../errors.js';
 import type { TenantTree } from '../identity/tenant-tree.js';
-import type { Store, User } from '../store/types.js';
+import type { User } from '../identity/types.js';
+import type { Store } from '../store/types.js';
 import type { OAuthProviderConfig } from './config-schema.js';
 import {
   ExternalAuthConfigExistsError, ExternalAuthExistsError, ExternalAuthNotReadyError, ProviderRefusedError,

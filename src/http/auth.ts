@@ -3,7 +3,7 @@
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { DomainError, NoSuchTokenError, UnauthorizedError, UnauthorizedTenantError } from '../errors.js';
 import type { TenantTree } from '../identity/tenant-tree.js';
-import type { TokenRecord } from '../store/types.js';
+import type { TokenRecord } from '../tokens/types.js';
 import type { TokenService } from '../tokens/service.js';
 
 export interface AuthContext {

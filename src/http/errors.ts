@@ -4,7 +4,7 @@
 // {message, error_id, details, timestamp, resource?}.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, ServiceUnavailableError } from '../errors.js';
-import { StoreInvalidInputError, StoreUnavailableError } from '../store/errors.js';
+import { StoreInvalidInputError, StoreUnavailableError } from '../storage-errors.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

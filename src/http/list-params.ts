@@ -2,7 +2,7 @@
 // checks types; the order column is checked against each list's own columns.
 import type { Static } from '@sinclair/typebox';
 import { InvalidListParamError } from '../errors.js';
-import type { ListQuery } from '../store/types.js';
+import type { ListQuery } from '../lists.js';
 import type { ListParams } from './schemas/common.js';
 
 export function listQuery(q: Static<typeof ListParams>, orderColumns: readonly string[]): ListQuery & { recurse?: boolean } {

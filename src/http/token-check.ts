@@ -9,7 +9,7 @@
 // (unknown or expired token), 403 (scope or tenant denied) and 503 (store
 // unreachable, or too busy); anything else is thrown, for the caller's error
 // handler to answer (and log).
-import type { TokenRecord } from '../store/types.js';
+import type { TokenRecord } from '../tokens/types.js';
 import type { TokenService } from '../tokens/service.js';
 import { toProblem } from './errors.js';
 

@@ -11,7 +11,8 @@
 import type { Identity } from '../backends/types.js';
 import { DomainError } from '../errors.js';
 import { MAX_TOKEN_ACCESSES } from '../security/limits.js';
-import type { StoreTx, UserSelection } from '../store/types.js';
+import type { UserSelection } from './types.js';
+import type { StoreTx } from '../store/types.js';
 
 /** 403 at login: the identity's policies grant more accesses than a token may carry. */
 export class TooManyAccessesError extends DomainError {

@@ -7,8 +7,10 @@ import { randomUUID } from 'node:crypto';
 import {
   ConflictError, ForbiddenError, InvalidDataError, NotFoundError,
 } from '../errors.js';
-import { StoreConflictError } from '../store/errors.js';
-import { ALL_USERS_SLUG, type Group, type ListQuery, type ListResult, type Policy, type Store, type User } from '../store/types.js';
+import { StoreConflictError } from '../storage-errors.js';
+import { ALL_USERS_SLUG, type Group, type Policy, type User } from './types.js';
+import type { ListQuery, ListResult } from '../lists.js';
+import type { Store } from '../store/types.js';
 import { assertMayGrant, assertMayRevoke } from './privileges.js';
 import type { PolicyService } from './policies.js';
 import { isVisible, listTenants, slugify, type Caller } from './scope.js';

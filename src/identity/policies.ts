@@ -10,8 +10,10 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, DomainError, ForbiddenError, InvalidDataError, NotFoundError } from '../errors.js';
 import { MAX_ACL_ENTRIES } from '../security/limits.js';
-import { StoreConflictError } from '../store/errors.js';
-import type { ListQuery, ListResult, Policy, PolicyFilter, Store } from '../store/types.js';
+import { StoreConflictError } from '../storage-errors.js';
+import type { Policy, PolicyFilter } from './types.js';
+import type { ListQuery, ListResult } from '../lists.js';
+import type { Store } from '../store/types.js';
 import { assertMayGrant, assertMayRevoke } from './privileges.js';
 import { isVisible, listTenants, slugify, type Caller } from './scope.js';
 import type { TenantTree } from './tenant-tree.js';

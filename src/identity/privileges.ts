@@ -20,7 +20,8 @@
 // (assertMayActAsUsers; docs/isolation.md).
 import { compileAcl } from '@xivo-auth/acl';
 import { UnauthorizedError } from '../errors.js';
-import type { TokenRecord, UserSelection } from '../store/types.js';
+import type { UserSelection } from './types.js';
+import type { TokenRecord } from '../tokens/types.js';
 
 const WILDCARD = /[*#]/;
 

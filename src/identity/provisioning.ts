@@ -6,7 +6,8 @@ import type { ConfigPolicy } from '../config/types.js';
 import { ConflictError } from '../errors.js';
 import { allUsersGroupName } from './groups.js';
 import type { PasswordHasher } from '../passwords/hasher.js';
-import type { Policy, Store, Tenant } from '../store/types.js';
+import type { Policy, Tenant } from './types.js';
+import type { Store } from '../store/types.js';
 
 export const TOP_TENANT_NAME = 'master';
 export const BOOTSTRAP_POLICY_SLUG = 'xivo_auth_master_admin';

@@ -1,6 +1,6 @@
 // Who is asking, and on which tenant: the IAM services decide visibility from
 // this (resources outside the acting tenant's subtree do not exist for them).
-import type { TokenRecord } from '../store/types.js';
+import type { TokenRecord } from '../tokens/types.js';
 import type { TenantTree } from './tenant-tree.js';
 
 export interface Caller {

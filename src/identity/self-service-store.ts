@@ -2,7 +2,7 @@
 // tokens, and the email addresses they confirm. Declared here, in the
 // domain's words; implemented by src/store/self-service-verbs.ts (table
 // emailed_tokens, migration 14) and usable inside store transactions.
-import type { UserEmail } from '../store/types.js';
+import type { UserEmail } from './types.js';
 
 /** What an emailed token is for. */
 export type EmailedTokenPurpose = 'email_confirmation' | 'password_reset';

@@ -2,7 +2,9 @@
 // acting tenant's subtree does not exist for the caller: deleting it answers
 // as if done (204) and it survives. Deleting a session revokes its tokens on
 // every instance (the store notifies them) and in this one's cache.
-import type { ListQuery, ListResult, Session, Store } from '../store/types.js';
+import type { ListQuery, ListResult } from '../lists.js';
+import type { Store } from '../store/types.js';
+import type { Session } from '../tokens/types.js';
 import type { TokenService } from '../tokens/service.js';
 import { isVisible, listTenants, type Caller } from './scope.js';
 import type { TenantTree } from './tenant-tree.js';

@@ -13,10 +13,10 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import {
   ConflictError, DomainError, ForbiddenError, InvalidDataError, NotFoundError, StateConflictError,
 } from '../errors.js';
-import { StoreConflictError } from '../store/errors.js';
-import type {
-  ListQuery, ListResult, Store, Tenant, TenantAddress, TenantAuthenticationMethod,
-} from '../store/types.js';
+import { StoreConflictError } from '../storage-errors.js';
+import type { Tenant, TenantAddress } from './types.js';
+import type { ListQuery, ListResult } from '../lists.js';
+import type { Store, TenantAuthenticationMethod } from '../store/types.js';
 import type { TokenService } from '../tokens/service.js';
 import { AclBuilder } from './acl-builder.js';
 import { allUsersGroup } from './groups.js';

@@ -6,10 +6,11 @@ import {
   ConflictError, InvalidDataError, NotFoundError, ServiceUnavailableError, WrongPasswordError,
 } from '../errors.js';
 import { HasherBusyError, type PasswordHasher } from '../passwords/hasher.js';
-import { StoreConflictError } from '../store/errors.js';
-import type {
-  AuthenticationMethod, ListResult, Purpose, Store, StoreTx, TokenRecord, User, UserEmail, UserEmailInput, UserListQuery, UserPatch,
-} from '../store/types.js';
+import { StoreConflictError } from '../storage-errors.js';
+import type { AuthenticationMethod, Purpose, User, UserEmail, UserEmailInput, UserListQuery, UserPatch } from './types.js';
+import type { ListResult } from '../lists.js';
+import type { Store, StoreTx } from '../store/types.js';
+import type { TokenRecord } from '../tokens/types.js';
 import type { TokenService } from '../tokens/service.js';
 import { AclBuilder } from './acl-builder.js';
 import { assertMayActAsUsers, assertMayGrant, type GrantedAcls } from './privileges.js';

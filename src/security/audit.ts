@@ -6,7 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { AuditFilter, AuditRecord, ListQuery, ListResult, Store } from '../store/types.js';
+import type { ListQuery, ListResult } from '../lists.js';
+import type { AuditFilter, AuditRecord } from './types.js';
+import type { Store } from '../store/types.js';
 import type { AuditConfig } from './config-schema.js';
 
 export type AuditEntry = Partial<Omit<AuditRecord, 'uuid' | 'at' | 'action' | 'outcome'>>

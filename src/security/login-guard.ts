@@ -6,7 +6,9 @@
 //  3. the outcome settles the reservation and is audited.
 import { AuthenticationFailedError, TooManySessionsError } from '../errors.js';
 import { outsideDbBudget, withDbBudget } from '../store/db-budget.js';
-import type { AuditRecord, Store, TokenRecord } from '../store/types.js';
+import type { AuditRecord } from './types.js';
+import type { Store } from '../store/types.js';
+import type { TokenRecord } from '../tokens/types.js';
 import type { Credentials, WithinIssueCommit } from '../tokens/service.js';
 import type { AuditEntry, AuditRecorder } from './audit.js';
 import { TooManyAttemptsError } from './errors.js';

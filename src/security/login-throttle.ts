@@ -18,8 +18,9 @@
 // (503) instead of each waiting db_timeout_seconds in turn.
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import { StoreUnavailableError } from '../store/errors.js';
-import type { LoginSettlement, LoginThrottleRule, Store } from '../store/types.js';
+import { StoreUnavailableError } from '../storage-errors.js';
+import type { LoginSettlement, LoginThrottleRule } from './types.js';
+import type { Store } from '../store/types.js';
 import type { SecurityConfig } from './config-schema.js';
 import { TooManyAttemptsError } from './errors.js';
 

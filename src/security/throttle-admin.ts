@@ -7,7 +7,8 @@
 // shown, without its login, to the top tenant only.
 import type { Clock } from '../clock.js';
 import { NotFoundError } from '../errors.js';
-import type { AuditRecord, BlockedLogin, Store } from '../store/types.js';
+import type { AuditRecord, BlockedLogin } from './types.js';
+import type { Store } from '../store/types.js';
 import type { AuditRecorder } from './audit.js';
 import type { LoginThrottle } from './login-throttle.js';
 

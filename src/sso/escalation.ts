@@ -16,7 +16,8 @@
 // Weighed when the settings are written: a policy granted later to one of
 // those users, or to a mapped group, trusts whoever runs the tenant's IdP.
 import { assertMayActAsUsers, assertMayGrant, type GrantedAcls } from '../identity/privileges.js';
-import type { Store, TokenRecord } from '../store/types.js';
+import type { Store } from '../store/types.js';
+import type { TokenRecord } from '../tokens/types.js';
 import type { SsoKind } from './types.js';
 
 export class SsoEscalationGuard {

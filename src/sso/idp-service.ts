@@ -6,7 +6,9 @@
 // 401 and nothing changes; setting a method a user already has is no change.
 import { NotFoundError } from '../errors.js';
 import { assertMayActAsUsers, type GrantedAcls } from '../identity/privileges.js';
-import type { Store, TokenRecord, User } from '../store/types.js';
+import type { User } from '../identity/types.js';
+import type { Store } from '../store/types.js';
+import type { TokenRecord } from '../tokens/types.js';
 import { IDP_TYPES, isIdpType, type IdpType } from './authentication-methods.js';
 
 export class UnknownIdpTypeError extends NotFoundError {

@@ -1,24 +1,3 @@
-// Typed store errors: the HTTP layer maps them (conflict → 409, unavailable → 503).
-
-export class StoreError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
-
-/** A uniqueness or foreign-key rule refused the write. `field` names the column when known. */
-export class StoreConflictError extends StoreError {
-  constructor(message: string, readonly field?: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
-
-/** The database could not be reached or dropped the connection. */
-export class StoreUnavailableError extends StoreError {}
-
-/**
- * The database refused a value as malformed (e.g. a NUL byte in PostgreSQL text).
- * Input is validated upstream, so this is a last line of defence: a 400, never a 500.
- */
-export class StoreInvalidInputError extends StoreError {}
+// The store's typed errors live beside the domains that handle them
+// (../storage-errors.ts); re-exported for the store's own modules.
+export * from '../storage-errors.js';

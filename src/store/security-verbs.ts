@@ -2,6 +2,7 @@
 // audit records, password re-hashing. Raw SQL over Kysely, the same
 // statements on both engines (the tables come from migrations/security.ts).
 // Spread into the store by kysely-store.ts; declared in types.ts.
+import { AUDIT_ORDER_COLUMNS } from '../security/types.js';
 import { sql, type Expression, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import type { DatabaseSchema } from './database-schema.js';
 import { mapVerbErrors } from './verb-kit.js';
@@ -28,14 +29,13 @@ interface AuditRow {
   details: string;
 }
 
-const auditOrders: Readonly<Record<string, OrderColumn>> = {
+const auditOrders: Readonly<Record<typeof AUDIT_ORDER_COLUMNS[number], OrderColumn>> & Readonly<Record<string, OrderColumn | undefined>> = {
   at: { column: 'at', text: false },
   action: { column: 'action', text: true },
   outcome: { column: 'outcome', text: true },
   login: { column: 'login', text: true },
   remote_addr: { column: 'remote_addr', text: true },
 };
-export const AUDIT_ORDER_COLUMNS = Object.keys(auditOrders);
 const auditSearchColumns = ['action', 'outcome', 'login', 'remote_addr', 'target_id', 'actor_uuid'] as const;
 
 function auditFromRow(row: AuditRow): AuditRecord {

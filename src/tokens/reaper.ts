@@ -5,7 +5,8 @@
 // SKIP LOCKED, so reapers on several instances never do the same work.
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { RefreshToken, Removal, Store } from '../store/types.js';
+import type { Store } from '../store/types.js';
+import type { RefreshToken, Removal } from './types.js';
 import { refreshTokenExpiry } from './refresh-expiry.js';
 
 /** Expired refresh tokens (config `refresh_tokens`), purged after the access tokens of each pass. */

@@ -22,10 +22,10 @@ import {
 } from '../metrics/token-observer.js';
 import { HasherBusyError } from '../passwords/hasher.js';
 import type { AuditEntry } from '../security/audit.js';
-import type {
-  AuditRecord, ListQuery, ListResult, RefreshToken, RefreshTokenUse, Removal, RetiredRefreshToken, Store, StoreTx,
-  TokenRecord, UserRevocation,
-} from '../store/types.js';
+import type { ListQuery, ListResult } from '../lists.js';
+import type { AuditRecord } from '../security/types.js';
+import type { Store, StoreTx } from '../store/types.js';
+import type { RefreshToken, RefreshTokenUse, Removal, RetiredRefreshToken, TokenRecord, UserRevocation } from './types.js';
 import type { CachedToken, TokenCache } from './cache.js';
 import { generateToken, hashToken, MAX_TOKEN_LENGTH } from './material.js';
 import { refreshTokenExpiry, type RefreshTokenLimits } from './refresh-expiry.js';

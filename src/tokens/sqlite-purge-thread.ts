@@ -15,7 +15,7 @@
 // twice.
 import { Worker } from 'node:worker_threads';
 import { sqlitePath } from '../store/open-store.js';
-import type { Removal, Session } from '../store/types.js';
+import type { Removal, Session } from './types.js';
 import { askToEnd, type BackgroundThreadData } from '../threads/background.js';
 import { workerModule } from '../threads/worker-module.js';
 

@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { sessionDeleted } from '../events/catalog.js';
 import type { DatabaseSchema } from '../store/database-schema.js';
 import { deleteExpiredTokens, insertOutbox } from '../store/expiry.js';
-import type { ExpiredRemoval } from '../store/types.js';
+import type { ExpiredRemoval } from './types.js';
 import { enterBackground } from '../threads/background.js';
 import type { PurgeReply, PurgeRequest, PurgeWorkerData } from './sqlite-purge-thread.js';
 

@@ -2,7 +2,9 @@
 // directory entry is then matched to a local user of that tenant (by email,
 // else by username), whose identity, policies and groups make the token.
 import type { Logger } from 'pino';
-import type { LdapConfig, Store, Tenant } from '../../store/types.js';
+import type { LdapConfig } from './types.js';
+import type { Tenant } from '../../identity/types.js';
+import type { Store } from '../../store/types.js';
 import type { Backend, LoginContext } from '../types.js';
 import { identityOf } from '../xivo-user/backend.js';
 import { authenticate, lookUp, withSecureContext, type DirectoryAnswer, type DirectoryOptions } from './directory.js';

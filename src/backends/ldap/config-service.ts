@@ -1,7 +1,8 @@
 // The LDAP configuration of a tenant, as the HTTP API manages it. The bind
 // password is write-only: it is stored, used to bind, and never returned.
 import { InvalidDataError, NotFoundError } from '../../errors.js';
-import type { LdapConfig, Store } from '../../store/types.js';
+import type { LdapConfig } from './types.js';
+import type { Store } from '../../store/types.js';
 import { searchFilterProblem } from './ldap-syntax.js';
 
 export interface LdapConfigInput {

@@ -5,7 +5,7 @@
 import { isIP } from 'node:net';
 import { createSecureContext, rootCertificates, type ConnectionOptions, type SecureContext } from 'node:tls';
 import { Client, InvalidCredentialsError, type Entry } from 'ldapts';
-import type { LdapConfig } from '../../store/types.js';
+import type { LdapConfig } from './types.js';
 import { buildSearchFilter, buildUserDn } from './ldap-syntax.js';
 import { SpanKind, traced, tracing } from '../../tracing/tracing.js';
 

@@ -2,7 +2,8 @@
 import type { PasswordHasher } from '../../passwords/hasher.js';
 import { isPbkdf2Sha512 } from '../../passwords/pbkdf2.js';
 import { needsRehash, type Argon2Params } from '../../passwords/rehash.js';
-import type { Store, User } from '../../store/types.js';
+import type { User } from '../../identity/types.js';
+import type { Store } from '../../store/types.js';
 import type { Backend, Identity } from '../types.js';
 
 export const XIVO_USER = 'xivo_user';

@@ -11,7 +11,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthzRoute } from '../../config/types.js';
 import { checkRefusalOf } from '../token-check.js';
-import type { TokenRecord } from '../../store/types.js';
+import type { TokenRecord } from '../../tokens/types.js';
 import type { TokenService } from '../../tokens/service.js';
 import { MAX_ACCESS_LENGTH } from '../../security/limits.js';
 

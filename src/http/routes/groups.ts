@@ -17,7 +17,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { GroupService } from '../../identity/groups.js';
 import { SLUG_PATTERN } from '../../identity/scope.js';
-import type { Group } from '../../store/types.js';
+import type { Group } from '../../identity/types.js';
 import { authOf, type RequireAccess } from '../auth.js';
 import { listQuery } from '../list-params.js';
 import { ApiError, AuthHeaders, ListParams, listOf, SafeString, Uuid } from '../schemas/common.js';

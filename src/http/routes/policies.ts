@@ -16,7 +16,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { PolicyService } from '../../identity/policies.js';
 import { SLUG_PATTERN } from '../../identity/scope.js';
-import type { Policy } from '../../store/types.js';
+import type { Policy } from '../../identity/types.js';
 import { InvalidDataError } from '../../errors.js';
 import { ACCESS_LIMITS_TEXT, MAX_ACCESS_LENGTH, MAX_ACCESS_WILDCARDS, MAX_ACL_ENTRIES, accessWildcards } from '../../security/limits.js';
 import { authOf, type RequireAccess } from '../auth.js';

@@ -16,7 +16,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidDataError, NoSuchTokenError, UnauthorizedError } from '../../errors.js';
 import { EMAILED_TOKEN_AUTH_ID, type ResetLogin, type SelfService } from '../../identity/self-service.js';
 import type { UserService } from '../../identity/users.js';
-import type { TokenRecord } from '../../store/types.js';
+import type { TokenRecord } from '../../tokens/types.js';
 import type { TokenService } from '../../tokens/service.js';
 import { authOf, requiredAccessFor, type RequireAccess } from '../auth.js';
 import { ApiError, AuthHeaders, SafeString } from '../schemas/common.js';

@@ -9,7 +9,7 @@ import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { SessionService } from '../../identity/sessions.js';
-import type { Session } from '../../store/types.js';
+import type { Session } from '../../tokens/types.js';
 import { authOf, type RequireAccess } from '../auth.js';
 import { listQuery } from '../list-params.js';
 import { ApiError, AuthHeaders, ListParams, listOf, SafeString } from '../schemas/common.js';

@@ -11,7 +11,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { SLUG_PATTERN } from '../../identity/scope.js';
 import type { TenantDetails, TenantService } from '../../identity/tenants.js';
-import { TENANT_AUTHENTICATION_METHODS, type Tenant } from '../../store/types.js';
+import { TENANT_AUTHENTICATION_METHODS, type Tenant } from '../../identity/types.js';
 import { authOf, type RequireAccess } from '../auth.js';
 import { listQuery } from '../list-params.js';
 import { ApiError, AuthHeaders, ListParams, listOf, SafeString, Uuid, UUID_PATTERN } from '../schemas/common.js';

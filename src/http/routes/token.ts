@@ -10,7 +10,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AuthenticationFailedError, InvalidDataError, NotFoundError } from '../../errors.js';
 import type { ProvenPrincipal } from '../../backends/types.js';
-import type { RefreshToken, TokenRecord } from '../../store/types.js';
+import type { RefreshToken, TokenRecord } from '../../tokens/types.js';
 import type { LoginGuard } from '../../security/login-guard.js';
 import type { Credentials, TokenService, WithinIssueCommit } from '../../tokens/service.js';
 import { formatLocal, formatUtc } from '../../tokens/time-format.js';

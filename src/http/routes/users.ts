@@ -15,7 +15,7 @@ import type { FastifyInstance } from 'fastify';
 import { hasAccess } from '@xivo-auth/acl';
 import { InvalidListParamError } from '../../errors.js';
 import { defaultAuthenticationMethod, type EmailsEditor, type UserService } from '../../identity/users.js';
-import type { Purpose, User, UserEmail, UserListFilters } from '../../store/types.js';
+import type { Purpose, User, UserEmail, UserListFilters } from '../../identity/types.js';
 import { authOf, requiredAccessFor, type RequireAccess } from '../auth.js';
 import { IDP_TYPES } from '../../sso/authentication-methods.js';
 import { ApiError, AuthHeaders, ListParams, listOf, SafeString, Uuid } from '../schemas/common.js';
