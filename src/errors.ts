@@ -109,6 +109,13 @@ export class ServiceUnavailableError extends DomainError {
   }
 }
 
+/**
+ * 503 because the service is at capacity (password hashing's queue is
+ * full), not broken: the callers that know better say what was busy and
+ * when to retry.
+ */
+export class AtCapacityError extends ServiceUnavailableError {}
+
 /** 403 on IAM endpoints: the resource exists and is visible, but may not be changed this way. */
 export class ForbiddenError extends DomainError {
   constructor(message: string, resource: string, details: ErrorDetails = {}) {

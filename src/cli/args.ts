@@ -5,11 +5,13 @@
 
 import { parseArgs as nodeParseArgs } from 'node:util';
 import { DEFAULT_CONFIG_FILE, LOG_LEVELS } from '../config/schema.js';
+import type { ConfigFlags } from '../config/loader.js';
 import type { LogLevel } from '../config/types.js';
 
 export type Command = 'serve' | 'bootstrap' | 'migrate' | 'config-show' | 'import-wazo-auth';
 
-export interface ParsedArgs {
+/** Parsed arguments: the configuration's flags (config/loader.ts) and the command's own. */
+export interface ParsedArgs extends ConfigFlags {
   help: boolean;
   configFile?: string;
   user?: string;

@@ -18,7 +18,6 @@ import * as path from 'node:path';
 import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
 import YAML from 'yaml';
-import type { ParsedArgs } from '../cli/args.js';
 import { ConfigError } from './errors.js';
 import { isSecretKey, maskUriPassword } from './mask.js';
 import {
@@ -31,15 +30,24 @@ import {
   isFixedObject,
   schemaAt,
 } from './schema.js';
-import type { Config } from './types.js';
+import type { Config, LogLevel } from './types.js';
 
 export const ENV_PREFIX = 'XIVO_AUTH_';
 export const DEFAULT_ORIGIN = 'built-in default';
 
-/** The command-line part the loader uses (a full ParsedArgs fits). */
-export type ConfigFlags = Partial<
-  Pick<ParsedArgs, 'configFile' | 'user' | 'debug' | 'foreground' | 'logLevel' | 'listenPort' | 'dbUpgradeOnStartup'>
->;
+/**
+ * The command-line options that are configuration (the CLI's parsed
+ * arguments carry them: src/cli/args.ts ParsedArgs extends this).
+ */
+export interface ConfigFlags {
+  configFile?: string;
+  user?: string;
+  debug?: boolean;
+  foreground?: boolean;
+  logLevel?: LogLevel;
+  listenPort?: number;
+  dbUpgradeOnStartup?: boolean;
+}
 
 export interface LoadConfigOptions {
   argv: ConfigFlags;

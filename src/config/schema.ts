@@ -1,12 +1,12 @@
 // The one schema of the configuration: types, ranges, defaults and a
-// description per key (the descriptions feed the documentation).
+// description per key (the descriptions feed the documentation; the types of
+// src/config/types.ts are read off it with Static<>).
 //
 // `DEFAULT_CONFIG` is derived from the schema's defaults, so a default is
 // written exactly once.
 
 import { Kind, Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import type { Config } from './types.js';
 import { AuditSchema, PasswordPolicySchema, SecuritySchema } from '../security/config-schema.js';
 import { EnabledExternalAuthSchema, ExternalAuthSchema, GoogleSchema, MicrosoftSchema } from '../external/config-schema.js';
 import { SELF_SERVICE_CONFIG_PROPERTIES } from '../mail/config-schema.js';
@@ -407,13 +407,6 @@ export const ConfigSchema = Type.Object(
   { description: 'xivo-auth configuration.' },
 );
 
-export type ConfigFromSchema = Static<typeof ConfigSchema>;
-
-// Compile-time proof that the schema and the hand-written `Config` agree.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const schemaMatchesConfig: Same<ConfigFromSchema, Config> = true;
-void schemaMatchesConfig;
-
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object') {
     for (const inner of Object.values(value as object)) deepFreeze(inner);
@@ -423,7 +416,7 @@ function deepFreeze<T>(value: T): T {
 }
 
 /** Built-in defaults (frozen: clone before mutating). */
-export const DEFAULT_CONFIG: Config = deepFreeze(Value.Default(ConfigSchema, {}) as Config);
+export const DEFAULT_CONFIG = deepFreeze(Value.Default(ConfigSchema, {}) as Static<typeof ConfigSchema>);
 
 // ---------------------------------------------------------------------------
 // Schema walking helpers (used by the loader and for documentation).

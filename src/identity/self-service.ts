@@ -27,7 +27,7 @@ import {
 import type { MailTemplates } from '../mail/templates.js';
 import { subjectLine } from '../mail/templates.js';
 import type { MailKind, NewMail } from '../mail/types.js';
-import { HasherBusyError, type PasswordHasher } from '../passwords/hasher.js';
+import type { PasswordHasher } from '../passwords/hasher.js';
 import type { AuditRecorder } from '../security/audit.js';
 import type { PasswordPolicy } from '../security/password-policy.js';
 import { RateLimitedError } from '../security/errors.js';
@@ -37,7 +37,7 @@ import type { User, UserEmail } from './types.js';
 import type { Store, StoreTx } from '../store/types.js';
 import type { TokenRecord, UserRevocation } from '../tokens/types.js';
 import { generateToken, hashToken } from '../tokens/material.js';
-import type { TokenService } from '../tokens/service.js';
+import type { TokenRevocations } from './token-revocations.js';
 import { allUsersGroup } from './groups.js';
 import { slugify } from './scope.js';
 import type { EmailedTokenPurpose } from './self-service-store.js';
@@ -119,7 +119,7 @@ export class SelfService {
   constructor(
     private readonly store: Store,
     private readonly hasher: PasswordHasher,
-    private readonly tokens: Pick<TokenService, 'forget'>,
+    private readonly tokens: Pick<TokenRevocations, 'forget'>,
     private readonly clock: Clock,
     private readonly templates: MailTemplates,
     private readonly options: SelfServiceOptions,
@@ -283,7 +283,7 @@ export class SelfService {
    */
   async resetPassword(userUuid: string, token: string, access: string, password: string | null, remoteAddr: string | null): Promise<void> {
     if (password !== null) this.passwordPolicy?.assertAcceptable(password);
-    const passwordHash = password === null ? null : await this.guard(() => this.hasher.hash(password));
+    const passwordHash = password === null ? null : await this.hasher.hash(password);
     const hash = hashToken(token);
     let used: UserRevocation | null = null;
     let revoked: UserRevocation | null = null;
@@ -318,7 +318,7 @@ export class SelfService {
     const wait = this.limits.registrationsPerAddress?.take(remoteAddr) ?? 0;
     if (wait > 0) throw new RateLimitedError(wait);
     this.passwordPolicy?.assertAcceptable(input.password);
-    const passwordHash = await this.guard(() => this.hasher.hash(input.password));
+    const passwordHash = await this.hasher.hash(input.password);
     const tenantUuid = randomUUID();
     const slug = slugify(input.username, `t_${tenantUuid.slice(0, 8)}`);
     const attempt = (tenantSlug: string) => this.store.transaction(async (tx) => {
@@ -472,14 +472,5 @@ export class SelfService {
       createdAt: this.clock.now(),
       expiresAt,
     };
-  }
-
-  private async guard<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (err) {
-      if (err instanceof HasherBusyError) throw new ServiceUnavailableError('Too many password operations in progress', 1);
-      throw err;
-    }
   }
 }

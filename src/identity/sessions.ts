@@ -5,7 +5,7 @@
 import type { ListQuery, ListResult } from '../lists.js';
 import type { Store } from '../store/types.js';
 import type { Session } from '../tokens/types.js';
-import type { TokenService } from '../tokens/service.js';
+import type { TokenRevocations } from './token-revocations.js';
 import { isVisible, listTenants, type Caller } from './scope.js';
 import type { TenantTree } from './tenant-tree.js';
 import type { UserService } from './users.js';
@@ -15,7 +15,7 @@ export class SessionService {
     private readonly store: Store,
     private readonly tree: TenantTree,
     private readonly users: UserService,
-    private readonly tokens: TokenService,
+    private readonly tokens: TokenRevocations,
   ) {}
 
   async list(caller: Caller, q: ListQuery & { recurse?: boolean }): Promise<ListResult<Session>> {

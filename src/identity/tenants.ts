@@ -17,7 +17,7 @@ import { StoreConflictError } from '../storage-errors.js';
 import type { Tenant, TenantAddress } from './types.js';
 import type { ListQuery, ListResult } from '../lists.js';
 import type { Store, TenantAuthenticationMethod } from '../store/types.js';
-import type { TokenService } from '../tokens/service.js';
+import type { TokenRevocations } from './token-revocations.js';
 import { AclBuilder } from './acl-builder.js';
 import { allUsersGroup } from './groups.js';
 import { assertMayActAsUsers, type GrantedAcls } from './privileges.js';
@@ -57,7 +57,7 @@ export class TenantService {
   constructor(
     private readonly store: Store,
     private readonly tree: TenantTree,
-    private readonly tokens: TokenService,
+    private readonly tokens: TokenRevocations,
     /** What users' tokens get, weighed before their default authentication method changes (AclBuilder). */
     private readonly grantedAcls: GrantedAcls = new AclBuilder(store, null),
   ) {}

@@ -3,15 +3,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import {
-  ConflictError, InvalidDataError, NotFoundError, ServiceUnavailableError, WrongPasswordError,
+  ConflictError, InvalidDataError, NotFoundError, WrongPasswordError,
 } from '../errors.js';
-import { HasherBusyError, type PasswordHasher } from '../passwords/hasher.js';
+import type { PasswordHasher } from '../passwords/hasher.js';
 import { StoreConflictError } from '../storage-errors.js';
 import type { AuthenticationMethod, Purpose, User, UserEmail, UserEmailInput, UserListQuery, UserPatch } from './types.js';
 import type { ListResult } from '../lists.js';
 import type { Store, StoreTx } from '../store/types.js';
 import type { TokenRecord } from '../tokens/types.js';
-import type { TokenService } from '../tokens/service.js';
+import type { TokenRevocations } from './token-revocations.js';
 import { AclBuilder } from './acl-builder.js';
 import { assertMayActAsUsers, assertMayGrant, type GrantedAcls } from './privileges.js';
 import type { TenantTree } from './tenant-tree.js';
@@ -69,7 +69,7 @@ export class UserService {
   constructor(
     private readonly store: Store,
     private readonly hasher: PasswordHasher,
-    private readonly tokens: TokenService,
+    private readonly tokens: TokenRevocations,
     private readonly tenants: TenantTree,
     private readonly clock: Clock,
     /** Rules for new passwords (issue 7); none when absent. */
@@ -297,8 +297,8 @@ export class UserService {
   async changePassword(uuid: string, scopeRoot: string | null, oldPassword: string, newPassword: string): Promise<void> {
     const user = await this.get(uuid, scopeRoot);
     const ok = user.passwordHash === null
-      ? await this.guard(() => this.hasher.verifyDummy(oldPassword))
-      : await this.guard(() => this.hasher.verify(user.passwordHash as string, oldPassword));
+      ? await this.hasher.verifyDummy(oldPassword)
+      : await this.hasher.verify(user.passwordHash as string, oldPassword);
     if (!ok) throw new WrongPasswordError();
     this.passwordPolicy?.assertAcceptable(newPassword, 'new_password');
     await this.store.setUserPassword(uuid, await this.hash(newPassword));
@@ -320,16 +320,7 @@ export class UserService {
   }
 
   private hash(password: string): Promise<string> {
-    return this.guard(() => this.hasher.hash(password));
-  }
-
-  private async guard<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (err) {
-      if (err instanceof HasherBusyError) throw new ServiceUnavailableError('Too many password operations in progress', 1);
-      throw err;
-    }
+    return this.hasher.hash(password);
   }
 
   private async conflicts<T>(work: () => Promise<T>): Promise<T> {

@@ -9,6 +9,7 @@
 // PostgreSQL 52% vs 55%) and a worse event-loop delay (max 36 vs 19 ms): the
 // cores were not idling between hashes, they were busy with the rest of each
 // login (docs/benchmarks.md, "Logins").
+import { AtCapacityError } from '../errors.js';
 import { availableParallelism } from 'node:os';
 import { HashThreads, type Argon2Options } from './hash-threads.js';
 import { parsePbkdf2Sha512 } from './pbkdf2.js';
@@ -35,9 +36,10 @@ export function defaultHashingConcurrency(): number {
   return availableParallelism();
 }
 
-export class HasherBusyError extends Error {
+/** The hashing queue is full: a domain error (503), so that callers need not know this module. */
+export class HasherBusyError extends AtCapacityError {
   constructor() {
-    super('password hashing queue is full');
+    super('Too many password operations in progress', 1);
     this.name = 'HasherBusyError';
   }
 }

@@ -7,6 +7,7 @@ import type { Identity, LoginContext, ProvenPrincipal } from '../backends/types.
 import { loginMethodOfBackend } from '../sso/authentication-methods.js';
 import type { Clock } from '../clock.js';
 import {
+  AtCapacityError,
   AuthenticationFailedError,
   NoSuchTokenError,
   NotFoundError,
@@ -20,7 +21,6 @@ import type { TenantTree } from '../identity/tenant-tree.js';
 import {
   CHECK_DENIED, CHECK_ERROR, CHECK_INVALID, CHECK_VALID, type CheckResult, type LoginResult, NO_TOKEN_OBSERVER, type TokenObserver,
 } from '../metrics/token-observer.js';
-import { HasherBusyError } from '../passwords/hasher.js';
 import type { AuditEntry } from '../security/audit.js';
 import type { ListQuery, ListResult } from '../lists.js';
 import type { AuditRecord } from '../security/types.js';
@@ -273,7 +273,7 @@ export class TokenService {
       try {
         identity = await backend.verifyPassword(login, credentials.password, ctx);
       } catch (err) {
-        if (err instanceof HasherBusyError) {
+        if (err instanceof AtCapacityError) {
           throw new ServiceUnavailableError('Too many logins in progress', this.options.busyRetryAfterSeconds ?? 1);
         }
         throw err;

@@ -5,6 +5,7 @@
 // addresses, revocations of unknown tokens) are shown to the top tenant only.
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TenantTree } from '../../identity/tenant-tree.js';
 import { auditRecordJson, type AuditRecorder } from '../../security/audit.js';
@@ -100,7 +101,8 @@ export interface AuditRouteDeps {
   requireAccess: RequireAccess;
 }
 
-export async function auditRoutes(app: FastifyInstance, deps: AuditRouteDeps): Promise<void> {
+export async function auditRoutes(instance: FastifyInstance, deps: AuditRouteDeps): Promise<void> {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   app.get('/audit', {
     schema: {
       summary: 'Audit records of the tenant (and its sub-tenants with recurse), newest first',
@@ -112,7 +114,7 @@ export async function auditRoutes(app: FastifyInstance, deps: AuditRouteDeps): P
     },
     preHandler: deps.requireAccess('auth.audit.read'),
   }, async function listAudit(request) {
-    const query = request.query as Static<typeof AuditListParams>;
+    const query = request.query;
     const window = timeWindow(query);
     const q = listQuery(query, AUDIT_ORDER_COLUMNS);
     const scope = authOf(request).tenantUuid;

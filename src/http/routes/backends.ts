@@ -7,12 +7,13 @@
 // may log in through LDAP (no escalation: src/sso/escalation.ts).
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { LdapConfigService, LdapConfigView } from '../../backends/ldap/config-service.js';
 import { ATTRIBUTE_PATTERN } from '../../backends/ldap/ldap-syntax.js';
 import type { SsoEscalationGuard } from '../../sso/escalation.js';
 import { authOf, type RequireAccess } from '../auth.js';
-import { ApiError, AuthHeaders, SafeString } from '../schemas/common.js';
+import { ApiError, AuthHeaders, NoContent, SafeString } from '../schemas/common.js';
 
 const Host = Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9:.-]+$', description: 'Host name or IP address of the directory' });
 const Attribute = Type.String({ pattern: ATTRIBUTE_PATTERN, description: 'An attribute name (or OID)' });
@@ -73,8 +74,9 @@ function ldapView(c: LdapConfigView): Static<typeof LdapConfigOut> {
 }
 
 export async function backendRoutes(
-  app: FastifyInstance, deps: { ldap: LdapConfigService; escalation: SsoEscalationGuard; requireAccess: RequireAccess },
+  instance: FastifyInstance, deps: { ldap: LdapConfigService; escalation: SsoEscalationGuard; requireAccess: RequireAccess },
 ): Promise<void> {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { ldap, escalation, requireAccess } = deps;
   const tags = ['backends'];
 
@@ -92,7 +94,7 @@ export async function backendRoutes(
     },
     preHandler: requireAccess('auth.backends.ldap.update'),
   }, async function putLdapConfig(request) {
-    const b = request.body as Static<typeof LdapConfigBody>;
+    const b = request.body;
     const auth = authOf(request);
     await escalation.assertMayConfigureLdap(auth.token, auth.tenantUuid);
     return ldapView(await ldap.put(auth.tenantUuid, {
@@ -112,7 +114,7 @@ export async function backendRoutes(
   app.delete('/backends/ldap', {
     schema: {
       summary: 'Remove the LDAP configuration of the tenant (logins by tenant then use xivo_user)', tags, headers: AuthHeaders, description: LDAP_ESCALATION,
-      response: { 204: Type.Null(), ...errors },
+      response: { 204: NoContent, ...errors },
     },
     preHandler: requireAccess('auth.backends.ldap.delete'),
   }, async function deleteLdapConfig(request, reply) {

@@ -6,7 +6,8 @@
 // info line per request served by Fastify (route template, status, time; see
 // app.ts requestProfiler): no CPU profile is taken. Nothing else changes at
 // run time, and only on the instance that answered.
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { maskSecrets } from '../../config/mask.js';
@@ -41,7 +42,8 @@ export interface ConfigRouteDeps {
   live?: { levelFor(debugOn: boolean): string };
 }
 
-export async function configRoutes(app: FastifyInstance, deps: ConfigRouteDeps): Promise<void> {
+export async function configRoutes(instance: FastifyInstance, deps: ConfigRouteDeps): Promise<void> {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { config, logger, requireAccess } = deps;
   const tags = ['config'];
   const state = deps.debug;
@@ -73,7 +75,7 @@ export async function configRoutes(app: FastifyInstance, deps: ConfigRouteDeps):
     preHandler: requireAccess('auth.config.update'),
   }, async function patchConfig(request) {
     await assertTopTenant(request, 'auth.config.update');
-    for (const change of request.body as Static<typeof Patch>) {
+    for (const change of request.body) {
       if (change.path === '/debug') state.on = change.value;
       else profiling.on = change.value;
     }

@@ -14,12 +14,13 @@
 // are accepted and never returned: the response schemas do not name them.
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import { InvalidListParamError } from '../../errors.js';
 import type { ExternalAuthService, MobileTokens } from '../../external/service.js';
 import type { OAuthProviderType } from '../../external/types.js';
 import { authOf, type RequireAccess } from '../auth.js';
-import { ApiError, AuthHeaders, ListParams, listOf, SafeString } from '../schemas/common.js';
+import { ApiError, AuthHeaders, ListParams, listOf, NoContent, SafeString } from '../schemas/common.js';
 
 const TypeParams = Type.Object({ auth_type: SafeString({ minLength: 1, maxLength: 64 }) });
 const UserParams = Type.Object({ user_uuid: SafeString({ maxLength: 64, description: 'A user uuid, or `me` (the caller)' }) });
@@ -91,11 +92,14 @@ const OAuthToken = Type.Object({
 });
 
 const errors = { 400: ApiError, 401: ApiError, 404: ApiError, 409: ApiError, 503: ApiError };
+
+/** The instance the mobile and provider routes are added to: typed by their schemas. */
+type TypedApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 const tags = ['external'];
 
 /** `me` → the caller's user. */
-function userOf(request: FastifyRequest): string {
-  const { user_uuid } = request.params as Static<typeof UserParams>;
+function userOf(request: FastifyRequest & { params: Static<typeof UserParams> }): string {
+  const { user_uuid } = request.params;
   return user_uuid === 'me' ? authOf(request).token.userUuid ?? '' : user_uuid;
 }
 
@@ -108,7 +112,8 @@ function mobileTokens(b: Static<typeof MobileBody> | undefined): MobileTokens {
   };
 }
 
-export async function externalRoutes(app: FastifyInstance, deps: { external: ExternalAuthService; requireAccess: RequireAccess }): Promise<void> {
+export async function externalRoutes(instance: FastifyInstance, deps: { external: ExternalAuthService; requireAccess: RequireAccess }): Promise<void> {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { external, requireAccess } = deps;
 
   // ---- configuration of the acting tenant (Wazo-Tenant, else the caller's)
@@ -117,7 +122,7 @@ export async function externalRoutes(app: FastifyInstance, deps: { external: Ext
     schema: { summary: 'Configuration of an external auth type for the tenant (write-only fields left out)', tags, headers: AuthHeaders, params: TypeParams, response: { 200: ConfigView, ...errors } },
     preHandler: requireAccess('auth.{auth_type}.external.config.read'),
   }, async function getExternalConfig(request) {
-    const { auth_type } = request.params as Static<typeof TypeParams>;
+    const { auth_type } = request.params;
     return external.getConfig(auth_type, authOf(request).tenantUuid);
   });
 
@@ -125,25 +130,25 @@ export async function externalRoutes(app: FastifyInstance, deps: { external: Ext
     schema: { summary: 'Configure an external auth type for the tenant (409 when configured)', tags, headers: AuthHeaders, params: TypeParams, body: ConfigBody, response: { 201: ConfigView, ...errors } },
     preHandler: requireAccess('auth.{auth_type}.external.config.create'),
   }, async function createExternalConfig(request, reply) {
-    const { auth_type } = request.params as Static<typeof TypeParams>;
-    const view = await external.createConfig(auth_type, authOf(request).tenantUuid, request.body as Record<string, unknown>);
+    const { auth_type } = request.params;
+    const view = await external.createConfig(auth_type, authOf(request).tenantUuid, request.body);
     return reply.code(201).send(view);
   });
 
   app.put('/external/:auth_type/config', {
-    schema: { summary: 'Replace the configuration of an external auth type for the tenant', tags, headers: AuthHeaders, params: TypeParams, body: ConfigBody, response: { 204: Type.Null(), ...errors } },
+    schema: { summary: 'Replace the configuration of an external auth type for the tenant', tags, headers: AuthHeaders, params: TypeParams, body: ConfigBody, response: { 204: NoContent, ...errors } },
     preHandler: requireAccess('auth.{auth_type}.external.config.update'),
   }, async function replaceExternalConfig(request, reply) {
-    const { auth_type } = request.params as Static<typeof TypeParams>;
-    await external.replaceConfig(auth_type, authOf(request).tenantUuid, request.body as Record<string, unknown>);
+    const { auth_type } = request.params;
+    await external.replaceConfig(auth_type, authOf(request).tenantUuid, request.body);
     return reply.code(204).send();
   });
 
   app.delete('/external/:auth_type/config', {
-    schema: { summary: 'Remove the configuration of an external auth type for the tenant', tags, headers: AuthHeaders, params: TypeParams, response: { 204: Type.Null(), ...errors } },
+    schema: { summary: 'Remove the configuration of an external auth type for the tenant', tags, headers: AuthHeaders, params: TypeParams, response: { 204: NoContent, ...errors } },
     preHandler: requireAccess('auth.{auth_type}.external.config.delete'),
   }, async function deleteExternalConfig(request, reply) {
-    const { auth_type } = request.params as Static<typeof TypeParams>;
+    const { auth_type } = request.params;
     await external.deleteConfig(auth_type, authOf(request).tenantUuid);
     return reply.code(204).send();
   });
@@ -155,8 +160,8 @@ export async function externalRoutes(app: FastifyInstance, deps: { external: Ext
     },
     preHandler: requireAccess('auth.{auth_type}.external.users.read'),
   }, async function listConnectedUsers(request) {
-    const { auth_type } = request.params as Static<typeof TypeParams>;
-    const q = request.query as Static<typeof ConnectedUsersParams>;
+    const { auth_type } = request.params;
+    const q = request.query;
     return external.connectedUsers(auth_type, authOf(request).tenantUuid, q);
   });
 
@@ -166,7 +171,7 @@ export async function externalRoutes(app: FastifyInstance, deps: { external: Ext
     schema: { summary: 'Every enabled external auth type, with whether the user is connected to it (nothing secret)', tags: ['users', ...tags], headers: AuthHeaders, params: UserParams, querystring: ListParams, response: { 200: listOf(ExternalItem), ...errors } },
     preHandler: requireAccess('auth.users.{user_uuid}.external.read'),
   }, async function listUserExternal(request) {
-    const q = request.query as Static<typeof ListParams>;
+    const q = request.query;
     if (q.order !== undefined && q.order !== 'type') {
       throw new InvalidListParamError('Invalid order column', { order: { constraint_id: 'enum', message: 'one of type' } });
     }
@@ -180,7 +185,7 @@ export async function externalRoutes(app: FastifyInstance, deps: { external: Ext
   }
 }
 
-function mobileRoutes(app: FastifyInstance, external: ExternalAuthService, requireAccess: RequireAccess): void {
+function mobileRoutes(app: TypedApp, external: ExternalAuthService, requireAccess: RequireAccess): void {
   const url = '/users/:user_uuid/external/mobile';
   const mobileTags = ['users', 'mobile'];
 
@@ -188,7 +193,7 @@ function mobileRoutes(app: FastifyInstance, external: ExternalAuthService, requi
     schema: { summary: 'Register the push tokens of the user\'s mobile app (409 when registered: PUT replaces)', tags: mobileTags, headers: AuthHeaders, params: UserParams, body: MobileBody, response: { 201: MobileView, ...errors } },
     preHandler: requireAccess('auth.users.{user_uuid}.external.mobile.create'),
   }, async function createMobile(request, reply) {
-    const tokens = await external.createMobile(userOf(request), authOf(request).tenantUuid, mobileTokens(request.body as Static<typeof MobileBody>));
+    const tokens = await external.createMobile(userOf(request), authOf(request).tenantUuid, mobileTokens(request.body));
     return reply.code(201).send(tokens);
   });
 
@@ -196,7 +201,7 @@ function mobileRoutes(app: FastifyInstance, external: ExternalAuthService, requi
     schema: { summary: 'Register or replace the push tokens of the user\'s mobile app', tags: mobileTags, headers: AuthHeaders, params: UserParams, body: MobileBody, response: { 200: MobileView, ...errors } },
     preHandler: requireAccess('auth.users.{user_uuid}.external.mobile.update'),
   }, async function putMobile(request) {
-    return external.putMobile(userOf(request), authOf(request).tenantUuid, mobileTokens(request.body as Static<typeof MobileBody>));
+    return external.putMobile(userOf(request), authOf(request).tenantUuid, mobileTokens(request.body));
   });
 
   app.get(url, {
@@ -207,7 +212,7 @@ function mobileRoutes(app: FastifyInstance, external: ExternalAuthService, requi
   });
 
   app.delete(url, {
-    schema: { summary: 'Forget the push tokens of the user\'s mobile app', tags: mobileTags, headers: AuthHeaders, params: UserParams, response: { 204: Type.Null(), ...errors } },
+    schema: { summary: 'Forget the push tokens of the user\'s mobile app', tags: mobileTags, headers: AuthHeaders, params: UserParams, response: { 204: NoContent, ...errors } },
     preHandler: requireAccess('auth.users.{user_uuid}.external.mobile.delete'),
   }, async function deleteMobile(request, reply) {
     await external.deleteMobile(userOf(request), authOf(request).tenantUuid);
@@ -222,7 +227,7 @@ function mobileRoutes(app: FastifyInstance, external: ExternalAuthService, requi
   });
 }
 
-function providerRoutes(app: FastifyInstance, external: ExternalAuthService, requireAccess: RequireAccess, type: OAuthProviderType): void {
+function providerRoutes(app: TypedApp, external: ExternalAuthService, requireAccess: RequireAccess, type: OAuthProviderType): void {
   const url = `/users/:user_uuid/external/${type}`;
   const name = type === 'google' ? 'Google' : 'Microsoft';
   const providerTags = ['users', type];
@@ -234,8 +239,7 @@ function providerRoutes(app: FastifyInstance, external: ExternalAuthService, req
     },
     preHandler: requireAccess(`auth.users.{user_uuid}.external.${type}.create`),
   }, async function startProviderAuthorization(request, reply) {
-    const body = request.body as Static<typeof OAuthStart> | undefined;
-    const started = await external.startAuthorization(type, userOf(request), authOf(request).tenantUuid, body?.scope);
+    const started = await external.startAuthorization(type, userOf(request), authOf(request).tenantUuid, request.body.scope);
     return reply.code(201).send({
       verification_uri: started.verificationUri,
       verification_uri_complete: started.verificationUriComplete,
@@ -262,7 +266,7 @@ function providerRoutes(app: FastifyInstance, external: ExternalAuthService, req
   });
 
   app.delete(url, {
-    schema: { summary: `Forget the user's ${name} connection (revoked at ${name} when it has a revocation endpoint)`, tags: providerTags, headers: AuthHeaders, params: UserParams, response: { 204: Type.Null(), ...errors } },
+    schema: { summary: `Forget the user's ${name} connection (revoked at ${name} when it has a revocation endpoint)`, tags: providerTags, headers: AuthHeaders, params: UserParams, response: { 204: NoContent, ...errors } },
     preHandler: requireAccess(`auth.users.{user_uuid}.external.${type}.delete`),
   }, async function deleteProviderConnection(request, reply) {
     await external.deleteConnection(type, userOf(request), authOf(request).tenantUuid);

@@ -7,6 +7,7 @@
 //                       draining; 503 otherwise, naming the failed checks
 //   GET /metrics        Prometheus text exposition
 import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 
@@ -46,7 +47,8 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   }
 }
 
-export async function healthRoutes(app: FastifyInstance, deps: HealthRouteDeps): Promise<void> {
+export async function healthRoutes(instance: FastifyInstance, deps: HealthRouteDeps): Promise<void> {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { readiness } = deps;
   const noStore = { 'cache-control': 'no-store' };
 

@@ -5,12 +5,12 @@
 //   DELETE /idp/:idp_type/users/:user_uuid auth.idp.{idp_type}.users.{user_uuid}.delete (reset to default)
 // Changing a user's method also requires that the caller grants every access
 // of that user's tokens (401 otherwise; docs/isolation.md, "No escalation").
-import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { IdpService } from '../../sso/idp-service.js';
 import { authOf, type RequireAccess } from '../auth.js';
-import { ApiError, AuthHeaders, SafeString } from '../schemas/common.js';
+import { ApiError, AuthHeaders, NoContent, SafeString } from '../schemas/common.js';
 
 export interface IdpRouteDeps {
   idp: IdpService;
@@ -30,7 +30,8 @@ const ESCALATION = 'Changing a user\'s method decides who may log in as it: the 
   + 'whose method changes (401 unauthorized, details.required_access, nothing changed); a user already at that method is left as it is.';
 const errors = { 400: ApiError, 401: ApiError, 404: ApiError, 503: ApiError };
 
-export async function idpRoutes(app: FastifyInstance, deps: IdpRouteDeps): Promise<void> {
+export async function idpRoutes(instance: FastifyInstance, deps: IdpRouteDeps): Promise<void> {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { idp, requireAccess } = deps;
 
   app.get('/idp', {
@@ -48,12 +49,12 @@ export async function idpRoutes(app: FastifyInstance, deps: IdpRouteDeps): Promi
     schema: {
       summary: 'Set the authentication method of several users (all visible, or none changed)', tags: ['idp'], headers: AuthHeaders,
       description: ESCALATION,
-      params: TypeParams, body: UsersBody, response: { 204: Type.Null(), ...errors },
+      params: TypeParams, body: UsersBody, response: { 204: NoContent, ...errors },
     },
     preHandler: requireAccess('auth.idp.{idp_type}.users.update'),
   }, async function setUsersMethod(request, reply) {
-    const { idp_type } = request.params as Static<typeof TypeParams>;
-    const body = request.body as Static<typeof UsersBody>;
+    const { idp_type } = request.params;
+    const body = request.body;
     const auth = authOf(request);
     await idp.addUsers(auth.token, idp_type, body.users.map((u) => u.uuid), auth.tenantUuid);
     return reply.code(204).send();
@@ -62,11 +63,11 @@ export async function idpRoutes(app: FastifyInstance, deps: IdpRouteDeps): Promi
   app.put('/idp/:idp_type/users/:user_uuid', {
     schema: {
       summary: 'Set a user\'s authentication method', tags: ['idp'], headers: AuthHeaders, description: ESCALATION,
-      params: UserParams, response: { 204: Type.Null(), ...errors },
+      params: UserParams, response: { 204: NoContent, ...errors },
     },
     preHandler: requireAccess('auth.idp.{idp_type}.users.{user_uuid}.create'),
   }, async function setUserMethod(request, reply) {
-    const { idp_type, user_uuid } = request.params as Static<typeof UserParams>;
+    const { idp_type, user_uuid } = request.params;
     const auth = authOf(request);
     await idp.addUser(auth.token, idp_type, user_uuid, auth.tenantUuid);
     return reply.code(204).send();
@@ -76,11 +77,11 @@ export async function idpRoutes(app: FastifyInstance, deps: IdpRouteDeps): Promi
     schema: {
       summary: 'Reset a user\'s authentication method to default, if it is this one', tags: ['idp'], headers: AuthHeaders,
       description: ESCALATION,
-      params: UserParams, response: { 204: Type.Null(), ...errors },
+      params: UserParams, response: { 204: NoContent, ...errors },
     },
     preHandler: requireAccess('auth.idp.{idp_type}.users.{user_uuid}.delete'),
   }, async function resetUserMethod(request, reply) {
-    const { idp_type, user_uuid } = request.params as Static<typeof UserParams>;
+    const { idp_type, user_uuid } = request.params;
     const auth = authOf(request);
     await idp.removeUser(auth.token, idp_type, user_uuid, auth.tenantUuid);
     return reply.code(204).send();

@@ -15,6 +15,7 @@
 // factors, and nothing ever returns a stored secret.
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MfaSelfOnlyError } from '../../mfa/errors.js';
 import type { MfaFactorView, MfaService, TenantMfaPolicyView } from '../../mfa/service.js';
@@ -23,7 +24,7 @@ import type { TokenRecord } from '../../tokens/types.js';
 import { ACCESS_LIMITS_TEXT, ACCESS_WILDCARDS_PATTERN, MAX_ACCESS_LENGTH } from '../../security/limits.js';
 import { formatUtc } from '../../tokens/time-format.js';
 import { authOf, type RequireAccess } from '../auth.js';
-import { ApiError, AuthHeaders, SafeString } from '../schemas/common.js';
+import { ApiError, AuthHeaders, NoContent, SafeString } from '../schemas/common.js';
 
 const UserParams = Type.Object({ user_uuid: SafeString({ maxLength: 64, description: 'A user uuid, or `me` (the caller)' }) });
 const FactorParams = Type.Object({ user_uuid: UserParams.properties.user_uuid, factor_uuid: SafeString({ maxLength: 64 }) });
@@ -117,19 +118,20 @@ function factorView(f: MfaFactorView): Static<typeof Factor> {
   return view;
 }
 
-export async function mfaRoutes(app: FastifyInstance, deps: MfaRouteDeps): Promise<void> {
+export async function mfaRoutes(instance: FastifyInstance, deps: MfaRouteDeps): Promise<void> {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { mfa, users, requireAccess } = deps;
 
   /** The user the path names (`me`: the caller), if visible from the acting tenant. */
-  async function targetUser(request: FastifyRequest) {
-    const { user_uuid } = request.params as Static<typeof UserParams>;
+  async function targetUser(request: FastifyRequest & { params: Static<typeof UserParams> }) {
+    const { user_uuid } = request.params;
     const auth = authOf(request);
     const uuid = user_uuid === 'me' ? auth.token.userUuid ?? '' : user_uuid;
     return deps.users.get(uuid, auth.tenantUuid);
   }
 
   /** Enrolment: only the user itself (its own token), never an administrator for it. */
-  async function selfUser(request: FastifyRequest) {
+  async function selfUser(request: FastifyRequest & { params: Static<typeof UserParams> }) {
     const user = await targetUser(request);
     if (authOf(request).token.userUuid !== user.uuid) throw new MfaSelfOnlyError();
     return user;
@@ -152,21 +154,20 @@ export async function mfaRoutes(app: FastifyInstance, deps: MfaRouteDeps): Promi
     preHandler: requireAccess('auth.users.{user_uuid}.mfa.totp.create'),
   }, async function enrolTotp(request) {
     const user = await selfUser(request);
-    const body = (request.body ?? {}) as Static<typeof TotpCreate>;
-    const created = await mfa.enrolTotp({ uuid: user.uuid, tenantUuid: user.tenantUuid, label: user.username ?? user.uuid }, body.name ?? null);
+    const created = await mfa.enrolTotp({ uuid: user.uuid, tenantUuid: user.tenantUuid, label: user.username ?? user.uuid }, request.body.name ?? null);
     return { uuid: created.uuid, secret: created.secret, otpauth_uri: created.otpauthUri, qr_svg: created.qrSvg, confirmed: false };
   });
 
   app.put('/users/:user_uuid/mfa/totp/:factor_uuid/confirm', {
     schema: {
       summary: 'Confirm a TOTP factor with its current code (400 otherwise); only then is it asked at login',
-      tags, headers: AuthHeaders, params: FactorParams, body: TotpConfirm, response: { 204: Type.Null(), ...errors },
+      tags, headers: AuthHeaders, params: FactorParams, body: TotpConfirm, response: { 204: NoContent, ...errors },
     },
     preHandler: requireAccess('auth.users.{user_uuid}.mfa.totp.{factor_uuid}.confirm.update'),
   }, async function confirmTotp(request, reply) {
     const user = await selfUser(request);
-    const { factor_uuid } = request.params as Static<typeof FactorParams>;
-    await mfa.confirmTotp(user.uuid, factor_uuid, (request.body as Static<typeof TotpConfirm>).code);
+    const { factor_uuid } = request.params;
+    await mfa.confirmTotp(user.uuid, factor_uuid, request.body.code);
     return reply.code(204).send();
   });
 
@@ -200,7 +201,7 @@ export async function mfaRoutes(app: FastifyInstance, deps: MfaRouteDeps): Promi
     preHandler: requireAccess('auth.users.{user_uuid}.mfa.webauthn.create'),
   }, async function webauthnRegister(request) {
     const user = await selfUser(request);
-    const body = request.body as Static<typeof WebAuthnRegistration>;
+    const body = request.body;
     const uuid = await mfa.webauthnRegister({ uuid: user.uuid, tenantUuid: user.tenantUuid }, body.response, body.name ?? null);
     return { uuid, confirmed: true };
   });
@@ -212,7 +213,7 @@ export async function mfaRoutes(app: FastifyInstance, deps: MfaRouteDeps): Promi
       tags, body: LoginOptionsRequest, response: { 200: WebAuthnOptions, 400: ApiError, 404: ApiError, 503: ApiError },
     },
   }, async function webauthnLoginOptions(request) {
-    return mfa.webauthnLoginOptions((request.body as Static<typeof LoginOptionsRequest>).mfa_challenge);
+    return mfa.webauthnLoginOptions(request.body.mfa_challenge);
   });
 
   const tenants = deps.tenants;
@@ -227,7 +228,7 @@ export async function mfaRoutes(app: FastifyInstance, deps: MfaRouteDeps): Promi
       },
       preHandler: requireAccess('auth.tenants.{tenant_uuid}.mfa.read'),
     }, async function getTenantMfaPolicy(request) {
-      const tenant = await tenants.get(authOf(request), (request.params as Static<typeof TenantParams>).tenant_uuid);
+      const tenant = await tenants.get(authOf(request), request.params.tenant_uuid);
       return tenantPolicyView(await mfa.tenantPolicy(tenant.uuid));
     });
 
@@ -241,8 +242,8 @@ export async function mfaRoutes(app: FastifyInstance, deps: MfaRouteDeps): Promi
       },
       preHandler: requireAccess('auth.tenants.{tenant_uuid}.mfa.update'),
     }, async function setTenantMfaPolicy(request) {
-      const tenant = await tenants.get(authOf(request), (request.params as Static<typeof TenantParams>).tenant_uuid);
-      const { required_for } = request.body as Static<typeof TenantPolicyBody>;
+      const tenant = await tenants.get(authOf(request), request.params.tenant_uuid);
+      const { required_for } = request.body;
       return tenantPolicyView(await mfa.setTenantPolicy(tenant.uuid, { acl: required_for.acl, purposes: required_for.purposes }));
     });
   }
@@ -252,12 +253,12 @@ export async function mfaRoutes(app: FastifyInstance, deps: MfaRouteDeps): Promi
       summary: 'Remove a second factor (the user or an administrator)', tags,
       description: 'An administrator removing another user\'s factor must grant every access of that user\'s tokens '
         + '(401 unauthorized, details.required_access, nothing removed).',
-      headers: AuthHeaders, params: FactorParams, response: { 204: Type.Null(), ...errors },
+      headers: AuthHeaders, params: FactorParams, response: { 204: NoContent, ...errors },
     },
     preHandler: requireAccess('auth.users.{user_uuid}.mfa.{factor_uuid}.delete'),
   }, async function deleteMfaFactor(request, reply) {
     const user = await targetUser(request);
-    const { factor_uuid } = request.params as Static<typeof FactorParams>;
+    const { factor_uuid } = request.params;
     const auth = authOf(request);
     // A stolen administrator token must not strip a more privileged user of
     // its second factor: another user's factor goes only with every access of

@@ -7,6 +7,7 @@
 // context: the rest of the API keeps its JSON-whatever-the-type parser.
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, InvalidDataError, NoSuchTokenError } from '../../errors.js';
 import type { TokenService, TokenTypeHint } from '../../tokens/service.js';
@@ -97,7 +98,8 @@ function oauthErrorHandler(err: unknown, request: FastifyRequest, reply: Fastify
   return handleError.call(null, err, request, reply);
 }
 
-export async function oauth2Routes(app: FastifyInstance, deps: OAuth2RouteDeps): Promise<void> {
+export async function oauth2Routes(instance: FastifyInstance, deps: OAuth2RouteDeps): Promise<void> {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { tokens } = deps;
 
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, function parseFormBody(_request, body: Buffer, done) {
@@ -161,19 +163,21 @@ export async function oauth2Routes(app: FastifyInstance, deps: OAuth2RouteDeps):
       tags: ['oauth2'],
       consumes: ['application/x-www-form-urlencoded'],
       body: FormBody,
-      response: { 200: Type.Null({ description: 'Revoked, or unknown' }), 400: OAuthErrorBody, 503: OAuthErrorBody },
+      // An empty 200 (send() with no body), documented as null like a 204 (schemas/common.ts NoContent).
+      response: { 200: Type.Unsafe<undefined>(Type.Null({ description: 'Revoked, or unknown' })), 400: OAuthErrorBody, 503: OAuthErrorBody },
     },
   }, async function revoke(request, reply) {
     const { token, hint } = tokenParam(request.body);
     // RFC 7009 §2.1: an unknown hint is ignored, the token is looked up anyway.
     const known: TokenTypeHint | undefined = hint === 'access_token' || hint === 'refresh_token' ? hint : undefined;
     await tokens.revokeAny(token, known);
-    return reply.code(200).header('Cache-Control', 'no-store').send();
+    return reply.header('Cache-Control', 'no-store').code(200).send();
   });
 }
 
 /** RFC 8414 metadata: only what applies to this service. Served at the root. */
-export async function oauth2MetadataRoute(app: FastifyInstance, prefix: string): Promise<void> {
+export async function oauth2MetadataRoute(instance: FastifyInstance, prefix: string): Promise<void> {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   app.get('/.well-known/oauth-authorization-server', {
     schema: {
       summary: 'RFC 8414 authorization server metadata',

@@ -13,6 +13,7 @@
 // Granting rules (no privilege escalation): src/identity/privileges.ts.
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { PolicyService } from '../../identity/policies.js';
 import { SLUG_PATTERN } from '../../identity/scope.js';
@@ -21,7 +22,7 @@ import { InvalidDataError } from '../../errors.js';
 import { ACCESS_LIMITS_TEXT, MAX_ACCESS_LENGTH, MAX_ACCESS_WILDCARDS, MAX_ACL_ENTRIES, accessWildcards } from '../../security/limits.js';
 import { authOf, type RequireAccess } from '../auth.js';
 import { listQuery } from '../list-params.js';
-import { ApiError, AuthHeaders, ListParams, listOf, SafeString, Uuid } from '../schemas/common.js';
+import { ApiError, AuthHeaders, ListParams, listOf, NoContent, SafeString, Uuid } from '../schemas/common.js';
 
 // The wildcard count is checked in code (assertAccessLimits), for a message
 // that says what is wrong; the schema documents it.
@@ -86,7 +87,8 @@ export function policyView(p: Policy): Static<typeof PolicyView> {
   };
 }
 
-export async function policyRoutes(app: FastifyInstance, deps: { policies: PolicyService; requireAccess: RequireAccess }): Promise<void> {
+export async function policyRoutes(instance: FastifyInstance, deps: { policies: PolicyService; requireAccess: RequireAccess }): Promise<void> {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { policies, requireAccess } = deps;
   const tags = ['policies'];
 
@@ -94,7 +96,7 @@ export async function policyRoutes(app: FastifyInstance, deps: { policies: Polic
     schema: { summary: 'List policies (the tenant\'s, and shared ones of its ancestors)', tags, headers: AuthHeaders, querystring: ListParams, response: { 200: listOf(PolicyView), ...errors } },
     preHandler: requireAccess('auth.policies.read'),
   }, async function listPolicies(request) {
-    const result = await policies.list(authOf(request), listQuery(request.query as Static<typeof ListParams>, POLICY_ORDER_COLUMNS));
+    const result = await policies.list(authOf(request), listQuery(request.query, POLICY_ORDER_COLUMNS));
     return { ...result, items: result.items.map(policyView) };
   });
 
@@ -102,7 +104,7 @@ export async function policyRoutes(app: FastifyInstance, deps: { policies: Polic
     schema: { summary: 'Create a policy (only with accesses the caller holds)', tags, headers: AuthHeaders, body: PolicyBody, response: { 200: PolicyView, ...errors } },
     preHandler: requireAccess('auth.policies.create'),
   }, async function createPolicy(request) {
-    const b = request.body as Static<typeof PolicyBody>;
+    const b = request.body;
     assertAccessLimits(b.acl ?? [], (i) => `acl.${i}`);
     return policyView(await policies.create(authOf(request), {
       uuid: b.uuid?.toLowerCase(), name: b.name, slug: b.slug, description: b.description ?? null,
@@ -114,7 +116,7 @@ export async function policyRoutes(app: FastifyInstance, deps: { policies: Polic
     schema: { summary: 'Get a policy', tags, headers: AuthHeaders, params: PolicyParams, response: { 200: PolicyView, ...errors } },
     preHandler: requireAccess('auth.policies.{policy_uuid}.read'),
   }, async function getPolicy(request) {
-    const { policy_uuid } = request.params as Static<typeof PolicyParams>;
+    const { policy_uuid } = request.params;
     return policyView(await policies.get(authOf(request), policy_uuid));
   });
 
@@ -122,8 +124,8 @@ export async function policyRoutes(app: FastifyInstance, deps: { policies: Polic
     schema: { summary: 'Replace a policy (read-only policies: 403)', tags, headers: AuthHeaders, params: PolicyParams, body: PolicyUpdate, response: { 200: PolicyView, ...errors } },
     preHandler: requireAccess('auth.policies.{policy_uuid}.update'),
   }, async function updatePolicy(request) {
-    const { policy_uuid } = request.params as Static<typeof PolicyParams>;
-    const b = request.body as Static<typeof PolicyUpdate>;
+    const { policy_uuid } = request.params;
+    const b = request.body;
     assertAccessLimits(b.acl ?? [], (i) => `acl.${i}`);
     return policyView(await policies.update(authOf(request), policy_uuid, {
       name: b.name, slug: b.slug, description: b.description ?? null, acl: b.acl ?? [], shared: b.shared ?? false,
@@ -131,29 +133,29 @@ export async function policyRoutes(app: FastifyInstance, deps: { policies: Polic
   });
 
   app.delete('/policies/:policy_uuid', {
-    schema: { summary: 'Delete a policy', tags, headers: AuthHeaders, params: PolicyParams, response: { 204: Type.Null(), ...errors } },
+    schema: { summary: 'Delete a policy', tags, headers: AuthHeaders, params: PolicyParams, response: { 204: NoContent, ...errors } },
     preHandler: requireAccess('auth.policies.{policy_uuid}.delete'),
   }, async function deletePolicy(request, reply) {
-    const { policy_uuid } = request.params as Static<typeof PolicyParams>;
+    const { policy_uuid } = request.params;
     await policies.delete(authOf(request), policy_uuid);
     return reply.code(204).send();
   });
 
   app.put('/policies/:policy_uuid/acl/:access', {
-    schema: { summary: 'Add an access to a policy (URL-encode it: # is %23)', tags, headers: AuthHeaders, params: AccessParams, response: { 204: Type.Null(), ...errors } },
+    schema: { summary: 'Add an access to a policy (URL-encode it: # is %23)', tags, headers: AuthHeaders, params: AccessParams, response: { 204: NoContent, ...errors } },
     preHandler: requireAccess('auth.policies.{policy_uuid}.update'),
   }, async function addAccess(request, reply) {
-    const { policy_uuid, access } = request.params as Static<typeof AccessParams>;
+    const { policy_uuid, access } = request.params;
     assertAccessLimits([access], () => 'access');
     await policies.addAccess(authOf(request), policy_uuid, access);
     return reply.code(204).send();
   });
 
   app.delete('/policies/:policy_uuid/acl/:access', {
-    schema: { summary: 'Remove an access from a policy', tags, headers: AuthHeaders, params: AccessParams, response: { 204: Type.Null(), ...errors } },
+    schema: { summary: 'Remove an access from a policy', tags, headers: AuthHeaders, params: AccessParams, response: { 204: NoContent, ...errors } },
     preHandler: requireAccess('auth.policies.{policy_uuid}.update'),
   }, async function removeAccess(request, reply) {
-    const { policy_uuid, access } = request.params as Static<typeof AccessParams>;
+    const { policy_uuid, access } = request.params;
     await policies.removeAccess(authOf(request), policy_uuid, access);
     return reply.code(204).send();
   });
@@ -162,25 +164,25 @@ export async function policyRoutes(app: FastifyInstance, deps: { policies: Polic
     schema: { summary: 'Policies linked to a user', tags: ['users'], headers: AuthHeaders, params: UserParams, querystring: ListParams, response: { 200: listOf(PolicyView), ...errors } },
     preHandler: requireAccess('auth.users.{user_uuid}.policies.read'),
   }, async function listUserPolicies(request) {
-    const { user_uuid } = request.params as Static<typeof UserParams>;
-    const result = await policies.listOfUser(authOf(request), user_uuid, listQuery(request.query as Static<typeof ListParams>, POLICY_ORDER_COLUMNS));
+    const { user_uuid } = request.params;
+    const result = await policies.listOfUser(authOf(request), user_uuid, listQuery(request.query, POLICY_ORDER_COLUMNS));
     return { ...result, items: result.items.map(policyView) };
   });
 
   app.put('/users/:user_uuid/policies/:policy_uuid', {
-    schema: { summary: 'Link a policy to a user (only one whose accesses the caller holds)', tags: ['users'], headers: AuthHeaders, params: UserPolicyParams, response: { 204: Type.Null(), ...errors } },
+    schema: { summary: 'Link a policy to a user (only one whose accesses the caller holds)', tags: ['users'], headers: AuthHeaders, params: UserPolicyParams, response: { 204: NoContent, ...errors } },
     preHandler: requireAccess('auth.users.{user_uuid}.policies.{policy_uuid}.create'),
   }, async function linkUserPolicy(request, reply) {
-    const { user_uuid, policy_uuid } = request.params as Static<typeof UserPolicyParams>;
+    const { user_uuid, policy_uuid } = request.params;
     await policies.linkUser(authOf(request), user_uuid, policy_uuid);
     return reply.code(204).send();
   });
 
   app.delete('/users/:user_uuid/policies/:policy_uuid', {
-    schema: { summary: 'Unlink a policy from a user', tags: ['users'], headers: AuthHeaders, params: UserPolicyParams, response: { 204: Type.Null(), ...errors } },
+    schema: { summary: 'Unlink a policy from a user', tags: ['users'], headers: AuthHeaders, params: UserPolicyParams, response: { 204: NoContent, ...errors } },
     preHandler: requireAccess('auth.users.{user_uuid}.policies.{policy_uuid}.delete'),
   }, async function unlinkUserPolicy(request, reply) {
-    const { user_uuid, policy_uuid } = request.params as Static<typeof UserPolicyParams>;
+    const { user_uuid, policy_uuid } = request.params;
     await policies.unlinkUser(authOf(request), user_uuid, policy_uuid);
     return reply.code(204).send();
   });

@@ -3,13 +3,13 @@
 //   GET    /security/throttles       auth.security.throttles.read        tenant-scoped (Wazo-Tenant, recurse)
 //   DELETE /security/throttles/:id   auth.security.throttles.delete  the acting tenant's subtree; audited (security.throttles.delete)
 // The top tenant also sees the counters no audited login of a tenant explains.
-import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TenantTree } from '../../identity/tenant-tree.js';
 import type { ThrottleAdmin, ThrottleScope } from '../../security/throttle-admin.js';
 import { authOf, type RequireAccess } from '../auth.js';
-import { ApiError, AuthHeaders, SafeString } from '../schemas/common.js';
+import { ApiError, AuthHeaders, NoContent, SafeString } from '../schemas/common.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -38,7 +38,8 @@ export interface SecurityThrottleRouteDeps {
   requireAccess: RequireAccess;
 }
 
-export async function securityThrottleRoutes(app: FastifyInstance, deps: SecurityThrottleRouteDeps): Promise<void> {
+export async function securityThrottleRoutes(instance: FastifyInstance, deps: SecurityThrottleRouteDeps): Promise<void> {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['security'];
   async function scopeOf(tenantUuid: string, recurse: boolean): Promise<ThrottleScope> {
     const subtree = await deps.tenants.subtree(tenantUuid);
@@ -53,7 +54,7 @@ export async function securityThrottleRoutes(app: FastifyInstance, deps: Securit
     },
     preHandler: deps.requireAccess('auth.security.throttles.read'),
   }, async function listThrottles(request) {
-    const { recurse } = request.query as Static<typeof ThrottleQuery>;
+    const { recurse } = request.query;
     const items = await deps.throttles.list(await scopeOf(authOf(request).tenantUuid, recurse === true));
     return { total: items.length, items };
   });
@@ -62,11 +63,11 @@ export async function securityThrottleRoutes(app: FastifyInstance, deps: Securit
     schema: {
       summary: 'Unlock: clear one login counter (the next attempt is let through)',
       tags, headers: AuthHeaders, params: ThrottleParams,
-      response: { 204: Type.Null(), ...errors },
+      response: { 204: NoContent, ...errors },
     },
     preHandler: deps.requireAccess('auth.security.throttles.delete'),
   }, async function unlockThrottle(request, reply) {
-    const { id } = request.params as Static<typeof ThrottleParams>;
+    const { id } = request.params;
     await deps.throttles.unlock(await scopeOf(authOf(request).tenantUuid, true), id);
     return reply.code(204).send();
   });

@@ -12,6 +12,7 @@
 // is wazo-auth's `auth.emails.{e}.confirm.edit`).
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidDataError, NoSuchTokenError, UnauthorizedError } from '../../errors.js';
 import { EMAILED_TOKEN_AUTH_ID, type ResetLogin, type SelfService } from '../../identity/self-service.js';
@@ -19,7 +20,7 @@ import type { UserService } from '../../identity/users.js';
 import type { TokenRecord } from '../../tokens/types.js';
 import type { TokenService } from '../../tokens/service.js';
 import { authOf, requiredAccessFor, type RequireAccess } from '../auth.js';
-import { ApiError, AuthHeaders, SafeString } from '../schemas/common.js';
+import { ApiError, AuthHeaders, NoContent, SafeString } from '../schemas/common.js';
 import { UserView, userView } from './users.js';
 
 export interface SelfServiceRouteDeps {
@@ -75,11 +76,13 @@ const TokenHeaders = Type.Object({
  * to no tenant (the top tenant sees it), never to a tenant named ''.
  */
 async function tokenGranting(
-  tokens: TokenService, request: FastifyRequest, template: string, extra: Record<string, string> = {},
+  tokens: TokenService, request: FastifyRequest & { query: { token?: string } }, template: string, extra: Record<string, string> = {},
 ): Promise<{ token: string; access: string; record: TokenRecord }> {
+  // Shared by routes with different params (none on the reset route): the
+  // template names only those its route has, as requireAccess does.
   const access = requiredAccessFor(template, { ...((request.params ?? {}) as Record<string, string>), ...extra });
   const header = request.headers['x-auth-token'];
-  const query = (request.query as { token?: string } | undefined)?.token;
+  const query = request.query.token;
   const token = typeof header === 'string' && header.length > 0 ? header : typeof query === 'string' && query.length > 0 ? query : null;
   if (token === null) throw new UnauthorizedError(null, 'not_found_or_expired', access);
   let record: TokenRecord;
@@ -104,17 +107,18 @@ function resetLogin(q: Static<typeof ResetRequestQuery>): ResetLogin {
   return { by: given[0], value: q[given[0]] as string };
 }
 
-export async function selfServiceRoutes(app: FastifyInstance, deps: SelfServiceRouteDeps): Promise<void> {
+export async function selfServiceRoutes(instance: FastifyInstance, deps: SelfServiceRouteDeps): Promise<void> {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { selfService, users, tokens, requireAccess, plugins } = deps;
 
   app.get('/users/:user_uuid/emails/:email_uuid/confirm', {
     schema: {
       summary: 'Send the confirmation mail of an address again', tags: ['users'], headers: AuthHeaders, params: UserEmailParams,
-      response: { 204: Type.Null(), ...errors },
+      response: { 204: NoContent, ...errors },
     },
     preHandler: requireAccess('auth.users.{user_uuid}.emails.{email_uuid}.confirm.read'),
   }, async function resendConfirmation(request, reply) {
-    const { user_uuid, email_uuid } = request.params as Static<typeof UserEmailParams>;
+    const { user_uuid, email_uuid } = request.params;
     const user = await users.get(user_uuid, authOf(request).tenantUuid);
     await selfService.resendConfirmation(user, email_uuid, request.ip);
     return reply.code(204).send();
@@ -129,7 +133,7 @@ export async function selfServiceRoutes(app: FastifyInstance, deps: SelfServiceR
         tags: ['emails'], headers: TokenHeaders, params: EmailParams, querystring: Type.Object({ token: TokenQuery }),
       },
     }, async function confirmFromLink(request, reply) {
-      const { email_uuid } = request.params as Static<typeof EmailParams>;
+      const { email_uuid } = request.params;
       const { token, access } = await tokenGranting(tokens, request, 'auth.emails.{email_uuid}.confirm.update');
       const confirmed = await selfService.confirmEmail(email_uuid, token, access, 'link', request.ip);
       return reply.code(200).type(deps.confirmedPageMimetype).send(selfService.confirmedPage(confirmed, html));
@@ -138,10 +142,10 @@ export async function selfServiceRoutes(app: FastifyInstance, deps: SelfServiceR
     app.put('/emails/:email_uuid/confirm', {
       schema: {
         summary: 'Confirm an address', tags: ['emails'], headers: TokenHeaders, params: EmailParams,
-        querystring: Type.Object({ token: TokenQuery }), response: { 204: Type.Null(), ...errors },
+        querystring: Type.Object({ token: TokenQuery }), response: { 204: NoContent, ...errors },
       },
     }, async function confirmEmail(request, reply) {
-      const { email_uuid } = request.params as Static<typeof EmailParams>;
+      const { email_uuid } = request.params;
       const { token, access } = await tokenGranting(tokens, request, 'auth.emails.{email_uuid}.confirm.update');
       await selfService.confirmEmail(email_uuid, token, access, 'api', request.ip);
       return reply.code(204).send();
@@ -154,10 +158,10 @@ export async function selfServiceRoutes(app: FastifyInstance, deps: SelfServiceR
         summary: 'Ask for a password reset mail (always 204)',
         description: 'Exactly one of username, email (a confirmed address) or login (either). The answer is the same, in the same time, '
           + 'whether the account exists or not; an existing, enabled account with a confirmed address is mailed a reset link.',
-        tags: ['users'], querystring: ResetRequestQuery, response: { 204: Type.Null(), ...errors },
+        tags: ['users'], querystring: ResetRequestQuery, response: { 204: NoContent, ...errors },
       },
     }, async function requestPasswordReset(request, reply) {
-      selfService.requestPasswordReset(resetLogin(request.query as Static<typeof ResetRequestQuery>), request.ip);
+      selfService.requestPasswordReset(resetLogin(request.query), request.ip);
       return reply.code(204).send();
     });
 
@@ -166,15 +170,15 @@ export async function selfServiceRoutes(app: FastifyInstance, deps: SelfServiceR
         summary: 'Set (or remove) a password with the emailed reset token; ends every session of the user',
         description: 'With the emailed reset token, or with a token granting auth.users.password.reset.{user_uuid}.create: then the user must be in '
           + 'the token\'s tenant subtree (else 404) and the token must hold every access the user\'s tokens get (else 401, the no-escalation rule).',
-        tags: ['users'], headers: TokenHeaders, querystring: ResetQuery, body: ResetBody, response: { 204: Type.Null(), ...errors },
+        tags: ['users'], headers: TokenHeaders, querystring: ResetQuery, body: ResetBody, response: { 204: NoContent, ...errors },
       },
     }, async function resetPassword(request, reply) {
-      const { user_uuid } = request.query as Static<typeof ResetQuery>;
+      const { user_uuid } = request.query;
       const { token, access, record } = await tokenGranting(tokens, request, 'auth.users.password.reset.{user_uuid}.create', { user_uuid });
       // An administrator's own token (not the emailed one) may set only the
       // password of a user it could act as.
       if (record.authId !== EMAILED_TOKEN_AUTH_ID) await users.assertMayResetPassword(record, user_uuid);
-      const { password } = request.body as Static<typeof ResetBody>;
+      const { password } = request.body;
       await selfService.resetPassword(user_uuid, token, access, password, request.ip);
       return reply.code(204).send();
     });
@@ -188,7 +192,7 @@ export async function selfServiceRoutes(app: FastifyInstance, deps: SelfServiceR
         tags: ['users'], body: RegisterBody, response: { 200: UserView, ...errors },
       },
     }, async function register(request) {
-      const b = request.body as Static<typeof RegisterBody>;
+      const b = request.body;
       const user = await selfService.register({
         username: b.username, password: b.password, firstname: b.firstname ?? null, lastname: b.lastname ?? null, emailAddress: b.email_address,
       }, request.ip);

@@ -7,12 +7,13 @@
 // answered 204 too, and left alone.
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { SessionService } from '../../identity/sessions.js';
 import type { Session } from '../../tokens/types.js';
 import { authOf, type RequireAccess } from '../auth.js';
 import { listQuery } from '../list-params.js';
-import { ApiError, AuthHeaders, ListParams, listOf, SafeString } from '../schemas/common.js';
+import { ApiError, AuthHeaders, ListParams, listOf, NoContent, SafeString } from '../schemas/common.js';
 
 const Id = SafeString({ maxLength: 64 });
 const SessionView = Type.Object({
@@ -31,10 +32,11 @@ function sessionView(s: Session): Static<typeof SessionView> {
   return { uuid: s.uuid, mobile: s.mobile, tenant_uuid: s.tenantUuid, user_uuid: s.userUuid };
 }
 
-export async function sessionRoutes(app: FastifyInstance, deps: { sessions: SessionService; requireAccess: RequireAccess }): Promise<void> {
+export async function sessionRoutes(instance: FastifyInstance, deps: { sessions: SessionService; requireAccess: RequireAccess }): Promise<void> {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { sessions, requireAccess } = deps;
   const tags = ['sessions'];
-  const query = (q: unknown) => listQuery(q as Static<typeof ListParams>, ORDER_COLUMNS);
+  const query = (q: Static<typeof ListParams>) => listQuery(q, ORDER_COLUMNS);
 
   app.get('/sessions', {
     schema: { summary: 'List sessions', tags, headers: AuthHeaders, querystring: ListParams, response: { 200: listOf(SessionView), ...errors } },
@@ -45,10 +47,10 @@ export async function sessionRoutes(app: FastifyInstance, deps: { sessions: Sess
   });
 
   app.delete('/sessions/:session_uuid', {
-    schema: { summary: 'Delete a session and revoke its tokens', tags, headers: AuthHeaders, params: SessionParams, response: { 204: Type.Null(), ...errors } },
+    schema: { summary: 'Delete a session and revoke its tokens', tags, headers: AuthHeaders, params: SessionParams, response: { 204: NoContent, ...errors } },
     preHandler: requireAccess('auth.sessions.{session_uuid}.delete'),
   }, async function deleteSession(request, reply) {
-    const { session_uuid } = request.params as Static<typeof SessionParams>;
+    const { session_uuid } = request.params;
     await sessions.delete(authOf(request), session_uuid);
     return reply.code(204).send();
   });
@@ -57,16 +59,16 @@ export async function sessionRoutes(app: FastifyInstance, deps: { sessions: Sess
     schema: { summary: 'Sessions of a user', tags: ['users'], headers: AuthHeaders, params: UserParams, querystring: ListParams, response: { 200: listOf(SessionView), ...errors } },
     preHandler: requireAccess('auth.users.{user_uuid}.sessions.read'),
   }, async function listUserSessions(request) {
-    const { user_uuid } = request.params as Static<typeof UserParams>;
+    const { user_uuid } = request.params;
     const result = await sessions.listOfUser(authOf(request), user_uuid, query(request.query));
     return { ...result, items: result.items.map(sessionView) };
   });
 
   app.delete('/users/:user_uuid/sessions/:session_uuid', {
-    schema: { summary: 'Delete a session of a user and revoke its tokens', tags: ['users'], headers: AuthHeaders, params: UserSessionParams, response: { 204: Type.Null(), ...errors } },
+    schema: { summary: 'Delete a session of a user and revoke its tokens', tags: ['users'], headers: AuthHeaders, params: UserSessionParams, response: { 204: NoContent, ...errors } },
     preHandler: requireAccess('auth.users.{user_uuid}.sessions.{session_uuid}.delete'),
   }, async function deleteUserSession(request, reply) {
-    const { user_uuid, session_uuid } = request.params as Static<typeof UserSessionParams>;
+    const { user_uuid, session_uuid } = request.params;
     await sessions.deleteOfUser(authOf(request), user_uuid, session_uuid);
     return reply.code(204).send();
   });

@@ -8,11 +8,12 @@
 // then POST /token {"oidc_session_id": ...} (routes/token.ts).
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { SsoEscalationGuard } from '../../sso/escalation.js';
 import type { OidcService, OidcSettings } from '../../sso/oidc-service.js';
 import { authOf, type RequireAccess } from '../auth.js';
-import { ApiError, AuthHeaders, LegacyError, SafeString } from '../schemas/common.js';
+import { ApiError, AuthHeaders, LegacyError, NoContent, SafeString } from '../schemas/common.js';
 
 export interface SsoRouteDeps {
   oidc: OidcService;
@@ -65,7 +66,8 @@ function view(s: OidcSettings): Static<typeof OidcSettingsView> {
   };
 }
 
-export async function ssoRoutes(app: FastifyInstance, deps: SsoRouteDeps): Promise<void> {
+export async function ssoRoutes(instance: FastifyInstance, deps: SsoRouteDeps): Promise<void> {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { oidc, escalation, requireAccess } = deps;
 
   app.get('/backends/oidc', {
@@ -82,7 +84,7 @@ export async function ssoRoutes(app: FastifyInstance, deps: SsoRouteDeps): Promi
     },
     preHandler: requireAccess('auth.backends.oidc.update'),
   }, async function putOidcSettings(request) {
-    const b = request.body as Static<typeof OidcSettingsBody>;
+    const b = request.body;
     const auth = authOf(request);
     await escalation.assertMayConfigureIdp(auth.token, auth.tenantUuid, 'oidc');
     await escalation.assertMayMapGroups(auth.token, auth.tenantUuid, Object.values(b.group_mapping ?? {}));
@@ -97,7 +99,7 @@ export async function ssoRoutes(app: FastifyInstance, deps: SsoRouteDeps): Promi
   app.delete('/backends/oidc', {
     schema: {
       summary: 'Delete the tenant\'s OpenID Connect IdP', tags: ['sso'], headers: AuthHeaders, description: IDP_ESCALATION,
-      response: { 204: Type.Null(), ...errors },
+      response: { 204: NoContent, ...errors },
     },
     preHandler: requireAccess('auth.backends.oidc.delete'),
   }, async function deleteOidcSettings(request, reply) {
@@ -114,7 +116,7 @@ export async function ssoRoutes(app: FastifyInstance, deps: SsoRouteDeps): Promi
       tags: ['sso'], body: AuthorizeBody, response: { 200: AuthorizeReply, 400: LegacyError, 401: LegacyError, 404: LegacyError, 503: LegacyError },
     },
   }, async function oidcAuthorize(request) {
-    const b = request.body as Static<typeof AuthorizeBody>;
+    const b = request.body;
     return oidc.authorize(b.domain, b.redirect_url);
   });
 

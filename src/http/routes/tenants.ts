@@ -8,13 +8,14 @@
 //   PUT    /tenants/:tenant_uuid/parent/:parent_tenant_uuid  auth.tenants.{tenant_uuid}.parent.{parent_tenant_uuid}.update
 import type { Static } from '@sinclair/typebox';
 import { Type, type TSchema } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { SLUG_PATTERN } from '../../identity/scope.js';
 import type { TenantDetails, TenantService } from '../../identity/tenants.js';
 import { TENANT_AUTHENTICATION_METHODS, type Tenant } from '../../identity/types.js';
 import { authOf, type RequireAccess } from '../auth.js';
 import { listQuery } from '../list-params.js';
-import { ApiError, AuthHeaders, ListParams, listOf, SafeString, Uuid, UUID_PATTERN } from '../schemas/common.js';
+import { ApiError, AuthHeaders, ListParams, listOf, NoContent, SafeString, Uuid, UUID_PATTERN } from '../schemas/common.js';
 
 const Name = Type.Union([SafeString({ maxLength: 128 }), Type.Null()]);
 const Slug = Type.String({ pattern: SLUG_PATTERN, description: 'Unique; derived from the name when absent' });
@@ -101,7 +102,7 @@ function tenantView(t: Tenant): Static<typeof TenantView> {
 }
 
 /** The details of a POST or PUT body; absent ones take their defaults (PUT replaces them). */
-function detailsOf(b: { contact?: string | null; phone?: string | null; address?: Static<typeof Address>; default_authentication_method?: string }): TenantDetails {
+function detailsOf(b: Pick<Static<typeof TenantUpdate>, keyof typeof Details>): TenantDetails {
   const a = b.address ?? {};
   return {
     contactUuid: b.contact?.toLowerCase() ?? null,
@@ -110,11 +111,12 @@ function detailsOf(b: { contact?: string | null; phone?: string | null; address?
       line1: a.line_1 ?? null, line2: a.line_2 ?? null, city: a.city ?? null,
       state: a.state ?? null, country: a.country ?? null, zipCode: a.zip_code ?? null,
     },
-    defaultAuthenticationMethod: (b.default_authentication_method ?? 'native') as TenantDetails['defaultAuthenticationMethod'],
+    defaultAuthenticationMethod: b.default_authentication_method ?? 'native',
   };
 }
 
-export async function tenantRoutes(app: FastifyInstance, deps: { tenants: TenantService; requireAccess: RequireAccess }): Promise<void> {
+export async function tenantRoutes(instance: FastifyInstance, deps: { tenants: TenantService; requireAccess: RequireAccess }): Promise<void> {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { tenants, requireAccess } = deps;
   const tags = ['tenants'];
 
@@ -122,7 +124,7 @@ export async function tenantRoutes(app: FastifyInstance, deps: { tenants: Tenant
     schema: { summary: 'List the acting tenant and its sub-tenants', tags, headers: AuthHeaders, querystring: ListParams, response: { 200: listOf(TenantView), ...errors } },
     preHandler: requireAccess('auth.tenants.read'),
   }, async function listTenants(request) {
-    const result = await tenants.list(authOf(request), listQuery(request.query as Static<typeof ListParams>, ORDER_COLUMNS));
+    const result = await tenants.list(authOf(request), listQuery(request.query, ORDER_COLUMNS));
     return { ...result, items: result.items.map(tenantView) };
   });
 
@@ -130,7 +132,7 @@ export async function tenantRoutes(app: FastifyInstance, deps: { tenants: Tenant
     schema: { summary: 'Create a tenant (under parent_uuid, by default the acting tenant)', tags, headers: AuthHeaders, body: TenantCreate, response: { 200: TenantView, ...errors } },
     preHandler: requireAccess('auth.tenants.create'),
   }, async function createTenant(request) {
-    const b = request.body as Static<typeof TenantCreate>;
+    const b = request.body;
     return tenantView(await tenants.create(authOf(request), {
       uuid: b.uuid?.toLowerCase(),
       name: b.name ?? null,
@@ -145,7 +147,7 @@ export async function tenantRoutes(app: FastifyInstance, deps: { tenants: Tenant
     schema: { summary: 'Get a tenant', tags, headers: AuthHeaders, params: TenantParams, response: { 200: TenantView, ...errors } },
     preHandler: requireAccess('auth.tenants.{tenant_uuid}.read'),
   }, async function getTenant(request) {
-    const { tenant_uuid } = request.params as Static<typeof TenantParams>;
+    const { tenant_uuid } = request.params;
     return tenantView(await tenants.get(authOf(request), tenant_uuid));
   });
 
@@ -153,8 +155,8 @@ export async function tenantRoutes(app: FastifyInstance, deps: { tenants: Tenant
     schema: { summary: 'Update a tenant', tags, headers: AuthHeaders, params: TenantParams, body: TenantUpdate, response: { 200: TenantView, ...errors } },
     preHandler: requireAccess('auth.tenants.{tenant_uuid}.update'),
   }, async function updateTenant(request) {
-    const { tenant_uuid } = request.params as Static<typeof TenantParams>;
-    const b = request.body as Static<typeof TenantUpdate>;
+    const { tenant_uuid } = request.params;
+    const b = request.body;
     return tenantView(await tenants.update(authOf(request), tenant_uuid, {
       name: b.name ?? null, slug: b.slug, domainNames: b.domain_names ?? [], ...detailsOf(b),
     }));
@@ -164,7 +166,7 @@ export async function tenantRoutes(app: FastifyInstance, deps: { tenants: Tenant
     schema: { summary: 'The tenant\'s domain names', tags, headers: AuthHeaders, params: TenantParams, response: { 200: DomainsView, ...errors } },
     preHandler: requireAccess('auth.tenants.{tenant_uuid}.domains.read'),
   }, async function listTenantDomains(request) {
-    const { tenant_uuid } = request.params as Static<typeof TenantParams>;
+    const { tenant_uuid } = request.params;
     const items = await tenants.domains(authOf(request), tenant_uuid);
     return { total: items.length, items };
   });
@@ -174,20 +176,20 @@ export async function tenantRoutes(app: FastifyInstance, deps: { tenants: Tenant
       summary: 'Move a tenant (with its sub-tenants) under another tenant of the acting tenant\'s subtree',
       description: 'Refused (400) when the new parent is the tenant or one of its sub-tenants; 403 for the caller\'s own tenant and the top tenant; '
         + '409 while users or groups of the subtree are linked to policies of tenants it would leave.',
-      tags, headers: AuthHeaders, params: ParentParams, response: { 204: Type.Null(), ...errors },
+      tags, headers: AuthHeaders, params: ParentParams, response: { 204: NoContent, ...errors },
     },
     preHandler: requireAccess('auth.tenants.{tenant_uuid}.parent.{parent_tenant_uuid}.update'),
   }, async function setTenantParent(request, reply) {
-    const { tenant_uuid, parent_tenant_uuid } = request.params as Static<typeof ParentParams>;
+    const { tenant_uuid, parent_tenant_uuid } = request.params;
     await tenants.setParent(authOf(request), tenant_uuid, parent_tenant_uuid);
     return reply.code(204).send();
   });
 
   app.delete('/tenants/:tenant_uuid', {
-    schema: { summary: 'Delete a tenant without sub-tenants, its users (revoking their tokens), groups and policies', tags, headers: AuthHeaders, params: TenantParams, response: { 204: Type.Null(), ...errors } },
+    schema: { summary: 'Delete a tenant without sub-tenants, its users (revoking their tokens), groups and policies', tags, headers: AuthHeaders, params: TenantParams, response: { 204: NoContent, ...errors } },
     preHandler: requireAccess('auth.tenants.{tenant_uuid}.delete'),
   }, async function deleteTenant(request, reply) {
-    const { tenant_uuid } = request.params as Static<typeof TenantParams>;
+    const { tenant_uuid } = request.params;
     await tenants.delete(authOf(request), tenant_uuid);
     return reply.code(204).send();
   });

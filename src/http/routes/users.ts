@@ -11,6 +11,7 @@
 //   PUT    /admin/users/:user_uuid/emails  auth.admin.users.{user_uuid}.emails.update (may set `confirmed`)
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { hasAccess } from '@xivo-auth/acl';
 import { InvalidListParamError } from '../../errors.js';
@@ -18,7 +19,7 @@ import { defaultAuthenticationMethod, type EmailsEditor, type UserService } from
 import type { Purpose, User, UserEmail, UserListFilters } from '../../identity/types.js';
 import { authOf, requiredAccessFor, type RequireAccess } from '../auth.js';
 import { IDP_TYPES } from '../../sso/authentication-methods.js';
-import { ApiError, AuthHeaders, ListParams, listOf, SafeString, Uuid } from '../schemas/common.js';
+import { ApiError, AuthHeaders, ListParams, listOf, NoContent, SafeString, Uuid } from '../schemas/common.js';
 
 const Purpose = Type.Union([Type.Literal('user'), Type.Literal('internal'), Type.Literal('external_api')]);
 const Name = Type.Union([SafeString({ maxLength: 128 }), Type.Null()]);
@@ -173,14 +174,15 @@ function userListFilters(q: Static<typeof UserListParams>): UserListFilters {
   return filters;
 }
 
-export async function userRoutes(app: FastifyInstance, deps: { users: UserService; requireAccess: RequireAccess }): Promise<void> {
+export async function userRoutes(instance: FastifyInstance, deps: { users: UserService; requireAccess: RequireAccess }): Promise<void> {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { users, requireAccess } = deps;
 
   app.get('/users', {
     schema: { summary: 'List users (total: all of the scope; filtered: those matching search and the filters)', tags: ['users'], headers: AuthHeaders, querystring: UserListParams, response: { 200: listOf(UserView), ...errors } },
     preHandler: requireAccess('auth.users.read'),
   }, async function listUsers(request) {
-    const q = request.query as Static<typeof UserListParams>;
+    const q = request.query;
     if (q.order !== undefined && !USER_ORDER_COLUMNS.includes(q.order)) {
       throw new InvalidListParamError('Invalid order column', { order: { constraint_id: 'enum', message: `one of ${USER_ORDER_COLUMNS.join(', ')}` } });
     }
@@ -199,7 +201,7 @@ export async function userRoutes(app: FastifyInstance, deps: { users: UserServic
     },
     preHandler: requireAccess('auth.users.create'),
   }, async function createUser(request) {
-    const b = request.body as Static<typeof UserCreate>;
+    const b = request.body;
     const auth = authOf(request);
     const user = await users.create(auth.tenantUuid, { uuid: b.uuid?.toLowerCase(), ...userInput(b), emailAddress: b.email_address ?? null }, b.password ?? null, auth.token);
     return userView(user);
@@ -209,7 +211,7 @@ export async function userRoutes(app: FastifyInstance, deps: { users: UserServic
     schema: { summary: 'Get a user', tags: ['users'], headers: AuthHeaders, params: UserParams, response: { 200: UserView, ...errors } },
     preHandler: requireAccess('auth.users.{user_uuid}.read'),
   }, async function getUser(request) {
-    const { user_uuid } = request.params as Static<typeof UserParams>;
+    const { user_uuid } = request.params;
     return userView(await users.get(user_uuid, authOf(request).tenantUuid));
   });
 
@@ -217,8 +219,8 @@ export async function userRoutes(app: FastifyInstance, deps: { users: UserServic
     schema: { summary: 'Update a user (disabling revokes its sessions)', tags: ['users'], headers: AuthHeaders, params: UserParams, body: UserUpdate, response: { 200: UserView, ...errors } },
     preHandler: requireAccess('auth.users.{user_uuid}.update'),
   }, async function updateUser(request) {
-    const { user_uuid } = request.params as Static<typeof UserParams>;
-    const b = request.body as Static<typeof UserUpdate>;
+    const { user_uuid } = request.params;
+    const b = request.body;
     const auth = authOf(request);
     // A new email_address is confirmed only when the caller may confirm
     // addresses (the administrators' route's access); a user setting its own
@@ -230,20 +232,20 @@ export async function userRoutes(app: FastifyInstance, deps: { users: UserServic
   });
 
   app.delete('/users/:user_uuid', {
-    schema: { summary: 'Delete a user and revoke its sessions', tags: ['users'], headers: AuthHeaders, params: UserParams, response: { 204: Type.Null(), ...errors } },
+    schema: { summary: 'Delete a user and revoke its sessions', tags: ['users'], headers: AuthHeaders, params: UserParams, response: { 204: NoContent, ...errors } },
     preHandler: requireAccess('auth.users.{user_uuid}.delete'),
   }, async function deleteUser(request, reply) {
-    const { user_uuid } = request.params as Static<typeof UserParams>;
+    const { user_uuid } = request.params;
     await users.delete(user_uuid, authOf(request).tenantUuid);
     return reply.code(204).send();
   });
 
   app.put('/users/:user_uuid/password', {
-    schema: { summary: 'Change a password (revokes the user\'s sessions)', tags: ['users'], headers: AuthHeaders, params: UserParams, body: PasswordChange, response: { 204: Type.Null(), ...errors } },
+    schema: { summary: 'Change a password (revokes the user\'s sessions)', tags: ['users'], headers: AuthHeaders, params: UserParams, body: PasswordChange, response: { 204: NoContent, ...errors } },
     preHandler: requireAccess('auth.users.{user_uuid}.password.update'),
   }, async function changePassword(request, reply) {
-    const { user_uuid } = request.params as Static<typeof UserParams>;
-    const b = request.body as Static<typeof PasswordChange>;
+    const { user_uuid } = request.params;
+    const b = request.body;
     await users.changePassword(user_uuid, authOf(request).tenantUuid, b.old_password, b.new_password);
     return reply.code(204).send();
   });
@@ -253,10 +255,10 @@ export async function userRoutes(app: FastifyInstance, deps: { users: UserServic
       schema: { summary, tags: ['users'], headers: AuthHeaders, params: UserParams, body, response: { 200: Type.Array(EmailView), ...errors } },
       preHandler: requireAccess(access),
     }, async function replaceEmails(request) {
-      const { user_uuid } = request.params as Static<typeof UserParams>;
-      const b = request.body as Static<typeof AdminEmailsUpdate>;
+      const { user_uuid } = request.params;
+      const b = request.body;
       const emails = await users.replaceEmails(user_uuid, authOf(request).tenantUuid,
-        b.emails.map((e) => ({ address: e.address, main: e.main ?? false, confirmed: e.confirmed })), editor);
+        b.emails.map((e) => ({ address: e.address, main: e.main ?? false, confirmed: 'confirmed' in e ? e.confirmed : undefined })), editor);
       return emails.map(emailView);
     });
 

@@ -41,6 +41,13 @@ export const ListParams = Type.Object({
   recurse: Type.Optional(Type.Boolean()),
 });
 
+/**
+ * The body of a 204: none. Typed `undefined`, so that a typed reply's `send()`
+ * takes no argument (Fastify writes no body then), while the schema stays the
+ * `{ type: 'null' }` the OpenAPI document has always shown.
+ */
+export const NoContent = Type.Unsafe<undefined>(Type.Null());
+
 export function listOf<T extends TSchema>(item: T) {
   return Type.Object({ total: Type.Integer(), filtered: Type.Integer(), items: Type.Array(item) });
 }
