@@ -8,7 +8,7 @@ import https from 'node:https';
 import { trustHops } from './http/client-address.js';
 import { withFastCheck, type RequestListener } from './http/fast-check.js';
 import { httpServerTimeouts, limitConnections } from './http/server-limits.js';
-import { perRequestDbBudget } from './store/db-budget.js';
+import { perRequestDbBudget } from './db-budget.js';
 import { LiveHttpSettings } from './http/live-settings.js';
 import { tracing } from './tracing/tracing.js';
 import { registerTracingHooks } from './tracing/http.js';
@@ -167,7 +167,7 @@ function serverFactory(deps: AppDeps, live: LiveHttpSettings, closing: { on: boo
   return function createServer(handler: RequestListener): http.Server {
     const inner = fast ? withFastCheck(deps.tokens, handler, count, authz, { debug: live.debug, closing }) : handler;
     // Security headers and check rate limits also on the fast path's answers.
-    // Each request's store calls share one db_timeout_seconds (src/store/db-budget.ts).
+    // Each request's store calls share one db_timeout_seconds (src/db-budget.ts).
     const listener = perRequestDbBudget(deps.security ? deps.security.http.wrap(inner) : inner);
     // Larger request heads: 431 (Node answers it before any listener runs).
     // Slow clients: header and request timeouts (src/http/server-limits.ts).

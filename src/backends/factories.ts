@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.js';
 import type { PasswordHasher } from '../passwords/hasher.js';
-import type { Store } from '../store/types.js';
+import type { BackendStore } from './store.js';
 import { createLdapUserBackend, LDAP_USER } from './ldap/backend.js';
 import { pluginFactories } from './plugin-loader.js';
 import type { BackendFactory } from './registry.js';
@@ -12,7 +12,7 @@ import { createXivoServiceBackend, XIVO_SERVICE } from './xivo-service/backend.j
 
 export interface BackendFactoryDeps {
   config: Config;
-  store: Store;
+  store: BackendStore;
   hasher: PasswordHasher;
   logger: Logger;
   topTenantUuid: string;

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import type { BackendPluginConfig } from '../config/types.js';
 import type { Purpose } from '../identity/types.js';
-import type { Store } from '../store/types.js';
+import type { LocalUserStore } from './store.js';
 import type { BackendPlugin, BackendPluginFactory, PluginIdentity, PluginServices } from './plugin-api.js';
 import type { BackendFactory } from './registry.js';
 import type { Backend, Identity } from './types.js';
@@ -17,7 +17,7 @@ export const PLUGIN_LOAD_TIMEOUT_MS = 10_000;
 const PURPOSES = new Set<Purpose>(['user', 'internal', 'external_api']);
 
 export interface PluginLoaderDeps {
-  store: Store;
+  store: LocalUserStore;
   logger: Logger;
   /** Milliseconds a login through a plugin may take. */
   timeoutMs: number;

@@ -1,6 +1,6 @@
 // The backend plugin contract: where a login's password is checked.
 import type { Purpose } from '../identity/types.js';
-import type { StoreTx } from '../store/types.js';
+import type { LoginSettleTx } from './store.js';
 
 /** Who a successful login is. */
 export interface Identity {
@@ -20,7 +20,7 @@ export interface Identity {
    * transaction that stores it (xivo_user: the password re-hashed to the
    * configured argon2id): they happen only if the login does.
    */
-  settle?: (tx: StoreTx) => Promise<void>;
+  settle?: (tx: LoginSettleTx) => Promise<void>;
 }
 
 export interface LoginContext {

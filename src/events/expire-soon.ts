@@ -5,7 +5,7 @@
 // announced (it was "expiring soon" from the start).
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { Store } from '../store/types.js';
+import type { OutboxStore } from './store.js';
 
 export interface ExpireSoonOptions {
   delaySeconds: number;
@@ -18,7 +18,7 @@ export class ExpireSoonNotifier {
   private running: Promise<number> | null = null;
 
   constructor(
-    private readonly store: Pick<Store, 'noteExpiringSoon'>,
+    private readonly store: Pick<OutboxStore, 'noteExpiringSoon'>,
     private readonly clock: Clock,
     private readonly logger: Pick<Logger, 'warn'>,
     private readonly options: ExpireSoonOptions,

@@ -9,7 +9,7 @@
 import amqp from 'amqplib';
 import type { ConfirmChannel, ChannelModel } from 'amqplib';
 import type { Logger } from 'pino';
-import type { Store } from '../store/types.js';
+import type { OutboxStore } from './store.js';
 import { eventHeaders, type OutboxEvent } from './catalog.js';
 import { WakeUp } from '../wake-up.js';
 import { context, injectContext, SpanKind, SpanStatusCode, startSpan, trace, tracing } from '../tracing/tracing.js';
@@ -68,7 +68,7 @@ export class EventRelay {
   private readonly waker = new WakeUp();
 
   constructor(
-    private readonly store: Pick<Store, 'relayEvents'>,
+    private readonly store: Pick<OutboxStore, 'relayEvents'>,
     private readonly options: RelayOptions,
     private readonly logger: Pick<Logger, 'info' | 'warn' | 'debug'>,
     private readonly onPublished: (count: number) => void = () => undefined,

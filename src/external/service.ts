@@ -17,7 +17,6 @@ import type { Clock } from '../clock.js';
 import { InvalidDataError } from '../errors.js';
 import type { TenantTree } from '../identity/tenant-tree.js';
 import type { User } from '../identity/types.js';
-import type { Store } from '../store/types.js';
 import type { OAuthProviderConfig } from './config-schema.js';
 import {
   ExternalAuthConfigExistsError, ExternalAuthExistsError, ExternalAuthNotReadyError, ProviderRefusedError,
@@ -26,7 +25,7 @@ import {
 import type { ClientCredentials, OAuthClient, Outcome, ProviderEndpoints, TokenSet } from './oauth-client.js';
 import type { SecretBox } from './secret-box.js';
 import {
-  EXTERNAL_AUTH_TYPES, type DeviceFlowRecord, type ExternalAuthConfigRecord, type ExternalAuthType,
+  EXTERNAL_AUTH_TYPES, type DeviceFlowRecord, type ExternalAuthConfigRecord, type ExternalAuthStore, type ExternalAuthType,
   type ExternalConnectionRecord, type OAuthProviderType,
 } from './types.js';
 
@@ -105,7 +104,7 @@ export class ExternalAuthService {
   private readonly enabled: ReadonlySet<string>;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: ExternalAuthStore,
     private readonly users: { get(uuid: string, scopeRoot: string | null): Promise<User> },
     private readonly tenants: Pick<TenantTree, 'subtree'>,
     private readonly box: SecretBox,

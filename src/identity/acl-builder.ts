@@ -8,11 +8,10 @@
 // refused (403 too-many-accesses) rather than a token issued with some
 // accesses left out (leaving out a negative one would widen the token). The
 // cap bounds the cost of every check of the token (docs/security.md).
-import type { Identity } from '../backends/types.js';
 import { DomainError } from '../errors.js';
 import { MAX_TOKEN_ACCESSES } from '../security/limits.js';
 import type { UserSelection } from './types.js';
-import type { StoreTx } from '../store/types.js';
+import type { PolicyGrantStore } from './store.js';
 
 /** 403 at login: the identity's policies grant more accesses than a token may carry. */
 export class TooManyAccessesError extends DomainError {
@@ -23,9 +22,19 @@ export class TooManyAccessesError extends DomainError {
   }
 }
 
+/**
+ * Whom a token's ACL is built for: the local user whose policies it gets
+ * (null: none), and the accesses its backend grants itself (a login's
+ * Identity, src/backends/types.ts).
+ */
+export interface AclSubject {
+  userUuid: string | null;
+  acl: string[];
+}
+
 export class AclBuilder {
   constructor(
-    private readonly store: StoreTx,
+    private readonly store: PolicyGrantStore,
     private defaultUserPolicy: { tenantUuid: string; slug: string } | null,
   ) {}
 
@@ -34,7 +43,7 @@ export class AclBuilder {
     this.defaultUserPolicy = policy;
   }
 
-  async build(identity: Identity): Promise<string[]> {
+  async build(identity: AclSubject): Promise<string[]> {
     const acl = new Set<string>(identity.acl);
     if (identity.userUuid !== null) {
       for (const access of await this.defaultUserAcl()) acl.add(access);

@@ -10,7 +10,7 @@ import {
 import { StoreConflictError } from '../storage-errors.js';
 import { ALL_USERS_SLUG, type Group, type Policy, type User } from './types.js';
 import type { ListQuery, ListResult } from '../lists.js';
-import type { Store } from '../store/types.js';
+import type { IdentityStoreTx } from './store.js';
 import { assertMayGrant, assertMayRevoke } from './privileges.js';
 import type { PolicyService } from './policies.js';
 import { isVisible, listTenants, slugify, type Caller } from './scope.js';
@@ -27,7 +27,7 @@ export function allUsersGroup(tenantUuid: string): Group {
 
 export class GroupService {
   constructor(
-    private readonly store: Store,
+    private readonly store: IdentityStoreTx,
     private readonly tree: TenantTree,
     private readonly users: UserService,
     private readonly policies: PolicyService,

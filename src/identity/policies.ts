@@ -13,7 +13,7 @@ import { MAX_ACL_ENTRIES } from '../security/limits.js';
 import { StoreConflictError } from '../storage-errors.js';
 import type { Policy, PolicyFilter } from './types.js';
 import type { ListQuery, ListResult } from '../lists.js';
-import type { Store } from '../store/types.js';
+import type { IdentityStoreTx } from './store.js';
 import { assertMayGrant, assertMayRevoke } from './privileges.js';
 import { isVisible, listTenants, slugify, type Caller } from './scope.js';
 import type { TenantTree } from './tenant-tree.js';
@@ -30,7 +30,7 @@ export interface PolicyInput {
 
 export class PolicyService {
   constructor(
-    private readonly store: Store,
+    private readonly store: IdentityStoreTx,
     private readonly tree: TenantTree,
     private readonly users: UserService,
   ) {}

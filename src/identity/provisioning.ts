@@ -7,12 +7,12 @@ import { ConflictError } from '../errors.js';
 import { allUsersGroupName } from './groups.js';
 import type { PasswordHasher } from '../passwords/hasher.js';
 import type { Policy, Tenant } from './types.js';
-import type { Store } from '../store/types.js';
+import type { IdentityStore, IdentityStoreTx } from './store.js';
 
 export const TOP_TENANT_NAME = 'master';
 export const BOOTSTRAP_POLICY_SLUG = 'xivo_auth_master_admin';
 
-export async function ensureTopTenant(store: Store): Promise<Tenant> {
+export async function ensureTopTenant(store: IdentityStore): Promise<Tenant> {
   return store.transaction(async (tx) => {
     const existing = await tx.getTopTenant();
     if (existing !== null) return existing;
@@ -25,12 +25,12 @@ export async function ensureTopTenant(store: Store): Promise<Tenant> {
  * users get theirs as they are created; this covers what existed before
  * (databases migrated from version 1, and the top tenant of a fresh one).
  */
-export async function ensureAllUsersGroups(store: Store): Promise<void> {
+export async function ensureAllUsersGroups(store: IdentityStoreTx): Promise<void> {
   await store.ensureAllUsersGroups(randomUUID, allUsersGroupName);
 }
 
 /** default_policies are created or updated at each start, read-only over HTTP. */
-export async function applyConfigPolicies(store: Store, tenantUuid: string, policies: Record<string, ConfigPolicy>): Promise<Policy[]> {
+export async function applyConfigPolicies(store: IdentityStoreTx, tenantUuid: string, policies: Record<string, ConfigPolicy>): Promise<Policy[]> {
   const applied: Policy[] = [];
   for (const [slug, p] of Object.entries(policies)) {
     applied.push(await store.upsertPolicy({
@@ -61,7 +61,7 @@ export interface BootstrapResult {
  * password is given, which then becomes the user's password.
  */
 export async function bootstrapAdmin(
-  deps: { store: Store; hasher: PasswordHasher; clock: Clock },
+  deps: { store: IdentityStoreTx; hasher: PasswordHasher; clock: Clock },
   tenantUuid: string,
   username: string,
   password: string | null,

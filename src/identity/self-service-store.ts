@@ -2,6 +2,8 @@
 // tokens, and the email addresses they confirm. Declared here, in the
 // domain's words; implemented by src/store/self-service-verbs.ts (table
 // emailed_tokens, migration 14) and usable inside store transactions.
+import type { MailTx } from '../mail/types.js';
+import type { TokenStoreTx } from '../tokens/store.js';
 import type { UserEmail } from './types.js';
 
 /** What an emailed token is for. */
@@ -32,3 +34,9 @@ export interface SelfServiceTx {
   /** The user holding the confirmed address `address` (case-insensitive), or null. */
   findUserUuidByConfirmedEmail(address: string): Promise<string | null>;
 }
+
+/**
+ * What mailing an emailed token writes in the caller's transaction: the
+ * token's session and record, its link, and the mail that carries it.
+ */
+export interface EmailedTokenTx extends Pick<SelfServiceTx, 'linkEmailedToken'>, Pick<TokenStoreTx, 'createSession' | 'insertToken'>, MailTx {}

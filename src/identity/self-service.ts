@@ -34,13 +34,13 @@ import { RateLimitedError } from '../security/errors.js';
 import { RateLimiter } from '../security/rate-limit.js';
 import { StoreConflictError } from '../storage-errors.js';
 import type { User, UserEmail } from './types.js';
-import type { Store, StoreTx } from '../store/types.js';
+import type { SelfServiceStore, SelfServiceStoreTx } from './store.js';
 import type { TokenRecord, UserRevocation } from '../tokens/types.js';
 import { generateToken, hashToken } from '../tokens/material.js';
 import type { TokenRevocations } from './token-revocations.js';
 import { allUsersGroup } from './groups.js';
 import { slugify } from './scope.js';
-import type { EmailedTokenPurpose } from './self-service-store.js';
+import type { EmailedTokenPurpose, EmailedTokenTx } from './self-service-store.js';
 
 /** auth_id of emailed tokens: they speak for the service, not for a user. */
 export const EMAILED_TOKEN_AUTH_ID = 'xivo-auth';
@@ -117,7 +117,7 @@ export class SelfService {
   private readonly port: string;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: SelfServiceStore,
     private readonly hasher: PasswordHasher,
     private readonly tokens: Pick<TokenRevocations, 'forget'>,
     private readonly clock: Clock,
@@ -149,7 +149,7 @@ export class SelfService {
    * addresses stay unconfirmed without a mail (a re-send can follow).
    * Returns how many mails were queued.
    */
-  async mailConfirmationsIn(tx: StoreTx, user: User, emails: UserEmail[], remoteAddr: string | null = null): Promise<number> {
+  async mailConfirmationsIn(tx: EmailedTokenTx, user: User, emails: UserEmail[], remoteAddr: string | null = null): Promise<number> {
     let queued = 0;
     for (const email of emails) {
       if (email.confirmed) continue;
@@ -371,7 +371,7 @@ export class SelfService {
    * Null for any other token granting the access (left alone).
    */
   private async useEmailedToken(
-    tx: StoreTx,
+    tx: SelfServiceStoreTx,
     hash: string,
     purpose: EmailedTokenPurpose,
     matches: (link: { userUuid: string; emailUuid: string | null }) => boolean,
@@ -388,7 +388,7 @@ export class SelfService {
 
   /** An emailed token (session, token, link) in `tx`; returns the token and its expiry. */
   private async issueEmailedToken(
-    tx: StoreTx,
+    tx: EmailedTokenTx,
     link: { purpose: EmailedTokenPurpose; userUuid: string; emailUuid: string | null },
     acl: string,
     lifetimeSeconds: number,
@@ -418,7 +418,7 @@ export class SelfService {
     return { token, expiresAt: record.expiresAt };
   }
 
-  private async queueConfirmation(tx: StoreTx, user: User, email: UserEmail, remoteAddr: string | null): Promise<void> {
+  private async queueConfirmation(tx: EmailedTokenTx, user: User, email: UserEmail, remoteAddr: string | null): Promise<void> {
     const { lifetimeSeconds, fromName, fromAddress } = this.options.confirmation;
     const { token, expiresAt } = await this.issueEmailedToken(tx,
       { purpose: 'email_confirmation', userUuid: user.uuid, emailUuid: email.uuid }, confirmationAccess(email.uuid), lifetimeSeconds, remoteAddr);
@@ -431,7 +431,7 @@ export class SelfService {
     await tx.enqueueMail(this.mail('email_confirmation', user, email.address, fromName, fromAddress, this.templates.confirmation, values, expiresAt));
   }
 
-  private async queueReset(tx: StoreTx, user: User, email: UserEmail, remoteAddr: string | null): Promise<void> {
+  private async queueReset(tx: EmailedTokenTx, user: User, email: UserEmail, remoteAddr: string | null): Promise<void> {
     const { lifetimeSeconds, fromName, fromAddress } = this.options.reset;
     const { token, expiresAt } = await this.issueEmailedToken(tx,
       { purpose: 'password_reset', userUuid: user.uuid, emailUuid: null }, resetAccess(user.uuid), lifetimeSeconds, remoteAddr);

@@ -3,7 +3,7 @@
 // as if done (204) and it survives. Deleting a session revokes its tokens on
 // every instance (the store notifies them) and in this one's cache.
 import type { ListQuery, ListResult } from '../lists.js';
-import type { Store } from '../store/types.js';
+import type { SessionAdminStore } from './store.js';
 import type { Session } from '../tokens/types.js';
 import type { TokenRevocations } from './token-revocations.js';
 import { isVisible, listTenants, type Caller } from './scope.js';
@@ -12,7 +12,7 @@ import type { UserService } from './users.js';
 
 export class SessionService {
   constructor(
-    private readonly store: Store,
+    private readonly store: SessionAdminStore,
     private readonly tree: TenantTree,
     private readonly users: UserService,
     private readonly tokens: TokenRevocations,

@@ -1,9 +1,14 @@
 // What the identity domain needs of the storage: tenants, users, groups,
 // policies. Implemented over Kysely in src/store/ (both engines); part of the
-// store's transaction (StoreTx).
+// store's transaction (StoreTx). Below the verbs, what each identity service
+// uses of them (and of the token domain's sessions and tokens, and of the
+// mail outbox), with the transactions it runs (../storage.ts).
 import type { Group, GroupFilter, GroupPatch, NewUser, Policy, PolicyFilter, PolicyLinks, PolicyPatch, SelectionGrants, Tenant, TenantMove, TenantPatch, User, UserEmail, UserEmailInput, UserFilter, UserListQuery, UserPatch, UserSelection } from './types.js';
 import type { ListQuery, ListResult } from '../lists.js';
 import type { Removal } from '../tokens/types.js';
+import type { TokenStoreTx } from '../tokens/store.js';
+import type { Transactional } from '../storage.js';
+import type { EmailedTokenTx, SelfServiceTx } from './self-service-store.js';
 
 export interface IdentityStoreTx {
   // tenants
@@ -139,3 +144,34 @@ export interface IdentityStoreTx {
    */
   findTenantUser(tenantUuid: string, by: { email: string | null; username: string | null }): Promise<User | null>;
 }
+
+/** The identity verbs, and transactions of them (tenants, provisioning). */
+export interface IdentityStore extends IdentityStoreTx, Transactional<IdentityStoreTx> {}
+
+/** A transaction of the user service: it may mail the confirmation of the addresses it stores (./self-service.ts). */
+export interface UserTx extends IdentityStoreTx, EmailedTokenTx {}
+
+/** What the user service uses (./users.ts). */
+export interface UserStore extends IdentityStoreTx, Transactional<UserTx> {}
+
+/** The sessions administrators see (./sessions.ts): the token domain's. */
+export type SessionAdminStore = Pick<TokenStoreTx, 'listSessions' | 'getSession' | 'deleteSession'>;
+
+/** Tenant ancestry (./tenant-tree.ts). */
+export type TenantTreeStore = Pick<IdentityStoreTx, 'getTenant' | 'listTenantSubtree'>;
+
+/** The policies a token's ACL comes from (./acl-builder.ts). */
+export type PolicyGrantStore = Pick<IdentityStoreTx, 'listGrantedPolicies' | 'listPoliciesGrantedToUsers' | 'getPolicyBySlug'>;
+
+/**
+ * A transaction of self-service (./self-service.ts): a registration's
+ * tenant and user, an emailed token used up, a password reset ending the
+ * user's sessions, the mails.
+ */
+export interface SelfServiceStoreTx extends IdentityStoreTx, SelfServiceTx, EmailedTokenTx, Pick<TokenStoreTx, 'deleteToken' | 'deleteUserSessions'> {}
+
+/** What self-service uses outside its transactions: finding the account a reset names. */
+export interface SelfServiceStore
+  extends Pick<IdentityStoreTx, 'findUserByLogin' | 'getUser'>,
+  Pick<SelfServiceTx, 'findUserUuidByUsername' | 'findUserUuidByConfirmedEmail'>,
+  Transactional<SelfServiceStoreTx> {}

@@ -14,7 +14,7 @@
 //  - SQLite: another connection's commits (`xivo-auth import` from another
 //    process) send no notice; `poll` (PRAGMA data_version) reports them
 //    before each walk up the tree.
-import type { StoreTx } from '../store/types.js';
+import type { TenantTreeStore } from './store.js';
 
 const MAX_DEPTH = 64;
 /** Tenant identifiers are uuids; anything else cannot name a tenant (and never reaches the store). */
@@ -29,7 +29,7 @@ export class TenantTree {
   /** Reports changes no notice carries (SQLite: another connection's commits), before each use. */
   private poll: (() => void) | null = null;
 
-  constructor(private readonly store: StoreTx) {}
+  constructor(private readonly store: TenantTreeStore) {}
 
   /** Tenant notices flow: remembering is safe again (from empty). */
   enable(): void {

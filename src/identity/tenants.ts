@@ -14,9 +14,9 @@ import {
   ConflictError, DomainError, ForbiddenError, InvalidDataError, NotFoundError, StateConflictError,
 } from '../errors.js';
 import { StoreConflictError } from '../storage-errors.js';
-import type { Tenant, TenantAddress } from './types.js';
+import type { Tenant, TenantAddress, TenantAuthenticationMethod } from './types.js';
 import type { ListQuery, ListResult } from '../lists.js';
-import type { Store, TenantAuthenticationMethod } from '../store/types.js';
+import type { IdentityStore } from './store.js';
 import type { TokenRevocations } from './token-revocations.js';
 import { AclBuilder } from './acl-builder.js';
 import { allUsersGroup } from './groups.js';
@@ -55,7 +55,7 @@ export interface TenantDomain {
 
 export class TenantService {
   constructor(
-    private readonly store: Store,
+    private readonly store: IdentityStore,
     private readonly tree: TenantTree,
     private readonly tokens: TokenRevocations,
     /** What users' tokens get, weighed before their default authentication method changes (AclBuilder). */

@@ -9,7 +9,8 @@ import type { PasswordHasher } from '../passwords/hasher.js';
 import { StoreConflictError } from '../storage-errors.js';
 import type { AuthenticationMethod, Purpose, User, UserEmail, UserEmailInput, UserListQuery, UserPatch } from './types.js';
 import type { ListResult } from '../lists.js';
-import type { Store, StoreTx } from '../store/types.js';
+import type { UserStore } from './store.js';
+import type { EmailedTokenTx } from './self-service-store.js';
 import type { TokenRecord } from '../tokens/types.js';
 import type { TokenRevocations } from './token-revocations.js';
 import { AclBuilder } from './acl-builder.js';
@@ -56,7 +57,7 @@ export type EmailsEditor = 'admin' | 'user';
  * `committed` runs after the commit with what `inTransaction` returned.
  */
 export interface EmailConfirmations {
-  inTransaction(tx: StoreTx, user: User, emails: UserEmail[]): Promise<number>;
+  inTransaction(tx: EmailedTokenTx, user: User, emails: UserEmail[]): Promise<number>;
   committed(count: number): void;
 }
 
@@ -67,7 +68,7 @@ export class UserService {
   private confirmations: EmailConfirmations | null = null;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: UserStore,
     private readonly hasher: PasswordHasher,
     private readonly tokens: TokenRevocations,
     private readonly tenants: TenantTree,

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { ListQuery, ListResult } from '../lists.js';
 import type { AuditFilter, AuditRecord } from './types.js';
-import type { Store } from '../store/types.js';
+import type { AuditStore } from './store.js';
 import type { AuditConfig } from './config-schema.js';
 
 export type AuditEntry = Partial<Omit<AuditRecord, 'uuid' | 'at' | 'action' | 'outcome'>>
@@ -58,7 +58,7 @@ export class AuditRecorder {
   onRecord: ((record: AuditRecord) => void) | null;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: AuditStore,
     private readonly clock: Clock,
     logger: Logger,
     private readonly config: AuditConfig,

@@ -5,9 +5,9 @@
 //  2. a password longer than MAX_PASSWORD_LENGTH fails at once (401, counted);
 //  3. the outcome settles the reservation and is audited.
 import { AuthenticationFailedError, TooManySessionsError } from '../errors.js';
-import { outsideDbBudget, withDbBudget } from '../store/db-budget.js';
+import { outsideDbBudget, withDbBudget } from '../db-budget.js';
 import type { AuditRecord } from './types.js';
-import type { Store } from '../store/types.js';
+import type { LoginGuardStore } from './store.js';
 import type { TokenRecord } from '../tokens/types.js';
 import type { Credentials, WithinIssueCommit } from '../tokens/service.js';
 import type { AuditEntry, AuditRecorder } from './audit.js';
@@ -22,7 +22,7 @@ function plausibleLogin(login: string): boolean {
 
 export class LoginGuard {
   constructor(
-    private readonly store: Store,
+    private readonly store: LoginGuardStore,
     private readonly throttle: LoginThrottle | null,
     private readonly audit: AuditRecorder | null,
   ) {}
@@ -133,7 +133,7 @@ export class LoginGuard {
 
   /**
    * Audits without waiting: the write is not the login's, so it does not
-   * spend what the login has left of its database time (src/store/db-budget.ts).
+   * spend what the login has left of its database time (src/db-budget.ts).
    */
   private record(entry: AuditEntry): void {
     if (this.audit !== null) outsideDbBudget(() => this.audit?.record(entry));

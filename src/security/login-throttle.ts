@@ -20,7 +20,7 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { StoreUnavailableError } from '../storage-errors.js';
 import type { LoginSettlement, LoginThrottleRule } from './types.js';
-import type { Store } from '../store/types.js';
+import type { LoginThrottleStore } from './store.js';
 import type { SecurityConfig } from './config-schema.js';
 import { TooManyAttemptsError } from './errors.js';
 
@@ -156,7 +156,7 @@ export class LoginThrottle {
   private readonly locks = new KeyedLock();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: LoginThrottleStore,
     private readonly clock: Clock,
     private options: LoginThrottleOptions,
   ) {
@@ -255,7 +255,7 @@ export class LoginThrottle {
       committed: () => once(async () => {}),
       failed: () => once(async () => {}),
       // The first try runs within what the request has left of its
-      // database time (src/store/db-budget.ts): none left, it fails at once
+      // database time (src/db-budget.ts): none left, it fails at once
       // and the retries, after the answer, give the reservation back.
       abandoned: (reason?: unknown) => once(async () => {
         let pairReleased = false;

@@ -1,5 +1,6 @@
 // What the security domain needs of the storage: login-throttle counters,
-// audit records, re-hashing (src/store/security-verbs.ts).
+// audit records, re-hashing (src/store/security-verbs.ts). Below the verbs,
+// what each security module uses of them.
 import type { ListQuery, ListResult } from '../lists.js';
 import type { AuditFilter, AuditRecord, BlockedLogin, LoginAttempt, LoginThrottleRule } from './types.js';
 
@@ -30,4 +31,20 @@ export interface SecurityStoreVerbs {
   purgeAuditRecords(before: number, limit: number): Promise<number>;
   /** Sets a new hash only if the stored one is still `oldHash` (a concurrent password change wins). */
   replacePasswordHash(userUuid: string, oldHash: string, newHash: string): Promise<boolean>;
+}
+
+/** The counters and marks of the login throttle (./login-throttle.ts). */
+export type LoginThrottleStore = Pick<SecurityStoreVerbs,
+  'reserveLoginAttempt' | 'releaseLoginAttempt' | 'clearLoginFailures' | 'touchLoginMark' | 'hasLoginMark' | 'purgeLoginThrottle'>;
+
+/** The audit trail (./audit.ts). */
+export type AuditStore = Pick<SecurityStoreVerbs, 'insertAuditRecord' | 'listAuditRecords' | 'purgeAuditRecords'>;
+
+/** The administrators' view of the throttle (./throttle-admin.ts). */
+export type ThrottleAdminStore = Pick<SecurityStoreVerbs, 'listBlockedLogins' | 'deleteLoginThrottle'>;
+
+/** What the login guard looks up (./login-guard.ts): the tenant of the user a login names, for the audit of its failures. */
+export interface LoginGuardStore {
+  /** The user a login names (its username, or a confirmed email), or null. */
+  findUserByLogin(login: string): Promise<{ tenantUuid: string } | null>;
 }

@@ -8,7 +8,7 @@
 import type { Clock } from '../clock.js';
 import { NotFoundError } from '../errors.js';
 import type { AuditRecord, BlockedLogin } from './types.js';
-import type { Store } from '../store/types.js';
+import type { ThrottleAdminStore } from './store.js';
 import type { AuditRecorder } from './audit.js';
 import type { LoginThrottle } from './login-throttle.js';
 
@@ -48,7 +48,7 @@ interface Origin {
 
 export class ThrottleAdmin {
   constructor(
-    private readonly store: Store,
+    private readonly store: ThrottleAdminStore,
     private readonly clock: Clock,
     private readonly throttle: LoginThrottle,
     private readonly audit: AuditRecorder,

@@ -5,7 +5,7 @@
 // wazo-auth 24.08: a SAML user cannot log in with a password). Refresh-token
 // logins are not re-checked (as wazo-auth): the refresh token was obtained
 // by the allowed way. One compatibility exception, see `allows`.
-import type { Store } from '../store/types.js';
+import type { IdentityStoreTx } from '../identity/store.js';
 
 /** GET /idp, and the values of PUT /idp/{type}/users: wazo-auth's, and oidc. */
 export const IDP_TYPES = ['default', 'native', 'ldap', 'saml', 'oidc'] as const;
@@ -29,7 +29,7 @@ export function loginMethodOfBackend(backend: string): LoginMethod | null {
 }
 
 export class AuthenticationMethods {
-  constructor(private readonly store: Pick<Store, 'getUser' | 'getTenant'>) {}
+  constructor(private readonly store: Pick<IdentityStoreTx, 'getUser' | 'getTenant'>) {}
 
   /** The user's method, `default` resolved through its tenant; null for an unknown user. */
   async effectiveMethod(userUuid: string): Promise<LoginMethod | null> {

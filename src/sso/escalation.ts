@@ -16,13 +16,13 @@
 // Weighed when the settings are written: a policy granted later to one of
 // those users, or to a mapped group, trusts whoever runs the tenant's IdP.
 import { assertMayActAsUsers, assertMayGrant, type GrantedAcls } from '../identity/privileges.js';
-import type { Store } from '../store/types.js';
+import type { IdentityStoreTx } from '../identity/store.js';
 import type { TokenRecord } from '../tokens/types.js';
 import type { SsoKind } from './types.js';
 
 export class SsoEscalationGuard {
   constructor(
-    private readonly store: Pick<Store, 'getTenant' | 'getGroup' | 'listGroupPolicies'>,
+    private readonly store: Pick<IdentityStoreTx, 'getTenant' | 'getGroup' | 'listGroupPolicies'>,
     /** What users' tokens get (AclBuilder, which knows default_user_policy). */
     private readonly grantedAcls: GrantedAcls,
   ) {}

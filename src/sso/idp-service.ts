@@ -7,7 +7,7 @@
 import { NotFoundError } from '../errors.js';
 import { assertMayActAsUsers, type GrantedAcls } from '../identity/privileges.js';
 import type { User } from '../identity/types.js';
-import type { Store } from '../store/types.js';
+import type { IdentityStoreTx } from '../identity/store.js';
 import type { TokenRecord } from '../tokens/types.js';
 import { IDP_TYPES, isIdpType, type IdpType } from './authentication-methods.js';
 
@@ -20,7 +20,7 @@ export class UnknownIdpTypeError extends NotFoundError {
 
 export class IdpService {
   constructor(
-    private readonly store: Pick<Store, 'updateUser'>,
+    private readonly store: Pick<IdentityStoreTx, 'updateUser'>,
     /** The user if visible from scopeRoot, else 404 (UserService.get). */
     private readonly users: { get(uuid: string, scopeRoot: string | null): Promise<User> },
     /** What users' tokens get (AclBuilder). */

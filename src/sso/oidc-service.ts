@@ -12,7 +12,7 @@ import * as oidc from 'openid-client';
 import type { Clock } from '../clock.js';
 import { AuthenticationFailedError, InvalidDataError, NotFoundError } from '../errors.js';
 import type { SecretBox } from '../external/secret-box.js';
-import type { Store } from '../store/types.js';
+import type { OidcServiceStore } from './store.js';
 import { generateToken, hashToken } from '../tokens/material.js';
 import type { ProvenPrincipal } from '../backends/types.js';
 import type { OidcConfig } from './config-schema.js';
@@ -50,7 +50,7 @@ const secretContext = (tenantUuid: string) => `sso_configs:oidc:${tenantUuid}`;
 
 export class OidcService {
   constructor(
-    private readonly store: Store,
+    private readonly store: OidcServiceStore,
     private readonly box: SecretBox,
     private readonly clock: Clock,
     private readonly options: OidcConfig,

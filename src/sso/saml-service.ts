@@ -23,7 +23,7 @@ import { parseDomFromString, xpath } from '@node-saml/node-saml/lib/xml.js';
 import type { ProvenPrincipal } from '../backends/types.js';
 import type { Clock } from '../clock.js';
 import { AuthenticationFailedError, ConflictError, InvalidDataError, NotFoundError } from '../errors.js';
-import type { Store } from '../store/types.js';
+import type { SamlServiceStore } from './store.js';
 import type { Removal, TokenRecord } from '../tokens/types.js';
 import { generateToken, hashToken } from '../tokens/material.js';
 import type { SamlConfig } from './config-schema.js';
@@ -196,7 +196,7 @@ function newRequestId(): string {
 
 export class SamlService {
   constructor(
-    private readonly store: Store,
+    private readonly store: SamlServiceStore,
     private readonly tokens: SamlTokens,
     private readonly clock: Clock,
     private readonly options: SamlConfig,

@@ -20,6 +20,7 @@ import type { ExternalAuthStore } from '../external/types.js';
 import type { MfaStore } from '../mfa/types.js';
 import type { SsoStore } from '../sso/types.js';
 import type { MailOutboxStore, MailTx } from '../mail/types.js';
+import type { Transactional } from '../storage.js';
 import type { RevocationHandler, RevocationWatch } from './revocations.js';
 
 export * from '../lists.js';
@@ -49,10 +50,13 @@ export interface SchemaVersion {
 }
 
 
-export interface Store extends StoreTx, SecurityStoreVerbs, OutboxStore, ExternalAuthStore, MfaStore, MailOutboxStore, SsoStore {
+/**
+ * Every domain's verbs, and transactions of them (../storage.ts): the
+ * narrower interfaces the domains declare (IdentityStore, TokenServiceStore,
+ * SamlServiceStore...) are each a part of it.
+ */
+export interface Store extends StoreTx, SecurityStoreVerbs, OutboxStore, ExternalAuthStore, MfaStore, MailOutboxStore, SsoStore, Transactional<StoreTx> {
   readonly engine: 'sqlite' | 'postgresql';
-  /** Runs fn in one transaction; rolled back if it throws. */
-  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   /** Applies pending migrations under a lock safe for concurrent instances. */
   migrate(): Promise<void>;
   /**

@@ -5,14 +5,14 @@
 // SKIP LOCKED, so reapers on several instances never do the same work.
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { Store } from '../store/types.js';
+import type { TokenStoreTx } from './store.js';
 import type { RefreshToken, Removal } from './types.js';
 import { refreshTokenExpiry } from './refresh-expiry.js';
 
 /** Expired refresh tokens (config `refresh_tokens`), purged after the access tokens of each pass. */
 export interface RefreshTokenPurgeOptions {
   /** The store itself on both engines (refresh tokens are few: no worker thread). */
-  store: Pick<Store, 'deleteExpiredRefreshTokens'>;
+  store: Pick<TokenStoreTx, 'deleteExpiredRefreshTokens'>;
   /** 0: no idle timeout. */
   idleTimeoutSeconds: number;
   /** 0: no absolute lifetime. */
@@ -60,7 +60,7 @@ export class Reaper {
 
   constructor(
     /** The store, or what deletes on its behalf (SQLite: a worker thread, sqlite-purge-thread.ts). */
-    private readonly store: Pick<Store, 'deleteExpired'>,
+    private readonly store: Pick<TokenStoreTx, 'deleteExpired'>,
     private readonly clock: Clock,
     private readonly logger: Pick<Logger, 'info' | 'warn' | 'debug'>,
     private readonly options: ReaperOptions,
@@ -89,7 +89,7 @@ export class Reaper {
   private async pass(): Promise<number> {
     let total = 0;
     // Where the previous batch ended: each batch resumes there instead of
-    // scanning the expiry index from its start (Store.deleteExpired).
+    // scanning the expiry index from its start (TokenStoreTx.deleteExpired).
     let from: number | undefined;
     try {
       await this.drain(this.options.maxBlockMs, async (size) => {

@@ -16,15 +16,13 @@ import {
   TenantDeniedError,
   TooManySessionsError,
 } from '../errors.js';
-import type { AclBuilder } from '../identity/acl-builder.js';
-import type { TenantTree } from '../identity/tenant-tree.js';
 import {
   CHECK_DENIED, CHECK_ERROR, CHECK_INVALID, CHECK_VALID, type CheckResult, type LoginResult, NO_TOKEN_OBSERVER, type TokenObserver,
 } from '../metrics/token-observer.js';
 import type { AuditEntry } from '../security/audit.js';
 import type { ListQuery, ListResult } from '../lists.js';
 import type { AuditRecord } from '../security/types.js';
-import type { Store, StoreTx } from '../store/types.js';
+import type { TokenServiceStore, TokenStoreTx } from './store.js';
 import type { RefreshToken, RefreshTokenUse, Removal, RetiredRefreshToken, TokenRecord, UserRevocation } from './types.js';
 import type { CachedToken, TokenCache } from './cache.js';
 import { generateToken, hashToken, MAX_TOKEN_LENGTH } from './material.js';
@@ -96,7 +94,19 @@ export interface LoginMethodPolicy {
 }
 
 /** Writes of the caller's, made in the transaction that stores a new token. */
-export type WithinIssueCommit = (tx: StoreTx, record: TokenRecord) => Promise<void>;
+export type WithinIssueCommit = (tx: TokenStoreTx, record: TokenRecord) => Promise<void>;
+
+/** The ACL a login's identity gets (src/identity/acl-builder.ts). */
+export interface TokenAclSource {
+  build(identity: Identity): Promise<string[]>;
+}
+
+/** Tenant ancestry (src/identity/tenant-tree.ts): the tenant checks of tokens and refresh-token listings. */
+export interface TenantScope {
+  isSameOrDescendant(ancestor: string, candidate: string): Promise<boolean>;
+  /** The tenant and every descendant (uuids). */
+  subtree(root: string): Promise<string[]>;
+}
 
 export interface IssuedToken {
   token: string;
@@ -173,10 +183,10 @@ export class TokenService {
   private loginMethods: LoginMethodPolicy | null = null;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: TokenServiceStore,
     private readonly backends: BackendRegistry,
-    private readonly aclBuilder: AclBuilder,
-    private readonly tenants: TenantTree,
+    private readonly aclBuilder: TokenAclSource,
+    private readonly tenants: TenantScope,
     private readonly cache: TokenCache,
     private readonly clock: Clock,
     private readonly options: TokenServiceOptions,
@@ -490,6 +500,39 @@ export class TokenService {
       return entry.record;
     } catch (err) {
       this.observer.checked(checkResultOf(err), fromCache, (performance.now() - started) / 1000);
+      throw err;
+    }
+  }
+
+  /**
+   * check() answered from the cache, synchronously (no promise, no
+   * microtask): the record when valid; CHECK_INVALID when check() would
+   * throw NoSuchTokenError (the cached token expired), CHECK_DENIED when it
+   * would throw ScopeDeniedError; counted in the metrics as check() counts
+   * them. null when only check() can say: a tenant to check (the tenant
+   * tree is asynchronous), the cache off, a token not cached, a token
+   * check() refuses before hashing; nothing is counted then, check() counts
+   * the lookup it makes.
+   */
+  checkCached(token: string, scope: string | undefined, tenant: string | undefined): TokenRecord | typeof CHECK_INVALID | typeof CHECK_DENIED | null {
+    if (tenant !== undefined || !this.cache.isActive || token.length === 0 || token.length > MAX_TOKEN_LENGTH) return null;
+    const started = performance.now();
+    const hash = hashToken(token);
+    const entry = this.cache.get(hash);
+    if (entry === undefined) return null;
+    this.observer.cacheLookup(true);
+    try {
+      let result: typeof CHECK_VALID | typeof CHECK_INVALID | typeof CHECK_DENIED = CHECK_VALID;
+      if (entry.record.expiresAt <= this.clock.now()) {
+        this.cache.delete(hash);
+        result = CHECK_INVALID;
+      } else if (scope !== undefined && !entry.acl.matches(scope, entry.record)) {
+        result = CHECK_DENIED;
+      }
+      this.observer.checked(result, true, (performance.now() - started) / 1000);
+      return result === CHECK_VALID ? entry.record : result;
+    } catch (err) {
+      this.observer.checked(checkResultOf(err), true, (performance.now() - started) / 1000);
       throw err;
     }
   }

@@ -1,7 +1,11 @@
 // What the token domain needs of the storage: sessions, access tokens,
 // refresh tokens, the reaper's deletions. Implemented over Kysely in
 // src/store/ (both engines); part of the store's transaction (StoreTx).
+// Below the verbs, what the token service uses (./service.ts), with its
+// transactions (../storage.ts).
+import type { LoginSettleTx } from '../backends/store.js';
 import type { ListQuery, ListResult } from '../lists.js';
+import type { Transactional } from '../storage.js';
 import type { LoginSettlement } from '../security/types.js';
 import type { ExpiredRemoval, RefreshToken, RefreshTokenExpiry, RefreshTokenFilter, RefreshTokenUse, Removal, RetiredRefreshToken, Session, SessionFilter, TokenRecord, UserRevocation } from './types.js';
 
@@ -80,4 +84,13 @@ export interface TokenStoreTx {
    * reapers take disjoint batches (SKIP LOCKED).
    */
   deleteExpiredRefreshTokens(expiry: RefreshTokenExpiry, limit: number): Promise<RefreshToken[]>;
+}
+
+/** A login's transaction: the token domain's writes, and the backend's own (Identity.settle, ../backends/types.ts). */
+export interface TokenIssueTx extends TokenStoreTx, LoginSettleTx {}
+
+/** What the token service uses (./service.ts). */
+export interface TokenServiceStore extends TokenStoreTx, Transactional<TokenIssueTx> {
+  /** The top tenant (no parent), or null before the first start: tokens of no tenant are its to introspect. */
+  getTopTenant(): Promise<{ uuid: string } | null>;
 }

@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { LdapConfig } from './types.js';
 import type { Tenant } from '../../identity/types.js';
-import type { Store } from '../../store/types.js';
+import type { LdapLoginStore, LdapTenantLookup } from './store.js';
 import type { Backend, LoginContext } from '../types.js';
 import { identityOf } from '../xivo-user/backend.js';
 import { authenticate, lookUp, withSecureContext, type DirectoryAnswer, type DirectoryOptions } from './directory.js';
@@ -14,7 +14,7 @@ export const LDAP_USER = 'ldap_user';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface LdapBackendDeps {
-  store: Store;
+  store: LdapLoginStore;
   logger: Pick<Logger, 'info' | 'warn' | 'debug'>;
   directory: DirectoryOptions;
   /** For tests: the directory exchange. */
@@ -24,7 +24,7 @@ export interface LdapBackendDeps {
 type Identified = Awaited<ReturnType<Backend['verifyPassword']>>;
 
 /** The tenant a login names: tenant_id (uuid or slug) or domain_name. */
-export async function loginTenant(store: Store, ctx: Pick<LoginContext, 'tenantUuid' | 'domainName'>): Promise<Tenant | null> {
+export async function loginTenant(store: LdapTenantLookup, ctx: Pick<LoginContext, 'tenantUuid' | 'domainName'>): Promise<Tenant | null> {
   if (ctx.tenantUuid !== null) {
     const byUuid = UUID.test(ctx.tenantUuid) ? await store.getTenant(ctx.tenantUuid.toLowerCase()) : null;
     return byUuid ?? await store.findTenantBySlug(ctx.tenantUuid);

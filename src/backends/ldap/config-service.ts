@@ -2,7 +2,7 @@
 // password is write-only: it is stored, used to bind, and never returned.
 import { InvalidDataError, NotFoundError } from '../../errors.js';
 import type { LdapConfig } from './types.js';
-import type { Store } from '../../store/types.js';
+import type { LdapConfigAdminStore } from './store.js';
 import { searchFilterProblem } from './ldap-syntax.js';
 
 export interface LdapConfigInput {
@@ -28,7 +28,7 @@ function view(c: LdapConfig): LdapConfigView {
 }
 
 export class LdapConfigService {
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: LdapConfigAdminStore) {}
 
   async get(tenantUuid: string): Promise<LdapConfigView> {
     const config = await this.store.getLdapConfig(tenantUuid);

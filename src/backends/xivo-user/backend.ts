@@ -3,7 +3,7 @@ import type { PasswordHasher } from '../../passwords/hasher.js';
 import { isPbkdf2Sha512 } from '../../passwords/pbkdf2.js';
 import { needsRehash, type Argon2Params } from '../../passwords/rehash.js';
 import type { User } from '../../identity/types.js';
-import type { Store } from '../../store/types.js';
+import type { LocalUserStore } from '../store.js';
 import type { Backend, Identity } from '../types.js';
 
 export const XIVO_USER = 'xivo_user';
@@ -31,7 +31,7 @@ export function identityOf(user: User): Identity {
 }
 
 export function createXivoUserBackend(deps: {
-  store: Store;
+  store: Pick<LocalUserStore, 'findUserByLogin' | 'getUser'>;
   hasher: PasswordHasher;
   /** The configured argon2 parameters: a successful login re-hashes a password stored with others. */
   rehashTo?: Argon2Params;
