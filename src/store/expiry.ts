@@ -1,5 +1,5 @@
 // Removing expired tokens, and the sessions they leave empty: the one
-// implementation, used by the store's deleteExpired (./kysely-store.ts) on
+// implementation, used by the store's deleteExpired (./kysely/sessions.ts) on
 // both engines and by the SQLite purge thread (../tokens/sqlite-purge-worker.ts)
 // over its own connection.
 import { sql, type Kysely } from 'kysely';
@@ -19,7 +19,15 @@ export const IN_LIST_SLICE = 500;
 /** Outbox rows per INSERT: 7 parameters each, far below both engines' limits. */
 const OUTBOX_INSERT_SLICE = 100;
 
-/** Deletes the sessions of `sessionUuids` that hold no token any more; returns them. */
+/**
+ * Deletes the sessions of `sessionUuids` that hold no token any more; returns them.
+ *
+ * With row locks (PostgreSQL), the sessions are locked first, in a fixed
+ * order: when two transactions each delete one of a session's last two tokens
+ * (a revocation and the reaper, on two instances), the second to get the lock
+ * sees the first one's deletion committed and removes the session, instead of
+ * both seeing the other's token and leaving an empty session behind forever.
+ */
 export async function deleteEmptySessions(db: Db, sessionUuids: string[], rowLocks: boolean): Promise<Session[]> {
   const removed: Session[] = [];
   const ordered = rowLocks ? [...sessionUuids].sort() : sessionUuids;

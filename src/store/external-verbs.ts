@@ -11,7 +11,8 @@ import type {
   ExternalAuthStore, ExternalConnectionRecord,
 } from '../external/types.js';
 import type { DatabaseSchema } from './database-schema.js';
-import { eventsTransaction, mapVerbErrors } from './verb-kit.js';
+import { mappingErrors } from './mapped-errors.js';
+import { eventsTransaction } from './verb-kit.js';
 import { pageLimit } from './list-query.js';
 
 type Db = Kysely<DatabaseSchema>;
@@ -109,8 +110,7 @@ const affected = (result: { numAffectedRows?: bigint }) => Number(result.numAffe
 
 /** The verbs over `db`, each turning driver errors into typed store errors. */
 export function externalAuthVerbs(db: Db, deps: ExternalVerbsDeps): ExternalAuthStore {
-  const verbs = rawExternalVerbs(db, deps);
-  return mapVerbErrors(verbs, deps.mapError);
+  return mappingErrors(rawExternalVerbs(db, deps), deps.mapError);
 }
 
 function rawExternalVerbs(db: Db, deps: ExternalVerbsDeps): ExternalAuthStore {

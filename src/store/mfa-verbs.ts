@@ -8,7 +8,8 @@ import { sql, type Kysely } from 'kysely';
 import { mfaFactorEvent, mfaTenantPolicyUpdated, type PendingEvent } from '../events/catalog.js';
 import type { MfaFactorRecord, MfaFactorType, MfaStore, MfaTenantPolicy } from '../mfa/types.js';
 import type { DatabaseSchema } from './database-schema.js';
-import { eventsTransaction, mapVerbErrors } from './verb-kit.js';
+import { mappingErrors } from './mapped-errors.js';
+import { eventsTransaction } from './verb-kit.js';
 
 type Db = Kysely<DatabaseSchema>;
 
@@ -65,8 +66,7 @@ const FACTOR_COLUMNS = sql`uuid, user_uuid, tenant_uuid, type, name, secret, con
 
 /** The verbs over `db`, each turning driver errors into typed store errors. */
 export function mfaVerbs(db: Db, deps: MfaVerbsDeps): MfaStore {
-  const verbs = rawMfaVerbs(db, deps);
-  return mapVerbErrors(verbs, deps.mapError);
+  return mappingErrors(rawMfaVerbs(db, deps), deps.mapError);
 }
 
 function rawMfaVerbs(db: Db, deps: MfaVerbsDeps): MfaStore {

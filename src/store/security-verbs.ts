@@ -5,7 +5,7 @@
 import { AUDIT_ORDER_COLUMNS } from '../security/types.js';
 import { sql, type Expression, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import type { DatabaseSchema } from './database-schema.js';
-import { mapVerbErrors } from './verb-kit.js';
+import { mappingErrors } from './mapped-errors.js';
 import { containsAny, orderTerms, pageLimit, type OrderColumn } from './list-query.js';
 import type {
   AuditFilter, AuditRecord, BlockedLogin, ListQuery, ListResult, LoginAttempt, LoginThrottleRule, SecurityStoreVerbs,
@@ -85,8 +85,7 @@ function nextAttemptAt(failures: RawBuilder<unknown>, now: RawBuilder<unknown>, 
 
 /** The verbs over `db`, each turning driver errors into typed store errors. */
 export function securityVerbs(db: Db, mapError: (err: unknown) => unknown): SecurityStoreVerbs {
-  const verbs = rawSecurityVerbs(db);
-  return mapVerbErrors(verbs, mapError);
+  return mappingErrors(rawSecurityVerbs(db), mapError);
 }
 
 function rawSecurityVerbs(db: Db): SecurityStoreVerbs {

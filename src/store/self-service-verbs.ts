@@ -9,7 +9,7 @@ import { sql, type Kysely } from 'kysely';
 import type { EmailedTokenLink, EmailedTokenPurpose, SelfServiceTx } from '../identity/self-service-store.js';
 import type { ClaimedMail, MailKind, MailOutboxStore, MailTx, NewMail } from '../mail/types.js';
 import type { DatabaseSchema } from './database-schema.js';
-import { mapVerbErrors } from './verb-kit.js';
+import { mappingErrors } from './mapped-errors.js';
 import { toDbBool } from './row-mapping.js';
 
 type Db = Kysely<DatabaseSchema>;
@@ -122,7 +122,7 @@ export function selfServiceTxVerbs(db: Db, mapError?: (err: unknown) => unknown)
           ${m.text}, ${m.html}, 'pending', 0, ${ms(m.createdAt)}, ${ms(m.expiresAt)}, ${ms(m.createdAt)})`.execute(db);
     },
   };
-  return mapError === undefined ? verbs : mapVerbErrors(verbs, mapError);
+  return mapError === undefined ? verbs : mappingErrors(verbs, mapError);
 }
 
 /** The relay's verbs, over the store's connection. */
@@ -186,5 +186,5 @@ export function mailOutboxVerbs(db: Db, options: { rowLocks: boolean; mapError: 
       return affected(mails) + affected(links);
     },
   };
-  return mapVerbErrors(verbs, options.mapError);
+  return mappingErrors(verbs, options.mapError);
 }

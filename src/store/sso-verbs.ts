@@ -5,6 +5,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { SsoCompletion, SsoConfigRecord, SsoKind, SsoLoginRecord, SsoSessionRecord, SsoStore } from '../sso/types.js';
 import type { DatabaseSchema } from './database-schema.js';
+import { mappingErrors } from './mapped-errors.js';
 
 type Db = Kysely<DatabaseSchema>;
 
@@ -38,19 +39,9 @@ function sessionOf(r: SessionRow): SsoSessionRecord {
   };
 }
 
+/** The verbs over `db`, each turning driver errors into typed store errors. */
 export function ssoVerbs(db: Db, mapError: (err: unknown) => unknown): SsoStore {
-  const raw = rawSsoVerbs(db);
-  const guarded: Record<string, unknown> = {};
-  for (const [name, fn] of Object.entries(raw) as [string, (...a: unknown[]) => Promise<unknown>][]) {
-    guarded[name] = async (...args: unknown[]) => {
-      try {
-        return await fn(...args);
-      } catch (err) {
-        throw mapError(err);
-      }
-    };
-  }
-  return guarded as unknown as SsoStore;
+  return mappingErrors(rawSsoVerbs(db), mapError);
 }
 
 function rawSsoVerbs(db: Db): SsoStore {

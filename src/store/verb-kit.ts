@@ -1,26 +1,11 @@
-// What the feature verb modules (security, external, MFA, self-service)
-// share: driver errors turned into typed store errors at one place, and a
-// transaction whose events go to the outbox with its changes.
+// What the feature verb modules (external accounts, MFA) share: a
+// transaction whose events go to the outbox with its changes. Driver errors
+// are mapped by ./mapped-errors.ts.
 import type { Kysely } from 'kysely';
 import type { PendingEvent } from '../events/catalog.js';
 import type { DatabaseSchema } from './database-schema.js';
 
 type Db = Kysely<DatabaseSchema>;
-
-/** `verbs` with each one's driver errors passed through `mapError`. */
-export function mapVerbErrors<T extends object>(verbs: T, mapError: (err: unknown) => unknown): T {
-  const guarded: Record<string, unknown> = {};
-  for (const [name, verb] of Object.entries(verbs) as [string, (...args: unknown[]) => Promise<unknown>][]) {
-    guarded[name] = async function mappingErrors(...args: unknown[]) {
-      try {
-        return await verb(...args);
-      } catch (err) {
-        throw mapError(err);
-      }
-    };
-  }
-  return guarded as T;
-}
 
 export interface EventWriting {
   /** Write events with the changes (amqp.enabled). */
