@@ -13,6 +13,14 @@
 //   --generator G           load generator of the check workloads: wrk (default when
 //                           installed: Debian's package) or autocannon
 //   --generator-threads N   wrk threads (default 1)
+//   --check-cases c1,c2     cases of the check workload (default all: bare, check-1,
+//                           check-rr, check-2hot, authz-1); e.g. bare,check-1
+//   --compare DIR           another build of the service (a directory holding bin/
+//                           and dist/, node_modules reachable from it, e.g. an
+//                           export of an older commit, built): the check workload
+//                           also runs check-1 and authz-1 against it (same database),
+//                           interleaved, and reports the CPU per check of this
+//                           build against that one's
 //   --propagation-tokens N  revocations timed from instance A to B (default 1,000; smoke 20)
 //   --events-backlog N      outbox events drained by the relay (default 20,000; smoke 500)
 //
@@ -40,6 +48,7 @@ import { runRevokeWorkload } from './workloads/revoke.js';
 import { runScaleWorkload } from './workloads/scale.js';
 
 const WORKLOADS = ['check', 'get', 'login', 'revoke', 'propagation', 'events', 'scale', 'reaper'];
+const CHECK_CASES = ['bare', 'check-1', 'check-rr', 'check-2hot', 'authz-1'];
 const ENGINES = ['sqlite', 'postgresql'];
 
 function parseOptions(argv) {
@@ -73,6 +82,8 @@ function parseOptions(argv) {
   const opts = {
     smoke,
     only: list(flags.only, WORKLOADS, 'workload'),
+    checkCases: list(flags['check-cases'], CHECK_CASES, 'check case'),
+    compare: flags.compare === undefined ? null : path.resolve(String(flags.compare)),
     engines: list(flags.engines, ENGINES, 'engine'),
     duration: num(flags.duration, smoke ? 1 : 5, 0.5),
     trials: Math.round(num(flags.trials, smoke ? 1 : 3, 1)),
@@ -100,6 +111,11 @@ function parseOptions(argv) {
     afterPurgeMs: smoke ? 500 : 2000,
   };
   opts.warmup = Math.min(opts.warmup, opts.duration);
+  if (opts.compare !== null) {
+    for (const f of ['bin/xivo-auth.js', 'dist/cli/main.js']) {
+      try { readFileSync(path.join(opts.compare, f)); } catch { throw new Error(`--compare ${opts.compare}: no ${f} (a built copy of the service)`); }
+    }
+  }
   if (!['wrk', 'autocannon'].includes(opts.generator)) throw new Error(`unknown generator "${opts.generator}" (wrk or autocannon)`);
   if (opts.generator === 'wrk' && !hasWrk()) throw new Error('--generator wrk: wrk is not installed (apt-get install wrk)');
   return opts;
@@ -174,6 +190,13 @@ async function setupEngine(ctx, engine) {
     await main.stop();
     result.rrSeedSeconds = await mainDb.seedTokens({ seed: env.rrSeed, count: ctx.opts.rrTokens, template, expiresAt: () => Date.now() + 86_400_000 });
     result.restartMs = await main.start();
+    if (ctx.opts.compare !== null) {
+      // The other build, on the same database (already migrated and seeded).
+      const compare = new ServiceProcess({ name: `${engine}-compare`, dir: path.join(dir, 'compare'), dbUri: mainDb.uri, overrides, root: ctx.opts.compare });
+      ctx.services.add(compare);
+      await compare.start();
+      env.compare = compare;
+    }
   }
   return { env, result };
 }
@@ -197,6 +220,10 @@ async function runEngine(ctx, engine) {
   } finally {
     await env.main.stop();
     ctx.services.delete(env.main);
+    if (env.compare) {
+      await env.compare.stop();
+      ctx.services.delete(env.compare);
+    }
   }
   if (only.has('scale')) out.scale = await runScaleWorkload(ctx, env);
   if (only.has('reaper')) out.reaper = await runReaperWorkload(ctx, env);
@@ -227,8 +254,11 @@ function resultRows(results, opts) {
   for (const [engine, e] of Object.entries(results.engines)) {
     const c = e.check;
     if (c) {
-      const names = { bare: 'bare node http 204 (HEAD)', 'check-1': 'check HEAD ?scope, 1 token', 'check-rr': `check HEAD ?scope, ${opts.rrTokens.toLocaleString('en-US')} tokens RR`, 'check-2hot': 'check HEAD ?scope, 2 hot tokens alternating', 'authz-1': 'GET /authz ?access, 1 token (gateway)', 'get-1': 'GET token details' };
-      for (const k of ['bare', 'check-1', 'check-rr', 'check-2hot', 'authz-1', 'get-1']) {
+      const names = {
+        bare: 'bare node http 204 (HEAD)', 'check-1': 'check HEAD ?scope, 1 token', 'check-rr': `check HEAD ?scope, ${opts.rrTokens.toLocaleString('en-US')} tokens RR`, 'check-2hot': 'check HEAD ?scope, 2 hot tokens alternating', 'authz-1': 'GET /authz ?access, 1 token (gateway)', 'get-1': 'GET token details',
+        'check-1-compare': 'check HEAD ?scope, 1 token (--compare build)', 'authz-1-compare': 'GET /authz ?access, 1 token (--compare build)',
+      };
+      for (const k of ['bare', 'check-1', 'check-1-compare', 'check-rr', 'check-2hot', 'authz-1', 'authz-1-compare', 'get-1']) {
         const s = c[k];
         if (!s) continue;
         rows.push([engine, names[k], fmt(s.rps, 0), ms(s.p50), ms(s.p99), ms(s.max), s.errors + s.non2xx, cpuPerRequest(s), mib(s.rssMiB), cores(s), `${opts.connections} conns`]);

@@ -40,17 +40,17 @@ import { auditRoutes } from './http/routes/audit.js';
 import { securityThrottleRoutes } from './http/routes/security-throttles.js';
 import { consoleRoutes } from './http/routes/console.js';
 import { configRoutes } from './http/routes/config.js';
-import type { SecurityDeps } from './security/wiring.js';
+import type { SecurityDeps } from './security/services.js';
 import { userRoutes } from './http/routes/users.js';
 import { selfServiceRoutes } from './http/routes/self-service.js';
-import type { SelfServiceDeps } from './mail/wiring.js';
+import type { SelfServiceDeps } from './identity/self-service-deps.js';
 import { externalRoutes } from './http/routes/external.js';
 import type { ExternalAuthService } from './external/service.js';
 import { mfaRoutes } from './http/routes/mfa.js';
 import { idpRoutes } from './http/routes/idp.js';
 import { ssoRoutes } from './http/routes/sso.js';
 import { samlRoutes } from './http/routes/saml.js';
-import type { Sso } from './sso/wiring.js';
+import type { Sso } from './sso/services.js';
 import type { SsoEscalationGuard } from './sso/escalation.js';
 import type { MfaService } from './mfa/service.js';
 import type { TokenService } from './tokens/service.js';
@@ -79,7 +79,7 @@ export interface AppDeps {
   https?: { cert: Buffer; key: Buffer } | null;
   /** Counts requests; serves /metrics unless the management listener does. */
   metrics?: Metrics;
-  /** Brute-force protection, rate limits, security headers, audit trail (issue 7; src/security/wiring.ts). */
+  /** Brute-force protection, rate limits, security headers, audit trail (issue 7; src/wiring/security.ts). */
   security?: SecurityDeps;
   /** /health/ready; default: the store answers. */
   readiness?: ReadinessCheck;
@@ -89,7 +89,7 @@ export interface AppDeps {
   selfService?: Pick<SelfServiceDeps, 'service' | 'plugins' | 'status'>;
   /** Multi-factor authentication: a user's second factors (issue 24). */
   mfa?: MfaService;
-  /** Single sign-on: authentication methods (/idp), OpenID Connect (issue 23; src/sso/wiring.ts). */
+  /** Single sign-on: authentication methods (/idp), OpenID Connect (issue 23; src/wiring/sso.ts). */
   sso?: Sso;
   /** What a configuration reload changes per request (src/http/live-settings.ts); default: built from config. */
   live?: LiveHttpSettings;
@@ -165,10 +165,13 @@ function serverFactory(deps: AppDeps, live: LiveHttpSettings, closing: { on: boo
     count: authzCounter ?? (() => {}),
   };
   return function createServer(handler: RequestListener): http.Server {
-    const inner = fast ? withFastCheck(deps.tokens, handler, count, authz, { debug: live.debug, closing }) : handler;
+    // Each request's store calls share one db_timeout_seconds (src/db-budget.ts):
+    // every request Fastify answers, and the fast path's checks that reach
+    // the store (it scopes them itself; a check the cache answers makes no store call).
+    const budgeted = perRequestDbBudget(handler);
+    const inner = fast ? withFastCheck(deps.tokens, budgeted, count, authz, { debug: live.debug, closing }) : budgeted;
     // Security headers and check rate limits also on the fast path's answers.
-    // Each request's store calls share one db_timeout_seconds (src/db-budget.ts).
-    const listener = perRequestDbBudget(deps.security ? deps.security.http.wrap(inner) : inner);
+    const listener = deps.security ? deps.security.http.wrap(inner) : inner;
     // Larger request heads: 431 (Node answers it before any listener runs).
     // Slow clients: header and request timeouts (src/http/server-limits.ts).
     const limits = { maxHeaderSize: deps.config.security.max_header_bytes, ...httpServerTimeouts(deps.config.rest_api) };

@@ -110,8 +110,18 @@ export function perRequestDbBudget<Req extends IncomingMessage, Res extends Serv
   listener: (req: Req, res: Res) => void,
 ): (req: Req, res: Res) => void {
   return function withRequestDbBudget(req, res) {
-    const budget = new RequestBudget();
-    res.once('close', () => budget.end());
-    scope.run(budget, () => listener(req, res));
+    withResponseDbBudget(res, () => listener(req, res));
   };
+}
+
+/**
+ * Runs `fn` as the request answered by `res`, with its own budget, spent
+ * until the response is closed. The token check's fast path calls it only
+ * when it is about to reach the store: an answer from the cache makes no
+ * store call, and pays neither the async context nor the close listener.
+ */
+export function withResponseDbBudget<T>(res: ServerResponse, fn: () => T): T {
+  const budget = new RequestBudget();
+  res.once('close', () => budget.end());
+  return scope.run(budget, fn);
 }

@@ -1,32 +1,34 @@
 // Composition root: config → store → domains in dependency order → app → listen.
 // Everything is built here and passed down; nothing else opens resources.
-// Each domain's wiring (src/<domain>/wiring.ts) holds what building it involves.
+// Each domain's wiring (src/wiring/<domain>.ts) holds what building it involves.
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createBackends } from './backends/wiring.js';
+import { createBackends } from './wiring/backends.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config/types.js';
 import type { EventRelay } from './events/relay.js';
 import type { ExpireSoonNotifier } from './events/expire-soon.js';
-import { createEvents } from './events/wiring.js';
-import { createExternalAuth, type ExternalAuth } from './external/wiring.js';
+import { createEvents } from './wiring/events.js';
+import { createExternalAuth, type ExternalAuth } from './wiring/external.js';
 import { createReadiness } from './http/readiness.js';
-import { createHttp, servesHttps } from './http/wiring.js';
-import { createIdentity, createIdentityServices } from './identity/wiring.js';
-import { createSelfService, type SelfServiceDeps } from './mail/wiring.js';
+import { createHttp, servesHttps } from './wiring/http.js';
+import { createIdentity, createIdentityServices } from './wiring/identity.js';
+import type { SelfServiceDeps } from './identity/self-service-deps.js';
+import { createSelfService } from './wiring/mail.js';
 import { Metrics } from './metrics/metrics.js';
-import { createMfa } from './mfa/wiring.js';
+import { createMfa } from './wiring/mfa.js';
 import { PasswordHasher } from './passwords/hasher.js';
-import { reconfigureSecurity } from './security/live-config.js';
-import { createSecurity, type SecurityDeps } from './security/wiring.js';
-import { createSso } from './sso/wiring.js';
+import { reconfigureSecurity } from './wiring/security-reload.js';
+import type { SecurityDeps } from './security/services.js';
+import { createSecurity } from './wiring/security.js';
+import { createSso } from './wiring/sso.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/types.js';
 import type { TokenCache } from './tokens/cache.js';
 import type { Reaper } from './tokens/reaper.js';
 import type { TokenService } from './tokens/service.js';
-import { createReaper, createTokens } from './tokens/wiring.js';
+import { createReaper, createTokens } from './wiring/tokens.js';
 import { startTracing } from './tracing/tracing.js';
 
 export function resolveDbUri(config: Config): string {

@@ -118,6 +118,7 @@ export async function interleavedTrials(ctx, cases, { trials, duration, warmup, 
       runs[c.key].push(r);
       log?.(`  trial ${t + 1}/${trials} ${c.key}: ${r.rps?.toFixed(0)} req/s` +
         (r.latencyMs ? `, p99 ${r.latencyMs.p99?.toFixed(2)} ms` : '') +
+        (typeof r.cpuPerRequestUs === 'number' ? `, ${r.cpuPerRequestUs.toFixed(1)} µs CPU/req` : '') +
         (r.non2xx || r.errors ? `, non-2xx ${r.non2xx}, errors ${r.errors}` : ''));
     }
   }

@@ -10,7 +10,8 @@ import { spawnTracked, stopChild, tailOf } from './procs.js';
 import { basic, createAgent, request } from './http.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
-const CLI = path.join(REPO_ROOT, 'bin', 'xivo-auth.js');
+/** The command line of a build rooted at `root` (bin/xivo-auth.js running its dist/). */
+const cliOf = (root) => path.join(root, 'bin', 'xivo-auth.js');
 /**
  * Extra node options for the services under test, e.g.
  * BENCH_SERVICE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (profiles are
@@ -68,9 +69,11 @@ export class ServiceProcess {
    * @param {string} o.dir      a temp directory of its own (config, conf.d, data)
    * @param {string} o.dbUri    sqlite:<path> or postgresql://…
    * @param {object} [o.overrides] config keys on top of baseConfig
+   * @param {string} [o.root]   the build to run (a directory holding bin/ and dist/; default this repository)
    */
-  constructor({ name, dir, dbUri, overrides = {} }) {
+  constructor({ name, dir, dbUri, overrides = {}, root = REPO_ROOT }) {
     this.name = name;
+    this.root = root;
     this.dir = dir;
     this.dbUri = dbUri;
     this.overrides = overrides;
@@ -100,7 +103,7 @@ export class ServiceProcess {
   /** Applies migrations with `xivo-auth migrate` (the service is not started). */
   async migrate() {
     const file = await this.writeConfig();
-    const child = spawnTracked(process.execPath, [CLI, 'migrate', '-c', file], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnTracked(process.execPath, [cliOf(this.root), 'migrate', '-c', file], { cwd: this.root, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = tailOf(child.stdout);
     const err = tailOf(child.stderr);
     const code = await new Promise((resolve) => child.once('exit', resolve));
@@ -114,7 +117,7 @@ export class ServiceProcess {
     const started = performance.now();
     const logFile = path.join(this.dir, 'service.log');
     const log = openSync(logFile, 'a');
-    const child = spawnTracked(process.execPath, [...SERVICE_NODE_ARGS, CLI, '-f', '-c', file], { cwd: REPO_ROOT, stdio: ['ignore', log, log] });
+    const child = spawnTracked(process.execPath, [...SERVICE_NODE_ARGS, cliOf(this.root), '-f', '-c', file], { cwd: this.root, stdio: ['ignore', log, log] });
     closeSync(log);
     this.child = child;
     this.logFile = logFile;

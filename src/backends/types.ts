@@ -16,6 +16,13 @@ export interface Identity {
   /** Extra ACL granted by the backend itself. */
   acl: string[];
   /**
+   * The local user's authentication method as the backend read it with the
+   * user (`default` or a method) and its tenant's default: the login's
+   * method check (src/sso/authentication-methods.ts) then reads neither
+   * again. Absent: the check reads them.
+   */
+  authentication?: { method: string; tenantDefault: string | null };
+  /**
    * Writes the backend wants committed with the login's token, in the
    * transaction that stores it (xivo_user: the password re-hashed to the
    * configured argon2id): they happen only if the login does.

@@ -7,13 +7,13 @@
 
 import { Kind, Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { AuditSchema, PasswordPolicySchema, SecuritySchema } from '../security/config-schema.js';
-import { EnabledExternalAuthSchema, ExternalAuthSchema, GoogleSchema, MicrosoftSchema } from '../external/config-schema.js';
-import { SELF_SERVICE_CONFIG_PROPERTIES } from '../mail/config-schema.js';
-import { MfaSchema } from '../mfa/config-schema.js';
-import { OidcSchema, SamlSchema } from '../sso/config-schema.js';
-import { TracingSchema } from '../tracing/config-schema.js';
-import { ACCESS_LIMITS_TEXT, ACCESS_WILDCARDS_PATTERN, MAX_ACCESS_LENGTH, MAX_ACL_ENTRIES } from '../security/limits.js';
+import { AuditSchema, PasswordPolicySchema, SecuritySchema } from './sections/security.js';
+import { EnabledExternalAuthSchema, ExternalAuthSchema, GoogleSchema, MicrosoftSchema } from './sections/external.js';
+import { SELF_SERVICE_CONFIG_PROPERTIES } from './sections/mail.js';
+import { MfaSchema } from './sections/mfa.js';
+import { OidcSchema, SamlSchema } from './sections/sso.js';
+import { TracingSchema } from './sections/tracing.js';
+import { ACCESS_LIMITS_TEXT, ACCESS_WILDCARDS_PATTERN, MAX_ACCESS_LENGTH, MAX_ACL_ENTRIES } from '../access-limits.js';
 
 export const LOG_LEVELS = ['critical', 'error', 'warning', 'info', 'debug'] as const;
 
@@ -26,7 +26,7 @@ export const DEFAULT_CONFIG_FILE = '/etc/xivo-auth/config.yml';
 const nullableString = (description: string, extra: Record<string, unknown> = {}) =>
   Type.Union([Type.String({ minLength: 1 }), Type.Null()], { default: null, description, ...extra });
 
-/** One access (ACL template) written in the configuration: the limits of the API's (src/security/limits.ts). */
+/** One access (ACL template) written in the configuration: the limits of the API's (src/access-limits.ts). */
 const AccessSchema = Type.String({ minLength: 1, maxLength: MAX_ACCESS_LENGTH, pattern: ACCESS_WILDCARDS_PATTERN, expected: ACCESS_LIMITS_TEXT });
 
 const PolicySchema = Type.Object(
@@ -373,21 +373,21 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, description: 'Management listener (metrics and health probes).' },
     ),
-    // External accounts (issue 22): src/external/config-schema.ts.
+    // External accounts (issue 22): src/config/sections/external.ts.
     enabled_external_auth_plugins: EnabledExternalAuthSchema,
     external_auth: ExternalAuthSchema,
     google: GoogleSchema,
     microsoft: MicrosoftSchema,
-    // Multi-factor authentication (issue 24): src/mfa/config-schema.ts.
+    // Multi-factor authentication (issue 24): src/config/sections/mfa.ts.
     mfa: MfaSchema,
-    // Single sign-on (issue 23): src/sso/config-schema.ts.
+    // Single sign-on (issue 23): src/config/sections/sso.ts.
     saml: SamlSchema,
     oidc: OidcSchema,
-    // OpenTelemetry traces (issue 26): src/tracing/config-schema.ts.
+    // OpenTelemetry traces (issue 26): src/config/sections/tracing.ts.
     tracing: TracingSchema,
-    // Self-service accounts (issue 21): src/mail/config-schema.ts.
+    // Self-service accounts (issue 21): src/config/sections/mail.ts.
     ...SELF_SERVICE_CONFIG_PROPERTIES,
-    // Security (issue 7): src/security/config-schema.ts.
+    // Security (issue 7): src/config/sections/security.ts.
     security: SecuritySchema,
     password_policy: PasswordPolicySchema,
     audit: AuditSchema,

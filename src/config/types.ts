@@ -2,7 +2,7 @@
 // are merged and validated. Key names follow XiVO's YAML keys (snake_case).
 //
 // Every type here is read off the one schema (src/config/schema.ts, with the
-// per-feature src/*/config-schema.ts modules it plugs in): a key, its type
+// per-feature src/config/sections/*.ts modules it plugs in): a key, its type
 // and its description are written once, there.
 import type { Static } from '@sinclair/typebox';
 import type { ConfigSchema } from './schema.js';

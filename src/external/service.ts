@@ -17,7 +17,7 @@ import type { Clock } from '../clock.js';
 import { InvalidDataError } from '../errors.js';
 import type { TenantTree } from '../identity/tenant-tree.js';
 import type { User } from '../identity/types.js';
-import type { OAuthProviderConfig } from './config-schema.js';
+import type { OAuthProviderConfig } from '../config/sections/external.js';
 import {
   ExternalAuthConfigExistsError, ExternalAuthExistsError, ExternalAuthNotReadyError, ProviderRefusedError,
   ProviderUnavailableError, UnknownExternalAuthConfigError, UnknownExternalAuthError, UnknownExternalAuthTypeError,

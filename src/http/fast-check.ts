@@ -12,11 +12,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import type { TokenService } from '../tokens/service.js';
-import { checkDecision, refusalDecisionOf, validDecision, type CheckDecision } from './token-check.js';
+import { cachedDecision, checkDecision, refusalDecisionOf, validDecision, type CheckDecision } from './token-check.js';
 import { MAX_QUERY_ACCESS, originalUriOf, type Authorize } from './routes/gateway.js';
-import { MAX_ACCESS_LENGTH } from '../security/limits.js';
+import { setSecurityHeaders, WRITES_SECURITY_HEADERS, type SecurityHeaderList, type SecurityHeadersListener } from '../security/http-hardening.js';
+import { MAX_ACCESS_LENGTH } from '../access-limits.js';
 import { tracing } from '../tracing/tracing.js';
 import { traceRawRequest } from '../tracing/http.js';
+import { withResponseDbBudget } from '../db-budget.js';
 
 const PREFIX = '/0.1/token/';
 const AUTHZ = '/0.1/authz';
@@ -36,9 +38,17 @@ export interface FastCheckSwitch {
 
 const ALWAYS_ON: FastCheckSwitch = { debug: { on: false }, closing: { on: false } };
 
+/** What the fast path's security wrapper owes an answer (src/security/http-hardening.ts WRITES_SECURITY_HEADERS); undefined: nothing. */
+type Owed = SecurityHeaderList | undefined;
+
 /**
  * Wraps Fastify's request listener. `count(status)` records the answer in the
  * HTTP request metrics under the route template, as the Fastify route would.
+ *
+ * The listener writes the security headers itself (WRITES_SECURITY_HEADERS):
+ * a token check's answer is one `writeHead(status, headers)` with the
+ * precomputed list, and a request handed to Fastify gets them set first, as
+ * SecurityHttp.wrap sets them for any other listener.
  */
 export function withFastCheck(
   tokens: TokenService,
@@ -46,21 +56,27 @@ export function withFastCheck(
   count: (status: number) => void = () => {},
   authz?: { authorize: Authorize; count: (method: string, status: number) => void },
   off: FastCheckSwitch = ALWAYS_ON,
-): RequestListener {
+): SecurityHeadersListener & RequestListener {
   const { debug, closing } = off;
-  return function fastCheck(req, res) {
+  /** Hands the request to Fastify, the security headers set as for any request. */
+  const decline = (req: IncomingMessage, res: ServerResponse, owed: Owed) => {
+    if (owed !== undefined) setSecurityHeaders(res, owed);
+    fallback(req, res);
+  };
+  const fastCheck = function fastCheck(req: IncomingMessage, res: ServerResponse, owed?: SecurityHeaderList): void {
     const url = req.url;
     if (debug.on || closing.on) {
-      fallback(req, res);
+      decline(req, res, owed);
       return;
     }
     if (authz !== undefined && url !== undefined && (req.method === 'GET' || req.method === 'HEAD')
       && url.startsWith(AUTHZ) && (url.length === AUTHZ.length || url.charCodeAt(AUTHZ.length) === 63 /* ? */)) {
-      fastAuthz(req, res, url, authz, fallback);
+      if (owed !== undefined) setSecurityHeaders(res, owed);
+      withResponseDbBudget(res, () => fastAuthz(req, res, url, authz, fallback));
       return;
     }
     if (req.method !== 'HEAD' || url === undefined || !url.startsWith(PREFIX)) {
-      fallback(req, res);
+      decline(req, res, owed);
       return;
     }
     const q = url.indexOf('?', PREFIX.length);
@@ -85,33 +101,50 @@ export function withFastCheck(
         }
       }
     } catch {
-      fallback(req, res);
+      decline(req, res, owed);
       return;
     }
     if (token.length === 0 || token.includes('/') || (scope !== undefined && scope.length > MAX_ACCESS_LENGTH) || (tenant !== undefined && tenant.length > 256)) {
-      fallback(req, res);
+      decline(req, res, owed);
       return;
     }
     if (tracing.enabled) {
-      tracedCheck(req, res, tokens, token, scope, tenant).then(
-        (decision) => answer(res, decision, count),
-        () => fallback(req, res),
+      withResponseDbBudget(res, () => tracedCheck(req, res, tokens, token, scope, tenant)).then(
+        (decision) => answer(res, decision, count, owed),
+        () => decline(req, res, owed),
       );
       return;
     }
-    // Tracing off (this one test is all it costs, src/tracing/tracing.ts):
+    // Tracing off (this one test is all it costs, src/tracing/tracing.ts).
+    // A token in the cache is answered at once, synchronously: no promise,
+    // no microtask, no async-hooks init (TokenService.checkCached, mapped by
+    // cachedDecision as check()'s outcome is by validDecision and
+    // refusalDecisionOf).
+    let cached: ReturnType<TokenService['checkCached']>;
+    try {
+      cached = tokens.checkCached(token, scope, tenant);
+    } catch (err) {
+      refused(req, res, err, owed);
+      return;
+    }
+    if (cached !== null) {
+      answer(res, cachedDecision(cached), count, owed);
+      return;
+    }
     // checkDecision's mapping (validDecision, refusalDecisionOf) applied in
     // these callbacks, not through its promise: one promise fewer per check.
-    tokens.check(token, scope, tenant).then(
-      (record) => answer(res, validDecision(record), count),
-      (err: unknown) => {
-        const decision = refusalDecisionOf(err);
-        // Not an answer of the check: let Fastify's route produce (and log) it.
-        if (decision === null) fallback(req, res);
-        else answer(res, decision, count);
-      },
+    withResponseDbBudget(res, () => tokens.check(token, scope, tenant)).then(
+      (record) => answer(res, validDecision(record), count, owed),
+      (err: unknown) => refused(req, res, err, owed),
     );
   };
+  /** A check that threw: its refusal, or (not an answer of the check) Fastify's route produces (and logs) it. */
+  const refused = (req: IncomingMessage, res: ServerResponse, err: unknown, owed: Owed) => {
+    const decision = refusalDecisionOf(err);
+    if (decision === null) decline(req, res, owed);
+    else answer(res, decision, count, owed);
+  };
+  return Object.assign(fastCheck, { [WRITES_SECURITY_HEADERS]: true as const });
 }
 
 /**
@@ -216,10 +249,24 @@ function tracedAuthz(req: IncomingMessage, res: ServerResponse, authorize: Autho
   return traceRawRequest(req, res, AUTHZ, () => authorize(req.headers, method, access, originalUriOf(req.headers)));
 }
 
-function answer(res: ServerResponse, decision: CheckDecision, count: (status: number) => void): void {
+/**
+ * Sends a check's answer. With the security headers owed (the usual case):
+ * one writeHead with their precomputed list (and the decision's few headers
+ * after them: Retry-After, which no security header is). The same header
+ * lines as setHeader for each and `end()` would write.
+ */
+function answer(res: ServerResponse, decision: CheckDecision, count: (status: number) => void, owed: Owed): void {
   const { headers } = decision;
-  for (let i = 0; i < headers.length; i += 1) res.setHeader(headers[i][0], headers[i][1]);
-  res.statusCode = decision.status;
+  if (owed === undefined) {
+    for (let i = 0; i < headers.length; i += 1) res.setHeader(headers[i][0], headers[i][1]);
+    res.statusCode = decision.status;
+  } else if (headers.length === 0) {
+    res.writeHead(decision.status, owed as string[]);
+  } else {
+    const all = owed.slice();
+    for (let i = 0; i < headers.length; i += 1) all.push(headers[i][0], headers[i][1]);
+    res.writeHead(decision.status, all);
+  }
   res.end();
   count(decision.status);
 }

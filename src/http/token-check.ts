@@ -11,6 +11,7 @@
 // handler to answer (and log).
 import type { TokenRecord } from '../tokens/types.js';
 import type { TokenService } from '../tokens/service.js';
+import { CHECK_DENIED, CHECK_INVALID } from '../metrics/token-observer.js';
 import { toProblem } from './errors.js';
 
 /** An answer to a token check: a status and headers, never a body (HEAD). */
@@ -68,6 +69,18 @@ export function refusalDecision(err: unknown): CheckDecision {
 /** The decision for a record `TokenService.check` returned: valid. */
 export function validDecision(_record: TokenRecord): CheckDecision {
   return VALID;
+}
+
+/**
+ * The decision for what `TokenService.checkCached` decided (a check answered
+ * from the cache, synchronously): what refusalDecisionOf answers to the
+ * error check() throws in its place (CHECK_INVALID: NoSuchTokenError, 404;
+ * CHECK_DENIED: ScopeDeniedError, 403), or validDecision.
+ */
+export function cachedDecision(outcome: TokenRecord | typeof CHECK_INVALID | typeof CHECK_DENIED): CheckDecision {
+  if (outcome === CHECK_INVALID) return UNKNOWN;
+  if (outcome === CHECK_DENIED) return DENIED;
+  return validDecision(outcome);
 }
 
 /**

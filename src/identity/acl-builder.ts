@@ -9,7 +9,7 @@
 // accesses left out (leaving out a negative one would widen the token). The
 // cap bounds the cost of every check of the token (docs/security.md).
 import { DomainError } from '../errors.js';
-import { MAX_TOKEN_ACCESSES } from '../security/limits.js';
+import { MAX_TOKEN_ACCESSES } from '../access-limits.js';
 import type { UserSelection } from './types.js';
 import type { PolicyGrantStore } from './store.js';
 

@@ -9,7 +9,7 @@
 // unique per tenant; an own policy hides an ancestor's of the same slug).
 import { randomUUID } from 'node:crypto';
 import { ConflictError, DomainError, ForbiddenError, InvalidDataError, NotFoundError } from '../errors.js';
-import { MAX_ACL_ENTRIES } from '../security/limits.js';
+import { MAX_ACL_ENTRIES } from '../access-limits.js';
 import { StoreConflictError } from '../storage-errors.js';
 import type { Policy, PolicyFilter } from './types.js';
 import type { ListQuery, ListResult } from '../lists.js';

@@ -57,6 +57,8 @@ export interface IdentityStoreTx {
    * stored before writes refused it): such a login names nobody.
    */
   findUserByLogin(login: string): Promise<User | null>;
+  /** findUserByLogin, with what a password login checks next read in the same statement. */
+  findLoginUser(login: string): Promise<LoginUser | null>;
   /** `q.filters` narrow `filtered` and the items; `f` narrows `total` too. */
   listUsers(tenantUuids: string[], q: UserListQuery, f?: UserFilter): Promise<ListResult<User>>;
   /**
@@ -175,3 +177,9 @@ export interface SelfServiceStore
   extends Pick<IdentityStoreTx, 'findUserByLogin' | 'getUser'>,
   Pick<SelfServiceTx, 'findUserUuidByUsername' | 'findUserUuidByConfirmedEmail'>,
   Transactional<SelfServiceStoreTx> {}
+
+/** The user a login names, with its tenant's default_authentication_method (null: the tenant is gone). */
+export interface LoginUser {
+  user: User;
+  tenantAuthenticationMethod: string | null;
+}

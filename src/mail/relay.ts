@@ -15,7 +15,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { WakeUp } from '../wake-up.js';
-import type { MailOutboxConfig } from './config-schema.js';
+import type { MailOutboxConfig } from '../config/sections/mail.js';
 import { MailDeliveryError, type MailTransport } from './smtp.js';
 import type { ClaimedMail, MailKind, MailOutboxStore } from './types.js';
 

@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import nodemailer from 'nodemailer';
 import type { Transporter } from 'nodemailer';
-import type { SmtpConfig } from './config-schema.js';
+import type { SmtpConfig } from '../config/sections/mail.js';
 import { traceMailTransport } from '../tracing/tracing.js';
 
 export interface MailAddress {

@@ -30,7 +30,7 @@ import { AuthenticationFailedError, InvalidDataError, NotFoundError } from '../e
 import type { AuditEntry } from '../security/audit.js';
 import type { ProvenPrincipal } from '../backends/types.js';
 import type { IssueRequest, SecondFactorGate, SecondFactorProof, SsoProven } from '../tokens/service.js';
-import type { MfaConfig } from './config-schema.js';
+import type { MfaConfig } from '../config/sections/mfa.js';
 import { MfaInvalidError, MfaRequiredError } from './errors.js';
 import { newTotpSecret, totpMatch, totpQrSvg, totpUri } from './totp.js';
 import type { MfaFactorRecord, MfaFactorType, MfaStore, MfaTenantPolicy } from './types.js';
@@ -315,9 +315,11 @@ export class MfaService implements SecondFactorGate {
     if (sso !== null && this.config.trust_identity_provider) return { acl, restricted: null };
     // Audit records name the way of a single sign-on login.
     const via = sso === null ? {} : { sso: sso.method };
-    const factors = (await this.store.listMfaFactors(userUuid)).filter((f) => f.confirmed);
+    // One statement for the factors and the tenant rules when the store can.
+    const state = this.store.loginMfaState !== undefined ? await this.store.loginMfaState(userUuid, identity.tenantUuid) : null;
+    const factors = (state?.factors ?? await this.store.listMfaFactors(userUuid)).filter((f) => f.confirmed);
     if (!factors.some((f) => STRONG.has(f.type))) {
-      if (!(await this.mustEnrol(identity, acl))) return { acl, restricted: null };
+      if (!(await this.mustEnrol(identity, acl, state?.tenantPolicies))) return { acl, restricted: null };
       this.observe('none', 'enrolment_required');
       this.record({ action: 'login.mfa', outcome: 'enrolment_required', tenantUuid: identity.tenantUuid, actorUuid: userUuid, statusCode: 401, details: { ...via } });
       return { acl: ENROLMENT_ACL, restricted: 'mfa-enrolment-required' };
@@ -359,10 +361,11 @@ export class MfaService implements SecondFactorGate {
    * for a second factor, by the configuration's rule or by the rule of its
    * tenant or of one of the tenant's ancestors.
    */
-  private async mustEnrol(identity: Identity, acl: string[]): Promise<boolean> {
+  private async mustEnrol(identity: Identity, acl: string[], tenantPolicies?: readonly RequiredForRule[]): Promise<boolean> {
     if (this.config.exempt_purposes.includes(identity.purpose)) return false;
     const rules: RequiredForRule[] = [this.config.required_for];
-    if (identity.tenantUuid !== null) rules.push(...await this.store.listMfaTenantPolicies(identity.tenantUuid));
+    if (tenantPolicies !== undefined) rules.push(...tenantPolicies);
+    else if (identity.tenantUuid !== null) rules.push(...await this.store.listMfaTenantPolicies(identity.tenantUuid));
     return rules.some((rule) => rule.purposes.includes(identity.purpose) || (rule.acl.length > 0 && matchAccess(rule.acl, acl)));
   }
 

@@ -36,6 +36,11 @@ export interface MfaTenantPolicy {
   updatedAt: number;
 }
 
+export interface MfaLoginState {
+  factors: (MfaFactorRecord & { remaining: number | null })[];
+  tenantPolicies: MfaTenantPolicy[];
+}
+
 export interface MfaStore {
   /** The user's factors, oldest first (recovery_code with `remaining` codes). */
   listMfaFactors(userUuid: string): Promise<(MfaFactorRecord & { remaining: number | null })[]>;
@@ -66,6 +71,13 @@ export interface MfaStore {
   useMfaChallenge(hash: string, now: number): Promise<MfaChallengeRecord | null>;
   /** The policies of a tenant and of each of its ancestors (those that have one), in no particular order. */
   listMfaTenantPolicies(tenantUuid: string): Promise<MfaTenantPolicy[]>;
+  /**
+   * What a login's second-factor step reads, in one statement: the user's
+   * factors (listMfaFactors) and the policies of `tenantUuid` and its
+   * ancestors (listMfaTenantPolicies; none for a null tenant). Optional: a
+   * store without it answers the two verbs.
+   */
+  loginMfaState?(userUuid: string, tenantUuid: string | null): Promise<MfaLoginState>;
   /** A tenant's own policy; null: none set. */
   getMfaTenantPolicy(tenantUuid: string): Promise<MfaTenantPolicy | null>;
   /** Creates or replaces a tenant's policy; writes `auth_tenant_mfa_updated`. */

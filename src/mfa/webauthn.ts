@@ -12,7 +12,7 @@ import {
 } from '@simplewebauthn/server';
 import type { Clock } from '../clock.js';
 import { InvalidDataError } from '../errors.js';
-import type { MfaConfig } from './config-schema.js';
+import type { MfaConfig } from '../config/sections/mfa.js';
 import type { MfaFactorRecord, MfaStore } from './types.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');

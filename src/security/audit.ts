@@ -9,7 +9,7 @@ import type { Clock } from '../clock.js';
 import type { ListQuery, ListResult } from '../lists.js';
 import type { AuditFilter, AuditRecord } from './types.js';
 import type { AuditStore } from './store.js';
-import type { AuditConfig } from './config-schema.js';
+import type { AuditConfig } from '../config/sections/security.js';
 
 export type AuditEntry = Partial<Omit<AuditRecord, 'uuid' | 'at' | 'action' | 'outcome'>>
   & Pick<AuditRecord, 'action' | 'outcome'>;

@@ -9,12 +9,39 @@ import { clientAddress } from '../http/client-address.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditRecorder } from './audit.js';
-import type { SecurityConfig } from './config-schema.js';
+import type { SecurityConfig } from '../config/sections/security.js';
 import { RateLimitedError } from './errors.js';
 import { isPowerOfTwo } from './login-guard.js';
 import { RateLimiter } from './rate-limit.js';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * The security headers of one answer as a flat raw-headers list (name,
+ * value, name, value…), made once: `res.writeHead(status, list)` writes them
+ * without one setHeader call (name and value checks, lower-casing, the
+ * headers object) per header per answer.
+ */
+export type SecurityHeaderList = readonly string[];
+
+/**
+ * Marks a request listener that writes the security headers itself on the
+ * answers it gives (the token check's fast path, src/http/fast-check.ts):
+ * withSecurity then sets none and passes them as the listener's third
+ * argument. The listener must send them on every answer it gives (e.g.
+ * `res.writeHead(status, headers)`) and set them on the response
+ * (setSecurityHeaders) before handing the request to anything else.
+ */
+export const WRITES_SECURITY_HEADERS = Symbol('xivo-auth.writes-security-headers');
+
+/** A listener carrying WRITES_SECURITY_HEADERS: called with the security headers it owes (undefined: none, e.g. not wrapped). */
+export type SecurityHeadersListener = ((req: IncomingMessage, res: ServerResponse, securityHeaders?: SecurityHeaderList) => void)
+  & { readonly [WRITES_SECURITY_HEADERS]?: true };
+
+/** Sets `headers` (a SecurityHeaderList) on `res`, as withSecurity does for listeners that do not write them. */
+export function setSecurityHeaders(res: ServerResponse, headers: SecurityHeaderList): void {
+  for (let i = 0; i < headers.length; i += 2) res.setHeader(headers[i], headers[i + 1]);
+}
 
 export const API_PREFIX = '/0.1';
 const AUTHZ = `${API_PREFIX}/authz`;
@@ -108,24 +135,25 @@ export class SecurityHttp {
   }
 
   /** Wraps the server's request listener: headers on every answer, check limits on the fast path. */
-  wrap(listener: RequestListener): RequestListener {
-    const headers = this.headers;
+  wrap(listener: RequestListener | SecurityHeadersListener): RequestListener {
+    // The two lists an answer carries, flat, made once (readonly by type,
+    // not frozen: Node reads a frozen array's elements on a slow path).
+    const plain: SecurityHeaderList = this.headers.flat();
+    const withNoStore: SecurityHeaderList = [...plain, 'Cache-Control', 'no-store', 'Pragma', 'no-cache'];
     const security = this;
     const numProxies = this.options.numProxies ?? 0;
+    const writesThem = (listener as SecurityHeadersListener)[WRITES_SECURITY_HEADERS] === true;
     return function withSecurity(req, res) {
       // Read per request: a reload may replace the limiters.
       const checks = security.limiters.checks;
-      for (const [name, value] of headers) res.setHeader(name, value);
       const url = req.url ?? '';
-      if (noStore(url)) {
-        res.setHeader('Cache-Control', 'no-store');
-        res.setHeader('Pragma', 'no-cache');
-      }
+      const headers = noStore(url) ? withNoStore : plain;
       if (checks !== null && limitClassOf(req.method ?? '', url) === 'checks') {
         (req as IncomingMessage & { [COUNTED]?: boolean })[COUNTED] = true;
         // The client's address, as Fastify's request.ip.
         const wait = checks.take(clientAddress(req, numProxies));
         if (wait > 0) {
+          setSecurityHeaders(res, headers);
           res.statusCode = 429;
           res.setHeader('Retry-After', String(wait));
           if (req.method === 'HEAD') {
@@ -137,7 +165,12 @@ export class SecurityHttp {
           return;
         }
       }
-      listener(req, res);
+      if (writesThem) {
+        (listener as SecurityHeadersListener)(req, res, headers);
+      } else {
+        setSecurityHeaders(res, headers);
+        listener(req, res);
+      }
     };
   }
 

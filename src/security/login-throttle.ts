@@ -21,7 +21,7 @@ import type { Clock } from '../clock.js';
 import { StoreUnavailableError } from '../storage-errors.js';
 import type { LoginSettlement, LoginThrottleRule } from './types.js';
 import type { LoginThrottleStore } from './store.js';
-import type { SecurityConfig } from './config-schema.js';
+import type { SecurityConfig } from '../config/sections/security.js';
 import { TooManyAttemptsError } from './errors.js';
 
 export type LoginThrottleOptions = SecurityConfig['login_throttle'];
@@ -208,13 +208,16 @@ export class LoginThrottle {
     staleBefore: number,
     unlock: Unlock,
   ): Promise<LoginTicket> {
+    // The address's trust mark is read with the reservation (one statement).
+    const markSince = now - this.options.trusted_address_days * 86_400_000;
+    const mark = this.options.trusted_address_days > 0 ? { key: keys.trusted, since: markSince } : undefined;
     const pair = await this.store.reserveLoginAttempt(keys.pair, now, {
       threshold: this.options.threshold, delaysMs: this.pairDelays, staleBefore,
-    });
+    }, mark);
     if (!pair.allowed) throw new TooManyAttemptsError(retryAfter(pair.nextAttemptAt, now), 'address', pair.attempts - pair.failures);
 
-    const trusted = this.options.trusted_address_days > 0
-      && await this.store.hasLoginMark(keys.trusted, now - this.options.trusted_address_days * 86_400_000);
+    const trusted = mark !== undefined
+      && (pair.marked ?? await this.store.hasLoginMark(keys.trusted, markSince));
     let accountReserved = false;
     if (!trusted) {
       const accountRule: LoginThrottleRule = {

@@ -3,7 +3,7 @@
 // the bundled most common passwords (./common-passwords.ts, compiled in).
 import { InvalidDataError } from '../errors.js';
 import { COMMON_PASSWORDS } from './common-passwords.js';
-import type { PasswordPolicyConfig } from './config-schema.js';
+import type { PasswordPolicyConfig } from '../config/sections/security.js';
 
 /** Longest password ever accepted (set or checked); longer logins fail without hashing. */
 export const MAX_PASSWORD_LENGTH = 1024;

@@ -4,13 +4,23 @@
 import type { ListQuery, ListResult } from '../lists.js';
 import type { AuditFilter, AuditRecord, BlockedLogin, LoginAttempt, LoginThrottleRule } from './types.js';
 
+/** A dated mark to read with a reservation: is `key` marked since `since`? (hasLoginMark in the same statement) */
+export interface LoginMarkQuery {
+  key: string;
+  since: number;
+}
+
+/** A reservation; `marked` is set when a mark was asked with it (a store that cannot leaves it out: ask hasLoginMark). */
+export type ReservedLoginAttempt = LoginAttempt & { marked?: boolean };
+
 export interface SecurityStoreVerbs {
   /**
    * Counts one login attempt on `key` atomically (INSERT ... ON CONFLICT DO
    * UPDATE ... RETURNING): let through and counted as a failure, or refused
-   * while the back-off runs. Concurrent calls never lose a count.
+   * while the back-off runs. Concurrent calls never lose a count. With
+   * `mark`, also says whether that mark is set (one statement for both).
    */
-  reserveLoginAttempt(key: string, now: number, rule: LoginThrottleRule): Promise<LoginAttempt>;
+  reserveLoginAttempt(key: string, now: number, rule: LoginThrottleRule, mark?: LoginMarkQuery): Promise<ReservedLoginAttempt>;
   /** Gives back one counted failure (the attempt was refused elsewhere, or never checked a password). */
   releaseLoginAttempt(key: string): Promise<void>;
   clearLoginFailures(keys: string[]): Promise<void>;

@@ -40,11 +40,25 @@ export class AuthenticationMethods {
     return (tenant?.defaultAuthenticationMethod ?? 'native') as LoginMethod;
   }
 
-  async allows(userUuid: string, method: LoginMethod): Promise<boolean> {
-    const user = await this.store.getUser(userUuid);
-    if (user === null) return false;
-    if (user.authenticationMethod !== 'default') return user.authenticationMethod === method;
-    const tenantMethod = (await this.store.getTenant(user.tenantUuid))?.defaultAuthenticationMethod ?? 'native';
+  /**
+   * `known`: the user's method and its tenant's default as the backend read
+   * them with the user it just verified (Identity.authentication): neither
+   * is read again.
+   */
+  async allows(userUuid: string, method: LoginMethod, known?: { method: string; tenantDefault: string | null }): Promise<boolean> {
+    let userMethod: string;
+    let tenantMethod: string;
+    if (known !== undefined) {
+      userMethod = known.method;
+      if (userMethod !== 'default') return userMethod === method;
+      tenantMethod = known.tenantDefault ?? 'native';
+    } else {
+      const user = await this.store.getUser(userUuid);
+      if (user === null) return false;
+      userMethod = user.authenticationMethod;
+      if (userMethod !== 'default') return userMethod === method;
+      tenantMethod = (await this.store.getTenant(user.tenantUuid))?.defaultAuthenticationMethod ?? 'native';
+    }
     // Compatibility with xivo-auth before issue 23 (a deviation from
     // wazo-auth, which refuses it): in a tenant still defaulting to native,
     // a user left at `default` may also log in through LDAP (POST /token

@@ -15,7 +15,7 @@ import type { SecretBox } from '../external/secret-box.js';
 import type { OidcServiceStore } from './store.js';
 import { generateToken, hashToken } from '../tokens/material.js';
 import type { ProvenPrincipal } from '../backends/types.js';
-import type { OidcConfig } from './config-schema.js';
+import type { OidcConfig } from '../config/sections/sso.js';
 import { assertAllowlist, assertRedirectUrl } from './redirect-url.js';
 import type { SsoConfigRecord } from './types.js';
 

@@ -26,7 +26,7 @@ import { AuthenticationFailedError, ConflictError, InvalidDataError, NotFoundErr
 import type { SamlServiceStore } from './store.js';
 import type { Removal, TokenRecord } from '../tokens/types.js';
 import { generateToken, hashToken } from '../tokens/material.js';
-import type { SamlConfig } from './config-schema.js';
+import type { SamlConfig } from '../config/sections/sso.js';
 import { assertAllowlist, assertRedirectUrl } from './redirect-url.js';
 import type { SpKeyStore } from './saml-sp-key.js';
 import type { SsoConfigRecord } from './types.js';

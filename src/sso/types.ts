@@ -1,6 +1,7 @@
 // Single sign-on (issue 23): what the SSO domain stores, in its own words.
 // Implemented by src/store/sso-verbs.ts (both engines); the tables come from
 // src/store/migrations/sso.ts (migration 16).
+import type { ProvenPrincipal } from '../backends/types.js';
 
 export type SsoKind = 'saml' | 'oidc';
 
@@ -91,4 +92,12 @@ export interface SsoStore {
   rememberSsoAssertion(keyHash: string, expiresAt: number, now: number): Promise<boolean>;
   /** Deletes expired sessions and replay entries; returns how many rows went. */
   deleteExpiredSso(now: number): Promise<number>;
+}
+
+/** The single sign-on sessions POST /token exchanges for a token (src/http/routes/token.ts). */
+export interface SsoLogins {
+  /** The session's user, once (401 otherwise); `ref` names the session for `issued`. */
+  consume(kind: 'saml' | 'oidc', sessionId: string): Promise<{ principal: ProvenPrincipal; ref: string }>;
+  /** The token session issued from it (single logout). */
+  issued(ref: string, sessionUuid: string): Promise<void>;
 }

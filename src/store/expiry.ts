@@ -1,6 +1,6 @@
 // Removing expired tokens, and the sessions they leave empty: the one
 // implementation, used by the store's deleteExpired (./kysely/sessions.ts) on
-// both engines and by the SQLite purge thread (../tokens/sqlite-purge-worker.ts)
+// both engines and by the SQLite purge thread (./sqlite/purge-worker.ts)
 // over its own connection.
 import { sql, type Kysely } from 'kysely';
 import type { PendingEvent } from '../events/catalog.js';

@@ -23,7 +23,8 @@ import { ldapConfigVerbs } from './kysely/ldap-config.js';
 import { outboxVerbs } from './kysely/outbox.js';
 import { policyVerbs } from './kysely/policies.js';
 import { refreshTokenVerbs } from './kysely/refresh-tokens.js';
-import { sessionVerbs } from './kysely/sessions.js';
+import { loginEvents, loginWritesSql, sessionVerbs, type LoginWrites } from './kysely/sessions.js';
+import type { IssueTransactionOptions } from '../tokens/store.js';
 import { tenantVerbs } from './kysely/tenants.js';
 import { userVerbs } from './kysely/users.js';
 
@@ -63,6 +64,37 @@ export function createKyselyStore(
   };
   const topLevel = verbContext(db, dialect, options.recordEvents);
 
+  /**
+   * A login's transaction of deferred writes (IssueTransactionOptions): the
+   * callback's createSession, insertToken and settleLogin are gathered, then
+   * sent as one statement (kysely/sessions.ts loginWritesSql) once it has
+   * returned; it throws: nothing is sent.
+   */
+  async function deferredLogin<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    const writes: LoginWrites = { session: null, token: null, settlement: null };
+    const once = <K extends keyof LoginWrites>(key: K, value: LoginWrites[K]): void => {
+      if (writes[key] !== null) throw new TypeError(`a transaction of deferred writes takes one ${key}`);
+      writes[key] = value;
+    };
+    const tx: Pick<StoreTx, 'createSession' | 'insertToken' | 'settleLogin'> = {
+      createSession: async (s) => once('session', s),
+      insertToken: async (t) => once('token', t),
+      settleLogin: async (s) => once('settlement', s),
+    };
+    // Any other verb is a programming error: it is not there to call.
+    const result = await fn(tx as StoreTx);
+    const events = options.recordEvents ? loginEvents(writes) : [];
+    const statement = loginWritesSql(writes, events);
+    if (statement === null) return result;
+    try {
+      await statement.execute(db);
+    } catch (err) {
+      throw mapError(err);
+    }
+    if (events.length > 0) notifyCommitted();
+    return result;
+  }
+
   return {
     // Outside a transaction, each verb has committed when it returns.
     ...mappingErrors(storeTxVerbs(topLevel), mapError, () => eventsCommitted(topLevel)),
@@ -95,7 +127,8 @@ export function createKyselyStore(
     ...mappingErrors(outboxVerbs(topLevel, dialect, () => eventsCommitted(topLevel)), mapError),
     engine: dialect.engine,
 
-    async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    async transaction<T>(fn: (tx: StoreTx) => Promise<T>, txOptions?: IssueTransactionOptions): Promise<T> {
+      if (txOptions?.deferWrites === true && dialect.writesInOneStatement) return deferredLogin(fn);
       let inner: VerbContext | null = null;
       try {
         const result = await db.transaction().execute((trx) => {

@@ -62,6 +62,10 @@ function tenantPolicyFromRow(r: TenantPolicyRow): MfaTenantPolicy {
 /** Deeper than any tenant tree (src/identity/tenant-tree.ts walks at most 64 levels). */
 const MAX_TENANT_DEPTH = 64;
 
+type LoginStateRow = FactorRow & {
+  kind: 'f' | 'p'; remaining: number | string | null; acl: string | null; purposes: string | null; updated_at: number | string | null;
+};
+
 const FACTOR_COLUMNS = sql`uuid, user_uuid, tenant_uuid, type, name, secret, confirmed, last_step, created_at, confirmed_at`;
 
 /** The verbs over `db`, each turning driver errors into typed store errors. */
@@ -195,6 +199,40 @@ function rawMfaVerbs(db: Db, deps: MfaVerbsDeps): MfaStore {
         select p.tenant_uuid, p.acl, p.purposes, p.updated_at from mfa_tenant_policies p
         where p.tenant_uuid in (select uuid from lineage)`.execute(db);
       return rows.map(tenantPolicyFromRow);
+    },
+
+    async loginMfaState(userUuid, tenantUuid) {
+      // One statement, two kinds of rows ('f': a factor, as listMfaFactors;
+      // 'p': a tenant policy, as listMfaTenantPolicies), typed alike for the UNION.
+      const factors = sql`
+        select 'f' as kind, f.uuid, f.user_uuid, f.tenant_uuid, f.type, f.name, f.secret, f.confirmed, f.last_step,
+          f.created_at, f.confirmed_at,
+          (select count(*) from mfa_recovery_codes c where c.factor_uuid = f.uuid and c.used_at is null) as remaining,
+          cast(null as text) as acl, cast(null as text) as purposes, cast(null as bigint) as updated_at
+        from mfa_factors f where f.user_uuid = ${userUuid}`;
+      const query = tenantUuid === null
+        ? sql<LoginStateRow>`${factors} order by created_at, uuid`
+        : sql<LoginStateRow>`
+          with recursive lineage (uuid, depth) as (
+            select uuid, 0 from tenants where uuid = ${tenantUuid}
+            union
+            select t.parent_uuid, l.depth + 1 from tenants t join lineage l on t.uuid = l.uuid
+            where t.parent_uuid is not null and l.depth < ${MAX_TENANT_DEPTH}
+          )
+          ${factors}
+          union all
+          select 'p', cast(null as text), cast(null as text), p.tenant_uuid, cast(null as text), cast(null as text),
+            cast(null as text), cast(null as integer), cast(null as bigint), cast(null as bigint), cast(null as bigint),
+            cast(null as bigint), p.acl, p.purposes, p.updated_at
+          from mfa_tenant_policies p where p.tenant_uuid in (select uuid from lineage)
+          order by kind, created_at, uuid`;
+      const { rows } = await query.execute(db);
+      return {
+        factors: rows.filter((r) => r.kind === 'f')
+          .map((r) => ({ ...factorFromRow(r), remaining: r.type === 'recovery_code' ? Number(r.remaining ?? 0) : null })),
+        tenantPolicies: rows.filter((r) => r.kind === 'p')
+          .map((r) => tenantPolicyFromRow({ tenant_uuid: r.tenant_uuid, acl: r.acl ?? '[]', purposes: r.purposes ?? '[]', updated_at: r.updated_at ?? 0 })),
+      };
     },
 
     async getMfaTenantPolicy(tenantUuid) {

@@ -1,7 +1,7 @@
 // Rows ↔ domain objects. Kept to plain property copies: findTokenByHash is the
 // hot path of every token check.
 
-import type { Insertable, Selectable, Updateable } from 'kysely';
+import { sql, type Insertable, type RawBuilder, type Selectable, type Updateable } from 'kysely';
 import type {
   GroupsTable, PoliciesTable, RefreshTokensTable, SessionsTable, TenantsTable, TokensTable, UserEmailsTable, UsersTable,
 } from './database-schema.js';
@@ -9,6 +9,20 @@ import type {
   Group, NewUser, Policy, Purpose, RefreshToken, Session, Tenant, TenantAddress, TenantAuthenticationMethod,
   TokenRecord, User, UserEmail,
 } from './types.js';
+
+/** `'key', value, ...` for json_build_object / json_object (keys: fixed identifiers, written as literals). */
+export function jsonPairs(fields: readonly (readonly [string, RawBuilder<unknown>])[]): RawBuilder<unknown> {
+  return sql.join(fields.map(([key, value]) => {
+    if (!/^[a-z_][a-z0-9_]*$/.test(key)) throw new TypeError(`bad JSON key ${key}`);
+    return sql`${sql.raw(`'${key}'`)}, ${value}`;
+  }));
+}
+
+/** What a StoreDialect.jsonArrayAgg column reads as: parsed already (PostgreSQL) or JSON text (SQLite). */
+export function jsonRows<T>(value: unknown): T[] {
+  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  return Array.isArray(parsed) ? parsed as T[] : [];
+}
 
 export function toDbBool(value: boolean): 0 | 1 {
   return value ? 1 : 0;

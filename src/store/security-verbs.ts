@@ -10,6 +10,7 @@ import { containsAny, orderTerms, pageLimit, type OrderColumn } from './list-que
 import type {
   AuditFilter, AuditRecord, BlockedLogin, ListQuery, ListResult, LoginAttempt, LoginThrottleRule, SecurityStoreVerbs,
 } from './types.js';
+import type { LoginMarkQuery, ReservedLoginAttempt } from '../security/store.js';
 
 type Db = Kysely<DatabaseSchema>;
 
@@ -83,6 +84,29 @@ function nextAttemptAt(failures: RawBuilder<unknown>, now: RawBuilder<unknown>, 
   return sql`case when ${failures} < ${sql.raw(String(threshold))} then 0 else ${now} + ${delay} end`;
 }
 
+/** Deletes the counters `keys` (not empty). */
+export function clearLoginFailuresSql(keys: readonly string[]): RawBuilder<unknown> {
+  return sql`delete from login_throttle where key in (${sql.join(keys)})`;
+}
+
+/** Sets (or refreshes) the dated mark `key`. */
+export function touchLoginMarkSql(key: string, now: number): RawBuilder<unknown> {
+  const at = sql`cast(${int(now)} as bigint)`;
+  return sql`
+    insert into login_throttle (key, failures, attempts, next_attempt_at, allowed, updated_at)
+    values (${key}, 0, 0, 0, 1, ${at})
+    on conflict (key) do update set updated_at = ${at}`;
+}
+
+export function insertAuditRecordSql(r: AuditRecord): RawBuilder<unknown> {
+  return sql`
+    insert into audit_records (uuid, at, action, outcome, tenant_uuid, actor_uuid, actor_auth_id, login,
+      remote_addr, target_type, target_id, status_code, details)
+    values (${r.uuid}, cast(${int(r.at)} as bigint), ${r.action}, ${r.outcome}, ${r.tenantUuid}, ${r.actorUuid},
+      ${r.actorAuthId}, ${r.login}, ${r.remoteAddr}, ${r.targetType}, ${r.targetId}, ${r.statusCode},
+      ${JSON.stringify(r.details)})`;
+}
+
 /** The verbs over `db`, each turning driver errors into typed store errors. */
 export function securityVerbs(db: Db, mapError: (err: unknown) => unknown): SecurityStoreVerbs {
   return mappingErrors(rawSecurityVerbs(db), mapError);
@@ -90,15 +114,19 @@ export function securityVerbs(db: Db, mapError: (err: unknown) => unknown): Secu
 
 function rawSecurityVerbs(db: Db): SecurityStoreVerbs {
   return {
-    async reserveLoginAttempt(key: string, now: number, rule: LoginThrottleRule): Promise<LoginAttempt> {
+    async reserveLoginAttempt(key: string, now: number, rule: LoginThrottleRule, mark?: LoginMarkQuery): Promise<ReservedLoginAttempt> {
       const at = sql`cast(${int(now)} as bigint)`;
       const stale = sql`cast(${int(rule.staleBefore)} as bigint)`;
       const blocked = sql`login_throttle.next_attempt_at > ${at}`;
       const failures = sql`(case when login_throttle.updated_at <= ${stale} then 1 else login_throttle.failures + 1 end)`;
       // One statement: the row lock (PostgreSQL) or the single writer
       // (SQLite) makes concurrent attempts see each other's count, so N
-      // parallel attempts count N and at most `threshold` get through.
-      const result = await sql<{ failures: number; attempts: number; next_attempt_at: number | string; allowed: number }>`
+      // parallel attempts count N and at most `threshold` get through. The
+      // trust mark asked with it is read in the same statement (another
+      // row: its value as of the statement's start, as a select before it).
+      const marked = mark === undefined ? sql`` : sql`, case when exists (select 1 from login_throttle m
+          where m.key = ${mark.key} and m.updated_at >= cast(${int(mark.since)} as bigint)) then 1 else 0 end as marked`;
+      const result = await sql<{ failures: number; attempts: number; next_attempt_at: number | string; allowed: number; marked?: number | boolean }>`
         insert into login_throttle (key, failures, attempts, next_attempt_at, allowed, updated_at)
         values (${key}, 1, 1, ${nextAttemptAt(sql`1`, at, rule)}, 1, ${at})
         on conflict (key) do update set
@@ -107,13 +135,14 @@ function rawSecurityVerbs(db: Db): SecurityStoreVerbs {
           failures = case when ${blocked} then login_throttle.failures else ${failures} end,
           next_attempt_at = case when ${blocked} then login_throttle.next_attempt_at else ${nextAttemptAt(failures, at, rule)} end,
           updated_at = ${at}
-        returning failures, attempts, next_attempt_at, allowed`.execute(db);
+        returning failures, attempts, next_attempt_at, allowed${marked}`.execute(db);
       const row = result.rows[0];
       return {
         allowed: Number(row.allowed) === 1,
         failures: Number(row.failures),
         attempts: Number(row.attempts),
         nextAttemptAt: Number(row.next_attempt_at),
+        ...(mark === undefined ? {} : { marked: Number(row.marked) === 1 }),
       };
     },
 
@@ -123,7 +152,7 @@ function rawSecurityVerbs(db: Db): SecurityStoreVerbs {
 
     async clearLoginFailures(keys: string[]): Promise<void> {
       if (keys.length === 0) return;
-      await sql`delete from login_throttle where key in (${sql.join(keys)})`.execute(db);
+      await clearLoginFailuresSql(keys).execute(db);
     },
 
     async getLoginAttempts(key: string): Promise<LoginAttempt | null> {
@@ -139,11 +168,7 @@ function rawSecurityVerbs(db: Db): SecurityStoreVerbs {
     },
 
     async touchLoginMark(key: string, now: number): Promise<void> {
-      const at = sql`cast(${int(now)} as bigint)`;
-      await sql`
-        insert into login_throttle (key, failures, attempts, next_attempt_at, allowed, updated_at)
-        values (${key}, 0, 0, 0, 1, ${at})
-        on conflict (key) do update set updated_at = ${at}`.execute(db);
+      await touchLoginMarkSql(key, now).execute(db);
     },
 
     async hasLoginMark(key: string, since: number): Promise<boolean> {
@@ -179,12 +204,7 @@ function rawSecurityVerbs(db: Db): SecurityStoreVerbs {
     },
 
     async insertAuditRecord(r: AuditRecord): Promise<void> {
-      await sql`
-        insert into audit_records (uuid, at, action, outcome, tenant_uuid, actor_uuid, actor_auth_id, login,
-          remote_addr, target_type, target_id, status_code, details)
-        values (${r.uuid}, cast(${int(r.at)} as bigint), ${r.action}, ${r.outcome}, ${r.tenantUuid}, ${r.actorUuid},
-          ${r.actorAuthId}, ${r.login}, ${r.remoteAddr}, ${r.targetType}, ${r.targetId}, ${r.statusCode},
-          ${JSON.stringify(r.details)})`.execute(db);
+      await insertAuditRecordSql(r).execute(db);
     },
 
     async listAuditRecords(f: AuditFilter, q: ListQuery): Promise<ListResult<AuditRecord>> {

@@ -1,7 +1,7 @@
 // What differs between the engines, gathered in one small object. Everything
 // else (the verbs, the migration runner) is shared.
 
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely, RawBuilder, Transaction } from 'kysely';
 import type { DatabaseSchema } from './database-schema.js';
 import type { Migration } from './migrations/migration.js';
 import type { RevocationHandler, RevocationWatch } from './revocations.js';
@@ -52,6 +52,22 @@ export interface StoreDialect {
    * where one process owns the database and publishes outside transactions.
    */
   tryLockRelay?(trx: Transaction<DatabaseSchema>): Promise<boolean>;
+  /**
+   * The rows of the surrounding select as one JSON array of objects, `fields`
+   * naming each object's keys and values: `json_agg(json_build_object(...))`
+   * on PostgreSQL (an empty array, not null, for no rows; the driver parses
+   * it), `json_group_array(json_object(...))` on SQLite (text). Read it with
+   * jsonRows (./row-mapping.ts). Lets one statement read a row and its
+   * children (a user and its addresses).
+   */
+  jsonArrayAgg(fields: readonly (readonly [string, RawBuilder<unknown>])[]): RawBuilder<unknown>;
+  /**
+   * `login` must be the only writes of a transaction run with
+   * `{ deferWrites: true }` (./kysely-store.ts): PostgreSQL sends them as one
+   * statement of data-modifying CTEs, atomic by itself (no BEGIN/COMMIT);
+   * SQLite, whose CTEs cannot modify data, runs them in a transaction.
+   */
+  readonly writesInOneStatement: boolean;
   /** Runs a multi-statement script inside the given transaction. */
   execScript(trx: Transaction<DatabaseSchema>, script: string): Promise<void>;
 }

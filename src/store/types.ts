@@ -30,6 +30,7 @@ export * from '../backends/ldap/types.js';
 export * from '../security/types.js';
 export type { IdentityStoreTx } from '../identity/store.js';
 export type { TokenStoreTx } from '../tokens/store.js';
+import type { IssueTransactionOptions } from '../tokens/store.js';
 export type { LdapConfigStore } from '../backends/ldap/store.js';
 export type { SecurityStoreVerbs } from '../security/store.js';
 export type { OutboxStore } from '../events/store.js';
@@ -57,6 +58,8 @@ export interface SchemaVersion {
  */
 export interface Store extends StoreTx, SecurityStoreVerbs, OutboxStore, ExternalAuthStore, MfaStore, MailOutboxStore, SsoStore, Transactional<StoreTx> {
   readonly engine: 'sqlite' | 'postgresql';
+  /** `options.deferWrites`: a login's writes only, sent as one statement where the engine can (../tokens/store.ts). */
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>, options?: IssueTransactionOptions): Promise<T>;
   /** Applies pending migrations under a lock safe for concurrent instances. */
   migrate(): Promise<void>;
   /**

@@ -59,7 +59,7 @@ export class Reaper {
   private running: Promise<number> | null = null;
 
   constructor(
-    /** The store, or what deletes on its behalf (SQLite: a worker thread, sqlite-purge-thread.ts). */
+    /** The store, or what deletes on its behalf (SQLite: a worker thread, src/store/sqlite/purge-thread.ts). */
     private readonly store: Pick<TokenStoreTx, 'deleteExpired'>,
     private readonly clock: Clock,
     private readonly logger: Pick<Logger, 'info' | 'warn' | 'debug'>,

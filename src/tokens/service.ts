@@ -90,10 +90,15 @@ export type Credentials =
 
 /** Which way each user may log in (src/sso/authentication-methods.ts). */
 export interface LoginMethodPolicy {
-  allows(userUuid: string, method: 'native' | 'ldap' | 'saml' | 'oidc'): Promise<boolean>;
+  /** `known`: the user's method and its tenant's default, when the backend read them with the user (Identity.authentication). */
+  allows(userUuid: string, method: 'native' | 'ldap' | 'saml' | 'oidc', known?: Identity['authentication']): Promise<boolean>;
 }
 
-/** Writes of the caller's, made in the transaction that stores a new token. */
+/**
+ * Writes of the caller's, made in the transaction that stores a new token:
+ * through tx.settleLogin only (the login's writes may be deferred and sent
+ * as one statement, IssueTransactionOptions in ./store.ts).
+ */
 export type WithinIssueCommit = (tx: TokenStoreTx, record: TokenRecord) => Promise<void>;
 
 /** The ACL a login's identity gets (src/identity/acl-builder.ts). */
@@ -177,7 +182,7 @@ export class TokenService {
   private readonly refreshPolicy: RefreshTokenPolicy;
   /** Set by the composition root (the audit trail is built after the service). */
   private reuseAudit: ReuseAudit | null = null;
-  /** Set by the composition root (src/mfa/wiring.ts). */
+  /** Set by the composition root (src/wiring/mfa.ts). */
   private secondFactor: SecondFactorGate | null = null;
   /** Set by the composition root (issue 23); null: every way is allowed. */
   private loginMethods: LoginMethodPolicy | null = null;
@@ -294,7 +299,8 @@ export class TokenService {
     // are proven (no hint of the method to someone who does not know them).
     if (credentials.kind !== 'refresh' && this.loginMethods !== null && identity.userUuid !== null) {
       const method = credentials.kind === 'sso' ? credentials.method : loginMethodOfBackend(backendName);
-      if (method !== null && !(await this.loginMethods.allows(identity.userUuid, method))) throw new AuthenticationFailedError();
+      // What the backend read with the user, when it did (no second fetch).
+      if (method !== null && !(await this.loginMethods.allows(identity.userUuid, method, identity.authentication))) throw new AuthenticationFailedError();
     }
 
     const now = this.clock.now();
@@ -379,6 +385,10 @@ export class TokenService {
     }
 
     let superseded: Removal | null = null;
+    // A login writing only its session, its token and the guard's
+    // settlement lets the store send them as one statement (PostgreSQL:
+    // data-modifying CTEs, no BEGIN/COMMIT; tokens/store.ts).
+    const deferWrites = use === null && issuedRefresh === null && identity.settle === undefined;
     try {
       await this.store.transaction(async (tx) => {
         // First: of two logins with one refresh token, the second waits here
@@ -403,7 +413,7 @@ export class TokenService {
         // The backend's own writes (a password re-hashed on login) commit with the token.
         if (identity.settle !== undefined) await identity.settle(tx);
         if (withinCommit !== undefined) await withinCommit(tx, record);
-      });
+      }, { deferWrites });
     } catch (err) {
       if (!(err instanceof RefreshTokenGoneError)) throw err;
       // Rotated away meanwhile (the loser of two concurrent refreshes) or deleted.

@@ -89,8 +89,22 @@ export interface TokenStoreTx {
 /** A login's transaction: the token domain's writes, and the backend's own (Identity.settle, ../backends/types.ts). */
 export interface TokenIssueTx extends TokenStoreTx, LoginSettleTx {}
 
+/** How a login's transaction may run (the second argument of the store's transaction). */
+export interface IssueTransactionOptions {
+  /**
+   * The callback writes only through createSession, insertToken and
+   * settleLogin (each at most once) and reads nothing through the
+   * transaction: the store may gather those writes and send them when the
+   * callback returns, as one statement atomic by itself (PostgreSQL: no
+   * BEGIN/COMMIT). If the callback throws, nothing is written. A store that
+   * cannot runs an ordinary transaction.
+   */
+  deferWrites?: boolean;
+}
+
 /** What the token service uses (./service.ts). */
 export interface TokenServiceStore extends TokenStoreTx, Transactional<TokenIssueTx> {
+  transaction<T>(fn: (tx: TokenIssueTx) => Promise<T>, options?: IssueTransactionOptions): Promise<T>;
   /** The top tenant (no parent), or null before the first start: tokens of no tenant are its to introspect. */
   getTopTenant(): Promise<{ uuid: string } | null>;
 }

@@ -65,8 +65,11 @@ interface Instances {
   outage: { start(): Promise<void>; end(): Promise<void> };
 }
 
-/** Three instances over one fresh database of `engine`, the token cache off (every check reads the store). */
-async function startInstances(engine: Engine): Promise<Instances> {
+/**
+ * Three instances over one fresh database of `engine`, the token cache off
+ * (every check reads the store) unless `cacheEntries` > 0.
+ */
+async function startInstances(engine: Engine, cacheEntries = 0): Promise<Instances> {
   let uri: string;
   let proxy: TcpProxy | null = null;
   let drop: () => Promise<void>;
@@ -84,7 +87,7 @@ async function startInstances(engine: Engine): Promise<Instances> {
     drop = db.drop;
   }
   const clock = new FakeClock(Date.now());
-  const common = { token_cache: { max_entries: 0 }, default_policies: { p: { acl: ['confd.users.me.read', '!confd.users.me.delete'] } }, default_user_policy: 'p' };
+  const common = { token_cache: { max_entries: cacheEntries }, default_policies: { p: { acl: ['confd.users.me.read', '!confd.users.me.delete'] } }, default_user_policy: 'p' };
   const start = async (overrides: Partial<Config> | Record<string, unknown>) => {
     const service = await createService(testConfig(uri, { ...common, ...overrides } as Parameters<typeof testConfig>[1]), pino({ level: 'silent' }, { write() {} }), { clock, drainGraceMs: 0 });
     await service.app.ready();
@@ -216,6 +219,92 @@ describe.each(ENGINES)('token check: fast path and Fastify route over a socket o
     expect(answers.fast.status).toBe(503);
     expect(answers.fast.headers.connection).toBe('close');
     expect(answers.debug).toEqual(answers.fast);
+  });
+});
+
+// With the token cache on, the fast path answers a cached token at once
+// (TokenService.checkCached, no promise) while the Fastify route still goes
+// through check(): both must give the same answers, and count them alike.
+describe.each(ENGINES)('token check answered from the cache: fast path and Fastify route on %s', (engine) => {
+  let s: Instances;
+  let token: string;
+  let expiring: string;
+  let tenant: string;
+
+  async function same(path: string, what: string): Promise<Answer> {
+    const fast = await head(s.urls.fast, path);
+    const debug = await head(s.urls.debug, path);
+    expect(debug.status, `${what}: debug status`).toBe(fast.status);
+    expect(debug.headers, `${what}: debug headers`).toEqual(fast.headers);
+    return fast;
+  }
+
+  const metric = async (service: Service, series: string) => {
+    const text = (await service.app.inject({ method: 'GET', url: '/metrics' })).body;
+    return Number(text.split('\n').find((l) => l.startsWith(series))?.split(' ')[1] ?? 0);
+  };
+  const HITS = 'xivo_auth_token_cache_lookups_total{result="hit"}';
+
+  beforeAll(async () => {
+    s = await startInstances(engine, 1000);
+    const login = (authorization: string, expiration: number) =>
+      s.fast.app.inject({ method: 'POST', url: '/0.1/token', headers: { authorization }, payload: { expiration } });
+    const admin = (await login(basic(ADMIN.username, ADMIN.password), 600)).json().data.token;
+    const created = await s.fast.app.inject({ method: 'POST', url: '/0.1/users', headers: { 'x-auth-token': admin }, payload: { username: 'robin', password: 'robin-password' } });
+    expect(created.statusCode).toBe(200);
+    const data = (await login(basic('robin', 'robin-password'), 600)).json().data;
+    token = data.token;
+    tenant = data.metadata.tenant_uuid;
+    expiring = (await login(basic('robin', 'robin-password'), 5)).json().data.token;
+  });
+
+  it('answers every outcome of a cached token with the same status and headers, counted as cache hits', async () => {
+    const cases: Array<[string, string, number]> = [
+      ['valid', `/0.1/token/${token}`, 204],
+      ['scope granted', `/0.1/token/${token}?scope=confd.users.me.read`, 204],
+      ['scope not granted', `/0.1/token/${token}?scope=confd.users.read`, 403],
+      ['scope denied by a negation', `/0.1/token/${token}?scope=confd.users.me.delete`, 403],
+      ['own tenant', `/0.1/token/${token}?tenant=${tenant}`, 204],
+      ['other tenant', `/0.1/token/${token}?tenant=00000000-0000-4000-8000-000000000000`, 403],
+      ['unknown token', '/0.1/token/not-a-token', 404],
+      ['expiring token, still valid', `/0.1/token/${expiring}`, 204],
+    ];
+    // Twice: the first answer fills each instance's cache, the second is answered from it.
+    for (let round = 0; round < 2; round += 1) {
+      for (const [what, path, status] of cases) {
+        const answer = await same(path, `${what} (round ${round + 1})`);
+        expect(answer.status, what).toBe(status);
+        expect(answer.headers['x-content-type-options'], what).toBe('nosniff');
+        expect(answer.headers['cache-control'], what).toBe('no-store');
+        expect(answer.headers.pragma, what).toBe('no-cache');
+        expect(answer.headers['content-type'], what).toBeUndefined();
+      }
+    }
+    // One more check of the cached token: one cache hit, one valid check from the cache, one denied.
+    const VALID = 'xivo_auth_token_checks_total{result="valid",source="cache"}';
+    const DENIED = 'xivo_auth_token_checks_total{result="denied",source="cache"}';
+    const before = [await metric(s.fast, HITS), await metric(s.fast, VALID), await metric(s.fast, DENIED)];
+    expect((await head(s.urls.fast, `/0.1/token/${token}?scope=confd.users.me.read`)).status).toBe(204);
+    expect((await head(s.urls.fast, `/0.1/token/${token}?scope=confd.users.read`)).status).toBe(403);
+    expect([await metric(s.fast, HITS), await metric(s.fast, VALID), await metric(s.fast, DENIED)]).toEqual([before[0] + 2, before[1] + 1, before[2] + 1]);
+  });
+
+  it('answers a cached token that expired 404 on both paths', async () => {
+    expect((await same(`/0.1/token/${expiring}`, 'cached, valid')).status).toBe(204);
+    s.clock.advance(6_000);
+    try {
+      expect((await same(`/0.1/token/${expiring}`, 'cached, expired')).status).toBe(404);
+    } finally {
+      s.clock.advance(-6_000);
+    }
+  });
+
+  it('sees a revocation at once on the fast path', async () => {
+    const fresh = (await s.fast.app.inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic('robin', 'robin-password') }, payload: { expiration: 600 } })).json().data.token;
+    expect((await head(s.urls.fast, `/0.1/token/${fresh}`)).status).toBe(204);
+    expect((await head(s.urls.fast, `/0.1/token/${fresh}`)).status).toBe(204);
+    expect((await s.fast.app.inject({ method: 'DELETE', url: `/0.1/token/${fresh}` })).statusCode).toBe(200);
+    expect((await head(s.urls.fast, `/0.1/token/${fresh}`)).status).toBe(404);
   });
 });
 

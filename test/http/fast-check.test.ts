@@ -4,6 +4,22 @@ import type { InjectOptions } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FakeClock } from '../../src/clock.js';
 import { ADMIN, basic, ENGINES, startTestService, type TestService } from '../helpers/service.js';
+import { NoSuchTokenError, ScopeDeniedError } from '../../src/errors.js';
+import { cachedDecision, refusalDecisionOf, validDecision } from '../../src/http/token-check.js';
+import { CHECK_DENIED, CHECK_INVALID } from '../../src/metrics/token-observer.js';
+import type { TokenRecord } from '../../src/tokens/types.js';
+
+// A check answered from the cache (TokenService.checkCached) is mapped by
+// cachedDecision; check() throws in its place, mapped by refusalDecisionOf.
+describe('cachedDecision', () => {
+  it('answers what the errors check() throws in its place answer', () => {
+    expect(cachedDecision(CHECK_INVALID)).toEqual(refusalDecisionOf(new NoSuchTokenError()));
+    expect(cachedDecision(CHECK_DENIED)).toEqual(refusalDecisionOf(new ScopeDeniedError('confd.users.read')));
+    const record = { expiresAt: Date.now() + 60_000 } as TokenRecord;
+    expect(cachedDecision(record)).toEqual(validDecision(record));
+    expect(cachedDecision(record).status).toBe(204);
+  });
+});
 
 describe.each(ENGINES)('HEAD /0.1/token fast path on %s', (engine) => {
   let t: TestService;

@@ -1,4 +1,4 @@
-// The SQLite reaper's worker thread (src/tokens/sqlite-purge-thread.ts): the
+// The SQLite reaper's worker thread (src/store/sqlite/purge-thread.ts): the
 // same deletions as the store's deleteExpired, done on a thread with its own
 // connection to the file, while the service keeps serving and writing; the
 // thread ends on close. SQLite only: PostgreSQL keeps the store's path.
@@ -11,7 +11,7 @@ import { FakeClock } from '../../src/clock.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Removal, Session, Store, TokenRecord } from '../../src/store/types.js';
 import { Reaper } from '../../src/tokens/reaper.js';
-import { SqlitePurgeThread, sqlitePurgeThreadFor } from '../../src/tokens/sqlite-purge-thread.js';
+import { SqlitePurgeThread, sqlitePurgeThreadFor } from '../../src/store/sqlite/purge-thread.js';
 import { ADMIN, basic, startTestService } from '../helpers/service.js';
 import { tempSqliteUri, type TempSqlite } from '../helpers/sqlite.js';
 import { ownThreads } from '../helpers/threads.js';

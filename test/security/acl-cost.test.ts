@@ -14,7 +14,7 @@ import { loadConfig } from '../../src/config/loader.js';
 import { DEFAULT_CONFIG } from '../../src/config/schema.js';
 import {
   ACCESS_WILDCARDS_PATTERN, MAX_ACCESS_LENGTH, MAX_ACCESS_WILDCARDS, MAX_SCOPES_PER_CHECK, MAX_TOKEN_ACCESSES, accessWildcards,
-} from '../../src/security/limits.js';
+} from '../../src/access-limits.js';
 import { iamApi } from '../helpers/iam.js';
 import { ENGINES, startTestService, type TestService } from '../helpers/service.js';
 import { securityWith } from './helpers.js';

@@ -1,5 +1,5 @@
 // Helpers of the security tests: configuration with the defaults of
-// src/security/config-schema.ts changed where a test needs it, a counter of
+// src/config/sections/security.ts changed where a test needs it, a counter of
 // the argon2 work a service spends, and login requests from chosen addresses.
 import { DEFAULT_CONFIG } from '../../src/config/index.js';
 import type { Config } from '../../src/config/types.js';

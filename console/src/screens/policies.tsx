@@ -1,7 +1,7 @@
 // Policies, and their ACL editor checking each access as it is typed with
 // the service's own limits.
 import { useState } from 'preact/hooks';
-import { ACCESS_WILDCARDS_PATTERN, MAX_ACCESS_LENGTH, MAX_ACL_ENTRIES } from '../../../src/security/limits.js';
+import { ACCESS_WILDCARDS_PATTERN, MAX_ACCESS_LENGTH, MAX_ACL_ENTRIES } from '../../../src/access-limits.js';
 import { t } from '../i18n.js';
 import { api, can, enc, type Page } from '../session.js';
 import { Checkbox, Empty, ErrorBox, Field, fieldErrors, Loading, Section, useLoad } from '../ui.js';

@@ -2,6 +2,7 @@
 import type { PasswordHasher } from '../../passwords/hasher.js';
 import { isPbkdf2Sha512 } from '../../passwords/pbkdf2.js';
 import { needsRehash, type Argon2Params } from '../../passwords/rehash.js';
+import type { IdentityStoreTx } from '../../identity/store.js';
 import type { User } from '../../identity/types.js';
 import type { LocalUserStore } from '../store.js';
 import type { Backend, Identity } from '../types.js';
@@ -31,7 +32,8 @@ export function identityOf(user: User): Identity {
 }
 
 export function createXivoUserBackend(deps: {
-  store: Pick<LocalUserStore, 'findUserByLogin' | 'getUser'>;
+  /** findLoginUser, when the store has it: the user, its addresses and its tenant's default method in one statement. */
+  store: Pick<LocalUserStore, 'findUserByLogin' | 'getUser'> & Partial<Pick<IdentityStoreTx, 'findLoginUser'>>;
   hasher: PasswordHasher;
   /** The configured argon2 parameters: a successful login re-hashes a password stored with others. */
   rehashTo?: Argon2Params;
@@ -43,8 +45,7 @@ export function createXivoUserBackend(deps: {
    * wins). Best effort: with the hashing pool busy the login goes on
    * without it, and the next one tries again.
    */
-  async function rehashed(user: User, oldHash: string, password: string): Promise<Identity> {
-    const identity = identityOf(user);
+  async function rehashed(user: User, oldHash: string, password: string, identity: Identity): Promise<Identity> {
     let newHash: string;
     try {
       newHash = await hasher.hash(password);
@@ -66,16 +67,24 @@ export function createXivoUserBackend(deps: {
     name: XIVO_USER,
     async verifyPassword(login, password) {
       // A login no user can have (NUL, absurd length) never reaches the store.
-      const user = isPlausibleLogin(login) ? await store.findUserByLogin(login) : null;
-      if (user === null || user.passwordHash === null || !user.enabled) {
+      const found = !isPlausibleLogin(login) ? null
+        : store.findLoginUser !== undefined ? await store.findLoginUser(login)
+          : await store.findUserByLogin(login).then((u) => (u === null ? null : { user: u, tenantAuthenticationMethod: undefined }));
+      const user = found?.user ?? null;
+      if (found === null || user === null || user.passwordHash === null || !user.enabled) {
         // Same work as a real check, so unknown and disabled users cannot be told apart by timing.
         await hasher.verifyDummy(password);
         return null;
       }
       const ok = await hasher.verify(user.passwordHash, password);
       if (!ok) return null;
-      if (isStale(user.passwordHash)) return rehashed(user, user.passwordHash, password);
-      return identityOf(user);
+      const identity = identityOf(user);
+      // Read with the user: the method check does not fetch it again.
+      if (found.tenantAuthenticationMethod !== undefined) {
+        identity.authentication = { method: user.authenticationMethod, tenantDefault: found.tenantAuthenticationMethod };
+      }
+      if (isStale(user.passwordHash)) return rehashed(user, user.passwordHash, password, identity);
+      return identity;
     },
     // By uuid, never by the stored login: a username renamed since (to
     // another user's email, say) must not turn the refresh token into theirs.

@@ -13,7 +13,7 @@ import type { AuthzRoute } from '../../config/types.js';
 import { checkRefusalOf } from '../token-check.js';
 import type { TokenRecord } from '../../tokens/types.js';
 import type { TokenService } from '../../tokens/service.js';
-import { MAX_ACCESS_LENGTH } from '../../security/limits.js';
+import { MAX_ACCESS_LENGTH } from '../../access-limits.js';
 
 export interface GatewayRouteDeps {
   tokens: TokenService;

@@ -21,7 +21,7 @@ import { MfaSelfOnlyError } from '../../mfa/errors.js';
 import type { MfaFactorView, MfaService, TenantMfaPolicyView } from '../../mfa/service.js';
 import type { Caller } from '../../identity/scope.js';
 import type { TokenRecord } from '../../tokens/types.js';
-import { ACCESS_LIMITS_TEXT, ACCESS_WILDCARDS_PATTERN, MAX_ACCESS_LENGTH } from '../../security/limits.js';
+import { ACCESS_LIMITS_TEXT, ACCESS_WILDCARDS_PATTERN, MAX_ACCESS_LENGTH } from '../../access-limits.js';
 import { formatUtc } from '../../tokens/time-format.js';
 import { authOf, type RequireAccess } from '../auth.js';
 import { ApiError, AuthHeaders, NoContent, SafeString } from '../schemas/common.js';

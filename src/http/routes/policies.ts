@@ -19,7 +19,7 @@ import type { PolicyService } from '../../identity/policies.js';
 import { SLUG_PATTERN } from '../../identity/scope.js';
 import type { Policy } from '../../identity/types.js';
 import { InvalidDataError } from '../../errors.js';
-import { ACCESS_LIMITS_TEXT, MAX_ACCESS_LENGTH, MAX_ACCESS_WILDCARDS, MAX_ACL_ENTRIES, accessWildcards } from '../../security/limits.js';
+import { ACCESS_LIMITS_TEXT, MAX_ACCESS_LENGTH, MAX_ACCESS_WILDCARDS, MAX_ACL_ENTRIES, accessWildcards } from '../../access-limits.js';
 import { authOf, type RequireAccess } from '../auth.js';
 import { listQuery } from '../list-params.js';
 import { ApiError, AuthHeaders, ListParams, listOf, NoContent, SafeString, Uuid } from '../schemas/common.js';

@@ -23,6 +23,7 @@ import {
   REFRESH_TOKEN_ORDERS, RefreshTokenItem, RefreshTokenListParams, ScopesCheckRequest, ScopesCheckResponse, TokenCheckQuery, TokenEnvelope, TokenLoginError, TokenParams, TokenRequest,
 } from '../schemas/token.js';
 import { MfaEnrolmentRequiredError } from '../../mfa/errors.js';
+import type { SsoLogins } from '../../sso/types.js';
 
 export interface TokenRouteDeps {
   tokens: TokenService;
@@ -44,13 +45,6 @@ export interface SsoChallenges {
   principalOf(mfaChallenge: string): Promise<{ method: 'saml' | 'oidc'; principal: ProvenPrincipal; ref: string | null; provenUntil: number } | null>;
 }
 
-/** The single sign-on sessions POST /token exchanges for a token. */
-export interface SsoLogins {
-  /** The session's user, once (401 otherwise); `ref` names the session for `issued`. */
-  consume(kind: 'saml' | 'oidc', sessionId: string): Promise<{ principal: ProvenPrincipal; ref: string }>;
-  /** The token session issued from it (single logout). */
-  issued(ref: string, sessionUuid: string): Promise<void>;
-}
 
 const legacy = { legacyErrors: true };
 /**

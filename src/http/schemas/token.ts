@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { ListParams, SafeString, Uuid } from './common.js';
-import { MAX_ACCESS_LENGTH, MAX_SCOPES_PER_CHECK } from '../../security/limits.js';
+import { MAX_ACCESS_LENGTH, MAX_SCOPES_PER_CHECK } from '../../access-limits.js';
 
 export const MAX_EXPIRATION = 315_360_000;
 

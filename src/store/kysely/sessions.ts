@@ -5,7 +5,9 @@ import { auditRecorded, refreshTokenDeleted, sessionCreated } from '../../events
 import { deleteEmptySessions, deleteExpiredTokens } from '../expiry.js';
 import type { OrderColumn } from '../list-query.js';
 import { refreshTokenFromRow, sessionFromRow, sessionToRow, tokenFromRow, tokenToRow } from '../row-mapping.js';
-import { securityVerbs } from '../security-verbs.js';
+import { sql, type RawBuilder } from 'kysely';
+import type { PendingEvent } from '../../events/catalog.js';
+import { clearLoginFailuresSql, insertAuditRecordSql, securityVerbs, touchLoginMarkSql } from '../security-verbs.js';
 import type {
   ExpiredRemoval, ListQuery, ListResult, LoginSettlement, Removal, Session, SessionFilter, TokenRecord, UserRevocation,
 } from '../types.js';
@@ -170,4 +172,51 @@ export async function removeUserSessions(db: Db, userUuid: string, rowLocks: boo
     tokenHashes: deleted.map((t) => t.hash),
     sessions: await deleteEmptySessions(db, [...touched], rowLocks),
   };
+}
+
+/** A login's writes, gathered by a transaction of deferred writes (../kysely-store.ts). */
+export interface LoginWrites {
+  session: Session | null;
+  token: TokenRecord | null;
+  settlement: LoginSettlement | null;
+}
+
+/** The events a login's writes commit with (as createSession and settleLogin write them). */
+export function loginEvents(w: LoginWrites): PendingEvent[] {
+  const events: PendingEvent[] = [];
+  if (w.session !== null) events.push(sessionCreated(w.session));
+  if (w.settlement?.audit != null) events.push(auditRecorded(w.settlement.audit));
+  return events;
+}
+
+/** `insert into <table> (<columns>) values (<values>)` of one row object. */
+function insertRow(table: string, row: Record<string, unknown>): RawBuilder<unknown> {
+  const columns = Object.keys(row);
+  return sql`insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))}) values (${sql.join(columns.map((c) => row[c]))})`;
+}
+
+/**
+ * A login's writes as ONE statement of data-modifying CTEs (PostgreSQL):
+ * the session, the token, the throttle's counters cleared, the trust mark,
+ * the audit record and their events. Atomic by itself: all or none, no
+ * BEGIN/COMMIT. The CTEs run on one snapshot and touch different rows (the
+ * counters cleared and the trust mark are different keys); the token's
+ * foreign key to its session is checked at the statement's end, when both
+ * rows are there. Null: nothing to write.
+ */
+export function loginWritesSql(w: LoginWrites, events: readonly PendingEvent[], at = Date.now()): RawBuilder<unknown> | null {
+  const parts: RawBuilder<unknown>[] = [];
+  if (w.session !== null) parts.push(insertRow('sessions', sessionToRow(w.session) as Record<string, unknown>));
+  if (w.token !== null) parts.push(insertRow('tokens', tokenToRow(w.token) as Record<string, unknown>));
+  const s = w.settlement;
+  if (s !== null && s.clearKeys.length > 0) parts.push(clearLoginFailuresSql(s.clearKeys));
+  if (s !== null && s.mark !== null) parts.push(touchLoginMarkSql(s.mark.key, s.mark.at));
+  if (s?.audit != null) parts.push(insertAuditRecordSql(s.audit));
+  if (events.length > 0) {
+    const rows = events.map((e) => sql`(${e.name}, ${e.routingKey}, ${e.tenantUuid}, ${e.userUuid}, ${JSON.stringify(e.data)}, cast(${Math.trunc(at)} as bigint))`);
+    parts.push(sql`insert into outbox (name, routing_key, tenant_uuid, user_uuid, data, created_at) values ${sql.join(rows)}`);
+  }
+  if (parts.length === 0) return null;
+  const ctes = parts.map((part, i) => sql`${sql.raw(`w${i}`)} as (${part})`);
+  return sql`with ${sql.join(ctes)} select 1 as one`;
 }

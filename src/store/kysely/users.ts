@@ -3,13 +3,13 @@
 // they hold. The addresses themselves: ./user-emails.ts.
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import type { Expression, ExpressionBuilder, SqlBool, Updateable } from 'kysely';
+import type { Expression, ExpressionBuilder, Selectable, SqlBool, Updateable } from 'kysely';
 import { refreshTokenDeleted, sessionDeleted } from '../../events/catalog.js';
-import type { IdentityStoreTx } from '../../identity/store.js';
+import type { IdentityStoreTx, LoginUser } from '../../identity/store.js';
 import type { DatabaseSchema, UsersTable } from '../database-schema.js';
 import { StoreConflictError } from '../errors.js';
 import { containsAny, type OrderColumn } from '../list-query.js';
-import { refreshTokenFromRow, sortedEmails, toDbBool, userFromRow, userToRow } from '../row-mapping.js';
+import { jsonRows, refreshTokenFromRow, sortedEmails, toDbBool, userFromRow, userToRow } from '../row-mapping.js';
 import type {
   ListResult, NewUser, Removal, User, UserEmail, UserEmailInput, UserFilter, UserListFilters, UserListQuery, UserPatch,
 } from '../types.js';
@@ -21,7 +21,7 @@ import {
 } from './user-emails.js';
 
 export type UserVerbs = Pick<IdentityStoreTx,
-  | 'createUser' | 'getUser' | 'findUserByLogin' | 'listUsers' | 'updateUser' | 'replaceUserEmails' | 'setUserPassword'
+  | 'createUser' | 'getUser' | 'findUserByLogin' | 'findLoginUser' | 'listUsers' | 'updateUser' | 'replaceUserEmails' | 'setUserPassword'
   | 'replacePasswordHash' | 'deleteUser' | 'findTenantUser'>;
 
 const userOrders: Readonly<Record<string, OrderColumn>> = {
@@ -82,12 +82,17 @@ export function userVerbs(ctx: VerbContext) {
     },
 
     async getUser(uuid: string): Promise<User | null> {
-      const row = await ctx.db.selectFrom('users').selectAll()
+      // One statement: the row and its addresses (a JSON column).
+      const row = await ctx.db.selectFrom('users').selectAll('users').select(emailsColumn(ctx))
         .where('uuid', '=', uuid).executeTakeFirst();
-      return row ? (await withEmails(ctx.db, [row]))[0] : null;
+      return row ? userWithJsonEmails(row) : null;
     },
 
     async findUserByLogin(login: string): Promise<User | null> {
+      return (await verbs.findLoginUser(login))?.user ?? null;
+    },
+
+    async findLoginUser(login: string): Promise<LoginUser | null> {
       // lower() on both sides matches the unique indexes on lower(username) and
       // lower(user_emails.address), so both lookups are index seeks. SQLite's
       // lower() folds ASCII only: "É" and "é" are different logins there.
@@ -97,7 +102,10 @@ export function userVerbs(ctx: VerbContext) {
       const byEmail = ctx.db.selectFrom('user_emails').select('user_emails.user_uuid as uuid')
         .where(({ eb, fn, ref }) => eb(fn('lower', [ref('user_emails.address')]), '=', lowered))
         .where('user_emails.confirmed', '=', toDbBool(true));
-      const rows = await ctx.db.selectFrom('users').selectAll()
+      // One statement: the user, its addresses (a JSON column) and its
+      // tenant's default authentication method (the login's method check).
+      const rows = await ctx.db.selectFrom('users').selectAll('users').select(emailsColumn(ctx))
+        .select(sql<string | null>`(select t.default_authentication_method from tenants t where t.uuid = users.tenant_uuid)`.as('tenant_authentication_method'))
         .where('users.uuid', 'in', byUsername.union(byEmail))
         .limit(2)
         .execute();
@@ -105,7 +113,8 @@ export function userVerbs(ctx: VerbContext) {
       // reverse); a pair stored before that rule matches two users here, and
       // the login is refused for both until an operator changes one
       // (migrations/unique-logins.ts, docs/isolation.md).
-      return rows.length === 1 ? (await withEmails(ctx.db, rows))[0] : null;
+      if (rows.length !== 1) return null;
+      return { user: userWithJsonEmails(rows[0]), tenantAuthenticationMethod: rows[0].tenant_authentication_method ?? null };
     },
 
     async listUsers(tenantUuids: string[], q: UserListQuery, f: UserFilter = {}): Promise<ListResult<User>> {
@@ -237,6 +246,21 @@ export function userVerbs(ctx: VerbContext) {
     },
   } satisfies UserVerbs;
   return verbs;
+}
+
+/** The user's addresses as one JSON column of its row (StoreDialect.jsonArrayAgg): no second statement. */
+function emailsColumn(ctx: VerbContext) {
+  const agg = ctx.dialect.jsonArrayAgg([
+    ['uuid', sql.ref('e.uuid')], ['address', sql.ref('e.address')], ['main', sql.ref('e.main')], ['confirmed', sql.ref('e.confirmed')],
+  ]);
+  return sql<unknown>`(select ${agg} from user_emails e where e.user_uuid = users.uuid)`.as('emails_json');
+}
+
+function userWithJsonEmails(row: Selectable<UsersTable> & { emails_json: unknown }): User {
+  const { emails_json: json, ...user } = row;
+  const emails = jsonRows<{ uuid: string; address: string; main: unknown; confirmed: unknown }>(json)
+    .map((e): UserEmail => ({ uuid: e.uuid, address: e.address, main: Boolean(e.main), confirmed: Boolean(e.confirmed) }));
+  return userFromRow(user, emails);
 }
 
 /**

@@ -11,6 +11,7 @@ import type { StoreDialect, StoreLogger } from '../store-dialect.js';
 import { REVOCATION_CHANNEL, revocationPayloads, TENANT_CHANNEL, tenantPayloads } from '../revocations.js';
 import { mapPostgresError } from './map-postgres-error.js';
 import { PreparingPool } from './prepared-statements.js';
+import { jsonPairs } from '../row-mapping.js';
 import { listenForRevocations } from './revocation-listener.js';
 
 const DEFAULT_POOL_MAX = 10;
@@ -135,5 +136,7 @@ export function openPostgresDialect(
     execScript: async (trx, script) => {
       await sql.raw(script).execute(trx);
     },
+    jsonArrayAgg: (fields) => sql`coalesce(json_agg(json_build_object(${jsonPairs(fields)})), '[]'::json)`,
+    writesInOneStatement: true,
   };
 }

@@ -18,6 +18,7 @@ import pg from 'pg';
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
 import { currentDbBudget, type DbBudget } from '../db-budget.js';
 import { StoreUnavailableError } from '../errors.js';
+import { countStatement } from '../statement-count.js';
 
 const DEFAULT_CAPACITY = 512;
 /** Texts with more parameters than this are long IN lists: left unnamed. */
@@ -88,6 +89,7 @@ class PreparingClient implements PostgresPoolClient {
     const [first, parameters] = args;
     if (typeof first !== 'string' || !Array.isArray(parameters)) {
       // A cursor (streaming): pg handles it as is.
+      countStatement('postgresql');
       return (this.client.query as (...a: unknown[]) => never)(...args);
     }
     if (this.broken) {
@@ -99,6 +101,7 @@ class PreparingClient implements PostgresPoolClient {
       return Promise.reject(new StoreUnavailableError('database wait exceeded db_timeout_seconds')) as never;
     }
     const name = this.names.nameOf(first, parameters.length);
+    countStatement('postgresql');
     const pending = name === null
       ? this.client.query({ text: first, values: parameters, query_timeout: left } as pg.QueryConfig)
       : this.client.query({ name, text: first, values: parameters, query_timeout: left } as pg.QueryConfig);

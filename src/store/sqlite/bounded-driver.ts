@@ -15,6 +15,7 @@ import { CompiledQuery, SelectQueryNode } from 'kysely';
 import type { DatabaseConnection, Driver, QueryResult, SqliteStatement } from 'kysely';
 import { currentDbBudget, type DbBudget } from '../db-budget.js';
 import { StoreUnavailableError } from '../errors.js';
+import { countStatement } from '../statement-count.js';
 
 /** What the driver needs of the database: statements (cached) and the transaction state. */
 export interface BoundedSqliteDatabase {
@@ -153,6 +154,7 @@ class BoundedSqliteConnection implements DatabaseConnection {
 
   private run<R>(compiledQuery: CompiledQuery): QueryResult<R> {
     const { sql, parameters } = compiledQuery;
+    countStatement('sqlite');
     const stmt = this.db.prepare(sql);
     if (stmt.reader) return { rows: stmt.all(parameters) as R[] };
     const { changes, lastInsertRowid } = stmt.run(parameters);
@@ -166,6 +168,7 @@ class BoundedSqliteConnection implements DatabaseConnection {
   async *streamQuery<R>(compiledQuery: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
     const { sql, parameters, query } = compiledQuery;
     if (!SelectQueryNode.is(query)) throw new Error('Sqlite driver only supports streaming of select queries');
+    countStatement('sqlite');
     for (const row of this.db.prepare(sql).iterate(parameters)) yield { rows: [row as R] };
   }
 }

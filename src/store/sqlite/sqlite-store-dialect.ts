@@ -5,12 +5,13 @@ import { storeTracing } from '../../tracing/store.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, sql } from 'kysely';
 import type { Driver, SqliteDialectConfig } from 'kysely';
 import type { DatabaseSchema } from '../database-schema.js';
 import { sqliteMigrations } from '../migrations/sqlite.js';
 import type { StoreDialect } from '../store-dialect.js';
 import { mapSqliteError } from './map-sqlite-error.js';
+import { jsonPairs } from '../row-mapping.js';
 import { withStatementCache } from './statement-cache.js';
 import { SqliteCheckpointThread } from './checkpoint-thread.js';
 import { BoundedSqliteDriver, type BoundedSqliteDatabase } from './bounded-driver.js';
@@ -81,6 +82,8 @@ export function openSqliteDialect(path: string, opts: { timeoutMs?: number } = {
     // One instance per database file: its own revocations reach its cache directly.
     notifyRevoked: async () => {},
     notifyTenantsChanged: async () => {},
+    jsonArrayAgg: (fields) => sql`json_group_array(json_object(${jsonPairs(fields)}))`,
+    writesInOneStatement: false,
     // Tenants changed by another connection (`xivo-auth import` from another
     // process; the purge thread changes no tenant but its commits count too):
     // PRAGMA data_version moves when another connection commits; reading it

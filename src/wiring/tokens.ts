@@ -10,10 +10,10 @@ import type { TenantTree } from '../identity/tenant-tree.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { RevocationWatch } from '../store/revocations.js';
 import type { Store } from '../store/types.js';
-import { TokenCache } from './cache.js';
-import { Reaper } from './reaper.js';
-import { TokenService } from './service.js';
-import { sqlitePurgeThreadFor, type SqlitePurgeThread } from './sqlite-purge-thread.js';
+import { TokenCache } from '../tokens/cache.js';
+import { Reaper } from '../tokens/reaper.js';
+import { TokenService } from '../tokens/service.js';
+import { sqlitePurgeThreadFor, type SqlitePurgeThread } from '../store/sqlite/purge-thread.js';
 
 /**
  * The reaper's pace on PostgreSQL: batches of ~20 ms of the server's work,
@@ -122,7 +122,7 @@ export function createReaper(deps: {
     batchSize: config.token_cleanup_batch_size,
     // In-memory SQLite (no file to share): short batches on the loop's thread.
     // PostgreSQL: PG_PURGE_BATCH_MS batches, PG_PURGE_DUTY of the time.
-    // (The SQLite purge thread paces itself: sqlite-purge-thread.ts.)
+    // (The SQLite purge thread paces itself: src/store/sqlite/purge-thread.ts.)
     maxBlockMs: store.engine === 'sqlite' ? (purgeThread === null ? 2 : undefined) : PG_PURGE_BATCH_MS,
     maxDuty: store.engine === 'postgresql' ? PG_PURGE_DUTY : undefined,
     onRemoved: (removal) => {

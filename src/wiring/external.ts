@@ -9,11 +9,11 @@ import type { Config } from '../config/types.js';
 import type { TenantTree } from '../identity/tenant-tree.js';
 import type { User } from '../identity/types.js';
 import type { Store } from '../store/types.js';
-import { DevicePoller } from './device-poller.js';
-import { OAuthClient } from './oauth-client.js';
-import { SecretBox } from './secret-box.js';
-import { ExternalAuthService } from './service.js';
-import { isExternalAuthType, type ExternalAuthType } from './types.js';
+import { DevicePoller } from '../external/device-poller.js';
+import { OAuthClient } from '../external/oauth-client.js';
+import { SecretBox } from '../external/secret-box.js';
+import { ExternalAuthService } from '../external/service.js';
+import { isExternalAuthType, type ExternalAuthType } from '../external/types.js';
 
 export interface ExternalAuth {
   service: ExternalAuthService;

@@ -12,7 +12,7 @@ import { SecretBox } from '../external/secret-box.js';
 import { METRIC_PREFIX } from '../metrics/metrics.js';
 import type { Store } from '../store/types.js';
 import type { TokenService } from '../tokens/service.js';
-import { MfaService, type MfaAudit, type MfaObserver } from './service.js';
+import { MfaService, type MfaAudit, type MfaObserver } from '../mfa/service.js';
 
 export function createMfa(deps: {
   config: Config;

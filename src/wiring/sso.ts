@@ -10,26 +10,18 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config/types.js';
 import { AuthenticationFailedError } from '../errors.js';
 import { SecretBox } from '../external/secret-box.js';
-import type { SsoLogins } from '../http/routes/token.js';
+import type { SsoLogins } from '../sso/types.js';
+import type { Sso } from '../sso/services.js';
 import type { User } from '../identity/types.js';
 import type { Store } from '../store/types.js';
 import type { TokenService } from '../tokens/service.js';
 import type { GrantedAcls } from '../identity/privileges.js';
-import { AuthenticationMethods } from './authentication-methods.js';
-import { SsoEscalationGuard } from './escalation.js';
-import { IdpService } from './idp-service.js';
-import { OidcService } from './oidc-service.js';
-import { SamlService } from './saml-service.js';
-import { SpKeyStore } from './saml-sp-key.js';
-
-export interface Sso {
-  idp: IdpService;
-  oidc: OidcService;
-  saml: SamlService;
-  /** No escalation through the tenant's IdP settings (PUT/DELETE /backends/oidc, /backends/saml). */
-  escalation: SsoEscalationGuard;
-  logins: SsoLogins;
-}
+import { AuthenticationMethods } from '../sso/authentication-methods.js';
+import { SsoEscalationGuard } from '../sso/escalation.js';
+import { IdpService } from '../sso/idp-service.js';
+import { OidcService } from '../sso/oidc-service.js';
+import { SamlService } from '../sso/saml-service.js';
+import { SpKeyStore } from '../sso/saml-sp-key.js';
 
 export function createSso(deps: {
   config: Config;

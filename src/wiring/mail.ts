@@ -9,21 +9,14 @@ import { SelfService, type HourlyRate } from '../identity/self-service.js';
 import type { UserService } from '../identity/users.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { PasswordHasher } from '../passwords/hasher.js';
-import type { SecurityDeps } from '../security/wiring.js';
+import type { SecurityDeps } from '../security/services.js';
+import type { SelfServiceDeps } from '../identity/self-service-deps.js';
 import type { Store } from '../store/types.js';
 import type { TokenService } from '../tokens/service.js';
-import { observeMailOutbox } from './metrics.js';
-import { MailRelay } from './relay.js';
-import { createSmtpTransport, type MailTransport } from './smtp.js';
-import { loadMailTemplates } from './templates.js';
-
-export interface SelfServiceDeps {
-  service: SelfService;
-  relay: MailRelay;
-  /** `mail` of GET /0.1/status. */
-  status(): Promise<Record<string, unknown>>;
-  plugins: { emailConfirm: boolean; passwordReset: boolean; userRegistration: boolean };
-}
+import { observeMailOutbox } from '../mail/metrics.js';
+import { MailRelay } from '../mail/relay.js';
+import { createSmtpTransport, type MailTransport } from '../mail/smtp.js';
+import { loadMailTemplates } from '../mail/templates.js';
 
 export function createSelfService(deps: {
   config: Config;

@@ -7,8 +7,8 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config/types.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/types.js';
-import { ExpireSoonNotifier } from './expire-soon.js';
-import { EventRelay } from './relay.js';
+import { ExpireSoonNotifier } from '../events/expire-soon.js';
+import { EventRelay } from '../events/relay.js';
 
 export interface Events {
   relay: EventRelay | null;

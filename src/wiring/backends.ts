@@ -2,11 +2,11 @@
 // the registry of the enabled ones (xivo_user, the built-in ones, the
 // configured plugins), and what the HTTP API serves of them (LDAP settings
 // per tenant, the backend of a POST /token naming none).
-import { LdapConfigService } from './ldap/config-service.js';
-import { backendPluginFactories, builtInBackendFactories, type BackendFactoryDeps } from './factories.js';
-import { BackendRegistry } from './registry.js';
-import { createBackendSelector } from './selection.js';
-import { createXivoUserBackend, XIVO_USER } from './xivo-user/backend.js';
+import { LdapConfigService } from '../backends/ldap/config-service.js';
+import { backendPluginFactories, builtInBackendFactories, type BackendFactoryDeps } from '../backends/factories.js';
+import { BackendRegistry } from '../backends/registry.js';
+import { createBackendSelector } from '../backends/selection.js';
+import { createXivoUserBackend, XIVO_USER } from '../backends/xivo-user/backend.js';
 import type { Store } from '../store/types.js';
 
 export interface Backends {

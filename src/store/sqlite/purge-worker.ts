@@ -1,16 +1,16 @@
-// The module of the SQLite purge thread (./sqlite-purge-thread.ts): the
+// The module of the SQLite purge thread (./purge-thread.ts): the
 // store's own expiry statements (../store/expiry.ts) and event
 // (sessionDeleted, ../events/catalog.ts) over a connection of its own, in
 // short write transactions with pauses between them.
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { parentPort, workerData } from 'node:worker_threads';
-import { sessionDeleted } from '../events/catalog.js';
-import type { DatabaseSchema } from '../store/database-schema.js';
-import { deleteExpiredTokens, insertOutbox } from '../store/expiry.js';
-import type { ExpiredRemoval } from './types.js';
-import { enterBackground } from '../threads/background.js';
-import type { PurgeReply, PurgeRequest, PurgeWorkerData } from './sqlite-purge-thread.js';
+import { sessionDeleted } from '../../events/catalog.js';
+import type { DatabaseSchema } from '../database-schema.js';
+import { deleteExpiredTokens, insertOutbox } from '../expiry.js';
+import type { ExpiredRemoval } from '../../tokens/types.js';
+import { enterBackground } from '../../threads/background.js';
+import type { PurgeReply, PurgeRequest, PurgeWorkerData } from './purge-thread.js';
 
 const setup = workerData as PurgeWorkerData;
 enterBackground(setup);

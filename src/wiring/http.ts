@@ -7,8 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppDeps } from '../app.js';
 import type { Config } from '../config/types.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { LiveHttpSettings } from './live-settings.js';
-import { buildManagementApp, type ReadinessCheck } from './routes/health.js';
+import { LiveHttpSettings } from '../http/live-settings.js';
+import { buildManagementApp, type ReadinessCheck } from '../http/routes/health.js';
 
 export interface Http {
   app: FastifyInstance;

@@ -4,25 +4,13 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/types.js';
 import type { Store } from '../store/types.js';
-import { AuditRecorder, SecurityJanitor, type AuditRecorderOptions } from './audit.js';
-import { SecurityHttp } from './http-hardening.js';
-import { LoginGuard } from './login-guard.js';
-import { LoginThrottle } from './login-throttle.js';
-import { PasswordPolicy } from './password-policy.js';
-import { ThrottleAdmin } from './throttle-admin.js';
-
-export interface SecurityDeps {
-  http: SecurityHttp;
-  loginGuard: LoginGuard;
-  throttle: LoginThrottle;
-  /** GET /security/throttles, DELETE /security/throttles/{id} (issue 25). */
-  throttles: ThrottleAdmin;
-  audit: AuditRecorder;
-  passwordPolicy: PasswordPolicy;
-  janitor: SecurityJanitor;
-  /** The top tenant (sees audit records attached to no tenant). */
-  topTenantUuid: () => Promise<string | null>;
-}
+import type { SecurityDeps } from '../security/services.js';
+import { AuditRecorder, SecurityJanitor, type AuditRecorderOptions } from '../security/audit.js';
+import { SecurityHttp } from '../security/http-hardening.js';
+import { LoginGuard } from '../security/login-guard.js';
+import { LoginThrottle } from '../security/login-throttle.js';
+import { PasswordPolicy } from '../security/password-policy.js';
+import { ThrottleAdmin } from '../security/throttle-admin.js';
 
 export function createSecurity(deps: {
   config: Config;

@@ -10,14 +10,14 @@
 // of timing out with SQLITE_BUSY. The main thread receives each batch's
 // removal (token hashes, sessions left empty) and evicts them from the cache.
 //
-// The thread's module (./sqlite-purge-worker.ts) runs the store's own
+// The thread's module (./purge-worker.ts) runs the store's own
 // statements (src/store/expiry.ts) and event catalogue: nothing is written
 // twice.
 import { Worker } from 'node:worker_threads';
-import { sqlitePath } from '../store/open-store.js';
-import type { Removal, Session } from './types.js';
-import { askToEnd, type BackgroundThreadData } from '../threads/background.js';
-import { workerModule } from '../threads/worker-module.js';
+import { sqlitePath } from '../open-store.js';
+import type { Removal, Session } from '../../tokens/types.js';
+import { askToEnd, type BackgroundThreadData } from '../../threads/background.js';
+import { workerModule } from '../../threads/worker-module.js';
 
 export interface SqlitePurgeOptions {
   /** Longest write transaction of the worker, in ms (about the longest wait of a login's write). Default 4. */
@@ -131,7 +131,7 @@ export class SqlitePurgeThread {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(workerModule(import.meta.url, './sqlite-purge-worker.js'), {
+    const worker = new Worker(workerModule(import.meta.url, './purge-worker.js'), {
       name: 'xivo-auth token purge',
       workerData: {
         path: this.path,

@@ -7,17 +7,17 @@ import type { Clock } from '../clock.js';
 import { changedUnder } from '../config/changes.js';
 import type { Config } from '../config/types.js';
 import type { PasswordHasher } from '../passwords/hasher.js';
-import type { SecurityDeps } from '../security/wiring.js';
+import type { SecurityDeps } from '../security/services.js';
 import type { Store } from '../store/types.js';
-import { AclBuilder } from './acl-builder.js';
-import { GroupService } from './groups.js';
-import { PolicyService } from './policies.js';
-import { applyConfigPolicies, bootstrapAdmin, ensureAllUsersGroups, ensureTopTenant, type BootstrapResult } from './provisioning.js';
-import { SessionService } from './sessions.js';
-import { TenantTree } from './tenant-tree.js';
-import { TenantService } from './tenants.js';
-import type { TokenRevocations } from './token-revocations.js';
-import { UserService } from './users.js';
+import { AclBuilder } from '../identity/acl-builder.js';
+import { GroupService } from '../identity/groups.js';
+import { PolicyService } from '../identity/policies.js';
+import { applyConfigPolicies, bootstrapAdmin, ensureAllUsersGroups, ensureTopTenant, type BootstrapResult } from '../identity/provisioning.js';
+import { SessionService } from '../identity/sessions.js';
+import { TenantTree } from '../identity/tenant-tree.js';
+import { TenantService } from '../identity/tenants.js';
+import type { TokenRevocations } from '../identity/token-revocations.js';
+import { UserService } from '../identity/users.js';
 
 export interface IdentityCore {
   topTenantUuid: string;
