@@ -40,7 +40,12 @@ import { auditRoutes } from './http/routes/audit.js';
 import { securityThrottleRoutes } from './http/routes/security-throttles.js';
 import { consoleRoutes } from './http/routes/console.js';
 import { configRoutes } from './http/routes/config.js';
-import type { SecurityDeps } from './security/services.js';
+import type { AuditRecorder, SecurityJanitor } from './security/audit.js';
+import type { SecurityHttp } from './http/hardening.js';
+import type { LoginGuard } from './login/login-guard.js';
+import type { LoginThrottle } from './security/login-throttle.js';
+import type { PasswordPolicy } from './security/password-policy.js';
+import type { ThrottleAdmin } from './security/throttle-admin.js';
 import { userRoutes } from './http/routes/users.js';
 import { selfServiceRoutes } from './http/routes/self-service.js';
 import type { SelfServiceDeps } from './identity/self-service-deps.js';
@@ -53,9 +58,23 @@ import { samlRoutes } from './http/routes/saml.js';
 import type { Sso } from './sso/services.js';
 import type { SsoEscalationGuard } from './sso/escalation.js';
 import type { MfaService } from './mfa/service.js';
-import type { TokenService } from './tokens/service.js';
+import type { TokenService } from './login/token-service.js';
 
 export const API_VERSION = '0.1';
+
+/** The security pieces one service runs, as one object (built by src/wiring/security.ts). */
+export interface SecurityDeps {
+  http: SecurityHttp;
+  loginGuard: LoginGuard;
+  throttle: LoginThrottle;
+  /** GET /security/throttles, DELETE /security/throttles/{id} (issue 25). */
+  throttles: ThrottleAdmin;
+  audit: AuditRecorder;
+  passwordPolicy: PasswordPolicy;
+  janitor: SecurityJanitor;
+  /** The top tenant (sees audit records attached to no tenant). */
+  topTenantUuid: () => Promise<string | null>;
+}
 
 export interface AppDeps {
   config: Config;

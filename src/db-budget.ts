@@ -10,7 +10,7 @@
 // the request (hashing a password, waiting for the login queue).
 //
 // Neutral: the store's drivers charge it (src/store/), the HTTP listener
-// (src/app.ts) and the login guard (src/security/login-guard.ts) scope it.
+// (src/app.ts) and the login guard (src/login/login-guard.ts) scope it.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 

@@ -20,14 +20,15 @@ import { Metrics } from './metrics/metrics.js';
 import { createMfa } from './wiring/mfa.js';
 import { PasswordHasher } from './passwords/hasher.js';
 import { reconfigureSecurity } from './wiring/security-reload.js';
-import type { SecurityDeps } from './security/services.js';
+import type { SecurityDeps } from './app.js';
 import { createSecurity } from './wiring/security.js';
 import { createSso } from './wiring/sso.js';
+import { statementsSent } from './store/statement-count.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/types.js';
 import type { TokenCache } from './tokens/cache.js';
 import type { Reaper } from './tokens/reaper.js';
-import type { TokenService } from './tokens/service.js';
+import type { TokenService } from './login/token-service.js';
 import { createReaper, createTokens } from './wiring/tokens.js';
 import { startTracing } from './tracing/tracing.js';
 
@@ -119,6 +120,7 @@ export async function createService(config: Config, logger: Logger, options: Ser
     const hasher = new PasswordHasher(config.password_hashing);
     opened.push(() => hasher.close());
     const metrics = new Metrics();
+    metrics.observeStatements(statementsSent);
     opened.push(() => metrics.close());
     metrics.observeHasher(hasher);
     const identity = await createIdentity({ config, store, hasher, clock, onBootstrap: options.onBootstrap });

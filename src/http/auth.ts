@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'f
 import { DomainError, NoSuchTokenError, UnauthorizedError, UnauthorizedTenantError } from '../errors.js';
 import type { TenantTree } from '../identity/tenant-tree.js';
 import type { TokenRecord } from '../tokens/types.js';
-import type { TokenService } from '../tokens/service.js';
+import type { TokenService } from '../login/token-service.js';
 
 export interface AuthContext {
   token: TokenRecord;

@@ -11,10 +11,10 @@
 // untouched, so the two cannot disagree on edge cases).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
-import type { TokenService } from '../tokens/service.js';
+import type { TokenService } from '../login/token-service.js';
 import { cachedDecision, checkDecision, refusalDecisionOf, validDecision, type CheckDecision } from './token-check.js';
 import { MAX_QUERY_ACCESS, originalUriOf, type Authorize } from './routes/gateway.js';
-import { setSecurityHeaders, WRITES_SECURITY_HEADERS, type SecurityHeaderList, type SecurityHeadersListener } from '../security/http-hardening.js';
+import { setSecurityHeaders, WRITES_SECURITY_HEADERS, type SecurityHeaderList, type SecurityHeadersListener } from './hardening.js';
 import { MAX_ACCESS_LENGTH } from '../access-limits.js';
 import { tracing } from '../tracing/tracing.js';
 import { traceRawRequest } from '../tracing/http.js';
@@ -38,7 +38,7 @@ export interface FastCheckSwitch {
 
 const ALWAYS_ON: FastCheckSwitch = { debug: { on: false }, closing: { on: false } };
 
-/** What the fast path's security wrapper owes an answer (src/security/http-hardening.ts WRITES_SECURITY_HEADERS); undefined: nothing. */
+/** What the fast path's security wrapper owes an answer (src/http/hardening.ts WRITES_SECURITY_HEADERS); undefined: nothing. */
 type Owed = SecurityHeaderList | undefined;
 
 /**

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.js';
 import { pinoLevel } from '../logging.js';
-import type { TokenService } from '../tokens/service.js';
+import type { TokenService } from '../login/token-service.js';
 import { createAuthorizer, type Authorize } from './routes/gateway.js';
 
 export interface CorsSettings {

@@ -10,7 +10,7 @@
 // unreachable, or too busy); anything else is thrown, for the caller's error
 // handler to answer (and log).
 import type { TokenRecord } from '../tokens/types.js';
-import type { TokenService } from '../tokens/service.js';
+import type { TokenService } from '../login/token-service.js';
 import { CHECK_DENIED, CHECK_INVALID } from '../metrics/token-observer.js';
 import { toProblem } from './errors.js';
 

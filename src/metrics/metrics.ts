@@ -5,7 +5,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PasswordHasher } from '../passwords/hasher.js';
-import { statementsSent } from '../store/statement-count.js';
 import type { TokenCache } from '../tokens/cache.js';
 import { FixedCounter, FixedHistogram, register } from './fast.js';
 import { type EventLoopDelayMonitor, registerEventLoopDelay } from './event-loop.js';
@@ -50,17 +49,6 @@ export class Metrics {
     register(registry, checks);
     register(registry, checkSeconds);
     register(registry, cacheLookups);
-
-    // Read at scrape time from the store's drivers (src/store/statement-count.ts).
-    new Counter({
-      name: `${METRIC_PREFIX}db_statements_total`,
-      help: 'Statements sent to the database by this process, by engine (sqlite, postgresql); BEGIN and COMMIT included.',
-      labelNames: ['engine'], registers: [registry],
-      collect() {
-        this.reset();
-        for (const engine of ['sqlite', 'postgresql'] as const) this.inc({ engine }, statementsSent(engine));
-      },
-    });
 
     const logins = new Counter({
       name: `${METRIC_PREFIX}logins_total`, help: 'Token requests (POST /token) by backend and result (success, failure, throttled, error).',
@@ -212,6 +200,22 @@ export class Metrics {
       },
     });
     return (count) => published.inc(count);
+  }
+
+  /**
+   * Statements sent to the database by this process, read at scrape time
+   * from `sent` (the store's drivers count them: src/store/statement-count.ts).
+   */
+  observeStatements(sent: (engine: 'sqlite' | 'postgresql') => number): void {
+    new Counter({
+      name: `${METRIC_PREFIX}db_statements_total`,
+      help: 'Statements sent to the database by this process, by engine (sqlite, postgresql); BEGIN and COMMIT included.',
+      labelNames: ['engine'], registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const engine of ['sqlite', 'postgresql'] as const) this.inc({ engine }, sent(engine));
+      },
+    });
   }
 
   observeHasher(hasher: PasswordHasher): void {

@@ -1,6 +1,8 @@
 // Multi-factor authentication (issue 24): the records and the storage verbs
 // the MFA service needs, in its own words. Implemented by
 // src/store/mfa-verbs.ts (both engines); times are epoch milliseconds.
+import type { Identity, ProvenPrincipal } from '../backends/types.js';
+import type { IssueRequest } from '../tokens/types.js';
 
 export type MfaFactorType = 'totp' | 'webauthn' | 'recovery_code';
 export const MFA_FACTOR_TYPES: readonly MfaFactorType[] = ['totp', 'webauthn', 'recovery_code'];
@@ -82,4 +84,30 @@ export interface MfaStore {
   getMfaTenantPolicy(tenantUuid: string): Promise<MfaTenantPolicy | null>;
   /** Creates or replaces a tenant's policy; writes `auth_tenant_mfa_updated`. */
   putMfaTenantPolicy(p: MfaTenantPolicy): Promise<void>;
+}
+
+/**
+ * The second factor of password logins (MfaService, ./service.ts). Called after
+ * the password is verified and the ACL built, before anything is written:
+ * it throws to refuse (a challenge to answer, a wrong code), or returns the
+ * ACL to issue (restricted, with the reason, for a user who must enrol first).
+ * Single sign-on logins reach it too (with `sso`). Refresh-token logins
+ * never do: the refresh token was obtained with the factor.
+ */
+export interface SecondFactorGate {
+  afterPassword(
+    identity: Identity,
+    acl: string[],
+    login: { backend: string; request: IssueRequest; sso?: SsoProven | null },
+  ): Promise<{ acl: string[]; restricted: string | null }>;
+}
+
+/** What an identity provider proved, for the second-factor gate of single sign-on logins. */
+export interface SsoProven {
+  method: 'saml' | 'oidc';
+  principal: ProvenPrincipal;
+  /** The SSO session's reference (single logout); null: none. */
+  ref: string | null;
+  /** Set when the principal comes from an mfa_challenge: the time (epoch ms) the IdP's proof runs out. */
+  provenUntil: number | null;
 }

@@ -1,5 +1,5 @@
 // When refresh tokens expire (config `refresh_tokens`): the one rule shared by
-// the login (src/tokens/service.ts) and the reaper (src/tokens/reaper.ts).
+// the login (src/login/token-service.ts) and the reaper (src/tokens/reaper.ts).
 import type { RefreshTokenExpiry } from './types.js';
 
 /** The limits of config `refresh_tokens`, in seconds; 0 turns one off. */

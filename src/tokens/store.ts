@@ -3,9 +3,7 @@
 // src/store/ (both engines); part of the store's transaction (StoreTx).
 // Below the verbs, what the token service uses (./service.ts), with its
 // transactions (../storage.ts).
-import type { LoginSettleTx } from '../backends/store.js';
 import type { ListQuery, ListResult } from '../lists.js';
-import type { Transactional } from '../storage.js';
 import type { LoginSettlement } from '../security/types.js';
 import type { ExpiredRemoval, RefreshToken, RefreshTokenExpiry, RefreshTokenFilter, RefreshTokenUse, Removal, RetiredRefreshToken, Session, SessionFilter, TokenRecord, UserRevocation } from './types.js';
 
@@ -86,9 +84,6 @@ export interface TokenStoreTx {
   deleteExpiredRefreshTokens(expiry: RefreshTokenExpiry, limit: number): Promise<RefreshToken[]>;
 }
 
-/** A login's transaction: the token domain's writes, and the backend's own (Identity.settle, ../backends/types.ts). */
-export interface TokenIssueTx extends TokenStoreTx, LoginSettleTx {}
-
 /** How a login's transaction may run (the second argument of the store's transaction). */
 export interface IssueTransactionOptions {
   /**
@@ -100,11 +95,4 @@ export interface IssueTransactionOptions {
    * cannot runs an ordinary transaction.
    */
   deferWrites?: boolean;
-}
-
-/** What the token service uses (./service.ts). */
-export interface TokenServiceStore extends TokenStoreTx, Transactional<TokenIssueTx> {
-  transaction<T>(fn: (tx: TokenIssueTx) => Promise<T>, options?: IssueTransactionOptions): Promise<T>;
-  /** The top tenant (no parent), or null before the first start: tokens of no tenant are its to introspect. */
-  getTopTenant(): Promise<{ uuid: string } | null>;
 }

@@ -108,3 +108,25 @@ export interface ExpiredRemoval extends Removal {
   /** Latest expiresAt among the tokens deleted (absent when none was, or when the engine does not say). */
   lastExpiresAt?: number;
 }
+
+export interface IssueRequest {
+  backend: string;
+  expiration: number | null;
+  accessType: 'online' | 'offline';
+  clientId: string | null;
+  tenantId: string | null;
+  domainName: string | null;
+  remoteAddr: string | null;
+  userAgent: string | null;
+  mobile: boolean;
+  /** The second step of a login with a second factor (issue 24): the challenge and what answers it. */
+  secondFactor?: SecondFactorProof | null;
+}
+
+/** What POST /token carries besides Basic credentials when the user has a second factor. */
+export interface SecondFactorProof {
+  challenge: string;
+  totp: string | null;
+  recoveryCode: string | null;
+  webauthn: unknown;
+}

@@ -7,7 +7,7 @@ import type { Clock } from '../clock.js';
 import { changedUnder } from '../config/changes.js';
 import type { Config } from '../config/types.js';
 import type { PasswordHasher } from '../passwords/hasher.js';
-import type { SecurityDeps } from '../security/services.js';
+import type { SecurityDeps } from '../app.js';
 import type { Store } from '../store/types.js';
 import { AclBuilder } from '../identity/acl-builder.js';
 import { GroupService } from '../identity/groups.js';

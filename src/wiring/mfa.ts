@@ -11,7 +11,7 @@ import type { Config } from '../config/types.js';
 import { SecretBox } from '../external/secret-box.js';
 import { METRIC_PREFIX } from '../metrics/metrics.js';
 import type { Store } from '../store/types.js';
-import type { TokenService } from '../tokens/service.js';
+import type { TokenService } from '../login/token-service.js';
 import { MfaService, type MfaAudit, type MfaObserver } from '../mfa/service.js';
 
 export function createMfa(deps: {

@@ -2,7 +2,7 @@
 // restart (src/config/reload.ts): the per-address rate limits and the login throttle.
 import type { Config } from '../config/types.js';
 import { changedUnder } from '../config/changes.js';
-import type { SecurityDeps } from '../security/services.js';
+import type { SecurityDeps } from '../app.js';
 
 export function reconfigureSecurity(security: Pick<SecurityDeps, 'http' | 'throttle'>, next: Config, changed: readonly string[]): void {
   if (changedUnder(changed, 'security.rate_limits')) security.http.reconfigureRateLimits(next.security.rate_limits);

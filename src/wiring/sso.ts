@@ -14,7 +14,7 @@ import type { SsoLogins } from '../sso/types.js';
 import type { Sso } from '../sso/services.js';
 import type { User } from '../identity/types.js';
 import type { Store } from '../store/types.js';
-import type { TokenService } from '../tokens/service.js';
+import type { TokenService } from '../login/token-service.js';
 import type { GrantedAcls } from '../identity/privileges.js';
 import { AuthenticationMethods } from '../sso/authentication-methods.js';
 import { SsoEscalationGuard } from '../sso/escalation.js';

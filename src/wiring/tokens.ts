@@ -12,7 +12,7 @@ import type { RevocationWatch } from '../store/revocations.js';
 import type { Store } from '../store/types.js';
 import { TokenCache } from '../tokens/cache.js';
 import { Reaper } from '../tokens/reaper.js';
-import { TokenService } from '../tokens/service.js';
+import { TokenService } from '../login/token-service.js';
 import { sqlitePurgeThreadFor, type SqlitePurgeThread } from '../store/sqlite/purge-thread.js';
 
 /**

@@ -55,7 +55,7 @@ describe('@xivo-auth/acl as published', () => {
 describe('the server uses this package', () => {
   it('has no copy of the matcher and imports @xivo-auth/acl', () => {
     expect(existsSync(join(REPO_ROOT, 'src', 'acl'))).toBe(false);
-    for (const f of ['src/tokens/service.ts', 'src/tokens/cache.ts', 'src/identity/privileges.ts']) {
+    for (const f of ['src/login/token-service.ts', 'src/tokens/cache.ts', 'src/identity/privileges.ts']) {
       expect(readFileSync(join(REPO_ROOT, f), 'utf8')).toContain("from '@xivo-auth/acl'");
     }
   });

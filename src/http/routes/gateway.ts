@@ -12,7 +12,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthzRoute } from '../../config/types.js';
 import { checkRefusalOf } from '../token-check.js';
 import type { TokenRecord } from '../../tokens/types.js';
-import type { TokenService } from '../../tokens/service.js';
+import type { TokenService } from '../../login/token-service.js';
 import { MAX_ACCESS_LENGTH } from '../../access-limits.js';
 
 export interface GatewayRouteDeps {

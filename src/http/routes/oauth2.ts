@@ -10,7 +10,7 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, InvalidDataError, NoSuchTokenError } from '../../errors.js';
-import type { TokenService, TokenTypeHint } from '../../tokens/service.js';
+import type { TokenService, TokenTypeHint } from '../../login/token-service.js';
 import { authOf } from '../auth.js';
 import { handleError, toProblem } from '../errors.js';
 import { bearerToken, INSUFFICIENT_SCOPE, INVALID_TOKEN } from './gateway.js';

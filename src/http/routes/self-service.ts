@@ -18,7 +18,7 @@ import { InvalidDataError, NoSuchTokenError, UnauthorizedError } from '../../err
 import { EMAILED_TOKEN_AUTH_ID, type ResetLogin, type SelfService } from '../../identity/self-service.js';
 import type { UserService } from '../../identity/users.js';
 import type { TokenRecord } from '../../tokens/types.js';
-import type { TokenService } from '../../tokens/service.js';
+import type { TokenService } from '../../login/token-service.js';
 import { authOf, requiredAccessFor, type RequireAccess } from '../auth.js';
 import { ApiError, AuthHeaders, NoContent, SafeString } from '../schemas/common.js';
 import { UserView, userView } from './users.js';

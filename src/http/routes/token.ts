@@ -11,8 +11,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AuthenticationFailedError, InvalidDataError, NotFoundError } from '../../errors.js';
 import type { ProvenPrincipal } from '../../backends/types.js';
 import type { RefreshToken, TokenRecord } from '../../tokens/types.js';
-import type { LoginGuard } from '../../security/login-guard.js';
-import type { Credentials, TokenService, WithinIssueCommit } from '../../tokens/service.js';
+import type { LoginGuard } from '../../login/login-guard.js';
+import type { Credentials, TokenService, WithinIssueCommit } from '../../login/token-service.js';
 import { formatLocal, formatUtc } from '../../tokens/time-format.js';
 import { authOf, type RequireAccess } from '../auth.js';
 import { parseBasicAuth } from '../credentials.js';
@@ -31,7 +31,7 @@ export interface TokenRouteDeps {
   users: { exists(uuid: string, scopeRoot: string): Promise<boolean> };
   /** Backend for POST /token when the body names none. */
   defaultBackend: (body: { tenant_id?: string; domain_name?: string }) => Promise<string>;
-  /** Brute-force protection and audit of logins (src/security/login-guard.ts). */
+  /** Brute-force protection and audit of logins (src/login/login-guard.ts). */
   loginGuard?: LoginGuard;
   /** saml_session_id / oidc_session_id logins (issue 23, src/sso/sso-login.ts); absent: 401. */
   sso?: SsoLogins;

@@ -14,7 +14,7 @@
 //   so that presenting one again is recognised as a reuse, not just an
 //   unknown token. They go with their family (ON DELETE CASCADE): a family
 //   deleted, replaced or expired leaves none behind; the store keeps the
-//   newest few per family (src/tokens/service.ts, RETIRED_KEPT_PER_FAMILY).
+//   newest few per family (src/login/token-service.ts, RETIRED_KEPT_PER_FAMILY).
 // - Indexes for the reaper (idle and absolute expiry) and for the family's
 //   retired hashes.
 import { sql } from 'kysely';

@@ -22,59 +22,14 @@ import {
 import type { AuditEntry } from '../security/audit.js';
 import type { ListQuery, ListResult } from '../lists.js';
 import type { AuditRecord } from '../security/types.js';
-import type { TokenServiceStore, TokenStoreTx } from './store.js';
-import type { RefreshToken, RefreshTokenUse, Removal, RetiredRefreshToken, TokenRecord, UserRevocation } from './types.js';
-import type { CachedToken, TokenCache } from './cache.js';
-import { generateToken, hashToken, MAX_TOKEN_LENGTH } from './material.js';
-import { refreshTokenExpiry, type RefreshTokenLimits } from './refresh-expiry.js';
-
-export interface IssueRequest {
-  backend: string;
-  expiration: number | null;
-  accessType: 'online' | 'offline';
-  clientId: string | null;
-  tenantId: string | null;
-  domainName: string | null;
-  remoteAddr: string | null;
-  userAgent: string | null;
-  mobile: boolean;
-  /** The second step of a login with a second factor (issue 24): the challenge and what answers it. */
-  secondFactor?: SecondFactorProof | null;
-}
-
-/** What POST /token carries besides Basic credentials when the user has a second factor. */
-export interface SecondFactorProof {
-  challenge: string;
-  totp: string | null;
-  recoveryCode: string | null;
-  webauthn: unknown;
-}
-
-/**
- * The second factor of password logins (src/mfa/login-gate.ts). Called after
- * the password is verified and the ACL built, before anything is written:
- * it throws to refuse (a challenge to answer, a wrong code), or returns the
- * ACL to issue (restricted, with the reason, for a user who must enrol first).
- * Single sign-on logins reach it too (with `sso`). Refresh-token logins
- * never do: the refresh token was obtained with the factor.
- */
-export interface SecondFactorGate {
-  afterPassword(
-    identity: Identity,
-    acl: string[],
-    login: { backend: string; request: IssueRequest; sso?: SsoProven | null },
-  ): Promise<{ acl: string[]; restricted: string | null }>;
-}
-
-/** What an identity provider proved, for the second-factor gate of single sign-on logins. */
-export interface SsoProven {
-  method: 'saml' | 'oidc';
-  principal: ProvenPrincipal;
-  /** The SSO session's reference (single logout); null: none. */
-  ref: string | null;
-  /** Set when the principal comes from an mfa_challenge: the time (epoch ms) the IdP's proof runs out. */
-  provenUntil: number | null;
-}
+import type { IssueRequest } from '../tokens/types.js';
+import type { SecondFactorGate, SsoProven } from '../mfa/types.js';
+import type { TokenStoreTx } from '../tokens/store.js';
+import type { TokenServiceStore } from './store.js';
+import type { RefreshToken, RefreshTokenUse, Removal, RetiredRefreshToken, TokenRecord, UserRevocation } from '../tokens/types.js';
+import type { CachedToken, TokenCache } from '../tokens/cache.js';
+import { generateToken, hashToken, MAX_TOKEN_LENGTH } from '../tokens/material.js';
+import { refreshTokenExpiry, type RefreshTokenLimits } from '../tokens/refresh-expiry.js';
 
 export type Credentials =
   | { kind: 'password'; login: string; password: string }
@@ -97,7 +52,7 @@ export interface LoginMethodPolicy {
 /**
  * Writes of the caller's, made in the transaction that stores a new token:
  * through tx.settleLogin only (the login's writes may be deferred and sent
- * as one statement, IssueTransactionOptions in ./store.ts).
+ * as one statement, IssueTransactionOptions in ../tokens/store.ts).
  */
 export type WithinIssueCommit = (tx: TokenStoreTx, record: TokenRecord) => Promise<void>;
 

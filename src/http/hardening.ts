@@ -5,14 +5,14 @@
 //  - withSecurity(listener): the raw request listener under the server
 //    (src/app.ts serverFactory), so the answers of the fast path
 //    (src/http/fast-check.ts), which bypass Fastify, get them too.
-import { clientAddress } from '../http/client-address.js';
+import { clientAddress } from './client-address.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AuditRecorder } from './audit.js';
+import type { AuditRecorder } from '../security/audit.js';
 import type { SecurityConfig } from '../config/sections/security.js';
-import { RateLimitedError } from './errors.js';
-import { isPowerOfTwo } from './login-guard.js';
-import { RateLimiter } from './rate-limit.js';
+import { RateLimitedError } from '../security/errors.js';
+import { isPowerOfTwo } from '../login/login-guard.js';
+import { RateLimiter } from '../security/rate-limit.js';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 

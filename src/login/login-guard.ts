@@ -6,14 +6,14 @@
 //  3. the outcome settles the reservation and is audited.
 import { AuthenticationFailedError, TooManySessionsError } from '../errors.js';
 import { outsideDbBudget, withDbBudget } from '../db-budget.js';
-import type { AuditRecord } from './types.js';
-import type { LoginGuardStore } from './store.js';
+import type { AuditRecord } from '../security/types.js';
+import type { LoginGuardStore } from '../security/store.js';
 import type { TokenRecord } from '../tokens/types.js';
-import type { Credentials, WithinIssueCommit } from '../tokens/service.js';
-import type { AuditEntry, AuditRecorder } from './audit.js';
-import { TooManyAttemptsError } from './errors.js';
-import type { LoginThrottle, LoginTicket } from './login-throttle.js';
-import { MAX_PASSWORD_LENGTH } from './password-policy.js';
+import type { Credentials, WithinIssueCommit } from './token-service.js';
+import type { AuditEntry, AuditRecorder } from '../security/audit.js';
+import { TooManyAttemptsError } from '../security/errors.js';
+import type { LoginThrottle, LoginTicket } from '../security/login-throttle.js';
+import { MAX_PASSWORD_LENGTH } from '../security/password-policy.js';
 import { MfaInvalidError, MfaRequiredError } from '../mfa/errors.js';
 
 function plausibleLogin(login: string): boolean {
