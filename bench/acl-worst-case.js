@@ -29,7 +29,9 @@ for (let r = 0; r < runs; r++) {
 perCheck.sort((a, b) => a - b);
 const typicalMs = perCheck[perCheck.length >> 1];
 
-console.log(`limits: ${LIMITS.entries} accesses per token, ${LIMITS.length} characters, ${LIMITS.wildcards} wildcards; ${runs} runs, medians`);
+console.log(
+  `limits: ${LIMITS.entries} accesses per token, ${LIMITS.length} characters, ${LIMITS.wildcards} wildcards; ${runs} runs, medians`,
+);
 console.log(`typical: ${typical.description}: ${(typicalMs * 1000).toFixed(2)} µs CPU per check`);
 console.log('');
 const rows = [['case', 'CPU ms', 'wall ms', '× typical']];
@@ -44,4 +46,6 @@ for (const c of worstCases()) {
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
 for (const r of rows) console.log(r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
 console.log('');
-console.log(`worst: ${worst.name}, ${worst.cpuMs.toFixed(2)} ms CPU per check (${(worst.cpuMs / typicalMs).toFixed(0)} × the typical check; budget 10 ms)`);
+console.log(
+  `worst: ${worst.name}, ${worst.cpuMs.toFixed(2)} ms CPU per check (${(worst.cpuMs / typicalMs).toFixed(0)} × the typical check; budget 10 ms)`,
+);

@@ -20,12 +20,14 @@ import { parseArgs } from 'node:util';
 import { REPO_ROOT } from './lib/service.js';
 import { median } from './lib/stats.js';
 
-const { values } = parseArgs({ options: {
-  calls: { type: 'string', default: '500000' },
-  runs: { type: 'string', default: '5' },
-  dist: { type: 'string', multiple: true, default: [] },
-  async: { type: 'boolean', default: false },
-} });
+const { values } = parseArgs({
+  options: {
+    calls: { type: 'string', default: '500000' },
+    runs: { type: 'string', default: '5' },
+    dist: { type: 'string', multiple: true, default: [] },
+    async: { type: 'boolean', default: false },
+  },
+});
 const calls = Number(values.calls);
 const runs = Number(values.runs);
 const dists = [path.join(REPO_ROOT, 'dist'), ...values.dist.map((d) => path.resolve(d))];
@@ -33,21 +35,44 @@ const dists = [path.join(REPO_ROOT, 'dist'), ...values.dist.map((d) => path.reso
 const als = new AsyncLocalStorage();
 const record = { expiresAt: Date.now() + 86_400_000 };
 // Builds older than TokenService.checkCached only call check().
-const tokens = { checkCached: () => (values.async ? null : record), async check() { return record; } };
+const tokens = {
+  checkCached: () => (values.async ? null : record),
+  async check() {
+    return record;
+  },
+};
 // What SecurityHttp.wrap passes a listener writing the security headers itself.
 const securityHeaders = ['X-Content-Type-Options', 'nosniff', 'Cache-Control', 'no-store'];
 const url = '/0.1/token/CNa0TMfTn0nzMfr6we-Z8PmV0oLtEBwMLqV-6WdY7RY?scope=confd.users.read';
 const BATCH = 32;
 
 async function once(withFastCheck) {
-  const listener = withFastCheck(tokens, () => { throw new Error('the fast path declined the request'); }, () => {});
+  const listener = withFastCheck(
+    tokens,
+    () => {
+      throw new Error('the fast path declined the request');
+    },
+    () => {},
+  );
   let pending = 0;
   let settled = () => {};
-  const res = { statusCode: 200, setHeader() {}, writeHead(status) { this.statusCode = status; return this; }, end() { if (--pending === 0) settled(); } };
+  const res = {
+    statusCode: 200,
+    setHeader() {},
+    writeHead(status) {
+      this.statusCode = status;
+      return this;
+    },
+    end() {
+      if (--pending === 0) settled();
+    },
+  };
   const req = { url, method: 'HEAD', headers: {} };
   const started = process.cpuUsage();
   for (let i = 0; i < calls; i += BATCH) {
-    const batch = new Promise((resolve) => { settled = resolve; });
+    const batch = new Promise((resolve) => {
+      settled = resolve;
+    });
     pending = BATCH;
     for (let j = 0; j < BATCH; j++) als.run({}, () => listener(req, res, securityHeaders));
     await batch;
@@ -66,5 +91,7 @@ for (let r = 0; r < runs; r++) {
   for (const v of r % 2 === 0 ? variants : [...variants].reverse()) v.us.push(await once(v.withFastCheck));
 }
 for (const v of variants) {
-  process.stdout.write(`${path.relative(process.cwd(), v.dist) || v.dist}: ${median(v.us).toFixed(3)} µs of CPU per check (runs: ${v.us.map((x) => x.toFixed(3)).join(', ')})\n`);
+  process.stdout.write(
+    `${path.relative(process.cwd(), v.dist) || v.dist}: ${median(v.us).toFixed(3)} µs of CPU per check (runs: ${v.us.map((x) => x.toFixed(3)).join(', ')})\n`,
+  );
 }

@@ -44,7 +44,12 @@ async function call(opts, expected = 200) {
 async function loginTimes(credentials, body, n) {
   const times = [];
   for (let i = 0; i < n; i++) {
-    const res = await service.request({ method: 'POST', path: '/0.1/token', headers: { authorization: basic(...credentials) }, body });
+    const res = await service.request({
+      method: 'POST',
+      path: '/0.1/token',
+      headers: { authorization: basic(...credentials) },
+      body,
+    });
     if (res.status !== 200) throw new Error(`login answered ${res.status}: ${JSON.stringify(res.body)}`);
     times.push(res.ms);
   }
@@ -53,10 +58,29 @@ async function loginTimes(credentials, body, n) {
 
 try {
   await service.start();
-  const admin = (await call({ method: 'POST', path: '/0.1/token', headers: { authorization: basic(ADMIN.username, ADMIN.password) }, body: {} })).body.data.token;
-  const tenant = (await call({ method: 'POST', path: '/0.1/tenants', headers: { 'x-auth-token': admin }, body: { name: 'bench', domain_names: [DOMAIN] } })).body.uuid;
+  const admin = (
+    await call({
+      method: 'POST',
+      path: '/0.1/token',
+      headers: { authorization: basic(ADMIN.username, ADMIN.password) },
+      body: {},
+    })
+  ).body.data.token;
+  const tenant = (
+    await call({
+      method: 'POST',
+      path: '/0.1/tenants',
+      headers: { 'x-auth-token': admin },
+      body: { name: 'bench', domain_names: [DOMAIN] },
+    })
+  ).body.uuid;
   const asTenant = { 'x-auth-token': admin, 'wazo-tenant': tenant };
-  await call({ method: 'POST', path: '/0.1/users', headers: asTenant, body: { username: 'alice-local', email_address: 'alice@example.com' } });
+  await call({
+    method: 'POST',
+    path: '/0.1/users',
+    headers: asTenant,
+    body: { username: 'alice-local', email_address: 'alice@example.com' },
+  });
 
   const base = { host: '127.0.0.1', port: slapd.port, user_base_dn: PEOPLE_DN, user_login_attribute: 'uid' };
   const modes = {
@@ -69,7 +93,9 @@ try {
   for (const [mode, config] of Object.entries(modes)) {
     await call({ method: 'PUT', path: '/0.1/backends/ldap', headers: asTenant, body: config });
     await loginTimes(['alice', 'alice-password'], { domain_name: DOMAIN }, 10);
-    results[`ldap_user ${mode}`] = summarizeLatencies(await loginTimes(['alice', 'alice-password'], { domain_name: DOMAIN }, count));
+    results[`ldap_user ${mode}`] = summarizeLatencies(
+      await loginTimes(['alice', 'alice-password'], { domain_name: DOMAIN }, count),
+    );
   }
   await loginTimes([ADMIN.username, ADMIN.password], {}, 10);
   results['xivo_user (argon2id)'] = summarizeLatencies(await loginTimes([ADMIN.username, ADMIN.password], {}, count));
@@ -77,7 +103,8 @@ try {
   const fmt = (v) => (v === null ? '-' : v.toFixed(2).padStart(8));
   process.stdout.write(`logins one at a time, ${count} per row, milliseconds (HTTP round trip)\n`);
   process.stdout.write(`${'backend'.padEnd(24)}${'p50'.padStart(8)}${'p99'.padStart(8)}${'max'.padStart(8)}\n`);
-  for (const [name, s] of Object.entries(results)) process.stdout.write(`${name.padEnd(24)}${fmt(s.p50)}${fmt(s.p99)}${fmt(s.max)}\n`);
+  for (const [name, s] of Object.entries(results))
+    process.stdout.write(`${name.padEnd(24)}${fmt(s.p50)}${fmt(s.p99)}${fmt(s.max)}\n`);
   process.stdout.write(`${JSON.stringify({ count, cpus: os.availableParallelism(), results })}\n`);
 } finally {
   await service.stop();

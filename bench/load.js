@@ -57,7 +57,10 @@ function percentile(sorted, p) {
 
 /** A growable Float64Array: millions of latencies without boxing. */
 class Samples {
-  constructor() { this.data = new Float64Array(1 << 16); this.length = 0; }
+  constructor() {
+    this.data = new Float64Array(1 << 16);
+    this.length = 0;
+  }
   push(v) {
     if (this.length === this.data.length) {
       const bigger = new Float64Array(this.data.length * 2);
@@ -66,7 +69,9 @@ class Samples {
     }
     this.data[this.length++] = v;
   }
-  sorted() { return this.data.slice(0, this.length).sort(); }
+  sorted() {
+    return this.data.slice(0, this.length).sort();
+  }
 }
 
 /**
@@ -81,8 +86,15 @@ function skipBodiesOfHeadResponses(client) {
   let installed = () => {};
   Object.defineProperty(client.parser, key, {
     configurable: true,
-    get() { return (info) => { installed(info); return true; }; },
-    set(fn) { installed = fn; },
+    get() {
+      return (info) => {
+        installed(info);
+        return true;
+      };
+    },
+    set(fn) {
+      installed = fn;
+    },
   });
 }
 
@@ -101,21 +113,44 @@ async function runWrk(opts, requests, method) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'xivo-auth-wrk-'));
   try {
     const list = path.join(dir, 'requests.tsv');
-    writeFileSync(list, requests.map((r) => [method, r.path, ...Object.entries(r.headers ?? {}).map(([k, v]) => `${k}: ${v}`)].join('\t')).join('\n') + '\n');
+    writeFileSync(
+      list,
+      requests
+        .map((r) => [method, r.path, ...Object.entries(r.headers ?? {}).map(([k, v]) => `${k}: ${v}`)].join('\t'))
+        .join('\n') + '\n',
+    );
     const connections = opts.connections ?? 32;
     const threads = opts.threads ?? 1;
     const seconds = Math.max(1, Math.round(opts.duration ?? 10));
     const startedAt = Date.now();
     const t0 = performance.now();
     const cpuBefore = childrenCpuSeconds();
-    const args = [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, `--timeout`, `${opts.timeout ?? 10}s`, '-s', WRK_SCRIPT, opts.url, '--', list];
+    const args = [
+      `-t${threads}`,
+      `-c${connections}`,
+      `-d${seconds}s`,
+      `--timeout`,
+      `${opts.timeout ?? 10}s`,
+      '-s',
+      WRK_SCRIPT,
+      opts.url,
+      '--',
+      list,
+    ];
     const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.setEncoding('utf8').on('data', (c) => { out += c; });
-    child.stderr.setEncoding('utf8').on('data', (c) => { err += c; });
+    child.stdout.setEncoding('utf8').on('data', (c) => {
+      out += c;
+    });
+    child.stderr.setEncoding('utf8').on('data', (c) => {
+      err += c;
+    });
     process.once('SIGTERM', () => child.kill('SIGINT'));
-    const code = await new Promise((resolve, reject) => { child.once('error', reject); child.once('exit', (c) => resolve(c)); });
+    const code = await new Promise((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (c) => resolve(c));
+    });
     const elapsed = (performance.now() - t0) / 1000;
     const line = out.split('\n').find((l) => l.startsWith('{'));
     if (code !== 0 || line === undefined) throw new Error(`wrk exited ${code}: ${err.trim() || out.trim()}`);
@@ -133,12 +168,20 @@ async function runWrk(opts, requests, method) {
       connections,
       completed: w.requests,
       rps: active > 0 ? w.requests / active : null,
-      latencyMs: { mean: ms(w.latency_us.mean), p50: ms(w.latency_us.p50), p90: ms(w.latency_us.p90), p99: ms(w.latency_us.p99), p999: ms(w.latency_us.p999), max: ms(w.latency_us.max) },
+      latencyMs: {
+        mean: ms(w.latency_us.mean),
+        p50: ms(w.latency_us.p50),
+        p90: ms(w.latency_us.p90),
+        p99: ms(w.latency_us.p99),
+        p999: ms(w.latency_us.p999),
+        max: ms(w.latency_us.max),
+      },
       statusCodes: { [opts.expectStatus ?? '2xx']: w.requests - bad, ...(bad > 0 ? { other: bad } : {}) },
       non2xx: bad,
       errors,
       timeouts: w.errors.timeout,
-      errorMessages: errors > 0 ? { connect: w.errors.connect, read: w.errors.read, write: w.errors.write, timeout: w.errors.timeout } : {},
+      errorMessages:
+        errors > 0 ? { connect: w.errors.connect, read: w.errors.read, write: w.errors.write, timeout: w.errors.timeout } : {},
       resets: 0,
       // wrk's own CPU (it has exited and been waited for); this wrapper only
       // waits meanwhile (its start-up is not the load's).
@@ -156,7 +199,13 @@ async function main() {
   const methods = new Set(requests.map((r) => r.method ?? 'GET'));
   if (methods.size !== 1) throw new Error('all requests of one run must use the same method');
   const method = [...methods][0];
-  if (opts.generator === 'wrk' && !opts.amount && !opts.overallRate && !opts.timelineFile && requests.every((r) => r.body === undefined)) {
+  if (
+    opts.generator === 'wrk' &&
+    !opts.amount &&
+    !opts.overallRate &&
+    !opts.timelineFile &&
+    requests.every((r) => r.body === undefined)
+  ) {
     process.stdout.write(`${JSON.stringify(await runWrk(opts, requests, method))}\n`);
     return;
   }
@@ -165,17 +214,19 @@ async function main() {
   // A single request goes through the same path, so that the cost on the
   // load-generator side is the same for one path and for 10,000 (fair ratios).
   let next = 0;
-  const cycle = [{
-    method,
-    setupRequest(req) {
-      const r = requests[next];
-      next = next + 1 === requests.length ? 0 : next + 1;
-      req.path = r.path;
-      if (r.headers) req.headers = { ...req.headers, ...r.headers };
-      if (r.body !== undefined) req.body = r.body;
-      return req;
+  const cycle = [
+    {
+      method,
+      setupRequest(req) {
+        const r = requests[next];
+        next = next + 1 === requests.length ? 0 : next + 1;
+        req.path = r.path;
+        if (r.headers) req.headers = { ...req.headers, ...r.headers };
+        if (r.body !== undefined) req.body = r.body;
+        return req;
+      },
     },
-  }];
+  ];
 
   const latencies = new Samples();
   const timeline = opts.timelineFile ? new Samples() : null;
@@ -186,18 +237,21 @@ async function main() {
   const startedAt = Date.now();
   const t0 = performance.now();
 
-  const instance = autocannon({
-    url: opts.url,
-    connections: opts.connections ?? 32,
-    ...(opts.amount ? { amount: opts.amount } : { duration: opts.duration ?? 10 }),
-    ...(opts.overallRate ? { overallRate: opts.overallRate } : {}),
-    timeout: opts.timeout ?? 10,
-    // autocannon only notices the end of a run (duration over, or `amount`
-    // reached) at its sampling tick: 100 ms instead of 1 s.
-    sampleInt: 100,
-    requests: cycle,
-    ...(method === 'HEAD' ? { setupClient: skipBodiesOfHeadResponses } : {}),
-  }, () => {});
+  const instance = autocannon(
+    {
+      url: opts.url,
+      connections: opts.connections ?? 32,
+      ...(opts.amount ? { amount: opts.amount } : { duration: opts.duration ?? 10 }),
+      ...(opts.overallRate ? { overallRate: opts.overallRate } : {}),
+      timeout: opts.timeout ?? 10,
+      // autocannon only notices the end of a run (duration over, or `amount`
+      // reached) at its sampling tick: 100 ms instead of 1 s.
+      sampleInt: 100,
+      requests: cycle,
+      ...(method === 'HEAD' ? { setupClient: skipBodiesOfHeadResponses } : {}),
+    },
+    () => {},
+  );
 
   let lastResponseAt = t0;
   instance.on('response', (_client, statusCode, _bytes, responseTime) => {
@@ -230,10 +284,14 @@ async function main() {
   let sum = 0;
   for (const v of sorted) sum += v;
   const completed = sorted.length;
-  const non2xx = Object.entries(statusCodes).filter(([code]) => !code.startsWith('2')).reduce((n, [, c]) => n + c, 0);
+  const non2xx = Object.entries(statusCodes)
+    .filter(([code]) => !code.startsWith('2'))
+    .reduce((n, [, c]) => n + c, 0);
 
   if (timeline) {
-    const pairs = Array.from(timeline.data.subarray(0, timeline.length), (v, i) => (i % 2 === 0 ? Math.round(v * 10) / 10 : Math.round(v * 1000) / 1000));
+    const pairs = Array.from(timeline.data.subarray(0, timeline.length), (v, i) =>
+      i % 2 === 0 ? Math.round(v * 10) / 10 : Math.round(v * 1000) / 1000,
+    );
     writeFileSync(opts.timelineFile, JSON.stringify(pairs));
   }
 
@@ -261,7 +319,10 @@ async function main() {
     resets: result.resets ?? 0,
     // CPU used by this load generator: close to 1.0 per second means the
     // generator, not the server, may be the bottleneck.
-    loadGenCpuSeconds: (() => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; })(),
+    loadGenCpuSeconds: (() => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1e6;
+    })(),
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }

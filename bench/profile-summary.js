@@ -17,7 +17,11 @@ import { parseArgs } from 'node:util';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { top: { type: 'string', default: '40' }, files: { type: 'string', default: '20' }, inclusive: { type: 'string', default: '0' } },
+  options: {
+    top: { type: 'string', default: '40' },
+    files: { type: 'string', default: '20' },
+    inclusive: { type: 'string', default: '0' },
+  },
 });
 if (positionals.length !== 1) {
   process.stderr.write('usage: node bench/profile-summary.js <file.cpuprofile> [--top N] [--files N]\n');
@@ -59,13 +63,21 @@ for (const node of profile.nodes) {
 const busy = total - idle;
 const pct = (us) => `${((us / busy) * 100).toFixed(1).padStart(5)}%`;
 const out = [];
-out.push(`${positionals[0]}: ${(total / 1e6).toFixed(2)} s sampled, ${(busy / 1e6).toFixed(2)} s busy (percentages of busy time)`);
+out.push(
+  `${positionals[0]}: ${(total / 1e6).toFixed(2)} s sampled, ${(busy / 1e6).toFixed(2)} s busy (percentages of busy time)`,
+);
 out.push('', `top ${values.top} functions by self time:`);
-for (const [key, us] of [...byFunction].filter(([k]) => !k.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) {
+for (const [key, us] of [...byFunction]
+  .filter(([k]) => !k.startsWith('(idle)'))
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, Number(values.top))) {
   out.push(`${pct(us)}  ${(us / 1000).toFixed(0).padStart(7)} ms  ${key}`);
 }
 out.push('', `top ${values.files} files by self time:`);
-for (const [file, us] of [...byFile].filter(([f]) => f !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, Number(values.files))) {
+for (const [file, us] of [...byFile]
+  .filter(([f]) => f !== '(idle)')
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, Number(values.files))) {
   out.push(`${pct(us)}  ${(us / 1000).toFixed(0).padStart(7)} ms  ${file}`);
 }
 
@@ -94,7 +106,10 @@ if (Number(values.inclusive) > 0) {
   walk(root, new Set());
   out.push('', `top ${values.inclusive} functions by total time (self + callees):`);
   const skip = new Set(['(root)', '(idle)']);
-  for (const [key, us] of [...inclusive].filter(([k]) => !skip.has(k.split('  ')[0])).sort((a, b) => b[1] - a[1]).slice(0, Number(values.inclusive))) {
+  for (const [key, us] of [...inclusive]
+    .filter(([k]) => !skip.has(k.split('  ')[0]))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, Number(values.inclusive))) {
     out.push(`${pct(us)}  ${(us / 1000).toFixed(0).padStart(7)} ms  ${key}`);
   }
 }

@@ -57,19 +57,32 @@ function parseOptions(argv) {
     const a = argv[i];
     if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
     const [key, inline] = a.slice(2).split('=', 2);
-    if (key === 'smoke' || key === 'help') { flags[key] = true; continue; }
+    if (key === 'smoke' || key === 'help') {
+      flags[key] = true;
+      continue;
+    }
     const value = inline ?? argv[++i];
     if (value === undefined) throw new Error(`--${key} needs a value`);
     flags[key] = value;
   }
   if (flags.help) {
-    process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1).filter((l, i, all) => all.slice(0, i + 1).every((x) => x.startsWith('//'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+    process.stdout.write(
+      readFileSync(new URL(import.meta.url), 'utf8')
+        .split('\n')
+        .slice(1)
+        .filter((l, i, all) => all.slice(0, i + 1).every((x) => x.startsWith('//')))
+        .map((l) => l.replace(/^\/\/ ?/, ''))
+        .join('\n') + '\n',
+    );
     process.exit(0);
   }
   const smoke = Boolean(flags.smoke);
   const list = (v, all, what) => {
     if (v === undefined) return [...all];
-    const items = String(v).split(',').map((s) => s.trim()).filter(Boolean);
+    const items = String(v)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     for (const it of items) if (!all.includes(it)) throw new Error(`unknown ${what} "${it}" (one of ${all.join(', ')})`);
     return items;
   };
@@ -113,10 +126,15 @@ function parseOptions(argv) {
   opts.warmup = Math.min(opts.warmup, opts.duration);
   if (opts.compare !== null) {
     for (const f of ['bin/xivo-auth.js', 'dist/cli/main.js']) {
-      try { readFileSync(path.join(opts.compare, f)); } catch { throw new Error(`--compare ${opts.compare}: no ${f} (a built copy of the service)`); }
+      try {
+        readFileSync(path.join(opts.compare, f));
+      } catch {
+        throw new Error(`--compare ${opts.compare}: no ${f} (a built copy of the service)`);
+      }
     }
   }
-  if (!['wrk', 'autocannon'].includes(opts.generator)) throw new Error(`unknown generator "${opts.generator}" (wrk or autocannon)`);
+  if (!['wrk', 'autocannon'].includes(opts.generator))
+    throw new Error(`unknown generator "${opts.generator}" (wrk or autocannon)`);
   if (opts.generator === 'wrk' && !hasWrk()) throw new Error('--generator wrk: wrk is not installed (apt-get install wrk)');
   return opts;
 }
@@ -133,10 +151,18 @@ function hasWrk() {
 
 function machineInfo() {
   const cpuModel = (() => {
-    try { return /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model; } catch { return os.cpus()[0]?.model; }
+    try {
+      return /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model;
+    } catch {
+      return os.cpus()[0]?.model;
+    }
   })();
   let nproc = os.availableParallelism();
-  try { nproc = Number(execFileSync('nproc', { encoding: 'utf8' }).trim()); } catch { /* keep */ }
+  try {
+    nproc = Number(execFileSync('nproc', { encoding: 'utf8' }).trim());
+  } catch {
+    /* keep */
+  }
   return {
     nproc,
     cpuModel,
@@ -169,14 +195,17 @@ async function setupEngine(ctx, engine) {
   const mainDb = new BenchDatabase(engine, { dir, name: 'main' });
   ctx.dbs.add(mainDb);
   await mainDb.create();
-  const overrides = ctx.opts.hashingConcurrency === null ? {} : { password_hashing: { ...HASHING, max_concurrent: ctx.opts.hashingConcurrency } };
+  const overrides =
+    ctx.opts.hashingConcurrency === null ? {} : { password_hashing: { ...HASHING, max_concurrent: ctx.opts.hashingConcurrency } };
   const main = new ServiceProcess({ name: `${engine}-main`, dir: path.join(dir, 'main'), dbUri: mainDb.uri, overrides });
   ctx.services.add(main);
   const firstStartMs = await main.start();
   const adminToken = await main.login(ADMIN.username, ADMIN.password);
   await main.createUser(adminToken, 'bench-check', 'bench-check-password');
-  const loginUsers = Array.from({ length: ctx.opts.loginUsers }, (_, i) => (
-    { username: `bench-login-${String(i).padStart(2, '0')}`, password: `bench-login-password-${i}` }));
+  const loginUsers = Array.from({ length: ctx.opts.loginUsers }, (_, i) => ({
+    username: `bench-login-${String(i).padStart(2, '0')}`,
+    password: `bench-login-password-${i}`,
+  }));
   // Two at a time: each one is an argon2id hash.
   for (let i = 0; i < loginUsers.length; i += 2) {
     await Promise.all(loginUsers.slice(i, i + 2).map((u) => main.createUser(adminToken, u.username, u.password)));
@@ -188,11 +217,22 @@ async function setupEngine(ctx, engine) {
   if (ctx.opts.only.includes('check')) {
     // The round-robin tokens go straight into the database, service stopped.
     await main.stop();
-    result.rrSeedSeconds = await mainDb.seedTokens({ seed: env.rrSeed, count: ctx.opts.rrTokens, template, expiresAt: () => Date.now() + 86_400_000 });
+    result.rrSeedSeconds = await mainDb.seedTokens({
+      seed: env.rrSeed,
+      count: ctx.opts.rrTokens,
+      template,
+      expiresAt: () => Date.now() + 86_400_000,
+    });
     result.restartMs = await main.start();
     if (ctx.opts.compare !== null) {
       // The other build, on the same database (already migrated and seeded).
-      const compare = new ServiceProcess({ name: `${engine}-compare`, dir: path.join(dir, 'compare'), dbUri: mainDb.uri, overrides, root: ctx.opts.compare });
+      const compare = new ServiceProcess({
+        name: `${engine}-compare`,
+        dir: path.join(dir, 'compare'),
+        dbUri: mainDb.uri,
+        overrides,
+        root: ctx.opts.compare,
+      });
       ctx.services.add(compare);
       await compare.start();
       env.compare = compare;
@@ -209,7 +249,8 @@ async function runEngine(ctx, engine) {
   const { env, result } = await setupEngine(ctx, engine);
   Object.assign(out, result);
   try {
-    if (only.has('check') || only.has('get')) out.check = await runCheckWorkloads(ctx, env, { check: only.has('check'), get: only.has('get') });
+    if (only.has('check') || only.has('get'))
+      out.check = await runCheckWorkloads(ctx, env, { check: only.has('check'), get: only.has('get') });
     if (only.has('login')) out.login = await runLoginWorkload(ctx, env);
     if (only.has('revoke')) out.revoke = await runRevokeWorkload(ctx, env);
     if (only.has('propagation')) {
@@ -234,7 +275,8 @@ async function runEngine(ctx, engine) {
 /** "server/load generator/everything else" CPU cores used during the trial. */
 function cores(s) {
   if (s?.serverCores === undefined || s.serverCores === null) return '-';
-  const server = s.pgCores !== undefined && s.pgCores !== null ? `${fmt(s.serverCores, 2)}+${fmt(s.pgCores, 2)}pg` : fmt(s.serverCores, 2);
+  const server =
+    s.pgCores !== undefined && s.pgCores !== null ? `${fmt(s.serverCores, 2)}+${fmt(s.pgCores, 2)}pg` : fmt(s.serverCores, 2);
   return [server, fmt(s.loadGenCores, 2), fmt(Math.max(0, s.otherCores), 2)].join('/');
 }
 
@@ -255,36 +297,137 @@ function resultRows(results, opts) {
     const c = e.check;
     if (c) {
       const names = {
-        bare: 'bare node http 204 (HEAD)', 'check-1': 'check HEAD ?scope, 1 token', 'check-rr': `check HEAD ?scope, ${opts.rrTokens.toLocaleString('en-US')} tokens RR`, 'check-2hot': 'check HEAD ?scope, 2 hot tokens alternating', 'authz-1': 'GET /authz ?access, 1 token (gateway)', 'get-1': 'GET token details',
-        'check-1-compare': 'check HEAD ?scope, 1 token (--compare build)', 'authz-1-compare': 'GET /authz ?access, 1 token (--compare build)',
+        bare: 'bare node http 204 (HEAD)',
+        'check-1': 'check HEAD ?scope, 1 token',
+        'check-rr': `check HEAD ?scope, ${opts.rrTokens.toLocaleString('en-US')} tokens RR`,
+        'check-2hot': 'check HEAD ?scope, 2 hot tokens alternating',
+        'authz-1': 'GET /authz ?access, 1 token (gateway)',
+        'get-1': 'GET token details',
+        'check-1-compare': 'check HEAD ?scope, 1 token (--compare build)',
+        'authz-1-compare': 'GET /authz ?access, 1 token (--compare build)',
       };
       for (const k of ['bare', 'check-1', 'check-1-compare', 'check-rr', 'check-2hot', 'authz-1', 'authz-1-compare', 'get-1']) {
         const s = c[k];
         if (!s) continue;
-        rows.push([engine, names[k], fmt(s.rps, 0), ms(s.p50), ms(s.p99), ms(s.max), s.errors + s.non2xx, cpuPerRequest(s), mib(s.rssMiB), cores(s), `${opts.connections} conns`]);
+        rows.push([
+          engine,
+          names[k],
+          fmt(s.rps, 0),
+          ms(s.p50),
+          ms(s.p99),
+          ms(s.max),
+          s.errors + s.non2xx,
+          cpuPerRequest(s),
+          mib(s.rssMiB),
+          cores(s),
+          `${opts.connections} conns`,
+        ]);
       }
     }
     const l = e.login;
     if (l) {
-      rows.push([engine, 'argon2id raw hash rate', fmt(l['argon2-raw'].rps, 1), '-', '-', '-', 0, '-', '-', '-', `${os.availableParallelism()} parallel, m=${HASHING.memory_kib} t=${HASHING.iterations} p=${HASHING.parallelism}; idle service's loop delay max ${fmt(l['argon2-raw'].loopMaxMs, 1)} ms; /status max ${fmt(l['argon2-raw'].probeMaxMs, 1)} ms`]);
+      rows.push([
+        engine,
+        'argon2id raw hash rate',
+        fmt(l['argon2-raw'].rps, 1),
+        '-',
+        '-',
+        '-',
+        0,
+        '-',
+        '-',
+        '-',
+        `${os.availableParallelism()} parallel, m=${HASHING.memory_kib} t=${HASHING.iterations} p=${HASHING.parallelism}; idle service's loop delay max ${fmt(l['argon2-raw'].loopMaxMs, 1)} ms; /status max ${fmt(l['argon2-raw'].probeMaxMs, 1)} ms`,
+      ]);
       for (const cn of opts.loginConnections) {
         const s = l[`login-${cn}`];
-        rows.push([engine, `login POST /token, ${cn} conn${cn > 1 ? 's' : ''}`, fmt(s.okRps, 1), fmt(s.p50, 0), fmt(s.p99, 0), fmt(s.max, 0),
-          s.errors + s.non2xx - s.busy503, cpuPerRequest(s), mib(s.rssMiB), cores(s), `503: ${s.busy503}; loop delay max ${fmt(s.loopMaxMs, 1)} / p99 ${fmt(s.loopP99Ms, 1)} ms; /status max ${fmt(s.probeMaxMs, 1)} ms`]);
+        rows.push([
+          engine,
+          `login POST /token, ${cn} conn${cn > 1 ? 's' : ''}`,
+          fmt(s.okRps, 1),
+          fmt(s.p50, 0),
+          fmt(s.p99, 0),
+          fmt(s.max, 0),
+          s.errors + s.non2xx - s.busy503,
+          cpuPerRequest(s),
+          mib(s.rssMiB),
+          cores(s),
+          `503: ${s.busy503}; loop delay max ${fmt(s.loopMaxMs, 1)} / p99 ${fmt(s.loopP99Ms, 1)} ms; /status max ${fmt(s.probeMaxMs, 1)} ms`,
+        ]);
       }
     }
     const r = e.revoke;
     if (r) {
-      rows.push([engine, `revoke DELETE (${r.tokens} tokens)`, fmt(r.delete.rps, 0), ms(r.delete.p50), ms(r.delete.p99), '-', r.delete.errors, us(r.delete.cpuPerRequestUs), '-', '-', '8 conns']);
-      rows.push([engine, 'check after revoke (expect 404)', fmt(r.checkAfter.rps, 0), ms(r.checkAfter.p50), ms(r.checkAfter.p99), '-', r.mismatches, us(r.checkAfter.cpuPerRequestUs), '-', '-', `mismatches: ${r.mismatches}`]);
+      rows.push([
+        engine,
+        `revoke DELETE (${r.tokens} tokens)`,
+        fmt(r.delete.rps, 0),
+        ms(r.delete.p50),
+        ms(r.delete.p99),
+        '-',
+        r.delete.errors,
+        us(r.delete.cpuPerRequestUs),
+        '-',
+        '-',
+        '8 conns',
+      ]);
+      rows.push([
+        engine,
+        'check after revoke (expect 404)',
+        fmt(r.checkAfter.rps, 0),
+        ms(r.checkAfter.p50),
+        ms(r.checkAfter.p99),
+        '-',
+        r.mismatches,
+        us(r.checkAfter.cpuPerRequestUs),
+        '-',
+        '-',
+        `mismatches: ${r.mismatches}`,
+      ]);
     }
     const p = e.propagation;
-    if (p) rows.push([engine, `revocation A → B (${p.tokens} tokens)`, '-', ms(p.p50), ms(p.p99), ms(p.max), p.neverSeen + p.unexpected, '-', '-', '-', `${fmt(p.pollsPerToken, 1)} polls/token`]);
+    if (p)
+      rows.push([
+        engine,
+        `revocation A → B (${p.tokens} tokens)`,
+        '-',
+        ms(p.p50),
+        ms(p.p99),
+        ms(p.max),
+        p.neverSeen + p.unexpected,
+        '-',
+        '-',
+        '-',
+        `${fmt(p.pollsPerToken, 1)} polls/token`,
+      ]);
     const ev = e.events;
     if (ev) {
-      rows.push([engine, `events: outbox backlog of ${ev.drain.events.toLocaleString('en-US')} drained`, fmt(ev.drain.eventsPerSecond, 0), '-', '-', '-', ev.drain.events - Math.min(ev.drain.received, ev.drain.events), '-', '-', '-',
-        `events/s first → last; ${fmt(ev.drain.totalSeconds, 2)} s from service start`]);
-      rows.push([engine, `events: DELETE → auth_session_deleted (${ev.latency.revocations})`, '-', ms(ev.latency.p50), ms(ev.latency.p99), ms(ev.latency.max), 0, '-', '-', '-', 'from DELETE sent to the consumer']);
+      rows.push([
+        engine,
+        `events: outbox backlog of ${ev.drain.events.toLocaleString('en-US')} drained`,
+        fmt(ev.drain.eventsPerSecond, 0),
+        '-',
+        '-',
+        '-',
+        ev.drain.events - Math.min(ev.drain.received, ev.drain.events),
+        '-',
+        '-',
+        '-',
+        `events/s first → last; ${fmt(ev.drain.totalSeconds, 2)} s from service start`,
+      ]);
+      rows.push([
+        engine,
+        `events: DELETE → auth_session_deleted (${ev.latency.revocations})`,
+        '-',
+        ms(ev.latency.p50),
+        ms(ev.latency.p99),
+        ms(ev.latency.max),
+        0,
+        '-',
+        '-',
+        '-',
+        'from DELETE sent to the consumer',
+      ]);
     }
     const sc = e.scale;
     if (sc) {
@@ -298,14 +441,49 @@ function resultRows(results, opts) {
       for (const [k, label, store] of rowsOf) {
         const s = sc[k];
         if (!s) continue;
-        rows.push([engine, label, fmt(s.rps, 0), ms(s.p50), ms(s.p99), ms(s.max), s.errors + s.non2xx, cpuPerRequest(s), mib(s.rssMiB), cores(s), `start-up ${fmt(store.startupMs / 1000, 2)} s; RSS at start ${mib(store.rssAfterStartMiB)} MiB`]);
+        rows.push([
+          engine,
+          label,
+          fmt(s.rps, 0),
+          ms(s.p50),
+          ms(s.p99),
+          ms(s.max),
+          s.errors + s.non2xx,
+          cpuPerRequest(s),
+          mib(s.rssMiB),
+          cores(s),
+          `start-up ${fmt(store.startupMs / 1000, 2)} s; RSS at start ${mib(store.rssAfterStartMiB)} MiB`,
+        ]);
       }
     }
     const rp = e.reaper;
     if (rp) {
-      rows.push([engine, 'check while idle (reaper store)', fmt(rp.idle.rps, 0), ms(rp.idle.p50), ms(rp.idle.p99), ms(rp.idle.max), rp.idle.errors, '-', '-', '-', `${rp.load.connections} conns`]);
-      rows.push([engine, `check during purge of ${rp.expired.toLocaleString('en-US')}`, fmt(rp.during.rps, 0), ms(rp.during.p50), ms(rp.during.p99), ms(rp.during.max), rp.load.errors, '-', '-', '-',
-        `purge ${fmt(rp.purgeSeconds, 1)} s (${fmt(rp.deletedPerSecond, 0)} rows/s); expired left ${rp.expiredLeft}`]);
+      rows.push([
+        engine,
+        'check while idle (reaper store)',
+        fmt(rp.idle.rps, 0),
+        ms(rp.idle.p50),
+        ms(rp.idle.p99),
+        ms(rp.idle.max),
+        rp.idle.errors,
+        '-',
+        '-',
+        '-',
+        `${rp.load.connections} conns`,
+      ]);
+      rows.push([
+        engine,
+        `check during purge of ${rp.expired.toLocaleString('en-US')}`,
+        fmt(rp.during.rps, 0),
+        ms(rp.during.p50),
+        ms(rp.during.p99),
+        ms(rp.during.max),
+        rp.load.errors,
+        '-',
+        '-',
+        '-',
+        `purge ${fmt(rp.purgeSeconds, 1)} s (${fmt(rp.deletedPerSecond, 0)} rows/s); expired left ${rp.expiredLeft}`,
+      ]);
     }
   }
   return rows;
@@ -313,12 +491,27 @@ function resultRows(results, opts) {
 
 /** Median CPU used by other processes during the bare-server trials (nothing else should run then). */
 function busyMachine(results) {
-  const others = Object.values(results.engines).flatMap((e) => e.check?.bare?.runs ?? []).map((r) => r.machine?.otherCores).filter((v) => typeof v === 'number');
+  const others = Object.values(results.engines)
+    .flatMap((e) => e.check?.bare?.runs ?? [])
+    .map((r) => r.machine?.otherCores)
+    .filter((v) => typeof v === 'number');
   if (others.length === 0) return null;
   return others.sort((a, b) => a - b)[Math.floor(others.length / 2)];
 }
 
-const HEADERS = ['engine', 'workload', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'CPU µs/req', 'RSS MiB', 'cores srv/gen/other', 'notes'];
+const HEADERS = [
+  'engine',
+  'workload',
+  'req/s',
+  'p50 ms',
+  'p99 ms',
+  'max ms',
+  'errors',
+  'CPU µs/req',
+  'RSS MiB',
+  'cores srv/gen/other',
+  'notes',
+];
 
 async function main() {
   const opts = parseOptions(process.argv.slice(2));
@@ -339,7 +532,10 @@ async function main() {
       machine: machineInfo(),
       engines: {},
     },
-    log: (msg) => process.stdout.write(msg.startsWith('\n') ? `${msg}\n` : `[${((Date.now() - startedAt.getTime()) / 1000).toFixed(1).padStart(6)} s] ${msg}\n`),
+    log: (msg) =>
+      process.stdout.write(
+        msg.startsWith('\n') ? `${msg}\n` : `[${((Date.now() - startedAt.getTime()) / 1000).toFixed(1).padStart(6)} s] ${msg}\n`,
+      ),
     target(engine, name, met, measured) {
       this.targets.push({ engine, name, met: Boolean(met), measured });
     },
@@ -357,7 +553,11 @@ async function main() {
       const unexpected = Object.entries(summary.statusCodes ?? {}).filter(([code]) => !allowed.includes(code));
       const errors = summary.errors ?? 0;
       if (unexpected.length > 0 || errors > 0) {
-        this.problem(engine, workload, `expected only ${allowed.join('/')}: statuses ${JSON.stringify(summary.statusCodes)}, errors ${errors}`);
+        this.problem(
+          engine,
+          workload,
+          `expected only ${allowed.join('/')}: statuses ${JSON.stringify(summary.statusCodes)}, errors ${errors}`,
+        );
       }
     },
   };
@@ -368,7 +568,8 @@ async function main() {
     cleaning ??= (async () => {
       for (const s of ctx.services) await s.stop().catch(() => undefined);
       if (bare) await stopChild(bare.child).catch(() => undefined);
-      for (const db of ctx.dbs) await db.drop().catch((err) => process.stderr.write(`could not drop ${db.dbName ?? db.file}: ${err.message}\n`));
+      for (const db of ctx.dbs)
+        await db.drop().catch((err) => process.stderr.write(`could not drop ${db.dbName ?? db.file}: ${err.message}\n`));
       killAllChildren();
       rmSync(tmp, { recursive: true, force: true });
     })();
@@ -386,8 +587,13 @@ async function main() {
   let failure = null;
   const t0 = Date.now();
   try {
-    ctx.log(`xivo-auth benchmark${opts.smoke ? ' (smoke)' : ''}: ${opts.engines.join(', ')}; workloads ${opts.only.join(', ')}; ` +
-      `${opts.trials} × ${opts.duration} s trials; checks driven by ${opts.generator}; ${ctx.results.machine.nproc} CPUs (${ctx.results.machine.cpuModel}), node ${process.version}, load average ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+    ctx.log(
+      `xivo-auth benchmark${opts.smoke ? ' (smoke)' : ''}: ${opts.engines.join(', ')}; workloads ${opts.only.join(', ')}; ` +
+        `${opts.trials} × ${opts.duration} s trials; checks driven by ${opts.generator}; ${ctx.results.machine.nproc} CPUs (${ctx.results.machine.cpuModel}), node ${process.version}, load average ${os
+          .loadavg()
+          .map((v) => v.toFixed(2))
+          .join(' ')}`,
+    );
     if (opts.only.includes('check')) {
       bare = await startBareServer();
       ctx.bare = bare;
@@ -419,19 +625,31 @@ async function main() {
   const rows = resultRows(results, opts);
   const targetRows = ctx.targets.map((t) => [t.engine, t.name, t.measured, t.refused ? 'REFUSED' : t.met ? 'met' : 'MISSED']);
   ctx.log(`\n${textTable(HEADERS, rows)}\n`);
-  if (ctx.targets.length) ctx.log(`Targets (ratios measured in this run):\n${textTable(['engine', 'target', 'measured', ''], targetRows)}\n`);
+  if (ctx.targets.length)
+    ctx.log(`Targets (ratios measured in this run):\n${textTable(['engine', 'target', 'measured', ''], targetRows)}\n`);
   if (opts.only.includes('login')) {
-    ctx.log('Login event-loop delay: "loop delay" is the service\'s own xivo_auth_event_loop_delay_seconds (monitorEventLoopDelay, 2 ms period) over each trial, max of trials and median p99; "/status max" is the slowest GET /0.1/status sent every 10 ms (an upper bound seen from outside).');
+    ctx.log(
+      'Login event-loop delay: "loop delay" is the service\'s own xivo_auth_event_loop_delay_seconds (monitorEventLoopDelay, 2 ms period) over each trial, max of trials and median p99; "/status max" is the slowest GET /0.1/status sent every 10 ms (an upper bound seen from outside).',
+    );
   }
-  ctx.log('cores srv/gen/other: CPU cores used during the trial by the server (+ its PostgreSQL backends), the load generator, and everything else on the machine.');
-  ctx.log(`CPU µs/req: the server's own CPU time (/proc/<pid>/stat) over the answers it gave. A ratio is REFUSED when the load generator reached ${GENERATOR_BOUND} of a core (per thread) in either run compared.`);
+  ctx.log(
+    'cores srv/gen/other: CPU cores used during the trial by the server (+ its PostgreSQL backends), the load generator, and everything else on the machine.',
+  );
+  ctx.log(
+    `CPU µs/req: the server's own CPU time (/proc/<pid>/stat) over the answers it gave. A ratio is REFUSED when the load generator reached ${GENERATOR_BOUND} of a core (per thread) in either run compared.`,
+  );
   const busy = busyMachine(results);
   if (opts.smoke) {
     ctx.log('Smoke run: tiny data, 1 s trials, both engines at once: the figures only show that everything ran.');
   } else if (busy !== null && busy > 0.25) {
-    ctx.log(`WARNING: during the bare-server trials, other processes used ${busy.toFixed(2)} cores on average: the machine was not quiet, figures are unreliable.`);
+    ctx.log(
+      `WARNING: during the bare-server trials, other processes used ${busy.toFixed(2)} cores on average: the machine was not quiet, figures are unreliable.`,
+    );
   }
-  if (ctx.problems.length) ctx.log(`\n${ctx.problems.length} problem(s):\n${ctx.problems.map((p) => `  [${p.engine}] ${p.workload}: ${p.message}`).join('\n')}`);
+  if (ctx.problems.length)
+    ctx.log(
+      `\n${ctx.problems.length} problem(s):\n${ctx.problems.map((p) => `  [${p.engine}] ${p.workload}: ${p.message}`).join('\n')}`,
+    );
 
   const dir = path.join(REPO_ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
@@ -439,11 +657,18 @@ async function main() {
   const file = path.join(dir, `${stamp}${opts.smoke ? '-smoke' : ''}.json`);
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   const m = results.machine;
-  writeFileSync(file.replace(/\.json$/, '.md'), [
-    `Command: \`${results.command}\` — ${results.startedAt}, ${results.elapsedSeconds.toFixed(0)} s`,
-    `Machine: ${m.nproc} CPUs (\`nproc\`), ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}, ${m.kernel}; load average at start ${m.loadAverageAtStart.map((v) => v.toFixed(2)).join(' ')}`,
-    '', markdownTable(HEADERS, rows), '', markdownTable(['engine', 'target', 'measured', ''], targetRows), '',
-  ].join('\n'));
+  writeFileSync(
+    file.replace(/\.json$/, '.md'),
+    [
+      `Command: \`${results.command}\` — ${results.startedAt}, ${results.elapsedSeconds.toFixed(0)} s`,
+      `Machine: ${m.nproc} CPUs (\`nproc\`), ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}, ${m.kernel}; load average at start ${m.loadAverageAtStart.map((v) => v.toFixed(2)).join(' ')}`,
+      '',
+      markdownTable(HEADERS, rows),
+      '',
+      markdownTable(['engine', 'target', 'measured', ''], targetRows),
+      '',
+    ].join('\n'),
+  );
   ctx.log(`\nresults: ${path.relative(process.cwd(), file)} (${results.elapsedSeconds.toFixed(0)} s)`);
   process.exitCode = failure || ctx.problems.length ? 1 : 0;
 }

@@ -22,5 +22,8 @@ app.get('/users/:user_uuid/lines', { preHandler: app.requireAccess('confd.users.
 await app.listen({ host: '127.0.0.1', port: 0 });
 process.stdout.write(`${JSON.stringify({ port: app.server.address().port })}\n`);
 process.on('SIGTERM', () => {
-  app.close().then(() => process.exit(0), () => process.exit(1));
+  app.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
 });

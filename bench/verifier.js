@@ -45,7 +45,8 @@ async function deleteExchange(name) {
 function startApp(config) {
   return new Promise((resolve, reject) => {
     const child = spawnTracked(process.execPath, [path.join(REPO_ROOT, 'bench', 'verifier-app.js'), JSON.stringify(config)], {
-      cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
     child.stdout.setEncoding('utf8');
@@ -63,8 +64,13 @@ async function main() {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'xivo-auth-bench-verifier-'));
   const exchange = `xivo-auth-bench-verifier-${randomUUID()}`;
   const auth = new ServiceProcess({
-    name: 'xivo-auth', dir: path.join(tmp, 'auth'), dbUri: `sqlite:${path.join(tmp, 'auth.db')}`,
-    overrides: { amqp: { enabled: true, uri: AMQP_URL, exchange_name: exchange }, password_hashing: { memory_kib: 1024, iterations: 1, parallelism: 1 } },
+    name: 'xivo-auth',
+    dir: path.join(tmp, 'auth'),
+    dbUri: `sqlite:${path.join(tmp, 'auth.db')}`,
+    overrides: {
+      amqp: { enabled: true, uri: AMQP_URL, exchange_name: exchange },
+      password_hashing: { memory_kib: 1024, iterations: 1, parallelism: 1 },
+    },
   });
   mkdirSync(auth.dir, { recursive: true });
   const apps = [];
@@ -84,25 +90,43 @@ async function main() {
       apps.push({ mode, ...(await startApp({ authUrl: auth.url, mode, amqpUrl: AMQP_URL, exchange })) });
     }
     // Warm-up: every token once through each service (fills the cache).
-    for (const app of apps) await runJsonChild(path.join(REPO_ROOT, 'bench', 'load.js'), JSON.stringify({ url: app.url, requests, connections: 4, amount: requests.length }));
+    for (const app of apps)
+      await runJsonChild(
+        path.join(REPO_ROOT, 'bench', 'load.js'),
+        JSON.stringify({ url: app.url, requests, connections: 4, amount: requests.length }),
+      );
     for (let trial = 0; trial < o.trials; trial++) {
       for (const app of apps) {
-        const r = await runJsonChild(path.join(REPO_ROOT, 'bench', 'load.js'), JSON.stringify({ url: app.url, requests, connections: o.connections, duration: o.duration }));
-        if (r.non2xx > 0 || r.errors > 0) throw new Error(`${app.mode}: ${r.non2xx} non-2xx, ${r.errors} errors ${JSON.stringify(r.statusCodes)}`);
+        const r = await runJsonChild(
+          path.join(REPO_ROOT, 'bench', 'load.js'),
+          JSON.stringify({ url: app.url, requests, connections: o.connections, duration: o.duration }),
+        );
+        if (r.non2xx > 0 || r.errors > 0)
+          throw new Error(`${app.mode}: ${r.non2xx} non-2xx, ${r.errors} errors ${JSON.stringify(r.statusCodes)}`);
         results[app.mode].push(r);
       }
     }
     const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    const summary = Object.fromEntries(Object.entries(results).map(([mode, rs]) => [mode, {
-      rps: Math.round(median(rs.map((r) => r.rps))),
-      p50Ms: Number(median(rs.map((r) => r.latencyMs.p50)).toFixed(2)),
-      p99Ms: Number(median(rs.map((r) => r.latencyMs.p99)).toFixed(2)),
-    }]));
+    const summary = Object.fromEntries(
+      Object.entries(results).map(([mode, rs]) => [
+        mode,
+        {
+          rps: Math.round(median(rs.map((r) => r.rps))),
+          p50Ms: Number(median(rs.map((r) => r.latencyMs.p50)).toFixed(2)),
+          p99Ms: Number(median(rs.map((r) => r.latencyMs.p99)).toFixed(2)),
+        },
+      ]),
+    );
     const when = new Date().toISOString().replace(/[:.]/g, '-');
     mkdirSync(path.join(REPO_ROOT, 'bench', 'results'), { recursive: true });
     const file = path.join(REPO_ROOT, 'bench', 'results', `verifier-${when}.json`);
-    writeFileSync(file, `${JSON.stringify({ options: o, cpus: os.cpus().length, node: process.version, summary, results }, null, 2)}\n`);
-    process.stdout.write(`verifier benchmark (${o.tokens} tokens, ${o.connections} connections, ${o.duration} s x ${o.trials} trials, medians)\n`);
+    writeFileSync(
+      file,
+      `${JSON.stringify({ options: o, cpus: os.cpus().length, node: process.version, summary, results }, null, 2)}\n`,
+    );
+    process.stdout.write(
+      `verifier benchmark (${o.tokens} tokens, ${o.connections} connections, ${o.duration} s x ${o.trials} trials, medians)\n`,
+    );
     for (const [mode, s] of Object.entries(summary)) {
       process.stdout.write(`  ${mode.padEnd(7)} ${String(s.rps).padStart(7)} req/s   p50 ${s.p50Ms} ms   p99 ${s.p99Ms} ms\n`);
     }
@@ -116,8 +140,11 @@ async function main() {
   }
 }
 
-main().then(() => process.exit(0), (err) => {
-  process.stderr.write(`bench/verifier.js: ${err?.stack ?? err}\n`);
-  killAllChildren();
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`bench/verifier.js: ${err?.stack ?? err}\n`);
+    killAllChildren();
+    process.exit(1);
+  },
+);

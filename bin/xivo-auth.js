@@ -26,6 +26,11 @@ if (!process.execArgv.some((a) => a.startsWith('--heap-growing-percent'))) {
 const { run } = await import('../dist/cli/main.js');
 
 run(process.argv.slice(2)).then(
-  (code) => { if (typeof code === 'number') process.exitCode = code; },
-  (err) => { console.error(err); process.exit(1); },
+  (code) => {
+    if (typeof code === 'number') process.exitCode = code;
+  },
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
 );

@@ -24,8 +24,25 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  chmodSync, closeSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync,
-  readlinkSync, readSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync,
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  readSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -37,8 +54,9 @@ const DEB = path.join(ROOT, 'packaging', 'deb');
 const NAME = 'xivo-auth';
 const LIB = `/usr/lib/${NAME}`;
 
-const USAGE = 'usage: npm run package:deb -- [--no-build] [--version V] [--revision N] [--out DIR] [--compression xz|gzip|zstd|none] [--no-cache] [--rebuild-native]\n'
-  + '(the options are described at the top of scripts/package-deb.js and in docs/packaging.md)\n';
+const USAGE =
+  'usage: npm run package:deb -- [--no-build] [--version V] [--revision N] [--out DIR] [--compression xz|gzip|zstd|none] [--no-cache] [--rebuild-native]\n' +
+  '(the options are described at the top of scripts/package-deb.js and in docs/packaging.md)\n';
 
 function usage(message) {
   process.stderr.write(`package-deb: ${message}\n${USAGE}`);
@@ -46,33 +64,60 @@ function usage(message) {
 }
 
 function parseArgs(argv) {
-  const o = { build: true, version: null, revision: '1', out: path.join(ROOT, 'build', 'deb'), compression: 'xz', cache: true, rebuildNative: false };
+  const o = {
+    build: true,
+    version: null,
+    revision: '1',
+    out: path.join(ROOT, 'build', 'deb'),
+    compression: 'xz',
+    cache: true,
+    rebuildNative: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const value = () => { const v = argv[++i]; if (v === undefined) usage(`${a} needs a value`); return v; };
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) usage(`${a} needs a value`);
+      return v;
+    };
     if (a === '--no-build') o.build = false;
     else if (a === '--version') o.version = value();
     else if (a === '--revision') o.revision = value();
     else if (a === '--out') o.out = path.resolve(value());
     else if (a === '--compression') o.compression = value();
     else if (a === '--no-cache') o.cache = false;
-    else if (a === '--rebuild-native') { o.rebuildNative = true; o.cache = false; }
-    else if (a === '-h' || a === '--help') { process.stdout.write(USAGE); process.exit(0); }
-    else usage(`unknown argument ${a}`);
+    else if (a === '--rebuild-native') {
+      o.rebuildNative = true;
+      o.cache = false;
+    } else if (a === '-h' || a === '--help') {
+      process.stdout.write(USAGE);
+      process.exit(0);
+    } else usage(`unknown argument ${a}`);
   }
   if (!['xz', 'gzip', 'zstd', 'none'].includes(o.compression)) usage(`unknown compression ${o.compression}`);
   if (!/^[0-9A-Za-z.+~]+$/.test(o.revision)) usage(`bad revision ${o.revision}`);
   return o;
 }
 
-function log(message) { process.stderr.write(`package-deb: ${message}\n`); }
+function log(message) {
+  process.stderr.write(`package-deb: ${message}\n`);
+}
 
 function run(cmd, args, opts = {}) {
-  return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...opts });
+  return execFileSync(cmd, args, {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    ...opts,
+  });
 }
 
 function need(cmd, hint) {
-  try { run('sh', ['-c', `command -v ${cmd}`]); } catch { throw new Error(`${cmd} is missing: ${hint}`); }
+  try {
+    run('sh', ['-c', `command -v ${cmd}`]);
+  } catch {
+    throw new Error(`${cmd} is missing: ${hint}`);
+  }
 }
 
 /** npm's semver to a Debian upstream version: a pre-release sorts before the release. */
@@ -81,7 +126,9 @@ function debianUpstream(version) {
   return version.replace(/-/g, '~');
 }
 
-function readJson(file) { return JSON.parse(readFileSync(file, 'utf8')); }
+function readJson(file) {
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
 
 /**
  * Workspace packages (links in the lockfile) the root needs at run time: its
@@ -109,7 +156,9 @@ function requiredWorkspaces(rootPkg, lock) {
 /** Loads every native addon of a package with this Node (fails on an ABI mismatch). */
 function addonsLoad(dir) {
   const addons = [];
-  walkFiles(dir, (p, e) => { if (e.isFile() && p.endsWith('.node') && !p.includes('/obj.target/') && !path.basename(p).startsWith('test_')) addons.push(p); });
+  walkFiles(dir, (p, e) => {
+    if (e.isFile() && p.endsWith('.node') && !p.includes('/obj.target/') && !path.basename(p).startsWith('test_')) addons.push(p);
+  });
   if (addons.length === 0) return false;
   try {
     execFileSync(process.execPath, ['-e', 'for (const f of process.argv.slice(1)) require(f)', ...addons], { stdio: 'ignore' });
@@ -128,14 +177,25 @@ function addonsLoad(dir) {
  */
 function installScripts(opts, work, lock) {
   let checkout = {};
-  try { checkout = readJson(path.join(ROOT, 'node_modules', '.package-lock.json')).packages ?? {}; } catch { /* no checkout install */ }
+  try {
+    checkout = readJson(path.join(ROOT, 'node_modules', '.package-lock.json')).packages ?? {};
+  } catch {
+    /* no checkout install */
+  }
   for (const [key, entry] of Object.entries(lock.packages ?? {})) {
     if (!entry.hasInstallScript || entry.dev || !existsSync(path.join(work, key))) continue;
     const name = entry.name ?? key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length);
     const mine = checkout[key];
     const source = path.join(ROOT, key);
-    if (!opts.rebuildNative && mine && mine.version === entry.version && mine.integrity === entry.integrity
-        && existsSync(source) && !lstatSync(source).isSymbolicLink() && addonsLoad(source)) {
+    if (
+      !opts.rebuildNative &&
+      mine &&
+      mine.version === entry.version &&
+      mine.integrity === entry.integrity &&
+      existsSync(source) &&
+      !lstatSync(source).isSymbolicLink() &&
+      addonsLoad(source)
+    ) {
       rmSync(path.join(work, key), { recursive: true, force: true });
       cpSync(source, path.join(work, key), { recursive: true, verbatimSymlinks: true });
       if (addonsLoad(path.join(work, key))) {
@@ -145,7 +205,10 @@ function installScripts(opts, work, lock) {
     }
     log(`${name} ${entry.version}: npm rebuild (compiles: this takes a while)`);
     const t0 = Date.now();
-    run('npm', ['rebuild', name, '--foreground-scripts', '--loglevel=error'], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] });
+    run('npm', ['rebuild', name, '--foreground-scripts', '--loglevel=error'], {
+      cwd: work,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     if (!addonsLoad(path.join(work, key))) throw new Error(`${name}: its native addon does not load after npm rebuild`);
     log(`${name}: built in ${Math.round((Date.now() - t0) / 1000)} s`);
   }
@@ -175,7 +238,10 @@ function productionModules(opts, lock, links) {
     copyFileSync(path.join(ROOT, 'package-lock.json'), path.join(work, 'package-lock.json'));
     log('production node_modules: npm ci --omit=dev --ignore-scripts, then the install scripts');
     const started = Date.now();
-    run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: work, stdio: ['ignore', 'inherit', 'inherit'] });
+    run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {
+      cwd: work,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     log(`npm ci: ${Math.round((Date.now() - started) / 1000)} s`);
     installScripts(opts, work, lock);
     // The workspaces were stubs: their links are replaced per build (materializeWorkspaces).
@@ -187,8 +253,10 @@ function productionModules(opts, lock, links) {
     rmSync(work, { recursive: true, force: true });
   }
   // Older entries of other lockfiles: keep the cache to the latest few.
-  const entries = readdirSync(cacheRoot).filter((e) => e.startsWith('node_modules-') && e !== path.basename(cached))
-    .map((e) => ({ e, t: statSync(path.join(cacheRoot, e)).mtimeMs })).sort((a, b) => b.t - a.t);
+  const entries = readdirSync(cacheRoot)
+    .filter((e) => e.startsWith('node_modules-') && e !== path.basename(cached))
+    .map((e) => ({ e, t: statSync(path.join(cacheRoot, e)).mtimeMs }))
+    .sort((a, b) => b.t - a.t);
   for (const { e } of entries.slice(2)) rmSync(path.join(cacheRoot, e), { recursive: true, force: true });
   return cached;
 }
@@ -197,7 +265,15 @@ function productionModules(opts, lock, links) {
 function pruneNativeBuilds(nodeModules) {
   const sqlite = path.join(nodeModules, 'better-sqlite3');
   if (!existsSync(sqlite)) return;
-  for (const p of ['deps', 'src', 'build/deps', 'build/Release/obj', 'build/Release/obj.target', 'build/Release/.deps', 'build/Release/test_extension.node']) {
+  for (const p of [
+    'deps',
+    'src',
+    'build/deps',
+    'build/Release/obj',
+    'build/Release/obj.target',
+    'build/Release/.deps',
+    'build/Release/test_extension.node',
+  ]) {
     rmSync(path.join(sqlite, p), { recursive: true, force: true });
   }
   const release = path.join(sqlite, 'build', 'Release');
@@ -258,7 +334,10 @@ function normalizeModes(dir) {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
       if (e.isSymbolicLink()) continue;
-      if (e.isDirectory()) { walk(p); continue; }
+      if (e.isDirectory()) {
+        walk(p);
+        continue;
+      }
       let exec = (statSync(p).mode & 0o111) !== 0 && !p.endsWith('.node');
       if (exec) {
         const fd = openSync(p, 'r');
@@ -274,9 +353,28 @@ function normalizeModes(dir) {
 }
 
 /** Development dotfiles of the dependencies: never read at run time. */
-const DEV_DOTFILES = new Set(['.npmignore', '.gitignore', '.gitattributes', '.gitmodules', '.travis.yml', '.editorconfig',
-  '.eslintrc', '.eslintrc.js', '.eslintrc.cjs', '.eslintrc.json', '.eslintrc.yml', '.eslintignore', '.prettierrc', '.prettierignore',
-  '.jshintrc', '.nycrc', '.taprc', '.airtap.yml', '.zuul.yml', '.coveralls.yml']);
+const DEV_DOTFILES = new Set([
+  '.npmignore',
+  '.gitignore',
+  '.gitattributes',
+  '.gitmodules',
+  '.travis.yml',
+  '.editorconfig',
+  '.eslintrc',
+  '.eslintrc.js',
+  '.eslintrc.cjs',
+  '.eslintrc.json',
+  '.eslintrc.yml',
+  '.eslintignore',
+  '.prettierrc',
+  '.prettierignore',
+  '.jshintrc',
+  '.nycrc',
+  '.taprc',
+  '.airtap.yml',
+  '.zuul.yml',
+  '.coveralls.yml',
+]);
 
 function pruneDotfiles(nodeModules) {
   const walk = (d) => {
@@ -311,15 +409,23 @@ function pruneTypeDeclarations(nodeModules) {
 
 /** strip --strip-unneeded on the native addons (as dh_strip would), when binutils is there. */
 function stripAddons(tree) {
-  try { need('strip', 'binutils'); } catch { log('strip (binutils) missing: native addons left unstripped'); return; }
+  try {
+    need('strip', 'binutils');
+  } catch {
+    log('strip (binutils) missing: native addons left unstripped');
+    return;
+  }
   walkFiles(tree, (p, e) => {
-    if (e.isFile() && p.endsWith('.node')) run('strip', ['--strip-unneeded', '--remove-section=.comment', '--remove-section=.note', p]);
+    if (e.isFile() && p.endsWith('.node'))
+      run('strip', ['--strip-unneeded', '--remove-section=.comment', '--remove-section=.note', p]);
   });
 }
 
 function shlibsDepends(tree) {
   const natives = [];
-  walkFiles(tree, (p, e) => { if (e.isFile() && p.endsWith('.node')) natives.push(p); });
+  walkFiles(tree, (p, e) => {
+    if (e.isFile() && p.endsWith('.node')) natives.push(p);
+  });
   if (natives.length === 0) return { arch: 'all', depends: [] };
   const arch = run('dpkg', ['--print-architecture']).trim();
   let depends = [];
@@ -329,10 +435,19 @@ function shlibsDepends(tree) {
     mkdirSync(path.join(scratch, 'debian'));
     writeFileSync(path.join(scratch, 'debian', 'control'), `Source: ${NAME}\n\nPackage: ${NAME}\nArchitecture: any\n`);
     // Warnings about V8/Node symbols (provided by the node binary) are expected.
-    const out = execFileSync('dpkg-shlibdeps', ['-O', ...natives.map((n) => `-e${n}`)], { cwd: scratch, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync('dpkg-shlibdeps', ['-O', ...natives.map((n) => `-e${n}`)], {
+      cwd: scratch,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     rmSync(scratch, { recursive: true, force: true });
     const line = out.split('\n').find((l) => l.startsWith('shlibs:Depends='));
-    if (line) depends = line.slice('shlibs:Depends='.length).split(',').map((s) => s.trim()).filter(Boolean);
+    if (line)
+      depends = line
+        .slice('shlibs:Depends='.length)
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
   } catch (err) {
     log(`dpkg-shlibdeps unavailable or failed (${err.message.split('\n')[0]}): native library dependencies left to nodejs's`);
   }
@@ -346,7 +461,11 @@ function installedSizeKiB(tree) {
       const p = path.join(d, e.name);
       if (p === path.join(tree, 'DEBIAN')) continue;
       // As dpkg-gencontrol: each file's size rounded up to KiB, 1 for anything else.
-      if (e.isDirectory()) { kib += 1; walk(p); } else if (e.isFile()) kib += Math.max(1, Math.ceil(lstatSync(p).size / 1024)); else kib += 1;
+      if (e.isDirectory()) {
+        kib += 1;
+        walk(p);
+      } else if (e.isFile()) kib += Math.max(1, Math.ceil(lstatSync(p).size / 1024));
+      else kib += 1;
     }
   };
   walk(tree);
@@ -378,8 +497,15 @@ function main() {
     cpSync(path.join(ROOT, 'dist'), path.join(lib, 'dist'), { recursive: true, filter: (src) => !src.endsWith('.tsbuildinfo') });
     cpSync(path.join(ROOT, 'bin'), path.join(lib, 'bin'), { recursive: true });
     const shipped = {
-      name: rootPkg.name, version: rootPkg.version, description: rootPkg.description, type: rootPkg.type,
-      private: true, license: rootPkg.license, engines: rootPkg.engines, bin: rootPkg.bin, exports: rootPkg.exports,
+      name: rootPkg.name,
+      version: rootPkg.version,
+      description: rootPkg.description,
+      type: rootPkg.type,
+      private: true,
+      license: rootPkg.license,
+      engines: rootPkg.engines,
+      bin: rootPkg.bin,
+      exports: rootPkg.exports,
       dependencies: rootPkg.dependencies,
     };
     writeFileSync(path.join(lib, 'package.json'), `${JSON.stringify(shipped, null, 2)}\n`);
@@ -425,12 +551,36 @@ function main() {
     mkdirSync(doc, { recursive: true });
     copyFileSync(path.join(DEB, 'copyright'), path.join(doc, 'copyright'));
     copyFileSync(path.join(ROOT, 'README.md'), path.join(doc, 'README.md'));
-    if (existsSync(path.join(ROOT, 'docs', 'packaging.md'))) copyFileSync(path.join(ROOT, 'docs', 'packaging.md'), path.join(doc, 'packaging.md'));
-    for (const d of [path.join(tree, 'usr'), path.join(tree, 'usr', 'bin'), path.join(tree, 'usr', 'share'), path.join(tree, 'usr', 'share', 'doc'), doc, path.join(tree, 'usr', 'lib'), path.join(tree, 'lib'), path.join(tree, 'lib', 'systemd'), units, path.join(tree, 'etc'), etc, path.join(etc, 'conf.d')]) chmodSync(d, 0o755);
+    if (existsSync(path.join(ROOT, 'docs', 'packaging.md')))
+      copyFileSync(path.join(ROOT, 'docs', 'packaging.md'), path.join(doc, 'packaging.md'));
+    for (const d of [
+      path.join(tree, 'usr'),
+      path.join(tree, 'usr', 'bin'),
+      path.join(tree, 'usr', 'share'),
+      path.join(tree, 'usr', 'share', 'doc'),
+      doc,
+      path.join(tree, 'usr', 'lib'),
+      path.join(tree, 'lib'),
+      path.join(tree, 'lib', 'systemd'),
+      units,
+      path.join(tree, 'etc'),
+      etc,
+      path.join(etc, 'conf.d'),
+    ])
+      chmodSync(d, 0o755);
     const maintainer = process.env.DEB_MAINTAINER ?? 'xivo-auth dev <dev@xivo-auth.local>';
-    const when = new Date(Number(process.env.SOURCE_DATE_EPOCH ?? Math.floor(Date.now() / 1000)) * 1000).toUTCString().replace('GMT', '+0000');
-    writeFileSync(path.join(doc, 'changelog.Debian.gz'), gzipSync(Buffer.from(
-      `${NAME} (${version}) unstable; urgency=medium\n\n  * Built from the xivo-auth source tree by scripts/package-deb.js.\n\n -- ${maintainer}  ${when}\n`), { level: 9 }));
+    const when = new Date(Number(process.env.SOURCE_DATE_EPOCH ?? Math.floor(Date.now() / 1000)) * 1000)
+      .toUTCString()
+      .replace('GMT', '+0000');
+    writeFileSync(
+      path.join(doc, 'changelog.Debian.gz'),
+      gzipSync(
+        Buffer.from(
+          `${NAME} (${version}) unstable; urgency=medium\n\n  * Built from the xivo-auth source tree by scripts/package-deb.js.\n\n -- ${maintainer}  ${when}\n`,
+        ),
+        { level: 9 },
+      ),
+    );
     for (const f of readdirSync(doc)) chmodSync(path.join(doc, f), 0o644);
     chmodSync(path.join(units, 'xivo-auth.service'), 0o644);
 
@@ -449,12 +599,15 @@ function main() {
       ['Suggests', 'postgresql, rabbitmq-server'],
       ['Section', 'net'],
       ['Priority', 'optional'],
-      ['Description', `${rootPkg.description}\n` +
-        ' xivo-auth verifies credentials through pluggable backends (its own users,\n' +
-        ' LDAP, service accounts, plugins), issues tokens carrying an ACL and answers\n' +
-        ' other services asking whether a token grants an access. This package runs\n' +
-        ' it as the xivo-auth system user under systemd, with an embedded SQLite\n' +
-        ' database in /var/lib/xivo-auth (PostgreSQL for several instances).'],
+      [
+        'Description',
+        `${rootPkg.description}\n` +
+          ' xivo-auth verifies credentials through pluggable backends (its own users,\n' +
+          ' LDAP, service accounts, plugins), issues tokens carrying an ACL and answers\n' +
+          ' other services asking whether a token grants an access. This package runs\n' +
+          ' it as the xivo-auth system user under systemd, with an embedded SQLite\n' +
+          ' database in /var/lib/xivo-auth (PostgreSQL for several instances).',
+      ],
     ];
     writeFileSync(path.join(control, 'control'), `${fields.map(([k, v]) => `${k}: ${v}`).join('\n')}\n`);
     writeFileSync(path.join(control, 'conffiles'), `/etc/${NAME}/config.yml\n/etc/${NAME}/conf.d/README\n`);
@@ -478,7 +631,9 @@ function main() {
     mkdirSync(opts.out, { recursive: true });
     const deb = path.join(opts.out, `${NAME}_${version.replace(/^[0-9]+:/, '')}_${arch}.deb`);
     log(`dpkg-deb --build (${opts.compression})`);
-    run('dpkg-deb', ['--root-owner-group', `-Z${opts.compression}`, '--build', tree, deb], { stdio: ['ignore', 'ignore', 'inherit'] });
+    run('dpkg-deb', ['--root-owner-group', `-Z${opts.compression}`, '--build', tree, deb], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     log(`built ${deb} (${(statSync(deb).size / 1048576).toFixed(1)} MiB, ${version}, ${arch})`);
     process.stdout.write(`${deb}\n`);
   } finally {

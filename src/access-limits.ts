@@ -62,5 +62,4 @@ export const ACCESS_WILDCARDS_PATTERN = (() => {
 })();
 
 /** What a configuration or API user reads when an access breaks these limits. */
-export const ACCESS_LIMITS_TEXT =
-  `an access of at most ${MAX_ACCESS_LENGTH} characters with at most ${MAX_ACCESS_WILDCARDS} wildcards (*, # and the segments me, my_session, edit)`;
+export const ACCESS_LIMITS_TEXT = `an access of at most ${MAX_ACCESS_LENGTH} characters with at most ${MAX_ACCESS_WILDCARDS} wildcards (*, # and the segments me, my_session, edit)`;

@@ -133,7 +133,8 @@ function createValidators() {
  * request: PATCH /config turns it on and off at run time.
  */
 function requestLoggerFactory(logger: Logger, debug: { on: boolean }) {
-  const quietFor = (level: string) => logger.child({}, { level: logger.levels.values[level] >= logger.levels.values.warn ? level : 'warn' });
+  const quietFor = (level: string) =>
+    logger.child({}, { level: logger.levels.values[level] >= logger.levels.values.warn ? level : 'warn' });
   // Rebuilt when a reload changes the level (src/config/reload.ts).
   let quietLevel = logger.level;
   let quiet = quietFor(quietLevel);
@@ -156,14 +157,17 @@ function requestLoggerFactory(logger: Logger, debug: { on: boolean }) {
 function requestProfiler(logger: Logger, profiling: { on: boolean }) {
   return async function profileRequest(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (!profiling.on) return;
-    logger.info({
-      profile: {
-        method: request.method,
-        route: request.routeOptions.url ?? '(no route)',
-        status: reply.statusCode,
-        duration_ms: Math.round(reply.elapsedTime * 1000) / 1000,
+    logger.info(
+      {
+        profile: {
+          method: request.method,
+          route: request.routeOptions.url ?? '(no route)',
+          status: reply.statusCode,
+          duration_ms: Math.round(reply.elapsedTime * 1000) / 1000,
+        },
       },
-    }, 'request profile');
+      'request profile',
+    );
   };
 }
 
@@ -220,7 +224,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.https ? { https: deps.https } : {}),
   };
   const debug = live.debug;
-  const app = Fastify({ ...options, childLoggerFactory: requestLoggerFactory(deps.logger, debug) } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+  const app = Fastify({ ...options, childLoggerFactory: requestLoggerFactory(deps.logger, debug) } as Parameters<
+    typeof Fastify
+  >[0]) as unknown as FastifyInstance;
 
   app.setValidatorCompiler(createValidators());
   // Fastify marks itself closing before the preClose hooks run, and from then
@@ -230,10 +236,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     done();
   });
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler(deps.metrics === undefined ? handleNotFound : function notFound(request, reply) {
-    deps.metrics?.countUnmatched(request.method, 404);
-    return handleNotFound(request, reply);
-  });
+  app.setNotFoundHandler(
+    deps.metrics === undefined
+      ? handleNotFound
+      : function notFound(request, reply) {
+          deps.metrics?.countUnmatched(request.method, 404);
+          return handleNotFound(request, reply);
+        },
+  );
   app.decorateRequest('auth', null);
   registerJsonBodyParser(app);
   // Server spans (issue 26): registered only when tracing is on, so off costs nothing.
@@ -250,87 +260,113 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (config.rest_api.cors.enabled) {
     // Options read per request: a reload changes allow_origins/allow_headers at once.
     await app.register(cors, {
-      delegator: (_request: unknown, callback: (err: Error | null, options: LiveHttpSettings['cors']) => void) => callback(null, live.cors),
+      delegator: (_request: unknown, callback: (err: Error | null, options: LiveHttpSettings['cors']) => void) =>
+        callback(null, live.cors),
     } as unknown as Parameters<typeof cors>[1]);
   }
 
   const requireAccess = createAuthGuard(deps.tokens, deps.tenants);
-  await app.register(async function api(scope) {
-    await tokenRoutes(scope, {
-      tokens: deps.tokens,
-      requireAccess,
-      users: {
-        exists: async (uuid, scopeRoot) => {
-          try {
-            await deps.users.get(uuid, scopeRoot);
-            return true;
-          } catch (err) {
-            if ((err as { errorId?: string }).errorId === 'unknown-user') return false;
-            throw err;
-          }
+  await app.register(
+    async function api(scope) {
+      await tokenRoutes(scope, {
+        tokens: deps.tokens,
+        requireAccess,
+        users: {
+          exists: async (uuid, scopeRoot) => {
+            try {
+              await deps.users.get(uuid, scopeRoot);
+              return true;
+            } catch (err) {
+              if ((err as { errorId?: string }).errorId === 'unknown-user') return false;
+              throw err;
+            }
+          },
         },
-      },
-      defaultBackend: deps.backends?.defaultBackend ?? (async () => 'xivo_user'),
-      loginGuard: deps.security?.loginGuard,
-      sso: deps.sso?.logins,
-      ssoChallenges: deps.mfa === undefined ? undefined : { principalOf: (challenge) => deps.mfa!.ssoChallenge(challenge) },
-    });
-    await userRoutes(scope, { users: deps.users, requireAccess });
-    if (deps.selfService) {
-      await selfServiceRoutes(scope, {
-        selfService: deps.selfService.service, users: deps.users, tokens: deps.tokens, requireAccess,
-        plugins: deps.selfService.plugins, confirmedPageMimetype: config.email_confirmation_get_mimetype,
+        defaultBackend: deps.backends?.defaultBackend ?? (async () => 'xivo_user'),
+        loginGuard: deps.security?.loginGuard,
+        sso: deps.sso?.logins,
+        ssoChallenges: deps.mfa === undefined ? undefined : { principalOf: (challenge) => deps.mfa!.ssoChallenge(challenge) },
       });
-    }
-    if (deps.iam) {
-      await tenantRoutes(scope, { tenants: deps.iam.tenants, requireAccess });
-      await policyRoutes(scope, { policies: deps.iam.policies, requireAccess });
-      await groupRoutes(scope, { groups: deps.iam.groups, requireAccess });
-      await sessionRoutes(scope, { sessions: deps.iam.sessions, requireAccess });
-    }
-    if (deps.backends) {
-      await backendRoutes(scope, { ldap: deps.backends.ldap, escalation: deps.backends.escalation, requireAccess });
-    }
-    if (deps.external) {
-      await externalRoutes(scope, { external: deps.external, requireAccess });
-    }
-    if (deps.sso) {
-      await idpRoutes(scope, { idp: deps.sso.idp, requireAccess });
-      await ssoRoutes(scope, { oidc: deps.sso.oidc, escalation: deps.sso.escalation, requireAccess });
-      // Own context: the multipart and form parsers stay with the SAML routes.
-      const sso = deps.sso;
-      await scope.register(async function saml(child) {
-        await samlRoutes(child, { saml: sso.saml, escalation: sso.escalation, requireAccess });
+      await userRoutes(scope, { users: deps.users, requireAccess });
+      if (deps.selfService) {
+        await selfServiceRoutes(scope, {
+          selfService: deps.selfService.service,
+          users: deps.users,
+          tokens: deps.tokens,
+          requireAccess,
+          plugins: deps.selfService.plugins,
+          confirmedPageMimetype: config.email_confirmation_get_mimetype,
+        });
+      }
+      if (deps.iam) {
+        await tenantRoutes(scope, { tenants: deps.iam.tenants, requireAccess });
+        await policyRoutes(scope, { policies: deps.iam.policies, requireAccess });
+        await groupRoutes(scope, { groups: deps.iam.groups, requireAccess });
+        await sessionRoutes(scope, { sessions: deps.iam.sessions, requireAccess });
+      }
+      if (deps.backends) {
+        await backendRoutes(scope, { ldap: deps.backends.ldap, escalation: deps.backends.escalation, requireAccess });
+      }
+      if (deps.external) {
+        await externalRoutes(scope, { external: deps.external, requireAccess });
+      }
+      if (deps.sso) {
+        await idpRoutes(scope, { idp: deps.sso.idp, requireAccess });
+        await ssoRoutes(scope, { oidc: deps.sso.oidc, escalation: deps.sso.escalation, requireAccess });
+        // Own context: the multipart and form parsers stay with the SAML routes.
+        const sso = deps.sso;
+        await scope.register(async function saml(child) {
+          await samlRoutes(child, { saml: sso.saml, escalation: sso.escalation, requireAccess });
+        });
+      }
+      if (deps.mfa) {
+        await mfaRoutes(scope, { mfa: deps.mfa, users: deps.users, tenants: deps.iam?.tenants, requireAccess });
+      }
+      if (deps.security) {
+        await auditRoutes(scope, {
+          audit: deps.security.audit,
+          tenants: deps.tenants,
+          topTenantUuid: deps.security.topTenantUuid,
+          requireAccess,
+          auditActor: (actor, scopeRoot) => deps.users.auditActor(actor, scopeRoot),
+        });
+        await securityThrottleRoutes(scope, {
+          throttles: deps.security.throttles,
+          tenants: deps.tenants,
+          topTenantUuid: deps.security.topTenantUuid,
+          requireAccess,
+        });
+      }
+      await configRoutes(scope, {
+        config,
+        logger: deps.logger,
+        debug,
+        profiling,
+        requireAccess,
+        live,
+        topTenantUuid: deps.security?.topTenantUuid ?? (async () => null),
       });
-    }
-    if (deps.mfa) {
-      await mfaRoutes(scope, { mfa: deps.mfa, users: deps.users, tenants: deps.iam?.tenants, requireAccess });
-    }
-    if (deps.security) {
-      await auditRoutes(scope, {
-        audit: deps.security.audit, tenants: deps.tenants, topTenantUuid: deps.security.topTenantUuid, requireAccess,
-        auditActor: (actor, scopeRoot) => deps.users.auditActor(actor, scopeRoot),
+      await gatewayRoutes(scope, {
+        tokens: deps.tokens,
+        routes: config.authz.routes,
+        cacheMaxAge: config.authz.cache_max_age,
+        authorize: live.authorize,
       });
-      await securityThrottleRoutes(scope, { throttles: deps.security.throttles, tenants: deps.tenants, topTenantUuid: deps.security.topTenantUuid, requireAccess });
-    }
-    await configRoutes(scope, {
-      config, logger: deps.logger, debug, profiling, requireAccess, live,
-      topTenantUuid: deps.security?.topTenantUuid ?? (async () => null),
-    });
-    await gatewayRoutes(scope, { tokens: deps.tokens, routes: config.authz.routes, cacheMaxAge: config.authz.cache_max_age, authorize: live.authorize });
-    // Own context: the form parser and OAuth error shape stay with these routes.
-    await scope.register(async function oauth2(child) {
-      await oauth2Routes(child, { tokens: deps.tokens });
-    });
-    await serviceRoutes(scope, {
-      ping: deps.ping,
-      backendNames: deps.backendNames,
-      busStatus: deps.busStatus ?? (() => ({ status: config.amqp.enabled ? 'unknown' : 'disabled' })),
-      cacheStatus: deps.cacheStatus,
-      mailStatus: deps.selfService?.status,
-      openApiDocument: () => openApi.document({ title: 'xivo-auth', version: API_VERSION }),
-    });
-  }, { prefix: `/${API_VERSION}` });
+      // Own context: the form parser and OAuth error shape stay with these routes.
+      await scope.register(async function oauth2(child) {
+        await oauth2Routes(child, { tokens: deps.tokens });
+      });
+      await serviceRoutes(scope, {
+        ping: deps.ping,
+        backendNames: deps.backendNames,
+        busStatus: deps.busStatus ?? (() => ({ status: config.amqp.enabled ? 'unknown' : 'disabled' })),
+        cacheStatus: deps.cacheStatus,
+        mailStatus: deps.selfService?.status,
+        openApiDocument: () => openApi.document({ title: 'xivo-auth', version: API_VERSION }),
+      });
+    },
+    { prefix: `/${API_VERSION}` },
+  );
 
   await oauth2MetadataRoute(app, `/${API_VERSION}`);
   // The admin web console (issue 25): static files with their own CSP.

@@ -67,7 +67,11 @@ export class TooManySessionsError extends DomainError {
 
 /** 401 on protected endpoints (X-Auth-Token missing, invalid, or lacking access). */
 export class UnauthorizedError extends DomainError {
-  constructor(token: string | null, reason: 'not_found_or_expired' | 'missing_permission_or_invalid_tenant', requiredAccess: string) {
+  constructor(
+    token: string | null,
+    reason: 'not_found_or_expired' | 'missing_permission_or_invalid_tenant',
+    requiredAccess: string,
+  ) {
     // The token value itself is a secret: never echo it back.
     super(401, 'unauthorized', 'Unauthorized', {
       invalid_token: token === null ? null : '<redacted>',
@@ -104,7 +108,11 @@ export class ConflictError extends DomainError {
 
 /** 503: a dependency (store, hashing pool) cannot serve now. */
 export class ServiceUnavailableError extends DomainError {
-  constructor(message: string, readonly retryAfterSeconds?: number, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds?: number,
+    options?: { cause?: unknown },
+  ) {
     super(503, 'service-unavailable', message, {}, options);
   }
 }

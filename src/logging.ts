@@ -28,15 +28,29 @@ export function createLogger(opts: { level: LogLevel; destination?: string | nul
   const destination = opts.destination
     ? pino.destination({ dest: opts.destination, mkdir: true, sync: false })
     : pino.destination(opts.stderr ? 2 : 1);
-  return pino({
-    level: PINO_LEVEL[opts.level],
-    base: { service: 'xivo-auth' },
-    redact: {
-      paths: ['req.headers.authorization', 'req.headers["x-auth-token"]', 'password', '*.password', 'token', '*.token', 'refresh_token', '*.refresh_token', 'bind_password', '*.bind_password'],
-      censor: '<redacted>',
+  return pino(
+    {
+      level: PINO_LEVEL[opts.level],
+      base: { service: 'xivo-auth' },
+      redact: {
+        paths: [
+          'req.headers.authorization',
+          'req.headers["x-auth-token"]',
+          'password',
+          '*.password',
+          'token',
+          '*.token',
+          'refresh_token',
+          '*.refresh_token',
+          'bind_password',
+          '*.bind_password',
+        ],
+        censor: '<redacted>',
+      },
+      serializers: { req: serializeRequest },
     },
-    serializers: { req: serializeRequest },
-  }, destination);
+    destination,
+  );
 }
 
 export function pinoLevel(level: LogLevel): pino.Level {

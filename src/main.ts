@@ -89,7 +89,11 @@ export interface ServiceOptions {
 }
 
 export async function openConfiguredStore(config: Config, logger: Logger): Promise<Store> {
-  const store = await openStore(resolveDbUri(config), { logger, recordEvents: config.amqp.enabled, timeoutMs: dbTimeoutMs(config) });
+  const store = await openStore(resolveDbUri(config), {
+    logger,
+    recordEvents: config.amqp.enabled,
+    timeoutMs: dbTimeoutMs(config),
+  });
   try {
     if (config.db_upgrade_on_startup) await store.migrate();
   } catch (err) {
@@ -102,7 +106,10 @@ export async function openConfiguredStore(config: Config, logger: Logger): Promi
 export async function createService(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<Service> {
   const clock = options.clock ?? systemClock;
   if (config.db_timeout_ms !== null) {
-    logger.warn({ db_timeout_ms: config.db_timeout_ms, db_timeout_seconds: config.db_timeout_seconds }, 'db_timeout_ms is deprecated and wins over db_timeout_seconds: set db_timeout_seconds instead');
+    logger.warn(
+      { db_timeout_ms: config.db_timeout_ms, db_timeout_seconds: config.db_timeout_seconds },
+      'db_timeout_ms is deprecated and wins over db_timeout_seconds: set db_timeout_seconds instead',
+    );
   }
   // Before the store: its query spans are set up when it opens (src/tracing/store.ts).
   const stopTracing = await startTracing(config.tracing, logger);
@@ -126,7 +133,15 @@ export async function createService(config: Config, logger: Logger, options: Ser
     const identity = await createIdentity({ config, store, hasher, clock, onBootstrap: options.onBootstrap });
     const backends = await createBackends({ config, store, hasher, logger, topTenantUuid: identity.topTenantUuid });
     opened.push(() => backends.registry.close());
-    const { tokens, cache, watch, listening, cacheStatus } = createTokens({ config, store, backends: backends.registry, identity, clock, logger, metrics });
+    const { tokens, cache, watch, listening, cacheStatus } = createTokens({
+      config,
+      store,
+      backends: backends.registry,
+      identity,
+      clock,
+      logger,
+      metrics,
+    });
     opened.push(() => watch.close());
     const security = createSecurity({ config, store, clock, logger, https: servesHttps(config) });
     opened.push(() => security.audit.flush());
@@ -135,7 +150,18 @@ export async function createService(config: Config, logger: Logger, options: Ser
     const { users, iam } = createIdentityServices({ store, hasher, tokens, identity, clock, security });
     const external = createExternalAuth({ config, store, users, tenants: identity.tenants, clock, logger });
     // Self-service accounts (issue 21): templates checked and SMTP set up now; the relay starts with the listener.
-    const selfService = createSelfService({ config, store, hasher, tokens, users, clock, logger, metrics, security, topTenantUuid: identity.topTenantUuid });
+    const selfService = createSelfService({
+      config,
+      store,
+      hasher,
+      tokens,
+      users,
+      clock,
+      logger,
+      metrics,
+      security,
+      topTenantUuid: identity.topTenantUuid,
+    });
     opened.push(() => selfService.relay.close());
     opened.push(() => selfService.service.flush());
     // Second factors of password logins (issue 24) and single sign-on (issue 23) plug themselves into the token service.
@@ -143,23 +169,55 @@ export async function createService(config: Config, logger: Logger, options: Ser
     const sso = createSso({ config, store, tokens, users, grantedAcls: identity.aclBuilder, clock, logger });
     const events = createEvents({ config, store, clock, logger, metrics });
     opened.push(() => events.close());
-    const { reaper, purgeThread } = createReaper({ config, dbUri: resolveDbUri(config), store, tokens, clock, logger, metrics, eventsCommitted: () => events.wake() });
+    const { reaper, purgeThread } = createReaper({
+      config,
+      dbUri: resolveDbUri(config),
+      store,
+      tokens,
+      clock,
+      logger,
+      metrics,
+      eventsCommitted: () => events.wake(),
+    });
     opened.push(() => purgeThread?.close());
     const readiness = await createReadiness({ store, logger, listening });
     const http = await createHttp({
-      config, logger, tokens, users, tenants: identity.tenants, iam,
+      config,
+      logger,
+      tokens,
+      users,
+      tenants: identity.tenants,
+      iam,
       backendNames: () => backends.registry.names(),
       backends: { ...backends.api, escalation: sso.escalation },
       ping: () => store.ping(),
-      busStatus: events.busStatus, cacheStatus,
-      metrics, readiness: readiness.check, security, external: external.service, mfa, selfService, sso,
+      busStatus: events.busStatus,
+      cacheStatus,
+      metrics,
+      readiness: readiness.check,
+      security,
+      external: external.service,
+      mfa,
+      selfService,
+      sso,
     });
     opened.push(() => http.close());
 
     let closing: Promise<void> | null = null;
     const service: Service = {
-      app: http.app, management: http.management, relay: events.relay, expireSoon: events.expireSoon,
-      store, tokens, cache, reaper, hasher, metrics, security, external, selfService,
+      app: http.app,
+      management: http.management,
+      relay: events.relay,
+      expireSoon: events.expireSoon,
+      store,
+      tokens,
+      cache,
+      reaper,
+      hasher,
+      metrics,
+      security,
+      external,
+      selfService,
       url: null,
       managementUrl: null,
       async applyLiveConfig(next, changed) {
@@ -211,7 +269,9 @@ export async function createService(config: Config, logger: Logger, options: Ser
     return service;
   } catch (err) {
     for (const close of opened.reverse()) {
-      await Promise.resolve().then(close).catch(() => undefined);
+      await Promise.resolve()
+        .then(close)
+        .catch(() => undefined);
     }
     await store.close().catch(() => undefined);
     await stopTracing();

@@ -11,7 +11,11 @@ export class StoreError extends Error {
 
 /** A uniqueness or foreign-key rule refused the write. `field` names the column when known. */
 export class StoreConflictError extends StoreError {
-  constructor(message: string, readonly field?: string, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly field?: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }

@@ -102,7 +102,13 @@ export function worstCases(limits = LIMITS) {
   const per = Math.floor(n / cases.length);
   const mixed = cases.flatMap((c) => c.acl.slice(0, per));
   for (const c of [...cases]) {
-    cases.push({ name: `mixed/${c.name}`, description: `every shape above, against ${c.name}'s scope`, acl: mixed, scope: c.scope, granted: false });
+    cases.push({
+      name: `mixed/${c.name}`,
+      description: `every shape above, against ${c.name}'s scope`,
+      acl: mixed,
+      scope: c.scope,
+      granted: false,
+    });
   }
   return cases;
 }

@@ -90,7 +90,9 @@ export class BenchDatabase {
           }
           return stmt.reader ? stmt.all(...params) : (stmt.run(...params), []);
         },
-        async close() { db.close(); },
+        async close() {
+          db.close();
+        },
       };
     }
     const client = new pg.Client({ connectionString: this.uri });
@@ -98,8 +100,12 @@ export class BenchDatabase {
     return {
       engine: 'postgresql',
       raw: client,
-      async query(sql, params = []) { return (await client.query(sql, params)).rows; },
-      async close() { await client.end(); },
+      async query(sql, params = []) {
+        return (await client.query(sql, params)).rows;
+      },
+      async close() {
+        await client.end();
+      },
     };
   }
 
@@ -122,8 +128,11 @@ export class BenchDatabase {
         // large enough to keep the index B-trees in memory.
         db.pragma('synchronous = OFF');
         db.pragma('cache_size = -262144');
-        const insertSession = db.prepare('INSERT INTO sessions (uuid, tenant_uuid, user_uuid, mobile, created_at) VALUES (?, ?, ?, 0, ?)');
-        const insertToken = db.prepare(`INSERT INTO tokens (hash, session_uuid, auth_id, user_uuid, tenant_uuid, pbx_user_uuid, xivo_uuid,
+        const insertSession = db.prepare(
+          'INSERT INTO sessions (uuid, tenant_uuid, user_uuid, mobile, created_at) VALUES (?, ?, ?, 0, ?)',
+        );
+        const insertToken =
+          db.prepare(`INSERT INTO tokens (hash, session_uuid, auth_id, user_uuid, tenant_uuid, pbx_user_uuid, xivo_uuid,
           issued_at, expires_at, acl, metadata, remote_addr, user_agent, refresh_token_uuid)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '127.0.0.1', 'xivo-auth-bench', NULL)`);
         const batch = db.transaction((from, to) => {
@@ -133,8 +142,19 @@ export class BenchDatabase {
               session = randomUUID();
               insertSession.run(session, sessionTenant, template.userUuid, now);
             }
-            insertToken.run(tokenHash(seededToken(seed, i)), session, template.authId, template.userUuid, template.tenantUuid,
-              template.pbxUserUuid, template.xivoUuid, now, expiresAt(i), acl, metadata);
+            insertToken.run(
+              tokenHash(seededToken(seed, i)),
+              session,
+              template.authId,
+              template.userUuid,
+              template.tenantUuid,
+              template.pbxUserUuid,
+              template.xivoUuid,
+              now,
+              expiresAt(i),
+              acl,
+              metadata,
+            );
           }
         });
         const step = 50_000;
@@ -183,8 +203,19 @@ export class BenchDatabase {
                SELECT h, s, $4::text, $5::text, $6::text, $7::text, $8::text, $9::bigint, e, $10::text, $11::text,
                  '127.0.0.1', 'xivo-auth-bench', NULL
                FROM unnest($1::text[], $2::text[], $3::bigint[]) AS t(h, s, e)`,
-              [hashes, sessionOf, expiries, template.authId, template.userUuid, template.tenantUuid,
-                template.pbxUserUuid, template.xivoUuid, now, acl, metadata],
+              [
+                hashes,
+                sessionOf,
+                expiries,
+                template.authId,
+                template.userUuid,
+                template.tenantUuid,
+                template.pbxUserUuid,
+                template.xivoUuid,
+                now,
+                acl,
+                metadata,
+              ],
             );
           }
           await client.query('COMMIT');
@@ -209,10 +240,16 @@ export async function pgBackendCpu(dbName, cpuSecondsOf) {
   const admin = new pg.Client({ connectionString: PG_ADMIN_URI });
   await admin.connect();
   try {
-    const { rows } = await admin.query('SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [dbName]);
+    const { rows } = await admin.query('SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [
+      dbName,
+    ]);
     const out = new Map();
     for (const { pid } of rows) {
-      try { out.set(pid, cpuSecondsOf(pid)); } catch { /* exited meanwhile */ }
+      try {
+        out.set(pid, cpuSecondsOf(pid));
+      } catch {
+        /* exited meanwhile */
+      }
     }
     return out;
   } finally {

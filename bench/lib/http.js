@@ -12,25 +12,33 @@ export function request(baseUrl, { method = 'GET', path, headers = {}, body, age
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
     const started = performance.now();
-    const req = http.request(new URL(path, baseUrl), {
-      method,
-      agent,
-      headers: {
-        ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
-        ...headers,
+    const req = http.request(
+      new URL(path, baseUrl),
+      {
+        method,
+        agent,
+        headers: {
+          ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+          ...headers,
+        },
+        timeout: timeoutMs,
       },
-      timeout: timeoutMs,
-    }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed = text;
-        try { parsed = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
-        resolve({ status: res.statusCode, headers: res.headers, body: parsed, ms: performance.now() - started });
-      });
-      res.on('error', reject);
-    });
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed = text;
+          try {
+            parsed = text ? JSON.parse(text) : null;
+          } catch {
+            /* not JSON */
+          }
+          resolve({ status: res.statusCode, headers: res.headers, body: parsed, ms: performance.now() - started });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs} ms`)));
     req.on('error', reject);
     if (payload) req.write(payload);

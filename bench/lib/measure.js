@@ -107,7 +107,8 @@ export async function interleavedTrials(ctx, cases, { trials, duration, warmup, 
   // `prime: n` first sends each of a case's n requests once (e.g. so that
   // every token of a rotation is in the cache before timing).
   for (const c of cases) {
-    if (c.prime) await runLoad(ctx, c.target, { ...c.load, amount: c.prime, connections: Math.min(c.load.connections ?? 32, c.prime) });
+    if (c.prime)
+      await runLoad(ctx, c.target, { ...c.load, amount: c.prime, connections: Math.min(c.load.connections ?? 32, c.prime) });
   }
   if (warmup > 0) {
     for (const c of cases) await once(c, warmup);
@@ -116,10 +117,12 @@ export async function interleavedTrials(ctx, cases, { trials, duration, warmup, 
     for (const c of cases) {
       const r = await once(c, duration);
       runs[c.key].push(r);
-      log?.(`  trial ${t + 1}/${trials} ${c.key}: ${r.rps?.toFixed(0)} req/s` +
-        (r.latencyMs ? `, p99 ${r.latencyMs.p99?.toFixed(2)} ms` : '') +
-        (typeof r.cpuPerRequestUs === 'number' ? `, ${r.cpuPerRequestUs.toFixed(1)} µs CPU/req` : '') +
-        (r.non2xx || r.errors ? `, non-2xx ${r.non2xx}, errors ${r.errors}` : ''));
+      log?.(
+        `  trial ${t + 1}/${trials} ${c.key}: ${r.rps?.toFixed(0)} req/s` +
+          (r.latencyMs ? `, p99 ${r.latencyMs.p99?.toFixed(2)} ms` : '') +
+          (typeof r.cpuPerRequestUs === 'number' ? `, ${r.cpuPerRequestUs.toFixed(1)} µs CPU/req` : '') +
+          (r.non2xx || r.errors ? `, non-2xx ${r.non2xx}, errors ${r.errors}` : ''),
+      );
     }
   }
   return Object.fromEntries(cases.map((c) => [c.key, { ...summarize(runs[c.key]), runs: runs[c.key] }]));

@@ -13,13 +13,25 @@ export function startStatusProbe(url, intervalMs = 10) {
   let skipped = 0;
   let failures = 0;
   const timer = setInterval(() => {
-    if (inFlight) { skipped += 1; return; }
+    if (inFlight) {
+      skipped += 1;
+      return;
+    }
     inFlight = true;
     const t = performance.now();
-    request(url, { path: '/0.1/status', agent, timeoutMs: 10_000 }).then(
-      (res) => { if (res.status === 200) latencies.push(performance.now() - t); else failures += 1; },
-      () => { failures += 1; },
-    ).finally(() => { inFlight = false; });
+    request(url, { path: '/0.1/status', agent, timeoutMs: 10_000 })
+      .then(
+        (res) => {
+          if (res.status === 200) latencies.push(performance.now() - t);
+          else failures += 1;
+        },
+        () => {
+          failures += 1;
+        },
+      )
+      .finally(() => {
+        inFlight = false;
+      });
   }, intervalMs);
   return {
     async stop() {

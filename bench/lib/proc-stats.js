@@ -6,7 +6,11 @@ let ticksPerSecond = null;
 
 function clockTicks() {
   if (ticksPerSecond === null) {
-    try { ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100; } catch { ticksPerSecond = 100; }
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
   }
   return ticksPerSecond;
 }

@@ -18,7 +18,11 @@ export function spawnTracked(command, args, options = {}) {
 /** Last-resort cleanup (synchronous: also usable from process.on('exit')). */
 export function killAllChildren() {
   for (const [pid] of live) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
   }
   live.clear();
 }
@@ -27,8 +31,18 @@ export function killAllChildren() {
 export async function stopChild(child, graceMs = 10_000) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  try { child.kill('SIGTERM'); } catch { /* gone */ }
-  const timer = setTimeout(() => { try { child.kill('SIGKILL'); } catch { /* gone */ } }, graceMs);
+  try {
+    child.kill('SIGTERM');
+  } catch {
+    /* gone */
+  }
+  const timer = setTimeout(() => {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }, graceMs);
   await exited;
   clearTimeout(timer);
 }
@@ -53,7 +67,9 @@ export function runJsonChild(script, arg, { onSpawn, cwd } = {}) {
     const child = spawnTracked(process.execPath, [script, arg], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (c) => { out += c; });
+    child.stdout.on('data', (c) => {
+      out += c;
+    });
     const err = tailOf(child.stderr);
     child.once('error', reject);
     child.once('exit', (code, signal) => {
@@ -62,7 +78,11 @@ export function runJsonChild(script, arg, { onSpawn, cwd } = {}) {
         return;
       }
       const line = out.trim().split('\n').pop();
-      try { resolve(JSON.parse(line)); } catch { reject(new Error(`${script} printed no JSON: ${out.slice(-500)}`)); }
+      try {
+        resolve(JSON.parse(line));
+      } catch {
+        reject(new Error(`${script} printed no JSON: ${out.slice(-500)}`));
+      }
     });
     onSpawn?.(child);
   });

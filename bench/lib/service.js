@@ -96,14 +96,20 @@ export class ServiceProcess {
     this.url = `http://127.0.0.1:${this.port}`;
     const file = path.join(this.dir, 'config.yml');
     // JSON is YAML: no serialiser needed.
-    writeFileSync(file, `${JSON.stringify(baseConfig({ dir: this.dir, dbUri: this.dbUri, port: this.port, overrides: this.overrides }), null, 2)}\n`);
+    writeFileSync(
+      file,
+      `${JSON.stringify(baseConfig({ dir: this.dir, dbUri: this.dbUri, port: this.port, overrides: this.overrides }), null, 2)}\n`,
+    );
     return file;
   }
 
   /** Applies migrations with `xivo-auth migrate` (the service is not started). */
   async migrate() {
     const file = await this.writeConfig();
-    const child = spawnTracked(process.execPath, [cliOf(this.root), 'migrate', '-c', file], { cwd: this.root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnTracked(process.execPath, [cliOf(this.root), 'migrate', '-c', file], {
+      cwd: this.root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const out = tailOf(child.stdout);
     const err = tailOf(child.stderr);
     const code = await new Promise((resolve) => child.once('exit', resolve));
@@ -117,12 +123,17 @@ export class ServiceProcess {
     const started = performance.now();
     const logFile = path.join(this.dir, 'service.log');
     const log = openSync(logFile, 'a');
-    const child = spawnTracked(process.execPath, [...SERVICE_NODE_ARGS, cliOf(this.root), '-f', '-c', file], { cwd: this.root, stdio: ['ignore', log, log] });
+    const child = spawnTracked(process.execPath, [...SERVICE_NODE_ARGS, cliOf(this.root), '-f', '-c', file], {
+      cwd: this.root,
+      stdio: ['ignore', log, log],
+    });
     closeSync(log);
     this.child = child;
     this.logFile = logFile;
     let exited = null;
-    child.once('exit', (code, signal) => { exited = code ?? signal; });
+    child.once('exit', (code, signal) => {
+      exited = code ?? signal;
+    });
     const probeAgent = createAgent(1);
     try {
       for (;;) {
@@ -133,7 +144,9 @@ export class ServiceProcess {
         try {
           const res = await request(this.url, { path: '/0.1/status', agent: probeAgent, timeoutMs: 2000 });
           if (res.status === 200) break;
-        } catch { /* not listening yet */ }
+        } catch {
+          /* not listening yet */
+        }
         await sleep(10);
       }
     } catch (err) {
@@ -148,7 +161,11 @@ export class ServiceProcess {
 
   /** The end of the service's stdout + stderr (a file: see start()). */
   logTail(max = 4000) {
-    try { return readFileSync(this.logFile, 'utf8').slice(-max); } catch { return ''; }
+    try {
+      return readFileSync(this.logFile, 'utf8').slice(-max);
+    } catch {
+      return '';
+    }
   }
 
   async stop() {
@@ -166,15 +183,22 @@ export class ServiceProcess {
   /** POST /0.1/token with Basic credentials; returns the token string. */
   async login(username, password, expiration = 86_400) {
     const res = await this.request({
-      method: 'POST', path: '/0.1/token', headers: { authorization: basic(username, password) }, body: { expiration },
+      method: 'POST',
+      path: '/0.1/token',
+      headers: { authorization: basic(username, password) },
+      body: { expiration },
     });
-    if (res.status !== 200) throw new Error(`${this.name}: login ${username} answered ${res.status}: ${JSON.stringify(res.body)}`);
+    if (res.status !== 200)
+      throw new Error(`${this.name}: login ${username} answered ${res.status}: ${JSON.stringify(res.body)}`);
     return res.body.data.token;
   }
 
   async createUser(adminToken, username, password) {
     const res = await this.request({
-      method: 'POST', path: '/0.1/users', headers: { 'x-auth-token': adminToken }, body: { username, password },
+      method: 'POST',
+      path: '/0.1/users',
+      headers: { 'x-auth-token': adminToken },
+      body: { username, password },
     });
     if (res.status !== 200 && res.status !== 201) {
       throw new Error(`${this.name}: POST /users ${username} answered ${res.status}: ${JSON.stringify(res.body)}`);

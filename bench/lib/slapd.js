@@ -34,11 +34,13 @@ const SLAPD = process.env.XIVO_AUTH_TEST_SLAPD ?? '/usr/sbin/slapd';
 const SCHEMA_DIR = '/etc/ldap/schema';
 const MODULE_DIR = '/usr/lib/ldap';
 
-
 function canConnect(port) {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
   });
 }
@@ -48,15 +50,17 @@ function ldif(people) {
     `dn: ${SUFFIX}\nobjectClass: top\nobjectClass: dcObject\nobjectClass: organization\no: Example\ndc: example`,
     `dn: ${PEOPLE_DN}\nobjectClass: organizationalUnit\nou: people`,
     `dn: ${SERVICE_DN}\nobjectClass: person\ncn: service\nsn: service\nuserPassword: ${SERVICE_PASSWORD}`,
-    ...people.map((p) => [
-      `dn: uid=${p.uid},${PEOPLE_DN}`,
-      'objectClass: inetOrgPerson',
-      `uid: ${p.uid}`,
-      `cn: ${p.uid}`,
-      `sn: ${p.uid}`,
-      ...(p.mail ? [`mail: ${p.mail}`] : []),
-      `userPassword: ${p.password}`,
-    ].join('\n')),
+    ...people.map((p) =>
+      [
+        `dn: uid=${p.uid},${PEOPLE_DN}`,
+        'objectClass: inetOrgPerson',
+        `uid: ${p.uid}`,
+        `cn: ${p.uid}`,
+        `sn: ${p.uid}`,
+        ...(p.mail ? [`mail: ${p.mail}`] : []),
+        `userPassword: ${p.password}`,
+      ].join('\n'),
+    ),
   ];
   return `${blocks.join('\n\n')}\n`;
 }
@@ -95,9 +99,21 @@ export async function startSlapd(options = {}) {
   mkdirSync(path.join(dir, 'data'));
   const certFile = path.join(dir, 'server.crt');
   await run('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2',
-    '-keyout', path.join(dir, 'server.key'), '-out', certFile,
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-keyout',
+    path.join(dir, 'server.key'),
+    '-out',
+    certFile,
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost',
   ]);
   writeFileSync(path.join(dir, 'slapd.conf'), slapdConf(dir));
   const port = await freePort();
@@ -113,21 +129,38 @@ export async function startSlapd(options = {}) {
     /** The self-signed certificate (PEM file), to trust as a CA. */
     caCertFile: certFile,
     url: `ldap://127.0.0.1:${port}`,
-    get pid() { return child?.pid ?? null; },
+    get pid() {
+      return child?.pid ?? null;
+    },
     async start() {
       if (child !== null) return;
       output = '';
-      const started = spawn(SLAPD, ['-d', '0', '-f', path.join(dir, 'slapd.conf'),
-        '-h', `ldap://127.0.0.1:${port}/ ldaps://127.0.0.1:${ldapsPort}/`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const started = spawn(
+        SLAPD,
+        ['-d', '0', '-f', path.join(dir, 'slapd.conf'), '-h', `ldap://127.0.0.1:${port}/ ldaps://127.0.0.1:${ldapsPort}/`],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       child = started;
       // Never outlive the process that started it (a test run that ends
       // without closing, a benchmark interrupted).
-      const killOnExit = () => { try { started.kill('SIGKILL'); } catch { /* gone */ } };
+      const killOnExit = () => {
+        try {
+          started.kill('SIGKILL');
+        } catch {
+          /* gone */
+        }
+      };
       process.once('exit', killOnExit);
       started.once('exit', () => process.removeListener('exit', killOnExit));
-      started.stdout.on('data', (c) => { output = (output + c).slice(-4000); });
-      started.stderr.on('data', (c) => { output = (output + c).slice(-4000); });
-      started.once('exit', () => { if (child === started) child = null; });
+      started.stdout.on('data', (c) => {
+        output = (output + c).slice(-4000);
+      });
+      started.stderr.on('data', (c) => {
+        output = (output + c).slice(-4000);
+      });
+      started.once('exit', () => {
+        if (child === started) child = null;
+      });
       const deadline = Date.now() + 10_000;
       while (!(await canConnect(port))) {
         if (child === null || Date.now() > deadline) {
@@ -142,15 +175,33 @@ export async function startSlapd(options = {}) {
       const current = child;
       if (current === null) return;
       const exited = new Promise((resolve) => current.once('exit', resolve));
-      try { process.kill(current.pid, 'SIGCONT'); } catch { /* gone */ }
-      try { process.kill(current.pid, 'SIGTERM'); } catch { /* gone */ }
-      const timer = setTimeout(() => { try { process.kill(current.pid, 'SIGKILL'); } catch { /* gone */ } }, 5000);
+      try {
+        process.kill(current.pid, 'SIGCONT');
+      } catch {
+        /* gone */
+      }
+      try {
+        process.kill(current.pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+      const timer = setTimeout(() => {
+        try {
+          process.kill(current.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }, 5000);
       await exited;
       clearTimeout(timer);
     },
     /** Freezes slapd (SIGSTOP): connections are accepted by the kernel, never answered. */
-    freeze() { if (child !== null) process.kill(child.pid, 'SIGSTOP'); },
-    thaw() { if (child !== null) process.kill(child.pid, 'SIGCONT'); },
+    freeze() {
+      if (child !== null) process.kill(child.pid, 'SIGSTOP');
+    },
+    thaw() {
+      if (child !== null) process.kill(child.pid, 'SIGCONT');
+    },
     /** Stops slapd and removes its directory. */
     async close() {
       await handle.stop();

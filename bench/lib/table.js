@@ -11,7 +11,11 @@ export function textTable(headers, rows) {
   const cells = [headers, ...rows].map((r) => r.map((c) => String(c ?? '-')));
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
   const left = (i) => i < 2 || i === headers.length - 1;
-  const line = (r) => r.map((c, i) => (left(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  const line = (r) =>
+    r
+      .map((c, i) => (left(i) ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
 

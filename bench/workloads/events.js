@@ -24,18 +24,22 @@ async function consumer(exchange) {
   const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
   await channel.bindQueue(queue, exchange, '#');
   const c = { count: 0, firstAt: null, lastAt: null, waiters: new Map() };
-  await channel.consume(queue, (msg) => {
-    if (msg === null) return;
-    const now = performance.now();
-    c.count += 1;
-    c.firstAt ??= now;
-    c.lastAt = now;
-    const waiter = c.waiters.get(msg.fields.routingKey);
-    if (waiter) {
-      c.waiters.delete(msg.fields.routingKey);
-      waiter(now);
-    }
-  }, { noAck: true });
+  await channel.consume(
+    queue,
+    (msg) => {
+      if (msg === null) return;
+      const now = performance.now();
+      c.count += 1;
+      c.firstAt ??= now;
+      c.lastAt = now;
+      const waiter = c.waiters.get(msg.fields.routingKey);
+      if (waiter) {
+        c.waiters.delete(msg.fields.routingKey);
+        waiter(now);
+      }
+    },
+    { noAck: true },
+  );
   c.close = async () => {
     await channel.deleteExchange(exchange).catch(() => undefined);
     await connection.close().catch(() => undefined);
@@ -71,7 +75,12 @@ export async function runEventsWorkload(ctx, env) {
       const now = Date.now();
       const rows = Array.from({ length: n }, () => {
         const s = randomUUID();
-        return [`auth_session_created`, `auth.sessions.${s}.created`, JSON.stringify({ uuid: s, tenant_uuid: null, user_uuid: null, mobile: false }), now];
+        return [
+          `auth_session_created`,
+          `auth.sessions.${s}.created`,
+          JSON.stringify({ uuid: s, tenant_uuid: null, user_uuid: null, mobile: false }),
+          now,
+        ];
       });
       for (let i = 0; i < rows.length; i += 500) {
         const slice = rows.slice(i, i + 500);
@@ -87,7 +96,13 @@ export async function runEventsWorkload(ctx, env) {
     await waitFor(() => bus.count >= n, `${n} events`);
     const totalSeconds = (performance.now() - started) / 1000;
     const drainSeconds = (bus.lastAt - bus.firstAt) / 1000;
-    const drain = { events: n, totalSeconds, drainSeconds, eventsPerSecond: n / Math.max(drainSeconds, 1e-6), received: bus.count };
+    const drain = {
+      events: n,
+      totalSeconds,
+      drainSeconds,
+      eventsPerSecond: n / Math.max(drainSeconds, 1e-6),
+      received: bus.count,
+    };
 
     const k = opts.eventsLatencyTokens;
     ctx.log(`[${env.engine}] events: ${k} revocations, DELETE sent → auth_session_deleted received`);

@@ -27,14 +27,19 @@ export async function runLoginWorkload(ctx, env) {
   }));
 
   const idleProbe = startStatusProbe(env.main.url);
-  const [, loopIdle] = await withEventLoopDelay(env.main.url, () => new Promise((r) => setTimeout(r, Math.min(2000, opts.duration * 500))));
+  const [, loopIdle] = await withEventLoopDelay(
+    env.main.url,
+    () => new Promise((r) => setTimeout(r, Math.min(2000, opts.duration * 500))),
+  );
   const probeIdle = await idleProbe.stop();
 
   const loginCase = (connections) => ({
     key: `login-${connections}`,
     async run(seconds) {
       const probe = startStatusProbe(env.main.url);
-      const [r, loop] = await withEventLoopDelay(env.main.url, () => runLoad(ctx, env.main, { requests, connections, duration: seconds, timeout: 30 }));
+      const [r, loop] = await withEventLoopDelay(env.main.url, () =>
+        runLoad(ctx, env.main, { requests, connections, duration: seconds, timeout: 30 }),
+      );
       r.probe = await probe.stop();
       r.eventLoop = loop;
       r.okRps = (r.statusCodes['200'] ?? 0) / r.seconds;
@@ -50,13 +55,26 @@ export async function runLoginWorkload(ctx, env) {
         // the CPU contention of hashing on every core costs its event loop
         // when the service itself is not hashing.
         const probe = startStatusProbe(env.main.url);
-        const [a, loop] = await withEventLoopDelay(env.main.url, () => runJsonChild(ARGON2_RATE, JSON.stringify({ ...HASHING, concurrency: cores, duration: seconds })));
-        return { rps: a.rate, completed: a.hashes, seconds: a.seconds, statusCodes: {}, errors: 0, non2xx: 0, probe: await probe.stop(), eventLoop: loop };
+        const [a, loop] = await withEventLoopDelay(env.main.url, () =>
+          runJsonChild(ARGON2_RATE, JSON.stringify({ ...HASHING, concurrency: cores, duration: seconds })),
+        );
+        return {
+          rps: a.rate,
+          completed: a.hashes,
+          seconds: a.seconds,
+          statusCodes: {},
+          errors: 0,
+          non2xx: 0,
+          probe: await probe.stop(),
+          eventLoop: loop,
+        };
       },
     },
     ...opts.loginConnections.map(loginCase),
   ];
-  ctx.log(`[${env.engine}] login: raw argon2id (${cores} parallel) vs logins at ${opts.loginConnections.join(', ')} connections — ${opts.trials} interleaved trials of ${opts.duration} s`);
+  ctx.log(
+    `[${env.engine}] login: raw argon2id (${cores} parallel) vs logins at ${opts.loginConnections.join(', ')} connections — ${opts.trials} interleaved trials of ${opts.duration} s`,
+  );
   // No warm-up runs: each would leave sessions behind and hashing needs none.
   const r = await interleavedTrials(ctx, cases, { trials: opts.trials, duration: opts.duration, warmup: 0, log: ctx.log });
 
@@ -80,25 +98,45 @@ export async function runLoginWorkload(ctx, env) {
   const top = Math.max(...opts.loginConnections);
   const sat = r[`login-${top}`];
   const ratio = sat.okRps / raw;
-  ctx.target(env.engine, `login @${top} conns ≥ 85% of raw argon2id rate (${cores} cores)`, ratio >= 0.85,
-    `${(ratio * 100).toFixed(0)}% (${sat.okRps.toFixed(1)} logins/s vs ${raw.toFixed(1)} hashes/s)`);
+  ctx.target(
+    env.engine,
+    `login @${top} conns ≥ 85% of raw argon2id rate (${cores} cores)`,
+    ratio >= 0.85,
+    `${(ratio * 100).toFixed(0)}% (${sat.okRps.toFixed(1)} logins/s vs ${raw.toFixed(1)} hashes/s)`,
+  );
   // "Bounded": with `top` requests in flight and the hash rate as the
   // ceiling, Little's law gives a mean wait of top / raw; allow twice that.
-  const bound = (2 * top / raw) * 1000;
-  ctx.target(env.engine, `login @${top} conns p99 bounded (≤ 2 × ${top}/hash-rate = ${bound.toFixed(0)} ms; 503s counted apart)`,
-    sat.p99 <= bound, `${sat.p99.toFixed(0)} ms, ${sat.busy503} × 503`);
+  const bound = ((2 * top) / raw) * 1000;
+  ctx.target(
+    env.engine,
+    `login @${top} conns p99 bounded (≤ 2 × ${top}/hash-rate = ${bound.toFixed(0)} ms; 503s counted apart)`,
+    sat.p99 <= bound,
+    `${sat.p99.toFixed(0)} ms, ${sat.busy503} × 503`,
+  );
   const probeMax = Math.max(...opts.loginConnections.map((c) => r[`login-${c}`].probeMaxMs));
   const loopMax = maxOf(opts.loginConnections.map((c) => r[`login-${c}`].loopMaxMs));
   const ms = (v) => (v === null || v === undefined ? 'n/a' : `${v.toFixed(1)} ms`);
-  const loopLine = opts.loginConnections.map((c) => `@${c}: max ${ms(r[`login-${c}`].loopMaxMs)}, p99 ${ms(r[`login-${c}`].loopP99Ms)}`).join('; ');
-  ctx.log(`  event-loop delay in the service (monitorEventLoopDelay) during logins — ${loopLine}; service idle: max ${ms(loopIdle?.max)}; idle while another process hashes on every core: max ${ms(r['argon2-raw'].loopMaxMs)}`);
+  const loopLine = opts.loginConnections
+    .map((c) => `@${c}: max ${ms(r[`login-${c}`].loopMaxMs)}, p99 ${ms(r[`login-${c}`].loopP99Ms)}`)
+    .join('; ');
+  ctx.log(
+    `  event-loop delay in the service (monitorEventLoopDelay) during logins — ${loopLine}; service idle: max ${ms(loopIdle?.max)}; idle while another process hashes on every core: max ${ms(r['argon2-raw'].loopMaxMs)}`,
+  );
   if (loopMax === null) {
     // A service without the metric: the outside probe is all there is.
-    ctx.target(env.engine, 'event loop never blocked > 20 ms during logins (upper bound: slowest GET /status every 10 ms)',
-      probeMax <= 20, `${probeMax.toFixed(1)} ms max (service idle: ${probeIdle.max?.toFixed(1)} ms; idle while another process hashes on every core: ${r['argon2-raw'].probeMaxMs.toFixed(1)} ms)`);
+    ctx.target(
+      env.engine,
+      'event loop never blocked > 20 ms during logins (upper bound: slowest GET /status every 10 ms)',
+      probeMax <= 20,
+      `${probeMax.toFixed(1)} ms max (service idle: ${probeIdle.max?.toFixed(1)} ms; idle while another process hashes on every core: ${r['argon2-raw'].probeMaxMs.toFixed(1)} ms)`,
+    );
   } else {
-    ctx.target(env.engine, 'event loop never blocked > 20 ms during logins (max of xivo_auth_event_loop_delay_seconds over the login trials)',
-      loopMax <= 20, `${loopLine} (service idle: max ${ms(loopIdle?.max)}; idle while another process hashes on every core: max ${ms(r['argon2-raw'].loopMaxMs)}; slowest GET /status: ${probeMax.toFixed(1)} ms)`);
+    ctx.target(
+      env.engine,
+      'event loop never blocked > 20 ms during logins (max of xivo_auth_event_loop_delay_seconds over the login trials)',
+      loopMax <= 20,
+      `${loopLine} (service idle: max ${ms(loopIdle?.max)}; idle while another process hashes on every core: max ${ms(r['argon2-raw'].loopMaxMs)}; slowest GET /status: ${probeMax.toFixed(1)} ms)`,
+    );
   }
   return r;
 }

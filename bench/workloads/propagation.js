@@ -32,18 +32,32 @@ export async function runPropagationWorkload(ctx, env) {
       for (;;) {
         const res = await b.request({ method: 'HEAD', path: check });
         polls += 1;
-        if (res.status === 404) { delays.push(performance.now() - t0); break; }
+        if (res.status === 404) {
+          delays.push(performance.now() - t0);
+          break;
+        }
         if (res.status !== 204) unexpected += 1;
-        if (performance.now() - t0 > GIVE_UP_MS) { neverSeen += 1; break; }
+        if (performance.now() - t0 > GIVE_UP_MS) {
+          neverSeen += 1;
+          break;
+        }
       }
     }
     const s = summarizeLatencies(delays);
     const r = { tokens: n, ...s, neverSeen, unexpected, pollsPerToken: polls / n };
     if (neverSeen + unexpected > 0) {
-      ctx.problem(env.engine, 'propagation', `${neverSeen} revoked tokens still valid on B after ${GIVE_UP_MS} ms, ${unexpected} unexpected statuses`);
+      ctx.problem(
+        env.engine,
+        'propagation',
+        `${neverSeen} revoked tokens still valid on B after ${GIVE_UP_MS} ms, ${unexpected} unexpected statuses`,
+      );
     }
-    ctx.target(env.engine, 'revocation propagation A → B p99 ≤ 50 ms', neverSeen === 0 && s.p99 <= 50,
-      `p50 ${s.p50?.toFixed(2)} ms, p99 ${s.p99?.toFixed(2)} ms${neverSeen ? `, ${neverSeen} never` : ''}`);
+    ctx.target(
+      env.engine,
+      'revocation propagation A → B p99 ≤ 50 ms',
+      neverSeen === 0 && s.p99 <= 50,
+      `p50 ${s.p50?.toFixed(2)} ms, p99 ${s.p99?.toFixed(2)} ms${neverSeen ? `, ${neverSeen} never` : ''}`,
+    );
     return r;
   } finally {
     await b.stop();

@@ -22,7 +22,9 @@ export async function runReaperWorkload(ctx, env) {
   ctx.dbs.add(db);
   await db.create();
   const svc = new ServiceProcess({
-    name: `${env.engine}-reaper`, dir: path.join(env.dir, 'reaper'), dbUri: db.uri,
+    name: `${env.engine}-reaper`,
+    dir: path.join(env.dir, 'reaper'),
+    dbUri: db.uri,
     overrides: { token_cleanup_interval: 1, token_cleanup_batch_size: 5000 },
   });
   let conn = null;
@@ -32,8 +34,15 @@ export async function runReaperWorkload(ctx, env) {
     const liveCount = opts.reaperLive;
     await db.seedTokens({ seed: liveSeed, count: liveCount, template: env.template, expiresAt: () => Date.now() + DAY_MS });
     const requestsFile = path.join(ctx.tmp, `${env.engine}-reaper-checks.json`);
-    writeFileSync(requestsFile, JSON.stringify(Array.from({ length: liveCount }, (_, i) => (
-      { method: 'HEAD', path: `/0.1/token/${seededToken(liveSeed, i)}?scope=${CHECK_SCOPE}` }))));
+    writeFileSync(
+      requestsFile,
+      JSON.stringify(
+        Array.from({ length: liveCount }, (_, i) => ({
+          method: 'HEAD',
+          path: `/0.1/token/${seededToken(liveSeed, i)}?scope=${CHECK_SCOPE}`,
+        })),
+      ),
+    );
     const load = { requestsFile, connections: opts.reaperConnections };
 
     // Idle: the same load, same live tokens, no expired rows.
@@ -48,7 +57,9 @@ export async function runReaperWorkload(ctx, env) {
     ctx.log(`[${env.engine}] reaper: inserting ${expiredCount.toLocaleString('en-US')} expired tokens directly`);
     const expiredBase = Date.now() - 2 * DAY_MS;
     const seedSeconds = await db.seedTokens({
-      seed: `${env.engine}-reaper-expired-${ctx.runId}`, count: expiredCount, template: env.template,
+      seed: `${env.engine}-reaper-expired-${ctx.runId}`,
+      count: expiredCount,
+      template: env.template,
       // Distinct expiry times, all in the past: min(expires_at) moves as batches go.
       expiresAt: (i) => expiredBase + i,
     });
@@ -68,7 +79,16 @@ export async function runReaperWorkload(ctx, env) {
     const startupMs = await svc.start();
     const timelineFile = path.join(ctx.tmp, `${env.engine}-reaper-purge-timeline.json`);
     let loadChild = null;
-    const loadDone = runLoad(ctx, svc, { ...load, duration: opts.purgeTimeout, timelineFile }, { onSpawn: (c) => { loadChild = c; } });
+    const loadDone = runLoad(
+      ctx,
+      svc,
+      { ...load, duration: opts.purgeTimeout, timelineFile },
+      {
+        onSpawn: (c) => {
+          loadChild = c;
+        },
+      },
+    );
 
     // Watch the purge: its start is the last poll before min(expires_at)
     // moved; its end is the first poll that finds no expired row.
@@ -81,7 +101,10 @@ export async function runReaperWorkload(ctx, env) {
       const m = await minExpiry();
       if (purgeStart === null && m !== initialMin) purgeStart = lastUnchanged;
       if (purgeStart === null) lastUnchanged = t;
-      if (m === null || m > Date.now()) { purgeEnd = Date.now(); break; }
+      if (m === null || m > Date.now()) {
+        purgeEnd = Date.now();
+        break;
+      }
       await sleep(POLL_MS);
     }
     // Keep the load a little longer: checks right after the purge, for comparison.
@@ -120,7 +143,9 @@ export async function runReaperWorkload(ctx, env) {
       tokensLeft: Number(tokensLeft),
       sessionsLeft: Number(sessionsLeft),
     };
-    ctx.log(`  purge of ${expiredCount.toLocaleString('en-US')} rows: ${purgeSeconds?.toFixed(1) ?? 'not finished'} s; check p99 idle ${idleLat.p99?.toFixed(2)} ms, during ${duringLat.p99?.toFixed(2)} ms (max ${duringLat.max?.toFixed(1)} ms), after ${r.after.p99?.toFixed(2)} ms; left: ${r.expiredLeft} expired, ${r.tokensLeft} tokens, ${r.sessionsLeft} sessions`);
+    ctx.log(
+      `  purge of ${expiredCount.toLocaleString('en-US')} rows: ${purgeSeconds?.toFixed(1) ?? 'not finished'} s; check p99 idle ${idleLat.p99?.toFixed(2)} ms, during ${duringLat.p99?.toFixed(2)} ms (max ${duringLat.max?.toFixed(1)} ms), after ${r.after.p99?.toFixed(2)} ms; left: ${r.expiredLeft} expired, ${r.tokensLeft} tokens, ${r.sessionsLeft} sessions`,
+    );
 
     ctx.expectOnly(env.engine, 'reaper idle', { ...idle, statusCodes: idle.statusCodes }, ['204']);
     ctx.expectOnly(env.engine, 'reaper during', purgeLoad, ['204']);
@@ -128,14 +153,20 @@ export async function runReaperWorkload(ctx, env) {
       ctx.problem(env.engine, 'reaper', `expired rows left after ${opts.purgeTimeout} s: ${r.expiredLeft}`);
     }
     if (during.length === 0) ctx.problem(env.engine, 'reaper', 'no check answered during the purge window');
-    ctx.target(env.engine, `reaper: check p99 during purge of ${expiredCount.toLocaleString('en-US')} rows ≤ 2 × idle`,
+    ctx.target(
+      env.engine,
+      `reaper: check p99 during purge of ${expiredCount.toLocaleString('en-US')} rows ≤ 2 × idle`,
       // Met only by a purge that finished: a p99 measured while the purge
       // crawled (or never started) says nothing about the purge's cost.
-      purgeSeconds !== null && r.expiredLeft === 0
-        && duringLat.p99 !== null && idleLat.p99 !== null && duringLat.p99 <= 2 * idleLat.p99,
-      `${duringLat.p99?.toFixed(2)} ms vs idle ${idleLat.p99?.toFixed(2)} ms (${(duringLat.p99 / idleLat.p99).toFixed(1)}×; `
-        + `purge ${purgeSeconds === null ? `not finished within ${opts.purgeTimeout} s` : `${purgeSeconds.toFixed(1)} s`}, `
-        + `rows gone: ${r.expiredLeft === 0 ? 'yes' : `NO (${r.expiredLeft.toLocaleString('en-US')} expired left)`})`);
+      purgeSeconds !== null &&
+        r.expiredLeft === 0 &&
+        duringLat.p99 !== null &&
+        idleLat.p99 !== null &&
+        duringLat.p99 <= 2 * idleLat.p99,
+      `${duringLat.p99?.toFixed(2)} ms vs idle ${idleLat.p99?.toFixed(2)} ms (${(duringLat.p99 / idleLat.p99).toFixed(1)}×; ` +
+        `purge ${purgeSeconds === null ? `not finished within ${opts.purgeTimeout} s` : `${purgeSeconds.toFixed(1)} s`}, ` +
+        `rows gone: ${r.expiredLeft === 0 ? 'yes' : `NO (${r.expiredLeft.toLocaleString('en-US')} expired left)`})`,
+    );
     return r;
   } finally {
     await conn?.close();

@@ -34,8 +34,14 @@ export async function runRevokeWorkload(ctx, env) {
     writeFileSync(f, JSON.stringify(list));
     return f;
   };
-  const heads = file('head', tokens.map((t) => ({ method: 'HEAD', path: `/0.1/token/${t}?scope=${CHECK_SCOPE}` })));
-  const deletes = file('delete', tokens.map((t) => ({ method: 'DELETE', path: `/0.1/token/${t}` })));
+  const heads = file(
+    'head',
+    tokens.map((t) => ({ method: 'HEAD', path: `/0.1/token/${t}?scope=${CHECK_SCOPE}` })),
+  );
+  const deletes = file(
+    'delete',
+    tokens.map((t) => ({ method: 'DELETE', path: `/0.1/token/${t}` })),
+  );
   const connections = Math.min(8, k);
 
   const before = await runLoad(ctx, env.main, { requestsFile: heads, amount: k, connections });
@@ -45,18 +51,38 @@ export async function runRevokeWorkload(ctx, env) {
   const validBefore = before.statusCodes['204'] ?? 0;
   const deleted = del.statusCodes['200'] ?? 0;
   const notFound = after.statusCodes['404'] ?? 0;
-  const mismatches = (k - validBefore) + (k - deleted) + (k - notFound) + before.errors + del.errors + after.errors;
+  const mismatches = k - validBefore + (k - deleted) + (k - notFound) + before.errors + del.errors + after.errors;
   const r = {
     tokens: k,
     createSeconds,
     checkBefore: { rps: before.rps, p99: before.latencyMs.p99, statusCodes: before.statusCodes, errors: before.errors },
-    delete: { rps: del.rps, p50: del.latencyMs.p50, p99: del.latencyMs.p99, statusCodes: del.statusCodes, errors: del.errors, cpuPerRequestUs: del.cpuPerRequestUs },
-    checkAfter: { rps: after.rps, p50: after.latencyMs.p50, p99: after.latencyMs.p99, statusCodes: after.statusCodes, errors: after.errors, cpuPerRequestUs: after.cpuPerRequestUs },
+    delete: {
+      rps: del.rps,
+      p50: del.latencyMs.p50,
+      p99: del.latencyMs.p99,
+      statusCodes: del.statusCodes,
+      errors: del.errors,
+      cpuPerRequestUs: del.cpuPerRequestUs,
+    },
+    checkAfter: {
+      rps: after.rps,
+      p50: after.latencyMs.p50,
+      p99: after.latencyMs.p99,
+      statusCodes: after.statusCodes,
+      errors: after.errors,
+      cpuPerRequestUs: after.cpuPerRequestUs,
+    },
     mismatches,
   };
-  ctx.log(`  ${k} tokens: before ${JSON.stringify(before.statusCodes)}, DELETE ${JSON.stringify(del.statusCodes)} at ${del.rps.toFixed(0)}/s, after ${JSON.stringify(after.statusCodes)}`);
+  ctx.log(
+    `  ${k} tokens: before ${JSON.stringify(before.statusCodes)}, DELETE ${JSON.stringify(del.statusCodes)} at ${del.rps.toFixed(0)}/s, after ${JSON.stringify(after.statusCodes)}`,
+  );
   if (mismatches > 0) {
-    ctx.problem(env.engine, 'revoke', `${mismatches} mismatches: before ${JSON.stringify(before.statusCodes)}, DELETE ${JSON.stringify(del.statusCodes)}, after ${JSON.stringify(after.statusCodes)}`);
+    ctx.problem(
+      env.engine,
+      'revoke',
+      `${mismatches} mismatches: before ${JSON.stringify(before.statusCodes)}, DELETE ${JSON.stringify(del.statusCodes)}, after ${JSON.stringify(after.statusCodes)}`,
+    );
   }
   ctx.target(env.engine, 'revoked tokens: every check answers 404', mismatches === 0, `${notFound}/${k} answered 404`);
   return r;

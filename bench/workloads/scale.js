@@ -26,14 +26,20 @@ export async function runScaleWorkload(ctx, env) {
   try {
     // Both schemas at once (`xivo-auth migrate`); seeding and start-up one
     // after the other, so that each start-up time is measured alone.
-    const prepared = await Promise.all(stores.map(async (s) => {
-      const db = new BenchDatabase(env.engine, { dir: env.dir, name: `scale_${s.key}` });
-      ctx.dbs.add(db);
-      await db.create();
-      const svc = new ServiceProcess({ name: `${env.engine}-scale-${s.key}`, dir: path.join(env.dir, `scale-${s.key}`), dbUri: db.uri });
-      await svc.migrate();
-      return { db, svc };
-    }));
+    const prepared = await Promise.all(
+      stores.map(async (s) => {
+        const db = new BenchDatabase(env.engine, { dir: env.dir, name: `scale_${s.key}` });
+        ctx.dbs.add(db);
+        await db.create();
+        const svc = new ServiceProcess({
+          name: `${env.engine}-scale-${s.key}`,
+          dir: path.join(env.dir, `scale-${s.key}`),
+          dbUri: db.uri,
+        });
+        await svc.migrate();
+        return { db, svc };
+      }),
+    );
     for (const [i, s] of stores.entries()) {
       const { db, svc } = prepared[i];
       ctx.log(`[${env.engine}] scale: inserting ${s.count.toLocaleString('en-US')} tokens directly`);
@@ -44,22 +50,46 @@ export async function runScaleWorkload(ctx, env) {
       const mem = memoryMiB(svc.pid);
       services[s.key] = { svc, db, seed };
       r.stores[s.key] = { tokens: s.count, seedSeconds, startupMs, rssAfterStartMiB: mem.rss };
-      ctx.log(`  ${s.count.toLocaleString('en-US')} tokens: seeded in ${seedSeconds.toFixed(1)} s, service ready in ${startupMs.toFixed(0)} ms, RSS ${mem.rss.toFixed(0)} MiB`);
+      ctx.log(
+        `  ${s.count.toLocaleString('en-US')} tokens: seeded in ${seedSeconds.toFixed(1)} s, service ready in ${startupMs.toFixed(0)} ms, RSS ${mem.rss.toFixed(0)} MiB`,
+      );
     }
 
     const rotation = Math.min(opts.scaleRotation, opts.scaleSmall);
     const file = (name, seed, n) => {
       const f = path.join(ctx.tmp, `${env.engine}-scale-${name}.json`);
-      writeFileSync(f, JSON.stringify(Array.from({ length: n }, (_, i) => (
-        { method: 'HEAD', path: `/0.1/token/${seededToken(seed, i)}?scope=${CHECK_SCOPE}` }))));
+      writeFileSync(
+        f,
+        JSON.stringify(
+          Array.from({ length: n }, (_, i) => ({
+            method: 'HEAD',
+            path: `/0.1/token/${seededToken(seed, i)}?scope=${CHECK_SCOPE}`,
+          })),
+        ),
+      );
       return f;
     };
     const cases = [
-      { key: 'small-rot', target: services.small.svc, prime: rotation, load: { requestsFile: file('small', services.small.seed, rotation), connections: opts.connections } },
-      { key: 'big-rot', target: services.big.svc, prime: rotation, load: { requestsFile: file('big', services.big.seed, rotation), connections: opts.connections } },
+      {
+        key: 'small-rot',
+        target: services.small.svc,
+        prime: rotation,
+        load: { requestsFile: file('small', services.small.seed, rotation), connections: opts.connections },
+      },
+      {
+        key: 'big-rot',
+        target: services.big.svc,
+        prime: rotation,
+        load: { requestsFile: file('big', services.big.seed, rotation), connections: opts.connections },
+      },
     ];
-    ctx.log(`[${env.engine}] scale: ${cases.map((c) => c.key).join(', ')} (rotation ${rotation}) — ${opts.trials} interleaved trials of ${opts.duration} s`);
-    Object.assign(r, await interleavedTrials(ctx, cases, { trials: opts.trials, duration: opts.duration, warmup: opts.warmup, log: ctx.log }));
+    ctx.log(
+      `[${env.engine}] scale: ${cases.map((c) => c.key).join(', ')} (rotation ${rotation}) — ${opts.trials} interleaved trials of ${opts.duration} s`,
+    );
+    Object.assign(
+      r,
+      await interleavedTrials(ctx, cases, { trials: opts.trials, duration: opts.duration, warmup: opts.warmup, log: ctx.log }),
+    );
     r.rotation = rotation;
     const memHot = memoryMiB(services.big.svc.pid);
     r.stores.big.rssHotMiB = memHot.rss;
@@ -70,10 +100,24 @@ export async function runScaleWorkload(ctx, env) {
     const cold = Math.min(opts.scaleCold, opts.scaleBig);
     r.cold = cold;
     if (cold > rotation) {
-      const coldCase = { key: 'big-cold', target: services.big.svc, load: { requestsFile: file('big-cold', services.big.seed, cold), connections: opts.connections } };
+      const coldCase = {
+        key: 'big-cold',
+        target: services.big.svc,
+        load: { requestsFile: file('big-cold', services.big.seed, cold), connections: opts.connections },
+      };
       cases.push(coldCase);
-      ctx.log(`[${env.engine}] scale: big-cold (rotation ${cold.toLocaleString('en-US')}) — ${opts.trials} trials of ${opts.duration} s`);
-      Object.assign(r, await interleavedTrials(ctx, [coldCase], { trials: opts.trials, duration: opts.duration, warmup: opts.warmup, log: ctx.log }));
+      ctx.log(
+        `[${env.engine}] scale: big-cold (rotation ${cold.toLocaleString('en-US')}) — ${opts.trials} trials of ${opts.duration} s`,
+      );
+      Object.assign(
+        r,
+        await interleavedTrials(ctx, [coldCase], {
+          trials: opts.trials,
+          duration: opts.duration,
+          warmup: opts.warmup,
+          log: ctx.log,
+        }),
+      );
     }
     for (const c of cases) ctx.expectOnly(env.engine, `scale ${c.key}`, r[c.key], ['204']);
     for (const s of stores) {
@@ -85,12 +129,20 @@ export async function runScaleWorkload(ctx, env) {
     const big = r.stores.big;
     const ratio = r['big-rot'].rps / r['small-rot'].rps;
     const n = opts.scaleBig.toLocaleString('en-US');
-    ctx.target(env.engine, `check with ${n} tokens stored within 20% of 1,000 tokens`, ratio >= 0.8,
-      `${(ratio * 100).toFixed(0)}% (${r['big-rot'].rps.toFixed(0)} vs ${r['small-rot'].rps.toFixed(0)} req/s; p99 ${r['big-rot'].p99.toFixed(2)} vs ${r['small-rot'].p99.toFixed(2)} ms)`);
+    ctx.target(
+      env.engine,
+      `check with ${n} tokens stored within 20% of 1,000 tokens`,
+      ratio >= 0.8,
+      `${(ratio * 100).toFixed(0)}% (${r['big-rot'].rps.toFixed(0)} vs ${r['small-rot'].rps.toFixed(0)} req/s; p99 ${r['big-rot'].p99.toFixed(2)} vs ${r['small-rot'].p99.toFixed(2)} ms)`,
+    );
     // Judged on the worst case: after the cold rotation has filled the token cache.
     const rss = Math.max(big.rssEndMiB, big.rssHotMiB);
-    ctx.target(env.engine, `RSS < 300 MiB with ${n} tokens stored`, rss < 300,
-      `${rss.toFixed(0)} MiB${r['big-cold'] ? ' after the cold rotation filled the token cache' : ''}; ${big.rssHotMiB.toFixed(0)} MiB with ${rotation} hot tokens (start-up ${(big.startupMs / 1000).toFixed(2)} s)`);
+    ctx.target(
+      env.engine,
+      `RSS < 300 MiB with ${n} tokens stored`,
+      rss < 300,
+      `${rss.toFixed(0)} MiB${r['big-cold'] ? ' after the cold rotation filled the token cache' : ''}; ${big.rssHotMiB.toFixed(0)} MiB with ${rotation} hot tokens (start-up ${(big.startupMs / 1000).toFixed(2)} s)`,
+    );
     return r;
   } finally {
     for (const { svc, db } of Object.values(services)) {

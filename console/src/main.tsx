@@ -48,7 +48,14 @@ function LangSwitch(props: { onChange: () => void }) {
   return (
     <div class="lang">
       <label for="lang-select">{t('header.lang')}</label>
-      <select id="lang-select" value={lang()} onChange={(e) => { setLang((e.currentTarget as HTMLSelectElement).value as Lang); props.onChange(); }}>
+      <select
+        id="lang-select"
+        value={lang()}
+        onChange={(e) => {
+          setLang((e.currentTarget as HTMLSelectElement).value as Lang);
+          props.onChange();
+        }}
+      >
         <option value="en">English</option>
         <option value="fr">Français</option>
       </select>
@@ -71,8 +78,12 @@ function LoginPage(props: { notice: string | null; onLoggedIn: () => void; onLan
     setBusy(true);
     setError(null);
     try {
-      const second = challenge === null ? undefined
-        : useRecovery ? { mfaChallenge: challenge, recoveryCode: code.trim() } : { mfaChallenge: challenge, totp: code.trim() };
+      const second =
+        challenge === null
+          ? undefined
+          : useRecovery
+            ? { mfaChallenge: challenge, recoveryCode: code.trim() }
+            : { mfaChallenge: challenge, totp: code.trim() };
       await login(username, password, second);
       setPassword('');
       props.onLoggedIn();
@@ -101,24 +112,69 @@ function LoginPage(props: { notice: string | null; onLoggedIn: () => void; onLan
       <form class="card" onSubmit={submit} aria-labelledby="login-title">
         <h1 id="login-title">{t('app.title')}</h1>
         <h2>{t('login.title')}</h2>
-        {props.notice ? <p class="notice" role="status">{props.notice}</p> : null}
-        <Field label={t('login.username')} name="username" value={username} onInput={setUsername} autocomplete="username" required />
-        <Field label={t('login.password')} name="password" type="password" value={password} onInput={setPassword} autocomplete="current-password" required />
+        {props.notice ? (
+          <p class="notice" role="status">
+            {props.notice}
+          </p>
+        ) : null}
+        <Field
+          label={t('login.username')}
+          name="username"
+          value={username}
+          onInput={setUsername}
+          autocomplete="username"
+          required
+        />
+        <Field
+          label={t('login.password')}
+          name="password"
+          type="password"
+          value={password}
+          onInput={setPassword}
+          autocomplete="current-password"
+          required
+        />
         {challenge !== null ? (
           <>
-            <p class="hint" role="status">{t('login.mfaAsked')}</p>
-            {useRecovery
-              ? <Field label={t('login.recovery')} name="recovery_code" value={code} onInput={setCode} autocomplete="off" required />
-              : <Field label={t('login.mfa')} name="totp" value={code} onInput={setCode} autocomplete="one-time-code" required />}
+            <p class="hint" role="status">
+              {t('login.mfaAsked')}
+            </p>
+            {useRecovery ? (
+              <Field
+                label={t('login.recovery')}
+                name="recovery_code"
+                value={code}
+                onInput={setCode}
+                autocomplete="off"
+                required
+              />
+            ) : (
+              <Field label={t('login.mfa')} name="totp" value={code} onInput={setCode} autocomplete="one-time-code" required />
+            )}
             {factors.includes('recovery_code') ? (
-              <button type="button" class="link" onClick={() => { setUseRecovery(!useRecovery); setCode(''); }}>
+              <button
+                type="button"
+                class="link"
+                onClick={() => {
+                  setUseRecovery(!useRecovery);
+                  setCode('');
+                }}
+              >
                 {useRecovery ? t('login.useTotp') : t('login.useRecovery')}
               </button>
             ) : null}
           </>
         ) : null}
-        {error ? <p class="error" role="alert">{error}</p> : null}
-        <div class="buttons"><button type="submit" class="primary" disabled={busy}>{t('login.submit')}</button></div>
+        {error ? (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        ) : null}
+        <div class="buttons">
+          <button type="submit" class="primary" disabled={busy}>
+            {t('login.submit')}
+          </button>
+        </div>
         <LangSwitch onChange={props.onLang} />
       </form>
     </main>
@@ -148,7 +204,10 @@ function Shell(props: { onLang: () => void }) {
   useEffect(() => {
     if (!can('auth.tenants.read')) return;
     // The tenants the caller may act on: its own and those below (with no Wazo-Tenant).
-    api<Page<Tenant>>('GET', '/tenants', { query: { limit: 500, order: 'name' } }).then((p) => setTenants(p.items), () => setTenants([]));
+    api<Page<Tenant>>('GET', '/tenants', { query: { limit: 500, order: 'name' } }).then(
+      (p) => setTenants(p.items),
+      () => setTenants([]),
+    );
   }, [tenantsVersion]);
   const visible = ROUTES.filter((r) => r.access === null || can(r.access));
   const route = visible.find((r) => r.path === path) ?? visible[0];
@@ -158,7 +217,10 @@ function Shell(props: { onLang: () => void }) {
   const [me, setMe] = useState<string | null>(null);
   useEffect(() => {
     if (token === null || !can(`auth.users.${token.auth_id}.read`)) return;
-    api<{ username: string | null }>('GET', `/users/${encodeURIComponent(token.auth_id)}`).then((u) => setMe(u.username), () => undefined);
+    api<{ username: string | null }>('GET', `/users/${encodeURIComponent(token.auth_id)}`).then(
+      (u) => setMe(u.username),
+      () => undefined,
+    );
   }, [token?.auth_id]);
   const switchTenant = (uuid: string) => {
     client.setTenant(uuid === '' ? null : uuid);
@@ -166,32 +228,64 @@ function Shell(props: { onLang: () => void }) {
   };
   return (
     <div class="shell">
-      <a class="skip" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('screen-title')?.focus(); }}>{t('common.skip')}</a>
+      <a
+        class="skip"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById('screen-title')?.focus();
+        }}
+      >
+        {t('common.skip')}
+      </a>
       <header class="top">
-        <button type="button" class="menu" aria-expanded={navOpen} aria-controls="nav" onClick={() => setNavOpen(!navOpen)}><span aria-hidden="true">☰</span><span class="sr-only">{t('common.menu')}</span></button>
+        <button type="button" class="menu" aria-expanded={navOpen} aria-controls="nav" onClick={() => setNavOpen(!navOpen)}>
+          <span aria-hidden="true">☰</span>
+          <span class="sr-only">{t('common.menu')}</span>
+        </button>
         <span class="brand">{t('app.title')}</span>
         {tenants.length > 0 ? (
           <div class="tenant-switch">
             <label for="tenant-select">{t('header.tenant')}</label>
-            <select id="tenant-select" value={tenant ?? ''} onChange={(e) => switchTenant((e.currentTarget as HTMLSelectElement).value)}>
+            <select
+              id="tenant-select"
+              value={tenant ?? ''}
+              onChange={(e) => switchTenant((e.currentTarget as HTMLSelectElement).value)}
+            >
               <option value="">{tenants.find((x) => x.uuid === token?.metadata?.tenant_uuid)?.name ?? '—'}</option>
-              {tenants.filter((x) => x.uuid !== token?.metadata?.tenant_uuid).map((x) => <option key={x.uuid} value={x.uuid}>{x.name ?? x.uuid}</option>)}
+              {tenants
+                .filter((x) => x.uuid !== token?.metadata?.tenant_uuid)
+                .map((x) => (
+                  <option key={x.uuid} value={x.uuid}>
+                    {x.name ?? x.uuid}
+                  </option>
+                ))}
             </select>
           </div>
         ) : null}
         <LangSwitch onChange={props.onLang} />
         <span class="who">{me ?? token?.auth_id}</span>
-        <button type="button" class="logout" onClick={() => void logout()}>{t('header.logout')}</button>
+        <button type="button" class="logout" onClick={() => void logout()}>
+          {t('header.logout')}
+        </button>
       </header>
       <nav id="nav" class={navOpen ? 'open' : ''} aria-label={t('nav.main')}>
         <ul>
           {visible.map((r) => (
-            <li key={r.path}><a href={`#/${r.path}`} aria-current={r === route ? 'page' : undefined}>{t(r.label)}</a></li>
+            <li key={r.path}>
+              <a href={`#/${r.path}`} aria-current={r === route ? 'page' : undefined}>
+                {t(r.label)}
+              </a>
+            </li>
           ))}
         </ul>
       </nav>
       <main id="main" data-screen={route.path}>
-        <Screen key={`${route.path}-${tenant ?? ''}`} tenantUuid={tenant} onTenantsChanged={() => setTenantsVersion((n) => n + 1)} />
+        <Screen
+          key={`${route.path}-${tenant ?? ''}`}
+          tenantUuid={tenant}
+          onTenantsChanged={() => setTenantsVersion((n) => n + 1)}
+        />
       </main>
     </div>
   );
@@ -209,9 +303,18 @@ function App() {
       setSignedIn(false);
     });
   }, []);
-  return signedIn
-    ? <Shell onLang={rerender} />
-    : <LoginPage notice={notice} onLang={rerender} onLoggedIn={() => { setNotice(null); setSignedIn(true); }} />;
+  return signedIn ? (
+    <Shell onLang={rerender} />
+  ) : (
+    <LoginPage
+      notice={notice}
+      onLang={rerender}
+      onLoggedIn={() => {
+        setNotice(null);
+        setSignedIn(true);
+      }}
+    />
+  );
 }
 
 render(<App />, document.getElementById('app') as HTMLElement);

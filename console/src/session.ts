@@ -5,7 +5,12 @@
 // page (onExpired).
 import { hasAccess } from '@xivo-auth/acl';
 import {
-  ApiError, InvalidTokenError, TokenRenewer, XivoAuthClient, type Token, type TokenCreateOptions,
+  ApiError,
+  InvalidTokenError,
+  TokenRenewer,
+  XivoAuthClient,
+  type Token,
+  type TokenCreateOptions,
 } from '@xivo-auth/client';
 
 const CLIENT_ID = 'xivo-auth-console';
@@ -46,9 +51,18 @@ function ended(): void {
 }
 
 /** Logs in (MfaRequiredError when a second factor is due; retried with `second`). */
-export async function login(username: string, password: string, second?: Pick<TokenCreateOptions, 'mfaChallenge' | 'totp' | 'recoveryCode'>): Promise<Token> {
+export async function login(
+  username: string,
+  password: string,
+  second?: Pick<TokenCreateOptions, 'mfaChallenge' | 'totp' | 'recoveryCode'>,
+): Promise<Token> {
   const first = await client.token.create({
-    username, password, expiration: 3600, accessType: 'offline', clientId: CLIENT_ID, ...second,
+    username,
+    password,
+    expiration: 3600,
+    accessType: 'offline',
+    clientId: CLIENT_ID,
+    ...second,
   });
   if (first.refresh_token === undefined) {
     install(first);

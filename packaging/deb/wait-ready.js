@@ -29,7 +29,8 @@ function parse(argv) {
     else if (a === '-c' || a === '--config-file') out.configArgs = ['-c', argv[++i]];
     else throw new Error(`unknown argument ${a}`);
   }
-  if (!Number.isFinite(out.timeoutSeconds) || out.timeoutSeconds <= 0) throw new Error('--timeout needs a positive number of seconds');
+  if (!Number.isFinite(out.timeoutSeconds) || out.timeoutSeconds <= 0)
+    throw new Error('--timeout needs a positive number of seconds');
   return out;
 }
 
@@ -52,15 +53,28 @@ function target(config) {
 function probe(t) {
   return new Promise((resolve) => {
     const lib = t.protocol === 'https:' ? https : http;
-    const req = lib.request({
-      protocol: t.protocol, host: t.host, port: t.port, path: '/health/ready', method: 'GET', timeout: 2000,
-      // Readiness of our own process on a local address: the certificate's name is not the point.
-      rejectUnauthorized: false,
-      agent: false,
-    }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (c) => { body += c; }).on('end', () => resolve({ status: res.statusCode, body }));
-    });
+    const req = lib.request(
+      {
+        protocol: t.protocol,
+        host: t.host,
+        port: t.port,
+        path: '/health/ready',
+        method: 'GET',
+        timeout: 2000,
+        // Readiness of our own process on a local address: the certificate's name is not the point.
+        rejectUnauthorized: false,
+        agent: false,
+      },
+      (res) => {
+        let body = '';
+        res
+          .setEncoding('utf8')
+          .on('data', (c) => {
+            body += c;
+          })
+          .on('end', () => resolve({ status: res.statusCode, body }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', (err) => resolve({ status: null, body: err.message }));
     req.end();
@@ -69,7 +83,10 @@ function probe(t) {
 
 async function main() {
   const args = parse(process.argv.slice(2));
-  const shown = execFileSync(process.execPath, [CLI, ...args.configArgs, 'config', 'show'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const shown = execFileSync(process.execPath, [CLI, ...args.configArgs, 'config', 'show'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const t = target(YAML.parse(shown));
   if (t.port === 0) {
     console.error('wait-ready: the port is 0 (chosen at start-up): readiness not checked');
@@ -87,8 +104,18 @@ async function main() {
     if (Date.now() >= deadline) break;
     await new Promise((r) => setTimeout(r, 200));
   }
-  console.error(`wait-ready: ${where} not ready after ${args.timeoutSeconds} s: ${last.status ?? 'no answer'} ${last.body.slice(0, 300)}`);
+  console.error(
+    `wait-ready: ${where} not ready after ${args.timeoutSeconds} s: ${last.status ?? 'no answer'} ${last.body.slice(0, 300)}`,
+  );
   return 1;
 }
 
-main().then((code) => { process.exitCode = code; }, (err) => { console.error(`wait-ready: ${err.message}`); process.exitCode = 1; });
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    console.error(`wait-ready: ${err.message}`);
+    process.exitCode = 1;
+  },
+);

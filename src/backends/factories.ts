@@ -21,15 +21,16 @@ export interface BackendFactoryDeps {
 export function builtInBackendFactories(deps: BackendFactoryDeps): Record<string, BackendFactory> {
   const { config, store, hasher, logger } = deps;
   return {
-    [LDAP_USER]: () => createLdapUserBackend({
-      store,
-      logger: logger.child({ backend: LDAP_USER }),
-      directory: {
-        timeoutMs: Math.round(config.ldap.timeout * 1000),
-        // Read at start-up: a missing or unreadable file leaves ldap_user out (logged).
-        extraCa: config.ldap.tls_ca_cert === null ? [] : [readFileSync(config.ldap.tls_ca_cert, 'utf8')],
-      },
-    }),
+    [LDAP_USER]: () =>
+      createLdapUserBackend({
+        store,
+        logger: logger.child({ backend: LDAP_USER }),
+        directory: {
+          timeoutMs: Math.round(config.ldap.timeout * 1000),
+          // Read at start-up: a missing or unreadable file leaves ldap_user out (logged).
+          extraCa: config.ldap.tls_ca_cert === null ? [] : [readFileSync(config.ldap.tls_ca_cert, 'utf8')],
+        },
+      }),
     [XIVO_SERVICE]: () => createXivoServiceBackend({ accounts: config.service_accounts, hasher, tenantUuid: deps.topTenantUuid }),
   };
 }

@@ -58,27 +58,42 @@ function factoryOf(loaded: Record<string, unknown>): BackendPluginFactory {
 }
 
 /** Factories for the configured plugins, by name (null: no such plugin). */
-export function pluginFactories(configs: Record<string, BackendPluginConfig>, deps: PluginLoaderDeps): (name: string) => BackendFactory | null {
+export function pluginFactories(
+  configs: Record<string, BackendPluginConfig>,
+  deps: PluginLoaderDeps,
+): (name: string) => BackendFactory | null {
   return function pluginFactory(name) {
     const config = Object.prototype.hasOwnProperty.call(configs, name) ? configs[name] : undefined;
     if (config === undefined) return null;
     return async function loadPlugin(): Promise<Backend> {
       const logger = deps.logger.child({ backend: name });
-      const loaded = await within(import(moduleSpecifier(config.module, deps.baseDir ?? process.cwd())) as Promise<Record<string, unknown>>,
-        PLUGIN_LOAD_TIMEOUT_MS, 'loading the module');
+      const loaded = await within(
+        import(moduleSpecifier(config.module, deps.baseDir ?? process.cwd())) as Promise<Record<string, unknown>>,
+        PLUGIN_LOAD_TIMEOUT_MS,
+        'loading the module',
+      );
       const factory = factoryOf(loaded);
       const services: PluginServices = {
         logger,
         async findUserByLogin(login) {
           const user = await deps.store.findUserByLogin(login);
-          return user === null ? null : {
-            uuid: user.uuid, tenantUuid: user.tenantUuid, username: user.username, emailAddress: user.emailAddress,
-            purpose: user.purpose, enabled: user.enabled,
-          };
+          return user === null
+            ? null
+            : {
+                uuid: user.uuid,
+                tenantUuid: user.tenantUuid,
+                username: user.username,
+                emailAddress: user.emailAddress,
+                purpose: user.purpose,
+                enabled: user.enabled,
+              };
         },
       };
-      const plugin = await within(Promise.resolve().then(() => factory(structuredClone(config.options ?? {}), services)),
-        PLUGIN_LOAD_TIMEOUT_MS, 'the factory');
+      const plugin = await within(
+        Promise.resolve().then(() => factory(structuredClone(config.options ?? {}), services)),
+        PLUGIN_LOAD_TIMEOUT_MS,
+        'the factory',
+      );
       if (plugin === null || typeof plugin !== 'object' || typeof plugin.verifyPassword !== 'function') {
         throw new Error('the factory returned no object with a verifyPassword function');
       }
@@ -94,7 +109,11 @@ function guardedBackend(name: string, plugin: BackendPlugin, deps: PluginLoaderD
     async verifyPassword(login, password, ctx) {
       let answer: PluginIdentity | null;
       try {
-        answer = await within(Promise.resolve().then(() => plugin.verifyPassword(login, password, { ...ctx })), deps.timeoutMs, 'a login');
+        answer = await within(
+          Promise.resolve().then(() => plugin.verifyPassword(login, password, { ...ctx })),
+          deps.timeoutMs,
+          'a login',
+        );
       } catch (err) {
         logger.warn({ err: { name: (err as Error)?.name, message: (err as Error)?.message } }, 'backend plugin failed a login');
         return null;
@@ -106,7 +125,11 @@ function guardedBackend(name: string, plugin: BackendPlugin, deps: PluginLoaderD
     },
     async close() {
       try {
-        await within(Promise.resolve().then(() => plugin.close?.()), deps.timeoutMs, 'close');
+        await within(
+          Promise.resolve().then(() => plugin.close?.()),
+          deps.timeoutMs,
+          'close',
+        );
       } catch (err) {
         logger.warn({ err: { message: (err as Error)?.message } }, 'backend plugin failed to close');
       }

@@ -5,7 +5,10 @@ import type { LdapConfigStore, LdapTenantLookup } from './ldap/store.js';
 import { LDAP_USER, loginTenant } from './ldap/backend.js';
 import { XIVO_USER } from './xivo-user/backend.js';
 
-export function createBackendSelector(deps: { store: LdapTenantLookup & Pick<LdapConfigStore, 'getLdapConfig'>; enabled: (name: string) => boolean }) {
+export function createBackendSelector(deps: {
+  store: LdapTenantLookup & Pick<LdapConfigStore, 'getLdapConfig'>;
+  enabled: (name: string) => boolean;
+}) {
   return async function defaultBackend(body: { tenant_id?: string; domain_name?: string }): Promise<string> {
     if ((body.tenant_id === undefined && body.domain_name === undefined) || !deps.enabled(LDAP_USER)) return XIVO_USER;
     const tenant = await loginTenant(deps.store, { tenantUuid: body.tenant_id ?? null, domainName: body.domain_name ?? null });

@@ -39,7 +39,6 @@ export class UsageError extends Error {
   }
 }
 
-
 export const USAGE = `usage: xivo-auth [-h] [-c CONFIG_FILE] [-u USER] [-d] [-f] [-l LOG_LEVEL]
                  [--listen-port PORT] [--db-upgrade-on-startup] [command ...]
 
@@ -111,7 +110,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   result.command = parseCommand(positionals);
   if (result.command === 'import-wazo-auth') result.importSource = positionals[2];
   if (values['dry-run'] === true) {
-    if (result.command !== 'import-wazo-auth') throw new UsageError('--dry-run is only valid with the "import wazo-auth" command');
+    if (result.command !== 'import-wazo-auth')
+      throw new UsageError('--dry-run is only valid with the "import wazo-auth" command');
     result.dryRun = true;
   }
 
@@ -172,13 +172,20 @@ function parseCommand(positionals: readonly string[]): ParsedArgs['command'] {
     case 'import': {
       const [source, uri, ...extra] = rest;
       if (source !== 'wazo-auth') {
-        throw new UsageError(source === undefined
-          ? '"import" needs a source: import wazo-auth SOURCE_URI'
-          : `unknown import source "${source}" (expected: import wazo-auth SOURCE_URI)`);
+        throw new UsageError(
+          source === undefined
+            ? '"import" needs a source: import wazo-auth SOURCE_URI'
+            : `unknown import source "${source}" (expected: import wazo-auth SOURCE_URI)`,
+        );
       }
-      if (uri === undefined || uri === '') throw new UsageError('"import wazo-auth" needs the wazo-auth database URI, e.g. postgresql://user:password@host/asterisk');
+      if (uri === undefined || uri === '')
+        throw new UsageError(
+          '"import wazo-auth" needs the wazo-auth database URI, e.g. postgresql://user:password@host/asterisk',
+        );
       if (!/^postgres(ql)?:\/\//.test(uri)) {
-        throw new UsageError('the wazo-auth database URI must start with postgresql:// (e.g. postgresql://user:password@host/asterisk)');
+        throw new UsageError(
+          'the wazo-auth database URI must start with postgresql:// (e.g. postgresql://user:password@host/asterisk)',
+        );
       }
       if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}" after "import wazo-auth SOURCE_URI"`);
       return 'import-wazo-auth';
@@ -191,7 +198,9 @@ function parseCommand(positionals: readonly string[]): ParsedArgs['command'] {
       return 'config-show';
     }
     default:
-      throw new UsageError(`unknown command "${verb}" (expected one of: serve, bootstrap, migrate, config show, import wazo-auth)`);
+      throw new UsageError(
+        `unknown command "${verb}" (expected one of: serve, bootstrap, migrate, config show, import wazo-auth)`,
+      );
   }
 }
 

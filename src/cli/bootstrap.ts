@@ -18,7 +18,12 @@ export async function runBootstrap(config: Config, args: ParsedArgs, io: CliIo):
     const tenant = await ensureTopTenant(store);
     const hasher = new PasswordHasher(config.password_hashing);
     const username = args.bootstrapUsername ?? config.bootstrap_user_username;
-    const result = await bootstrapAdmin({ store, hasher, clock: systemClock }, tenant.uuid, username, args.bootstrapPassword ?? null);
+    const result = await bootstrapAdmin(
+      { store, hasher, clock: systemClock },
+      tenant.uuid,
+      username,
+      args.bootstrapPassword ?? null,
+    );
     if (result.created) {
       io.out(`created administrator "${username}" (every access: ACL "#")\n`);
     } else if (result.passwordChanged) {

@@ -41,9 +41,13 @@ export async function runImportWazo(config: Config, args: ParsedArgs, io: CliIo)
       // The import needs the schema; a dry run leaves the store as it is (never migrated: every row counts as created).
       if (!dryRun) await store.migrate();
       // One long transaction: not bound by db_timeout_seconds (a request's bound).
-      const summary = await withLongDbBudget(LONG_JOB_TIMEOUT_MS, () => importWazoAuth(source, dialect, {
-        dryRun, now: systemClock.now(), saml: { settings: importedSamlSettings, same: sameImportedSaml },
-      }));
+      const summary = await withLongDbBudget(LONG_JOB_TIMEOUT_MS, () =>
+        importWazoAuth(source, dialect, {
+          dryRun,
+          now: systemClock.now(),
+          saml: { settings: importedSamlSettings, same: sameImportedSaml },
+        }),
+      );
       io.out(formatSummary(summary, maskedUri(sourceUri), maskUriPassword(targetUri)));
       return 0;
     } finally {
@@ -54,8 +58,10 @@ export async function runImportWazo(config: Config, args: ParsedArgs, io: CliIo)
       io.err(`xivo-auth: import refused: ${err.message}\n`);
       return 1;
     }
-    io.err(`xivo-auth: import failed: ${(err as Error).message}\n`
-      + 'What was written before the failure stays; running the import again completes it.\n');
+    io.err(
+      `xivo-auth: import failed: ${(err as Error).message}\n` +
+        'What was written before the failure stays; running the import again completes it.\n',
+    );
     return 1;
   } finally {
     await source.close();
@@ -64,14 +70,24 @@ export async function runImportWazo(config: Config, args: ParsedArgs, io: CliIo)
 
 export function formatSummary(summary: ImportSummary, source: string, target: string): string {
   const lines: string[] = [];
-  lines.push(`${summary.dryRun ? 'dry run: ' : ''}wazo-auth ${source} (schema revision ${summary.revisions.join(', ')}) → ${target}`);
+  lines.push(
+    `${summary.dryRun ? 'dry run: ' : ''}wazo-auth ${source} (schema revision ${summary.revisions.join(', ')}) → ${target}`,
+  );
   const header = ['kind', 'read', 'created', 'updated', 'unchanged', 'skipped'];
   const rows = summary.kinds.map((k) => [
-    k.kind, String(k.read), String(k.created), String(k.updated), String(k.unchanged),
+    k.kind,
+    String(k.read),
+    String(k.created),
+    String(k.updated),
+    String(k.unchanged),
     String(Object.values(k.skipped).reduce((a, b) => a + b, 0)),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const format = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  const format = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
   lines.push(format(header));
   for (const row of rows) lines.push(format(row));
   const skipped = summary.kinds.flatMap((k) => Object.entries(k.skipped).map(([why, n]) => `  ${k.kind}: ${n} ${why}`));

@@ -48,10 +48,15 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
   for (const warning of loaded.warnings) io.err(`xivo-auth: warning: ${warning}\n`);
 
   switch (args.command) {
-    case 'config-show': return runConfigShow(loaded, io);
-    case 'migrate': return runMigrate(loaded.config, io);
-    case 'bootstrap': return runBootstrap(loaded.config, args, io);
-    case 'import-wazo-auth': return runImportWazo(loaded.config, args, io);
-    case 'serve': return runServe(loaded.config, args, io, argv);
+    case 'config-show':
+      return runConfigShow(loaded, io);
+    case 'migrate':
+      return runMigrate(loaded.config, io);
+    case 'bootstrap':
+      return runBootstrap(loaded.config, args, io);
+    case 'import-wazo-auth':
+      return runImportWazo(loaded.config, args, io);
+    case 'serve':
+      return runServe(loaded.config, args, io, argv);
   }
 }

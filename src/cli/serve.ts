@@ -30,7 +30,10 @@ export async function runServe(config: Config, args: ParsedArgs, io: CliIo, argv
         const file = path.join(config.data_dir, 'bootstrap-password');
         mkdirSync(config.data_dir, { recursive: true });
         writeFileSync(file, `${result.username}:${result.generatedPassword}\n`, { mode: 0o600 });
-        logger.warn({ username: result.username, file }, 'bootstrap administrator created; its generated password is in this file');
+        logger.warn(
+          { username: result.username, file },
+          'bootstrap administrator created; its generated password is in this file',
+        );
       },
     });
   } catch (err) {
@@ -49,7 +52,10 @@ export async function runServe(config: Config, args: ParsedArgs, io: CliIo, argv
   }
   if (config.user) dropPrivileges(config.user);
   logger.info({ address, db: service.store.engine }, 'xivo-auth listening');
-  if ((await service.store.findUserByLogin(config.bootstrap_user_username)) === null) logger.info('to create the first administrator, run `xivo-auth bootstrap` (in a checkout: `node bin/xivo-auth.js bootstrap`): it prints a generated password once');
+  if ((await service.store.findUserByLogin(config.bootstrap_user_username)) === null)
+    logger.info(
+      'to create the first administrator, run `xivo-auth bootstrap` (in a checkout: `node bin/xivo-auth.js bootstrap`): it prints a generated password once',
+    );
 
   if (daemonChild) {
     mkdirSync(path.dirname(config.pid_filename), { recursive: true });
@@ -104,8 +110,14 @@ async function daemonize(config: Config, io: CliIo, argv: string[]): Promise<num
   closeSync(log);
   const outcome = await new Promise<'ready' | 'failed'>((resolve) => {
     const timer = setTimeout(() => resolve('failed'), 60_000);
-    child.once('message', () => { clearTimeout(timer); resolve('ready'); });
-    child.once('exit', () => { clearTimeout(timer); resolve('failed'); });
+    child.once('message', () => {
+      clearTimeout(timer);
+      resolve('ready');
+    });
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve('failed');
+    });
   });
   if (outcome !== 'ready') {
     io.err(`xivo-auth: the service did not start; see ${config.log_filename}\n`);
@@ -119,7 +131,10 @@ async function daemonize(config: Config, io: CliIo, argv: string[]): Promise<num
 
 /** setgid then setuid to the named user, after the port is bound. */
 function dropPrivileges(user: string): void {
-  const entry = readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[0] === user);
+  const entry = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .map((l) => l.split(':'))
+    .find((f) => f[0] === user);
   if (entry === undefined) throw new Error(`unknown user ${user}`);
   // initgroups exists on POSIX but is missing from @types/node 20.
   const posix = process as NodeJS.Process & { initgroups?: (user: string, extraGroup: number) => void };

@@ -155,12 +155,7 @@ export function loadConfig(opts: LoadConfigOptions): LoadedConfig {
 // ---------------------------------------------------------------------------
 // Files
 
-function readYamlFile(
-  file: string,
-  readFile: (file: string) => string,
-  mustExist: boolean,
-  problems: string[],
-): Tree | null {
+function readYamlFile(file: string, readFile: (file: string) => string, mustExist: boolean, problems: string[]): Tree | null {
   let text: string;
   try {
     text = readFile(file);
@@ -250,7 +245,10 @@ function environmentLayers(env: Record<string, string | undefined>, warnings: st
   for (const name of names) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue; // empty means unset
-    const segments = name.slice(ENV_PREFIX.length).split('__').map((s) => s.toLowerCase());
+    const segments = name
+      .slice(ENV_PREFIX.length)
+      .split('__')
+      .map((s) => s.toLowerCase());
     if (segments.some((s) => s === '')) {
       warnings.push(`environment variable ${name} ignored: empty key segment (use "__" between nesting levels)`);
       continue;
@@ -388,9 +386,9 @@ function validationProblems(merged: Tree, origins: Map<string, string>): string[
     const absolute = refresh.absolute_lifetime_seconds;
     if (typeof idle === 'number' && typeof absolute === 'number' && idle > 0 && absolute > 0 && absolute < idle) {
       problems.push(
-        `refresh_tokens.absolute_lifetime_seconds: expected at least refresh_tokens.idle_timeout_seconds (${idle}, `
-          + `from ${originOf(['refresh_tokens', 'idle_timeout_seconds'], origins)}), or 0 for no limit, got ${absolute} `
-          + `(from ${originOf(['refresh_tokens', 'absolute_lifetime_seconds'], origins)})`,
+        `refresh_tokens.absolute_lifetime_seconds: expected at least refresh_tokens.idle_timeout_seconds (${idle}, ` +
+          `from ${originOf(['refresh_tokens', 'idle_timeout_seconds'], origins)}), or 0 for no limit, got ${absolute} ` +
+          `(from ${originOf(['refresh_tokens', 'absolute_lifetime_seconds'], origins)})`,
       );
     }
   }
@@ -430,13 +428,21 @@ function formatPath(keyPath: readonly string[], root?: Tree): string {
 
 function describeValue(value: unknown, secret: boolean): string {
   const kind =
-    value === null ? 'null'
-    : Array.isArray(value) ? 'a list'
-    : isPlainObject(value) ? 'a mapping'
-    : typeof value === 'string' ? 'a string'
-    : typeof value === 'number' ? (Number.isInteger(value) ? 'an integer' : 'a number')
-    : typeof value === 'boolean' ? 'a boolean'
-    : typeof value;
+    value === null
+      ? 'null'
+      : Array.isArray(value)
+        ? 'a list'
+        : isPlainObject(value)
+          ? 'a mapping'
+          : typeof value === 'string'
+            ? 'a string'
+            : typeof value === 'number'
+              ? Number.isInteger(value)
+                ? 'an integer'
+                : 'a number'
+              : typeof value === 'boolean'
+                ? 'a boolean'
+                : typeof value;
   if (value === null) return 'null';
   if (secret) return `${kind} (value hidden)`;
   if (typeof value === 'string') {
@@ -446,4 +452,3 @@ function describeValue(value: unknown, secret: boolean): string {
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return kind;
 }
-

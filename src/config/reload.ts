@@ -71,7 +71,13 @@ export function changedKeys(before: unknown, after: unknown, prefix = ''): strin
 }
 
 /** Mappings keyed by a name, compared one entry at a time. */
-const NAMED_MAPS = new Set(['default_policies', 'service_accounts', 'backend_plugins', 'enabled_backend_plugins', 'enabled_external_auth_plugins']);
+const NAMED_MAPS = new Set([
+  'default_policies',
+  'service_accounts',
+  'backend_plugins',
+  'enabled_backend_plugins',
+  'enabled_external_auth_plugins',
+]);
 
 export function isLiveKey(key: string): boolean {
   return LIVE_KEYS.some((live) => key === live || key.startsWith(`${live}.`));
@@ -125,7 +131,9 @@ export class ConfigReloader {
         outcome = await this.reloadOnce();
       } while (this.pending);
       return outcome;
-    })().finally(() => { this.running = null; });
+    })().finally(() => {
+      this.running = null;
+    });
     return this.running;
   }
 
@@ -152,7 +160,10 @@ export class ConfigReloader {
       this.logger.debug({ keys: live }, 'configuration reload: live keys applied');
     }
     if (restart.length > 0) this.logger.warn({ keys: restart }, `configuration reload: needs a restart: ${restart.join(', ')}`);
-    this.logger.info({ applied: live, needs_restart: restart }, live.length > 0 ? 'configuration reloaded' : 'configuration reloaded: nothing to apply live');
+    this.logger.info(
+      { applied: live, needs_restart: restart },
+      live.length > 0 ? 'configuration reloaded' : 'configuration reloaded: nothing to apply live',
+    );
     return { status: live.length > 0 ? 'applied' : 'unchanged', applied: live, needsRestart: restart, problems: [] };
   }
 }

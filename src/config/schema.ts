@@ -27,11 +27,20 @@ const nullableString = (description: string, extra: Record<string, unknown> = {}
   Type.Union([Type.String({ minLength: 1 }), Type.Null()], { default: null, description, ...extra });
 
 /** One access (ACL template) written in the configuration: the limits of the API's (src/access-limits.ts). */
-const AccessSchema = Type.String({ minLength: 1, maxLength: MAX_ACCESS_LENGTH, pattern: ACCESS_WILDCARDS_PATTERN, expected: ACCESS_LIMITS_TEXT });
+const AccessSchema = Type.String({
+  minLength: 1,
+  maxLength: MAX_ACCESS_LENGTH,
+  pattern: ACCESS_WILDCARDS_PATTERN,
+  expected: ACCESS_LIMITS_TEXT,
+});
 
 const PolicySchema = Type.Object(
   {
-    acl: Type.Array(AccessSchema, { maxItems: MAX_ACL_ENTRIES, expected: 'a list of non-empty strings', description: 'ACL templates granted by the policy.' }),
+    acl: Type.Array(AccessSchema, {
+      maxItems: MAX_ACL_ENTRIES,
+      expected: 'a list of non-empty strings',
+      description: 'ACL templates granted by the policy.',
+    }),
     description: Type.Optional(Type.String({ description: 'Free text shown to administrators.' })),
     name: Type.Optional(Type.String({ minLength: 1, description: 'Policy name (defaults to the mapping key).' })),
   },
@@ -52,8 +61,9 @@ export const ConfigSchema = Type.Object(
     }),
     profiling_enabled: Type.Boolean({
       default: false,
-      description: 'Log the timing of every request Fastify serves, at info level (also switched by PATCH /config). '
-        + 'The HEAD /0.1/token and /0.1/authz fast path is not timed: see the metrics.',
+      description:
+        'Log the timing of every request Fastify serves, at info level (also switched by PATCH /config). ' +
+        'The HEAD /0.1/token and /0.1/authz fast path is not timed: see the metrics.',
     }),
     foreground: Type.Boolean({
       default: false,
@@ -69,7 +79,8 @@ export const ConfigSchema = Type.Object(
     data_dir: Type.String({
       minLength: 1,
       default: './data',
-      description: 'Directory for the embedded database and other local state; a relative path is relative to the current directory.',
+      description:
+        'Directory for the embedded database and other local state; a relative path is relative to the current directory.',
     }),
     default_token_lifetime: Type.Integer({
       minimum: 1,
@@ -97,23 +108,27 @@ export const ConfigSchema = Type.Object(
           minimum: 0,
           maximum: MAX_REFRESH_TOKEN_SECONDS,
           default: 7_776_000,
-          description: 'A refresh token not used for a refresh-token login this many seconds expires (401, then purged by the reaper); each such login starts the window again. 0: no idle timeout (wazo-auth).',
+          description:
+            'A refresh token not used for a refresh-token login this many seconds expires (401, then purged by the reaper); each such login starts the window again. 0: no idle timeout (wazo-auth).',
         }),
         absolute_lifetime_seconds: Type.Integer({
           minimum: 0,
           maximum: MAX_REFRESH_TOKEN_SECONDS,
           default: 31_536_000,
-          description: 'A refresh token expires this many seconds after its offline login, however often it is used (rotation does not extend it). 0: no limit (wazo-auth). When both are set, at least idle_timeout_seconds.',
+          description:
+            'A refresh token expires this many seconds after its offline login, however often it is used (rotation does not extend it). 0: no limit (wazo-auth). When both are set, at least idle_timeout_seconds.',
         }),
         rotation: Type.Boolean({
           default: false,
-          description: 'Each refresh-token login answers a new refresh_token and retires the one presented; presenting a retired one again revokes its whole family (refresh token, access tokens, sessions). false: refresh tokens are reusable (wazo-auth).',
+          description:
+            'Each refresh-token login answers a new refresh_token and retires the one presented; presenting a retired one again revokes its whole family (refresh token, access tokens, sessions). false: refresh tokens are reusable (wazo-auth).',
         }),
         reuse_grace_seconds: Type.Integer({
           minimum: 0,
           maximum: 300,
           default: 10,
-          description: 'With rotation: a refresh token retired less than this many seconds ago is refused (401) without revoking its family (a client retrying after a lost answer, the loser of two concurrent refreshes). 0: every reuse revokes.',
+          description:
+            'With rotation: a refresh token retired less than this many seconds ago is refused (401) without revoking its family (a client retrying after a lost answer, the loser of two concurrent refreshes). 0: every reuse revokes.',
         }),
       },
       { default: {}, description: 'Refresh-token lifecycle: idle timeout, absolute lifetime, rotation with reuse detection.' },
@@ -157,19 +172,22 @@ export const ConfigSchema = Type.Object(
           minimum: 0.1,
           maximum: 3600,
           default: 10,
-          description: 'A connection that has not sent a complete request head this long after it opened (or after its request began) is closed (408): slow-header clients (slowloris) cannot hold connections.',
+          description:
+            'A connection that has not sent a complete request head this long after it opened (or after its request began) is closed (408): slow-header clients (slowloris) cannot hold connections.',
         }),
         request_timeout_seconds: Type.Number({
           minimum: 0.1,
           maximum: 3600,
           default: 30,
-          description: 'A request not received whole (head and body) within this many seconds is answered 408 and its connection closed.',
+          description:
+            'A request not received whole (head and body) within this many seconds is answered 408 and its connection closed.',
         }),
         keep_alive_timeout_seconds: Type.Number({
           minimum: 0,
           maximum: 3600,
           default: 72,
-          description: 'An idle keep-alive connection is closed after this many seconds (0: after each response). Keep it above the proxy\'s own idle timeout.',
+          description:
+            "An idle keep-alive connection is closed after this many seconds (0: after each response). Keep it above the proxy's own idle timeout.",
         }),
         max_requests_per_socket: Type.Integer({
           minimum: 0,
@@ -179,27 +197,30 @@ export const ConfigSchema = Type.Object(
         max_connections: Type.Integer({
           minimum: 0,
           default: 10000,
-          description: 'Open client connections beyond which new ones are refused (0: no limit). Keep it below the process\'s file descriptor limit (`ulimit -n`), with room for the database.',
+          description:
+            "Open client connections beyond which new ones are refused (0: no limit). Keep it below the process's file descriptor limit (`ulimit -n`), with room for the database.",
         }),
         max_connections_per_address: Type.Integer({
           minimum: 0,
           default: 0,
-          description: 'Open connections one client address may hold; beyond it, new ones from that address are closed at once (0: no limit). Leave 0 behind a reverse proxy (every connection then comes from its address).',
+          description:
+            'Open connections one client address may hold; beyond it, new ones from that address are closed at once (0: no limit). Leave 0 behind a reverse proxy (every connection then comes from its address).',
         }),
       },
       { default: {}, description: 'HTTP API.' },
     ),
-    db_uri: Type.Union(
-      [Type.String({ pattern: '^(sqlite:.+|postgres(ql)?://.+)$' }), Type.Null()],
-      {
-        default: null,
-        description: 'Database: `sqlite:<path>` or `postgresql://user:password@host/db`; null means `sqlite:<data_dir>/xivo-auth.sqlite`.',
-        expected: 'a "sqlite:<path>" or "postgresql://..." URI, or null',
-      },
-    ),
+    db_uri: Type.Union([Type.String({ pattern: '^(sqlite:.+|postgres(ql)?://.+)$' }), Type.Null()], {
+      default: null,
+      description:
+        'Database: `sqlite:<path>` or `postgresql://user:password@host/db`; null means `sqlite:<data_dir>/xivo-auth.sqlite`.',
+      expected: 'a "sqlite:<path>" or "postgresql://..." URI, or null',
+    }),
     db_timeout_seconds: Type.Number({
-      minimum: 0.1, maximum: 600, default: 3,
-      description: 'Longest wait of one request on the database, all its statements together (connection, statements, transaction; SQLite: a lock held by another connection); past it the request answers 503 with Retry-After.',
+      minimum: 0.1,
+      maximum: 600,
+      default: 3,
+      description:
+        'Longest wait of one request on the database, all its statements together (connection, statements, transaction; SQLite: a lock held by another connection); past it the request answers 503 with Retry-After.',
     }),
     db_timeout_ms: Type.Union([Type.Integer({ minimum: 100, maximum: 600_000 }), Type.Null()], {
       default: null,
@@ -221,21 +242,43 @@ export const ConfigSchema = Type.Object(
         exchange_type: Type.String({ minLength: 1, default: 'topic', description: 'Type of that exchange.' }),
         enabled: Type.Boolean({
           default: false,
-          description: 'Publish events to the AMQP broker. Events are written to the outbox with each change only when true; with false none are recorded (the outbox stays empty). Set it alike on every instance.',
+          description:
+            'Publish events to the AMQP broker. Events are written to the outbox with each change only when true; with false none are recorded (the outbox stays empty). Set it alike on every instance.',
         }),
         timeout_ms: Type.Integer({
-          minimum: 100, maximum: 600_000, default: 5000,
+          minimum: 100,
+          maximum: 600_000,
+          default: 5000,
           description: 'Connecting to the broker, and waiting for the confirms of a batch, give up after this many milliseconds.',
         }),
-        batch_size: Type.Integer({ minimum: 1, maximum: 10_000, default: 200, description: 'Events published per batch (one round of confirms).' }),
+        batch_size: Type.Integer({
+          minimum: 1,
+          maximum: 10_000,
+          default: 200,
+          description: 'Events published per batch (one round of confirms).',
+        }),
         poll_interval_ms: Type.Integer({
-          minimum: 10, maximum: 600_000, default: 500,
+          minimum: 10,
+          maximum: 600_000,
+          default: 500,
           description: 'How often the relay looks for events committed by other instances (its own wake it at once).',
         }),
-        retry_min_ms: Type.Integer({ minimum: 10, maximum: 600_000, default: 500, description: 'First pause after a failed publication; doubles on each failure.' }),
-        retry_max_ms: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 30_000, description: 'Longest pause between publication attempts.' }),
+        retry_min_ms: Type.Integer({
+          minimum: 10,
+          maximum: 600_000,
+          default: 500,
+          description: 'First pause after a failed publication; doubles on each failure.',
+        }),
+        retry_max_ms: Type.Integer({
+          minimum: 10,
+          maximum: 3_600_000,
+          default: 30_000,
+          description: 'Longest pause between publication attempts.',
+        }),
         expire_soon_seconds: Type.Integer({
-          minimum: 1, maximum: 86_400, default: 60,
+          minimum: 1,
+          maximum: 86_400,
+          default: 60,
           description: 'auth_session_expire_soon is published when a token has this many seconds or less to live.',
         }),
       },
@@ -252,39 +295,53 @@ export const ConfigSchema = Type.Object(
         timeout: Type.Number({
           exclusiveMinimum: 0,
           default: 2,
-          description: 'Seconds allowed for each step of an LDAP login (connect, StartTLS, bind, search); a directory that does not answer in time fails the login (401).',
+          description:
+            'Seconds allowed for each step of an LDAP login (connect, StartTLS, bind, search); a directory that does not answer in time fails the login (401).',
         }),
-        tls_ca_cert: nullableString('PEM file of CA certificates trusted (besides the system ones) for ldaps and StartTLS directories; null trusts the system CAs only.'),
+        tls_ca_cert: nullableString(
+          'PEM file of CA certificates trusted (besides the system ones) for ldaps and StartTLS directories; null trusts the system CAs only.',
+        ),
       },
-      { default: {}, description: 'ldap_user backend (each tenant\'s directory is configured over HTTP: /0.1/backends/ldap).' },
+      { default: {}, description: "ldap_user backend (each tenant's directory is configured over HTTP: /0.1/backends/ldap)." },
     ),
     service_accounts: Type.Record(
       Type.String(),
-      Type.Union([
-        Type.Object({
-          password_hash: Type.String({ pattern: '^\\$argon2id\\$', description: 'argon2id PHC string of the password.' }),
-          acl: Type.Array(AccessSchema, { description: 'ACL of the account\'s tokens.' }),
-        }),
-        Type.Object({
-          password: Type.String({ minLength: 1, description: 'Plain password, hashed at start-up (prefer password_hash).' }),
-          acl: Type.Array(AccessSchema, { description: 'ACL of the account\'s tokens.' }),
-        }),
-      ], { description: 'A service account.' }),
+      Type.Union(
+        [
+          Type.Object({
+            password_hash: Type.String({ pattern: '^\\$argon2id\\$', description: 'argon2id PHC string of the password.' }),
+            acl: Type.Array(AccessSchema, { description: "ACL of the account's tokens." }),
+          }),
+          Type.Object({
+            password: Type.String({ minLength: 1, description: 'Plain password, hashed at start-up (prefer password_hash).' }),
+            acl: Type.Array(AccessSchema, { description: "ACL of the account's tokens." }),
+          }),
+        ],
+        { description: 'A service account.' },
+      ),
       {
         default: {},
-        description: 'xivo_service backend: service accounts by login name, each with `password_hash` (argon2id) or `password`, and `acl`.',
+        description:
+          'xivo_service backend: service accounts by login name, each with `password_hash` (argon2id) or `password`, and `acl`.',
         expected: 'a mapping of account name to {password_hash: "$argon2id$...", acl: [...]} or {password: "...", acl: [...]}',
       },
     ),
     backend_plugins: Type.Record(
       Type.String(),
-      Type.Object({
-        module: Type.String({ minLength: 1, description: 'npm package name, or path of the module (relative to the current directory).' }),
-        options: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Passed to the plugin\'s factory.' })),
-      }, { description: 'A third-party backend.' }),
+      Type.Object(
+        {
+          module: Type.String({
+            minLength: 1,
+            description: 'npm package name, or path of the module (relative to the current directory).',
+          }),
+          options: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: "Passed to the plugin's factory." })),
+        },
+        { description: 'A third-party backend.' },
+      ),
       {
         default: {},
-        description: 'Third-party backends by name (enable them in enabled_backend_plugins): `module` and `options` (see docs/backends.md).',
+        description:
+          'Third-party backends by name (enable them in enabled_backend_plugins): `module` and `options` (see docs/backends.md).',
         expected: 'a mapping of backend name to {module: "...", options: {...}}',
       },
     ),
@@ -293,7 +350,9 @@ export const ConfigSchema = Type.Object(
       default: 2,
       description: 'Seconds a third-party backend may take to check a password; beyond that the login fails (401).',
     }),
-    default_user_policy: nullableString('Slug of a policy (usually one of default_policies) whose ACL is added to every user token; null for none.'),
+    default_user_policy: nullableString(
+      'Slug of a policy (usually one of default_policies) whose ACL is added to every user token; null for none.',
+    ),
     default_policies: Type.Record(Type.String(), PolicySchema, {
       default: {},
       description: 'Policies created or updated at start-up in the top tenant, by slug; read-only over HTTP.',
@@ -308,7 +367,9 @@ export const ConfigSchema = Type.Object(
       default: 'admin',
       description: 'Username of the first administrator.',
     }),
-    bootstrap_user_password: nullableString('Password of the bootstrap administrator; null generates one, written once to <data_dir>/bootstrap-password (mode 0600).'),
+    bootstrap_user_password: nullableString(
+      'Password of the bootstrap administrator; null generates one, written once to <data_dir>/bootstrap-password (mode 0600).',
+    ),
     password_hashing: Type.Object(
       {
         memory_kib: Type.Integer({ minimum: 8, default: 19456, description: 'argon2id memory cost, in KiB.' }),
@@ -328,7 +389,8 @@ export const ConfigSchema = Type.Object(
           minimum: 0,
           maximum: 19,
           default: 10,
-          description: 'Nice value of the hashing threads (Linux): checks and the rest of each login preempt hashing; 0 hashes at the event loop\'s priority.',
+          description:
+            "Nice value of the hashing threads (Linux): checks and the rest of each login preempt hashing; 0 hashes at the event loop's priority.",
         }),
       },
       { default: {}, description: 'Password hashing (argon2id; the defaults are the OWASP minimum).' },
@@ -347,29 +409,48 @@ export const ConfigSchema = Type.Object(
       {
         routes: Type.Array(
           Type.Object({
-            path: Type.String({ minLength: 1, pattern: '^/', description: 'Path of the protected API, `{name}` matching one segment, e.g. `/api/users/{user_uuid}`.' }),
-            access: Type.String({ minLength: 1, description: 'Access required, `{name}` filled from the path, e.g. `confd.users.{user_uuid}.read`.' }),
-            methods: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Methods the entry applies to (default: all).' })),
+            path: Type.String({
+              minLength: 1,
+              pattern: '^/',
+              description: 'Path of the protected API, `{name}` matching one segment, e.g. `/api/users/{user_uuid}`.',
+            }),
+            access: Type.String({
+              minLength: 1,
+              description: 'Access required, `{name}` filled from the path, e.g. `confd.users.{user_uuid}.read`.',
+            }),
+            methods: Type.Optional(
+              Type.Array(Type.String({ minLength: 1 }), { description: 'Methods the entry applies to (default: all).' }),
+            ),
           }),
           {
             default: [],
-            description: 'Route → access table of GET /0.1/authz for requests naming no access (X-Original-URI/X-Forwarded-Uri and X-Forwarded-Method); the first match wins.',
+            description:
+              'Route → access table of GET /0.1/authz for requests naming no access (X-Original-URI/X-Forwarded-Uri and X-Forwarded-Method); the first match wins.',
             expected: 'a list of {path, access, methods?}',
           },
         ),
         cache_max_age: Type.Integer({
           minimum: 0,
           default: 0,
-          description: 'Seconds a gateway may cache an allowed answer (`Cache-Control: private, max-age`, never beyond the token\'s life); 0 sends `no-store`.',
+          description:
+            "Seconds a gateway may cache an allowed answer (`Cache-Control: private, max-age`, never beyond the token's life); 0 sends `no-store`.",
         }),
       },
       { default: {}, description: 'Gateway authorization endpoint (GET|HEAD /0.1/authz).' },
     ),
     management: Type.Object(
       {
-        enabled: Type.Boolean({ default: false, description: 'Serve /metrics and /health/* on a separate listener (and /metrics no longer on the public API).' }),
+        enabled: Type.Boolean({
+          default: false,
+          description: 'Serve /metrics and /health/* on a separate listener (and /metrics no longer on the public API).',
+        }),
         listen: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Address of the management listener.' }),
-        port: Type.Integer({ minimum: 0, maximum: 65535, default: 9496, description: 'TCP port of the management listener (0 picks a free port).' }),
+        port: Type.Integer({
+          minimum: 0,
+          maximum: 65535,
+          default: 9496,
+          description: 'TCP port of the management listener (0 picks a free port).',
+        }),
       },
       { default: {}, description: 'Management listener (metrics and health probes).' },
     ),
@@ -394,14 +475,18 @@ export const ConfigSchema = Type.Object(
     // The admin web console (issue 25): src/http/routes/console.ts.
     console: Type.Object(
       {
-        enabled: Type.Boolean({ default: true, description: 'Serve the admin web console at /console/ (static files built by `npm run build`).' }),
+        enabled: Type.Boolean({
+          default: true,
+          description: 'Serve the admin web console at /console/ (static files built by `npm run build`).',
+        }),
       },
       { default: {}, description: 'Admin web console.' },
     ),
     extra_config_files: Type.String({
       minLength: 1,
       default: '/etc/xivo-auth/conf.d/',
-      description: 'Directory of `*.yml`/`*.yaml` files read alphabetically after the main file; the first file defining a key wins. Honoured in the main file and the environment only.',
+      description:
+        'Directory of `*.yml`/`*.yaml` files read alphabetically after the main file; the first file defining a key wins. Honoured in the main file and the environment only.',
     }),
   },
   { description: 'xivo-auth configuration.' },

@@ -26,13 +26,17 @@ export class ExpireSoonNotifier {
 
   start(): void {
     if (this.timer !== null) return;
-    this.timer = setInterval(() => { void this.runOnce(); }, this.options.intervalSeconds * 1000);
+    this.timer = setInterval(() => {
+      void this.runOnce();
+    }, this.options.intervalSeconds * 1000);
     this.timer.unref();
   }
 
   /** One scan up to now + delay; returns the tokens seen. Never runs twice at once. */
   runOnce(): Promise<number> {
-    this.running ??= this.scan().finally(() => { this.running = null; });
+    this.running ??= this.scan().finally(() => {
+      this.running = null;
+    });
     return this.running;
   }
 

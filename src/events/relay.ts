@@ -114,7 +114,10 @@ export class EventRelay {
         this.state = 'fail';
         // One line when it starts failing, then every 10th attempt: no log flood.
         if (this.failures === 1 || this.failures % 10 === 0) {
-          this.logger.warn({ failures: this.failures, reason: this.lastError }, 'event bus: cannot publish; events stay in the outbox');
+          this.logger.warn(
+            { failures: this.failures, reason: this.lastError },
+            'event bus: cannot publish; events stay in the outbox',
+          );
         }
         await this.disconnect();
         await this.waker.sleep(this.backoffMs(), false);
@@ -166,12 +169,16 @@ export class EventRelay {
     if (!tracing.enabled) return this.publishBatch(channel, events, null);
     // The outbox row keeps no trace context (no column for it): each batch
     // is its own trace, whose span's traceparent the messages carry.
-    const span = startSpan(`${this.options.exchangeName} publish`, {
-      'messaging.system': 'rabbitmq',
-      'messaging.operation.type': 'send',
-      'messaging.destination.name': this.options.exchangeName,
-      'messaging.batch.message_count': events.length,
-    }, SpanKind.PRODUCER);
+    const span = startSpan(
+      `${this.options.exchangeName} publish`,
+      {
+        'messaging.system': 'rabbitmq',
+        'messaging.operation.type': 'send',
+        'messaging.destination.name': this.options.exchangeName,
+        'messaging.batch.message_count': events.length,
+      },
+      SpanKind.PRODUCER,
+    );
     const traceHeaders: Record<string, unknown> = {};
     injectContext(traceHeaders, trace.setSpan(context.active(), span));
     try {
@@ -184,20 +191,33 @@ export class EventRelay {
     }
   }
 
-  private async publishBatch(channel: ConfirmChannel, events: OutboxEvent[], traceHeaders: Record<string, unknown> | null): Promise<number> {
+  private async publishBatch(
+    channel: ConfirmChannel,
+    events: OutboxEvent[],
+    traceHeaders: Record<string, unknown> | null,
+  ): Promise<number> {
     const { exchangeName, originUuid, timeoutMs } = this.options;
-    const confirms = events.map((event) => new Promise<void>((resolve, reject) => {
-      const headers = eventHeaders(event, originUuid);
-      const body = Buffer.from(JSON.stringify({ ...headers, data: event.data }));
-      channel.publish(exchangeName, event.routingKey, body, {
-        // traceparent/tracestate in the message's headers only, not its body.
-        headers: traceHeaders === null ? headers : { ...headers, ...traceHeaders },
-        contentType: 'application/json',
-        deliveryMode: 2,
-        messageId: `${originUuid ?? 'xivo-auth'}:${event.id}`,
-        timestamp: Math.floor(event.createdAt / 1000),
-      }, (err: unknown) => (err ? reject(err instanceof Error ? err : new Error('message nacked by the broker')) : resolve()));
-    }));
+    const confirms = events.map(
+      (event) =>
+        new Promise<void>((resolve, reject) => {
+          const headers = eventHeaders(event, originUuid);
+          const body = Buffer.from(JSON.stringify({ ...headers, data: event.data }));
+          channel.publish(
+            exchangeName,
+            event.routingKey,
+            body,
+            {
+              // traceparent/tracestate in the message's headers only, not its body.
+              headers: traceHeaders === null ? headers : { ...headers, ...traceHeaders },
+              contentType: 'application/json',
+              deliveryMode: 2,
+              messageId: `${originUuid ?? 'xivo-auth'}:${event.id}`,
+              timestamp: Math.floor(event.createdAt / 1000),
+            },
+            (err: unknown) => (err ? reject(err instanceof Error ? err : new Error('message nacked by the broker')) : resolve()),
+          );
+        }),
+    );
     // All or nothing: a partial batch is published again whole (at least once).
     await within(Promise.all(confirms), timeoutMs, 'waiting for publisher confirms');
     this.published += events.length;

@@ -20,19 +20,24 @@ export class DevicePoller {
 
   start(): void {
     if (this.timer !== null || this.intervalSeconds <= 0) return;
-    this.timer = setInterval(() => { void this.runOnce(); }, this.intervalSeconds * 1000);
+    this.timer = setInterval(() => {
+      void this.runOnce();
+    }, this.intervalSeconds * 1000);
     this.timer.unref();
   }
 
   /** One step; never runs twice at once. Returns the number of flows polled. */
   runOnce(): Promise<number> {
     if (this.running === null) {
-      this.running = this.service.pollDue(BATCH)
+      this.running = this.service
+        .pollDue(BATCH)
         .catch((err: unknown) => {
           this.logger.warn({ err: { message: (err as Error).message } }, 'external auth: device authorization polling failed');
           return 0;
         })
-        .finally(() => { this.running = null; });
+        .finally(() => {
+          this.running = null;
+        });
     }
     return this.running;
   }

@@ -39,7 +39,11 @@ export class ExternalAuthExistsError extends ConflictError {
  * accepts it (revoked): connect again.
  */
 export class ExternalAuthNotReadyError extends DomainError {
-  constructor(authType: string, state: 'pending' | 'denied' | 'expired' | 'failed' | 'revoked', providerError: string | null = null) {
+  constructor(
+    authType: string,
+    state: 'pending' | 'denied' | 'expired' | 'failed' | 'revoked',
+    providerError: string | null = null,
+  ) {
     const messages = {
       pending: `The ${authType} authorization is not completed yet`,
       denied: `The user denied the ${authType} authorization`,
@@ -47,7 +51,9 @@ export class ExternalAuthNotReadyError extends DomainError {
       failed: `${authType} refused the authorization`,
       revoked: `${authType} no longer accepts this authorization: connect again`,
     };
-    super(404, `external-auth-${state}`, messages[state], providerError === null ? { state } : { state, error: providerError }, { resource: 'external' });
+    super(404, `external-auth-${state}`, messages[state], providerError === null ? { state } : { state, error: providerError }, {
+      resource: 'external',
+    });
   }
 }
 
@@ -61,8 +67,12 @@ export class ProviderUnavailableError extends ServiceUnavailableError {
 /** 503: the provider refused xivo-auth's client (invalid_client...): the tenant's configuration needs fixing. */
 export class ProviderRefusedError extends DomainError {
   constructor(authType: string, providerError: string) {
-    super(503, 'external-auth-provider-refused',
+    super(
+      503,
+      'external-auth-provider-refused',
       `${authType} refused the request (${providerError}): check the tenant's ${authType} configuration (/external/${authType}/config)`,
-      { error: providerError }, { resource: 'external' });
+      { error: providerError },
+      { resource: 'external' },
+    );
   }
 }

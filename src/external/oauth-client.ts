@@ -51,7 +51,11 @@ const DEFAULT_INTERVAL_SECONDS = 5;
 export class OAuthClient {
   constructor(private readonly timeoutMs: number) {}
 
-  async authorizeDevice(endpoints: ProviderEndpoints, client: ClientCredentials, scope: string[]): Promise<Outcome<DeviceAuthorization>> {
+  async authorizeDevice(
+    endpoints: ProviderEndpoints,
+    client: ClientCredentials,
+    scope: string[],
+  ): Promise<Outcome<DeviceAuthorization>> {
     const answer = await this.post(endpoints.deviceAuthorizationUrl, client, { scope: scope.join(' ') });
     if (!answer.ok) return answer;
     const b = answer.value;
@@ -61,7 +65,11 @@ export class OAuthClient {
     const userCode = str(b.user_code);
     const expiresIn = num(b.expires_in);
     if (deviceCode === null || userCode === null || verificationUri === null || expiresIn === null) {
-      return { ok: false, kind: 'unavailable', detail: 'the device authorization response lacks device_code, user_code, verification_uri or expires_in' };
+      return {
+        ok: false,
+        kind: 'unavailable',
+        detail: 'the device authorization response lacks device_code, user_code, verification_uri or expires_in',
+      };
     }
     return {
       ok: true,
@@ -86,7 +94,12 @@ export class OAuthClient {
   }
 
   /** RFC 7009: 200 whether or not the token was known. */
-  async revoke(revocationUrl: string, client: ClientCredentials, token: string, hint: 'refresh_token' | 'access_token'): Promise<Outcome<null>> {
+  async revoke(
+    revocationUrl: string,
+    client: ClientCredentials,
+    token: string,
+    hint: 'refresh_token' | 'access_token',
+  ): Promise<Outcome<null>> {
     const answer = await this.post(revocationUrl, client, { token, token_type_hint: hint }, { emptyOk: true });
     return answer.ok ? { ok: true, value: null } : answer;
   }
@@ -113,7 +126,10 @@ export class OAuthClient {
       text = await response.text();
     } catch (err) {
       const e = err as { name?: string; cause?: { code?: string } };
-      const detail = e.name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : `unreachable (${e.cause?.code ?? e.name ?? 'error'})`;
+      const detail =
+        e.name === 'TimeoutError'
+          ? `no answer within ${this.timeoutMs} ms`
+          : `unreachable (${e.cause?.code ?? e.name ?? 'error'})`;
       return { ok: false, kind: 'unavailable', detail };
     }
     let json: Record<string, unknown> | null = null;
@@ -129,7 +145,12 @@ export class OAuthClient {
       return { ok: false, kind: 'unavailable', detail: `HTTP ${response.status} without a JSON body` };
     }
     // An error code is a short token (RFC 6749 §5.2): anything else is not shown.
-    const error = json === null ? null : str(json.error)?.replace(/[^\x21-\x7e]/g, '').slice(0, 64) || null;
+    const error =
+      json === null
+        ? null
+        : str(json.error)
+            ?.replace(/[^\x21-\x7e]/g, '')
+            .slice(0, 64) || null;
     if (response.status >= 400 && response.status < 500 && error !== null) {
       return { ok: false, kind: 'refused', error, status: response.status };
     }

@@ -38,7 +38,9 @@ export function parseKey(content: Buffer, file: string): Buffer {
     const key = Buffer.from(text, 'base64');
     if (key.length === KEY_BYTES) return key;
   }
-  throw new KeyFileError(`${file}: an external_auth encryption key must be 32 bytes: raw, base64 or hex (e.g. \`openssl rand -base64 32 > ${file}\`)`);
+  throw new KeyFileError(
+    `${file}: an external_auth encryption key must be 32 bytes: raw, base64 or hex (e.g. \`openssl rand -base64 32 > ${file}\`)`,
+  );
 }
 
 function keyId(key: Buffer): string {
@@ -69,7 +71,9 @@ export class SecretBox {
       try {
         content = readFileSync(options.keyFile);
       } catch (err) {
-        throw new KeyFileError(`external_auth.encryption_key_file ${options.keyFile} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        throw new KeyFileError(
+          `external_auth.encryption_key_file ${options.keyFile} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        );
       }
       this.use(parseKey(content, options.keyFile));
     } else {
@@ -88,16 +92,25 @@ export class SecretBox {
     const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
     cipher.setAAD(Buffer.from(context, 'utf8'));
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return [VERSION, this.id, nonce.toString('base64url'), ciphertext.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
+    return [
+      VERSION,
+      this.id,
+      nonce.toString('base64url'),
+      ciphertext.toString('base64url'),
+      cipher.getAuthTag().toString('base64url'),
+    ].join('.');
   }
 
   open(sealed: string, context: string): string {
     const parts = sealed.split('.');
-    if (parts.length !== 5 || parts[0] !== VERSION) throw new SecretKeyError('A stored external-auth secret is not in a known sealed form');
+    if (parts.length !== 5 || parts[0] !== VERSION)
+      throw new SecretKeyError('A stored external-auth secret is not in a known sealed form');
     const [, id, nonce, ciphertext, tag] = parts;
     if (this.key === null) this.loadDefault();
     if (this.key === null || id !== this.id) {
-      throw new SecretKeyError(`A stored external-auth secret was sealed with another encryption key (${id}) than ${this.keyFile}'s`);
+      throw new SecretKeyError(
+        `A stored external-auth secret was sealed with another encryption key (${id}) than ${this.keyFile}'s`,
+      );
     }
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(nonce, 'base64url'), { authTagLength: TAG_BYTES });
@@ -116,7 +129,7 @@ export class SecretBox {
   openJson(sealed: string | null, context: string): Record<string, unknown> {
     if (sealed === null) return {};
     const value = JSON.parse(this.open(sealed, context)) as unknown;
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : {};
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
   }
 
   private use(key: Buffer): void {
@@ -130,7 +143,9 @@ export class SecretBox {
       content = readFileSync(this.options.defaultFile);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw new KeyFileError(`${this.options.defaultFile} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new KeyFileError(
+        `${this.options.defaultFile} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
     }
     this.use(parseKey(content, this.options.defaultFile));
   }
@@ -156,7 +171,9 @@ export class SecretBox {
         this.loadDefault();
         if (this.key !== null) return this.key;
       }
-      throw new SecretKeyError(`No external-auth encryption key: ${file} cannot be written (${(err as NodeJS.ErrnoException).code ?? 'error'}); set external_auth.encryption_key_file`);
+      throw new SecretKeyError(
+        `No external-auth encryption key: ${file} cannot be written (${(err as NodeJS.ErrnoException).code ?? 'error'}); set external_auth.encryption_key_file`,
+      );
     }
     this.use(key);
     this.options.onGenerated?.(file);

@@ -19,14 +19,25 @@ import type { TenantTree } from '../identity/tenant-tree.js';
 import type { User } from '../identity/types.js';
 import type { OAuthProviderConfig } from '../config/sections/external.js';
 import {
-  ExternalAuthConfigExistsError, ExternalAuthExistsError, ExternalAuthNotReadyError, ProviderRefusedError,
-  ProviderUnavailableError, UnknownExternalAuthConfigError, UnknownExternalAuthError, UnknownExternalAuthTypeError,
+  ExternalAuthConfigExistsError,
+  ExternalAuthExistsError,
+  ExternalAuthNotReadyError,
+  ProviderRefusedError,
+  ProviderUnavailableError,
+  UnknownExternalAuthConfigError,
+  UnknownExternalAuthError,
+  UnknownExternalAuthTypeError,
 } from './errors.js';
 import type { ClientCredentials, OAuthClient, Outcome, ProviderEndpoints, TokenSet } from './oauth-client.js';
 import type { SecretBox } from './secret-box.js';
 import {
-  EXTERNAL_AUTH_TYPES, type DeviceFlowRecord, type ExternalAuthConfigRecord, type ExternalAuthStore, type ExternalAuthType,
-  type ExternalConnectionRecord, type OAuthProviderType,
+  EXTERNAL_AUTH_TYPES,
+  type DeviceFlowRecord,
+  type ExternalAuthConfigRecord,
+  type ExternalAuthStore,
+  type ExternalAuthType,
+  type ExternalConnectionRecord,
+  type OAuthProviderType,
 } from './types.js';
 
 /** The fields of a type's configuration: returned, write-only, and what a secret belongs to. */
@@ -57,7 +68,7 @@ export const CONFIG_FIELDS: Readonly<Record<ExternalAuthType, ConfigFields>> = {
 };
 
 export const MOBILE_FIELDS = ['token', 'apns_token', 'apns_voip_token', 'apns_notification_token'] as const;
-export type MobileTokens = Record<typeof MOBILE_FIELDS[number], string | null>;
+export type MobileTokens = Record<(typeof MOBILE_FIELDS)[number], string | null>;
 
 /** What a client gets of a provider connection. */
 export interface ProviderToken {
@@ -98,7 +109,10 @@ const where = {
   deviceCode: (userUuid: string, authType: string) => `external_auth_device_flows/${userUuid}/${authType}`,
 };
 
-const sleep = (ms: number) => new Promise<void>((resolve) => { setTimeout(resolve, ms); });
+const sleep = (ms: number) =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, ms);
+  });
 
 export class ExternalAuthService {
   private readonly enabled: ReadonlySet<string>;
@@ -179,7 +193,12 @@ export class ExternalAuthService {
       }
       secrets[name] = storedSecrets[name];
     }
-    const record: ExternalAuthConfigRecord = { ...stored, data, secrets: this.sealOrNull(secrets, context), updatedAt: this.clock.now() };
+    const record: ExternalAuthConfigRecord = {
+      ...stored,
+      data,
+      secrets: this.sealOrNull(secrets, context),
+      updatedAt: this.clock.now(),
+    };
     if (!(await this.store.replaceExternalAuthConfig(record))) throw new UnknownExternalAuthConfigError(type);
     return data;
   }
@@ -212,7 +231,11 @@ export class ExternalAuthService {
   // ---- a user's connections
 
   /** Every enabled type, with whether the user is connected to it (wazo-auth's list; no secret in `data`). */
-  async list(userUuid: string, scopeRoot: string, q: { search?: string; direction?: 'asc' | 'desc'; limit?: number; offset?: number }) {
+  async list(
+    userUuid: string,
+    scopeRoot: string,
+    q: { search?: string; direction?: 'asc' | 'desc'; limit?: number; offset?: number },
+  ) {
     await this.users.get(userUuid, scopeRoot);
     const connected = new Set(await this.store.listExternalConnectionTypes(userUuid));
     const types = EXTERNAL_AUTH_TYPES.filter((t) => this.enabled.has(t)).sort();
@@ -229,7 +252,10 @@ export class ExternalAuthService {
   async connectedUsers(authType: string, scopeRoot: string, q: { recurse?: boolean; limit?: number; offset?: number }) {
     const type = this.assertEnabled(authType);
     const tenantUuids = q.recurse ? await this.tenants.subtree(scopeRoot) : [scopeRoot];
-    const { total, items } = await this.store.listConnectedUsers(type, tenantUuids, this.clock.now(), { limit: q.limit, offset: q.offset });
+    const { total, items } = await this.store.listConnectedUsers(type, tenantUuids, this.clock.now(), {
+      limit: q.limit,
+      offset: q.offset,
+    });
     return { total, filtered: total, items: items.map((uuid) => ({ uuid })) };
   }
 
@@ -244,18 +270,27 @@ export class ExternalAuthService {
     return this.writeMobile(userUuid, scopeRoot, tokens, 'upsert');
   }
 
-  private async writeMobile(userUuid: string, scopeRoot: string, tokens: MobileTokens, mode: 'create' | 'upsert'): Promise<MobileTokens> {
+  private async writeMobile(
+    userUuid: string,
+    scopeRoot: string,
+    tokens: MobileTokens,
+    mode: 'create' | 'upsert',
+  ): Promise<MobileTokens> {
     const user = await this.users.get(userUuid, scopeRoot);
     const now = this.clock.now();
-    const written = await this.store.writeExternalConnection({
-      userUuid: user.uuid,
-      authType: 'mobile',
-      data: {},
-      secrets: this.box.sealJson(tokens, where.connection(user.uuid, 'mobile')),
-      expiresAt: null,
-      createdAt: now,
-      updatedAt: now,
-    }, mode, user.tenantUuid);
+    const written = await this.store.writeExternalConnection(
+      {
+        userUuid: user.uuid,
+        authType: 'mobile',
+        data: {},
+        secrets: this.box.sealJson(tokens, where.connection(user.uuid, 'mobile')),
+        expiresAt: null,
+        createdAt: now,
+        updatedAt: now,
+      },
+      mode,
+      user.tenantUuid,
+    );
     if (written === 'exists') throw new ExternalAuthExistsError('mobile');
     return tokens;
   }
@@ -266,7 +301,7 @@ export class ExternalAuthService {
     if (connection === null) throw new UnknownExternalAuthError('mobile');
     const stored = this.box.openJson(connection.secrets, where.connection(user.uuid, 'mobile'));
     const tokens = {} as MobileTokens;
-    for (const name of MOBILE_FIELDS) tokens[name] = typeof stored[name] === 'string' ? stored[name] as string : null;
+    for (const name of MOBILE_FIELDS) tokens[name] = typeof stored[name] === 'string' ? (stored[name] as string) : null;
     return tokens;
   }
 
@@ -294,14 +329,21 @@ export class ExternalAuthService {
    * Starting again replaces an authorization in progress; a connection
    * already there stays until the new one completes.
    */
-  async startAuthorization(authType: OAuthProviderType, userUuid: string, scopeRoot: string, scope: string[] | undefined): Promise<DeviceAuthorizationStarted> {
+  async startAuthorization(
+    authType: OAuthProviderType,
+    userUuid: string,
+    scopeRoot: string,
+    scope: string[] | undefined,
+  ): Promise<DeviceAuthorizationStarted> {
     const user = await this.users.get(userUuid, scopeRoot);
     const client = await this.clientOf(authType, user.tenantUuid);
     const wanted = scope ?? this.options.providers[authType].scope;
     const answer = await this.oauth.authorizeDevice(this.endpoints(authType), client, wanted);
     if (!answer.ok) {
       if (answer.kind === 'refused' && answer.error === 'invalid_scope') {
-        throw new InvalidDataError(`${authType} refused the scope`, { scope: { constraint_id: 'invalid_scope', message: `refused by ${authType}` } });
+        throw new InvalidDataError(`${authType} refused the scope`, {
+          scope: { constraint_id: 'invalid_scope', message: `refused by ${authType}` },
+        });
       }
       throw this.providerError(authType, answer);
     }
@@ -381,7 +423,10 @@ export class ExternalAuthService {
     for (const flow of due) {
       if (flow.authType !== 'google' && flow.authType !== 'microsoft') continue;
       await this.pollFlow(flow.userUuid, flow.authType).catch((err: unknown) => {
-        this.logger.warn({ user_uuid: flow.userUuid, auth_type: flow.authType, err: { message: (err as Error).message } }, 'external auth: device authorization poll failed');
+        this.logger.warn(
+          { user_uuid: flow.userUuid, auth_type: flow.authType, err: { message: (err as Error).message } },
+          'external auth: device authorization poll failed',
+        );
       });
     }
     return due.length;
@@ -393,7 +438,8 @@ export class ExternalAuthService {
     const flow = await this.store.claimDeviceFlowPoll(userUuid, authType, now);
     if (flow === null) {
       const current = await this.store.getDeviceFlow(userUuid, authType);
-      if (current?.status === 'pending' && current.expiresAt <= now) await this.store.updateDeviceFlow(userUuid, authType, { status: 'expired' });
+      if (current?.status === 'pending' && current.expiresAt <= now)
+        await this.store.updateDeviceFlow(userUuid, authType, { status: 'expired' });
       return;
     }
     if (flow.expiresAt <= now) {
@@ -414,7 +460,10 @@ export class ExternalAuthService {
     }
     if (answer.kind === 'unavailable') {
       // Tried again at the next interval, until the code expires.
-      this.logger.debug({ user_uuid: userUuid, auth_type: authType, reason: answer.detail }, 'external auth: provider unavailable for a poll');
+      this.logger.debug(
+        { user_uuid: userUuid, auth_type: authType, reason: answer.detail },
+        'external auth: provider unavailable for a poll',
+      );
       return;
     }
     switch (answer.error) {
@@ -435,7 +484,10 @@ export class ExternalAuthService {
         return;
       default:
         await this.store.updateDeviceFlow(userUuid, authType, { status: 'failed', error: answer.error });
-        this.logger.warn({ user_uuid: userUuid, auth_type: authType, error: answer.error }, 'external auth: the provider refused the authorization');
+        this.logger.warn(
+          { user_uuid: userUuid, auth_type: authType, error: answer.error },
+          'external auth: the provider refused the authorization',
+        );
     }
   }
 
@@ -448,7 +500,12 @@ export class ExternalAuthService {
   }
 
   private connectionRecord(
-    userUuid: string, authType: string, tokens: TokenSet, previousRefreshToken: string | null, previousScope: string[], now: number,
+    userUuid: string,
+    authType: string,
+    tokens: TokenSet,
+    previousRefreshToken: string | null,
+    previousScope: string[],
+    now: number,
   ): ExternalConnectionRecord {
     return {
       userUuid,
@@ -467,7 +524,9 @@ export class ExternalAuthService {
 
   private tokenOf(connection: ExternalConnectionRecord): ProviderToken {
     const secrets = this.box.openJson(connection.secrets, where.connection(connection.userUuid, connection.authType));
-    const scope = Array.isArray(connection.data.scope) ? connection.data.scope.filter((s): s is string => typeof s === 'string') : [];
+    const scope = Array.isArray(connection.data.scope)
+      ? connection.data.scope.filter((s): s is string => typeof s === 'string')
+      : [];
     return { accessToken: String(secrets.access_token ?? ''), expiresAt: connection.expiresAt, scope };
   }
 
@@ -502,8 +561,11 @@ export class ExternalAuthService {
     }
     now = this.clock.now();
     if (answer.ok) {
-      const previousScope = Array.isArray(connection.data.scope) ? connection.data.scope as string[] : [];
-      const refreshed = { ...this.connectionRecord(user.uuid, authType, answer.value, refreshToken, previousScope, now), createdAt: connection.createdAt };
+      const previousScope = Array.isArray(connection.data.scope) ? (connection.data.scope as string[]) : [];
+      const refreshed = {
+        ...this.connectionRecord(user.uuid, authType, answer.value, refreshToken, previousScope, now),
+        createdAt: connection.createdAt,
+      };
       if ((await this.store.writeExternalConnection(refreshed, 'update', user.tenantUuid)) === 'missing') {
         // Deleted while refreshing: the user disconnected.
         throw new UnknownExternalAuthError(authType);
@@ -515,7 +577,10 @@ export class ExternalAuthService {
       // The provider no longer accepts the refresh token (revoked by the
       // user, expired): the connection is of no use any more.
       await this.store.deleteExternalConnection(user.uuid, authType, user.tenantUuid);
-      this.logger.info({ user_uuid: user.uuid, auth_type: authType }, 'external auth: refresh token refused, connection forgotten');
+      this.logger.info(
+        { user_uuid: user.uuid, auth_type: authType },
+        'external auth: refresh token refused, connection forgotten',
+      );
       throw new ExternalAuthNotReadyError(authType, 'revoked');
     }
     // The provider is down: the current token while it lasts.
@@ -535,22 +600,34 @@ export class ExternalAuthService {
     throw new ProviderUnavailableError(authType, 'a refresh in progress did not complete');
   }
 
-  private async revoke(authType: OAuthProviderType, user: User, connection: ExternalConnectionRecord, revocationUrl: string): Promise<void> {
+  private async revoke(
+    authType: OAuthProviderType,
+    user: User,
+    connection: ExternalConnectionRecord,
+    revocationUrl: string,
+  ): Promise<void> {
     const config = await this.store.getExternalAuthConfig(user.tenantUuid, authType);
     if (config === null) {
-      this.logger.warn({ user_uuid: user.uuid, auth_type: authType }, 'external auth: no configuration left to revoke the tokens with; forgotten only');
+      this.logger.warn(
+        { user_uuid: user.uuid, auth_type: authType },
+        'external auth: no configuration left to revoke the tokens with; forgotten only',
+      );
       return;
     }
     const secrets = this.box.openJson(connection.secrets, where.connection(user.uuid, authType));
     // Revoking the refresh token ends the grant (and its access tokens) at
     // providers that implement RFC 7009 §2.1's recommendation.
-    const [token, hint] = typeof secrets.refresh_token === 'string'
-      ? [secrets.refresh_token, 'refresh_token' as const]
-      : [String(secrets.access_token ?? ''), 'access_token' as const];
+    const [token, hint] =
+      typeof secrets.refresh_token === 'string'
+        ? [secrets.refresh_token, 'refresh_token' as const]
+        : [String(secrets.access_token ?? ''), 'access_token' as const];
     const answer = await this.oauth.revoke(revocationUrl, this.credentials(config), token, hint);
     if (!answer.ok) {
       const reason = answer.kind === 'refused' ? answer.error : answer.detail;
-      this.logger.warn({ user_uuid: user.uuid, auth_type: authType, reason }, 'external auth: revocation at the provider failed; the connection is forgotten all the same');
+      this.logger.warn(
+        { user_uuid: user.uuid, auth_type: authType, reason },
+        'external auth: revocation at the provider failed; the connection is forgotten all the same',
+      );
     }
   }
 

@@ -5,7 +5,7 @@
 
 /** The external auth types this build implements. */
 export const EXTERNAL_AUTH_TYPES = ['google', 'microsoft', 'mobile'] as const;
-export type ExternalAuthType = typeof EXTERNAL_AUTH_TYPES[number];
+export type ExternalAuthType = (typeof EXTERNAL_AUTH_TYPES)[number];
 /** The types connected through an OAuth 2.0 device authorization. */
 export type OAuthProviderType = Exclude<ExternalAuthType, 'mobile'>;
 
@@ -95,7 +95,12 @@ export interface ExternalAuthStore {
    * The users of these tenants with a connection of the type who hold a
    * token live at `now` (wazo-auth's "connected users"), by uuid.
    */
-  listConnectedUsers(authType: string, tenantUuids: string[], now: number, page: { limit?: number; offset?: number }): Promise<{ total: number; items: string[] }>;
+  listConnectedUsers(
+    authType: string,
+    tenantUuids: string[],
+    now: number,
+    page: { limit?: number; offset?: number },
+  ): Promise<{ total: number; items: string[] }>;
 
   /** Starts (or starts again) the user's device authorization of the type. */
   putDeviceFlow(f: DeviceFlowRecord): Promise<void>;
@@ -109,7 +114,11 @@ export interface ExternalAuthStore {
   /** Pending flows due at `now`, oldest due first. */
   listDueDeviceFlows(now: number, limit: number): Promise<{ userUuid: string; authType: string }[]>;
   /** Ends a flow (denied, expired, failed), or reschedules it (slow_down). */
-  updateDeviceFlow(userUuid: string, authType: string, patch: { status?: DeviceFlowStatus; error?: string | null; intervalMs?: number; nextPollAt?: number }): Promise<void>;
+  updateDeviceFlow(
+    userUuid: string,
+    authType: string,
+    patch: { status?: DeviceFlowStatus; error?: string | null; intervalMs?: number; nextPollAt?: number },
+  ): Promise<void>;
   /**
    * A completed flow: the flow deleted and the connection written (added or
    * updated) with auth_user_external_auth_authorized, in one transaction;

@@ -23,8 +23,10 @@ export function clientAddress(req: IncomingMessage, numProxies: number): string 
   const peer = req.socket.remoteAddress ?? '';
   if (numProxies <= 0) return peer;
   const header = req.headers['x-forwarded-for'];
-  const forwarded = (Array.isArray(header) ? header.join(',') : header ?? '')
-    .split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const forwarded = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const chain = [peer, ...forwarded.reverse()];
   return chain[Math.min(numProxies, chain.length - 1)];
 }

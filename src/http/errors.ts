@@ -94,7 +94,11 @@ export function sendProblem(problem: Problem, request: FastifyRequest, reply: Fa
   if (problem.retryAfter !== undefined) reply.header('Retry-After', String(problem.retryAfter));
   reply.code(problem.status).type('application/json; charset=utf-8');
   if (request.routeOptions.config?.legacyErrors) {
-    const legacy: Record<string, unknown> = { reason: [problem.message], timestamp: [epochSeconds()], status_code: problem.status };
+    const legacy: Record<string, unknown> = {
+      reason: [problem.message],
+      timestamp: [epochSeconds()],
+      status_code: problem.status,
+    };
     if (LEGACY_WITH_DETAILS.has(problem.errorId)) {
       legacy.error_id = problem.errorId;
       legacy.details = problem.details;
@@ -115,7 +119,11 @@ export function handleError(this: unknown, err: unknown, request: FastifyRequest
   const problem = toProblem(err, request.id);
   if (problem.status >= 500) {
     if (problem.status === 500) request.log.error({ err, request_id: request.id }, 'unhandled error');
-    else request.log.warn({ err: { message: (err as Error).message, name: (err as Error).name }, request_id: request.id }, 'service unavailable');
+    else
+      request.log.warn(
+        { err: { message: (err as Error).message, name: (err as Error).name }, request_id: request.id },
+        'service unavailable',
+      );
   }
   return sendProblem(problem, request, reply);
 }

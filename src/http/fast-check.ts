@@ -14,7 +14,12 @@ import { parse as parseQuery } from 'node:querystring';
 import type { TokenService } from '../login/token-service.js';
 import { cachedDecision, checkDecision, refusalDecisionOf, validDecision, type CheckDecision } from './token-check.js';
 import { MAX_QUERY_ACCESS, originalUriOf, type Authorize } from './routes/gateway.js';
-import { setSecurityHeaders, WRITES_SECURITY_HEADERS, type SecurityHeaderList, type SecurityHeadersListener } from './hardening.js';
+import {
+  setSecurityHeaders,
+  WRITES_SECURITY_HEADERS,
+  type SecurityHeaderList,
+  type SecurityHeadersListener,
+} from './hardening.js';
 import { MAX_ACCESS_LENGTH } from '../access-limits.js';
 import { tracing } from '../tracing/tracing.js';
 import { traceRawRequest } from '../tracing/http.js';
@@ -69,8 +74,13 @@ export function withFastCheck(
       decline(req, res, owed);
       return;
     }
-    if (authz !== undefined && url !== undefined && (req.method === 'GET' || req.method === 'HEAD')
-      && url.startsWith(AUTHZ) && (url.length === AUTHZ.length || url.charCodeAt(AUTHZ.length) === 63 /* ? */)) {
+    if (
+      authz !== undefined &&
+      url !== undefined &&
+      (req.method === 'GET' || req.method === 'HEAD') &&
+      url.startsWith(AUTHZ) &&
+      (url.length === AUTHZ.length || url.charCodeAt(AUTHZ.length) === 63) /* ? */
+    ) {
       if (owed !== undefined) setSecurityHeaders(res, owed);
       withResponseDbBudget(res, () => fastAuthz(req, res, url, authz, fallback));
       return;
@@ -104,7 +114,12 @@ export function withFastCheck(
       decline(req, res, owed);
       return;
     }
-    if (token.length === 0 || token.includes('/') || (scope !== undefined && scope.length > MAX_ACCESS_LENGTH) || (tenant !== undefined && tenant.length > 256)) {
+    if (
+      token.length === 0 ||
+      token.includes('/') ||
+      (scope !== undefined && scope.length > MAX_ACCESS_LENGTH) ||
+      (tenant !== undefined && tenant.length > 256)
+    ) {
       decline(req, res, owed);
       return;
     }
@@ -195,7 +210,7 @@ export function scanPlainQuery(url: string, from: number, firstName: string, sec
 /** Whether the pair url[start, end) has the key `name` (`name` alone or `name=…`). */
 function nameAt(url: string, start: number, end: number, name: string): boolean {
   const after = start + name.length;
-  return after <= end && url.startsWith(name, start) && (after === end || url.charCodeAt(after) === 61 /* = */);
+  return after <= end && url.startsWith(name, start) && (after === end || url.charCodeAt(after) === 61); /* = */
 }
 
 /** `GET|HEAD /0.1/authz`: the same decision as the Fastify route (createAuthorizer). */
@@ -228,7 +243,10 @@ function fastAuthz(
   }
   const method = req.method as string;
   // Tracing off: one test (the traced variant's closure lives in tracedAuthz).
-  (tracing.enabled ? tracedAuthz(req, res, authz.authorize, method, access) : authz.authorize(req.headers, method, access, originalUriOf(req.headers))).then(
+  (tracing.enabled
+    ? tracedAuthz(req, res, authz.authorize, method, access)
+    : authz.authorize(req.headers, method, access, originalUriOf(req.headers))
+  ).then(
     (decision) => {
       const { headers } = decision;
       for (let i = 0; i < headers.length; i += 1) res.setHeader(headers[i][0], headers[i][1]);
@@ -241,11 +259,24 @@ function fastAuthz(
 }
 
 /** The check in a server span (tracing on only; apart so the untraced path captures nothing more). */
-function tracedCheck(req: IncomingMessage, res: ServerResponse, tokens: TokenService, token: string, scope: string | undefined, tenant: string | undefined) {
+function tracedCheck(
+  req: IncomingMessage,
+  res: ServerResponse,
+  tokens: TokenService,
+  token: string,
+  scope: string | undefined,
+  tenant: string | undefined,
+) {
   return traceRawRequest(req, res, `${PREFIX}:token`, () => checkDecision(tokens, token, scope, tenant));
 }
 
-function tracedAuthz(req: IncomingMessage, res: ServerResponse, authorize: Authorize, method: string, access: string | undefined) {
+function tracedAuthz(
+  req: IncomingMessage,
+  res: ServerResponse,
+  authorize: Authorize,
+  method: string,
+  access: string | undefined,
+) {
   return traceRawRequest(req, res, AUTHZ, () => authorize(req.headers, method, access, originalUriOf(req.headers)));
 }
 

@@ -35,8 +35,11 @@ export type SecurityHeaderList = readonly string[];
 export const WRITES_SECURITY_HEADERS = Symbol('xivo-auth.writes-security-headers');
 
 /** A listener carrying WRITES_SECURITY_HEADERS: called with the security headers it owes (undefined: none, e.g. not wrapped). */
-export type SecurityHeadersListener = ((req: IncomingMessage, res: ServerResponse, securityHeaders?: SecurityHeaderList) => void)
-  & { readonly [WRITES_SECURITY_HEADERS]?: true };
+export type SecurityHeadersListener = ((
+  req: IncomingMessage,
+  res: ServerResponse,
+  securityHeaders?: SecurityHeaderList,
+) => void) & { readonly [WRITES_SECURITY_HEADERS]?: true };
 
 /** Sets `headers` (a SecurityHeaderList) on `res`, as withSecurity does for listeners that do not write them. */
 export function setSecurityHeaders(res: ServerResponse, headers: SecurityHeaderList): void {
@@ -75,8 +78,11 @@ export function securityHeaders(https: boolean, hstsMaxAge: number): Array<[stri
 }
 
 const SSO_LOGIN_ROUTES = new Set([
-  `POST ${API_PREFIX}/saml/sso`, `POST ${API_PREFIX}/saml/acs`, `GET ${API_PREFIX}/saml/sls`,
-  `POST ${API_PREFIX}/oidc/authorize`, `GET ${API_PREFIX}/oidc/callback`,
+  `POST ${API_PREFIX}/saml/sso`,
+  `POST ${API_PREFIX}/saml/acs`,
+  `GET ${API_PREFIX}/saml/sls`,
+  `POST ${API_PREFIX}/oidc/authorize`,
+  `GET ${API_PREFIX}/oidc/callback`,
 ]);
 
 /**
@@ -89,7 +95,10 @@ export function limitClassOf(method: string, route: string): LimitClass {
   // Single sign-on without a token: each start writes a pending session, each
   // IdP return checks a signature. They are logins, at a login's rate.
   if (SSO_LOGIN_ROUTES.has(`${method} ${route.split('?', 1)[0]}`)) return 'login';
-  if ((method === 'HEAD' || method === 'GET') && (route.startsWith(TOKEN_CHECK) || route === AUTHZ || route.startsWith(`${AUTHZ}?`))) {
+  if (
+    (method === 'HEAD' || method === 'GET') &&
+    (route.startsWith(TOKEN_CHECK) || route === AUTHZ || route.startsWith(`${AUTHZ}?`))
+  ) {
     return 'checks';
   }
   if (!route.startsWith(`${API_PREFIX}/`)) return 'none';
@@ -160,7 +169,9 @@ export class SecurityHttp {
             res.end();
           } else {
             res.setHeader('Content-Type', 'application/json; charset=utf-8');
-            res.end(JSON.stringify({ reason: ['Too many requests, retry later'], timestamp: [Date.now() / 1000], status_code: 429 }));
+            res.end(
+              JSON.stringify({ reason: ['Too many requests, retry later'], timestamp: [Date.now() / 1000], status_code: 429 }),
+            );
           }
           return;
         }
@@ -193,7 +204,10 @@ export class SecurityHttp {
         const refused = security.limiters.login?.refusedCount(request.ip) ?? 0;
         if (kind === 'login' && isPowerOfTwo(refused)) {
           audit?.record({
-            action: 'login', outcome: 'throttled', remoteAddr: request.ip, statusCode: 429,
+            action: 'login',
+            outcome: 'throttled',
+            remoteAddr: request.ip,
+            statusCode: 429,
             details: { scope: 'rate_limit', retry_after: wait, refused },
           });
         }
@@ -244,7 +258,7 @@ export function changeOf(request: FastifyRequest, status: number) {
   if (path === 'token/:token' || path === 'oauth2/revoke') action = 'token.revoke';
   else if (path === 'users/:user_uuid/password') action = 'users.password.change';
   else action = `${names.join('.')}.${VERBS[request.method]}`;
-  const params = { ...(request.params as Record<string, string> | undefined ?? {}) };
+  const params = { ...((request.params as Record<string, string> | undefined) ?? {}) };
   for (const secret of SECRET_PARAMS) delete params[secret];
   const firstParam = segments.find((s) => s.startsWith(':'))?.slice(1);
   const auth = request.auth;

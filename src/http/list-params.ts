@@ -7,7 +7,9 @@ import type { ListParams } from './schemas/common.js';
 
 export function listQuery(q: Static<typeof ListParams>, orderColumns: readonly string[]): ListQuery & { recurse?: boolean } {
   if (q.order !== undefined && !orderColumns.includes(q.order)) {
-    throw new InvalidListParamError('Invalid order column', { order: { constraint_id: 'enum', message: `one of ${orderColumns.join(', ')}` } });
+    throw new InvalidListParamError('Invalid order column', {
+      order: { constraint_id: 'enum', message: `one of ${orderColumns.join(', ')}` },
+    });
   }
   return q;
 }

@@ -38,7 +38,11 @@ export class LiveHttpSettings {
   /** The gateway decision (Fastify route and fast path); follows authz.* reloads. */
   readonly authorize: Authorize;
 
-  constructor(config: Config, private readonly tokens: TokenService, logger?: Pick<Logger, 'level'>) {
+  constructor(
+    config: Config,
+    private readonly tokens: TokenService,
+    logger?: Pick<Logger, 'level'>,
+  ) {
     this.debug = { on: config.debug };
     this.profiling = { on: config.profiling_enabled };
     this.baseLevel = config.debug || logger === undefined ? pinoLevel(config.log_level) : logger.level;
@@ -61,6 +65,10 @@ export class LiveHttpSettings {
     this.baseLevel = pinoLevel(config.log_level);
     logger.level = this.levelFor(this.debug.on);
     this.cors = corsSettings(config.rest_api.cors);
-    this.authorizer = createAuthorizer({ tokens: this.tokens, routes: config.authz.routes, cacheMaxAge: config.authz.cache_max_age });
+    this.authorizer = createAuthorizer({
+      tokens: this.tokens,
+      routes: config.authz.routes,
+      cacheMaxAge: config.authz.cache_max_age,
+    });
   }
 }

@@ -74,9 +74,10 @@ export class OpenApiCollector {
       const responses = op.responses as Record<string, unknown>;
       for (const [code, schema] of Object.entries((s.response ?? {}) as Record<string, unknown>)) {
         const body = plain(schema);
-        responses[code] = body.type === 'null'
-          ? { description: `${code}` }
-          : { description: `${code}`, content: { 'application/json': { schema: body } } };
+        responses[code] =
+          body.type === 'null'
+            ? { description: `${code}` }
+            : { description: `${code}`, content: { 'application/json': { schema: body } } };
       }
       if (Object.keys(responses).length === 0) responses['200'] = { description: 'OK' };
       const path = openApiPath(r.url);

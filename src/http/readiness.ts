@@ -29,7 +29,10 @@ export function schemaCheck(store: Pick<ReadinessStore, 'schemaVersion'>, logger
       const version = await store.schemaVersion();
       const matches = version.missing.length === 0 && version.unknown.length === 0;
       if (!matches && schemaMatches !== false) {
-        logger.warn({ expected: version.expected, current: version.current, missing: version.missing, unknown: version.unknown }, 'database schema is not the version this build expects: not ready (run `xivo-auth migrate`, or upgrade this instance)');
+        logger.warn(
+          { expected: version.expected, current: version.current, missing: version.missing, unknown: version.unknown },
+          'database schema is not the version this build expects: not ready (run `xivo-auth migrate`, or upgrade this instance)',
+        );
       }
       schemaMatches = matches;
     } catch {
@@ -40,13 +43,19 @@ export function schemaCheck(store: Pick<ReadinessStore, 'schemaVersion'>, logger
 }
 
 /** Reads the schema version once now (a mismatch is logged at start-up). */
-export async function createReadiness(deps: { store: ReadinessStore; logger: Pick<Logger, 'warn'>; listening: () => boolean }): Promise<Readiness> {
+export async function createReadiness(deps: {
+  store: ReadinessStore;
+  logger: Pick<Logger, 'warn'>;
+  listening: () => boolean;
+}): Promise<Readiness> {
   const { store } = deps;
   const migrations = schemaCheck(store, deps.logger);
   await migrations();
   let draining = false;
   return {
     check: { store: () => store.ping(), migrations, listener: deps.listening, draining: () => draining },
-    startDraining() { draining = true; },
+    startDraining() {
+      draining = true;
+    },
   };
 }

@@ -18,12 +18,20 @@ import type { Config } from '../config/types.js';
 /** How often Node looks for connections past their header or request timeout. */
 const CHECK_INTERVAL_MS = 1000;
 
-type RestApiLimits = Pick<Config['rest_api'],
-  'headers_timeout_seconds' | 'request_timeout_seconds' | 'keep_alive_timeout_seconds'
-  | 'max_requests_per_socket' | 'max_connections' | 'max_connections_per_address'>;
+type RestApiLimits = Pick<
+  Config['rest_api'],
+  | 'headers_timeout_seconds'
+  | 'request_timeout_seconds'
+  | 'keep_alive_timeout_seconds'
+  | 'max_requests_per_socket'
+  | 'max_connections'
+  | 'max_connections_per_address'
+>;
 
 /** Options of http.createServer / https.createServer (they are only read at creation). */
-export function httpServerTimeouts(limits: RestApiLimits): Pick<http.ServerOptions, 'headersTimeout' | 'requestTimeout' | 'connectionsCheckingInterval' | 'keepAliveTimeout'> {
+export function httpServerTimeouts(
+  limits: RestApiLimits,
+): Pick<http.ServerOptions, 'headersTimeout' | 'requestTimeout' | 'connectionsCheckingInterval' | 'keepAliveTimeout'> {
   const requestTimeout = Math.round(limits.request_timeout_seconds * 1000);
   // Node requires headersTimeout <= requestTimeout.
   const headersTimeout = Math.min(Math.round(limits.headers_timeout_seconds * 1000), requestTimeout);

@@ -43,10 +43,14 @@ const DENIED_REFUSAL: CheckRefusal = Object.freeze({ status: 403 });
 export function checkRefusalOf(err: unknown): CheckRefusal | null {
   const problem = toProblem(err, '');
   switch (problem.status) {
-    case 404: return NOT_FOUND_REFUSAL;
-    case 403: return DENIED_REFUSAL;
-    case 503: return { status: 503, retryAfter: problem.retryAfter ?? 1 };
-    default: return null;
+    case 404:
+      return NOT_FOUND_REFUSAL;
+    case 403:
+      return DENIED_REFUSAL;
+    case 503:
+      return { status: 503, retryAfter: problem.retryAfter ?? 1 };
+    default:
+      return null;
   }
 }
 
@@ -94,7 +98,12 @@ export function cachedDecision(outcome: TokenRecord | typeof CHECK_INVALID | typ
  * per-request AsyncLocalStorage (src/store/db-budget.ts) every promise also
  * runs an async-hooks init.
  */
-export function checkDecision(tokens: TokenService, token: string, scope: string | undefined, tenant: string | undefined): Promise<CheckDecision> {
+export function checkDecision(
+  tokens: TokenService,
+  token: string,
+  scope: string | undefined,
+  tenant: string | undefined,
+): Promise<CheckDecision> {
   // Plain promise callbacks, not an async function: one promise fewer per check.
   return tokens.check(token, scope, tenant).then(validDecision, refusalDecision);
 }

@@ -16,9 +16,12 @@ import type { PolicyGrantStore } from './store.js';
 /** 403 at login: the identity's policies grant more accesses than a token may carry. */
 export class TooManyAccessesError extends DomainError {
   constructor(count: number) {
-    super(403, 'too-many-accesses',
+    super(
+      403,
+      'too-many-accesses',
       `The policies of this identity grant ${count} distinct accesses; a token carries at most ${MAX_TOKEN_ACCESSES}`,
-      { accesses: count, max_accesses: MAX_TOKEN_ACCESSES });
+      { accesses: count, max_accesses: MAX_TOKEN_ACCESSES },
+    );
   }
 }
 

@@ -4,9 +4,7 @@
 // policies can be attached to it (that is what it is for).
 // A user and a group must belong to the same tenant.
 import { randomUUID } from 'node:crypto';
-import {
-  ConflictError, ForbiddenError, InvalidDataError, NotFoundError,
-} from '../errors.js';
+import { ConflictError, ForbiddenError, InvalidDataError, NotFoundError } from '../errors.js';
 import { StoreConflictError } from '../storage-errors.js';
 import { ALL_USERS_SLUG, type Group, type Policy, type User } from './types.js';
 import type { ListQuery, ListResult } from '../lists.js';
@@ -47,20 +45,25 @@ export class GroupService {
 
   async create(caller: Caller, input: { uuid?: string; name: string; slug?: string }): Promise<Group> {
     const uuid = input.uuid ?? randomUUID();
-    return this.conflicts(() => this.store.createGroup({
-      uuid,
-      tenantUuid: caller.tenantUuid,
-      name: input.name,
-      slug: input.slug ?? slugify(input.name, `g_${uuid.slice(0, 8)}`),
-      systemManaged: false,
-    }));
+    return this.conflicts(() =>
+      this.store.createGroup({
+        uuid,
+        tenantUuid: caller.tenantUuid,
+        name: input.name,
+        slug: input.slug ?? slugify(input.name, `g_${uuid.slice(0, 8)}`),
+        systemManaged: false,
+      }),
+    );
   }
 
   async update(caller: Caller, uuid: string, input: { name: string; slug?: string }): Promise<Group> {
     this.assertEditable(await this.get(caller, uuid));
-    const updated = await this.conflicts(() => this.store.updateGroup(uuid, {
-      name: input.name, ...(input.slug === undefined ? {} : { slug: input.slug }),
-    }));
+    const updated = await this.conflicts(() =>
+      this.store.updateGroup(uuid, {
+        name: input.name,
+        ...(input.slug === undefined ? {} : { slug: input.slug }),
+      }),
+    );
     if (updated === null) throw new NotFoundError('unknown-group', 'groups', uuid);
     return updated;
   }
@@ -102,7 +105,9 @@ export class GroupService {
     const group = await this.get(caller, groupUuid);
     const policy = await this.policies.get(caller, policyUuid);
     if (!(await this.policies.isVisibleTo(policy, group.tenantUuid))) {
-      throw new InvalidDataError('The policy is not visible to the group\'s tenant', { policy_uuid: { constraint_id: 'tenant', message: 'policy and group tenants differ' } });
+      throw new InvalidDataError("The policy is not visible to the group's tenant", {
+        policy_uuid: { constraint_id: 'tenant', message: 'policy and group tenants differ' },
+      });
     }
     assertMayGrant(caller.token, policy.acl);
     await this.store.addGroupPolicy(group.uuid, policy.uuid);
@@ -125,7 +130,9 @@ export class GroupService {
     const group = await this.get(caller, groupUuid);
     const user = await this.users.get(userUuid, caller.tenantUuid);
     if (user.tenantUuid !== group.tenantUuid) {
-      throw new InvalidDataError('A user and a group must belong to the same tenant', { user_uuid: { constraint_id: 'tenant', message: 'user and group tenants differ' } });
+      throw new InvalidDataError('A user and a group must belong to the same tenant', {
+        user_uuid: { constraint_id: 'tenant', message: 'user and group tenants differ' },
+      });
     }
     return { group, user };
   }

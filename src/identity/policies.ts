@@ -76,31 +76,41 @@ export class PolicyService {
   async create(caller: Caller, input: PolicyInput): Promise<Policy> {
     assertMayGrant(caller.token, input.acl);
     const uuid = input.uuid ?? randomUUID();
-    return this.conflicts(() => this.store.createPolicy({
-      uuid,
-      tenantUuid: caller.tenantUuid,
-      name: input.name,
-      slug: input.slug ?? slugify(input.name, `p_${uuid.slice(0, 8)}`),
-      description: input.description,
-      acl: unique(input.acl),
-      shared: input.shared,
-      readOnly: false,
-    }));
+    return this.conflicts(() =>
+      this.store.createPolicy({
+        uuid,
+        tenantUuid: caller.tenantUuid,
+        name: input.name,
+        slug: input.slug ?? slugify(input.name, `p_${uuid.slice(0, 8)}`),
+        description: input.description,
+        acl: unique(input.acl),
+        shared: input.shared,
+        readOnly: false,
+      }),
+    );
   }
 
   async update(caller: Caller, uuid: string, input: Omit<PolicyInput, 'uuid'>): Promise<Policy> {
     const before = await this.editable(caller, uuid);
     const acl = unique(input.acl);
-    assertMayGrant(caller.token, acl.filter((a) => !before.acl.includes(a)));
-    assertMayRevoke(caller.token, before.acl.filter((a) => !acl.includes(a)));
+    assertMayGrant(
+      caller.token,
+      acl.filter((a) => !before.acl.includes(a)),
+    );
+    assertMayRevoke(
+      caller.token,
+      before.acl.filter((a) => !acl.includes(a)),
+    );
     if (before.shared && !input.shared) await this.assertUnusedBelow(before);
-    const updated = await this.conflicts(() => this.store.updatePolicy(before.uuid, {
-      name: input.name,
-      description: input.description,
-      acl,
-      shared: input.shared,
-      ...(input.slug === undefined ? {} : { slug: input.slug }),
-    }));
+    const updated = await this.conflicts(() =>
+      this.store.updatePolicy(before.uuid, {
+        name: input.name,
+        description: input.description,
+        acl,
+        shared: input.shared,
+        ...(input.slug === undefined ? {} : { slug: input.slug }),
+      }),
+    );
     if (updated === null) throw new NotFoundError('unknown-policy', 'policies', uuid);
     return updated;
   }
@@ -117,7 +127,9 @@ export class PolicyService {
     if (policy.acl.includes(access)) return;
     assertMayGrant(caller.token, [access]);
     if (policy.acl.length >= MAX_ACL_ENTRIES) {
-      throw new InvalidDataError(`A policy holds at most ${MAX_ACL_ENTRIES} accesses`, { acl: { constraint_id: 'max_items', message: `at most ${MAX_ACL_ENTRIES}` } });
+      throw new InvalidDataError(`A policy holds at most ${MAX_ACL_ENTRIES} accesses`, {
+        acl: { constraint_id: 'max_items', message: `at most ${MAX_ACL_ENTRIES}` },
+      });
     }
     await this.store.updatePolicy(policy.uuid, { acl: [...policy.acl, access] });
   }
@@ -159,14 +171,20 @@ export class PolicyService {
     const links = await this.store.listForeignPolicyLinks(policy.uuid);
     if (links.users.length === 0 && links.groups.length === 0) return;
     const message = 'The policy is still used by users or groups of other tenants: unlink it there first';
-    throw new DomainError(409, 'conflict', message, {
-      shared: {
-        constraint_id: 'in_use',
-        message,
-        users: links.users.map((u) => ({ uuid: u.uuid, tenant_uuid: u.tenantUuid })),
-        groups: links.groups.map((g) => ({ uuid: g.uuid, tenant_uuid: g.tenantUuid })),
+    throw new DomainError(
+      409,
+      'conflict',
+      message,
+      {
+        shared: {
+          constraint_id: 'in_use',
+          message,
+          users: links.users.map((u) => ({ uuid: u.uuid, tenant_uuid: u.tenantUuid })),
+          groups: links.groups.map((g) => ({ uuid: g.uuid, tenant_uuid: g.tenantUuid })),
+        },
       },
-    }, { resource: 'policies' });
+      { resource: 'policies' },
+    );
   }
 
   private async callerSees(caller: Caller, policy: Policy): Promise<boolean> {
@@ -177,7 +195,8 @@ export class PolicyService {
   /** Visible, in the caller's subtree (a shared ancestor policy is not the caller's to edit), and not read-only. */
   private async editable(caller: Caller, uuid: string): Promise<Policy> {
     const policy = await this.get(caller, uuid);
-    if (policy.readOnly) throw new ForbiddenError('This policy is managed by configuration and is read-only', 'policies', { uuid: policy.uuid });
+    if (policy.readOnly)
+      throw new ForbiddenError('This policy is managed by configuration and is read-only', 'policies', { uuid: policy.uuid });
     if (!(await isVisible(this.tree, caller, policy.tenantUuid))) {
       throw new ForbiddenError('A shared policy can only be changed from its own tenant', 'policies', { uuid: policy.uuid });
     }

@@ -30,19 +30,25 @@ export async function ensureAllUsersGroups(store: IdentityStoreTx): Promise<void
 }
 
 /** default_policies are created or updated at each start, read-only over HTTP. */
-export async function applyConfigPolicies(store: IdentityStoreTx, tenantUuid: string, policies: Record<string, ConfigPolicy>): Promise<Policy[]> {
+export async function applyConfigPolicies(
+  store: IdentityStoreTx,
+  tenantUuid: string,
+  policies: Record<string, ConfigPolicy>,
+): Promise<Policy[]> {
   const applied: Policy[] = [];
   for (const [slug, p] of Object.entries(policies)) {
-    applied.push(await store.upsertPolicy({
-      uuid: randomUUID(),
-      tenantUuid,
-      name: p.name ?? slug,
-      slug,
-      description: p.description ?? null,
-      acl: [...p.acl],
-      shared: false,
-      readOnly: true,
-    }));
+    applied.push(
+      await store.upsertPolicy({
+        uuid: randomUUID(),
+        tenantUuid,
+        name: p.name ?? slug,
+        slug,
+        description: p.description ?? null,
+        acl: [...p.acl],
+        shared: false,
+        readOnly: true,
+      }),
+    );
   }
   return applied;
 }
@@ -81,7 +87,11 @@ export async function bootstrapAdmin(
   // By username only: a user whose confirmed email equals the bootstrap
   // username is someone else, never to be reset and made administrator.
   if (found !== null && found.username?.toLowerCase() !== username.toLowerCase()) {
-    throw new ConflictError('users', 'username', `"${username}" is another user's email address: choose another bootstrap username`);
+    throw new ConflictError(
+      'users',
+      'username',
+      `"${username}" is another user's email address: choose another bootstrap username`,
+    );
   }
   const existing = found;
   if (existing !== null) {

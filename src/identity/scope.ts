@@ -23,6 +23,10 @@ export function isVisible(tree: TenantTree, caller: Caller, tenantUuid: string):
 export const SLUG_PATTERN = '^[A-Za-z0-9_]{1,80}$';
 
 export function slugify(name: string | null, fallback: string): string {
-  const derived = (name ?? '').normalize('NFKD').replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 80);
+  const derived = (name ?? '')
+    .normalize('NFKD')
+    .replace(/[^A-Za-z0-9_]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 80);
   return derived.length > 0 ? derived : fallback.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 80);
 }

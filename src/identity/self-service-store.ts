@@ -39,4 +39,5 @@ export interface SelfServiceTx {
  * What mailing an emailed token writes in the caller's transaction: the
  * token's session and record, its link, and the mail that carries it.
  */
-export interface EmailedTokenTx extends Pick<SelfServiceTx, 'linkEmailedToken'>, Pick<TokenStoreTx, 'createSession' | 'insertToken'>, MailTx {}
+export interface EmailedTokenTx
+  extends Pick<SelfServiceTx, 'linkEmailedToken'>, Pick<TokenStoreTx, 'createSession' | 'insertToken'>, MailTx {}

@@ -21,9 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import {
-  ConflictError, DomainError, NotFoundError, ServiceUnavailableError, UnauthorizedError,
-} from '../errors.js';
+import { ConflictError, DomainError, NotFoundError, ServiceUnavailableError, UnauthorizedError } from '../errors.js';
 import type { MailTemplates } from '../mail/templates.js';
 import { subjectLine } from '../mail/templates.js';
 import type { MailKind, NewMail } from '../mail/types.js';
@@ -149,7 +147,12 @@ export class SelfService {
    * addresses stay unconfirmed without a mail (a re-send can follow).
    * Returns how many mails were queued.
    */
-  async mailConfirmationsIn(tx: EmailedTokenTx, user: User, emails: UserEmail[], remoteAddr: string | null = null): Promise<number> {
+  async mailConfirmationsIn(
+    tx: EmailedTokenTx,
+    user: User,
+    emails: UserEmail[],
+    remoteAddr: string | null = null,
+  ): Promise<number> {
     let queued = 0;
     for (const email of emails) {
       if (email.confirmed) continue;
@@ -173,15 +176,27 @@ export class SelfService {
     const email = user.emails.find((e) => e.uuid.toLowerCase() === emailUuid.toLowerCase());
     if (email === undefined) throw new NotFoundError('unknown-email', 'emails', emailUuid);
     if (email.confirmed) {
-      throw new DomainError(409, 'conflict', `This email already confirmed: "${email.uuid}"`, { uuid: email.uuid }, { resource: 'emails' });
+      throw new DomainError(
+        409,
+        'conflict',
+        `This email already confirmed: "${email.uuid}"`,
+        { uuid: email.uuid },
+        { resource: 'emails' },
+      );
     }
     const wait = this.limits.mailsPerAccount?.take(user.uuid) ?? 0;
     if (wait > 0) throw new RateLimitedError(wait);
     await this.store.transaction((tx) => this.queueConfirmation(tx, user, email, remoteAddr));
     this.mailsQueued();
     this.audit?.record({
-      action: 'users.emails.confirm.request', outcome: 'success', tenantUuid: user.tenantUuid,
-      remoteAddr, targetType: 'users', targetId: user.uuid, statusCode: 204, details: { email_uuid: email.uuid },
+      action: 'users.emails.confirm.request',
+      outcome: 'success',
+      tenantUuid: user.tenantUuid,
+      remoteAddr,
+      targetType: 'users',
+      targetId: user.uuid,
+      statusCode: 204,
+      details: { email_uuid: email.uuid },
     });
   }
 
@@ -192,7 +207,11 @@ export class SelfService {
    * granting the access (an administrator's) is left alone.
    */
   async confirmEmail(
-    emailUuid: string, token: string, access: string, via: 'link' | 'api', remoteAddr: string | null,
+    emailUuid: string,
+    token: string,
+    access: string,
+    via: 'link' | 'api',
+    remoteAddr: string | null,
   ): Promise<{ email: UserEmail; userUuid: string }> {
     const hash = hashToken(token);
     let used: UserRevocation | null = null;
@@ -207,8 +226,13 @@ export class SelfService {
     // PUT is audited as every change (emails.confirm.update); the mail link's GET here.
     if (via === 'link') {
       this.audit?.record({
-        action: 'emails.confirm.update', outcome: 'success', remoteAddr, targetType: 'emails', targetId: emailUuid,
-        statusCode: 200, details: { params: { email_uuid: emailUuid }, user_uuid: confirmed.userUuid },
+        action: 'emails.confirm.update',
+        outcome: 'success',
+        remoteAddr,
+        targetType: 'emails',
+        targetId: emailUuid,
+        statusCode: 200,
+        details: { params: { email_uuid: emailUuid }, user_uuid: confirmed.userUuid },
       });
     }
     return confirmed;
@@ -237,7 +261,10 @@ export class SelfService {
     const job = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.mailReset(login, remoteAddr))
       .catch((err: unknown) => {
-        this.logger.warn({ err: { message: (err as Error).message, name: (err as Error).name } }, 'password reset request failed');
+        this.logger.warn(
+          { err: { message: (err as Error).message, name: (err as Error).name } },
+          'password reset request failed',
+        );
       });
     this.background.add(job);
     void job.finally(() => this.background.delete(job));
@@ -249,14 +276,20 @@ export class SelfService {
   }
 
   private async mailReset(login: ResetLogin, remoteAddr: string): Promise<void> {
-    const userUuid = login.by === 'username' ? await this.store.findUserUuidByUsername(login.value)
-      : login.by === 'email' ? await this.store.findUserUuidByConfirmedEmail(login.value)
-        : (await this.store.findUserByLogin(login.value))?.uuid ?? null;
+    const userUuid =
+      login.by === 'username'
+        ? await this.store.findUserUuidByUsername(login.value)
+        : login.by === 'email'
+          ? await this.store.findUserUuidByConfirmedEmail(login.value)
+          : ((await this.store.findUserByLogin(login.value))?.uuid ?? null);
     const user = userUuid === null ? null : await this.store.getUser(userUuid);
     const confirmed = user?.emails.filter((e) => e.confirmed) ?? [];
     // The address asked for, else the main one, else any confirmed one.
-    const address = confirmed.find((e) => login.by === 'email' && e.address.toLowerCase() === login.value.toLowerCase())
-      ?? confirmed.find((e) => e.main) ?? confirmed[0] ?? null;
+    const address =
+      confirmed.find((e) => login.by === 'email' && e.address.toLowerCase() === login.value.toLowerCase()) ??
+      confirmed.find((e) => e.main) ??
+      confirmed[0] ??
+      null;
     let outcome: string;
     if (user === null) outcome = 'unknown_login';
     else if (!user.enabled) outcome = 'disabled';
@@ -268,8 +301,14 @@ export class SelfService {
       outcome = 'mailed';
     }
     this.audit?.record({
-      action: 'users.password.reset.request', outcome: 'success', tenantUuid: user?.tenantUuid ?? null,
-      login: login.value, remoteAddr, targetType: 'users', targetId: user?.uuid ?? null, statusCode: 204,
+      action: 'users.password.reset.request',
+      outcome: 'success',
+      tenantUuid: user?.tenantUuid ?? null,
+      login: login.value,
+      remoteAddr,
+      targetType: 'users',
+      targetId: user?.uuid ?? null,
+      statusCode: 204,
       details: { by: login.by, mailed: outcome === 'mailed', ...(outcome === 'mailed' ? {} : { reason: outcome }) },
     });
   }
@@ -281,7 +320,13 @@ export class SelfService {
    * the token up, and ends every session, token and refresh token of the
    * user, in one transaction.
    */
-  async resetPassword(userUuid: string, token: string, access: string, password: string | null, remoteAddr: string | null): Promise<void> {
+  async resetPassword(
+    userUuid: string,
+    token: string,
+    access: string,
+    password: string | null,
+    remoteAddr: string | null,
+  ): Promise<void> {
     if (password !== null) this.passwordPolicy?.assertAcceptable(password);
     const passwordHash = password === null ? null : await this.hasher.hash(password);
     const hash = hashToken(token);
@@ -304,9 +349,16 @@ export class SelfService {
     const target = user as User | null;
     if (done !== null && target !== null && done.refreshTokens.length > 0) {
       this.audit?.record({
-        action: 'users.refresh_tokens.revoke', outcome: 'success', tenantUuid: target.tenantUuid, remoteAddr,
-        targetType: 'users', targetId: target.uuid,
-        details: { reason: password === null ? 'password_removed' : 'password_reset', client_ids: done.refreshTokens.map((rt) => rt.clientId) },
+        action: 'users.refresh_tokens.revoke',
+        outcome: 'success',
+        tenantUuid: target.tenantUuid,
+        remoteAddr,
+        targetType: 'users',
+        targetId: target.uuid,
+        details: {
+          reason: password === null ? 'password_removed' : 'password_reset',
+          client_ids: done.refreshTokens.map((rt) => rt.clientId),
+        },
       });
     }
   }
@@ -321,25 +373,31 @@ export class SelfService {
     const passwordHash = await this.hasher.hash(input.password);
     const tenantUuid = randomUUID();
     const slug = slugify(input.username, `t_${tenantUuid.slice(0, 8)}`);
-    const attempt = (tenantSlug: string) => this.store.transaction(async (tx) => {
-      const tenant = await tx.createTenant({ uuid: tenantUuid, name: input.username, slug: tenantSlug, parentUuid: this.options.topTenantUuid });
-      await tx.createGroup(allUsersGroup(tenant.uuid));
-      const user = await tx.createUser({
-        uuid: randomUUID(),
-        tenantUuid: tenant.uuid,
-        username: input.username,
-        firstname: input.firstname,
-        lastname: input.lastname,
-        emailAddress: input.emailAddress,
-        emailConfirmed: false,
-        passwordHash,
-        purpose: 'user',
-        enabled: true,
-        createdAt: this.clock.now(),
+    const attempt = (tenantSlug: string) =>
+      this.store.transaction(async (tx) => {
+        const tenant = await tx.createTenant({
+          uuid: tenantUuid,
+          name: input.username,
+          slug: tenantSlug,
+          parentUuid: this.options.topTenantUuid,
+        });
+        await tx.createGroup(allUsersGroup(tenant.uuid));
+        const user = await tx.createUser({
+          uuid: randomUUID(),
+          tenantUuid: tenant.uuid,
+          username: input.username,
+          firstname: input.firstname,
+          lastname: input.lastname,
+          emailAddress: input.emailAddress,
+          emailConfirmed: false,
+          passwordHash,
+          purpose: 'user',
+          enabled: true,
+          createdAt: this.clock.now(),
+        });
+        await this.queueConfirmation(tx, user, user.emails[0], remoteAddr);
+        return user;
       });
-      await this.queueConfirmation(tx, user, user.emails[0], remoteAddr);
-      return user;
-    });
     let user: User;
     try {
       try {
@@ -352,9 +410,13 @@ export class SelfService {
     } catch (err) {
       if (err instanceof StoreConflictError) {
         const field = err.field === 'username' || err.field === 'email_address' ? err.field : undefined;
-        throw new ConflictError('users', field, field === undefined
-          ? 'This account cannot be registered'
-          : `This ${field} is already another user's username or email address`);
+        throw new ConflictError(
+          'users',
+          field,
+          field === undefined
+            ? 'This account cannot be registered'
+            : `This ${field} is already another user's username or email address`,
+        );
       }
       throw err;
     }
@@ -380,7 +442,8 @@ export class SelfService {
   ): Promise<UserRevocation | null> {
     const link = await tx.findEmailedToken(hash);
     if (link === null) return null;
-    if (link.purpose !== purpose || !matches(link)) throw new UnauthorizedError(token, 'missing_permission_or_invalid_tenant', access);
+    if (link.purpose !== purpose || !matches(link))
+      throw new UnauthorizedError(token, 'missing_permission_or_invalid_tenant', access);
     const removal = await tx.deleteToken(hash);
     if (removal === null) throw new UnauthorizedError(token, 'not_found_or_expired', access);
     return { ...removal, refreshTokens: [] };
@@ -412,7 +475,13 @@ export class SelfService {
       userAgent: EMAILED_TOKEN_USER_AGENT,
       refreshTokenUuid: null,
     };
-    await tx.createSession({ uuid: record.sessionUuid, tenantUuid: this.options.topTenantUuid, userUuid: null, mobile: false, createdAt: now });
+    await tx.createSession({
+      uuid: record.sessionUuid,
+      tenantUuid: this.options.topTenantUuid,
+      userUuid: null,
+      mobile: false,
+      createdAt: now,
+    });
     await tx.insertToken(record);
     await tx.linkEmailedToken({ tokenHash: record.hash, ...link, createdAt: now, expiresAt: record.expiresAt });
     return { token, expiresAt: record.expiresAt };
@@ -420,27 +489,44 @@ export class SelfService {
 
   private async queueConfirmation(tx: EmailedTokenTx, user: User, email: UserEmail, remoteAddr: string | null): Promise<void> {
     const { lifetimeSeconds, fromName, fromAddress } = this.options.confirmation;
-    const { token, expiresAt } = await this.issueEmailedToken(tx,
-      { purpose: 'email_confirmation', userUuid: user.uuid, emailUuid: email.uuid }, confirmationAccess(email.uuid), lifetimeSeconds, remoteAddr);
+    const { token, expiresAt } = await this.issueEmailedToken(
+      tx,
+      { purpose: 'email_confirmation', userUuid: user.uuid, emailUuid: email.uuid },
+      confirmationAccess(email.uuid),
+      lifetimeSeconds,
+      remoteAddr,
+    );
     const values = {
       ...this.commonValues(user, email.address, token, expiresAt),
       email_uuid: email.uuid,
       user_uuid: user.uuid,
       confirmation_url: `${this.options.publicBaseUrl}/0.1/emails/${email.uuid}/confirm?token=${encodeURIComponent(token)}`,
     };
-    await tx.enqueueMail(this.mail('email_confirmation', user, email.address, fromName, fromAddress, this.templates.confirmation, values, expiresAt));
+    await tx.enqueueMail(
+      this.mail('email_confirmation', user, email.address, fromName, fromAddress, this.templates.confirmation, values, expiresAt),
+    );
   }
 
   private async queueReset(tx: EmailedTokenTx, user: User, email: UserEmail, remoteAddr: string | null): Promise<void> {
     const { lifetimeSeconds, fromName, fromAddress } = this.options.reset;
-    const { token, expiresAt } = await this.issueEmailedToken(tx,
-      { purpose: 'password_reset', userUuid: user.uuid, emailUuid: null }, resetAccess(user.uuid), lifetimeSeconds, remoteAddr);
+    const { token, expiresAt } = await this.issueEmailedToken(
+      tx,
+      { purpose: 'password_reset', userUuid: user.uuid, emailUuid: null },
+      resetAccess(user.uuid),
+      lifetimeSeconds,
+      remoteAddr,
+    );
     const values = {
       ...this.commonValues(user, email.address, token, expiresAt),
       user_uuid: user.uuid,
-      reset_url: withQuery(this.options.passwordResetUrl, `token=${encodeURIComponent(token)}&user_uuid=${encodeURIComponent(user.uuid)}`),
+      reset_url: withQuery(
+        this.options.passwordResetUrl,
+        `token=${encodeURIComponent(token)}&user_uuid=${encodeURIComponent(user.uuid)}`,
+      ),
     };
-    await tx.enqueueMail(this.mail('password_reset', user, email.address, fromName, fromAddress, this.templates.reset, values, expiresAt));
+    await tx.enqueueMail(
+      this.mail('password_reset', user, email.address, fromName, fromAddress, this.templates.reset, values, expiresAt),
+    );
   }
 
   private commonValues(user: User, address: string, token: string, expiresAt: number) {
@@ -456,8 +542,14 @@ export class SelfService {
   }
 
   private mail(
-    kind: MailKind, user: User, recipient: string, senderName: string, senderAddress: string,
-    parts: MailTemplates['reset'], values: Record<string, string>, expiresAt: number,
+    kind: MailKind,
+    user: User,
+    recipient: string,
+    senderName: string,
+    senderAddress: string,
+    parts: MailTemplates['reset'],
+    values: Record<string, string>,
+    expiresAt: number,
   ): NewMail {
     return {
       uuid: randomUUID(),

@@ -3,7 +3,27 @@
 // store's transaction (StoreTx). Below the verbs, what each identity service
 // uses of them (and of the token domain's sessions and tokens, and of the
 // mail outbox), with the transactions it runs (../storage.ts).
-import type { Group, GroupFilter, GroupPatch, NewUser, Policy, PolicyFilter, PolicyLinks, PolicyPatch, SelectionGrants, Tenant, TenantMove, TenantPatch, User, UserEmail, UserEmailInput, UserFilter, UserListQuery, UserPatch, UserSelection } from './types.js';
+import type {
+  Group,
+  GroupFilter,
+  GroupPatch,
+  NewUser,
+  Policy,
+  PolicyFilter,
+  PolicyLinks,
+  PolicyPatch,
+  SelectionGrants,
+  Tenant,
+  TenantMove,
+  TenantPatch,
+  User,
+  UserEmail,
+  UserEmailInput,
+  UserFilter,
+  UserListQuery,
+  UserPatch,
+  UserSelection,
+} from './types.js';
 import type { ListQuery, ListResult } from '../lists.js';
 import type { Removal } from '../tokens/types.js';
 import type { TokenStoreTx } from '../tokens/store.js';
@@ -170,13 +190,15 @@ export type PolicyGrantStore = Pick<IdentityStoreTx, 'listGrantedPolicies' | 'li
  * tenant and user, an emailed token used up, a password reset ending the
  * user's sessions, the mails.
  */
-export interface SelfServiceStoreTx extends IdentityStoreTx, SelfServiceTx, EmailedTokenTx, Pick<TokenStoreTx, 'deleteToken' | 'deleteUserSessions'> {}
+export interface SelfServiceStoreTx
+  extends IdentityStoreTx, SelfServiceTx, EmailedTokenTx, Pick<TokenStoreTx, 'deleteToken' | 'deleteUserSessions'> {}
 
 /** What self-service uses outside its transactions: finding the account a reset names. */
 export interface SelfServiceStore
-  extends Pick<IdentityStoreTx, 'findUserByLogin' | 'getUser'>,
-  Pick<SelfServiceTx, 'findUserUuidByUsername' | 'findUserUuidByConfirmedEmail'>,
-  Transactional<SelfServiceStoreTx> {}
+  extends
+    Pick<IdentityStoreTx, 'findUserByLogin' | 'getUser'>,
+    Pick<SelfServiceTx, 'findUserUuidByUsername' | 'findUserUuidByConfirmedEmail'>,
+    Transactional<SelfServiceStoreTx> {}
 
 /** The user a login names, with its tenant's default_authentication_method (null: the tenant is gone). */
 export interface LoginUser {

@@ -10,9 +10,7 @@
 // tenant tree of this instance sees the new parent at once, those of the
 // other instances on the tenant notice committed with it (tenant-tree.ts).
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import {
-  ConflictError, DomainError, ForbiddenError, InvalidDataError, NotFoundError, StateConflictError,
-} from '../errors.js';
+import { ConflictError, DomainError, ForbiddenError, InvalidDataError, NotFoundError, StateConflictError } from '../errors.js';
 import { StoreConflictError } from '../storage-errors.js';
 import type { Tenant, TenantAddress, TenantAuthenticationMethod } from './types.js';
 import type { ListQuery, ListResult } from '../lists.js';
@@ -78,21 +76,30 @@ export class TenantService {
   async create(caller: Caller, input: TenantInput): Promise<Tenant> {
     const parentUuid = input.parentUuid ?? caller.tenantUuid;
     if (!(await isVisible(this.tree, caller, parentUuid)) || !(await this.tree.exists(parentUuid))) {
-      throw new InvalidDataError('Unknown parent tenant', { parent_uuid: { constraint_id: 'exists', message: 'no such tenant' } });
+      throw new InvalidDataError('Unknown parent tenant', {
+        parent_uuid: { constraint_id: 'exists', message: 'no such tenant' },
+      });
     }
     const uuid = input.uuid ?? randomUUID();
     const derived = input.slug === undefined;
     const slug = input.slug ?? slugify(input.name, `t_${uuid.slice(0, 8)}`);
     await this.assertContact(caller, input.contactUuid);
-    const create = (s: string) => this.store.transaction(async (tx) => {
-      const tenant = await tx.createTenant({
-        uuid, name: input.name, slug: s, parentUuid, domainNames: input.domainNames,
-        contactUuid: input.contactUuid, phone: input.phone, address: input.address,
-        defaultAuthenticationMethod: input.defaultAuthenticationMethod,
+    const create = (s: string) =>
+      this.store.transaction(async (tx) => {
+        const tenant = await tx.createTenant({
+          uuid,
+          name: input.name,
+          slug: s,
+          parentUuid,
+          domainNames: input.domainNames,
+          contactUuid: input.contactUuid,
+          phone: input.phone,
+          address: input.address,
+          defaultAuthenticationMethod: input.defaultAuthenticationMethod,
+        });
+        await tx.createGroup(allUsersGroup(tenant.uuid));
+        return tenant;
       });
-      await tx.createGroup(allUsersGroup(tenant.uuid));
-      return tenant;
-    });
     try {
       return await create(slug);
     } catch (err) {
@@ -114,11 +121,17 @@ export class TenantService {
     if (input.defaultAuthenticationMethod !== (before.defaultAuthenticationMethod ?? 'native')) {
       await assertMayActAsUsers(caller.token, this.grantedAcls, { tenantUuid: before.uuid, methods: ['default'] });
     }
-    const updated = await this.conflicts(() => this.store.updateTenant(before.uuid, {
-      name: input.name, domainNames: input.domainNames, ...(input.slug === undefined ? {} : { slug: input.slug }),
-      contactUuid: input.contactUuid, phone: input.phone, address: input.address,
-      defaultAuthenticationMethod: input.defaultAuthenticationMethod,
-    }));
+    const updated = await this.conflicts(() =>
+      this.store.updateTenant(before.uuid, {
+        name: input.name,
+        domainNames: input.domainNames,
+        ...(input.slug === undefined ? {} : { slug: input.slug }),
+        contactUuid: input.contactUuid,
+        phone: input.phone,
+        address: input.address,
+        defaultAuthenticationMethod: input.defaultAuthenticationMethod,
+      }),
+    );
     if (updated === null) throw new NotFoundError('unknown-tenant', 'tenants', uuid);
     return updated;
   }
@@ -162,15 +175,21 @@ export class TenantService {
         });
       case 'linked': {
         const message = 'Users or groups of the tenant are linked to policies of tenants it would leave: unlink them first';
-        throw new DomainError(409, 'conflict', message, {
-          parent_uuid: {
-            constraint_id: 'policies_in_use',
-            message,
-            policies: move.policyUuids,
-            users: move.links.users.map((u) => ({ uuid: u.uuid, tenant_uuid: u.tenantUuid })),
-            groups: move.links.groups.map((g) => ({ uuid: g.uuid, tenant_uuid: g.tenantUuid })),
+        throw new DomainError(
+          409,
+          'conflict',
+          message,
+          {
+            parent_uuid: {
+              constraint_id: 'policies_in_use',
+              message,
+              policies: move.policyUuids,
+              users: move.links.users.map((u) => ({ uuid: u.uuid, tenant_uuid: u.tenantUuid })),
+              groups: move.links.groups.map((g) => ({ uuid: g.uuid, tenant_uuid: g.tenantUuid })),
+            },
           },
-        }, { resource: 'tenants' });
+          { resource: 'tenants' },
+        );
       }
     }
   }
@@ -182,7 +201,12 @@ export class TenantService {
       throw new ForbiddenError('A caller cannot delete its own tenant', 'tenants', { uuid });
     }
     if (await this.store.hasChildTenants(uuid)) {
-      throw new StateConflictError('tenants', 'uuid', 'has-sub-tenants', 'A tenant with sub-tenants cannot be deleted: delete them first');
+      throw new StateConflictError(
+        'tenants',
+        'uuid',
+        'has-sub-tenants',
+        'A tenant with sub-tenants cannot be deleted: delete them first',
+      );
     }
     let removal;
     try {
@@ -190,7 +214,12 @@ export class TenantService {
     } catch (err) {
       // A sub-tenant created since the check above: the foreign key refuses.
       if (err instanceof StoreConflictError) {
-        throw new StateConflictError('tenants', 'uuid', 'has-sub-tenants', 'A tenant with sub-tenants cannot be deleted: delete them first');
+        throw new StateConflictError(
+          'tenants',
+          'uuid',
+          'has-sub-tenants',
+          'A tenant with sub-tenants cannot be deleted: delete them first',
+        );
       }
       throw err;
     }

@@ -30,10 +30,11 @@ export interface TenantAddress {
 }
 
 export const TENANT_AUTHENTICATION_METHODS = ['native', 'ldap', 'saml', 'oidc'] as const;
-export type TenantAuthenticationMethod = typeof TENANT_AUTHENTICATION_METHODS[number];
+export type TenantAuthenticationMethod = (typeof TENANT_AUTHENTICATION_METHODS)[number];
 
-export type TenantPatch = Partial<Pick<Tenant,
-  'name' | 'slug' | 'domainNames' | 'contactUuid' | 'phone' | 'address' | 'defaultAuthenticationMethod'>>;
+export type TenantPatch = Partial<
+  Pick<Tenant, 'name' | 'slug' | 'domainNames' | 'contactUuid' | 'phone' | 'address' | 'defaultAuthenticationMethod'>
+>;
 
 /** What StoreTx.moveTenant did. */
 export type TenantMove =
@@ -126,8 +127,12 @@ export type NewUser = Omit<User, 'emails' | 'authenticationMethod'> & {
  * address; when absent, a kept address keeps its flag and a new one is
  * unconfirmed.
  */
-export type UserPatch = Partial<Pick<User,
-  'username' | 'firstname' | 'lastname' | 'emailAddress' | 'emailConfirmed' | 'purpose' | 'enabled' | 'authenticationMethod'>>;
+export type UserPatch = Partial<
+  Pick<
+    User,
+    'username' | 'firstname' | 'lastname' | 'emailAddress' | 'emailConfirmed' | 'purpose' | 'enabled' | 'authenticationMethod'
+  >
+>;
 
 /** An address of a PUT of a user's addresses (replaceUserEmails). */
 export interface UserEmailInput {
@@ -206,9 +211,7 @@ export interface PolicyLinks {
  * of authentication methods, src/identity/privileges.ts): those named, or
  * those of one tenant whose stored authentication_method is one of `methods`.
  */
-export type UserSelection =
-  | { userUuids: readonly string[] }
-  | { tenantUuid: string; methods: readonly string[] };
+export type UserSelection = { userUuids: readonly string[] } | { tenantUuid: string; methods: readonly string[] };
 
 /** What the selected users' tokens are granted: how many users there are, and every policy any of them gets. */
 export interface SelectionGrants {

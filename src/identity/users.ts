@@ -2,9 +2,7 @@
 // deleting or changing the password of a user revokes all its sessions.
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import {
-  ConflictError, InvalidDataError, NotFoundError, WrongPasswordError,
-} from '../errors.js';
+import { ConflictError, InvalidDataError, NotFoundError, WrongPasswordError } from '../errors.js';
 import type { PasswordHasher } from '../passwords/hasher.js';
 import { StoreConflictError } from '../storage-errors.js';
 import type { AuthenticationMethod, Purpose, User, UserEmail, UserEmailInput, UserListQuery, UserPatch } from './types.js';
@@ -105,27 +103,32 @@ export class UserService {
     if (password !== null) this.passwordPolicy?.assertAcceptable(password);
     if (caller !== null) await this.assertMayJoinAllUsers(caller, tenantUuid);
     const passwordHash = password === null ? null : await this.hash(password);
-    return this.conflicts(() => this.store.createUser({
-      uuid: input.uuid ?? randomUUID(),
-      tenantUuid,
-      username: input.username,
-      firstname: input.firstname,
-      lastname: input.lastname,
-      emailAddress,
-      // An address given by an administrator is trusted as confirmed.
-      emailConfirmed: emailAddress !== null,
-      passwordHash,
-      purpose: input.purpose,
-      enabled: input.enabled,
-      authenticationMethod: input.authenticationMethod,
-      createdAt: this.clock.now(),
-    }));
+    return this.conflicts(() =>
+      this.store.createUser({
+        uuid: input.uuid ?? randomUUID(),
+        tenantUuid,
+        username: input.username,
+        firstname: input.firstname,
+        lastname: input.lastname,
+        emailAddress,
+        // An address given by an administrator is trusted as confirmed.
+        emailConfirmed: emailAddress !== null,
+        passwordHash,
+        purpose: input.purpose,
+        enabled: input.enabled,
+        authenticationMethod: input.authenticationMethod,
+        createdAt: this.clock.now(),
+      }),
+    );
   }
 
   private async assertMayJoinAllUsers(caller: TokenRecord, tenantUuid: string): Promise<void> {
     const group = await this.store.getAllUsersGroup(tenantUuid);
     if (group === null) return;
-    assertMayGrant(caller, (await this.store.listGroupPolicies(group.uuid)).flatMap((p) => p.acl));
+    assertMayGrant(
+      caller,
+      (await this.store.listGroupPolicies(group.uuid)).flatMap((p) => p.acl),
+    );
   }
 
   /** `scopeRoot`: the caller's tenant; users outside its subtree do not exist for it. */
@@ -146,7 +149,9 @@ export class UserService {
   async auditActor(actor: string, scopeRoot: string): Promise<{ uuid: string; logins: string[] } | null> {
     const user = UUID.test(actor) ? await this.store.getUser(actor.toLowerCase()) : await this.store.findUserByLogin(actor);
     if (user === null || !(await this.tenants.isSameOrDescendant(scopeRoot, user.tenantUuid))) return null;
-    const logins = [user.username, ...user.emails.map((e) => e.address)].filter((l): l is string => l !== null).map((l) => l.toLowerCase());
+    const logins = [user.username, ...user.emails.map((e) => e.address)]
+      .filter((l): l is string => l !== null)
+      .map((l) => l.toLowerCase());
     return { uuid: user.uuid, logins };
   }
 
@@ -196,7 +201,11 @@ export class UserService {
    * (no escalation, docs/isolation.md); 401 otherwise, nothing changed.
    */
   async update(
-    uuid: string, scopeRoot: string | null, input: Omit<UserInput, 'uuid'>, editor: EmailsEditor = 'admin', caller: TokenRecord | null = null,
+    uuid: string,
+    scopeRoot: string | null,
+    input: Omit<UserInput, 'uuid'>,
+    editor: EmailsEditor = 'admin',
+    caller: TokenRecord | null = null,
   ): Promise<User> {
     const before = await this.get(uuid, scopeRoot);
     if (caller !== null && input.authenticationMethod !== before.authenticationMethod) {
@@ -204,35 +213,39 @@ export class UserService {
     }
     const email = input.emailAddress;
     const keepsMain = email !== undefined && email !== null && email.toLowerCase() === before.emailAddress?.toLowerCase();
-    const remaining = email === undefined ? before.emails.length
-      : email === null ? before.emails.filter((e) => !e.main).length : 1;
+    const remaining =
+      email === undefined ? before.emails.length : email === null ? before.emails.filter((e) => !e.main).length : 1;
     assertHasLogin(input.username, remaining > 0);
     const newMain = email !== undefined && email !== null && !keepsMain;
     const patch: UserPatch = {
       username: input.username,
       firstname: input.firstname,
       lastname: input.lastname,
-      ...(email === undefined ? {} : {
-        emailAddress: email,
-        // The main address kept keeps its flag; one given by an administrator
-        // is trusted as confirmed; one the user gives itself is not (an
-        // address it already had, promoted to main, keeps its flag).
-        ...(!newMain ? {} : editor === 'admin' ? { emailConfirmed: true } : {}),
-      }),
+      ...(email === undefined
+        ? {}
+        : {
+            emailAddress: email,
+            // The main address kept keeps its flag; one given by an administrator
+            // is trusted as confirmed; one the user gives itself is not (an
+            // address it already had, promoted to main, keeps its flag).
+            ...(!newMain ? {} : editor === 'admin' ? { emailConfirmed: true } : {}),
+          }),
       purpose: input.purpose,
       enabled: input.enabled,
       authenticationMethod: input.authenticationMethod,
     };
     const confirmations = this.confirmations;
     let mailed = 0;
-    const updated = await this.conflicts(() => (editor === 'user' && newMain && confirmations !== null
-      ? this.store.transaction(async (tx) => {
-        const u = await tx.updateUser(uuid, patch);
-        const main = u?.emails.find((e) => e.main && !e.confirmed);
-        if (u !== null && main !== undefined) mailed = await confirmations.inTransaction(tx, u, [main]);
-        return u;
-      })
-      : this.store.updateUser(uuid, patch)));
+    const updated = await this.conflicts(() =>
+      editor === 'user' && newMain && confirmations !== null
+        ? this.store.transaction(async (tx) => {
+            const u = await tx.updateUser(uuid, patch);
+            const main = u?.emails.find((e) => e.main && !e.confirmed);
+            if (u !== null && main !== undefined) mailed = await confirmations.inTransaction(tx, u, [main]);
+            return u;
+          })
+        : this.store.updateUser(uuid, patch),
+    );
     confirmations?.committed(mailed);
     if (updated === null) throw new NotFoundError('unknown-user', 'users', uuid);
     if (before.enabled && !updated.enabled) await this.revokeAll(updated, 'disabled');
@@ -247,7 +260,12 @@ export class UserService {
    * administrator sets it. A user sets its new addresses unconfirmed (they
    * are logins once confirmed).
    */
-  async replaceEmails(uuid: string, scopeRoot: string | null, emails: { address: string; main: boolean; confirmed?: boolean | null }[], editor: EmailsEditor): Promise<UserEmail[]> {
+  async replaceEmails(
+    uuid: string,
+    scopeRoot: string | null,
+    emails: { address: string; main: boolean; confirmed?: boolean | null }[],
+    editor: EmailsEditor,
+  ): Promise<UserEmail[]> {
     const mains = emails.filter((e) => e.main).length;
     if (emails.length > 0 && mains !== 1) {
       const message = mains === 0 ? 'At least one address should be main' : 'Only one address should be main';
@@ -277,13 +295,19 @@ export class UserService {
     // The addresses the user adds get their confirmation mail, in the same commit.
     const had = new Set(before.emails.map((e) => e.address.toLowerCase()));
     let mailed = 0;
-    const replaced = await this.conflicts(() => this.store.transaction(async (tx) => {
-      const stored = await tx.replaceUserEmails(uuid, input);
-      if (stored !== null) {
-        mailed = await confirmations.inTransaction(tx, before, stored.filter((e) => !e.confirmed && !had.has(e.address.toLowerCase())));
-      }
-      return stored;
-    }));
+    const replaced = await this.conflicts(() =>
+      this.store.transaction(async (tx) => {
+        const stored = await tx.replaceUserEmails(uuid, input);
+        if (stored !== null) {
+          mailed = await confirmations.inTransaction(
+            tx,
+            before,
+            stored.filter((e) => !e.confirmed && !had.has(e.address.toLowerCase())),
+          );
+        }
+        return stored;
+      }),
+    );
     confirmations.committed(mailed);
     if (replaced === null) throw new NotFoundError('unknown-user', 'users', uuid);
     return replaced;
@@ -297,9 +321,10 @@ export class UserService {
 
   async changePassword(uuid: string, scopeRoot: string | null, oldPassword: string, newPassword: string): Promise<void> {
     const user = await this.get(uuid, scopeRoot);
-    const ok = user.passwordHash === null
-      ? await this.hasher.verifyDummy(oldPassword)
-      : await this.hasher.verify(user.passwordHash as string, oldPassword);
+    const ok =
+      user.passwordHash === null
+        ? await this.hasher.verifyDummy(oldPassword)
+        : await this.hasher.verify(user.passwordHash as string, oldPassword);
     if (!ok) throw new WrongPasswordError();
     this.passwordPolicy?.assertAcceptable(newPassword, 'new_password');
     await this.store.setUserPassword(uuid, await this.hash(newPassword));

@@ -50,7 +50,8 @@ export class LoginGuard {
   ): Promise<T> {
     // The second step of a single sign-on login with a second factor (issue
     // 24): its codes count in the throttle of the login the IdP proved.
-    const ssoFactorStep = credentials.kind === 'sso' && (credentials.provenUntil ?? null) !== null ? credentials.principal.login : null;
+    const ssoFactorStep =
+      credentials.kind === 'sso' && (credentials.provenUntil ?? null) !== null ? credentials.principal.login : null;
     const login = credentials.kind === 'password' ? credentials.login : ssoFactorStep;
     const method = credentials.kind === 'password' ? 'password' : 'refresh_token';
     let ticket: LoginTicket | null = null;
@@ -62,7 +63,11 @@ export class LoginGuard {
         // refused attempts cannot turn into a flood of audit writes.
         if (err instanceof TooManyAttemptsError && isPowerOfTwo(err.refused)) {
           this.record({
-            action: 'login', outcome: 'throttled', login, remoteAddr, statusCode: 429,
+            action: 'login',
+            outcome: 'throttled',
+            login,
+            remoteAddr,
+            statusCode: 429,
             tenantUuid: await this.tenantOf(login),
             details: { method, scope: err.scope, retry_after: err.retryAfterSeconds, refused: err.refused },
           });
@@ -75,11 +80,20 @@ export class LoginGuard {
         // Never hashed: no password that long can be set.
         throw new AuthenticationFailedError();
       }
-      const success = (record: TokenRecord) => ({
-        action: 'login', outcome: 'success', login, remoteAddr, statusCode: 200,
-        tenantUuid: record.tenantUuid, actorUuid: record.userUuid, actorAuthId: record.authId,
-        targetType: 'sessions', targetId: record.sessionUuid, details: { method },
-      } as const);
+      const success = (record: TokenRecord) =>
+        ({
+          action: 'login',
+          outcome: 'success',
+          login,
+          remoteAddr,
+          statusCode: 200,
+          tenantUuid: record.tenantUuid,
+          actorUuid: record.userUuid,
+          actorAuthId: record.authId,
+          targetType: 'sessions',
+          targetId: record.sessionUuid,
+          details: { method },
+        }) as const;
       let stored: { audit: AuditRecord | null } | null = null;
       const issued = await issue(async (tx, record) => {
         const audit = this.audit?.prepare(success(record)) ?? null;
@@ -102,29 +116,48 @@ export class LoginGuard {
         // failure nor a success (the counters are not cleared before the factor).
         await settle(ticket?.abandoned());
         this.record({
-          action: 'login', outcome: 'mfa_required', login, remoteAddr, statusCode: 401,
-          tenantUuid: await this.tenantOf(login), details: { method },
+          action: 'login',
+          outcome: 'mfa_required',
+          login,
+          remoteAddr,
+          statusCode: 401,
+          tenantUuid: await this.tenantOf(login),
+          details: { method },
         });
       } else if (err instanceof AuthenticationFailedError || err instanceof MfaInvalidError) {
         await settle(ticket?.failed());
         this.record({
-          action: 'login', outcome: 'failure', login, remoteAddr, statusCode: 401,
-          tenantUuid: await this.tenantOf(login), details: err instanceof MfaInvalidError ? { method, reason: 'mfa_invalid' } : { method },
+          action: 'login',
+          outcome: 'failure',
+          login,
+          remoteAddr,
+          statusCode: 401,
+          tenantUuid: await this.tenantOf(login),
+          details: err instanceof MfaInvalidError ? { method, reason: 'mfa_invalid' } : { method },
         });
       } else if (err instanceof TooManySessionsError) {
         // The password was right: the limit hit is the session cap.
         await settle(ticket?.succeeded());
         this.record({
-          action: 'login', outcome: 'denied', login, remoteAddr, statusCode: 429,
-          tenantUuid: await this.tenantOf(login), details: { method, reason: 'too_many_sessions' },
+          action: 'login',
+          outcome: 'denied',
+          login,
+          remoteAddr,
+          statusCode: 429,
+          tenantUuid: await this.tenantOf(login),
+          details: { method, reason: 'too_many_sessions' },
         });
       } else {
         // No verdict on the password (hashing pool busy, store down): give
         // the attempt back; store down: the attempts queued behind fail now.
         await settle(ticket?.abandoned(err));
         this.record({
-          action: 'login', outcome: 'error', login, remoteAddr,
-          statusCode: (err as { status?: number }).status ?? null, details: { method },
+          action: 'login',
+          outcome: 'error',
+          login,
+          remoteAddr,
+          statusCode: (err as { status?: number }).status ?? null,
+          details: { method },
         });
       }
       throw err;

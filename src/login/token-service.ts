@@ -17,7 +17,14 @@ import {
   TooManySessionsError,
 } from '../errors.js';
 import {
-  CHECK_DENIED, CHECK_ERROR, CHECK_INVALID, CHECK_VALID, type CheckResult, type LoginResult, NO_TOKEN_OBSERVER, type TokenObserver,
+  CHECK_DENIED,
+  CHECK_ERROR,
+  CHECK_INVALID,
+  CHECK_VALID,
+  type CheckResult,
+  type LoginResult,
+  NO_TOKEN_OBSERVER,
+  type TokenObserver,
 } from '../metrics/token-observer.js';
 import type { AuditEntry } from '../security/audit.js';
 import type { ListQuery, ListResult } from '../lists.js';
@@ -26,7 +33,14 @@ import type { IssueRequest } from '../tokens/types.js';
 import type { SecondFactorGate, SsoProven } from '../mfa/types.js';
 import type { TokenStoreTx } from '../tokens/store.js';
 import type { TokenServiceStore } from './store.js';
-import type { RefreshToken, RefreshTokenUse, Removal, RetiredRefreshToken, TokenRecord, UserRevocation } from '../tokens/types.js';
+import type {
+  RefreshToken,
+  RefreshTokenUse,
+  Removal,
+  RetiredRefreshToken,
+  TokenRecord,
+  UserRevocation,
+} from '../tokens/types.js';
 import type { CachedToken, TokenCache } from '../tokens/cache.js';
 import { generateToken, hashToken, MAX_TOKEN_LENGTH } from '../tokens/material.js';
 import { refreshTokenExpiry, type RefreshTokenLimits } from '../tokens/refresh-expiry.js';
@@ -36,12 +50,14 @@ export type Credentials =
   | { kind: 'refresh'; refreshToken: string }
   /** A login an identity provider vouched for (issue 23): the SAML or OIDC session's user, through req.backend's identify. */
   | {
-    kind: 'sso'; method: 'saml' | 'oidc'; principal: ProvenPrincipal;
-    /** The SSO session's reference, for the second-factor gate (issue 24). */
-    ref?: string | null;
-    /** The principal comes from an mfa_challenge (the second step of an SSO login with a factor): when its proof runs out. */
-    provenUntil?: number | null;
-  };
+      kind: 'sso';
+      method: 'saml' | 'oidc';
+      principal: ProvenPrincipal;
+      /** The SSO session's reference, for the second-factor gate (issue 24). */
+      ref?: string | null;
+      /** The principal comes from an mfa_challenge (the second step of an SSO login with a factor): when its proof runs out. */
+      provenUntil?: number | null;
+    };
 
 /** Which way each user may log in (src/sso/authentication-methods.ts). */
 export interface LoginMethodPolicy {
@@ -94,7 +110,12 @@ export interface RefreshTokenPolicy extends RefreshTokenLimits {
   reuseGraceSeconds: number;
 }
 
-const WAZO_REFRESH_TOKENS: RefreshTokenPolicy = { idleTimeoutSeconds: 0, absoluteLifetimeSeconds: 0, rotation: false, reuseGraceSeconds: 0 };
+const WAZO_REFRESH_TOKENS: RefreshTokenPolicy = {
+  idleTimeoutSeconds: 0,
+  absoluteLifetimeSeconds: 0,
+  rotation: false,
+  reuseGraceSeconds: 0,
+};
 
 /**
  * Retired hashes kept per refresh-token family (the newest): a reuse is
@@ -179,7 +200,14 @@ export class TokenService {
     // The label is a configured backend name, never what the client sent.
     let backendLabel = 'unknown';
     try {
-      const issued = await this.issueFor(credentials, req, (name) => { backendLabel = name; }, withinCommit);
+      const issued = await this.issueFor(
+        credentials,
+        req,
+        (name) => {
+          backendLabel = name;
+        },
+        withinCommit,
+      );
       this.observer.loggedIn(backendLabel, 'success', (performance.now() - started) / 1000);
       this.observer.issued(credentials.kind === 'refresh' ? 'refresh_token' : 'password');
       return issued;
@@ -231,7 +259,10 @@ export class TokenService {
       noteBackend(backendName);
       login = credentials.principal.login;
       identity = await backend.identify(credentials.principal, { ...ctx, tenantUuid: credentials.principal.tenantUuid });
-      if (identity !== null && (identity.userUuid !== credentials.principal.userUuid || identity.tenantUuid !== credentials.principal.tenantUuid)) {
+      if (
+        identity !== null &&
+        (identity.userUuid !== credentials.principal.userUuid || identity.tenantUuid !== credentials.principal.tenantUuid)
+      ) {
         identity = null;
       }
     } else {
@@ -255,7 +286,8 @@ export class TokenService {
     if (credentials.kind !== 'refresh' && this.loginMethods !== null && identity.userUuid !== null) {
       const method = credentials.kind === 'sso' ? credentials.method : loginMethodOfBackend(backendName);
       // What the backend read with the user, when it did (no second fetch).
-      if (method !== null && !(await this.loginMethods.allows(identity.userUuid, method, identity.authentication))) throw new AuthenticationFailedError();
+      if (method !== null && !(await this.loginMethods.allows(identity.userUuid, method, identity.authentication)))
+        throw new AuthenticationFailedError();
     }
 
     const now = this.clock.now();
@@ -268,9 +300,15 @@ export class TokenService {
     let restricted: string | null = null;
     // Password and single sign-on logins (issue 24); never refresh-token ones.
     if (credentials.kind !== 'refresh' && this.secondFactor !== null) {
-      const sso: SsoProven | null = credentials.kind === 'sso'
-        ? { method: credentials.method, principal: credentials.principal, ref: credentials.ref ?? null, provenUntil: credentials.provenUntil ?? null }
-        : null;
+      const sso: SsoProven | null =
+        credentials.kind === 'sso'
+          ? {
+              method: credentials.method,
+              principal: credentials.principal,
+              ref: credentials.ref ?? null,
+              provenUntil: credentials.provenUntil ?? null,
+            }
+          : null;
       ({ acl, restricted } = await this.secondFactor.afterPassword(identity, acl, { backend: backendName, request: req, sso }));
     }
     const token = generateToken();
@@ -305,20 +343,21 @@ export class TokenService {
     let refreshToken: string | null = null;
     // A restricted token (enrol first) never comes with a refresh token: its
     // refresh logins would get the full ACL without the second factor.
-    const issuedRefresh: RefreshToken | null = req.accessType === 'offline' && restricted === null && identity.userUuid !== null && tenantUuid !== null
-      ? {
-        uuid: randomUUID(),
-        hash: '',
-        clientId: req.clientId ?? '',
-        userUuid: identity.userUuid,
-        tenantUuid,
-        backend: backendName,
-        login,
-        mobile: req.mobile,
-        createdAt: now,
-        lastUsedAt: now,
-      }
-      : null;
+    const issuedRefresh: RefreshToken | null =
+      req.accessType === 'offline' && restricted === null && identity.userUuid !== null && tenantUuid !== null
+        ? {
+            uuid: randomUUID(),
+            hash: '',
+            clientId: req.clientId ?? '',
+            userUuid: identity.userUuid,
+            tenantUuid,
+            backend: backendName,
+            login,
+            mobile: req.mobile,
+            createdAt: now,
+            lastUsedAt: now,
+          }
+        : null;
     if (issuedRefresh !== null) {
       refreshToken = generateToken();
       issuedRefresh.hash = hashToken(refreshToken);
@@ -345,30 +384,33 @@ export class TokenService {
     // data-modifying CTEs, no BEGIN/COMMIT; tokens/store.ts).
     const deferWrites = use === null && issuedRefresh === null && identity.settle === undefined;
     try {
-      await this.store.transaction(async (tx) => {
-        // First: of two logins with one refresh token, the second waits here
-        // for the first's commit, then fails (rotation: the hash changed).
-        if (use !== null && !(await tx.useRefreshToken(use))) throw new RefreshTokenGoneError();
-        // wazo-auth 26.04: a mobile offline login supersedes every mobile
-        // refresh token of the user (the same client_id's included) and
-        // revokes the sessions issued from them; non-mobile ones are left
-        // alone. Before the new refresh token exists, so it is never caught.
-        if (issuedRefresh !== null && issuedRefresh.mobile) {
-          superseded = await tx.deleteMobileRefreshTokens(issuedRefresh.userUuid);
-        }
-        await tx.createSession({
-          uuid: sessionUuid,
-          tenantUuid: tenantUuid ?? '',
-          userUuid: identity.userUuid,
-          mobile: req.mobile,
-          createdAt: now,
-        });
-        await tx.insertToken(record);
-        if (issuedRefresh !== null) await tx.replaceRefreshToken(issuedRefresh);
-        // The backend's own writes (a password re-hashed on login) commit with the token.
-        if (identity.settle !== undefined) await identity.settle(tx);
-        if (withinCommit !== undefined) await withinCommit(tx, record);
-      }, { deferWrites });
+      await this.store.transaction(
+        async (tx) => {
+          // First: of two logins with one refresh token, the second waits here
+          // for the first's commit, then fails (rotation: the hash changed).
+          if (use !== null && !(await tx.useRefreshToken(use))) throw new RefreshTokenGoneError();
+          // wazo-auth 26.04: a mobile offline login supersedes every mobile
+          // refresh token of the user (the same client_id's included) and
+          // revokes the sessions issued from them; non-mobile ones are left
+          // alone. Before the new refresh token exists, so it is never caught.
+          if (issuedRefresh !== null && issuedRefresh.mobile) {
+            superseded = await tx.deleteMobileRefreshTokens(issuedRefresh.userUuid);
+          }
+          await tx.createSession({
+            uuid: sessionUuid,
+            tenantUuid: tenantUuid ?? '',
+            userUuid: identity.userUuid,
+            mobile: req.mobile,
+            createdAt: now,
+          });
+          await tx.insertToken(record);
+          if (issuedRefresh !== null) await tx.replaceRefreshToken(issuedRefresh);
+          // The backend's own writes (a password re-hashed on login) commit with the token.
+          if (identity.settle !== undefined) await identity.settle(tx);
+          if (withinCommit !== undefined) await withinCommit(tx, record);
+        },
+        { deferWrites },
+      );
     } catch (err) {
       if (!(err instanceof RefreshTokenGoneError)) throw err;
       // Rotated away meanwhile (the loser of two concurrent refreshes) or deleted.
@@ -386,7 +428,9 @@ export class TokenService {
   /** Past its idle timeout or its absolute lifetime (refresh_tokens config). */
   private refreshTokenExpired(rt: RefreshToken): boolean {
     const { lastUsedBefore, createdBefore } = refreshTokenExpiry(this.refreshPolicy, this.clock.now());
-    return (lastUsedBefore !== null && rt.lastUsedAt <= lastUsedBefore) || (createdBefore !== null && rt.createdAt <= createdBefore);
+    return (
+      (lastUsedBefore !== null && rt.lastUsedAt <= lastUsedBefore) || (createdBefore !== null && rt.createdAt <= createdBefore)
+    );
   }
 
   /**
@@ -418,23 +462,25 @@ export class TokenService {
 
   private reuseAuditRecord(retired: RetiredRefreshToken, revoked: UserRevocation, req: IssueRequest): AuditRecord | null {
     const family = revoked.refreshTokens[0] ?? null;
-    return this.reuseAudit?.prepare({
-      action: 'users.refresh_tokens.revoke',
-      outcome: 'success',
-      tenantUuid: family?.tenantUuid ?? null,
-      actorUuid: family?.userUuid ?? null,
-      remoteAddr: req.remoteAddr,
-      targetType: 'users',
-      targetId: family?.userUuid ?? null,
-      statusCode: 401,
-      details: {
-        reason: 'refresh_token_reuse',
-        client_ids: revoked.refreshTokens.map((rt) => rt.clientId),
-        retired_at: new Date(retired.retiredAt).toISOString(),
-        sessions_revoked: revoked.sessions.length,
-        tokens_revoked: revoked.tokenHashes.length,
-      },
-    }) ?? null;
+    return (
+      this.reuseAudit?.prepare({
+        action: 'users.refresh_tokens.revoke',
+        outcome: 'success',
+        tenantUuid: family?.tenantUuid ?? null,
+        actorUuid: family?.userUuid ?? null,
+        remoteAddr: req.remoteAddr,
+        targetType: 'users',
+        targetId: family?.userUuid ?? null,
+        statusCode: 401,
+        details: {
+          reason: 'refresh_token_reuse',
+          client_ids: revoked.refreshTokens.map((rt) => rt.clientId),
+          retired_at: new Date(retired.retiredAt).toISOString(),
+          sessions_revoked: revoked.sessions.length,
+          tokens_revoked: revoked.tokenHashes.length,
+        },
+      }) ?? null
+    );
   }
 
   /**
@@ -443,7 +489,7 @@ export class TokenService {
    */
   async lookup(token: string): Promise<CachedToken> {
     const hash = this.hashOf(token);
-    const entry = this.cached(hash) ?? await this.load(hash);
+    const entry = this.cached(hash) ?? (await this.load(hash));
     return this.live(hash, entry);
   }
 
@@ -479,7 +525,11 @@ export class TokenService {
    * check() refuses before hashing; nothing is counted then, check() counts
    * the lookup it makes.
    */
-  checkCached(token: string, scope: string | undefined, tenant: string | undefined): TokenRecord | typeof CHECK_INVALID | typeof CHECK_DENIED | null {
+  checkCached(
+    token: string,
+    scope: string | undefined,
+    tenant: string | undefined,
+  ): TokenRecord | typeof CHECK_INVALID | typeof CHECK_DENIED | null {
     if (tenant !== undefined || !this.cache.isActive || token.length === 0 || token.length > MAX_TOKEN_LENGTH) return null;
     const started = performance.now();
     const hash = hashToken(token);
@@ -596,7 +646,8 @@ export class TokenService {
    */
   async revokeAny(token: string, hint: TokenTypeHint | undefined): Promise<'access_token' | 'refresh_token' | null> {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return null;
-    const order: TokenTypeHint[] = hint === 'refresh_token' ? ['refresh_token', 'access_token'] : ['access_token', 'refresh_token'];
+    const order: TokenTypeHint[] =
+      hint === 'refresh_token' ? ['refresh_token', 'access_token'] : ['access_token', 'refresh_token'];
     for (const kind of order) {
       if (kind === 'access_token' && (await this.revoke(token)) !== null) return kind;
       if (kind === 'refresh_token' && (await this.revokeRefreshToken(token))) return kind;
@@ -640,9 +691,15 @@ export class TokenService {
    * Refresh tokens of one user (`userUuid`, the caller checked it is
    * visible), or of the tenant `tenantUuid` (with `recurse`, of its subtree too).
    */
-  async listRefreshTokens(filter: ListQuery & {
-    userUuid?: string; tenantUuid?: string; recurse?: boolean; clientId?: string; mobile?: boolean;
-  }): Promise<ListResult<RefreshToken>> {
+  async listRefreshTokens(
+    filter: ListQuery & {
+      userUuid?: string;
+      tenantUuid?: string;
+      recurse?: boolean;
+      clientId?: string;
+      mobile?: boolean;
+    },
+  ): Promise<ListResult<RefreshToken>> {
     const { userUuid, tenantUuid, recurse, ...rest } = filter;
     if (userUuid !== undefined) return this.store.listRefreshTokens({ ...rest, userUuid });
     if (tenantUuid === undefined) throw new TypeError('listRefreshTokens: a user or a tenant is required');

@@ -15,7 +15,10 @@ export function observeMailOutbox(registry: Registry, backlog: () => Promise<Mai
   });
   for (const kind of MAIL_KINDS) for (const result of ['sent', 'failed', 'expired']) deliveries.inc({ kind, result }, 0);
   let reading: Promise<MailBacklog> | null = null;
-  const read = () => (reading ??= backlog().finally(() => { reading = null; }));
+  const read = () =>
+    (reading ??= backlog().finally(() => {
+      reading = null;
+    }));
   new Gauge({
     name: `${METRIC_PREFIX}mail_outbox_pending`,
     help: 'Mails waiting in the outbox, by state (due: never attempted, retrying: failed at least once).',

@@ -120,7 +120,8 @@ export class MailRelay {
           html: mail.html,
         });
       } catch (err) {
-        const failure = err instanceof MailDeliveryError ? err : new MailDeliveryError((err as Error).message ?? String(err), false);
+        const failure =
+          err instanceof MailDeliveryError ? err : new MailDeliveryError((err as Error).message ?? String(err), false);
         await this.failed(mail, failure);
         if (failure.connection) unusable = failure;
         continue;
@@ -146,8 +147,10 @@ export class MailRelay {
     this.observer.failed(mail.kind);
     // One line when it starts failing, then every tenth failure: no log flood.
     if (this.failures === 1 || this.failures % 10 === 0) {
-      this.logger.warn({ failures: this.failures, reason: err.message, mail_uuid: mail.uuid, attempt: mail.attempts, retry_in_ms: delay },
-        'mail relay: cannot deliver; the mail stays in the outbox');
+      this.logger.warn(
+        { failures: this.failures, reason: err.message, mail_uuid: mail.uuid, attempt: mail.attempts, retry_in_ms: delay },
+        'mail relay: cannot deliver; the mail stays in the outbox',
+      );
     }
   }
 

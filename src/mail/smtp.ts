@@ -28,7 +28,11 @@ export interface OutgoingMail {
 
 /** A delivery failed; `connection`: the server could not be used at all (other mails of the pass would fail alike). */
 export class MailDeliveryError extends Error {
-  constructor(message: string, readonly connection: boolean, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly connection: boolean,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }
@@ -39,7 +43,17 @@ export interface MailTransport {
 }
 
 /** nodemailer's codes for a server that could not be reached or used (as opposed to one refusing this mail). */
-const CONNECTION_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ETLS', 'EAUTH', 'EPROTOCOL', 'ECONNREFUSED', 'ECONNRESET']);
+const CONNECTION_CODES = new Set([
+  'ECONNECTION',
+  'ETIMEDOUT',
+  'ESOCKET',
+  'EDNS',
+  'ETLS',
+  'EAUTH',
+  'EPROTOCOL',
+  'ECONNREFUSED',
+  'ECONNRESET',
+]);
 
 function describe(err: unknown): { message: string; connection: boolean } {
   const e = err as { code?: string; responseCode?: number; response?: string; message?: string };
@@ -63,7 +77,9 @@ export function createSmtpTransport(config: SmtpConfig): MailTransport {
     try {
       extraCa = [readFileSync(config.ca_file, 'utf8')];
     } catch (err) {
-      throw new Error(`smtp.ca_file ${config.ca_file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new Error(
+        `smtp.ca_file ${config.ca_file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
     }
   }
   const transporter: Transporter = nodemailer.createTransport({

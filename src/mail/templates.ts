@@ -26,9 +26,9 @@ export const CONFIRMATION_VARIABLES = [...COMMON, 'email_uuid', 'user_uuid', 'co
 export const RESET_VARIABLES = [...COMMON, 'user_uuid', 'reset_url'] as const;
 export const CONFIRMED_PAGE_VARIABLES = ['email_uuid', 'email_address'] as const;
 
-export type ConfirmationValues = Record<typeof CONFIRMATION_VARIABLES[number], string>;
-export type ResetValues = Record<typeof RESET_VARIABLES[number], string>;
-export type ConfirmedPageValues = Record<typeof CONFIRMED_PAGE_VARIABLES[number], string>;
+export type ConfirmationValues = Record<(typeof CONFIRMATION_VARIABLES)[number], string>;
+export type ResetValues = Record<(typeof RESET_VARIABLES)[number], string>;
+export type ConfirmedPageValues = Record<(typeof CONFIRMED_PAGE_VARIABLES)[number], string>;
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -75,8 +75,12 @@ export interface MailTemplates {
 }
 
 type TemplateKey =
-  | 'email_confirmation_subject_template' | 'email_confirmation_template' | 'email_confirmation_html_template'
-  | 'password_reset_email_subject_template' | 'password_reset_email_template' | 'password_reset_email_html_template'
+  | 'email_confirmation_subject_template'
+  | 'email_confirmation_template'
+  | 'email_confirmation_html_template'
+  | 'password_reset_email_subject_template'
+  | 'password_reset_email_template'
+  | 'password_reset_email_html_template'
   | 'email_confirmation_get_response_body_template';
 
 /** Reads the configured files (or takes the built-in templates) and checks them. */
@@ -91,7 +95,9 @@ export function loadMailTemplates(
     try {
       source = read(file);
     } catch (err) {
-      throw new MailTemplateError(`${key}: ${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new MailTemplateError(
+        `${key}: ${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
     }
     return parseTemplate(source, allowed, `${key}: ${file}`);
   };
@@ -110,8 +116,10 @@ export function loadMailTemplates(
   };
 }
 
+// eslint-disable-next-line no-control-regex -- a header line must not carry control characters
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]+/g;
+
 /** A subject is one header line: no line breaks or other control characters, trimmed. */
 export function subjectLine(rendered: string): string {
-  // eslint-disable-next-line no-control-regex -- a header line must not carry control characters
-  return rendered.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, 998);
+  return rendered.replace(CONTROL_CHARACTERS, ' ').trim().slice(0, 998);
 }

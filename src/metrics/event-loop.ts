@@ -11,7 +11,11 @@ import { Gauge, type Registry } from 'prom-client';
 /** Sampling period: a sample overstates a blockage by less than this, at ~1% of a core when idle. */
 export const EVENT_LOOP_RESOLUTION_MS = 2;
 
-const QUANTILES = [['0.5', 50], ['0.99', 99], ['1', 100]] as const;
+const QUANTILES = [
+  ['0.5', 50],
+  ['0.99', 99],
+  ['1', 100],
+] as const;
 
 export interface EventLoopDelayMonitor {
   /** Delay beyond the sampling period, in seconds, since the previous scrape (null: no sample yet). */
@@ -19,7 +23,11 @@ export interface EventLoopDelayMonitor {
   close(): void;
 }
 
-export function registerEventLoopDelay(registry: Registry, prefix: string, resolutionMs = EVENT_LOOP_RESOLUTION_MS): EventLoopDelayMonitor {
+export function registerEventLoopDelay(
+  registry: Registry,
+  prefix: string,
+  resolutionMs = EVENT_LOOP_RESOLUTION_MS,
+): EventLoopDelayMonitor {
   let histogram: IntervalHistogram | null = monitorEventLoopDelay({ resolution: resolutionMs });
   histogram.enable();
   const beyondPeriod = (ns: number) => Math.max(0, ns / 1e6 - resolutionMs) / 1000;

@@ -28,7 +28,11 @@ export class FixedCounter {
   readonly aggregator = 'sum';
   private readonly counts: Float64Array;
 
-  constructor(readonly name: string, readonly help: string, private readonly series: readonly Labels[]) {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly series: readonly Labels[],
+  ) {
     this.counts = new Float64Array(series.length);
   }
 
@@ -42,7 +46,10 @@ export class FixedCounter {
 
   get(): CollectedMetric {
     return {
-      name: this.name, help: this.help, type: 'counter', aggregator: 'sum',
+      name: this.name,
+      help: this.help,
+      type: 'counter',
+      aggregator: 'sum',
       values: this.series.map((labels, i) => ({ value: this.counts[i], labels })),
     };
   }
@@ -56,7 +63,11 @@ export class FixedHistogram {
   private sum = 0;
   private count = 0;
 
-  constructor(readonly name: string, readonly help: string, private readonly buckets: readonly number[]) {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly buckets: readonly number[],
+  ) {
     this.counts = new Float64Array(buckets.length);
   }
 

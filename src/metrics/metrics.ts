@@ -39,38 +39,55 @@ export class Metrics {
     this.eventLoop = (options.processMetrics ?? true) ? registerEventLoopDelay(registry, METRIC_PREFIX) : null;
 
     // Series index = result * 2 + (fromCache ? 1 : 0).
-    const checks = new FixedCounter(`${METRIC_PREFIX}token_checks_total`,
+    const checks = new FixedCounter(
+      `${METRIC_PREFIX}token_checks_total`,
       'Token checks by result (valid, invalid: unknown/expired/malformed, denied: access or tenant refused, error) and by where the record came from (cache, store).',
-      CHECK_RESULTS.flatMap((result) => SOURCES.map((source) => ({ result, source }))));
-    const checkSeconds = new FixedHistogram(`${METRIC_PREFIX}token_check_duration_seconds`,
-      'Latency of token checks inside the service (lookup, ACL, tenant), in seconds.', CHECK_BUCKETS);
-    const cacheLookups = new FixedCounter(`${METRIC_PREFIX}token_cache_lookups_total`,
-      'Token cache lookups while the cache is active, by result (hit, miss).', [{ result: 'miss' }, { result: 'hit' }]);
+      CHECK_RESULTS.flatMap((result) => SOURCES.map((source) => ({ result, source }))),
+    );
+    const checkSeconds = new FixedHistogram(
+      `${METRIC_PREFIX}token_check_duration_seconds`,
+      'Latency of token checks inside the service (lookup, ACL, tenant), in seconds.',
+      CHECK_BUCKETS,
+    );
+    const cacheLookups = new FixedCounter(
+      `${METRIC_PREFIX}token_cache_lookups_total`,
+      'Token cache lookups while the cache is active, by result (hit, miss).',
+      [{ result: 'miss' }, { result: 'hit' }],
+    );
     register(registry, checks);
     register(registry, checkSeconds);
     register(registry, cacheLookups);
 
     const logins = new Counter({
-      name: `${METRIC_PREFIX}logins_total`, help: 'Token requests (POST /token) by backend and result (success, failure, throttled, error).',
-      labelNames: ['backend', 'result'], registers: [registry],
+      name: `${METRIC_PREFIX}logins_total`,
+      help: 'Token requests (POST /token) by backend and result (success, failure, throttled, error).',
+      labelNames: ['backend', 'result'],
+      registers: [registry],
     });
     const loginSeconds = new Histogram({
-      name: `${METRIC_PREFIX}login_duration_seconds`, help: 'Latency of token requests (POST /token), in seconds.',
-      buckets: SLOW_BUCKETS, registers: [registry],
+      name: `${METRIC_PREFIX}login_duration_seconds`,
+      help: 'Latency of token requests (POST /token), in seconds.',
+      buckets: SLOW_BUCKETS,
+      registers: [registry],
     });
     const issued = new Counter({
-      name: `${METRIC_PREFIX}tokens_issued_total`, help: 'Tokens issued, by grant (password, refresh_token).',
-      labelNames: ['grant'], registers: [registry],
+      name: `${METRIC_PREFIX}tokens_issued_total`,
+      help: 'Tokens issued, by grant (password, refresh_token).',
+      labelNames: ['grant'],
+      registers: [registry],
     });
     const revoked = new Counter({
       name: `${METRIC_PREFIX}tokens_revoked_total`,
       help: 'Tokens revoked before their expiry, by reason (revoked: DELETE /token or RFC 7009; refresh_token_revoked: issued from a revoked refresh token; user_sessions: all tokens of a user).',
-      labelNames: ['reason'], registers: [registry],
+      labelNames: ['reason'],
+      registers: [registry],
     });
     for (const grant of ['password', 'refresh_token']) issued.inc({ grant }, 0);
     for (const reason of ['revoked', 'refresh_token_revoked', 'user_sessions']) revoked.inc({ reason }, 0);
     this.reaperDeleted = new Counter({
-      name: `${METRIC_PREFIX}reaper_deleted_tokens_total`, help: 'Expired tokens deleted by the reaper.', registers: [registry],
+      name: `${METRIC_PREFIX}reaper_deleted_tokens_total`,
+      help: 'Expired tokens deleted by the reaper.',
+      registers: [registry],
     });
 
     this.tokens = {
@@ -97,7 +114,8 @@ export class Metrics {
     const http = new Counter({
       name: `${METRIC_PREFIX}http_requests_total`,
       help: 'HTTP requests answered, by method, route template (never the raw URL) and status code.',
-      labelNames: ['method', 'route', 'status'], registers: [registry],
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
       collect() {
         this.reset();
         for (const { labels, count } of requests.values()) this.inc(labels, count);
@@ -120,7 +138,8 @@ export class Metrics {
         count(request.method, reply.statusCode);
         done();
       };
-      const existing = route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse];
+      const existing =
+        route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse];
       route.onResponse = [...existing, hook] as typeof route.onResponse;
     });
     this.countUnmatched = seriesOf('unmatched');
@@ -165,7 +184,10 @@ export class Metrics {
    * outbox backlog, read from the store when scraped (a failed read leaves
    * the gauge unset for that scrape).
    */
-  observeEvents(backlog: () => Promise<{ pending: number; oldestCreatedAt: number | null }>, now: () => number): (count: number) => void {
+  observeEvents(
+    backlog: () => Promise<{ pending: number; oldestCreatedAt: number | null }>,
+    now: () => number,
+  ): (count: number) => void {
     const published = new Counter({
       name: `${METRIC_PREFIX}events_published_total`,
       help: 'Events published to the message bus and confirmed by the broker.',
@@ -173,7 +195,10 @@ export class Metrics {
     });
     // Both gauges are collected at once on a scrape: one store read serves them.
     let reading: Promise<{ pending: number; oldestCreatedAt: number | null }> | null = null;
-    const read = () => (reading ??= backlog().finally(() => { reading = null; }));
+    const read = () =>
+      (reading ??= backlog().finally(() => {
+        reading = null;
+      }));
     new Gauge({
       name: `${METRIC_PREFIX}outbox_events`,
       help: 'Events waiting in the outbox.',
@@ -210,7 +235,8 @@ export class Metrics {
     new Counter({
       name: `${METRIC_PREFIX}db_statements_total`,
       help: 'Statements sent to the database by this process, by engine (sqlite, postgresql); BEGIN and COMMIT included.',
-      labelNames: ['engine'], registers: [this.registry],
+      labelNames: ['engine'],
+      registers: [this.registry],
       collect() {
         this.reset();
         for (const engine of ['sqlite', 'postgresql'] as const) this.inc({ engine }, sent(engine));
@@ -222,7 +248,9 @@ export class Metrics {
     const seconds = new Histogram({
       name: `${METRIC_PREFIX}password_hash_duration_seconds`,
       help: 'Time to hash or verify a password, queueing included, in seconds.',
-      labelNames: ['operation'], buckets: SLOW_BUCKETS, registers: [this.registry],
+      labelNames: ['operation'],
+      buckets: SLOW_BUCKETS,
+      registers: [this.registry],
     });
     const timed = <A extends unknown[], R>(operation: string, fn: (...args: A) => Promise<R>) =>
       async function timedHash(...args: A): Promise<R> {
@@ -236,8 +264,10 @@ export class Metrics {
     hasher.hash = timed('hash', hasher.hash.bind(hasher));
     hasher.verify = timed('verify', hasher.verify.bind(hasher));
     new Gauge({
-      name: `${METRIC_PREFIX}password_hash_queue`, help: 'Password hashes in flight and waiting for a slot, by state.',
-      labelNames: ['state'], registers: [this.registry],
+      name: `${METRIC_PREFIX}password_hash_queue`,
+      help: 'Password hashes in flight and waiting for a slot, by state.',
+      labelNames: ['state'],
+      registers: [this.registry],
       collect() {
         const stats = hasher.stats;
         this.set({ state: 'in_flight' }, stats.inFlight);
@@ -249,16 +279,24 @@ export class Metrics {
   /** Size, state and evictions of the token cache (read at scrape time). */
   observeCache(cache: TokenCache): void {
     new Gauge({
-      name: `${METRIC_PREFIX}token_cache_entries`, help: 'Token records in the in-process cache.', registers: [this.registry],
-      collect() { this.set(cache.size); },
+      name: `${METRIC_PREFIX}token_cache_entries`,
+      help: 'Token records in the in-process cache.',
+      registers: [this.registry],
+      collect() {
+        this.set(cache.size);
+      },
     });
     new Gauge({
-      name: `${METRIC_PREFIX}token_cache_active`, help: '1 while the token cache is used (revocation notices flowing), 0 while bypassed.',
+      name: `${METRIC_PREFIX}token_cache_active`,
+      help: '1 while the token cache is used (revocation notices flowing), 0 while bypassed.',
       registers: [this.registry],
-      collect() { this.set(cache.isActive ? 1 : 0); },
+      collect() {
+        this.set(cache.isActive ? 1 : 0);
+      },
     });
     new Counter({
-      name: `${METRIC_PREFIX}token_cache_evictions_total`, help: 'Token records evicted from the full cache (least recently used).',
+      name: `${METRIC_PREFIX}token_cache_evictions_total`,
+      help: 'Token records evicted from the full cache (least recently used).',
       registers: [this.registry],
       collect() {
         this.reset();

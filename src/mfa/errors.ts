@@ -7,7 +7,11 @@ import type { MfaFactorType } from './types.js';
 /** 401 on POST /token: the password was right; answer the challenge with a factor. */
 export class MfaRequiredError extends DomainError {
   constructor(challenge: string, factors: MfaFactorType[], expiresIn: number) {
-    super(401, 'mfa-required', 'Multi-factor authentication required', { mfa_challenge: challenge, factors, expires_in: expiresIn });
+    super(401, 'mfa-required', 'Multi-factor authentication required', {
+      mfa_challenge: challenge,
+      factors,
+      expires_in: expiresIn,
+    });
   }
 }
 

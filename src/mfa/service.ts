@@ -49,7 +49,10 @@ export interface MfaAudit {
 }
 
 /** Counts second-factor verifications (metrics `xivo_auth_mfa_verifications_total`). */
-export type MfaObserver = (factor: MfaFactorType | 'challenge' | 'none', result: 'success' | 'failure' | 'challenged' | 'enrolment_required') => void;
+export type MfaObserver = (
+  factor: MfaFactorType | 'challenge' | 'none',
+  result: 'success' | 'failure' | 'challenged' | 'enrolment_required',
+) => void;
 
 export const RECOVERY_CODE_COUNT = 10;
 /** The ACL of a token whose user must enrol first. */
@@ -116,9 +119,22 @@ function ssoCarriedOf(json: string | null): SsoCarried | null {
   if (json === null) return null;
   try {
     const v = JSON.parse(json) as Partial<SsoCarried>;
-    if ((v.method !== 'saml' && v.method !== 'oidc') || typeof v.user_uuid !== 'string' || typeof v.tenant_uuid !== 'string'
-      || typeof v.login !== 'string' || typeof v.until !== 'number') return null;
-    return { method: v.method, user_uuid: v.user_uuid, tenant_uuid: v.tenant_uuid, login: v.login, ref: typeof v.ref === 'string' ? v.ref : null, until: v.until };
+    if (
+      (v.method !== 'saml' && v.method !== 'oidc') ||
+      typeof v.user_uuid !== 'string' ||
+      typeof v.tenant_uuid !== 'string' ||
+      typeof v.login !== 'string' ||
+      typeof v.until !== 'number'
+    )
+      return null;
+    return {
+      method: v.method,
+      user_uuid: v.user_uuid,
+      tenant_uuid: v.tenant_uuid,
+      login: v.login,
+      ref: typeof v.ref === 'string' ? v.ref : null,
+      until: v.until,
+    };
   } catch {
     return null;
   }
@@ -197,7 +213,13 @@ export class MfaService implements SecondFactorGate {
   async listFactors(userUuid: string): Promise<MfaFactorView[]> {
     const factors = await this.store.listMfaFactors(userUuid);
     return factors.map((f) => ({
-      uuid: f.uuid, type: f.type, name: f.name, confirmed: f.confirmed, createdAt: f.createdAt, confirmedAt: f.confirmedAt, remaining: f.remaining,
+      uuid: f.uuid,
+      type: f.type,
+      name: f.name,
+      confirmed: f.confirmed,
+      createdAt: f.createdAt,
+      confirmedAt: f.confirmedAt,
+      remaining: f.remaining,
     }));
   }
 
@@ -210,24 +232,49 @@ export class MfaService implements SecondFactorGate {
     const secret = newTotpSecret();
     const now = this.clock.now();
     await this.store.insertMfaFactor({
-      uuid, userUuid: user.uuid, tenantUuid: user.tenantUuid, type: 'totp', name,
-      secret: this.box.seal(secret, secretContext(uuid)), confirmed: false, lastStep: null, createdAt: now, confirmedAt: null,
+      uuid,
+      userUuid: user.uuid,
+      tenantUuid: user.tenantUuid,
+      type: 'totp',
+      name,
+      secret: this.box.seal(secret, secretContext(uuid)),
+      confirmed: false,
+      lastStep: null,
+      createdAt: now,
+      confirmedAt: null,
     });
     const otpauthUri = totpUri(secret, this.config.issuer, user.label);
-    this.record({ action: 'users.mfa.create', outcome: 'success', tenantUuid: user.tenantUuid, actorUuid: user.uuid, targetType: 'mfa', targetId: uuid, details: { type: 'totp', confirmed: false } });
+    this.record({
+      action: 'users.mfa.create',
+      outcome: 'success',
+      tenantUuid: user.tenantUuid,
+      actorUuid: user.uuid,
+      targetType: 'mfa',
+      targetId: uuid,
+      details: { type: 'totp', confirmed: false },
+    });
     return { uuid, secret, otpauthUri, qrSvg: await totpQrSvg(otpauthUri) };
   }
 
   /** Confirms a TOTP factor with a valid code (400 otherwise); the code is then used. */
   async confirmTotp(userUuid: string, factorUuid: string, code: string): Promise<void> {
     const factor = await this.store.getMfaFactor(factorUuid);
-    if (factor === null || factor.userUuid !== userUuid || factor.type !== 'totp') throw new NotFoundError('unknown-mfa-factor', 'mfa', factorUuid);
+    if (factor === null || factor.userUuid !== userUuid || factor.type !== 'totp')
+      throw new NotFoundError('unknown-mfa-factor', 'mfa', factorUuid);
     if (factor.confirmed) throw new InvalidDataError('The factor is already confirmed', { uuid: { constraint_id: 'confirmed' } });
     const step = totpMatch(this.openSecret(factor), code, this.clock.now(), this.config.totp_drift_steps);
-    const entry = { action: 'users.mfa.confirm', tenantUuid: factor.tenantUuid, actorUuid: userUuid, targetType: 'mfa', targetId: factorUuid } as const;
+    const entry = {
+      action: 'users.mfa.confirm',
+      tenantUuid: factor.tenantUuid,
+      actorUuid: userUuid,
+      targetType: 'mfa',
+      targetId: factorUuid,
+    } as const;
     if (step === null || !(await this.store.confirmMfaFactor(factorUuid, this.clock.now(), step))) {
       this.record({ ...entry, outcome: 'failure', statusCode: 400, details: { type: 'totp' } });
-      throw new InvalidDataError('Invalid code', { code: { constraint_id: 'invalid', message: 'not the current code of this factor' } });
+      throw new InvalidDataError('Invalid code', {
+        code: { constraint_id: 'invalid', message: 'not the current code of this factor' },
+      });
     }
     this.record({ ...entry, outcome: 'success', statusCode: 204, details: { type: 'totp' } });
   }
@@ -238,21 +285,50 @@ export class MfaService implements SecondFactorGate {
     const now = this.clock.now();
     const uuid = randomUUID();
     const factor: MfaFactorRecord = {
-      uuid, userUuid: user.uuid, tenantUuid: user.tenantUuid, type: 'recovery_code', name: null,
-      secret: null, confirmed: true, lastStep: null, createdAt: now, confirmedAt: now,
+      uuid,
+      userUuid: user.uuid,
+      tenantUuid: user.tenantUuid,
+      type: 'recovery_code',
+      name: null,
+      secret: null,
+      confirmed: true,
+      lastStep: null,
+      createdAt: now,
+      confirmedAt: now,
     };
-    await this.store.replaceRecoveryCodes(factor, codes.map((c) => sha256(normaliseRecoveryCode(c))));
-    this.record({ action: 'users.mfa.create', outcome: 'success', tenantUuid: user.tenantUuid, actorUuid: user.uuid, targetType: 'mfa', targetId: uuid, details: { type: 'recovery_code', count: codes.length } });
+    await this.store.replaceRecoveryCodes(
+      factor,
+      codes.map((c) => sha256(normaliseRecoveryCode(c))),
+    );
+    this.record({
+      action: 'users.mfa.create',
+      outcome: 'success',
+      tenantUuid: user.tenantUuid,
+      actorUuid: user.uuid,
+      targetType: 'mfa',
+      targetId: uuid,
+      details: { type: 'recovery_code', count: codes.length },
+    });
     return { uuid, codes };
   }
 
-  async deleteFactor(userUuid: string, factorUuid: string, actor: { uuid: string | null; tenantUuid: string | null }): Promise<void> {
+  async deleteFactor(
+    userUuid: string,
+    factorUuid: string,
+    actor: { uuid: string | null; tenantUuid: string | null },
+  ): Promise<void> {
     const factor = await this.store.getMfaFactor(factorUuid);
     if (factor === null || factor.userUuid !== userUuid) throw new NotFoundError('unknown-mfa-factor', 'mfa', factorUuid);
     await this.store.deleteMfaFactor(factorUuid);
     this.record({
-      action: 'users.mfa.delete', outcome: 'success', tenantUuid: factor.tenantUuid, actorUuid: actor.uuid,
-      targetType: 'mfa', targetId: factorUuid, statusCode: 204, details: { type: factor.type, user_uuid: userUuid },
+      action: 'users.mfa.delete',
+      outcome: 'success',
+      tenantUuid: factor.tenantUuid,
+      actorUuid: actor.uuid,
+      targetType: 'mfa',
+      targetId: factorUuid,
+      statusCode: 204,
+      details: { type: factor.type, user_uuid: userUuid },
     });
   }
 
@@ -277,7 +353,12 @@ export class MfaService implements SecondFactorGate {
         [`required_for.acl.${negative}`]: { constraint_id: 'negative', message: 'a negative access (!) has no meaning here' },
       });
     }
-    const policy: MfaTenantPolicy = { tenantUuid, acl: [...new Set(rule.acl)], purposes: [...new Set(rule.purposes)], updatedAt: this.clock.now() };
+    const policy: MfaTenantPolicy = {
+      tenantUuid,
+      acl: [...new Set(rule.acl)],
+      purposes: [...new Set(rule.purposes)],
+      updatedAt: this.clock.now(),
+    };
     await this.store.putMfaTenantPolicy(policy);
     return this.tenantPolicy(tenantUuid);
   }
@@ -289,7 +370,9 @@ export class MfaService implements SecondFactorGate {
    * mfa_challenge and no credentials), the challenge left unused for the
    * gate to verify; null: not a live single sign-on challenge.
    */
-  async ssoChallenge(mfaChallenge: string): Promise<{ method: 'saml' | 'oidc'; principal: ProvenPrincipal; ref: string | null; provenUntil: number } | null> {
+  async ssoChallenge(
+    mfaChallenge: string,
+  ): Promise<{ method: 'saml' | 'oidc'; principal: ProvenPrincipal; ref: string | null; provenUntil: number } | null> {
     if (mfaChallenge.length === 0 || mfaChallenge.length > 512) return null;
     const challenge = await this.store.peekMfaChallenge(sha256(mfaChallenge), this.clock.now());
     const carried = ssoCarriedOf(challenge?.sso ?? null);
@@ -318,37 +401,70 @@ export class MfaService implements SecondFactorGate {
     const via = sso === null ? {} : { sso: sso.method };
     // One statement for the factors and the tenant rules when the store can.
     const state = this.store.loginMfaState !== undefined ? await this.store.loginMfaState(userUuid, identity.tenantUuid) : null;
-    const factors = (state?.factors ?? await this.store.listMfaFactors(userUuid)).filter((f) => f.confirmed);
+    const factors = (state?.factors ?? (await this.store.listMfaFactors(userUuid))).filter((f) => f.confirmed);
     if (!factors.some((f) => STRONG.has(f.type))) {
       if (!(await this.mustEnrol(identity, acl, state?.tenantPolicies))) return { acl, restricted: null };
       this.observe('none', 'enrolment_required');
-      this.record({ action: 'login.mfa', outcome: 'enrolment_required', tenantUuid: identity.tenantUuid, actorUuid: userUuid, statusCode: 401, details: { ...via } });
+      this.record({
+        action: 'login.mfa',
+        outcome: 'enrolment_required',
+        tenantUuid: identity.tenantUuid,
+        actorUuid: userUuid,
+        statusCode: 401,
+        details: { ...via },
+      });
       return { acl: ENROLMENT_ACL, restricted: 'mfa-enrolment-required' };
     }
     const types = [...new Set(factors.filter((f) => f.type !== 'recovery_code' || (f.remaining ?? 0) > 0).map((f) => f.type))];
     const binding = bindingOf(login.backend, login.request, sso);
     // A single sign-on challenge carries the proven principal, until the proof runs out.
     const now = this.clock.now();
-    const carried: SsoCarried | null = sso === null ? null : {
-      method: sso.method, user_uuid: userUuid, tenant_uuid: sso.principal.tenantUuid, login: sso.principal.login, ref: sso.ref,
-      until: sso.provenUntil ?? now + this.config.challenge_lifetime_seconds * 1000,
-    };
+    const carried: SsoCarried | null =
+      sso === null
+        ? null
+        : {
+            method: sso.method,
+            user_uuid: userUuid,
+            tenant_uuid: sso.principal.tenantUuid,
+            login: sso.principal.login,
+            ref: sso.ref,
+            until: sso.provenUntil ?? now + this.config.challenge_lifetime_seconds * 1000,
+          };
     const proof = login.request.secondFactor ?? null;
     if (proof === null) {
       const challenge = await this.challenge(userUuid, binding, carried);
       this.observe('challenge', 'challenged');
-      this.record({ action: 'login.mfa', outcome: 'challenged', tenantUuid: identity.tenantUuid, actorUuid: userUuid, statusCode: 401, details: { factors: types, ...via } });
+      this.record({
+        action: 'login.mfa',
+        outcome: 'challenged',
+        tenantUuid: identity.tenantUuid,
+        actorUuid: userUuid,
+        statusCode: 401,
+        details: { factors: types, ...via },
+      });
       throw new MfaRequiredError(challenge, types, this.lifetimeOf(carried));
     }
     const verdict = await this.verify(userUuid, binding, factors, proof);
     const entry = { action: 'login.mfa', tenantUuid: identity.tenantUuid, actorUuid: userUuid } as const;
     if (verdict.ok) {
       this.observe(verdict.factor, 'success');
-      this.record({ ...entry, outcome: 'success', statusCode: 200, targetType: 'mfa', targetId: verdict.factorUuid, details: { factor: verdict.factor, ...via } });
+      this.record({
+        ...entry,
+        outcome: 'success',
+        statusCode: 200,
+        targetType: 'mfa',
+        targetId: verdict.factorUuid,
+        details: { factor: verdict.factor, ...via },
+      });
       return { acl, restricted: null };
     }
     this.observe(verdict.factor, 'failure');
-    this.record({ ...entry, outcome: 'failure', statusCode: 401, details: { factor: verdict.factor, reason: verdict.reason, ...via } });
+    this.record({
+      ...entry,
+      outcome: 'failure',
+      statusCode: 401,
+      details: { factor: verdict.factor, reason: verdict.reason, ...via },
+    });
     if (carried !== null && carried.until <= this.clock.now()) {
       // The identity provider's proof ran out: log in through it again.
       throw new AuthenticationFailedError();
@@ -366,7 +482,7 @@ export class MfaService implements SecondFactorGate {
     if (this.config.exempt_purposes.includes(identity.purpose)) return false;
     const rules: RequiredForRule[] = [this.config.required_for];
     if (tenantPolicies !== undefined) rules.push(...tenantPolicies);
-    else if (identity.tenantUuid !== null) rules.push(...await this.store.listMfaTenantPolicies(identity.tenantUuid));
+    else if (identity.tenantUuid !== null) rules.push(...(await this.store.listMfaTenantPolicies(identity.tenantUuid)));
     return rules.some((rule) => rule.purposes.includes(identity.purpose) || (rule.acl.length > 0 && matchAccess(rule.acl, acl)));
   }
 
@@ -379,8 +495,17 @@ export class MfaService implements SecondFactorGate {
   private async challenge(userUuid: string, binding: string, carried: SsoCarried | null = null): Promise<string> {
     const value = randomBytes(32).toString('base64url');
     const now = this.clock.now();
-    const expiresAt = carried === null ? now + this.config.challenge_lifetime_seconds * 1000 : Math.min(now + this.config.challenge_lifetime_seconds * 1000, carried.until);
-    await this.store.insertMfaChallenge(sha256(value), userUuid, binding, expiresAt, carried === null ? null : JSON.stringify(carried));
+    const expiresAt =
+      carried === null
+        ? now + this.config.challenge_lifetime_seconds * 1000
+        : Math.min(now + this.config.challenge_lifetime_seconds * 1000, carried.until);
+    await this.store.insertMfaChallenge(
+      sha256(value),
+      userUuid,
+      binding,
+      expiresAt,
+      carried === null ? null : JSON.stringify(carried),
+    );
     return value;
   }
 
@@ -389,11 +514,25 @@ export class MfaService implements SecondFactorGate {
     binding: string,
     factors: MfaFactorRecord[],
     proof: SecondFactorProof,
-  ): Promise<{ ok: true; factor: MfaFactorType; factorUuid: string } | { ok: false; factor: MfaFactorType | 'challenge' | 'none'; reason: string }> {
-    const factorOf = (): MfaFactorType | 'none' => proof.totp !== null ? 'totp' : proof.recoveryCode !== null ? 'recovery_code' : proof.webauthn !== undefined && proof.webauthn !== null ? 'webauthn' : 'none';
+  ): Promise<
+    | { ok: true; factor: MfaFactorType; factorUuid: string }
+    | { ok: false; factor: MfaFactorType | 'challenge' | 'none'; reason: string }
+  > {
+    const factorOf = (): MfaFactorType | 'none' =>
+      proof.totp !== null
+        ? 'totp'
+        : proof.recoveryCode !== null
+          ? 'recovery_code'
+          : proof.webauthn !== undefined && proof.webauthn !== null
+            ? 'webauthn'
+            : 'none';
     // Used whatever follows: a challenge answers one attempt.
-    const challenge = proof.challenge.length > 0 && proof.challenge.length <= 512 ? await this.store.useMfaChallenge(sha256(proof.challenge), this.clock.now()) : null;
-    if (challenge === null || challenge.userUuid !== userUuid) return { ok: false, factor: 'challenge', reason: 'unknown_or_expired_challenge' };
+    const challenge =
+      proof.challenge.length > 0 && proof.challenge.length <= 512
+        ? await this.store.useMfaChallenge(sha256(proof.challenge), this.clock.now())
+        : null;
+    if (challenge === null || challenge.userUuid !== userUuid)
+      return { ok: false, factor: 'challenge', reason: 'unknown_or_expired_challenge' };
     if (!sameDigest(challenge.binding, binding)) return { ok: false, factor: 'challenge', reason: 'login_parameters_changed' };
     const now = this.clock.now();
     if (proof.totp !== null) {
@@ -410,14 +549,16 @@ export class MfaService implements SecondFactorGate {
     if (proof.recoveryCode !== null) {
       const code = normaliseRecoveryCode(proof.recoveryCode);
       const set = factors.find((f) => f.type === 'recovery_code');
-      if (set !== undefined && code.length <= 64 && await this.store.useRecoveryCode(userUuid, sha256(code), now)) {
+      if (set !== undefined && code.length <= 64 && (await this.store.useRecoveryCode(userUuid, sha256(code), now))) {
         return { ok: true, factor: 'recovery_code', factorUuid: set.uuid };
       }
       return { ok: false, factor: 'recovery_code', reason: 'invalid_code' };
     }
     if (proof.webauthn !== undefined && proof.webauthn !== null) {
       const factor = await this.webauthn.verifyAssertion(userUuid, proof.challenge, factors, proof.webauthn);
-      return factor === null ? { ok: false, factor: 'webauthn', reason: 'invalid_assertion' } : { ok: true, factor: 'webauthn', factorUuid: factor.uuid };
+      return factor === null
+        ? { ok: false, factor: 'webauthn', reason: 'invalid_assertion' }
+        : { ok: true, factor: 'webauthn', factorUuid: factor.uuid };
     }
     return { ok: false, factor: factorOf(), reason: 'no_factor_given' };
   }

@@ -12,7 +12,14 @@ export function newTotpSecret(): string {
 }
 
 function totpOf(secretBase32: string, issuer = '', label = 'OTPAuth'): TOTP {
-  return new TOTP({ issuer, label, algorithm: ALGORITHM, digits: DIGITS, period: TOTP_PERIOD_SECONDS, secret: Secret.fromBase32(secretBase32) });
+  return new TOTP({
+    issuer,
+    label,
+    algorithm: ALGORITHM,
+    digits: DIGITS,
+    period: TOTP_PERIOD_SECONDS,
+    secret: Secret.fromBase32(secretBase32),
+  });
 }
 
 export function totpUri(secretBase32: string, issuer: string, label: string): string {

@@ -7,8 +7,13 @@
 // `webauthn-registration`, or `webauthn-login:<digest of the mfa_challenge>`.
 import { createHash, randomUUID } from 'node:crypto';
 import {
-  generateAuthenticationOptions, generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse,
-  type AuthenticationResponseJSON, type AuthenticatorTransportFuture, type RegistrationResponseJSON,
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+  type AuthenticationResponseJSON,
+  type AuthenticatorTransportFuture,
+  type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import type { Clock } from '../clock.js';
 import { InvalidDataError } from '../errors.js';
@@ -62,14 +67,18 @@ export class WebAuthnFactors {
   }
 
   async registrationOptions(user: { uuid: string; label: string }): Promise<Record<string, unknown>> {
-    const existing = (await this.store.listMfaFactors(user.uuid)).filter((f) => f.type === 'webauthn' && f.confirmed).map(credentialOf);
+    const existing = (await this.store.listMfaFactors(user.uuid))
+      .filter((f) => f.type === 'webauthn' && f.confirmed)
+      .map(credentialOf);
     const options = await generateRegistrationOptions({
       rpName: this.rp.rp_name,
       rpID: this.rp.rp_id,
       userName: user.label,
       userID: Buffer.from(user.uuid, 'utf8'),
       attestationType: 'none',
-      excludeCredentials: existing.filter((c): c is StoredCredential => c !== null).map((c) => ({ id: c.id, transports: c.transports })),
+      excludeCredentials: existing
+        .filter((c): c is StoredCredential => c !== null)
+        .map((c) => ({ id: c.id, transports: c.transports })),
       authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
     });
     await this.store.insertMfaChallenge(sha256(options.challenge), user.uuid, REGISTRATION, this.expiry());
@@ -79,7 +88,8 @@ export class WebAuthnFactors {
   /** Verifies a registration response and stores the credential (confirmed); returns its factor uuid. 400 when it does not verify. */
   async register(user: { uuid: string; tenantUuid: string }, response: unknown, name: string | null): Promise<string> {
     const challenge = signedChallenge(response);
-    const invalid = () => new InvalidDataError('The WebAuthn registration does not verify', { response: { constraint_id: 'invalid' } });
+    const invalid = () =>
+      new InvalidDataError('The WebAuthn registration does not verify', { response: { constraint_id: 'invalid' } });
     if (challenge === null) throw invalid();
     const stored = await this.store.useMfaChallenge(sha256(challenge), this.clock.now());
     if (stored === null || stored.userUuid !== user.uuid || stored.binding !== REGISTRATION) throw invalid();
@@ -106,8 +116,16 @@ export class WebAuthnFactors {
     const uuid = randomUUID();
     const now = this.clock.now();
     await this.store.insertMfaFactor({
-      uuid, userUuid: user.uuid, tenantUuid: user.tenantUuid, type: 'webauthn', name, secret: JSON.stringify(secret),
-      confirmed: false, lastStep: null, createdAt: now, confirmedAt: null,
+      uuid,
+      userUuid: user.uuid,
+      tenantUuid: user.tenantUuid,
+      type: 'webauthn',
+      name,
+      secret: JSON.stringify(secret),
+      confirmed: false,
+      lastStep: null,
+      createdAt: now,
+      confirmedAt: null,
     });
     // Confirmed at once (the registration proved the authenticator): the event goes with it.
     await this.store.confirmMfaFactor(uuid, now, null);
@@ -119,7 +137,9 @@ export class WebAuthnFactors {
     const live = await this.store.peekMfaChallenge(sha256(mfaChallenge), this.clock.now());
     if (live === null) return null;
     const credentials = (await this.store.listMfaFactors(live.userUuid))
-      .filter((f) => f.type === 'webauthn' && f.confirmed).map(credentialOf).filter((c): c is StoredCredential => c !== null);
+      .filter((f) => f.type === 'webauthn' && f.confirmed)
+      .map(credentialOf)
+      .filter((c): c is StoredCredential => c !== null);
     if (credentials.length === 0) return null;
     const options = await generateAuthenticationOptions({
       rpID: this.rp.rp_id,
@@ -131,7 +151,12 @@ export class WebAuthnFactors {
   }
 
   /** The factor an assertion verifies for (its counter moved forward), or null. */
-  async verifyAssertion(userUuid: string, mfaChallenge: string, factors: MfaFactorRecord[], assertion: unknown): Promise<MfaFactorRecord | null> {
+  async verifyAssertion(
+    userUuid: string,
+    mfaChallenge: string,
+    factors: MfaFactorRecord[],
+    assertion: unknown,
+  ): Promise<MfaFactorRecord | null> {
     const challenge = signedChallenge(assertion);
     if (challenge === null) return null;
     const stored = await this.store.useMfaChallenge(sha256(challenge), this.clock.now());
@@ -146,11 +171,19 @@ export class WebAuthnFactors {
         expectedChallenge: challenge,
         expectedOrigin: this.rp.origins,
         expectedRPID: this.rp.rp_id,
-        credential: { id: credential.id, publicKey: Buffer.from(credential.publicKey, 'base64url'), counter: credential.counter, transports: credential.transports },
+        credential: {
+          id: credential.id,
+          publicKey: Buffer.from(credential.publicKey, 'base64url'),
+          counter: credential.counter,
+          transports: credential.transports,
+        },
         requireUserVerification: false,
       });
       if (!verification.verified) return null;
-      await this.store.updateMfaFactorSecret(factor.uuid, JSON.stringify({ ...credential, counter: verification.authenticationInfo.newCounter }));
+      await this.store.updateMfaFactorSecret(
+        factor.uuid,
+        JSON.stringify({ ...credential, counter: verification.authenticationInfo.newCounter }),
+      );
       return factor;
     } catch {
       return null;

@@ -31,7 +31,6 @@ export type HashJob =
 
 export type HashReply = { id: number; value: string | boolean } | { id: number; error: string };
 
-
 interface Running {
   resolve: (value: string | boolean) => void;
   reject: (err: Error) => void;
@@ -50,7 +49,10 @@ export class HashThreads {
    * for the event loop to hand it over (PasswordHasher keeps at most
    * JOBS_PER_THREAD jobs per thread in flight).
    */
-  constructor(private readonly niceness: number, private readonly maxThreads = Infinity) {}
+  constructor(
+    private readonly niceness: number,
+    private readonly maxThreads = Infinity,
+  ) {}
 
   hash(password: string, options: Argon2Options): Promise<string> {
     return this.run({ op: 'hash', password, options }) as Promise<string>;

@@ -18,9 +18,12 @@ function verifyPbkdf2(job: Extract<HashJob, { op: 'pbkdf2-sha512' }>): boolean {
 
 function run(job: HashJob): string | boolean {
   switch (job.op) {
-    case 'hash': return hashSync(job.password, { algorithm: Algorithm.Argon2id, ...job.options });
-    case 'verify': return verifySync(job.hash, job.password);
-    case 'pbkdf2-sha512': return verifyPbkdf2(job);
+    case 'hash':
+      return hashSync(job.password, { algorithm: Algorithm.Argon2id, ...job.options });
+    case 'verify':
+      return verifySync(job.hash, job.password);
+    case 'pbkdf2-sha512':
+      return verifyPbkdf2(job);
   }
 }
 

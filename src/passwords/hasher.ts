@@ -70,7 +70,10 @@ export class PasswordHasher {
   }
 
   async hash(password: string): Promise<string> {
-    if (tracing.enabled) return traced('password hash', { 'xivo_auth.hash.algorithm': 'argon2id' }, () => this.withSlot(() => this.threads.hash(password, this.options)));
+    if (tracing.enabled)
+      return traced('password hash', { 'xivo_auth.hash.algorithm': 'argon2id' }, () =>
+        this.withSlot(() => this.threads.hash(password, this.options)),
+      );
     return this.withSlot(() => this.threads.hash(password, this.options));
   }
 
@@ -81,8 +84,14 @@ export class PasswordHasher {
    */
   async verify(passwordHash: string, password: string): Promise<boolean> {
     if (tracing.enabled) {
-      const algorithm = passwordHash.startsWith('$argon2') ? 'argon2id' : parsePbkdf2Sha512(passwordHash) !== null ? 'pbkdf2-sha512' : 'unknown';
-      return traced('password verify', { 'xivo_auth.hash.algorithm': algorithm }, () => this.verifyUntraced(passwordHash, password));
+      const algorithm = passwordHash.startsWith('$argon2')
+        ? 'argon2id'
+        : parsePbkdf2Sha512(passwordHash) !== null
+          ? 'pbkdf2-sha512'
+          : 'unknown';
+      return traced('password verify', { 'xivo_auth.hash.algorithm': algorithm }, () =>
+        this.verifyUntraced(passwordHash, password),
+      );
     }
     return this.verifyUntraced(passwordHash, password);
   }
@@ -113,9 +122,11 @@ export class PasswordHasher {
   needsRehash(passwordHash: string): boolean {
     const m = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$/.exec(passwordHash);
     if (!m) return true;
-    return Number(m[1]) !== this.options.memoryCost
-      || Number(m[2]) !== this.options.timeCost
-      || Number(m[3]) !== this.options.parallelism;
+    return (
+      Number(m[1]) !== this.options.memoryCost ||
+      Number(m[2]) !== this.options.timeCost ||
+      Number(m[3]) !== this.options.parallelism
+    );
   }
 
   /** Ends the hashing threads (service shutdown). */

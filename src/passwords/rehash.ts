@@ -28,9 +28,11 @@ export function argon2ParamsOf(phc: string): (Argon2Params & { algorithm: string
 /** True when `phc` is not an argon2id hash with exactly the `wanted` parameters. */
 export function needsRehash(phc: string, wanted: Argon2Params): boolean {
   const got = argon2ParamsOf(phc);
-  return got === null
-    || got.algorithm !== 'argon2id'
-    || got.memory_kib !== wanted.memory_kib
-    || got.iterations !== wanted.iterations
-    || got.parallelism !== wanted.parallelism;
+  return (
+    got === null ||
+    got.algorithm !== 'argon2id' ||
+    got.memory_kib !== wanted.memory_kib ||
+    got.iterations !== wanted.iterations ||
+    got.parallelism !== wanted.parallelism
+  );
 }

@@ -11,8 +11,8 @@ import type { AuditFilter, AuditRecord } from './types.js';
 import type { AuditStore } from './store.js';
 import type { AuditConfig } from '../config/sections/security.js';
 
-export type AuditEntry = Partial<Omit<AuditRecord, 'uuid' | 'at' | 'action' | 'outcome'>>
-  & Pick<AuditRecord, 'action' | 'outcome'>;
+export type AuditEntry = Partial<Omit<AuditRecord, 'uuid' | 'at' | 'action' | 'outcome'>> &
+  Pick<AuditRecord, 'action' | 'outcome'>;
 
 /** An audit record as JSON, as GET /0.1/audit lists it and the bus carries it (auth_audit_recorded). */
 export function auditRecordJson(r: AuditRecord) {
@@ -81,7 +81,10 @@ export class AuditRecorder {
     if (record === null) return null;
     this.announce(record);
     const write = this.store.insertAuditRecord(record).catch((err: unknown) => {
-      this.log.error({ err: { message: (err as Error).message, name: (err as Error).name }, uuid: record.uuid }, 'audit record not stored');
+      this.log.error(
+        { err: { message: (err as Error).message, name: (err as Error).name }, uuid: record.uuid },
+        'audit record not stored',
+      );
     });
     this.pending.add(write);
     void write.finally(() => this.pending.delete(write));
@@ -159,7 +162,9 @@ export class SecurityJanitor {
 
   start(): void {
     if (this.timer !== null) return;
-    this.timer = setInterval(() => { void this.runOnce(); }, this.intervalSeconds * 1000);
+    this.timer = setInterval(() => {
+      void this.runOnce();
+    }, this.intervalSeconds * 1000);
     this.timer.unref();
     void this.runOnce();
   }
@@ -174,7 +179,9 @@ export class SecurityJanitor {
           this.logger.warn({ err: { message: (err as Error).message, name: (err as Error).name } }, 'security clean-up failed');
         }
       }
-    })().finally(() => { this.running = null; });
+    })().finally(() => {
+      this.running = null;
+    });
     return this.running;
   }
 

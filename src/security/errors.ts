@@ -8,7 +8,11 @@ export class TooManyAttemptsError extends DomainError {
    * `refused`: attempts refused on this counter since its last allowed one
    * (the audit records the 1st, 2nd, 4th, 8th...: a flood cannot flood the audit table).
    */
-  constructor(readonly retryAfterSeconds: number, readonly scope: 'address' | 'account', readonly refused = 1) {
+  constructor(
+    readonly retryAfterSeconds: number,
+    readonly scope: 'address' | 'account',
+    readonly refused = 1,
+  ) {
     super(429, 'too-many-attempts', 'Too many failed login attempts, retry later', { retry_after: retryAfterSeconds });
   }
 }

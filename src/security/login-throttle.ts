@@ -211,13 +211,20 @@ export class LoginThrottle {
     // The address's trust mark is read with the reservation (one statement).
     const markSince = now - this.options.trusted_address_days * 86_400_000;
     const mark = this.options.trusted_address_days > 0 ? { key: keys.trusted, since: markSince } : undefined;
-    const pair = await this.store.reserveLoginAttempt(keys.pair, now, {
-      threshold: this.options.threshold, delaysMs: this.pairDelays, staleBefore,
-    }, mark);
-    if (!pair.allowed) throw new TooManyAttemptsError(retryAfter(pair.nextAttemptAt, now), 'address', pair.attempts - pair.failures);
+    const pair = await this.store.reserveLoginAttempt(
+      keys.pair,
+      now,
+      {
+        threshold: this.options.threshold,
+        delaysMs: this.pairDelays,
+        staleBefore,
+      },
+      mark,
+    );
+    if (!pair.allowed)
+      throw new TooManyAttemptsError(retryAfter(pair.nextAttemptAt, now), 'address', pair.attempts - pair.failures);
 
-    const trusted = mark !== undefined
-      && (pair.marked ?? await this.store.hasLoginMark(keys.trusted, markSince));
+    const trusted = mark !== undefined && (pair.marked ?? (await this.store.hasLoginMark(keys.trusted, markSince)));
     let accountReserved = false;
     if (!trusted) {
       const accountRule: LoginThrottleRule = {
@@ -249,25 +256,30 @@ export class LoginThrottle {
       mark: this.options.trusted_address_days > 0 ? { key: keys.trusted, at: this.clock.now() } : null,
     });
     return {
-      succeeded: () => once(async () => {
-        const writes = successWrites();
-        await persistently(() => store.clearLoginFailures(writes.clearKeys));
-        if (writes.mark !== null) await store.touchLoginMark(writes.mark.key, writes.mark.at);
-      }),
+      succeeded: () =>
+        once(async () => {
+          const writes = successWrites();
+          await persistently(() => store.clearLoginFailures(writes.clearKeys));
+          if (writes.mark !== null) await store.touchLoginMark(writes.mark.key, writes.mark.at);
+        }),
       successWrites,
       committed: () => once(async () => {}),
       failed: () => once(async () => {}),
       // The first try runs within what the request has left of its
       // database time (src/db-budget.ts): none left, it fails at once
       // and the retries, after the answer, give the reservation back.
-      abandoned: (reason?: unknown) => once(async () => {
-        let pairReleased = false;
-        await persistently(async () => {
-          if (!pairReleased) await store.releaseLoginAttempt(keys.pair);
-          pairReleased = true;
-          if (accountReserved) await store.releaseLoginAttempt(keys.account);
-        });
-      }, reason instanceof StoreUnavailableError ? queuedBehindOutage(reason) : undefined),
+      abandoned: (reason?: unknown) =>
+        once(
+          async () => {
+            let pairReleased = false;
+            await persistently(async () => {
+              if (!pairReleased) await store.releaseLoginAttempt(keys.pair);
+              pairReleased = true;
+              if (accountReserved) await store.releaseLoginAttempt(keys.account);
+            });
+          },
+          reason instanceof StoreUnavailableError ? queuedBehindOutage(reason) : undefined,
+        ),
     };
   }
 

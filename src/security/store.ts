@@ -44,8 +44,10 @@ export interface SecurityStoreVerbs {
 }
 
 /** The counters and marks of the login throttle (./login-throttle.ts). */
-export type LoginThrottleStore = Pick<SecurityStoreVerbs,
-  'reserveLoginAttempt' | 'releaseLoginAttempt' | 'clearLoginFailures' | 'touchLoginMark' | 'hasLoginMark' | 'purgeLoginThrottle'>;
+export type LoginThrottleStore = Pick<
+  SecurityStoreVerbs,
+  'reserveLoginAttempt' | 'releaseLoginAttempt' | 'clearLoginFailures' | 'touchLoginMark' | 'hasLoginMark' | 'purgeLoginThrottle'
+>;
 
 /** The audit trail (./audit.ts). */
 export type AuditStore = Pick<SecurityStoreVerbs, 'insertAuditRecord' | 'listAuditRecords' | 'purgeAuditRecords'>;

@@ -9,7 +9,7 @@ import type { IdentityStoreTx } from '../identity/store.js';
 
 /** GET /idp, and the values of PUT /idp/{type}/users: wazo-auth's, and oidc. */
 export const IDP_TYPES = ['default', 'native', 'ldap', 'saml', 'oidc'] as const;
-export type IdpType = typeof IDP_TYPES[number];
+export type IdpType = (typeof IDP_TYPES)[number];
 /** A login's way: what a user's (resolved) method must equal. */
 export type LoginMethod = Exclude<IdpType, 'default'>;
 
@@ -35,7 +35,8 @@ export class AuthenticationMethods {
   async effectiveMethod(userUuid: string): Promise<LoginMethod | null> {
     const user = await this.store.getUser(userUuid);
     if (user === null) return null;
-    if (user.authenticationMethod !== 'default') return isIdpType(user.authenticationMethod) ? user.authenticationMethod as LoginMethod : null;
+    if (user.authenticationMethod !== 'default')
+      return isIdpType(user.authenticationMethod) ? (user.authenticationMethod as LoginMethod) : null;
     const tenant = await this.store.getTenant(user.tenantUuid);
     return (tenant?.defaultAuthenticationMethod ?? 'native') as LoginMethod;
   }
@@ -45,7 +46,11 @@ export class AuthenticationMethods {
    * them with the user it just verified (Identity.authentication): neither
    * is read again.
    */
-  async allows(userUuid: string, method: LoginMethod, known?: { method: string; tenantDefault: string | null }): Promise<boolean> {
+  async allows(
+    userUuid: string,
+    method: LoginMethod,
+    known?: { method: string; tenantDefault: string | null },
+  ): Promise<boolean> {
     let userMethod: string;
     let tenantMethod: string;
     if (known !== undefined) {

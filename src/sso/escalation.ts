@@ -69,7 +69,10 @@ export class SsoEscalationGuard {
     for (const uuid of new Set(groupUuids)) {
       const group = await this.store.getGroup(uuid);
       if (group === null || group.tenantUuid !== tenantUuid) continue;
-      assertMayGrant(caller, (await this.store.listGroupPolicies(uuid)).flatMap((p) => p.acl));
+      assertMayGrant(
+        caller,
+        (await this.store.listGroupPolicies(uuid)).flatMap((p) => p.acl),
+      );
     }
   }
 }

@@ -70,16 +70,29 @@ export class OidcService {
     const existing = await this.store.getSsoConfig(tenantUuid, 'oidc');
     let secrets = existing?.secrets ?? null;
     if (input.client_secret !== undefined) {
-      secrets = input.client_secret === null ? null : this.box.sealJson({ client_secret: input.client_secret }, secretContext(tenantUuid));
+      secrets =
+        input.client_secret === null
+          ? null
+          : this.box.sealJson({ client_secret: input.client_secret }, secretContext(tenantUuid));
     }
     const data: OidcSettings = {
-      issuer: input.issuer, client_id: input.client_id, callback_url: input.callback_url, scopes: input.scopes,
-      user_claim: input.user_claim, group_claim: input.group_claim, group_mapping: input.group_mapping,
+      issuer: input.issuer,
+      client_id: input.client_id,
+      callback_url: input.callback_url,
+      scopes: input.scopes,
+      user_claim: input.user_claim,
+      group_claim: input.group_claim,
+      group_mapping: input.group_mapping,
       redirect_url_allowlist: input.redirect_url_allowlist,
     };
     const now = this.clock.now();
     await this.store.putSsoConfig({
-      tenantUuid, kind: 'oidc', data: data as unknown as Record<string, unknown>, secrets, createdAt: existing?.createdAt ?? now, updatedAt: now,
+      tenantUuid,
+      kind: 'oidc',
+      data: data as unknown as Record<string, unknown>,
+      secrets,
+      createdAt: existing?.createdAt ?? now,
+      updatedAt: now,
     });
     return data;
   }
@@ -96,19 +109,29 @@ export class OidcService {
       throw new InvalidDataError('issuer must be a URL', { issuer: { constraint_id: 'url' } });
     }
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && this.options.allow_http_issuers)) {
-      throw new InvalidDataError('issuer must be an https URL (oidc.allow_http_issuers allows http)', { issuer: { constraint_id: 'url' } });
+      throw new InvalidDataError('issuer must be an https URL (oidc.allow_http_issuers allows http)', {
+        issuer: { constraint_id: 'url' },
+      });
     }
   }
 
   /** Discovery and the client of the tenant's IdP; ID token signatures checked. */
   private async clientOf(rec: SsoConfigRecord): Promise<{ settings: OidcSettings; config: oidc.Configuration }> {
     const settings = rec.data as unknown as OidcSettings;
-    const secret = rec.secrets === null ? undefined : String(this.box.openJson(rec.secrets, secretContext(rec.tenantUuid)).client_secret);
-    const execute = new URL(settings.issuer).protocol === 'http:' && this.options.allow_http_issuers ? [oidc.allowInsecureRequests] : [];
+    const secret =
+      rec.secrets === null ? undefined : String(this.box.openJson(rec.secrets, secretContext(rec.tenantUuid)).client_secret);
+    const execute =
+      new URL(settings.issuer).protocol === 'http:' && this.options.allow_http_issuers ? [oidc.allowInsecureRequests] : [];
     const timeout = this.options.provider_timeout_seconds;
     let config: oidc.Configuration;
     try {
-      config = await oidc.discovery(new URL(settings.issuer), settings.client_id, secret, secret === undefined ? oidc.None() : undefined, { execute, timeout });
+      config = await oidc.discovery(
+        new URL(settings.issuer),
+        settings.client_id,
+        secret,
+        secret === undefined ? oidc.None() : undefined,
+        { execute, timeout },
+      );
     } catch {
       throw new AuthenticationFailedError();
     }
@@ -139,9 +162,19 @@ export class OidcService {
     // Expired sessions and replay entries go here (indexed, usually none): no reaper of their own.
     await this.store.deleteExpiredSso(now);
     await this.store.createSsoSession({
-      idHash: hashToken(sessionId), requestKeyHash: hashToken(state), kind: 'oidc', tenantUuid: tenant.uuid, redirectUrl,
-      data: { verifier, nonce }, userUuid: null, login: null, tokenSessionUuid: null,
-      createdAt: now, expiresAt: now + this.options.login_timeout_seconds * 1000, completedAt: null, consumedAt: null,
+      idHash: hashToken(sessionId),
+      requestKeyHash: hashToken(state),
+      kind: 'oidc',
+      tenantUuid: tenant.uuid,
+      redirectUrl,
+      data: { verifier, nonce },
+      userUuid: null,
+      login: null,
+      tokenSessionUuid: null,
+      createdAt: now,
+      expiresAt: now + this.options.login_timeout_seconds * 1000,
+      completedAt: null,
+      consumedAt: null,
     });
     return { location: url.href, oidc_session_id: sessionId };
   }
@@ -167,7 +200,10 @@ export class OidcService {
       let tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers;
       try {
         tokens = await oidc.authorizationCodeGrant(config, current, {
-          pkceCodeVerifier: String(session.data.verifier), expectedState: state, expectedNonce: String(session.data.nonce), idTokenExpected: true,
+          pkceCodeVerifier: String(session.data.verifier),
+          expectedState: state,
+          expectedNonce: String(session.data.nonce),
+          idTokenExpected: true,
         });
       } catch {
         throw new AuthenticationFailedError();
@@ -176,7 +212,8 @@ export class OidcService {
       if (claims === undefined) throw new AuthenticationFailedError();
       // One ID token, one login (its jti, else its nonce which is ours and single use).
       const replayKey = hashToken(`oidc:${claims.iss}:${typeof claims.jti === 'string' ? claims.jti : String(claims.nonce)}`);
-      if (!(await this.store.rememberSsoAssertion(replayKey, Number(claims.exp) * 1000, now))) throw new AuthenticationFailedError();
+      if (!(await this.store.rememberSsoAssertion(replayKey, Number(claims.exp) * 1000, now)))
+        throw new AuthenticationFailedError();
       // A claim the ID token does not carry may come from the UserInfo endpoint (its subject must be the ID token's).
       let value = claims[settings.user_claim];
       let groups = settings.group_claim === null ? undefined : claims[settings.group_claim];
@@ -194,7 +231,10 @@ export class OidcService {
       if (user === null || user.tenantUuid !== session.tenantUuid || !user.enabled) throw new AuthenticationFailedError();
       await this.joinMappedGroups(settings, groups, user.uuid, user.tenantUuid);
       const done = await this.store.completeSsoSession(session.idHash, {
-        userUuid: user.uuid, login: value, at: now, expiresAt: now + this.options.login_timeout_seconds * 1000,
+        userUuid: user.uuid,
+        login: value,
+        at: now,
+        expiresAt: now + this.options.login_timeout_seconds * 1000,
         data: { sub: claims.sub, iss: claims.iss },
       });
       if (!done) throw new AuthenticationFailedError();
@@ -220,6 +260,9 @@ export class OidcService {
   async consume(sessionId: string): Promise<{ principal: ProvenPrincipal; idHash: string }> {
     const session = await this.store.consumeSsoSession('oidc', hashToken(sessionId), this.clock.now());
     if (session === null || session.userUuid === null || session.login === null) throw new AuthenticationFailedError();
-    return { principal: { userUuid: session.userUuid, tenantUuid: session.tenantUuid, login: session.login }, idHash: session.idHash };
+    return {
+      principal: { userUuid: session.userUuid, tenantUuid: session.tenantUuid, login: session.login },
+      idHash: session.idHash,
+    };
   }
 }

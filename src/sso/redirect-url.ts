@@ -33,10 +33,14 @@ function allows(entry: string, url: URL): boolean {
 export function assertRedirectUrl(value: string, allowlist: readonly string[] | null | undefined): void {
   const url = parse(value);
   if (url === null) {
-    throw new InvalidDataError('redirect_url must be an absolute https URL (http only for a loopback host)', { redirect_url: { constraint_id: 'url' } });
+    throw new InvalidDataError('redirect_url must be an absolute https URL (http only for a loopback host)', {
+      redirect_url: { constraint_id: 'url' },
+    });
   }
   if (allowlist && allowlist.length > 0 && !allowlist.some((entry) => allows(entry, url))) {
-    throw new InvalidDataError('redirect_url is not in the tenant\'s redirect_url_allowlist', { redirect_url: { constraint_id: 'allowlist' } });
+    throw new InvalidDataError("redirect_url is not in the tenant's redirect_url_allowlist", {
+      redirect_url: { constraint_id: 'allowlist' },
+    });
   }
 }
 
@@ -44,9 +48,12 @@ export function assertRedirectUrl(value: string, allowlist: readonly string[] | 
 export function assertAllowlist(entries: readonly string[] | null | undefined): void {
   for (const entry of entries ?? []) {
     if (parse(entry) === null) {
-      throw new InvalidDataError('redirect_url_allowlist entries are https origins or URL prefixes (http only for a loopback host)', {
-        redirect_url_allowlist: { constraint_id: 'url' },
-      });
+      throw new InvalidDataError(
+        'redirect_url_allowlist entries are https origins or URL prefixes (http only for a loopback host)',
+        {
+          redirect_url_allowlist: { constraint_id: 'url' },
+        },
+      );
     }
   }
 }

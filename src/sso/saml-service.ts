@@ -17,7 +17,13 @@
 // node-saml checks assertion times against the system clock, not the
 // injected one; our own expiries (sessions, replays) use the injected clock.
 import { inflateRawSync } from 'node:zlib';
-import { SAML, ValidateInResponseTo, type CacheProvider, type Profile, type SamlConfig as NodeSamlConfig } from '@node-saml/node-saml';
+import {
+  SAML,
+  ValidateInResponseTo,
+  type CacheProvider,
+  type Profile,
+  type SamlConfig as NodeSamlConfig,
+} from '@node-saml/node-saml';
 import { signXmlMetadata } from '@node-saml/node-saml/lib/utility.js';
 import { parseDomFromString, xpath } from '@node-saml/node-saml/lib/xml.js';
 import type { ProvenPrincipal } from '../backends/types.js';
@@ -95,7 +101,8 @@ export class NoSamlConfigError extends NotFoundError {
   }
 }
 
-const badMetadata = (why: string) => new InvalidDataError(`Invalid IdP metadata: ${why}`, { metadata: { constraint_id: 'saml-metadata' } });
+const badMetadata = (why: string) =>
+  new InvalidDataError(`Invalid IdP metadata: ${why}`, { metadata: { constraint_id: 'saml-metadata' } });
 
 function pemOf(base64: string): string {
   const body = base64.replace(/\s+/g, '');
@@ -134,7 +141,8 @@ export async function parseIdpMetadata(xml: string): Promise<IdpDescription> {
   for (const kd of xpath.selectElements(idp, "*[local-name()='KeyDescriptor']")) {
     const use = kd.getAttribute('use');
     if (use !== null && use !== '' && use !== 'signing') continue;
-    for (const c of xpath.selectElements(kd, ".//*[local-name()='X509Certificate']")) certificates.push(pemOf(c.textContent ?? ''));
+    for (const c of xpath.selectElements(kd, ".//*[local-name()='X509Certificate']"))
+      certificates.push(pemOf(c.textContent ?? ''));
   }
   if (certificates.length === 0) throw badMetadata('no signing X509Certificate in the IDPSSODescriptor');
   return { entity_id: entityId, sso_url: ssoUrl, slo_url: endpoint('SingleLogoutService'), certificates };
@@ -155,7 +163,10 @@ export interface ImportedSamlConfig {
  * `before`: the tenant's stored record, whose redirect_url_allowlist (a
  * setting wazo-auth does not have) is kept.
  */
-export async function importedSamlSettings(c: ImportedSamlConfig, before: Record<string, unknown> | null): Promise<Record<string, unknown>> {
+export async function importedSamlSettings(
+  c: ImportedSamlConfig,
+  before: Record<string, unknown> | null,
+): Promise<Record<string, unknown>> {
   const data: StoredSaml = {
     domain_uuid: c.domainUuid,
     entity_id: c.entityId,
@@ -215,8 +226,12 @@ export class SamlService {
 
   private view(tenantUuid: string, s: StoredSaml): SamlSettings {
     return {
-      tenant_uuid: tenantUuid, domain_uuid: s.domain_uuid, entity_id: s.entity_id, acs_url: s.acs_url,
-      redirect_url_allowlist: s.redirect_url_allowlist, idp_entity_id: s.idp.entity_id,
+      tenant_uuid: tenantUuid,
+      domain_uuid: s.domain_uuid,
+      entity_id: s.entity_id,
+      acs_url: s.acs_url,
+      redirect_url_allowlist: s.redirect_url_allowlist,
+      idp_entity_id: s.idp.entity_id,
     };
   }
 
@@ -230,9 +245,17 @@ export class SamlService {
   }
 
   /** POST: creates (409 when the tenant has one); every field and the metadata are required. */
-  async create(tenantUuid: string, input: Required<Pick<SamlSettingsInput, 'entity_id' | 'acs_url'>> & SamlSettingsInput, metadata: string): Promise<SamlSettings> {
+  async create(
+    tenantUuid: string,
+    input: Required<Pick<SamlSettingsInput, 'entity_id' | 'acs_url'>> & SamlSettingsInput,
+    metadata: string,
+  ): Promise<SamlSettings> {
     if ((await this.store.getSsoConfig(tenantUuid, 'saml')) !== null) {
-      throw new ConflictError('saml configurations', 'tenant_uuid', 'The tenant already has a SAML configuration (PUT replaces it)');
+      throw new ConflictError(
+        'saml configurations',
+        'tenant_uuid',
+        'The tenant already has a SAML configuration (PUT replaces it)',
+      );
     }
     return this.save(tenantUuid, null, input, metadata);
   }
@@ -244,22 +267,29 @@ export class SamlService {
     return this.save(tenantUuid, existing, input, metadata);
   }
 
-  private async save(tenantUuid: string, existing: SsoConfigRecord | null, input: SamlSettingsInput, metadata: string | null): Promise<SamlSettings> {
+  private async save(
+    tenantUuid: string,
+    existing: SsoConfigRecord | null,
+    input: SamlSettingsInput,
+    metadata: string | null,
+  ): Promise<SamlSettings> {
     const before = existing?.data as unknown as StoredSaml | undefined;
     const entityId = input.entity_id ?? before?.entity_id;
     const acsUrl = input.acs_url ?? before?.acs_url;
     const xml = metadata ?? before?.metadata;
-    if (entityId === undefined || acsUrl === undefined || xml === undefined) throw new InvalidDataError('entity_id, acs_url and metadata are required');
+    if (entityId === undefined || acsUrl === undefined || xml === undefined)
+      throw new InvalidDataError('entity_id, acs_url and metadata are required');
     try {
       const url = new URL(acsUrl);
       if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('scheme');
     } catch {
       throw new InvalidDataError('acs_url must be an absolute http(s) URL', { acs_url: { constraint_id: 'url' } });
     }
-    const allowlist = input.redirect_url_allowlist !== undefined ? input.redirect_url_allowlist : before?.redirect_url_allowlist ?? null;
+    const allowlist =
+      input.redirect_url_allowlist !== undefined ? input.redirect_url_allowlist : (before?.redirect_url_allowlist ?? null);
     assertAllowlist(allowlist);
     const data: StoredSaml = {
-      domain_uuid: input.domain_uuid !== undefined ? input.domain_uuid : before?.domain_uuid ?? null,
+      domain_uuid: input.domain_uuid !== undefined ? input.domain_uuid : (before?.domain_uuid ?? null),
       entity_id: entityId,
       acs_url: acsUrl,
       redirect_url_allowlist: allowlist,
@@ -268,8 +298,12 @@ export class SamlService {
     };
     const now = this.clock.now();
     await this.store.putSsoConfig({
-      tenantUuid, kind: 'saml', data: data as unknown as Record<string, unknown>, secrets: null,
-      createdAt: existing?.createdAt ?? now, updatedAt: now,
+      tenantUuid,
+      kind: 'saml',
+      data: data as unknown as Record<string, unknown>,
+      secrets: null,
+      createdAt: existing?.createdAt ?? now,
+      updatedAt: now,
     });
     return this.view(tenantUuid, data);
   }
@@ -312,10 +346,15 @@ export class SamlService {
     const s = await this.stored(tenantUuid);
     const { certificate } = this.keys.get();
     const { privateKey } = this.keys.get();
-    let xml = this.client(s, null, { signMetadata: false, logoutCallbackUrl: slsUrlOf(s) ?? undefined })
-      .generateServiceProviderMetadata(null, certificate);
+    let xml = this.client(s, null, {
+      signMetadata: false,
+      logoutCallbackUrl: slsUrlOf(s) ?? undefined,
+    }).generateServiceProviderMetadata(null, certificate);
     // node-saml advertises its SLS with the POST binding; ours is GET /saml/sls (HTTP-Redirect).
-    xml = xml.replace(/(<SingleLogoutService\b[^>]*Binding=")urn:oasis:names:tc:SAML:2\.0:bindings:HTTP-POST"/, `$1${REDIRECT_BINDING}"`);
+    xml = xml.replace(
+      /(<SingleLogoutService\b[^>]*Binding=")urn:oasis:names:tc:SAML:2\.0:bindings:HTTP-POST"/,
+      `$1${REDIRECT_BINDING}"`,
+    );
     return signXmlMetadata(xml, { privateKey, signatureAlgorithm: 'sha256', digestAlgorithm: 'sha256' });
   }
 
@@ -338,9 +377,19 @@ export class SamlService {
     // Expired sessions and replay entries go here (indexed, usually none): no reaper of their own.
     await this.store.deleteExpiredSso(now);
     await this.store.createSsoSession({
-      idHash: hashToken(sessionId), requestKeyHash: hashToken(`login:${requestId}`), kind: 'saml', tenantUuid: tenant.uuid, redirectUrl,
-      data: { requestId, relayState }, userUuid: null, login: null, tokenSessionUuid: null,
-      createdAt: now, expiresAt: now + this.options.saml_login_timeout_seconds * 1000, completedAt: null, consumedAt: null,
+      idHash: hashToken(sessionId),
+      requestKeyHash: hashToken(`login:${requestId}`),
+      kind: 'saml',
+      tenantUuid: tenant.uuid,
+      redirectUrl,
+      data: { requestId, relayState },
+      userUuid: null,
+      login: null,
+      tokenSessionUuid: null,
+      createdAt: now,
+      expiresAt: now + this.options.saml_login_timeout_seconds * 1000,
+      completedAt: null,
+      consumedAt: null,
     });
     return { location, saml_session_id: sessionId };
   }
@@ -374,7 +423,10 @@ export class SamlService {
       const assertion = await signedAssertionFacts(profile.getAssertionXml());
       // The destination of the envelope, when given, and the recipient in the signed assertion: our ACS.
       const destination = await rootAttribute(xml, 'Destination');
-      if ((destination !== null && destination !== s.acs_url) || !assertion.bearer.some((b) => b.recipient === s.acs_url && b.inResponseTo === requestId)) {
+      if (
+        (destination !== null && destination !== s.acs_url) ||
+        !assertion.bearer.some((b) => b.recipient === s.acs_url && b.inResponseTo === requestId)
+      ) {
         throw new AuthenticationFailedError();
       }
       // One assertion, one login.
@@ -387,12 +439,18 @@ export class SamlService {
       const user = await this.store.findUserByLogin(login);
       if (user === null || user.tenantUuid !== session.tenantUuid || !user.enabled) throw new AuthenticationFailedError();
       const done = await this.store.completeSsoSession(session.idHash, {
-        userUuid: user.uuid, login, at: now,
+        userUuid: user.uuid,
+        login,
+        at: now,
         // Kept for single logout; POST /token must come within the login timeout (consume checks completedAt).
         expiresAt: now + this.options.saml_session_lifetime_seconds * 1000,
         data: {
-          nameID: profile.nameID, nameIDFormat: profile.nameIDFormat, nameQualifier: profile.nameQualifier ?? null,
-          spNameQualifier: profile.spNameQualifier ?? null, sessionIndex: profile.sessionIndex ?? null, issuer: profile.issuer,
+          nameID: profile.nameID,
+          nameIDFormat: profile.nameIDFormat,
+          nameQualifier: profile.nameQualifier ?? null,
+          spNameQualifier: profile.spNameQualifier ?? null,
+          sessionIndex: profile.sessionIndex ?? null,
+          issuer: profile.issuer,
         },
       });
       if (!done) throw new AuthenticationFailedError();
@@ -407,9 +465,13 @@ export class SamlService {
   async consume(sessionId: string): Promise<{ principal: ProvenPrincipal; idHash: string }> {
     const now = this.clock.now();
     const session = await this.store.consumeSsoSession('saml', hashToken(sessionId), now);
-    if (session === null || session.userUuid === null || session.login === null || session.completedAt === null) throw new AuthenticationFailedError();
+    if (session === null || session.userUuid === null || session.login === null || session.completedAt === null)
+      throw new AuthenticationFailedError();
     if (now > session.createdAt + this.options.saml_login_timeout_seconds * 1000) throw new AuthenticationFailedError();
-    return { principal: { userUuid: session.userUuid, tenantUuid: session.tenantUuid, login: session.login }, idHash: session.idHash };
+    return {
+      principal: { userUuid: session.userUuid, tenantUuid: session.tenantUuid, login: session.login },
+      idHash: session.idHash,
+    };
   }
 
   /** Revokes a token session and the refresh token its tokens came with. */
@@ -436,7 +498,7 @@ export class SamlService {
     const rec = await this.store.getSsoConfig(sso.tenantUuid, 'saml');
     await this.revoke(record.sessionUuid, record.refreshTokenUuid);
     await this.store.deleteSsoSession(sso.idHash);
-    const s = rec === null ? null : rec.data as unknown as StoredSaml;
+    const s = rec === null ? null : (rec.data as unknown as StoredSaml);
     if (s === null || s.idp.slo_url === null) return { location: sso.redirectUrl };
     let requestId = '';
     const relayState = generateToken();
@@ -446,16 +508,32 @@ export class SamlService {
         requestId = newRequestId();
         return requestId;
       },
-    }).getLogoutUrlAsync({
-      issuer: String(d.issuer ?? s.idp.entity_id), nameID: String(d.nameID ?? sso.login ?? ''), nameIDFormat: String(d.nameIDFormat ?? ''),
-      nameQualifier: (d.nameQualifier as string | null) ?? undefined, spNameQualifier: (d.spNameQualifier as string | null) ?? undefined,
-      sessionIndex: (d.sessionIndex as string | null) ?? undefined,
-    }, relayState, {});
+    }).getLogoutUrlAsync(
+      {
+        issuer: String(d.issuer ?? s.idp.entity_id),
+        nameID: String(d.nameID ?? sso.login ?? ''),
+        nameIDFormat: String(d.nameIDFormat ?? ''),
+        nameQualifier: (d.nameQualifier as string | null) ?? undefined,
+        spNameQualifier: (d.spNameQualifier as string | null) ?? undefined,
+        sessionIndex: (d.sessionIndex as string | null) ?? undefined,
+      },
+      relayState,
+      {},
+    );
     await this.store.createSsoSession({
-      idHash: hashToken(generateToken()), requestKeyHash: hashToken(`logout:${requestId}`), kind: 'saml', tenantUuid: sso.tenantUuid,
-      redirectUrl: sso.redirectUrl, data: { requestId, tokenSessionUuid: record.sessionUuid, refreshTokenUuid: record.refreshTokenUuid },
-      userUuid: null, login: null, tokenSessionUuid: null,
-      createdAt: now, expiresAt: now + this.options.saml_login_timeout_seconds * 1000, completedAt: null, consumedAt: null,
+      idHash: hashToken(generateToken()),
+      requestKeyHash: hashToken(`logout:${requestId}`),
+      kind: 'saml',
+      tenantUuid: sso.tenantUuid,
+      redirectUrl: sso.redirectUrl,
+      data: { requestId, tokenSessionUuid: record.sessionUuid, refreshTokenUuid: record.refreshTokenUuid },
+      userUuid: null,
+      login: null,
+      tokenSessionUuid: null,
+      createdAt: now,
+      expiresAt: now + this.options.saml_login_timeout_seconds * 1000,
+      completedAt: null,
+      consumedAt: null,
     });
     return { location };
   }
@@ -491,7 +569,10 @@ export class SamlService {
       const rec = await this.store.getSsoConfig(pending.tenantUuid, 'saml');
       if (rec === null) throw new AuthenticationFailedError();
       try {
-        await this.client(rec.data as unknown as StoredSaml, String(pending.data.requestId)).validateRedirectAsync(params.container, params.signed);
+        await this.client(rec.data as unknown as StoredSaml, String(pending.data.requestId)).validateRedirectAsync(
+          params.container,
+          params.signed,
+        );
       } catch {
         throw new AuthenticationFailedError();
       }
@@ -527,8 +608,10 @@ export class SamlService {
     if (claimed === null) throw new AuthenticationFailedError();
     const candidates = (await this.store.findSamlConfigsByIdp(claimed.issuer)).filter((c) => {
       const s = c.data as unknown as StoredSaml;
-      return (claimed.destination === null || claimed.destination === slsUrlOf(s))
-        && (claimed.spNameQualifier === null || claimed.spNameQualifier === s.entity_id);
+      return (
+        (claimed.destination === null || claimed.destination === slsUrlOf(s)) &&
+        (claimed.spNameQualifier === null || claimed.spNameQualifier === s.entity_id)
+      );
     });
     const verified: { tenantUuid: string; s: StoredSaml; profile: Profile }[] = [];
     for (const c of candidates) {
@@ -572,7 +655,12 @@ export class SamlService {
       }
     }
     if (answering.s.idp.slo_url === null) return null;
-    return this.client(answering.s, null).getLogoutResponseUrlAsync(answering.profile, params.container.RelayState ?? '', {}, true);
+    return this.client(answering.s, null).getLogoutResponseUrlAsync(
+      answering.profile,
+      params.container.RelayState ?? '',
+      {},
+      true,
+    );
   }
 }
 
@@ -613,8 +701,14 @@ function redirectParams(rawQuery: string, messageKey: 'SAMLRequest' | 'SAMLRespo
 
 /** What a LogoutRequest says (root attributes and its direct children); null when it is not one. */
 async function logoutRequestFacts(xml: string): Promise<{
-  id: string; issueInstant: string; notOnOrAfter: string | null; destination: string | null; issuer: string;
-  nameID: string; spNameQualifier: string | null; sessionIndexes: string[];
+  id: string;
+  issueInstant: string;
+  notOnOrAfter: string | null;
+  destination: string | null;
+  issuer: string;
+  nameID: string;
+  spNameQualifier: string | null;
+  sessionIndexes: string[];
 } | null> {
   let doc: Document;
   try {
@@ -636,18 +730,27 @@ async function logoutRequestFacts(xml: string): Promise<{
   // As node-saml reads it, and as the login kept it (not trimmed).
   const nameID = nameIds[0]?.textContent ?? '';
   // An EncryptedID is not read (we publish no encryption key): no NameID, refused.
-  if (id === null || issueInstant === null || issuer === '' || nameIds.length !== 1 || nameID === '' || nameID.length > 256) return null;
+  if (id === null || issueInstant === null || issuer === '' || nameIds.length !== 1 || nameID === '' || nameID.length > 256)
+    return null;
   const spq = nameIds[0].getAttribute('SPNameQualifier');
   return {
-    id, issueInstant, notOnOrAfter: attr('NotOnOrAfter'), destination: attr('Destination'), issuer, nameID,
+    id,
+    issueInstant,
+    notOnOrAfter: attr('NotOnOrAfter'),
+    destination: attr('Destination'),
+    issuer,
+    nameID,
     spNameQualifier: spq === null || spq === '' ? null : spq,
-    sessionIndexes: child('SessionIndex').map((e) => e.textContent?.trim() ?? '').filter((v) => v !== ''),
+    sessionIndexes: child('SessionIndex')
+      .map((e) => e.textContent?.trim() ?? '')
+      .filter((v) => v !== ''),
   };
 }
 
 /** A base64 SAML message (deflated for the redirect binding), as text. */
 function decodeBase64Message(value: string, deflated: boolean): string {
-  if (value.length > (MAX_MESSAGE_BYTES * 4) / 3 + 4 || !/^[A-Za-z0-9+/=\s]+$/.test(value)) throw new InvalidDataError('SAML message is not base64');
+  if (value.length > (MAX_MESSAGE_BYTES * 4) / 3 + 4 || !/^[A-Za-z0-9+/=\s]+$/.test(value))
+    throw new InvalidDataError('SAML message is not base64');
   let bytes = Buffer.from(value, 'base64');
   if (deflated) {
     try {
@@ -671,7 +774,9 @@ async function rootAttribute(xml: string, name: string): Promise<string | null> 
 }
 
 /** From the assertion node-saml verified: its ID and its bearer confirmations. */
-async function signedAssertionFacts(assertionXml: string): Promise<{ id: string; bearer: { recipient: string | null; inResponseTo: string | null }[] }> {
+async function signedAssertionFacts(
+  assertionXml: string,
+): Promise<{ id: string; bearer: { recipient: string | null; inResponseTo: string | null }[] }> {
   let doc: Document;
   try {
     doc = await parseXml(assertionXml);
@@ -681,8 +786,11 @@ async function signedAssertionFacts(assertionXml: string): Promise<{ id: string;
   const root = doc.documentElement;
   const id = root?.getAttribute('ID') ?? '';
   if (root === null || root.localName !== 'Assertion' || id === '') throw new AuthenticationFailedError();
-  const bearer = xpath.selectElements(root, "*[local-name()='Subject']/*[local-name()='SubjectConfirmation'][@Method='urn:oasis:names:tc:SAML:2.0:cm:bearer']/*[local-name()='SubjectConfirmationData']")
+  const bearer = xpath
+    .selectElements(
+      root,
+      "*[local-name()='Subject']/*[local-name()='SubjectConfirmation'][@Method='urn:oasis:names:tc:SAML:2.0:cm:bearer']/*[local-name()='SubjectConfirmationData']",
+    )
     .map((el) => ({ recipient: el.getAttribute('Recipient'), inResponseTo: el.getAttribute('InResponseTo') }));
   return { id, bearer };
 }
-

@@ -54,7 +54,11 @@ export class SpKeyStore {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const pair = {
       privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      certificate: selfSignedCertificate(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), 'xivo-auth SAML SP', 3650),
+      certificate: selfSignedCertificate(
+        privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        'xivo-auth SAML SP',
+        3650,
+      ),
     };
     try {
       mkdirSync(this.options.dataDir, { recursive: true, mode: 0o700 });
@@ -64,7 +68,9 @@ export class SpKeyStore {
     } catch (err) {
       // Another instance (or process) wrote them meanwhile: use those.
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readPair(keyFile, certFile);
-      throw new SpKeyFileError(`The SAML SP key cannot be written under ${this.options.dataDir} (${(err as NodeJS.ErrnoException).code ?? 'error'}); set saml.key_file and saml.cert_file`);
+      throw new SpKeyFileError(
+        `The SAML SP key cannot be written under ${this.options.dataDir} (${(err as NodeJS.ErrnoException).code ?? 'error'}); set saml.key_file and saml.cert_file`,
+      );
     }
     this.options.onGenerated?.(keyFile);
     return pair;
@@ -158,6 +164,9 @@ export function selfSignedCertificate(privateKeyPem: string, commonName: string,
   );
   const signature = sign('sha256', tbs, key);
   const cert = seq(tbs, algorithm, der(0x03, Buffer.concat([Buffer.from([0]), signature])));
-  const b64 = cert.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const b64 = cert
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
 }

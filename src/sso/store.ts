@@ -13,4 +13,5 @@ export type SsoIdentityLookup = Pick<IdentityStoreTx, 'findTenantByDomainName' |
 export interface OidcServiceStore extends SsoStore, SsoIdentityLookup, Pick<IdentityStoreTx, 'getGroup' | 'addGroupUser'> {}
 
 /** What the SAML service uses (./saml-service.ts): and the session and refresh token a single logout revokes. */
-export interface SamlServiceStore extends SsoStore, SsoIdentityLookup, Pick<TokenStoreTx, 'deleteSession' | 'revokeRefreshTokenFamily'> {}
+export interface SamlServiceStore
+  extends SsoStore, SsoIdentityLookup, Pick<TokenStoreTx, 'deleteSession' | 'revokeRefreshTokenFamily'> {}

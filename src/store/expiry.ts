@@ -34,14 +34,14 @@ export async function deleteEmptySessions(db: Db, sessionUuids: string[], rowLoc
   for (let i = 0; i < ordered.length; i += IN_LIST_SLICE) {
     const slice = ordered.slice(i, i + IN_LIST_SLICE);
     if (rowLocks) {
-      await db.selectFrom('sessions').select('uuid').where('uuid', 'in', slice)
-        .orderBy('uuid').forUpdate().execute();
+      await db.selectFrom('sessions').select('uuid').where('uuid', 'in', slice).orderBy('uuid').forUpdate().execute();
     }
-    const rows = await db.deleteFrom('sessions')
+    const rows = await db
+      .deleteFrom('sessions')
       .where('uuid', 'in', slice)
-      .where(({ not, exists, selectFrom }) => not(exists(
-        selectFrom('tokens').select(sql.lit(1).as('one')).whereRef('tokens.session_uuid', '=', 'sessions.uuid'),
-      )))
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('tokens').select(sql.lit(1).as('one')).whereRef('tokens.session_uuid', '=', 'sessions.uuid'))),
+      )
       .returningAll()
       .execute();
     for (const row of rows) removed.push(sessionFromRow(row));
@@ -54,17 +54,25 @@ export async function deleteEmptySessions(db: Db, sessionUuids: string[], rowLoc
  * on when given, see types.ts deleteExpired) and the sessions they leave
  * empty, in the caller's transaction.
  */
-export async function deleteExpiredTokens(db: Db, rowLocks: boolean, now: number, limit: number, from?: number): Promise<ExpiredRemoval> {
-  let batch = db.selectFrom('tokens').select('hash')
-    .where('expires_at', '<=', now).orderBy('expires_at').limit(limit);
+export async function deleteExpiredTokens(
+  db: Db,
+  rowLocks: boolean,
+  now: number,
+  limit: number,
+  from?: number,
+): Promise<ExpiredRemoval> {
+  let batch = db.selectFrom('tokens').select('hash').where('expires_at', '<=', now).orderBy('expires_at').limit(limit);
   // The index scan starts where the previous batch ended, not at the dead
   // entries of the rows already deleted (types.ts, deleteExpired).
   if (from !== undefined) batch = batch.where('expires_at', '>=', from);
   // Two reapers on two instances take disjoint batches instead of
   // queueing on (and redoing) the same rows.
   if (rowLocks) batch = batch.forUpdate().skipLocked();
-  const deleted = await db.deleteFrom('tokens').where('hash', 'in', batch)
-    .returning(['hash', 'session_uuid', 'expires_at']).execute();
+  const deleted = await db
+    .deleteFrom('tokens')
+    .where('hash', 'in', batch)
+    .returning(['hash', 'session_uuid', 'expires_at'])
+    .execute();
   const touched = [...new Set(deleted.map((t) => t.session_uuid))];
   const removal: ExpiredRemoval = {
     tokenHashes: deleted.map((t) => t.hash),
@@ -80,13 +88,18 @@ export async function deleteExpiredTokens(db: Db, rowLocks: boolean, now: number
 /** Writes events into the outbox in the caller's transaction, stamped `at` (epoch ms). */
 export async function insertOutbox(db: Db, events: PendingEvent[], at = Date.now()): Promise<void> {
   for (let i = 0; i < events.length; i += OUTBOX_INSERT_SLICE) {
-    await db.insertInto('outbox').values(events.slice(i, i + OUTBOX_INSERT_SLICE).map((e) => ({
-      name: e.name,
-      routing_key: e.routingKey,
-      tenant_uuid: e.tenantUuid,
-      user_uuid: e.userUuid,
-      data: JSON.stringify(e.data),
-      created_at: at,
-    }))).execute();
+    await db
+      .insertInto('outbox')
+      .values(
+        events.slice(i, i + OUTBOX_INSERT_SLICE).map((e) => ({
+          name: e.name,
+          routing_key: e.routingKey,
+          tenant_uuid: e.tenantUuid,
+          user_uuid: e.userUuid,
+          data: JSON.stringify(e.data),
+          created_at: at,
+        })),
+      )
+      .execute();
   }
 }

@@ -7,8 +7,13 @@
 import { sql, type Kysely } from 'kysely';
 import { externalAuthEvent, type PendingEvent } from '../events/catalog.js';
 import type {
-  ConnectionWrite, ConnectionWritten, DeviceFlowRecord, DeviceFlowStatus, ExternalAuthConfigRecord,
-  ExternalAuthStore, ExternalConnectionRecord,
+  ConnectionWrite,
+  ConnectionWritten,
+  DeviceFlowRecord,
+  DeviceFlowStatus,
+  ExternalAuthConfigRecord,
+  ExternalAuthStore,
+  ExternalConnectionRecord,
 } from '../external/types.js';
 import type { DatabaseSchema } from './database-schema.js';
 import { mappingErrors } from './mapped-errors.js';
@@ -28,19 +33,36 @@ export interface ExternalVerbsDeps {
 }
 
 interface ConfigRow {
-  tenant_uuid: string; auth_type: string; data: string; secrets: string | null;
-  created_at: number | string; updated_at: number | string;
+  tenant_uuid: string;
+  auth_type: string;
+  data: string;
+  secrets: string | null;
+  created_at: number | string;
+  updated_at: number | string;
 }
 
 interface ConnectionRow {
-  user_uuid: string; auth_type: string; data: string; secrets: string | null;
-  expires_at: number | string | null; created_at: number | string; updated_at: number | string;
+  user_uuid: string;
+  auth_type: string;
+  data: string;
+  secrets: string | null;
+  expires_at: number | string | null;
+  created_at: number | string;
+  updated_at: number | string;
 }
 
 interface FlowRow {
-  user_uuid: string; auth_type: string; tenant_uuid: string; status: string; error: string | null;
-  device_code: string; scope: string; interval_ms: number | string; next_poll_at: number | string;
-  expires_at: number | string; created_at: number | string;
+  user_uuid: string;
+  auth_type: string;
+  tenant_uuid: string;
+  status: string;
+  error: string | null;
+  device_code: string;
+  scope: string;
+  interval_ms: number | string;
+  next_poll_at: number | string;
+  expires_at: number | string;
+  created_at: number | string;
 }
 
 function int(n: number): number {
@@ -54,7 +76,7 @@ const ms = (n: number) => sql`cast(${int(n)} as bigint)`;
 function parseObject(text: string): Record<string, unknown> {
   try {
     const value = JSON.parse(text) as unknown;
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : {};
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
   } catch {
     return {};
   }
@@ -133,7 +155,9 @@ function rawExternalVerbs(db: Db, deps: ExternalVerbsDeps): ExternalAuthStore {
     if (existing === null) {
       await sql`
         insert into user_external_auths (user_uuid, auth_type, data, secrets, expires_at, refreshing_until, created_at, updated_at)
-        values (${c.userUuid}, ${c.authType}, ${data}, ${c.secrets}, ${expiresAt}, null, ${ms(c.createdAt)}, ${ms(c.updatedAt)})`.execute(trx);
+        values (${c.userUuid}, ${c.authType}, ${data}, ${c.secrets}, ${expiresAt}, null, ${ms(c.createdAt)}, ${ms(c.updatedAt)})`.execute(
+        trx,
+      );
       return 'created';
     }
     await sql`
@@ -143,8 +167,11 @@ function rawExternalVerbs(db: Db, deps: ExternalVerbsDeps): ExternalAuthStore {
     return 'updated';
   }
 
-  const event = (verb: 'created' | 'updated' | 'deleted' | 'authorized', c: { userUuid: string; authType: string }, tenantUuid: string) =>
-    externalAuthEvent(verb, { userUuid: c.userUuid, authType: c.authType, tenantUuid });
+  const event = (
+    verb: 'created' | 'updated' | 'deleted' | 'authorized',
+    c: { userUuid: string; authType: string },
+    tenantUuid: string,
+  ) => externalAuthEvent(verb, { userUuid: c.userUuid, authType: c.authType, tenantUuid });
 
   return {
     async getExternalAuthConfig(tenantUuid, authType) {

@@ -101,7 +101,12 @@ export function createKyselyStore(
     // security (issue 7): ./security-verbs.ts
     ...securityVerbs(db, mapError),
     // external accounts (issue 22): ./external-verbs.ts; their events commit with them.
-    ...externalAuthVerbs(db, { recordEvents: options.recordEvents, writeEvents: insertOutbox, committed: notifyCommitted, mapError }),
+    ...externalAuthVerbs(db, {
+      recordEvents: options.recordEvents,
+      writeEvents: insertOutbox,
+      committed: notifyCommitted,
+      mapError,
+    }),
     // self-service accounts (issue 21): ./self-service-verbs.ts; emailed tokens and mails commit with their change.
     ...selfServiceTxVerbs(db, mapError),
     ...mailOutboxVerbs(db, { rowLocks: dialect.rowLocks, mapError }),
@@ -110,21 +115,26 @@ export function createKyselyStore(
     // single sign-on (issue 23): ./sso-verbs.ts.
     ...ssoVerbs(db, mapError),
     // With events on, an audit record and its event commit together.
-    ...(options.recordEvents ? {
-      async insertAuditRecord(r: AuditRecord): Promise<void> {
-        try {
-          await db.transaction().execute(async (trx) => {
-            await securityVerbs(trx, mapError).insertAuditRecord(r);
-            await insertOutbox(trx, [auditRecorded(r)]);
-          });
-        } catch (err) {
-          throw mapError(err);
+    ...(options.recordEvents
+      ? {
+          async insertAuditRecord(r: AuditRecord): Promise<void> {
+            try {
+              await db.transaction().execute(async (trx) => {
+                await securityVerbs(trx, mapError).insertAuditRecord(r);
+                await insertOutbox(trx, [auditRecorded(r)]);
+              });
+            } catch (err) {
+              throw mapError(err);
+            }
+            notifyCommitted();
+          },
         }
-        notifyCommitted();
-      },
-    } : {}),
+      : {}),
     // the outbox relay's steps, and the expire-soon scan: ./kysely/outbox.ts
-    ...mappingErrors(outboxVerbs(topLevel, dialect, () => eventsCommitted(topLevel)), mapError),
+    ...mappingErrors(
+      outboxVerbs(topLevel, dialect, () => eventsCommitted(topLevel)),
+      mapError,
+    ),
     engine: dialect.engine,
 
     async transaction<T>(fn: (tx: StoreTx) => Promise<T>, txOptions?: IssueTransactionOptions): Promise<T> {
@@ -172,9 +182,7 @@ export function createKyselyStore(
         await sql`select 1`.execute(db);
       } catch (err) {
         const mapped = mapError(err);
-        throw mapped instanceof StoreError
-          ? mapped
-          : new StoreUnavailableError('database did not answer', { cause: err });
+        throw mapped instanceof StoreError ? mapped : new StoreUnavailableError('database did not answer', { cause: err });
       }
     },
 

@@ -32,9 +32,7 @@ export function orderTerms(order: OrderColumn, tieBreaker: string): RawBuilder<u
  */
 export function containsAny(columns: readonly string[], search: string): Expression<SqlBool> {
   const pattern = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  const matches = columns.map(
-    (c) => sql<SqlBool>`lower(${sql.ref(c)}) like lower(${pattern}) escape '\\'`,
-  );
+  const matches = columns.map((c) => sql<SqlBool>`lower(${sql.ref(c)}) like lower(${pattern}) escape '\\'`);
   return sql<SqlBool>`(${sql.join(matches, sql` or `)})`;
 }
 

@@ -21,8 +21,16 @@ export interface MfaVerbsDeps {
 }
 
 interface FactorRow {
-  uuid: string; user_uuid: string; tenant_uuid: string; type: string; name: string | null; secret: string | null;
-  confirmed: number | string | boolean; last_step: number | string | null; created_at: number | string; confirmed_at: number | string | null;
+  uuid: string;
+  user_uuid: string;
+  tenant_uuid: string;
+  type: string;
+  name: string | null;
+  secret: string | null;
+  confirmed: number | string | boolean;
+  last_step: number | string | null;
+  created_at: number | string;
+  confirmed_at: number | string | null;
 }
 
 function int(n: number): number {
@@ -48,7 +56,12 @@ function factorFromRow(r: FactorRow): MfaFactorRecord {
   };
 }
 
-interface TenantPolicyRow { tenant_uuid: string; acl: string; purposes: string; updated_at: number | string }
+interface TenantPolicyRow {
+  tenant_uuid: string;
+  acl: string;
+  purposes: string;
+  updated_at: number | string;
+}
 
 function stringsOf(json: string): string[] {
   const value: unknown = JSON.parse(json);
@@ -63,7 +76,11 @@ function tenantPolicyFromRow(r: TenantPolicyRow): MfaTenantPolicy {
 const MAX_TENANT_DEPTH = 64;
 
 type LoginStateRow = FactorRow & {
-  kind: 'f' | 'p'; remaining: number | string | null; acl: string | null; purposes: string | null; updated_at: number | string | null;
+  kind: 'f' | 'p';
+  remaining: number | string | null;
+  acl: string | null;
+  purposes: string | null;
+  updated_at: number | string | null;
 };
 
 const FACTOR_COLUMNS = sql`uuid, user_uuid, tenant_uuid, type, name, secret, confirmed, last_step, created_at, confirmed_at`;
@@ -85,7 +102,9 @@ function rawMfaVerbs(db: Db, deps: MfaVerbsDeps): MfaStore {
     await sql`
       insert into mfa_factors (uuid, user_uuid, tenant_uuid, type, name, secret, confirmed, last_step, created_at, confirmed_at)
       values (${f.uuid}, ${f.userUuid}, ${f.tenantUuid}, ${f.type}, ${f.name}, ${f.secret}, ${f.confirmed ? 1 : 0},
-        ${f.lastStep === null ? null : big(f.lastStep)}, ${big(f.createdAt)}, ${f.confirmedAt === null ? null : big(f.confirmedAt)})`.execute(conn);
+        ${f.lastStep === null ? null : big(f.lastStep)}, ${big(f.createdAt)}, ${f.confirmedAt === null ? null : big(f.confirmedAt)})`.execute(
+      conn,
+    );
   }
 
   return {
@@ -125,7 +144,9 @@ function rawMfaVerbs(db: Db, deps: MfaVerbsDeps): MfaStore {
           returning ${FACTOR_COLUMNS}`.execute(trx);
         await insertFactor(trx, f);
         for (const hash of codeHashes) {
-          await sql`insert into mfa_recovery_codes (factor_uuid, code_hash, used_at) values (${f.uuid}, ${hash}, null)`.execute(trx);
+          await sql`insert into mfa_recovery_codes (factor_uuid, code_hash, used_at) values (${f.uuid}, ${hash}, null)`.execute(
+            trx,
+          );
         }
         await emit([...rows.map((r) => mfaFactorEvent('deleted', factorFromRow(r))), mfaFactorEvent('added', f)]);
       });
@@ -133,7 +154,9 @@ function rawMfaVerbs(db: Db, deps: MfaVerbsDeps): MfaStore {
 
     async deleteMfaFactor(uuid) {
       return inTransaction(async (trx, emit) => {
-        const { rows } = await sql<FactorRow>`delete from mfa_factors where uuid = ${uuid} returning ${FACTOR_COLUMNS}`.execute(trx);
+        const { rows } = await sql<FactorRow>`delete from mfa_factors where uuid = ${uuid} returning ${FACTOR_COLUMNS}`.execute(
+          trx,
+        );
         if (rows[0] === undefined) return null;
         const factor = factorFromRow(rows[0]);
         if (factor.confirmed) await emit([mfaFactorEvent('deleted', factor)]);
@@ -210,9 +233,10 @@ function rawMfaVerbs(db: Db, deps: MfaVerbsDeps): MfaStore {
           (select count(*) from mfa_recovery_codes c where c.factor_uuid = f.uuid and c.used_at is null) as remaining,
           cast(null as text) as acl, cast(null as text) as purposes, cast(null as bigint) as updated_at
         from mfa_factors f where f.user_uuid = ${userUuid}`;
-      const query = tenantUuid === null
-        ? sql<LoginStateRow>`${factors} order by created_at, uuid`
-        : sql<LoginStateRow>`
+      const query =
+        tenantUuid === null
+          ? sql<LoginStateRow>`${factors} order by created_at, uuid`
+          : sql<LoginStateRow>`
           with recursive lineage (uuid, depth) as (
             select uuid, 0 from tenants where uuid = ${tenantUuid}
             union
@@ -228,10 +252,19 @@ function rawMfaVerbs(db: Db, deps: MfaVerbsDeps): MfaStore {
           order by kind, created_at, uuid`;
       const { rows } = await query.execute(db);
       return {
-        factors: rows.filter((r) => r.kind === 'f')
+        factors: rows
+          .filter((r) => r.kind === 'f')
           .map((r) => ({ ...factorFromRow(r), remaining: r.type === 'recovery_code' ? Number(r.remaining ?? 0) : null })),
-        tenantPolicies: rows.filter((r) => r.kind === 'p')
-          .map((r) => tenantPolicyFromRow({ tenant_uuid: r.tenant_uuid, acl: r.acl ?? '[]', purposes: r.purposes ?? '[]', updated_at: r.updated_at ?? 0 })),
+        tenantPolicies: rows
+          .filter((r) => r.kind === 'p')
+          .map((r) =>
+            tenantPolicyFromRow({
+              tenant_uuid: r.tenant_uuid,
+              acl: r.acl ?? '[]',
+              purposes: r.purposes ?? '[]',
+              updated_at: r.updated_at ?? 0,
+            }),
+          ),
       };
     },
 

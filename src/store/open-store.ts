@@ -28,7 +28,9 @@ const silentLogger: StoreLogger = { warn() {}, info() {} };
 
 export async function openStore(dbUri: string, opts: OpenStoreOptions = {}): Promise<Store> {
   const logger = opts.logger ?? silentLogger;
-  return withLongMigrations(createKyselyStore(openStoreDialect(dbUri, opts), logger, { recordEvents: opts.recordEvents ?? false }));
+  return withLongMigrations(
+    createKyselyStore(openStoreDialect(dbUri, opts), logger, { recordEvents: opts.recordEvents ?? false }),
+  );
 }
 
 /**

@@ -3,25 +3,44 @@
 
 import { sql, type Insertable, type RawBuilder, type Selectable, type Updateable } from 'kysely';
 import type {
-  GroupsTable, PoliciesTable, RefreshTokensTable, SessionsTable, TenantsTable, TokensTable, UserEmailsTable, UsersTable,
+  GroupsTable,
+  PoliciesTable,
+  RefreshTokensTable,
+  SessionsTable,
+  TenantsTable,
+  TokensTable,
+  UserEmailsTable,
+  UsersTable,
 } from './database-schema.js';
 import type {
-  Group, NewUser, Policy, Purpose, RefreshToken, Session, Tenant, TenantAddress, TenantAuthenticationMethod,
-  TokenRecord, User, UserEmail,
+  Group,
+  NewUser,
+  Policy,
+  Purpose,
+  RefreshToken,
+  Session,
+  Tenant,
+  TenantAddress,
+  TenantAuthenticationMethod,
+  TokenRecord,
+  User,
+  UserEmail,
 } from './types.js';
 
 /** `'key', value, ...` for json_build_object / json_object (keys: fixed identifiers, written as literals). */
 export function jsonPairs(fields: readonly (readonly [string, RawBuilder<unknown>])[]): RawBuilder<unknown> {
-  return sql.join(fields.map(([key, value]) => {
-    if (!/^[a-z_][a-z0-9_]*$/.test(key)) throw new TypeError(`bad JSON key ${key}`);
-    return sql`${sql.raw(`'${key}'`)}, ${value}`;
-  }));
+  return sql.join(
+    fields.map(([key, value]) => {
+      if (!/^[a-z_][a-z0-9_]*$/.test(key)) throw new TypeError(`bad JSON key ${key}`);
+      return sql`${sql.raw(`'${key}'`)}, ${value}`;
+    }),
+  );
 }
 
 /** What a StoreDialect.jsonArrayAgg column reads as: parsed already (PostgreSQL) or JSON text (SQLite). */
 export function jsonRows<T>(value: unknown): T[] {
   const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
-  return Array.isArray(parsed) ? parsed as T[] : [];
+  return Array.isArray(parsed) ? (parsed as T[]) : [];
 }
 
 export function toDbBool(value: boolean): 0 | 1 {
@@ -30,12 +49,20 @@ export function toDbBool(value: boolean): 0 | 1 {
 
 export function tenantFromRow(r: Selectable<TenantsTable>): Tenant {
   return {
-    uuid: r.uuid, name: r.name, slug: r.slug, parentUuid: r.parent_uuid,
+    uuid: r.uuid,
+    name: r.name,
+    slug: r.slug,
+    parentUuid: r.parent_uuid,
     domainNames: JSON.parse(r.domain_names) as string[],
-    contactUuid: r.contact_uuid, phone: r.phone,
+    contactUuid: r.contact_uuid,
+    phone: r.phone,
     address: {
-      line1: r.address_line_1, line2: r.address_line_2, city: r.address_city,
-      state: r.address_state, country: r.address_country, zipCode: r.address_zip_code,
+      line1: r.address_line_1,
+      line2: r.address_line_2,
+      city: r.address_city,
+      state: r.address_state,
+      country: r.address_country,
+      zipCode: r.address_zip_code,
     },
     defaultAuthenticationMethod: r.default_authentication_method as TenantAuthenticationMethod,
   };
@@ -43,20 +70,43 @@ export function tenantFromRow(r: Selectable<TenantsTable>): Tenant {
 
 export function tenantToRow(t: Tenant): Insertable<TenantsTable> {
   return {
-    uuid: t.uuid, name: t.name, slug: t.slug, parent_uuid: t.parentUuid,
+    uuid: t.uuid,
+    name: t.name,
+    slug: t.slug,
+    parent_uuid: t.parentUuid,
     domain_names: JSON.stringify(t.domainNames ?? []),
     ...tenantDetailsToRow({
-      contactUuid: t.contactUuid ?? null, phone: t.phone ?? null, address: t.address ?? EMPTY_ADDRESS,
+      contactUuid: t.contactUuid ?? null,
+      phone: t.phone ?? null,
+      address: t.address ?? EMPTY_ADDRESS,
       defaultAuthenticationMethod: t.defaultAuthenticationMethod ?? 'native',
     }),
   };
 }
 
-export const EMPTY_ADDRESS: Readonly<TenantAddress> = { line1: null, line2: null, city: null, state: null, country: null, zipCode: null };
+export const EMPTY_ADDRESS: Readonly<TenantAddress> = {
+  line1: null,
+  line2: null,
+  city: null,
+  state: null,
+  country: null,
+  zipCode: null,
+};
 
-type TenantDetailColumns = Partial<Pick<Updateable<TenantsTable>,
-  'contact_uuid' | 'phone' | 'address_line_1' | 'address_line_2' | 'address_city' | 'address_state'
-  | 'address_country' | 'address_zip_code' | 'default_authentication_method'>>;
+type TenantDetailColumns = Partial<
+  Pick<
+    Updateable<TenantsTable>,
+    | 'contact_uuid'
+    | 'phone'
+    | 'address_line_1'
+    | 'address_line_2'
+    | 'address_city'
+    | 'address_state'
+    | 'address_country'
+    | 'address_zip_code'
+    | 'default_authentication_method'
+  >
+>;
 
 /** The detail columns of the fields present in `d` (a patch leaves the others as they are). */
 export function tenantDetailsToRow(d: Pick<Tenant, 'contactUuid' | 'phone' | 'address' | 'defaultAuthenticationMethod'>) {
@@ -77,14 +127,20 @@ export function tenantDetailsToRow(d: Pick<Tenant, 'contactUuid' | 'phone' | 'ad
 
 export function groupFromRow(r: Selectable<GroupsTable>): Group {
   return {
-    uuid: r.uuid, tenantUuid: r.tenant_uuid, name: r.name, slug: r.slug,
+    uuid: r.uuid,
+    tenantUuid: r.tenant_uuid,
+    name: r.name,
+    slug: r.slug,
     systemManaged: Boolean(r.system_managed),
   };
 }
 
 export function groupToRow(g: Group): Insertable<GroupsTable> {
   return {
-    uuid: g.uuid, tenant_uuid: g.tenantUuid, name: g.name, slug: g.slug,
+    uuid: g.uuid,
+    tenant_uuid: g.tenantUuid,
+    name: g.name,
+    slug: g.slug,
     system_managed: toDbBool(g.systemManaged),
   };
 }
@@ -95,9 +151,12 @@ export function userEmailFromRow(r: Selectable<UserEmailsTable>): UserEmail {
 
 /** The main address first, then by address: the same order on both engines. */
 export function sortedEmails(emails: UserEmail[]): UserEmail[] {
-  return [...emails].sort((a, b) => Number(b.main) - Number(a.main)
-    || (a.address.toLowerCase() < b.address.toLowerCase() ? -1 : a.address.toLowerCase() > b.address.toLowerCase() ? 1 : 0)
-    || (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
+  return [...emails].sort(
+    (a, b) =>
+      Number(b.main) - Number(a.main) ||
+      (a.address.toLowerCase() < b.address.toLowerCase() ? -1 : a.address.toLowerCase() > b.address.toLowerCase() ? 1 : 0) ||
+      (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0),
+  );
 }
 
 /** `emails`: the user's user_emails rows, in any order. */

@@ -8,7 +8,14 @@ import type { DatabaseSchema } from './database-schema.js';
 import { mappingErrors } from './mapped-errors.js';
 import { containsAny, orderTerms, pageLimit, type OrderColumn } from './list-query.js';
 import type {
-  AuditFilter, AuditRecord, BlockedLogin, ListQuery, ListResult, LoginAttempt, LoginThrottleRule, SecurityStoreVerbs,
+  AuditFilter,
+  AuditRecord,
+  BlockedLogin,
+  ListQuery,
+  ListResult,
+  LoginAttempt,
+  LoginThrottleRule,
+  SecurityStoreVerbs,
 } from './types.js';
 import type { LoginMarkQuery, ReservedLoginAttempt } from '../security/store.js';
 
@@ -30,7 +37,8 @@ interface AuditRow {
   details: string;
 }
 
-const auditOrders: Readonly<Record<typeof AUDIT_ORDER_COLUMNS[number], OrderColumn>> & Readonly<Record<string, OrderColumn | undefined>> = {
+const auditOrders: Readonly<Record<(typeof AUDIT_ORDER_COLUMNS)[number], OrderColumn>> &
+  Readonly<Record<string, OrderColumn | undefined>> = {
   at: { column: 'at', text: false },
   action: { column: 'action', text: true },
   outcome: { column: 'outcome', text: true },
@@ -77,10 +85,14 @@ function nextAttemptAt(failures: RawBuilder<unknown>, now: RawBuilder<unknown>, 
   const threshold = int(rule.threshold);
   const delays = rule.delaysMs.map(int);
   const cap = delays[delays.length - 1] ?? 0;
-  const steps = delays.slice(0, -1).map((d, i) => `when ${i} then ${d}`).join(' ');
-  const delay = steps.length === 0
-    ? sql.raw(String(cap))
-    : sql`case (${failures}) - ${sql.raw(String(threshold))} ${sql.raw(steps)} else ${sql.raw(String(cap))} end`;
+  const steps = delays
+    .slice(0, -1)
+    .map((d, i) => `when ${i} then ${d}`)
+    .join(' ');
+  const delay =
+    steps.length === 0
+      ? sql.raw(String(cap))
+      : sql`case (${failures}) - ${sql.raw(String(threshold))} ${sql.raw(steps)} else ${sql.raw(String(cap))} end`;
   return sql`case when ${failures} < ${sql.raw(String(threshold))} then 0 else ${now} + ${delay} end`;
 }
 
@@ -114,7 +126,12 @@ export function securityVerbs(db: Db, mapError: (err: unknown) => unknown): Secu
 
 function rawSecurityVerbs(db: Db): SecurityStoreVerbs {
   return {
-    async reserveLoginAttempt(key: string, now: number, rule: LoginThrottleRule, mark?: LoginMarkQuery): Promise<ReservedLoginAttempt> {
+    async reserveLoginAttempt(
+      key: string,
+      now: number,
+      rule: LoginThrottleRule,
+      mark?: LoginMarkQuery,
+    ): Promise<ReservedLoginAttempt> {
       const at = sql`cast(${int(now)} as bigint)`;
       const stale = sql`cast(${int(rule.staleBefore)} as bigint)`;
       const blocked = sql`login_throttle.next_attempt_at > ${at}`;
@@ -124,9 +141,18 @@ function rawSecurityVerbs(db: Db): SecurityStoreVerbs {
       // parallel attempts count N and at most `threshold` get through. The
       // trust mark asked with it is read in the same statement (another
       // row: its value as of the statement's start, as a select before it).
-      const marked = mark === undefined ? sql`` : sql`, case when exists (select 1 from login_throttle m
+      const marked =
+        mark === undefined
+          ? sql``
+          : sql`, case when exists (select 1 from login_throttle m
           where m.key = ${mark.key} and m.updated_at >= cast(${int(mark.since)} as bigint)) then 1 else 0 end as marked`;
-      const result = await sql<{ failures: number; attempts: number; next_attempt_at: number | string; allowed: number; marked?: number | boolean }>`
+      const result = await sql<{
+        failures: number;
+        attempts: number;
+        next_attempt_at: number | string;
+        allowed: number;
+        marked?: number | boolean;
+      }>`
         insert into login_throttle (key, failures, attempts, next_attempt_at, allowed, updated_at)
         values (${key}, 1, 1, ${nextAttemptAt(sql`1`, at, rule)}, 1, ${at})
         on conflict (key) do update set
@@ -159,12 +185,14 @@ function rawSecurityVerbs(db: Db): SecurityStoreVerbs {
       const result = await sql<{ failures: number; attempts: number; next_attempt_at: number | string; allowed: number }>`
         select failures, attempts, next_attempt_at, allowed from login_throttle where key = ${key}`.execute(db);
       const row = result.rows[0];
-      return row === undefined ? null : {
-        allowed: Number(row.allowed) === 1,
-        failures: Number(row.failures),
-        attempts: Number(row.attempts),
-        nextAttemptAt: Number(row.next_attempt_at),
-      };
+      return row === undefined
+        ? null
+        : {
+            allowed: Number(row.allowed) === 1,
+            failures: Number(row.failures),
+            attempts: Number(row.attempts),
+            nextAttemptAt: Number(row.next_attempt_at),
+          };
     },
 
     async touchLoginMark(key: string, now: number): Promise<void> {
@@ -185,7 +213,13 @@ function rawSecurityVerbs(db: Db): SecurityStoreVerbs {
     },
 
     async listBlockedLogins(now: number, limit: number): Promise<BlockedLogin[]> {
-      const result = await sql<{ key: string; failures: number; attempts: number; next_attempt_at: number | string; updated_at: number | string }>`
+      const result = await sql<{
+        key: string;
+        failures: number;
+        attempts: number;
+        next_attempt_at: number | string;
+        updated_at: number | string;
+      }>`
         select key, failures, attempts, next_attempt_at, updated_at from login_throttle
         where next_attempt_at > cast(${int(now)} as bigint) and (key like 'p:%' or key like 'a:%')
         order by next_attempt_at desc, key limit ${int(limit)}`.execute(db);
@@ -222,11 +256,18 @@ function rawSecurityVerbs(db: Db): SecurityStoreVerbs {
       if (f.outcome !== undefined) narrowing.push(sql`outcome = ${f.outcome}`);
       if (f.actor !== undefined) {
         const { ids, logins } = f.actor;
-        narrowing.push(sql`(actor_uuid in (${sql.join(ids)}) or actor_auth_id in (${sql.join(ids)}) or lower(login) in (${sql.join(logins)}))`);
+        narrowing.push(
+          sql`(actor_uuid in (${sql.join(ids)}) or actor_auth_id in (${sql.join(ids)}) or lower(login) in (${sql.join(logins)}))`,
+        );
       }
       const matching = narrowing.length > 0 ? sql`${scoped} and ${sql.join(narrowing, sql` and `)}` : scoped;
-      const count = async (where: RawBuilder<unknown>) => Number((await sql<{ n: number | string }>`
-        select count(*) as n from audit_records where ${where}`.execute(db)).rows[0].n);
+      const count = async (where: RawBuilder<unknown>) =>
+        Number(
+          (
+            await sql<{ n: number | string }>`
+        select count(*) as n from audit_records where ${where}`.execute(db)
+          ).rows[0].n,
+        );
       const total = await count(scoped);
       const filtered = narrowing.length > 0 ? await count(matching) : total;
       const order = auditOrders[q.order ?? ''] ?? auditOrders.at;

@@ -29,14 +29,27 @@ const ms = (n: number) => sql`cast(${int(n)} as bigint)`;
 const MAX_ERROR = 500;
 
 interface LinkRow {
-  token_hash: string; purpose: string; user_uuid: string; email_uuid: string | null;
-  created_at: number | string; expires_at: number | string;
+  token_hash: string;
+  purpose: string;
+  user_uuid: string;
+  email_uuid: string | null;
+  created_at: number | string;
+  expires_at: number | string;
 }
 
 interface MailRow {
-  uuid: string; kind: string; recipient: string; recipient_name: string | null; sender_name: string;
-  sender_address: string; subject: string; text_body: string; html_body: string | null; attempts: number | string;
-  created_at: number | string; expires_at: number | string;
+  uuid: string;
+  kind: string;
+  recipient: string;
+  recipient_name: string | null;
+  sender_name: string;
+  sender_address: string;
+  subject: string;
+  text_body: string;
+  html_body: string | null;
+  attempts: number | string;
+  created_at: number | string;
+  expires_at: number | string;
 }
 
 function linkFromRow(r: LinkRow): EmailedTokenLink {
@@ -79,7 +92,9 @@ export function selfServiceTxVerbs(db: Db, mapError?: (err: unknown) => unknown)
     async linkEmailedToken(link) {
       await sql`
         insert into emailed_tokens (token_hash, purpose, user_uuid, email_uuid, created_at, expires_at)
-        values (${link.tokenHash}, ${link.purpose}, ${link.userUuid}, ${link.emailUuid}, ${ms(link.createdAt)}, ${ms(link.expiresAt)})`.execute(db);
+        values (${link.tokenHash}, ${link.purpose}, ${link.userUuid}, ${link.emailUuid}, ${ms(link.createdAt)}, ${ms(link.expiresAt)})`.execute(
+        db,
+      );
     },
 
     async findEmailedToken(tokenHash) {
@@ -90,11 +105,20 @@ export function selfServiceTxVerbs(db: Db, mapError?: (err: unknown) => unknown)
     },
 
     async findUserEmail(emailUuid) {
-      const { rows } = await sql<{ uuid: string; user_uuid: string; address: string; main: number | boolean; confirmed: number | boolean }>`
+      const { rows } = await sql<{
+        uuid: string;
+        user_uuid: string;
+        address: string;
+        main: number | boolean;
+        confirmed: number | boolean;
+      }>`
         select uuid, user_uuid, address, main, confirmed from user_emails where uuid = ${emailUuid}`.execute(db);
       const r = rows[0];
       if (r === undefined) return null;
-      return { userUuid: r.user_uuid, email: { uuid: r.uuid, address: r.address, main: Boolean(r.main), confirmed: Boolean(r.confirmed) } };
+      return {
+        userUuid: r.user_uuid,
+        email: { uuid: r.uuid, address: r.address, main: Boolean(r.main), confirmed: Boolean(r.confirmed) },
+      };
     },
 
     async confirmUserEmail(emailUuid) {
@@ -110,7 +134,9 @@ export function selfServiceTxVerbs(db: Db, mapError?: (err: unknown) => unknown)
 
     async findUserUuidByConfirmedEmail(address) {
       const { rows } = await sql<{ user_uuid: string }>`
-        select user_uuid from user_emails where lower(address) = lower(${address}) and confirmed = ${toDbBool(true)} limit 1`.execute(db);
+        select user_uuid from user_emails where lower(address) = lower(${address}) and confirmed = ${toDbBool(true)} limit 1`.execute(
+        db,
+      );
       return rows[0]?.user_uuid ?? null;
     },
 

@@ -10,12 +10,27 @@ import { mappingErrors } from './mapped-errors.js';
 type Db = Kysely<DatabaseSchema>;
 
 interface ConfigRow {
-  tenant_uuid: string; kind: string; data: string; secrets: string | null; created_at: number | string; updated_at: number | string;
+  tenant_uuid: string;
+  kind: string;
+  data: string;
+  secrets: string | null;
+  created_at: number | string;
+  updated_at: number | string;
 }
 interface SessionRow {
-  id_hash: string; request_key_hash: string; kind: string; tenant_uuid: string; redirect_url: string; data: string;
-  user_uuid: string | null; login: string | null; token_session_uuid: string | null;
-  created_at: number | string; expires_at: number | string; completed_at: number | string | null; consumed_at: number | string | null;
+  id_hash: string;
+  request_key_hash: string;
+  kind: string;
+  tenant_uuid: string;
+  redirect_url: string;
+  data: string;
+  user_uuid: string | null;
+  login: string | null;
+  token_session_uuid: string | null;
+  created_at: number | string;
+  expires_at: number | string;
+  completed_at: number | string | null;
+  consumed_at: number | string | null;
 }
 
 /** `text` inside a LIKE pattern, with `!` as the escape character. */
@@ -25,17 +40,30 @@ const num = (v: number | string | null): number | null => (v === null ? null : N
 
 function configOf(r: ConfigRow): SsoConfigRecord {
   return {
-    tenantUuid: r.tenant_uuid, kind: r.kind as SsoKind, data: JSON.parse(r.data) as Record<string, unknown>, secrets: r.secrets,
-    createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
+    tenantUuid: r.tenant_uuid,
+    kind: r.kind as SsoKind,
+    data: JSON.parse(r.data) as Record<string, unknown>,
+    secrets: r.secrets,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
   };
 }
 
 function sessionOf(r: SessionRow): SsoSessionRecord {
   return {
-    idHash: r.id_hash, requestKeyHash: r.request_key_hash, kind: r.kind as SsoKind, tenantUuid: r.tenant_uuid,
-    redirectUrl: r.redirect_url, data: JSON.parse(r.data) as Record<string, unknown>, userUuid: r.user_uuid, login: r.login,
-    tokenSessionUuid: r.token_session_uuid, createdAt: Number(r.created_at), expiresAt: Number(r.expires_at),
-    completedAt: num(r.completed_at), consumedAt: num(r.consumed_at),
+    idHash: r.id_hash,
+    requestKeyHash: r.request_key_hash,
+    kind: r.kind as SsoKind,
+    tenantUuid: r.tenant_uuid,
+    redirectUrl: r.redirect_url,
+    data: JSON.parse(r.data) as Record<string, unknown>,
+    userUuid: r.user_uuid,
+    login: r.login,
+    tokenSessionUuid: r.token_session_uuid,
+    createdAt: Number(r.created_at),
+    expiresAt: Number(r.expires_at),
+    completedAt: num(r.completed_at),
+    consumedAt: num(r.consumed_at),
   };
 }
 
@@ -53,7 +81,9 @@ function rawSsoVerbs(db: Db): SsoStore {
     async putSsoConfig(c) {
       await sql`insert into sso_configs (tenant_uuid, kind, data, secrets, created_at, updated_at)
         values (${c.tenantUuid}, ${c.kind}, ${JSON.stringify(c.data)}, ${c.secrets}, ${c.createdAt}, ${c.updatedAt})
-        on conflict (tenant_uuid, kind) do update set data = excluded.data, secrets = excluded.secrets, updated_at = excluded.updated_at`.execute(db);
+        on conflict (tenant_uuid, kind) do update set data = excluded.data, secrets = excluded.secrets, updated_at = excluded.updated_at`.execute(
+        db,
+      );
     },
     async deleteSsoConfig(tenantUuid, kind) {
       const r = await sql`delete from sso_configs where tenant_uuid = ${tenantUuid} and kind = ${kind}`.execute(db);
@@ -93,12 +123,18 @@ function rawSsoVerbs(db: Db): SsoStore {
       }
       const row = await sql<{ data: string }>`select data from sso_sessions where id_hash = ${idHash}`.execute(db);
       if (!row.rows[0]) return;
-      const data = { ...(JSON.parse(row.rows[0].data) as Record<string, unknown>), refreshTokenUuids: refresh.rows.map((r) => r.refresh_token_uuid) };
+      const data = {
+        ...(JSON.parse(row.rows[0].data) as Record<string, unknown>),
+        refreshTokenUuids: refresh.rows.map((r) => r.refresh_token_uuid),
+      };
       await sql`update sso_sessions set token_session_uuid = ${tokenSessionUuid}, data = ${JSON.stringify(data)}
         where id_hash = ${idHash}`.execute(db);
     },
     async findSsoSessionByTokenSession(tokenSessionUuid, now) {
-      const r = await sql<SessionRow>`select * from sso_sessions where token_session_uuid = ${tokenSessionUuid} and expires_at > ${now}`.execute(db);
+      const r =
+        await sql<SessionRow>`select * from sso_sessions where token_session_uuid = ${tokenSessionUuid} and expires_at > ${now}`.execute(
+          db,
+        );
       return r.rows[0] ? sessionOf(r.rows[0]) : null;
     },
     async findCompletedSsoLogins(kind, tenantUuid, login, now) {
@@ -106,16 +142,22 @@ function rawSsoVerbs(db: Db): SsoStore {
         and login = ${login} and completed_at is not null and expires_at > ${now} order by created_at`.execute(db);
       const logins: SsoLoginRecord[] = r.rows.map((row) => {
         const s = sessionOf(row);
-        const recorded = Array.isArray(s.data.refreshTokenUuids) ? s.data.refreshTokenUuids.filter((u): u is string => typeof u === 'string') : [];
+        const recorded = Array.isArray(s.data.refreshTokenUuids)
+          ? s.data.refreshTokenUuids.filter((u): u is string => typeof u === 'string')
+          : [];
         return { ...s, refreshTokenUuids: recorded };
       });
       const sessions = logins.map((l) => l.tokenSessionUuid).filter((u): u is string => u !== null);
       if (sessions.length === 0) return logins;
-      const live = await sql<{ session_uuid: string; refresh_token_uuid: string }>`select distinct session_uuid, refresh_token_uuid
+      const live = await sql<{
+        session_uuid: string;
+        refresh_token_uuid: string;
+      }>`select distinct session_uuid, refresh_token_uuid
         from tokens where session_uuid in (${sql.join(sessions)}) and refresh_token_uuid is not null`.execute(db);
       for (const t of live.rows) {
         for (const l of logins) {
-          if (l.tokenSessionUuid === t.session_uuid && !l.refreshTokenUuids.includes(t.refresh_token_uuid)) l.refreshTokenUuids.push(t.refresh_token_uuid);
+          if (l.tokenSessionUuid === t.session_uuid && !l.refreshTokenUuids.includes(t.refresh_token_uuid))
+            l.refreshTokenUuids.push(t.refresh_token_uuid);
         }
       }
       return logins;

@@ -50,13 +50,21 @@ export interface SchemaVersion {
   unknown: number[];
 }
 
-
 /**
  * Every domain's verbs, and transactions of them (../storage.ts): the
  * narrower interfaces the domains declare (IdentityStore, TokenServiceStore,
  * SamlServiceStore...) are each a part of it.
  */
-export interface Store extends StoreTx, SecurityStoreVerbs, OutboxStore, ExternalAuthStore, MfaStore, MailOutboxStore, SsoStore, Transactional<StoreTx> {
+export interface Store
+  extends
+    StoreTx,
+    SecurityStoreVerbs,
+    OutboxStore,
+    ExternalAuthStore,
+    MfaStore,
+    MailOutboxStore,
+    SsoStore,
+    Transactional<StoreTx> {
   readonly engine: 'sqlite' | 'postgresql';
   /** `options.deferWrites`: a login's writes only, sent as one statement where the engine can (../tokens/store.ts). */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>, options?: IssueTransactionOptions): Promise<T>;
@@ -75,4 +83,3 @@ export interface Store extends StoreTx, SecurityStoreVerbs, OutboxStore, Externa
 
   close(): Promise<void>;
 }
-

@@ -22,11 +22,13 @@ export type Emit = (events: PendingEvent[]) => Promise<void>;
 export function eventsTransaction(db: Db, deps: EventWriting) {
   return async function inTransaction<T>(fn: (trx: Db, emit: Emit) => Promise<T>): Promise<T> {
     let wrote = false;
-    const result = await db.transaction().execute((trx) => fn(trx, async (events) => {
-      if (!deps.recordEvents || events.length === 0) return;
-      await deps.writeEvents(trx, events);
-      wrote = true;
-    }));
+    const result = await db.transaction().execute((trx) =>
+      fn(trx, async (events) => {
+        if (!deps.recordEvents || events.length === 0) return;
+        await deps.writeEvents(trx, events);
+        wrote = true;
+      }),
+    );
     if (wrote) deps.committed();
     return result;
   };

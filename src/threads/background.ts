@@ -37,7 +37,9 @@ export function enterBackground(setup: BackgroundThreadData): void {
  */
 export function askToEnd(worker: Worker): void {
   worker.postMessage('close');
-  const timer = setTimeout(() => { void worker.terminate(); }, 10_000);
+  const timer = setTimeout(() => {
+    void worker.terminate();
+  }, 10_000);
   timer.unref();
   worker.once('exit', () => clearTimeout(timer));
 }

@@ -34,7 +34,10 @@ export class TokenCache {
   /** Entries dropped because the cache was full (read by the metrics). */
   evictions = 0;
 
-  constructor(private readonly maxEntries: number, active = false) {
+  constructor(
+    private readonly maxEntries: number,
+    active = false,
+  ) {
     this.active = active && maxEntries > 0;
   }
 

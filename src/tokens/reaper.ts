@@ -49,7 +49,10 @@ export interface ReaperOptions {
   refreshTokens?: RefreshTokenPurgeOptions;
 }
 
-const pauseFor = (ms: number) => new Promise<void>((resolve) => { setTimeout(resolve, ms); });
+const pauseFor = (ms: number) =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, ms);
+  });
 
 /** Smallest adaptive batch: progress is guaranteed however slow the disk. */
 const MIN_BATCH = 10;
@@ -68,14 +71,18 @@ export class Reaper {
 
   start(): void {
     if (this.timer !== null) return;
-    this.timer = setInterval(() => { void this.runOnce(); }, this.options.intervalSeconds * 1000);
+    this.timer = setInterval(() => {
+      void this.runOnce();
+    }, this.options.intervalSeconds * 1000);
     this.timer.unref();
   }
 
   /** One full pass; returns the number of tokens deleted. Never runs twice at once. */
   runOnce(): Promise<number> {
     if (this.running === null) {
-      this.running = this.pass().finally(() => { this.running = null; });
+      this.running = this.pass().finally(() => {
+        this.running = null;
+      });
     }
     return this.running;
   }
@@ -142,12 +149,12 @@ export class Reaper {
       if (count < size) break;
       if (maxBlockMs !== undefined) {
         // Aim at half the budget: batches vary, the budget is a ceiling.
-        const next = Math.floor(size * (maxBlockMs / 2) / Math.max(elapsed, 0.01));
+        const next = Math.floor((size * (maxBlockMs / 2)) / Math.max(elapsed, 0.01));
         size = Math.max(MIN_BATCH, Math.min(batchSize, next, size * 2));
       }
       const duty = this.options.maxDuty ?? 1;
       if (duty < 1) {
-        await (this.options.pause ?? pauseFor)(elapsed * (1 - duty) / duty);
+        await (this.options.pause ?? pauseFor)((elapsed * (1 - duty)) / duty);
       } else {
         // Let requests in between batches.
         await new Promise((resolve) => setImmediate(resolve));

@@ -5,7 +5,19 @@
 // transactions (../storage.ts).
 import type { ListQuery, ListResult } from '../lists.js';
 import type { LoginSettlement } from '../security/types.js';
-import type { ExpiredRemoval, RefreshToken, RefreshTokenExpiry, RefreshTokenFilter, RefreshTokenUse, Removal, RetiredRefreshToken, Session, SessionFilter, TokenRecord, UserRevocation } from './types.js';
+import type {
+  ExpiredRemoval,
+  RefreshToken,
+  RefreshTokenExpiry,
+  RefreshTokenFilter,
+  RefreshTokenUse,
+  Removal,
+  RetiredRefreshToken,
+  Session,
+  SessionFilter,
+  TokenRecord,
+  UserRevocation,
+} from './types.js';
 
 export interface TokenStoreTx {
   // sessions and tokens

@@ -21,10 +21,15 @@ function finish(span: Span, status: number): void {
 export function registerTracingHooks(app: FastifyInstance): void {
   app.addHook('onRequest', function traceOnRequest(request: FastifyRequest, _reply: FastifyReply, done: () => void) {
     const route = request.routeOptions.url ?? '(no route)';
-    const span = startSpan(`${request.method} ${route}`, {
-      'http.request.method': request.method,
-      'http.route': route,
-    }, SpanKind.SERVER, extractContext(request.headers as Record<string, unknown>));
+    const span = startSpan(
+      `${request.method} ${route}`,
+      {
+        'http.request.method': request.method,
+        'http.route': route,
+      },
+      SpanKind.SERVER,
+      extractContext(request.headers as Record<string, unknown>),
+    );
     (request as unknown as Traced)[SPAN] = span;
     // The rest of the request (its store calls, hashing...) runs in the span's context.
     context.with(trace.setSpan(context.active(), span), done);
@@ -48,7 +53,12 @@ export function registerTracingHooks(app: FastifyInstance): void {
  */
 export function traceRawRequest<T>(req: IncomingMessage, res: ServerResponse, route: string, run: () => T): T {
   const method = req.method ?? 'GET';
-  const span = startSpan(`${method} ${route}`, { 'http.request.method': method, 'http.route': route }, SpanKind.SERVER, extractContext(req.headers as Record<string, unknown>));
+  const span = startSpan(
+    `${method} ${route}`,
+    { 'http.request.method': method, 'http.route': route },
+    SpanKind.SERVER,
+    extractContext(req.headers as Record<string, unknown>),
+  );
   let ended = false;
   const end = () => {
     if (ended) return;

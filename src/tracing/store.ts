@@ -21,7 +21,7 @@ function tableName(node: unknown): string | undefined {
 
 function describeQuery(node: RootOperationNode, sql: string): { operation: string; table: string | undefined } {
   const q = node as unknown as { kind: string; from?: { froms?: unknown[] }; into?: unknown; table?: unknown };
-  const operation = OPERATIONS[q.kind] ?? (/^\s*([A-Za-z]+)/.exec(sql)?.[1]?.toUpperCase() ?? 'QUERY');
+  const operation = OPERATIONS[q.kind] ?? /^\s*([A-Za-z]+)/.exec(sql)?.[1]?.toUpperCase() ?? 'QUERY';
   let table: string | undefined;
   if (q.kind === 'SelectQueryNode' || q.kind === 'DeleteQueryNode') table = tableName(q.from?.froms?.[0]);
   else if (q.kind === 'InsertQueryNode') table = tableName(q.into);
@@ -37,13 +37,20 @@ export function storeTracing(system: 'sqlite' | 'postgresql'): { log?: (event: L
       if (!tracing.enabled) return;
       const end = Date.now();
       const { operation, table } = describeQuery(event.query.query, event.query.sql);
-      const span = startSpan(table === undefined ? operation : `${operation} ${table}`, {
-        'db.system.name': system,
-        'db.operation.name': operation,
-        ...(table === undefined ? {} : { 'db.collection.name': table }),
-      }, SpanKind.CLIENT, undefined, end - event.queryDurationMillis);
+      const span = startSpan(
+        table === undefined ? operation : `${operation} ${table}`,
+        {
+          'db.system.name': system,
+          'db.operation.name': operation,
+          ...(table === undefined ? {} : { 'db.collection.name': table }),
+        },
+        SpanKind.CLIENT,
+        undefined,
+        end - event.queryDurationMillis,
+      );
       // The log runs once the statement is done: the span covers its duration.
-      if (event.level === 'error') span.setStatus({ code: SpanStatusCode.ERROR, message: (event.error as Error | undefined)?.name ?? 'error' });
+      if (event.level === 'error')
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (event.error as Error | undefined)?.name ?? 'error' });
       span.end(end);
     },
   };

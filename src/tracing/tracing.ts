@@ -12,7 +12,18 @@
 // Only the (small) API is imported here; the SDK and exporter are loaded by
 // startTracing when tracing is on (src/tracing/sdk.ts): off, they are never
 // even loaded.
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 import type { Logger } from 'pino';
 
 export interface TracingConfig {
@@ -40,7 +51,11 @@ const getter = {
     return typeof value === 'string' || Array.isArray(value) ? (value as string | string[]) : undefined;
   },
 };
-const setter = { set: (carrier: Carrier, key: string, value: string) => { carrier[key] = value; } };
+const setter = {
+  set: (carrier: Carrier, key: string, value: string) => {
+    carrier[key] = value;
+  },
+};
 
 let started = false;
 
@@ -48,7 +63,11 @@ let started = false;
  * Loads the SDK, starts the exporter and turns the instrumentation on (once
  * per process). Resolves with the function flushing and stopping it.
  */
-export async function startTracing(config: TracingConfig, logger: Pick<Logger, 'info' | 'warn'>, version = '0.1.0'): Promise<() => Promise<void>> {
+export async function startTracing(
+  config: TracingConfig,
+  logger: Pick<Logger, 'info' | 'warn'>,
+  version = '0.1.0',
+): Promise<() => Promise<void>> {
   if (!config.enabled || started) return async () => {};
   started = true;
   const { startSdk } = await import('./sdk.js');
@@ -76,12 +95,27 @@ export function injectContext(carrier: Record<string, unknown>, ctx: Context = c
 }
 
 /** Starts a span (a child of the active one); the caller ends it. Only call when tracing.enabled. */
-export function startSpan(name: string, attributes: Attributes, kind: SpanKind = SpanKind.INTERNAL, parent: Context = context.active(), startTime?: number): Span {
-  return (tracing.tracer as Tracer).startSpan(name, { kind, attributes, ...(startTime === undefined ? {} : { startTime }) }, parent);
+export function startSpan(
+  name: string,
+  attributes: Attributes,
+  kind: SpanKind = SpanKind.INTERNAL,
+  parent: Context = context.active(),
+  startTime?: number,
+): Span {
+  return (tracing.tracer as Tracer).startSpan(
+    name,
+    { kind, attributes, ...(startTime === undefined ? {} : { startTime }) },
+    parent,
+  );
 }
 
 /** Runs `fn` in a child span of the active one, ended when it settles (error status on failure). */
-export async function traced<T>(name: string, attributes: Attributes, fn: () => Promise<T>, kind: SpanKind = SpanKind.INTERNAL): Promise<T> {
+export async function traced<T>(
+  name: string,
+  attributes: Attributes,
+  fn: () => Promise<T>,
+  kind: SpanKind = SpanKind.INTERNAL,
+): Promise<T> {
   if (!tracing.enabled) return fn();
   const span = startSpan(name, attributes, kind);
   try {

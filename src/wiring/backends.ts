@@ -21,10 +21,15 @@ export interface Backends {
 /** `store`: the whole store (the factories and the API each take their part of it). */
 export async function createBackends(deps: BackendFactoryDeps & { store: Store }): Promise<Backends> {
   const { config, store, hasher, logger } = deps;
-  const registry = await BackendRegistry.build(config.enabled_backend_plugins, {
-    [XIVO_USER]: () => createXivoUserBackend({ store, hasher, rehashTo: config.password_hashing }),
-    ...builtInBackendFactories(deps),
-  }, logger, backendPluginFactories(deps));
+  const registry = await BackendRegistry.build(
+    config.enabled_backend_plugins,
+    {
+      [XIVO_USER]: () => createXivoUserBackend({ store, hasher, rehashTo: config.password_hashing }),
+      ...builtInBackendFactories(deps),
+    },
+    logger,
+    backendPluginFactories(deps),
+  );
   return {
     registry,
     api: {

@@ -26,25 +26,33 @@ export function createEvents(deps: { config: Config; store: Store; clock: Clock;
   const { config, store, clock, logger } = deps;
   const { amqp } = config;
   const relay = amqp.enabled
-    ? new EventRelay(store, {
-      uri: amqp.uri,
-      exchangeName: amqp.exchange_name,
-      exchangeType: amqp.exchange_type,
-      originUuid: config.uuid,
-      batchSize: amqp.batch_size,
-      pollIntervalMs: amqp.poll_interval_ms,
-      timeoutMs: amqp.timeout_ms,
-      retryMinMs: amqp.retry_min_ms,
-      retryMaxMs: amqp.retry_max_ms,
-    }, logger, deps.metrics.observeEvents(() => store.outboxBacklog(), () => clock.now()))
+    ? new EventRelay(
+        store,
+        {
+          uri: amqp.uri,
+          exchangeName: amqp.exchange_name,
+          exchangeType: amqp.exchange_type,
+          originUuid: config.uuid,
+          batchSize: amqp.batch_size,
+          pollIntervalMs: amqp.poll_interval_ms,
+          timeoutMs: amqp.timeout_ms,
+          retryMinMs: amqp.retry_min_ms,
+          retryMaxMs: amqp.retry_max_ms,
+        },
+        logger,
+        deps.metrics.observeEvents(
+          () => store.outboxBacklog(),
+          () => clock.now(),
+        ),
+      )
     : null;
   if (relay !== null) store.onEventsCommitted(() => relay.wake());
   const expireSoon = amqp.enabled
     ? new ExpireSoonNotifier(store, clock, logger, {
-      delaySeconds: amqp.expire_soon_seconds,
-      intervalSeconds: Math.max(1, Math.min(5, Math.floor(amqp.expire_soon_seconds / 4))),
-      batchSize: config.token_cleanup_batch_size,
-    })
+        delaySeconds: amqp.expire_soon_seconds,
+        intervalSeconds: Math.max(1, Math.min(5, Math.floor(amqp.expire_soon_seconds / 4))),
+        batchSize: config.token_cleanup_batch_size,
+      })
     : null;
   return {
     relay,
@@ -57,7 +65,8 @@ export function createEvents(deps: { config: Config; store: Store; clock: Clock;
         const backlog = await store.outboxBacklog();
         outbox = {
           pending: backlog.pending,
-          oldest_age_seconds: backlog.oldestCreatedAt === null ? 0 : Math.max(0, Math.round((clock.now() - backlog.oldestCreatedAt) / 1000)),
+          oldest_age_seconds:
+            backlog.oldestCreatedAt === null ? 0 : Math.max(0, Math.round((clock.now() - backlog.oldestCreatedAt) / 1000)),
         };
       } catch {
         outbox = { status: 'unknown' };

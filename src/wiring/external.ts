@@ -33,24 +33,38 @@ export function createExternalAuth(deps: {
   for (const [name, on] of Object.entries(config.enabled_external_auth_plugins)) {
     if (!on) continue;
     if (isExternalAuthType(name)) enabled.push(name);
-    else logger.warn({ name }, 'enabled_external_auth_plugins: unknown external auth type, ignored (known: google, microsoft, mobile)');
+    else
+      logger.warn(
+        { name },
+        'enabled_external_auth_plugins: unknown external auth type, ignored (known: google, microsoft, mobile)',
+      );
   }
   const box = new SecretBox({
     keyFile: config.external_auth.encryption_key_file,
     defaultFile: path.join(config.data_dir, 'external-auth.key'),
     onGenerated: (file) => {
-      const shared = store.engine === 'postgresql'
-        ? ': copy it to every instance sharing this database (external_auth.encryption_key_file), or their secrets will not open there'
-        : '';
+      const shared =
+        store.engine === 'postgresql'
+          ? ': copy it to every instance sharing this database (external_auth.encryption_key_file), or their secrets will not open there'
+          : '';
       logger.warn({ file }, `external auth: generated the encryption key of external-auth secrets${shared}`);
     },
   });
   const providerTimeoutMs = Math.round(config.external_auth.provider_timeout_seconds * 1000);
-  const service = new ExternalAuthService(store, deps.users, deps.tenants, box, new OAuthClient(providerTimeoutMs), deps.clock, logger, {
-    enabled,
-    providers: { google: config.google, microsoft: config.microsoft },
-    refreshMarginSeconds: config.external_auth.refresh_margin_seconds,
-    providerTimeoutMs,
-  });
+  const service = new ExternalAuthService(
+    store,
+    deps.users,
+    deps.tenants,
+    box,
+    new OAuthClient(providerTimeoutMs),
+    deps.clock,
+    logger,
+    {
+      enabled,
+      providers: { google: config.google, microsoft: config.microsoft },
+      refreshMarginSeconds: config.external_auth.refresh_margin_seconds,
+      providerTimeoutMs,
+    },
+  );
   return { service, poller: new DevicePoller(service, logger, config.external_auth.poll_interval_seconds) };
 }

@@ -31,10 +31,12 @@ export function servesHttps(config: Config): boolean {
   return Boolean(config.rest_api.certificate && config.rest_api.private_key);
 }
 
-export async function createHttp(deps: Omit<AppDeps, 'https' | 'live' | 'readiness' | 'metrics'> & {
-  readiness: ReadinessCheck;
-  metrics: Metrics;
-}): Promise<Http> {
+export async function createHttp(
+  deps: Omit<AppDeps, 'https' | 'live' | 'readiness' | 'metrics'> & {
+    readiness: ReadinessCheck;
+    metrics: Metrics;
+  },
+): Promise<Http> {
   const { config, logger, readiness, metrics } = deps;
   const { certificate, private_key: privateKey } = config.rest_api;
   const https = certificate && privateKey ? { cert: readFileSync(certificate), key: readFileSync(privateKey) } : null;
@@ -48,14 +50,19 @@ export async function createHttp(deps: Omit<AppDeps, 'https' | 'live' | 'readine
     throw err;
   }
   return {
-    app, management, live,
+    app,
+    management,
+    live,
     async listen() {
       const url = await app.listen({ host: config.rest_api.listen, port: config.rest_api.port });
-      const managementUrl = management === null ? null : await management.listen({ host: config.management.listen, port: config.management.port });
+      const managementUrl =
+        management === null ? null : await management.listen({ host: config.management.listen, port: config.management.port });
       return { url, managementUrl };
     },
     async drain(graceMs) {
-      app.server.prependListener('request', function askToReconnect(_req, res) { res.shouldKeepAlive = false; });
+      app.server.prependListener('request', function askToReconnect(_req, res) {
+        res.shouldKeepAlive = false;
+      });
       await new Promise((resolve) => setTimeout(resolve, graceMs));
     },
     async close() {

@@ -12,7 +12,13 @@ import type { Store } from '../store/types.js';
 import { AclBuilder } from '../identity/acl-builder.js';
 import { GroupService } from '../identity/groups.js';
 import { PolicyService } from '../identity/policies.js';
-import { applyConfigPolicies, bootstrapAdmin, ensureAllUsersGroups, ensureTopTenant, type BootstrapResult } from '../identity/provisioning.js';
+import {
+  applyConfigPolicies,
+  bootstrapAdmin,
+  ensureAllUsersGroups,
+  ensureTopTenant,
+  type BootstrapResult,
+} from '../identity/provisioning.js';
 import { SessionService } from '../identity/sessions.js';
 import { TenantTree } from '../identity/tenant-tree.js';
 import { TenantService } from '../identity/tenants.js';
@@ -44,7 +50,12 @@ export async function createIdentity(deps: {
   await applyConfigPolicies(store, topTenant.uuid, config.default_policies);
   await ensureAllUsersGroups(store);
   if (config.bootstrap_user_on_startup) {
-    const result = await bootstrapAdmin({ store, hasher, clock }, topTenant.uuid, config.bootstrap_user_username, config.bootstrap_user_password);
+    const result = await bootstrapAdmin(
+      { store, hasher, clock },
+      topTenant.uuid,
+      config.bootstrap_user_username,
+      config.bootstrap_user_password,
+    );
     deps.onBootstrap?.(result);
   }
   const defaultUserPolicy = (slug: string | null) => (slug === null ? null : { tenantUuid: topTenant.uuid, slug });
@@ -56,7 +67,8 @@ export async function createIdentity(deps: {
     async reconfigure(next, changed) {
       // Policies removed from the file stay in the store (as at start-up).
       if (changedUnder(changed, 'default_policies')) await applyConfigPolicies(store, topTenant.uuid, next.default_policies);
-      if (changedUnder(changed, 'default_user_policy')) aclBuilder.setDefaultUserPolicy(defaultUserPolicy(next.default_user_policy));
+      if (changedUnder(changed, 'default_user_policy'))
+        aclBuilder.setDefaultUserPolicy(defaultUserPolicy(next.default_user_policy));
     },
   };
 }

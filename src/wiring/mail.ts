@@ -35,40 +35,59 @@ export function createSelfService(deps: {
   const { config, store, clock, logger } = deps;
   const templates = loadMailTemplates(config);
   const transport = deps.transport ?? createSmtpTransport(config.smtp);
-  const observer = observeMailOutbox(deps.metrics.registry, () => store.mailBacklog(), () => clock.now());
+  const observer = observeMailOutbox(
+    deps.metrics.registry,
+    () => store.mailBacklog(),
+    () => clock.now(),
+  );
   const relay = new MailRelay(store, transport, clock, logger, config.mail_outbox, observer);
 
   let publicBaseUrl = config.self_service.public_base_url?.replace(/\/+$/, '') ?? null;
   if (publicBaseUrl === null) {
     publicBaseUrl = `http://localhost:${config.rest_api.port}`;
-    logger.warn({ public_base_url: publicBaseUrl },
-      'self_service.public_base_url is not set: the links of confirmation and reset mails point at localhost; set it to the URL users reach this API at');
+    logger.warn(
+      { public_base_url: publicBaseUrl },
+      'self_service.public_base_url is not set: the links of confirmation and reset mails point at localhost; set it to the URL users reach this API at',
+    );
   }
   const limits = config.self_service.rate_limits;
   const rate = (r: HourlyRate): HourlyRate => ({ per_hour: r.per_hour, burst: r.burst });
-  const service = new SelfService(store, deps.hasher, deps.tokens, clock, templates, {
-    topTenantUuid: deps.topTenantUuid,
-    xivoUuid: config.uuid,
-    publicBaseUrl,
-    passwordResetUrl: config.self_service.password_reset_url ?? `${publicBaseUrl}/0.1/users/password/reset`,
-    confirmation: {
-      lifetimeSeconds: config.email_confirmation_expiration,
-      fromName: config.email_confirmation_from_name,
-      fromAddress: config.email_confirmation_from_address,
+  const service = new SelfService(
+    store,
+    deps.hasher,
+    deps.tokens,
+    clock,
+    templates,
+    {
+      topTenantUuid: deps.topTenantUuid,
+      xivoUuid: config.uuid,
+      publicBaseUrl,
+      passwordResetUrl: config.self_service.password_reset_url ?? `${publicBaseUrl}/0.1/users/password/reset`,
+      confirmation: {
+        lifetimeSeconds: config.email_confirmation_expiration,
+        fromName: config.email_confirmation_from_name,
+        fromAddress: config.email_confirmation_from_address,
+      },
+      reset: {
+        lifetimeSeconds: config.password_reset_expiration,
+        fromName: config.password_reset_from_name,
+        fromAddress: config.password_reset_from_address,
+      },
+      rateLimits: limits.enabled
+        ? {
+            resetPerAddress: rate(limits.password_reset_per_address),
+            resetPerLogin: rate(limits.password_reset_per_login),
+            mailsPerAccount: rate(limits.mails_per_account),
+            registrationsPerAddress: rate(limits.registrations_per_address),
+          }
+        : null,
+      maxPendingRequests: config.self_service.max_pending_requests,
     },
-    reset: {
-      lifetimeSeconds: config.password_reset_expiration,
-      fromName: config.password_reset_from_name,
-      fromAddress: config.password_reset_from_address,
-    },
-    rateLimits: limits.enabled ? {
-      resetPerAddress: rate(limits.password_reset_per_address),
-      resetPerLogin: rate(limits.password_reset_per_login),
-      mailsPerAccount: rate(limits.mails_per_account),
-      registrationsPerAddress: rate(limits.registrations_per_address),
-    } : null,
-    maxPendingRequests: config.self_service.max_pending_requests,
-  }, logger, deps.security.audit, deps.security.passwordPolicy, () => relay.wake());
+    logger,
+    deps.security.audit,
+    deps.security.passwordPolicy,
+    () => relay.wake(),
+  );
 
   deps.users.confirmEmailsWith({
     inTransaction: (tx, user, emails) => service.mailConfirmationsIn(tx, user, emails),
@@ -92,7 +111,8 @@ export function createSelfService(deps: {
           status,
           pending: backlog.pending,
           retrying: backlog.retrying,
-          oldest_age_seconds: backlog.oldestCreatedAt === null ? 0 : Math.max(0, Math.round((clock.now() - backlog.oldestCreatedAt) / 1000)),
+          oldest_age_seconds:
+            backlog.oldestCreatedAt === null ? 0 : Math.max(0, Math.round((clock.now() - backlog.oldestCreatedAt) / 1000)),
           sent,
           failures,
           last_error: lastError,

@@ -27,14 +27,19 @@ export function createMfa(deps: {
   const box = new SecretBox({
     keyFile: config.external_auth.encryption_key_file,
     defaultFile: path.join(config.data_dir, 'external-auth.key'),
-    onGenerated: (file) => logger.warn({ file }, 'mfa: generated the encryption key of stored secrets (copy it to every instance sharing this database)'),
+    onGenerated: (file) =>
+      logger.warn(
+        { file },
+        'mfa: generated the encryption key of stored secrets (copy it to every instance sharing this database)',
+      ),
   });
   let observe: MfaObserver = () => {};
   if (deps.registry !== null) {
     const counter = new Counter({
       name: `${METRIC_PREFIX}mfa_verifications_total`,
       help: 'Second-factor steps of logins by factor (totp, recovery_code, webauthn, challenge, none) and result (success, failure, challenged, enrolment_required).',
-      labelNames: ['factor', 'result'], registers: [deps.registry],
+      labelNames: ['factor', 'result'],
+      registers: [deps.registry],
     });
     observe = (factor, result) => counter.inc({ factor, result });
   }

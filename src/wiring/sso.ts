@@ -38,24 +38,38 @@ export function createSso(deps: {
   const box = new SecretBox({
     keyFile: config.external_auth.encryption_key_file,
     defaultFile: path.join(config.data_dir, 'external-auth.key'),
-    onGenerated: (file) => logger.warn({ file }, 'sso: generated the encryption key of stored secrets (shared with external auth)'),
+    onGenerated: (file) =>
+      logger.warn({ file }, 'sso: generated the encryption key of stored secrets (shared with external auth)'),
   });
   const oidc = new OidcService(store, box, deps.clock, config.oidc);
   const keys = new SpKeyStore({
-    keyFile: config.saml.key_file ?? null, certFile: config.saml.cert_file ?? null, dataDir: config.data_dir,
-    onGenerated: (file) => logger.warn({ file }, 'sso: generated the SAML service provider key and certificate (instances sharing a database need the same files)'),
+    keyFile: config.saml.key_file ?? null,
+    certFile: config.saml.cert_file ?? null,
+    dataDir: config.data_dir,
+    onGenerated: (file) =>
+      logger.warn(
+        { file },
+        'sso: generated the SAML service provider key and certificate (instances sharing a database need the same files)',
+      ),
   });
   const saml = new SamlService(store, deps.tokens, deps.clock, config.saml, keys);
   const logins: SsoLogins = {
     async consume(kind, sessionId) {
-      const { principal, idHash } = kind === 'saml' ? await saml.consume(sessionId) : kind === 'oidc' ? await oidc.consume(sessionId) : fail();
+      const { principal, idHash } =
+        kind === 'saml' ? await saml.consume(sessionId) : kind === 'oidc' ? await oidc.consume(sessionId) : fail();
       return { principal, ref: idHash };
     },
     async issued(ref, sessionUuid) {
       await store.attachSsoTokenSession(ref, sessionUuid);
     },
   };
-  return { idp: new IdpService(store, deps.users, deps.grantedAcls), oidc, saml, escalation: new SsoEscalationGuard(store, deps.grantedAcls), logins };
+  return {
+    idp: new IdpService(store, deps.users, deps.grantedAcls),
+    oidc,
+    saml,
+    escalation: new SsoEscalationGuard(store, deps.grantedAcls),
+    logins,
+  };
 }
 
 function fail(): never {

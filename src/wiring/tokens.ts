@@ -50,17 +50,26 @@ export function createTokens(deps: {
   // bypassed until they are back: never serve a revoked token.
   const cache = new TokenCache(config.token_cache.max_entries);
   metrics.observeCache(cache);
-  const tokens = new TokenService(store, deps.backends, aclBuilder, tenants, cache, deps.clock, {
-    defaultLifetimeSeconds: config.default_token_lifetime,
-    maxUserSessions: config.max_user_concurrent_sessions,
-    xivoUuid: config.uuid,
-    refreshTokens: {
-      idleTimeoutSeconds: config.refresh_tokens.idle_timeout_seconds,
-      absoluteLifetimeSeconds: config.refresh_tokens.absolute_lifetime_seconds,
-      rotation: config.refresh_tokens.rotation,
-      reuseGraceSeconds: config.refresh_tokens.reuse_grace_seconds,
+  const tokens = new TokenService(
+    store,
+    deps.backends,
+    aclBuilder,
+    tenants,
+    cache,
+    deps.clock,
+    {
+      defaultLifetimeSeconds: config.default_token_lifetime,
+      maxUserSessions: config.max_user_concurrent_sessions,
+      xivoUuid: config.uuid,
+      refreshTokens: {
+        idleTimeoutSeconds: config.refresh_tokens.idle_timeout_seconds,
+        absoluteLifetimeSeconds: config.refresh_tokens.absolute_lifetime_seconds,
+        rotation: config.refresh_tokens.rotation,
+        reuseGraceSeconds: config.refresh_tokens.reuse_grace_seconds,
+      },
     },
-  }, metrics.tokens);
+    metrics.tokens,
+  );
   let listenerConnected = false;
   // The tenant tree's remembered parents follow the same rule, through the
   // same listener (tenant notices): forgotten on notice, bypassed while the
@@ -84,7 +93,9 @@ export function createTokens(deps: {
   });
   tenants.pollWith(watch.poll);
   return {
-    tokens, cache, watch,
+    tokens,
+    cache,
+    watch,
     listening: () => listenerConnected,
     cacheStatus: () => ({
       status: config.token_cache.max_entries === 0 ? 'disabled' : listenerConnected ? 'ok' : 'fail',

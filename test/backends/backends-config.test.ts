@@ -7,7 +7,11 @@ import { FilterParser, EqualityFilter } from 'ldapts';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { createLdapUserBackend } from '../../src/backends/ldap/backend.js';
 import {
-  buildSearchFilter, buildUserDn, escapeDnValue, escapeFilterValue, searchFilterProblem,
+  buildSearchFilter,
+  buildUserDn,
+  escapeDnValue,
+  escapeFilterValue,
+  searchFilterProblem,
 } from '../../src/backends/ldap/ldap-syntax.js';
 import type { LdapConfig, Store, Tenant } from '../../src/store/types.js';
 
@@ -37,18 +41,26 @@ function loadProblem(yaml: string): string {
 
 describe('backend configuration keys', () => {
   it('reads service accounts, plugins and the ldap settings', () => {
-    const { config } = load([
-      'service_accounts:',
-      '  monitor: {password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA", acl: [confd.#]}',
-      '  provd: {password: secret, acl: []}',
-      'backend_plugins:',
-      '  mine: {module: xivo-auth-plugin-mine, options: {url: "https://idp.example.com", retries: 2}}',
-      'enabled_backend_plugins: {mine: true, xivo_service: true}',
-      'ldap: {timeout: 0.5, tls_ca_cert: /etc/ssl/ldap-ca.pem}',
-      'backend_plugin_timeout: 5',
-    ].join('\n'));
-    expect(config.service_accounts.monitor).toEqual({ password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', acl: ['confd.#'] });
-    expect(config.backend_plugins.mine).toEqual({ module: 'xivo-auth-plugin-mine', options: { url: 'https://idp.example.com', retries: 2 } });
+    const { config } = load(
+      [
+        'service_accounts:',
+        '  monitor: {password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA", acl: [confd.#]}',
+        '  provd: {password: secret, acl: []}',
+        'backend_plugins:',
+        '  mine: {module: xivo-auth-plugin-mine, options: {url: "https://idp.example.com", retries: 2}}',
+        'enabled_backend_plugins: {mine: true, xivo_service: true}',
+        'ldap: {timeout: 0.5, tls_ca_cert: /etc/ssl/ldap-ca.pem}',
+        'backend_plugin_timeout: 5',
+      ].join('\n'),
+    );
+    expect(config.service_accounts.monitor).toEqual({
+      password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
+      acl: ['confd.#'],
+    });
+    expect(config.backend_plugins.mine).toEqual({
+      module: 'xivo-auth-plugin-mine',
+      options: { url: 'https://idp.example.com', retries: 2 },
+    });
     expect(config.ldap).toEqual({ timeout: 0.5, tls_ca_cert: '/etc/ssl/ldap-ca.pem' });
     expect(config.backend_plugin_timeout).toBe(5);
   });
@@ -67,8 +79,9 @@ describe('LDAP escaping', () => {
     expect(escapeFilterValue('*)(uid=*')).toBe('\\2a\\29\\28uid=\\2a');
     expect(escapeFilterValue('a\\00\u0000')).toBe('a\\5c00\\00');
     expect(buildSearchFilter(null, 'uid', 'al*')).toBe('(uid=al\\2a)');
-    expect(buildSearchFilter('&(objectClass=person)({user_login_attribute}={username})', 'cn', '{username})(x=*'))
-      .toBe('(&(objectClass=person)(cn=\\7busername}\\29\\28x=\\2a))'.replace('\\7b', '{'));
+    expect(buildSearchFilter('&(objectClass=person)({user_login_attribute}={username})', 'cn', '{username})(x=*')).toBe(
+      '(&(objectClass=person)(cn=\\7busername}\\29\\28x=\\2a))'.replace('\\7b', '{'),
+    );
   });
 
   it('parses every injection attempt to a single equality on the whole login', () => {
@@ -84,7 +97,9 @@ describe('LDAP escaping', () => {
     expect(escapeDnValue('#x y ')).toBe('\\#x y\\ ');
     expect(escapeDnValue(' lead')).toBe('\\ lead');
     expect(escapeDnValue('nul\u0000"<>;\\')).toBe('nul\\00\\"\\<\\>\\;\\\\');
-    expect(buildUserDn('uid', 'alice,ou=admins', 'ou=people,dc=example,dc=com')).toBe('uid=alice\\,ou\\=admins,ou=people,dc=example,dc=com');
+    expect(buildUserDn('uid', 'alice,ou=admins', 'ou=people,dc=example,dc=com')).toBe(
+      'uid=alice\\,ou\\=admins,ou=people,dc=example,dc=com',
+    );
   });
 
   it('validates search filter templates', () => {
@@ -97,10 +112,25 @@ describe('LDAP escaping', () => {
 });
 
 describe('ldap_user before the directory', () => {
-  const tenant: Tenant = { uuid: '11111111-1111-4111-8111-111111111111', name: 'acme', slug: 'acme', parentUuid: null, domainNames: ['acme.example.com'] };
+  const tenant: Tenant = {
+    uuid: '11111111-1111-4111-8111-111111111111',
+    name: 'acme',
+    slug: 'acme',
+    parentUuid: null,
+    domainNames: ['acme.example.com'],
+  };
   const config: LdapConfig = {
-    tenantUuid: tenant.uuid, host: '127.0.0.1', port: 389, protocolVersion: 3, protocolSecurity: null, bindDn: null,
-    bindPassword: null, userBaseDn: 'ou=people,dc=example,dc=com', userLoginAttribute: 'uid', userEmailAttribute: 'mail', searchFilters: null,
+    tenantUuid: tenant.uuid,
+    host: '127.0.0.1',
+    port: 389,
+    protocolVersion: 3,
+    protocolSecurity: null,
+    bindDn: null,
+    bindPassword: null,
+    userBaseDn: 'ou=people,dc=example,dc=com',
+    userLoginAttribute: 'uid',
+    userEmailAttribute: 'mail',
+    searchFilters: null,
   };
   // Only the verbs the backend reaches before the directory.
   const store = {
@@ -114,7 +144,9 @@ describe('ldap_user before the directory', () => {
   it('never asks the directory with an empty password, a control character, or no tenant', async () => {
     const calls: string[] = [];
     const backend = createLdapUserBackend({
-      store, logger: pino({ level: 'silent' }), directory: { timeoutMs: 1000, extraCa: [] },
+      store,
+      logger: pino({ level: 'silent' }),
+      directory: { timeoutMs: 1000, extraCa: [] },
       authenticate: async (_c, login) => {
         calls.push(login);
         return { kind: 'rejected', reason: 'invalid-credentials' };

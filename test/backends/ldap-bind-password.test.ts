@@ -10,8 +10,12 @@ import { ENGINES, startTestService, type TestService } from '../helpers/service.
 
 const SECRET = 'operator-bind-secret';
 const BASE = {
-  host: 'ldap.example.com', port: 389, protocol_security: null, bind_dn: 'cn=svc,dc=example,dc=com',
-  user_base_dn: 'ou=people,dc=example,dc=com', user_login_attribute: 'uid',
+  host: 'ldap.example.com',
+  port: 389,
+  protocol_security: null,
+  bind_dn: 'cn=svc,dc=example,dc=com',
+  user_base_dn: 'ou=people,dc=example,dc=com',
+  user_login_attribute: 'uid',
 };
 
 describe.each(ENGINES)('LDAP bind password on %s', (engine) => {
@@ -61,7 +65,11 @@ describe.each(ENGINES)('LDAP bind password on %s', (engine) => {
     expect((await put({ ...BASE, bind_password: SECRET })).statusCode).toBe(200);
     // Same target (the port given or implied alike), other settings changed.
     for (const body of [
-      { ...BASE, user_base_dn: 'ou=staff,dc=example,dc=com', search_filters: '(&(objectClass=person)({user_login_attribute}={username}))' },
+      {
+        ...BASE,
+        user_base_dn: 'ou=staff,dc=example,dc=com',
+        search_filters: '(&(objectClass=person)({user_login_attribute}={username}))',
+      },
       { ...BASE, port: undefined, user_email_attribute: 'email' },
     ]) {
       const res = await put(body);
@@ -74,9 +82,20 @@ describe.each(ENGINES)('LDAP bind password on %s', (engine) => {
 
   it('accepts a new target with its bind_password, and a direct bind (no bind_dn) without one', async () => {
     expect((await put({ ...BASE, bind_password: SECRET })).statusCode).toBe(200);
-    const moved = await put({ ...BASE, host: 'ldap2.example.com', protocol_security: 'ldaps', port: 636, bind_password: 'new-secret' });
+    const moved = await put({
+      ...BASE,
+      host: 'ldap2.example.com',
+      protocol_security: 'ldaps',
+      port: 636,
+      bind_password: 'new-secret',
+    });
     expect(moved.statusCode, moved.body).toBe(200);
-    expect(await stored()).toMatchObject({ host: 'ldap2.example.com', port: 636, protocolSecurity: 'ldaps', bindPassword: 'new-secret' });
+    expect(await stored()).toMatchObject({
+      host: 'ldap2.example.com',
+      port: 636,
+      protocolSecurity: 'ldaps',
+      bindPassword: 'new-secret',
+    });
     const direct = await put({ ...BASE, host: 'ldap3.example.com', bind_dn: null });
     expect(direct.statusCode, direct.body).toBe(200);
     expect(await stored()).toMatchObject({ host: 'ldap3.example.com', bindDn: null, bindPassword: null });

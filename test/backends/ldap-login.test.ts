@@ -26,13 +26,23 @@ describe.each(ENGINES)('ldap_user on %s', (engine) => {
   let carolUuid: string;
 
   const serviceBindConfig = () => ({
-    host: '127.0.0.1', port: slapd.port, bind_dn: SERVICE_DN, bind_password: SERVICE_PASSWORD,
-    user_base_dn: PEOPLE_DN, user_login_attribute: 'uid', user_email_attribute: 'mail',
+    host: '127.0.0.1',
+    port: slapd.port,
+    bind_dn: SERVICE_DN,
+    bind_password: SERVICE_PASSWORD,
+    user_base_dn: PEOPLE_DN,
+    user_login_attribute: 'uid',
+    user_email_attribute: 'mail',
   });
   const putConfig = (body: object, tenantUuid = tenant, token = admin) =>
     api.as(token, 'PUT', '/0.1/backends/ldap', body, { 'wazo-tenant': tenantUuid });
   const login = (user: string, password: string, body: object = { domain_name: DOMAIN }) =>
-    api.inject({ method: 'POST', url: '/0.1/token', headers: { 'content-type': 'application/json', authorization: basic(user, password) }, payload: body });
+    api.inject({
+      method: 'POST',
+      url: '/0.1/token',
+      headers: { 'content-type': 'application/json', authorization: basic(user, password) },
+      payload: body,
+    });
 
   beforeAll(async () => {
     t = await startTestService(engine, {
@@ -53,11 +63,21 @@ describe.each(ENGINES)('ldap_user on %s', (engine) => {
     aliceUuid = await mk({ username: 'alice-local', email_address: 'alice@example.com' }, tenant);
     carolUuid = await mk({ username: 'carol' }, tenant);
     // bob's address belongs to a user of another tenant: never a match for acme.
-    const master = (await api.as(admin, 'GET', '/0.1/tenants')).json().items.find((x: { slug: string }) => x.slug !== 'acme').uuid;
+    const master = (await api.as(admin, 'GET', '/0.1/tenants'))
+      .json()
+      .items.find((x: { slug: string }) => x.slug !== 'acme').uuid;
     await mk({ username: 'bob-elsewhere', email_address: 'bob@example.com' }, master);
-    const policy = await api.as(admin, 'POST', '/0.1/policies', { name: 'ldap users', acl: ['confd.users.me.read'] }, { 'wazo-tenant': tenant });
+    const policy = await api.as(
+      admin,
+      'POST',
+      '/0.1/policies',
+      { name: 'ldap users', acl: ['confd.users.me.read'] },
+      { 'wazo-tenant': tenant },
+    );
     expect(policy.statusCode, policy.body).toBe(200);
-    const linked = await api.as(admin, 'PUT', `/0.1/users/${aliceUuid}/policies/${policy.json().uuid}`, undefined, { 'wazo-tenant': tenant });
+    const linked = await api.as(admin, 'PUT', `/0.1/users/${aliceUuid}/policies/${policy.json().uuid}`, undefined, {
+      'wazo-tenant': tenant,
+    });
     expect(linked.statusCode, linked.body).toBe(204);
   });
 
@@ -82,7 +102,9 @@ describe.each(ENGINES)('ldap_user on %s', (engine) => {
     it('selects the tenant by tenant_id (uuid or slug), or with an explicit backend', async () => {
       expect((await login('alice', 'alice-password', { tenant_id: tenant })).statusCode).toBe(200);
       expect((await login('alice', 'alice-password', { tenant_id: 'acme' })).statusCode).toBe(200);
-      expect((await login('alice', 'alice-password', { backend: 'ldap_user', domain_name: DOMAIN.toUpperCase() })).statusCode).toBe(200);
+      expect(
+        (await login('alice', 'alice-password', { backend: 'ldap_user', domain_name: DOMAIN.toUpperCase() })).statusCode,
+      ).toBe(200);
     });
 
     it('matches an entry without mail by username', async () => {
@@ -92,7 +114,12 @@ describe.each(ENGINES)('ldap_user on %s', (engine) => {
     });
 
     it('refuses a wrong password, an empty password, an unknown user', async () => {
-      for (const [user, password] of [['alice', 'wrong'], ['alice', ''], ['alice', 'alice-password '], ['nobody', 'alice-password']]) {
+      for (const [user, password] of [
+        ['alice', 'wrong'],
+        ['alice', ''],
+        ['alice', 'alice-password '],
+        ['nobody', 'alice-password'],
+      ]) {
         const res = await login(user, password);
         expect(res.statusCode, `${user}:${password}`).toBe(401);
         expect(res.json().reason).toEqual(['Authentication Failed']);
@@ -100,11 +127,17 @@ describe.each(ENGINES)('ldap_user on %s', (engine) => {
     });
 
     it('issues refresh tokens that the service account honours while the entry exists', async () => {
-      const offline = await login('alice', 'alice-password', { domain_name: DOMAIN, access_type: 'offline', client_id: 'ldap-test' });
+      const offline = await login('alice', 'alice-password', {
+        domain_name: DOMAIN,
+        access_type: 'offline',
+        client_id: 'ldap-test',
+      });
       expect(offline.statusCode, offline.body).toBe(200);
       const refreshToken = offline.json().data.refresh_token as string;
       const refreshed = await api.inject({
-        method: 'POST', url: '/0.1/token', headers: { 'content-type': 'application/json' },
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { 'content-type': 'application/json' },
         payload: { refresh_token: refreshToken, client_id: 'ldap-test' },
       });
       expect(refreshed.statusCode, refreshed.body).toBe(200);
@@ -118,7 +151,19 @@ describe.each(ENGINES)('ldap_user on %s', (engine) => {
 
     it('refuses LDAP injection through the login', async () => {
       // "al*" and "*lice" would find alice if the login reached the filter unescaped.
-      const logins = ['*', 'al*', '*lice', ')(uid=*', '*)(uid=*', 'alice)(uid=*', '*)(|(uid=*', '\\00', 'alice\\00', '\\2a', 'alice\u0000'];
+      const logins = [
+        '*',
+        'al*',
+        '*lice',
+        ')(uid=*',
+        '*)(uid=*',
+        'alice)(uid=*',
+        '*)(|(uid=*',
+        '\\00',
+        'alice\\00',
+        '\\2a',
+        'alice\u0000',
+      ];
       for (const injected of logins) {
         for (const password of ['alice-password', 'admin-ldap-password']) {
           const res = await login(injected, password);
@@ -153,10 +198,16 @@ describe.each(ENGINES)('ldap_user on %s', (engine) => {
     });
 
     it('refuses refresh tokens: without a service account the entry cannot be looked up', async () => {
-      const offline = await login('alice', 'alice-password', { domain_name: DOMAIN, access_type: 'offline', client_id: 'ldap-direct' });
+      const offline = await login('alice', 'alice-password', {
+        domain_name: DOMAIN,
+        access_type: 'offline',
+        client_id: 'ldap-direct',
+      });
       expect(offline.statusCode).toBe(200);
       const refreshed = await api.inject({
-        method: 'POST', url: '/0.1/token', headers: { 'content-type': 'application/json' },
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { 'content-type': 'application/json' },
         payload: { refresh_token: offline.json().data.refresh_token, client_id: 'ldap-direct' },
       });
       expect(refreshed.statusCode).toBe(401);
@@ -164,18 +215,26 @@ describe.each(ENGINES)('ldap_user on %s', (engine) => {
 
     it('refuses wrong passwords, unknown users and DN injection', async () => {
       for (const [user, password] of [
-        ['alice', 'wrong'], ['alice', ''], ['nobody', 'x'], ['bob', 'bob-password'],
-        ['alice,ou=people,dc=example,dc=com', 'alice-password'], ['alice+cn=alice', 'alice-password'],
-        ['*', 'alice-password'], ['alice\\', 'alice-password'], ['uid=alice', 'alice-password'],
+        ['alice', 'wrong'],
+        ['alice', ''],
+        ['nobody', 'x'],
+        ['bob', 'bob-password'],
+        ['alice,ou=people,dc=example,dc=com', 'alice-password'],
+        ['alice+cn=alice', 'alice-password'],
+        ['*', 'alice-password'],
+        ['alice\\', 'alice-password'],
+        ['uid=alice', 'alice-password'],
       ]) {
         expect((await login(user, password)).statusCode, `${user}:${password}`).toBe(401);
       }
     });
   });
 
-  describe('over TLS with the fixture\'s self-signed certificate', () => {
+  describe("over TLS with the fixture's self-signed certificate", () => {
     it('LDAPS', async () => {
-      expect((await putConfig({ ...serviceBindConfig(), protocol_security: 'ldaps', port: slapd.ldapsPort })).statusCode).toBe(200);
+      expect((await putConfig({ ...serviceBindConfig(), protocol_security: 'ldaps', port: slapd.ldapsPort })).statusCode).toBe(
+        200,
+      );
       expect((await login('alice', 'alice-password')).statusCode).toBe(200);
       expect((await login('alice', 'wrong')).statusCode).toBe(401);
     });
@@ -197,10 +256,19 @@ describe.each(ENGINES)('ldap_user on %s', (engine) => {
       expect((await api.as(null, 'GET', '/0.1/backends/ldap')).statusCode).toBe(401);
       await putConfig(serviceBindConfig());
       const alice = (await login('alice', 'alice-password')).json().data.token as string;
-      for (const [method, body] of [['GET', undefined], ['PUT', serviceBindConfig()], ['DELETE', undefined]] as const) {
+      for (const [method, body] of [
+        ['GET', undefined],
+        ['PUT', serviceBindConfig()],
+        ['DELETE', undefined],
+      ] as const) {
         const res = await api.as(alice, method, '/0.1/backends/ldap', body);
         expect(res.statusCode, method).toBe(401);
-        expect(res.json()).toMatchObject({ error_id: 'unauthorized', details: { required_access: `auth.backends.ldap.${method === 'GET' ? 'read' : method === 'PUT' ? 'update' : 'delete'}` } });
+        expect(res.json()).toMatchObject({
+          error_id: 'unauthorized',
+          details: {
+            required_access: `auth.backends.ldap.${method === 'GET' ? 'read' : method === 'PUT' ? 'update' : 'delete'}`,
+          },
+        });
       }
     });
 
@@ -208,8 +276,16 @@ describe.each(ENGINES)('ldap_user on %s', (engine) => {
       const put = await putConfig(serviceBindConfig());
       expect(put.statusCode).toBe(200);
       expect(put.json()).toEqual({
-        tenant_uuid: tenant, host: '127.0.0.1', port: slapd.port, protocol_version: 3, protocol_security: null,
-        bind_dn: SERVICE_DN, user_base_dn: PEOPLE_DN, user_login_attribute: 'uid', user_email_attribute: 'mail', search_filters: null,
+        tenant_uuid: tenant,
+        host: '127.0.0.1',
+        port: slapd.port,
+        protocol_version: 3,
+        protocol_security: null,
+        bind_dn: SERVICE_DN,
+        user_base_dn: PEOPLE_DN,
+        user_login_attribute: 'uid',
+        user_email_attribute: 'mail',
+        search_filters: null,
       });
       const got = await api.as(admin, 'GET', '/0.1/backends/ldap', undefined, { 'wazo-tenant': tenant });
       expect(got.statusCode).toBe(200);
@@ -217,7 +293,14 @@ describe.each(ENGINES)('ldap_user on %s', (engine) => {
       expect(got.body).not.toContain(SERVICE_PASSWORD);
       expect(put.body).not.toContain(SERVICE_PASSWORD);
       const { bind_password: _pw, ...withoutPassword } = serviceBindConfig();
-      expect((await putConfig({ ...withoutPassword, search_filters: '(&(objectClass=inetOrgPerson)({user_login_attribute}={username}))' })).statusCode).toBe(200);
+      expect(
+        (
+          await putConfig({
+            ...withoutPassword,
+            search_filters: '(&(objectClass=inetOrgPerson)({user_login_attribute}={username}))',
+          })
+        ).statusCode,
+      ).toBe(200);
       expect((await login('alice', 'alice-password')).statusCode).toBe(200);
     });
 

@@ -10,7 +10,14 @@ import { basic } from '../helpers/service.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import {
-  DEFAULT_PEOPLE, PEOPLE_DN, ROOT_DN, ROOT_PASSWORD, SERVICE_DN, SERVICE_PASSWORD, startTestSlapd, type Slapd,
+  DEFAULT_PEOPLE,
+  PEOPLE_DN,
+  ROOT_DN,
+  ROOT_PASSWORD,
+  SERVICE_DN,
+  SERVICE_PASSWORD,
+  startTestSlapd,
+  type Slapd,
 } from '../helpers/slapd.js';
 import { startLoggedService, type LoggedService } from './logged-service.js';
 
@@ -25,23 +32,41 @@ let admin: string;
 let tenant: string;
 
 const login = (user: string, password: string) =>
-  api.inject({ method: 'POST', url: '/0.1/token', headers: { 'content-type': 'application/json', authorization: basic(user, password) }, payload: { domain_name: DOMAIN } });
+  api.inject({
+    method: 'POST',
+    url: '/0.1/token',
+    headers: { 'content-type': 'application/json', authorization: basic(user, password) },
+    payload: { domain_name: DOMAIN },
+  });
 const config = (over: object = {}) => ({
-  host: '127.0.0.1', port: slapd.port, bind_dn: SERVICE_DN, bind_password: SERVICE_PASSWORD,
-  user_base_dn: PEOPLE_DN, user_login_attribute: 'uid', ...over,
+  host: '127.0.0.1',
+  port: slapd.port,
+  bind_dn: SERVICE_DN,
+  bind_password: SERVICE_PASSWORD,
+  user_base_dn: PEOPLE_DN,
+  user_login_attribute: 'uid',
+  ...over,
 });
 const put = (body: object) => api.as(admin, 'PUT', '/0.1/backends/ldap', body, { 'wazo-tenant': tenant });
 const unavailableLines = () => t.lines.filter((l) => l.includes('LDAP directory unavailable'));
 
 beforeAll(async () => {
-  slapd = await startTestSlapd({ people: [...DEFAULT_PEOPLE, { uid: 'dave', password: 'dave-password', mail: 'dave@example.com' }] });
+  slapd = await startTestSlapd({
+    people: [...DEFAULT_PEOPLE, { uid: 'dave', password: 'dave-password', mail: 'dave@example.com' }],
+  });
   t = await startWithLogs({
     enabled_backend_plugins: { xivo_user: true, ldap_user: true },
     ldap: { timeout: 0.5, tls_ca_cert: slapd.caCertFile },
   });
   admin = await api.adminToken();
   tenant = (await api.as(admin, 'POST', '/0.1/tenants', { name: 'outage', domain_names: [DOMAIN] })).json().uuid;
-  const user = await api.as(admin, 'POST', '/0.1/users', { username: 'alice-local', email_address: 'alice@example.com' }, { 'wazo-tenant': tenant });
+  const user = await api.as(
+    admin,
+    'POST',
+    '/0.1/users',
+    { username: 'alice-local', email_address: 'alice@example.com' },
+    { 'wazo-tenant': tenant },
+  );
   expect(user.statusCode, user.body).toBe(200);
   expect((await put(config())).statusCode).toBe(200);
 });
@@ -61,7 +86,13 @@ describe('ldap_user with a failing directory', () => {
     }
     const lines = unavailableLines().slice(before);
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0])).toMatchObject({ level: 40, tenant_uuid: tenant, host: '127.0.0.1', port: slapd.port, step: 'service bind' });
+    expect(JSON.parse(lines[0])).toMatchObject({
+      level: 40,
+      tenant_uuid: tenant,
+      host: '127.0.0.1',
+      port: slapd.port,
+      step: 'service bind',
+    });
     expect((await login('alice', 'alice-password')).statusCode).toBe(200);
   });
 
@@ -75,7 +106,7 @@ describe('ldap_user with a failing directory', () => {
       expect(JSON.parse(lines[0]).cause).toMatch(/ECONNREFUSED/);
       // The rest of the service is unaffected.
       expect((await api.inject({ method: 'GET', url: '/0.1/status' })).statusCode).toBe(200);
-      expect((await api.login('admin', 'admin-secret-password'))).toEqual(expect.any(String));
+      expect(await api.login('admin', 'admin-secret-password')).toEqual(expect.any(String));
     } finally {
       await slapd.start();
     }
@@ -94,17 +125,28 @@ describe('ldap_user with a failing directory', () => {
   });
 
   it('a refresh token stops working once the entry is removed from the directory', async () => {
-    const dave = await api.as(admin, 'POST', '/0.1/users', { username: 'dave-local', email_address: 'dave@example.com' }, { 'wazo-tenant': tenant });
+    const dave = await api.as(
+      admin,
+      'POST',
+      '/0.1/users',
+      { username: 'dave-local', email_address: 'dave@example.com' },
+      { 'wazo-tenant': tenant },
+    );
     expect(dave.statusCode).toBe(200);
     const offline = await api.inject({
-      method: 'POST', url: '/0.1/token', headers: { 'content-type': 'application/json', authorization: basic('dave', 'dave-password') },
+      method: 'POST',
+      url: '/0.1/token',
+      headers: { 'content-type': 'application/json', authorization: basic('dave', 'dave-password') },
       payload: { domain_name: DOMAIN, access_type: 'offline', client_id: 'outage' },
     });
     expect(offline.statusCode, offline.body).toBe(200);
-    const refresh = () => api.inject({
-      method: 'POST', url: '/0.1/token', headers: { 'content-type': 'application/json' },
-      payload: { refresh_token: offline.json().data.refresh_token, client_id: 'outage' },
-    });
+    const refresh = () =>
+      api.inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { 'content-type': 'application/json' },
+        payload: { refresh_token: offline.json().data.refresh_token, client_id: 'outage' },
+      });
     expect((await refresh()).statusCode).toBe(200);
     await promisify(execFile)('ldapdelete', ['-x', '-H', slapd.url, '-D', ROOT_DN, '-w', ROOT_PASSWORD, `uid=dave,${PEOPLE_DN}`]);
     expect((await refresh()).statusCode).toBe(401);
@@ -113,7 +155,8 @@ describe('ldap_user with a failing directory', () => {
   it('never logs a bind password or a user password', () => {
     const all = t.lines.join('\n');
     expect(all).toContain('LDAP directory unavailable');
-    for (const secret of [SERVICE_PASSWORD, 'wrong-service-password-7d1f', 'alice-password', 'dave-password']) expect(all).not.toContain(secret);
+    for (const secret of [SERVICE_PASSWORD, 'wrong-service-password-7d1f', 'alice-password', 'dave-password'])
+      expect(all).not.toContain(secret);
   });
 });
 
@@ -121,21 +164,37 @@ describe('ldap_user with an untrusted certificate', () => {
   let strict: LoggedService;
   beforeAll(async () => {
     // No tls_ca_cert: the fixture's self-signed certificate is not trusted.
-    strict = await startWithLogs({ enabled_backend_plugins: { xivo_user: true, ldap_user: true }, ldap: { timeout: 0.5, tls_ca_cert: null } });
+    strict = await startWithLogs({
+      enabled_backend_plugins: { xivo_user: true, ldap_user: true },
+      ldap: { timeout: 0.5, tls_ca_cert: null },
+    });
   });
 
   it('refuses ldaps and StartTLS logins, logging the TLS failure', async () => {
     const strictApi = iamApi(() => strict);
     const token = await strictApi.adminToken();
     const tenantUuid = (await strictApi.as(token, 'POST', '/0.1/tenants', { name: 'tls', domain_names: [DOMAIN] })).json().uuid;
-    await strictApi.as(token, 'POST', '/0.1/users', { username: 'alice-local', email_address: 'alice@example.com' }, { 'wazo-tenant': tenantUuid });
+    await strictApi.as(
+      token,
+      'POST',
+      '/0.1/users',
+      { username: 'alice-local', email_address: 'alice@example.com' },
+      { 'wazo-tenant': tenantUuid },
+    );
     for (const security of [{ protocol_security: 'ldaps', port: slapd.ldapsPort }, { protocol_security: 'tls' }]) {
       const res = await strictApi.as(token, 'PUT', '/0.1/backends/ldap', config(security), { 'wazo-tenant': tenantUuid });
       expect(res.statusCode).toBe(200);
-      const logged = await strictApi.inject({ method: 'POST', url: '/0.1/token', headers: { 'content-type': 'application/json', authorization: basic('alice', 'alice-password') }, payload: { domain_name: DOMAIN } });
+      const logged = await strictApi.inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { 'content-type': 'application/json', authorization: basic('alice', 'alice-password') },
+        payload: { domain_name: DOMAIN },
+      });
       expect(logged.statusCode, security.protocol_security).toBe(401);
     }
-    const lines = strict.lines.filter((l) => l.includes('LDAP directory unavailable')).map((l) => JSON.parse(l) as { cause: string; step: string });
+    const lines = strict.lines
+      .filter((l) => l.includes('LDAP directory unavailable'))
+      .map((l) => JSON.parse(l) as { cause: string; step: string });
     expect(lines).toHaveLength(2);
     for (const line of lines) expect(line.cause).toMatch(/self[- ]signed|certificate/i);
     expect(lines[1].step).toBe('starttls');

@@ -16,7 +16,14 @@ export async function startLoggedService(engine: Engine, overrides: Partial<Conf
   const db = await dbUriFor(engine);
   const config = testConfig(db.uri, { ...overrides, debug: true, ...withoutThrottling() });
   const lines: string[] = [];
-  const logger = pino({ level: 'debug' }, { write: (line: string) => { lines.push(line); } });
+  const logger = pino(
+    { level: 'debug' },
+    {
+      write: (line: string) => {
+        lines.push(line);
+      },
+    },
+  );
   const clock = new FakeClock(Date.now());
   let service;
   try {

@@ -19,22 +19,37 @@ const PBX_USER_UUID = '7d1b4a35-3a4f-4c55-9a3e-6f0e4d2c9b10';
 describe.each(ENGINES)('backends on %s', (engine) => {
   let t: LoggedService;
   const api = iamApi(() => t);
-  const login = (user: string, password: string, backend?: string) => api.inject({
-    method: 'POST', url: '/0.1/token',
-    headers: { 'content-type': 'application/json', authorization: basic(user, password) },
-    payload: backend === undefined ? {} : { backend },
-  });
+  const login = (user: string, password: string, backend?: string) =>
+    api.inject({
+      method: 'POST',
+      url: '/0.1/token',
+      headers: { 'content-type': 'application/json', authorization: basic(user, password) },
+      payload: backend === undefined ? {} : { backend },
+    });
 
   beforeAll(async () => {
     const monitorHash = await hash('monitor-password', {
-      algorithm: Algorithm.Argon2id, memoryCost: FAST_HASHING.memory_kib, timeCost: 1, parallelism: 1,
+      algorithm: Algorithm.Argon2id,
+      memoryCost: FAST_HASHING.memory_kib,
+      timeCost: 1,
+      parallelism: 1,
     });
     t = await startLoggedService(engine, {
       enabled_backend_plugins: {
-        xivo_user: true, ldap_user: true, xivo_service: true,
-        static_accounts: true, throws_at_load: true, throws_at_login: true, never_answers: true,
-        no_factory: true, missing_module: true, missing_package: true, bad_identity: true, pbx_identity: true,
-        not_configured: true, disabled_example: false,
+        xivo_user: true,
+        ldap_user: true,
+        xivo_service: true,
+        static_accounts: true,
+        throws_at_load: true,
+        throws_at_login: true,
+        never_answers: true,
+        no_factory: true,
+        missing_module: true,
+        missing_package: true,
+        bad_identity: true,
+        pbx_identity: true,
+        not_configured: true,
+        disabled_example: false,
       },
       service_accounts: {
         monitor: { password_hash: monitorHash, acl: MONITOR_ACL },
@@ -68,15 +83,28 @@ describe.each(ENGINES)('backends on %s', (engine) => {
   it('GET /backends lists the built-ins and the plugins that loaded, nothing else', async () => {
     const res = await api.inject({ method: 'GET', url: '/0.1/backends' });
     expect(res.json()).toEqual({
-      data: ['xivo_user', 'ldap_user', 'xivo_service', 'static_accounts', 'throws_at_login', 'never_answers', 'bad_identity', 'pbx_identity'],
+      data: [
+        'xivo_user',
+        'ldap_user',
+        'xivo_service',
+        'static_accounts',
+        'throws_at_login',
+        'never_answers',
+        'bad_identity',
+        'pbx_identity',
+      ],
     });
   });
 
   it('logs each plugin that failed to load, by name', () => {
-    const failed = t.lines.map((l) => JSON.parse(l) as { msg: string; backend?: string })
-      .filter((l) => l.msg === 'backend failed to load: left out').map((l) => l.backend);
+    const failed = t.lines
+      .map((l) => JSON.parse(l) as { msg: string; backend?: string })
+      .filter((l) => l.msg === 'backend failed to load: left out')
+      .map((l) => l.backend);
     expect(failed.sort()).toEqual(['missing_module', 'missing_package', 'no_factory', 'throws_at_load']);
-    expect(t.lines.some((l) => l.includes('unknown backend in enabled_backend_plugins') && l.includes('not_configured'))).toBe(true);
+    expect(t.lines.some((l) => l.includes('unknown backend in enabled_backend_plugins') && l.includes('not_configured'))).toBe(
+      true,
+    );
   });
 
   describe('xivo_service', () => {
@@ -89,7 +117,9 @@ describe.each(ENGINES)('backends on %s', (engine) => {
       expect(data.metadata).toMatchObject({ purpose: 'internal', uuid: null, service_account: 'monitor', pbx_user_uuid: null });
       expect(data.xivo_user_uuid).toBeNull();
       expect((await api.inject({ method: 'HEAD', url: `/0.1/token/${data.token}?scope=confd.users.read` })).statusCode).toBe(204);
-      expect((await api.inject({ method: 'HEAD', url: `/0.1/token/${data.token}?scope=confd.users.1.delete` })).statusCode).toBe(403);
+      expect((await api.inject({ method: 'HEAD', url: `/0.1/token/${data.token}?scope=confd.users.1.delete` })).statusCode).toBe(
+        403,
+      );
     });
 
     it('hashes a plain password at start-up', async () => {
@@ -99,7 +129,12 @@ describe.each(ENGINES)('backends on %s', (engine) => {
     });
 
     it('refuses a wrong password, an unknown account, and local users', async () => {
-      for (const [user, password] of [['monitor', 'wrong'], ['monitor', 'monitor-password '], ['nobody', 'monitor-password'], ['admin', 'admin-secret-password']]) {
+      for (const [user, password] of [
+        ['monitor', 'wrong'],
+        ['monitor', 'monitor-password '],
+        ['nobody', 'monitor-password'],
+        ['admin', 'admin-secret-password'],
+      ]) {
         expect((await login(user, password, 'xivo_service')).statusCode, user).toBe(401);
       }
       // Service accounts are not xivo_user users.
@@ -117,7 +152,7 @@ describe.each(ENGINES)('backends on %s', (engine) => {
       expect(data.metadata).toMatchObject({ purpose: 'external_api', static_account: 'kiosk', uuid: null });
     });
 
-    it('logs in as a local user: that user\'s identity, plus the plugin\'s ACL', async () => {
+    it("logs in as a local user: that user's identity, plus the plugin's ACL", async () => {
       const adminUuid = (await api.inject({ method: 'GET', url: `/0.1/token/${await api.adminToken()}` })).json().data.auth_id;
       const res = await login('admin-alias', 'alias-password', 'static_accounts');
       expect(res.statusCode, res.body).toBe(200);
@@ -125,7 +160,7 @@ describe.each(ENGINES)('backends on %s', (engine) => {
       expect(res.json().data.acl).toContain('extra.access');
     });
 
-    it('a plugin\'s own pbxUserUuid is kept; without one the token names no PBX user', async () => {
+    it("a plugin's own pbxUserUuid is kept; without one the token names no PBX user", async () => {
       const named = await login('desk-phone', 'pbx-password', 'pbx_identity');
       expect(named.statusCode, named.body).toBe(200);
       expect(named.json().data.xivo_user_uuid).toBe(PBX_USER_UUID);
@@ -149,7 +184,11 @@ describe.each(ENGINES)('backends on %s', (engine) => {
 
   describe('broken plugins', () => {
     it('a plugin that throws, or never answers, gives 401; the service stays up', async () => {
-      for (const [password, backend] of [['x', 'throws_at_login'], ['async', 'throws_at_login'], ['x', 'never_answers']]) {
+      for (const [password, backend] of [
+        ['x', 'throws_at_login'],
+        ['async', 'throws_at_login'],
+        ['x', 'never_answers'],
+      ]) {
         const res = await login('someone', password, backend);
         expect(res.statusCode, `${backend}/${password}`).toBe(401);
         expect(res.json().reason).toEqual(['Authentication Failed']);
@@ -172,7 +211,7 @@ describe.each(ENGINES)('backends on %s', (engine) => {
       }
     });
 
-    it('shuts down even when a plugin\'s close never returns', async () => {
+    it("shuts down even when a plugin's close never returns", async () => {
       await t.close();
       expect(t.lines.some((l) => l.includes('backend plugin failed to close') && l.includes('never_answers'))).toBe(true);
     });
@@ -181,7 +220,12 @@ describe.each(ENGINES)('backends on %s', (engine) => {
 
 describe('service accounts in `config show`', () => {
   it('masks password and password_hash', () => {
-    const masked = maskSecrets({ service_accounts: { a: { password: 'p', acl: ['x'] }, b: { password_hash: '$argon2id$v=19$m=1,t=1,p=1$c2FsdA$aGFzaA', acl: [] } } });
+    const masked = maskSecrets({
+      service_accounts: {
+        a: { password: 'p', acl: ['x'] },
+        b: { password_hash: '$argon2id$v=19$m=1,t=1,p=1$c2FsdA$aGFzaA', acl: [] },
+      },
+    });
     expect(masked).toEqual({ service_accounts: { a: { password: MASK, acl: ['x'] }, b: { password_hash: MASK, acl: [] } } });
   });
 });

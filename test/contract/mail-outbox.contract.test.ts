@@ -20,19 +20,42 @@ async function open(engine: 'sqlite' | 'postgresql'): Promise<{ store: Store; ur
     const t = tempSqliteUri();
     const store = await openStore(t.uri);
     await store.migrate();
-    return { store, uri: t.uri, cleanup: async () => { await store.close(); t.cleanup(); } };
+    return {
+      store,
+      uri: t.uri,
+      cleanup: async () => {
+        await store.close();
+        t.cleanup();
+      },
+    };
   }
   const db = await createTestDatabase();
   const store = await openStore(db.uri);
   await store.migrate();
-  return { store, uri: db.uri, cleanup: async () => { await store.close(); await db.drop(); } };
+  return {
+    store,
+    uri: db.uri,
+    cleanup: async () => {
+      await store.close();
+      await db.drop();
+    },
+  };
 }
 
 function mail(over: Partial<NewMail> = {}): NewMail {
   return {
-    uuid: randomUUID(), kind: 'password_reset', recipient: 'a@example.com', recipientName: 'a', senderName: 'xivo-auth',
-    senderAddress: 'noreply@example.com', subject: 'subject', text: 'text with token', html: '<p>token</p>',
-    createdAt: NOW, expiresAt: NOW + DAY, ...over,
+    uuid: randomUUID(),
+    kind: 'password_reset',
+    recipient: 'a@example.com',
+    recipientName: 'a',
+    senderName: 'xivo-auth',
+    senderAddress: 'noreply@example.com',
+    subject: 'subject',
+    text: 'text with token',
+    html: '<p>token</p>',
+    createdAt: NOW,
+    expiresAt: NOW + DAY,
+    ...over,
   };
 }
 
@@ -50,19 +73,51 @@ describe.each(['sqlite', 'postgresql'] as const)('mail outbox and emailed tokens
   async function userWithEmail(store: Store) {
     const tenant = await store.createTenant({ uuid: randomUUID(), name: 't', slug: null, parentUuid: null });
     return store.createUser({
-      uuid: randomUUID(), tenantUuid: tenant.uuid, username: `u-${randomUUID().slice(0, 8)}`, firstname: null, lastname: null,
-      emailAddress: `${randomUUID().slice(0, 8)}@example.com`, emailConfirmed: false, passwordHash: null, purpose: 'user', enabled: true, createdAt: NOW,
+      uuid: randomUUID(),
+      tenantUuid: tenant.uuid,
+      username: `u-${randomUUID().slice(0, 8)}`,
+      firstname: null,
+      lastname: null,
+      emailAddress: `${randomUUID().slice(0, 8)}@example.com`,
+      emailConfirmed: false,
+      passwordHash: null,
+      purpose: 'user',
+      enabled: true,
+      createdAt: NOW,
     });
   }
 
-  async function emailedToken(store: Store, userUuid: string, purpose: 'password_reset' | 'email_confirmation', emailUuid: string | null) {
+  async function emailedToken(
+    store: Store,
+    userUuid: string,
+    purpose: 'password_reset' | 'email_confirmation',
+    emailUuid: string | null,
+  ) {
     const hash = randomUUID().replace(/-/g, '');
     const record: TokenRecord = {
-      hash, sessionUuid: randomUUID(), authId: 'xivo-auth', userUuid: null, tenantUuid: null, pbxUserUuid: null, xivoUuid: null,
-      issuedAt: NOW, expiresAt: NOW + DAY, acl: ['x'], metadata: {}, remoteAddr: null, userAgent: null, refreshTokenUuid: null,
+      hash,
+      sessionUuid: randomUUID(),
+      authId: 'xivo-auth',
+      userUuid: null,
+      tenantUuid: null,
+      pbxUserUuid: null,
+      xivoUuid: null,
+      issuedAt: NOW,
+      expiresAt: NOW + DAY,
+      acl: ['x'],
+      metadata: {},
+      remoteAddr: null,
+      userAgent: null,
+      refreshTokenUuid: null,
     };
     await store.transaction(async (tx) => {
-      await tx.createSession({ uuid: record.sessionUuid, tenantUuid: randomUUID(), userUuid: null, mobile: false, createdAt: NOW });
+      await tx.createSession({
+        uuid: record.sessionUuid,
+        tenantUuid: randomUUID(),
+        userUuid: null,
+        mobile: false,
+        createdAt: NOW,
+      });
       await tx.insertToken(record);
       await tx.linkEmailedToken({ tokenHash: hash, purpose, userUuid, emailUuid, createdAt: NOW, expiresAt: NOW + DAY });
     });
@@ -71,14 +126,20 @@ describe.each(['sqlite', 'postgresql'] as const)('mail outbox and emailed tokens
 
   it('commits a mail with its transaction, and none when it rolls back', async () => {
     const store = await opened();
-    await store.transaction(async (tx) => { await tx.enqueueMail(mail({ recipient: 'kept@example.com' })); });
-    await expect(store.transaction(async (tx) => {
-      await tx.enqueueMail(mail({ recipient: 'dropped@example.com' }));
-      throw new Error('abort');
-    })).rejects.toThrow('abort');
+    await store.transaction(async (tx) => {
+      await tx.enqueueMail(mail({ recipient: 'kept@example.com' }));
+    });
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.enqueueMail(mail({ recipient: 'dropped@example.com' }));
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
     expect(await store.mailBacklog()).toEqual({ pending: 1, oldestCreatedAt: NOW, retrying: 0 });
     const claimed = await store.claimMails(NOW, 10, NOW + 60_000);
-    expect(claimed.map((m) => [m.recipient, m.attempts, m.text, m.html])).toEqual([['kept@example.com', 1, 'text with token', '<p>token</p>']]);
+    expect(claimed.map((m) => [m.recipient, m.attempts, m.text, m.html])).toEqual([
+      ['kept@example.com', 1, 'text with token', '<p>token</p>'],
+    ]);
   });
 
   it('leases what it claims; a stale attempt marks nothing; sent and expired mails lose their bodies', async () => {
@@ -125,7 +186,11 @@ describe.each(['sqlite', 'postgresql'] as const)('mail outbox and emailed tokens
     const email = user.emails[0];
     const reset = await emailedToken(store, user.uuid, 'password_reset', null);
     const confirm = await emailedToken(store, user.uuid, 'email_confirmation', email.uuid);
-    expect(await store.findEmailedToken(reset)).toMatchObject({ purpose: 'password_reset', userUuid: user.uuid, emailUuid: null });
+    expect(await store.findEmailedToken(reset)).toMatchObject({
+      purpose: 'password_reset',
+      userUuid: user.uuid,
+      emailUuid: null,
+    });
     expect(await store.findUserEmail(email.uuid)).toEqual({ userUuid: user.uuid, email: { ...email, confirmed: false } });
     expect(await store.findUserUuidByConfirmedEmail(email.address.toUpperCase())).toBeNull();
 

@@ -16,12 +16,24 @@ async function open(engine: 'sqlite' | 'postgresql', recordEvents = true): Promi
     const t = tempSqliteUri();
     const store = await openStore(t.uri, { recordEvents });
     await store.migrate();
-    return { store, cleanup: async () => { await store.close(); t.cleanup(); } };
+    return {
+      store,
+      cleanup: async () => {
+        await store.close();
+        t.cleanup();
+      },
+    };
   }
   const db = await createTestDatabase();
   const store = await openStore(db.uri, { recordEvents });
   await store.migrate();
-  return { store, cleanup: async () => { await store.close(); await db.drop(); } };
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      await db.drop();
+    },
+  };
 }
 
 function session(tenantUuid: string): Session {
@@ -30,15 +42,30 @@ function session(tenantUuid: string): Session {
 
 function token(s: Session, expiresAt: number, hash = randomUUID().replace(/-/g, '')): TokenRecord {
   return {
-    hash, sessionUuid: s.uuid, authId: s.userUuid!, userUuid: s.userUuid, tenantUuid: s.tenantUuid, pbxUserUuid: null,
-    xivoUuid: null, issuedAt: NOW, expiresAt, acl: [], metadata: {}, remoteAddr: null, userAgent: null, refreshTokenUuid: null,
+    hash,
+    sessionUuid: s.uuid,
+    authId: s.userUuid!,
+    userUuid: s.userUuid,
+    tenantUuid: s.tenantUuid,
+    pbxUserUuid: null,
+    xivoUuid: null,
+    issuedAt: NOW,
+    expiresAt,
+    acl: [],
+    metadata: {},
+    remoteAddr: null,
+    userAgent: null,
+    refreshTokenUuid: null,
   };
 }
 
 /** Everything in the outbox, oldest first, leaving it as it is (confirms nothing). */
 async function peek(store: Store): Promise<OutboxEvent[]> {
   let seen: OutboxEvent[] = [];
-  await store.relayEvents(10_000, async (events) => { seen = events; return 0; });
+  await store.relayEvents(10_000, async (events) => {
+    seen = events;
+    return 0;
+  });
   return seen;
 }
 
@@ -56,19 +83,30 @@ describe.each(['sqlite', 'postgresql'] as const)('outbox on %s', (engine) => {
   it('commits an event with its change, and none when the transaction rolls back', async () => {
     const store = await opened();
     let woken = 0;
-    store.onEventsCommitted(() => { woken += 1; });
+    store.onEventsCommitted(() => {
+      woken += 1;
+    });
     const kept = session(randomUUID());
-    await store.transaction(async (tx) => { await tx.createSession(kept); });
+    await store.transaction(async (tx) => {
+      await tx.createSession(kept);
+    });
     expect(woken).toBe(1);
     const dropped = session(randomUUID());
-    await expect(store.transaction(async (tx) => {
-      await tx.createSession(dropped);
-      throw new Error('abort');
-    })).rejects.toThrow('abort');
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.createSession(dropped);
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
     expect(woken).toBe(1);
     const events = await peek(store);
     expect(events.map((e) => e.routingKey)).toEqual([`auth.sessions.${kept.uuid}.created`]);
-    expect(events[0]).toMatchObject({ name: 'auth_session_created', tenantUuid: kept.tenantUuid, userUuid: kept.userUuid, data: { uuid: kept.uuid, mobile: false } });
+    expect(events[0]).toMatchObject({
+      name: 'auth_session_created',
+      tenantUuid: kept.tenantUuid,
+      userUuid: kept.userUuid,
+      data: { uuid: kept.uuid, mobile: false },
+    });
   });
 
   it('deletes only the confirmed prefix of a batch, and hands out events in commit order', async () => {
@@ -82,7 +120,11 @@ describe.each(['sqlite', 'postgresql'] as const)('outbox on %s', (engine) => {
     expect(first).toBe(2);
     expect((await peek(store)).map((e) => e.data.uuid)).toEqual(sessions.slice(2).map((s) => s.uuid));
     // A publication that fails leaves everything in place.
-    await expect(store.relayEvents(10, async () => { throw new Error('broker gone'); })).rejects.toThrow('broker gone');
+    await expect(
+      store.relayEvents(10, async () => {
+        throw new Error('broker gone');
+      }),
+    ).rejects.toThrow('broker gone');
     expect(await store.outboxBacklog()).toMatchObject({ pending: 2 });
     expect(await store.relayEvents(10, async (events) => events.length)).toBe(2);
     expect(await store.outboxBacklog()).toEqual({ pending: 0, oldestCreatedAt: null });
@@ -140,13 +182,25 @@ describe.each(['sqlite', 'postgresql'] as const)('outbox on %s', (engine) => {
       const one = await openStore(db.uri, { recordEvents: true });
       await one.migrate();
       const two = await openStore(db.uri, { recordEvents: true });
-      cleanups.push(async () => { await one.close(); await two.close(); await db.drop(); });
+      cleanups.push(async () => {
+        await one.close();
+        await two.close();
+        await db.drop();
+      });
       await one.createSession(session(randomUUID()));
       let release!: () => void;
-      const held = new Promise<void>((resolve) => { release = resolve; });
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
       let entered!: () => void;
-      const inside = new Promise<void>((resolve) => { entered = resolve; });
-      const first = one.relayEvents(10, async (events) => { entered(); await held; return events.length; });
+      const inside = new Promise<void>((resolve) => {
+        entered = resolve;
+      });
+      const first = one.relayEvents(10, async (events) => {
+        entered();
+        await held;
+        return events.length;
+      });
       await inside;
       expect(await two.relayEvents(10, async (events) => events.length)).toBeNull();
       release();

@@ -10,14 +10,10 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  StoreConflictError, StoreError, StoreInvalidInputError, StoreUnavailableError,
-} from '../../src/store/errors.js';
+import { StoreConflictError, StoreError, StoreInvalidInputError, StoreUnavailableError } from '../../src/store/errors.js';
 import { sqliteMigrations } from '../../src/store/migrations/sqlite.js';
 import { openStore } from '../../src/store/open-store.js';
-import type {
-  Group, NewUser, Policy, RefreshToken, Session, Store, Tenant, TokenRecord,
-} from '../../src/store/types.js';
+import type { Group, NewUser, Policy, RefreshToken, Session, Store, Tenant, TokenRecord } from '../../src/store/types.js';
 import { createTestDatabase, createTestSchema } from '../helpers/pg.js';
 import type { TestDatabase } from '../helpers/pg.js';
 import { tempSqliteUri } from '../helpers/sqlite.js';
@@ -36,9 +32,15 @@ const HOUR = 3_600_000;
 
 function tenantData(over: Partial<Tenant> = {}): Tenant {
   return {
-    uuid: randomUUID(), name: 'tenant', slug: null, parentUuid: null, domainNames: [],
+    uuid: randomUUID(),
+    name: 'tenant',
+    slug: null,
+    parentUuid: null,
+    domainNames: [],
     // As read back when not given (migration 11).
-    contactUuid: null, phone: null, defaultAuthenticationMethod: 'native',
+    contactUuid: null,
+    phone: null,
+    defaultAuthenticationMethod: 'native',
     address: { line1: null, line2: null, city: null, state: null, country: null, zipCode: null },
     ...over,
   };
@@ -158,8 +160,7 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
         const before = await opened.query('select version, applied_at from schema_migrations order by version');
         const user = await store.createUser(userData(tenant.uuid));
         await store.migrate();
-        expect(await opened.query('select version, applied_at from schema_migrations order by version'))
-          .toEqual(before);
+        expect(await opened.query('select version, applied_at from schema_migrations order by version')).toEqual(before);
         expect(await store.getUser(user.uuid)).toEqual(user);
       });
     });
@@ -201,10 +202,15 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
 
     describe('users', () => {
       it('creates and reads a user with every field', async () => {
-        const created = await store.createUser(userData(tenant.uuid, {
-          firstname: 'Émile ✓', emailConfirmed: false, purpose: 'external_api', enabled: false,
-          createdAt: NOW + 123,
-        }));
+        const created = await store.createUser(
+          userData(tenant.uuid, {
+            firstname: 'Émile ✓',
+            emailConfirmed: false,
+            purpose: 'external_api',
+            enabled: false,
+            createdAt: NOW + 123,
+          }),
+        );
         const read = await store.getUser(created.uuid);
         expect(read).toEqual(created);
         expect(read?.emailConfirmed).toBe(false);
@@ -269,10 +275,12 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
           expect(await store.findUserByLogin('dav_')).toBeNull();
         });
 
-        it('refuses a username equal to another user\'s email address, and the reverse (issue 16)', async () => {
+        it("refuses a username equal to another user's email address, and the reverse (issue 16)", async () => {
           const byEmail = await store.createUser(userData(tenant.uuid, { username: 'x1', emailAddress: 'same@example.com' }));
           const other = await store.createTenant(tenantData({ parentUuid: tenant.uuid }));
-          const byName = await rejection(store.createUser(userData(other.uuid, { username: 'Same@example.com', emailAddress: null })));
+          const byName = await rejection(
+            store.createUser(userData(other.uuid, { username: 'Same@example.com', emailAddress: null })),
+          );
           expect(byName).toBeInstanceOf(StoreConflictError);
           expect((byName as StoreConflictError).field).toBe('username');
           const named = await store.createUser(userData(other.uuid, { username: 'Named@example.com', emailAddress: null }));
@@ -289,11 +297,46 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
         beforeEach(async () => {
           other = await store.createTenant(tenantData({ parentUuid: tenant.uuid }));
           const rows: Partial<NewUser>[] = [
-            { username: 'alice', firstname: 'Alice', lastname: 'Zeta', emailAddress: 'alice@example.com', purpose: 'user', enabled: true },
-            { username: 'Bob', firstname: 'Robert', lastname: 'Young', emailAddress: 'bob@example.org', purpose: 'internal', enabled: false },
-            { username: 'carol_100%', firstname: 'Carol', lastname: 'Xavier', emailAddress: null, purpose: 'external_api', enabled: true },
-            { username: 'dave', firstname: null, lastname: 'back\\slash', emailAddress: 'dave@example.com', purpose: 'user', enabled: true },
-            { username: 'carolyn', firstname: 'Carolyn', lastname: 'Wolf1', emailAddress: 'c@example.net', purpose: 'user', enabled: false },
+            {
+              username: 'alice',
+              firstname: 'Alice',
+              lastname: 'Zeta',
+              emailAddress: 'alice@example.com',
+              purpose: 'user',
+              enabled: true,
+            },
+            {
+              username: 'Bob',
+              firstname: 'Robert',
+              lastname: 'Young',
+              emailAddress: 'bob@example.org',
+              purpose: 'internal',
+              enabled: false,
+            },
+            {
+              username: 'carol_100%',
+              firstname: 'Carol',
+              lastname: 'Xavier',
+              emailAddress: null,
+              purpose: 'external_api',
+              enabled: true,
+            },
+            {
+              username: 'dave',
+              firstname: null,
+              lastname: 'back\\slash',
+              emailAddress: 'dave@example.com',
+              purpose: 'user',
+              enabled: true,
+            },
+            {
+              username: 'carolyn',
+              firstname: 'Carolyn',
+              lastname: 'Wolf1',
+              emailAddress: 'c@example.net',
+              purpose: 'user',
+              enabled: false,
+            },
           ];
           for (const r of rows) await store.createUser(userData(tenant.uuid, r));
           await store.createUser(userData(other.uuid, { username: 'erin', firstname: 'Alice' }));
@@ -319,8 +362,11 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
           expect(names(await store.listUsers([tenant.uuid], { search: 'young' }))).toEqual(['Bob']);
           expect(names(await store.listUsers([tenant.uuid], { search: 'EXAMPLE.ORG' }))).toEqual(['Bob']);
           expect(names(await store.listUsers([tenant.uuid], { search: 'carol' }))).toEqual(['carol_100%', 'carolyn']);
-          expect(await store.listUsers([tenant.uuid], { search: 'nothing-like-it' }))
-            .toEqual({ total: 5, filtered: 0, items: [] });
+          expect(await store.listUsers([tenant.uuid], { search: 'nothing-like-it' })).toEqual({
+            total: 5,
+            filtered: 0,
+            items: [],
+          });
         });
 
         it('takes %, _ and \\ in the search literally', async () => {
@@ -332,18 +378,42 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
         });
 
         it('orders by each listed column, both directions', async () => {
-          expect(names(await store.listUsers([tenant.uuid], { order: 'username', direction: 'desc' })))
-            .toEqual(['dave', 'carolyn', 'carol_100%', 'Bob', 'alice']);
-          expect(names(await store.listUsers([tenant.uuid], { order: 'firstname' })))
-            .toEqual(['alice', 'carol_100%', 'carolyn', 'Bob', 'dave']);
-          expect(names(await store.listUsers([tenant.uuid], { order: 'firstname', direction: 'desc' })))
-            .toEqual(['dave', 'Bob', 'carolyn', 'carol_100%', 'alice']);
-          expect(names(await store.listUsers([tenant.uuid], { order: 'lastname' })))
-            .toEqual(['dave', 'carolyn', 'carol_100%', 'Bob', 'alice']);
-          expect(names(await store.listUsers([tenant.uuid], { order: 'email_address' })))
-            .toEqual(['alice', 'Bob', 'carolyn', 'dave', 'carol_100%']);
-          expect(names(await store.listUsers([tenant.uuid], { order: 'purpose' })).slice(0, 2))
-            .toEqual(['carol_100%', 'Bob']);
+          expect(names(await store.listUsers([tenant.uuid], { order: 'username', direction: 'desc' }))).toEqual([
+            'dave',
+            'carolyn',
+            'carol_100%',
+            'Bob',
+            'alice',
+          ]);
+          expect(names(await store.listUsers([tenant.uuid], { order: 'firstname' }))).toEqual([
+            'alice',
+            'carol_100%',
+            'carolyn',
+            'Bob',
+            'dave',
+          ]);
+          expect(names(await store.listUsers([tenant.uuid], { order: 'firstname', direction: 'desc' }))).toEqual([
+            'dave',
+            'Bob',
+            'carolyn',
+            'carol_100%',
+            'alice',
+          ]);
+          expect(names(await store.listUsers([tenant.uuid], { order: 'lastname' }))).toEqual([
+            'dave',
+            'carolyn',
+            'carol_100%',
+            'Bob',
+            'alice',
+          ]);
+          expect(names(await store.listUsers([tenant.uuid], { order: 'email_address' }))).toEqual([
+            'alice',
+            'Bob',
+            'carolyn',
+            'dave',
+            'carol_100%',
+          ]);
+          expect(names(await store.listUsers([tenant.uuid], { order: 'purpose' })).slice(0, 2)).toEqual(['carol_100%', 'Bob']);
           const byEnabled = await store.listUsers([tenant.uuid], { order: 'enabled' });
           expect(byEnabled.items.map((u) => u.enabled)).toEqual([false, false, true, true, true]);
           const byUuid = await store.listUsers([tenant.uuid], { order: 'uuid' });
@@ -351,8 +421,13 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
         });
 
         it('falls back to username for an order it does not know', async () => {
-          expect(names(await store.listUsers([tenant.uuid], { order: 'password_hash; drop table users' })))
-            .toEqual(['alice', 'Bob', 'carol_100%', 'carolyn', 'dave']);
+          expect(names(await store.listUsers([tenant.uuid], { order: 'password_hash; drop table users' }))).toEqual([
+            'alice',
+            'Bob',
+            'carol_100%',
+            'carolyn',
+            'dave',
+          ]);
         });
 
         it('pages with limit and offset, after filtering', async () => {
@@ -377,12 +452,18 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
           expect(user.emails).toEqual([emails[1], emails[0]]);
           expect(user).toMatchObject({ emailAddress: 'first@example.com', emailConfirmed: true, authenticationMethod: 'native' });
           expect(await store.getUser(user.uuid)).toEqual(user);
-          const plain = await store.createUser(userData(tenant.uuid, { emailAddress: 'plain@example.com', emailConfirmed: false }));
-          expect(plain.emails).toEqual([{ uuid: expect.any(String), address: 'plain@example.com', main: true, confirmed: false }]);
+          const plain = await store.createUser(
+            userData(tenant.uuid, { emailAddress: 'plain@example.com', emailConfirmed: false }),
+          );
+          expect(plain.emails).toEqual([
+            { uuid: expect.any(String), address: 'plain@example.com', main: true, confirmed: false },
+          ]);
           expect(plain.authenticationMethod).toBe('default');
           const explicit = await store.createUser(userData(tenant.uuid, { authenticationMethod: 'native' }));
           expect((await store.getUser(explicit.uuid))?.authenticationMethod).toBe('native');
-          const twoMains = await rejection(store.createUser(userData(tenant.uuid, { emails: emails.map((e) => ({ ...e, uuid: randomUUID(), main: true })) })));
+          const twoMains = await rejection(
+            store.createUser(userData(tenant.uuid, { emails: emails.map((e) => ({ ...e, uuid: randomUUID(), main: true })) })),
+          );
           expect(twoMains).toBeInstanceOf(StoreInvalidInputError);
         });
 
@@ -394,7 +475,10 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
           ]);
           expect(await store.findUserByLogin('main@several.example')).toBeNull();
           expect((await store.findUserByLogin('other@several.EXAMPLE'))?.uuid).toBe(user.uuid);
-          expect((await store.findUserByLogin('several'))?.emails.map((e) => e.address)).toEqual(['main@several.example', 'Other@Several.example']);
+          expect((await store.findUserByLogin('several'))?.emails.map((e) => e.address)).toEqual([
+            'main@several.example',
+            'Other@Several.example',
+          ]);
         });
 
         it('replaces the addresses: kept ones keep uuid (and flag when null), one main, unique across users', async () => {
@@ -412,11 +496,17 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
           expect(await store.replaceUserEmails(randomUUID(), [])).toBeNull();
 
           const other = await store.createUser(userData(tenant.uuid));
-          const taken = await rejection(store.replaceUserEmails(other.uuid, [{ address: 'keep@EXAMPLE.com', main: true, confirmed: true }]));
+          const taken = await rejection(
+            store.replaceUserEmails(other.uuid, [{ address: 'keep@EXAMPLE.com', main: true, confirmed: true }]),
+          );
           expect((taken as StoreConflictError).field).toBe('email_address');
-          const named = await rejection(store.replaceUserEmails(other.uuid, [{ address: user.username!.toUpperCase(), main: true, confirmed: true }]));
+          const named = await rejection(
+            store.replaceUserEmails(other.uuid, [{ address: user.username!.toUpperCase(), main: true, confirmed: true }]),
+          );
           expect((named as StoreConflictError).field).toBe('email_address');
-          const noMain = await rejection(store.replaceUserEmails(other.uuid, [{ address: 'x@example.com', main: false, confirmed: true }]));
+          const noMain = await rejection(
+            store.replaceUserEmails(other.uuid, [{ address: 'x@example.com', main: false, confirmed: true }]),
+          );
           expect(noMain).toBeInstanceOf(StoreInvalidInputError);
           expect((await store.getUser(other.uuid))?.emails).toEqual(other.emails);
 
@@ -425,7 +515,9 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
           // Deleting a user frees its addresses.
           await store.replaceUserEmails(user.uuid, [{ address: 'freed@example.com', main: true, confirmed: true }]);
           await store.deleteUser(user.uuid);
-          expect(await store.replaceUserEmails(other.uuid, [{ address: 'freed@example.com', main: true, confirmed: true }])).toHaveLength(1);
+          expect(
+            await store.replaceUserEmails(other.uuid, [{ address: 'freed@example.com', main: true, confirmed: true }]),
+          ).toHaveLength(1);
         });
 
         it('updateUser: emailAddress replaces the main address, promoting one the user has; null promotes the next', async () => {
@@ -438,7 +530,9 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
           const b = (await store.getUser(user.uuid))!.emails.find((e) => e.address === 'b@promote.example')!;
           const promoted = await store.updateUser(user.uuid, { emailAddress: 'B@promote.example' });
           expect(promoted?.emails.map((e) => [e.address, e.main, e.confirmed])).toEqual([
-            ['B@promote.example', true, false], ['c@promote.example', false, true]]);
+            ['B@promote.example', true, false],
+            ['c@promote.example', false, true],
+          ]);
           expect(promoted?.emails[0].uuid).toBe(b.uuid);
           const confirmed = await store.updateUser(user.uuid, { emailConfirmed: true });
           expect(confirmed?.emailConfirmed).toBe(true);
@@ -452,10 +546,19 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
         it('changes only the given fields', async () => {
           const user = await store.createUser(userData(tenant.uuid));
           const updated = await store.updateUser(user.uuid, {
-            firstname: 'New', lastname: null, enabled: false, emailConfirmed: false, purpose: 'internal',
+            firstname: 'New',
+            lastname: null,
+            enabled: false,
+            emailConfirmed: false,
+            purpose: 'internal',
           });
           expect(updated).toEqual({
-            ...user, firstname: 'New', lastname: null, enabled: false, emailConfirmed: false, purpose: 'internal',
+            ...user,
+            firstname: 'New',
+            lastname: null,
+            enabled: false,
+            emailConfirmed: false,
+            purpose: 'internal',
             emails: [{ ...user.emails[0], confirmed: false }],
           });
           expect(await store.getUser(user.uuid)).toEqual(updated);
@@ -513,8 +616,9 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
 
           const removal = await store.deleteUser(user.uuid);
           expect(removal?.tokenHashes.sort()).toEqual([t1.hash, t2.hash, t3.hash].sort());
-          expect(removal?.sessions.sort((a, b) => a.uuid.localeCompare(b.uuid)))
-            .toEqual([s1, s2].sort((a, b) => a.uuid.localeCompare(b.uuid)));
+          expect(removal?.sessions.sort((a, b) => a.uuid.localeCompare(b.uuid))).toEqual(
+            [s1, s2].sort((a, b) => a.uuid.localeCompare(b.uuid)),
+          );
           expect(await store.getUser(user.uuid)).toBeNull();
           for (const t of [t1, t2, t3]) expect(await store.findTokenByHash(t.hash)).toBeNull();
           expect(await store.findRefreshTokenByHash(rt.hash)).toBeNull();
@@ -541,19 +645,38 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
     describe('policies', () => {
       it('inserts, then updates by (tenant, slug) keeping the uuid and the user links', async () => {
         const user = await store.createUser(userData(tenant.uuid));
-        const first = await store.upsertPolicy(policyData(tenant.uuid, {
-          slug: 'admin', name: 'Admin', description: 'all', acl: ['auth.#'], shared: true,
-        }));
+        const first = await store.upsertPolicy(
+          policyData(tenant.uuid, {
+            slug: 'admin',
+            name: 'Admin',
+            description: 'all',
+            acl: ['auth.#'],
+            shared: true,
+          }),
+        );
         expect(await store.getPolicyBySlug(tenant.uuid, 'admin')).toEqual(first);
         await store.addUserPolicy(user.uuid, first.uuid);
 
-        const second = await store.upsertPolicy(policyData(tenant.uuid, {
-          uuid: randomUUID(), slug: 'admin', name: 'Administrator', description: null,
-          acl: ['auth.#', '!auth.users.*.delete'], shared: false, readOnly: true,
-        }));
+        const second = await store.upsertPolicy(
+          policyData(tenant.uuid, {
+            uuid: randomUUID(),
+            slug: 'admin',
+            name: 'Administrator',
+            description: null,
+            acl: ['auth.#', '!auth.users.*.delete'],
+            shared: false,
+            readOnly: true,
+          }),
+        );
         expect(second).toEqual({
-          uuid: first.uuid, tenantUuid: tenant.uuid, slug: 'admin', name: 'Administrator',
-          description: null, acl: ['auth.#', '!auth.users.*.delete'], shared: false, readOnly: true,
+          uuid: first.uuid,
+          tenantUuid: tenant.uuid,
+          slug: 'admin',
+          name: 'Administrator',
+          description: null,
+          acl: ['auth.#', '!auth.users.*.delete'],
+          shared: false,
+          readOnly: true,
         });
         expect(await store.getPolicyBySlug(tenant.uuid, 'admin')).toEqual(second);
         expect(await store.listUserPolicies(user.uuid)).toEqual([second]);
@@ -569,7 +692,7 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
         expect(await store.getPolicyBySlug(tenant.uuid, 'unknown')).toBeNull();
       });
 
-      it('lists a user\'s policies by name; linking twice is harmless', async () => {
+      it("lists a user's policies by name; linking twice is harmless", async () => {
         const user = await store.createUser(userData(tenant.uuid));
         const zed = await store.upsertPolicy(policyData(tenant.uuid, { name: 'Zed' }));
         const abc = await store.upsertPolicy(policyData(tenant.uuid, { name: 'Abc', acl: [] }));
@@ -591,11 +714,20 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
 
     describe('identity and access management (version 2)', () => {
       function groupData(tenantUuid: string, over: Partial<Group> = {}): Group {
-        return { uuid: randomUUID(), tenantUuid, name: 'Group', slug: `g_${randomBytes(3).toString('hex')}`, systemManaged: false, ...over };
+        return {
+          uuid: randomUUID(),
+          tenantUuid,
+          name: 'Group',
+          slug: `g_${randomBytes(3).toString('hex')}`,
+          systemManaged: false,
+          ...over,
+        };
       }
 
       it('walks the tenant tree and lists, updates and deletes tenants', async () => {
-        const a = await store.createTenant(tenantData({ name: 'Alpha', slug: 'alpha', parentUuid: tenant.uuid, domainNames: ['alpha.example.com'] }));
+        const a = await store.createTenant(
+          tenantData({ name: 'Alpha', slug: 'alpha', parentUuid: tenant.uuid, domainNames: ['alpha.example.com'] }),
+        );
         const a1 = await store.createTenant(tenantData({ name: 'Alpha one', slug: 'alpha1', parentUuid: a.uuid }));
         const b = await store.createTenant(tenantData({ name: 'Beta', slug: 'beta', parentUuid: tenant.uuid }));
         expect(await store.getTenant(a.uuid)).toEqual(a);
@@ -607,11 +739,16 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
         const listed = await store.listTenants([a.uuid, a1.uuid, b.uuid], { search: 'ALPHA', order: 'name', direction: 'desc' });
         expect(listed).toMatchObject({ total: 3, filtered: 2 });
         expect(listed.items.map((t) => t.slug)).toEqual(['alpha1', 'alpha']);
-        expect((await store.listTenants([a.uuid, b.uuid], { limit: 1, offset: 1, order: 'slug' })).items.map((t) => t.slug)).toEqual(['beta']);
+        expect(
+          (await store.listTenants([a.uuid, b.uuid], { limit: 1, offset: 1, order: 'slug' })).items.map((t) => t.slug),
+        ).toEqual(['beta']);
         expect(await store.listTenants([], {})).toEqual({ total: 0, filtered: 0, items: [] });
 
-        expect(await store.updateTenant(b.uuid, { name: 'Bêta', domainNames: ['b.example.com'] }))
-          .toEqual({ ...b, name: 'Bêta', domainNames: ['b.example.com'] });
+        expect(await store.updateTenant(b.uuid, { name: 'Bêta', domainNames: ['b.example.com'] })).toEqual({
+          ...b,
+          name: 'Bêta',
+          domainNames: ['b.example.com'],
+        });
         expect(await store.updateTenant(randomUUID(), { name: 'x' })).toBeNull();
         const dup = await rejection(store.updateTenant(b.uuid, { slug: 'alpha' }));
         expect((dup as StoreConflictError).field).toBe('slug');
@@ -639,7 +776,9 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
         for (let round = 0; round < 5; round++) {
           const x = await store.createTenant(tenantData({ parentUuid: tenant.uuid }));
           const y = await store.createTenant(tenantData({ parentUuid: tenant.uuid }));
-          const outcomes = (await Promise.all([store.moveTenant(x.uuid, y.uuid), store.moveTenant(y.uuid, x.uuid)])).map((m) => m.outcome);
+          const outcomes = (await Promise.all([store.moveTenant(x.uuid, y.uuid), store.moveTenant(y.uuid, x.uuid)])).map(
+            (m) => m.outcome,
+          );
           expect(outcomes.sort()).toEqual(['cycle', 'moved']);
           const parents = [(await store.getTenant(x.uuid))?.parentUuid, (await store.getTenant(y.uuid))?.parentUuid];
           expect(parents.filter((p) => p === tenant.uuid)).toHaveLength(1);
@@ -657,7 +796,9 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
         await store.addUserPolicy(user.uuid, ofA.uuid);
         await store.addUserPolicy(user.uuid, ofTop.uuid);
         expect(await store.moveTenant(x.uuid, b.uuid)).toEqual({
-          outcome: 'linked', policyUuids: [ofA.uuid], links: { users: [{ uuid: user.uuid, tenantUuid: x1.uuid }], groups: [] },
+          outcome: 'linked',
+          policyUuids: [ofA.uuid],
+          links: { users: [{ uuid: user.uuid, tenantUuid: x1.uuid }], groups: [] },
         });
         expect((await store.getTenant(x.uuid))?.parentUuid).toBe(a.uuid);
         await store.removeUserPolicy(user.uuid, ofA.uuid);
@@ -707,8 +848,14 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
         const visible = await store.listPolicies({ tenantUuids: [child.uuid], sharedTenantUuids: [tenant.uuid] }, {});
         expect(visible.items.map((p) => p.name)).toEqual(['Own', 'Shared']);
         expect(visible).toMatchObject({ total: 2, filtered: 2 });
-        expect((await store.listPolicies({ tenantUuids: [child.uuid], sharedTenantUuids: [tenant.uuid] }, { search: 'MINE' })).items).toEqual([own]);
-        expect((await store.listPolicies({ tenantUuids: [tenant.uuid] }, { order: 'name', direction: 'desc' })).items.map((p) => p.name)).toEqual(['Shared', 'Private']);
+        expect(
+          (await store.listPolicies({ tenantUuids: [child.uuid], sharedTenantUuids: [tenant.uuid] }, { search: 'MINE' })).items,
+        ).toEqual([own]);
+        expect(
+          (await store.listPolicies({ tenantUuids: [tenant.uuid] }, { order: 'name', direction: 'desc' })).items.map(
+            (p) => p.name,
+          ),
+        ).toEqual(['Shared', 'Private']);
 
         const updated = await store.updatePolicy(own.uuid, { acl: ['a.b', '!a.b.c'], shared: true, description: null });
         expect(updated).toEqual({ ...own, acl: ['a.b', '!a.b.c'], shared: true, description: null });
@@ -716,7 +863,10 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
 
         const user = await store.createUser(userData(child.uuid));
         await store.addUserPolicy(user.uuid, own.uuid);
-        expect((await store.listPolicies({ tenantUuids: [child.uuid], sharedTenantUuids: [tenant.uuid], userUuid: user.uuid }, {})).items).toEqual([updated]);
+        expect(
+          (await store.listPolicies({ tenantUuids: [child.uuid], sharedTenantUuids: [tenant.uuid], userUuid: user.uuid }, {}))
+            .items,
+        ).toEqual([updated]);
         expect(await store.removeUserPolicy(user.uuid, own.uuid)).toBe(true);
         expect(await store.removeUserPolicy(user.uuid, own.uuid)).toBe(false);
         await store.addUserPolicy(user.uuid, own.uuid);
@@ -760,7 +910,7 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
         expect(await store.getUser(user.uuid)).not.toBeNull();
       });
 
-      it('grants a user its own policies and its groups\' policies, in one list', async () => {
+      it("grants a user its own policies and its groups' policies, in one list", async () => {
         const user = await store.createUser(userData(tenant.uuid));
         const direct = await store.createPolicy(policyData(tenant.uuid, { name: 'A direct', acl: ['d.1'] }));
         const viaGroup = await store.createPolicy(policyData(tenant.uuid, { name: 'B group', acl: ['g.1'] }));
@@ -778,16 +928,26 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
         const child = await store.createTenant(tenantData({ parentUuid: tenant.uuid }));
         const before = await store.createUser(userData(tenant.uuid));
         let n = 0;
-        const created = await store.ensureAllUsersGroups(() => `00000000-0000-4000-8000-00000000000${n++}`, (t) => `all-${t}`);
+        const created = await store.ensureAllUsersGroups(
+          () => `00000000-0000-4000-8000-00000000000${n++}`,
+          (t) => `all-${t}`,
+        );
         expect(created.map((g) => g.tenantUuid).sort()).toEqual([tenant.uuid, child.uuid].sort());
         expect(await store.ensureAllUsersGroups(randomUUID, (t) => t)).toEqual([]);
         const all = await store.getAllUsersGroup(tenant.uuid);
-        expect(all).toMatchObject({ tenantUuid: tenant.uuid, name: `all-${tenant.uuid}`, slug: 'all-users', systemManaged: true });
+        expect(all).toMatchObject({
+          tenantUuid: tenant.uuid,
+          name: `all-${tenant.uuid}`,
+          slug: 'all-users',
+          systemManaged: true,
+        });
         const after = await store.createUser(userData(tenant.uuid));
         const inChild = await store.createUser(userData(child.uuid));
         const members = await store.listUsers([tenant.uuid, child.uuid], {}, { groupUuid: all!.uuid });
         expect(members.items.map((u) => u.uuid).sort()).toEqual([before.uuid, after.uuid].sort());
-        expect((await store.listGroups({ tenantUuids: [child.uuid], userUuid: inChild.uuid }, {})).items.map((g) => g.systemManaged)).toEqual([true]);
+        expect(
+          (await store.listGroups({ tenantUuids: [child.uuid], userUuid: inChild.uuid }, {})).items.map((g) => g.systemManaged),
+        ).toEqual([true]);
         const second = await rejection(store.createGroup(groupData(tenant.uuid, { systemManaged: true })));
         expect(second).toBeInstanceOf(StoreConflictError);
         expect(await store.getAllUsersGroup(randomUUID())).toBeNull();
@@ -809,7 +969,9 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
         expect((await store.listSessions({ tenantUuids: [tenant.uuid] }, {})).total).toBe(2);
         expect((await store.listSessions({ tenantUuids: [tenant.uuid, child.uuid] }, {})).total).toBe(3);
         expect((await store.listSessions({ tenantUuids: [tenant.uuid], userUuid: user.uuid }, {})).items).toEqual([s1]);
-        expect((await store.listSessions({ tenantUuids: [tenant.uuid] }, { order: 'mobile', direction: 'desc', limit: 1 })).items).toEqual([s1]);
+        expect(
+          (await store.listSessions({ tenantUuids: [tenant.uuid] }, { order: 'mobile', direction: 'desc', limit: 1 })).items,
+        ).toEqual([s1]);
         expect(await store.listSessions({ tenantUuids: [] }, {})).toEqual({ total: 0, filtered: 0, items: [] });
 
         const removal = await store.deleteSession(s1.uuid);
@@ -821,12 +983,14 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
       });
 
       it('works inside a transaction', async () => {
-        await expect(store.transaction(async (tx) => {
-          const t = await tx.createTenant(tenantData({ parentUuid: tenant.uuid }));
-          await tx.createGroup(groupData(t.uuid));
-          throw new Error('rollback');
-        })).rejects.toThrow('rollback');
-        expect((await store.listTenantSubtree(tenant.uuid))).toEqual([tenant.uuid]);
+        await expect(
+          store.transaction(async (tx) => {
+            const t = await tx.createTenant(tenantData({ parentUuid: tenant.uuid }));
+            await tx.createGroup(groupData(t.uuid));
+            throw new Error('rollback');
+          }),
+        ).rejects.toThrow('rollback');
+        expect(await store.listTenantSubtree(tenant.uuid)).toEqual([tenant.uuid]);
       });
     });
 
@@ -835,8 +999,11 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
         const session = sessionData(tenant.uuid, randomUUID(), { mobile: true });
         await store.createSession(session);
         const token = tokenData(session, {
-          pbxUserUuid: randomUUID(), xivoUuid: randomUUID(), refreshTokenUuid: randomUUID(),
-          acl: ['a.b.c', 'émoji.✓'], metadata: { list: [1, 'two', null], flag: true, text: 'é' },
+          pbxUserUuid: randomUUID(),
+          xivoUuid: randomUUID(),
+          refreshTokenUuid: randomUUID(),
+          acl: ['a.b.c', 'émoji.✓'],
+          metadata: { list: [1, 'two', null], flag: true, text: 'é' },
           expiresAt: NOW + 10 * 365 * 24 * HOUR,
         });
         await store.insertToken(token);
@@ -845,7 +1012,12 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
         expect(typeof found?.expiresAt).toBe('number');
 
         const bare = tokenData(session, {
-          userUuid: null, tenantUuid: null, remoteAddr: null, userAgent: null, acl: [], metadata: {},
+          userUuid: null,
+          tenantUuid: null,
+          remoteAddr: null,
+          userAgent: null,
+          acl: [],
+          metadata: {},
         });
         await store.insertToken(bare);
         expect(await store.findTokenByHash(bare.hash)).toEqual(bare);
@@ -908,7 +1080,7 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
         expect(await store.deleteUserSessions(userUuid)).toEqual({ tokenHashes: [], sessions: [], refreshTokens: [] });
       });
 
-      it('deleteUserSessions with refreshTokens also removes the user\'s refresh tokens, only those', async () => {
+      it("deleteUserSessions with refreshTokens also removes the user's refresh tokens, only those", async () => {
         const user = await store.createUser(userData(tenant.uuid));
         const other = await store.createUser(userData(tenant.uuid));
         const rt1 = refreshTokenData(user.uuid, tenant.uuid, { clientId: 'one' });
@@ -927,8 +1099,20 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
       it('listGroupPolicies gives every linked policy; listForeignPolicyLinks the links outside its tenant', async () => {
         const child = await store.createTenant(tenantData({ name: 'links child', parentUuid: tenant.uuid }));
         const policy = await store.upsertPolicy(policyData(tenant.uuid, { shared: true }));
-        const own = await store.createGroup({ uuid: randomUUID(), tenantUuid: tenant.uuid, name: 'own', slug: `own-${randomUUID().slice(0, 8)}`, systemManaged: false });
-        const below = await store.createGroup({ uuid: randomUUID(), tenantUuid: child.uuid, name: 'below', slug: 'below', systemManaged: false });
+        const own = await store.createGroup({
+          uuid: randomUUID(),
+          tenantUuid: tenant.uuid,
+          name: 'own',
+          slug: `own-${randomUUID().slice(0, 8)}`,
+          systemManaged: false,
+        });
+        const below = await store.createGroup({
+          uuid: randomUUID(),
+          tenantUuid: child.uuid,
+          name: 'below',
+          slug: 'below',
+          systemManaged: false,
+        });
         const ownUser = await store.createUser(userData(tenant.uuid));
         const belowUser = await store.createUser(userData(child.uuid));
         for (const g of [own, below]) await store.addGroupPolicy(g.uuid, policy.uuid);
@@ -983,15 +1167,17 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
 
           const first = await store.deleteExpired(NOW, 2);
           expect(first.tokenHashes.sort()).toEqual([expiredTokens[0].hash, expiredTokens[1].hash].sort());
-          expect(first.sessions.map((s) => s.uuid).sort())
-            .toEqual([expiredSessions[0].uuid, expiredSessions[1].uuid].sort());
+          expect(first.sessions.map((s) => s.uuid).sort()).toEqual([expiredSessions[0].uuid, expiredSessions[1].uuid].sort());
           expect(first.sessions.find((s) => s.uuid === expiredSessions[0].uuid)).toEqual(expiredSessions[0]);
 
           const second = await store.deleteExpired(NOW, 10);
-          expect(second.tokenHashes.sort())
-            .toEqual([...expiredTokens.slice(2).map((t) => t.hash), mixedExpired.hash].sort());
-          expect(second.sessions.map((s) => s.uuid).sort())
-            .toEqual(expiredSessions.slice(2).map((s) => s.uuid).sort());
+          expect(second.tokenHashes.sort()).toEqual([...expiredTokens.slice(2).map((t) => t.hash), mixedExpired.hash].sort());
+          expect(second.sessions.map((s) => s.uuid).sort()).toEqual(
+            expiredSessions
+              .slice(2)
+              .map((s) => s.uuid)
+              .sort(),
+          );
 
           expect(await store.deleteExpired(NOW, 10)).toEqual({ tokenHashes: [], sessions: [] });
           expect(await store.findTokenByHash(mixedLive.hash)).toEqual(mixedLive);
@@ -1072,8 +1258,9 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
         expect((dup as StoreConflictError).field).toBe('hash');
         // The failed replace left the first token in place.
         expect(await store.findRefreshTokenByHash(first.hash)).toEqual(first);
-        await expect(store.replaceRefreshToken(refreshTokenData(randomUUID(), tenant.uuid)))
-          .rejects.toBeInstanceOf(StoreConflictError);
+        await expect(store.replaceRefreshToken(refreshTokenData(randomUUID(), tenant.uuid))).rejects.toBeInstanceOf(
+          StoreConflictError,
+        );
       });
 
       it('deletes by (user, client_id)', async () => {
@@ -1113,28 +1300,45 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
         expect(ids(search)).toEqual(['alpha_1']);
         expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, search: 'ALPHA' }))).toEqual(['alpha_1', 'alphax']);
 
-        expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, order: 'client_id' })))
-          .toEqual(['alpha_1', 'alphax', 'Beta']);
-        expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, order: 'client_id', direction: 'desc' })))
-          .toEqual(['Beta', 'alphax', 'alpha_1']);
-        expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, order: 'mobile', direction: 'desc' }))[0])
-          .toBe('alpha_1');
-        expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, order: 'created_at', direction: 'desc' })))
-          .toEqual(['Beta', 'alphax', 'alpha_1']);
-        expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, order: 'bogus' })))
-          .toEqual(['alpha_1', 'alphax', 'Beta']);
+        expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, order: 'client_id' }))).toEqual([
+          'alpha_1',
+          'alphax',
+          'Beta',
+        ]);
+        expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, order: 'client_id', direction: 'desc' }))).toEqual([
+          'Beta',
+          'alphax',
+          'alpha_1',
+        ]);
+        expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, order: 'mobile', direction: 'desc' }))[0]).toBe(
+          'alpha_1',
+        );
+        expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, order: 'created_at', direction: 'desc' }))).toEqual([
+          'Beta',
+          'alphax',
+          'alpha_1',
+        ]);
+        expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, order: 'bogus' }))).toEqual([
+          'alpha_1',
+          'alphax',
+          'Beta',
+        ]);
         expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, limit: 1, offset: 1 }))).toEqual(['alphax']);
         expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, offset: 2 }))).toEqual(['Beta']);
 
         // Exact filters narrow `filtered`, not `total`.
-        expect(await store.listRefreshTokens({ userUuid: user.uuid, clientId: 'alphax' })).toMatchObject({ total: 3, filtered: 1, items: [mine[2]] });
+        expect(await store.listRefreshTokens({ userUuid: user.uuid, clientId: 'alphax' })).toMatchObject({
+          total: 3,
+          filtered: 1,
+          items: [mine[2]],
+        });
         expect((await store.listRefreshTokens({ userUuid: user.uuid, clientId: 'alpha' })).filtered).toBe(0);
         expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, mobile: true }))).toEqual(['alpha_1']);
         expect(await store.listRefreshTokens({ userUuid: user.uuid, mobile: false })).toMatchObject({ total: 3, filtered: 2 });
         expect(ids(await store.listRefreshTokens({ userUuid: user.uuid, mobile: false, search: 'ALPHA' }))).toEqual(['alphax']);
       });
 
-      it('deleteMobileRefreshTokens removes the user\'s mobile refresh tokens, their tokens and emptied sessions, only those', async () => {
+      it("deleteMobileRefreshTokens removes the user's mobile refresh tokens, their tokens and emptied sessions, only those", async () => {
         const other = await store.createUser(userData(tenant.uuid));
         const phone = refreshTokenData(user.uuid, tenant.uuid, { clientId: 'phone', mobile: true });
         const tablet = refreshTokenData(user.uuid, tenant.uuid, { clientId: 'tablet', mobile: true });
@@ -1168,7 +1372,7 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
       describe('lifecycle (issue 19, migration 12)', () => {
         const newHash = () => randomBytes(32).toString('hex');
 
-        it('useRefreshToken records the last use, only while the hash presented is the token\'s', async () => {
+        it("useRefreshToken records the last use, only while the hash presented is the token's", async () => {
           const rt = refreshTokenData(user.uuid, tenant.uuid);
           await store.replaceRefreshToken(rt);
           expect(await store.useRefreshToken({ uuid: rt.uuid, hash: rt.hash, at: NOW + HOUR })).toBe(true);
@@ -1184,28 +1388,53 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
           const rt = refreshTokenData(user.uuid, tenant.uuid);
           await store.replaceRefreshToken(rt);
           const next = newHash();
-          expect(await store.useRefreshToken({ uuid: rt.uuid, hash: rt.hash, at: NOW + HOUR, rotateTo: { hash: next, keepRetired: 10 } })).toBe(true);
+          expect(
+            await store.useRefreshToken({
+              uuid: rt.uuid,
+              hash: rt.hash,
+              at: NOW + HOUR,
+              rotateTo: { hash: next, keepRetired: 10 },
+            }),
+          ).toBe(true);
           expect(await store.findRefreshTokenByHash(rt.hash)).toBeNull();
           expect(await store.findRefreshTokenByHash(next)).toEqual({ ...rt, hash: next, lastUsedAt: NOW + HOUR });
-          expect(await store.findRetiredRefreshToken(rt.hash)).toEqual({ hash: rt.hash, familyUuid: rt.uuid, retiredAt: NOW + HOUR });
+          expect(await store.findRetiredRefreshToken(rt.hash)).toEqual({
+            hash: rt.hash,
+            familyUuid: rt.uuid,
+            retiredAt: NOW + HOUR,
+          });
           expect(await store.findRetiredRefreshToken(next)).toBeNull();
-          expect(await store.useRefreshToken({ uuid: rt.uuid, hash: rt.hash, at: NOW + 2 * HOUR, rotateTo: { hash: newHash(), keepRetired: 10 } })).toBe(false);
+          expect(
+            await store.useRefreshToken({
+              uuid: rt.uuid,
+              hash: rt.hash,
+              at: NOW + 2 * HOUR,
+              rotateTo: { hash: newHash(), keepRetired: 10 },
+            }),
+          ).toBe(false);
           expect(await store.findRefreshTokenByHash(next)).not.toBeNull();
           // Listed as before: one refresh token of (user, client_id).
-          expect((await store.listRefreshTokens({ userUuid: user.uuid })).items).toEqual([{ ...rt, hash: next, lastUsedAt: NOW + HOUR }]);
+          expect((await store.listRefreshTokens({ userUuid: user.uuid })).items).toEqual([
+            { ...rt, hash: next, lastUsedAt: NOW + HOUR },
+          ]);
         });
 
         it('of two concurrent rotations of one token, exactly one applies', async () => {
           const rt = refreshTokenData(user.uuid, tenant.uuid);
           await store.replaceRefreshToken(rt);
           const [a, b] = [newHash(), newHash()];
-          const rotate = (to: string) => store.transaction((tx) => tx.useRefreshToken({ uuid: rt.uuid, hash: rt.hash, at: NOW + 1, rotateTo: { hash: to, keepRetired: 10 } }));
+          const rotate = (to: string) =>
+            store.transaction((tx) =>
+              tx.useRefreshToken({ uuid: rt.uuid, hash: rt.hash, at: NOW + 1, rotateTo: { hash: to, keepRetired: 10 } }),
+            );
           const results = await Promise.all([rotate(a), rotate(b)]);
           expect(results.filter(Boolean)).toHaveLength(1);
           const winner = results[0] ? a : b;
           expect((await store.findRefreshTokenByHash(winner))?.uuid).toBe(rt.uuid);
           expect(await store.findRefreshTokenByHash(winner === a ? b : a)).toBeNull();
-          expect(await opened.query(`select hash from refresh_token_retired where family_uuid = '${rt.uuid}'`)).toEqual([{ hash: rt.hash }]);
+          expect(await opened.query(`select hash from refresh_token_retired where family_uuid = '${rt.uuid}'`)).toEqual([
+            { hash: rt.hash },
+          ]);
         });
 
         it('keeps the newest `keepRetired` retired hashes of a family', async () => {
@@ -1214,7 +1443,14 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
           const hashes = [rt.hash];
           for (let i = 1; i <= 5; i++) {
             hashes.push(newHash());
-            expect(await store.useRefreshToken({ uuid: rt.uuid, hash: hashes[i - 1], at: NOW + i, rotateTo: { hash: hashes[i], keepRetired: 3 } })).toBe(true);
+            expect(
+              await store.useRefreshToken({
+                uuid: rt.uuid,
+                hash: hashes[i - 1],
+                at: NOW + i,
+                rotateTo: { hash: hashes[i], keepRetired: 3 },
+              }),
+            ).toBe(true);
           }
           for (const h of hashes.slice(0, 2)) expect(await store.findRetiredRefreshToken(h)).toBeNull();
           for (const [i, h] of hashes.slice(2, 5).entries()) {
@@ -1226,7 +1462,12 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
           const rotated = async (clientId: string) => {
             const rt = refreshTokenData(user.uuid, tenant.uuid, { clientId });
             await store.replaceRefreshToken(rt);
-            await store.useRefreshToken({ uuid: rt.uuid, hash: rt.hash, at: NOW + 1, rotateTo: { hash: newHash(), keepRetired: 10 } });
+            await store.useRefreshToken({
+              uuid: rt.uuid,
+              hash: rt.hash,
+              at: NOW + 1,
+              rotateTo: { hash: newHash(), keepRetired: 10 },
+            });
             expect(await store.findRetiredRefreshToken(rt.hash)).not.toBeNull();
             return rt;
           };
@@ -1246,7 +1487,12 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
           const other = refreshTokenData(user.uuid, tenant.uuid, { clientId: 'desktop' });
           for (const rt of [family, other]) await store.replaceRefreshToken(rt);
           const next = newHash();
-          await store.useRefreshToken({ uuid: family.uuid, hash: family.hash, at: NOW + 1, rotateTo: { hash: next, keepRetired: 10 } });
+          await store.useRefreshToken({
+            uuid: family.uuid,
+            hash: family.hash,
+            at: NOW + 1,
+            rotateTo: { hash: next, keepRetired: 10 },
+          });
           const issued = async (rt: RefreshToken | null) => {
             const s = sessionData(tenant.uuid, user.uuid);
             await store.createSession(s);
@@ -1272,9 +1518,17 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
 
         it('deleteExpiredRefreshTokens deletes those idle or too old, at most `limit`, leaving their access tokens', async () => {
           const day = 24 * HOUR;
-          const idle = refreshTokenData(user.uuid, tenant.uuid, { clientId: 'idle', createdAt: NOW - 10 * day, lastUsedAt: NOW - 5 * day });
+          const idle = refreshTokenData(user.uuid, tenant.uuid, {
+            clientId: 'idle',
+            createdAt: NOW - 10 * day,
+            lastUsedAt: NOW - 5 * day,
+          });
           const old = refreshTokenData(user.uuid, tenant.uuid, { clientId: 'old', createdAt: NOW - 100 * day, lastUsedAt: NOW });
-          const fresh = refreshTokenData(user.uuid, tenant.uuid, { clientId: 'fresh', createdAt: NOW - 10 * day, lastUsedAt: NOW - day });
+          const fresh = refreshTokenData(user.uuid, tenant.uuid, {
+            clientId: 'fresh',
+            createdAt: NOW - 10 * day,
+            lastUsedAt: NOW - day,
+          });
           for (const rt of [idle, old, fresh]) await store.replaceRefreshToken(rt);
           const s = sessionData(tenant.uuid, user.uuid);
           await store.createSession(s);
@@ -1293,7 +1547,11 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
           expect(await store.findRefreshTokenByHash(fresh.hash)).toEqual(fresh);
           expect(await store.findTokenByHash(fromIdle.hash)).toEqual(fromIdle);
           // Each limit alone.
-          expect((await store.deleteExpiredRefreshTokens({ lastUsedBefore: null, createdBefore: NOW - 5 * day }, 10)).map((rt) => rt.clientId)).toEqual(['fresh']);
+          expect(
+            (await store.deleteExpiredRefreshTokens({ lastUsedBefore: null, createdBefore: NOW - 5 * day }, 10)).map(
+              (rt) => rt.clientId,
+            ),
+          ).toEqual(['fresh']);
         });
       });
     });
@@ -1316,14 +1574,16 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
         const t = tenantData({ parentUuid: tenant.uuid });
         const session = sessionData(tenant.uuid, null);
         const boom = new Error('boom');
-        const err = await rejection(store.transaction(async (tx) => {
-          await tx.createTenant(t);
-          await tx.createSession(session);
-          await tx.insertToken(tokenData(session));
-          // Multi-statement verbs join the transaction instead of opening their own.
-          await tx.deleteExpired(NOW + 10 * HOUR, 10);
-          throw boom;
-        }));
+        const err = await rejection(
+          store.transaction(async (tx) => {
+            await tx.createTenant(t);
+            await tx.createSession(session);
+            await tx.insertToken(tokenData(session));
+            // Multi-statement verbs join the transaction instead of opening their own.
+            await tx.deleteExpired(NOW + 10 * HOUR, 10);
+            throw boom;
+          }),
+        );
         expect(err).toBe(boom);
         expect(await store.getTenant(t.uuid)).toBeNull();
         // The session was never committed: creating it again works.
@@ -1333,10 +1593,12 @@ function defineStoreContract(name: string, open: () => Promise<OpenedStore>): vo
       it('maps errors inside fn and rolls back', async () => {
         const user = await store.createUser(userData(tenant.uuid, { username: 'dup' }));
         const t = tenantData({ parentUuid: tenant.uuid });
-        const err = await rejection(store.transaction(async (tx) => {
-          await tx.createTenant(t);
-          await tx.createUser(userData(tenant.uuid, { username: 'DUP' }));
-        }));
+        const err = await rejection(
+          store.transaction(async (tx) => {
+            await tx.createTenant(t);
+            await tx.createUser(userData(tenant.uuid, { username: 'DUP' }));
+          }),
+        );
         expect(err).toBeInstanceOf(StoreConflictError);
         expect((err as StoreConflictError).field).toBe('username');
         expect(await store.getTenant(t.uuid)).toBeNull();
@@ -1404,7 +1666,7 @@ describe('SQLite specifics', () => {
     temp.cleanup();
   });
 
-  it('waits for another process\'s write lock instead of failing', async () => {
+  it("waits for another process's write lock instead of failing", async () => {
     // One process holds the write lock for a while (as `xivo-auth migrate`
     // or a second instance would); our migration waits for it (busy_timeout,
     // BEGIN IMMEDIATE) and then applies.
@@ -1412,7 +1674,11 @@ describe('SQLite specifics', () => {
     // SQLite's busy wait blocks the thread.)
     const temp = tempSqliteUri();
     mkdirSync(dirname(temp.path), { recursive: true });
-    const holder = spawn(process.execPath, ['-e', `
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `
       const Database = require('better-sqlite3');
       const db = new Database(process.env.DB_PATH);
       db.pragma('journal_mode = WAL');
@@ -1421,7 +1687,10 @@ describe('SQLite specifics', () => {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 700);
       db.exec('COMMIT');
       db.close();
-    `], { env: { ...process.env, DB_PATH: temp.path }, stdio: ['ignore', 'pipe', 'inherit'] });
+    `,
+      ],
+      { env: { ...process.env, DB_PATH: temp.path }, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     const exited = once(holder, 'exit');
     try {
       await once(holder.stdout, 'data');
@@ -1679,12 +1948,20 @@ describe.each(['sqlite', 'postgresql'] as const)('Store contract, LDAP configura
   });
 
   const ldap = (tenantUuid: string) => ({
-    tenantUuid, host: 'ldap.example.com', port: 636, protocolVersion: 3, protocolSecurity: 'ldaps' as const,
-    bindDn: 'cn=svc,dc=example,dc=com', bindPassword: 'pw ✓', userBaseDn: 'ou=people,dc=example,dc=com',
-    userLoginAttribute: 'uid', userEmailAttribute: 'mail', searchFilters: '(&(objectClass=person)({user_login_attribute}={username}))',
+    tenantUuid,
+    host: 'ldap.example.com',
+    port: 636,
+    protocolVersion: 3,
+    protocolSecurity: 'ldaps' as const,
+    bindDn: 'cn=svc,dc=example,dc=com',
+    bindPassword: 'pw ✓',
+    userBaseDn: 'ou=people,dc=example,dc=com',
+    userLoginAttribute: 'uid',
+    userEmailAttribute: 'mail',
+    searchFilters: '(&(objectClass=person)({user_login_attribute}={username}))',
   });
 
-  it('puts, replaces, reads and deletes a tenant\'s configuration', async () => {
+  it("puts, replaces, reads and deletes a tenant's configuration", async () => {
     const t = await store.createTenant(tenantData());
     expect(await store.getLdapConfig(t.uuid)).toBeNull();
     expect(await store.putLdapConfig(ldap(t.uuid))).toEqual(ldap(t.uuid));
@@ -1720,7 +1997,9 @@ describe.each(['sqlite', 'postgresql'] as const)('Store contract, LDAP configura
   it('finds a user of one tenant by email (confirmed or not), else by username', async () => {
     const t = await store.createTenant(tenantData());
     const other = await store.createTenant(tenantData());
-    const byMail = await store.createUser(userData(t.uuid, { username: 'local-alice', emailAddress: 'Alice@Example.com', emailConfirmed: false }));
+    const byMail = await store.createUser(
+      userData(t.uuid, { username: 'local-alice', emailAddress: 'Alice@Example.com', emailConfirmed: false }),
+    );
     const byName = await store.createUser(userData(t.uuid, { username: 'Carol', emailAddress: null }));
     await store.createUser(userData(other.uuid, { username: 'bob', emailAddress: 'bob@example.com' }));
     expect((await store.findTenantUser(t.uuid, { email: 'alice@example.COM', username: 'carol' }))?.uuid).toBe(byMail.uuid);
@@ -1735,19 +2014,41 @@ describe.each(['sqlite', 'postgresql'] as const)('Store contract, LDAP configura
 
 describe('Store security verbs (issue 7)', () => {
   const engines: Array<[string, () => Promise<{ store: Store; cleanup(): Promise<void> }>]> = [
-    ['sqlite', async () => {
-      const temp = tempSqliteUri();
-      const store = await openStore(temp.uri, {});
-      return { store, cleanup: async () => { await store.close(); temp.cleanup(); } };
-    }],
-    ['postgresql', async () => {
-      const db = await createTestDatabase();
-      const store = await openStore(db.uri, {});
-      return { store, cleanup: async () => { await store.close(); await db.drop(); } };
-    }],
+    [
+      'sqlite',
+      async () => {
+        const temp = tempSqliteUri();
+        const store = await openStore(temp.uri, {});
+        return {
+          store,
+          cleanup: async () => {
+            await store.close();
+            temp.cleanup();
+          },
+        };
+      },
+    ],
+    [
+      'postgresql',
+      async () => {
+        const db = await createTestDatabase();
+        const store = await openStore(db.uri, {});
+        return {
+          store,
+          cleanup: async () => {
+            await store.close();
+            await db.drop();
+          },
+        };
+      },
+    ],
   ];
-  const rule = (over: Partial<{ threshold: number; delaysMs: number[]; staleBefore: number }> = {}) =>
-    ({ threshold: 3, delaysMs: [1000, 2000, 4000], staleBefore: NOW - 24 * HOUR, ...over });
+  const rule = (over: Partial<{ threshold: number; delaysMs: number[]; staleBefore: number }> = {}) => ({
+    threshold: 3,
+    delaysMs: [1000, 2000, 4000],
+    staleBefore: NOW - 24 * HOUR,
+    ...over,
+  });
 
   for (const [name, open] of engines) {
     describe(name, () => {
@@ -1760,7 +2061,9 @@ describe('Store security verbs (issue 7)', () => {
         await store.migrate();
         tenant = await store.createTenant(tenantData({ name: 'master', slug: 'master' }));
       });
-      afterAll(async () => { await cleanup(); });
+      afterAll(async () => {
+        await cleanup();
+      });
 
       it('counts attempts, then refuses them until the delay has passed, doubling up to the cap', async () => {
         const results = [];
@@ -1782,10 +2085,17 @@ describe('Store security verbs (issue 7)', () => {
       });
 
       it('counts 50 concurrent attempts exactly, letting no more than the threshold through', async () => {
-        const results = await Promise.all(Array.from({ length: 50 }, () => store.reserveLoginAttempt('race', NOW, rule({ threshold: 5 }))));
+        const results = await Promise.all(
+          Array.from({ length: 50 }, () => store.reserveLoginAttempt('race', NOW, rule({ threshold: 5 }))),
+        );
         expect(results.filter((r) => r.allowed)).toHaveLength(5);
         expect(new Set(results.map((r) => r.attempts)).size).toBe(50);
-        expect(await store.getLoginAttempts('race')).toEqual({ allowed: false, failures: 5, attempts: 50, nextAttemptAt: NOW + 1000 });
+        expect(await store.getLoginAttempts('race')).toEqual({
+          allowed: false,
+          failures: 5,
+          attempts: 50,
+          nextAttemptAt: NOW + 1000,
+        });
       });
 
       it('starts a stale counter again, gives a failure back, clears counters', async () => {
@@ -1834,9 +2144,19 @@ describe('Store security verbs (issue 7)', () => {
       it('stores, lists (scoped, searched, paged, newest first) and purges audit records', async () => {
         const other = await store.createTenant(tenantData({ parentUuid: tenant.uuid }));
         const record = (i: number, tenantUuid: string | null, action = 'users.create') => ({
-          uuid: randomUUID(), at: NOW + i * 1000, action, outcome: 'success', tenantUuid, actorUuid: null, actorAuthId: null,
-          login: i % 2 === 0 ? `login-${i}` : null, remoteAddr: '192.0.2.1', targetType: 'users', targetId: `t-${i}`,
-          statusCode: 200, details: { i, nested: { ok: true } },
+          uuid: randomUUID(),
+          at: NOW + i * 1000,
+          action,
+          outcome: 'success',
+          tenantUuid,
+          actorUuid: null,
+          actorAuthId: null,
+          login: i % 2 === 0 ? `login-${i}` : null,
+          remoteAddr: '192.0.2.1',
+          targetType: 'users',
+          targetId: `t-${i}`,
+          statusCode: 200,
+          details: { i, nested: { ok: true } },
         });
         for (let i = 0; i < 6; i++) await store.insertAuditRecord(record(i, tenant.uuid));
         await store.insertAuditRecord(record(10, other.uuid, 'login'));
@@ -1845,14 +2165,25 @@ describe('Store security verbs (issue 7)', () => {
         expect(own.total).toBe(6);
         expect(own.items.map((r) => r.at)).toEqual([5, 4, 3, 2, 1, 0].map((i) => NOW + i * 1000));
         expect(own.items[0]).toMatchObject({ tenantUuid: tenant.uuid, details: { i: 5, nested: { ok: true } }, statusCode: 200 });
-        const page = await store.listAuditRecords({ tenantUuids: [tenant.uuid], includeUntenanted: false }, { limit: 2, offset: 2 });
+        const page = await store.listAuditRecords(
+          { tenantUuids: [tenant.uuid], includeUntenanted: false },
+          { limit: 2, offset: 2 },
+        );
         expect(page.items.map((r) => r.targetId)).toEqual(['t-3', 't-2']);
-        const asc = await store.listAuditRecords({ tenantUuids: [tenant.uuid], includeUntenanted: false }, { order: 'at', direction: 'asc', limit: 1 });
+        const asc = await store.listAuditRecords(
+          { tenantUuids: [tenant.uuid], includeUntenanted: false },
+          { order: 'at', direction: 'asc', limit: 1 },
+        );
         expect(asc.items[0].targetId).toBe('t-0');
-        const all = await store.listAuditRecords({ tenantUuids: [tenant.uuid, other.uuid], includeUntenanted: true }, { search: 'LOGIN' });
+        const all = await store.listAuditRecords(
+          { tenantUuids: [tenant.uuid, other.uuid], includeUntenanted: true },
+          { search: 'LOGIN' },
+        );
         expect(all.total).toBe(8);
         expect(all.filtered).toBe(2 + 3);
-        expect((await store.listAuditRecords({ tenantUuids: [], includeUntenanted: true }, {})).items.map((r) => r.tenantUuid)).toEqual([null]);
+        expect(
+          (await store.listAuditRecords({ tenantUuids: [], includeUntenanted: true }, {})).items.map((r) => r.tenantUuid),
+        ).toEqual([null]);
         expect((await store.listAuditRecords({ tenantUuids: [], includeUntenanted: false }, {})).total).toBe(0);
         expect(await store.purgeAuditRecords(NOW + 3000, 2)).toBe(2);
         expect(await store.purgeAuditRecords(NOW + 3000, 100)).toBe(1);

@@ -15,10 +15,18 @@ afterAll(async () => {
   for (const db of sqlite.splice(0)) db.cleanup();
 });
 
-interface LogLine { level: number; msg: string; [key: string]: unknown }
+interface LogLine {
+  level: number;
+  msg: string;
+  [key: string]: unknown;
+}
 
 function logLines(svc: CliService): LogLine[] {
-  return svc.logs().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
+  return svc
+    .logs()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as LogLine);
 }
 
 async function waitForLog(svc: CliService, from: number, match: (line: LogLine) => boolean, what: string): Promise<LogLine> {
@@ -32,12 +40,23 @@ async function waitForLog(svc: CliService, from: number, match: (line: LogLine) 
 }
 
 /** Edits the YAML file, sends SIGHUP and waits for the reload's outcome line. */
-async function reloadWith(svc: CliService, edit: ((config: Record<string, unknown>) => Record<string, unknown>) | string): Promise<{ outcome: LogLine; from: number }> {
-  const text = typeof edit === 'string' ? edit : YAML.stringify(edit(YAML.parse(readFileSync(svc.configFile, 'utf8')) as Record<string, unknown>));
+async function reloadWith(
+  svc: CliService,
+  edit: ((config: Record<string, unknown>) => Record<string, unknown>) | string,
+): Promise<{ outcome: LogLine; from: number }> {
+  const text =
+    typeof edit === 'string'
+      ? edit
+      : YAML.stringify(edit(YAML.parse(readFileSync(svc.configFile, 'utf8')) as Record<string, unknown>));
   writeFileSync(svc.configFile, text);
   const from = logLines(svc).length;
   process.kill(svc.pid, 'SIGHUP');
-  const outcome = await waitForLog(svc, from, (l) => /^configuration reload/.test(l.msg) && !/live keys applied|needs a restart/.test(l.msg), 'reporting the reload');
+  const outcome = await waitForLog(
+    svc,
+    from,
+    (l) => /^configuration reload/.test(l.msg) && !/live keys applied|needs a restart/.test(l.msg),
+    'reporting the reload',
+  );
   return { outcome, from };
 }
 
@@ -57,18 +76,23 @@ describe('SIGHUP reloads the configuration', () => {
     });
     try {
       const login = await fetch(`${svc.url}/0.1/token`, {
-        method: 'POST', headers: { authorization: basicAuth('admin', svc.admin.password), 'content-type': 'application/json' }, body: '{}',
+        method: 'POST',
+        headers: { authorization: basicAuth('admin', svc.admin.password), 'content-type': 'application/json' },
+        body: '{}',
       });
       expect(login.status).toBe(200);
       const token = ((await login.json()) as { data: { token: string } }).data.token;
-      const api = (path: string, init: RequestInit = {}) => fetch(`${svc.url}/0.1${path}`, { ...init, headers: { 'x-auth-token': token, ...(init.headers ?? {}) } });
+      const api = (path: string, init: RequestInit = {}) =>
+        fetch(`${svc.url}/0.1${path}`, { ...init, headers: { 'x-auth-token': token, ...(init.headers ?? {}) } });
       const policySlugs = async () => {
         const res = await api('/policies');
         expect(res.status).toBe(200);
         return ((await res.json()) as { items: { slug: string }[] }).items.map((p) => p.slug);
       };
-      const gateway = (uri: string) => fetch(`${svc.url}/0.1/authz`, { headers: { 'x-auth-token': token, 'x-original-uri': uri } });
-      const allowedOrigin = async (origin: string) => (await fetch(`${svc.url}/0.1/status`, { headers: { origin } })).headers.get('access-control-allow-origin');
+      const gateway = (uri: string) =>
+        fetch(`${svc.url}/0.1/authz`, { headers: { 'x-auth-token': token, 'x-original-uri': uri } });
+      const allowedOrigin = async (origin: string) =>
+        (await fetch(`${svc.url}/0.1/status`, { headers: { origin } })).headers.get('access-control-allow-origin');
 
       // Before: no debug lines, no such policy, origin a only, generous API limit.
       expect(logLines(svc).some((l) => l.level === DEBUG)).toBe(false);
@@ -81,23 +105,40 @@ describe('SIGHUP reloads the configuration', () => {
       expect((await gateway('/b/1')).status).toBe(403);
 
       // Live keys and a restart-only one.
-      const { outcome, from } = await reloadWith(svc, (c) => deepMerge(c, {
-        log_level: 'debug',
-        debug: true,
-        default_policies: { reloaded_policy: { acl: ['reload.test.read'] } },
-        security: { rate_limits: { api: { per_second: 0.01, burst: 3 } } },
-        rest_api: { port: 1, cors: { allow_origins: ['https://b.example'] } },
-        authz: { routes: [{ path: '/b/{id}', access: 'b.{id}.read' }], cache_max_age: 30 },
-      }));
+      const { outcome, from } = await reloadWith(svc, (c) =>
+        deepMerge(c, {
+          log_level: 'debug',
+          debug: true,
+          default_policies: { reloaded_policy: { acl: ['reload.test.read'] } },
+          security: { rate_limits: { api: { per_second: 0.01, burst: 3 } } },
+          rest_api: { port: 1, cors: { allow_origins: ['https://b.example'] } },
+          authz: { routes: [{ path: '/b/{id}', access: 'b.{id}.read' }], cache_max_age: 30 },
+        }),
+      );
       expect(outcome.msg).toBe('configuration reloaded');
-      expect(outcome.applied).toEqual(expect.arrayContaining(['debug', 'log_level', 'default_policies.reloaded_policy', 'security.rate_limits.api.burst', 'rest_api.cors.allow_origins', 'authz.routes', 'authz.cache_max_age']));
+      expect(outcome.applied).toEqual(
+        expect.arrayContaining([
+          'debug',
+          'log_level',
+          'default_policies.reloaded_policy',
+          'security.rate_limits.api.burst',
+          'rest_api.cors.allow_origins',
+          'authz.routes',
+          'authz.cache_max_age',
+        ]),
+      );
       expect(outcome.needs_restart).toEqual(['rest_api.port']);
       const restart = await waitForLog(svc, from, (l) => /needs a restart/.test(l.msg), 'naming the restart-only keys');
       expect(restart.msg).toBe('configuration reload: needs a restart: rest_api.port');
       // Debug lines now appear (the reload's own, then per-request logging).
       await waitForLog(svc, from, (l) => l.level === DEBUG, 'at debug level');
       expect(await policySlugs()).toContain('reloaded_policy');
-      await waitForLog(svc, from, (l) => l.msg === 'incoming request' && (l.req as { url?: string } | undefined)?.url === '/0.1/policies', 'of a request (debug on)');
+      await waitForLog(
+        svc,
+        from,
+        (l) => l.msg === 'incoming request' && (l.req as { url?: string } | undefined)?.url === '/0.1/policies',
+        'of a request (debug on)',
+      );
       expect(await allowedOrigin('https://b.example')).toBe('https://b.example');
       expect(await allowedOrigin('https://a.example')).toBeNull();
       // The new gateway route table and cache lifetime.
@@ -120,9 +161,15 @@ describe('SIGHUP reloads the configuration', () => {
       expect(await allowedOrigin('https://b.example')).toBe('https://b.example');
 
       // An invalid value: logged, ignored, nothing applied (not even the valid keys beside it).
-      const invalid = await reloadWith(svc, YAML.stringify(deepMerge(YAML.parse(saved) as Record<string, unknown>, {
-        log_level: 'loud', rest_api: { cors: { allow_origins: ['https://c.example'] } },
-      })));
+      const invalid = await reloadWith(
+        svc,
+        YAML.stringify(
+          deepMerge(YAML.parse(saved) as Record<string, unknown>, {
+            log_level: 'loud',
+            rest_api: { cors: { allow_origins: ['https://c.example'] } },
+          }),
+        ),
+      );
 
       expect(invalid.outcome.msg).toBe('configuration reload rejected: the running configuration stays');
       expect(JSON.stringify(invalid.outcome.problems)).toMatch(/log_level/);
@@ -131,7 +178,10 @@ describe('SIGHUP reloads the configuration', () => {
 
       // db_uri needs a restart too; rest_api.port (from the first reload) is
       // reported again: the running value is still the old one.
-      const again = await reloadWith(svc, YAML.stringify(deepMerge(YAML.parse(saved) as Record<string, unknown>, { db_uri: `${db.uri}.other` })));
+      const again = await reloadWith(
+        svc,
+        YAML.stringify(deepMerge(YAML.parse(saved) as Record<string, unknown>, { db_uri: `${db.uri}.other` })),
+      );
 
       expect(again.outcome.needs_restart).toEqual(['db_uri', 'rest_api.port']);
       expect(again.outcome.applied).toEqual([]);

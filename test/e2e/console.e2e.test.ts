@@ -66,11 +66,14 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
   /** X-Auth-Token values the console sent (kept in its memory only). */
   const sentTokens = new Set<string>();
 
-  const http = (method: string, url: string, headers: Record<string, string> = {}, body?: unknown) => fetch(`${base}${url}`, {
-    method, headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const loginApi = async (username: string, password: string) => http('POST', '/0.1/token', { authorization: basic(username, password) }, {});
+  const http = (method: string, url: string, headers: Record<string, string> = {}, body?: unknown) =>
+    fetch(`${base}${url}`, {
+      method,
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  const loginApi = async (username: string, password: string) =>
+    http('POST', '/0.1/token', { authorization: basic(username, password) }, {});
   const shot = async (name: string, fullPage = false) => {
     // The docs' screenshots are refreshed on request only: a test run leaves the tree as it was.
     if (engine === 'sqlite' && process.env.XIVO_AUTH_CONSOLE_SCREENSHOTS === '1') {
@@ -95,7 +98,12 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     t = await startTestService(engine, {
       security: {
         ...DEFAULT_CONFIG.security,
-        login_throttle: { ...DEFAULT_CONFIG.security.login_throttle, threshold: 2, base_delay_seconds: 600, max_delay_seconds: 600 },
+        login_throttle: {
+          ...DEFAULT_CONFIG.security.login_throttle,
+          threshold: 2,
+          base_delay_seconds: 600,
+          max_delay_seconds: 600,
+        },
       },
     });
     base = await t.service.listen();
@@ -111,7 +119,7 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     });
     // The browser's clock, moved on to see TokenRenewer renew (it flows as usual until then).
     await context.clock.install();
-    page = context.pages()[0] ?? await context.newPage();
+    page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(10_000);
     page.on('console', (m) => {
       if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
@@ -200,7 +208,9 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     await page.click('form button[type="submit"]');
     await page.waitForSelector('form[aria-label^="Edit"]', { state: 'detached' });
     expect(await tenantNamed('Acme')).toMatchObject({
-      uuid: acme.uuid, domain_names: ['acme.example.com'], default_authentication_method: 'ldap',
+      uuid: acme.uuid,
+      domain_names: ['acme.example.com'],
+      default_authentication_method: 'ldap',
       address: { city: 'Lyon', zip_code: '69001', line_1: null },
     });
 
@@ -247,12 +257,16 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     await go('users');
     await page.click(`tr:has-text("${CAROL.username}") button:has-text("Details")`);
     await page.waitForSelector('.details select[name="policy"] option:has-text("carol-policy")', { state: 'attached' });
-    const policyValue = await page.$eval('.details select[name="policy"]', (s) => [...(s as HTMLSelectElement).options].find((o) => o.text === 'carol-policy')!.value);
+    const policyValue = await page.$eval(
+      '.details select[name="policy"]',
+      (s) => [...(s as HTMLSelectElement).options].find((o) => o.text === 'carol-policy')!.value,
+    );
     await page.selectOption('.details select[name="policy"]', policyValue);
     await page.click('.details button:has-text("Attach policy")');
     await page.waitForSelector('.details li:has-text("carol-policy")');
     const carolUuid = (await page.getAttribute('.details', 'data-user'))!;
-    const carolNow = async () => (await (await http('GET', `/0.1/users/${carolUuid}`, asAdmin)).json()) as Record<string, unknown>;
+    const carolNow = async () =>
+      (await (await http('GET', `/0.1/users/${carolUuid}`, asAdmin)).json()) as Record<string, unknown>;
 
     // -- her authentication method
     expect(await page.inputValue('.details select[name="authentication_method"]')).toBe('default');
@@ -282,7 +296,10 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
       await page.click('.details button:has-text("Add address")');
       await page.waitForSelector(`.details li[data-email="${address}"]`);
     }
-    expect((await carolNow()).emails).toMatchObject([{ address: 'carol@example.com', main: true }, { address: 'carol.two@example.com', main: false }]);
+    expect((await carolNow()).emails).toMatchObject([
+      { address: 'carol@example.com', main: true },
+      { address: 'carol.two@example.com', main: false },
+    ]);
     await page.click('.details li[data-email="carol@example.com"] button.danger');
     await confirm();
     await page.waitForSelector('.details li[data-email="carol@example.com"]', { state: 'detached' });
@@ -290,9 +307,17 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     await page.waitForSelector('.details .mfa .empty');
 
     // -- her refresh token (a phone app's), deleted after a confirmation
-    const offline = await http('POST', '/0.1/token', { authorization: basic(CAROL.username, CAROL.password) }, { access_type: 'offline', client_id: 'carol-phone' });
+    const offline = await http(
+      'POST',
+      '/0.1/token',
+      { authorization: basic(CAROL.username, CAROL.password) },
+      { access_type: 'offline', client_id: 'carol-phone' },
+    );
     expect(offline.status).toBe(200);
-    const refreshTokens = async () => ((await (await http('GET', `/0.1/users/${carolUuid}/tokens`, asAdmin)).json()).items as Array<{ client_id: string }>).map((r) => r.client_id);
+    const refreshTokens = async () =>
+      ((await (await http('GET', `/0.1/users/${carolUuid}/tokens`, asAdmin)).json()).items as Array<{ client_id: string }>).map(
+        (r) => r.client_id,
+      );
     expect(await refreshTokens()).toEqual(['carol-phone']);
     const reopen = async () => {
       await page.click('tr[data-username="carol"] button:has-text("Details")');
@@ -320,7 +345,11 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     await page.click(`${editForm} button[type="submit"]`);
     await page.waitForSelector(editForm, { state: 'detached' });
     expect(await carolNow()).toMatchObject({
-      firstname: 'Carol', lastname: 'Doe', authentication_method: 'native', enabled: true, emails: [{ address: 'carol.two@example.com', main: true }],
+      firstname: 'Carol',
+      lastname: 'Doe',
+      authentication_method: 'native',
+      enabled: true,
+      emails: [{ address: 'carol.two@example.com', main: true }],
     });
 
     // -- disabled (asked first: her sessions end), enabled again
@@ -384,7 +413,10 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     await page.waitForSelector('tr[data-group="Support agents"]');
     expect((await (await http('GET', `/0.1/groups/${groupUuid}`, asAdmin)).json()).name).toBe('Support agents');
     // a member added, then removed
-    const members = async () => ((await (await http('GET', `/0.1/groups/${groupUuid}/users`, asAdmin)).json()).items as Array<{ username: string }>).map((u) => u.username);
+    const members = async () =>
+      ((await (await http('GET', `/0.1/groups/${groupUuid}/users`, asAdmin)).json()).items as Array<{ username: string }>).map(
+        (u) => u.username,
+      );
     await page.waitForSelector(`${details} select[name="member"] option:has-text("carol")`, { state: 'attached' });
     await page.selectOption(`${details} select[name="member"]`, carolUuid);
     await page.click(`${details} button:has-text("Add user")`);
@@ -428,7 +460,10 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     await go('explain');
     expect(pageErrors).toEqual([]);
     await page.waitForSelector('select[name="user"] option:has-text("carol")', { state: 'attached' });
-    const carolOption = await page.$eval('select[name="user"]', (s) => [...(s as HTMLSelectElement).options].find((o) => o.text === 'carol')!.value);
+    const carolOption = await page.$eval(
+      'select[name="user"]',
+      (s) => [...(s as HTMLSelectElement).options].find((o) => o.text === 'carol')!.value,
+    );
     expect(carolOption).toBe(carolToken.auth_id);
     const cases: Array<[string, string, string | null]> = [
       [`confd.users.${carolToken.auth_id}.read`, 'granted', 'confd.users.me.read'],
@@ -504,7 +539,7 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     await page.waitForSelector('form [role="status"]:has-text("Saved")');
     expect(await page.inputValue('input[name="bind_password"]')).toBe('');
     const ldapNow = await http('GET', '/0.1/backends/ldap', asAdmin);
-    const ldapBody = await ldapNow.json() as Record<string, unknown>;
+    const ldapBody = (await ldapNow.json()) as Record<string, unknown>;
     expect(ldapBody).toMatchObject({ host: 'ldap.example.com', bind_dn: 'cn=reader,dc=example,dc=com', search_filters: filter });
     expect(ldapBody).not.toHaveProperty('bind_password');
     await page.waitForSelector('form button:has-text("Remove the configuration")');
@@ -521,10 +556,14 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     await page.fill('form[aria-label="Edit carol-policy"] input[name="description"]', 'What carol may do');
     await page.click('form[aria-label="Edit carol-policy"] button[type="submit"]');
     await page.waitForSelector('form[aria-label="Edit carol-policy"]', { state: 'detached' });
-    const carolPolicy = await (await http('GET', `/0.1/policies/${policyValue}`, asAdmin)).json() as Record<string, unknown>;
-    expect(carolPolicy).toMatchObject({ description: 'What carol may do', acl: ['confd.users.me.read', '!confd.users.me.delete', 'auth.users.me.#'] });
+    const carolPolicy = (await (await http('GET', `/0.1/policies/${policyValue}`, asAdmin)).json()) as Record<string, unknown>;
+    expect(carolPolicy).toMatchObject({
+      description: 'What carol may do',
+      acl: ['confd.users.me.read', '!confd.users.me.delete', 'auth.users.me.#'],
+    });
     const scratch = {
-      user: (await (await http('POST', '/0.1/users', asAdmin, { username: 'dave', password: 'dave-secret-password' })).json()).uuid as string,
+      user: (await (await http('POST', '/0.1/users', asAdmin, { username: 'dave', password: 'dave-secret-password' })).json())
+        .uuid as string,
       group: (await (await http('POST', '/0.1/groups', asAdmin, { name: 'Scratch' })).json()).uuid as string,
       policy: (await (await http('POST', '/0.1/policies', asAdmin, { name: 'scratch', acl: ['confd.#'] })).json()).uuid as string,
     };
@@ -552,22 +591,48 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     const actorRows = () => page.$$eval('tr[data-action]', (r) => r.length);
     const allOfCarol = await actorRows();
     await page.selectOption('select[name="outcome"]', 'throttled');
-    await expect.poll(() => page.$$eval('tr[data-action] td:nth-child(3)', (c) => [...new Set(c.map((x) => x.textContent))])).toEqual(['throttled']);
+    await expect
+      .poll(() => page.$$eval('tr[data-action] td:nth-child(3)', (c) => [...new Set(c.map((x) => x.textContent))]))
+      .toEqual(['throttled']);
     await axeCheck(page, 'audit filtered by actor and outcome');
     await page.selectOption('select[name="outcome"]', '');
     await expect.poll(actorRows).toBe(allOfCarol);
     await page.click('tr[data-action="login"] button:has-text("login")');
     await expect.poll(() => page.inputValue('input[name="action"]')).toBe('login');
-    await expect.poll(() => page.$$eval('tr[data-action]', (r) => [...new Set(r.map((x) => x.getAttribute('data-action')))])).toEqual(['login']);
+    await expect
+      .poll(() => page.$$eval('tr[data-action]', (r) => [...new Set(r.map((x) => x.getAttribute('data-action')))]))
+      .toEqual(['login']);
     await page.fill('input[name="action"]', '');
     await page.fill('input[name="actor"]', '');
 
     // -- the audit entry of each action
     await go('audit');
-    for (const action of ['tenants.create', 'tenants.update', 'tenants.parent.update', 'users.create', 'users.update', 'policies.create',
-      'users.policies.update', 'sessions.delete', 'security.throttles.delete', 'backends.ldap.update', 'groups.create', 'groups.update',
-      'groups.policies.update', 'groups.users.update', 'groups.users.delete', 'admin.users.emails.update', 'users.password.reset.create',
-      'users.tokens.delete', 'tenants.delete', 'backends.ldap.delete', 'policies.update', 'policies.delete', 'groups.delete', 'users.delete']) {
+    for (const action of [
+      'tenants.create',
+      'tenants.update',
+      'tenants.parent.update',
+      'users.create',
+      'users.update',
+      'policies.create',
+      'users.policies.update',
+      'sessions.delete',
+      'security.throttles.delete',
+      'backends.ldap.update',
+      'groups.create',
+      'groups.update',
+      'groups.policies.update',
+      'groups.users.update',
+      'groups.users.delete',
+      'admin.users.emails.update',
+      'users.password.reset.create',
+      'users.tokens.delete',
+      'tenants.delete',
+      'backends.ldap.delete',
+      'policies.update',
+      'policies.delete',
+      'groups.delete',
+      'users.delete',
+    ]) {
       await page.fill('input[name="search"]', action);
       await page.waitForSelector(`tr[data-action="${action}"]`);
     }
@@ -578,7 +643,9 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     clock.advance(10 * 60_000);
     expect((await http('POST', '/0.1/tenants', asAdmin, { name: 'Late' })).status).toBe(200);
     // The audit record is written once the answer is sent: the console's list is read after it is there.
-    const creations = async () => ((await (await http('GET', '/0.1/audit?search=tenants.create&recurse=true', asAdmin)).json()) as { filtered: number }).filtered;
+    const creations = async () =>
+      ((await (await http('GET', '/0.1/audit?search=tenants.create&recurse=true', asAdmin)).json()) as { filtered: number })
+        .filtered;
     await expect.poll(creations, { timeout: 5000 }).toBe(4);
     const rows = () => page.$$eval('tr[data-action]', (r) => r.length);
     const times = () => page.$$eval('tr[data-action] time', (r) => r.map((x) => x.getAttribute('datetime') ?? ''));
@@ -648,11 +715,15 @@ describe.each(ENGINES)('admin console in Chromium (%s)', (engine) => {
     expect((await http('HEAD', `/0.1/token/${renewed}`)).status).toBe(404);
 
     // -- carol enrols a TOTP factor and recovery codes (over HTTP: enrolment is the user's own business)
-    const carolHttp = { 'x-auth-token': ((await (await loginApi(CAROL.username, CAROL.password)).json()).data as { token: string }).token };
+    const carolHttp = {
+      'x-auth-token': ((await (await loginApi(CAROL.username, CAROL.password)).json()).data as { token: string }).token,
+    };
     const enrol = await http('POST', '/0.1/users/me/mfa/totp', carolHttp, {});
     expect(enrol.status).toBe(200);
-    const { uuid: totpUuid, secret } = await enrol.json() as { uuid: string; secret: string };
-    expect((await http('PUT', `/0.1/users/me/mfa/totp/${totpUuid}/confirm`, carolHttp, { code: totpAt(secret, clock.now()) })).status).toBe(204);
+    const { uuid: totpUuid, secret } = (await enrol.json()) as { uuid: string; secret: string };
+    expect(
+      (await http('PUT', `/0.1/users/me/mfa/totp/${totpUuid}/confirm`, carolHttp, { code: totpAt(secret, clock.now()) })).status,
+    ).toBe(204);
     const recovery = await http('POST', '/0.1/users/me/mfa/recovery_codes', carolHttp, {});
     expect(recovery.status).toBe(200);
     const codes = (await recovery.json()).codes as string[];

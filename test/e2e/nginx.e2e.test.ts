@@ -36,13 +36,36 @@ describe('nginx auth_request in front of an upstream', () => {
     });
     const authUrl = new URL(await t.service.listen());
     const app = t.service.app;
-    const admin = (await app.inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic(ADMIN.username, ADMIN.password) }, payload: {} })).json().data.token;
-    alice = (await app.inject({ method: 'POST', url: '/0.1/users', headers: { 'x-auth-token': admin }, payload: { username: 'alice', password: 'alice-password' } })).json();
-    aliceToken = (await app.inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic('alice', 'alice-password') }, payload: {} })).json().data.token;
+    const admin = (
+      await app.inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { authorization: basic(ADMIN.username, ADMIN.password) },
+        payload: {},
+      })
+    ).json().data.token;
+    alice = (
+      await app.inject({
+        method: 'POST',
+        url: '/0.1/users',
+        headers: { 'x-auth-token': admin },
+        payload: { username: 'alice', password: 'alice-password' },
+      })
+    ).json();
+    aliceToken = (
+      await app.inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { authorization: basic('alice', 'alice-password') },
+        payload: {},
+      })
+    ).json().data.token;
 
     upstream = http.createServer((req, res) => {
       let body = '';
-      req.on('data', (c) => { body += c; });
+      req.on('data', (c) => {
+        body += c;
+      });
       req.on('end', () => {
         seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ upstream: 'secret content' }));
@@ -51,13 +74,15 @@ describe('nginx auth_request in front of an upstream', () => {
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
     const upstreamPort = (upstream.address() as net.AddressInfo).port;
 
-    nginx = await startNginx((listenPort) => `
+    nginx = await startNginx(
+      (listenPort) => `
   upstream xivo_auth { server 127.0.0.1:${authUrl.port}; }
   upstream api_backend { server 127.0.0.1:${upstreamPort}; }
   server {
     listen 127.0.0.1:${listenPort};
     include ${SNIPPET};
-  }`);
+  }`,
+    );
     port = nginx.port;
   });
 
@@ -85,12 +110,18 @@ describe('nginx auth_request in front of an upstream', () => {
     expect(res.status).toBe(403);
     expect(res.body).not.toContain('secret content');
     // Asking for another access in a header changes nothing: the snippet blanks it.
-    const forged = await request(port, 'GET', '/api/lines', { 'x-auth-token': aliceToken, 'x-auth-required-access': `confd.users.${alice.uuid}.read` });
+    const forged = await request(port, 'GET', '/api/lines', {
+      'x-auth-token': aliceToken,
+      'x-auth-required-access': `confd.users.${alice.uuid}.read`,
+    });
     expect(forged.status).toBe(403);
   });
 
   it('a valid token: 200 from the upstream with X-Auth-User-Uuid, no token and no forged identity passed on', async () => {
-    const res = await request(port, 'GET', `/api/users/${alice.uuid}?x=1`, { authorization: `Bearer ${aliceToken}`, 'x-auth-user-uuid': 'forged' });
+    const res = await request(port, 'GET', `/api/users/${alice.uuid}?x=1`, {
+      authorization: `Bearer ${aliceToken}`,
+      'x-auth-user-uuid': 'forged',
+    });
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body)).toEqual({ upstream: 'secret content' });
     const last = seen[seen.length - 1];
@@ -103,7 +134,13 @@ describe('nginx auth_request in front of an upstream', () => {
   });
 
   it('a POST with a body goes through (method passed, body not sent to xivo-auth)', async () => {
-    const res = await request(port, 'POST', `/api/users/${alice.uuid}`, { 'x-auth-token': aliceToken, 'content-type': 'application/json' }, '{"firstname":"Alice"}');
+    const res = await request(
+      port,
+      'POST',
+      `/api/users/${alice.uuid}`,
+      { 'x-auth-token': aliceToken, 'content-type': 'application/json' },
+      '{"firstname":"Alice"}',
+    );
     expect(res.status).toBe(200);
     expect(seen[seen.length - 1]).toMatchObject({ method: 'POST', body: '{"firstname":"Alice"}' });
     // The subrequest is a GET: only X-Forwarded-Method tells xivo-auth this is a DELETE (no route: 403).
@@ -111,7 +148,14 @@ describe('nginx auth_request in front of an upstream', () => {
   });
 
   it('a revoked token: 401', async () => {
-    const token = (await t.service.app.inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic('alice', 'alice-password') }, payload: {} })).json().data.token;
+    const token = (
+      await t.service.app.inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { authorization: basic('alice', 'alice-password') },
+        payload: {},
+      })
+    ).json().data.token;
     expect((await request(port, 'GET', `/api/users/${alice.uuid}`, { 'x-auth-token': token })).status).toBe(200);
     await t.service.app.inject({ method: 'DELETE', url: `/0.1/token/${token}` });
     expect((await request(port, 'GET', `/api/users/${alice.uuid}`, { 'x-auth-token': token })).status).toBe(401);

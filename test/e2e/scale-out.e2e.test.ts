@@ -34,7 +34,13 @@ describe('three instances behind nginx over one PostgreSQL', () => {
 
   const portOf = (s: CliService) => s.port;
   const login = async (port: number) => {
-    const res = await request(port, 'POST', '/0.1/token', { authorization: basicAuth('admin', ADMIN_PASSWORD), 'content-type': 'application/json' }, '{}');
+    const res = await request(
+      port,
+      'POST',
+      '/0.1/token',
+      { authorization: basicAuth('admin', ADMIN_PASSWORD), 'content-type': 'application/json' },
+      '{}',
+    );
     return res.status === 200 ? (JSON.parse(res.body).data as { token: string; session_uuid: string }) : null;
   };
   const check = async (port: number, token: string) => (await request(port, 'HEAD', `/0.1/token/${token}`)).status;
@@ -43,7 +49,14 @@ describe('three instances behind nginx over one PostgreSQL', () => {
     db = await createTestDatabase();
     bus = await startBusConsumer();
     const extraConfig = {
-      amqp: { enabled: true, uri: AMQP_URI, exchange_name: bus.exchange, poll_interval_ms: 50, retry_min_ms: 50, retry_max_ms: 500 },
+      amqp: {
+        enabled: true,
+        uri: AMQP_URI,
+        exchange_name: bus.exchange,
+        poll_interval_ms: 50,
+        retry_min_ms: 50,
+        retry_max_ms: 500,
+      },
       token_cleanup_interval: 1,
     };
     // One after the other: the first migrates and bootstraps, the second finds it done.
@@ -52,7 +65,8 @@ describe('three instances behind nginx over one PostgreSQL', () => {
       startCli({ dbUri: db.uri, adminPassword: ADMIN_PASSWORD, extraConfig }),
       startCli({ dbUri: db.uri, adminPassword: ADMIN_PASSWORD, extraConfig }),
     ]);
-    lb = await startNginx((port) => `
+    lb = await startNginx(
+      (port) => `
   upstream xivo_auth_pool {
     server 127.0.0.1:${portOf(a)} max_fails=1 fail_timeout=30s;
     server 127.0.0.1:${portOf(b)} max_fails=1 fail_timeout=30s;
@@ -62,7 +76,8 @@ describe('three instances behind nginx over one PostgreSQL', () => {
   server {
     listen 127.0.0.1:${port};
     include ${SNIPPET};
-  }`);
+  }`,
+    );
   });
 
   it('the README shows the very snippet under test', () => {
@@ -92,8 +107,14 @@ describe('three instances behind nginx over one PostgreSQL', () => {
       expect((await request(lb.port, 'DELETE', `/0.1/token/${token}`)).status).toBe(200);
     }
     for (const { token } of issued.slice(0, 3)) {
-      await until(async () => (await check(portOf(a), token)) === 404 && (await check(portOf(b), token)) === 404
-        && (await check(portOf(c), token)) === 404, 'revocation on every instance', 2000);
+      await until(
+        async () =>
+          (await check(portOf(a), token)) === 404 &&
+          (await check(portOf(b), token)) === 404 &&
+          (await check(portOf(c), token)) === 404,
+        'revocation on every instance',
+        2000,
+      );
     }
     for (const { token } of issued.slice(3)) expect(await check(lb.port, token)).toBe(204);
   });
@@ -139,16 +160,33 @@ describe('three instances behind nginx over one PostgreSQL', () => {
 
       // A user whose login and revocation on A will be caught mid-transaction.
       const adminToken = (await login(portOf(a)))!.token;
-      const created = await request(portOf(a), 'POST', '/0.1/users', { 'x-auth-token': adminToken, 'content-type': 'application/json' }, JSON.stringify({ username: 'victim', password: 'victim-password' }));
+      const created = await request(
+        portOf(a),
+        'POST',
+        '/0.1/users',
+        { 'x-auth-token': adminToken, 'content-type': 'application/json' },
+        JSON.stringify({ username: 'victim', password: 'victim-password' }),
+      );
       expect(created.status).toBe(200);
-      const victimLogin = () => request(portOf(a), 'POST', '/0.1/token', { authorization: basicAuth('victim', 'victim-password'), 'content-type': 'application/json' }, '{}');
-      const marksBefore = new Set((await sql.query<{ key: string }>("select key from login_throttle where key like 't:%'")).rows.map((r) => r.key));
+      const victimLogin = () =>
+        request(
+          portOf(a),
+          'POST',
+          '/0.1/token',
+          { authorization: basicAuth('victim', 'victim-password'), 'content-type': 'application/json' },
+          '{}',
+        );
+      const marksBefore = new Set(
+        (await sql.query<{ key: string }>("select key from login_throttle where key like 't:%'")).rows.map((r) => r.key),
+      );
       const first = await victimLogin();
       expect(first.status).toBe(200);
       const victim = JSON.parse(first.body).data as { token: string; session_uuid: string };
       obtained.push(victim.token);
       // The throttle's mark of (victim, this address): written last in each of its logins' transactions.
-      const marks = (await sql.query<{ key: string }>("select key from login_throttle where key like 't:%'")).rows.map((r) => r.key).filter((k) => !marksBefore.has(k));
+      const marks = (await sql.query<{ key: string }>("select key from login_throttle where key like 't:%'")).rows
+        .map((r) => r.key)
+        .filter((k) => !marksBefore.has(k));
       expect(marks).toHaveLength(1);
       for (const survivor of [b, c]) expect(await check(portOf(survivor), victim.token)).toBe(204);
 
@@ -165,20 +203,26 @@ describe('three instances behind nginx over one PostgreSQL', () => {
       const holderPid = (await holder.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0].pid;
       await holder.query('begin');
       await holder.query('select 1 from login_throttle where key = $1 for update', [marks[0]]);
-      await holder.query('select 1 from tokens where hash = $1 for update', [createHash('sha256').update(victim.token).digest('hex')]);
+      await holder.query('select 1 from tokens where hash = $1 for update', [
+        createHash('sha256').update(victim.token).digest('hex'),
+      ]);
       const inFlight = [
         victimLogin().catch(() => null),
         request(portOf(a), 'DELETE', `/0.1/token/${victim.token}`).catch(() => null),
       ];
       // Both wait for the holder (and nothing else does: no one else writes those rows).
-      const blocked = async () => (await sql.query<{ pid: number }>(
-        'select pid from pg_stat_activity where $1 = any(pg_blocking_pids(pid))', [holderPid],
-      )).rows.map((r) => r.pid);
+      const blocked = async () =>
+        (
+          await sql.query<{ pid: number }>('select pid from pg_stat_activity where $1 = any(pg_blocking_pids(pid))', [holderPid])
+        ).rows.map((r) => r.pid);
       await until(async () => (await blocked()).length === 2, 'the login and the revocation waiting mid-transaction', 2500);
       // The login's transaction has written its session and its token (uncommitted): a half-written login, were it to survive.
-      const written = await sql.query<{ relation: string }>(`select distinct l.relation::regclass::text as relation from pg_locks l
+      const written = await sql.query<{ relation: string }>(
+        `select distinct l.relation::regclass::text as relation from pg_locks l
         where l.pid = any($1) and l.granted and l.mode = 'RowExclusiveLock'
-          and l.relation in ('sessions'::regclass, 'tokens'::regclass)`, [await blocked()]);
+          and l.relation in ('sessions'::regclass, 'tokens'::regclass)`,
+        [await blocked()],
+      );
       expect(written.rows.map((r) => r.relation).sort()).toEqual(['sessions', 'tokens']);
 
       killedAt = Date.now();
@@ -200,7 +244,9 @@ describe('three instances behind nginx over one PostgreSQL', () => {
         (select count(*) from tokens t where not exists (select 1 from sessions s where s.uuid = t.session_uuid)) as tokens`);
       expect(orphans.rows[0]).toEqual({ sessions: '0', tokens: '0' });
       // The victim's login caught at the kill left nothing; its revocation did not happen.
-      const victimSessions = await sql.query<{ uuid: string }>("select s.uuid from sessions s join users u on u.uuid = s.user_uuid where u.username = 'victim'");
+      const victimSessions = await sql.query<{ uuid: string }>(
+        "select s.uuid from sessions s join users u on u.uuid = s.user_uuid where u.username = 'victim'",
+      );
       expect(victimSessions.rows.map((r) => r.uuid)).toEqual([victim.session_uuid]);
       // Every token, revoked or not, answers on each survivor as the database
       // says (a revocation committed whose answer was lost included), though
@@ -210,7 +256,8 @@ describe('three instances behind nginx over one PostgreSQL', () => {
       for (const token of obtained) {
         const expected = live.has(createHash('sha256').update(token).digest('hex')) ? 204 : 404;
         if (expected === 404) gone += 1;
-        for (const survivor of [b, c]) expect(await check(portOf(survivor), token), `${token} on ${survivor.port}`).toBe(expected);
+        for (const survivor of [b, c])
+          expect(await check(portOf(survivor), token), `${token} on ${survivor.port}`).toBe(expected);
       }
       expect(gone).toBeGreaterThanOrEqual(revoked.length);
       expect(await check(portOf(b), victim.token)).toBe(204);
@@ -232,7 +279,8 @@ describe('three instances behind nginx over one PostgreSQL', () => {
     for (const { token } of revoked) expect(await check(portOf(c), token)).toBe(404);
     // Every session's creation reaches the bus, including those the killed
     // instance committed but had not published: the survivor relays them.
-    const expected = [...issued, ...revoked].map((d) => `auth.sessions.${d.session_uuid}.created`)
+    const expected = [...issued, ...revoked]
+      .map((d) => `auth.sessions.${d.session_uuid}.created`)
       .concat(revoked.map((d) => `auth.sessions.${d.session_uuid}.deleted`));
     await until(() => expected.every((k) => bus.messages.some((m) => m.routingKey === k)), 'every session event', 15_000);
     const status = JSON.parse((await request(portOf(b), 'GET', '/0.1/status')).body);

@@ -39,7 +39,13 @@ describe('SIGKILL of the SQLite instance mid-load', () => {
       let writes = 0;
       const client = async () => {
         for (let round = 0; !stop; round += 1) {
-          const res = await request(port, 'POST', '/0.1/token', { authorization: basicAuth('admin', ADMIN_PASSWORD), 'content-type': 'application/json' }, '{}').catch(() => null);
+          const res = await request(
+            port,
+            'POST',
+            '/0.1/token',
+            { authorization: basicAuth('admin', ADMIN_PASSWORD), 'content-type': 'application/json' },
+            '{}',
+          ).catch(() => null);
           if (res?.status !== 200) continue;
           writes += 1;
           const { token } = JSON.parse(res.body).data as { token: string };
@@ -66,9 +72,21 @@ describe('SIGKILL of the SQLite instance mid-load', () => {
       try {
         expect(file.pragma('integrity_check', { simple: true })).toBe('ok');
         expect(file.pragma('foreign_key_check')).toEqual([]);
-        expect(file.prepare('select count(*) as n from sessions s where not exists (select 1 from tokens t where t.session_uuid = s.uuid)').get()).toEqual({ n: 0 });
-        expect(file.prepare('select count(*) as n from tokens t where not exists (select 1 from sessions s where s.uuid = t.session_uuid)').get()).toEqual({ n: 0 });
-        const live = new Set((file.prepare('select hash from tokens').pluck().all() as string[]));
+        expect(
+          file
+            .prepare(
+              'select count(*) as n from sessions s where not exists (select 1 from tokens t where t.session_uuid = s.uuid)',
+            )
+            .get(),
+        ).toEqual({ n: 0 });
+        expect(
+          file
+            .prepare(
+              'select count(*) as n from tokens t where not exists (select 1 from sessions s where s.uuid = t.session_uuid)',
+            )
+            .get(),
+        ).toEqual({ n: 0 });
+        const live = new Set(file.prepare('select hash from tokens').pluck().all() as string[]);
         for (const token of issued) expect(live.has(hashOf(token)), `login answered 200, cycle ${cycle}`).toBe(true);
         for (const token of revoked) expect(live.has(hashOf(token)), `revocation answered 200, cycle ${cycle}`).toBe(false);
       } finally {

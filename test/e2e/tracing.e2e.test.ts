@@ -11,9 +11,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, basicAuth, killAllClis, startCli } from '../helpers/cli.js';
 import { tempSqliteUri, type TempSqlite } from '../helpers/sqlite.js';
 
-interface OtlpValue { stringValue?: string; intValue?: string | number; boolValue?: boolean; doubleValue?: number }
+interface OtlpValue {
+  stringValue?: string;
+  intValue?: string | number;
+  boolValue?: boolean;
+  doubleValue?: number;
+}
 interface OtlpSpan {
-  traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number;
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
   attributes: { key: string; value: OtlpValue }[];
 }
 
@@ -55,7 +64,7 @@ function spans(): OtlpSpan[] {
 function attr(span: OtlpSpan, key: string): unknown {
   const v = span.attributes.find((a) => a.key === key)?.value;
   if (v === undefined) return undefined;
-  return v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : v.boolValue ?? v.doubleValue);
+  return v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : (v.boolValue ?? v.doubleValue));
 }
 
 async function waitForSpan(match: (s: OtlpSpan) => boolean, what: string): Promise<OtlpSpan> {
@@ -63,7 +72,12 @@ async function waitForSpan(match: (s: OtlpSpan) => boolean, what: string): Promi
   for (;;) {
     const found = spans().find(match);
     if (found) return found;
-    if (Date.now() > deadline) throw new Error(`no span ${what}; got: ${spans().map((s) => s.name).join(', ')}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `no span ${what}; got: ${spans()
+          .map((s) => s.name)
+          .join(', ')}`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -93,7 +107,10 @@ describe('tracing', () => {
 
       const checkTrace = randomBytes(16).toString('hex');
       const checkParent = randomBytes(8).toString('hex');
-      const check = await fetch(`${svc.url}/0.1/token/${token}`, { method: 'HEAD', headers: { traceparent: `00-${checkTrace}-${checkParent}-01` } });
+      const check = await fetch(`${svc.url}/0.1/token/${token}`, {
+        method: 'HEAD',
+        headers: { traceparent: `00-${checkTrace}-${checkParent}-01` },
+      });
       expect(check.status).toBe(204);
 
       const server = await waitForSpan((s) => s.name === 'POST /0.1/token' && s.traceId === loginTrace, 'for the login');

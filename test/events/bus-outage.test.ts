@@ -40,11 +40,17 @@ describe.each(ENGINES)('RabbitMQ outage on %s', (engine) => {
   });
 
   const inject = (opts: InjectOptions) => t.service.app.inject(opts);
-  const status = async () => (await inject({ method: 'GET', url: '/0.1/status' })).json().bus as { status: string; outbox: { pending: number } };
+  const status = async () =>
+    (await inject({ method: 'GET', url: '/0.1/status' })).json().bus as { status: string; outbox: { pending: number } };
 
   it('keeps serving while the broker is cut, then delivers every event produced meanwhile', async () => {
     // Connected first: one event goes through.
-    const first = await inject({ method: 'POST', url: '/0.1/token', headers: { ...JSON_HEADERS, authorization: basic(ADMIN.username, ADMIN.password) }, payload: {} });
+    const first = await inject({
+      method: 'POST',
+      url: '/0.1/token',
+      headers: { ...JSON_HEADERS, authorization: basic(ADMIN.username, ADMIN.password) },
+      payload: {},
+    });
     expect(first.statusCode).toBe(200);
     await until(() => bus.messages.length >= 1, 'first event');
     await until(async () => (await status()).status === 'ok', 'bus reported ok');
@@ -52,7 +58,12 @@ describe.each(ENGINES)('RabbitMQ outage on %s', (engine) => {
     await proxy.cut();
     const sessions: string[] = [];
     for (let i = 0; i < SESSIONS; i++) {
-      const login = await inject({ method: 'POST', url: '/0.1/token', headers: { ...JSON_HEADERS, authorization: basic(ADMIN.username, ADMIN.password) }, payload: {} });
+      const login = await inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { ...JSON_HEADERS, authorization: basic(ADMIN.username, ADMIN.password) },
+        payload: {},
+      });
       expect(login.statusCode).toBe(200);
       const { token, session_uuid: session } = login.json().data as { token: string; session_uuid: string };
       sessions.push(session);
@@ -69,7 +80,11 @@ describe.each(ENGINES)('RabbitMQ outage on %s', (engine) => {
     expect(bus.messages.filter((m) => expected.includes(m.routingKey))).toHaveLength(0);
 
     await proxy.restore();
-    await until(() => expected.every((key) => bus.messages.some((m) => m.routingKey === key)), 'every event after the outage', 20_000);
+    await until(
+      () => expected.every((key) => bus.messages.some((m) => m.routingKey === key)),
+      'every event after the outage',
+      20_000,
+    );
     // Counted: every event produced during the outage was delivered, each
     // session's creation before its deletion.
     const delivered = new Set(bus.messages.map((m) => m.routingKey).filter((k) => expected.includes(k)));

@@ -14,12 +14,23 @@ describe.each(ENGINES)('events on %s', (engine) => {
   let bus: BusConsumer;
   let adminToken: string;
   const inject = (opts: InjectOptions) => t.service.app.inject(opts);
-  const asAdmin = (opts: InjectOptions) => inject({ ...opts, headers: { ...JSON_HEADERS, 'x-auth-token': adminToken, ...(opts.headers ?? {}) } });
+  const asAdmin = (opts: InjectOptions) =>
+    inject({ ...opts, headers: { ...JSON_HEADERS, 'x-auth-token': adminToken, ...(opts.headers ?? {}) } });
 
   async function login(user: string, password: string, body: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
-    const res = await inject({ method: 'POST', url: '/0.1/token', headers: { ...JSON_HEADERS, authorization: basic(user, password), ...headers }, payload: body });
+    const res = await inject({
+      method: 'POST',
+      url: '/0.1/token',
+      headers: { ...JSON_HEADERS, authorization: basic(user, password), ...headers },
+      payload: body,
+    });
     expect(res.statusCode, res.body).toBe(200);
-    return res.json().data as { token: string; session_uuid: string; metadata: { uuid: string; tenant_uuid: string }; refresh_token?: string };
+    return res.json().data as {
+      token: string;
+      session_uuid: string;
+      metadata: { uuid: string; tenant_uuid: string };
+      refresh_token?: string;
+    };
   }
 
   async function createUser(username: string, password = `${username}-password`) {
@@ -38,7 +49,15 @@ describe.each(ENGINES)('events on %s', (engine) => {
     bus = await startBusConsumer();
     t = await startTestService(engine, {
       uuid: '5c6c4f1a-0d0f-4a4e-9c55-000000000001',
-      amqp: { enabled: true, uri: AMQP_URI, exchange_name: bus.exchange, poll_interval_ms: 50, retry_min_ms: 50, retry_max_ms: 200, expire_soon_seconds: 30 },
+      amqp: {
+        enabled: true,
+        uri: AMQP_URI,
+        exchange_name: bus.exchange,
+        poll_interval_ms: 50,
+        retry_min_ms: 50,
+        retry_max_ms: 200,
+        expire_soon_seconds: 30,
+      },
     });
     await t.service.listen();
     adminToken = (await login(ADMIN.username, ADMIN.password)).token;
@@ -73,9 +92,15 @@ describe.each(ENGINES)('events on %s', (engine) => {
     expect(res.statusCode).toBe(200);
     const deleted = await expectEvent((x) => x.routingKey === `auth.sessions.${data.session_uuid}.deleted`, 'session deleted');
     expect(deleted.headers.name).toBe('auth_session_deleted');
-    expect(deleted.body.data).toEqual({ uuid: data.session_uuid, tenant_uuid: data.metadata.tenant_uuid, user_uuid: data.metadata.uuid });
+    expect(deleted.body.data).toEqual({
+      uuid: data.session_uuid,
+      tenant_uuid: data.metadata.tenant_uuid,
+      user_uuid: data.metadata.uuid,
+    });
     const keys = bus.messages.map((x) => x.routingKey);
-    expect(keys.indexOf(`auth.sessions.${data.session_uuid}.created`)).toBeLessThan(keys.indexOf(`auth.sessions.${data.session_uuid}.deleted`));
+    expect(keys.indexOf(`auth.sessions.${data.session_uuid}.created`)).toBeLessThan(
+      keys.indexOf(`auth.sessions.${data.session_uuid}.deleted`),
+    );
   });
 
   it('publishes auth_session_deleted for every session of a disabled user', async () => {
@@ -91,13 +116,24 @@ describe.each(ENGINES)('events on %s', (engine) => {
   it('publishes refresh token events, with a routing key shortened when the client_id is too long for AMQP', async () => {
     const dave = await createUser('dave');
     await login('dave', 'dave-password', { access_type: 'offline', client_id: 'my-app' });
-    const created = await expectEvent((x) => x.routingKey === `auth.users.${dave.uuid}.tokens.my-app.created`, 'refresh token created');
+    const created = await expectEvent(
+      (x) => x.routingKey === `auth.users.${dave.uuid}.tokens.my-app.created`,
+      'refresh token created',
+    );
     expect(created.headers.name).toBe('auth_refresh_token_created');
-    expect(created.body.data).toEqual({ client_id: 'my-app', mobile: false, user_uuid: dave.uuid, tenant_uuid: dave.tenant_uuid });
+    expect(created.body.data).toEqual({
+      client_id: 'my-app',
+      mobile: false,
+      user_uuid: dave.uuid,
+      tenant_uuid: dave.tenant_uuid,
+    });
 
     const longId = 'c'.repeat(1024);
     await login('dave', 'dave-password', { access_type: 'offline', client_id: longId });
-    const long = await expectEvent((x) => x.headers.name === 'auth_refresh_token_created' && (x.body.data as { client_id: string }).client_id === longId, 'long client id');
+    const long = await expectEvent(
+      (x) => x.headers.name === 'auth_refresh_token_created' && (x.body.data as { client_id: string }).client_id === longId,
+      'long client id',
+    );
     expect(long.routingKey).toMatch(new RegExp(`^auth\\.users\\.${dave.uuid}\\.tokens\\.sha256-[0-9a-f]{64}\\.created$`));
     expect(Buffer.byteLength(long.routingKey)).toBeLessThanOrEqual(255);
 
@@ -113,7 +149,9 @@ describe.each(ENGINES)('events on %s', (engine) => {
     const added = await expectEvent((x) => x.routingKey === `auth.tenants.${tenant.uuid}.created`, 'tenant added');
     expect(added.headers.name).toBe('auth_tenant_added');
     expect(added.body.data).toEqual({ uuid: tenant.uuid, name: 'Acme', slug: 'acme' });
-    expect((await asAdmin({ method: 'PUT', url: `/0.1/tenants/${tenant.uuid}`, payload: { name: 'Acme Corp' } })).statusCode).toBe(200);
+    expect(
+      (await asAdmin({ method: 'PUT', url: `/0.1/tenants/${tenant.uuid}`, payload: { name: 'Acme Corp' } })).statusCode,
+    ).toBe(200);
     const updated = await expectEvent((x) => x.routingKey === `auth.tenants.${tenant.uuid}.updated`, 'tenant updated');
     expect(updated.body.data).toMatchObject({ uuid: tenant.uuid, name: 'Acme Corp' });
     expect((await asAdmin({ method: 'DELETE', url: `/0.1/tenants/${tenant.uuid}` })).statusCode).toBe(204);
@@ -127,27 +165,56 @@ describe.each(ENGINES)('events on %s', (engine) => {
     const clock = t.clock as FakeClock;
     clock.advance(95_000);
     await t.service.expireSoon!.runOnce();
-    const soon = await expectEvent((x) => x.headers.name === 'auth_session_expire_soon' && (x.body.data as { uuid: string }).uuid === data.session_uuid, 'expire soon');
+    const soon = await expectEvent(
+      (x) => x.headers.name === 'auth_session_expire_soon' && (x.body.data as { uuid: string }).uuid === data.session_uuid,
+      'expire soon',
+    );
     expect(soon.routingKey).toBe(`auth.users.${data.metadata.uuid}.sessions.${data.session_uuid}.expire_soon`);
     await t.service.expireSoon!.runOnce();
     clock.advance(30_000);
     await t.service.reaper.runOnce();
-    const expired = await expectEvent((x) => x.routingKey === `auth.sessions.${data.session_uuid}.deleted`, 'expired session deleted');
+    const expired = await expectEvent(
+      (x) => x.routingKey === `auth.sessions.${data.session_uuid}.deleted`,
+      'expired session deleted',
+    );
     // The same event as a revocation's, whichever path deleted the session (SQLite: the purge thread).
-    expect(expired.headers).toMatchObject({ name: 'auth_session_deleted', tenant_uuid: data.metadata.tenant_uuid, [`user_uuid:${data.metadata.uuid}`]: true });
-    expect(expired.body).toEqual({ ...expired.headers, data: { uuid: data.session_uuid, tenant_uuid: data.metadata.tenant_uuid, user_uuid: data.metadata.uuid } });
-    expect(bus.messages.filter((x) => x.headers.name === 'auth_session_expire_soon' && (x.body.data as { uuid: string }).uuid === data.session_uuid)).toHaveLength(1);
+    expect(expired.headers).toMatchObject({
+      name: 'auth_session_deleted',
+      tenant_uuid: data.metadata.tenant_uuid,
+      [`user_uuid:${data.metadata.uuid}`]: true,
+    });
+    expect(expired.body).toEqual({
+      ...expired.headers,
+      data: { uuid: data.session_uuid, tenant_uuid: data.metadata.tenant_uuid, user_uuid: data.metadata.uuid },
+    });
+    expect(
+      bus.messages.filter(
+        (x) => x.headers.name === 'auth_session_expire_soon' && (x.body.data as { uuid: string }).uuid === data.session_uuid,
+      ),
+    ).toHaveLength(1);
   });
 
   it('publishes audit records (issue 7) as auth_audit_recorded, with no secret', async () => {
     await createUser('frank');
-    const bad = await inject({ method: 'POST', url: '/0.1/token', headers: { ...JSON_HEADERS, authorization: basic('frank', 'wrong-password-x') }, payload: {} });
+    const bad = await inject({
+      method: 'POST',
+      url: '/0.1/token',
+      headers: { ...JSON_HEADERS, authorization: basic('frank', 'wrong-password-x') },
+      payload: {},
+    });
     expect(bad.statusCode).toBe(401);
-    const failure = await expectEvent((x) => x.headers.name === 'auth_audit_recorded' && (x.body.data as { login: string }).login === 'frank', 'audit of the failure');
+    const failure = await expectEvent(
+      (x) => x.headers.name === 'auth_audit_recorded' && (x.body.data as { login: string }).login === 'frank',
+      'audit of the failure',
+    );
     expect(failure.routingKey).toBe('auth.audit.login.failure');
     expect(failure.body.data).toMatchObject({ action: 'login', outcome: 'failure', login: 'frank' });
     const data = await login('frank', 'frank-password');
-    const success = await expectEvent((x) => x.routingKey === 'auth.audit.login.success' && (x.body.data as { target_id: string }).target_id === data.session_uuid, 'audit of the success');
+    const success = await expectEvent(
+      (x) =>
+        x.routingKey === 'auth.audit.login.success' && (x.body.data as { target_id: string }).target_id === data.session_uuid,
+      'audit of the success',
+    );
     expect(success.headers[`user_uuid:${data.metadata.uuid}`]).toBe(true);
     const text = JSON.stringify(bus.messages);
     expect(text).not.toContain('wrong-password-x');
@@ -171,7 +238,10 @@ describe.each(ENGINES)('outbox with amqp disabled on %s', (engine) => {
   it('records nothing: the outbox stays empty', async () => {
     const t = await startTestService(engine, { amqp: { enabled: false } });
     const res = await t.service.app.inject({
-      method: 'POST', url: '/0.1/token', headers: { ...JSON_HEADERS, authorization: basic(ADMIN.username, ADMIN.password) }, payload: {},
+      method: 'POST',
+      url: '/0.1/token',
+      headers: { ...JSON_HEADERS, authorization: basic(ADMIN.username, ADMIN.password) },
+      payload: {},
     });
     expect(res.statusCode).toBe(200);
     expect(await t.service.store.outboxBacklog()).toEqual({ pending: 0, oldestCreatedAt: null });

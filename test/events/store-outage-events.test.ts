@@ -26,7 +26,14 @@ describe('PostgreSQL outage during logins, with events', () => {
         rate_limits: { ...DEFAULT_CONFIG.security.rate_limits, enabled: false },
         login_throttle: { ...DEFAULT_CONFIG.security.login_throttle, enabled: false },
       },
-      amqp: { enabled: true, uri: AMQP_URI, exchange_name: bus.exchange, poll_interval_ms: 50, retry_min_ms: 50, retry_max_ms: 300 },
+      amqp: {
+        enabled: true,
+        uri: AMQP_URI,
+        exchange_name: bus.exchange,
+        poll_interval_ms: 50,
+        retry_min_ms: 50,
+        retry_max_ms: 300,
+      },
     }));
     await service.listen();
   });
@@ -40,7 +47,12 @@ describe('PostgreSQL outage during logins, with events', () => {
     let stop = false;
     const client = async () => {
       while (!stop) {
-        const res = await service.app.inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic(ADMIN.username, ADMIN.password) }, payload: {} });
+        const res = await service.app.inject({
+          method: 'POST',
+          url: '/0.1/token',
+          headers: { authorization: basic(ADMIN.username, ADMIN.password) },
+          payload: {},
+        });
         statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
         if (res.statusCode === 200) issued.push(res.json().data.session_uuid as string);
       }
@@ -57,7 +69,10 @@ describe('PostgreSQL outage during logins, with events', () => {
 
     // Only 200 (before, after) and 503 (during): never a 500.
     expect([...statuses.keys()].sort()).toEqual([200, 503]);
-    const stored = await service.store.listSessions({ tenantUuids: [(await service.store.getTopTenant())!.uuid] }, { limit: 10_000 });
+    const stored = await service.store.listSessions(
+      { tenantUuids: [(await service.store.getTopTenant())!.uuid] },
+      { limit: 10_000 },
+    );
     const sessions = new Set(stored.items.map((s) => s.uuid));
     for (const uuid of issued) expect(sessions.has(uuid)).toBe(true);
     await until(async () => (await service.store.outboxBacklog()).pending === 0, 'outbox drained', 20_000);

@@ -33,15 +33,19 @@ export async function startBusConsumer(exchange = uniqueExchange()): Promise<Bus
   const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
   await channel.bindQueue(queue, exchange, '#');
   const messages: BusMessage[] = [];
-  await channel.consume(queue, (msg) => {
-    if (msg === null) return;
-    messages.push({
-      routingKey: msg.fields.routingKey,
-      headers: (msg.properties.headers ?? {}) as Record<string, unknown>,
-      body: JSON.parse(msg.content.toString('utf8')) as Record<string, unknown>,
-      messageId: msg.properties.messageId as string | undefined,
-    });
-  }, { noAck: true });
+  await channel.consume(
+    queue,
+    (msg) => {
+      if (msg === null) return;
+      messages.push({
+        routingKey: msg.fields.routingKey,
+        headers: (msg.properties.headers ?? {}) as Record<string, unknown>,
+        body: JSON.parse(msg.content.toString('utf8')) as Record<string, unknown>,
+        messageId: msg.properties.messageId as string | undefined,
+      });
+    },
+    { noAck: true },
+  );
   return {
     exchange,
     messages,

@@ -73,7 +73,11 @@ function installExitHook(): void {
   process.once('exit', () => {
     for (const [pid, child] of running) {
       if (child.exitCode === null && child.signalCode === null) {
-        try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
       }
     }
   });
@@ -159,8 +163,12 @@ function spawnCli(args: string[], env: NodeJS.ProcessEnv): Spawned {
   });
   let stdout = '';
   let stderr = '';
-  proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
-  proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+  proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
   if (proc.pid !== undefined) running.set(proc.pid, proc);
   const exited = new Promise<ExitResult>((resolveExit) => {
     // 'close' waits for stdio to be drained, so the result holds every byte.
@@ -211,13 +219,17 @@ async function stopProcess(spawned: Spawned, signal: NodeJS.Signals | null, time
   const { proc } = spawned;
   if (signal !== null && proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), timeoutMs); });
+  const timeout = new Promise<'timeout'>((r) => {
+    timer = setTimeout(() => r('timeout'), timeoutMs);
+  });
   const outcome = await Promise.race([spawned.exited, timeout]);
   clearTimeout(timer);
   if (outcome === 'timeout') {
     proc.kill('SIGKILL');
     const result = await spawned.exited;
-    throw new Error(`pid ${proc.pid} did not exit within ${timeoutMs} ms${signal ? ` of ${signal}` : ''}; killed.\n${describeOutput(result.stdout, result.stderr)}`);
+    throw new Error(
+      `pid ${proc.pid} did not exit within ${timeoutMs} ms${signal ? ` of ${signal}` : ''}; killed.\n${describeOutput(result.stdout, result.stderr)}`,
+    );
   }
   return outcome;
 }
@@ -230,7 +242,9 @@ export async function startCli(opts: StartCliOptions): Promise<CliService> {
   const configFile = writeConfigFile(config);
   const spawned = spawnCli(['-f', '-c', configFile, ...(opts.args ?? [])], childEnv(opts.env));
   let exitedEarly: ExitResult | null = null;
-  void spawned.exited.then((r) => { exitedEarly = r; });
+  void spawned.exited.then((r) => {
+    exitedEarly = r;
+  });
   let address: string;
   try {
     address = await waitFor(
@@ -245,7 +259,9 @@ export async function startCli(opts: StartCliOptions): Promise<CliService> {
   } catch (err) {
     if (spawned.proc.exitCode === null && spawned.proc.signalCode === null) spawned.proc.kill('SIGKILL');
     const result = await spawned.exited;
-    throw new Error(`${(err as Error).message}\nconfig ${configFile}:\n${YAML.stringify(config)}${describeOutput(result.stdout, result.stderr)}`);
+    throw new Error(
+      `${(err as Error).message}\nconfig ${configFile}:\n${YAML.stringify(config)}${describeOutput(result.stdout, result.stderr)}`,
+    );
   }
   const url = new URL(address);
   return {
@@ -264,18 +280,25 @@ export async function startCli(opts: StartCliOptions): Promise<CliService> {
 }
 
 /** Runs `xivo-auth <args>` to completion (one-shot commands). */
-export async function runCli(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<ExitResult> {
+export async function runCli(
+  args: string[],
+  opts: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<ExitResult> {
   assertBuilt();
   const spawned = spawnCli(args, childEnv(opts.env));
   const timeoutMs = opts.timeoutMs ?? RUN_TIMEOUT_MS;
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), timeoutMs); });
+  const timeout = new Promise<'timeout'>((r) => {
+    timer = setTimeout(() => r('timeout'), timeoutMs);
+  });
   const outcome = await Promise.race([spawned.exited, timeout]);
   clearTimeout(timer);
   if (outcome === 'timeout') {
     spawned.proc.kill('SIGKILL');
     const result = await spawned.exited;
-    throw new Error(`xivo-auth ${args.join(' ')} did not exit within ${timeoutMs} ms; killed.\n${describeOutput(result.stdout, result.stderr)}`);
+    throw new Error(
+      `xivo-auth ${args.join(' ')} did not exit within ${timeoutMs} ms; killed.\n${describeOutput(result.stdout, result.stderr)}`,
+    );
   }
   return outcome;
 }
@@ -286,7 +309,11 @@ export async function killAllClis(): Promise<void> {
   for (const [pid, child] of [...running]) {
     if (child.exitCode === null && child.signalCode === null) {
       waits.push(new Promise((r) => child.once('close', r)));
-      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }
     running.delete(pid);
   }

@@ -33,7 +33,11 @@ export interface HttpAnswer {
 
 /** Requests to a listening service, as a client would make them. */
 export function httpClient(baseUrl: () => string) {
-  return async function request(method: string, url: string, options: { token?: string | null; body?: unknown; headers?: Record<string, string> } = {}): Promise<HttpAnswer> {
+  return async function request(
+    method: string,
+    url: string,
+    options: { token?: string | null; body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<HttpAnswer> {
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (options.token) headers['x-auth-token'] = options.token;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
@@ -57,7 +61,14 @@ export function httpClient(baseUrl: () => string) {
 export function databaseText(dbUri: string): string {
   if (dbUri.startsWith('sqlite:')) {
     const file = dbUri.slice('sqlite:'.length);
-    return [file, `${file}-wal`].filter((f) => existsSync(f)).map((f) => readFileSync(f).toString('latin1')).join('\n');
+    return [file, `${file}-wal`]
+      .filter((f) => existsSync(f))
+      .map((f) => readFileSync(f).toString('latin1'))
+      .join('\n');
   }
-  return execFileSync('pg_dump', ['--data-only', '--no-owner', dbUri], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] });
+  return execFileSync('pg_dump', ['--data-only', '--no-owner', dbUri], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
 }

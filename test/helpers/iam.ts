@@ -6,7 +6,13 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 
 export interface Api {
   /** Any request, as the holder of `token` (null: no token). */
-  as(token: string | null, method: string, url: string, payload?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  as(
+    token: string | null,
+    method: string,
+    url: string,
+    payload?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<LightMyRequestResponse>;
   /** A token for login/password, or throws. */
   login(username: string, password: string): Promise<string>;
   adminToken(): Promise<string>;
@@ -28,7 +34,12 @@ export function iamApi(t: () => TestService): Api {
       });
     },
     async login(username, password) {
-      const res = await inject({ method: 'POST', url: '/0.1/token', headers: { ...JSON_HEADERS, authorization: basic(username, password) }, payload: {} });
+      const res = await inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { ...JSON_HEADERS, authorization: basic(username, password) },
+        payload: {},
+      });
       if (res.statusCode !== 200) throw new Error(`login ${username}: ${res.statusCode} ${res.body}`);
       return res.json().data.token as string;
     },

@@ -13,9 +13,11 @@ export function nginxBinary(): string {
     try {
       execFileSync(candidate, ['-v'], { stdio: 'ignore' });
       return candidate;
-    } catch { /* next */ }
+    } catch {
+      /* next */
+    }
   }
-  throw new Error('nginx is required by this test (.ci/run installs Debian\'s package): not found');
+  throw new Error("nginx is required by this test (.ci/run installs Debian's package): not found");
 }
 
 export async function freePort(): Promise<number> {
@@ -29,14 +31,26 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export interface Answer { status: number; headers: http.IncomingHttpHeaders; body: string }
+export interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
 
-export function request(port: number, method: string, urlPath: string, headers: Record<string, string> = {}, body?: string): Promise<Answer> {
+export function request(
+  port: number,
+  method: string,
+  urlPath: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, headers, agent: false }, (res) => {
       let text = '';
       res.setEncoding('utf8');
-      res.on('data', (c: string) => { text += c; });
+      res.on('data', (c: string) => {
+        text += c;
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
     });
     req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
@@ -63,7 +77,9 @@ export async function startNginx(httpBlock: (port: number, dir: string) => strin
   const port = await freePort();
   const temp = (name: string) => `${name} ${path.join(dir, name.replace(/_path$/, ''))};`;
   const conf = path.join(dir, 'nginx.conf');
-  writeFileSync(conf, `
+  writeFileSync(
+    conf,
+    `
 daemon off;
 master_process on;
 worker_processes 1;
@@ -80,7 +96,8 @@ http {
   ${temp('scgi_temp_path')}
 ${httpBlock(port, dir)}
 }
-`);
+`,
+  );
   const args = ['-p', dir, '-c', conf, '-e', path.join(dir, 'error.log')];
   execFileSync(binary, ['-t', ...args], { stdio: 'pipe' });
   const proc: ChildProcess = spawn(binary, args, { stdio: 'ignore' });

@@ -44,25 +44,34 @@ export async function startOAuthProvider(): Promise<TestOAuthProvider> {
   await once(server, 'listening');
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const state: Pick<TestOAuthProvider, 'issued' | 'tokenRequests' | 'deviceCodeTtl' | 'mode'> = {
-    issued: [], tokenRequests: [], deviceCodeTtl: 600, mode: 'up',
+    issued: [],
+    tokenRequests: [],
+    deviceCodeTtl: 600,
+    mode: 'up',
   };
 
   const provider = new Provider(issuer, {
-    clients: [{
-      client_id: CLIENT_ID,
-      client_secret: CLIENT_SECRET,
-      grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
-      response_types: [],
-      redirect_uris: [],
-      token_endpoint_auth_method: 'client_secret_post',
-    }],
+    clients: [
+      {
+        client_id: CLIENT_ID,
+        client_secret: CLIENT_SECRET,
+        grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+        response_types: [],
+        redirect_uris: [],
+        token_endpoint_auth_method: 'client_secret_post',
+      },
+    ],
     scopes: SCOPES,
     // (The policies and pages given here only keep the server's notices off the test output.)
     features: {
       deviceFlow: {
         enabled: true,
-        userCodeInputSource: async (ctx, form) => { ctx.body = `<html><body>${form}</body></html>`; },
-        successSource: async (ctx) => { ctx.body = '<html><body><h1>Sign-in Success</h1></body></html>'; },
+        userCodeInputSource: async (ctx, form) => {
+          ctx.body = `<html><body>${form}</body></html>`;
+        },
+        successSource: async (ctx) => {
+          ctx.body = '<html><body><h1>Sign-in Success</h1></body></html>';
+        },
       },
       revocation: { enabled: true },
       introspection: { enabled: true, allowedPolicy: async () => true },
@@ -150,11 +159,21 @@ export async function startOAuthProvider(): Promise<TestOAuthProvider> {
     deviceAuthorizationUrl: `${issuer}/device/auth`,
     tokenUrl: `${issuer}/token`,
     revocationUrl: `${issuer}/token/revocation`,
-    get issued() { return state.issued; },
-    get tokenRequests() { return state.tokenRequests; },
-    get deviceCodeTtl() { return state.deviceCodeTtl; },
-    set deviceCodeTtl(v) { state.deviceCodeTtl = v; },
-    get mode() { return state.mode; },
+    get issued() {
+      return state.issued;
+    },
+    get tokenRequests() {
+      return state.tokenRequests;
+    },
+    get deviceCodeTtl() {
+      return state.deviceCodeTtl;
+    },
+    set deviceCodeTtl(v) {
+      state.deviceCodeTtl = v;
+    },
+    get mode() {
+      return state.mode;
+    },
     set mode(v) {
       state.mode = v;
       if (v !== 'up') for (const socket of sockets) socket.destroy();
@@ -173,8 +192,10 @@ export async function startOAuthProvider(): Promise<TestOAuthProvider> {
       for (let step = 0; step < 4 && !page.html.includes('Sign-in Success'); step += 1) {
         const action = formAction(page.html);
         const prompt = field(page.html, 'prompt');
-        if (action === undefined || prompt === undefined) throw new Error(`unexpected page at ${page.url}: ${page.html.slice(0, 300)}`);
-        const form: Record<string, string> = prompt === 'login' ? { prompt, login: options.login ?? 'provider-user', password: 'any' } : { prompt };
+        if (action === undefined || prompt === undefined)
+          throw new Error(`unexpected page at ${page.url}: ${page.html.slice(0, 300)}`);
+        const form: Record<string, string> =
+          prompt === 'login' ? { prompt, login: options.login ?? 'provider-user', password: 'any' } : { prompt };
         page = await follow(await browse(action, form));
       }
       if (!page.html.includes('Sign-in Success')) throw new Error(`the device was not approved: ${page.html.slice(0, 300)}`);

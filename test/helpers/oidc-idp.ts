@@ -46,20 +46,25 @@ export async function startOidcProvider(callbackUrl: string): Promise<TestOidcPr
   const state: { rewriteIdToken: IdTokenRewrite | null; idTokens: string[] } = { rewriteIdToken: null, idTokens: [] };
 
   const provider = new Provider(issuer, {
-    clients: [{
-      client_id: OIDC_CLIENT_ID,
-      client_secret: OIDC_CLIENT_SECRET,
-      grant_types: ['authorization_code'],
-      response_types: ['code'],
-      redirect_uris: [callbackUrl],
-      token_endpoint_auth_method: 'client_secret_basic',
-    }],
+    clients: [
+      {
+        client_id: OIDC_CLIENT_ID,
+        client_secret: OIDC_CLIENT_SECRET,
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        redirect_uris: [callbackUrl],
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
+    ],
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'groups'] },
     scopes: ['openid', 'email', 'profile'],
     features: { devInteractions: { enabled: true } },
     cookies: { keys: ['xivo-auth-sso-test-cookie-key'] },
     jwks: { keys: [{ ...privateKey.export({ format: 'jwk' }), kid: KID, use: 'sig', alg: 'RS256' }] },
-    findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub, email: sub, email_verified: true, groups: ['sso-admins'] }) }),
+    findAccount: async (_ctx, sub) => ({
+      accountId: sub,
+      claims: async () => ({ sub, email: sub, email_verified: true, groups: ['sso-admins'] }),
+    }),
     ttl: { AccessToken: 3600, IdToken: 3600, Grant: 3600, Interaction: 600, Session: 3600, AuthorizationCode: 60 },
   });
   provider.on('server_error', () => undefined);
@@ -93,9 +98,15 @@ export async function startOidcProvider(callbackUrl: string): Promise<TestOidcPr
 
   return {
     issuer,
-    get rewriteIdToken() { return state.rewriteIdToken; },
-    set rewriteIdToken(v) { state.rewriteIdToken = v; },
-    get idTokens() { return state.idTokens; },
+    get rewriteIdToken() {
+      return state.rewriteIdToken;
+    },
+    set rewriteIdToken(v) {
+      state.rewriteIdToken = v;
+    },
+    get idTokens() {
+      return state.idTokens;
+    },
     async login(authorizationUrl, login, callback) {
       cookies.clear();
       let res = await browse(authorizationUrl);
@@ -123,7 +134,10 @@ export async function startOidcProvider(callbackUrl: string): Promise<TestOidcPr
 
 /** Buffers the token endpoint's JSON answer, rewrites its id_token, then sends it. */
 function rewriteTokenAnswer(
-  res: http.ServerResponse, state: { rewriteIdToken: IdTokenRewrite | null; idTokens: string[] }, key: KeyObject, foreign: KeyObject,
+  res: http.ServerResponse,
+  state: { rewriteIdToken: IdTokenRewrite | null; idTokens: string[] },
+  key: KeyObject,
+  foreign: KeyObject,
 ): void {
   const chunks: Buffer[] = [];
   const end = res.end.bind(res);
@@ -144,7 +158,9 @@ function rewriteTokenAnswer(
             body.id_token = rewrite.replace;
           } else if (rewrite !== null) {
             const claims = (rewrite.claims ?? ((c) => c))(decodeJwt(body.id_token) as Record<string, unknown>);
-            body.id_token = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: KID, typ: 'JWT' }).sign(rewrite.foreignKey ? foreign : key);
+            body.id_token = await new SignJWT(claims)
+              .setProtectedHeader({ alg: 'RS256', kid: KID, typ: 'JWT' })
+              .sign(rewrite.foreignKey ? foreign : key);
           }
           state.idTokens.push(body.id_token as string);
           out = JSON.stringify(body);

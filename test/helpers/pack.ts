@@ -32,7 +32,12 @@ export interface Scratch {
   dir: string;
   packed: Packed[];
   /** Writes `source` to a file in the scratch project and runs it with node. */
-  runNode(fileName: string, source: string, env?: Record<string, string>, timeoutMs?: number): Promise<{ stdout: string; stderr: string }>;
+  runNode(
+    fileName: string,
+    source: string,
+    env?: Record<string, string>,
+    timeoutMs?: number,
+  ): Promise<{ stdout: string; stderr: string }>;
   /** Runs a shell script in the scratch project, with its node_modules/.bin first on PATH. */
   runShell(source: string, env?: Record<string, string>, timeoutMs?: number): Promise<{ stdout: string; stderr: string }>;
   /** Type-checks `source` as consumer.ts of the scratch project (strict, NodeNext); tsc's report, '' when clean. */
@@ -81,12 +86,29 @@ export async function packAndInstall(dirs: string[]): Promise<Scratch> {
     },
     async runShell(source, env = {}, timeoutMs = 60_000) {
       const path = `${join(dir, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`;
-      return run('bash', ['-euo', 'pipefail', '-c', source], { cwd: dir, env: { ...process.env, ...env, PATH: path }, timeout: timeoutMs });
+      return run('bash', ['-euo', 'pipefail', '-c', source], {
+        cwd: dir,
+        env: { ...process.env, ...env, PATH: path },
+        timeout: timeoutMs,
+      });
     },
     async typeCheck(source) {
       writeFileSync(join(dir, 'consumer.ts'), source);
       const tsc = join(REPO_ROOT, 'node_modules', '.bin', 'tsc');
-      const args = ['--noEmit', '--strict', '--skipLibCheck', '--types', 'node', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', 'consumer.ts'];
+      const args = [
+        '--noEmit',
+        '--strict',
+        '--skipLibCheck',
+        '--types',
+        'node',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--target',
+        'es2022',
+        'consumer.ts',
+      ];
       const result = await run(tsc, args, { cwd: dir }).catch((e: { stdout: string }) => ({ stdout: e.stdout }));
       return result.stdout;
     },

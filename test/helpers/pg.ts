@@ -55,7 +55,7 @@ async function withClient<T>(uri: string, fn: (client: pg.Client) => Promise<T>)
   } catch (err) {
     throw new Error(
       `PostgreSQL is required for the tests: cannot connect to ${redact(uri)} ` +
-      `(${(err as Error).message || String(err)}). Start it, or point XIVO_AUTH_TEST_PG_ADMIN_URI at one.`,
+        `(${(err as Error).message || String(err)}). Start it, or point XIVO_AUTH_TEST_PG_ADMIN_URI at one.`,
       { cause: err },
     );
   }

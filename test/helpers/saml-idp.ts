@@ -94,7 +94,11 @@ export interface TestSamlIdp {
 function keyAndCert(dir: string, name: string): { key: string; cert: string } {
   const keyFile = path.join(dir, `${name}.key`);
   const certFile = path.join(dir, `${name}.crt`);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-days', '2', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-days', '2', '-keyout', keyFile, '-out', certFile],
+    { stdio: 'ignore' },
+  );
   return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8') };
 }
 
@@ -103,7 +107,10 @@ const field = (html: string, name: string) => new RegExp(`name="${name}" value="
 /** "a=1&b=2" as received, keeping only these keys in this order (the signed octet string). */
 function octetString(rawQuery: string, keys: string[]): string {
   const pairs = rawQuery.split('&');
-  return keys.map((k) => pairs.find((p) => p.startsWith(`${k}=`))).filter((p): p is string => p !== undefined).join('&');
+  return keys
+    .map((k) => pairs.find((p) => p.startsWith(`${k}=`)))
+    .filter((p): p is string => p !== undefined)
+    .join('&');
 }
 
 export async function startSamlIdp(): Promise<TestSamlIdp> {
@@ -133,15 +140,19 @@ export async function startSamlIdp(): Promise<TestSamlIdp> {
   let currentSp: string | null = null;
   let currentLogin = '';
   let signedLogout = true;
-  const spOf = (metadata: string, wantLogoutRequestSigned = true) => samlify.ServiceProvider({
-    metadata, wantLogoutResponseSigned: signedLogout, wantLogoutRequestSigned,
-  });
+  const spOf = (metadata: string, wantLogoutRequestSigned = true) =>
+    samlify.ServiceProvider({
+      metadata,
+      wantLogoutResponseSigned: signedLogout,
+      wantLogoutRequestSigned,
+    });
 
   async function answerLogin(rawQuery: string, query: URLSearchParams): Promise<string> {
     const sp = spOf(currentSp!);
     // Our AuthnRequest's signature, checked with the certificate of our SP metadata.
     const parsed = await idp.parseLoginRequest(sp, 'redirect', {
-      query: Object.fromEntries(query), octetString: octetString(rawQuery, ['SAMLRequest', 'RelayState', 'SigAlg']),
+      query: Object.fromEntries(query),
+      octetString: octetString(rawQuery, ['SAMLRequest', 'RelayState', 'SigAlg']),
     });
     const request = (parsed.extract as { request?: { id?: string; assertionConsumerServiceUrl?: string } }).request;
     const requestId = String(request?.id ?? '');
@@ -152,52 +163,69 @@ export async function startSamlIdp(): Promise<TestSamlIdp> {
     const signer = tweak.foreignKey ? foreignIdp : idp;
     const spEntityId = sp.entityMeta.getEntityID();
     const acsUrl = sp.entityMeta.getAssertionConsumerService('post') as string;
-    const result = await signer.createLoginResponse(sp, parsed as unknown as Parameters<typeof idp.createLogoutResponse>[1], 'post', { email: currentLogin }, {
-      relayState: query.get('RelayState') ?? '',
-      customTagReplacement: (template: string) => {
-        const id = `_${Math.random().toString(16).slice(2)}${Date.now()}`;
-        // Raw XML (replaceTagsByValue escapes what it substitutes); test-chosen values only.
-        const authn = tweak.sessionIndex === undefined ? '' : `<saml:AuthnStatement AuthnInstant="${now.toISOString()}" SessionIndex="${tweak.sessionIndex}">`
-          + '<saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef>'
-          + '</saml:AuthnContext></saml:AuthnStatement>';
-        const context = samlify.SamlLib.replaceTagsByValue(template.replace('{AuthnStatement}', authn), {
-          ID: id,
-          AssertionID: `_a${Math.random().toString(16).slice(2)}${Date.now()}`,
-          Destination: acsUrl,
-          Audience: tweak.audience ?? spEntityId,
-          EntityID: spEntityId,
-          SubjectRecipient: tweak.recipient ?? acsUrl,
-          Issuer: entityId,
-          IssueInstant: now.toISOString(),
-          AssertionConsumerServiceURL: acs || acsUrl,
-          StatusCode: 'urn:oasis:names:tc:SAML:2.0:status:Success',
-          ConditionsNotBefore: (tweak.notBefore ?? now).toISOString(),
-          ConditionsNotOnOrAfter: later.toISOString(),
-          SubjectConfirmationDataNotOnOrAfter: later.toISOString(),
-          NameIDFormat: EMAIL_FORMAT,
-          NameID: currentLogin,
-          InResponseTo: tweak.inResponseTo ?? requestId,
-          AttributeStatement: '',
-        });
-        return { id, context };
+    const result = await signer.createLoginResponse(
+      sp,
+      parsed as unknown as Parameters<typeof idp.createLogoutResponse>[1],
+      'post',
+      { email: currentLogin },
+      {
+        relayState: query.get('RelayState') ?? '',
+        customTagReplacement: (template: string) => {
+          const id = `_${Math.random().toString(16).slice(2)}${Date.now()}`;
+          // Raw XML (replaceTagsByValue escapes what it substitutes); test-chosen values only.
+          const authn =
+            tweak.sessionIndex === undefined
+              ? ''
+              : `<saml:AuthnStatement AuthnInstant="${now.toISOString()}" SessionIndex="${tweak.sessionIndex}">` +
+                '<saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef>' +
+                '</saml:AuthnContext></saml:AuthnStatement>';
+          const context = samlify.SamlLib.replaceTagsByValue(template.replace('{AuthnStatement}', authn), {
+            ID: id,
+            AssertionID: `_a${Math.random().toString(16).slice(2)}${Date.now()}`,
+            Destination: acsUrl,
+            Audience: tweak.audience ?? spEntityId,
+            EntityID: spEntityId,
+            SubjectRecipient: tweak.recipient ?? acsUrl,
+            Issuer: entityId,
+            IssueInstant: now.toISOString(),
+            AssertionConsumerServiceURL: acs || acsUrl,
+            StatusCode: 'urn:oasis:names:tc:SAML:2.0:status:Success',
+            ConditionsNotBefore: (tweak.notBefore ?? now).toISOString(),
+            ConditionsNotOnOrAfter: later.toISOString(),
+            SubjectConfirmationDataNotOnOrAfter: later.toISOString(),
+            NameIDFormat: EMAIL_FORMAT,
+            NameID: currentLogin,
+            InResponseTo: tweak.inResponseTo ?? requestId,
+            AttributeStatement: '',
+          });
+          return { id, context };
+        },
       },
-    });
+    );
     let xml = Buffer.from(result.context, 'base64').toString('utf8');
     if (tweak.rewrite) xml = tweak.rewrite(xml);
     state.responses.push(xml);
     const b64 = Buffer.from(xml, 'utf8').toString('base64');
     const relay = (result as { relayState?: string }).relayState ?? query.get('RelayState') ?? '';
-    return `<!doctype html><html><body onload="document.forms[0].submit()"><form method="post" action="${acsUrl}">`
-      + `<input type="hidden" name="SAMLResponse" value="${b64}"/><input type="hidden" name="RelayState" value="${relay}"/>`
-      + '</form></body></html>';
+    return (
+      `<!doctype html><html><body onload="document.forms[0].submit()"><form method="post" action="${acsUrl}">` +
+      `<input type="hidden" name="SAMLResponse" value="${b64}"/><input type="hidden" name="RelayState" value="${relay}"/>` +
+      '</form></body></html>'
+    );
   }
 
   async function answerLogout(rawQuery: string, query: URLSearchParams): Promise<string> {
     const sp = spOf(currentSp!);
     const parsed = await idp.parseLogoutRequest(sp, 'redirect', {
-      query: Object.fromEntries(query), octetString: octetString(rawQuery, ['SAMLRequest', 'RelayState', 'SigAlg']),
+      query: Object.fromEntries(query),
+      octetString: octetString(rawQuery, ['SAMLRequest', 'RelayState', 'SigAlg']),
     });
-    const result = idp.createLogoutResponse(sp, parsed as unknown as Parameters<typeof idp.createLogoutResponse>[1], 'redirect', query.get('RelayState') ?? '');
+    const result = idp.createLogoutResponse(
+      sp,
+      parsed as unknown as Parameters<typeof idp.createLogoutResponse>[1],
+      'redirect',
+      query.get('RelayState') ?? '',
+    );
     return result.context;
   }
 
@@ -209,9 +237,15 @@ export async function startSamlIdp(): Promise<TestSamlIdp> {
       res.end(body);
     };
     if (url.pathname === '/sso') {
-      answerLogin(raw, url.searchParams).then((html) => done(200, html), (err: Error) => done(400, `refused: ${err.message}`));
+      answerLogin(raw, url.searchParams).then(
+        (html) => done(200, html),
+        (err: Error) => done(400, `refused: ${err.message}`),
+      );
     } else if (url.pathname === '/slo') {
-      answerLogout(raw, url.searchParams).then((location) => done(302, '', { location }), (err: Error) => done(400, `refused: ${err.message}`));
+      answerLogout(raw, url.searchParams).then(
+        (location) => done(302, '', { location }),
+        (err: Error) => done(400, `refused: ${err.message}`),
+      );
     } else {
       done(404, 'not found');
     }
@@ -220,9 +254,15 @@ export async function startSamlIdp(): Promise<TestSamlIdp> {
   return {
     entityId,
     metadata: idp.getMetadata(),
-    get tweak() { return state.tweak; },
-    set tweak(v) { state.tweak = v; },
-    get responses() { return state.responses; },
+    get tweak() {
+      return state.tweak;
+    },
+    set tweak(v) {
+      state.tweak = v;
+    },
+    get responses() {
+      return state.responses;
+    },
     async login(location, login, spMetadata) {
       currentSp = spMetadata;
       currentLogin = login;
@@ -232,7 +272,8 @@ export async function startSamlIdp(): Promise<TestSamlIdp> {
       const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
       const SAMLResponse = field(html, 'SAMLResponse');
       const RelayState = field(html, 'RelayState');
-      if (action === undefined || SAMLResponse === undefined || RelayState === undefined) throw new Error(`unexpected IdP page: ${html.slice(0, 300)}`);
+      if (action === undefined || SAMLResponse === undefined || RelayState === undefined)
+        throw new Error(`unexpected IdP page: ${html.slice(0, 300)}`);
       return { action, SAMLResponse, RelayState };
     },
     async logout(location, spMetadata, options = {}) {
@@ -249,28 +290,39 @@ export async function startSamlIdp(): Promise<TestSamlIdp> {
     logoutRequest(nameID, spMetadata, options = {}) {
       const sp = spOf(spMetadata, options.signed ?? true);
       const indexes = options.sessionIndexes ?? [];
-      const template = '<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"'
-        + ` ID="{ID}" Version="2.0" IssueInstant="{IssueInstant}" Destination="{Destination}"${options.notOnOrAfter ? ' NotOnOrAfter="{NotOnOrAfter}"' : ''}>`
-        + '<saml:Issuer>{Issuer}</saml:Issuer>'
-        + `<saml:NameID Format="{NameIDFormat}"${options.spNameQualifier ? ' SPNameQualifier="{SPNameQualifier}"' : ''}>{NameID}</saml:NameID>`
-        + indexes.map((_, i) => `<samlp:SessionIndex>{SessionIndex${i}}</samlp:SessionIndex>`).join('')
-        + '</samlp:LogoutRequest>';
+      const template =
+        '<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"' +
+        ` ID="{ID}" Version="2.0" IssueInstant="{IssueInstant}" Destination="{Destination}"${options.notOnOrAfter ? ' NotOnOrAfter="{NotOnOrAfter}"' : ''}>` +
+        '<saml:Issuer>{Issuer}</saml:Issuer>' +
+        `<saml:NameID Format="{NameIDFormat}"${options.spNameQualifier ? ' SPNameQualifier="{SPNameQualifier}"' : ''}>{NameID}</saml:NameID>` +
+        indexes.map((_, i) => `<samlp:SessionIndex>{SessionIndex${i}}</samlp:SessionIndex>`).join('') +
+        '</samlp:LogoutRequest>';
       const signer = options.foreignKey ? foreignIdp : idp;
-      const result = signer.createLogoutRequest(sp, 'redirect', { logoutNameID: nameID }, {
-        relayState: options.relayState ?? '',
-        customTagReplacement: () => {
-          const id = `_lr${Math.random().toString(16).slice(2)}${Date.now()}`;
-          const values: Record<string, string> = {
-            ID: id, IssueInstant: (options.issueInstant ?? new Date()).toISOString(),
-            Destination: options.destination ?? String(sp.entityMeta.getSingleLogoutService('redirect')),
-            Issuer: entityId, NameIDFormat: EMAIL_FORMAT, NameID: nameID,
-          };
-          if (options.notOnOrAfter) values.NotOnOrAfter = options.notOnOrAfter.toISOString();
-          if (options.spNameQualifier) values.SPNameQualifier = options.spNameQualifier;
-          indexes.forEach((v, i) => { values[`SessionIndex${i}`] = v; });
-          return { id, context: samlify.SamlLib.replaceTagsByValue(template, values) };
+      const result = signer.createLogoutRequest(
+        sp,
+        'redirect',
+        { logoutNameID: nameID },
+        {
+          relayState: options.relayState ?? '',
+          customTagReplacement: () => {
+            const id = `_lr${Math.random().toString(16).slice(2)}${Date.now()}`;
+            const values: Record<string, string> = {
+              ID: id,
+              IssueInstant: (options.issueInstant ?? new Date()).toISOString(),
+              Destination: options.destination ?? String(sp.entityMeta.getSingleLogoutService('redirect')),
+              Issuer: entityId,
+              NameIDFormat: EMAIL_FORMAT,
+              NameID: nameID,
+            };
+            if (options.notOnOrAfter) values.NotOnOrAfter = options.notOnOrAfter.toISOString();
+            if (options.spNameQualifier) values.SPNameQualifier = options.spNameQualifier;
+            indexes.forEach((v, i) => {
+              values[`SessionIndex${i}`] = v;
+            });
+            return { id, context: samlify.SamlLib.replaceTagsByValue(template, values) };
+          },
         },
-      });
+      );
       return { url: result.context, id: result.id };
     },
     async checkLogoutResponse(location, spMetadata) {
@@ -278,11 +330,14 @@ export async function startSamlIdp(): Promise<TestSamlIdp> {
       const url = new URL(location);
       const raw = url.search.slice(1);
       const parsed = await idp.parseLogoutResponse(sp, 'redirect', {
-        query: Object.fromEntries(url.searchParams), octetString: octetString(raw, ['SAMLResponse', 'RelayState', 'SigAlg']),
+        query: Object.fromEntries(url.searchParams),
+        octetString: octetString(raw, ['SAMLResponse', 'RelayState', 'SigAlg']),
       });
       const extract = parsed.extract as { response?: { inResponseTo?: string }; issuer?: string };
       return {
-        endpoint: `${url.origin}${url.pathname}`, inResponseTo: String(extract.response?.inResponseTo ?? ''), issuer: String(extract.issuer ?? ''),
+        endpoint: `${url.origin}${url.pathname}`,
+        inResponseTo: String(extract.response?.inResponseTo ?? ''),
+        issuer: String(extract.issuer ?? ''),
         relayState: url.searchParams.get('RelayState'),
       };
     },

@@ -42,7 +42,12 @@ export function testConfig(dbUri: string, overrides: DeepPartial<Config> = {}): 
     ...base,
     data_dir: dataDirOfTests(),
     ...overrides,
-    rest_api: { ...base.rest_api, port: 0, ...(overrides.rest_api ?? {}), cors: { ...base.rest_api.cors, ...(overrides.rest_api?.cors ?? {}) } },
+    rest_api: {
+      ...base.rest_api,
+      port: 0,
+      ...(overrides.rest_api ?? {}),
+      cors: { ...base.rest_api.cors, ...(overrides.rest_api?.cors ?? {}) },
+    },
     password_hashing: { ...FAST_HASHING, ...(overrides.password_hashing ?? {}) },
     token_cache: { ...base.token_cache, ...(overrides.token_cache ?? {}) },
     amqp: { ...base.amqp, ...(overrides.amqp ?? {}) },

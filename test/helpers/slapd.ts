@@ -3,7 +3,14 @@
 import { startSlapd, type Person, type Slapd } from '../../bench/lib/slapd.js';
 
 export {
-  DEFAULT_PEOPLE, PEOPLE_DN, ROOT_DN, ROOT_PASSWORD, SERVICE_DN, SERVICE_PASSWORD, SUFFIX, type Slapd,
+  DEFAULT_PEOPLE,
+  PEOPLE_DN,
+  ROOT_DN,
+  ROOT_PASSWORD,
+  SERVICE_DN,
+  SERVICE_PASSWORD,
+  SUFFIX,
+  type Slapd,
 } from '../../bench/lib/slapd.js';
 
 /**

@@ -44,10 +44,27 @@ export interface TestSmtpServer {
 function selfSignedCertificate(dir: string): { key: string; cert: string; certFile: string } {
   const keyFile = join(dir, 'key.pem');
   const certFile = join(dir, 'cert.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8'), certFile };
 }
 
@@ -59,44 +76,49 @@ export async function startSmtpServer(options: { username?: string; password?: s
   const received: ReceivedMail[] = [];
   const waiters = new Set<() => void>();
 
-  const make = () => new SMTPServer({
-    secure: false,
-    key,
-    cert,
-    // AUTH only after STARTTLS (smtp-server's default): a client that does not upgrade cannot authenticate.
-    authMethods: ['PLAIN', 'LOGIN'],
-    closeTimeout: 50,
-    disableReverseLookup: true,
-    logger: false,
-    onAuth(auth, _session, callback) {
-      if (auth.username === username && auth.password === password) return callback(null, { user: username });
-      return callback(new Error('Invalid username or password'));
-    },
-    onData(stream, session, callback) {
-      simpleParser(stream).then((parsed) => {
-        received.push({
-          from: session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address,
-          to: session.envelope.rcptTo.map((r) => r.address),
-          user: (session.user as string | undefined) ?? null,
-          secure: session.secure,
-          parsed,
-        });
-        for (const wake of waiters) wake();
-        callback();
-      }, (err: Error) => callback(err));
-    },
-  });
+  const make = () =>
+    new SMTPServer({
+      secure: false,
+      key,
+      cert,
+      // AUTH only after STARTTLS (smtp-server's default): a client that does not upgrade cannot authenticate.
+      authMethods: ['PLAIN', 'LOGIN'],
+      closeTimeout: 50,
+      disableReverseLookup: true,
+      logger: false,
+      onAuth(auth, _session, callback) {
+        if (auth.username === username && auth.password === password) return callback(null, { user: username });
+        return callback(new Error('Invalid username or password'));
+      },
+      onData(stream, session, callback) {
+        simpleParser(stream).then(
+          (parsed) => {
+            received.push({
+              from: session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address,
+              to: session.envelope.rcptTo.map((r) => r.address),
+              user: (session.user as string | undefined) ?? null,
+              secure: session.secure,
+              parsed,
+            });
+            for (const wake of waiters) wake();
+            callback();
+          },
+          (err: Error) => callback(err),
+        );
+      },
+    });
 
   let server = make();
   let port = 0;
-  const listen = () => new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      port = (server.server.address() as { port: number }).port;
-      resolve();
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        port = (server.server.address() as { port: number }).port;
+        resolve();
+      });
     });
-  });
   const stopServer = (s: SMTPServer) => new Promise<void>((resolve) => s.close(() => resolve()));
   await listen();
   let running = true;
@@ -105,7 +127,9 @@ export async function startSmtpServer(options: { username?: string; password?: s
     received.filter((m) => to === null || to === undefined || m.to.some((r) => r.toLowerCase() === to.toLowerCase()));
 
   const smtp: TestSmtpServer = {
-    get port() { return port; },
+    get port() {
+      return port;
+    },
     caFile: certFile,
     username,
     password,
@@ -123,7 +147,9 @@ export async function startSmtpServer(options: { username?: string; password?: s
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`expected ${count} mail(s)${to ? ` to ${to}` : ''} within ${timeoutMs} ms, got ${matching(to).length}`));
+          reject(
+            new Error(`expected ${count} mail(s)${to ? ` to ${to}` : ''} within ${timeoutMs} ms, got ${matching(to).length}`),
+          );
         }, timeoutMs);
         waiters.add(check);
         check();

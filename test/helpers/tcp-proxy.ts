@@ -50,43 +50,53 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     sockets.add(upstream);
     client.pipe(upstream).pipe(client);
     client.resume();
-    const drop = () => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream); pairs.delete(pair); };
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+      pairs.delete(pair);
+    };
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
   };
 
-  const listen = () => new Promise<void>((resolve, reject) => {
-    const s = net.createServer((client) => {
-      sockets.add(client);
-      client.on('error', () => client.destroy()).on('close', () => sockets.delete(client));
-      // Frozen: accepted, never forwarded.
-      if (frozen) return;
-      const pair: Pair = { client, upstream: null };
-      pairs.add(pair);
-      client.once('close', () => { if (pair.upstream === null) pairs.delete(pair); });
-      // Blackholed: held until the route comes back.
-      if (blackholed) {
-        client.pause();
-        return;
-      }
-      forward(pair);
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      const s = net.createServer((client) => {
+        sockets.add(client);
+        client.on('error', () => client.destroy()).on('close', () => sockets.delete(client));
+        // Frozen: accepted, never forwarded.
+        if (frozen) return;
+        const pair: Pair = { client, upstream: null };
+        pairs.add(pair);
+        client.once('close', () => {
+          if (pair.upstream === null) pairs.delete(pair);
+        });
+        // Blackholed: held until the route comes back.
+        if (blackholed) {
+          client.pause();
+          return;
+        }
+        forward(pair);
+      });
+      s.once('error', reject);
+      s.listen(port, '127.0.0.1', () => {
+        port = (s.address() as net.AddressInfo).port;
+        server = s;
+        resolve();
+      });
     });
-    s.once('error', reject);
-    s.listen(port, '127.0.0.1', () => {
-      port = (s.address() as net.AddressInfo).port;
-      server = s;
-      resolve();
-    });
-  });
 
-  const stop = () => new Promise<void>((resolve) => {
-    for (const socket of sockets) socket.resetAndDestroy();
-    sockets.clear();
-    pairs.clear();
-    if (server === null) return resolve();
-    server.close(() => resolve());
-    server = null;
-  });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.resetAndDestroy();
+      sockets.clear();
+      pairs.clear();
+      if (server === null) return resolve();
+      server.close(() => resolve());
+      server = null;
+    });
 
   const freeze = () => {
     frozen = true;
@@ -133,7 +143,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
 
   await listen();
   return {
-    get port() { return port; },
+    get port() {
+      return port;
+    },
     cut: stop,
     freeze,
     blackhole,
@@ -150,12 +162,17 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
  * test can cut the database without touching the shared server), with the
  * token cache off (every check reaches the database). Closed in afterAll.
  */
-export async function startServiceBehindProxy(overrides: Parameters<typeof testConfig>[1] = {}): Promise<{ service: Service; proxy: TcpProxy }> {
+export async function startServiceBehindProxy(
+  overrides: Parameters<typeof testConfig>[1] = {},
+): Promise<{ service: Service; proxy: TcpProxy }> {
   const db = await createTestDatabase();
   const url = new URL(db.uri);
   const proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
   url.host = `127.0.0.1:${proxy.port}`;
-  const service = await createService(testConfig(url.toString(), { token_cache: { max_entries: 0 }, ...overrides }), pino({ level: 'silent' }));
+  const service = await createService(
+    testConfig(url.toString(), { token_cache: { max_entries: 0 }, ...overrides }),
+    pino({ level: 'silent' }),
+  );
   await service.app.ready();
   closeAtEnd(async () => {
     await service.close();

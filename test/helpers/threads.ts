@@ -1,7 +1,11 @@
 // The threads of this process, as Linux shows them (/proc/self/task): name and nice value.
 import { readdirSync, readFileSync } from 'node:fs';
 
-export interface ThreadInfo { tid: number; name: string; nice: number }
+export interface ThreadInfo {
+  tid: number;
+  name: string;
+  nice: number;
+}
 
 export function ownThreads(): ThreadInfo[] {
   const out: ThreadInfo[] = [];
@@ -12,7 +16,9 @@ export function ownThreads(): ThreadInfo[] {
       // Fields after "(comm) ": state is field 3, nice field 19.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       out.push({ tid: Number(tid), name, nice: Number(fields[16]) });
-    } catch { /* the thread ended meanwhile */ }
+    } catch {
+      /* the thread ended meanwhile */
+    }
   }
   return out;
 }

@@ -230,7 +230,13 @@ export async function createWazoFixture(opts: { revision?: string } = {}): Promi
   const t = { master: randomUUID(), acme: randomUUID(), acmeSub: randomUUID() };
   const u = {
     cli: { uuid: randomUUID(), username: 'wazo-auth-cli', password: 'cli-password-from-050-credentials' },
-    alice: { uuid: randomUUID(), username: 'alice', password: 'alice-wazo-password', email: 'alice@acme.example.com', otherEmail: 'alice.alt@example.org' },
+    alice: {
+      uuid: randomUUID(),
+      username: 'alice',
+      password: 'alice-wazo-password',
+      email: 'alice@acme.example.com',
+      otherEmail: 'alice.alt@example.org',
+    },
     bob: { uuid: randomUUID(), username: 'bob', password: 'bob-wazo-password' },
     carol: { uuid: randomUUID(), username: 'carol', password: 'carol-wazo-password' },
   };
@@ -241,56 +247,115 @@ export async function createWazoFixture(opts: { revision?: string } = {}): Promi
   const tokens = { live: randomUUID(), liveSession: randomUUID(), liveAcl, expired: randomUUID() };
   const ldapBindPassword = 'ldap-bind-secret-of-acme';
   const saml = {
-    entityId: 'https://wazo.acme.example.com/saml-sp', acsUrl: 'https://wazo.acme.example.com/api/auth/0.1/saml/acs',
-    idpEntityId: 'https://idp.acme.example.com/saml', ssoUrl: 'https://idp.acme.example.com/saml/sso',
+    entityId: 'https://wazo.acme.example.com/saml-sp',
+    acsUrl: 'https://wazo.acme.example.com/api/auth/0.1/saml/acs',
+    idpEntityId: 'https://idp.acme.example.com/saml',
+    ssoUrl: 'https://idp.acme.example.com/saml/sso',
   };
 
   try {
     await q(WAZO_SCHEMA);
     await q('INSERT INTO alembic_version VALUES ($1)', [opts.revision ?? '3d9f4b81c07a']);
     // Tenants: the top one is its own parent.
-    await q(`INSERT INTO auth_tenant (uuid, name, slug, parent_uuid, phone) VALUES ($1, 'master', 'master', $1, NULL)`, [t.master]);
-    await q(`INSERT INTO auth_tenant (uuid, name, slug, parent_uuid, phone) VALUES ($1, 'ACME Corp', 'acme', $2, '+1 555 0100')`, [t.acme, t.master]);
-    await q(`INSERT INTO auth_tenant (uuid, name, slug, parent_uuid) VALUES ($1, 'ACME Labs', 'acmelabs', $2)`, [t.acmeSub, t.acme]);
-    await q(`INSERT INTO auth_address (line_1, city, zip_code, country, tenant_uuid) VALUES ('1 Road Runner Way', 'Phoenix', '85001', 'US', $1)`, [t.acme]);
-    await q(`INSERT INTO auth_tenant_domain (tenant_uuid, name) VALUES ($1, 'acme.example.com'), ($1, 'acme.example.net')`, [t.acme]);
+    await q(`INSERT INTO auth_tenant (uuid, name, slug, parent_uuid, phone) VALUES ($1, 'master', 'master', $1, NULL)`, [
+      t.master,
+    ]);
+    await q(
+      `INSERT INTO auth_tenant (uuid, name, slug, parent_uuid, phone) VALUES ($1, 'ACME Corp', 'acme', $2, '+1 555 0100')`,
+      [t.acme, t.master],
+    );
+    await q(`INSERT INTO auth_tenant (uuid, name, slug, parent_uuid) VALUES ($1, 'ACME Labs', 'acmelabs', $2)`, [
+      t.acmeSub,
+      t.acme,
+    ]);
+    await q(
+      `INSERT INTO auth_address (line_1, city, zip_code, country, tenant_uuid) VALUES ('1 Road Runner Way', 'Phoenix', '85001', 'US', $1)`,
+      [t.acme],
+    );
+    await q(`INSERT INTO auth_tenant_domain (tenant_uuid, name) VALUES ($1, 'acme.example.com'), ($1, 'acme.example.net')`, [
+      t.acme,
+    ]);
 
     // Users, with wazo-auth's password hashes.
     const hashes = await Promise.all([u.cli, u.alice, u.bob, u.carol].map((x) => wazoPasswordHash(x.password)));
     const [cliHash, aliceHash, bobHash, carolHash] = hashes;
-    const user = (x: { uuid: string; username: string }, tenant: string, purpose: string, h: { salt: Buffer; hash: string } | null,
-      extra: { firstname?: string; lastname?: string; enabled?: boolean; method?: string } = {}) => q(
-      `INSERT INTO auth_user (uuid, username, password_hash, password_salt, firstname, lastname, enabled, tenant_uuid, purpose, authentication_method)
+    const user = (
+      x: { uuid: string; username: string },
+      tenant: string,
+      purpose: string,
+      h: { salt: Buffer; hash: string } | null,
+      extra: { firstname?: string; lastname?: string; enabled?: boolean; method?: string } = {},
+    ) =>
+      q(
+        `INSERT INTO auth_user (uuid, username, password_hash, password_salt, firstname, lastname, enabled, tenant_uuid, purpose, authentication_method)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [x.uuid, x.username, h?.hash ?? null, h?.salt ?? null, extra.firstname ?? null, extra.lastname ?? null,
-        extra.enabled ?? true, tenant, purpose, extra.method ?? 'default']);
+        [
+          x.uuid,
+          x.username,
+          h?.hash ?? null,
+          h?.salt ?? null,
+          extra.firstname ?? null,
+          extra.lastname ?? null,
+          extra.enabled ?? true,
+          tenant,
+          purpose,
+          extra.method ?? 'default',
+        ],
+      );
     await user(u.cli, t.master, 'internal', cliHash, { method: 'native' });
     await user(u.alice, t.acme, 'user', aliceHash, { firstname: 'Alice', lastname: 'Liddell' });
     await user(u.bob, t.acme, 'user', bobHash, { firstname: 'Bob', method: 'ldap' });
     await user(u.carol, t.acmeSub, 'user', carolHash, { enabled: false });
     await q('UPDATE auth_tenant SET contact_uuid = $1 WHERE uuid = $2', [u.alice.uuid, t.acme]);
-    await q(`INSERT INTO auth_email (address, confirmed, main, user_uuid) VALUES ($1, true, true, $3), ($2, false, false, $3)`,
-      [u.alice.email, u.alice.otherEmail, u.alice.uuid]);
-    await q(`INSERT INTO auth_email (address, confirmed, main, user_uuid) VALUES ('carol@labs.example.com', false, true, $1)`, [u.carol.uuid]);
+    await q(`INSERT INTO auth_email (address, confirmed, main, user_uuid) VALUES ($1, true, true, $3), ($2, false, false, $3)`, [
+      u.alice.email,
+      u.alice.otherEmail,
+      u.alice.uuid,
+    ]);
+    await q(`INSERT INTO auth_email (address, confirmed, main, user_uuid) VALUES ('carol@labs.example.com', false, true, $1)`, [
+      u.carol.uuid,
+    ]);
 
     // Policies and their accesses.
-    const policy = async (uuid: string, tenant: string, slug: string, acl: string[], flags: { configManaged?: boolean; shared?: boolean; description?: string } = {}) => {
-      await q(`INSERT INTO auth_policy (uuid, name, slug, description, tenant_uuid, config_managed, shared) VALUES ($1, $2::text, $2::text, $3, $4, $5, $6)`,
-        [uuid, slug, flags.description ?? null, tenant, flags.configManaged ?? false, flags.shared ?? false]);
+    const policy = async (
+      uuid: string,
+      tenant: string,
+      slug: string,
+      acl: string[],
+      flags: { configManaged?: boolean; shared?: boolean; description?: string } = {},
+    ) => {
+      await q(
+        `INSERT INTO auth_policy (uuid, name, slug, description, tenant_uuid, config_managed, shared) VALUES ($1, $2::text, $2::text, $3, $4, $5, $6)`,
+        [uuid, slug, flags.description ?? null, tenant, flags.configManaged ?? false, flags.shared ?? false],
+      );
       for (const access of acl) {
         await q('INSERT INTO auth_access (access) VALUES ($1) ON CONFLICT (access) DO NOTHING', [access]);
         await q('INSERT INTO auth_policy_access SELECT $1, id FROM auth_access WHERE access = $2', [uuid, access]);
       }
     };
-    await policy(p.master, t.master, 'wazo_default_master_user_policy', ['#'], { description: 'Default Wazo policy for the "master" user' });
-    await policy(p.defaultUser, t.master, 'wazo_default_user_policy', ['auth.users.me.read', 'confd.users.me.read'], { configManaged: true, shared: true });
+    await policy(p.master, t.master, 'wazo_default_master_user_policy', ['#'], {
+      description: 'Default Wazo policy for the "master" user',
+    });
+    await policy(p.defaultUser, t.master, 'wazo_default_user_policy', ['auth.users.me.read', 'confd.users.me.read'], {
+      configManaged: true,
+      shared: true,
+    });
     await policy(p.sales, t.acme, 'sales', ['dird.directories.lookup.*.read', 'calld.users.me.calls.read']);
     await policy(p.salesGroup, t.acme, 'sales_group', ['chatd.users.me.#']);
 
     // Groups: each tenant's "all users" group, and one of acme.
-    for (const [key, tenant] of [['master', t.master], ['acme', t.acme], ['acmeSub', t.acmeSub]] as const) {
+    for (const [key, tenant] of [
+      ['master', t.master],
+      ['acme', t.acme],
+      ['acmeSub', t.acmeSub],
+    ] as const) {
       const name = `wazo-all-users-tenant-${tenant}`;
-      await q('INSERT INTO auth_group (uuid, name, slug, tenant_uuid, system_managed) VALUES ($1, $2, $3, $4, true)', [g.allUsers[key], name, name, tenant]);
+      await q('INSERT INTO auth_group (uuid, name, slug, tenant_uuid, system_managed) VALUES ($1, $2, $3, $4, true)', [
+        g.allUsers[key],
+        name,
+        name,
+        tenant,
+      ]);
     }
     await q(`INSERT INTO auth_group (uuid, name, slug, tenant_uuid) VALUES ($1, 'Sales', 'sales', $2)`, [g.sales, t.acme]);
     const member = (group: string, userUuid: string) => q('INSERT INTO auth_user_group VALUES ($1, $2)', [group, userUuid]);
@@ -302,32 +367,61 @@ export async function createWazoFixture(opts: { revision?: string } = {}): Promi
     await q('INSERT INTO auth_user_policy VALUES ($1, $2)', [u.cli.uuid, p.master]);
     await q('INSERT INTO auth_user_policy VALUES ($1, $2)', [u.alice.uuid, p.sales]);
     await q('INSERT INTO auth_group_policy VALUES ($1, $2)', [g.sales, p.salesGroup]);
-    for (const group of Object.values(g.allUsers)) await q('INSERT INTO auth_group_policy VALUES ($1, $2)', [group, p.defaultUser]);
+    for (const group of Object.values(g.allUsers))
+      await q('INSERT INTO auth_group_policy VALUES ($1, $2)', [group, p.defaultUser]);
 
-    await q(`INSERT INTO auth_ldap_config (tenant_uuid, host, port, protocol_version, protocol_security, bind_dn, bind_password, user_base_dn,
+    await q(
+      `INSERT INTO auth_ldap_config (tenant_uuid, host, port, protocol_version, protocol_security, bind_dn, bind_password, user_base_dn,
                user_login_attribute, user_email_attribute, search_filters)
              VALUES ($1, 'ldap.acme.example.com', 636, 3, 'ldaps', 'cn=wazo,dc=acme,dc=example,dc=com', $2, 'ou=people,dc=acme,dc=example,dc=com',
-               'uid', 'mail', NULL)`, [t.acme, ldapBindPassword]);
+               'uid', 'mail', NULL)`,
+      [t.acme, ldapBindPassword],
+    );
     // acme's SAML IdP, configured for each of its two domains (wazo-auth keys it by tenant and domain).
-    await q(`INSERT INTO auth_saml_config (tenant_uuid, domain_uuid, entity_id, idp_metadata, acs_url)
+    await q(
+      `INSERT INTO auth_saml_config (tenant_uuid, domain_uuid, entity_id, idp_metadata, acs_url)
              SELECT tenant_uuid, uuid, $2, $3::xml, $4 FROM auth_tenant_domain WHERE tenant_uuid = $1`,
-    [t.acme, saml.entityId, idpMetadata(saml.idpEntityId, saml.ssoUrl), saml.acsUrl]);
+      [t.acme, saml.entityId, idpMetadata(saml.idpEntityId, saml.ssoUrl), saml.acsUrl],
+    );
 
     // alice logged in offline from the desktop app: a refresh token, and the token it gave.
-    await q(`INSERT INTO auth_refresh_token (uuid, client_id, user_uuid, backend, login, user_agent, remote_addr, mobile)
-             VALUES ($1, $2, $3, 'wazo_user', 'alice', 'wazo-desktop/1.0', '198.51.100.7', false)`, [refreshToken.value, refreshToken.clientId, u.alice.uuid]);
-    const metadata = (userUuid: string, tenant: string) => JSON.stringify({
-      uuid: userUuid, tenant_uuid: tenant, auth_id: userUuid, pbx_user_uuid: userUuid, xivo_uuid: xivoUuid, purpose: 'user',
-    });
+    await q(
+      `INSERT INTO auth_refresh_token (uuid, client_id, user_uuid, backend, login, user_agent, remote_addr, mobile)
+             VALUES ($1, $2, $3, 'wazo_user', 'alice', 'wazo-desktop/1.0', '198.51.100.7', false)`,
+      [refreshToken.value, refreshToken.clientId, u.alice.uuid],
+    );
+    const metadata = (userUuid: string, tenant: string) =>
+      JSON.stringify({
+        uuid: userUuid,
+        tenant_uuid: tenant,
+        auth_id: userUuid,
+        pbx_user_uuid: userUuid,
+        xivo_uuid: xivoUuid,
+        purpose: 'user',
+      });
     await q('INSERT INTO auth_session (uuid, mobile, tenant_uuid) VALUES ($1, false, $2)', [tokens.liveSession, t.acme]);
-    await q(`INSERT INTO auth_token (uuid, auth_id, pbx_user_uuid, xivo_uuid, issued_t, expire_t, metadata, session_uuid, user_agent, remote_addr, acl, refresh_token_uuid)
+    await q(
+      `INSERT INTO auth_token (uuid, auth_id, pbx_user_uuid, xivo_uuid, issued_t, expire_t, metadata, session_uuid, user_agent, remote_addr, acl, refresh_token_uuid)
              VALUES ($1, $2::text, $2::text, $3, $4, $5, $6, $7, 'wazo-desktop/1.0', '198.51.100.7', $8, $9)`,
-    [tokens.live, u.alice.uuid, xivoUuid, now - 60, now + 3600, metadata(u.alice.uuid, t.acme), tokens.liveSession, liveAcl, refreshToken.value]);
+      [
+        tokens.live,
+        u.alice.uuid,
+        xivoUuid,
+        now - 60,
+        now + 3600,
+        metadata(u.alice.uuid, t.acme),
+        tokens.liveSession,
+        liveAcl,
+        refreshToken.value,
+      ],
+    );
     const expiredSession = randomUUID();
     await q('INSERT INTO auth_session (uuid, mobile, tenant_uuid) VALUES ($1, true, $2)', [expiredSession, t.acme]);
-    await q(`INSERT INTO auth_token (uuid, auth_id, pbx_user_uuid, xivo_uuid, issued_t, expire_t, metadata, session_uuid, acl)
+    await q(
+      `INSERT INTO auth_token (uuid, auth_id, pbx_user_uuid, xivo_uuid, issued_t, expire_t, metadata, session_uuid, acl)
              VALUES ($1, $2::text, $2::text, $3, $4, $5, $6, $7, $8)`,
-    [tokens.expired, u.alice.uuid, xivoUuid, now - 7200, now - 10, metadata(u.alice.uuid, t.acme), expiredSession, ['#']]);
+      [tokens.expired, u.alice.uuid, xivoUuid, now - 7200, now - 10, metadata(u.alice.uuid, t.acme), expiredSession, ['#']],
+    );
   } catch (err) {
     await client.end();
     await db.drop();
@@ -351,9 +445,11 @@ export async function createWazoFixture(opts: { revision?: string } = {}): Promi
       const session = randomUUID();
       const at = Math.floor(Date.now() / 1000);
       await q('INSERT INTO auth_session (uuid, mobile, tenant_uuid) VALUES ($1, false, $2)', [session, t.acme]);
-      await q(`INSERT INTO auth_token (uuid, auth_id, pbx_user_uuid, xivo_uuid, issued_t, expire_t, metadata, session_uuid, acl)
+      await q(
+        `INSERT INTO auth_token (uuid, auth_id, pbx_user_uuid, xivo_uuid, issued_t, expire_t, metadata, session_uuid, acl)
                VALUES ($1, $2::text, $2::text, $3, $4, $5, $6, $7, $8)`,
-      [value, u.alice.uuid, xivoUuid, at, at + 3600, JSON.stringify({ uuid: u.alice.uuid, tenant_uuid: t.acme }), session, acl]);
+        [value, u.alice.uuid, xivoUuid, at, at + 3600, JSON.stringify({ uuid: u.alice.uuid, tenant_uuid: t.acme }), session, acl],
+      );
       return value;
     },
     async revokeToken(value) {
@@ -372,8 +468,25 @@ function idpMetadata(entityId: string, ssoUrl: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'wazo-fixture-idp-'));
   try {
     const certFile = path.join(dir, 'idp.crt');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=idp.acme.example.com', '-days', '2',
-      '-keyout', path.join(dir, 'idp.key'), '-out', certFile], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-subj',
+        '/CN=idp.acme.example.com',
+        '-days',
+        '2',
+        '-keyout',
+        path.join(dir, 'idp.key'),
+        '-out',
+        certFile,
+      ],
+      { stdio: 'ignore' },
+    );
     const cert = readFileSync(certFile, 'utf8').replace(/-----[A-Z ]+-----|\s/g, '');
     return `<?xml version="1.0"?>
 <md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="${entityId}">

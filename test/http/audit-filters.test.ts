@@ -7,8 +7,18 @@ import { iamApi } from '../helpers/iam.js';
 import { ADMIN, basic, ENGINES, startTestService, type TestService } from '../helpers/service.js';
 import { until as eventually } from '../helpers/until.js';
 
-interface Entry { action: string; outcome: string; user_uuid: string | null; login: string | null; auth_id: string | null }
-interface AuditPage { total: number; filtered: number; items: Entry[] }
+interface Entry {
+  action: string;
+  outcome: string;
+  user_uuid: string | null;
+  login: string | null;
+  auth_id: string | null;
+}
+interface AuditPage {
+  total: number;
+  filtered: number;
+  items: Entry[];
+}
 
 describe.each(ENGINES)('audit trail filters on %s', (engine) => {
   let t: TestService;
@@ -22,9 +32,13 @@ describe.each(ENGINES)('audit trail filters on %s', (engine) => {
     expect(res.statusCode, res.body).toBe(200);
     return res.json() as AuditPage;
   };
-  const attempt = (username: string, password: string) => api.inject({
-    method: 'POST', url: '/0.1/token', headers: { authorization: basic(username, password), 'content-type': 'application/json' }, payload: {},
-  });
+  const attempt = (username: string, password: string) =>
+    api.inject({
+      method: 'POST',
+      url: '/0.1/token',
+      headers: { authorization: basic(username, password), 'content-type': 'application/json' },
+      payload: {},
+    });
 
   beforeAll(async () => {
     t = await startTestService(engine);
@@ -36,13 +50,21 @@ describe.each(ENGINES)('audit trail filters on %s', (engine) => {
     expect((await attempt('alice-audited', 'not-her-password')).statusCode).toBe(401);
     expect((await attempt('nobody-audited', 'whatever-password')).statusCode).toBe(401);
     // alice acting with her own token: a record with her uuid and no login.
-    const policy = (await api.as(admin, 'POST', '/0.1/policies', { name: 'own password', acl: [`auth.users.${alice}.password.update`] })).json().uuid as string;
+    const policy = (
+      await api.as(admin, 'POST', '/0.1/policies', { name: 'own password', acl: [`auth.users.${alice}.password.update`] })
+    ).json().uuid as string;
     expect((await api.as(admin, 'PUT', `/0.1/users/${alice}/policies/${policy}`)).statusCode).toBe(204);
     const own = await api.login('alice-audited', 'alice-audited-password');
-    const changed = await api.as(own, 'PUT', `/0.1/users/${alice}/password`, { old_password: 'alice-audited-password', new_password: 'alice-new-password' });
+    const changed = await api.as(own, 'PUT', `/0.1/users/${alice}/password`, {
+      old_password: 'alice-audited-password',
+      new_password: 'alice-new-password',
+    });
     expect(changed.statusCode, changed.body).toBe(204);
     // Logins are recorded after the answer: wait for all three.
-    await eventually(async () => (await audit('action=login')).items.filter((e) => e.login?.endsWith('-audited')).length >= 3, 'the login records');
+    await eventually(
+      async () => (await audit('action=login')).items.filter((e) => e.login?.endsWith('-audited')).length >= 3,
+      'the login records',
+    );
   });
   afterAll(async () => t?.close());
 
@@ -66,9 +88,18 @@ describe.each(ENGINES)('audit trail filters on %s', (engine) => {
     // A user named by a login or by its uuid: its records under either (a failed login has no uuid, her own change no login).
     for (const actor of ['alice-audited', alice]) {
       const mine = await audit(`actor=${actor}`);
-      expect(mine.items.some((e) => e.action === 'login' && e.outcome === 'failure'), actor).toBe(true);
-      expect(mine.items.some((e) => e.action !== 'login' && e.user_uuid === alice), actor).toBe(true);
-      expect(mine.items.every((e) => e.user_uuid === alice || e.login === 'alice-audited'), actor).toBe(true);
+      expect(
+        mine.items.some((e) => e.action === 'login' && e.outcome === 'failure'),
+        actor,
+      ).toBe(true);
+      expect(
+        mine.items.some((e) => e.action !== 'login' && e.user_uuid === alice),
+        actor,
+      ).toBe(true);
+      expect(
+        mine.items.every((e) => e.user_uuid === alice || e.login === 'alice-audited'),
+        actor,
+      ).toBe(true);
     }
     // What the administrator did: its creations, not alice's or bob's logins.
     const byAdmin = await audit(`actor=${adminUuid}&action=users.create`);

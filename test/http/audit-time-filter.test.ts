@@ -13,8 +13,15 @@ const STEP = 600_000;
 const T0 = Date.UTC(2026, 2, 1, 8, 0, 0);
 const iso = (ms: number) => new Date(ms).toISOString();
 
-interface Entry { action: string; timestamp: string }
-interface AuditPage { total: number; filtered: number; items: Entry[] }
+interface Entry {
+  action: string;
+  timestamp: string;
+}
+interface AuditPage {
+  total: number;
+  filtered: number;
+  items: Entry[];
+}
 
 describe.each(ENGINES)('audit trail time filter on %s', (engine) => {
   let t: TestService;
@@ -54,7 +61,9 @@ describe.each(ENGINES)('audit trail time filter on %s', (engine) => {
     const untilSecond = await audit(`until=${encodeURIComponent(iso(T0 + 2 * STEP))}`);
     expect(created(untilSecond)).toEqual([made[0]]);
 
-    const between = await audit(`from=${encodeURIComponent(iso(T0 + 1.5 * STEP))}&until=${encodeURIComponent(iso(T0 + 2.5 * STEP))}`);
+    const between = await audit(
+      `from=${encodeURIComponent(iso(T0 + 1.5 * STEP))}&until=${encodeURIComponent(iso(T0 + 2.5 * STEP))}`,
+    );
     expect(created(between)).toEqual([made[1]]);
     expect(between.filtered).toBe(1);
     // `total` is the whole scope: the window narrows `filtered` only.
@@ -65,7 +74,11 @@ describe.each(ENGINES)('audit trail time filter on %s', (engine) => {
     expect(created(offset)).toEqual([made[2], made[1]]);
 
     // The window applies before paging: the first page of the window is its newest record.
-    const page = await api.as(admin, 'GET', `/0.1/audit?search=users.create&limit=1&until=${encodeURIComponent(iso(T0 + 3 * STEP))}`);
+    const page = await api.as(
+      admin,
+      'GET',
+      `/0.1/audit?search=users.create&limit=1&until=${encodeURIComponent(iso(T0 + 3 * STEP))}`,
+    );
     expect((page.json() as AuditPage).items.map((e) => e.timestamp)).toEqual([made[1]]);
     expect((page.json() as AuditPage).filtered).toBe(2);
   });

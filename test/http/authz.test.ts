@@ -51,16 +51,37 @@ describe.each(ENGINES)('GET|HEAD /0.1/authz on %s', (engine) => {
       default_user_policy: 'users_own',
       authz: { routes: ROUTES, cache_max_age: 0 },
     });
-    adminToken = (await inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic(ADMIN.username, ADMIN.password) }, payload: {} })).json().data.token;
-    const created = await inject({ method: 'POST', url: '/0.1/users', headers: { 'x-auth-token': adminToken }, payload: { username: 'alice', password: 'alice-password' } });
+    adminToken = (
+      await inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { authorization: basic(ADMIN.username, ADMIN.password) },
+        payload: {},
+      })
+    ).json().data.token;
+    const created = await inject({
+      method: 'POST',
+      url: '/0.1/users',
+      headers: { 'x-auth-token': adminToken },
+      payload: { username: 'alice', password: 'alice-password' },
+    });
     expect(created.statusCode, created.body).toBe(200);
     alice = created.json();
-    const res = await inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic('alice', 'alice-password') }, payload: { expiration: 600 } });
+    const res = await inject({
+      method: 'POST',
+      url: '/0.1/token',
+      headers: { authorization: basic('alice', 'alice-password') },
+      payload: { expiration: 600 },
+    });
     aliceToken = res.json().data.token;
   });
 
   it('200 with the identity headers, empty body and no-store, for X-Auth-Token and for Bearer', async () => {
-    for (const headers of [{ 'x-auth-token': aliceToken }, { authorization: `Bearer ${aliceToken}` }, { authorization: `bearer ${aliceToken}` }] as Record<string, string>[]) {
+    for (const headers of [
+      { 'x-auth-token': aliceToken },
+      { authorization: `Bearer ${aliceToken}` },
+      { authorization: `bearer ${aliceToken}` },
+    ] as Record<string, string>[]) {
       const res = await authz(headers, '?access=confd.users.me.read');
       expect(res.statusCode, res.body).toBe(200);
       expect(res.body).toBe('');
@@ -103,19 +124,36 @@ describe.each(ENGINES)('GET|HEAD /0.1/authz on %s', (engine) => {
   });
 
   it('401 once the token expired or was revoked', async () => {
-    const short = (await inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic('alice', 'alice-password') }, payload: { expiration: 5 } })).json().data.token;
+    const short = (
+      await inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { authorization: basic('alice', 'alice-password') },
+        payload: { expiration: 5 },
+      })
+    ).json().data.token;
     expect((await authz({ 'x-auth-token': short })).statusCode).toBe(200);
     (t.clock as FakeClock).advance(6000);
     expect((await authz({ 'x-auth-token': short })).statusCode).toBe(401);
 
-    const other = (await inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic('alice', 'alice-password') }, payload: {} })).json().data.token;
+    const other = (
+      await inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { authorization: basic('alice', 'alice-password') },
+        payload: {},
+      })
+    ).json().data.token;
     expect((await authz({ 'x-auth-token': other })).statusCode).toBe(200);
     await inject({ method: 'DELETE', url: `/0.1/token/${other}` });
     expect((await authz({ 'x-auth-token': other })).headers['www-authenticate']).toBe(INVALID);
   });
 
   it('403 insufficient_scope from ?access= or X-Auth-Required-Access', async () => {
-    for (const [query, headers] of [['?access=confd.lines.read', {}], ['', { 'x-auth-required-access': 'confd.lines.read' }]] as const) {
+    for (const [query, headers] of [
+      ['?access=confd.lines.read', {}],
+      ['', { 'x-auth-required-access': 'confd.lines.read' }],
+    ] as const) {
       const res = await authz({ 'x-auth-token': aliceToken, ...headers }, query);
       expect(res.statusCode).toBe(403);
       expect(res.headers['www-authenticate']).toBe(INSUFFICIENT);
@@ -128,34 +166,64 @@ describe.each(ENGINES)('GET|HEAD /0.1/authz on %s', (engine) => {
   it('derives the access from X-Original-URI / X-Forwarded-Uri and X-Forwarded-Method', async () => {
     const own = `/api/users/${alice.uuid}?recurse=true`;
     expect((await authz({ 'x-auth-token': aliceToken, 'x-original-uri': own })).statusCode).toBe(200);
-    expect((await authz({ 'x-auth-token': aliceToken, 'x-forwarded-uri': own, 'x-forwarded-method': 'GET' })).statusCode).toBe(200);
+    expect((await authz({ 'x-auth-token': aliceToken, 'x-forwarded-uri': own, 'x-forwarded-method': 'GET' })).statusCode).toBe(
+      200,
+    );
     // PUT needs .update, which alice lacks; another user's uuid needs another access.
-    expect((await authz({ 'x-auth-token': aliceToken, 'x-original-uri': own, 'x-forwarded-method': 'PUT' })).statusCode).toBe(403);
+    expect((await authz({ 'x-auth-token': aliceToken, 'x-original-uri': own, 'x-forwarded-method': 'PUT' })).statusCode).toBe(
+      403,
+    );
     expect((await authz({ 'x-auth-token': aliceToken, 'x-original-uri': '/api/users/someone-else' })).statusCode).toBe(403);
     // Not in the table: fail closed.
     expect((await authz({ 'x-auth-token': aliceToken, 'x-original-uri': '/api/unknown' })).statusCode).toBe(403);
     // The route table wins over a header the client may have forged.
-    expect((await authz({ 'x-auth-token': aliceToken, 'x-original-uri': '/api/lines', 'x-auth-required-access': 'confd.users.me.read' })).statusCode).toBe(403);
+    expect(
+      (
+        await authz({
+          'x-auth-token': aliceToken,
+          'x-original-uri': '/api/lines',
+          'x-auth-required-access': 'confd.users.me.read',
+        })
+      ).statusCode,
+    ).toBe(403);
     // The admin passes everything in the table.
-    expect((await authz({ 'x-auth-token': adminToken, 'x-original-uri': '/api/lines', 'x-forwarded-method': 'DELETE' })).statusCode).toBe(200);
+    expect(
+      (await authz({ 'x-auth-token': adminToken, 'x-original-uri': '/api/lines', 'x-forwarded-method': 'DELETE' })).statusCode,
+    ).toBe(200);
   });
 
   it('Envoy form: the original path appended, the method kept, the query string never read as ?access=', async () => {
-    const ok = await inject({ method: 'GET', url: `/0.1/authz/api/users/${alice.uuid}`, headers: { authorization: `Bearer ${aliceToken}` } });
+    const ok = await inject({
+      method: 'GET',
+      url: `/0.1/authz/api/users/${alice.uuid}`,
+      headers: { authorization: `Bearer ${aliceToken}` },
+    });
     expect(ok.statusCode).toBe(200);
     expect(ok.headers['x-auth-user-uuid']).toBe(alice.uuid);
-    const put = await inject({ method: 'PUT', url: `/0.1/authz/api/users/${alice.uuid}`, headers: { authorization: `Bearer ${aliceToken}` } });
+    const put = await inject({
+      method: 'PUT',
+      url: `/0.1/authz/api/users/${alice.uuid}`,
+      headers: { authorization: `Bearer ${aliceToken}` },
+    });
     expect(put.statusCode).toBe(403);
-    const sneaky = await inject({ method: 'GET', url: '/0.1/authz/api/lines?access=confd.users.me.read', headers: { authorization: `Bearer ${aliceToken}` } });
+    const sneaky = await inject({
+      method: 'GET',
+      url: '/0.1/authz/api/lines?access=confd.users.me.read',
+      headers: { authorization: `Bearer ${aliceToken}` },
+    });
     expect(sneaky.statusCode).toBe(403);
     // Percent-escapes are decoded once, as for X-Original-URI: an escaped slash stays inside the segment and matches nothing.
-    const escaped = await inject({ method: 'GET', url: `/0.1/authz/api/users/${alice.uuid.slice(0, 4)}%2F${alice.uuid.slice(4)}`, headers: { authorization: `Bearer ${aliceToken}` } });
+    const escaped = await inject({
+      method: 'GET',
+      url: `/0.1/authz/api/users/${alice.uuid.slice(0, 4)}%2F${alice.uuid.slice(4)}`,
+      headers: { authorization: `Bearer ${aliceToken}` },
+    });
     expect(escaped.statusCode).toBe(403);
     const none = await inject({ method: 'POST', url: '/0.1/authz/api/lines', headers: {} });
     expect(none.statusCode).toBe(401);
   });
 
-  it('checks Wazo-Tenant against the token\'s subtree', async () => {
+  it("checks Wazo-Tenant against the token's subtree", async () => {
     expect((await authz({ 'x-auth-token': aliceToken, 'wazo-tenant': alice.tenant_uuid })).statusCode).toBe(200);
     const res = await authz({ 'x-auth-token': aliceToken, 'wazo-tenant': '00000000-0000-4000-8000-000000000000' });
     expect(res.statusCode).toBe(403);
@@ -170,11 +238,17 @@ describe.each(ENGINES)('GET|HEAD /0.1/authz on %s', (engine) => {
 });
 
 describe('authz.cache_max_age', () => {
-  it('sends private, max-age bounded by the token\'s remaining life', async () => {
+  it("sends private, max-age bounded by the token's remaining life", async () => {
     const t = await startTestService('sqlite', { authz: { routes: [], cache_max_age: 300 } });
-    const token = async (expiration: number) => (await t.service.app.inject({
-      method: 'POST', url: '/0.1/token', headers: { authorization: basic(ADMIN.username, ADMIN.password) }, payload: { expiration },
-    })).json().data.token as string;
+    const token = async (expiration: number) =>
+      (
+        await t.service.app.inject({
+          method: 'POST',
+          url: '/0.1/token',
+          headers: { authorization: basic(ADMIN.username, ADMIN.password) },
+          payload: { expiration },
+        })
+      ).json().data.token as string;
     const long = await t.service.app.inject({ method: 'GET', url: '/0.1/authz', headers: { 'x-auth-token': await token(3600) } });
     expect(long.headers['cache-control']).toBe('private, max-age=300');
     const short = await t.service.app.inject({ method: 'GET', url: '/0.1/authz', headers: { 'x-auth-token': await token(60) } });

@@ -48,7 +48,9 @@ function head(base: string, path: string, headers: Record<string, string> = {}):
   return new Promise((resolve, reject) => {
     const req = http.request(`${base}${path}`, { method: 'HEAD', headers, agent: false }, (res) => {
       res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: headersOf(res.rawHeaders, false), raw: res.rawHeaders }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: headersOf(res.rawHeaders, false), raw: res.rawHeaders }),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -87,16 +89,26 @@ async function startInstances(engine: Engine, cacheEntries = 0): Promise<Instanc
     drop = db.drop;
   }
   const clock = new FakeClock(Date.now());
-  const common = { token_cache: { max_entries: cacheEntries }, default_policies: { p: { acl: ['confd.users.me.read', '!confd.users.me.delete'] } }, default_user_policy: 'p' };
+  const common = {
+    token_cache: { max_entries: cacheEntries },
+    default_policies: { p: { acl: ['confd.users.me.read', '!confd.users.me.delete'] } },
+    default_user_policy: 'p',
+  };
   const start = async (overrides: Partial<Config> | Record<string, unknown>) => {
-    const service = await createService(testConfig(uri, { ...common, ...overrides } as Parameters<typeof testConfig>[1]), pino({ level: 'silent' }, { write() {} }), { clock, drainGraceMs: 0 });
+    const service = await createService(
+      testConfig(uri, { ...common, ...overrides } as Parameters<typeof testConfig>[1]),
+      pino({ level: 'silent' }, { write() {} }),
+      { clock, drainGraceMs: 0 },
+    );
     await service.app.ready();
     return service;
   };
   // One after the other: the first one migrates and bootstraps.
   const fast = await start({});
   const debug = await start({ debug: true });
-  const cors = await start({ rest_api: { cors: { enabled: true, allow_origins: [ORIGIN], allow_headers: ['Content-Type', 'X-Auth-Token'] } } });
+  const cors = await start({
+    rest_api: { cors: { enabled: true, allow_origins: [ORIGIN], allow_headers: ['Content-Type', 'X-Auth-Token'] } },
+  });
   closeAtEnd(async () => {
     for (const s of [cors, debug, fast]) await s.close().catch(() => undefined);
     await proxy?.close();
@@ -107,21 +119,26 @@ async function startInstances(engine: Engine, cacheEntries = 0): Promise<Instanc
   // SQLite has no connection to cut (reads go on whatever holds the write
   // lock): its driver failing is what the store turns into StoreUnavailableError.
   const stubbed: Array<() => void> = [];
-  const outage = proxy !== null
-    ? { start: () => proxy.cut(), end: () => proxy.restore() }
-    : {
-      async start() {
-        for (const s of [fast, debug, cors]) {
-          const store = s.store as unknown as { findTokenByHash: (hash: string) => Promise<unknown> };
-          const original = store.findTokenByHash;
-          store.findTokenByHash = async () => { throw new StoreUnavailableError('database is locked'); };
-          stubbed.push(() => { store.findTokenByHash = original; });
-        }
-      },
-      async end() {
-        while (stubbed.length > 0) stubbed.pop()!();
-      },
-    };
+  const outage =
+    proxy !== null
+      ? { start: () => proxy.cut(), end: () => proxy.restore() }
+      : {
+          async start() {
+            for (const s of [fast, debug, cors]) {
+              const store = s.store as unknown as { findTokenByHash: (hash: string) => Promise<unknown> };
+              const original = store.findTokenByHash;
+              store.findTokenByHash = async () => {
+                throw new StoreUnavailableError('database is locked');
+              };
+              stubbed.push(() => {
+                store.findTokenByHash = original;
+              });
+            }
+          },
+          async end() {
+            while (stubbed.length > 0) stubbed.pop()!();
+          },
+        };
   return { fast, debug, cors, urls, clock, outage };
 }
 
@@ -150,7 +167,12 @@ describe.each(ENGINES)('token check: fast path and Fastify route over a socket o
     const login = (authorization: string, expiration: number) =>
       s.fast.app.inject({ method: 'POST', url: '/0.1/token', headers: { authorization }, payload: { expiration } });
     const admin = (await login(basic(ADMIN.username, ADMIN.password), 600)).json().data.token;
-    const created = await s.fast.app.inject({ method: 'POST', url: '/0.1/users', headers: { 'x-auth-token': admin }, payload: { username: 'robin', password: 'robin-password' } });
+    const created = await s.fast.app.inject({
+      method: 'POST',
+      url: '/0.1/users',
+      headers: { 'x-auth-token': admin },
+      payload: { username: 'robin', password: 'robin-password' },
+    });
     expect(created.statusCode).toBe(200);
     const data = (await login(basic('robin', 'robin-password'), 600)).json().data;
     token = data.token;
@@ -241,7 +263,12 @@ describe.each(ENGINES)('token check answered from the cache: fast path and Fasti
 
   const metric = async (service: Service, series: string) => {
     const text = (await service.app.inject({ method: 'GET', url: '/metrics' })).body;
-    return Number(text.split('\n').find((l) => l.startsWith(series))?.split(' ')[1] ?? 0);
+    return Number(
+      text
+        .split('\n')
+        .find((l) => l.startsWith(series))
+        ?.split(' ')[1] ?? 0,
+    );
   };
   const HITS = 'xivo_auth_token_cache_lookups_total{result="hit"}';
 
@@ -250,7 +277,12 @@ describe.each(ENGINES)('token check answered from the cache: fast path and Fasti
     const login = (authorization: string, expiration: number) =>
       s.fast.app.inject({ method: 'POST', url: '/0.1/token', headers: { authorization }, payload: { expiration } });
     const admin = (await login(basic(ADMIN.username, ADMIN.password), 600)).json().data.token;
-    const created = await s.fast.app.inject({ method: 'POST', url: '/0.1/users', headers: { 'x-auth-token': admin }, payload: { username: 'robin', password: 'robin-password' } });
+    const created = await s.fast.app.inject({
+      method: 'POST',
+      url: '/0.1/users',
+      headers: { 'x-auth-token': admin },
+      payload: { username: 'robin', password: 'robin-password' },
+    });
     expect(created.statusCode).toBe(200);
     const data = (await login(basic('robin', 'robin-password'), 600)).json().data;
     token = data.token;
@@ -286,7 +318,11 @@ describe.each(ENGINES)('token check answered from the cache: fast path and Fasti
     const before = [await metric(s.fast, HITS), await metric(s.fast, VALID), await metric(s.fast, DENIED)];
     expect((await head(s.urls.fast, `/0.1/token/${token}?scope=confd.users.me.read`)).status).toBe(204);
     expect((await head(s.urls.fast, `/0.1/token/${token}?scope=confd.users.read`)).status).toBe(403);
-    expect([await metric(s.fast, HITS), await metric(s.fast, VALID), await metric(s.fast, DENIED)]).toEqual([before[0] + 2, before[1] + 1, before[2] + 1]);
+    expect([await metric(s.fast, HITS), await metric(s.fast, VALID), await metric(s.fast, DENIED)]).toEqual([
+      before[0] + 2,
+      before[1] + 1,
+      before[2] + 1,
+    ]);
   });
 
   it('answers a cached token that expired 404 on both paths', async () => {
@@ -300,7 +336,14 @@ describe.each(ENGINES)('token check answered from the cache: fast path and Fasti
   });
 
   it('sees a revocation at once on the fast path', async () => {
-    const fresh = (await s.fast.app.inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic('robin', 'robin-password') }, payload: { expiration: 600 } })).json().data.token;
+    const fresh = (
+      await s.fast.app.inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { authorization: basic('robin', 'robin-password') },
+        payload: { expiration: 600 },
+      })
+    ).json().data.token;
     expect((await head(s.urls.fast, `/0.1/token/${fresh}`)).status).toBe(204);
     expect((await head(s.urls.fast, `/0.1/token/${fresh}`)).status).toBe(204);
     expect((await s.fast.app.inject({ method: 'DELETE', url: `/0.1/token/${fresh}` })).statusCode).toBe(200);
@@ -313,17 +356,25 @@ describe.each(ENGINES)('token check answered from the cache: fast path and Fasti
  * it open); the app starts closing; the body then arrives with a check
  * pipelined behind it. Returns the check's answer.
  */
-async function checkWhileClosing(service: Service, base: string, token: string): Promise<{ status: number; headers: Record<string, string> }> {
+async function checkWhileClosing(
+  service: Service,
+  base: string,
+  token: string,
+): Promise<{ status: number; headers: Record<string, string> }> {
   const { port } = new URL(base);
   const socket = net.connect(Number(port), '127.0.0.1');
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   let received = '';
   socket.setEncoding('latin1');
-  socket.on('data', (chunk: string) => { received += chunk; });
+  socket.on('data', (chunk: string) => {
+    received += chunk;
+  });
   const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   const body = '{}';
-  socket.write(`POST /0.1/token HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic(ADMIN.username, ADMIN.password)}\r\n`
-    + `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 1)}`);
+  socket.write(
+    `POST /0.1/token HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic(ADMIN.username, ADMIN.password)}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 1)}`,
+  );
   await new Promise((r) => setTimeout(r, 100));
   const closed = service.app.close();
   await new Promise((r) => setTimeout(r, 100));
@@ -349,7 +400,7 @@ async function checkWhileClosing(service: Service, base: string, token: string):
 // The fast path reads `scope` and `tenant` (and /authz's `access`) with its
 // own scanner when the query needs no decoding; querystring parses the rest.
 // Every query of up to five pieces below must read alike both ways.
-describe('the fast path\'s query scanner', () => {
+describe("the fast path's query scanner", () => {
   const PIECES = ['scope', 'tenant', '=', '&', 'x', 'sc', '%41', '+', ''];
   function* queries(depth: number, prefix: string): Generator<string> {
     yield prefix;
@@ -383,7 +434,7 @@ describe('the fast path\'s query scanner', () => {
     }
   });
 
-  it('declines a query long enough for querystring\'s 1,000-pair cap to drop the scope', () => {
+  it("declines a query long enough for querystring's 1,000-pair cap to drop the scope", () => {
     const q = `${'&'.repeat(1000)}scope=a`;
     expect(parseQuery(q).scope).toBeUndefined();
     const url = `/0.1/token/t?${q}`;

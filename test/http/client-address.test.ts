@@ -9,7 +9,10 @@ import { clientAddress } from '../../src/http/client-address.js';
 import { ADMIN, basic, startTestService } from '../helpers/service.js';
 
 function raw(peer: string, xff?: string): IncomingMessage {
-  return { socket: { remoteAddress: peer }, headers: xff === undefined ? {} : { 'x-forwarded-for': xff } } as unknown as IncomingMessage;
+  return {
+    socket: { remoteAddress: peer },
+    headers: xff === undefined ? {} : { 'x-forwarded-for': xff },
+  } as unknown as IncomingMessage;
 }
 
 describe('clientAddress', () => {
@@ -32,8 +35,14 @@ describe.each([
   it(`records ${expected} as the token's remote_addr`, async () => {
     const t = await startTestService('sqlite', { rest_api: { num_proxies: numProxies } });
     const res = await t.service.app.inject({
-      method: 'POST', url: '/0.1/token', remoteAddress: '10.0.0.1',
-      headers: { authorization: basic(ADMIN.username, ADMIN.password), 'content-type': 'application/json', 'x-forwarded-for': '1.1.1.1, 2.2.2.2' },
+      method: 'POST',
+      url: '/0.1/token',
+      remoteAddress: '10.0.0.1',
+      headers: {
+        authorization: basic(ADMIN.username, ADMIN.password),
+        'content-type': 'application/json',
+        'x-forwarded-for': '1.1.1.1, 2.2.2.2',
+      },
       payload: {},
     });
     expect(res.statusCode, res.body).toBe(200);

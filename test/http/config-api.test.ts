@@ -51,7 +51,9 @@ describe.each(ENGINES)('config API on %s', (engine) => {
     expect(both.json()).toMatchObject({ profiling_enabled: false, debug: true });
     const off = await api.as(admin, 'PATCH', '/0.1/config', [{ op: 'replace', path: '/debug', value: false }]);
     expect(off.json()).toMatchObject({ profiling_enabled: false, debug: false });
-    expect((await api.as(admin, 'PATCH', '/0.1/config', [{ op: 'replace', path: '/profiling_enabled', value: 'yes' }])).statusCode).toBe(400);
+    expect(
+      (await api.as(admin, 'PATCH', '/0.1/config', [{ op: 'replace', path: '/profiling_enabled', value: 'yes' }])).statusCode,
+    ).toBe(400);
   });
 
   it('refuses any other change with 400 invalid-data, and changes nothing', async () => {
@@ -79,12 +81,18 @@ describe.each(ENGINES)('config API on %s', (engine) => {
 
     // An administrator of a sub-tenant holding the access still may not.
     const sub = (await api.as(admin, 'POST', '/0.1/tenants', { name: 'Sub' })).json().uuid as string;
-    const policy = (await api.as(admin, 'POST', '/0.1/policies', { name: 'cfg', acl: ['auth.config.#'] }, { 'wazo-tenant': sub })).json().uuid as string;
+    const policy = (
+      await api.as(admin, 'POST', '/0.1/policies', { name: 'cfg', acl: ['auth.config.#'] }, { 'wazo-tenant': sub })
+    ).json().uuid as string;
     const user = await api.createUser(admin, 'subadmin', 'subadmin-password', sub);
-    expect((await api.as(admin, 'PUT', `/0.1/users/${user}/policies/${policy}`, undefined, { 'wazo-tenant': sub })).statusCode).toBe(204);
+    expect(
+      (await api.as(admin, 'PUT', `/0.1/users/${user}/policies/${policy}`, undefined, { 'wazo-tenant': sub })).statusCode,
+    ).toBe(204);
     const subToken = await api.login('subadmin', 'subadmin-password');
     expect((await api.as(subToken, 'GET', '/0.1/config')).statusCode).toBe(401);
-    expect((await api.as(subToken, 'PATCH', '/0.1/config', [{ op: 'replace', path: '/debug', value: true }])).statusCode).toBe(401);
+    expect((await api.as(subToken, 'PATCH', '/0.1/config', [{ op: 'replace', path: '/debug', value: true }])).statusCode).toBe(
+      401,
+    );
     expect((await api.as(admin, 'GET', '/0.1/config')).json().debug).toBe(false);
   });
 });
@@ -105,17 +113,45 @@ describe('profiling_enabled switched at run time, with the service logger', () =
     const service = await createService(testConfig(db.uri), logger);
     try {
       const inject = service.app.inject.bind(service.app);
-      const token = (await inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic(admin.username, admin.password), 'content-type': 'application/json' }, payload: {} })).json().data.token as string;
+      const token = (
+        await inject({
+          method: 'POST',
+          url: '/0.1/token',
+          headers: { authorization: basic(admin.username, admin.password), 'content-type': 'application/json' },
+          payload: {},
+        })
+      ).json().data.token as string;
       const headers = { 'x-auth-token': token, 'content-type': 'application/json' };
       const profiles = () => {
         logger.flush();
-        return readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('"request profile"')).map((l) => JSON.parse(l).profile);
+        return readFileSync(file, 'utf8')
+          .split('\n')
+          .filter((l) => l.includes('"request profile"'))
+          .map((l) => JSON.parse(l).profile);
       };
       await inject({ method: 'GET', url: `/0.1/token/${token}?marker=before` });
-      expect((await inject({ method: 'PATCH', url: '/0.1/config', headers, payload: [{ op: 'replace', path: '/profiling_enabled', value: true }] })).statusCode).toBe(200);
+      expect(
+        (
+          await inject({
+            method: 'PATCH',
+            url: '/0.1/config',
+            headers,
+            payload: [{ op: 'replace', path: '/profiling_enabled', value: true }],
+          })
+        ).statusCode,
+      ).toBe(200);
       await inject({ method: 'GET', url: `/0.1/token/${token}` });
       await inject({ method: 'GET', url: '/0.1/users', headers });
-      expect((await inject({ method: 'PATCH', url: '/0.1/config', headers, payload: [{ op: 'replace', path: '/profiling_enabled', value: false }] })).statusCode).toBe(200);
+      expect(
+        (
+          await inject({
+            method: 'PATCH',
+            url: '/0.1/config',
+            headers,
+            payload: [{ op: 'replace', path: '/profiling_enabled', value: false }],
+          })
+        ).statusCode,
+      ).toBe(200);
       await inject({ method: 'GET', url: '/0.1/users?after=1', headers });
       await until(() => profiles().length >= 3, 'the profiles of the requests made while profiling was on');
       const seen = profiles();
@@ -150,13 +186,43 @@ describe('debug switched at run time, with the service logger', () => {
     const service = await createService(testConfig(db.uri), logger);
     try {
       const inject = service.app.inject.bind(service.app);
-      const token = (await inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic(admin.username, admin.password), 'content-type': 'application/json' }, payload: {} })).json().data.token as string;
+      const token = (
+        await inject({
+          method: 'POST',
+          url: '/0.1/token',
+          headers: { authorization: basic(admin.username, admin.password), 'content-type': 'application/json' },
+          payload: {},
+        })
+      ).json().data.token as string;
       const headers = { 'x-auth-token': token, 'content-type': 'application/json' };
-      const lines = () => { logger.flush(); return readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('"/0.1/users?marker=')); };
+      const lines = () => {
+        logger.flush();
+        return readFileSync(file, 'utf8')
+          .split('\n')
+          .filter((l) => l.includes('"/0.1/users?marker='));
+      };
       await inject({ method: 'GET', url: '/0.1/users?marker=before', headers });
-      expect((await inject({ method: 'PATCH', url: '/0.1/config', headers, payload: [{ op: 'replace', path: '/debug', value: true }] })).statusCode).toBe(200);
+      expect(
+        (
+          await inject({
+            method: 'PATCH',
+            url: '/0.1/config',
+            headers,
+            payload: [{ op: 'replace', path: '/debug', value: true }],
+          })
+        ).statusCode,
+      ).toBe(200);
       await inject({ method: 'GET', url: '/0.1/users?marker=during', headers });
-      expect((await inject({ method: 'PATCH', url: '/0.1/config', headers, payload: [{ op: 'replace', path: '/debug', value: false }] })).statusCode).toBe(200);
+      expect(
+        (
+          await inject({
+            method: 'PATCH',
+            url: '/0.1/config',
+            headers,
+            payload: [{ op: 'replace', path: '/debug', value: false }],
+          })
+        ).statusCode,
+      ).toBe(200);
       await inject({ method: 'GET', url: '/0.1/users?marker=after', headers });
       await until(() => lines().some((l) => l.includes('marker=during')), 'the request logged while debug was on');
       const logged = lines();

@@ -136,7 +136,19 @@ async function load(url: string, proxy: TcpProxy, cut: () => void): Promise<Run>
   };
 
   // More clients than the pool has connections (10): some wait for one.
-  const clients = [logins(), logins(), logins(), logins(), checks(), checks(), checks(), checks(), checks(), checks(), revocations()];
+  const clients = [
+    logins(),
+    logins(),
+    logins(),
+    logins(),
+    checks(),
+    checks(),
+    checks(),
+    checks(),
+    checks(),
+    checks(),
+    revocations(),
+  ];
   await until(() => issued.length >= 20 && revoked.size >= 2, 'a warm service', 20_000);
   const cutAt = performance.now();
   cut();
@@ -160,12 +172,20 @@ async function expectBounded(mode: string, url: string, run: Run): Promise<void>
   const slowestDuring = during.reduce((max, s) => Math.max(max, s.end - s.start), 0);
   const statuses = new Map<string, number>();
   for (const s of samples) statuses.set(`${s.kind} ${s.status}`, (statuses.get(`${s.kind} ${s.status}`) ?? 0) + 1);
-  console.log(`[${mode}] cut ${CUT_MS} ms: ${samples.length} requests (${during.length} during the cut); `
-    + `slowest answer ${Math.round(slowest)} ms (during the cut ${Math.round(slowestDuring)} ms); `
-    + `recovery ${Math.round(recoveredAt - restoredAt)} ms after the restore; `
-    + `statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}; slowest: `
-    + [...samples].sort((a, b) => (b.end - b.start) - (a.end - a.start)).slice(0, 4)
-      .map((s) => `${s.kind} ${s.status} ${Math.round(s.end - s.start)} ms from cut${s.start >= cutAt ? '+' : ''}${Math.round(s.start - cutAt)}`).join(', '));
+  console.log(
+    `[${mode}] cut ${CUT_MS} ms: ${samples.length} requests (${during.length} during the cut); ` +
+      `slowest answer ${Math.round(slowest)} ms (during the cut ${Math.round(slowestDuring)} ms); ` +
+      `recovery ${Math.round(recoveredAt - restoredAt)} ms after the restore; ` +
+      `statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}; slowest: ` +
+      [...samples]
+        .sort((a, b) => b.end - b.start - (a.end - a.start))
+        .slice(0, 4)
+        .map(
+          (s) =>
+            `${s.kind} ${s.status} ${Math.round(s.end - s.start)} ms from cut${s.start >= cutAt ? '+' : ''}${Math.round(s.start - cutAt)}`,
+        )
+        .join(', '),
+  );
 
   // Nothing slower than the bound, before, during or after the cut.
   const slow = samples.filter((s) => s.end - s.start >= BOUND_MS);

@@ -14,7 +14,9 @@ function quantiles(text: string): Record<string, number> {
 
 function block(ms: number): void {
   const until = performance.now() + ms;
-  while (performance.now() < until) { /* hold the event loop */ }
+  while (performance.now() < until) {
+    /* hold the event loop */
+  }
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -53,7 +53,15 @@ describe.each(ENGINES)('external accounts: configuration and mobile on %s', (eng
     bus = await startBusConsumer();
     t = await startLoggedService(engine, {
       external_auth: externalAuthWith(key.file),
-      amqp: { ...DEFAULT_CONFIG.amqp, enabled: true, uri: AMQP_URI, exchange_name: bus.exchange, poll_interval_ms: 50, retry_min_ms: 50, retry_max_ms: 200 },
+      amqp: {
+        ...DEFAULT_CONFIG.amqp,
+        enabled: true,
+        uri: AMQP_URI,
+        exchange_name: bus.exchange,
+        poll_interval_ms: 50,
+        retry_min_ms: 50,
+        retry_max_ms: 200,
+      },
     });
     await t.service.listen();
     admin = await login(ADMIN.username, ADMIN.password);
@@ -73,7 +81,11 @@ describe.each(ENGINES)('external accounts: configuration and mobile on %s', (eng
       ios_apn_private: SECRETS.apnsPrivate,
       use_sandbox: true,
     };
-    const publicView = { fcm_sender_id: '123456789012', ios_apn_certificate: mobileConfig.ios_apn_certificate, use_sandbox: true };
+    const publicView = {
+      fcm_sender_id: '123456789012',
+      ios_apn_certificate: mobileConfig.ios_apn_certificate,
+      use_sandbox: true,
+    };
 
     it('is created once (201, 409 after), read back without its write-only fields, replaced, deleted', async () => {
       expect((await http('GET', '/0.1/external/mobile/config', { token: admin })).status).toBe(404);
@@ -91,22 +103,38 @@ describe.each(ENGINES)('external accounts: configuration and mobile on %s', (eng
       }
 
       // PUT without the write-only fields keeps them while what they belong to is unchanged...
-      const kept = await http('PUT', '/0.1/external/mobile/config', { token: admin, body: { ...publicView, use_sandbox: false } });
+      const kept = await http('PUT', '/0.1/external/mobile/config', {
+        token: admin,
+        body: { ...publicView, use_sandbox: false },
+      });
       expect(kept.status, kept.text).toBe(204);
-      expect((await http('GET', '/0.1/external/mobile/config', { token: admin })).body).toEqual({ ...publicView, use_sandbox: false });
+      expect((await http('GET', '/0.1/external/mobile/config', { token: admin })).body).toEqual({
+        ...publicView,
+        use_sandbox: false,
+      });
       // ...and asks for them again when it changes.
-      const changed = await http('PUT', '/0.1/external/mobile/config', { token: admin, body: { ...publicView, fcm_sender_id: '999' } });
+      const changed = await http('PUT', '/0.1/external/mobile/config', {
+        token: admin,
+        body: { ...publicView, fcm_sender_id: '999' },
+      });
       expect(changed.status, changed.text).toBe(400);
       expect(changed.body.details).toHaveProperty('fcm_service_account_info');
       expect((await http('PUT', '/0.1/external/mobile/config', { token: admin, body: mobileConfig })).status).toBe(204);
     });
 
     it('refuses fields of another type, unknown fields, a google one without client_id, and unknown types', async () => {
-      const wrongType = await http('POST', '/0.1/external/google/config', { token: admin, body: { client_id: 'x', fcm_sender_id: '1' } });
+      const wrongType = await http('POST', '/0.1/external/google/config', {
+        token: admin,
+        body: { client_id: 'x', fcm_sender_id: '1' },
+      });
       expect(wrongType.status, wrongType.text).toBe(400);
       expect(wrongType.body.details).toHaveProperty('fcm_sender_id');
-      expect((await http('POST', '/0.1/external/google/config', { token: admin, body: { client_secret: 's' } })).status).toBe(400);
-      expect((await http('POST', '/0.1/external/google/config', { token: admin, body: { client_id: 'x', bogus: 1 } })).status).toBe(400);
+      expect((await http('POST', '/0.1/external/google/config', { token: admin, body: { client_secret: 's' } })).status).toBe(
+        400,
+      );
+      expect(
+        (await http('POST', '/0.1/external/google/config', { token: admin, body: { client_id: 'x', bogus: 1 } })).status,
+      ).toBe(400);
       const unknown = await http('GET', '/0.1/external/facebook/config', { token: admin });
       expect(unknown.status).toBe(404);
       expect(unknown.body.error_id).toBe('unknown-external-auth-type');
@@ -115,11 +143,18 @@ describe.each(ENGINES)('external accounts: configuration and mobile on %s', (eng
 
     it('keeps a google client_secret write-only: never returned, kept by a PUT with the same client_id', async () => {
       const secret = 'google-client-secret-3c59dc048e8850243be8';
-      const created = await http('POST', '/0.1/external/google/config', { token: admin, body: { client_id: 'client-a', client_secret: secret } });
+      const created = await http('POST', '/0.1/external/google/config', {
+        token: admin,
+        body: { client_id: 'client-a', client_secret: secret },
+      });
       expect(created.status, created.text).toBe(201);
       expect(created.body).toEqual({ client_id: 'client-a' });
-      expect((await http('PUT', '/0.1/external/google/config', { token: admin, body: { client_id: 'client-a' } })).status).toBe(204);
-      expect((await http('PUT', '/0.1/external/google/config', { token: admin, body: { client_id: 'client-b' } })).status).toBe(400);
+      expect((await http('PUT', '/0.1/external/google/config', { token: admin, body: { client_id: 'client-a' } })).status).toBe(
+        204,
+      );
+      expect((await http('PUT', '/0.1/external/google/config', { token: admin, body: { client_id: 'client-b' } })).status).toBe(
+        400,
+      );
       const read = await http('GET', '/0.1/external/google/config', { token: admin });
       expect(read.body).toEqual({ client_id: 'client-a' });
       expect(read.text).not.toContain(secret);
@@ -135,7 +170,9 @@ describe.each(ENGINES)('external accounts: configuration and mobile on %s', (eng
       expect(tenant.status, tenant.text).toBe(200);
       const headers = { 'wazo-tenant': tenant.body.uuid };
       expect((await http('GET', '/0.1/external/mobile/config', { token: admin, headers })).status).toBe(404);
-      expect((await http('POST', '/0.1/external/mobile/config', { token: admin, headers, body: { fcm_sender_id: '42' } })).status).toBe(201);
+      expect(
+        (await http('POST', '/0.1/external/mobile/config', { token: admin, headers, body: { fcm_sender_id: '42' } })).status,
+      ).toBe(201);
       expect((await http('GET', '/0.1/external/mobile/config', { token: admin, headers })).body).toEqual({ fcm_sender_id: '42' });
       expect((await http('GET', '/0.1/external/mobile/config', { token: admin })).body.fcm_sender_id).toBe('123456789012');
     });
@@ -143,16 +180,35 @@ describe.each(ENGINES)('external accounts: configuration and mobile on %s', (eng
 
   describe('mobile push tokens', () => {
     it('are registered by the user through `me` (201, 409 again), read, replaced by PUT, deleted, with their events', async () => {
-      const posted = await http('POST', '/0.1/users/me/external/mobile', { token: alice.token, body: { token: SECRETS.fcmToken, apns_voip_token: SECRETS.voipToken } });
+      const posted = await http('POST', '/0.1/users/me/external/mobile', {
+        token: alice.token,
+        body: { token: SECRETS.fcmToken, apns_voip_token: SECRETS.voipToken },
+      });
       expect(posted.status, posted.text).toBe(201);
-      expect(posted.body).toEqual({ token: SECRETS.fcmToken, apns_token: null, apns_voip_token: SECRETS.voipToken, apns_notification_token: null });
-      const added = await expectEvent((m) => m.routingKey === `auth.users.${alice.uuid}.external.mobile.created`, 'external auth added');
-      expect(added.headers).toMatchObject({ name: 'auth_user_external_auth_added', tenant_uuid: master, [`user_uuid:${alice.uuid}`]: true });
+      expect(posted.body).toEqual({
+        token: SECRETS.fcmToken,
+        apns_token: null,
+        apns_voip_token: SECRETS.voipToken,
+        apns_notification_token: null,
+      });
+      const added = await expectEvent(
+        (m) => m.routingKey === `auth.users.${alice.uuid}.external.mobile.created`,
+        'external auth added',
+      );
+      expect(added.headers).toMatchObject({
+        name: 'auth_user_external_auth_added',
+        tenant_uuid: master,
+        [`user_uuid:${alice.uuid}`]: true,
+      });
       expect(added.body.data).toEqual({ user_uuid: alice.uuid, external_auth_name: 'mobile' });
 
       // `me` in the ACL is also the user's own uuid.
-      expect((await http('POST', `/0.1/users/${alice.uuid}/external/mobile`, { token: alice.token, body: { token: 'again' } })).status).toBe(409);
-      expect((await http('POST', '/0.1/users/me/external/mobile', { token: alice.token, body: { token: 'again' } })).status).toBe(409);
+      expect(
+        (await http('POST', `/0.1/users/${alice.uuid}/external/mobile`, { token: alice.token, body: { token: 'again' } })).status,
+      ).toBe(409);
+      expect((await http('POST', '/0.1/users/me/external/mobile', { token: alice.token, body: { token: 'again' } })).status).toBe(
+        409,
+      );
 
       // An administrator reads them by uuid (dird, webhookd).
       const read = await http('GET', `/0.1/users/${alice.uuid}/external/mobile`, { token: admin });
@@ -160,24 +216,40 @@ describe.each(ENGINES)('external accounts: configuration and mobile on %s', (eng
       expect(read.body).toEqual(posted.body);
       expect((await http('GET', '/0.1/users/me/external/mobile', { token: alice.token })).body).toEqual(posted.body);
 
-      const put = await http('PUT', '/0.1/users/me/external/mobile', { token: alice.token, body: { token: SECRETS.replacedToken, apns_notification_token: 'n' } });
+      const put = await http('PUT', '/0.1/users/me/external/mobile', {
+        token: alice.token,
+        body: { token: SECRETS.replacedToken, apns_notification_token: 'n' },
+      });
       expect(put.status, put.text).toBe(200);
-      expect(put.body).toEqual({ token: SECRETS.replacedToken, apns_token: null, apns_voip_token: null, apns_notification_token: 'n' });
-      await expectEvent((m) => m.routingKey === `auth.users.${alice.uuid}.external.mobile.updated`
-        && m.headers.name === 'auth_user_external_auth_updated', 'external auth updated');
+      expect(put.body).toEqual({
+        token: SECRETS.replacedToken,
+        apns_token: null,
+        apns_voip_token: null,
+        apns_notification_token: 'n',
+      });
+      await expectEvent(
+        (m) =>
+          m.routingKey === `auth.users.${alice.uuid}.external.mobile.updated` &&
+          m.headers.name === 'auth_user_external_auth_updated',
+        'external auth updated',
+      );
       expect((await http('GET', '/0.1/users/me/external/mobile', { token: alice.token })).body.token).toBe(SECRETS.replacedToken);
 
       const listed = await http('GET', `/0.1/users/${alice.uuid}/external`, { token: admin });
       expect(listed.status, listed.text).toBe(200);
       expect(listed.body).toEqual({
-        total: 3, filtered: 3,
+        total: 3,
+        filtered: 3,
         items: [
           { type: 'google', enabled: false, data: {}, plugin_info: {} },
           { type: 'microsoft', enabled: false, data: {}, plugin_info: {} },
           { type: 'mobile', enabled: true, data: {}, plugin_info: {} },
         ],
       });
-      expect((await http('GET', `/0.1/users/${alice.uuid}/external?search=mob`, { token: admin })).body).toMatchObject({ total: 3, filtered: 1 });
+      expect((await http('GET', `/0.1/users/${alice.uuid}/external?search=mob`, { token: admin })).body).toMatchObject({
+        total: 3,
+        filtered: 1,
+      });
       expect((await http('GET', `/0.1/users/${alice.uuid}/external?order=bogus`, { token: admin })).status).toBe(400);
 
       // Connected: a mobile connection and a live token.
@@ -186,7 +258,10 @@ describe.each(ENGINES)('external accounts: configuration and mobile on %s', (eng
       expect(users.body).toEqual({ total: 1, filtered: 1, items: [{ uuid: alice.uuid }] });
 
       expect((await http('DELETE', '/0.1/users/me/external/mobile', { token: alice.token })).status).toBe(204);
-      const deleted = await expectEvent((m) => m.routingKey === `auth.users.${alice.uuid}.external.mobile.deleted`, 'external auth deleted');
+      const deleted = await expectEvent(
+        (m) => m.routingKey === `auth.users.${alice.uuid}.external.mobile.deleted`,
+        'external auth deleted',
+      );
       expect(deleted.headers.name).toBe('auth_user_external_auth_deleted');
       expect((await http('GET', '/0.1/users/me/external/mobile', { token: alice.token })).status).toBe(404);
       expect((await http('DELETE', '/0.1/users/me/external/mobile', { token: alice.token })).status).toBe(404);
@@ -203,15 +278,21 @@ describe.each(ENGINES)('external accounts: configuration and mobile on %s', (eng
       expect((await http('GET', `/0.1/users/${bob.uuid}/external/mobile`, { token: carol.token })).status).toBe(401);
       expect((await http('GET', '/0.1/users/me/external/mobile', { token: carol.token })).status).toBe(401);
       expect((await http('GET', `/0.1/users/${UNKNOWN_UUID}/external/mobile`, { token: admin })).status).toBe(404);
-      expect((await http('POST', '/0.1/users/me/external/mobile', { token: bob.token, body: { token: 'x'.repeat(513) } })).status).toBe(400);
+      expect(
+        (await http('POST', '/0.1/users/me/external/mobile', { token: bob.token, body: { token: 'x'.repeat(513) } })).status,
+      ).toBe(400);
     });
 
-    it('sender_id is the FCM sender id of the user\'s tenant, 404 without one', async () => {
+    it("sender_id is the FCM sender id of the user's tenant, 404 without one", async () => {
       const res = await http('GET', '/0.1/users/me/external/mobile/sender_id', { token: alice.token });
       expect(res.status, res.text).toBe(200);
       expect(res.body).toEqual({ sender_id: '123456789012' });
       const tenant = await http('POST', '/0.1/tenants', { token: admin, body: { name: 'no push' } });
-      const user = await http('POST', '/0.1/users', { token: admin, body: { username: 'dave', password: 'dave-password' }, headers: { 'wazo-tenant': tenant.body.uuid } });
+      const user = await http('POST', '/0.1/users', {
+        token: admin,
+        body: { username: 'dave', password: 'dave-password' },
+        headers: { 'wazo-tenant': tenant.body.uuid },
+      });
       const none = await http('GET', `/0.1/users/${user.body.uuid}/external/mobile/sender_id`, { token: admin });
       expect(none.status, none.text).toBe(404);
       expect(none.body.error_id).toBe('unknown-external-auth-config');
@@ -220,7 +301,9 @@ describe.each(ENGINES)('external accounts: configuration and mobile on %s', (eng
 
   it('holds no secret in clear in the database or the log', async () => {
     // Stored again (the test above deleted alice's), then looked for.
-    expect((await http('PUT', '/0.1/users/me/external/mobile', { token: alice.token, body: { token: SECRETS.fcmToken } })).status).toBe(200);
+    expect(
+      (await http('PUT', '/0.1/users/me/external/mobile', { token: alice.token, body: { token: SECRETS.fcmToken } })).status,
+    ).toBe(200);
     const stored = databaseText(t.config.db_uri!);
     expect(stored).toContain('123456789012'); // what is not secret is there (the dump is real)
     for (const secret of Object.values(SECRETS)) expect(stored, secret).not.toContain(secret);
@@ -232,7 +315,8 @@ describe.each(ENGINES)('external accounts: configuration and mobile on %s', (eng
 
 describe('external_auth.encryption_key_file', () => {
   it('stops the start-up with a clear message when the configured key file is missing', async () => {
-    await expect(startLoggedService('sqlite', { external_auth: externalAuthWith('/nonexistent/xivo-auth/external-auth.key') }))
-      .rejects.toThrow(/external_auth\.encryption_key_file \/nonexistent\/xivo-auth\/external-auth\.key cannot be read: ENOENT/);
+    await expect(
+      startLoggedService('sqlite', { external_auth: externalAuthWith('/nonexistent/xivo-auth/external-auth.key') }),
+    ).rejects.toThrow(/external_auth\.encryption_key_file \/nonexistent\/xivo-auth\/external-auth\.key cannot be read: ENOENT/);
   });
 });

@@ -31,7 +31,10 @@ describe.each(ENGINES)('Google and Microsoft connections on %s', (engine) => {
 
   const login = async (username: string, password: string) => {
     // Tokens outlive the clock's jumps over access tokens' lifetimes.
-    const res = await http('POST', '/0.1/token', { body: { expiration: 315_360_000 }, headers: { authorization: basic(username, password) } });
+    const res = await http('POST', '/0.1/token', {
+      body: { expiration: 315_360_000 },
+      headers: { authorization: basic(username, password) },
+    });
     expect(res.status, res.text).toBe(200);
     return res.body.data.token as string;
   };
@@ -39,7 +42,10 @@ describe.each(ENGINES)('Google and Microsoft connections on %s', (engine) => {
   const createUser = async (username: string) => {
     const res = await http('POST', '/0.1/users', { token: admin, body: { username, password: `${username}-password` } });
     expect(res.status, res.text).toBe(200);
-    const policy = await http('POST', '/0.1/policies', { token: admin, body: { name: `${username} policy`, acl: ['auth.users.me.external.#'] } });
+    const policy = await http('POST', '/0.1/policies', {
+      token: admin,
+      body: { name: `${username} policy`, acl: ['auth.users.me.external.#'] },
+    });
     expect((await http('PUT', `/0.1/users/${res.body.uuid}/policies/${policy.body.uuid}`, { token: admin })).status).toBe(204);
     return { uuid: res.body.uuid as string, token: await login(username, `${username}-password`) };
   };
@@ -51,7 +57,13 @@ describe.each(ENGINES)('Google and Microsoft connections on %s', (engine) => {
   const start = async (token: string, type = 'google') => {
     const res = await http('POST', `/0.1/users/me/external/${type}`, { token, body: {} });
     expect(res.status, res.text).toBe(201);
-    return res.body as { verification_uri: string; verification_uri_complete: string | null; user_code: string; expires_in: number; interval: number };
+    return res.body as {
+      verification_uri: string;
+      verification_uri_complete: string | null;
+      user_code: string;
+      expires_in: number;
+      interval: number;
+    };
   };
   /** Moves the clock past the poll interval (the provider's clock is real: it is not fooled). */
   const nextInterval = (seconds = 5) => clock().advance(seconds * 1000 + 1);
@@ -71,7 +83,15 @@ describe.each(ENGINES)('Google and Microsoft connections on %s', (engine) => {
       google: endpoints,
       // Microsoft's identity platform has no revocation endpoint: nor has this one.
       microsoft: { ...endpoints, revocation_url: null },
-      amqp: { ...DEFAULT_CONFIG.amqp, enabled: true, uri: AMQP_URI, exchange_name: bus.exchange, poll_interval_ms: 50, retry_min_ms: 50, retry_max_ms: 200 },
+      amqp: {
+        ...DEFAULT_CONFIG.amqp,
+        enabled: true,
+        uri: AMQP_URI,
+        exchange_name: bus.exchange,
+        poll_interval_ms: 50,
+        retry_min_ms: 50,
+        retry_max_ms: 200,
+      },
     };
     t = await startLoggedService(engine, overrides);
     await t.service.listen();
@@ -80,7 +100,10 @@ describe.each(ENGINES)('Google and Microsoft connections on %s', (engine) => {
     closeAtEnd(() => other.close());
     admin = await login(ADMIN.username, ADMIN.password);
     for (const type of ['google', 'microsoft']) {
-      const res = await http('POST', `/0.1/external/${type}/config`, { token: admin, body: { client_id: CLIENT_ID, client_secret: CLIENT_SECRET } });
+      const res = await http('POST', `/0.1/external/${type}/config`, {
+        token: admin,
+        body: { client_id: CLIENT_ID, client_secret: CLIENT_SECRET },
+      });
       expect(res.status, res.text).toBe(201);
     }
   });
@@ -91,7 +114,7 @@ describe.each(ENGINES)('Google and Microsoft connections on %s', (engine) => {
     await provider?.close();
   });
 
-  it('connects a user: device code, approval on the provider\'s pages, background poll on another instance, token', async () => {
+  it("connects a user: device code, approval on the provider's pages, background poll on another instance, token", async () => {
     const alice = await createUser('alice');
     const started = await start(alice.token);
     expect(started.verification_uri).toBe(`${provider.issuer}/device`);
@@ -115,7 +138,10 @@ describe.each(ENGINES)('Google and Microsoft connections on %s', (engine) => {
 
     const added = await expectEvent((m) => m.routingKey === `auth.users.${alice.uuid}.external.google.created`, 'added');
     expect(added.headers.name).toBe('auth_user_external_auth_added');
-    const authorized = await expectEvent((m) => m.routingKey === `auth.users.${alice.uuid}.external.google.authorized`, 'authorized');
+    const authorized = await expectEvent(
+      (m) => m.routingKey === `auth.users.${alice.uuid}.external.google.authorized`,
+      'authorized',
+    );
     expect(authorized.headers).toMatchObject({ name: 'auth_user_external_auth_authorized', [`user_uuid:${alice.uuid}`]: true });
     expect(authorized.body.data).toEqual({ user_uuid: alice.uuid, external_auth_name: 'google' });
 
@@ -126,10 +152,17 @@ describe.each(ENGINES)('Google and Microsoft connections on %s', (engine) => {
     expect(token.body.token_expiration).toBe(Math.floor(Date.parse(token.body.expires_at) / 1000));
     expect(await provider.introspect(token.body.access_token)).toBe(true);
     // dird asks for it by uuid, with its own token.
-    expect((await http('GET', `/0.1/users/${alice.uuid}/external/google`, { token: admin })).body.access_token).toBe(token.body.access_token);
+    expect((await http('GET', `/0.1/users/${alice.uuid}/external/google`, { token: admin })).body.access_token).toBe(
+      token.body.access_token,
+    );
 
     const listed = await http('GET', `/0.1/users/${alice.uuid}/external`, { token: admin });
-    expect(listed.body.items.find((i: { type: string }) => i.type === 'google')).toEqual({ type: 'google', enabled: true, data: {}, plugin_info: {} });
+    expect(listed.body.items.find((i: { type: string }) => i.type === 'google')).toEqual({
+      type: 'google',
+      enabled: true,
+      data: {},
+      plugin_info: {},
+    });
     expect((await http('GET', '/0.1/external/google/users', { token: admin })).body.items).toContainEqual({ uuid: alice.uuid });
   });
 
@@ -144,7 +177,9 @@ describe.each(ENGINES)('Google and Microsoft connections on %s', (engine) => {
 
     // Still valid: the same token, no refresh.
     clock().advance(60_000);
-    expect((await http('GET', '/0.1/users/me/external/google', { token: bob.token })).body.access_token).toBe(first.body.access_token);
+    expect((await http('GET', '/0.1/users/me/external/google', { token: bob.token })).body.access_token).toBe(
+      first.body.access_token,
+    );
     // Within the margin of its expiry: refreshed once, even when asked for twice at once.
     clock().advance(3600_000 - 60_000 - 30_000);
     const [a, b] = await Promise.all([
@@ -193,7 +228,7 @@ describe.each(ENGINES)('Google and Microsoft connections on %s', (engine) => {
     expect(await provider.introspect(renewed.body.access_token)).toBe(true);
   });
 
-  it('reports a denied authorization, and an expired code (the provider\'s expiry and ours)', async () => {
+  it("reports a denied authorization, and an expired code (the provider's expiry and ours)", async () => {
     const carol = await createUser('carol');
     const denied = await start(carol.token);
     await provider.approve(denied.verification_uri, denied.user_code, { deny: true });
@@ -201,7 +236,9 @@ describe.each(ENGINES)('Google and Microsoft connections on %s', (engine) => {
     const answer = await http('GET', '/0.1/users/me/external/google', { token: carol.token });
     expect(answer.status, answer.text).toBe(404);
     expect(answer.body).toMatchObject({ error_id: 'external-auth-denied', details: { state: 'denied' } });
-    expect((await http('GET', '/0.1/users/me/external/google', { token: carol.token })).body.error_id).toBe('external-auth-denied');
+    expect((await http('GET', '/0.1/users/me/external/google', { token: carol.token })).body.error_id).toBe(
+      'external-auth-denied',
+    );
 
     // Expired at the provider (a code living 1 s, polled after it).
     provider.deviceCodeTtl = 1;
@@ -220,11 +257,15 @@ describe.each(ENGINES)('Google and Microsoft connections on %s', (engine) => {
     const late = await start(carol.token);
     const requests = provider.tokenRequests.length;
     clock().advance(late.expires_in * 1000 + 1);
-    expect((await http('GET', '/0.1/users/me/external/google', { token: carol.token })).body.error_id).toBe('external-auth-expired');
+    expect((await http('GET', '/0.1/users/me/external/google', { token: carol.token })).body.error_id).toBe(
+      'external-auth-expired',
+    );
     expect(provider.tokenRequests.length).toBe(requests);
     // DELETE forgets what is left of it.
     expect((await http('DELETE', '/0.1/users/me/external/google', { token: carol.token })).status).toBe(204);
-    expect((await http('GET', '/0.1/users/me/external/google', { token: carol.token })).body.error_id).toBe('unknown-external-auth');
+    expect((await http('GET', '/0.1/users/me/external/google', { token: carol.token })).body.error_id).toBe(
+      'unknown-external-auth',
+    );
   });
 
   it('answers 503 (never 500) when the provider is down, hangs or fails, and recovers when it is back', async () => {
@@ -245,7 +286,9 @@ describe.each(ENGINES)('Google and Microsoft connections on %s', (engine) => {
     // Down while the flow is pending: the poll is retried at the next interval.
     provider.mode = 'down';
     nextInterval(started.interval);
-    expect((await http('GET', '/0.1/users/me/external/google', { token: dave.token })).body.error_id).toBe('external-auth-pending');
+    expect((await http('GET', '/0.1/users/me/external/google', { token: dave.token })).body.error_id).toBe(
+      'external-auth-pending',
+    );
     provider.mode = 'up';
     nextInterval(started.interval);
     const token = await http('GET', '/0.1/users/me/external/google', { token: dave.token });
@@ -272,13 +315,25 @@ describe.each(ENGINES)('Google and Microsoft connections on %s', (engine) => {
   it('answers clearly without a configuration, for a wrong client secret, and for a bad scope', async () => {
     const frank = await createUser('frank');
     const tenant = await http('POST', '/0.1/tenants', { token: admin, body: { name: 'no google' } });
-    const user = await http('POST', '/0.1/users', { token: admin, body: { username: 'gina', password: 'gina-password' }, headers: { 'wazo-tenant': tenant.body.uuid } });
+    const user = await http('POST', '/0.1/users', {
+      token: admin,
+      body: { username: 'gina', password: 'gina-password' },
+      headers: { 'wazo-tenant': tenant.body.uuid },
+    });
     const none = await http('POST', `/0.1/users/${user.body.uuid}/external/google`, { token: admin, body: {} });
     expect(none.status, none.text).toBe(404);
     expect(none.body.error_id).toBe('unknown-external-auth-config');
 
     const headers = { 'wazo-tenant': tenant.body.uuid };
-    expect((await http('POST', '/0.1/external/google/config', { token: admin, headers, body: { client_id: CLIENT_ID, client_secret: 'wrong-secret' } })).status).toBe(201);
+    expect(
+      (
+        await http('POST', '/0.1/external/google/config', {
+          token: admin,
+          headers,
+          body: { client_id: CLIENT_ID, client_secret: 'wrong-secret' },
+        })
+      ).status,
+    ).toBe(201);
     const refused = await http('POST', `/0.1/users/${user.body.uuid}/external/google`, { token: admin, body: {} });
     expect(refused.status, refused.text).toBe(503);
     expect(refused.body).toMatchObject({ error_id: 'external-auth-provider-refused', details: { error: 'invalid_client' } });

@@ -33,11 +33,33 @@ describe.each(ENGINES)('HEAD /0.1/token fast path on %s', (engine) => {
   };
 
   beforeAll(async () => {
-    t = await startTestService(engine, { default_policies: { p: { acl: ['confd.users.me.read', '!confd.users.me.delete'] } }, default_user_policy: 'p' });
+    t = await startTestService(engine, {
+      default_policies: { p: { acl: ['confd.users.me.read', '!confd.users.me.delete'] } },
+      default_user_policy: 'p',
+    });
     base = await t.service.listen();
-    const admin = (await inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic(ADMIN.username, ADMIN.password) }, payload: {} })).json().data.token;
-    await inject({ method: 'POST', url: '/0.1/users', headers: { 'x-auth-token': admin }, payload: { username: 'quinn', password: 'quinn-password' } });
-    const d = (await inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic('quinn', 'quinn-password') }, payload: { expiration: 60 } })).json().data;
+    const admin = (
+      await inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { authorization: basic(ADMIN.username, ADMIN.password) },
+        payload: {},
+      })
+    ).json().data.token;
+    await inject({
+      method: 'POST',
+      url: '/0.1/users',
+      headers: { 'x-auth-token': admin },
+      payload: { username: 'quinn', password: 'quinn-password' },
+    });
+    const d = (
+      await inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { authorization: basic('quinn', 'quinn-password') },
+        payload: { expiration: 60 },
+      })
+    ).json().data;
     token = d.token;
     tenant = d.metadata.tenant_uuid;
   });
@@ -89,18 +111,36 @@ describe.each(ENGINES)('HEAD /0.1/token fast path on %s', (engine) => {
       ['GET', '/0.1/authz?access=%00', { 'x-auth-token': token }],
       ['GET', '/0.1/authzfoo', { 'x-auth-token': token }],
     ];
-    const relevant = ['www-authenticate', 'cache-control', 'retry-after', 'x-auth-user-uuid', 'x-auth-tenant-uuid', 'x-auth-session-uuid', 'x-auth-id', 'x-auth-purpose', 'remote-user'];
+    const relevant = [
+      'www-authenticate',
+      'cache-control',
+      'retry-after',
+      'x-auth-user-uuid',
+      'x-auth-tenant-uuid',
+      'x-auth-session-uuid',
+      'x-auth-id',
+      'x-auth-purpose',
+      'remote-user',
+    ];
     for (const [method, path, headers] of cases) {
       const expected = await inject({ method: method as 'GET', url: path, headers });
       const got = await fetch(`${base}${path}`, { method, headers });
       const what = `${method} ${path.slice(0, 60)} ${JSON.stringify(headers).slice(0, 80)}`;
       expect(got.status, what).toBe(expected.statusCode);
-      for (const name of relevant) expect(got.headers.get(name) ?? undefined, `${what}: ${name}`).toBe(expected.headers[name] ?? undefined);
+      for (const name of relevant)
+        expect(got.headers.get(name) ?? undefined, `${what}: ${name}`).toBe(expected.headers[name] ?? undefined);
     }
   });
 
   it('sees revocations and expiry at once', async () => {
-    const d = (await inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic('quinn', 'quinn-password') }, payload: { expiration: 5 } })).json().data;
+    const d = (
+      await inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { authorization: basic('quinn', 'quinn-password') },
+        payload: { expiration: 5 },
+      })
+    ).json().data;
     expect((await overSocket(`/0.1/token/${d.token}`)).status).toBe(204);
     (t.clock as FakeClock).advance(5_000);
     expect((await overSocket(`/0.1/token/${d.token}`)).status).toBe(404);
@@ -113,7 +153,13 @@ describe.each(ENGINES)('HEAD /0.1/token fast path on %s', (engine) => {
   it('counts its answers in the request metrics under the route template', async () => {
     const before = await inject({ method: 'GET', url: '/metrics' });
     const series = 'xivo_auth_http_requests_total{method="HEAD",route="/0.1/token/:token",status="204"}';
-    const value = (text: string) => Number(text.split('\n').find((l) => l.startsWith(series))?.split(' ')[1] ?? 0);
+    const value = (text: string) =>
+      Number(
+        text
+          .split('\n')
+          .find((l) => l.startsWith(series))
+          ?.split(' ')[1] ?? 0,
+      );
     await overSocket(`/0.1/token/${token}`);
     await overSocket(`/0.1/token/${token}`);
     const after = await inject({ method: 'GET', url: '/metrics' });

@@ -60,7 +60,12 @@ describe.each(ENGINES)('groups API on %s', (engine) => {
     const renamed = await api.as(admin, 'PUT', `/0.1/groups/${g.uuid}`, { name: 'Support' });
     expect(renamed.json()).toMatchObject({ name: 'Support', slug: 'Support_team' });
     expect((await api.as(admin, 'DELETE', `/0.1/groups/${g.uuid}`)).statusCode).toBe(204);
-    for (const [method, url] of [['GET', `/0.1/groups/${g.uuid}`], ['DELETE', `/0.1/groups/${g.uuid}`], ['GET', '/0.1/groups/nonsense'], ['GET', `/0.1/groups/${g.uuid}/users`]]) {
+    for (const [method, url] of [
+      ['GET', `/0.1/groups/${g.uuid}`],
+      ['DELETE', `/0.1/groups/${g.uuid}`],
+      ['GET', '/0.1/groups/nonsense'],
+      ['GET', `/0.1/groups/${g.uuid}/users`],
+    ]) {
       const res = await api.as(admin, method, url);
       expect(res.statusCode, `${method} ${url}`).toBe(404);
       expect(res.json().error_id).toBe('unknown-group');
@@ -75,16 +80,30 @@ describe.each(ENGINES)('groups API on %s', (engine) => {
     const all = groups.items[0];
     expect(all).toMatchObject({ system_managed: true, tenant_uuid: tenant.uuid, slug: 'all-users' });
     const userUuid = await api.createUser(admin, 'all-users-member', 'member-password', tenant.uuid);
-    expect((await api.as(admin, 'GET', `/0.1/groups/${all.uuid}/users`, undefined, h)).json().items.map((u: { uuid: string }) => u.uuid)).toEqual([userUuid]);
-    expect((await api.as(admin, 'GET', `/0.1/users/${userUuid}/groups`)).json().items.map((g: { uuid: string }) => g.uuid)).toEqual([all.uuid]);
-    for (const [method, url] of [['PUT', `/0.1/groups/${all.uuid}`], ['DELETE', `/0.1/groups/${all.uuid}`], ['DELETE', `/0.1/groups/${all.uuid}/users/${userUuid}`]]) {
+    expect(
+      (await api.as(admin, 'GET', `/0.1/groups/${all.uuid}/users`, undefined, h))
+        .json()
+        .items.map((u: { uuid: string }) => u.uuid),
+    ).toEqual([userUuid]);
+    expect(
+      (await api.as(admin, 'GET', `/0.1/users/${userUuid}/groups`)).json().items.map((g: { uuid: string }) => g.uuid),
+    ).toEqual([all.uuid]);
+    for (const [method, url] of [
+      ['PUT', `/0.1/groups/${all.uuid}`],
+      ['DELETE', `/0.1/groups/${all.uuid}`],
+      ['DELETE', `/0.1/groups/${all.uuid}/users/${userUuid}`],
+    ]) {
       const res = await api.as(admin, method, url, method === 'PUT' ? { name: 'renamed' } : undefined);
       expect(res.statusCode, `${method} ${url}`).toBe(403);
       expect(res.json().error_id).toBe('forbidden');
     }
     // The admin, created before any group, is in the master tenant's.
     const me = (await api.as(null, 'GET', `/0.1/token/${admin}`)).json().data.metadata.uuid;
-    expect((await api.as(admin, 'GET', `/0.1/users/${me}/groups`)).json().items.map((g: { system_managed: boolean }) => g.system_managed)).toEqual([true]);
+    expect(
+      (await api.as(admin, 'GET', `/0.1/users/${me}/groups`))
+        .json()
+        .items.map((g: { system_managed: boolean }) => g.system_managed),
+    ).toEqual([true]);
   });
 
   it('manages members of the same tenant only (400 otherwise), and group policies', async () => {
@@ -111,11 +130,15 @@ describe.each(ENGINES)('groups API on %s', (engine) => {
     const p = (await api.as(admin, 'POST', '/0.1/policies', { name: 'Group policy', acl: ['grp.1'] })).json();
     expect((await api.as(admin, 'PUT', `/0.1/groups/${g.uuid}/policies/${p.uuid}`)).statusCode).toBe(204);
     expect((await api.as(admin, 'PUT', `/0.1/groups/${g.uuid}/policies/${p.uuid}`)).statusCode).toBe(204);
-    expect((await api.as(admin, 'GET', `/0.1/groups/${g.uuid}/policies`)).json().items.map((x: { uuid: string }) => x.uuid)).toEqual([p.uuid]);
+    expect(
+      (await api.as(admin, 'GET', `/0.1/groups/${g.uuid}/policies`)).json().items.map((x: { uuid: string }) => x.uuid),
+    ).toEqual([p.uuid]);
     const unknownPolicy = await api.as(admin, 'PUT', `/0.1/groups/${g.uuid}/policies/${UNKNOWN_UUID}`);
     expect(unknownPolicy.json().error_id).toBe('unknown-policy');
     // A policy of another tenant cannot be attached to this group.
-    const foreign = (await api.as(admin, 'POST', '/0.1/policies', { name: 'Foreign policy', acl: [] }, { 'wazo-tenant': other.uuid })).json();
+    const foreign = (
+      await api.as(admin, 'POST', '/0.1/policies', { name: 'Foreign policy', acl: [] }, { 'wazo-tenant': other.uuid })
+    ).json();
     expect((await api.as(admin, 'PUT', `/0.1/groups/${g.uuid}/policies/${foreign.uuid}`)).statusCode).toBe(400);
     expect((await api.as(admin, 'DELETE', `/0.1/groups/${g.uuid}/policies/${p.uuid}`)).statusCode).toBe(204);
     expect((await api.as(admin, 'GET', `/0.1/groups/${g.uuid}/policies`)).json().total).toBe(0);
@@ -130,6 +153,8 @@ describe.each(ENGINES)('groups API on %s', (engine) => {
     expect(flat).not.toContain(g.uuid);
     expect(deep).toContain(g.uuid);
     const sibling = (await api.as(admin, 'POST', '/0.1/tenants', { name: 'group sibling' })).json();
-    expect((await api.as(admin, 'GET', `/0.1/groups/${g.uuid}`, undefined, { 'wazo-tenant': sibling.uuid })).statusCode).toBe(404);
+    expect((await api.as(admin, 'GET', `/0.1/groups/${g.uuid}`, undefined, { 'wazo-tenant': sibling.uuid })).statusCode).toBe(
+      404,
+    );
   });
 });

@@ -18,7 +18,14 @@ describe('health and authz during a PostgreSQL outage', () => {
   });
 
   it('503 from /authz and /health/ready, 200 from /health/live, then recovery', async () => {
-    const token = (await service.app.inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic(ADMIN.username, ADMIN.password) }, payload: {} })).json().data.token;
+    const token = (
+      await service.app.inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { authorization: basic(ADMIN.username, ADMIN.password) },
+        payload: {},
+      })
+    ).json().data.token;
     const authz = () => service.app.inject({ method: 'GET', url: '/0.1/authz', headers: { 'x-auth-token': token } });
     expect((await authz()).statusCode).toBe(200);
 

@@ -51,8 +51,16 @@ describe.each(ENGINES)('readiness against the schema version (%s)', (engine) => 
     expect(await ready(t)).toEqual({ status: 200, checks: { store: 'ok', migrations: 'ok', listener: 'ok', draining: 'ok' } });
 
     // A newer release migrated the database.
-    await sql(engine, uri, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (${expected + 1000}, 'from a newer release', 0)`);
-    expect(await t.service.store.schemaVersion()).toMatchObject({ current: expected + 1000, unknown: [expected + 1000], missing: [] });
+    await sql(
+      engine,
+      uri,
+      `INSERT INTO schema_migrations (version, name, applied_at) VALUES (${expected + 1000}, 'from a newer release', 0)`,
+    );
+    expect(await t.service.store.schemaVersion()).toMatchObject({
+      current: expected + 1000,
+      unknown: [expected + 1000],
+      missing: [],
+    });
     expect(await ready(t)).toEqual({ status: 503, checks: { store: 'ok', migrations: 'fail', listener: 'ok', draining: 'ok' } });
 
     // An older schema: this build's last migration not applied.

@@ -21,13 +21,19 @@ describe.each(ENGINES)('IAM end to end on %s', (engine) => {
   it('tenant → policy → group → user → login: the token carries exactly the union', async () => {
     const tenant = (await api.as(admin, 'POST', '/0.1/tenants', { name: 'Flow Inc' })).json();
     const h = { 'wazo-tenant': tenant.uuid };
-    const groupPolicy = (await api.as(admin, 'POST', '/0.1/policies', { name: 'agents', acl: ['calld.calls.read', 'calld.calls.me.#'] }, h)).json();
-    const userPolicy = (await api.as(admin, 'POST', '/0.1/policies', { name: 'supervisor', acl: ['calld.calls.read', 'agentd.#'] }, h)).json();
+    const groupPolicy = (
+      await api.as(admin, 'POST', '/0.1/policies', { name: 'agents', acl: ['calld.calls.read', 'calld.calls.me.#'] }, h)
+    ).json();
+    const userPolicy = (
+      await api.as(admin, 'POST', '/0.1/policies', { name: 'supervisor', acl: ['calld.calls.read', 'agentd.#'] }, h)
+    ).json();
     const allPolicy = (await api.as(admin, 'POST', '/0.1/policies', { name: 'everyone here', acl: ['chatd.#'] }, h)).json();
     const unrelated = (await api.as(admin, 'POST', '/0.1/policies', { name: 'unrelated', acl: ['webhookd.#'] }, h)).json();
     const group = (await api.as(admin, 'POST', '/0.1/groups', { name: 'Agents' }, h)).json();
     const all = (await api.as(admin, 'GET', '/0.1/groups?search=all-users', undefined, h)).json().items[0];
-    expect((await api.as(admin, 'PUT', `/0.1/groups/${group.uuid}/policies/${groupPolicy.uuid}`, undefined, h)).statusCode).toBe(204);
+    expect((await api.as(admin, 'PUT', `/0.1/groups/${group.uuid}/policies/${groupPolicy.uuid}`, undefined, h)).statusCode).toBe(
+      204,
+    );
     expect((await api.as(admin, 'PUT', `/0.1/groups/${all.uuid}/policies/${allPolicy.uuid}`, undefined, h)).statusCode).toBe(204);
     const user = await api.createUser(admin, 'flow-user', 'flow-password', tenant.uuid);
     expect((await api.as(admin, 'PUT', `/0.1/groups/${group.uuid}/users/${user}`, undefined, h)).statusCode).toBe(204);
@@ -37,9 +43,7 @@ describe.each(ENGINES)('IAM end to end on %s', (engine) => {
     const token = await api.login('flow-user', 'flow-password');
     const data = (await api.as(null, 'GET', `/0.1/token/${token}`)).json().data;
     expect(data.metadata.tenant_uuid).toBe(tenant.uuid);
-    expect([...data.acl].sort()).toEqual([
-      'agentd.#', 'calld.calls.me.#', 'calld.calls.read', 'chatd.#', 'confd.users.me.read',
-    ]);
+    expect([...data.acl].sort()).toEqual(['agentd.#', 'calld.calls.me.#', 'calld.calls.read', 'chatd.#', 'confd.users.me.read']);
     expect((await api.as(null, 'HEAD', `/0.1/token/${token}?scope=calld.calls.${user}.hangup`)).statusCode).toBe(204);
     expect((await api.as(null, 'HEAD', `/0.1/token/${token}?scope=webhookd.read`)).statusCode).toBe(403);
 

@@ -26,9 +26,19 @@ describe.each(ENGINES)('listing bounds on %s', (engine) => {
   let groupUuid: string;
   const api = iamApi(() => t);
   const listings = () => [
-    '/0.1/users', '/0.1/policies', '/0.1/groups', '/0.1/sessions', '/0.1/tenants', '/0.1/tokens', '/0.1/audit',
-    `/0.1/users/${userUuid}/sessions`, `/0.1/users/${userUuid}/groups`, `/0.1/users/${userUuid}/policies`,
-    `/0.1/users/${userUuid}/tokens`, `/0.1/groups/${groupUuid}/users`, `/0.1/groups/${groupUuid}/policies`,
+    '/0.1/users',
+    '/0.1/policies',
+    '/0.1/groups',
+    '/0.1/sessions',
+    '/0.1/tenants',
+    '/0.1/tokens',
+    '/0.1/audit',
+    `/0.1/users/${userUuid}/sessions`,
+    `/0.1/users/${userUuid}/groups`,
+    `/0.1/users/${userUuid}/policies`,
+    `/0.1/users/${userUuid}/tokens`,
+    `/0.1/groups/${groupUuid}/users`,
+    `/0.1/groups/${groupUuid}/policies`,
   ];
 
   beforeAll(async () => {

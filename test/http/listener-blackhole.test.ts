@@ -12,9 +12,17 @@ import { until } from '../helpers/until.js';
 describe('revocation listener during a blackhole', () => {
   it('turns the cache off within heartbeat + db_timeout_seconds, back on after the restore', async () => {
     const { service, proxy } = await startServiceBehindProxy({ db_timeout_seconds: 2, token_cache: { max_entries: 1000 } });
-    const ready = async () => (await service.app.inject({ method: 'GET', url: '/health/ready' })).json().checks as Record<string, string>;
+    const ready = async () =>
+      (await service.app.inject({ method: 'GET', url: '/health/ready' })).json().checks as Record<string, string>;
     await until(async () => (await ready()).listener === 'ok', 'listener up');
-    const token = (await service.app.inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic(ADMIN.username, ADMIN.password) }, payload: {} })).json().data.token as string;
+    const token = (
+      await service.app.inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { authorization: basic(ADMIN.username, ADMIN.password) },
+        payload: {},
+      })
+    ).json().data.token as string;
     const check = async () => (await service.app.inject({ method: 'HEAD', url: `/0.1/token/${token}` })).statusCode;
     expect(await check()).toBe(204);
     expect(service.cache.isActive).toBe(true);
@@ -36,6 +44,8 @@ describe('revocation listener during a blackhole', () => {
     await proxy.restore();
     await until(() => service.cache.isActive, 'the cache back on', 10_000);
     expect(await check()).toBe(204);
-    console.log(`[listener] blackhole noticed after ${Math.round(noticedMs)} ms; cache back ${Math.round(performance.now() - cutAt - noticedMs)} ms later`);
+    console.log(
+      `[listener] blackhole noticed after ${Math.round(noticedMs)} ms; cache back ${Math.round(performance.now() - cutAt - noticedMs)} ms later`,
+    );
   }, 30_000);
 });

@@ -40,7 +40,10 @@ for (const engine of ENGINES) {
     };
     const login = async (username: string, password: string) => {
       const res = await t.service.app.inject({
-        method: 'POST', url: '/0.1/token', headers: { authorization: basic(username, password) }, payload: { expiration: 600 },
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { authorization: basic(username, password) },
+        payload: { expiration: 600 },
       });
       expect(res.statusCode).toBe(200);
     };
@@ -57,7 +60,7 @@ for (const engine of ENGINES) {
         const b = await statements();
         await login(username, password);
         const c = await statements();
-        fewest = Math.min(fewest, (c - b) - (b - a));
+        fewest = Math.min(fewest, c - b - (b - a));
       }
       return fewest;
     };

@@ -23,14 +23,27 @@ describe('GET /metrics', () => {
   beforeAll(async () => {
     t = await startTestService('sqlite', { default_token_lifetime: 60 });
     const app = t.service.app;
-    const login = (password: string) => app.inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic(ADMIN.username, password) }, payload: {} });
+    const login = (password: string) =>
+      app.inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic(ADMIN.username, password) }, payload: {} });
     token = (await login(ADMIN.password)).json().data.token;
     expect((await login('wrong-password')).statusCode).toBe(401);
     expect((await login('wrong-again')).statusCode).toBe(401);
-    const offline = (await app.inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic(ADMIN.username, ADMIN.password) }, payload: { access_type: 'offline', client_id: 'metrics' } })).json().data;
-    await app.inject({ method: 'POST', url: '/0.1/token', payload: { refresh_token: offline.refresh_token, client_id: 'metrics' } });
+    const offline = (
+      await app.inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { authorization: basic(ADMIN.username, ADMIN.password) },
+        payload: { access_type: 'offline', client_id: 'metrics' },
+      })
+    ).json().data;
+    await app.inject({
+      method: 'POST',
+      url: '/0.1/token',
+      payload: { refresh_token: offline.refresh_token, client_id: 'metrics' },
+    });
     // 3 valid checks: the first reads the store, the next two hit the cache.
-    for (let i = 0; i < 3; i += 1) expect((await app.inject({ method: 'HEAD', url: `/0.1/token/${token}` })).statusCode).toBe(204);
+    for (let i = 0; i < 3; i += 1)
+      expect((await app.inject({ method: 'HEAD', url: `/0.1/token/${token}` })).statusCode).toBe(204);
     // 2 invalid (store), 1 via /authz valid (cache).
     await app.inject({ method: 'HEAD', url: '/0.1/token/unknown-1' });
     await app.inject({ method: 'HEAD', url: '/0.1/token/unknown-2' });
@@ -38,7 +51,12 @@ describe('GET /metrics', () => {
     // Revocations: one token, then one refresh token with its 1 access token.
     const doomed = (await login(ADMIN.password)).json().data.token;
     await app.inject({ method: 'DELETE', url: `/0.1/token/${doomed}` });
-    await app.inject({ method: 'POST', url: '/0.1/oauth2/revoke', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${offline.refresh_token}` });
+    await app.inject({
+      method: 'POST',
+      url: '/0.1/oauth2/revoke',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `token=${offline.refresh_token}`,
+    });
     // Reaper: every token issued above has a 60 s life.
     (t.clock as FakeClock).advance(120_000);
     await (t.service.reaper as unknown as { pass(): Promise<number> }).pass();
@@ -99,7 +117,15 @@ describe('GET /metrics', () => {
   it('counts cache evictions', async () => {
     const small = await startTestService('sqlite', { token_cache: { max_entries: 1 } });
     const app = small.service.app;
-    const issue = async () => (await app.inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic(ADMIN.username, ADMIN.password) }, payload: {} })).json().data.token as string;
+    const issue = async () =>
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/0.1/token',
+          headers: { authorization: basic(ADMIN.username, ADMIN.password) },
+          payload: {},
+        })
+      ).json().data.token as string;
     const a = await issue();
     const b = await issue();
     await app.inject({ method: 'HEAD', url: `/0.1/token/${a}` });

@@ -29,34 +29,73 @@ function codeAt(secret: string, at: number): string {
 }
 
 /** A service with an OIDC tenant, and what the tests do with it. */
-async function ssoService(engine: (typeof ENGINES)[number], idp: TestOidcProvider, domain: string, trustIdentityProvider: boolean) {
+async function ssoService(
+  engine: (typeof ENGINES)[number],
+  idp: TestOidcProvider,
+  domain: string,
+  trustIdentityProvider: boolean,
+) {
   const clock = new FakeClock(Date.now());
-  const t: TestService = await startTestService(engine, {
-    oidc: { allow_http_issuers: true, login_timeout_seconds: 600, session_lifetime_seconds: 3600, provider_timeout_seconds: 5 },
-    security: securityWith({ rate_limits: { enabled: false }, login_throttle: { threshold: THRESHOLD } }),
-    mfa: { ...DEFAULT_CONFIG.mfa, challenge_lifetime_seconds: CHALLENGE_LIFETIME, trust_identity_provider: trustIdentityProvider },
-  }, clock);
+  const t: TestService = await startTestService(
+    engine,
+    {
+      oidc: { allow_http_issuers: true, login_timeout_seconds: 600, session_lifetime_seconds: 3600, provider_timeout_seconds: 5 },
+      security: securityWith({ rate_limits: { enabled: false }, login_throttle: { threshold: THRESHOLD } }),
+      mfa: {
+        ...DEFAULT_CONFIG.mfa,
+        challenge_lifetime_seconds: CHALLENGE_LIFETIME,
+        trust_identity_provider: trustIdentityProvider,
+      },
+    },
+    clock,
+  );
   const api: Api = iamApi(() => t);
   const admin = await api.adminToken();
   const created = await api.as(admin, 'POST', '/0.1/tenants', { name: `mfa sso ${domain}`, domain_names: [domain] });
   expect(created.statusCode, created.body).toBe(200);
   const tenant = created.json().uuid as string;
   const inTenant = { 'wazo-tenant': tenant };
-  const put = await api.as(admin, 'PUT', '/0.1/backends/oidc', {
-    issuer: idp.issuer, client_id: OIDC_CLIENT_ID, client_secret: OIDC_CLIENT_SECRET, callback_url: CALLBACK,
-  }, inTenant);
+  const put = await api.as(
+    admin,
+    'PUT',
+    '/0.1/backends/oidc',
+    {
+      issuer: idp.issuer,
+      client_id: OIDC_CLIENT_ID,
+      client_secret: OIDC_CLIENT_SECRET,
+      callback_url: CALLBACK,
+    },
+    inTenant,
+  );
   expect(put.statusCode, put.body).toBe(200);
-  const policy = await api.as(admin, 'POST', '/0.1/policies', { name: 'mfa sso self', acl: ['auth.users.me.mfa.#', 'auth.users.me.tokens.#'] }, inTenant);
+  const policy = await api.as(
+    admin,
+    'POST',
+    '/0.1/policies',
+    { name: 'mfa sso self', acl: ['auth.users.me.mfa.#', 'auth.users.me.tokens.#'] },
+    inTenant,
+  );
   expect(policy.statusCode, policy.body).toBe(200);
 
   /** A user of the tenant who may manage its own factors; `oidc`: it logs in through the IdP only. */
   async function createUser(username: string, method: 'oidc' | 'native') {
-    const res = await api.as(admin, 'POST', '/0.1/users', {
-      username, password: `${username}-password`, email_address: `${username}@${domain}`, authentication_method: method,
-    }, inTenant);
+    const res = await api.as(
+      admin,
+      'POST',
+      '/0.1/users',
+      {
+        username,
+        password: `${username}-password`,
+        email_address: `${username}@${domain}`,
+        authentication_method: method,
+      },
+      inTenant,
+    );
     expect(res.statusCode, res.body).toBe(200);
     const uuid = res.json().uuid as string;
-    expect((await api.as(admin, 'PUT', `/0.1/users/${uuid}/policies/${policy.json().uuid}`, undefined, inTenant)).statusCode).toBe(204);
+    expect(
+      (await api.as(admin, 'PUT', `/0.1/users/${uuid}/policies/${policy.json().uuid}`, undefined, inTenant)).statusCode,
+    ).toBe(204);
     return { uuid, username, email: `${username}@${domain}` };
   }
 
@@ -110,14 +149,17 @@ describe.each(ENGINES)('multi-factor authentication of single sign-on logins on 
   });
 
   /** POST /token {oidc_session_id, ...}: the 401 mfa-required's challenge. */
-  async function challenged(user: { email: string }, body: Record<string, unknown> = {}): Promise<{ challenge: string; details: Record<string, unknown> }> {
+  async function challenged(
+    user: { email: string },
+    body: Record<string, unknown> = {},
+  ): Promise<{ challenge: string; details: Record<string, unknown> }> {
     const res = await s.token({ oidc_session_id: await s.ssoSession(user.email), ...body });
     expect(res.statusCode, res.body).toBe(401);
     expect(res.json().error_id).toBe('mfa-required');
     return { challenge: res.json().details.mfa_challenge, details: res.json().details };
   }
 
-  it('asks a user with a confirmed factor for it: the challenge and a code alone give that user\'s token, once', async () => {
+  it("asks a user with a confirmed factor for it: the challenge and a code alone give that user's token, once", async () => {
     const alice = await s.ssoUserWithTotp('alice');
     const sessionId = await s.ssoSession(alice.email);
     const first = await s.token({ oidc_session_id: sessionId });
@@ -130,7 +172,10 @@ describe.each(ENGINES)('multi-factor authentication of single sign-on logins on 
     expect(body.details.token).toBeUndefined();
     expect((await s.token({ oidc_session_id: sessionId })).statusCode).toBe(401);
 
-    const wrong = await s.token({ mfa_challenge: body.details.mfa_challenge, totp: codeAt(alice.secret, s.clock.now() + 10 * STEP_MS) });
+    const wrong = await s.token({
+      mfa_challenge: body.details.mfa_challenge,
+      totp: codeAt(alice.secret, s.clock.now() + 10 * STEP_MS),
+    });
     expect(wrong.statusCode, wrong.body).toBe(401);
     expect(wrong.json().error_id).toBe('mfa-invalid');
     const fresh = wrong.json().details.mfa_challenge as string;
@@ -146,9 +191,18 @@ describe.each(ENGINES)('multi-factor authentication of single sign-on logins on 
     // Audited as MFA decisions of a single sign-on login.
     const audit = await s.api.as(s.admin, 'GET', '/0.1/audit?recurse=true&limit=100');
     expect(audit.statusCode, audit.body).toBe(200);
-    const mine = (audit.json().items as { action: string; outcome: string; user_uuid: string | null; details: Record<string, unknown> }[])
-      .filter((r) => r.action === 'login.mfa' && r.user_uuid === alice.uuid).map((r) => [r.outcome, r.details.sso]);
-    expect(mine).toEqual(expect.arrayContaining([['challenged', 'oidc'], ['failure', 'oidc'], ['success', 'oidc']]));
+    const mine = (
+      audit.json().items as { action: string; outcome: string; user_uuid: string | null; details: Record<string, unknown> }[]
+    )
+      .filter((r) => r.action === 'login.mfa' && r.user_uuid === alice.uuid)
+      .map((r) => [r.outcome, r.details.sso]);
+    expect(mine).toEqual(
+      expect.arrayContaining([
+        ['challenged', 'oidc'],
+        ['failure', 'oidc'],
+        ['success', 'oidc'],
+      ]),
+    );
     // Single use: neither challenge gives another token.
     s.clock.advance(STEP_MS);
     for (const c of [fresh, body.details.mfa_challenge]) {
@@ -174,14 +228,16 @@ describe.each(ENGINES)('multi-factor authentication of single sign-on logins on 
     expect(res.json().data.metadata.uuid).toBe(carol.uuid);
   });
 
-  it('binds the challenge to the login\'s parameters', async () => {
+  it("binds the challenge to the login's parameters", async () => {
     const dave = await s.ssoUserWithTotp('dave');
     const { challenge } = await challenged(dave, { expiration: 600 });
     const widened = await s.token({ mfa_challenge: challenge, totp: codeAt(dave.secret, s.clock.now()), expiration: 86_400 });
     expect(widened.statusCode).toBe(401);
     expect(widened.json().error_id).toBe('mfa-invalid');
     // Used up by the refused attempt.
-    expect((await s.token({ mfa_challenge: challenge, totp: codeAt(dave.secret, s.clock.now()), expiration: 600 })).statusCode).toBe(401);
+    expect(
+      (await s.token({ mfa_challenge: challenge, totp: codeAt(dave.secret, s.clock.now()), expiration: 600 })).statusCode,
+    ).toBe(401);
     const again = await challenged(dave, { expiration: 600 });
     const ok = await s.token({ mfa_challenge: again.challenge, totp: codeAt(dave.secret, s.clock.now()), expiration: 600 });
     expect(ok.statusCode, ok.body).toBe(200);
@@ -192,9 +248,13 @@ describe.each(ENGINES)('multi-factor authentication of single sign-on logins on 
 
   it('never lets the challenge of a password login stand for the credentials', async () => {
     await s.createUser('bob', 'native');
-    const login = (body: Record<string, unknown>) => s.api.inject({
-      method: 'POST', url: '/0.1/token', headers: { 'content-type': 'application/json', authorization: basic('bob', 'bob-password') }, payload: body,
-    });
+    const login = (body: Record<string, unknown>) =>
+      s.api.inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { 'content-type': 'application/json', authorization: basic('bob', 'bob-password') },
+        payload: body,
+      });
     const first = await login({});
     expect(first.statusCode, first.body).toBe(200);
     const secret = await s.withTotp(first.json().data.token);
@@ -210,7 +270,7 @@ describe.each(ENGINES)('multi-factor authentication of single sign-on logins on 
     expect(ok.statusCode, ok.body).toBe(200);
   });
 
-  it('keeps the IdP\'s proof for challenge_lifetime_seconds: a fresh challenge after a wrong code does not extend it', async () => {
+  it("keeps the IdP's proof for challenge_lifetime_seconds: a fresh challenge after a wrong code does not extend it", async () => {
     const erin = await s.ssoUserWithTotp('erin');
     const expired = await challenged(erin);
     s.clock.advance((CHALLENGE_LIFETIME + 1) * 1000);
@@ -224,7 +284,10 @@ describe.each(ENGINES)('multi-factor authentication of single sign-on logins on 
     expect(wrong.json().error_id).toBe('mfa-invalid');
     expect(wrong.json().details.expires_in).toBeLessThanOrEqual(CHALLENGE_LIFETIME - 200);
     s.clock.advance((CHALLENGE_LIFETIME - 200 + 1) * 1000);
-    const tooLate = await s.token({ mfa_challenge: wrong.json().details.mfa_challenge, totp: codeAt(erin.secret, s.clock.now()) });
+    const tooLate = await s.token({
+      mfa_challenge: wrong.json().details.mfa_challenge,
+      totp: codeAt(erin.secret, s.clock.now()),
+    });
     expect(tooLate.statusCode).toBe(401);
     expect(tooLate.json().error_id).toBeUndefined();
   });
@@ -241,9 +304,11 @@ describe.each(ENGINES)('multi-factor authentication of single sign-on logins on 
     expect(throttled.statusCode).toBe(429);
   });
 
-  it('makes a user without a factor enrol when mfa.required_for names it (here the tenant\'s rule)', async () => {
+  it("makes a user without a factor enrol when mfa.required_for names it (here the tenant's rule)", async () => {
     const gina = await s.createUser('gina', 'oidc');
-    const rule = await s.api.as(s.admin, 'PUT', `/0.1/tenants/${s.tenant}/mfa`, { required_for: { acl: [], purposes: ['user'] } });
+    const rule = await s.api.as(s.admin, 'PUT', `/0.1/tenants/${s.tenant}/mfa`, {
+      required_for: { acl: [], purposes: ['user'] },
+    });
     expect(rule.statusCode, rule.body).toBe(200);
     try {
       const res = await s.token({ oidc_session_id: await s.ssoSession(gina.email) });
@@ -275,19 +340,25 @@ describe.each(ENGINES)('mfa.trust_identity_provider on %s', (engine) => {
     await idp?.close();
   });
 
-  it('leaves single sign-on logins to the IdP\'s own factor: no challenge, no enrolment; password logins are still asked', async () => {
+  it("leaves single sign-on logins to the IdP's own factor: no challenge, no enrolment; password logins are still asked", async () => {
     const alice = await s.ssoUserWithTotp('alice');
     const res = await s.token({ oidc_session_id: await s.ssoSession(alice.email) });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().data.metadata.uuid).toBe(alice.uuid);
 
-    expect((await s.api.as(s.admin, 'PUT', `/0.1/tenants/${s.tenant}/mfa`, { required_for: { acl: [], purposes: ['user'] } })).statusCode).toBe(200);
+    expect(
+      (await s.api.as(s.admin, 'PUT', `/0.1/tenants/${s.tenant}/mfa`, { required_for: { acl: [], purposes: ['user'] } }))
+        .statusCode,
+    ).toBe(200);
     const bob = await s.createUser('bob', 'oidc');
     expect((await s.token({ oidc_session_id: await s.ssoSession(bob.email) })).statusCode).toBe(200);
 
     await s.createUser('carol', 'native');
     const password = await s.api.inject({
-      method: 'POST', url: '/0.1/token', headers: { 'content-type': 'application/json', authorization: basic('carol', 'carol-password') }, payload: {},
+      method: 'POST',
+      url: '/0.1/token',
+      headers: { 'content-type': 'application/json', authorization: basic('carol', 'carol-password') },
+      payload: {},
     });
     expect(password.statusCode).toBe(401);
     expect(password.json().error_id).toBe('mfa-enrolment-required');

@@ -25,9 +25,13 @@ describe.each(ENGINES)('per-tenant mfa.required_for on %s', (engine) => {
   let n = 0;
   const api = iamApi(() => t);
 
-  const login = (username: string) => api.inject({
-    method: 'POST', url: '/0.1/token', headers: { 'content-type': 'application/json', authorization: basic(username, `${username}-password`) }, payload: {},
-  });
+  const login = (username: string) =>
+    api.inject({
+      method: 'POST',
+      url: '/0.1/token',
+      headers: { 'content-type': 'application/json', authorization: basic(username, `${username}-password`) },
+      payload: {},
+    });
   const putRule = (tenant: string, rule: { acl: string[]; purposes: string[] }, token = admin) =>
     api.as(token, 'PUT', `/0.1/tenants/${tenant}/mfa`, { required_for: rule });
 
@@ -41,21 +45,31 @@ describe.each(ENGINES)('per-tenant mfa.required_for on %s', (engine) => {
     if (acl.length > 0) {
       const policy = await api.as(admin, 'POST', '/0.1/policies', { name: `${username} policy`, acl }, h);
       expect(policy.statusCode, policy.body).toBe(200);
-      expect((await api.as(admin, 'PUT', `/0.1/users/${user.json().uuid}/policies/${policy.json().uuid}`, undefined, h)).statusCode).toBe(204);
+      expect(
+        (await api.as(admin, 'PUT', `/0.1/users/${user.json().uuid}/policies/${policy.json().uuid}`, undefined, h)).statusCode,
+      ).toBe(204);
     }
     return username;
   }
 
   const outcome = async (username: string) => {
     const res = await login(username);
-    return res.statusCode === 200 ? 'token' : res.json().error_id as string;
+    return res.statusCode === 200 ? 'token' : (res.json().error_id as string);
   };
 
   beforeAll(async () => {
     bus = await startBusConsumer();
     t = await startTestService(engine, {
       security: securityWith({ rate_limits: { enabled: false } }),
-      amqp: { ...DEFAULT_CONFIG.amqp, enabled: true, uri: AMQP_URI, exchange_name: bus.exchange, poll_interval_ms: 50, retry_min_ms: 50, retry_max_ms: 200 },
+      amqp: {
+        ...DEFAULT_CONFIG.amqp,
+        enabled: true,
+        uri: AMQP_URI,
+        exchange_name: bus.exchange,
+        poll_interval_ms: 50,
+        retry_min_ms: 50,
+        retry_max_ms: 200,
+      },
       // The bootstrap administrator (purpose internal) is exempted, or the rules below would make it enrol.
       mfa: { ...DEFAULT_CONFIG.mfa, required_for: CONFIG_RULE, exempt_purposes: ['external_api', 'internal'] },
     });
@@ -75,13 +89,18 @@ describe.each(ENGINES)('per-tenant mfa.required_for on %s', (engine) => {
     await bus?.close();
   });
 
-  it('GET shows an empty own rule and the configuration\'s as the effective one until a rule is set', async () => {
+  it("GET shows an empty own rule and the configuration's as the effective one until a rule is set", async () => {
     const res = await api.as(admin, 'GET', `/0.1/tenants/${child}/mfa`);
     expect(res.statusCode, res.body).toBe(200);
-    expect(res.json()).toEqual({ tenant_uuid: child, required_for: { acl: [], purposes: [] }, effective_required_for: CONFIG_RULE, updated_at: null });
+    expect(res.json()).toEqual({
+      tenant_uuid: child,
+      required_for: { acl: [], purposes: [] },
+      effective_required_for: CONFIG_RULE,
+      updated_at: null,
+    });
   });
 
-  it('PUT sets the tenant\'s rule: its users and its sub-tenants\' must enrol, other tenants\' do not; audited and published', async () => {
+  it("PUT sets the tenant's rule: its users and its sub-tenants' must enrol, other tenants' do not; audited and published", async () => {
     const inParent = await userIn(parent, ['confd.users.read']);
     const inChild = await userIn(child, ['confd.users.read']);
     const inSibling = await userIn(sibling, ['confd.users.read']);
@@ -90,7 +109,8 @@ describe.each(ENGINES)('per-tenant mfa.required_for on %s', (engine) => {
     const put = await putRule(parent, { acl: ['confd.#'], purposes: [] });
     expect(put.statusCode, put.body).toBe(200);
     expect(put.json()).toMatchObject({
-      tenant_uuid: parent, required_for: { acl: ['confd.#'], purposes: [] },
+      tenant_uuid: parent,
+      required_for: { acl: ['confd.#'], purposes: [] },
       effective_required_for: { acl: ['confd.admin.#', 'confd.#'], purposes: [] },
     });
     expect(put.json().updated_at).toMatch(/^\d{4}-\d\d-\d\dT.*\+00:00$/);
@@ -98,15 +118,19 @@ describe.each(ENGINES)('per-tenant mfa.required_for on %s', (engine) => {
     expect(await outcome(inChild)).toBe('mfa-enrolment-required');
     expect(await outcome(inSibling)).toBe('token');
     expect((await api.as(admin, 'GET', `/0.1/tenants/${child}/mfa`)).json()).toMatchObject({
-      required_for: { acl: [], purposes: [] }, effective_required_for: { acl: ['confd.admin.#', 'confd.#'], purposes: [] },
+      required_for: { acl: [], purposes: [] },
+      effective_required_for: { acl: ['confd.admin.#', 'confd.#'], purposes: [] },
     });
 
-    const published = () => bus.named('auth_tenant_mfa_updated').find((m) => m.routingKey === `auth.tenants.${parent}.mfa.updated`);
+    const published = () =>
+      bus.named('auth_tenant_mfa_updated').find((m) => m.routingKey === `auth.tenants.${parent}.mfa.updated`);
     await until(() => published() !== undefined, 'auth_tenant_mfa_updated');
     expect(published()!.body.data).toEqual({ tenant_uuid: parent, required_for: { acl: ['confd.#'], purposes: [] } });
     const audit = await api.as(admin, 'GET', '/0.1/audit?recurse=true&limit=100');
     expect(audit.statusCode, audit.body).toBe(200);
-    const record = (audit.json().items as { action: string; target_id: string | null; outcome: string }[]).find((r) => r.action === 'tenants.mfa.update');
+    const record = (audit.json().items as { action: string; target_id: string | null; outcome: string }[]).find(
+      (r) => r.action === 'tenants.mfa.update',
+    );
     expect(record).toMatchObject({ outcome: 'success', target_id: parent });
 
     // Cleared, the users log in again.
@@ -114,7 +138,7 @@ describe.each(ENGINES)('per-tenant mfa.required_for on %s', (engine) => {
     expect(await outcome(inChild)).toBe('token');
   });
 
-  it('a sub-tenant may require more, never less: its empty rule leaves its parent\'s, its own adds purposes', async () => {
+  it("a sub-tenant may require more, never less: its empty rule leaves its parent's, its own adds purposes", async () => {
     const plain = await userIn(child, []);
     const holder = await userIn(child, ['confd.users.read']);
     expect(await outcome(plain)).toBe('token');
@@ -125,7 +149,10 @@ describe.each(ENGINES)('per-tenant mfa.required_for on %s', (engine) => {
     expect((await putRule(child, { acl: [], purposes: ['user'] })).statusCode).toBe(200);
     expect(await outcome(plain)).toBe('mfa-enrolment-required');
     // The parent does not get its child's rule.
-    expect((await api.as(admin, 'GET', `/0.1/tenants/${parent}/mfa`)).json().effective_required_for).toEqual({ acl: ['confd.admin.#', 'confd.#'], purposes: [] });
+    expect((await api.as(admin, 'GET', `/0.1/tenants/${parent}/mfa`)).json().effective_required_for).toEqual({
+      acl: ['confd.admin.#', 'confd.#'],
+      purposes: [],
+    });
     for (const tenant of [parent, child]) expect((await putRule(tenant, { acl: [], purposes: [] })).statusCode).toBe(200);
   });
 
@@ -148,7 +175,7 @@ describe.each(ENGINES)('per-tenant mfa.required_for on %s', (engine) => {
     expect(doc).toContain('auth_tenant_mfa_updated');
   });
 
-  it('a user\'s factors are listed and removed only from its tenant\'s subtree, and never enrolled by another', async () => {
+  it("a user's factors are listed and removed only from its tenant's subtree, and never enrolled by another", async () => {
     const owner = await userIn(child, ['auth.users.me.mfa.#']);
     const session = (await login(owner)).json().data;
     const ownerToken = session.token as string;
@@ -173,7 +200,7 @@ describe.each(ENGINES)('per-tenant mfa.required_for on %s', (engine) => {
     expect((await api.as(ownerToken, 'GET', '/0.1/users/me/mfa')).json().total).toBe(0);
   });
 
-  it('another user\'s factor goes only with every access of that user (no escalation); the user removes its own', async () => {
+  it("another user's factor goes only with every access of that user (no escalation); the user removes its own", async () => {
     // A privileged user of the child tenant, with recovery codes.
     const bossName = await userIn(child, ['auth.users.me.mfa.#', 'calld.admin.read']);
     const boss = (await login(bossName)).json().data;
@@ -181,7 +208,8 @@ describe.each(ENGINES)('per-tenant mfa.required_for on %s', (engine) => {
     expect(codes.statusCode, codes.body).toBe(200);
     const factor = codes.json().uuid as string;
     const sub = { 'wazo-tenant': child };
-    const helpdesk = (await login(await userIn(child, ['auth.users.*.mfa.read', 'auth.users.*.mfa.*.delete']))).json().data.token as string;
+    const helpdesk = (await login(await userIn(child, ['auth.users.*.mfa.read', 'auth.users.*.mfa.*.delete']))).json().data
+      .token as string;
     const refused = await api.as(helpdesk, 'DELETE', `/0.1/users/${boss.metadata.uuid}/mfa/${factor}`, undefined, sub);
     expect(refused.statusCode, refused.body).toBe(401);
     expect(refused.json()).toMatchObject({ error_id: 'unauthorized' });
@@ -195,7 +223,7 @@ describe.each(ENGINES)('per-tenant mfa.required_for on %s', (engine) => {
     expect((await api.as(boss.token, 'GET', '/0.1/users/me/mfa')).json().total).toBe(0);
   });
 
-  it('is for the tenant\'s administrators: 404 outside the acting tenant\'s subtree, 401 without the access', async () => {
+  it("is for the tenant's administrators: 404 outside the acting tenant's subtree, 401 without the access", async () => {
     const manager = await userIn(sibling, [`auth.tenants.${sibling}.mfa.read`, `auth.tenants.${parent}.mfa.update`]);
     const res = await login(manager);
     expect(res.statusCode, res.body).toBe(200);

@@ -42,7 +42,14 @@ beforeAll(async () => {
   const cdp = await context.newCDPSession(page);
   await cdp.send('WebAuthn.enable');
   await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
   });
 }, 60_000);
 
@@ -55,14 +62,18 @@ afterAll(async () => {
 /** navigator.credentials.create() in the page, with the server's options. */
 async function createCredential(options: unknown): Promise<Record<string, unknown>> {
   return page.evaluate(async (o) => {
-    const credential = await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(o as PublicKeyCredentialCreationOptionsJSON) });
+    const credential = await navigator.credentials.create({
+      publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(o as PublicKeyCredentialCreationOptionsJSON),
+    });
     return (credential as PublicKeyCredential).toJSON() as unknown as Record<string, unknown>;
   }, options);
 }
 
 async function getAssertion(options: unknown): Promise<Record<string, unknown>> {
   return page.evaluate(async (o) => {
-    const credential = await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(o as PublicKeyCredentialRequestOptionsJSON) });
+    const credential = await navigator.credentials.get({
+      publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(o as PublicKeyCredentialRequestOptionsJSON),
+    });
     return (credential as PublicKeyCredential).toJSON() as unknown as Record<string, unknown>;
   }, options);
 }
@@ -71,12 +82,20 @@ describe.each(ENGINES)('passkeys on %s', (engine) => {
   let t: TestService;
   let admin: string;
   const inject = (opts: InjectOptions) => t.service.app.inject(opts);
-  const login = (user: string, password: string, body: Record<string, unknown> = {}) => inject({
-    method: 'POST', url: '/0.1/token', headers: { ...JSON_HEADERS, authorization: basic(user, password) }, payload: body,
-  });
-  const api = (method: InjectOptions['method'], url: string, token: string | null, payload?: unknown) => inject({
-    method, url, headers: { ...JSON_HEADERS, ...(token === null ? {} : { 'x-auth-token': token }) }, ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
-  });
+  const login = (user: string, password: string, body: Record<string, unknown> = {}) =>
+    inject({
+      method: 'POST',
+      url: '/0.1/token',
+      headers: { ...JSON_HEADERS, authorization: basic(user, password) },
+      payload: body,
+    });
+  const api = (method: InjectOptions['method'], url: string, token: string | null, payload?: unknown) =>
+    inject({
+      method,
+      url,
+      headers: { ...JSON_HEADERS, ...(token === null ? {} : { 'x-auth-token': token }) },
+      ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
+    });
 
   beforeAll(async () => {
     t = await startTestService(engine, {
@@ -91,25 +110,35 @@ describe.each(ENGINES)('passkeys on %s', (engine) => {
     const username = `passkey-${engine}`;
     const password = `${username}-password`;
     const user = (await api('POST', '/0.1/users', admin, { username, password })).json();
-    const policy = (await api('POST', '/0.1/policies', admin, { name: `${username} policy`, acl: ['auth.users.me.mfa.#'] })).json();
+    const policy = (
+      await api('POST', '/0.1/policies', admin, { name: `${username} policy`, acl: ['auth.users.me.mfa.#'] })
+    ).json();
     expect((await api('PUT', `/0.1/users/${user.uuid}/policies/${policy.uuid}`, admin)).statusCode).toBe(204);
     const token = (await login(username, password)).json().data.token;
 
     // A response signed for an origin the configuration does not name does not verify.
     const unused = (await api('POST', '/0.1/users/me/mfa/webauthn/registration/options', token)).json();
     const signedElsewhere = await createCredential(unused);
-    const clientData = JSON.parse(Buffer.from(String((signedElsewhere.response as Record<string, unknown>).clientDataJSON), 'base64url').toString('utf8'));
-    const forged = { ...signedElsewhere, response: {
-      ...(signedElsewhere.response as Record<string, unknown>),
-      clientDataJSON: Buffer.from(JSON.stringify({ ...clientData, origin: 'https://evil.example' })).toString('base64url'),
-    } };
+    const clientData = JSON.parse(
+      Buffer.from(String((signedElsewhere.response as Record<string, unknown>).clientDataJSON), 'base64url').toString('utf8'),
+    );
+    const forged = {
+      ...signedElsewhere,
+      response: {
+        ...(signedElsewhere.response as Record<string, unknown>),
+        clientDataJSON: Buffer.from(JSON.stringify({ ...clientData, origin: 'https://evil.example' })).toString('base64url'),
+      },
+    };
     expect((await api('POST', '/0.1/users/me/mfa/webauthn/registration', token, { response: forged })).statusCode).toBe(400);
 
     const options = await api('POST', '/0.1/users/me/mfa/webauthn/registration/options', token);
     expect(options.statusCode, options.body).toBe(200);
     expect(options.json().rp).toEqual({ id: 'localhost', name: 'xivo-auth test' });
     const attestation = await createCredential(options.json());
-    const registered = await api('POST', '/0.1/users/me/mfa/webauthn/registration', token, { name: 'virtual', response: attestation });
+    const registered = await api('POST', '/0.1/users/me/mfa/webauthn/registration', token, {
+      name: 'virtual',
+      response: attestation,
+    });
     expect(registered.statusCode, registered.body).toBe(200);
     // The same response again: its registration challenge is used.
     const again = await api('POST', '/0.1/users/me/mfa/webauthn/registration', token, { response: attestation });

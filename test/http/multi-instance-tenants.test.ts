@@ -26,12 +26,22 @@ function client(s: () => Service) {
   return {
     inject,
     async login(username: string, password: string): Promise<string> {
-      const res = await inject({ method: 'POST', url: '/0.1/token', headers: { ...JSON_HEADERS, authorization: basic(username, password) }, payload: {} });
+      const res = await inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { ...JSON_HEADERS, authorization: basic(username, password) },
+        payload: {},
+      });
       if (res.statusCode !== 200) throw new Error(`login ${username}: ${res.statusCode} ${res.body}`);
       return res.json().data.token as string;
     },
     async as(token: string, method: string, url: string, payload?: object) {
-      return inject({ method: method as 'GET', url, headers: { ...JSON_HEADERS, 'x-auth-token': token }, ...(payload === undefined ? {} : { payload }) });
+      return inject({
+        method: method as 'GET',
+        url,
+        headers: { ...JSON_HEADERS, 'x-auth-token': token },
+        ...(payload === undefined ? {} : { payload }),
+      });
     },
     /** HEAD /token/{token}?tenant=X: 204 inside the token's subtree, 403 outside. */
     async checkIn(token: string, tenant: string): Promise<number> {
@@ -115,14 +125,23 @@ describe('tenant changes across two instances on PostgreSQL', () => {
   /** A tenant under `parent` (the top tenant when omitted), made on A. */
   const tenant = async (parent?: string, uuid?: string): Promise<string> => {
     n += 1;
-    const res = await onA.as(adminToken, 'POST', '/0.1/tenants', { name: `t${n}`, ...(parent === undefined ? {} : { parent_uuid: parent }), ...(uuid === undefined ? {} : { uuid }) });
+    const res = await onA.as(adminToken, 'POST', '/0.1/tenants', {
+      name: `t${n}`,
+      ...(parent === undefined ? {} : { parent_uuid: parent }),
+      ...(uuid === undefined ? {} : { uuid }),
+    });
     if (res.statusCode !== 200) throw new Error(`create tenant: ${res.statusCode} ${res.body}`);
     return res.json().uuid as string;
   };
   /** A token of a new user of `tenantUuid`. */
   const tokenIn = async (tenantUuid: string): Promise<string> => {
     n += 1;
-    const res = await onA.inject({ method: 'POST', url: '/0.1/users', headers: { ...JSON_HEADERS, 'x-auth-token': adminToken, 'wazo-tenant': tenantUuid }, payload: { username: `u${n}`, password: `password-${n}` } });
+    const res = await onA.inject({
+      method: 'POST',
+      url: '/0.1/users',
+      headers: { ...JSON_HEADERS, 'x-auth-token': adminToken, 'wazo-tenant': tenantUuid },
+      payload: { username: `u${n}`, password: `password-${n}` },
+    });
     if (res.statusCode !== 200) throw new Error(`create user: ${res.statusCode} ${res.body}`);
     return onA.login(`u${n}`, `password-${n}`);
   };
@@ -147,7 +166,7 @@ describe('tenant changes across two instances on PostgreSQL', () => {
     await db?.drop();
   });
 
-  it('a tenant deleted on A is out of every token\'s subtree on B at once', async () => {
+  it("a tenant deleted on A is out of every token's subtree on B at once", async () => {
     const parent = await tenant();
     const child = await tenant(parent);
     const token = await tokenIn(parent);
@@ -179,7 +198,11 @@ describe('tenant changes across two instances on PostgreSQL', () => {
       expect(await onB.checkIn(rightToken, t)).toBe(204);
     }
     // The management API on B follows as well (Wazo-Tenant is checked against the same tree).
-    const seen = await onB.inject({ method: 'GET', url: '/0.1/users', headers: { 'x-auth-token': leftToken, 'wazo-tenant': below } });
+    const seen = await onB.inject({
+      method: 'GET',
+      url: '/0.1/users',
+      headers: { 'x-auth-token': leftToken, 'wazo-tenant': below },
+    });
     expect(seen.statusCode).toBe(401);
   });
 
@@ -220,13 +243,16 @@ describe('tenant changes across two instances on PostgreSQL', () => {
       await move(moving, left);
       expect(await onB.checkIn(leftToken, moving)).toBe(204);
       expect(await onB.checkIn(rightToken, moving)).toBe(403);
-      expect((await onB.inject({ method: 'GET', url: '/0.1/status' })).json().token_cache).toMatchObject({ status: 'fail', invalidation: 'lost' });
+      expect((await onB.inject({ method: 'GET', url: '/0.1/status' })).json().token_cache).toMatchObject({
+        status: 'fail',
+        invalidation: 'lost',
+      });
       expect(b.cache.isActive).toBe(false);
     } finally {
       gate.unblock();
     }
 
-    await until(() => b.cache.isActive, 'B\'s listener to come back', 10_000);
+    await until(() => b.cache.isActive, "B's listener to come back", 10_000);
     // Remembered again, and told again.
     expect(await onB.checkIn(leftToken, moving)).toBe(204);
     expect(await onB.checkIn(leftToken, moving)).toBe(204);
@@ -255,8 +281,16 @@ describe('tenant changes by another connection on SQLite', () => {
     const right = await create({ name: 'right' });
     const moving = await create({ name: 'moving', parent_uuid: left });
     const doomed = await create({ name: 'doomed', parent_uuid: left });
-    for (const [username, tenantUuid] of [['lefty', left], ['righty', right]]) {
-      const res = await api.inject({ method: 'POST', url: '/0.1/users', headers: { ...JSON_HEADERS, 'x-auth-token': admin, 'wazo-tenant': tenantUuid }, payload: { username, password: `${username}-password` } });
+    for (const [username, tenantUuid] of [
+      ['lefty', left],
+      ['righty', right],
+    ]) {
+      const res = await api.inject({
+        method: 'POST',
+        url: '/0.1/users',
+        headers: { ...JSON_HEADERS, 'x-auth-token': admin, 'wazo-tenant': tenantUuid },
+        payload: { username, password: `${username}-password` },
+      });
       expect(res.statusCode).toBe(200);
     }
     const leftToken = await api.login('lefty', 'lefty-password');
@@ -272,7 +306,8 @@ describe('tenant changes by another connection on SQLite', () => {
       expect(await api.checkIn(leftToken, moving)).toBe(403);
       expect(await api.checkIn(rightToken, moving)).toBe(204);
       other.exec('BEGIN');
-      for (const table of ['tenant_domains', 'groups', 'policies']) other.prepare(`delete from ${table} where tenant_uuid = ?`).run(doomed);
+      for (const table of ['tenant_domains', 'groups', 'policies'])
+        other.prepare(`delete from ${table} where tenant_uuid = ?`).run(doomed);
       other.prepare('delete from tenants where uuid = ?').run(doomed);
       other.exec('COMMIT');
       expect(await api.checkIn(leftToken, doomed)).toBe(403);

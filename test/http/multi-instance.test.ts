@@ -10,7 +10,6 @@ import { createTestDatabase } from '../helpers/pg.js';
 import { ADMIN, basic, testConfig } from '../helpers/service.js';
 import { until } from '../helpers/until.js';
 
-
 describe('two instances on PostgreSQL', () => {
   let db: { uri: string; drop(): Promise<void> };
   let a: Service;
@@ -25,9 +24,24 @@ describe('two instances on PostgreSQL', () => {
     b = await createService(config, pino({ level: 'silent' }));
     await Promise.all([a.app.ready(), b.app.ready()]);
     await until(() => a.cache.isActive && b.cache.isActive, 'both caches on');
-    const admin = (await on(a, { method: 'POST', url: '/0.1/token', headers: { authorization: basic(ADMIN.username, ADMIN.password) }, payload: {} })).json().data.token;
-    await on(a, { method: 'POST', url: '/0.1/users', headers: { 'x-auth-token': admin }, payload: { username: 'pat', password: 'pat-password' } });
-    userToken = async () => (await on(a, { method: 'POST', url: '/0.1/token', headers: { authorization: basic('pat', 'pat-password') }, payload: {} })).json().data.token;
+    const admin = (
+      await on(a, {
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { authorization: basic(ADMIN.username, ADMIN.password) },
+        payload: {},
+      })
+    ).json().data.token;
+    await on(a, {
+      method: 'POST',
+      url: '/0.1/users',
+      headers: { 'x-auth-token': admin },
+      payload: { username: 'pat', password: 'pat-password' },
+    });
+    userToken = async () =>
+      (
+        await on(a, { method: 'POST', url: '/0.1/token', headers: { authorization: basic('pat', 'pat-password') }, payload: {} })
+      ).json().data.token;
   });
 
   afterAll(async () => {
@@ -43,17 +57,25 @@ describe('two instances on PostgreSQL', () => {
     expect(b.cache.size).toBeGreaterThan(0);
     expect((await on(a, { method: 'DELETE', url: `/0.1/token/${token}` })).statusCode).toBe(200);
     // NOTIFY is asynchronous: B answers 404 within a short bounded time, and from then on.
-    await until(async () => (await on(b, { method: 'HEAD', url: `/0.1/token/${token}` })).statusCode === 404, 'B to see the revocation', 2000);
+    await until(
+      async () => (await on(b, { method: 'HEAD', url: `/0.1/token/${token}` })).statusCode === 404,
+      'B to see the revocation',
+      2000,
+    );
   });
 
-  it('revoking all of a user\'s tokens (password change) reaches B', async () => {
+  it("revoking all of a user's tokens (password change) reaches B", async () => {
     const t1 = await userToken();
     const t2 = await userToken();
     for (const t of [t1, t2]) expect((await on(b, { method: 'HEAD', url: `/0.1/token/${t}` })).statusCode).toBe(204);
     const removal = await a.tokens.revokeUser((await a.store.findUserByLogin('pat'))!.uuid);
     expect(removal.tokenHashes.length).toBeGreaterThanOrEqual(2);
     for (const t of [t1, t2]) {
-      await until(async () => (await on(b, { method: 'HEAD', url: `/0.1/token/${t}` })).statusCode === 404, 'B to forget a revoked token', 2000);
+      await until(
+        async () => (await on(b, { method: 'HEAD', url: `/0.1/token/${t}` })).statusCode === 404,
+        'B to forget a revoked token',
+        2000,
+      );
     }
   });
 
@@ -64,7 +86,9 @@ describe('two instances on PostgreSQL', () => {
     const admin = new pg.Client({ connectionString: db.uri });
     await admin.connect();
     try {
-      await admin.query("select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'xivo-auth-listener' and datname = current_database()");
+      await admin.query(
+        "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'xivo-auth-listener' and datname = current_database()",
+      );
     } finally {
       await admin.end();
     }
@@ -80,6 +104,9 @@ describe('two instances on PostgreSQL', () => {
     const again = await userToken();
     expect((await on(b, { method: 'HEAD', url: `/0.1/token/${again}` })).statusCode).toBe(204);
     expect(b.cache.size).toBeGreaterThan(0);
-    expect((await on(b, { method: 'GET', url: '/0.1/status' })).json().token_cache).toMatchObject({ status: 'ok', invalidation: 'listening' });
+    expect((await on(b, { method: 'GET', url: '/0.1/status' })).json().token_cache).toMatchObject({
+      status: 'ok',
+      invalidation: 'listening',
+    });
   });
 });

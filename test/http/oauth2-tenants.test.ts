@@ -8,7 +8,7 @@ import { ENGINES, startTestService, type TestService } from '../helpers/service.
 
 const FORM = 'application/x-www-form-urlencoded';
 
-describe.each(ENGINES)('introspection within the caller\'s tenant subtree on %s', (engine) => {
+describe.each(ENGINES)("introspection within the caller's tenant subtree on %s", (engine) => {
   let t: TestService;
   const api = iamApi(() => t);
   let admin: string;
@@ -21,11 +21,13 @@ describe.each(ENGINES)('introspection within the caller\'s tenant subtree on %s'
   let userB: string;
   let introspectorB: string;
 
-  const introspect = (bearer: string, token: string) => api.inject({
-    method: 'POST', url: '/0.1/oauth2/introspect',
-    headers: { 'content-type': FORM, authorization: `Bearer ${bearer}` },
-    payload: new URLSearchParams({ token }).toString(),
-  });
+  const introspect = (bearer: string, token: string) =>
+    api.inject({
+      method: 'POST',
+      url: '/0.1/oauth2/introspect',
+      headers: { 'content-type': FORM, authorization: `Bearer ${bearer}` },
+      payload: new URLSearchParams({ token }).toString(),
+    });
   const activeFor = async (bearer: string, token: string) => {
     const res = await introspect(bearer, token);
     expect(res.statusCode, res.body).toBe(200);
@@ -40,10 +42,18 @@ describe.each(ENGINES)('introspection within the caller\'s tenant subtree on %s'
 
   /** A user of `tenantUuid` holding auth.tokens.introspect; its token. */
   async function introspector(username: string, tenantUuid: string): Promise<string> {
-    const policy = await api.as(admin, 'POST', '/0.1/policies', { name: `${username} introspect`, acl: ['auth.tokens.introspect'] }, { 'wazo-tenant': tenantUuid });
+    const policy = await api.as(
+      admin,
+      'POST',
+      '/0.1/policies',
+      { name: `${username} introspect`, acl: ['auth.tokens.introspect'] },
+      { 'wazo-tenant': tenantUuid },
+    );
     expect(policy.statusCode, policy.body).toBe(200);
     const uuid = await api.createUser(admin, username, `${username}-password`, tenantUuid);
-    const linked = await api.as(admin, 'PUT', `/0.1/users/${uuid}/policies/${policy.json().uuid}`, undefined, { 'wazo-tenant': tenantUuid });
+    const linked = await api.as(admin, 'PUT', `/0.1/users/${uuid}/policies/${policy.json().uuid}`, undefined, {
+      'wazo-tenant': tenantUuid,
+    });
     expect(linked.statusCode, linked.body).toBe(204);
     return api.login(username, `${username}-password`);
   }
@@ -66,16 +76,22 @@ describe.each(ENGINES)('introspection within the caller\'s tenant subtree on %s'
     userB = await userToken('user-b', tenantB);
   });
 
-  it('a tenant\'s introspector sees its own tenant and its sub-tenants\' tokens', async () => {
+  it("a tenant's introspector sees its own tenant and its sub-tenants' tokens", async () => {
     expect(await activeFor(introspectorA, userA)).toMatchObject({ active: true, tenant_uuid: tenantA });
     expect(await activeFor(introspectorA, userA1)).toMatchObject({ active: true, tenant_uuid: tenantA1 });
     expect(await activeFor(introspectorA, introspectorA)).toMatchObject({ active: true, tenant_uuid: tenantA });
   });
 
-  it('answers another tenant\'s token, a parent\'s, and the admin\'s exactly as an unknown token', async () => {
+  it("answers another tenant's token, a parent's, and the admin's exactly as an unknown token", async () => {
     const unknown = await introspect(introspectorA, 'no-such-token');
     expect(unknown.json()).toEqual({ active: false });
-    for (const [bearer, token] of [[introspectorA, userB], [introspectorA, introspectorB], [introspectorA, admin], [introspectorB, userA], [introspectorB, userA1]]) {
+    for (const [bearer, token] of [
+      [introspectorA, userB],
+      [introspectorA, introspectorB],
+      [introspectorA, admin],
+      [introspectorB, userA],
+      [introspectorB, userA1],
+    ]) {
       const res = await introspect(bearer!, token!);
       expect(res.statusCode).toBe(200);
       expect(res.headers['cache-control']).toBe('no-store');
@@ -83,22 +99,29 @@ describe.each(ENGINES)('introspection within the caller\'s tenant subtree on %s'
     }
     // Also with a required_access the token grants.
     const res = await api.inject({
-      method: 'POST', url: '/0.1/oauth2/introspect',
+      method: 'POST',
+      url: '/0.1/oauth2/introspect',
       headers: { 'content-type': FORM, authorization: `Bearer ${introspectorA}` },
       payload: new URLSearchParams({ token: introspectorB, required_access: 'auth.tokens.introspect' }).toString(),
     });
     expect(res.json()).toEqual({ active: false });
     // Wazo-Tenant does not widen the caller's view.
     const widened = await api.inject({
-      method: 'POST', url: '/0.1/oauth2/introspect',
+      method: 'POST',
+      url: '/0.1/oauth2/introspect',
       headers: { 'content-type': FORM, authorization: `Bearer ${introspectorA}`, 'wazo-tenant': tenantB },
       payload: new URLSearchParams({ token: userB }).toString(),
     });
     expect(widened.json()).toEqual({ active: false });
   });
 
-  it('the top tenant\'s administrator sees every tenant\'s tokens', async () => {
-    for (const [token, tenantUuid] of [[userA, tenantA], [userA1, tenantA1], [userB, tenantB], [introspectorB, tenantB]]) {
+  it("the top tenant's administrator sees every tenant's tokens", async () => {
+    for (const [token, tenantUuid] of [
+      [userA, tenantA],
+      [userA1, tenantA1],
+      [userB, tenantB],
+      [introspectorB, tenantB],
+    ]) {
       expect(await activeFor(admin, token!)).toMatchObject({ active: true, tenant_uuid: tenantUuid });
     }
     expect((await activeFor(admin, admin)).active).toBe(true);

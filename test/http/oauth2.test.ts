@@ -10,7 +10,10 @@ const form = (params: Record<string, string>) => new URLSearchParams(params).toS
 
 describe('form parsing', () => {
   it('decodes UTF-8 and percent-escapes, refuses repeats and bad UTF-8', () => {
-    expect(parseForm(Buffer.from('token=a%2Bb+c&token_type_hint=access_token'))).toEqual({ token: 'a+b c', token_type_hint: 'access_token' });
+    expect(parseForm(Buffer.from('token=a%2Bb+c&token_type_hint=access_token'))).toEqual({
+      token: 'a+b c',
+      token_type_hint: 'access_token',
+    });
     expect(() => parseForm(Buffer.from('token=a&token=b'))).toThrow(/repeated/);
     expect(() => parseForm(Buffer.from([0x74, 0x3d, 0xff]))).toThrow(/UTF-8/);
     expect(parseForm(Buffer.from('__proto__=x')).__proto__).toBe('x');
@@ -25,18 +28,31 @@ describe.each(ENGINES)('OAuth 2.0 endpoints on %s', (engine) => {
   const inject = (opts: InjectOptions) => t.service.app.inject(opts);
   const login = async (user: string, password: string, payload: Record<string, unknown> = {}) =>
     (await inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic(user, password) }, payload })).json().data;
-  const introspect = (params: Record<string, string>, bearer: string | null = adminToken) => inject({
-    method: 'POST', url: '/0.1/oauth2/introspect',
-    headers: { 'content-type': FORM, ...(bearer === null ? {} : { authorization: `Bearer ${bearer}` }) },
-    payload: form(params),
-  });
-  const revoke = (params: Record<string, string>) => inject({ method: 'POST', url: '/0.1/oauth2/revoke', headers: { 'content-type': FORM }, payload: form(params) });
+  const introspect = (params: Record<string, string>, bearer: string | null = adminToken) =>
+    inject({
+      method: 'POST',
+      url: '/0.1/oauth2/introspect',
+      headers: { 'content-type': FORM, ...(bearer === null ? {} : { authorization: `Bearer ${bearer}` }) },
+      payload: form(params),
+    });
+  const revoke = (params: Record<string, string>) =>
+    inject({ method: 'POST', url: '/0.1/oauth2/revoke', headers: { 'content-type': FORM }, payload: form(params) });
   const check = async (token: string) => (await inject({ method: 'HEAD', url: `/0.1/token/${token}` })).statusCode;
 
   beforeAll(async () => {
-    t = await startTestService(engine, { default_policies: { own: { acl: ['confd.users.me.read'] } }, default_user_policy: 'own' });
+    t = await startTestService(engine, {
+      default_policies: { own: { acl: ['confd.users.me.read'] } },
+      default_user_policy: 'own',
+    });
     adminToken = (await login(ADMIN.username, ADMIN.password)).token;
-    alice = (await inject({ method: 'POST', url: '/0.1/users', headers: { 'x-auth-token': adminToken }, payload: { username: 'alice', password: 'alice-password' } })).json();
+    alice = (
+      await inject({
+        method: 'POST',
+        url: '/0.1/users',
+        headers: { 'x-auth-token': adminToken },
+        payload: { username: 'alice', password: 'alice-password' },
+      })
+    ).json();
     aliceToken = (await login('alice', 'alice-password', { expiration: 600 })).token;
   });
 
@@ -81,14 +97,24 @@ describe.each(ENGINES)('OAuth 2.0 endpoints on %s', (engine) => {
       expect(none.json().error).toBe('invalid_token');
       const bad = await introspect({ token: aliceToken }, 'not-a-token');
       expect(bad.statusCode).toBe(401);
-      const basicAuth = await inject({ method: 'POST', url: '/0.1/oauth2/introspect', headers: { 'content-type': FORM, authorization: basic(ADMIN.username, ADMIN.password) }, payload: form({ token: aliceToken }) });
+      const basicAuth = await inject({
+        method: 'POST',
+        url: '/0.1/oauth2/introspect',
+        headers: { 'content-type': FORM, authorization: basic(ADMIN.username, ADMIN.password) },
+        payload: form({ token: aliceToken }),
+      });
       expect(basicAuth.statusCode).toBe(401);
       const weak = await introspect({ token: aliceToken }, aliceToken);
       expect(weak.statusCode).toBe(403);
       expect(weak.headers['www-authenticate']).toBe('Bearer realm="xivo-auth", error="insufficient_scope"');
       expect(weak.json()).toMatchObject({ error: 'insufficient_scope' });
       // X-Auth-Token works too.
-      const own = await inject({ method: 'POST', url: '/0.1/oauth2/introspect', headers: { 'content-type': FORM, 'x-auth-token': adminToken }, payload: form({ token: aliceToken }) });
+      const own = await inject({
+        method: 'POST',
+        url: '/0.1/oauth2/introspect',
+        headers: { 'content-type': FORM, 'x-auth-token': adminToken },
+        payload: form({ token: aliceToken }),
+      });
       expect(own.json().active).toBe(true);
     });
 
@@ -96,10 +122,20 @@ describe.each(ENGINES)('OAuth 2.0 endpoints on %s', (engine) => {
       const missing = await introspect({ token_type_hint: 'access_token' });
       expect(missing.statusCode).toBe(400);
       expect(missing.json().error).toBe('invalid_request');
-      const repeated = await inject({ method: 'POST', url: '/0.1/oauth2/introspect', headers: { 'content-type': FORM, authorization: `Bearer ${adminToken}` }, payload: 'token=a&token=b' });
+      const repeated = await inject({
+        method: 'POST',
+        url: '/0.1/oauth2/introspect',
+        headers: { 'content-type': FORM, authorization: `Bearer ${adminToken}` },
+        payload: 'token=a&token=b',
+      });
       expect(repeated.statusCode).toBe(400);
       expect(repeated.json().error).toBe('invalid_request');
-      const utf = await inject({ method: 'POST', url: '/0.1/oauth2/introspect', headers: { 'content-type': FORM, authorization: `Bearer ${adminToken}` }, payload: Buffer.from([0x74, 0x6f, 0x6b, 0x65, 0x6e, 0x3d, 0xff]) });
+      const utf = await inject({
+        method: 'POST',
+        url: '/0.1/oauth2/introspect',
+        headers: { 'content-type': FORM, authorization: `Bearer ${adminToken}` },
+        payload: Buffer.from([0x74, 0x6f, 0x6b, 0x65, 0x6e, 0x3d, 0xff]),
+      });
       expect(utf.statusCode).toBe(400);
     });
   });
@@ -119,7 +155,13 @@ describe.each(ENGINES)('OAuth 2.0 endpoints on %s', (engine) => {
 
     it('revoking a refresh token revokes it and the access tokens issued from it', async () => {
       const first = await login('alice', 'alice-password', { access_type: 'offline', client_id: 'oauth-test' });
-      const refreshed = (await inject({ method: 'POST', url: '/0.1/token', payload: { refresh_token: first.refresh_token, client_id: 'oauth-test' } })).json().data;
+      const refreshed = (
+        await inject({
+          method: 'POST',
+          url: '/0.1/token',
+          payload: { refresh_token: first.refresh_token, client_id: 'oauth-test' },
+        })
+      ).json().data;
       const unrelated = (await login('alice', 'alice-password')).token;
       expect(await check(first.token)).toBe(204);
       expect(await check(refreshed.token)).toBe(204);
@@ -128,7 +170,11 @@ describe.each(ENGINES)('OAuth 2.0 endpoints on %s', (engine) => {
       expect(await check(first.token)).toBe(404);
       expect(await check(refreshed.token)).toBe(404);
       expect(await check(unrelated)).toBe(204);
-      const reuse = await inject({ method: 'POST', url: '/0.1/token', payload: { refresh_token: first.refresh_token, client_id: 'oauth-test' } });
+      const reuse = await inject({
+        method: 'POST',
+        url: '/0.1/token',
+        payload: { refresh_token: first.refresh_token, client_id: 'oauth-test' },
+      });
       expect(reuse.statusCode).toBe(401);
     });
 
@@ -140,7 +186,11 @@ describe.each(ENGINES)('OAuth 2.0 endpoints on %s', (engine) => {
   });
 
   it('publishes RFC 8414 metadata at the root', async () => {
-    const res = await inject({ method: 'GET', url: '/.well-known/oauth-authorization-server', headers: { host: 'auth.example.com' } });
+    const res = await inject({
+      method: 'GET',
+      url: '/.well-known/oauth-authorization-server',
+      headers: { host: 'auth.example.com' },
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({
       issuer: 'http://auth.example.com',
@@ -154,7 +204,9 @@ describe.each(ENGINES)('OAuth 2.0 endpoints on %s', (engine) => {
 
   it('leaves the JSON endpoints as they were for form-typed bodies (curl -d)', async () => {
     const res = await inject({
-      method: 'POST', url: '/0.1/token', headers: { 'content-type': FORM, authorization: basic('alice', 'alice-password') },
+      method: 'POST',
+      url: '/0.1/token',
+      headers: { 'content-type': FORM, authorization: basic('alice', 'alice-password') },
       payload: JSON.stringify({ expiration: 60 }),
     });
     expect(res.statusCode, res.body).toBe(200);

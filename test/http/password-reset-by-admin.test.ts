@@ -22,7 +22,9 @@ describe.each(ENGINES)('password reset by an administrator on %s', (engine) => {
   /** A tenant with an administrator holding auth.users.# (and a policy of its own), a privileged user and a plain one. */
   async function tenantScene() {
     const n = ++seq;
-    const tenant = (await api.as(master, 'POST', '/0.1/tenants', { name: `reset ${n}`, domain_names: [`reset${n}.example.test`] })).json().uuid as string;
+    const tenant = (
+      await api.as(master, 'POST', '/0.1/tenants', { name: `reset ${n}`, domain_names: [`reset${n}.example.test`] })
+    ).json().uuid as string;
     const h = { 'wazo-tenant': tenant };
     const user = async (username: string) => {
       const res = await api.as(master, 'POST', '/0.1/users', { username, password: `${username}-password` }, h);
@@ -43,10 +45,14 @@ describe.each(ENGINES)('password reset by an administrator on %s', (engine) => {
   }
 
   const loginStatus = async (username: string, password: string) =>
-    (await t.service.app.inject({
-      method: 'POST', url: '/0.1/token', payload: { expiration: 60 },
-      headers: { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` },
-    })).statusCode;
+    (
+      await t.service.app.inject({
+        method: 'POST',
+        url: '/0.1/token',
+        payload: { expiration: 60 },
+        headers: { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` },
+      })
+    ).statusCode;
 
   beforeAll(async () => {
     t = await startTestService(engine);

@@ -27,8 +27,16 @@ describe.each(ENGINES)('policies API on %s', (engine) => {
       ['PUT', `/0.1/policies/${UNKNOWN_UUID}/acl/a.b`, `auth.policies.${UNKNOWN_UUID}.update`],
       ['DELETE', `/0.1/policies/${UNKNOWN_UUID}/acl/a.b`, `auth.policies.${UNKNOWN_UUID}.update`],
       ['GET', `/0.1/users/${UNKNOWN_UUID}/policies`, `auth.users.${UNKNOWN_UUID}.policies.read`],
-      ['PUT', `/0.1/users/${UNKNOWN_UUID}/policies/${UNKNOWN_UUID}`, `auth.users.${UNKNOWN_UUID}.policies.${UNKNOWN_UUID}.create`],
-      ['DELETE', `/0.1/users/${UNKNOWN_UUID}/policies/${UNKNOWN_UUID}`, `auth.users.${UNKNOWN_UUID}.policies.${UNKNOWN_UUID}.delete`],
+      [
+        'PUT',
+        `/0.1/users/${UNKNOWN_UUID}/policies/${UNKNOWN_UUID}`,
+        `auth.users.${UNKNOWN_UUID}.policies.${UNKNOWN_UUID}.create`,
+      ],
+      [
+        'DELETE',
+        `/0.1/users/${UNKNOWN_UUID}/policies/${UNKNOWN_UUID}`,
+        `auth.users.${UNKNOWN_UUID}.policies.${UNKNOWN_UUID}.delete`,
+      ],
     ]) {
       const res = await api.as(nobody, method, url, method === 'POST' || method === 'PUT' ? { name: 'x' } : undefined);
       expect(res.statusCode, `${method} ${url}`).toBe(401);
@@ -37,10 +45,21 @@ describe.each(ENGINES)('policies API on %s', (engine) => {
   });
 
   it('creates, reads, lists, updates and deletes a policy', async () => {
-    const created = await api.as(admin, 'POST', '/0.1/policies', { name: 'Call center', description: 'agents', acl: ['confd.users.me.read', 'calld.#'] });
+    const created = await api.as(admin, 'POST', '/0.1/policies', {
+      name: 'Call center',
+      description: 'agents',
+      acl: ['confd.users.me.read', 'calld.#'],
+    });
     expect(created.statusCode, created.body).toBe(200);
     const p = created.json();
-    expect(p).toMatchObject({ name: 'Call center', slug: 'Call_center', description: 'agents', acl: ['confd.users.me.read', 'calld.#'], shared: false, read_only: false });
+    expect(p).toMatchObject({
+      name: 'Call center',
+      slug: 'Call_center',
+      description: 'agents',
+      acl: ['confd.users.me.read', 'calld.#'],
+      shared: false,
+      read_only: false,
+    });
     expect((await api.as(admin, 'GET', `/0.1/policies/${p.uuid}`)).json()).toEqual(p);
 
     const list = (await api.as(admin, 'GET', '/0.1/policies?search=CALL&order=name&direction=asc')).json();
@@ -50,9 +69,19 @@ describe.each(ENGINES)('policies API on %s', (engine) => {
     expect((await api.as(admin, 'GET', '/0.1/policies?order=acl')).json().error_id).toBe('invalid-list-param');
     expect((await api.as(admin, 'GET', '/0.1/policies?offset=x')).json().error_id).toBe('invalid-list-param');
 
-    const updated = await api.as(admin, 'PUT', `/0.1/policies/${p.uuid}`, { name: 'Call centre', acl: ['calld.#'], shared: true });
+    const updated = await api.as(admin, 'PUT', `/0.1/policies/${p.uuid}`, {
+      name: 'Call centre',
+      acl: ['calld.#'],
+      shared: true,
+    });
     expect(updated.statusCode, updated.body).toBe(200);
-    expect(updated.json()).toMatchObject({ name: 'Call centre', slug: 'Call_center', description: null, acl: ['calld.#'], shared: true });
+    expect(updated.json()).toMatchObject({
+      name: 'Call centre',
+      slug: 'Call_center',
+      description: null,
+      acl: ['calld.#'],
+      shared: true,
+    });
 
     expect((await api.as(admin, 'PUT', `/0.1/policies/${p.uuid}/acl/${encodeURIComponent('foo.#')}`)).statusCode).toBe(204);
     expect((await api.as(admin, 'PUT', `/0.1/policies/${p.uuid}/acl/foo.bar`)).statusCode).toBe(204);
@@ -66,8 +95,16 @@ describe.each(ENGINES)('policies API on %s', (engine) => {
     const gone = await api.as(admin, 'GET', `/0.1/policies/${p.uuid}`);
     expect(gone.statusCode).toBe(404);
     expect(gone.json()).toMatchObject({ error_id: 'unknown-policy', resource: 'policies' });
-    for (const [method, url] of [['PUT', `/0.1/policies/${p.uuid}`], ['DELETE', `/0.1/policies/${p.uuid}`], ['PUT', `/0.1/policies/${p.uuid}/acl/a`], ['GET', '/0.1/policies/not-a-uuid']]) {
-      expect((await api.as(admin, method, url, method === 'PUT' ? { name: 'x' } : undefined)).statusCode, `${method} ${url}`).toBe(404);
+    for (const [method, url] of [
+      ['PUT', `/0.1/policies/${p.uuid}`],
+      ['DELETE', `/0.1/policies/${p.uuid}`],
+      ['PUT', `/0.1/policies/${p.uuid}/acl/a`],
+      ['GET', '/0.1/policies/not-a-uuid'],
+    ]) {
+      expect(
+        (await api.as(admin, method, url, method === 'PUT' ? { name: 'x' } : undefined)).statusCode,
+        `${method} ${url}`,
+      ).toBe(404);
     }
   });
 
@@ -76,12 +113,25 @@ describe.each(ENGINES)('policies API on %s', (engine) => {
     const dup = await api.as(admin, 'POST', '/0.1/policies', { name: 'Other', slug: 'same_slug' });
     expect(dup.statusCode).toBe(409);
     expect(dup.json()).toMatchObject({ error_id: 'conflict', details: { slug: {} } });
-    for (const body of [{}, [], { name: '' }, { name: 'a\u0000' }, { name: 'x', acl: 'a.b' }, { name: 'x', acl: [5] }, { name: 'x', acl: ['a\u0000'] }, { name: 'x', acl: [''] }, { name: 'x', shared: 'yes' }, { name: 'x', slug: 'a b' }]) {
+    for (const body of [
+      {},
+      [],
+      { name: '' },
+      { name: 'a\u0000' },
+      { name: 'x', acl: 'a.b' },
+      { name: 'x', acl: [5] },
+      { name: 'x', acl: ['a\u0000'] },
+      { name: 'x', acl: [''] },
+      { name: 'x', shared: 'yes' },
+      { name: 'x', slug: 'a b' },
+    ]) {
       const res = await api.as(admin, 'POST', '/0.1/policies', body);
       expect(res.statusCode, JSON.stringify(body)).toBe(400);
       expect(res.json().error_id).toBe('invalid-data');
     }
-    expect((await api.as(admin, 'PUT', `/0.1/policies/${UNKNOWN_UUID}/acl/${encodeURIComponent('a\u0000')}`)).statusCode).toBe(400);
+    expect((await api.as(admin, 'PUT', `/0.1/policies/${UNKNOWN_UUID}/acl/${encodeURIComponent('a\u0000')}`)).statusCode).toBe(
+      400,
+    );
   });
 
   it('keeps configuration and bootstrap policies read-only (403)', async () => {
@@ -94,7 +144,12 @@ describe.each(ENGINES)('policies API on %s', (engine) => {
       ['PUT', `/0.1/policies/${operators.uuid}/acl/x.y`],
       ['DELETE', `/0.1/policies/${operators.uuid}/acl/${encodeURIComponent('confd.#')}`],
     ]) {
-      const res = await api.as(admin, method, url, method === 'PUT' && !url.includes('/acl/') ? { name: 'hacked', acl: [] } : undefined);
+      const res = await api.as(
+        admin,
+        method,
+        url,
+        method === 'PUT' && !url.includes('/acl/') ? { name: 'hacked', acl: [] } : undefined,
+      );
       expect(res.statusCode, `${method} ${url}`).toBe(403);
       expect(res.json()).toMatchObject({ error_id: 'forbidden', resource: 'policies' });
     }
@@ -105,14 +160,20 @@ describe.each(ENGINES)('policies API on %s', (engine) => {
     const sub = (await api.as(admin, 'POST', '/0.1/tenants', { name: 'policy sub' })).json();
     const shared = (await api.as(admin, 'POST', '/0.1/policies', { name: 'Shared one', acl: ['s.1'], shared: true })).json();
     const priv = (await api.as(admin, 'POST', '/0.1/policies', { name: 'Private one', acl: ['p.1'] })).json();
-    const inSub = (await api.as(admin, 'POST', '/0.1/policies', { name: 'Sub one', acl: ['x.1'] }, { 'wazo-tenant': sub.uuid })).json();
+    const inSub = (
+      await api.as(admin, 'POST', '/0.1/policies', { name: 'Sub one', acl: ['x.1'] }, { 'wazo-tenant': sub.uuid })
+    ).json();
     expect(inSub.tenant_uuid).toBe(sub.uuid);
     const seen = (await api.as(admin, 'GET', '/0.1/policies', undefined, { 'wazo-tenant': sub.uuid })).json();
     const uuids = seen.items.map((p: { uuid: string }) => p.uuid);
     expect(uuids).toEqual(expect.arrayContaining([shared.uuid, inSub.uuid]));
     expect(uuids).not.toContain(priv.uuid);
-    expect((await api.as(admin, 'GET', `/0.1/policies/${priv.uuid}`, undefined, { 'wazo-tenant': sub.uuid })).statusCode).toBe(404);
-    expect((await api.as(admin, 'PUT', `/0.1/policies/${shared.uuid}`, { name: 'x' }, { 'wazo-tenant': sub.uuid })).statusCode).toBe(403);
+    expect((await api.as(admin, 'GET', `/0.1/policies/${priv.uuid}`, undefined, { 'wazo-tenant': sub.uuid })).statusCode).toBe(
+      404,
+    );
+    expect(
+      (await api.as(admin, 'PUT', `/0.1/policies/${shared.uuid}`, { name: 'x' }, { 'wazo-tenant': sub.uuid })).statusCode,
+    ).toBe(403);
     // recurse widens the master list to the sub-tenant's policies.
     const flat = (await api.as(admin, 'GET', '/0.1/policies')).json().items.map((p: { uuid: string }) => p.uuid);
     const deep = (await api.as(admin, 'GET', '/0.1/policies?recurse=true')).json().items.map((p: { uuid: string }) => p.uuid);
@@ -121,11 +182,13 @@ describe.each(ENGINES)('policies API on %s', (engine) => {
 
     const userUuid = await api.createUser(admin, 'sub-policy-user', 'sub-password', sub.uuid);
     const subHeaders = { 'wazo-tenant': sub.uuid };
-    expect((await api.as(admin, 'PUT', `/0.1/users/${userUuid}/policies/${shared.uuid}`, undefined, subHeaders)).statusCode).toBe(204);
+    expect((await api.as(admin, 'PUT', `/0.1/users/${userUuid}/policies/${shared.uuid}`, undefined, subHeaders)).statusCode).toBe(
+      204,
+    );
     expect((await api.as(admin, 'PUT', `/0.1/users/${userUuid}/policies/${priv.uuid}`)).statusCode).toBe(404);
   });
 
-  it('links policies to users and lists a user\'s policies', async () => {
+  it("links policies to users and lists a user's policies", async () => {
     const userUuid = await api.createUser(admin, 'linked-user', 'linked-password');
     const p1 = (await api.as(admin, 'POST', '/0.1/policies', { name: 'Link A', acl: ['a.1'] })).json();
     const p2 = (await api.as(admin, 'POST', '/0.1/policies', { name: 'Link B', acl: ['b.1'] })).json();
@@ -136,7 +199,9 @@ describe.each(ENGINES)('policies API on %s', (engine) => {
     expect(list).toMatchObject({ total: 2, filtered: 2 });
     expect(list.items.map((p: { name: string }) => p.name)).toEqual(['Link B', 'Link A']);
     expect((await api.as(admin, 'DELETE', `/0.1/users/${userUuid}/policies/${p1.uuid}`)).statusCode).toBe(204);
-    expect((await api.as(admin, 'GET', `/0.1/users/${userUuid}/policies`)).json().items.map((p: { uuid: string }) => p.uuid)).toEqual([p2.uuid]);
+    expect(
+      (await api.as(admin, 'GET', `/0.1/users/${userUuid}/policies`)).json().items.map((p: { uuid: string }) => p.uuid),
+    ).toEqual([p2.uuid]);
 
     const unknownUser = await api.as(admin, 'PUT', `/0.1/users/${UNKNOWN_UUID}/policies/${p1.uuid}`);
     expect(unknownUser.statusCode).toBe(404);

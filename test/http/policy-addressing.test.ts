@@ -74,13 +74,18 @@ describe.each(ENGINES)('policies by uuid or slug on %s', (engine) => {
       ['PUT', `/0.1/groups/${user}/policies/acl_target`, `auth.groups.${user}.policies.acl_target.create`],
       ['DELETE', `/0.1/groups/${user}/policies/acl_target`, `auth.groups.${user}.policies.acl_target.delete`],
     ]) {
-      const res = await api.as(token, method, url, method === 'PUT' && !url.includes('/acl/') && url.startsWith('/0.1/policies') ? { name: 'x' } : undefined);
+      const res = await api.as(
+        token,
+        method,
+        url,
+        method === 'PUT' && !url.includes('/acl/') && url.startsWith('/0.1/policies') ? { name: 'x' } : undefined,
+      );
       expect(res.statusCode, `${method} ${url}`).toBe(401);
       expect(res.json().details.required_access, `${method} ${url}`).toBe(access);
     }
   });
 
-  it('resolves a slug in the acting tenant: its own policy, else an ancestor\'s shared one, never a sub-tenant\'s', async () => {
+  it("resolves a slug in the acting tenant: its own policy, else an ancestor's shared one, never a sub-tenant's", async () => {
     const sub = await createTenant('slug sub');
     const subSub = await createTenant('slug sub sub', sub.uuid);
     const top = await createPolicy({ name: 'top same', slug: 'same_slug', acl: ['top.1'] });
@@ -121,8 +126,16 @@ describe.each(ENGINES)('policies by uuid or slug on %s', (engine) => {
     const user = await api.createUser(admin, 'slug-linked-user', 'slug-linked-password', sub.uuid);
     const group = (await api.as(admin, 'POST', '/0.1/groups', { name: 'slug linked group' }, asSub)).json().uuid as string;
 
-    const userPolicies = async () => (await api.as(admin, 'GET', `/0.1/users/${user}/policies`, undefined, asSub)).json().items.map((p: { uuid: string }) => p.uuid).sort();
-    const groupPolicies = async () => (await api.as(admin, 'GET', `/0.1/groups/${group}/policies`, undefined, asSub)).json().items.map((p: { uuid: string }) => p.uuid).sort();
+    const userPolicies = async () =>
+      (await api.as(admin, 'GET', `/0.1/users/${user}/policies`, undefined, asSub))
+        .json()
+        .items.map((p: { uuid: string }) => p.uuid)
+        .sort();
+    const groupPolicies = async () =>
+      (await api.as(admin, 'GET', `/0.1/groups/${group}/policies`, undefined, asSub))
+        .json()
+        .items.map((p: { uuid: string }) => p.uuid)
+        .sort();
 
     expect((await api.as(admin, 'PUT', `/0.1/users/${user}/policies/link_me`, undefined, asSub)).statusCode).toBe(204);
     expect((await api.as(admin, 'PUT', `/0.1/users/${user}/policies/shared_link`, undefined, asSub)).statusCode).toBe(204);
@@ -132,7 +145,9 @@ describe.each(ENGINES)('policies by uuid or slug on %s', (engine) => {
     expect(await groupPolicies()).toEqual([own.uuid, shared.uuid].sort());
     // The user's token gets them.
     const token = await api.login('slug-linked-user', 'slug-linked-password');
-    expect((await api.as(null, 'GET', `/0.1/token/${token}`)).json().data.acl).toEqual(expect.arrayContaining(['link.1', 'shared.link']));
+    expect((await api.as(null, 'GET', `/0.1/token/${token}`)).json().data.acl).toEqual(
+      expect.arrayContaining(['link.1', 'shared.link']),
+    );
 
     // From the top tenant, link_me names nothing (it is sub's): 404, nothing linked or unlinked.
     expect((await api.as(admin, 'DELETE', `/0.1/users/${user}/policies/link_me`)).statusCode).toBe(404);

@@ -14,18 +14,33 @@ describe.each(ENGINES)('privilege escalation on %s', (engine) => {
   let operatorsUuid: string;
   const api = iamApi(() => t);
 
-  const expectRefused = (res: { statusCode: number; json(): { error_id: string; details: { required_access?: string } } }, access: string) => {
+  const expectRefused = (
+    res: { statusCode: number; json(): { error_id: string; details: { required_access?: string } } },
+    access: string,
+  ) => {
     expect(res.statusCode).toBe(401);
     expect(res.json().error_id).toBe('unauthorized');
     expect(res.json().details.required_access).toBe(access);
   };
 
   beforeAll(async () => {
-    t = await startTestService(engine, { default_policies: { operators: { name: 'Operators', acl: ['auth.policies.#'] } } as never });
+    t = await startTestService(engine, {
+      default_policies: { operators: { name: 'Operators', acl: ['auth.policies.#'] } } as never,
+    });
     admin = await api.adminToken();
-    const limited = (await api.as(admin, 'POST', '/0.1/policies', {
-      name: 'limited', acl: ['auth.policies.create', 'auth.policies.*.read', 'auth.policies.read', 'auth.users.#', 'auth.groups.#', 'confd.users.read'],
-    })).json();
+    const limited = (
+      await api.as(admin, 'POST', '/0.1/policies', {
+        name: 'limited',
+        acl: [
+          'auth.policies.create',
+          'auth.policies.*.read',
+          'auth.policies.read',
+          'auth.users.#',
+          'auth.groups.#',
+          'confd.users.read',
+        ],
+      })
+    ).json();
     malloryUuid = await api.createUser(admin, 'mallory', 'mallory-password');
     await api.as(admin, 'PUT', `/0.1/users/${malloryUuid}/policies/${limited.uuid}`);
     mallory = await api.login('mallory', 'mallory-password');
@@ -36,7 +51,10 @@ describe.each(ENGINES)('privilege escalation on %s', (engine) => {
 
   it('cannot create a policy granting # or anything it does not hold', async () => {
     expectRefused(await api.as(mallory, 'POST', '/0.1/policies', { name: 'root', acl: ['#'] }), '#');
-    expectRefused(await api.as(mallory, 'POST', '/0.1/policies', { name: 'confd', acl: ['confd.users.read', 'confd.#'] }), 'confd.#');
+    expectRefused(
+      await api.as(mallory, 'POST', '/0.1/policies', { name: 'confd', acl: ['confd.users.read', 'confd.#'] }),
+      'confd.#',
+    );
     expectRefused(await api.as(mallory, 'POST', '/0.1/policies', { name: 'star', acl: ['auth.*'] }), 'auth.*');
     // What it holds, it may hand out, and negatives only narrow.
     const ok = await api.as(mallory, 'POST', '/0.1/policies', { name: 'fine', acl: ['confd.users.read', '!confd.users.read'] });
@@ -46,7 +64,9 @@ describe.each(ENGINES)('privilege escalation on %s', (engine) => {
   it('cannot grow a policy of its own beyond what it holds', async () => {
     const own = (await api.as(admin, 'POST', '/0.1/policies', { name: 'mallory own', acl: [] })).json();
     // Even with update rights on that policy.
-    const editor = (await api.as(admin, 'POST', '/0.1/policies', { name: 'editor', acl: [`auth.policies.${own.uuid}.update`] })).json();
+    const editor = (
+      await api.as(admin, 'POST', '/0.1/policies', { name: 'editor', acl: [`auth.policies.${own.uuid}.update`] })
+    ).json();
     await api.as(admin, 'PUT', `/0.1/users/${malloryUuid}/policies/${editor.uuid}`);
     const token = await api.login('mallory', 'mallory-password');
     expectRefused(await api.as(token, 'PUT', `/0.1/policies/${own.uuid}/acl/${encodeURIComponent('#')}`), '#');
@@ -56,12 +76,22 @@ describe.each(ENGINES)('privilege escalation on %s', (engine) => {
   });
 
   it('cannot remove accesses it does not hold (a negative entry protecting others)', async () => {
-    const guarded = (await api.as(admin, 'POST', '/0.1/policies', { name: 'guarded', acl: ['calld.#', '!calld.admin.#'] })).json();
-    const editor = (await api.as(admin, 'POST', '/0.1/policies', { name: 'guarded editor', acl: [`auth.policies.${guarded.uuid}.update`] })).json();
+    const guarded = (
+      await api.as(admin, 'POST', '/0.1/policies', { name: 'guarded', acl: ['calld.#', '!calld.admin.#'] })
+    ).json();
+    const editor = (
+      await api.as(admin, 'POST', '/0.1/policies', { name: 'guarded editor', acl: [`auth.policies.${guarded.uuid}.update`] })
+    ).json();
     await api.as(admin, 'PUT', `/0.1/users/${malloryUuid}/policies/${editor.uuid}`);
     const token = await api.login('mallory', 'mallory-password');
-    expectRefused(await api.as(token, 'DELETE', `/0.1/policies/${guarded.uuid}/acl/${encodeURIComponent('!calld.admin.#')}`), '!calld.admin.#');
-    expectRefused(await api.as(token, 'PUT', `/0.1/policies/${guarded.uuid}`, { name: 'guarded', acl: ['calld.#'] }), '!calld.admin.#');
+    expectRefused(
+      await api.as(token, 'DELETE', `/0.1/policies/${guarded.uuid}/acl/${encodeURIComponent('!calld.admin.#')}`),
+      '!calld.admin.#',
+    );
+    expectRefused(
+      await api.as(token, 'PUT', `/0.1/policies/${guarded.uuid}`, { name: 'guarded', acl: ['calld.#'] }),
+      '!calld.admin.#',
+    );
     expect((await api.as(admin, 'GET', `/0.1/policies/${guarded.uuid}`)).json().acl).toEqual(['calld.#', '!calld.admin.#']);
   });
 
@@ -94,10 +124,18 @@ describe.each(ENGINES)('privilege escalation on %s', (engine) => {
     expect((await api.as(admin, 'DELETE', `/0.1/policies/${operatorsUuid}`)).statusCode).toBe(403);
   });
 
-  it('cannot reach another tenant\'s users (a sibling of its own) in any way', async () => {
+  it("cannot reach another tenant's users (a sibling of its own) in any way", async () => {
     const home = (await api.as(admin, 'POST', '/0.1/tenants', { name: 'eve home' })).json();
     const away = (await api.as(admin, 'POST', '/0.1/tenants', { name: 'eve away' })).json();
-    const limited = (await api.as(admin, 'POST', '/0.1/policies', { name: 'eve', acl: ['auth.policies.create', 'auth.users.#', 'auth.groups.#'] }, { 'wazo-tenant': home.uuid })).json();
+    const limited = (
+      await api.as(
+        admin,
+        'POST',
+        '/0.1/policies',
+        { name: 'eve', acl: ['auth.policies.create', 'auth.users.#', 'auth.groups.#'] },
+        { 'wazo-tenant': home.uuid },
+      )
+    ).json();
     const eve = await api.createUser(admin, 'eve', 'eve-password', home.uuid);
     await api.as(admin, 'PUT', `/0.1/users/${eve}/policies/${limited.uuid}`, undefined, { 'wazo-tenant': home.uuid });
     const token = await api.login('eve', 'eve-password');
@@ -105,9 +143,13 @@ describe.each(ENGINES)('privilege escalation on %s', (engine) => {
     expect((await api.as(token, 'GET', `/0.1/users/${victim}`)).statusCode).toBe(404);
     expect((await api.as(token, 'PUT', `/0.1/users/${victim}`, { username: 'pwned' })).statusCode).toBe(404);
     expect((await api.as(token, 'DELETE', `/0.1/users/${victim}`)).statusCode).toBe(404);
-    expect((await api.as(token, 'PUT', `/0.1/users/${victim}/password`, { old_password: 'x', new_password: 'y' })).statusCode).toBe(404);
+    expect(
+      (await api.as(token, 'PUT', `/0.1/users/${victim}/password`, { old_password: 'x', new_password: 'y' })).statusCode,
+    ).toBe(404);
     expect((await api.as(token, 'GET', '/0.1/users', undefined, { 'wazo-tenant': away.uuid })).statusCode).toBe(401);
-    expect((await api.as(token, 'GET', '/0.1/users?recurse=true')).json().items.map((u: { uuid: string }) => u.uuid)).toEqual([eve]);
+    expect((await api.as(token, 'GET', '/0.1/users?recurse=true')).json().items.map((u: { uuid: string }) => u.uuid)).toEqual([
+      eve,
+    ]);
     expect((await api.as(token, 'PUT', `/0.1/users/${eve}/policies/${adminPolicyUuid}`)).statusCode).toBe(404);
     expect((await api.as(token, 'POST', '/0.1/policies', { name: 'all', acl: ['#'] })).statusCode).toBe(401);
     expect((await api.as(admin, 'GET', `/0.1/users/${victim}`)).json().username).toBe('eve-victim');

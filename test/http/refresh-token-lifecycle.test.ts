@@ -46,22 +46,37 @@ describe.each(ENGINES)('refresh-token lifecycle on %s', (engine) => {
 
     constructor(private readonly refreshTokens: Partial<TestService['config']['refresh_tokens']>) {}
 
-    get clock(): FakeClock { return this.t.clock as FakeClock; }
+    get clock(): FakeClock {
+      return this.t.clock as FakeClock;
+    }
 
     async start(): Promise<void> {
       this.t = await startTestService(engine, {
-        amqp: { enabled: true, uri: AMQP_URI, exchange_name: bus.exchange, poll_interval_ms: 50, retry_min_ms: 50, retry_max_ms: 200 },
+        amqp: {
+          enabled: true,
+          uri: AMQP_URI,
+          exchange_name: bus.exchange,
+          poll_interval_ms: 50,
+          retry_min_ms: 50,
+          retry_max_ms: 200,
+        },
         default_policies: { own_tokens: { acl: ['auth.users.me.tokens.#'] } },
         default_user_policy: 'own_tokens',
         refresh_tokens: {
-          idle_timeout_seconds: 7_776_000, absolute_lifetime_seconds: 31_536_000, rotation: false, reuse_grace_seconds: 10, ...this.refreshTokens,
+          idle_timeout_seconds: 7_776_000,
+          absolute_lifetime_seconds: 31_536_000,
+          rotation: false,
+          reuse_grace_seconds: 10,
+          ...this.refreshTokens,
         },
       });
       await this.t.service.listen(); // the outbox relay
     }
 
     /** A fresh administrator token (the clock moves past token lifetimes). */
-    admin(): Promise<string> { return this.api.adminToken(); }
+    admin(): Promise<string> {
+      return this.api.adminToken();
+    }
 
     async user(username: string): Promise<string> {
       return this.api.createUser(await this.admin(), username, `${username}-password`);
@@ -69,7 +84,9 @@ describe.each(ENGINES)('refresh-token lifecycle on %s', (engine) => {
 
     async offline(username: string, clientId: string): Promise<Issued> {
       const res = await this.api.inject({
-        method: 'POST', url: '/0.1/token', headers: { ...JSON_HEADERS, authorization: basic(username, `${username}-password`) },
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { ...JSON_HEADERS, authorization: basic(username, `${username}-password`) },
         payload: { access_type: 'offline', client_id: clientId },
       });
       expect(res.statusCode, res.body).toBe(200);
@@ -77,7 +94,12 @@ describe.each(ENGINES)('refresh-token lifecycle on %s', (engine) => {
     }
 
     refresh(refreshToken: string, clientId: string) {
-      return this.api.inject({ method: 'POST', url: '/0.1/token', headers: JSON_HEADERS, payload: { refresh_token: refreshToken, client_id: clientId } });
+      return this.api.inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: JSON_HEADERS,
+        payload: { refresh_token: refreshToken, client_id: clientId },
+      });
     }
 
     async refreshed(refreshToken: string, clientId: string): Promise<Issued> {
@@ -96,7 +118,9 @@ describe.each(ENGINES)('refresh-token lifecycle on %s', (engine) => {
       return (res.json().items as { client_id: string }[]).map((i) => i.client_id).sort();
     }
 
-    advance(ms: number): void { this.clock.advance(ms); }
+    advance(ms: number): void {
+      this.clock.advance(ms);
+    }
   }
   const harness = (refreshTokens: Partial<TestService['config']['refresh_tokens']>) => new Harness(refreshTokens);
 
@@ -105,8 +129,12 @@ describe.each(ENGINES)('refresh-token lifecycle on %s', (engine) => {
 
   describe('defaults: no rotation (wazo-auth), 90 days idle, 365 days in all', () => {
     const h = harness({});
-    beforeAll(async () => { await h.start(); });
-    afterAll(async () => { await h.t?.close(); });
+    beforeAll(async () => {
+      await h.start();
+    });
+    afterAll(async () => {
+      await h.t?.close();
+    });
 
     it('a refresh-token login answers no refresh_token; the same refresh token serves again', async () => {
       await h.user('wazo-like');
@@ -155,9 +183,16 @@ describe.each(ENGINES)('refresh-token lifecycle on %s', (engine) => {
       await h.t.service.reaper.runOnce();
       expect(await h.clientIds(gone)).toEqual([]);
       expect(await h.clientIds(kept)).toEqual(['kept-app']);
-      await until(() => named('auth_refresh_token_deleted', (d) => d.user_uuid === gone).length === 1, 'auth_refresh_token_deleted of the expired refresh token');
-      expect(named('auth_refresh_token_deleted', (d) => d.user_uuid === gone)[0].body.data)
-        .toEqual({ client_id: 'reaped-app', mobile: false, user_uuid: gone, tenant_uuid: keptLogin.metadata.tenant_uuid });
+      await until(
+        () => named('auth_refresh_token_deleted', (d) => d.user_uuid === gone).length === 1,
+        'auth_refresh_token_deleted of the expired refresh token',
+      );
+      expect(named('auth_refresh_token_deleted', (d) => d.user_uuid === gone)[0].body.data).toEqual({
+        client_id: 'reaped-app',
+        mobile: false,
+        user_uuid: gone,
+        tenant_uuid: keptLogin.metadata.tenant_uuid,
+      });
       expect(named('auth_refresh_token_deleted', (d) => d.user_uuid === kept)).toEqual([]);
       await h.refreshed(keptLogin.refresh_token!, 'kept-app');
     });
@@ -165,8 +200,12 @@ describe.each(ENGINES)('refresh-token lifecycle on %s', (engine) => {
 
   describe('rotation', () => {
     const h = harness({ rotation: true, idle_timeout_seconds: 3600, absolute_lifetime_seconds: 7200, reuse_grace_seconds: 10 });
-    beforeAll(async () => { await h.start(); });
-    afterAll(async () => { await h.t?.close(); });
+    beforeAll(async () => {
+      await h.start();
+    });
+    afterAll(async () => {
+      await h.t?.close();
+    });
 
     it('each refresh-token login answers a new refresh token; the one presented is refused afterwards', async () => {
       await h.user('rotor');
@@ -203,21 +242,48 @@ describe.each(ENGINES)('refresh-token lifecycle on %s', (engine) => {
       expect(await h.live(other.token)).toBe(204);
       await h.refreshed(other.refresh_token!, 'desktop');
 
-      await until(() => named('auth_refresh_token_deleted', (d) => d.user_uuid === victim).length === 1, 'auth_refresh_token_deleted of the family');
-      expect(named('auth_refresh_token_deleted', (d) => d.user_uuid === victim)[0].body.data).toMatchObject({ client_id: 'phone', user_uuid: victim });
+      await until(
+        () => named('auth_refresh_token_deleted', (d) => d.user_uuid === victim).length === 1,
+        'auth_refresh_token_deleted of the family',
+      );
+      expect(named('auth_refresh_token_deleted', (d) => d.user_uuid === victim)[0].body.data).toMatchObject({
+        client_id: 'phone',
+        user_uuid: victim,
+      });
       const sessions = new Set(family.map((f) => f.session_uuid));
-      await until(() => named('auth_session_deleted', (d) => sessions.has(d.uuid as string)).length === sessions.size, 'auth_session_deleted of each session of the family');
-      await until(() => named('auth_audit_recorded', (d) => d.action === 'users.refresh_tokens.revoke' && d.target_id === victim).length === 1, 'auth_audit_recorded of the reuse');
+      await until(
+        () => named('auth_session_deleted', (d) => sessions.has(d.uuid as string)).length === sessions.size,
+        'auth_session_deleted of each session of the family',
+      );
+      await until(
+        () =>
+          named('auth_audit_recorded', (d) => d.action === 'users.refresh_tokens.revoke' && d.target_id === victim).length === 1,
+        'auth_audit_recorded of the reuse',
+      );
 
       await h.t.service.security.audit.flush();
       const audit = (await h.api.as(await h.admin(), 'GET', '/0.1/audit?limit=100')).json().items as Record<string, unknown>[];
       const record = audit.find((r) => r.action === 'users.refresh_tokens.revoke' && r.target_id === victim);
       expect(record).toMatchObject({
-        outcome: 'success', user_uuid: victim, tenant_uuid: login.metadata.tenant_uuid, target_type: 'users', status_code: 401,
-        details: { reason: 'refresh_token_reuse', client_ids: ['phone'], sessions_revoked: 3, tokens_revoked: 3, retired_at: expect.any(String) },
+        outcome: 'success',
+        user_uuid: victim,
+        tenant_uuid: login.metadata.tenant_uuid,
+        target_type: 'users',
+        status_code: 401,
+        details: {
+          reason: 'refresh_token_reuse',
+          client_ids: ['phone'],
+          sessions_revoked: 3,
+          tokens_revoked: 3,
+          retired_at: expect.any(String),
+        },
       });
       // The attempt itself is audited as every failed login.
-      expect(audit.some((r) => r.action === 'login' && r.outcome === 'failure' && (r.details as { method: string }).method === 'refresh_token')).toBe(true);
+      expect(
+        audit.some(
+          (r) => r.action === 'login' && r.outcome === 'failure' && (r.details as { method: string }).method === 'refresh_token',
+        ),
+      ).toBe(true);
 
       // A second reuse finds nothing left to revoke: a plain 401.
       expect((await h.refresh(first.refresh_token!, 'phone')).statusCode).toBe(401);
@@ -256,7 +322,10 @@ describe.each(ENGINES)('refresh-token lifecycle on %s', (engine) => {
       expect((await h.refresh(first.refresh_token!, 'app')).statusCode).toBe(401);
       await h.t.service.reaper.runOnce();
       expect(await h.clientIds(idle)).toEqual([]);
-      await until(() => named('auth_refresh_token_deleted', (d) => d.user_uuid === idle).length === 1, 'auth_refresh_token_deleted of the idle family');
+      await until(
+        () => named('auth_refresh_token_deleted', (d) => d.user_uuid === idle).length === 1,
+        'auth_refresh_token_deleted of the idle family',
+      );
       // Its retired hash went with it: presenting it is only unknown.
       expect(await h.t.service.store.findRetiredRefreshToken(hashToken(login.refresh_token!))).toBeNull();
     });
@@ -264,10 +333,14 @@ describe.each(ENGINES)('refresh-token lifecycle on %s', (engine) => {
 
   describe('rotation with no grace: every reuse revokes', () => {
     const h = harness({ rotation: true, reuse_grace_seconds: 0 });
-    beforeAll(async () => { await h.start(); });
-    afterAll(async () => { await h.t?.close(); });
+    beforeAll(async () => {
+      await h.start();
+    });
+    afterAll(async () => {
+      await h.t?.close();
+    });
 
-    it('the loser of two concurrent refreshes revokes the family, the winner\'s new refresh token included', async () => {
+    it("the loser of two concurrent refreshes revokes the family, the winner's new refresh token included", async () => {
       await h.user('strict');
       const login = await h.offline('strict', 'app');
       const answers = await Promise.all([h.refresh(login.refresh_token!, 'app'), h.refresh(login.refresh_token!, 'app')]);

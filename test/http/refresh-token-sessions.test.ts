@@ -29,7 +29,10 @@ describe.each(ENGINES)('refresh tokens and mobile sessions on %s', (engine) => {
 
   async function login(username: string, body: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
     const res = await api.inject({
-      method: 'POST', url: '/0.1/token', headers: { ...JSON_HEADERS, authorization: basic(username, `${username}-password`), ...headers }, payload: body,
+      method: 'POST',
+      url: '/0.1/token',
+      headers: { ...JSON_HEADERS, authorization: basic(username, `${username}-password`), ...headers },
+      payload: body,
     });
     expect(res.statusCode, res.body).toBe(200);
     return { data: res.json().data as Issued, revoked: res.headers['wazo-sessions-revoked'] };
@@ -37,7 +40,12 @@ describe.each(ENGINES)('refresh tokens and mobile sessions on %s', (engine) => {
   const offline = (username: string, clientId: string, mobile: boolean) =>
     login(username, { access_type: 'offline', client_id: clientId }, mobile ? { 'wazo-session-type': 'Mobile' } : {});
   async function refresh(refreshToken: string, clientId: string, headers: Record<string, string> = {}) {
-    return api.inject({ method: 'POST', url: '/0.1/token', headers: { ...JSON_HEADERS, ...headers }, payload: { refresh_token: refreshToken, client_id: clientId } });
+    return api.inject({
+      method: 'POST',
+      url: '/0.1/token',
+      headers: { ...JSON_HEADERS, ...headers },
+      payload: { refresh_token: refreshToken, client_id: clientId },
+    });
   }
   const live = async (token: string) => (await api.inject({ method: 'HEAD', url: `/0.1/token/${token}` })).statusCode === 204;
   const clientIds = async (token: string) =>
@@ -48,7 +56,14 @@ describe.each(ENGINES)('refresh tokens and mobile sessions on %s', (engine) => {
   beforeAll(async () => {
     bus = await startBusConsumer();
     t = await startTestService(engine, {
-      amqp: { enabled: true, uri: AMQP_URI, exchange_name: bus.exchange, poll_interval_ms: 50, retry_min_ms: 50, retry_max_ms: 200 },
+      amqp: {
+        enabled: true,
+        uri: AMQP_URI,
+        exchange_name: bus.exchange,
+        poll_interval_ms: 50,
+        retry_min_ms: 50,
+        retry_max_ms: 200,
+      },
       default_policies: { own_tokens: { acl: ['auth.users.me.tokens.#'] } },
       default_user_policy: 'own_tokens',
     });
@@ -92,8 +107,11 @@ describe.each(ENGINES)('refresh tokens and mobile sessions on %s', (engine) => {
         metadata: {},
       });
       expect(Date.parse(body.items[0].created_at)).toBeGreaterThan(Date.now() - 3_600_000);
-      expect(body.items.map((i: { client_id: string; mobile: boolean }) => [i.client_id, i.mobile]))
-        .toEqual([['app.desktop', false], ['app.desktop2', false], ['app.phone', true]]);
+      expect(body.items.map((i: { client_id: string; mobile: boolean }) => [i.client_id, i.mobile])).toEqual([
+        ['app.desktop', false],
+        ['app.desktop2', false],
+        ['app.phone', true],
+      ]);
       // /users/me/tokens is the same list.
       expect((await api.as(myToken, 'GET', '/0.1/users/me/tokens?order=client_id')).json()).toEqual(body);
     });
@@ -115,8 +133,11 @@ describe.each(ENGINES)('refresh tokens and mobile sessions on %s', (engine) => {
     });
 
     it('GET /tokens: the acting tenant, and with recurse its sub-tenants too', async () => {
-      const ids = async (query: string) => ((await api.as(admin, 'GET', `/0.1/tokens?${query}`)).json().items as { client_id: string; user_uuid: string }[])
-        .filter((i) => i.user_uuid === userUuid || i.user_uuid === subUser).map((i) => i.client_id).sort();
+      const ids = async (query: string) =>
+        ((await api.as(admin, 'GET', `/0.1/tokens?${query}`)).json().items as { client_id: string; user_uuid: string }[])
+          .filter((i) => i.user_uuid === userUuid || i.user_uuid === subUser)
+          .map((i) => i.client_id)
+          .sort();
       expect(await ids('')).toEqual(['app.desktop', 'app.desktop2', 'app.phone']);
       expect(await ids('recurse=false')).toEqual(['app.desktop', 'app.desktop2', 'app.phone']);
       expect(await ids('recurse=true')).toEqual(['app.desktop', 'app.desktop2', 'app.phone', 'sub.app']);
@@ -175,12 +196,19 @@ describe.each(ENGINES)('refresh tokens and mobile sessions on %s', (engine) => {
       for (const m of deletedSessions) expect(m.body.data).toMatchObject({ user_uuid: uuid });
       const rtDeleted = named('auth_refresh_token_deleted', (d) => d.client_id === 'phone-a' && d.user_uuid === uuid);
       expect(rtDeleted).toHaveLength(1);
-      expect(rtDeleted[0].body.data).toEqual({ client_id: 'phone-a', mobile: true, user_uuid: uuid, tenant_uuid: phoneA.data.metadata.tenant_uuid });
+      expect(rtDeleted[0].body.data).toEqual({
+        client_id: 'phone-a',
+        mobile: true,
+        user_uuid: uuid,
+        tenant_uuid: phoneA.data.metadata.tenant_uuid,
+      });
       const order = (m: BusMessage) => bus.messages.indexOf(m);
       const created = named('auth_refresh_token_created', (d) => d.client_id === 'phone-b')[0];
       for (const m of deletedSessions) expect(order(m)).toBeLessThan(order(rtDeleted[0]));
       expect(order(rtDeleted[0])).toBeLessThan(order(created));
-      expect(named('auth_session_deleted', (d) => d.uuid === desktop.data.session_uuid || d.uuid === online.data.session_uuid)).toEqual([]);
+      expect(
+        named('auth_session_deleted', (d) => d.uuid === desktop.data.session_uuid || d.uuid === online.data.session_uuid),
+      ).toEqual([]);
       expect(named('auth_refresh_token_deleted', (d) => d.client_id === 'desktop' || d.user_uuid !== uuid)).toEqual([]);
     });
 
@@ -208,12 +236,14 @@ describe.each(ENGINES)('refresh tokens and mobile sessions on %s', (engine) => {
     it('the supersession commits with the login: rolled back, nothing is revoked and no event is written', async () => {
       const uuid = await api.createUser(admin, 'rollback', 'rollback-password');
       const phone = await offline('rollback', 'phone-r', true);
-      await expect(t.service.store.transaction(async (tx) => {
-        const removal = await tx.deleteMobileRefreshTokens(uuid);
-        expect(removal.refreshTokens.map((rt) => rt.clientId)).toEqual(['phone-r']);
-        expect(removal.sessions.map((s) => s.uuid)).toEqual([phone.data.session_uuid]);
-        throw new Error('roll back');
-      })).rejects.toThrow('roll back');
+      await expect(
+        t.service.store.transaction(async (tx) => {
+          const removal = await tx.deleteMobileRefreshTokens(uuid);
+          expect(removal.refreshTokens.map((rt) => rt.clientId)).toEqual(['phone-r']);
+          expect(removal.sessions.map((s) => s.uuid)).toEqual([phone.data.session_uuid]);
+          throw new Error('roll back');
+        }),
+      ).rejects.toThrow('roll back');
       expect(await live(phone.data.token)).toBe(true);
       expect((await refresh(phone.data.refresh_token!, 'phone-r')).statusCode).toBe(200);
       // Events leave in commit order: once this later login's is out, a

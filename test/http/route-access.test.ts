@@ -38,7 +38,12 @@ const ROUTES: Row[] = [
   ['GET', `/0.1/users/${U}`, undefined, `auth.users.${U}.read`],
   ['PUT', `/0.1/users/${U}`, { username: 'route-access-renamed' }, `auth.users.${U}.update`],
   ['DELETE', `/0.1/users/${U}`, undefined, `auth.users.${U}.delete`],
-  ['PUT', `/0.1/users/${U}/password`, { old_password: 'old-password-1', new_password: 'new-password-1' }, `auth.users.${U}.password.update`],
+  [
+    'PUT',
+    `/0.1/users/${U}/password`,
+    { old_password: 'old-password-1', new_password: 'new-password-1' },
+    `auth.users.${U}.password.update`,
+  ],
   ['GET', `/0.1/users/${U}/groups`, undefined, `auth.users.${U}.groups.read`],
   ['GET', `/0.1/users/${U}/policies`, undefined, `auth.users.${U}.policies.read`],
   ['PUT', `/0.1/users/${U}/policies/${P}`, undefined, `auth.users.${U}.policies.${P}.create`],
@@ -71,7 +76,12 @@ const ROUTES: Row[] = [
   ['DELETE', `/0.1/tenants/${T}`, undefined, `auth.tenants.${T}.delete`],
   // LDAP configuration, running configuration
   ['GET', '/0.1/backends/ldap', undefined, 'auth.backends.ldap.read'],
-  ['PUT', '/0.1/backends/ldap', { host: 'ldap.example.com', user_base_dn: 'ou=people,dc=example,dc=com', user_login_attribute: 'uid' }, 'auth.backends.ldap.update'],
+  [
+    'PUT',
+    '/0.1/backends/ldap',
+    { host: 'ldap.example.com', user_base_dn: 'ou=people,dc=example,dc=com', user_login_attribute: 'uid' },
+    'auth.backends.ldap.update',
+  ],
   ['DELETE', '/0.1/backends/ldap', undefined, 'auth.backends.ldap.delete'],
   // single sign-on (issue 23): authentication methods and the OIDC relying party
   ['GET', '/0.1/idp', undefined, 'auth.idp.read'],
@@ -79,7 +89,12 @@ const ROUTES: Row[] = [
   ['PUT', `/0.1/idp/saml/users/${U}`, undefined, `auth.idp.saml.users.${U}.create`],
   ['DELETE', `/0.1/idp/saml/users/${U}`, undefined, `auth.idp.saml.users.${U}.delete`],
   ['GET', '/0.1/backends/oidc', undefined, 'auth.backends.oidc.read'],
-  ['PUT', '/0.1/backends/oidc', { issuer: 'https://idp.example.com', client_id: 'c', callback_url: 'https://auth.example.com/0.1/oidc/callback' }, 'auth.backends.oidc.update'],
+  [
+    'PUT',
+    '/0.1/backends/oidc',
+    { issuer: 'https://idp.example.com', client_id: 'c', callback_url: 'https://auth.example.com/0.1/oidc/callback' },
+    'auth.backends.oidc.update',
+  ],
   ['DELETE', '/0.1/backends/oidc', undefined, 'auth.backends.oidc.delete'],
   // the SAML service provider (a JSON body: refused after the guard, nothing stored)
   ['GET', '/0.1/backends/saml', undefined, 'auth.backends.saml.read'],
@@ -127,7 +142,12 @@ const ROUTES: Row[] = [
   ['GET', `/0.1/users/${U}/emails/${E}/confirm`, undefined, `auth.users.${U}.emails.${E}.confirm.read`],
   ['GET', `/0.1/emails/${E}/confirm`, undefined, `auth.emails.${E}.confirm.update`],
   ['PUT', `/0.1/emails/${E}/confirm`, undefined, `auth.emails.${E}.confirm.update`],
-  ['POST', `/0.1/users/password/reset?user_uuid=${U}`, { password: 'route-access-new-password' }, `auth.users.password.reset.${U}.create`],
+  [
+    'POST',
+    `/0.1/users/password/reset?user_uuid=${U}`,
+    { password: 'route-access-new-password' },
+    `auth.users.password.reset.${U}.create`,
+  ],
   // xivo-auth's own
   ['GET', '/0.1/audit', undefined, 'auth.audit.read'],
   // login throttling (issue 25)
@@ -186,13 +206,19 @@ describe.each(ENGINES)('required access of every route on %s', (engine) => {
 
     it('is granted by ...password.update, and by ...password.edit through the edit alias', async () => {
       const uuid = await api.createUser(admin, 'changer', 'changer-password-0');
-      const policy = (await api.as(admin, 'POST', '/0.1/policies', { name: 'changer', acl: [`auth.users.${uuid}.password.update`] })).json().uuid;
+      const policy = (
+        await api.as(admin, 'POST', '/0.1/policies', { name: 'changer', acl: [`auth.users.${uuid}.password.update`] })
+      ).json().uuid;
       expect((await api.as(admin, 'PUT', `/0.1/users/${uuid}/policies/${policy}`)).statusCode).toBe(204);
 
       let token = await api.login('changer', 'changer-password-0');
       expect((await change(token, uuid, 'changer-password-0', 'changer-password-1')).statusCode).toBe(204);
 
-      for (const [i, acl] of [[2, `auth.users.${uuid}.password.edit`], [3, 'auth.users.me.password.edit'], [4, 'auth.users.*.password.edit']] as const) {
+      for (const [i, acl] of [
+        [2, `auth.users.${uuid}.password.edit`],
+        [3, 'auth.users.me.password.edit'],
+        [4, 'auth.users.*.password.edit'],
+      ] as const) {
         expect((await api.as(admin, 'PUT', `/0.1/policies/${policy}`, { name: 'changer', acl: [acl] })).statusCode).toBe(200);
         token = await api.login('changer', `changer-password-${i - 1}`);
         const res = await change(token, uuid, `changer-password-${i - 1}`, `changer-password-${i}`);

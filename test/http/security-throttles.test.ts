@@ -7,7 +7,14 @@ import { DEFAULT_CONFIG } from '../../src/config/index.js';
 import { iamApi } from '../helpers/iam.js';
 import { basic, ENGINES, startTestService, type TestService } from '../helpers/service.js';
 
-interface Throttle { id: string; kind: string; login: string | null; remote_addr: string | null; tenant_uuid: string | null; failures: number }
+interface Throttle {
+  id: string;
+  kind: string;
+  login: string | null;
+  remote_addr: string | null;
+  tenant_uuid: string | null;
+  failures: number;
+}
 
 describe.each(ENGINES)('login throttles API on %s', (engine) => {
   let t: TestService;
@@ -15,9 +22,13 @@ describe.each(ENGINES)('login throttles API on %s', (engine) => {
   let admin: string;
   let acme: string;
   let acmeAdmin: string;
-  const attempt = (login: string, password: string) => api.inject({
-    method: 'POST', url: '/0.1/token', headers: { authorization: basic(login, password), 'content-type': 'application/json' }, payload: {},
-  });
+  const attempt = (login: string, password: string) =>
+    api.inject({
+      method: 'POST',
+      url: '/0.1/token',
+      headers: { authorization: basic(login, password), 'content-type': 'application/json' },
+      payload: {},
+    });
   const list = async (token: string, recurse = false) => {
     const res = await api.as(token, 'GET', `/0.1/security/throttles${recurse ? '?recurse=true' : ''}`);
     expect(res.statusCode, res.body).toBe(200);
@@ -28,14 +39,29 @@ describe.each(ENGINES)('login throttles API on %s', (engine) => {
     t = await startTestService(engine, {
       security: {
         ...DEFAULT_CONFIG.security,
-        login_throttle: { ...DEFAULT_CONFIG.security.login_throttle, threshold: 2, base_delay_seconds: 600, max_delay_seconds: 600 },
+        login_throttle: {
+          ...DEFAULT_CONFIG.security.login_throttle,
+          threshold: 2,
+          base_delay_seconds: 600,
+          max_delay_seconds: 600,
+        },
       },
     });
     admin = await api.adminToken();
     acme = (await api.as(admin, 'POST', '/0.1/tenants', { name: 'Acme' })).json().uuid;
-    const policy = (await api.as(admin, 'POST', '/0.1/policies', { name: 'throttle-admins', acl: ['auth.security.throttles.#'] }, { 'wazo-tenant': acme })).json().uuid;
+    const policy = (
+      await api.as(
+        admin,
+        'POST',
+        '/0.1/policies',
+        { name: 'throttle-admins', acl: ['auth.security.throttles.#'] },
+        { 'wazo-tenant': acme },
+      )
+    ).json().uuid;
     const boss = await api.createUser(admin, 'acme-boss', 'acme-boss-password', acme);
-    expect((await api.as(admin, 'PUT', `/0.1/users/${boss}/policies/${policy}`, undefined, { 'wazo-tenant': acme })).statusCode).toBe(204);
+    expect(
+      (await api.as(admin, 'PUT', `/0.1/users/${boss}/policies/${policy}`, undefined, { 'wazo-tenant': acme })).statusCode,
+    ).toBe(204);
     await api.createUser(admin, 'ann', 'ann-password-123', acme);
     acmeAdmin = await api.login('acme-boss', 'acme-boss-password');
     for (const login of ['ann', 'ghost']) {
@@ -57,7 +83,7 @@ describe.each(ENGINES)('login throttles API on %s', (engine) => {
     expect(own.map((x) => x.login)).toEqual(['ann']);
   });
 
-  it('unlocks one counter in the caller\'s tenants, audited; others are 404', async () => {
+  it("unlocks one counter in the caller's tenants, audited; others are 404", async () => {
     const ghost = (await list(admin, true)).find((x) => x.login === 'ghost')!;
     const ghostRes = await api.as(acmeAdmin, 'DELETE', `/0.1/security/throttles/${encodeURIComponent(ghost.id)}`);
     expect(ghostRes.statusCode).toBe(404);
@@ -67,13 +93,15 @@ describe.each(ENGINES)('login throttles API on %s', (engine) => {
     const ann = (await list(acmeAdmin))[0];
     expect((await attempt('ann', 'ann-password-123')).statusCode).toBe(429);
     expect((await api.as(acmeAdmin, 'DELETE', `/0.1/security/throttles/${encodeURIComponent(ann.id)}`)).statusCode).toBe(204);
-    expect((await list(acmeAdmin))).toEqual([]);
+    expect(await list(acmeAdmin)).toEqual([]);
     expect((await attempt('ann', 'ann-password-123')).statusCode).toBe(200);
 
     await t.service.security?.audit.flush();
     const audit = await api.as(admin, 'GET', '/0.1/audit?recurse=true&search=security.throttles');
     const entries = audit.json().items as Array<{ action: string; outcome: string; target_id: string }>;
-    expect(entries.filter((e) => e.outcome === 'success').map((e) => [e.action, e.target_id])).toEqual([['security.throttles.delete', ann.id]]);
+    expect(entries.filter((e) => e.outcome === 'success').map((e) => [e.action, e.target_id])).toEqual([
+      ['security.throttles.delete', ann.id],
+    ]);
   });
 });
 

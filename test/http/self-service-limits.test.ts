@@ -19,7 +19,10 @@ import { ADMIN, basic, startTestService, testConfig, type TestService } from '..
 import { startSmtpServer } from '../helpers/smtp.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
-const NO_SECURITY_LIMITS = { ...DEFAULT_CONFIG.security, rate_limits: { ...DEFAULT_CONFIG.security.rate_limits, enabled: false } };
+const NO_SECURITY_LIMITS = {
+  ...DEFAULT_CONFIG.security,
+  rate_limits: { ...DEFAULT_CONFIG.security.rate_limits, enabled: false },
+};
 const limits = (over: Record<string, { per_hour: number; burst: number }>) => ({
   ...DEFAULT_CONFIG.self_service,
   public_base_url: 'https://auth.example.com',
@@ -33,21 +36,48 @@ function median(values: number[]): number {
 }
 
 async function adminToken(s: Service): Promise<string> {
-  const res = await s.app.inject({ method: 'POST', url: '/0.1/token', headers: { ...JSON_HEADERS, authorization: basic(ADMIN.username, ADMIN.password) }, payload: {} });
+  const res = await s.app.inject({
+    method: 'POST',
+    url: '/0.1/token',
+    headers: { ...JSON_HEADERS, authorization: basic(ADMIN.username, ADMIN.password) },
+    payload: {},
+  });
   return res.json().data.token;
 }
 
-async function createUser(s: Service, admin: string, body: Record<string, unknown>): Promise<{ uuid: string; emails: { uuid: string }[] }> {
-  const res = await s.app.inject({ method: 'POST', url: '/0.1/users', headers: { ...JSON_HEADERS, 'x-auth-token': admin }, payload: body });
+async function createUser(
+  s: Service,
+  admin: string,
+  body: Record<string, unknown>,
+): Promise<{ uuid: string; emails: { uuid: string }[] }> {
+  const res = await s.app.inject({
+    method: 'POST',
+    url: '/0.1/users',
+    headers: { ...JSON_HEADERS, 'x-auth-token': admin },
+    payload: body,
+  });
   expect(res.statusCode, res.body).toBe(200);
   return res.json();
 }
 
-async function outbox(config: Config): Promise<{ recipient: string; kind: string; subject: string; text_body: string; html_body: string | null; status: string }[]> {
+async function outbox(
+  config: Config,
+): Promise<{ recipient: string; kind: string; subject: string; text_body: string; html_body: string | null; status: string }[]> {
   const dialect = openStoreDialect(config.db_uri as string);
   try {
-    return (await sql<{ recipient: string; kind: string; subject: string; text_body: string; html_body: string | null; status: string }>`
-      select recipient, kind, subject, text_body, html_body, status from mail_outbox order by created_at, uuid`.execute(dialect.db)).rows;
+    return (
+      await sql<{
+        recipient: string;
+        kind: string;
+        subject: string;
+        text_body: string;
+        html_body: string | null;
+        status: string;
+      }>`
+      select recipient, kind, subject, text_body, html_body, status from mail_outbox order by created_at, uuid`.execute(
+        dialect.db,
+      )
+    ).rows;
   } finally {
     await dialect.db.destroy();
   }
@@ -56,23 +86,42 @@ async function outbox(config: Config): Promise<{ recipient: string; kind: string
 describe('self-service plugins', () => {
   it('leave registration off by default, and turn reset and confirmation off on demand (404)', async () => {
     const t = await startTestService('sqlite');
-    expect((await t.service.app.inject({ method: 'POST', url: '/0.1/users/register', headers: JSON_HEADERS, payload: { username: 'x', password: 'x-password-1', email_address: 'x@example.com' } })).statusCode).toBe(404);
+    expect(
+      (
+        await t.service.app.inject({
+          method: 'POST',
+          url: '/0.1/users/register',
+          headers: JSON_HEADERS,
+          payload: { username: 'x', password: 'x-password-1', email_address: 'x@example.com' },
+        })
+      ).statusCode,
+    ).toBe(404);
     expect((await t.service.app.inject({ method: 'GET', url: '/0.1/users/password/reset?username=x' })).statusCode).toBe(204);
     await t.close();
 
     const off = await startTestService('sqlite', { enabled_http_plugins: { password_reset: false, email_confirm: false } });
     expect((await off.service.app.inject({ method: 'GET', url: '/0.1/users/password/reset?username=x' })).statusCode).toBe(404);
-    expect((await off.service.app.inject({ method: 'PUT', url: '/0.1/emails/00000000-0000-4000-8000-000000000001/confirm' })).statusCode).toBe(404);
+    expect(
+      (await off.service.app.inject({ method: 'PUT', url: '/0.1/emails/00000000-0000-4000-8000-000000000001/confirm' }))
+        .statusCode,
+    ).toBe(404);
     await off.close();
   });
 });
 
 describe('self-service rate limits', () => {
   let t: TestService;
-  afterAll(async () => { await t?.close(); });
+  afterAll(async () => {
+    await t?.close();
+  });
 
   const reset = (query: string, ip = '192.0.2.1') =>
-    t.service.app.inject({ method: 'GET', url: `/0.1/users/password/reset${query}`, remoteAddress: ip, headers: { 'x-forwarded-for': ip } });
+    t.service.app.inject({
+      method: 'GET',
+      url: `/0.1/users/password/reset${query}`,
+      remoteAddress: ip,
+      headers: { 'x-forwarded-for': ip },
+    });
 
   it('answer 429 with Retry-After past the per-address and per-login limits, alike for known and unknown logins', async () => {
     t = await startTestService('sqlite', {
@@ -86,7 +135,11 @@ describe('self-service rate limits', () => {
       enabled_http_plugins: { user_registration: true },
     });
     const admin = await adminToken(t.service);
-    await createUser(t.service, admin, { username: 'limited', password: 'limited-password', email_address: 'limited@example.com' });
+    await createUser(t.service, admin, {
+      username: 'limited',
+      password: 'limited-password',
+      email_address: 'limited@example.com',
+    });
 
     // Per login: the second request for one login waits, known or not.
     for (const login of ['limited', 'unknown-login']) {
@@ -108,10 +161,13 @@ describe('self-service rate limits', () => {
     expect((await outbox(t.config)).filter((m) => m.recipient === 'limited@example.com')).toHaveLength(1);
 
     // Registrations per address.
-    const register = (username: string) => t.service.app.inject({
-      method: 'POST', url: '/0.1/users/register', headers: { ...JSON_HEADERS, 'x-forwarded-for': '192.0.2.40' },
-      payload: { username, password: `${username}-password`, email_address: `${username}@example.com` },
-    });
+    const register = (username: string) =>
+      t.service.app.inject({
+        method: 'POST',
+        url: '/0.1/users/register',
+        headers: { ...JSON_HEADERS, 'x-forwarded-for': '192.0.2.40' },
+        payload: { username, password: `${username}-password`, email_address: `${username}@example.com` },
+      });
     expect((await register('reg-one')).statusCode).toBe(200);
     const second = await register('reg-two');
     expect(second.statusCode).toBe(429);
@@ -126,7 +182,11 @@ describe('password reset timing', () => {
       self_service: { ...limits({}), rate_limits: { ...DEFAULT_CONFIG.self_service.rate_limits, enabled: false } },
     });
     const admin = await adminToken(t.service);
-    await createUser(t.service, admin, { username: 'timed-reset', password: 'timed-password', email_address: 'timed-reset@example.com' });
+    await createUser(t.service, admin, {
+      username: 'timed-reset',
+      password: 'timed-password',
+      email_address: 'timed-reset@example.com',
+    });
     const kinds = {
       known: () => t.service.app.inject({ method: 'GET', url: '/0.1/users/password/reset?login=timed-reset' }),
       unknown: () => t.service.app.inject({ method: 'GET', url: '/0.1/users/password/reset?login=nobody-at-all' }),
@@ -174,17 +234,25 @@ describe('templates an operator overrides', () => {
     const admin = await adminToken(t.service);
     const user = await createUser(t.service, admin, { username: '<b>amy</b>', password: 'amy-password' });
     const put = await t.service.app.inject({
-      method: 'PUT', url: `/0.1/admin/users/${user.uuid}/emails`, headers: { ...JSON_HEADERS, 'x-auth-token': admin },
+      method: 'PUT',
+      url: `/0.1/admin/users/${user.uuid}/emails`,
+      headers: { ...JSON_HEADERS, 'x-auth-token': admin },
       payload: { emails: [{ address: 'amy@example.com', main: true, confirmed: false }] },
     });
     const email = put.json()[0];
-    const resend = await t.service.app.inject({ method: 'GET', url: `/0.1/users/${user.uuid}/emails/${email.uuid}/confirm`, headers: { 'x-auth-token': admin } });
+    const resend = await t.service.app.inject({
+      method: 'GET',
+      url: `/0.1/users/${user.uuid}/emails/${email.uuid}/confirm`,
+      headers: { 'x-auth-token': admin },
+    });
     expect(resend.statusCode, resend.body).toBe(204);
     const [row] = await outbox(t.config);
     expect(row.subject).toBe('Welcome <b>amy</b> Bcc: evil@example.com');
     const link = /https:\/\/\S+/.exec(row.text_body)![0];
     expect(row.text_body).toBe(`Hi <b>amy</b>: ${link} (auth.example.com:443)`);
-    expect(link).toMatch(new RegExp(`^https://auth\\.example\\.com/0\\.1/emails/${email.uuid}/confirm\\?token=[A-Za-z0-9_-]{43}$`));
+    expect(link).toMatch(
+      new RegExp(`^https://auth\\.example\\.com/0\\.1/emails/${email.uuid}/confirm\\?token=[A-Za-z0-9_-]{43}$`),
+    );
     expect(row.html_body).toBe(`<p>Hi &lt;b&gt;amy&lt;/b&gt;</p><a href="${link}">go</a>`);
     const page = await t.service.app.inject({ method: 'GET', url: link.slice('https://auth.example.com'.length) });
     expect(page.statusCode).toBe(200);
@@ -211,7 +279,15 @@ describe('two instances relaying one outbox on PostgreSQL', () => {
     const smtp = await startSmtpServer();
     const db = await createTestDatabase();
     const config = testConfig(db.uri, {
-      smtp: { ...DEFAULT_CONFIG.smtp, hostname: '127.0.0.1', port: smtp.port, starttls: true, username: smtp.username, password: smtp.password, ca_file: smtp.caFile },
+      smtp: {
+        ...DEFAULT_CONFIG.smtp,
+        hostname: '127.0.0.1',
+        port: smtp.port,
+        starttls: true,
+        username: smtp.username,
+        password: smtp.password,
+        ca_file: smtp.caFile,
+      },
       mail_outbox: { ...DEFAULT_CONFIG.mail_outbox, poll_interval_ms: 20, batch_size: 3 },
       self_service: { ...limits({}), rate_limits: { ...DEFAULT_CONFIG.self_service.rate_limits, enabled: false } },
       security: NO_SECURITY_LIMITS,
@@ -226,7 +302,11 @@ describe('two instances relaying one outbox on PostgreSQL', () => {
       for (let i = 0; i < 12; i++) {
         const address = `twice-${i}@example.com`;
         addresses.push(address);
-        await createUser(i % 2 === 0 ? a : b, admin, { username: `twice-${i}`, password: 'twice-password', email_address: address });
+        await createUser(i % 2 === 0 ? a : b, admin, {
+          username: `twice-${i}`,
+          password: 'twice-password',
+          email_address: address,
+        });
       }
       // Requests on both instances; each instance wakes only its own relay, the other polls.
       for (let round = 0; round < 2; round++) {

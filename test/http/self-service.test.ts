@@ -17,14 +17,25 @@ const BASE = 'https://auth.example.com/api/auth';
 const RESET_PAGE = 'https://app.example.com/reset-password#form';
 const DAY_MS = 86_400_000;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers of any shape
-interface Answer { status: number; headers: Headers; text: string; json(): any }
+interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers of any shape
+  json(): any;
+}
 
 function serviceOverrides(smtp: TestSmtpServer, extra: Record<string, unknown> = {}) {
   return {
     smtp: {
-      ...DEFAULT_CONFIG.smtp, hostname: '127.0.0.1', port: smtp.port, starttls: true as const,
-      username: smtp.username, password: smtp.password, timeout_seconds: 2, ca_file: smtp.caFile,
+      ...DEFAULT_CONFIG.smtp,
+      hostname: '127.0.0.1',
+      port: smtp.port,
+      starttls: true as const,
+      username: smtp.username,
+      password: smtp.password,
+      timeout_seconds: 2,
+      ca_file: smtp.caFile,
     },
     mail_outbox: { ...DEFAULT_CONFIG.mail_outbox, poll_interval_ms: 50, retry_min_ms: 100, retry_max_ms: 400, lease_seconds: 30 },
     self_service: {
@@ -56,7 +67,11 @@ describe.each(ENGINES)('self-service accounts on %s', (engine) => {
   let admin: string;
   const api = iamApi(() => t);
 
-  async function http(method: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer> {
+  async function http(
+    method: string,
+    path: string,
+    opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<Answer> {
     const res = await fetch(`${url}${path}`, {
       method,
       headers: {
@@ -81,7 +96,10 @@ describe.each(ENGINES)('self-service accounts on %s', (engine) => {
   async function userWith(username: string, password: string, body: Record<string, unknown>, acl: string[]) {
     const created = await http('POST', '/0.1/users', { token: admin, body: { username, password, ...body } });
     expect(created.status, created.text).toBe(200);
-    const user = created.json() as { uuid: string; emails: { uuid: string; address: string; main: boolean; confirmed: boolean }[] };
+    const user = created.json() as {
+      uuid: string;
+      emails: { uuid: string; address: string; main: boolean; confirmed: boolean }[];
+    };
     if (acl.length > 0) {
       const policy = (await http('POST', '/0.1/policies', { token: admin, body: { name: `${username} self`, acl } })).json();
       expect((await http('PUT', `/0.1/users/${user.uuid}/policies/${policy.uuid}`, { token: admin })).status).toBe(204);
@@ -97,8 +115,16 @@ describe.each(ENGINES)('self-service accounts on %s', (engine) => {
   async function outboxRows(recipient: string) {
     const dialect = openStoreDialect(t.config.db_uri as string);
     try {
-      const { rows } = await sql<{ status: string; text_body: string; html_body: string | null; attempts: number; recipient: string }>`
-        select status, text_body, html_body, attempts, recipient from mail_outbox where recipient = ${recipient}`.execute(dialect.db);
+      const { rows } = await sql<{
+        status: string;
+        text_body: string;
+        html_body: string | null;
+        attempts: number;
+        recipient: string;
+      }>`
+        select status, text_body, html_body, attempts, recipient from mail_outbox where recipient = ${recipient}`.execute(
+        dialect.db,
+      );
       return rows.map((r) => ({ ...r, attempts: Number(r.attempts) }));
     } finally {
       await dialect.db.destroy();
@@ -114,8 +140,14 @@ describe.each(ENGINES)('self-service accounts on %s', (engine) => {
 
   describe('email confirmation', () => {
     it('PUT /users/{u}/emails: a new address is unconfirmed and mailed a one-time link; the link confirms it', async () => {
-      const { user, token } = await userWith('carol', 'carol-password', {}, ['auth.users.me.emails.update', 'auth.users.me.read']);
-      const put = await http('PUT', `/0.1/users/${user.uuid}/emails`, { token, body: { emails: [{ address: 'Carol@Example.com', main: true }] } });
+      const { user, token } = await userWith('carol', 'carol-password', {}, [
+        'auth.users.me.emails.update',
+        'auth.users.me.read',
+      ]);
+      const put = await http('PUT', `/0.1/users/${user.uuid}/emails`, {
+        token,
+        body: { emails: [{ address: 'Carol@Example.com', main: true }] },
+      });
       expect(put.status, put.text).toBe(200);
       const [email] = put.json();
       expect(email).toMatchObject({ address: 'Carol@Example.com', main: true, confirmed: false });
@@ -156,13 +188,22 @@ describe.each(ENGINES)('self-service accounts on %s', (engine) => {
       const again = await http('GET', `/0.1/emails/${email.uuid}/confirm?token=${encodeURIComponent(emailed)}`);
       expect(again.status).toBe(401);
       // The mail left the outbox with its bodies (they held the token) cleared.
-      expect(await outboxRows('Carol@Example.com')).toEqual([{ status: 'sent', text_body: '', html_body: null, attempts: 1, recipient: 'Carol@Example.com' }]);
+      expect(await outboxRows('Carol@Example.com')).toEqual([
+        { status: 'sent', text_body: '', html_body: null, attempts: 1, recipient: 'Carol@Example.com' },
+      ]);
     });
 
     it('GET /users/{u}/emails/{e}/confirm sends it again (204); PUT /emails/{e}/confirm confirms (204); 409 once confirmed', async () => {
-      const { user, token } = await userWith('dave', 'dave-password', {},
-        ['auth.users.me.emails.update', 'auth.users.me.emails.*.confirm.read']);
-      const [email] = (await http('PUT', `/0.1/users/${user.uuid}/emails`, { token, body: { emails: [{ address: 'dave@example.com', main: true }] } })).json();
+      const { user, token } = await userWith('dave', 'dave-password', {}, [
+        'auth.users.me.emails.update',
+        'auth.users.me.emails.*.confirm.read',
+      ]);
+      const [email] = (
+        await http('PUT', `/0.1/users/${user.uuid}/emails`, {
+          token,
+          body: { emails: [{ address: 'dave@example.com', main: true }] },
+        })
+      ).json();
       await smtp.waitFor(1, 'dave@example.com');
       const resent = await http('GET', `/0.1/users/${user.uuid}/emails/${email.uuid}/confirm`, { token });
       expect(resent.status, resent.text).toBe(204);
@@ -173,7 +214,9 @@ describe.each(ENGINES)('self-service accounts on %s', (engine) => {
       expect(t1).not.toBe(t2);
 
       // Unknown address of this user: 404; another user's: 401 (the ACL names the caller's own).
-      expect((await http('GET', `/0.1/users/${user.uuid}/emails/00000000-0000-4000-8000-000000000009/confirm`, { token })).status).toBe(404);
+      expect(
+        (await http('GET', `/0.1/users/${user.uuid}/emails/00000000-0000-4000-8000-000000000009/confirm`, { token })).status,
+      ).toBe(404);
 
       const put = await http('PUT', `/0.1/emails/${email.uuid}/confirm`, { token: t2 });
       expect(put.status, put.text).toBe(204);
@@ -189,9 +232,12 @@ describe.each(ENGINES)('self-service accounts on %s', (engine) => {
 
     it('refuses a foreign token, a token of the wrong purpose, no token: 401, nothing confirmed', async () => {
       const { user, token } = await userWith('erin', 'erin-password', {}, ['auth.users.me.emails.update']);
-      const [a, b] = (await http('PUT', `/0.1/users/${user.uuid}/emails`, {
-        token, body: { emails: [{ address: 'erin-a@example.com', main: true }, { address: 'erin-b@example.com' }] },
-      })).json();
+      const [a, b] = (
+        await http('PUT', `/0.1/users/${user.uuid}/emails`, {
+          token,
+          body: { emails: [{ address: 'erin-a@example.com', main: true }, { address: 'erin-b@example.com' }] },
+        })
+      ).json();
       const tokenA = linkOf((await smtp.waitFor(1, 'erin-a@example.com'))[0]).searchParams.get('token') as string;
       await smtp.waitFor(1, 'erin-b@example.com');
       // A's token on B.
@@ -199,7 +245,10 @@ describe.each(ENGINES)('self-service accounts on %s', (engine) => {
       expect(foreign.status).toBe(401);
       expect(foreign.json().details).toMatchObject({ required_access: `auth.emails.${b.uuid}.confirm.update` });
       // A's token as a reset token.
-      const reset = await http('POST', `/0.1/users/password/reset?user_uuid=${user.uuid}`, { token: tokenA, body: { password: 'erin-new-password' } });
+      const reset = await http('POST', `/0.1/users/password/reset?user_uuid=${user.uuid}`, {
+        token: tokenA,
+        body: { password: 'erin-new-password' },
+      });
       expect(reset.status).toBe(401);
       // The user's own token lacks the access.
       expect((await http('PUT', `/0.1/emails/${a.uuid}/confirm`, { token })).status).toBe(401);
@@ -213,7 +262,12 @@ describe.each(ENGINES)('self-service accounts on %s', (engine) => {
 
     it('an expired confirmation token is refused (401) and the address stays unconfirmed', async () => {
       const { user, token } = await userWith('frank', 'frank-password', {}, ['auth.users.me.emails.update']);
-      const [email] = (await http('PUT', `/0.1/users/${user.uuid}/emails`, { token, body: { emails: [{ address: 'frank@example.com', main: true }] } })).json();
+      const [email] = (
+        await http('PUT', `/0.1/users/${user.uuid}/emails`, {
+          token,
+          body: { emails: [{ address: 'frank@example.com', main: true }] },
+        })
+      ).json();
       const emailed = linkOf((await smtp.waitFor(1, 'frank@example.com'))[0]).searchParams.get('token') as string;
       (t.clock as FakeClock).advance(2 * DAY_MS + 1000);
       let status: number;
@@ -228,14 +282,20 @@ describe.each(ENGINES)('self-service accounts on %s', (engine) => {
 
     it('PUT /users/{u} by the user itself: a new email_address is unconfirmed and mailed; by an administrator: confirmed, no mail', async () => {
       const { user, token } = await userWith('gina', 'gina-password', {}, ['auth.users.me.update']);
-      const own = await http('PUT', `/0.1/users/${user.uuid}`, { token, body: { username: 'gina', email_address: 'gina@example.com' } });
+      const own = await http('PUT', `/0.1/users/${user.uuid}`, {
+        token,
+        body: { username: 'gina', email_address: 'gina@example.com' },
+      });
       expect(own.status, own.text).toBe(200);
       expect(own.json().emails).toEqual([expect.objectContaining({ address: 'gina@example.com', main: true, confirmed: false })]);
       const [mail] = await smtp.waitFor(1, 'gina@example.com');
       expect(linkOf(mail).pathname).toBe(`/api/auth/0.1/emails/${own.json().emails[0].uuid}/confirm`);
       expect(await loginStatus('gina@example.com', 'gina-password')).toBe(401);
 
-      const byAdmin = await http('PUT', `/0.1/users/${user.uuid}`, { token: admin, body: { username: 'gina', email_address: 'gina@admin.example' } });
+      const byAdmin = await http('PUT', `/0.1/users/${user.uuid}`, {
+        token: admin,
+        body: { username: 'gina', email_address: 'gina@admin.example' },
+      });
       expect(byAdmin.json().emails[0]).toMatchObject({ address: 'gina@admin.example', confirmed: true });
       expect(await loginStatus('gina@admin.example', 'gina-password')).toBe(200);
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -255,7 +315,8 @@ describe.each(ENGINES)('self-service accounts on %s', (engine) => {
       const { user } = await userWith('hank', 'hank-password-0', { email_address: 'hank@example.com' }, []);
       const session = await login('hank', 'hank-password-0');
       const offline = await http('POST', '/0.1/token', {
-        body: { access_type: 'offline', client_id: 'hank-app' }, headers: { authorization: basic('hank', 'hank-password-0') },
+        body: { access_type: 'offline', client_id: 'hank-app' },
+        headers: { authorization: basic('hank', 'hank-password-0') },
       });
       expect(offline.status).toBe(200);
 
@@ -280,7 +341,10 @@ describe.each(ENGINES)('self-service accounts on %s', (engine) => {
       expect(weak.json()).toMatchObject({ error_id: 'invalid-data', details: { password: { constraint_id: 'min_length' } } });
       expect((await http('HEAD', `/0.1/token/${session}`)).status).toBe(204);
 
-      const done = await http('POST', `/0.1/users/password/reset?user_uuid=${user.uuid}`, { token, body: { password: 'hank-password-1' } });
+      const done = await http('POST', `/0.1/users/password/reset?user_uuid=${user.uuid}`, {
+        token,
+        body: { password: 'hank-password-1' },
+      });
       expect(done.status, done.text).toBe(204);
       expect(await loginStatus('hank', 'hank-password-0')).toBe(401);
       expect(await loginStatus('hank', 'hank-password-1')).toBe(200);
@@ -288,7 +352,10 @@ describe.each(ENGINES)('self-service accounts on %s', (engine) => {
       expect((await http('HEAD', `/0.1/token/${session}`)).status).toBe(404);
       expect((await http('GET', `/0.1/users/${user.uuid}/tokens`, { token: admin })).json().total).toBe(0);
       expect((await http('HEAD', `/0.1/token/${token}`)).status).toBe(404);
-      expect((await http('POST', `/0.1/users/password/reset?user_uuid=${user.uuid}`, { token, body: { password: 'hank-password-2' } })).status).toBe(401);
+      expect(
+        (await http('POST', `/0.1/users/password/reset?user_uuid=${user.uuid}`, { token, body: { password: 'hank-password-2' } }))
+          .status,
+      ).toBe(401);
       expect(await loginStatus('hank', 'hank-password-1')).toBe(200);
     });
 
@@ -300,7 +367,11 @@ describe.each(ENGINES)('self-service accounts on %s', (engine) => {
       const second = await resetMail('ivan@example.com', 2);
       expect(second.token).not.toBe(first.token);
 
-      const removed = await http('POST', `/0.1/users/password/reset?user_uuid=${user.uuid}&token=${encodeURIComponent(first.token)}`, { body: { password: null } });
+      const removed = await http(
+        'POST',
+        `/0.1/users/password/reset?user_uuid=${user.uuid}&token=${encodeURIComponent(first.token)}`,
+        { body: { password: null } },
+      );
       expect(removed.status, removed.text).toBe(204);
       expect(await loginStatus('ivan', 'ivan-password-0')).toBe(401);
       // The reset revoked the other pending reset token too.
@@ -308,13 +379,25 @@ describe.each(ENGINES)('self-service accounts on %s', (engine) => {
     });
 
     it('a later password change revokes a pending reset token', async () => {
-      const { user } = await userWith('judy', 'judy-password-0', { email_address: 'judy@example.com' }, [`auth.users.me.password.update`]);
+      const { user } = await userWith('judy', 'judy-password-0', { email_address: 'judy@example.com' }, [
+        `auth.users.me.password.update`,
+      ]);
       expect((await http('GET', '/0.1/users/password/reset?login=judy')).status).toBe(204);
       const { token } = await resetMail('judy@example.com');
       const own = await login('judy', 'judy-password-0');
-      expect((await http('PUT', `/0.1/users/${user.uuid}/password`, { token: own, body: { old_password: 'judy-password-0', new_password: 'judy-password-1' } })).status).toBe(204);
+      expect(
+        (
+          await http('PUT', `/0.1/users/${user.uuid}/password`, {
+            token: own,
+            body: { old_password: 'judy-password-0', new_password: 'judy-password-1' },
+          })
+        ).status,
+      ).toBe(204);
       expect((await http('HEAD', `/0.1/token/${token}`)).status).toBe(404);
-      expect((await http('POST', `/0.1/users/password/reset?user_uuid=${user.uuid}`, { token, body: { password: 'judy-password-2' } })).status).toBe(401);
+      expect(
+        (await http('POST', `/0.1/users/password/reset?user_uuid=${user.uuid}`, { token, body: { password: 'judy-password-2' } }))
+          .status,
+      ).toBe(401);
       expect(await loginStatus('judy', 'judy-password-1')).toBe(200);
     });
 
@@ -332,18 +415,37 @@ describe.each(ENGINES)('self-service accounts on %s', (engine) => {
       expect((await http('GET', '/0.1/users/password/reset?username=kate')).status).toBe(204);
       const { token } = await resetMail('kate@example.com');
       // Another user's uuid with this token: 401.
-      const foreign = await http('POST', `/0.1/users/password/reset?user_uuid=${other.user.uuid}`, { token, body: { password: 'stolen-password' } });
+      const foreign = await http('POST', `/0.1/users/password/reset?user_uuid=${other.user.uuid}`, {
+        token,
+        body: { password: 'stolen-password' },
+      });
       expect(foreign.status).toBe(401);
       expect(foreign.json().details).toMatchObject({ required_access: `auth.users.password.reset.${other.user.uuid}.create` });
       // No user_uuid, no body, a bad body, no token: 400/401.
-      expect((await http('POST', '/0.1/users/password/reset', { token, body: { password: 'kate-password-1' } })).status).toBe(400);
-      expect((await http('POST', `/0.1/users/password/reset?user_uuid=${user.uuid}`, { token, body: { pass: 'x' } })).status).toBe(400);
-      expect((await http('POST', `/0.1/users/password/reset?user_uuid=${user.uuid}`, { token, body: { password: 42 } })).status).toBe(400);
-      expect((await http('POST', `/0.1/users/password/reset?user_uuid=${user.uuid}`, { body: { password: 'kate-password-1' } })).status).toBe(401);
+      expect((await http('POST', '/0.1/users/password/reset', { token, body: { password: 'kate-password-1' } })).status).toBe(
+        400,
+      );
+      expect(
+        (await http('POST', `/0.1/users/password/reset?user_uuid=${user.uuid}`, { token, body: { pass: 'x' } })).status,
+      ).toBe(400);
+      expect(
+        (await http('POST', `/0.1/users/password/reset?user_uuid=${user.uuid}`, { token, body: { password: 42 } })).status,
+      ).toBe(400);
+      expect(
+        (await http('POST', `/0.1/users/password/reset?user_uuid=${user.uuid}`, { body: { password: 'kate-password-1' } }))
+          .status,
+      ).toBe(401);
       // Expired.
       (t.clock as FakeClock).advance(2 * DAY_MS + 1000);
       try {
-        expect((await http('POST', `/0.1/users/password/reset?user_uuid=${user.uuid}`, { token, body: { password: 'kate-password-1' } })).status).toBe(401);
+        expect(
+          (
+            await http('POST', `/0.1/users/password/reset?user_uuid=${user.uuid}`, {
+              token,
+              body: { password: 'kate-password-1' },
+            })
+          ).status,
+        ).toBe(401);
         expect((await http('HEAD', `/0.1/token/${token}`)).status).toBe(404);
       } finally {
         (t.clock as FakeClock).advance(-(2 * DAY_MS + 1000));
@@ -354,10 +456,19 @@ describe.each(ENGINES)('self-service accounts on %s', (engine) => {
 
     it('answers 204 for an unknown account, one without a confirmed address, or a disabled one, and mails nothing', async () => {
       const { user } = await userWith('mona', 'mona-password', {}, []);
-      await http('PUT', `/0.1/admin/users/${user.uuid}/emails`, { token: admin, body: { emails: [{ address: 'mona@example.com', main: true, confirmed: false }] } });
+      await http('PUT', `/0.1/admin/users/${user.uuid}/emails`, {
+        token: admin,
+        body: { emails: [{ address: 'mona@example.com', main: true, confirmed: false }] },
+      });
       const disabled = await userWith('nina', 'nina-password', { email_address: 'nina@example.com' }, []);
       await http('PUT', `/0.1/users/${disabled.user.uuid}`, { token: admin, body: { username: 'nina', enabled: false } });
-      for (const query of ['?username=nobody-here', '?email=nobody@example.com', '?login=mona', '?email=mona@example.com', '?username=nina']) {
+      for (const query of [
+        '?username=nobody-here',
+        '?email=nobody@example.com',
+        '?login=mona',
+        '?email=mona@example.com',
+        '?username=nina',
+      ]) {
         const res = await http('GET', `/0.1/users/password/reset${query}`);
         expect(res.status, query).toBe(204);
         expect(res.text).toBe('');
@@ -370,10 +481,19 @@ describe.each(ENGINES)('self-service accounts on %s', (engine) => {
       // Audited, without revealing anything to the caller.
       const audit = (await http('GET', '/0.1/audit?limit=100&search=password', { token: admin })).json();
       const requests = audit.items.filter((r: { action: string }) => r.action === 'users.password.reset.request');
-      expect(requests.map((r: { login: string; details: { mailed: boolean; reason?: string } }) => [r.login, r.details.mailed, r.details.reason]))
-        .toEqual(expect.arrayContaining([
-          ['nobody-here', false, 'unknown_login'], ['mona', false, 'no_confirmed_address'], ['nina', false, 'disabled'],
-        ]));
+      expect(
+        requests.map((r: { login: string; details: { mailed: boolean; reason?: string } }) => [
+          r.login,
+          r.details.mailed,
+          r.details.reason,
+        ]),
+      ).toEqual(
+        expect.arrayContaining([
+          ['nobody-here', false, 'unknown_login'],
+          ['mona', false, 'no_confirmed_address'],
+          ['nina', false, 'disabled'],
+        ]),
+      );
     });
   });
 
@@ -404,8 +524,16 @@ describe.each(ENGINES)('self-service accounts on %s', (engine) => {
         const again = await http('POST', '/0.1/users/register', { body });
         expect(again.status, JSON.stringify(body)).toBe(409);
       }
-      expect((await http('POST', '/0.1/users/register', { body: { username: 'olga3', password: 'short', email_address: 'o3@example.com' } })).status).toBe(400);
-      expect((await http('POST', '/0.1/users/register', { body: { username: 'olga3', password: 'olga-password' } })).status).toBe(400);
+      expect(
+        (
+          await http('POST', '/0.1/users/register', {
+            body: { username: 'olga3', password: 'short', email_address: 'o3@example.com' },
+          })
+        ).status,
+      ).toBe(400);
+      expect((await http('POST', '/0.1/users/register', { body: { username: 'olga3', password: 'olga-password' } })).status).toBe(
+        400,
+      );
       const tenants = (await http('GET', '/0.1/tenants?search=olga', { token: admin })).json();
       expect(tenants.items.map((x: { name: string }) => x.name)).toEqual(['olga']);
     });
@@ -413,7 +541,9 @@ describe.each(ENGINES)('self-service accounts on %s', (engine) => {
 
   describe('an SMTP outage', () => {
     it('leaves requests answered at once; the mails wait in the outbox and are each delivered once when the server is back', async () => {
-      const users = await Promise.all(['pete', 'quinn', 'rosa'].map((name) => userWith(name, `${name}-password`, { email_address: `${name}@example.com` }, [])));
+      const users = await Promise.all(
+        ['pete', 'quinn', 'rosa'].map((name) => userWith(name, `${name}-password`, { email_address: `${name}@example.com` }, [])),
+      );
       await smtp.stop();
       try {
         for (const { user } of users) {
@@ -422,7 +552,9 @@ describe.each(ENGINES)('self-service accounts on %s', (engine) => {
           expect(res.status).toBe(204);
           expect(performance.now() - started).toBeLessThan(1000);
         }
-        const reg = await http('POST', '/0.1/users/register', { body: { username: 'sam', password: 'sam-password', email_address: 'sam@example.com' } });
+        const reg = await http('POST', '/0.1/users/register', {
+          body: { username: 'sam', password: 'sam-password', email_address: 'sam@example.com' },
+        });
         expect(reg.status).toBe(200);
         await t.service.selfService.service.flush();
         // The relay tried and failed; /status says so, without failing the service.
@@ -444,7 +576,8 @@ describe.each(ENGINES)('self-service accounts on %s', (engine) => {
       }
       // Past the back-off (the clock of the test moves only when told).
       (t.clock as FakeClock).advance(1000);
-      for (const address of ['pete@example.com', 'quinn@example.com', 'rosa@example.com', 'sam@example.com']) await smtp.waitFor(1, address);
+      for (const address of ['pete@example.com', 'quinn@example.com', 'rosa@example.com', 'sam@example.com'])
+        await smtp.waitFor(1, address);
       (t.clock as FakeClock).advance(1000);
       await new Promise((resolve) => setTimeout(resolve, 500));
       for (const address of ['pete@example.com', 'quinn@example.com', 'rosa@example.com', 'sam@example.com']) {
@@ -456,7 +589,11 @@ describe.each(ENGINES)('self-service accounts on %s', (engine) => {
       expect(status).toMatchObject({ status: 'ok', pending: 0, failures: 0, last_error: null });
       // The delivered links work.
       const link = linkOf(smtp.to('pete@example.com')[0]);
-      const res = await http('POST', `/0.1/users/password/reset?user_uuid=${link.searchParams.get('user_uuid')}&token=${link.searchParams.get('token')}`, { body: { password: 'pete-password-1' } });
+      const res = await http(
+        'POST',
+        `/0.1/users/password/reset?user_uuid=${link.searchParams.get('user_uuid')}&token=${link.searchParams.get('token')}`,
+        { body: { password: 'pete-password-1' } },
+      );
       expect(res.status).toBe(204);
     });
 
@@ -470,7 +607,9 @@ describe.each(ENGINES)('self-service accounts on %s', (engine) => {
         for (let i = 0; i < 100 && (await outboxRows('tina@example.com'))[0]?.status !== 'expired'; i += 1) {
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
-        expect(await outboxRows('tina@example.com')).toEqual([expect.objectContaining({ status: 'expired', text_body: '', html_body: null })]);
+        expect(await outboxRows('tina@example.com')).toEqual([
+          expect.objectContaining({ status: 'expired', text_body: '', html_body: null }),
+        ]);
       } finally {
         (t.clock as FakeClock).advance(-(2 * DAY_MS + 1000));
         await smtp.start();
@@ -482,7 +621,12 @@ describe.each(ENGINES)('self-service accounts on %s', (engine) => {
 
   it('documents the routes in the OpenAPI document', async () => {
     const doc = (await http('GET', '/0.1/api/api.yml')).text;
-    for (const path of ['/0.1/users/password/reset:', '/0.1/emails/{email_uuid}/confirm:', '/0.1/users/{user_uuid}/emails/{email_uuid}/confirm:', '/0.1/users/register:']) {
+    for (const path of [
+      '/0.1/users/password/reset:',
+      '/0.1/emails/{email_uuid}/confirm:',
+      '/0.1/users/{user_uuid}/emails/{email_uuid}/confirm:',
+      '/0.1/users/register:',
+    ]) {
       expect(doc, path).toContain(path);
     }
   });

@@ -18,7 +18,8 @@ describe.each(ENGINES)('sessions API on %s', (engine) => {
     admin = await api.adminToken();
   });
 
-  const sessionOf = async (token: string) => (await api.as(null, 'GET', `/0.1/token/${token}`)).json().data.session_uuid as string;
+  const sessionOf = async (token: string) =>
+    (await api.as(null, 'GET', `/0.1/token/${token}`)).json().data.session_uuid as string;
 
   it('refuses calls without a token or without the access', async () => {
     expect((await api.as(null, 'GET', '/0.1/sessions')).json().details.required_access).toBe('auth.sessions.read');
@@ -37,19 +38,30 @@ describe.each(ENGINES)('sessions API on %s', (engine) => {
     }
   });
 
-  it('lists sessions, a user\'s sessions, and deletes one revoking its token at once', async () => {
+  it("lists sessions, a user's sessions, and deletes one revoking its token at once", async () => {
     const userUuid = await api.createUser(admin, 'session-user', 'session-password');
     const first = await api.login('session-user', 'session-password');
-    const mobile = await api.inject({ method: 'POST', url: '/0.1/token', headers: { 'content-type': 'application/json', 'wazo-session-type': 'mobile', authorization: `Basic ${Buffer.from('session-user:session-password').toString('base64')}` }, payload: {} });
+    const mobile = await api.inject({
+      method: 'POST',
+      url: '/0.1/token',
+      headers: {
+        'content-type': 'application/json',
+        'wazo-session-type': 'mobile',
+        authorization: `Basic ${Buffer.from('session-user:session-password').toString('base64')}`,
+      },
+      payload: {},
+    });
     const second = mobile.json().data.token;
     const s1 = await sessionOf(first);
     const s2 = await sessionOf(second);
 
     const all = (await api.as(admin, 'GET', '/0.1/sessions?limit=100')).json();
-    expect(all.items).toEqual(expect.arrayContaining([
-      { uuid: s1, mobile: false, tenant_uuid: expect.any(String), user_uuid: userUuid },
-      { uuid: s2, mobile: true, tenant_uuid: expect.any(String), user_uuid: userUuid },
-    ]));
+    expect(all.items).toEqual(
+      expect.arrayContaining([
+        { uuid: s1, mobile: false, tenant_uuid: expect.any(String), user_uuid: userUuid },
+        { uuid: s2, mobile: true, tenant_uuid: expect.any(String), user_uuid: userUuid },
+      ]),
+    );
     const mine = (await api.as(admin, 'GET', `/0.1/users/${userUuid}/sessions?order=mobile&direction=desc`)).json();
     expect(mine).toMatchObject({ total: 2, filtered: 2 });
     expect(mine.items.map((s: { uuid: string }) => s.uuid)).toEqual([s2, s1]);
@@ -73,10 +85,18 @@ describe.each(ENGINES)('sessions API on %s', (engine) => {
     expect(unknownUser.json().error_id).toBe('unknown-user');
   });
 
-  it('hides sessions outside the caller\'s tenants: 204 on delete, and they survive', async () => {
+  it("hides sessions outside the caller's tenants: 204 on delete, and they survive", async () => {
     const a = (await api.as(admin, 'POST', '/0.1/tenants', { name: 'session a' })).json();
     const b = (await api.as(admin, 'POST', '/0.1/tenants', { name: 'session b' })).json();
-    const policy = (await api.as(admin, 'POST', '/0.1/policies', { name: 'session admin', acl: ['auth.sessions.#', 'auth.users.#'] }, { 'wazo-tenant': a.uuid })).json();
+    const policy = (
+      await api.as(
+        admin,
+        'POST',
+        '/0.1/policies',
+        { name: 'session admin', acl: ['auth.sessions.#', 'auth.users.#'] },
+        { 'wazo-tenant': a.uuid },
+      )
+    ).json();
     const aAdmin = await api.createUser(admin, 'session-a-admin', 'a-password', a.uuid);
     await api.as(admin, 'PUT', `/0.1/users/${aAdmin}/policies/${policy.uuid}`, undefined, { 'wazo-tenant': a.uuid });
     const aToken = await api.login('session-a-admin', 'a-password');
@@ -90,7 +110,9 @@ describe.each(ENGINES)('sessions API on %s', (engine) => {
     expect((await api.as(aToken, 'DELETE', `/0.1/sessions/${bSession}`)).statusCode).toBe(204);
     expect((await api.as(null, 'HEAD', `/0.1/token/${bToken}`)).statusCode).toBe(204);
     expect((await api.as(aToken, 'DELETE', `/0.1/users/${bUser}/sessions/${bSession}`)).statusCode).toBe(404);
-    expect((await api.as(aToken, 'GET', '/0.1/sessions', undefined, { 'wazo-tenant': b.uuid })).json().error_id).toBe('unauthorized-tenant');
+    expect((await api.as(aToken, 'GET', '/0.1/sessions', undefined, { 'wazo-tenant': b.uuid })).json().error_id).toBe(
+      'unauthorized-tenant',
+    );
     expect((await api.as(null, 'HEAD', `/0.1/token/${bToken}`)).statusCode).toBe(204);
 
     // The master admin sees it with recurse, and a user-path delete of another user's session is a no-op.
@@ -135,9 +157,17 @@ describe('session and tenant deletion across two instances on PostgreSQL', () =>
     }
     const session = (await onA.as(null, 'GET', `/0.1/token/${first}`)).json().data.session_uuid;
     expect((await onA.as(admin, 'DELETE', `/0.1/sessions/${session}`)).statusCode).toBe(204);
-    await until(async () => (await onB.as(null, 'HEAD', `/0.1/token/${first}`)).statusCode === 404, 'B to forget the session\'s token', 2000);
+    await until(
+      async () => (await onB.as(null, 'HEAD', `/0.1/token/${first}`)).statusCode === 404,
+      "B to forget the session's token",
+      2000,
+    );
     expect((await onB.as(null, 'HEAD', `/0.1/token/${second}`)).statusCode).toBe(204);
     expect((await onA.as(admin, 'DELETE', `/0.1/tenants/${tenant.uuid}`)).statusCode).toBe(204);
-    await until(async () => (await onB.as(null, 'HEAD', `/0.1/token/${second}`)).statusCode === 404, 'B to forget the tenant\'s tokens', 2000);
+    await until(
+      async () => (await onB.as(null, 'HEAD', `/0.1/token/${second}`)).statusCode === 404,
+      "B to forget the tenant's tokens",
+      2000,
+    );
   });
 });

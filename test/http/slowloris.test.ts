@@ -20,18 +20,26 @@ interface Slow {
 async function slowloris(port: number, count: number, localAddress: string): Promise<Slow> {
   const sockets: net.Socket[] = [];
   let closed = 0;
-  await Promise.all(Array.from({ length: count }, () => new Promise<void>((resolve) => {
-    const socket = net.connect({ port, host: '127.0.0.1', localAddress });
-    socket.on('error', () => undefined);
-    socket.once('close', () => { closed += 1; });
-    socket.once('connect', () => {
-      socket.write('GET /0.1/status HTTP/1.1\r\nHost: xivo-auth\r\n');
-      resolve();
-    });
-    // Refused at once: 'close' without 'connect' in some cases.
-    socket.once('close', () => resolve());
-    sockets.push(socket);
-  })));
+  await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<void>((resolve) => {
+          const socket = net.connect({ port, host: '127.0.0.1', localAddress });
+          socket.on('error', () => undefined);
+          socket.once('close', () => {
+            closed += 1;
+          });
+          socket.once('connect', () => {
+            socket.write('GET /0.1/status HTTP/1.1\r\nHost: xivo-auth\r\n');
+            resolve();
+          });
+          // Refused at once: 'close' without 'connect' in some cases.
+          socket.once('close', () => resolve());
+          sockets.push(socket);
+        }),
+    ),
+  );
   const timer = setInterval(() => {
     for (const socket of sockets) if (!socket.destroyed) socket.write(`X-Slow-${Math.random().toString(36).slice(2, 8)}: x\r\n`);
   }, 500);
@@ -76,8 +84,10 @@ describe('slow-header clients (slowloris)', () => {
     }
   });
 
-  it('max_connections_per_address: one address\'s excess is refused at once, other addresses are served', async () => {
-    const t = await startTestService('sqlite', { rest_api: { max_connections_per_address: 50, headers_timeout_seconds: 60, request_timeout_seconds: 120 } });
+  it("max_connections_per_address: one address's excess is refused at once, other addresses are served", async () => {
+    const t = await startTestService('sqlite', {
+      rest_api: { max_connections_per_address: 50, headers_timeout_seconds: 60, request_timeout_seconds: 120 },
+    });
     const url = await t.service.listen();
     const port = Number(new URL(url).port);
     // Linux routes all of 127/8 to the loopback: the attacker is 127.0.0.2.
@@ -91,12 +101,16 @@ describe('slow-header clients (slowloris)', () => {
       slow.stop();
     }
     // Their slots are given back when they close.
-    await until(async () => {
-      const probe = await slowloris(port, 1, '127.0.0.2');
-      await new Promise((r) => setTimeout(r, 100));
-      const open = probe.closed() === 0;
-      probe.stop();
-      return open;
-    }, 'a new connection from 127.0.0.2 accepted', 3000);
+    await until(
+      async () => {
+        const probe = await slowloris(port, 1, '127.0.0.2');
+        await new Promise((r) => setTimeout(r, 100));
+        const open = probe.closed() === 0;
+        probe.stop();
+        return open;
+      },
+      'a new connection from 127.0.0.2 accepted',
+      3000,
+    );
   });
 });

@@ -10,7 +10,13 @@ import { ADMIN, basic, startTestService, type TestService } from '../helpers/ser
 
 describe('SQLite write lock held by another connection', () => {
   let t: TestService;
-  const login = () => t.service.app.inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic(ADMIN.username, ADMIN.password) }, payload: {} });
+  const login = () =>
+    t.service.app.inject({
+      method: 'POST',
+      url: '/0.1/token',
+      headers: { authorization: basic(ADMIN.username, ADMIN.password) },
+      payload: {},
+    });
 
   beforeAll(async () => {
     t = await startTestService('sqlite', { db_timeout_seconds: 1 });

@@ -50,9 +50,13 @@ describe('SQLite on a full disk', () => {
   const warnings: string[] = [];
 
   const inject = (opts: InjectOptions) => service.app.inject(opts);
-  const login = (username: string, password: string) => inject({
-    method: 'POST', url: '/0.1/token', headers: { authorization: basic(username, password) }, payload: {},
-  });
+  const login = (username: string, password: string) =>
+    inject({
+      method: 'POST',
+      url: '/0.1/token',
+      headers: { authorization: basic(username, password) },
+      payload: {},
+    });
   const tokenOf = (res: LightMyRequestResponse) => {
     if (res.statusCode !== 200) throw new Error(`login: ${res.statusCode} ${res.body}`);
     return res.json().data.token as string;
@@ -64,12 +68,21 @@ describe('SQLite on a full disk', () => {
       execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${SIZE},mode=0700`, 'tmpfs', dir], { stdio: 'pipe' });
     } catch (err) {
       const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? '';
-      throw new Error(`this test needs to mount a tmpfs (run it as root, as CI does): mount failed: ${stderr || (err as Error).message}`);
+      throw new Error(
+        `this test needs to mount a tmpfs (run it as root, as CI does): mount failed: ${stderr || (err as Error).message}`,
+      );
     }
     mounted = true;
     dbPath = join(dir, 'auth.db');
     filler = join(dir, 'filler');
-    const logger = pino({ level: 'warn' }, { write(line: string) { warnings.push(line); } });
+    const logger = pino(
+      { level: 'warn' },
+      {
+        write(line: string) {
+          warnings.push(line);
+        },
+      },
+    );
     service = await createService(testConfig(`sqlite:${dbPath}`, { db_timeout_seconds: 1 }), logger);
     await service.app.ready();
   });
@@ -89,7 +102,12 @@ describe('SQLite on a full disk', () => {
   it('writes answer 503 + Retry-After, reads keep working, writes work again once space is freed, nothing is corrupted', async () => {
     const admin = tokenOf(await login(ADMIN.username, ADMIN.password));
     const asAdmin = { 'x-auth-token': admin };
-    const created = await inject({ method: 'POST', url: '/0.1/users', headers: asAdmin, payload: { username: 'reader', password: 'reader-password' } });
+    const created = await inject({
+      method: 'POST',
+      url: '/0.1/users',
+      headers: asAdmin,
+      payload: { username: 'reader', password: 'reader-password' },
+    });
     expect(created.statusCode).toBe(200);
     // Tokens issued before the disk fills, not checked yet (not in the token cache):
     // their checks read the database.
@@ -117,7 +135,13 @@ describe('SQLite on a full disk', () => {
     const writes = [
       () => login('reader', 'reader-password'),
       () => login(ADMIN.username, ADMIN.password),
-      () => inject({ method: 'POST', url: '/0.1/users', headers: asAdmin, payload: { username: 'writer', password: 'writer-password' } }),
+      () =>
+        inject({
+          method: 'POST',
+          url: '/0.1/users',
+          headers: asAdmin,
+          payload: { username: 'writer', password: 'writer-password' },
+        }),
       () => inject({ method: 'POST', url: '/0.1/tenants', headers: asAdmin, payload: { name: 'full' } }),
     ];
     for (const write of writes) {
@@ -158,11 +182,21 @@ describe('SQLite on a full disk', () => {
     await until(async () => (await login('reader', 'reader-password')).statusCode === 200, 'a login once space is back', 5000);
     const again = tokenOf(await login('reader', 'reader-password'));
     expect((await inject({ method: 'HEAD', url: `/0.1/token/${again}` })).statusCode).toBe(204);
-    expect((await inject({ method: 'POST', url: '/0.1/users', headers: asAdmin, payload: { username: 'writer', password: 'writer-password' } })).statusCode).toBe(200);
+    expect(
+      (
+        await inject({
+          method: 'POST',
+          url: '/0.1/users',
+          headers: asAdmin,
+          payload: { username: 'writer', password: 'writer-password' },
+        })
+      ).statusCode,
+    ).toBe(200);
     expect(tokenOf(await login('writer', 'writer-password'))).toBeTruthy();
     expect((await inject({ method: 'DELETE', url: `/0.1/token/${existing[0]}` })).statusCode).toBe(200);
     expect((await inject({ method: 'HEAD', url: `/0.1/token/${existing[0]}` })).statusCode).toBe(404);
-    for (const token of [...existing.slice(1), ...accepted]) expect((await inject({ method: 'HEAD', url: `/0.1/token/${token}` })).statusCode).toBe(204);
+    for (const token of [...existing.slice(1), ...accepted])
+      expect((await inject({ method: 'HEAD', url: `/0.1/token/${token}` })).statusCode).toBe(204);
 
     // Full a second time (the WAL grown meanwhile), freed again: the same.
     fill(filler);
@@ -175,15 +209,27 @@ describe('SQLite on a full disk', () => {
     expect(refusedAgain).toBe(1);
     expect((await inject({ method: 'GET', url: '/0.1/users', headers: asAdmin })).statusCode).toBe(200);
     unlinkSync(filler);
-    await until(async () => (await login('writer', 'writer-password')).statusCode === 200, 'a login once space is back again', 5000);
+    await until(
+      async () => (await login('writer', 'writer-password')).statusCode === 200,
+      'a login once space is back again',
+      5000,
+    );
 
     // Nothing corrupted; every login committed whole or not at all.
     const check = new Database(dbPath, { readonly: true, fileMustExist: true });
     try {
       expect(check.pragma('integrity_check', { simple: true })).toBe('ok');
       expect(check.pragma('foreign_key_check')).toEqual([]);
-      expect(check.prepare('select count(*) as n from sessions s where not exists (select 1 from tokens t where t.session_uuid = s.uuid)').get()).toEqual({ n: 0 });
-      expect(check.prepare('select count(*) as n from tokens t where not exists (select 1 from sessions s where s.uuid = t.session_uuid)').get()).toEqual({ n: 0 });
+      expect(
+        check
+          .prepare('select count(*) as n from sessions s where not exists (select 1 from tokens t where t.session_uuid = s.uuid)')
+          .get(),
+      ).toEqual({ n: 0 });
+      expect(
+        check
+          .prepare('select count(*) as n from tokens t where not exists (select 1 from sessions s where s.uuid = t.session_uuid)')
+          .get(),
+      ).toEqual({ n: 0 });
     } finally {
       check.close();
     }

@@ -25,9 +25,19 @@ function sessionData(tenantUuid: string): Session {
 
 function tokenData(session: Session, expiresAt: number): TokenRecord {
   return {
-    hash: randomBytes(32).toString('hex'), sessionUuid: session.uuid, authId: session.userUuid ?? 'x',
-    userUuid: session.userUuid, tenantUuid: session.tenantUuid, pbxUserUuid: null, xivoUuid: null,
-    issuedAt: NOW - 2 * HOUR, expiresAt, acl: ['auth.#'], metadata: {}, remoteAddr: null, userAgent: null,
+    hash: randomBytes(32).toString('hex'),
+    sessionUuid: session.uuid,
+    authId: session.userUuid ?? 'x',
+    userUuid: session.userUuid,
+    tenantUuid: session.tenantUuid,
+    pbxUserUuid: null,
+    xivoUuid: null,
+    issuedAt: NOW - 2 * HOUR,
+    expiresAt,
+    acl: ['auth.#'],
+    metadata: {},
+    remoteAddr: null,
+    userAgent: null,
     refreshTokenUuid: null,
   };
 }
@@ -35,11 +45,19 @@ function tokenData(session: Session, expiresAt: number): TokenRecord {
 /** Threads of this process named by the purge worker (Linux). */
 function purgeThreads(): number {
   return readdirSync('/proc/self/task').filter((tid) => {
-    try { return readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() === 'token-purge'; } catch { return false; }
+    try {
+      return readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() === 'token-purge';
+    } catch {
+      return false;
+    }
   }).length;
 }
 
-interface Fixture { store: Store; db: TempSqlite; tenantUuid: string }
+interface Fixture {
+  store: Store;
+  db: TempSqlite;
+  tenantUuid: string;
+}
 
 const opened: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
@@ -50,7 +68,12 @@ async function fixture(): Promise<Fixture> {
   const db = tempSqliteUri();
   const store = await openStore(db.uri);
   await store.migrate();
-  opened.push({ close: async () => { await store.close(); db.cleanup(); } });
+  opened.push({
+    close: async () => {
+      await store.close();
+      db.cleanup();
+    },
+  });
   const tenantUuid = randomUUID();
   await store.createTenant({ uuid: tenantUuid, name: 't', slug: null, parentUuid: null, domainNames: [] });
   return { store, db, tenantUuid };
@@ -94,18 +117,24 @@ describe('SQLite purge thread', () => {
     const first = await purge.deleteExpired(NOW, 2);
     expect(first.tokenHashes.sort()).toEqual([expiredTokens[0].hash, expiredTokens[1].hash].sort());
     // Sessions come back mapped like the store's.
-    expect(first.sessions.sort((a, b) => a.uuid.localeCompare(b.uuid)))
-      .toEqual([expiredSessions[0], expiredSessions[1]].sort((a, b) => a.uuid.localeCompare(b.uuid)));
+    expect(first.sessions.sort((a, b) => a.uuid.localeCompare(b.uuid))).toEqual(
+      [expiredSessions[0], expiredSessions[1]].sort((a, b) => a.uuid.localeCompare(b.uuid)),
+    );
 
     const second = await purge.deleteExpired(NOW, 10);
     expect(second.tokenHashes.sort()).toEqual([...expiredTokens.slice(2).map((t) => t.hash), mixedExpired.hash].sort());
-    expect(second.sessions.map((s) => s.uuid).sort()).toEqual(expiredSessions.slice(2).map((s) => s.uuid).sort());
+    expect(second.sessions.map((s) => s.uuid).sort()).toEqual(
+      expiredSessions
+        .slice(2)
+        .map((s) => s.uuid)
+        .sort(),
+    );
     expect(await purge.deleteExpired(NOW, 10)).toEqual({ tokenHashes: [], sessions: [] });
     expect(await store.findTokenByHash(mixedLive.hash)).toEqual(mixedLive);
     expect(await store.getSession(mixed.uuid)).toEqual(mixed);
   });
 
-  it('records auth_session_deleted as the store does, stamped with the reaper\'s clock, in the chunk\'s transaction', async () => {
+  it("records auth_session_deleted as the store does, stamped with the reaper's clock, in the chunk's transaction", async () => {
     const { store, db, tenantUuid } = await fixture();
     const sessions = Array.from({ length: 3 }, () => sessionData(tenantUuid));
     for (const s of sessions) {
@@ -116,16 +145,31 @@ describe('SQLite purge thread', () => {
     const removal = await purge.deleteExpired(NOW, 10);
     expect(removal.sessions.map((s) => s.uuid).sort()).toEqual(sessions.map((s) => s.uuid).sort());
     const file = new Database(db.path, { readonly: true });
-    const rows = file.prepare('SELECT name, routing_key, tenant_uuid, user_uuid, data, created_at FROM outbox ORDER BY id').all() as
-      Array<{ name: string; routing_key: string; tenant_uuid: string; user_uuid: string | null; data: string; created_at: number }>;
+    const rows = file
+      .prepare('SELECT name, routing_key, tenant_uuid, user_uuid, data, created_at FROM outbox ORDER BY id')
+      .all() as Array<{
+      name: string;
+      routing_key: string;
+      tenant_uuid: string;
+      user_uuid: string | null;
+      data: string;
+      created_at: number;
+    }>;
     file.close();
-    expect(rows.map((r) => ({ ...r, data: JSON.parse(r.data) })).sort((a, b) => a.routing_key.localeCompare(b.routing_key))).toEqual(
-      sessions.map((s) => ({
-        name: 'auth_session_deleted', routing_key: `auth.sessions.${s.uuid}.deleted`, tenant_uuid: s.tenantUuid, user_uuid: s.userUuid,
-        data: { uuid: s.uuid, tenant_uuid: s.tenantUuid, user_uuid: s.userUuid },
-        // The reaper's `now` (a fixed day of 2026), not the thread's wall clock.
-        created_at: NOW,
-      })).sort((a, b) => a.routing_key.localeCompare(b.routing_key)),
+    expect(
+      rows.map((r) => ({ ...r, data: JSON.parse(r.data) })).sort((a, b) => a.routing_key.localeCompare(b.routing_key)),
+    ).toEqual(
+      sessions
+        .map((s) => ({
+          name: 'auth_session_deleted',
+          routing_key: `auth.sessions.${s.uuid}.deleted`,
+          tenant_uuid: s.tenantUuid,
+          user_uuid: s.userUuid,
+          data: { uuid: s.uuid, tenant_uuid: s.tenantUuid, user_uuid: s.userUuid },
+          // The reaper's `now` (a fixed day of 2026), not the thread's wall clock.
+          created_at: NOW,
+        }))
+        .sort((a, b) => a.routing_key.localeCompare(b.routing_key)),
     );
   });
 
@@ -134,7 +178,11 @@ describe('SQLite purge thread', () => {
     insertExpired(db.path, tenantUuid, 10);
     const purge = thread(db.path, { idleMs: 60_000 });
     await purge.deleteExpired(NOW, 100);
-    expect(ownThreads().filter((t) => t.name === 'token-purge').map((t) => t.nice)).toEqual([19]);
+    expect(
+      ownThreads()
+        .filter((t) => t.name === 'token-purge')
+        .map((t) => t.nice),
+    ).toEqual([19]);
   });
 
   it('fills a large batch over several short transactions', async () => {
@@ -156,10 +204,14 @@ describe('SQLite purge thread', () => {
     const purge = thread(db.path, { niceness: 0 });
     const removals: Removal[] = [];
     const reaper = new Reaper(purge, new FakeClock(NOW), pino({ level: 'silent' }), {
-      intervalSeconds: 60, batchSize: 5000, onRemoved: (r) => removals.push(r),
+      intervalSeconds: 60,
+      batchSize: 5000,
+      onRemoved: (r) => removals.push(r),
     });
     let done = false;
-    const pass = reaper.runOnce().finally(() => { done = true; });
+    const pass = reaper.runOnce().finally(() => {
+      done = true;
+    });
     // Logins' writes, one after the other, for as long as the purge runs.
     let writes = 0;
     let writesDuringPurge = 0;
@@ -205,7 +257,8 @@ describe('SQLite purge thread', () => {
     expect((await purge.deleteExpired(NOW, 10)).tokenHashes).toEqual([]);
     expect(purge.running).toBe(true);
     const deadline = Date.now() + 5000;
-    while ((purge.running || purgeThreads() > 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    while ((purge.running || purgeThreads() > 0) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10));
     expect(purge.running).toBe(false);
     expect(purgeThreads()).toBe(0);
     insertExpired(db.path, tenantUuid, 3);
@@ -244,7 +297,10 @@ describe('service on SQLite: the reaper thread', () => {
     const deadline = Date.now() + 10_000;
     // The row goes on the worker's commit; the removal reaches the main thread
     // (cache eviction) in the message that follows it.
-    while (((await service.store.findTokenByHash(hash)) !== null || service.cache.get(hash) !== undefined) && Date.now() < deadline) {
+    while (
+      ((await service.store.findTokenByHash(hash)) !== null || service.cache.get(hash) !== undefined) &&
+      Date.now() < deadline
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect(await service.store.findTokenByHash(hash)).toBeNull();

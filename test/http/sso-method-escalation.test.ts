@@ -15,10 +15,22 @@ import { startSamlIdp, type TestSamlIdp } from '../helpers/saml-idp.js';
 import { ENGINES, startTestService, type TestService } from '../helpers/service.js';
 
 const PRIVILEGED = 'calld.admin.read';
-const OIDC = { issuer: 'https://idp.example.test', client_id: 'xivo', client_secret: 'secret', callback_url: 'https://auth.example.test/0.1/oidc/callback' };
+const OIDC = {
+  issuer: 'https://idp.example.test',
+  client_id: 'xivo',
+  client_secret: 'secret',
+  callback_url: 'https://auth.example.test/0.1/oidc/callback',
+};
 /** What the tenant administrator holds: all of the tenant's IAM and SSO settings, and the default user policy. */
 const NARROW_ACL = [
-  'auth.users.#', 'auth.idp.#', 'auth.tenants.#', 'auth.groups.#', 'auth.policies.#', 'auth.backends.oidc.#', 'auth.backends.saml.#', 'auth.backends.ldap.#',
+  'auth.users.#',
+  'auth.idp.#',
+  'auth.tenants.#',
+  'auth.groups.#',
+  'auth.policies.#',
+  'auth.backends.oidc.#',
+  'auth.backends.saml.#',
+  'auth.backends.ldap.#',
 ];
 const LDAP = { host: 'ldap.example.test', user_base_dn: 'ou=people,dc=example,dc=test', user_login_attribute: 'uid' };
 
@@ -26,7 +38,8 @@ const LDAP = { host: 'ldap.example.test', user_base_dn: 'ou=people,dc=example,dc
 function samlForm(fields: Record<string, string>, metadata?: string): { payload: Buffer; headers: Record<string, string> } {
   const boundary = `----esc-${randomBytes(8).toString('hex')}`;
   let body = '';
-  for (const [k, v] of Object.entries(fields)) body += `--${boundary}\r\ncontent-disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`;
+  for (const [k, v] of Object.entries(fields))
+    body += `--${boundary}\r\ncontent-disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`;
   if (metadata !== undefined) {
     body += `--${boundary}\r\ncontent-disposition: form-data; name="metadata"; filename="idp.xml"\r\ncontent-type: application/xml\r\n\r\n${metadata}\r\n`;
   }
@@ -57,24 +70,31 @@ describe.each(ENGINES)('no escalation through single sign-on on %s', (engine) =>
    */
   async function scene(opts: { bossMethod?: string; tenantDefault?: string } = {}) {
     const n = ++seq;
-    const tenant = (await api.as(master, 'POST', '/0.1/tenants', {
-      name: `esc ${n}`, domain_names: [`esc${n}.example.test`], default_authentication_method: opts.tenantDefault ?? 'native',
-    })).json().uuid as string;
+    const tenant = (
+      await api.as(master, 'POST', '/0.1/tenants', {
+        name: `esc ${n}`,
+        domain_names: [`esc${n}.example.test`],
+        default_authentication_method: opts.tenantDefault ?? 'native',
+      })
+    ).json().uuid as string;
     const h = { 'wazo-tenant': tenant };
     const user = async (username: string, body: Record<string, unknown> = {}) => {
       const res = await api.as(master, 'POST', '/0.1/users', { username, password: `${username}-password`, ...body }, h);
       ok(res);
       return res.json().uuid as string;
     };
-    const narrowPolicy = (await api.as(master, 'POST', '/0.1/policies', { name: 'tenant admin', acl: NARROW_ACL }, h)).json().uuid as string;
-    const privileged = (await api.as(master, 'POST', '/0.1/policies', { name: 'privileged', acl: [PRIVILEGED] }, h)).json().uuid as string;
+    const narrowPolicy = (await api.as(master, 'POST', '/0.1/policies', { name: 'tenant admin', acl: NARROW_ACL }, h)).json()
+      .uuid as string;
+    const privileged = (await api.as(master, 'POST', '/0.1/policies', { name: 'privileged', acl: [PRIVILEGED] }, h)).json()
+      .uuid as string;
     const adminUuid = await user(`esc-admin-${n}`, { authentication_method: 'native' });
     ok(await api.as(master, 'PUT', `/0.1/users/${adminUuid}/policies/${narrowPolicy}`, undefined, h), 204);
     const boss = await user(`esc-boss-${n}`, { authentication_method: opts.bossMethod ?? 'default' });
     ok(await api.as(master, 'PUT', `/0.1/users/${boss}/policies/${privileged}`, undefined, h), 204);
     const pleb = await user(`esc-pleb-${n}`);
     const admin = await api.login(`esc-admin-${n}`, `esc-admin-${n}-password`);
-    const methodOf = async (uuid: string) => (await api.as(master, 'GET', `/0.1/users/${uuid}`)).json().authentication_method as string;
+    const methodOf = async (uuid: string) =>
+      (await api.as(master, 'GET', `/0.1/users/${uuid}`)).json().authentication_method as string;
     return { n, tenant, h, admin, boss, pleb, privileged, methodOf };
   }
 
@@ -92,10 +112,12 @@ describe.each(ENGINES)('no escalation through single sign-on on %s', (engine) =>
     await idp?.close();
   });
 
-  it('PUT /users/{u}: cannot change a privileged user\'s authentication method, to or from anything', async () => {
+  it("PUT /users/{u}: cannot change a privileged user's authentication method, to or from anything", async () => {
     const s = await scene();
     for (const method of ['oidc', 'saml', 'ldap', 'native']) {
-      expectRefused(await api.as(s.admin, 'PUT', `/0.1/users/${s.boss}`, { username: `esc-boss-${s.n}`, authentication_method: method }, s.h));
+      expectRefused(
+        await api.as(s.admin, 'PUT', `/0.1/users/${s.boss}`, { username: `esc-boss-${s.n}`, authentication_method: method }, s.h),
+      );
     }
     expect(await s.methodOf(s.boss)).toBe('default');
     // Editing anything else, the method left as it is, stays allowed.
@@ -105,14 +127,22 @@ describe.each(ENGINES)('no escalation through single sign-on on %s', (engine) =>
     expect(await s.methodOf(s.pleb)).toBe('oidc');
     // From oidc back: the method is weighed from whatever it was.
     const oidcBoss = await scene({ bossMethod: 'oidc' });
-    expectRefused(await api.as(oidcBoss.admin, 'PUT', `/0.1/users/${oidcBoss.boss}`, { username: `esc-boss-${oidcBoss.n}`, authentication_method: 'native' }, oidcBoss.h));
+    expectRefused(
+      await api.as(
+        oidcBoss.admin,
+        'PUT',
+        `/0.1/users/${oidcBoss.boss}`,
+        { username: `esc-boss-${oidcBoss.n}`, authentication_method: 'native' },
+        oidcBoss.h,
+      ),
+    );
     expect(await oidcBoss.methodOf(oidcBoss.boss)).toBe('oidc');
     // The master administrator covers every user.
     ok(await api.as(master, 'PUT', `/0.1/users/${s.boss}`, { username: `esc-boss-${s.n}`, authentication_method: 'oidc' }, s.h));
     expect(await s.methodOf(s.boss)).toBe('oidc');
   });
 
-  it('PUT /idp/{type}/users/{u} and DELETE: cannot set or reset a privileged user\'s method', async () => {
+  it("PUT /idp/{type}/users/{u} and DELETE: cannot set or reset a privileged user's method", async () => {
     const s = await scene();
     expectRefused(await api.as(s.admin, 'PUT', `/0.1/idp/oidc/users/${s.boss}`, undefined, s.h));
     expect(await s.methodOf(s.boss)).toBe('default');
@@ -129,7 +159,9 @@ describe.each(ENGINES)('no escalation through single sign-on on %s', (engine) =>
   it('PUT /idp/{type}/users: one privileged user in the batch refuses it all, nothing changed', async () => {
     const s = await scene();
     const other = (await api.as(master, 'POST', '/0.1/users', { username: `esc-other-${s.n}` }, s.h)).json().uuid as string;
-    expectRefused(await api.as(s.admin, 'PUT', '/0.1/idp/oidc/users', { users: [{ uuid: s.pleb }, { uuid: s.boss }, { uuid: other }] }, s.h));
+    expectRefused(
+      await api.as(s.admin, 'PUT', '/0.1/idp/oidc/users', { users: [{ uuid: s.pleb }, { uuid: s.boss }, { uuid: other }] }, s.h),
+    );
     for (const u of [s.pleb, s.boss, other]) expect(await s.methodOf(u)).toBe('default');
     ok(await api.as(s.admin, 'PUT', '/0.1/idp/oidc/users', { users: [{ uuid: s.pleb }, { uuid: other }] }, s.h), 204);
     ok(await api.as(master, 'PUT', '/0.1/idp/oidc/users', { users: [{ uuid: s.pleb }, { uuid: s.boss }] }, s.h), 204);
@@ -138,10 +170,20 @@ describe.each(ENGINES)('no escalation through single sign-on on %s', (engine) =>
 
   it('PUT /tenants/{t}: cannot switch the default method while a privileged user is left at default', async () => {
     const s = await scene();
-    const put = (token: string, method: string) => api.as(token, 'PUT', `/0.1/tenants/${s.tenant}`, {
-      name: `esc ${s.n}`, domain_names: [`esc${s.n}.example.test`], default_authentication_method: method,
-    }, s.h);
-    const defaultOf = async () => (await api.as(master, 'GET', `/0.1/tenants/${s.tenant}`)).json().default_authentication_method as string;
+    const put = (token: string, method: string) =>
+      api.as(
+        token,
+        'PUT',
+        `/0.1/tenants/${s.tenant}`,
+        {
+          name: `esc ${s.n}`,
+          domain_names: [`esc${s.n}.example.test`],
+          default_authentication_method: method,
+        },
+        s.h,
+      );
+    const defaultOf = async () =>
+      (await api.as(master, 'GET', `/0.1/tenants/${s.tenant}`)).json().default_authentication_method as string;
     for (const method of ['oidc', 'saml', 'ldap']) expectRefused(await put(s.admin, method));
     expect(await defaultOf()).toBe('native');
     // Editing the tenant, its default kept, stays allowed.
@@ -156,7 +198,7 @@ describe.each(ENGINES)('no escalation through single sign-on on %s', (engine) =>
     expect(await defaultOf()).toBe('saml');
   });
 
-  it('PUT and DELETE /backends/oidc: refused while a privileged user logs in with oidc (its own method or the tenant\'s default)', async () => {
+  it("PUT and DELETE /backends/oidc: refused while a privileged user logs in with oidc (its own method or the tenant's default)", async () => {
     // Its own method.
     const s = await scene({ bossMethod: 'oidc' });
     expectRefused(await api.as(s.admin, 'PUT', '/0.1/backends/oidc', OIDC, s.h));
@@ -193,14 +235,30 @@ describe.each(ENGINES)('no escalation through single sign-on on %s', (engine) =>
     expect((await api.as(master, 'GET', '/0.1/backends/oidc', undefined, s.h)).json().group_mapping).toEqual({ staff, admins });
   });
 
-  it('POST, PUT and DELETE /backends/saml: refused while a privileged user logs in with saml (its own method or the tenant\'s default)', async () => {
-    const saml = (token: string, method: 'POST' | 'PUT' | 'DELETE', h: Record<string, string>, entity = 'https://auth.example.test/saml-sp') => {
-      const form = method === 'DELETE' ? null : samlForm({ entity_id: entity, acs_url: 'https://auth.example.test/0.1/saml/acs' }, method === 'POST' ? idp.metadata : undefined);
-      return api.inject({ method, url: '/0.1/backends/saml', headers: { ...form?.headers, 'x-auth-token': token, ...h }, payload: form?.payload });
+  it("POST, PUT and DELETE /backends/saml: refused while a privileged user logs in with saml (its own method or the tenant's default)", async () => {
+    const saml = (
+      token: string,
+      method: 'POST' | 'PUT' | 'DELETE',
+      h: Record<string, string>,
+      entity = 'https://auth.example.test/saml-sp',
+    ) => {
+      const form =
+        method === 'DELETE'
+          ? null
+          : samlForm(
+              { entity_id: entity, acs_url: 'https://auth.example.test/0.1/saml/acs' },
+              method === 'POST' ? idp.metadata : undefined,
+            );
+      return api.inject({
+        method,
+        url: '/0.1/backends/saml',
+        headers: { ...form?.headers, 'x-auth-token': token, ...h },
+        payload: form?.payload,
+      });
     };
     const entityOf = async (h: Record<string, string>) => {
       const res = await api.inject({ method: 'GET', url: '/0.1/backends/saml', headers: { 'x-auth-token': master, ...h } });
-      return res.statusCode === 200 ? res.json().entity_id as string : res.statusCode;
+      return res.statusCode === 200 ? (res.json().entity_id as string) : res.statusCode;
     };
     const s = await scene({ bossMethod: 'saml' });
     expectRefused(await saml(s.admin, 'POST', s.h));
@@ -225,7 +283,7 @@ describe.each(ENGINES)('no escalation through single sign-on on %s', (engine) =>
   it('PUT and DELETE /backends/ldap: refused while a privileged user may log in through LDAP', async () => {
     const hostOf = async (h: Record<string, string>) => {
       const res = await api.as(master, 'GET', '/0.1/backends/ldap', undefined, h);
-      return res.statusCode === 200 ? res.json().host as string : res.statusCode;
+      return res.statusCode === 200 ? (res.json().host as string) : res.statusCode;
     };
     // Its own method.
     const s = await scene({ bossMethod: 'ldap' });
@@ -250,12 +308,15 @@ describe.each(ENGINES)('no escalation through single sign-on on %s', (engine) =>
 
   it('POST /users: refused while the tenant\'s "all users" group carries a policy it could not grant, nothing created', async () => {
     const s = await scene();
-    const create = (token: string, username: string) => api.as(token, 'POST', '/0.1/users', { username, password: `${username}-password` }, s.h);
-    const exists = async (username: string) => (await api.as(master, 'GET', `/0.1/users?search=${username}`, undefined, s.h)).json().filtered as number;
+    const create = (token: string, username: string) =>
+      api.as(token, 'POST', '/0.1/users', { username, password: `${username}-password` }, s.h);
+    const exists = async (username: string) =>
+      (await api.as(master, 'GET', `/0.1/users?search=${username}`, undefined, s.h)).json().filtered as number;
     // Nothing on the group but what the administrator may grant: allowed.
     ok(await create(s.admin, `esc-new-${s.n}`));
-    const all = (await api.as(master, 'GET', '/0.1/groups?search=all-users', undefined, s.h)).json().items
-      .find((g: { tenant_uuid: string }) => g.tenant_uuid === s.tenant);
+    const all = (await api.as(master, 'GET', '/0.1/groups?search=all-users', undefined, s.h))
+      .json()
+      .items.find((g: { tenant_uuid: string }) => g.tenant_uuid === s.tenant);
     ok(await api.as(master, 'PUT', `/0.1/groups/${all.uuid}/policies/${s.privileged}`, undefined, s.h), 204);
     expectRefused(await create(s.admin, `esc-newer-${s.n}`));
     expect(await exists(`esc-newer-${s.n}`)).toBe(0);

@@ -26,9 +26,13 @@ describe.each(ENGINES)('single sign-on on %s', (engine) => {
     expect(res.statusCode, res.body).toBe(200);
     return res.json().uuid as string;
   };
-  const passwordLogin = (username: string) => api.inject({
-    method: 'POST', url: '/0.1/token', headers: { 'content-type': 'application/json', authorization: basic(username, `${username}-password`) }, payload: {},
-  });
+  const passwordLogin = (username: string) =>
+    api.inject({
+      method: 'POST',
+      url: '/0.1/token',
+      headers: { 'content-type': 'application/json', authorization: basic(username, `${username}-password`) },
+      payload: {},
+    });
   const tokenFor = (sessionId: string) => api.as(null, 'POST', '/0.1/token', { oidc_session_id: sessionId });
   /** POST /oidc/authorize, the IdP's pages, then the IdP's redirect to our callback. */
   const ssoLogin = async (login: string) => {
@@ -45,14 +49,25 @@ describe.each(ENGINES)('single sign-on on %s', (engine) => {
 
   beforeAll(async () => {
     idp = await startOidcProvider(CALLBACK);
-    t = await startTestService(engine, { oidc: { allow_http_issuers: true, login_timeout_seconds: 600, session_lifetime_seconds: 3600, provider_timeout_seconds: 5 } });
+    t = await startTestService(engine, {
+      oidc: { allow_http_issuers: true, login_timeout_seconds: 600, session_lifetime_seconds: 3600, provider_timeout_seconds: 5 },
+    });
     admin = await api.adminToken();
     const created = await api.as(admin, 'POST', '/0.1/tenants', { name: 'sso tenant', domain_names: [DOMAIN] });
     expect(created.statusCode, created.body).toBe(200);
     tenant = created.json().uuid;
-    const put = await api.as(admin, 'PUT', '/0.1/backends/oidc', {
-      issuer: idp.issuer, client_id: OIDC_CLIENT_ID, client_secret: OIDC_CLIENT_SECRET, callback_url: CALLBACK,
-    }, inTenant());
+    const put = await api.as(
+      admin,
+      'PUT',
+      '/0.1/backends/oidc',
+      {
+        issuer: idp.issuer,
+        client_id: OIDC_CLIENT_ID,
+        client_secret: OIDC_CLIENT_SECRET,
+        callback_url: CALLBACK,
+      },
+      inTenant(),
+    );
     expect(put.statusCode, put.body).toBe(200);
   });
   afterAll(async () => {
@@ -82,27 +97,45 @@ describe.each(ENGINES)('single sign-on on %s', (engine) => {
       expect((await passwordLogin('methods-carol')).statusCode).toBe(200);
     });
 
-    it('default follows the tenant: a tenant defaulting to saml refuses its default users\' passwords', async () => {
-      const other = (await api.as(admin, 'POST', '/0.1/tenants', { name: 'saml default', default_authentication_method: 'saml' })).json().uuid as string;
-      const oidcDefault = await api.as(admin, 'POST', '/0.1/tenants', { name: 'oidc default', default_authentication_method: 'oidc' });
+    it("default follows the tenant: a tenant defaulting to saml refuses its default users' passwords", async () => {
+      const other = (
+        await api.as(admin, 'POST', '/0.1/tenants', { name: 'saml default', default_authentication_method: 'saml' })
+      ).json().uuid as string;
+      const oidcDefault = await api.as(admin, 'POST', '/0.1/tenants', {
+        name: 'oidc default',
+        default_authentication_method: 'oidc',
+      });
       expect(oidcDefault.statusCode, oidcDefault.body).toBe(200);
       expect(oidcDefault.json().default_authentication_method).toBe('oidc');
-      const res = await api.as(admin, 'POST', '/0.1/users', { username: 'saml-dave', password: 'saml-dave-password' }, { 'wazo-tenant': other });
+      const res = await api.as(
+        admin,
+        'POST',
+        '/0.1/users',
+        { username: 'saml-dave', password: 'saml-dave-password' },
+        { 'wazo-tenant': other },
+      );
       expect(res.statusCode).toBe(200);
       expect((await passwordLogin('saml-dave')).statusCode).toBe(401);
-      expect((await api.as(admin, 'PUT', `/0.1/idp/native/users/${res.json().uuid}`, undefined, { 'wazo-tenant': other })).statusCode).toBe(204);
+      expect(
+        (await api.as(admin, 'PUT', `/0.1/idp/native/users/${res.json().uuid}`, undefined, { 'wazo-tenant': other })).statusCode,
+      ).toBe(204);
       expect((await passwordLogin('saml-dave')).statusCode).toBe(200);
     });
 
     it('PUT /idp/{type}/users sets several; an unknown type is 404, an unknown user 404 and nothing changes', async () => {
       const a = await createUser('bulk-a', {});
       const b = await createUser('bulk-b', {});
-      expect((await api.as(admin, 'PUT', '/0.1/idp/oidc/users', { users: [{ uuid: a }, { uuid: b }] }, inTenant())).statusCode).toBe(204);
+      expect(
+        (await api.as(admin, 'PUT', '/0.1/idp/oidc/users', { users: [{ uuid: a }, { uuid: b }] }, inTenant())).statusCode,
+      ).toBe(204);
       for (const u of [a, b]) expect((await api.as(admin, 'GET', `/0.1/users/${u}`)).json().authentication_method).toBe('oidc');
       const unknownType = await api.as(admin, 'PUT', `/0.1/idp/kerberos/users/${a}`, undefined, inTenant());
       expect(unknownType.statusCode).toBe(404);
       expect(unknownType.json().error_id).toBe('unknown-idp-type');
-      expect((await api.as(admin, 'PUT', '/0.1/idp/native/users', { users: [{ uuid: a }, { uuid: UNKNOWN_UUID }] }, inTenant())).statusCode).toBe(404);
+      expect(
+        (await api.as(admin, 'PUT', '/0.1/idp/native/users', { users: [{ uuid: a }, { uuid: UNKNOWN_UUID }] }, inTenant()))
+          .statusCode,
+      ).toBe(404);
       expect((await api.as(admin, 'GET', `/0.1/users/${a}`)).json().authentication_method).toBe('oidc');
     });
   });
@@ -112,8 +145,14 @@ describe.each(ENGINES)('single sign-on on %s', (engine) => {
       const res = await api.as(admin, 'GET', '/0.1/backends/oidc', undefined, inTenant());
       expect(res.statusCode).toBe(200);
       expect(res.json()).toEqual({
-        issuer: idp.issuer, client_id: OIDC_CLIENT_ID, callback_url: CALLBACK, scopes: ['openid', 'email', 'profile'],
-        user_claim: 'email', group_claim: null, group_mapping: {}, redirect_url_allowlist: null,
+        issuer: idp.issuer,
+        client_id: OIDC_CLIENT_ID,
+        callback_url: CALLBACK,
+        scopes: ['openid', 'email', 'profile'],
+        user_claim: 'email',
+        group_claim: null,
+        group_mapping: {},
+        redirect_url_allowlist: null,
       });
       const stored = await t.service.store.getSsoConfig(tenant, 'oidc');
       expect(stored?.secrets).toMatch(/^xa1\./);
@@ -152,9 +191,21 @@ describe.each(ENGINES)('single sign-on on %s', (engine) => {
       const group = await api.as(admin, 'POST', '/0.1/groups', { name: 'sso admins' }, inTenant());
       expect(group.statusCode, group.body).toBe(200);
       const current = (await api.as(admin, 'GET', '/0.1/backends/oidc', undefined, inTenant())).json();
-      expect((await api.as(admin, 'PUT', '/0.1/backends/oidc', {
-        ...current, group_claim: 'groups', group_mapping: { 'sso-admins': group.json().uuid },
-      }, inTenant())).statusCode).toBe(200);
+      expect(
+        (
+          await api.as(
+            admin,
+            'PUT',
+            '/0.1/backends/oidc',
+            {
+              ...current,
+              group_claim: 'groups',
+              group_mapping: { 'sso-admins': group.json().uuid },
+            },
+            inTenant(),
+          )
+        ).statusCode,
+      ).toBe(200);
       const user = await createUser('frank', { email_address: 'frank@sso.example.test', authentication_method: 'oidc' });
       idp.rewriteIdToken = { claims: (c) => c };
       try {
@@ -169,17 +220,43 @@ describe.each(ENGINES)('single sign-on on %s', (engine) => {
     });
 
     const hostile: [string, () => void][] = [
-      ['a tampered signature (a key the IdP does not publish)', () => { idp.rewriteIdToken = { foreignKey: true }; }],
-      ['a wrong audience', () => { idp.rewriteIdToken = { claims: (c) => ({ ...c, aud: 'another-client' }) }; }],
-      ['an expired ID token', () => {
-        const now = Math.floor(Date.now() / 1000);
-        idp.rewriteIdToken = { claims: (c) => ({ ...c, iat: now - 7200, exp: now - 3600 }) };
-      }],
-      ['another issuer', () => { idp.rewriteIdToken = { claims: (c) => ({ ...c, iss: 'https://evil.example.test' }) }; }],
-      ['a replayed ID token (of an earlier login)', () => { idp.rewriteIdToken = { replace: idp.idTokens[0] }; }],
+      [
+        'a tampered signature (a key the IdP does not publish)',
+        () => {
+          idp.rewriteIdToken = { foreignKey: true };
+        },
+      ],
+      [
+        'a wrong audience',
+        () => {
+          idp.rewriteIdToken = { claims: (c) => ({ ...c, aud: 'another-client' }) };
+        },
+      ],
+      [
+        'an expired ID token',
+        () => {
+          const now = Math.floor(Date.now() / 1000);
+          idp.rewriteIdToken = { claims: (c) => ({ ...c, iat: now - 7200, exp: now - 3600 }) };
+        },
+      ],
+      [
+        'another issuer',
+        () => {
+          idp.rewriteIdToken = { claims: (c) => ({ ...c, iss: 'https://evil.example.test' }) };
+        },
+      ],
+      [
+        'a replayed ID token (of an earlier login)',
+        () => {
+          idp.rewriteIdToken = { replace: idp.idTokens[0] };
+        },
+      ],
     ];
     it.each(hostile)('refuses %s', async (_name, arrange) => {
-      await createUser(`erin-${_name.length}`, { email_address: `erin-${_name.length}@sso.example.test`, authentication_method: 'oidc' });
+      await createUser(`erin-${_name.length}`, {
+        email_address: `erin-${_name.length}@sso.example.test`,
+        authentication_method: 'oidc',
+      });
       expect(idp.idTokens.length).toBeGreaterThan(0);
       arrange();
       try {
@@ -192,8 +269,12 @@ describe.each(ENGINES)('single sign-on on %s', (engine) => {
     });
 
     it('answers 404 for an unknown domain and 400 for a redirect_url that is not a URL', async () => {
-      expect((await api.as(null, 'POST', '/0.1/oidc/authorize', { domain: 'nowhere.test', redirect_url: PORTAL })).statusCode).toBe(404);
-      expect((await api.as(null, 'POST', '/0.1/oidc/authorize', { domain: DOMAIN, redirect_url: 'javascript:alert(1)' })).statusCode).toBe(400);
+      expect(
+        (await api.as(null, 'POST', '/0.1/oidc/authorize', { domain: 'nowhere.test', redirect_url: PORTAL })).statusCode,
+      ).toBe(404);
+      expect(
+        (await api.as(null, 'POST', '/0.1/oidc/authorize', { domain: DOMAIN, redirect_url: 'javascript:alert(1)' })).statusCode,
+      ).toBe(400);
       expect((await api.as(null, 'POST', '/0.1/token', { oidc_session_id: 'not-a-session' })).statusCode).toBe(401);
       // An unknown saml_session_id is 401 too.
       expect((await api.as(null, 'POST', '/0.1/token', { saml_session_id: 'not-a-session' })).statusCode).toBe(401);
@@ -204,7 +285,10 @@ describe.each(ENGINES)('single sign-on on %s', (engine) => {
       const other = (await api.as(admin, 'POST', '/0.1/tenants', { name: 'oidc delete' })).json().uuid as string;
       const h = { 'wazo-tenant': other };
       expect((await api.as(admin, 'DELETE', '/0.1/backends/oidc', undefined, h)).statusCode).toBe(404);
-      expect((await api.as(admin, 'PUT', '/0.1/backends/oidc', { issuer: idp.issuer, client_id: 'x', callback_url: CALLBACK }, h)).statusCode).toBe(200);
+      expect(
+        (await api.as(admin, 'PUT', '/0.1/backends/oidc', { issuer: idp.issuer, client_id: 'x', callback_url: CALLBACK }, h))
+          .statusCode,
+      ).toBe(200);
       expect((await api.as(admin, 'DELETE', '/0.1/backends/oidc', undefined, h)).statusCode).toBe(204);
       expect((await api.as(admin, 'GET', '/0.1/backends/oidc', undefined, h)).statusCode).toBe(404);
     });

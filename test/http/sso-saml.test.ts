@@ -22,14 +22,21 @@ const PORTAL = 'https://portal.example.test/after-login';
 const LOGIN_TIMEOUT_S = 600;
 const SLS = 'https://auth.example.test/api/auth/0.1/saml/sls';
 
-function multipart(fields: Record<string, string>, file?: { name: string; content: string | Buffer }): { payload: Buffer; headers: Record<string, string> } {
+function multipart(
+  fields: Record<string, string>,
+  file?: { name: string; content: string | Buffer },
+): { payload: Buffer; headers: Record<string, string> } {
   const boundary = `----xivo-${randomBytes(8).toString('hex')}`;
   const parts: Buffer[] = [];
   for (const [k, v] of Object.entries(fields)) {
     parts.push(Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
   }
   if (file) {
-    parts.push(Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${file.name}"; filename="idp.xml"\r\ncontent-type: application/xml\r\n\r\n`));
+    parts.push(
+      Buffer.from(
+        `--${boundary}\r\ncontent-disposition: form-data; name="${file.name}"; filename="idp.xml"\r\ncontent-type: application/xml\r\n\r\n`,
+      ),
+    );
     parts.push(Buffer.from(file.content));
     parts.push(Buffer.from('\r\n'));
   }
@@ -48,7 +55,12 @@ describe.each(ENGINES)('SAML single sign-on on %s', (engine) => {
 
   const settings = (method: 'POST' | 'PUT', fields: Record<string, string>, file?: string | Buffer, tenantUuid = tenant) => {
     const body = multipart(fields, file === undefined ? undefined : { name: 'metadata', content: file });
-    return api.inject({ method, url: '/0.1/backends/saml', headers: { ...body.headers, 'x-auth-token': admin, ...inTenant(tenantUuid) }, payload: body.payload });
+    return api.inject({
+      method,
+      url: '/0.1/backends/saml',
+      headers: { ...body.headers, 'x-auth-token': admin, ...inTenant(tenantUuid) },
+      payload: body.payload,
+    });
   };
   const createUser = async (username: string, body: Record<string, unknown>) => {
     const res = await api.as(admin, 'POST', '/0.1/users', { username, password: `${username}-password`, ...body }, inTenant());
@@ -56,11 +68,15 @@ describe.each(ENGINES)('SAML single sign-on on %s', (engine) => {
     return res.json().uuid as string;
   };
   const samlUser = (name: string) => createUser(name, { email_address: `${name}@${DOMAIN}`, authentication_method: 'saml' });
-  const tokenFor = (sessionId: string, extra: Record<string, unknown> = {}) => api.as(null, 'POST', '/0.1/token', { saml_session_id: sessionId, ...extra });
-  const postAcs = (form: AcsPost) => api.inject({
-    method: 'POST', url: '/0.1/saml/acs', headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    payload: new URLSearchParams({ SAMLResponse: form.SAMLResponse, RelayState: form.RelayState }).toString(),
-  });
+  const tokenFor = (sessionId: string, extra: Record<string, unknown> = {}) =>
+    api.as(null, 'POST', '/0.1/token', { saml_session_id: sessionId, ...extra });
+  const postAcs = (form: AcsPost) =>
+    api.inject({
+      method: 'POST',
+      url: '/0.1/saml/acs',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ SAMLResponse: form.SAMLResponse, RelayState: form.RelayState }).toString(),
+    });
   const startLogin = async (redirectUrl = PORTAL, domain = DOMAIN) => {
     const res = await api.as(null, 'POST', '/0.1/saml/sso', { domain, redirect_url: redirectUrl });
     expect(res.statusCode, res.body).toBe(200);
@@ -78,7 +94,11 @@ describe.each(ENGINES)('SAML single sign-on on %s', (engine) => {
   beforeAll(async () => {
     idp = await startSamlIdp();
     t = await startTestService(engine, {
-      saml: { saml_login_timeout_seconds: LOGIN_TIMEOUT_S, saml_session_lifetime_seconds: 3600, acs_url_template: 'https://{{STACK_URL}}/api/auth/0.1/saml/acs' },
+      saml: {
+        saml_login_timeout_seconds: LOGIN_TIMEOUT_S,
+        saml_session_lifetime_seconds: 3600,
+        acs_url_template: 'https://{{STACK_URL}}/api/auth/0.1/saml/acs',
+      },
       // More SAML logins from one address than the login rate limit lets through (its own tests are elsewhere).
       security: securityWith({ rate_limits: { enabled: false } }),
     });
@@ -86,9 +106,17 @@ describe.each(ENGINES)('SAML single sign-on on %s', (engine) => {
     const created = await api.as(admin, 'POST', '/0.1/tenants', { name: 'saml tenant', domain_names: [DOMAIN] });
     expect(created.statusCode, created.body).toBe(200);
     tenant = created.json().uuid;
-    const res = await settings('POST', { domain_uuid: '5f8b9e9c-2d0a-4f0e-9a51-2d6a3c1f7e01', entity_id: SP_ENTITY, acs_url: ACS }, idp.metadata);
+    const res = await settings(
+      'POST',
+      { domain_uuid: '5f8b9e9c-2d0a-4f0e-9a51-2d6a3c1f7e01', entity_id: SP_ENTITY, acs_url: ACS },
+      idp.metadata,
+    );
     expect(res.statusCode, res.body).toBe(200);
-    const sp = await api.inject({ method: 'GET', url: '/0.1/backends/saml/sp_metadata', headers: { 'x-auth-token': admin, ...inTenant() } });
+    const sp = await api.inject({
+      method: 'GET',
+      url: '/0.1/backends/saml/sp_metadata',
+      headers: { 'x-auth-token': admin, ...inTenant() },
+    });
     expect(sp.statusCode, sp.body).toBe(200);
     spMetadata = sp.body;
   });
@@ -102,10 +130,18 @@ describe.each(ENGINES)('SAML single sign-on on %s', (engine) => {
       const res = await api.as(admin, 'GET', '/0.1/backends/saml', undefined, inTenant());
       expect(res.statusCode).toBe(200);
       expect(res.json()).toEqual({
-        tenant_uuid: tenant, domain_uuid: '5f8b9e9c-2d0a-4f0e-9a51-2d6a3c1f7e01', entity_id: SP_ENTITY, acs_url: ACS,
-        redirect_url_allowlist: null, idp_entity_id: idp.entityId,
+        tenant_uuid: tenant,
+        domain_uuid: '5f8b9e9c-2d0a-4f0e-9a51-2d6a3c1f7e01',
+        entity_id: SP_ENTITY,
+        acs_url: ACS,
+        redirect_url_allowlist: null,
+        idp_entity_id: idp.entityId,
       });
-      const md = await api.inject({ method: 'GET', url: '/0.1/backends/saml/metadata', headers: { 'x-auth-token': admin, ...inTenant() } });
+      const md = await api.inject({
+        method: 'GET',
+        url: '/0.1/backends/saml/metadata',
+        headers: { 'x-auth-token': admin, ...inTenant() },
+      });
       expect(md.statusCode).toBe(200);
       expect(md.headers['content-type']).toMatch(/^application\/xml/);
       expect(md.body).toBe(idp.metadata);
@@ -117,7 +153,9 @@ describe.each(ENGINES)('SAML single sign-on on %s', (engine) => {
       expect((await settings('POST', { entity_id: SP_ENTITY, acs_url: ACS }, idp.metadata)).statusCode).toBe(409);
       const other = (await api.as(admin, 'POST', '/0.1/tenants', { name: 'saml crud' })).json().uuid as string;
       expect((await settings('PUT', { entity_id: 'x' }, undefined, other)).statusCode).toBe(404);
-      expect((await settings('POST', { entity_id: 'https://crud.example.test/sp', acs_url: ACS }, idp.metadata, other)).statusCode).toBe(200);
+      expect(
+        (await settings('POST', { entity_id: 'https://crud.example.test/sp', acs_url: ACS }, idp.metadata, other)).statusCode,
+      ).toBe(200);
       const put = await settings('PUT', { entity_id: 'https://crud.example.test/sp2' }, undefined, other);
       expect(put.statusCode, put.body).toBe(200);
       expect(put.json()).toMatchObject({ entity_id: 'https://crud.example.test/sp2', acs_url: ACS, idp_entity_id: idp.entityId });
@@ -133,7 +171,9 @@ describe.each(ENGINES)('SAML single sign-on on %s', (engine) => {
       expect(missing.statusCode).toBe(400);
       expect(missing.json().message).toMatch(/metadata/);
       expect((await settings('POST', fields, '<EntityDescriptor', other)).statusCode).toBe(400);
-      expect((await settings('POST', fields, '<?xml version="1.0"?><EntityDescriptor entityID="x"/>', other)).statusCode).toBe(400);
+      expect((await settings('POST', fields, '<?xml version="1.0"?><EntityDescriptor entityID="x"/>', other)).statusCode).toBe(
+        400,
+      );
       expect((await settings('POST', fields, '<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>', other)).statusCode).toBe(400);
       expect((await settings('POST', fields, '', other)).statusCode).toBe(400);
       expect((await settings('POST', { acs_url: ACS }, idp.metadata, other)).statusCode).toBe(400);
@@ -141,9 +181,18 @@ describe.each(ENGINES)('SAML single sign-on on %s', (engine) => {
       const json = await api.as(admin, 'POST', '/0.1/backends/saml', fields, inTenant(other));
       expect(json.statusCode).toBe(400);
       const boundary = 'b0undary';
-      const two = Buffer.from([1, 2].map((i) => `--${boundary}\r\ncontent-disposition: form-data; name="metadata"; filename="${i}.xml"\r\n\r\n${idp.metadata}\r\n`).join('') + `--${boundary}--\r\n`);
+      const two = Buffer.from(
+        [1, 2]
+          .map(
+            (i) =>
+              `--${boundary}\r\ncontent-disposition: form-data; name="metadata"; filename="${i}.xml"\r\n\r\n${idp.metadata}\r\n`,
+          )
+          .join('') + `--${boundary}--\r\n`,
+      );
       const twoFiles = await api.inject({
-        method: 'POST', url: '/0.1/backends/saml', payload: two,
+        method: 'POST',
+        url: '/0.1/backends/saml',
+        payload: two,
         headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'x-auth-token': admin, ...inTenant(other) },
       });
       expect(twoFiles.statusCode).toBe(400);
@@ -153,14 +202,20 @@ describe.each(ENGINES)('SAML single sign-on on %s', (engine) => {
     it('GET /backends/saml/sp_metadata is our signed metadata: entity id, ACS, SLS, and a certificate that verifies', async () => {
       expect(spMetadata).toContain(`entityID="${SP_ENTITY}"`);
       expect(spMetadata).toContain(`Location="${ACS}"`);
-      expect(spMetadata).toMatch(/<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https:\/\/auth.example.test\/api\/auth\/0.1\/saml\/sls"/);
+      expect(spMetadata).toMatch(
+        /<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https:\/\/auth.example.test\/api\/auth\/0.1\/saml\/sls"/,
+      );
       expect(spMetadata).toMatch(/<(\w+:)?SignatureValue>/);
       const b64 = /<(?:\w+:)?X509Certificate>([^<]+)</.exec(spMetadata)?.[1];
       expect(b64).toBeDefined();
       const cert = new X509Certificate(Buffer.from(b64!, 'base64'));
       expect(cert.verify(cert.publicKey)).toBe(true);
       // The key is kept: the same certificate the next time.
-      const again = await api.inject({ method: 'GET', url: '/0.1/backends/saml/sp_metadata', headers: { 'x-auth-token': admin, ...inTenant() } });
+      const again = await api.inject({
+        method: 'GET',
+        url: '/0.1/backends/saml/sp_metadata',
+        headers: { 'x-auth-token': admin, ...inTenant() },
+      });
       expect(again.body).toContain(b64!);
     });
   });
@@ -177,7 +232,10 @@ describe.each(ENGINES)('SAML single sign-on on %s', (engine) => {
       expect((await tokenFor(sessionId)).statusCode).toBe(401);
       // A saml user has no password login.
       const password = await api.inject({
-        method: 'POST', url: '/0.1/token', headers: { 'content-type': 'application/json', authorization: basic('alice', 'alice-password') }, payload: {},
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { 'content-type': 'application/json', authorization: basic('alice', 'alice-password') },
+        payload: {},
       });
       expect(password.statusCode).toBe(401);
     });
@@ -209,34 +267,81 @@ describe.each(ENGINES)('SAML single sign-on on %s', (engine) => {
       const { sessionId, acs } = await ssoLogin(`nobody@${DOMAIN}`);
       expect(acs.statusCode).toBe(401);
       expect((await tokenFor(sessionId)).statusCode).toBe(401);
-      const elsewhere = await api.as(admin, 'POST', '/0.1/users', { username: 'outsider', password: 'outsider-password', authentication_method: 'saml' });
+      const elsewhere = await api.as(admin, 'POST', '/0.1/users', {
+        username: 'outsider',
+        password: 'outsider-password',
+        authentication_method: 'saml',
+      });
       expect(elsewhere.statusCode).toBe(200);
       expect((await ssoLogin('outsider')).acs.statusCode).toBe(401);
     });
 
     const minutes = (n: number) => new Date(Date.now() + n * 60_000);
     const hostile: [string, () => void][] = [
-      ['a signature by a key the IdP metadata does not hold', () => { idp.tweak = { foreignKey: true }; }],
-      ['a signed assertion altered after signing', () => {
-        idp.tweak = { rewrite: (xml) => xml.replace(/(<(?:\w+:)?NameID[^>]*>)[^<]+</, '$1alice@saml.example.test<') };
-      }],
-      ['a wrong audience', () => { idp.tweak = { audience: 'https://another-sp.example.test' }; }],
-      ['another recipient', () => { idp.tweak = { recipient: 'https://evil.example.test/acs' }; }],
-      ['an assertion answering another request', () => { idp.tweak = { inResponseTo: '_not-our-request' }; }],
-      ['an expired assertion', () => { idp.tweak = { notBefore: minutes(-30), notOnOrAfter: minutes(-10) }; }],
-      ['an assertion not valid yet', () => { idp.tweak = { notBefore: minutes(10), notOnOrAfter: minutes(20) }; }],
-      ['XML signature wrapping (the signed assertion moved aside, a forged one in its place)', () => {
-        idp.tweak = {
-          rewrite: (xml) => {
-            const m = /<(saml:)?Assertion[\s\S]*<\/\1Assertion>/.exec(xml)!;
-            const signed = m[0];
-            const forged = signed.replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, '').replace(/ID="[^"]+"/, 'ID="_forged"')
-              .replace(/(<(?:\w+:)?NameID[^>]*>)[^<]+</, '$1alice@saml.example.test<');
-            const wrapped = signed.replace(/^<(saml:)?Assertion/, '<$1Assertion');
-            return xml.replace(signed, `${forged}`).replace(/(<\/(?:saml:|samlp:)?Issuer>)/, `$1<samlp:Extensions xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">${wrapped}</samlp:Extensions>`);
-          },
-        };
-      }],
+      [
+        'a signature by a key the IdP metadata does not hold',
+        () => {
+          idp.tweak = { foreignKey: true };
+        },
+      ],
+      [
+        'a signed assertion altered after signing',
+        () => {
+          idp.tweak = { rewrite: (xml) => xml.replace(/(<(?:\w+:)?NameID[^>]*>)[^<]+</, '$1alice@saml.example.test<') };
+        },
+      ],
+      [
+        'a wrong audience',
+        () => {
+          idp.tweak = { audience: 'https://another-sp.example.test' };
+        },
+      ],
+      [
+        'another recipient',
+        () => {
+          idp.tweak = { recipient: 'https://evil.example.test/acs' };
+        },
+      ],
+      [
+        'an assertion answering another request',
+        () => {
+          idp.tweak = { inResponseTo: '_not-our-request' };
+        },
+      ],
+      [
+        'an expired assertion',
+        () => {
+          idp.tweak = { notBefore: minutes(-30), notOnOrAfter: minutes(-10) };
+        },
+      ],
+      [
+        'an assertion not valid yet',
+        () => {
+          idp.tweak = { notBefore: minutes(10), notOnOrAfter: minutes(20) };
+        },
+      ],
+      [
+        'XML signature wrapping (the signed assertion moved aside, a forged one in its place)',
+        () => {
+          idp.tweak = {
+            rewrite: (xml) => {
+              const m = /<(saml:)?Assertion[\s\S]*<\/\1Assertion>/.exec(xml)!;
+              const signed = m[0];
+              const forged = signed
+                .replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, '')
+                .replace(/ID="[^"]+"/, 'ID="_forged"')
+                .replace(/(<(?:\w+:)?NameID[^>]*>)[^<]+</, '$1alice@saml.example.test<');
+              const wrapped = signed.replace(/^<(saml:)?Assertion/, '<$1Assertion');
+              return xml
+                .replace(signed, `${forged}`)
+                .replace(
+                  /(<\/(?:saml:|samlp:)?Issuer>)/,
+                  `$1<samlp:Extensions xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">${wrapped}</samlp:Extensions>`,
+                );
+            },
+          };
+        },
+      ],
     ];
     it.each(hostile)('refuses %s', async (name, arrange) => {
       const login = `mallory-${name.length}`;
@@ -264,18 +369,36 @@ describe.each(ENGINES)('SAML single sign-on on %s', (engine) => {
       expect((await tokenFor(late.sessionId)).statusCode).toBe(401);
     });
 
-    it('checks redirect_url: https (http for loopback only), and the tenant\'s allow-list when set', async () => {
-      expect((await api.as(null, 'POST', '/0.1/saml/sso', { domain: DOMAIN, redirect_url: 'http://portal.example.test/' })).statusCode).toBe(400);
-      expect((await api.as(null, 'POST', '/0.1/saml/sso', { domain: DOMAIN, redirect_url: 'javascript:alert(1)' })).statusCode).toBe(400);
-      expect((await api.as(null, 'POST', '/0.1/saml/sso', { domain: DOMAIN, redirect_url: 'http://127.0.0.1:8123/done' })).statusCode).toBe(200);
-      expect((await api.as(null, 'POST', '/0.1/saml/sso', { domain: 'nowhere.test', redirect_url: PORTAL })).statusCode).toBe(404);
-      const put = await settings('PUT', { redirect_url_allowlist: JSON.stringify(['https://portal.example.test', 'https://app.example.test/softphone/']) });
+    it("checks redirect_url: https (http for loopback only), and the tenant's allow-list when set", async () => {
+      expect(
+        (await api.as(null, 'POST', '/0.1/saml/sso', { domain: DOMAIN, redirect_url: 'http://portal.example.test/' })).statusCode,
+      ).toBe(400);
+      expect(
+        (await api.as(null, 'POST', '/0.1/saml/sso', { domain: DOMAIN, redirect_url: 'javascript:alert(1)' })).statusCode,
+      ).toBe(400);
+      expect(
+        (await api.as(null, 'POST', '/0.1/saml/sso', { domain: DOMAIN, redirect_url: 'http://127.0.0.1:8123/done' })).statusCode,
+      ).toBe(200);
+      expect((await api.as(null, 'POST', '/0.1/saml/sso', { domain: 'nowhere.test', redirect_url: PORTAL })).statusCode).toBe(
+        404,
+      );
+      const put = await settings('PUT', {
+        redirect_url_allowlist: JSON.stringify(['https://portal.example.test', 'https://app.example.test/softphone/']),
+      });
       expect(put.statusCode, put.body).toBe(200);
       try {
         expect(put.json().redirect_url_allowlist).toEqual(['https://portal.example.test', 'https://app.example.test/softphone/']);
         expect((await api.as(null, 'POST', '/0.1/saml/sso', { domain: DOMAIN, redirect_url: PORTAL })).statusCode).toBe(200);
-        expect((await api.as(null, 'POST', '/0.1/saml/sso', { domain: DOMAIN, redirect_url: 'https://app.example.test/softphone/cb' })).statusCode).toBe(200);
-        for (const outside of ['https://evil.example.test/', 'https://app.example.test/other', 'https://portal.example.test.evil.test/', 'http://127.0.0.1:8123/done']) {
+        expect(
+          (await api.as(null, 'POST', '/0.1/saml/sso', { domain: DOMAIN, redirect_url: 'https://app.example.test/softphone/cb' }))
+            .statusCode,
+        ).toBe(200);
+        for (const outside of [
+          'https://evil.example.test/',
+          'https://app.example.test/other',
+          'https://portal.example.test.evil.test/',
+          'http://127.0.0.1:8123/done',
+        ]) {
           const res = await api.as(null, 'POST', '/0.1/saml/sso', { domain: DOMAIN, redirect_url: outside });
           expect(res.statusCode, outside).toBe(400);
         }
@@ -287,20 +410,46 @@ describe.each(ENGINES)('SAML single sign-on on %s', (engine) => {
   });
 
   it('OpenID Connect settings take a redirect_url_allowlist too: outside it, POST /oidc/authorize is 400', async () => {
-    const put = await api.as(admin, 'PUT', '/0.1/backends/oidc', {
-      issuer: 'https://idp.invalid', client_id: 'c', callback_url: 'https://auth.example.test/api/auth/0.1/oidc/callback',
-      redirect_url_allowlist: ['https://portal.example.test'],
-    }, inTenant());
+    const put = await api.as(
+      admin,
+      'PUT',
+      '/0.1/backends/oidc',
+      {
+        issuer: 'https://idp.invalid',
+        client_id: 'c',
+        callback_url: 'https://auth.example.test/api/auth/0.1/oidc/callback',
+        redirect_url_allowlist: ['https://portal.example.test'],
+      },
+      inTenant(),
+    );
     expect(put.statusCode, put.body).toBe(200);
     expect(put.json().redirect_url_allowlist).toEqual(['https://portal.example.test']);
     try {
-      const outside = await api.as(null, 'POST', '/0.1/oidc/authorize', { domain: DOMAIN, redirect_url: 'https://evil.example.test/' });
+      const outside = await api.as(null, 'POST', '/0.1/oidc/authorize', {
+        domain: DOMAIN,
+        redirect_url: 'https://evil.example.test/',
+      });
       expect(outside.statusCode).toBe(400);
       // Inside: past the check (the IdP is unreachable here, hence not 400).
-      expect((await api.as(null, 'POST', '/0.1/oidc/authorize', { domain: DOMAIN, redirect_url: PORTAL })).statusCode).not.toBe(400);
-      expect((await api.as(admin, 'PUT', '/0.1/backends/oidc', {
-        issuer: 'https://idp.invalid', client_id: 'c', callback_url: 'https://auth.example.test/cb', redirect_url_allowlist: ['javascript:x'],
-      }, inTenant())).statusCode).toBe(400);
+      expect((await api.as(null, 'POST', '/0.1/oidc/authorize', { domain: DOMAIN, redirect_url: PORTAL })).statusCode).not.toBe(
+        400,
+      );
+      expect(
+        (
+          await api.as(
+            admin,
+            'PUT',
+            '/0.1/backends/oidc',
+            {
+              issuer: 'https://idp.invalid',
+              client_id: 'c',
+              callback_url: 'https://auth.example.test/cb',
+              redirect_url_allowlist: ['javascript:x'],
+            },
+            inTenant(),
+          )
+        ).statusCode,
+      ).toBe(400);
     } finally {
       expect((await api.as(admin, 'DELETE', '/0.1/backends/oidc', undefined, inTenant())).statusCode).toBe(204);
     }
@@ -308,17 +457,27 @@ describe.each(ENGINES)('SAML single sign-on on %s', (engine) => {
 
   describe('single logout', () => {
     /** A SAML login with a refresh token (one per user and client: a second login of a user takes another clientId). */
-    const offlineLogin = async (name: string, { create = true, sessionIndex, clientId = 'saml-softphone' }: { create?: boolean; sessionIndex?: string; clientId?: string } = {}) => {
+    const offlineLogin = async (
+      name: string,
+      {
+        create = true,
+        sessionIndex,
+        clientId = 'saml-softphone',
+      }: { create?: boolean; sessionIndex?: string; clientId?: string } = {},
+    ) => {
       if (create) await samlUser(name);
       idp.tweak = sessionIndex === undefined ? null : { sessionIndex };
-      const { sessionId, acs } = await ssoLogin(`${name}@${DOMAIN}`).finally(() => { idp.tweak = null; });
+      const { sessionId, acs } = await ssoLogin(`${name}@${DOMAIN}`).finally(() => {
+        idp.tweak = null;
+      });
       expect(acs.statusCode).toBe(302);
       const res = await tokenFor(sessionId, { access_type: 'offline', client_id: clientId });
       expect(res.statusCode, res.body).toBe(200);
       return res.json().data as { token: string; refresh_token: string };
     };
     const tokenAlive = async (token: string) => (await api.as(admin, 'GET', `/0.1/token/${token}`)).statusCode === 200;
-    const refreshWorks = async (refreshToken: string) => (await api.as(null, 'POST', '/0.1/token', { refresh_token: refreshToken, client_id: 'saml-softphone' })).statusCode === 200;
+    const refreshWorks = async (refreshToken: string) =>
+      (await api.as(null, 'POST', '/0.1/token', { refresh_token: refreshToken, client_id: 'saml-softphone' })).statusCode === 200;
 
     it('GET /saml/logout revokes the token and its refresh token, and sends the browser to the IdP; its signed LogoutResponse brings it back', async () => {
       const { token, refresh_token } = await offlineLogin('frank');
@@ -342,11 +501,15 @@ describe.each(ENGINES)('SAML single sign-on on %s', (engine) => {
 
     it('GET /saml/sls refuses an unsigned LogoutResponse, and a token not from SAML has no SAML logout', async () => {
       const { token } = await offlineLogin('gina');
-      const { location } = (await api.inject({ method: 'GET', url: `/0.1/saml/logout?token=${token}` })).json() as { location: string };
+      const { location } = (await api.inject({ method: 'GET', url: `/0.1/saml/logout?token=${token}` })).json() as {
+        location: string;
+      };
       const sls = new URL(await idp.logout(location, spMetadata, { signed: false }));
       expect(sls.searchParams.has('Signature')).toBe(false);
       expect((await api.inject({ method: 'GET', url: `/0.1/saml/sls${sls.search}` })).statusCode).toBe(401);
-      expect((await api.inject({ method: 'GET', url: '/0.1/saml/logout', headers: { 'x-auth-token': admin } })).statusCode).toBe(404);
+      expect((await api.inject({ method: 'GET', url: '/0.1/saml/logout', headers: { 'x-auth-token': admin } })).statusCode).toBe(
+        404,
+      );
       expect((await api.inject({ method: 'GET', url: '/0.1/saml/logout' })).statusCode).toBe(400);
       expect((await api.inject({ method: 'GET', url: '/0.1/saml/sls' })).statusCode).toBe(401);
     });
@@ -354,7 +517,8 @@ describe.each(ENGINES)('SAML single sign-on on %s', (engine) => {
     describe('IdP-initiated (a LogoutRequest at /saml/sls)', () => {
       /** HEAD /0.1/token/{t}: 204 valid, 404 gone. */
       const headToken = async (token: string) => (await api.inject({ method: 'HEAD', url: `/0.1/token/${token}` })).statusCode;
-      const refreshStatus = async (refreshToken: string, clientId = 'saml-softphone') => (await api.as(null, 'POST', '/0.1/token', { refresh_token: refreshToken, client_id: clientId })).statusCode;
+      const refreshStatus = async (refreshToken: string, clientId = 'saml-softphone') =>
+        (await api.as(null, 'POST', '/0.1/token', { refresh_token: refreshToken, client_id: clientId })).statusCode;
       /** The browser, sent by the IdP to our SLS with its LogoutRequest. */
       const atSls = (url: string) => {
         expect(url.startsWith(`${SLS}?SAMLRequest=`)).toBe(true);
@@ -363,10 +527,13 @@ describe.each(ENGINES)('SAML single sign-on on %s', (engine) => {
       const request = (nameID: string, options?: LogoutRequestOptions) => idp.logoutRequest(nameID, spMetadata, options);
       const minutes = (n: number) => new Date(Date.now() + n * 60_000);
 
-      it('revokes every SAML login of the NameID (tokens, refresh tokens, tokens refreshed since), not another user\'s, and answers the IdP with our signed LogoutResponse', async () => {
+      it("revokes every SAML login of the NameID (tokens, refresh tokens, tokens refreshed since), not another user's, and answers the IdP with our signed LogoutResponse", async () => {
         const first = await offlineLogin('hana');
         const second = await offlineLogin('hana', { create: false, clientId: 'saml-portal' });
-        const refreshed = await api.as(null, 'POST', '/0.1/token', { refresh_token: first.refresh_token, client_id: 'saml-softphone' });
+        const refreshed = await api.as(null, 'POST', '/0.1/token', {
+          refresh_token: first.refresh_token,
+          client_id: 'saml-softphone',
+        });
         expect(refreshed.statusCode, refreshed.body).toBe(200);
         const refreshedToken = refreshed.json().data.token as string;
         const other = await offlineLogin('ivan');
@@ -377,7 +544,12 @@ describe.each(ENGINES)('SAML single sign-on on %s', (engine) => {
         const res = await atSls(url);
         expect(res.statusCode, res.body).toBe(302);
         const answer = await idp.checkLogoutResponse(res.headers.location as string, spMetadata);
-        expect(answer).toEqual({ endpoint: `${new URL(idp.entityId).origin}/slo`, inResponseTo: id, issuer: SP_ENTITY, relayState: 'idp-relay-1' });
+        expect(answer).toEqual({
+          endpoint: `${new URL(idp.entityId).origin}/slo`,
+          inResponseTo: id,
+          issuer: SP_ENTITY,
+          relayState: 'idp-relay-1',
+        });
 
         for (const token of [first.token, second.token, refreshedToken]) expect(await headToken(token)).toBe(404);
         expect(await refreshStatus(first.refresh_token)).toBe(401);
@@ -385,7 +557,9 @@ describe.each(ENGINES)('SAML single sign-on on %s', (engine) => {
         expect(await headToken(other.token)).toBe(204);
         expect(await refreshStatus(other.refresh_token)).toBe(200);
         // Logged out here too: no SP-initiated logout left for it.
-        expect((await api.inject({ method: 'GET', url: '/0.1/saml/logout', headers: { 'x-auth-token': first.token } })).statusCode).toBe(401);
+        expect(
+          (await api.inject({ method: 'GET', url: '/0.1/saml/logout', headers: { 'x-auth-token': first.token } })).statusCode,
+        ).toBe(401);
       });
 
       it('refuses an unsigned, a foreign-key-signed, a tampered, a misdirected and a stale LogoutRequest, revoking nothing', async () => {
@@ -400,7 +574,7 @@ describe.each(ENGINES)('SAML single sign-on on %s', (engine) => {
           ['unsigned', request(nameID, { signed: false }).url, 401],
           ['signature removed', stripped.href, 401],
           ['signed by a key not in the IdP metadata', request(nameID, { foreignKey: true }).url, 401],
-          ['another request\'s signature', forged.href, 401],
+          ["another request's signature", forged.href, 401],
           ['sent to another SLS', request(nameID, { destination: 'https://evil.example.test/saml/sls' }).url, 401],
           ['for another SP entity', request(nameID, { spNameQualifier: 'https://another-sp.example.test' }).url, 401],
           ['issued 10 minutes ago', request(nameID, { issueInstant: minutes(-10) }).url, 401],
@@ -415,7 +589,9 @@ describe.each(ENGINES)('SAML single sign-on on %s', (engine) => {
         const good = new URL(request(nameID).url);
         expect((await api.inject({ method: 'GET', url: `/0.1/saml/sls${good.search}&SAMLResponse=x` })).statusCode).toBe(401);
         expect((await api.inject({ method: 'GET', url: `/0.1/saml/sls${good.search}&SigAlg=x` })).statusCode).toBe(400);
-        expect((await api.inject({ method: 'GET', url: '/0.1/saml/sls?SAMLRequest=%25%25&SigAlg=a&Signature=b' })).statusCode).toBe(400);
+        expect(
+          (await api.inject({ method: 'GET', url: '/0.1/saml/sls?SAMLRequest=%25%25&SigAlg=a&Signature=b' })).statusCode,
+        ).toBe(400);
         expect(await headToken(judy.token)).toBe(204);
         expect(await refreshStatus(judy.refresh_token)).toBe(200);
         // The same user, asked properly, is logged out: the refusals above were the request's fault.
@@ -454,8 +630,20 @@ describe.each(ENGINES)('SAML single sign-on on %s', (engine) => {
         expect(created.statusCode, created.body).toBe(200);
         const tenant2 = created.json().uuid as string;
         expect((await settings('POST', { entity_id: SP2, acs_url: ACS }, idp.metadata, tenant2)).statusCode).toBe(200);
-        const sp2 = (await api.inject({ method: 'GET', url: '/0.1/backends/saml/sp_metadata', headers: { 'x-auth-token': admin, ...inTenant(tenant2) } })).body;
-        const user = await api.as(admin, 'POST', '/0.1/users', { username: 'mona', password: 'mona-password', authentication_method: 'saml' }, inTenant(tenant2));
+        const sp2 = (
+          await api.inject({
+            method: 'GET',
+            url: '/0.1/backends/saml/sp_metadata',
+            headers: { 'x-auth-token': admin, ...inTenant(tenant2) },
+          })
+        ).body;
+        const user = await api.as(
+          admin,
+          'POST',
+          '/0.1/users',
+          { username: 'mona', password: 'mona-password', authentication_method: 'saml' },
+          inTenant(tenant2),
+        );
         expect(user.statusCode, user.body).toBe(200);
         const { sessionId, acs } = await ssoLogin('mona', DOMAIN2, sp2);
         expect(acs.statusCode, acs.body).toBe(302);

@@ -24,7 +24,9 @@ async function connectionsTo(database: string): Promise<number> {
   await admin.connect();
   try {
     const { rows } = await admin.query<{ n: number }>(
-      `select count(*)::int as n from pg_stat_activity where datname = $1 and application_name like 'xivo-auth%'`, [database]);
+      `select count(*)::int as n from pg_stat_activity where datname = $1 and application_name like 'xivo-auth%'`,
+      [database],
+    );
     return rows[0].n;
   } finally {
     await admin.end();
@@ -33,8 +35,9 @@ async function connectionsTo(database: string): Promise<number> {
 
 /** Waits for threads and descriptors to come back to the baseline (threads end asynchronously). */
 async function expectBackTo(baseline: { threads: number; fds: number }): Promise<void> {
-  await until(() => threads() <= baseline.threads && fds() <= baseline.fds, 'threads and descriptors released', 10_000)
-    .catch(() => undefined);
+  await until(() => threads() <= baseline.threads && fds() <= baseline.fds, 'threads and descriptors released', 10_000).catch(
+    () => undefined,
+  );
   expect({ threads: threads(), fds: fds() }).toEqual(baseline);
 }
 
@@ -53,7 +56,10 @@ describe('a start-up that fails half-way leaves nothing open', () => {
     // threads, the pg and better-sqlite3 modules): one full start and stop
     // on each engine.
     for (const uri of [tempSqliteUri(), null]) {
-      const service = await createService(testConfig(uri?.uri ?? database.uri, { password_hashing: { max_concurrent: 2 } }), silent);
+      const service = await createService(
+        testConfig(uri?.uri ?? database.uri, { password_hashing: { max_concurrent: 2 } }),
+        silent,
+      );
       await service.listen();
       await service.close();
       uri?.cleanup();
@@ -83,10 +89,13 @@ describe('a start-up that fails half-way leaves nothing open', () => {
   });
 
   it('PostgreSQL: a taken port fails listen(); the pool, the listener and the threads are all closed', async () => {
-    const service = await createService(testConfig(database.uri, {
-      password_hashing: { max_concurrent: 2 },
-      rest_api: { listen: '127.0.0.1', port: takenPort },
-    }), silent);
+    const service = await createService(
+      testConfig(database.uri, {
+        password_hashing: { max_concurrent: 2 },
+        rest_api: { listen: '127.0.0.1', port: takenPort },
+      }),
+      silent,
+    );
     const name = new URL(database.uri).pathname.slice(1);
     await until(() => connectionsTo(name).then((n) => n > 0), 'the service connected');
     await expect(service.listen()).rejects.toThrow(/EADDRINUSE/);
@@ -97,10 +106,13 @@ describe('a start-up that fails half-way leaves nothing open', () => {
   it('SQLite: a taken port fails listen(); the purge and checkpoint threads and the file are closed', async () => {
     const sqlite = tempSqliteUri();
     try {
-      const service = await createService(testConfig(sqlite.uri, {
-        password_hashing: { max_concurrent: 2 },
-        rest_api: { listen: '127.0.0.1', port: takenPort },
-      }), silent);
+      const service = await createService(
+        testConfig(sqlite.uri, {
+          password_hashing: { max_concurrent: 2 },
+          rest_api: { listen: '127.0.0.1', port: takenPort },
+        }),
+        silent,
+      );
       expect(threads()).toBeGreaterThan(baseline.threads);
       await expect(service.listen()).rejects.toThrow(/EADDRINUSE/);
       await expectBackTo(baseline);

@@ -24,7 +24,13 @@ describe('PostgreSQL outage', () => {
   });
 
   it('answers 503 while the database is unreachable and recovers when it returns', async () => {
-    const login = () => service.app.inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic(ADMIN.username, ADMIN.password) }, payload: {} });
+    const login = () =>
+      service.app.inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { authorization: basic(ADMIN.username, ADMIN.password) },
+        payload: {},
+      });
     const token = (await login()).json().data.token;
     expect((await service.app.inject({ method: 'HEAD', url: `/0.1/token/${token}` })).statusCode).toBe(204);
 
@@ -58,15 +64,18 @@ describe('PostgreSQL that stops answering (a partition: no error, no reset)', ()
   });
 
   it('answers 503 after db_timeout_ms instead of hanging, then recovers by itself', async () => {
-    const login = () => service.app.inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic(ADMIN.username, ADMIN.password) }, payload: {} });
+    const login = () =>
+      service.app.inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { authorization: basic(ADMIN.username, ADMIN.password) },
+        payload: {},
+      });
     const token = (await login()).json().data.token;
     proxy.freeze();
     // Bounded by the configured timeout (500 ms), with a wide margin for a busy machine.
     const started = Date.now();
-    const [check, loginDown] = await Promise.all([
-      service.app.inject({ method: 'GET', url: `/0.1/token/${token}` }),
-      login(),
-    ]);
+    const [check, loginDown] = await Promise.all([service.app.inject({ method: 'GET', url: `/0.1/token/${token}` }), login()]);
     expect(check.statusCode).toBe(503);
     expect(loginDown.statusCode).toBe(503);
     expect(Date.now() - started).toBeLessThan(5000);

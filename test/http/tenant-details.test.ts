@@ -40,17 +40,27 @@ describe.each(ENGINES)('tenant details, domains and parent on %s', (engine) => {
       const top = (await api.as(admin, 'GET', `/0.1/tenants/${master}`)).json();
       expect(top).toMatchObject({ contact: null, phone: null, address: EMPTY_ADDRESS, default_authentication_method: 'native' });
       const plain = await createTenant({ name: 'plain details' });
-      expect(plain).toMatchObject({ contact: null, phone: null, address: EMPTY_ADDRESS, default_authentication_method: 'native' });
+      expect(plain).toMatchObject({
+        contact: null,
+        phone: null,
+        address: EMPTY_ADDRESS,
+        default_authentication_method: 'native',
+      });
     });
 
     it('are stored at creation, read back, listed, and replaced by PUT (absent: null, native)', async () => {
       const contact = await api.createUser(admin, 'details-contact', 'details-contact-password');
       const created = await createTenant({
-        name: 'detailed', contact, phone: '+1 555 0100', default_authentication_method: 'ldap',
+        name: 'detailed',
+        contact,
+        phone: '+1 555 0100',
+        default_authentication_method: 'ldap',
         address: { line_1: '1 Main St', line_2: 'Suite 2', city: 'Quebec', state: 'QC', country: 'Canada', zip_code: 'G1A 0A1' },
       });
       const expected = {
-        contact, phone: '+1 555 0100', default_authentication_method: 'ldap',
+        contact,
+        phone: '+1 555 0100',
+        default_authentication_method: 'ldap',
         address: { line_1: '1 Main St', line_2: 'Suite 2', city: 'Quebec', state: 'QC', country: 'Canada', zip_code: 'G1A 0A1' },
       };
       expect(created).toMatchObject(expected);
@@ -59,11 +69,16 @@ describe.each(ENGINES)('tenant details, domains and parent on %s', (engine) => {
       expect(listed.items).toEqual([expect.objectContaining(expected)]);
 
       const saml = await api.as(admin, 'PUT', `/0.1/tenants/${created.uuid}`, {
-        name: 'detailed', default_authentication_method: 'saml', address: { city: 'Montreal' },
+        name: 'detailed',
+        default_authentication_method: 'saml',
+        address: { city: 'Montreal' },
       });
       expect(saml.statusCode, saml.body).toBe(200);
       expect(saml.json()).toMatchObject({
-        contact: null, phone: null, default_authentication_method: 'saml', address: { ...EMPTY_ADDRESS, city: 'Montreal' },
+        contact: null,
+        phone: null,
+        default_authentication_method: 'saml',
+        address: { ...EMPTY_ADDRESS, city: 'Montreal' },
       });
       const bare = (await api.as(admin, 'PUT', `/0.1/tenants/${created.uuid}`, { name: 'detailed' })).json();
       expect(bare).toMatchObject({ contact: null, phone: null, address: EMPTY_ADDRESS, default_authentication_method: 'native' });
@@ -101,7 +116,9 @@ describe.each(ENGINES)('tenant details, domains and parent on %s', (engine) => {
       const refused = await api.as(homeAdmin, 'POST', '/0.1/tenants', { name: 'with outsider', contact: outsider });
       expect(refused.statusCode).toBe(400);
       expect(refused.json().details).toHaveProperty('contact');
-      expect((await api.as(homeAdmin, 'PUT', `/0.1/tenants/${home.uuid}`, { name: 'contact home', contact: outsider })).statusCode).toBe(400);
+      expect(
+        (await api.as(homeAdmin, 'PUT', `/0.1/tenants/${home.uuid}`, { name: 'contact home', contact: outsider })).statusCode,
+      ).toBe(400);
       const insider = await api.createUser(admin, 'contact-insider', 'contact-insider-password', home.uuid);
       const ok = await api.as(homeAdmin, 'PUT', `/0.1/tenants/${home.uuid}`, { name: 'contact home', contact: insider });
       expect(ok.statusCode, ok.body).toBe(200);
@@ -169,7 +186,10 @@ describe.each(ENGINES)('tenant details, domains and parent on %s', (engine) => {
       for (const parent of [x.uuid, xChild.uuid]) {
         const cycle = await api.as(admin, 'PUT', `/0.1/tenants/${x.uuid}/parent/${parent}`);
         expect(cycle.statusCode, parent).toBe(400);
-        expect(cycle.json()).toMatchObject({ error_id: 'invalid-data', details: { parent_uuid: { constraint_id: 'not_descendant' } } });
+        expect(cycle.json()).toMatchObject({
+          error_id: 'invalid-data',
+          details: { parent_uuid: { constraint_id: 'not_descendant' } },
+        });
       }
       const top = await api.as(admin, 'PUT', `/0.1/tenants/${master}/parent/${a.uuid}`);
       expect(top.statusCode).toBe(403);
@@ -196,7 +216,11 @@ describe.each(ENGINES)('tenant details, domains and parent on %s', (engine) => {
       expect((await api.as(homeAdmin, 'PUT', `/0.1/tenants/${right.uuid}/parent/${left.uuid}`)).statusCode).toBe(204);
       expect((await api.as(homeAdmin, 'PUT', `/0.1/tenants/${right.uuid}/parent/${home.uuid}`)).statusCode).toBe(204);
       // Out of it, or bringing a foreign tenant in: the other tenant does not exist for it.
-      for (const [tenant, parent] of [[left.uuid, beside.uuid], [beside.uuid, home.uuid], [left.uuid, master]]) {
+      for (const [tenant, parent] of [
+        [left.uuid, beside.uuid],
+        [beside.uuid, home.uuid],
+        [left.uuid, master],
+      ]) {
         const res = await api.as(homeAdmin, 'PUT', `/0.1/tenants/${tenant}/parent/${parent}`);
         expect(res.statusCode, `${tenant} → ${parent}`).toBe(404);
         expect(res.json().error_id).toBe('unknown-tenant');
@@ -205,7 +229,9 @@ describe.each(ENGINES)('tenant details, domains and parent on %s', (engine) => {
       const own = await api.as(homeAdmin, 'PUT', `/0.1/tenants/${home.uuid}/parent/${left.uuid}`);
       expect(own.statusCode).toBe(403);
       // Acting on a sub-tenant (Wazo-Tenant), the subtree is that one's.
-      const fromLeft = await api.as(homeAdmin, 'PUT', `/0.1/tenants/${right.uuid}/parent/${left.uuid}`, undefined, { 'wazo-tenant': left.uuid });
+      const fromLeft = await api.as(homeAdmin, 'PUT', `/0.1/tenants/${right.uuid}/parent/${left.uuid}`, undefined, {
+        'wazo-tenant': left.uuid,
+      });
       expect(fromLeft.statusCode).toBe(404);
       expect((await api.as(admin, 'GET', `/0.1/tenants/${left.uuid}`)).json().parent_uuid).toBe(home.uuid);
       expect((await api.as(admin, 'GET', `/0.1/tenants/${beside.uuid}`)).json().parent_uuid).toBe(master);
@@ -220,13 +246,17 @@ describe.each(ENGINES)('tenant details, domains and parent on %s', (engine) => {
       const aAdmin = await tenantAdmin(a.uuid, 'seen-a-admin');
       // Remembered by the tree: x is below a, not below b.
       expect((await api.as(null, 'HEAD', `/0.1/token/${bToken}?tenant=${x.uuid}`)).statusCode).toBe(403);
-      expect((await api.as(null, 'POST', `/0.1/token/${bToken}/scopes/check`, { scopes: ['x'], tenant_uuid: x.uuid })).statusCode).toBe(403);
+      expect(
+        (await api.as(null, 'POST', `/0.1/token/${bToken}/scopes/check`, { scopes: ['x'], tenant_uuid: x.uuid })).statusCode,
+      ).toBe(403);
       expect((await api.as(aAdmin, 'GET', '/0.1/users', undefined, { 'wazo-tenant': x.uuid })).statusCode).toBe(200);
 
       expect((await api.as(admin, 'PUT', `/0.1/tenants/${x.uuid}/parent/${b.uuid}`)).statusCode).toBe(204);
 
       expect((await api.as(null, 'HEAD', `/0.1/token/${bToken}?tenant=${x.uuid}`)).statusCode).toBe(204);
-      expect((await api.as(null, 'POST', `/0.1/token/${bToken}/scopes/check`, { scopes: ['x'], tenant_uuid: x.uuid })).statusCode).toBe(200);
+      expect(
+        (await api.as(null, 'POST', `/0.1/token/${bToken}/scopes/check`, { scopes: ['x'], tenant_uuid: x.uuid })).statusCode,
+      ).toBe(200);
       const lost = await api.as(aAdmin, 'GET', '/0.1/users', undefined, { 'wazo-tenant': x.uuid });
       expect(lost.statusCode).toBe(401);
       expect(lost.json().error_id).toBe('unauthorized-tenant');
@@ -238,15 +268,29 @@ describe.each(ENGINES)('tenant details, domains and parent on %s', (engine) => {
       const b = await createTenant({ name: 'linked b' });
       const x = await createTenant({ name: 'linked x', parent_uuid: a.uuid });
       const xChild = await createTenant({ name: 'linked x child', parent_uuid: x.uuid });
-      const shared = (await api.as(admin, 'POST', '/0.1/policies', { name: 'a shared', acl: ['a.shared'], shared: true }, { 'wazo-tenant': a.uuid })).json();
-      const topShared = (await api.as(admin, 'POST', '/0.1/policies', { name: 'top shared for move', acl: ['top.shared'], shared: true })).json();
+      const shared = (
+        await api.as(
+          admin,
+          'POST',
+          '/0.1/policies',
+          { name: 'a shared', acl: ['a.shared'], shared: true },
+          { 'wazo-tenant': a.uuid },
+        )
+      ).json();
+      const topShared = (
+        await api.as(admin, 'POST', '/0.1/policies', { name: 'top shared for move', acl: ['top.shared'], shared: true })
+      ).json();
       const user = await api.createUser(admin, 'linked-x-user', 'linked-x-password', xChild.uuid);
       const asChild = { 'wazo-tenant': xChild.uuid };
       const group = (await api.as(admin, 'POST', '/0.1/groups', { name: 'linked x group' }, asChild)).json().uuid as string;
       expect((await api.as(admin, 'PUT', `/0.1/users/${user}/policies/${shared.uuid}`, undefined, asChild)).statusCode).toBe(204);
-      expect((await api.as(admin, 'PUT', `/0.1/groups/${group}/policies/${shared.uuid}`, undefined, asChild)).statusCode).toBe(204);
+      expect((await api.as(admin, 'PUT', `/0.1/groups/${group}/policies/${shared.uuid}`, undefined, asChild)).statusCode).toBe(
+        204,
+      );
       // The top tenant stays above wherever x goes: its shared policies do not hold x back.
-      expect((await api.as(admin, 'PUT', `/0.1/users/${user}/policies/${topShared.uuid}`, undefined, asChild)).statusCode).toBe(204);
+      expect((await api.as(admin, 'PUT', `/0.1/users/${user}/policies/${topShared.uuid}`, undefined, asChild)).statusCode).toBe(
+        204,
+      );
 
       const refused = await api.as(admin, 'PUT', `/0.1/tenants/${x.uuid}/parent/${b.uuid}`);
       expect(refused.statusCode).toBe(409);
@@ -267,15 +311,24 @@ describe.each(ENGINES)('tenant details, domains and parent on %s', (engine) => {
       const inA = await createTenant({ name: 'linked in a', parent_uuid: a.uuid });
       expect((await api.as(admin, 'PUT', `/0.1/tenants/${x.uuid}/parent/${inA.uuid}`)).statusCode).toBe(204);
 
-      expect((await api.as(admin, 'DELETE', `/0.1/users/${user}/policies/${shared.uuid}`, undefined, asChild)).statusCode).toBe(204);
-      expect((await api.as(admin, 'DELETE', `/0.1/groups/${group}/policies/${shared.uuid}`, undefined, asChild)).statusCode).toBe(204);
+      expect((await api.as(admin, 'DELETE', `/0.1/users/${user}/policies/${shared.uuid}`, undefined, asChild)).statusCode).toBe(
+        204,
+      );
+      expect((await api.as(admin, 'DELETE', `/0.1/groups/${group}/policies/${shared.uuid}`, undefined, asChild)).statusCode).toBe(
+        204,
+      );
       expect((await api.as(admin, 'PUT', `/0.1/tenants/${x.uuid}/parent/${b.uuid}`)).statusCode).toBe(204);
     });
   });
 
   it('documents the new endpoints and fields in the OpenAPI document', async () => {
     const doc = (await api.as(null, 'GET', '/0.1/api/api.yml')).body;
-    for (const text of ['/0.1/tenants/{tenant_uuid}/domains:', '/0.1/tenants/{tenant_uuid}/parent/{parent_tenant_uuid}:', 'default_authentication_method', 'zip_code']) {
+    for (const text of [
+      '/0.1/tenants/{tenant_uuid}/domains:',
+      '/0.1/tenants/{tenant_uuid}/parent/{parent_tenant_uuid}:',
+      'default_authentication_method',
+      'zip_code',
+    ]) {
       expect(doc, text).toContain(text);
     }
   });

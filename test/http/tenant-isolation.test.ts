@@ -15,9 +15,15 @@ describe.each(ENGINES)('tenant isolation on %s', (engine) => {
   let admin: string;
   const api = iamApi(() => t);
 
-  async function offline(username: string, password: string, clientId: string): Promise<{ token: string; refresh: string; uuid: string }> {
+  async function offline(
+    username: string,
+    password: string,
+    clientId: string,
+  ): Promise<{ token: string; refresh: string; uuid: string }> {
     const res = await api.inject({
-      method: 'POST', url: '/0.1/token', headers: { ...JSON_HEADERS, authorization: basic(username, password) },
+      method: 'POST',
+      url: '/0.1/token',
+      headers: { ...JSON_HEADERS, authorization: basic(username, password) },
       payload: { access_type: 'offline', client_id: clientId },
     });
     expect(res.statusCode, res.body).toBe(200);
@@ -26,22 +32,39 @@ describe.each(ENGINES)('tenant isolation on %s', (engine) => {
   }
 
   function refresh(refreshToken: string, clientId: string) {
-    return api.inject({ method: 'POST', url: '/0.1/token', headers: JSON_HEADERS, payload: { refresh_token: refreshToken, client_id: clientId } });
+    return api.inject({
+      method: 'POST',
+      url: '/0.1/token',
+      headers: JSON_HEADERS,
+      payload: { refresh_token: refreshToken, client_id: clientId },
+    });
   }
 
   /** A tenant under the top one, with an administrator holding `acl` there. */
   async function tenantWithAdmin(name: string, acl: string[]): Promise<{ uuid: string; adminUuid: string; token: string }> {
     const tenant = (await api.as(admin, 'POST', '/0.1/tenants', { name })).json();
-    const policy = (await api.as(admin, 'POST', '/0.1/policies', { name: `${name} admin`, acl }, { 'wazo-tenant': tenant.uuid })).json();
+    const policy = (
+      await api.as(admin, 'POST', '/0.1/policies', { name: `${name} admin`, acl }, { 'wazo-tenant': tenant.uuid })
+    ).json();
     const adminUuid = await api.createUser(admin, `${name}-admin`, `${name}-admin-password`, tenant.uuid);
-    expect((await api.as(admin, 'PUT', `/0.1/users/${adminUuid}/policies/${policy.uuid}`, undefined, { 'wazo-tenant': tenant.uuid })).statusCode).toBe(204);
+    expect(
+      (await api.as(admin, 'PUT', `/0.1/users/${adminUuid}/policies/${policy.uuid}`, undefined, { 'wazo-tenant': tenant.uuid }))
+        .statusCode,
+    ).toBe(204);
     return { uuid: tenant.uuid, adminUuid, token: await api.login(`${name}-admin`, `${name}-admin-password`) };
   }
 
   beforeAll(async () => {
     bus = await startBusConsumer();
     t = await startTestService(engine, {
-      amqp: { enabled: true, uri: AMQP_URI, exchange_name: bus.exchange, poll_interval_ms: 50, retry_min_ms: 50, retry_max_ms: 200 },
+      amqp: {
+        enabled: true,
+        uri: AMQP_URI,
+        exchange_name: bus.exchange,
+        poll_interval_ms: 50,
+        retry_min_ms: 50,
+        retry_max_ms: 200,
+      },
     });
     await t.service.listen();
     admin = await api.adminToken();
@@ -91,12 +114,18 @@ describe.each(ENGINES)('tenant isolation on %s', (engine) => {
       tenant = await tenantWithAdmin('iso-c', ['auth.#']);
       shared = (await api.as(admin, 'POST', '/0.1/policies', { name: 'iso confd', acl: ['confd.#'], shared: true })).json();
       group = (await api.as(admin, 'POST', '/0.1/groups', { name: 'iso operators' }, { 'wazo-tenant': tenant.uuid })).json();
-      const linked = await api.as(admin, 'PUT', `/0.1/groups/${group.uuid}/policies/${shared.uuid}`, undefined, { 'wazo-tenant': tenant.uuid });
+      const linked = await api.as(admin, 'PUT', `/0.1/groups/${group.uuid}/policies/${shared.uuid}`, undefined, {
+        'wazo-tenant': tenant.uuid,
+      });
       expect(linked.statusCode, linked.body).toBe(204);
     });
 
     it('unsharing a policy still linked below is refused (409), naming the links; nothing changes', async () => {
-      const res = await api.as(admin, 'PUT', `/0.1/policies/${shared.uuid}`, { name: 'iso confd', acl: ['confd.#'], shared: false });
+      const res = await api.as(admin, 'PUT', `/0.1/policies/${shared.uuid}`, {
+        name: 'iso confd',
+        acl: ['confd.#'],
+        shared: false,
+      });
       expect(res.statusCode, res.body).toBe(409);
       expect(res.json().details.shared.groups).toEqual([{ uuid: group.uuid, tenant_uuid: tenant.uuid }]);
       expect((await api.as(admin, 'GET', `/0.1/policies/${shared.uuid}`)).json().shared).toBe(true);
@@ -109,7 +138,9 @@ describe.each(ENGINES)('tenant isolation on %s', (engine) => {
       const res = await api.as(tenant.token, 'PUT', `/0.1/groups/${group.uuid}/users/${bob}`);
       expect(res.statusCode, res.body).toBe(401);
       expect(res.json().details.required_access).toBe('confd.#');
-      const members = (await api.as(admin, 'GET', `/0.1/groups/${group.uuid}/users`, undefined, { 'wazo-tenant': tenant.uuid })).json();
+      const members = (
+        await api.as(admin, 'GET', `/0.1/groups/${group.uuid}/users`, undefined, { 'wazo-tenant': tenant.uuid })
+      ).json();
       expect(members.items.map((u: { uuid: string }) => u.uuid)).not.toContain(bob);
       const token = await api.login('iso-bob', 'iso-bob-password');
       expect((await api.inject({ method: 'HEAD', url: `/0.1/token/${token}?scope=confd.users.read` })).statusCode).toBe(403);
@@ -117,26 +148,51 @@ describe.each(ENGINES)('tenant isolation on %s', (engine) => {
 
     it('once unlinked below, the policy can be unshared', async () => {
       await t.service.store.updatePolicy(shared.uuid, { shared: true });
-      expect((await api.as(admin, 'DELETE', `/0.1/groups/${group.uuid}/policies/${shared.uuid}`, undefined, { 'wazo-tenant': tenant.uuid })).statusCode).toBe(204);
-      const res = await api.as(admin, 'PUT', `/0.1/policies/${shared.uuid}`, { name: 'iso confd', acl: ['confd.#'], shared: false });
+      expect(
+        (
+          await api.as(admin, 'DELETE', `/0.1/groups/${group.uuid}/policies/${shared.uuid}`, undefined, {
+            'wazo-tenant': tenant.uuid,
+          })
+        ).statusCode,
+      ).toBe(204);
+      const res = await api.as(admin, 'PUT', `/0.1/policies/${shared.uuid}`, {
+        name: 'iso confd',
+        acl: ['confd.#'],
+        shared: false,
+      });
       expect(res.statusCode, res.body).toBe(200);
       expect(res.json().shared).toBe(false);
     });
   });
 
-  describe('a password change and a disable end the user\'s refresh tokens', () => {
+  describe("a password change and a disable end the user's refresh tokens", () => {
     it('password change: the refresh token taken before is refused, with its event and audit record', async () => {
       const kim = await api.createUser(admin, 'iso-kim', 'iso-kim-password');
       const first = await offline('iso-kim', 'iso-kim-password', 'kim-app');
-      const changed = await api.as(admin, 'PUT', `/0.1/users/${kim}/password`, { old_password: 'iso-kim-password', new_password: 'iso-kim-password-2' });
+      const changed = await api.as(admin, 'PUT', `/0.1/users/${kim}/password`, {
+        old_password: 'iso-kim-password',
+        new_password: 'iso-kim-password-2',
+      });
       expect(changed.statusCode, changed.body).toBe(204);
       expect((await refresh(first.refresh, 'kim-app')).statusCode).toBe(401);
       expect((await api.as(admin, 'GET', `/0.1/users/${kim}/tokens`)).json().items).toEqual([]);
-      await until(() => bus.messages.some((m) => m.headers.name === 'auth_refresh_token_deleted' && (m.body.data as { user_uuid: string }).user_uuid === kim), 'refresh token deleted event');
+      await until(
+        () =>
+          bus.messages.some(
+            (m) => m.headers.name === 'auth_refresh_token_deleted' && (m.body.data as { user_uuid: string }).user_uuid === kim,
+          ),
+        'refresh token deleted event',
+      );
       await t.service.security.audit.flush();
-      const audit = (await api.as(admin, 'GET', '/0.1/audit?limit=100')).json().items as { action: string; target_id: string; details: Record<string, unknown> }[];
-      expect(audit.find((r) => r.action === 'users.refresh_tokens.revoke' && r.target_id === kim)?.details)
-        .toEqual({ reason: 'password_changed', client_ids: ['kim-app'] });
+      const audit = (await api.as(admin, 'GET', '/0.1/audit?limit=100')).json().items as {
+        action: string;
+        target_id: string;
+        details: Record<string, unknown>;
+      }[];
+      expect(audit.find((r) => r.action === 'users.refresh_tokens.revoke' && r.target_id === kim)?.details).toEqual({
+        reason: 'password_changed',
+        client_ids: ['kim-app'],
+      });
       // The new password works, offline too.
       await offline('iso-kim', 'iso-kim-password-2', 'kim-app');
     });

@@ -41,13 +41,17 @@ describe.each(ENGINES)('tenants API on %s', (engine) => {
     const acme = created.json();
     expect(acme).toMatchObject({ name: 'Acme Corp', slug: 'Acme_Corp', parent_uuid: master, domain_names: ['acme.example.com'] });
 
-    const sub = (await api.as(admin, 'POST', '/0.1/tenants', { name: 'Acme sales', slug: 'acme_sales', parent_uuid: acme.uuid })).json();
+    const sub = (
+      await api.as(admin, 'POST', '/0.1/tenants', { name: 'Acme sales', slug: 'acme_sales', parent_uuid: acme.uuid })
+    ).json();
     expect(sub).toMatchObject({ slug: 'acme_sales', parent_uuid: acme.uuid });
     expect((await api.as(admin, 'GET', `/0.1/tenants/${sub.uuid}`)).json()).toEqual(sub);
 
     const all = (await api.as(admin, 'GET', '/0.1/tenants?order=name')).json();
     expect(all.items.map((x: { uuid: string }) => x.uuid)).toEqual(expect.arrayContaining([master, acme.uuid, sub.uuid]));
-    const underAcme = (await api.as(admin, 'GET', '/0.1/tenants?search=acme&order=slug&direction=desc', undefined, { 'wazo-tenant': acme.uuid })).json();
+    const underAcme = (
+      await api.as(admin, 'GET', '/0.1/tenants?search=acme&order=slug&direction=desc', undefined, { 'wazo-tenant': acme.uuid })
+    ).json();
     expect(underAcme).toMatchObject({ total: 2, filtered: 2 });
     expect(underAcme.items.map((x: { slug: string }) => x.slug)).toEqual(['acme_sales', 'Acme_Corp']);
     expect((await api.as(admin, 'GET', '/0.1/tenants?order=parent')).json().error_id).toBe('invalid-list-param');
@@ -75,7 +79,16 @@ describe.each(ENGINES)('tenants API on %s', (engine) => {
     const again = await api.as(admin, 'POST', '/0.1/tenants', { name: 'dup slug' });
     expect(again.statusCode).toBe(200);
     expect(again.json().slug).toMatch(/^dup_slug_[0-9a-f]{6}$/);
-    for (const body of [[], { name: 5 }, { name: 'a\u0000b' }, { slug: 'has-dash' }, { slug: 'x'.repeat(81) }, { parent_uuid: 'nope' }, { domain_names: ['bad domain'] }, { uuid: 'abc' }]) {
+    for (const body of [
+      [],
+      { name: 5 },
+      { name: 'a\u0000b' },
+      { slug: 'has-dash' },
+      { slug: 'x'.repeat(81) },
+      { parent_uuid: 'nope' },
+      { domain_names: ['bad domain'] },
+      { uuid: 'abc' },
+    ]) {
       const res = await api.as(admin, 'POST', '/0.1/tenants', body);
       expect(res.statusCode, JSON.stringify(body)).toBe(400);
       expect(res.json().error_id).toBe('invalid-data');
@@ -85,12 +98,17 @@ describe.each(ENGINES)('tenants API on %s', (engine) => {
     expect(orphan.json().details).toHaveProperty('parent_uuid');
   });
 
-  it('scopes with Wazo-Tenant: a tenant outside the caller\'s tree is 401 unauthorized-tenant', async () => {
+  it("scopes with Wazo-Tenant: a tenant outside the caller's tree is 401 unauthorized-tenant", async () => {
     const a = (await api.as(admin, 'POST', '/0.1/tenants', { name: 'scope a' })).json();
     const b = (await api.as(admin, 'POST', '/0.1/tenants', { name: 'scope b' })).json();
-    const aAdminPolicy = (await api.as(admin, 'POST', '/0.1/policies', { name: 'tenant admin', acl: ['auth.#'] }, { 'wazo-tenant': a.uuid })).json();
+    const aAdminPolicy = (
+      await api.as(admin, 'POST', '/0.1/policies', { name: 'tenant admin', acl: ['auth.#'] }, { 'wazo-tenant': a.uuid })
+    ).json();
     const aAdmin = await api.createUser(admin, 'scope-a-admin', 'scope-a-password', a.uuid);
-    expect((await api.as(admin, 'PUT', `/0.1/users/${aAdmin}/policies/${aAdminPolicy.uuid}`, undefined, { 'wazo-tenant': a.uuid })).statusCode).toBe(204);
+    expect(
+      (await api.as(admin, 'PUT', `/0.1/users/${aAdmin}/policies/${aAdminPolicy.uuid}`, undefined, { 'wazo-tenant': a.uuid }))
+        .statusCode,
+    ).toBe(204);
     const token = await api.login('scope-a-admin', 'scope-a-password');
 
     const mine = (await api.as(token, 'GET', '/0.1/tenants')).json();
@@ -140,7 +158,7 @@ describe.each(ENGINES)('tenants API on %s', (engine) => {
     expect((await api.as(admin, 'GET', '/0.1/users?recurse=maybe')).json().error_id).toBe('invalid-list-param');
   });
 
-  it('checks tokens against the tree: the token\'s tenant and its descendants, never others', async () => {
+  it("checks tokens against the tree: the token's tenant and its descendants, never others", async () => {
     const home = (await api.as(admin, 'POST', '/0.1/tenants', { name: 'token home' })).json();
     const below = (await api.as(admin, 'POST', '/0.1/tenants', { name: 'token below', parent_uuid: home.uuid })).json();
     const beside = (await api.as(admin, 'POST', '/0.1/tenants', { name: 'token beside' })).json();
@@ -153,19 +171,33 @@ describe.each(ENGINES)('tenants API on %s', (engine) => {
     expect((await api.as(null, 'HEAD', `/0.1/token/${token}?tenant=${master}`)).statusCode).toBe(403);
     const check = await api.as(null, 'POST', `/0.1/token/${token}/scopes/check`, { scopes: ['x'], tenant_uuid: below.uuid });
     expect(check.statusCode).toBe(200);
-    expect((await api.as(null, 'POST', `/0.1/token/${token}/scopes/check`, { scopes: ['x'], tenant_uuid: beside.uuid })).statusCode).toBe(403);
+    expect(
+      (await api.as(null, 'POST', `/0.1/token/${token}/scopes/check`, { scopes: ['x'], tenant_uuid: beside.uuid })).statusCode,
+    ).toBe(403);
   });
 
   it('documents every IAM endpoint in the OpenAPI document', async () => {
     const doc = (await api.as(null, 'GET', '/0.1/api/api.yml')).body;
     for (const path of [
-      '/0.1/tenants:', '/0.1/tenants/{tenant_uuid}:', '/0.1/policies:', '/0.1/policies/{policy_uuid}:',
-      '/0.1/policies/{policy_uuid}/acl/{access}:', '/0.1/groups:', '/0.1/groups/{group_uuid}:',
-      '/0.1/groups/{group_uuid}/users:', '/0.1/groups/{group_uuid}/users/{user_uuid}:',
-      '/0.1/groups/{group_uuid}/policies:', '/0.1/groups/{group_uuid}/policies/{policy_uuid}:',
-      '/0.1/users/{user_uuid}/policies:', '/0.1/users/{user_uuid}/policies/{policy_uuid}:',
-      '/0.1/users/{user_uuid}/groups:', '/0.1/sessions:', '/0.1/sessions/{session_uuid}:',
-      '/0.1/users/{user_uuid}/sessions:', '/0.1/users/{user_uuid}/sessions/{session_uuid}:',
-    ]) expect(doc, path).toContain(path);
+      '/0.1/tenants:',
+      '/0.1/tenants/{tenant_uuid}:',
+      '/0.1/policies:',
+      '/0.1/policies/{policy_uuid}:',
+      '/0.1/policies/{policy_uuid}/acl/{access}:',
+      '/0.1/groups:',
+      '/0.1/groups/{group_uuid}:',
+      '/0.1/groups/{group_uuid}/users:',
+      '/0.1/groups/{group_uuid}/users/{user_uuid}:',
+      '/0.1/groups/{group_uuid}/policies:',
+      '/0.1/groups/{group_uuid}/policies/{policy_uuid}:',
+      '/0.1/users/{user_uuid}/policies:',
+      '/0.1/users/{user_uuid}/policies/{policy_uuid}:',
+      '/0.1/users/{user_uuid}/groups:',
+      '/0.1/sessions:',
+      '/0.1/sessions/{session_uuid}:',
+      '/0.1/users/{user_uuid}/sessions:',
+      '/0.1/users/{user_uuid}/sessions/{session_uuid}:',
+    ])
+      expect(doc, path).toContain(path);
   });
 });

@@ -13,12 +13,19 @@ describe.each(ENGINES)('token API on %s', (engine) => {
   const inject = (opts: InjectOptions) => t.service.app.inject(opts);
 
   async function login(user: string, password: string, body: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
-    return inject({ method: 'POST', url: '/0.1/token', headers: { ...JSON_HEADERS, authorization: basic(user, password), ...headers }, payload: body });
+    return inject({
+      method: 'POST',
+      url: '/0.1/token',
+      headers: { ...JSON_HEADERS, authorization: basic(user, password), ...headers },
+      payload: body,
+    });
   }
 
   async function createUser(username: string, password: string | null, extra: Record<string, unknown> = {}) {
     const res = await inject({
-      method: 'POST', url: '/0.1/users', headers: { ...JSON_HEADERS, 'x-auth-token': adminToken },
+      method: 'POST',
+      url: '/0.1/users',
+      headers: { ...JSON_HEADERS, 'x-auth-token': adminToken },
       payload: { username, password, ...extra },
     });
     expect(res.statusCode, res.body).toBe(200);
@@ -26,7 +33,11 @@ describe.each(ENGINES)('token API on %s', (engine) => {
   }
 
   beforeAll(async () => {
-    t = await startTestService(engine, { max_user_concurrent_sessions: 3, default_policies: { users_read_own: { acl: ['confd.users.me.read', 'auth.users.me.tokens.#'] } }, default_user_policy: 'users_read_own' });
+    t = await startTestService(engine, {
+      max_user_concurrent_sessions: 3,
+      default_policies: { users_read_own: { acl: ['confd.users.me.read', 'auth.users.me.tokens.#'] } },
+      default_user_policy: 'users_read_own',
+    });
     const res = await login(ADMIN.username, ADMIN.password);
     expect(res.statusCode, res.body).toBe(200);
     adminToken = res.json().data.token;
@@ -48,7 +59,12 @@ describe.each(ENGINES)('token API on %s', (engine) => {
       expect(data.issued_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/);
       const lifetime = Date.parse(`${data.utc_expires_at.slice(0, 23)}Z`) - Date.parse(`${data.utc_issued_at.slice(0, 23)}Z`);
       expect(lifetime).toBe(600_000);
-      expect(data.metadata).toMatchObject({ uuid: alice.uuid, tenant_uuid: alice.tenant_uuid, auth_id: alice.uuid, purpose: 'user' });
+      expect(data.metadata).toMatchObject({
+        uuid: alice.uuid,
+        tenant_uuid: alice.tenant_uuid,
+        auth_id: alice.uuid,
+        purpose: 'user',
+      });
       expect(data.acl).toEqual(expect.arrayContaining(['confd.users.me.read']));
       expect(data.session_uuid).toMatch(/^[0-9a-f-]{36}$/);
       expect(data).not.toHaveProperty('refresh_token');
@@ -69,7 +85,13 @@ describe.each(ENGINES)('token API on %s', (engine) => {
     });
 
     it.each([
-      ['0', 0], ['negative', -5], ['float', 1.5], ['string', '600'], ['boolean', true], ['null', null], ['too large', 315360001],
+      ['0', 0],
+      ['negative', -5],
+      ['float', 1.5],
+      ['string', '600'],
+      ['boolean', true],
+      ['null', null],
+      ['too large', 315360001],
     ])('rejects expiration %s with 400 and the legacy body', async (_name, expiration) => {
       const res = await login('alice', 'alice-password', { expiration });
       expect(res.statusCode).toBe(400);
@@ -92,7 +114,12 @@ describe.each(ENGINES)('token API on %s', (engine) => {
 
     it('requires a JSON object body', async () => {
       for (const payload of ['', 'not json', '[]', 'null', '"x"', '{"a":']) {
-        const res = await inject({ method: 'POST', url: '/0.1/token', headers: { ...JSON_HEADERS, authorization: basic('alice', 'alice-password') }, payload });
+        const res = await inject({
+          method: 'POST',
+          url: '/0.1/token',
+          headers: { ...JSON_HEADERS, authorization: basic('alice', 'alice-password') },
+          payload,
+        });
         expect(res.statusCode, `payload ${JSON.stringify(payload)}`).toBe(400);
         expect(res.json().status_code).toBe(400);
       }
@@ -121,7 +148,13 @@ describe.each(ENGINES)('token API on %s', (engine) => {
     });
 
     it('answers 401 for malformed Authorization headers', async () => {
-      for (const authorization of ['Basic !!!notbase64', `Basic ${Buffer.from('nocolon').toString('base64')}`, 'Bearer abc', 'Basic', '']) {
+      for (const authorization of [
+        'Basic !!!notbase64',
+        `Basic ${Buffer.from('nocolon').toString('base64')}`,
+        'Bearer abc',
+        'Basic',
+        '',
+      ]) {
         const res = await inject({ method: 'POST', url: '/0.1/token', headers: { ...JSON_HEADERS, authorization }, payload: {} });
         expect(res.statusCode, authorization).toBe(401);
       }
@@ -132,7 +165,12 @@ describe.each(ENGINES)('token API on %s', (engine) => {
     it('decodes Latin-1 credentials when they are not UTF-8', async () => {
       await createUser('zoé', 'pässword');
       const latin1 = `Basic ${Buffer.from('zoé:pässword', 'latin1').toString('base64')}`;
-      const res = await inject({ method: 'POST', url: '/0.1/token', headers: { ...JSON_HEADERS, authorization: latin1 }, payload: {} });
+      const res = await inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { ...JSON_HEADERS, authorization: latin1 },
+        payload: {},
+      });
       expect(res.statusCode).toBe(200);
       expect((await login('zoé', 'pässword')).statusCode).toBe(200);
     });
@@ -178,8 +216,12 @@ describe.each(ENGINES)('token API on %s', (engine) => {
 
     it('checks the scope against the ACL (me → auth_id)', async () => {
       expect((await inject({ method: 'HEAD', url: `/0.1/token/${token}?scope=confd.users.me.read` })).statusCode).toBe(204);
-      expect((await inject({ method: 'HEAD', url: `/0.1/token/${token}?scope=confd.users.${authId}.read` })).statusCode).toBe(204);
-      expect((await inject({ method: 'HEAD', url: `/0.1/token/${token}?scope=confd.users.someone-else.read` })).statusCode).toBe(403);
+      expect((await inject({ method: 'HEAD', url: `/0.1/token/${token}?scope=confd.users.${authId}.read` })).statusCode).toBe(
+        204,
+      );
+      expect((await inject({ method: 'HEAD', url: `/0.1/token/${token}?scope=confd.users.someone-else.read` })).statusCode).toBe(
+        403,
+      );
       const get = await inject({ method: 'GET', url: `/0.1/token/${token}?scope=confd.users.read` });
       expect(get.statusCode).toBe(403);
       expect(get.json().reason).toEqual(['Unauthorized for confd.users.read']);
@@ -235,14 +277,29 @@ describe.each(ENGINES)('token API on %s', (engine) => {
       await createUser('judy', 'judy-password');
       const { token } = (await login('judy', 'judy-password')).json().data;
       const url = `/0.1/token/${token}/scopes/check`;
-      const res = await inject({ method: 'POST', url, headers: JSON_HEADERS, payload: { scopes: ['confd.users.me.read', 'confd.users.read'] } });
+      const res = await inject({
+        method: 'POST',
+        url,
+        headers: JSON_HEADERS,
+        payload: { scopes: ['confd.users.me.read', 'confd.users.read'] },
+      });
       expect(res.statusCode).toBe(200);
       expect(res.json()).toEqual({ scopes: { 'confd.users.me.read': true, 'confd.users.read': false } });
-      expect((await inject({ method: 'POST', url, headers: JSON_HEADERS, payload: { scopes: [] } })).json()).toEqual({ scopes: {} });
+      expect((await inject({ method: 'POST', url, headers: JSON_HEADERS, payload: { scopes: [] } })).json()).toEqual({
+        scopes: {},
+      });
       expect((await inject({ method: 'POST', url, headers: JSON_HEADERS, payload: { scopes: [1] } })).statusCode).toBe(400);
       expect((await inject({ method: 'POST', url, headers: JSON_HEADERS })).statusCode).toBe(400);
-      expect((await inject({ method: 'POST', url: '/0.1/token/nope/scopes/check', headers: JSON_HEADERS, payload: { scopes: [] } })).statusCode).toBe(404);
-      const other = await inject({ method: 'POST', url, headers: JSON_HEADERS, payload: { scopes: [], tenant_uuid: '00000000-0000-4000-8000-000000000000' } });
+      expect(
+        (await inject({ method: 'POST', url: '/0.1/token/nope/scopes/check', headers: JSON_HEADERS, payload: { scopes: [] } }))
+          .statusCode,
+      ).toBe(404);
+      const other = await inject({
+        method: 'POST',
+        url,
+        headers: JSON_HEADERS,
+        payload: { scopes: [], tenant_uuid: '00000000-0000-4000-8000-000000000000' },
+      });
       expect(other.statusCode).toBe(403);
     });
   });
@@ -250,49 +307,96 @@ describe.each(ENGINES)('token API on %s', (engine) => {
   describe('refresh tokens', () => {
     it('issues, uses, replaces, lists and deletes refresh tokens', async () => {
       const kim = await createUser('kim', 'kim-password');
-      const first = (await login('kim', 'kim-password', { access_type: 'offline', client_id: 'my-app' }, { 'wazo-session-type': 'mobile' })).json().data;
+      const first = (
+        await login('kim', 'kim-password', { access_type: 'offline', client_id: 'my-app' }, { 'wazo-session-type': 'mobile' })
+      ).json().data;
       expect(first.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
-      const viaRefresh = await inject({ method: 'POST', url: '/0.1/token', headers: JSON_HEADERS, payload: { refresh_token: first.refresh_token, client_id: 'my-app', expiration: 60 } });
+      const viaRefresh = await inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: JSON_HEADERS,
+        payload: { refresh_token: first.refresh_token, client_id: 'my-app', expiration: 60 },
+      });
       expect(viaRefresh.statusCode).toBe(200);
       const refreshed = viaRefresh.json().data;
       expect(refreshed.auth_id).toBe(kim.uuid);
       expect(refreshed.session_uuid).not.toBe(first.session_uuid);
       expect(refreshed).not.toHaveProperty('refresh_token');
 
-      const wrongClient = await inject({ method: 'POST', url: '/0.1/token', headers: JSON_HEADERS, payload: { refresh_token: first.refresh_token, client_id: 'other' } });
+      const wrongClient = await inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: JSON_HEADERS,
+        payload: { refresh_token: first.refresh_token, client_id: 'other' },
+      });
       expect(wrongClient.statusCode).toBe(401);
-      const unknown = await inject({ method: 'POST', url: '/0.1/token', headers: JSON_HEADERS, payload: { refresh_token: 'nope', client_id: 'my-app' } });
+      const unknown = await inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: JSON_HEADERS,
+        payload: { refresh_token: 'nope', client_id: 'my-app' },
+      });
       expect(unknown.statusCode).toBe(401);
 
       // A new offline login replaces the refresh token.
       const second = (await login('kim', 'kim-password', { access_type: 'offline', client_id: 'my-app' })).json().data;
       expect(second.refresh_token).not.toBe(first.refresh_token);
-      const old = await inject({ method: 'POST', url: '/0.1/token', headers: JSON_HEADERS, payload: { refresh_token: first.refresh_token, client_id: 'my-app' } });
+      const old = await inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: JSON_HEADERS,
+        payload: { refresh_token: first.refresh_token, client_id: 'my-app' },
+      });
       expect(old.statusCode).toBe(401);
 
       const mine = await inject({ method: 'GET', url: '/0.1/users/me/tokens', headers: { 'x-auth-token': second.token } });
       expect(mine.statusCode, mine.body).toBe(200);
-      expect(mine.json()).toMatchObject({ total: 1, filtered: 1, items: [{ client_id: 'my-app', user_uuid: kim.uuid, mobile: false }] });
+      expect(mine.json()).toMatchObject({
+        total: 1,
+        filtered: 1,
+        items: [{ client_id: 'my-app', user_uuid: kim.uuid, mobile: false }],
+      });
 
-      const byAdmin = await inject({ method: 'GET', url: `/0.1/users/${kim.uuid}/tokens`, headers: { 'x-auth-token': adminToken } });
+      const byAdmin = await inject({
+        method: 'GET',
+        url: `/0.1/users/${kim.uuid}/tokens`,
+        headers: { 'x-auth-token': adminToken },
+      });
       expect(byAdmin.json().total).toBe(1);
       const all = await inject({ method: 'GET', url: '/0.1/tokens', headers: { 'x-auth-token': adminToken } });
       expect(all.statusCode).toBe(200);
       expect(all.json().items.some((i: { client_id: string }) => i.client_id === 'my-app')).toBe(true);
 
-      const missing = await inject({ method: 'DELETE', url: '/0.1/users/me/tokens/not-a-client', headers: { 'x-auth-token': second.token } });
+      const missing = await inject({
+        method: 'DELETE',
+        url: '/0.1/users/me/tokens/not-a-client',
+        headers: { 'x-auth-token': second.token },
+      });
       expect(missing.statusCode).toBe(404);
       expect(missing.json().error_id).toBe('cannot-find-refresh-token-matching-client-id');
-      const unknownUser = await inject({ method: 'DELETE', url: '/0.1/users/00000000-0000-4000-8000-000000000000/tokens/my-app', headers: { 'x-auth-token': adminToken } });
+      const unknownUser = await inject({
+        method: 'DELETE',
+        url: '/0.1/users/00000000-0000-4000-8000-000000000000/tokens/my-app',
+        headers: { 'x-auth-token': adminToken },
+      });
       expect(unknownUser.statusCode).toBe(404);
       expect(unknownUser.json().error_id).toBe('unknown-user');
 
-      const del = await inject({ method: 'DELETE', url: '/0.1/users/me/tokens/my-app', headers: { 'x-auth-token': second.token } });
+      const del = await inject({
+        method: 'DELETE',
+        url: '/0.1/users/me/tokens/my-app',
+        headers: { 'x-auth-token': second.token },
+      });
       expect(del.statusCode).toBe(204);
       // Access tokens issued earlier stay valid.
       expect((await inject({ method: 'HEAD', url: `/0.1/token/${second.token}` })).statusCode).toBe(204);
-      const after = await inject({ method: 'POST', url: '/0.1/token', headers: JSON_HEADERS, payload: { refresh_token: second.refresh_token, client_id: 'my-app' } });
+      const after = await inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: JSON_HEADERS,
+        payload: { refresh_token: second.refresh_token, client_id: 'my-app' },
+      });
       expect(after.statusCode).toBe(401);
     });
   });

@@ -15,9 +15,16 @@ describe.each(ENGINES)('token identity and empty scopes on %s', (engine) => {
   const api = iamApi(() => t);
   let admin: string;
 
-  const login = (username: string, password: string, body: Record<string, unknown> = {}) => api.inject({
-    method: 'POST', url: '/0.1/token', headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` }, payload: body,
-  });
+  const login = (username: string, password: string, body: Record<string, unknown> = {}) =>
+    api.inject({
+      method: 'POST',
+      url: '/0.1/token',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`,
+      },
+      payload: body,
+    });
 
   async function userWith(username: string, purpose: string, acl: string[] = []): Promise<string> {
     const res = await api.as(admin, 'POST', '/0.1/users', { username, password: `${username}-password`, purpose });
@@ -55,7 +62,9 @@ describe.each(ENGINES)('token identity and empty scopes on %s', (engine) => {
       expect(got.metadata.pbx_user_uuid).toBe(uuid);
 
       const refreshed = await api.inject({
-        method: 'POST', url: '/0.1/token', headers: { 'content-type': 'application/json' },
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { 'content-type': 'application/json' },
         payload: { refresh_token: data.refresh_token, client_id: 'softphone' },
       });
       expect(refreshed.statusCode, refreshed.body).toBe(200);
@@ -116,10 +125,13 @@ describe.each(ENGINES)('token identity and empty scopes on %s', (engine) => {
     });
 
     it('scopes/check answers "" → false unless granted', async () => {
-      const check = (token: string) => api.inject({
-        method: 'POST', url: `/0.1/token/${token}/scopes/check`, headers: { 'content-type': 'application/json' },
-        payload: { scopes: ['', 'confd.users.me.read'] },
-      });
+      const check = (token: string) =>
+        api.inject({
+          method: 'POST',
+          url: `/0.1/token/${token}/scopes/check`,
+          headers: { 'content-type': 'application/json' },
+          payload: { scopes: ['', 'confd.users.me.read'] },
+        });
       expect((await check(plain)).json()).toEqual({ scopes: { '': false, 'confd.users.me.read': true } });
       expect((await check(hashed)).json()).toEqual({ scopes: { '': true, 'confd.users.me.read': true } });
     });

@@ -9,11 +9,15 @@ import { startTestService, type TestService } from '../helpers/service.js';
 
 function httpsGet(url: string, ca: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    https.get(url, { ca, servername: 'localhost' }, (res) => {
-      let body = '';
-      res.on('data', (c) => { body += c; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    }).on('error', reject);
+    https
+      .get(url, { ca, servername: 'localhost' }, (res) => {
+        let body = '';
+        res.on('data', (c) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
   });
 }
 
@@ -24,8 +28,29 @@ describe('HTTPS', () => {
   let t: TestService;
 
   beforeAll(async () => {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
     t = await startTestService('sqlite', { rest_api: { certificate: cert, private_key: key } });
     await t.service.listen();
   });
@@ -43,19 +68,34 @@ describe('HTTPS', () => {
 
 describe('CORS', () => {
   it('answers preflight requests only when enabled', async () => {
-    const on = await startTestService('sqlite', { rest_api: { cors: { enabled: true, allow_origins: ['https://app.example.com'] } } });
+    const on = await startTestService('sqlite', {
+      rest_api: { cors: { enabled: true, allow_origins: ['https://app.example.com'] } },
+    });
     const preflight = await on.service.app.inject({
-      method: 'OPTIONS', url: '/0.1/token',
-      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-auth-token' },
+      method: 'OPTIONS',
+      url: '/0.1/token',
+      headers: {
+        origin: 'https://app.example.com',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'x-auth-token',
+      },
     });
     expect(preflight.statusCode).toBe(204);
     expect(preflight.headers['access-control-allow-origin']).toBe('https://app.example.com');
     expect(String(preflight.headers['access-control-allow-headers']).toLowerCase()).toContain('x-auth-token');
-    const other = await on.service.app.inject({ method: 'GET', url: '/0.1/backends', headers: { origin: 'https://evil.example.com' } });
+    const other = await on.service.app.inject({
+      method: 'GET',
+      url: '/0.1/backends',
+      headers: { origin: 'https://evil.example.com' },
+    });
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
 
     const off = await startTestService('sqlite');
-    const res = await off.service.app.inject({ method: 'GET', url: '/0.1/backends', headers: { origin: 'https://app.example.com' } });
+    const res = await off.service.app.inject({
+      method: 'GET',
+      url: '/0.1/backends',
+      headers: { origin: 'https://app.example.com' },
+    });
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
   });
 });

@@ -6,20 +6,33 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { iamApi, UNKNOWN_UUID } from '../helpers/iam.js';
 import { basic, ENGINES, startTestService, type TestService } from '../helpers/service.js';
 
-interface Email { uuid: string; address: string; main: boolean; confirmed: boolean }
+interface Email {
+  uuid: string;
+  address: string;
+  main: boolean;
+  confirmed: boolean;
+}
 
 describe.each(ENGINES)('user email addresses on %s', (engine) => {
   let t: TestService;
   let admin: string;
   const api = iamApi(() => t);
   const loginStatus = async (login: string, password: string) =>
-    (await api.inject({ method: 'POST', url: '/0.1/token', headers: { 'content-type': 'application/json', authorization: basic(login, password) }, payload: {} })).statusCode;
+    (
+      await api.inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: { 'content-type': 'application/json', authorization: basic(login, password) },
+        payload: {},
+      })
+    ).statusCode;
   const create = async (body: Record<string, unknown>, tenant?: string) => {
     const res = await api.as(admin, 'POST', '/0.1/users', body, tenant ? { 'wazo-tenant': tenant } : {});
     expect(res.statusCode, res.body).toBe(200);
     return res.json() as { uuid: string; username: string | null; emails: Email[]; authentication_method: string };
   };
-  const adminEmails = (uuid: string, emails: unknown, token = admin) => api.as(token, 'PUT', `/0.1/admin/users/${uuid}/emails`, { emails });
+  const adminEmails = (uuid: string, emails: unknown, token = admin) =>
+    api.as(token, 'PUT', `/0.1/admin/users/${uuid}/emails`, { emails });
   const getUser = async (uuid: string) => (await api.as(admin, 'GET', `/0.1/users/${uuid}`)).json();
 
   beforeAll(async () => {
@@ -28,12 +41,28 @@ describe.each(ENGINES)('user email addresses on %s', (engine) => {
   });
 
   describe('the user resource', () => {
-    it('answers wazo-auth\'s fields, emails with their uuid, and the authentication method', async () => {
-      const u = await create({ username: 'shape', firstname: 'S', email_address: 'Shape@Example.com', password: 'shape-password' });
+    it("answers wazo-auth's fields, emails with their uuid, and the authentication method", async () => {
+      const u = await create({
+        username: 'shape',
+        firstname: 'S',
+        email_address: 'Shape@Example.com',
+        password: 'shape-password',
+      });
       const got = await getUser(u.uuid);
-      expect(Object.keys(got).sort()).toEqual(
-        ['authentication_method', 'emails', 'enabled', 'firstname', 'lastname', 'purpose', 'tenant_uuid', 'username', 'uuid']);
-      expect(got.emails).toEqual([{ uuid: expect.stringMatching(/^[0-9a-f-]{36}$/), address: 'Shape@Example.com', main: true, confirmed: true }]);
+      expect(Object.keys(got).sort()).toEqual([
+        'authentication_method',
+        'emails',
+        'enabled',
+        'firstname',
+        'lastname',
+        'purpose',
+        'tenant_uuid',
+        'username',
+        'uuid',
+      ]);
+      expect(got.emails).toEqual([
+        { uuid: expect.stringMatching(/^[0-9a-f-]{36}$/), address: 'Shape@Example.com', main: true, confirmed: true },
+      ]);
       expect(got.authentication_method).toBe('default');
       expect(u).toEqual(got);
     });
@@ -46,7 +75,9 @@ describe.each(ENGINES)('user email addresses on %s', (engine) => {
       expect(native.authentication_method).toBe('native');
       // ldap, saml and oidc are methods too since issue 23 (enforced by POST /token: test/http/sso-oidc.test.ts).
       for (const authentication_method of ['ldap', 'saml', 'oidc']) {
-        expect((await create({ username: `am-${authentication_method}`, authentication_method })).authentication_method).toBe(authentication_method);
+        expect((await create({ username: `am-${authentication_method}`, authentication_method })).authentication_method).toBe(
+          authentication_method,
+        );
       }
       for (const authentication_method of [null, 42, true, 'kerberos', 'not-native', '', ['native']]) {
         const res = await api.as(admin, 'POST', '/0.1/users', { username: 'am-bad', authentication_method });
@@ -55,7 +86,10 @@ describe.each(ENGINES)('user email addresses on %s', (engine) => {
         const put = await api.as(admin, 'PUT', `/0.1/users/${native.uuid}`, { username: 'am-native', authentication_method });
         expect(put.statusCode, JSON.stringify(authentication_method)).toBe(400);
       }
-      const changed = await api.as(admin, 'PUT', `/0.1/users/${native.uuid}`, { username: 'am-native', authentication_method: 'default' });
+      const changed = await api.as(admin, 'PUT', `/0.1/users/${native.uuid}`, {
+        username: 'am-native',
+        authentication_method: 'default',
+      });
       expect(changed.json().authentication_method).toBe('default');
       expect((await getUser(native.uuid)).authentication_method).toBe('default');
     });
@@ -84,14 +118,30 @@ describe.each(ENGINES)('user email addresses on %s', (engine) => {
       const renamed = await api.as(admin, 'PUT', `/0.1/users/${u.uuid}`, { username: 'mainly', firstname: 'M' });
       expect(renamed.json().emails).toEqual([first]);
       // Re-cased: the same address, uuid and flag kept.
-      const recased = await api.as(admin, 'PUT', `/0.1/users/${u.uuid}`, { username: 'mainly', email_address: 'Mainly@One.example' });
+      const recased = await api.as(admin, 'PUT', `/0.1/users/${u.uuid}`, {
+        username: 'mainly',
+        email_address: 'Mainly@One.example',
+      });
       expect(recased.json().emails).toEqual([{ ...first, address: 'Mainly@One.example' }]);
       // Another address: replaces the main one, confirmed (set by an administrator).
-      expect((await adminEmails(u.uuid, [{ address: 'mainly@one.example', main: true, confirmed: false }, { address: 'spare@one.example', main: false }])).statusCode).toBe(200);
-      const replaced = await api.as(admin, 'PUT', `/0.1/users/${u.uuid}`, { username: 'mainly', email_address: 'mainly@two.example' });
+      expect(
+        (
+          await adminEmails(u.uuid, [
+            { address: 'mainly@one.example', main: true, confirmed: false },
+            { address: 'spare@one.example', main: false },
+          ])
+        ).statusCode,
+      ).toBe(200);
+      const replaced = await api.as(admin, 'PUT', `/0.1/users/${u.uuid}`, {
+        username: 'mainly',
+        email_address: 'mainly@two.example',
+      });
       expect(replaced.statusCode, replaced.body).toBe(200);
       const emails = replaced.json().emails as Email[];
-      expect(emails.map((e) => [e.address, e.main, e.confirmed])).toEqual([['mainly@two.example', true, true], ['spare@one.example', false, false]]);
+      expect(emails.map((e) => [e.address, e.main, e.confirmed])).toEqual([
+        ['mainly@two.example', true, true],
+        ['spare@one.example', false, false],
+      ]);
       expect(await loginStatus('mainly@one.example', 'mainly-password')).toBe(401);
       expect(await loginStatus('mainly@two.example', 'mainly-password')).toBe(200);
       // null: the main address goes, the other one becomes main.
@@ -113,9 +163,16 @@ describe.each(ENGINES)('user email addresses on %s', (engine) => {
       const emails = res.json() as Email[];
       // In the order given, with their uuids; a kept address keeps its uuid and flag.
       expect(emails.map((e) => [e.address, e.main, e.confirmed])).toEqual([
-        ['Multi@B.example', true, true], ['multi@a.example', false, true], ['multi@c.example', false, false]]);
+        ['Multi@B.example', true, true],
+        ['multi@a.example', false, true],
+        ['multi@c.example', false, false],
+      ]);
       expect(emails[1].uuid).toBe(u.emails[0].uuid);
-      expect((await getUser(u.uuid)).emails.map((e: Email) => e.address)).toEqual(['Multi@B.example', 'multi@a.example', 'multi@c.example']);
+      expect((await getUser(u.uuid)).emails.map((e: Email) => e.address)).toEqual([
+        'Multi@B.example',
+        'multi@a.example',
+        'multi@c.example',
+      ]);
 
       expect(await loginStatus('multi@b.EXAMPLE', 'multi-password')).toBe(200);
       expect(await loginStatus('MULTI@A.example', 'multi-password')).toBe(200);
@@ -123,8 +180,14 @@ describe.each(ENGINES)('user email addresses on %s', (engine) => {
       expect(await loginStatus('multi', 'multi-password')).toBe(200);
 
       // confirmed may be set on a kept address; null or absent keeps it.
-      const confirmed = await adminEmails(u.uuid, [{ address: 'multi@c.example', main: true, confirmed: true }, { address: 'multi@b.example', confirmed: null }]);
-      expect((confirmed.json() as Email[]).map((e) => [e.address, e.main, e.confirmed])).toEqual([['multi@c.example', true, true], ['multi@b.example', false, true]]);
+      const confirmed = await adminEmails(u.uuid, [
+        { address: 'multi@c.example', main: true, confirmed: true },
+        { address: 'multi@b.example', confirmed: null },
+      ]);
+      expect((confirmed.json() as Email[]).map((e) => [e.address, e.main, e.confirmed])).toEqual([
+        ['multi@c.example', true, true],
+        ['multi@b.example', false, true],
+      ]);
       expect(await loginStatus('multi@c.example', 'multi-password')).toBe(200);
       expect(await loginStatus('multi@a.example', 'multi-password')).toBe(401);
 
@@ -141,7 +204,10 @@ describe.each(ENGINES)('user email addresses on %s', (engine) => {
       const before = await getUser(u.uuid);
       for (const emails of [
         [{ address: 'x1@example.com' }],
-        [{ address: 'x1@example.com', main: true }, { address: 'x2@example.com', main: true }],
+        [
+          { address: 'x1@example.com', main: true },
+          { address: 'x2@example.com', main: true },
+        ],
         [{ address: 'x1@example.com', main: true }, { address: 'X1@Example.com' }],
         [{ address: 'not-an-address', main: true }],
         [{ address: 'a\u0000b@example.com', main: true }],
@@ -160,11 +226,18 @@ describe.each(ENGINES)('user email addresses on %s', (engine) => {
 
     it('refuses an address another user holds, or has as username, in any case: 409, nothing changed', async () => {
       const holder = await create({ username: 'holder', email_address: 'held@example.com' });
-      await adminEmails(holder.uuid, [{ address: 'held@example.com', main: true }, { address: 'held-unconfirmed@example.com', confirmed: false }]);
+      await adminEmails(holder.uuid, [
+        { address: 'held@example.com', main: true },
+        { address: 'held-unconfirmed@example.com', confirmed: false },
+      ]);
       await create({ username: 'Named@Example.com' });
       const u = await create({ username: 'taker', email_address: 'taker@example.com' });
       const before = await getUser(u.uuid);
-      for (const [address, field] of [['HELD@example.com', 'email_address'], ['held-unconfirmed@EXAMPLE.com', 'email_address'], ['named@example.COM', 'email_address']]) {
+      for (const [address, field] of [
+        ['HELD@example.com', 'email_address'],
+        ['held-unconfirmed@EXAMPLE.com', 'email_address'],
+        ['named@example.COM', 'email_address'],
+      ]) {
         const res = await adminEmails(u.uuid, [{ address: 'taker@example.com', main: true }, { address }]);
         expect(res.statusCode, address).toBe(409);
         expect(res.json()).toMatchObject({ error_id: 'conflict', details: { [field]: { constraint_id: 'unique' } } });
@@ -177,14 +250,19 @@ describe.each(ENGINES)('user email addresses on %s', (engine) => {
       const newcomer = await api.as(admin, 'POST', '/0.1/users', { username: 'held-UNCONFIRMED@example.com' });
       expect(newcomer.statusCode).toBe(409);
       // An address of one's own, moved from secondary to main or re-cased, is no conflict.
-      const own = await adminEmails(holder.uuid, [{ address: 'HELD-unconfirmed@example.com', main: true }, { address: 'Held@example.com' }]);
+      const own = await adminEmails(holder.uuid, [
+        { address: 'HELD-unconfirmed@example.com', main: true },
+        { address: 'Held@example.com' },
+      ]);
       expect(own.statusCode, own.body).toBe(200);
     });
 
-    it('answers 404 for an unknown user, or one outside the caller\'s tenant subtree', async () => {
+    it("answers 404 for an unknown user, or one outside the caller's tenant subtree", async () => {
       expect((await adminEmails(UNKNOWN_UUID, [])).statusCode).toBe(404);
       const sub = (await api.as(admin, 'POST', '/0.1/tenants', { name: 'emails_sub' })).json().uuid as string;
-      const policy = (await api.as(admin, 'POST', '/0.1/policies', { name: 'sub admin', acl: ['auth.#'] }, { 'wazo-tenant': sub })).json();
+      const policy = (
+        await api.as(admin, 'POST', '/0.1/policies', { name: 'sub admin', acl: ['auth.#'] }, { 'wazo-tenant': sub })
+      ).json();
       const subAdmin = await api.createUser(admin, 'emails-sub-admin', 'sub-admin-password', sub);
       await api.as(admin, 'PUT', `/0.1/users/${subAdmin}/policies/${policy.uuid}`, undefined, { 'wazo-tenant': sub });
       const token = await api.login('emails-sub-admin', 'sub-admin-password');
@@ -194,13 +272,22 @@ describe.each(ENGINES)('user email addresses on %s', (engine) => {
       expect((await getUser(above.uuid)).emails.map((e: Email) => e.address)).toEqual(['above@example.com']);
       // Its own tenant's users, it may.
       const below = await create({ username: 'below' }, sub);
-      expect((await adminEmails(below.uuid, [{ address: 'below@example.com', main: true, confirmed: true }], token)).statusCode).toBe(200);
+      expect(
+        (await adminEmails(below.uuid, [{ address: 'below@example.com', main: true, confirmed: true }], token)).statusCode,
+      ).toBe(200);
     });
   });
 
   it('documents the routes, fields and filters in the OpenAPI document', async () => {
     const doc = (await api.as(null, 'GET', '/0.1/api/api.yml')).body;
-    for (const text of ['/0.1/admin/users/{user_uuid}/emails:', '/0.1/users/{user_uuid}/emails:', 'authentication_method', 'has_policy_slug', 'policy_uuid', 'email_address']) {
+    for (const text of [
+      '/0.1/admin/users/{user_uuid}/emails:',
+      '/0.1/users/{user_uuid}/emails:',
+      'authentication_method',
+      'has_policy_slug',
+      'policy_uuid',
+      'email_address',
+    ]) {
       expect(doc, text).toContain(text);
     }
   });
@@ -211,7 +298,9 @@ describe.each(ENGINES)('user email addresses on %s', (engine) => {
       const noAccess = await api.login('selfie', 'selfie-password');
       expect((await api.as(noAccess, 'PUT', `/0.1/users/${u.uuid}/emails`, { emails: [] })).statusCode).toBe(401);
 
-      const policy = (await api.as(admin, 'POST', '/0.1/policies', { name: 'own emails', acl: ['auth.users.me.emails.update'] })).json();
+      const policy = (
+        await api.as(admin, 'POST', '/0.1/policies', { name: 'own emails', acl: ['auth.users.me.emails.update'] })
+      ).json();
       expect((await api.as(admin, 'PUT', `/0.1/users/${u.uuid}/policies/${policy.uuid}`)).statusCode).toBe(204);
       const token = await api.login('selfie', 'selfie-password');
       // Not the administrator's route.
@@ -222,7 +311,10 @@ describe.each(ENGINES)('user email addresses on %s', (engine) => {
       });
       expect(res.statusCode, res.body).toBe(200);
       const emails = res.json() as Email[];
-      expect(emails.map((e) => [e.address, e.main, e.confirmed])).toEqual([['Selfie@New.example', true, false], ['SELFIE@example.com', false, true]]);
+      expect(emails.map((e) => [e.address, e.main, e.confirmed])).toEqual([
+        ['Selfie@New.example', true, false],
+        ['SELFIE@example.com', false, true],
+      ]);
       expect(emails[1].uuid).toBe(u.emails[0].uuid);
       expect(await loginStatus('selfie@new.example', 'selfie-password')).toBe(401);
       expect(await loginStatus('selfie@example.com', 'selfie-password')).toBe(200);
@@ -231,8 +323,13 @@ describe.each(ENGINES)('user email addresses on %s', (engine) => {
       const other = await create({ username: 'other-selfie' });
       expect((await api.as(token, 'PUT', `/0.1/users/${other.uuid}/emails`, { emails: [] })).statusCode).toBe(401);
       // The same rules: one main, platform-unique.
-      expect((await api.as(token, 'PUT', `/0.1/users/${u.uuid}/emails`, { emails: [{ address: 'a@self.example' }] })).statusCode).toBe(400);
-      expect((await api.as(token, 'PUT', `/0.1/users/${u.uuid}/emails`, { emails: [{ address: 'SHAPE@example.com', main: true }] })).statusCode).toBe(409);
+      expect(
+        (await api.as(token, 'PUT', `/0.1/users/${u.uuid}/emails`, { emails: [{ address: 'a@self.example' }] })).statusCode,
+      ).toBe(400);
+      expect(
+        (await api.as(token, 'PUT', `/0.1/users/${u.uuid}/emails`, { emails: [{ address: 'SHAPE@example.com', main: true }] }))
+          .statusCode,
+      ).toBe(409);
     });
   });
 });

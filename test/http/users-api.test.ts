@@ -10,9 +10,19 @@ describe.each(ENGINES)('users API on %s', (engine) => {
   let admin: string;
   const inject = (opts: InjectOptions) => t.service.app.inject(opts);
   const asAdmin = (method: string, url: string, payload?: unknown) =>
-    inject({ method: method as 'GET', url, headers: { ...JSON_HEADERS, 'x-auth-token': admin }, ...(payload === undefined ? {} : { payload: payload as object }) });
+    inject({
+      method: method as 'GET',
+      url,
+      headers: { ...JSON_HEADERS, 'x-auth-token': admin },
+      ...(payload === undefined ? {} : { payload: payload as object }),
+    });
   const login = (user: string, password: string) =>
-    inject({ method: 'POST', url: '/0.1/token', headers: { ...JSON_HEADERS, authorization: basic(user, password) }, payload: {} });
+    inject({
+      method: 'POST',
+      url: '/0.1/token',
+      headers: { ...JSON_HEADERS, authorization: basic(user, password) },
+      payload: {},
+    });
 
   beforeAll(async () => {
     t = await startTestService(engine);
@@ -23,7 +33,8 @@ describe.each(ENGINES)('users API on %s', (engine) => {
     const none = await inject({ method: 'GET', url: '/0.1/users' });
     expect(none.statusCode).toBe(401);
     expect(none.json()).toMatchObject({
-      message: 'Unauthorized', error_id: 'unauthorized',
+      message: 'Unauthorized',
+      error_id: 'unauthorized',
       details: { invalid_token: null, reason: 'not_found_or_expired', required_access: 'auth.users.read' },
     });
     expect(typeof none.json().timestamp).toBe('number');
@@ -37,14 +48,29 @@ describe.each(ENGINES)('users API on %s', (engine) => {
     const plain = (await login('plain', 'plain-password')).json().data.token;
     const denied = await inject({ method: 'GET', url: '/0.1/users', headers: { 'x-auth-token': plain } });
     expect(denied.statusCode).toBe(401);
-    expect(denied.json().details).toMatchObject({ reason: 'missing_permission_or_invalid_tenant', required_access: 'auth.users.read' });
+    expect(denied.json().details).toMatchObject({
+      reason: 'missing_permission_or_invalid_tenant',
+      required_access: 'auth.users.read',
+    });
   });
 
   it('creates, reads, lists, updates and deletes users', async () => {
-    const created = await asAdmin('POST', '/0.1/users', { username: 'lena', firstname: 'Lena', lastname: 'L', email_address: 'lena@example.com', password: 'lena-password' });
+    const created = await asAdmin('POST', '/0.1/users', {
+      username: 'lena',
+      firstname: 'Lena',
+      lastname: 'L',
+      email_address: 'lena@example.com',
+      password: 'lena-password',
+    });
     expect(created.statusCode, created.body).toBe(200);
     const lena = created.json();
-    expect(lena).toMatchObject({ username: 'lena', firstname: 'Lena', purpose: 'user', enabled: true, emails: [{ address: 'lena@example.com', confirmed: true, main: true }] });
+    expect(lena).toMatchObject({
+      username: 'lena',
+      firstname: 'Lena',
+      purpose: 'user',
+      enabled: true,
+      emails: [{ address: 'lena@example.com', confirmed: true, main: true }],
+    });
     expect(lena).not.toHaveProperty('password');
     expect(JSON.stringify(lena)).not.toContain('argon2');
 
@@ -57,7 +83,12 @@ describe.each(ENGINES)('users API on %s', (engine) => {
     expect((await asAdmin('GET', '/0.1/users?order=password_hash')).statusCode).toBe(400);
     expect((await asAdmin('GET', '/0.1/users?direction=sideways')).statusCode).toBe(400);
 
-    const updated = await asAdmin('PUT', `/0.1/users/${lena.uuid}`, { username: 'lena2', firstname: 'Lena', lastname: 'M', email_address: 'lena@example.com' });
+    const updated = await asAdmin('PUT', `/0.1/users/${lena.uuid}`, {
+      username: 'lena2',
+      firstname: 'Lena',
+      lastname: 'M',
+      email_address: 'lena@example.com',
+    });
     expect(updated.statusCode, updated.body).toBe(200);
     expect(updated.json()).toMatchObject({ username: 'lena2', lastname: 'M' });
 
@@ -74,7 +105,17 @@ describe.each(ENGINES)('users API on %s', (engine) => {
     expect(dup.statusCode).toBe(409);
     expect(dup.json().error_id).toBe('conflict');
     expect((await asAdmin('POST', '/0.1/users', { username: 'mike3', email_address: 'MIKE@example.com' })).statusCode).toBe(409);
-    for (const body of [{}, { username: 5 }, { username: '' }, { username: 'a\u0000b' }, { username: 'x'.repeat(300) }, { username: 'ok', purpose: 'god' }, { username: 'ok', enabled: 'yes' }, { username: 'ok', uuid: 'not-a-uuid' }, []]) {
+    for (const body of [
+      {},
+      { username: 5 },
+      { username: '' },
+      { username: 'a\u0000b' },
+      { username: 'x'.repeat(300) },
+      { username: 'ok', purpose: 'god' },
+      { username: 'ok', enabled: 'yes' },
+      { username: 'ok', uuid: 'not-a-uuid' },
+      [],
+    ]) {
       const res = await asAdmin('POST', '/0.1/users', body);
       expect(res.statusCode, JSON.stringify(body)).toBe(400);
       expect(res.json().error_id).toBe('invalid-data');
@@ -88,10 +129,16 @@ describe.each(ENGINES)('users API on %s', (engine) => {
     expect((await inject({ method: 'HEAD', url: `/0.1/token/${t1}` })).statusCode).toBe(204);
 
     // Password change: wrong old password → 401, right one revokes.
-    const wrong = await asAdmin('PUT', `/0.1/users/${nina.uuid}/password`, { old_password: 'nope', new_password: 'nina-new-password' });
+    const wrong = await asAdmin('PUT', `/0.1/users/${nina.uuid}/password`, {
+      old_password: 'nope',
+      new_password: 'nina-new-password',
+    });
     expect(wrong.statusCode).toBe(401);
     expect((await inject({ method: 'HEAD', url: `/0.1/token/${t1}` })).statusCode).toBe(204);
-    const changed = await asAdmin('PUT', `/0.1/users/${nina.uuid}/password`, { old_password: 'nina-password', new_password: 'nina-new-password' });
+    const changed = await asAdmin('PUT', `/0.1/users/${nina.uuid}/password`, {
+      old_password: 'nina-password',
+      new_password: 'nina-new-password',
+    });
     expect(changed.statusCode).toBe(204);
     expect((await inject({ method: 'HEAD', url: `/0.1/token/${t1}` })).statusCode).toBe(404);
     expect((await inject({ method: 'HEAD', url: `/0.1/token/${t2}` })).statusCode).toBe(404);
@@ -115,14 +162,25 @@ describe.each(ENGINES)('users API on %s', (engine) => {
     const olga = (await asAdmin('POST', '/0.1/users', { username: 'olga', password: 'olga-password' })).json();
     const token = (await login('olga', 'olga-password')).json().data.token;
     // No policy: least privilege, no access.
-    const res = await inject({ method: 'PUT', url: `/0.1/users/${olga.uuid}/password`, headers: { ...JSON_HEADERS, 'x-auth-token': token }, payload: { old_password: 'olga-password', new_password: 'olga-password-2' } });
+    const res = await inject({
+      method: 'PUT',
+      url: `/0.1/users/${olga.uuid}/password`,
+      headers: { ...JSON_HEADERS, 'x-auth-token': token },
+      payload: { old_password: 'olga-password', new_password: 'olga-password-2' },
+    });
     expect(res.statusCode).toBe(401);
   });
 
-  it('honours Wazo-Tenant: the caller\'s tenant passes, an unknown one is 401 unauthorized-tenant', async () => {
+  it("honours Wazo-Tenant: the caller's tenant passes, an unknown one is 401 unauthorized-tenant", async () => {
     const own = (await inject({ method: 'GET', url: `/0.1/token/${admin}` })).json().data.metadata.tenant_uuid;
-    expect((await inject({ method: 'GET', url: '/0.1/users', headers: { 'x-auth-token': admin, 'wazo-tenant': own } })).statusCode).toBe(200);
-    const other = await inject({ method: 'GET', url: '/0.1/users', headers: { 'x-auth-token': admin, 'wazo-tenant': '00000000-0000-4000-8000-000000000000' } });
+    expect(
+      (await inject({ method: 'GET', url: '/0.1/users', headers: { 'x-auth-token': admin, 'wazo-tenant': own } })).statusCode,
+    ).toBe(200);
+    const other = await inject({
+      method: 'GET',
+      url: '/0.1/users',
+      headers: { 'x-auth-token': admin, 'wazo-tenant': '00000000-0000-4000-8000-000000000000' },
+    });
     expect(other.statusCode).toBe(401);
     expect(other.json().error_id).toBe('unauthorized-tenant');
   });

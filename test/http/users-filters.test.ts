@@ -38,19 +38,40 @@ describe.each(ENGINES)('GET /users filters on %s', (engine) => {
     };
     await create({ username: 'anna', firstname: 'Anna', lastname: 'Ant', email_address: 'anna@filters.example' });
     await create({ username: 'boris', firstname: 'Boris', lastname: 'Bear', purpose: 'external_api' });
-    await create({ username: 'carla', firstname: 'Carla', lastname: 'Cat', email_address: 'carla@filters.example', purpose: 'internal' });
+    await create({
+      username: 'carla',
+      firstname: 'Carla',
+      lastname: 'Cat',
+      email_address: 'carla@filters.example',
+      purpose: 'internal',
+    });
     await create({ username: 'dmitri', firstname: 'Dmitri', lastname: 'Dog' });
     await create({ username: 'elsa', firstname: 'Elsa', lastname: 'Eel', email_address: 'elsa@filters.example' }, sub);
     // A second, unconfirmed address of dmitri's: found by email_address and search.
-    await api.as(admin, 'PUT', `/0.1/admin/users/${uuids.dmitri}/emails`,
-      { emails: [{ address: 'dmitri@filters.example', main: true, confirmed: true }, { address: 'Second.Dmitri@Other.example', confirmed: false }] });
+    await api.as(admin, 'PUT', `/0.1/admin/users/${uuids.dmitri}/emails`, {
+      emails: [
+        { address: 'dmitri@filters.example', main: true, confirmed: true },
+        { address: 'Second.Dmitri@Other.example', confirmed: false },
+      ],
+    });
 
     const policy = async (name: string, tenant: string) =>
-      (await api.as(admin, 'POST', '/0.1/policies', { name, acl: ['confd.#'] }, { 'wazo-tenant': tenant })).json() as { uuid: string; slug: string };
+      (await api.as(admin, 'POST', '/0.1/policies', { name, acl: ['confd.#'] }, { 'wazo-tenant': tenant })).json() as {
+        uuid: string;
+        slug: string;
+      };
     direct = await policy('filters direct', scope);
     viaGroup = await policy('filters via group', scope);
     // Another tenant's policy with the same slug as `direct`: a slug filter matches policies of any tenant.
-    const twin = (await api.as(admin, 'POST', '/0.1/policies', { name: 'filters direct', slug: direct.slug, acl: ['confd.#'] }, { 'wazo-tenant': sub })).json();
+    const twin = (
+      await api.as(
+        admin,
+        'POST',
+        '/0.1/policies',
+        { name: 'filters direct', slug: direct.slug, acl: ['confd.#'] },
+        { 'wazo-tenant': sub },
+      )
+    ).json();
     group = (await api.as(admin, 'POST', '/0.1/groups', { name: 'filters group' }, { 'wazo-tenant': scope })).json().uuid;
     const ok = async (res: Promise<{ statusCode: number; body: string }>) => {
       const r = await res;
@@ -85,7 +106,11 @@ describe.each(ENGINES)('GET /users filters on %s', (engine) => {
     expect(await list('purpose=internal')).toEqual({ total: 4, filtered: 1, names: ['carla'] });
     expect(await list('purpose=nobody')).toEqual({ total: 4, filtered: 0, names: [] });
     expect(await list('email_address=CARLA@filters.example')).toEqual({ total: 4, filtered: 1, names: ['carla'] });
-    expect(await list(`email_address=${encodeURIComponent('second.dmitri@other.example')}`)).toEqual({ total: 4, filtered: 1, names: ['dmitri'] });
+    expect(await list(`email_address=${encodeURIComponent('second.dmitri@other.example')}`)).toEqual({
+      total: 4,
+      filtered: 1,
+      names: ['dmitri'],
+    });
     expect(await list('email_address=filters.example')).toEqual({ total: 4, filtered: 0, names: [] });
     expect(await list(`uuid=${uuids.boris}`)).toEqual({ total: 4, filtered: 1, names: ['boris'] });
     expect(await list('username=ANNA')).toEqual({ total: 4, filtered: 1, names: ['anna'] });
@@ -99,13 +124,28 @@ describe.each(ENGINES)('GET /users filters on %s', (engine) => {
     expect(await list(`has_policy_uuid=${viaGroup.uuid}&search=bor`)).toEqual({ total: 4, filtered: 1, names: ['boris'] });
     // search looks at every address of the user, unconfirmed ones included.
     expect(await list('search=other.example')).toEqual({ total: 4, filtered: 1, names: ['dmitri'] });
-    expect(await list('search=filters.example&recurse=true')).toEqual({ total: 5, filtered: 4, names: ['anna', 'carla', 'dmitri', 'elsa'] });
-    expect(await list('search=filters.example&recurse=true&order=username&direction=desc&limit=2&offset=1'))
-      .toEqual({ total: 5, filtered: 4, names: ['dmitri', 'carla'] });
-    expect(await list(`has_policy_slug=${viaGroup.slug}&order=lastname&direction=desc`)).toEqual({ total: 4, filtered: 2, names: ['carla', 'boris'] });
+    expect(await list('search=filters.example&recurse=true')).toEqual({
+      total: 5,
+      filtered: 4,
+      names: ['anna', 'carla', 'dmitri', 'elsa'],
+    });
+    expect(await list('search=filters.example&recurse=true&order=username&direction=desc&limit=2&offset=1')).toEqual({
+      total: 5,
+      filtered: 4,
+      names: ['dmitri', 'carla'],
+    });
+    expect(await list(`has_policy_slug=${viaGroup.slug}&order=lastname&direction=desc`)).toEqual({
+      total: 4,
+      filtered: 2,
+      names: ['carla', 'boris'],
+    });
     // Ordered by the main address (users without one last).
     expect(await list('order=email_address')).toEqual({ total: 4, filtered: 4, names: ['anna', 'carla', 'dmitri', 'boris'] });
-    expect(await list('order=email_address&direction=desc&purpose=user')).toEqual({ total: 4, filtered: 2, names: ['dmitri', 'anna'] });
+    expect(await list('order=email_address&direction=desc&purpose=user')).toEqual({
+      total: 4,
+      filtered: 2,
+      names: ['dmitri', 'anna'],
+    });
   });
 
   it('refuses malformed filter values with 400', async () => {

@@ -13,7 +13,12 @@ import { ConfigError } from '../../src/config/errors.js';
 import { loadConfig } from '../../src/config/loader.js';
 import { DEFAULT_CONFIG } from '../../src/config/schema.js';
 import {
-  ACCESS_WILDCARDS_PATTERN, MAX_ACCESS_LENGTH, MAX_ACCESS_WILDCARDS, MAX_SCOPES_PER_CHECK, MAX_TOKEN_ACCESSES, accessWildcards,
+  ACCESS_WILDCARDS_PATTERN,
+  MAX_ACCESS_LENGTH,
+  MAX_ACCESS_WILDCARDS,
+  MAX_SCOPES_PER_CHECK,
+  MAX_TOKEN_ACCESSES,
+  accessWildcards,
 } from '../../src/access-limits.js';
 import { iamApi } from '../helpers/iam.js';
 import { ENGINES, startTestService, type TestService } from '../helpers/service.js';
@@ -53,18 +58,23 @@ describe('ACL limits', () => {
   });
 
   it('refuse a default_policies access with too many wildcards at load time, naming it', () => {
-    const load = (yaml: string) => () => loadConfig({
-      argv: { configFile: '/conf/config.yml' },
-      env: {},
-      readFile: (file) => {
-        if (file === '/conf/config.yml') return `extra_config_files: /conf/conf.d\n${yaml}`;
-        throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
-      },
-      listDir: () => [],
-    });
+    const load = (yaml: string) => () =>
+      loadConfig({
+        argv: { configFile: '/conf/config.yml' },
+        env: {},
+        readFile: (file) => {
+          if (file === '/conf/config.yml') return `extra_config_files: /conf/conf.d\n${yaml}`;
+          throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+        },
+        listDir: () => [],
+      });
     const ok = load(`default_policies:\n  p:\n    acl: ["${starred(MAX_ACCESS_WILDCARDS)}"]\n`)();
     expect(ok.config.default_policies.p.acl).toEqual([starred(MAX_ACCESS_WILDCARDS)]);
-    for (const bad of [starred(MAX_ACCESS_WILDCARDS + 1), `x${'.me'.repeat(MAX_ACCESS_WILDCARDS + 1)}`, `x.${'a'.repeat(MAX_ACCESS_LENGTH)}`]) {
+    for (const bad of [
+      starred(MAX_ACCESS_WILDCARDS + 1),
+      `x${'.me'.repeat(MAX_ACCESS_WILDCARDS + 1)}`,
+      `x.${'a'.repeat(MAX_ACCESS_LENGTH)}`,
+    ]) {
       let error: unknown;
       try {
         load(`default_policies:\n  p:\n    acl: [ok.read, "${bad}"]\n`)();
@@ -72,7 +82,9 @@ describe('ACL limits', () => {
         error = err;
       }
       expect(error).toBeInstanceOf(ConfigError);
-      expect((error as ConfigError).problems.join('\n')).toMatch(/^default_policies\.p\.acl\[1\]: expected an access of at most 512 characters with at most 16 wildcards/m);
+      expect((error as ConfigError).problems.join('\n')).toMatch(
+        /^default_policies\.p\.acl\[1\]: expected an access of at most 512 characters with at most 16 wildcards/m,
+      );
     }
   });
 
@@ -98,7 +110,8 @@ describe.each(ENGINES)('ACL matching cost on %s', (engine) => {
     return api.login(name, `${name}-password`);
   }
 
-  const aclOf = async (token: string) => (await api.inject({ method: 'GET', url: `/0.1/token/${token}` })).json().data.acl as string[];
+  const aclOf = async (token: string) =>
+    (await api.inject({ method: 'GET', url: `/0.1/token/${token}` })).json().data.acl as string[];
   /** Accesses every user's token carries before any policy of its own (groups, defaults). */
   const baseAccesses = async (name: string) => {
     await api.createUser(admin, name, `${name}-password`);
@@ -117,7 +130,10 @@ describe.each(ENGINES)('ACL matching cost on %s', (engine) => {
     expect(created.json()).toMatchObject({ error_id: 'invalid-data', details: { 'acl.1': { constraint_id: 'max_wildcards' } } });
     expect(Object.keys(created.json().details)).toEqual(['acl.1']);
     // Substitution segments count as wildcards.
-    const substitutions = await api.as(admin, 'POST', '/0.1/policies', { name: 'wild', acl: [`x${'.me'.repeat(MAX_ACCESS_WILDCARDS + 1)}`] });
+    const substitutions = await api.as(admin, 'POST', '/0.1/policies', {
+      name: 'wild',
+      acl: [`x${'.me'.repeat(MAX_ACCESS_WILDCARDS + 1)}`],
+    });
     expect(substitutions.statusCode).toBe(400);
     expect(substitutions.json().details).toHaveProperty(['acl.0', 'constraint_id'], 'max_wildcards');
 
@@ -154,7 +170,8 @@ describe.each(ENGINES)('ACL matching cost on %s', (engine) => {
     expect((await fetch(`${url}/0.1/token/${token}?scope=${longest}`, { method: 'HEAD' })).status).toBe(204);
     expect((await fetch(`${url}/0.1/token/${token}?scope=${tooLong}`, { method: 'HEAD' })).status).toBe(400);
 
-    const scopes = (list: unknown[]) => api.inject({ method: 'POST', url: `/0.1/token/${token}/scopes/check`, headers: JSON_HEADERS, payload: { scopes: list } });
+    const scopes = (list: unknown[]) =>
+      api.inject({ method: 'POST', url: `/0.1/token/${token}/scopes/check`, headers: JSON_HEADERS, payload: { scopes: list } });
     const bad = await scopes(['confd.users.read', tooLong]);
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ status_code: 400 });
@@ -178,10 +195,16 @@ describe.each(ENGINES)('ACL matching cost on %s', (engine) => {
       expect((await api.as(admin, 'PUT', `/0.1/users/${uuid}/policies/${policy.json().uuid}`)).statusCode).toBe(204);
     }
     const refused = await api.inject({
-      method: 'POST', url: '/0.1/token', headers: { ...JSON_HEADERS, authorization: `Basic ${Buffer.from('hoarder:hoarder-password').toString('base64')}` }, payload: {},
+      method: 'POST',
+      url: '/0.1/token',
+      headers: { ...JSON_HEADERS, authorization: `Basic ${Buffer.from('hoarder:hoarder-password').toString('base64')}` },
+      payload: {},
     });
     expect(refused.statusCode).toBe(403);
-    expect(refused.json()).toMatchObject({ status_code: 403, reason: [expect.stringContaining(`at most ${MAX_TOKEN_ACCESSES}`)] });
+    expect(refused.json()).toMatchObject({
+      status_code: 403,
+      reason: [expect.stringContaining(`at most ${MAX_TOKEN_ACCESSES}`)],
+    });
     // Duplicates count once: one access fewer and it fits exactly.
     expect((await api.as(admin, 'DELETE', `/0.1/policies/${policies[1]}/acl/svc.b0.read`)).statusCode).toBe(204);
     expect(await aclOf(await api.login('hoarder', 'hoarder-password'))).toHaveLength(MAX_TOKEN_ACCESSES);
@@ -215,10 +238,13 @@ describe.each(ENGINES)('ACL matching cost on %s', (engine) => {
   });
 
   it('rate-limits checks per client address: 429 with Retry-After past the limit, on the fast path too', async () => {
-    const limited = await startTestService(engine, { security: securityWith({ rate_limits: { checks: { per_second: 0.01, burst: 3 } } }) });
+    const limited = await startTestService(engine, {
+      security: securityWith({ rate_limits: { checks: { per_second: 0.01, burst: 3 } } }),
+    });
     const own = iamApi(() => limited);
     const token = await own.adminToken();
-    const head = (address: string) => limited.service.app.inject({ method: 'HEAD', url: `/0.1/token/${token}?scope=auth.users.read`, remoteAddress: address });
+    const head = (address: string) =>
+      limited.service.app.inject({ method: 'HEAD', url: `/0.1/token/${token}?scope=auth.users.read`, remoteAddress: address });
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push((await head('198.51.100.16')).statusCode);
     expect(statuses).toEqual([204, 204, 204]);

@@ -13,9 +13,17 @@ import { ADMIN, ENGINES, startTestService, type TestService } from '../helpers/s
 import { login, securityWith } from './helpers.js';
 
 interface AuditItem {
-  action: string; outcome: string; tenant_uuid: string | null; user_uuid: string | null; login: string | null;
-  remote_addr: string | null; target_type: string | null; target_id: string | null; status_code: number | null;
-  details: Record<string, unknown>; timestamp: string;
+  action: string;
+  outcome: string;
+  tenant_uuid: string | null;
+  user_uuid: string | null;
+  login: string | null;
+  remote_addr: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  status_code: number | null;
+  details: Record<string, unknown>;
+  timestamp: string;
 }
 
 for (const engine of ENGINES) {
@@ -59,7 +67,8 @@ for (const engine of ENGINES) {
       expect(JSON.stringify(records)).not.toContain('auditee-password');
       expect(published.some((r) => r.action === 'login' && r.outcome === 'throttled')).toBe(true);
       // Ten more refusals in a row: audited at the 2nd, 4th and 8th only.
-      for (let i = 0; i < 10; i++) expect((await login(t.service, 'auditee', 'secret-guess-xyz', '198.51.100.6')).statusCode).toBe(429);
+      for (let i = 0; i < 10; i++)
+        expect((await login(t.service, 'auditee', 'secret-guess-xyz', '198.51.100.6')).statusCode).toBe(429);
       const again = (await items()).filter((r) => r.action === 'login' && r.login === 'auditee' && r.outcome === 'throttled');
       expect(again.map((r) => r.details.refused).sort((a, b) => Number(a) - Number(b))).toEqual([1, 2, 4, 8]);
     });
@@ -68,7 +77,14 @@ for (const engine of ENGINES) {
       const uuid = await api.createUser(admin, 'changer', 'changer-password');
       const changerToken = await api.login('changer', 'changer-password');
       expect((await api.as(admin, 'PUT', `/0.1/users/${uuid}`, { username: 'changer', firstname: 'C' })).statusCode).toBe(200);
-      expect((await api.as(admin, 'PUT', `/0.1/users/${uuid}/password`, { old_password: 'changer-password', new_password: 'changer-new-password' })).statusCode).toBe(204);
+      expect(
+        (
+          await api.as(admin, 'PUT', `/0.1/users/${uuid}/password`, {
+            old_password: 'changer-password',
+            new_password: 'changer-new-password',
+          })
+        ).statusCode,
+      ).toBe(204);
       const tenant = await api.as(admin, 'POST', '/0.1/tenants', { name: 'audited' });
       expect(tenant.statusCode).toBe(200);
       const group = await api.as(admin, 'POST', '/0.1/groups', { name: 'audited-group' });
@@ -87,11 +103,19 @@ for (const engine of ENGINES) {
       const records = await items();
       const adminUuid = (await api.as(admin, 'GET', `/0.1/token/${admin}`)).json().data.metadata.uuid as string;
       const find = (action: string, outcome = 'success') => records.find((r) => r.action === action && r.outcome === outcome);
-      expect(find('users.update')).toMatchObject({ user_uuid: adminUuid, target_type: 'users', target_id: uuid, status_code: 200 });
+      expect(find('users.update')).toMatchObject({
+        user_uuid: adminUuid,
+        target_type: 'users',
+        target_id: uuid,
+        status_code: 200,
+      });
       expect(find('users.password.change')).toMatchObject({ user_uuid: adminUuid, target_id: uuid, status_code: 204 });
       expect(find('tenants.create')).toMatchObject({ user_uuid: adminUuid, target_type: 'tenants' });
       expect(find('groups.create')).toBeDefined();
-      expect(find('groups.users.update')).toMatchObject({ target_id: group.json().uuid, details: { params: { group_uuid: group.json().uuid, user_uuid: uuid } } });
+      expect(find('groups.users.update')).toMatchObject({
+        target_id: group.json().uuid,
+        details: { params: { group_uuid: group.json().uuid, user_uuid: uuid } },
+      });
       expect(find('policies.create')).toBeDefined();
       expect(find('sessions.delete')).toMatchObject({ target_id: session });
       expect(find('users.delete')).toMatchObject({ target_id: uuid });
@@ -112,8 +136,19 @@ for (const engine of ENGINES) {
       // A sub-tenant with its own administrator.
       const sub = (await api.as(admin, 'POST', '/0.1/tenants', { name: 'sub-audit' })).json().uuid as string;
       const subAdminUuid = await api.createUser(admin, 'sub-admin', 'sub-admin-password', sub);
-      const readAudit = (await api.as(admin, 'POST', '/0.1/policies', { name: 'audit-reader', acl: ['auth.audit.read', 'auth.users.#'] }, { 'wazo-tenant': sub })).json().uuid as string;
-      expect((await api.as(admin, 'PUT', `/0.1/users/${subAdminUuid}/policies/${readAudit}`, undefined, { 'wazo-tenant': sub })).statusCode).toBe(204);
+      const readAudit = (
+        await api.as(
+          admin,
+          'POST',
+          '/0.1/policies',
+          { name: 'audit-reader', acl: ['auth.audit.read', 'auth.users.#'] },
+          { 'wazo-tenant': sub },
+        )
+      ).json().uuid as string;
+      expect(
+        (await api.as(admin, 'PUT', `/0.1/users/${subAdminUuid}/policies/${readAudit}`, undefined, { 'wazo-tenant': sub }))
+          .statusCode,
+      ).toBe(204);
       const subAdmin = await api.login('sub-admin', 'sub-admin-password');
       await api.createUser(subAdmin, 'sub-user', 'sub-user-password');
 
@@ -131,7 +166,13 @@ for (const engine of ENGINES) {
       const narrowed = (await audit(admin, '?limit=1000', { 'wazo-tenant': sub })).json().items as AuditItem[];
       expect(narrowed.length).toBe(subView.items.length);
       // The sub-tenant's administrator cannot look above.
-      expect((await audit(subAdmin, '', { 'wazo-tenant': (await api.as(admin, 'GET', `/0.1/token/${admin}`)).json().data.metadata.tenant_uuid })).statusCode).toBe(401);
+      expect(
+        (
+          await audit(subAdmin, '', {
+            'wazo-tenant': (await api.as(admin, 'GET', `/0.1/token/${admin}`)).json().data.metadata.tenant_uuid,
+          })
+        ).statusCode,
+      ).toBe(401);
 
       // Pagination: newest first, limit/offset, total and filtered.
       const page1 = (await audit(admin, '?limit=2&recurse=true')).json();
@@ -170,11 +211,26 @@ for (const engine of ENGINES) {
 describe('AuditRecorder', () => {
   it('writes one structured log line per record, bound with audit=true', async () => {
     const lines: Record<string, unknown>[] = [];
-    const stream = new Writable({ write(chunk, _enc, done) { lines.push(JSON.parse(String(chunk))); done(); } });
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(JSON.parse(String(chunk)));
+        done();
+      },
+    });
     const inserted: AuditRecord[] = [];
-    const store = { insertAuditRecord: async (r: AuditRecord) => { inserted.push(r); } } as never;
+    const store = {
+      insertAuditRecord: async (r: AuditRecord) => {
+        inserted.push(r);
+      },
+    } as never;
     const seen: AuditRecord[] = [];
-    const recorder = new AuditRecorder(store, new FakeClock(0), pino({ level: 'info' }, stream), { enabled: true, retention_days: 30, purge_interval_seconds: 60 }, { onRecord: (r) => seen.push(r) });
+    const recorder = new AuditRecorder(
+      store,
+      new FakeClock(0),
+      pino({ level: 'info' }, stream),
+      { enabled: true, retention_days: 30, purge_interval_seconds: 60 },
+      { onRecord: (r) => seen.push(r) },
+    );
     recorder.record({ action: 'login', outcome: 'failure', login: `bad\u0000${'x'.repeat(400)}`, remoteAddr: '192.0.2.1' });
     await recorder.flush();
     expect(lines).toHaveLength(1);
@@ -183,7 +239,11 @@ describe('AuditRecorder', () => {
     expect(inserted[0].login).toHaveLength(256);
     expect(inserted[0].login).not.toContain('\u0000');
     expect(seen).toEqual(inserted);
-    const off = new AuditRecorder(store, new FakeClock(0), pino({ level: 'info' }, stream), { enabled: false, retention_days: 30, purge_interval_seconds: 60 });
+    const off = new AuditRecorder(store, new FakeClock(0), pino({ level: 'info' }, stream), {
+      enabled: false,
+      retention_days: 30,
+      purge_interval_seconds: 60,
+    });
     expect(off.record({ action: 'login', outcome: 'success' })).toBeNull();
     expect(inserted).toHaveLength(1);
   });

@@ -8,12 +8,15 @@ import { basic } from '../helpers/service.js';
 
 type Security = Config['security'];
 
-export function securityWith(over: {
-  login_throttle?: Partial<Security['login_throttle']>;
-  rate_limits?: Partial<Omit<Security['rate_limits'], 'login' | 'api' | 'checks'>> & Partial<Pick<Security['rate_limits'], 'login' | 'api' | 'checks'>>;
-  max_header_bytes?: number;
-  hsts_max_age?: number;
-} = {}): Security {
+export function securityWith(
+  over: {
+    login_throttle?: Partial<Security['login_throttle']>;
+    rate_limits?: Partial<Omit<Security['rate_limits'], 'login' | 'api' | 'checks'>> &
+      Partial<Pick<Security['rate_limits'], 'login' | 'api' | 'checks'>>;
+    max_header_bytes?: number;
+    hsts_max_age?: number;
+  } = {},
+): Security {
   const base = structuredClone(DEFAULT_CONFIG.security) as Security;
   return {
     ...base,
@@ -50,7 +53,8 @@ export function login(service: Service, username: string, password: string, addr
 
 export async function createUser(service: Service, adminToken: string, body: Record<string, unknown>) {
   const res = await service.app.inject({
-    method: 'POST', url: '/0.1/users',
+    method: 'POST',
+    url: '/0.1/users',
     remoteAddress: '192.0.2.250',
     headers: { 'content-type': 'application/json', 'x-auth-token': adminToken },
     payload: body,

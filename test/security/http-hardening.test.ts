@@ -29,14 +29,20 @@ function rawGet(url: string, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname);
     let received = '';
-    socket.on('data', (chunk) => { received += chunk.toString('latin1'); });
-    socket.on('error', () => { /* reset after the answer: the status line is what counts */ });
+    socket.on('data', (chunk) => {
+      received += chunk.toString('latin1');
+    });
+    socket.on('error', () => {
+      /* reset after the answer: the status line is what counts */
+    });
     socket.on('close', () => {
       const m = /^HTTP\/1\.1 (\d{3})/.exec(received);
       if (m) resolve(Number(m[1]));
       else reject(new Error(`no answer: ${JSON.stringify(received.slice(0, 100))}`));
     });
-    const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    const lines = Object.entries(headers)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
     socket.end(`GET ${new URL(url).pathname} HTTP/1.1\r\nHost: ${hostname}\r\nConnection: close\r\n${lines}\r\n`);
   });
 }
@@ -49,7 +55,12 @@ describe('HTTP hardening', () => {
   beforeAll(async () => {
     t = await startTestService('sqlite', { security: securityWith({ max_header_bytes: 4096 }) });
     url = await t.service.listen();
-    const res = await t.service.app.inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic(ADMIN.username, ADMIN.password), 'content-type': 'application/json' }, payload: {} });
+    const res = await t.service.app.inject({
+      method: 'POST',
+      url: '/0.1/token',
+      headers: { authorization: basic(ADMIN.username, ADMIN.password), 'content-type': 'application/json' },
+      payload: {},
+    });
     admin = res.json().data.token;
   });
 
@@ -57,7 +68,12 @@ describe('HTTP hardening', () => {
     for (const res of [
       await t.service.app.inject({ method: 'GET', url: '/0.1/status' }),
       await t.service.app.inject({ method: 'GET', url: '/0.1/nowhere' }),
-      await t.service.app.inject({ method: 'POST', url: '/0.1/users', headers: { 'x-auth-token': admin, 'content-type': 'application/json' }, payload: '{bad json' }),
+      await t.service.app.inject({
+        method: 'POST',
+        url: '/0.1/users',
+        headers: { 'x-auth-token': admin, 'content-type': 'application/json' },
+        payload: '{bad json',
+      }),
       await t.service.app.inject({ method: 'GET', url: '/0.1/users' }),
     ]) {
       expectSecurityHeaders(res.headers);
@@ -80,7 +96,11 @@ describe('HTTP hardening', () => {
   });
 
   it('marks answers carrying tokens no-store', async () => {
-    const created = await fetch(`${url}/0.1/token`, { method: 'POST', headers: { authorization: basic(ADMIN.username, ADMIN.password), 'content-type': 'application/json' }, body: '{}' });
+    const created = await fetch(`${url}/0.1/token`, {
+      method: 'POST',
+      headers: { authorization: basic(ADMIN.username, ADMIN.password), 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(created.status).toBe(200);
     expect(created.headers.get('cache-control')).toBe('no-store');
     expect(created.headers.get('pragma')).toBe('no-cache');
@@ -96,11 +116,21 @@ describe('HTTP hardening', () => {
       '{"__proto__":{"purpose":"internal"},"username":"proto3","password":"proto-password-3"}',
     ];
     for (const payload of payloads) {
-      const res = await t.service.app.inject({ method: 'POST', url: '/0.1/users', headers: { 'x-auth-token': admin, 'content-type': 'application/json' }, payload });
+      const res = await t.service.app.inject({
+        method: 'POST',
+        url: '/0.1/users',
+        headers: { 'x-auth-token': admin, 'content-type': 'application/json' },
+        payload,
+      });
       expect(res.statusCode, payload).toBe(400);
       expect(res.json().error_id).toBe('invalid-data');
     }
-    const token = await t.service.app.inject({ method: 'POST', url: '/0.1/token', headers: { authorization: basic(ADMIN.username, ADMIN.password), 'content-type': 'application/json' }, payload: '{"__proto__":{"expiration":1}}' });
+    const token = await t.service.app.inject({
+      method: 'POST',
+      url: '/0.1/token',
+      headers: { authorization: basic(ADMIN.username, ADMIN.password), 'content-type': 'application/json' },
+      payload: '{"__proto__":{"expiration":1}}',
+    });
     expect(token.statusCode).toBe(400);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.prototype).not.toHaveProperty('polluted');
@@ -114,16 +144,40 @@ describe('HTTP hardening', () => {
 
   it('bounds the number and length of ACL entries', async () => {
     const headers = { 'x-auth-token': admin, 'content-type': 'application/json' };
-    const tooMany = await t.service.app.inject({ method: 'POST', url: '/0.1/policies', headers, payload: { name: 'too-many', acl: Array.from({ length: 1001 }, (_, i) => `svc.a${i}.read`) } });
+    const tooMany = await t.service.app.inject({
+      method: 'POST',
+      url: '/0.1/policies',
+      headers,
+      payload: { name: 'too-many', acl: Array.from({ length: 1001 }, (_, i) => `svc.a${i}.read`) },
+    });
     expect(tooMany.statusCode).toBe(400);
-    const tooLong = await t.service.app.inject({ method: 'POST', url: '/0.1/policies', headers, payload: { name: 'too-long', acl: [`svc.${'a'.repeat(600)}`] } });
+    const tooLong = await t.service.app.inject({
+      method: 'POST',
+      url: '/0.1/policies',
+      headers,
+      payload: { name: 'too-long', acl: [`svc.${'a'.repeat(600)}`] },
+    });
     expect(tooLong.statusCode).toBe(400);
-    const full = await t.service.app.inject({ method: 'POST', url: '/0.1/policies', headers, payload: { name: 'full', acl: Array.from({ length: 1000 }, (_, i) => `svc.a${i}.read`) } });
+    const full = await t.service.app.inject({
+      method: 'POST',
+      url: '/0.1/policies',
+      headers,
+      payload: { name: 'full', acl: Array.from({ length: 1000 }, (_, i) => `svc.a${i}.read`) },
+    });
     expect(full.statusCode).toBe(200);
-    const more = await t.service.app.inject({ method: 'PUT', url: `/0.1/policies/${full.json().uuid}/acl/svc.one.more`, headers: { 'x-auth-token': admin } });
+    const more = await t.service.app.inject({
+      method: 'PUT',
+      url: `/0.1/policies/${full.json().uuid}/acl/svc.one.more`,
+      headers: { 'x-auth-token': admin },
+    });
     expect(more.statusCode).toBe(400);
     expect(more.json().details).toHaveProperty('acl');
-    const scopes = await t.service.app.inject({ method: 'POST', url: `/0.1/token/${admin}/scopes/check`, headers: { 'content-type': 'application/json' }, payload: { scopes: Array.from({ length: 1001 }, () => 'x') } });
+    const scopes = await t.service.app.inject({
+      method: 'POST',
+      url: `/0.1/token/${admin}/scopes/check`,
+      headers: { 'content-type': 'application/json' },
+      payload: { scopes: Array.from({ length: 1001 }, () => 'x') },
+    });
     expect(scopes.statusCode).toBe(400);
   });
 });
@@ -135,8 +189,27 @@ describe('HTTP hardening over HTTPS', () => {
   it('adds Strict-Transport-Security', async () => {
     const cert = path.join(dir, 'cert.pem');
     const key = path.join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=localhost', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
     const t = await startTestService('sqlite', { rest_api: { certificate: cert, private_key: key } });
     const url = await t.service.listen();
     const headers = await new Promise<Record<string, unknown>>((resolve, reject) => {

@@ -29,7 +29,7 @@ describe('PBKDF2-SHA512 hashes in the hasher', () => {
     expect(await hasher.verify(stored, '')).toBe(false);
   });
 
-  it('reads wazo-auth\'s columns (salt bytes, hex digest) as such a hash, at 250,000 iterations', async () => {
+  it("reads wazo-auth's columns (salt bytes, hex digest) as such a hash, at 250,000 iterations", async () => {
     const salt = randomBytes(64);
     const hex = pbkdf2Sync('été-ünïcode', salt, 250_000, 64, 'sha512').toString('hex');
     const stored = fromWazoColumns(salt, hex)!;
@@ -71,11 +71,12 @@ for (const engine of ENGINES) {
       t = await startTestService(engine, { security: securityWith({ rate_limits: { enabled: false } }) });
       const store = t.service.store;
       const transaction = store.transaction.bind(store);
-      store.transaction = (fn) => transaction(async (tx: StoreTx) => {
-        const result = await fn(tx);
-        if (failLogin !== null) throw failLogin;
-        return result;
-      });
+      store.transaction = (fn) =>
+        transaction(async (tx: StoreTx) => {
+          const result = await fn(tx);
+          if (failLogin !== null) throw failLogin;
+          return result;
+        });
     });
 
     async function importedUser(username: string, password: string): Promise<{ uuid: string; stored: string }> {
@@ -83,8 +84,17 @@ for (const engine of ENGINES) {
       const stored = pbkdf2Hash(password);
       const uuid = randomUUID();
       await t.service.store.createUser({
-        uuid, tenantUuid: top.uuid, username, firstname: null, lastname: null, emailAddress: null, emailConfirmed: false,
-        passwordHash: stored, purpose: 'user', enabled: true, createdAt: Date.now(),
+        uuid,
+        tenantUuid: top.uuid,
+        username,
+        firstname: null,
+        lastname: null,
+        emailAddress: null,
+        emailConfirmed: false,
+        passwordHash: stored,
+        purpose: 'user',
+        enabled: true,
+        createdAt: Date.now(),
       });
       return { uuid, stored };
     }
@@ -102,7 +112,7 @@ for (const engine of ENGINES) {
       expect(await hashOf(uuid)).toBe(after);
     });
 
-    it('the re-hash is part of the login\'s commit: a login that fails to commit leaves the imported hash', async () => {
+    it("the re-hash is part of the login's commit: a login that fails to commit leaves the imported hash", async () => {
       const { uuid, stored } = await importedUser('imported-2', 'another-wazo-password');
       failLogin = new Error('disk full');
       try {

@@ -21,27 +21,33 @@ for (const engine of ENGINES) {
       t = await startTestService(engine, { security: securityWith({ rate_limits: { enabled: false } }) });
       const store = t.service.store;
       const transaction = store.transaction.bind(store);
-      store.transaction = (fn) => transaction((tx) => fn(new Proxy(tx, {
-        get(target, key) {
-          if (key !== 'settleLogin') return target[key as keyof StoreTx];
-          return async (s: LoginSettlement) => {
-            await target.settleLogin(s);
-            settled.push(s);
-            if (failAfterSettle !== null) throw failAfterSettle;
-          };
-        },
-      })));
+      store.transaction = (fn) =>
+        transaction((tx) =>
+          fn(
+            new Proxy(tx, {
+              get(target, key) {
+                if (key !== 'settleLogin') return target[key as keyof StoreTx];
+                return async (s: LoginSettlement) => {
+                  await target.settleLogin(s);
+                  settled.push(s);
+                  if (failAfterSettle !== null) throw failAfterSettle;
+                };
+              },
+            }),
+          ),
+        );
       admin = await api.adminToken();
     });
 
-    const sessionsOf = async (userUuid: string) => (await api.as(admin, 'GET', `/0.1/users/${userUuid}/sessions`)).json().items as unknown[];
+    const sessionsOf = async (userUuid: string) =>
+      (await api.as(admin, 'GET', `/0.1/users/${userUuid}/sessions`)).json().items as unknown[];
     const auditOf = async (loginName: string) => {
       await t.service.security.audit.flush();
       const res = await api.as(admin, 'GET', '/0.1/audit?limit=1000');
       return (res.json().items as { login: string | null; outcome: string }[]).filter((r) => r.login === loginName);
     };
 
-    it('writes the success\'s counters, trust mark and audit record in the login\'s transaction', async () => {
+    it("writes the success's counters, trust mark and audit record in the login's transaction", async () => {
       await api.createUser(admin, 'committer', 'committer-password');
       // A failure first: its counter is what the success clears.
       expect((await login(t.service, 'committer', 'wrong-password-1', '198.51.100.20')).statusCode).toBe(401);

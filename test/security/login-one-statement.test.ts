@@ -17,7 +17,10 @@ describe('login writes in one statement (postgresql)', () => {
   const api = iamApi(() => t);
 
   beforeAll(async () => {
-    t = await startTestService('postgresql', { security: securityWith({ rate_limits: { enabled: false } }), amqp: { enabled: true } });
+    t = await startTestService('postgresql', {
+      security: securityWith({ rate_limits: { enabled: false } }),
+      amqp: { enabled: true },
+    });
     admin = await api.adminToken();
     db = new pg.Client({ connectionString: t.config.db_uri ?? undefined });
     await db.connect();
@@ -45,7 +48,9 @@ describe('login writes in one statement (postgresql)', () => {
     expect(await count('tokens', 'user_uuid = $1', [uuid])).toBe(1);
     expect(await count('audit_records', `login = 'onestatement' and outcome = 'success'`, [])).toBe(1);
     // Its events were written with it (the relay may already have sent them).
-    expect(await count('outbox', `name = 'auth_session_created' and user_uuid = $1`, [uuid]) - outboxBefore).toBeLessThanOrEqual(1);
+    expect(
+      (await count('outbox', `name = 'auth_session_created' and user_uuid = $1`, [uuid])) - outboxBefore,
+    ).toBeLessThanOrEqual(1);
   });
 
   it('stores nothing of a login whose statement fails, and gives its attempt back', async () => {

@@ -20,18 +20,36 @@ function slowStore() {
     throw new StoreUnavailableError('database wait exceeded db_timeout_seconds');
   };
   const store = {
-    reserveLoginAttempt() { state.reserves += 1; return call({ allowed: true, failures: 1, attempts: 1, nextAttemptAt: 0 }); },
-    async releaseLoginAttempt() { await call(undefined); state.released += 1; },
-    clearLoginFailures() { return call(undefined); },
-    hasLoginMark() { return call(false); },
-    touchLoginMark() { return call(undefined); },
+    reserveLoginAttempt() {
+      state.reserves += 1;
+      return call({ allowed: true, failures: 1, attempts: 1, nextAttemptAt: 0 });
+    },
+    async releaseLoginAttempt() {
+      await call(undefined);
+      state.released += 1;
+    },
+    clearLoginFailures() {
+      return call(undefined);
+    },
+    hasLoginMark() {
+      return call(false);
+    },
+    touchLoginMark() {
+      return call(undefined);
+    },
   } as unknown as Store;
   return { store, state };
 }
 
 const OPTIONS = {
-  enabled: true, threshold: 5, base_delay_seconds: 1, max_delay_seconds: 900, account_threshold: 100,
-  account_delay_seconds: 1, trusted_address_days: 0, reset_after_seconds: 86_400,
+  enabled: true,
+  threshold: 5,
+  base_delay_seconds: 1,
+  max_delay_seconds: 900,
+  account_threshold: 100,
+  account_delay_seconds: 1,
+  trusted_address_days: 0,
+  reset_after_seconds: 86_400,
 };
 
 describe('the per-(login, address) login queue during a store outage', () => {
@@ -87,8 +105,14 @@ describe('the per-(login, address) login queue during a store outage', () => {
     const lock = new KeyedLock();
     const order: number[] = [];
     const unlock1 = await lock.acquire('k');
-    const second = lock.acquire('k').then((unlock) => { order.push(2); return unlock; });
-    const third = lock.acquire('k').then((unlock) => { order.push(3); unlock(); });
+    const second = lock.acquire('k').then((unlock) => {
+      order.push(2);
+      return unlock;
+    });
+    const third = lock.acquire('k').then((unlock) => {
+      order.push(3);
+      unlock();
+    });
     const other = await lock.acquire('other');
     other();
     expect(order).toEqual([]);

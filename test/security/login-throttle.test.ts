@@ -17,9 +17,16 @@ for (const engine of ENGINES) {
 
     beforeAll(async () => {
       clock = new FakeClock(Date.UTC(2026, 5, 1));
-      t = await startTestService(engine, {
-        security: securityWith({ rate_limits: { enabled: false }, login_throttle: { account_threshold: 20, account_delay_seconds: 5 } }),
-      }, clock);
+      t = await startTestService(
+        engine,
+        {
+          security: securityWith({
+            rate_limits: { enabled: false },
+            login_throttle: { account_threshold: 20, account_delay_seconds: 5 },
+          }),
+        },
+        clock,
+      );
       hashes = countHashes(t.service);
       const res = await login(t.service, ADMIN.username, ADMIN.password, '192.0.2.250');
       expect(res.statusCode).toBe(200);
@@ -31,7 +38,9 @@ for (const engine of ENGINES) {
 
     it('counts 50 parallel wrong passwords as 50 attempts: exactly the threshold get a hash, the rest 429 before hashing', async () => {
       const before = hashes.count;
-      const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => login(t.service, 'racer', `wrong-${i}`, '198.51.100.7')));
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => login(t.service, 'racer', `wrong-${i}`, '198.51.100.7')),
+      );
       const statuses = answers.map((r) => r.statusCode);
       expect(statuses.filter((s) => s === 401)).toHaveLength(5);
       expect(statuses.filter((s) => s === 429)).toHaveLength(45);
@@ -70,7 +79,9 @@ for (const engine of ENGINES) {
     });
 
     it('lets many right logins from one address through at once (attempts for one login and address queue, they do not throttle each other)', async () => {
-      const answers = await Promise.all(Array.from({ length: 12 }, () => login(t.service, 'resetter', 'resetter-password', '198.51.100.31')));
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, () => login(t.service, 'resetter', 'resetter-password', '198.51.100.31')),
+      );
       expect(answers.map((r) => r.statusCode)).toEqual(Array(12).fill(200));
       expect(t.service.security.throttle.lockedKeys).toBe(0);
     });
@@ -98,7 +109,8 @@ for (const engine of ENGINES) {
       // The owner, from its usual address: straight in (a success starts the account count again).
       expect((await login(t.service, 'victim', 'victim-password', home)).statusCode).toBe(200);
       // The attack goes on: the account is slowed down again for strangers...
-      for (let i = 0; i < 20; i++) expect((await login(t.service, 'victim', `again-${i}`, `203.0.113.${150 + i}`)).statusCode).toBe(401);
+      for (let i = 0; i < 20; i++)
+        expect((await login(t.service, 'victim', `again-${i}`, `203.0.113.${150 + i}`)).statusCode).toBe(401);
       // ...and for the owner on a new address, who waits the documented account delay, then gets in...
       const fresh = await login(t.service, 'victim', 'victim-password', '192.0.2.99');
       expect(fresh.statusCode).toBe(429);
@@ -141,7 +153,9 @@ for (const engine of ENGINES) {
       opened.push(two);
       const adminToken = (await login(one, ADMIN.username, ADMIN.password, '192.0.2.250')).json().data.token;
       await createUser(one, adminToken, { username: 'shared', password: 'shared-password' });
-      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => login(i % 2 === 0 ? one : two, 'shared', 'wrong-pw', '198.51.100.60')));
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => login(i % 2 === 0 ? one : two, 'shared', 'wrong-pw', '198.51.100.60')),
+      );
       expect(answers.filter((r) => r.statusCode === 401)).toHaveLength(5);
       expect(answers.filter((r) => r.statusCode === 429)).toHaveLength(15);
       expect((await login(two, 'shared', 'shared-password', '198.51.100.60')).statusCode).toBe(429);

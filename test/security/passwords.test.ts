@@ -55,7 +55,11 @@ for (const engine of ENGINES) {
     });
 
     it('refuses short, over-long and common passwords on creation (400 invalid-data)', async () => {
-      for (const [password, constraint] of [['tiny7', 'min_length'], ['Password1', 'common_password'], ['x'.repeat(1025), 'password']] as const) {
+      for (const [password, constraint] of [
+        ['tiny7', 'min_length'],
+        ['Password1', 'common_password'],
+        ['x'.repeat(1025), 'password'],
+      ] as const) {
         const res = await api.as(admin, 'POST', '/0.1/users', { username: `u-${constraint}`, password });
         expect(res.statusCode, constraint).toBe(400);
         expect(res.json().error_id).toBe('invalid-data');
@@ -68,7 +72,8 @@ for (const engine of ENGINES) {
 
     it('refuses them on password change, after checking the old password', async () => {
       const uuid = await api.createUser(admin, 'changing', 'changing-password');
-      const change = (old_password: string, new_password: string) => api.as(admin, 'PUT', `/0.1/users/${uuid}/password`, { old_password, new_password });
+      const change = (old_password: string, new_password: string) =>
+        api.as(admin, 'PUT', `/0.1/users/${uuid}/password`, { old_password, new_password });
       expect((await change('wrong-old-password', 'short')).statusCode).toBe(401);
       const short = await change('changing-password', 'short');
       expect(short.statusCode).toBe(400);
@@ -89,7 +94,9 @@ for (const engine of ENGINES) {
 
   describe(`re-hash on login (${engine})`, () => {
     let db: { uri: string; cleanup(): Promise<void> };
-    afterAll(async () => { await db.cleanup(); });
+    afterAll(async () => {
+      await db.cleanup();
+    });
 
     it('re-hashes a password stored with other argon2 parameters, once, and the password still works', async () => {
       db = await dbUriFor(engine);
@@ -97,13 +104,21 @@ for (const engine of ENGINES) {
       const newParams = { memory_kib: 2048, iterations: 2, parallelism: 1, max_concurrent: 0, max_queue: 64, niceness: 10 };
       const first = await createService(testConfig(db.uri, { password_hashing: oldParams }), pino({ level: 'silent' }));
       const adminToken = (await login(first, ADMIN.username, ADMIN.password)).json().data.token as string;
-      const created = await first.app.inject({ method: 'POST', url: '/0.1/users', headers: { 'x-auth-token': adminToken, 'content-type': 'application/json' }, payload: { username: 'rehashed', password: 'rehashed-password' } });
+      const created = await first.app.inject({
+        method: 'POST',
+        url: '/0.1/users',
+        headers: { 'x-auth-token': adminToken, 'content-type': 'application/json' },
+        payload: { username: 'rehashed', password: 'rehashed-password' },
+      });
       expect(created.statusCode).toBe(200);
       const before = (await first.store.findUserByLogin('rehashed'))!.passwordHash!;
       expect(argon2ParamsOf(before)).toMatchObject({ memory_kib: 1024, iterations: 1 });
       await first.close();
 
-      const second = await createService(testConfig(db.uri, { password_hashing: newParams, bootstrap_user_on_startup: false }), pino({ level: 'silent' }));
+      const second = await createService(
+        testConfig(db.uri, { password_hashing: newParams, bootstrap_user_on_startup: false }),
+        pino({ level: 'silent' }),
+      );
       try {
         expect((await login(second, 'rehashed', 'wrong-password')).statusCode).toBe(401);
         expect((await second.store.findUserByLogin('rehashed'))!.passwordHash).toBe(before);

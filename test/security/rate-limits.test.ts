@@ -46,7 +46,8 @@ describe('rate limits over HTTP', () => {
       security: securityWith({ rate_limits: { login: { per_second: 0.01, burst: 3 } } }),
     });
     const statuses = [];
-    for (let i = 0; i < 4; i++) statuses.push((await login(t.service, ADMIN.username, ADMIN.password, '198.51.100.1')).statusCode);
+    for (let i = 0; i < 4; i++)
+      statuses.push((await login(t.service, ADMIN.username, ADMIN.password, '198.51.100.1')).statusCode);
     expect(statuses).toEqual([200, 200, 200, 429]);
     const limited = await login(t.service, ADMIN.username, ADMIN.password, '198.51.100.1');
     expect(limited.statusCode).toBe(429);
@@ -57,7 +58,12 @@ describe('rate limits over HTTP', () => {
     await t.service.security.audit.flush();
     const records = await t.service.store.listAuditRecords({ tenantUuids: [], includeUntenanted: true }, { search: 'throttled' });
     // 7 refusals in a row, audited at the 1st, 2nd and 4th.
-    expect(records.items.filter((r) => r.details.scope === 'rate_limit').map((r) => r.details.refused).sort()).toEqual([1, 2, 4]);
+    expect(
+      records.items
+        .filter((r) => r.details.scope === 'rate_limit')
+        .map((r) => r.details.refused)
+        .sort(),
+    ).toEqual([1, 2, 4]);
     await t.close();
   });
 
@@ -65,19 +71,30 @@ describe('rate limits over HTTP', () => {
     const t = await startTestService('sqlite', {
       security: securityWith({ rate_limits: { login: { per_second: 0.01, burst: 3 }, api: { per_second: 1000, burst: 1000 } } }),
     });
-    const sso = (url: string, remoteAddress: string) => t.service.app.inject({
-      method: 'POST', url, remoteAddress, headers: { 'content-type': 'application/json' },
-      payload: { domain: 'nowhere.example.test', redirect_url: 'https://portal.example.test/' },
-    });
+    const sso = (url: string, remoteAddress: string) =>
+      t.service.app.inject({
+        method: 'POST',
+        url,
+        remoteAddress,
+        headers: { 'content-type': 'application/json' },
+        payload: { domain: 'nowhere.example.test', redirect_url: 'https://portal.example.test/' },
+      });
     const statuses: number[] = [];
-    for (const url of ['/0.1/saml/sso', '/0.1/oidc/authorize', '/0.1/saml/sso', '/0.1/oidc/authorize']) statuses.push((await sso(url, '198.51.100.9')).statusCode);
+    for (const url of ['/0.1/saml/sso', '/0.1/oidc/authorize', '/0.1/saml/sso', '/0.1/oidc/authorize'])
+      statuses.push((await sso(url, '198.51.100.9')).statusCode);
     // Unknown domain (404) three times, then the address's login bucket is empty.
     expect(statuses).toEqual([404, 404, 404, 429]);
-    const callback = await t.service.app.inject({ method: 'GET', url: '/0.1/oidc/callback?code=x&state=y', remoteAddress: '198.51.100.9' });
+    const callback = await t.service.app.inject({
+      method: 'GET',
+      url: '/0.1/oidc/callback?code=x&state=y',
+      remoteAddress: '198.51.100.9',
+    });
     expect(callback.statusCode).toBe(429);
     // Another address is not held back, nor are this address's API calls.
     expect((await sso('/0.1/saml/sso', '198.51.100.10')).statusCode).toBe(404);
-    expect((await t.service.app.inject({ method: 'GET', url: '/0.1/status', remoteAddress: '198.51.100.9' })).statusCode).toBe(200);
+    expect((await t.service.app.inject({ method: 'GET', url: '/0.1/status', remoteAddress: '198.51.100.9' })).statusCode).toBe(
+      200,
+    );
     await t.close();
   });
 
@@ -105,7 +122,13 @@ describe('rate limits over HTTP', () => {
       security: securityWith({ rate_limits: { api: { per_second: 0.01, burst: 5 } } }),
     });
     const token = (await login(t.service, ADMIN.username, ADMIN.password, '198.51.100.3')).json().data.token as string;
-    const list = () => t.service.app.inject({ method: 'GET', url: '/0.1/users', remoteAddress: '198.51.100.3', headers: { 'x-auth-token': token } });
+    const list = () =>
+      t.service.app.inject({
+        method: 'GET',
+        url: '/0.1/users',
+        remoteAddress: '198.51.100.3',
+        headers: { 'x-auth-token': token },
+      });
     const statuses = [];
     for (let i = 0; i < 6; i++) statuses.push((await list()).statusCode);
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
@@ -123,7 +146,11 @@ describe('rate limits over HTTP', () => {
       security: securityWith({ rate_limits: { checks: { per_second: 0.01, burst: 3 } } }),
     });
     const url = await limitedChecks.service.listen();
-    const res = await fetch(`${url}/0.1/token`, { method: 'POST', headers: { authorization: basic(ADMIN.username, ADMIN.password), 'content-type': 'application/json' }, body: '{}' });
+    const res = await fetch(`${url}/0.1/token`, {
+      method: 'POST',
+      headers: { authorization: basic(ADMIN.username, ADMIN.password), 'content-type': 'application/json' },
+      body: '{}',
+    });
     const own = (await res.json()).data.token as string;
     const heads = [];
     for (let i = 0; i < 4; i++) heads.push(await fetch(`${url}/0.1/token/${own}`, { method: 'HEAD' }));

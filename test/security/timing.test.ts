@@ -26,7 +26,11 @@ describe('login timing', () => {
     });
     const admin = await api.adminToken();
     await api.createUser(admin, 'timed', 'timed-password');
-    const res = await api.as(admin, 'POST', '/0.1/users', { username: 'timed-off', password: 'timed-off-password', enabled: false });
+    const res = await api.as(admin, 'POST', '/0.1/users', {
+      username: 'timed-off',
+      password: 'timed-off-password',
+      enabled: false,
+    });
     expect(res.statusCode).toBe(200);
   });
 
@@ -66,7 +70,10 @@ describe('token guessing', () => {
     const t = await startTestService('sqlite', { security: securityWith({ rate_limits: { enabled: false } }) });
     for (let i = 0; i < 300; i++) {
       const guess = randomBytes(32).toString('base64url');
-      const res = await t.service.app.inject({ method: i % 2 === 0 ? 'HEAD' : 'GET', url: `/0.1/token/${guess}?scope=auth.users.read` });
+      const res = await t.service.app.inject({
+        method: i % 2 === 0 ? 'HEAD' : 'GET',
+        url: `/0.1/token/${guess}?scope=auth.users.read`,
+      });
       expect(res.statusCode).toBe(404);
     }
     await t.close();

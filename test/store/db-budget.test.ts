@@ -40,7 +40,8 @@ describe('PostgreSQL behind a blackhole', () => {
     await admin.connect();
     try {
       const { rows } = await admin.query<{ n: number }>(
-        "select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = 'xivo-auth'");
+        "select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = 'xivo-auth'",
+      );
       return rows[0].n;
     } finally {
       await admin.end();
@@ -75,11 +76,13 @@ describe('PostgreSQL behind a blackhole', () => {
       expect(stuck.ms).toBeLessThan(TIMEOUT_MS + SLACK_MS);
 
       // A transaction: BEGIN gets no answer; no ROLLBACK waits behind it.
-      const trx = await timed(() => store.transaction(async (tx) => {
-        await tx.getTopTenant();
-        await tx.getTopTenant();
-        await tx.getTopTenant();
-      }));
+      const trx = await timed(() =>
+        store.transaction(async (tx) => {
+          await tx.getTopTenant();
+          await tx.getTopTenant();
+          await tx.getTopTenant();
+        }),
+      );
       expect(trx.error).toBeInstanceOf(StoreUnavailableError);
       expect(trx.ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
       expect(trx.ms).toBeLessThan(TIMEOUT_MS + SLACK_MS);
@@ -90,11 +93,13 @@ describe('PostgreSQL behind a blackhole', () => {
       expect(ping.ms).toBeLessThan(TIMEOUT_MS + SLACK_MS);
 
       // One request's calls share one timeout: the first waits it, the others fail at once.
-      const request = await timed(() => withDbBudget(async () => {
-        const errors: unknown[] = [];
-        for (let i = 0; i < 4; i += 1) errors.push(await store.getTopTenant().catch((err: unknown) => err));
-        for (const err of errors) expect(err).toBeInstanceOf(StoreUnavailableError);
-      }));
+      const request = await timed(() =>
+        withDbBudget(async () => {
+          const errors: unknown[] = [];
+          for (let i = 0; i < 4; i += 1) errors.push(await store.getTopTenant().catch((err: unknown) => err));
+          for (const err of errors) expect(err).toBeInstanceOf(StoreUnavailableError);
+        }),
+      );
       expect(request.error).toBeNull();
       expect(request.ms).toBeLessThan(TIMEOUT_MS + SLACK_MS);
     } finally {
@@ -104,7 +109,15 @@ describe('PostgreSQL behind a blackhole', () => {
     // transaction had was destroyed (its end reaches the server now), not
     // pooled again; a pooled one would carry on, idle, on the server.
     await until(async () => (await serverConnections()) === 0, 'the stuck connection closed', 5000);
-    await until(() => store.ping().then(() => true, () => false), 'the store back', 5000);
+    await until(
+      () =>
+        store.ping().then(
+          () => true,
+          () => false,
+        ),
+      'the store back',
+      5000,
+    );
     expect(await store.getTopTenant()).toBeNull();
   });
 });
@@ -130,7 +143,9 @@ describe('SQLite with the write lock held elsewhere', () => {
       const write = () => store.reserveLoginAttempt('p:x', Date.now(), { threshold: 5, delaysMs: [1000], staleBefore: 0 });
       // The event loop keeps turning while a write waits.
       let ticks = 0;
-      const ticker = setInterval(() => { ticks += 1; }, 10);
+      const ticker = setInterval(() => {
+        ticks += 1;
+      }, 10);
       const one = await timed(write);
       clearInterval(ticker);
       expect(one.error).toBeInstanceOf(StoreUnavailableError);
@@ -142,9 +157,11 @@ describe('SQLite with the write lock held elsewhere', () => {
       expect(trx.error).toBeInstanceOf(StoreUnavailableError);
       expect(trx.ms).toBeLessThan(TIMEOUT_MS + SLACK_MS);
       // One request: four writes, one timeout in all.
-      const request = await timed(() => withDbBudget(async () => {
-        for (let i = 0; i < 4; i += 1) expect(await write().catch((err: unknown) => err)).toBeInstanceOf(StoreUnavailableError);
-      }));
+      const request = await timed(() =>
+        withDbBudget(async () => {
+          for (let i = 0; i < 4; i += 1) expect(await write().catch((err: unknown) => err)).toBeInstanceOf(StoreUnavailableError);
+        }),
+      );
       expect(request.ms).toBeLessThan(TIMEOUT_MS + SLACK_MS);
       // Reads need no lock (WAL).
       const read = await timed(() => store.getTopTenant());
@@ -154,6 +171,8 @@ describe('SQLite with the write lock held elsewhere', () => {
       if (other.inTransaction) other.exec('ROLLBACK');
       other.close();
     }
-    expect((await store.reserveLoginAttempt('p:x', Date.now(), { threshold: 5, delaysMs: [1000], staleBefore: 0 })).allowed).toBe(true);
+    expect((await store.reserveLoginAttempt('p:x', Date.now(), { threshold: 5, delaysMs: [1000], staleBefore: 0 })).allowed).toBe(
+      true,
+    );
   });
 });

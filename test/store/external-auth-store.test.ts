@@ -20,17 +20,43 @@ describe.each(ENGINES)('external-auth store verbs on %s', (engine) => {
   const newUser = async (tenantUuid = tenant) => {
     const uuid = randomUUID();
     await store.createUser({
-      uuid, tenantUuid, username: `u-${uuid}`, firstname: null, lastname: null, emailAddress: null, emailConfirmed: false,
-      passwordHash: null, purpose: 'user', enabled: true, createdAt: NOW,
+      uuid,
+      tenantUuid,
+      username: `u-${uuid}`,
+      firstname: null,
+      lastname: null,
+      emailAddress: null,
+      emailConfirmed: false,
+      passwordHash: null,
+      purpose: 'user',
+      enabled: true,
+      createdAt: NOW,
     });
     return uuid;
   };
   const flow = (userUuid: string, extra: Partial<DeviceFlowRecord> = {}): DeviceFlowRecord => ({
-    userUuid, authType: 'google', tenantUuid: tenant, status: 'pending', error: null, deviceCode: 'sealed-code', scope: ['a', 'b'],
-    intervalMs: 5000, nextPollAt: NOW, expiresAt: NOW + 600_000, createdAt: NOW, ...extra,
+    userUuid,
+    authType: 'google',
+    tenantUuid: tenant,
+    status: 'pending',
+    error: null,
+    deviceCode: 'sealed-code',
+    scope: ['a', 'b'],
+    intervalMs: 5000,
+    nextPollAt: NOW,
+    expiresAt: NOW + 600_000,
+    createdAt: NOW,
+    ...extra,
   });
   const connection = (userUuid: string, extra: Partial<ExternalConnectionRecord> = {}): ExternalConnectionRecord => ({
-    userUuid, authType: 'google', data: { scope: ['a'] }, secrets: 'sealed-tokens', expiresAt: NOW + 3600_000, createdAt: NOW, updatedAt: NOW, ...extra,
+    userUuid,
+    authType: 'google',
+    data: { scope: ['a'] },
+    secrets: 'sealed-tokens',
+    expiresAt: NOW + 3600_000,
+    createdAt: NOW,
+    updatedAt: NOW,
+    ...extra,
   });
 
   beforeAll(async () => {
@@ -44,7 +70,9 @@ describe.each(ENGINES)('external-auth store verbs on %s', (engine) => {
       await db.cleanup();
     };
   });
-  afterAll(async () => { await cleanup?.(); });
+  afterAll(async () => {
+    await cleanup?.();
+  });
 
   it('gives a due poll to exactly one of concurrent claimers, and moves the next one an interval on', async () => {
     const user = await newUser();
@@ -67,7 +95,11 @@ describe.each(ENGINES)('external-auth store verbs on %s', (engine) => {
     await store.putDeviceFlow(flow(user));
     expect(await store.completeDeviceFlow(connection(user), tenant)).toBe('created');
     expect(await store.getDeviceFlow(user, 'google')).toBeNull();
-    expect(await store.getExternalConnection(user, 'google')).toMatchObject({ secrets: 'sealed-tokens', expiresAt: NOW + 3600_000, data: { scope: ['a'] } });
+    expect(await store.getExternalConnection(user, 'google')).toMatchObject({
+      secrets: 'sealed-tokens',
+      expiresAt: NOW + 3600_000,
+      data: { scope: ['a'] },
+    });
     // added + authorized
     expect((await store.outboxBacklog()).pending).toBe(before + 2);
     expect(await store.completeDeviceFlow(connection(user, { secrets: 'other' }), tenant)).toBe('missing');
@@ -82,15 +114,27 @@ describe.each(ENGINES)('external-auth store verbs on %s', (engine) => {
 
   it('creates, refuses a second create, updates, and holds one refresh lease at a time', async () => {
     const user = await newUser();
-    expect(await store.writeExternalConnection(connection(user, { authType: 'mobile', expiresAt: null }), 'update', tenant)).toBe('missing');
-    expect(await store.writeExternalConnection(connection(user, { authType: 'mobile', expiresAt: null }), 'create', tenant)).toBe('created');
+    expect(await store.writeExternalConnection(connection(user, { authType: 'mobile', expiresAt: null }), 'update', tenant)).toBe(
+      'missing',
+    );
+    expect(await store.writeExternalConnection(connection(user, { authType: 'mobile', expiresAt: null }), 'create', tenant)).toBe(
+      'created',
+    );
     expect(await store.writeExternalConnection(connection(user, { authType: 'mobile' }), 'create', tenant)).toBe('exists');
-    expect(await store.writeExternalConnection(connection(user, { authType: 'mobile', secrets: 'v2', updatedAt: NOW + 1 }), 'upsert', tenant)).toBe('updated');
+    expect(
+      await store.writeExternalConnection(
+        connection(user, { authType: 'mobile', secrets: 'v2', updatedAt: NOW + 1 }),
+        'upsert',
+        tenant,
+      ),
+    ).toBe('updated');
     expect((await store.getExternalConnection(user, 'mobile'))?.secrets).toBe('v2');
     expect(await store.listExternalConnectionTypes(user)).toEqual(['mobile']);
 
     await store.writeExternalConnection(connection(user), 'create', tenant);
-    const leases = await Promise.all(Array.from({ length: 4 }, () => store.claimExternalRefresh(user, 'google', NOW, NOW + 15_000)));
+    const leases = await Promise.all(
+      Array.from({ length: 4 }, () => store.claimExternalRefresh(user, 'google', NOW, NOW + 15_000)),
+    );
     expect(leases.filter(Boolean)).toHaveLength(1);
     expect(await store.claimExternalRefresh(user, 'google', NOW + 15_000, NOW + 30_000)).toBe(true); // an expired lease is taken over
     await store.releaseExternalRefresh(user, 'google');
@@ -103,30 +147,59 @@ describe.each(ENGINES)('external-auth store verbs on %s', (engine) => {
   it('lists as connected the users with a connection of the type and a live token', async () => {
     const online = await newUser();
     const offline = await newUser();
-    for (const user of [online, offline]) await store.writeExternalConnection(connection(user, { authType: 'mobile' }), 'create', tenant);
+    for (const user of [online, offline])
+      await store.writeExternalConnection(connection(user, { authType: 'mobile' }), 'create', tenant);
     const session = randomUUID();
     await store.createSession({ uuid: session, tenantUuid: tenant, userUuid: online, mobile: true, createdAt: NOW });
     await store.insertToken({
-      hash: randomUUID(), sessionUuid: session, authId: online, userUuid: online, tenantUuid: tenant, pbxUserUuid: null, xivoUuid: null,
-      issuedAt: NOW, expiresAt: NOW + 60_000, acl: [], metadata: {}, remoteAddr: null, userAgent: null, refreshTokenUuid: null,
+      hash: randomUUID(),
+      sessionUuid: session,
+      authId: online,
+      userUuid: online,
+      tenantUuid: tenant,
+      pbxUserUuid: null,
+      xivoUuid: null,
+      issuedAt: NOW,
+      expiresAt: NOW + 60_000,
+      acl: [],
+      metadata: {},
+      remoteAddr: null,
+      userAgent: null,
+      refreshTokenUuid: null,
     });
     const listed = await store.listConnectedUsers('mobile', [tenant], NOW, {});
     expect(listed.items).toContain(online);
     expect(listed.items).not.toContain(offline);
     expect((await store.listConnectedUsers('mobile', [tenant], NOW + 60_000, {})).items).not.toContain(online);
     expect((await store.listConnectedUsers('mobile', [randomUUID()], NOW, {})).total).toBe(0);
-    expect((await store.listConnectedUsers('mobile', [tenant], NOW, { limit: 1, offset: 1 })).items).toHaveLength(Math.max(0, listed.total - 1));
+    expect((await store.listConnectedUsers('mobile', [tenant], NOW, { limit: 1, offset: 1 })).items).toHaveLength(
+      Math.max(0, listed.total - 1),
+    );
   });
 
   it('configurations: one per tenant and type, replaced, deleted, gone with their tenant; connections gone with their user', async () => {
     const other = randomUUID();
     await store.createTenant({ uuid: other, name: 'other', slug: null, parentUuid: tenant });
-    const config = { tenantUuid: other, authType: 'google', data: { client_id: 'c' }, secrets: 'sealed', createdAt: NOW, updatedAt: NOW };
+    const config = {
+      tenantUuid: other,
+      authType: 'google',
+      data: { client_id: 'c' },
+      secrets: 'sealed',
+      createdAt: NOW,
+      updatedAt: NOW,
+    };
     expect(await store.replaceExternalAuthConfig(config)).toBe(false);
     expect(await store.createExternalAuthConfig(config)).toBe(true);
     expect(await store.createExternalAuthConfig(config)).toBe(false);
-    expect(await store.replaceExternalAuthConfig({ ...config, data: { client_id: 'd' }, secrets: null, updatedAt: NOW + 1 })).toBe(true);
-    expect(await store.getExternalAuthConfig(other, 'google')).toEqual({ ...config, data: { client_id: 'd' }, secrets: null, updatedAt: NOW + 1 });
+    expect(
+      await store.replaceExternalAuthConfig({ ...config, data: { client_id: 'd' }, secrets: null, updatedAt: NOW + 1 }),
+    ).toBe(true);
+    expect(await store.getExternalAuthConfig(other, 'google')).toEqual({
+      ...config,
+      data: { client_id: 'd' },
+      secrets: null,
+      updatedAt: NOW + 1,
+    });
     expect(await store.deleteExternalAuthConfig(other, 'google')).toBe(true);
     expect(await store.deleteExternalAuthConfig(other, 'google')).toBe(false);
 

@@ -37,16 +37,29 @@ describe.each(engines)('mfa migrations on %s', (_name, open) => {
     cleanup = opened.cleanup;
     await runMigrations({ ...dialect, migrations: dialect.migrations.filter((m) => m.version <= BEFORE_MFA) }, QUIET_LOGGER);
     const db = dialect.db;
-    await sql`insert into tenants (uuid, name, slug, parent_uuid, domain_names) values (${MASTER}, 'master', 'master', ${null}, '[]')`.execute(db);
-    await sql`insert into tenants (uuid, name, slug, parent_uuid, domain_names) values (${CHILD}, 'child', 'child', ${MASTER}, '[]')`.execute(db);
-    await sql`insert into tenants (uuid, name, slug, parent_uuid, domain_names) values (${LEAF}, 'leaf', 'leaf', ${CHILD}, '[]')`.execute(db);
-    for (const [uuid, username] of [[USER, 'kept-user'], [OTHER, 'other-user']]) {
+    await sql`insert into tenants (uuid, name, slug, parent_uuid, domain_names) values (${MASTER}, 'master', 'master', ${null}, '[]')`.execute(
+      db,
+    );
+    await sql`insert into tenants (uuid, name, slug, parent_uuid, domain_names) values (${CHILD}, 'child', 'child', ${MASTER}, '[]')`.execute(
+      db,
+    );
+    await sql`insert into tenants (uuid, name, slug, parent_uuid, domain_names) values (${LEAF}, 'leaf', 'leaf', ${CHILD}, '[]')`.execute(
+      db,
+    );
+    for (const [uuid, username] of [
+      [USER, 'kept-user'],
+      [OTHER, 'other-user'],
+    ]) {
       await sql`insert into users (uuid, tenant_uuid, username, password_hash, purpose, enabled, created_at)
                 values (${uuid}, ${LEAF}, ${username}, 'kept-hash', 'user', ${1}, ${now})`.execute(db);
     }
-    await sql`insert into sessions (uuid, tenant_uuid, user_uuid, mobile, created_at) values (${SESSION}, ${LEAF}, ${USER}, ${0}, ${now})`.execute(db);
+    await sql`insert into sessions (uuid, tenant_uuid, user_uuid, mobile, created_at) values (${SESSION}, ${LEAF}, ${USER}, ${0}, ${now})`.execute(
+      db,
+    );
     await sql`insert into tokens (hash, session_uuid, auth_id, user_uuid, tenant_uuid, issued_at, expires_at, acl, metadata)
-              values (${hashToken(TOKEN)}, ${SESSION}, ${USER}, ${USER}, ${LEAF}, ${now}, ${now + 3_600_000}, '["confd.#"]', '{"purpose": "user"}')`.execute(db);
+              values (${hashToken(TOKEN)}, ${SESSION}, ${USER}, ${USER}, ${LEAF}, ${now}, ${now + 3_600_000}, '["confd.#"]', '{"purpose": "user"}')`.execute(
+      db,
+    );
     store = createKyselyStore(dialect, QUIET_LOGGER);
     await store.migrate();
   });
@@ -67,23 +80,50 @@ describe.each(engines)('mfa migrations on %s', (_name, open) => {
     expect(await store.getTenant(LEAF)).toMatchObject({ name: 'leaf', parentUuid: CHILD });
     expect(await store.getUser(USER)).toMatchObject({ tenantUuid: LEAF, username: 'kept-user' });
     const token = await store.findTokenByHash(hashToken(TOKEN));
-    expect(token).toMatchObject({ sessionUuid: SESSION, userUuid: USER, tenantUuid: LEAF, acl: ['confd.#'], expiresAt: now + 3_600_000 });
+    expect(token).toMatchObject({
+      sessionUuid: SESSION,
+      userUuid: USER,
+      tenantUuid: LEAF,
+      acl: ['confd.#'],
+      expiresAt: now + 3_600_000,
+    });
   });
 
   it('stores factors and recovery codes of an existing user, and they go with the user', async () => {
     const factor = {
-      uuid: '00000000-0000-4000-8000-0000000000f1', userUuid: OTHER, tenantUuid: LEAF, type: 'totp' as const, name: 'phone',
-      secret: 'sealed', confirmed: false, lastStep: null, createdAt: now, confirmedAt: null,
+      uuid: '00000000-0000-4000-8000-0000000000f1',
+      userUuid: OTHER,
+      tenantUuid: LEAF,
+      type: 'totp' as const,
+      name: 'phone',
+      secret: 'sealed',
+      confirmed: false,
+      lastStep: null,
+      createdAt: now,
+      confirmedAt: null,
     };
     await store.insertMfaFactor(factor);
     expect(await store.confirmMfaFactor(factor.uuid, now, 10)).toBe(true);
     expect(await store.acceptTotpStep(factor.uuid, 10)).toBe(false);
     expect(await store.acceptTotpStep(factor.uuid, 11)).toBe(true);
-    await store.replaceRecoveryCodes({ ...factor, uuid: '00000000-0000-4000-8000-0000000000f2', type: 'recovery_code', secret: null, confirmed: true, confirmedAt: now }, ['h1', 'h2']);
+    await store.replaceRecoveryCodes(
+      {
+        ...factor,
+        uuid: '00000000-0000-4000-8000-0000000000f2',
+        type: 'recovery_code',
+        secret: null,
+        confirmed: true,
+        confirmedAt: now,
+      },
+      ['h1', 'h2'],
+    );
     expect(await store.useRecoveryCode(OTHER, 'h1', now)).toBe(true);
     expect(await store.useRecoveryCode(OTHER, 'h1', now)).toBe(false);
     const listed = await store.listMfaFactors(OTHER);
-    expect(listed.map((f) => [f.type, f.confirmed, f.remaining])).toEqual([['totp', true, null], ['recovery_code', true, 1]]);
+    expect(listed.map((f) => [f.type, f.confirmed, f.remaining])).toEqual([
+      ['totp', true, null],
+      ['recovery_code', true, 1],
+    ]);
     await sql`delete from users where uuid = ${OTHER}`.execute(dialect.db);
     expect(await store.listMfaFactors(OTHER)).toEqual([]);
   });

@@ -43,7 +43,9 @@ describe.each(engines)('refresh-token lifecycle migration on %s', (_name, open) 
     await sql`insert into users (uuid, tenant_uuid, username, purpose, enabled, created_at)
               values (${USER}, ${TENANT}, 'alice', 'user', ${1}, ${CREATED})`.execute(dialect.db);
     await sql`insert into refresh_tokens (uuid, hash, client_id, user_uuid, tenant_uuid, backend, login, mobile, created_at)
-              values (${REFRESH}, ${HASH}, 'phone', ${USER}, ${TENANT}, 'xivo_user', 'alice', ${1}, ${CREATED})`.execute(dialect.db);
+              values (${REFRESH}, ${HASH}, 'phone', ${USER}, ${TENANT}, 'xivo_user', 'alice', ${1}, ${CREATED})`.execute(
+      dialect.db,
+    );
     logged.length = 0;
     store = createKyselyStore(dialect, recording);
     migratedFrom = Date.now();
@@ -65,7 +67,14 @@ describe.each(engines)('refresh-token lifecycle migration on %s', (_name, open) 
   it('keeps the refresh token and its created_at; its idle window starts at the migration', async () => {
     const rt = await store.findRefreshTokenByHash(HASH);
     expect(rt).toMatchObject({
-      uuid: REFRESH, clientId: 'phone', userUuid: USER, tenantUuid: TENANT, backend: 'xivo_user', login: 'alice', mobile: true, createdAt: CREATED,
+      uuid: REFRESH,
+      clientId: 'phone',
+      userUuid: USER,
+      tenantUuid: TENANT,
+      backend: 'xivo_user',
+      login: 'alice',
+      mobile: true,
+      createdAt: CREATED,
     });
     expect(rt!.lastUsedAt).toBeGreaterThanOrEqual(migratedFrom);
     expect(rt!.lastUsedAt).toBeLessThanOrEqual(migratedTo);
@@ -77,16 +86,27 @@ describe.each(engines)('refresh-token lifecycle migration on %s', (_name, open) 
     const uuid = randomUUID();
     const hash = 'b'.repeat(64);
     await sql`insert into refresh_tokens (uuid, hash, client_id, user_uuid, tenant_uuid, backend, login, mobile, created_at)
-              values (${uuid}, ${hash}, 'imported', ${USER}, ${TENANT}, 'xivo_user', 'alice', ${0}, ${CREATED})`.execute(dialect.db);
+              values (${uuid}, ${hash}, 'imported', ${USER}, ${TENANT}, 'xivo_user', 'alice', ${0}, ${CREATED})`.execute(
+      dialect.db,
+    );
     expect((await store.findRefreshTokenByHash(hash))?.lastUsedAt).toBe(CREATED);
     const removed = await store.deleteExpiredRefreshTokens({ lastUsedBefore: CREATED + DAY, createdBefore: null }, 10);
     expect(removed.map((rt) => rt.uuid)).toEqual([uuid]);
   });
 
   it('keeps retired hashes with their family only (foreign key, cascade)', async () => {
-    await expect(sql`insert into refresh_token_retired (hash, family_uuid, retired_at)
-                     values (${'c'.repeat(64)}, ${randomUUID()}, ${CREATED})`.execute(dialect.db)).rejects.toThrow();
-    expect(await store.useRefreshToken({ uuid: REFRESH, hash: HASH, at: migratedTo, rotateTo: { hash: 'd'.repeat(64), keepRetired: 5 } })).toBe(true);
+    await expect(
+      sql`insert into refresh_token_retired (hash, family_uuid, retired_at)
+                     values (${'c'.repeat(64)}, ${randomUUID()}, ${CREATED})`.execute(dialect.db),
+    ).rejects.toThrow();
+    expect(
+      await store.useRefreshToken({
+        uuid: REFRESH,
+        hash: HASH,
+        at: migratedTo,
+        rotateTo: { hash: 'd'.repeat(64), keepRetired: 5 },
+      }),
+    ).toBe(true);
     expect(await store.findRetiredRefreshToken(HASH)).toEqual({ hash: HASH, familyUuid: REFRESH, retiredAt: migratedTo });
     await store.deleteRefreshToken(USER, 'phone');
     expect(await store.findRetiredRefreshToken(HASH)).toBeNull();

@@ -11,9 +11,12 @@ import { until } from '../helpers/until.js';
 
 describe('SQLite WAL checkpoints', () => {
   let temp: TempSqlite | null = null;
-  afterEach(() => { temp?.cleanup(); temp = null; });
+  afterEach(() => {
+    temp?.cleanup();
+    temp = null;
+  });
 
-  it('are taken by a niced thread, so the service\'s commits do not find 1,000 pages in the WAL', async () => {
+  it("are taken by a niced thread, so the service's commits do not find 1,000 pages in the WAL", async () => {
     temp = tempSqliteUri();
     const dialect = openSqliteDialect(temp.path);
     try {

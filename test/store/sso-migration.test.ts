@@ -44,7 +44,12 @@ describe.each(engines)('sso migration on %s', (_name, open) => {
   });
 
   it('keeps tenants, their methods and details, and their users', async () => {
-    expect(await store.getTenant(MASTER)).toMatchObject({ name: 'master', phone: '+1 555', defaultAuthenticationMethod: 'native', domainNames: ['master.example'] });
+    expect(await store.getTenant(MASTER)).toMatchObject({
+      name: 'master',
+      phone: '+1 555',
+      defaultAuthenticationMethod: 'native',
+      domainNames: ['master.example'],
+    });
     expect(await store.getTenant(LDAP)).toMatchObject({ defaultAuthenticationMethod: 'ldap', parentUuid: MASTER });
     expect(await store.getUser(USER)).toMatchObject({ tenantUuid: LDAP, username: 'kept-user', authenticationMethod: 'saml' });
   });
@@ -52,14 +57,27 @@ describe.each(engines)('sso migration on %s', (_name, open) => {
   it('allows oidc as a tenant default, and nothing unknown', async () => {
     await sql`update tenants set default_authentication_method = 'oidc' where uuid = ${LDAP}`.execute(dialect.db);
     expect((await store.getTenant(LDAP))?.defaultAuthenticationMethod).toBe('oidc');
-    await expect(sql`update tenants set default_authentication_method = 'kerberos' where uuid = ${LDAP}`.execute(dialect.db)).rejects.toThrow();
+    await expect(
+      sql`update tenants set default_authentication_method = 'kerberos' where uuid = ${LDAP}`.execute(dialect.db),
+    ).rejects.toThrow();
   });
 
   it('stores SSO sessions: completed once, consumed once, gone when expired', async () => {
     const now = Date.now();
     await store.createSsoSession({
-      idHash: 'id-1', requestKeyHash: 'state-1', kind: 'oidc', tenantUuid: LDAP, redirectUrl: 'https://portal.example', data: { nonce: 'n' },
-      userUuid: null, login: null, tokenSessionUuid: null, createdAt: now, expiresAt: now + 60_000, completedAt: null, consumedAt: null,
+      idHash: 'id-1',
+      requestKeyHash: 'state-1',
+      kind: 'oidc',
+      tenantUuid: LDAP,
+      redirectUrl: 'https://portal.example',
+      data: { nonce: 'n' },
+      userUuid: null,
+      login: null,
+      tokenSessionUuid: null,
+      createdAt: now,
+      expiresAt: now + 60_000,
+      completedAt: null,
+      consumedAt: null,
     });
     expect(await store.consumeSsoSession('oidc', 'id-1', now)).toBeNull();
     expect((await store.findPendingSsoSession('oidc', 'state-1', now))?.data).toEqual({ nonce: 'n' });

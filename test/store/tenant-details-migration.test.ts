@@ -58,19 +58,34 @@ describe.each(engines)('tenant details migration on %s', (_name, open) => {
   it('keeps the tenants, with no details and the native method', async () => {
     const empty = { line1: null, line2: null, city: null, state: null, country: null, zipCode: null };
     expect(await store.getTenant(MASTER)).toEqual({
-      uuid: MASTER, name: 'master', slug: 'master', parentUuid: null, domainNames: ['master.example'],
-      contactUuid: null, phone: null, address: empty, defaultAuthenticationMethod: 'native',
+      uuid: MASTER,
+      name: 'master',
+      slug: 'master',
+      parentUuid: null,
+      domainNames: ['master.example'],
+      contactUuid: null,
+      phone: null,
+      address: empty,
+      defaultAuthenticationMethod: 'native',
     });
-    expect(await store.getTenant(CHILD)).toMatchObject({ parentUuid: MASTER, contactUuid: null, defaultAuthenticationMethod: 'native' });
+    expect(await store.getTenant(CHILD)).toMatchObject({
+      parentUuid: MASTER,
+      contactUuid: null,
+      defaultAuthenticationMethod: 'native',
+    });
   });
 
   it('stores a contact, which must be a user, and empties it when the user is deleted', async () => {
     const updated = await store.updateTenant(MASTER, {
-      contactUuid: USER, phone: '555', address: { line1: 'a', line2: null, city: 'c', state: null, country: null, zipCode: 'z' },
+      contactUuid: USER,
+      phone: '555',
+      address: { line1: 'a', line2: null, city: 'c', state: null, country: null, zipCode: 'z' },
       defaultAuthenticationMethod: 'saml',
     });
     expect(updated).toMatchObject({
-      contactUuid: USER, phone: '555', defaultAuthenticationMethod: 'saml',
+      contactUuid: USER,
+      phone: '555',
+      defaultAuthenticationMethod: 'saml',
       address: { line1: 'a', line2: null, city: 'c', state: null, country: null, zipCode: 'z' },
     });
     await expect(store.updateTenant(CHILD, { contactUuid: randomUUID() })).rejects.toThrow();
@@ -79,7 +94,9 @@ describe.each(engines)('tenant details migration on %s', (_name, open) => {
   });
 
   it('refuses an authentication method other than native, ldap or saml', async () => {
-    await expect(sql`update tenants set default_authentication_method = 'kerberos' where uuid = ${CHILD}`.execute(dialect.db)).rejects.toThrow();
+    await expect(
+      sql`update tenants set default_authentication_method = 'kerberos' where uuid = ${CHILD}`.execute(dialect.db),
+    ).rejects.toThrow();
     expect((await store.getTenant(CHILD))?.defaultAuthenticationMethod).toBe('native');
   });
 });

@@ -17,7 +17,6 @@ import { type Logged, migrationEngines, recordingLogger } from '../helpers/migra
 const NOW = Date.UTC(2026, 0, 1);
 const BEFORE_UNIQUE_LOGINS = 7;
 
-
 // uuids chosen so that "lowest uuid first" would pick the wrong tenant.
 const MASTER = '00000000-0000-4000-8000-000000000001';
 const YOUNG = '10000000-0000-4000-8000-000000000000';
@@ -88,7 +87,11 @@ describe.each(engines)('unique logins and domains migration on %s', (_name, open
     expect(await names(YOUNG)).toEqual(['young.example', 'shared.example']);
     expect(await names(NO_USERS)).toEqual([]);
     for (const [name, owner] of [
-      ['ACME.example', OLD], ['old.example', OLD], ['CHILD.example', OLD_CHILD], ['shared.example', YOUNG], ['master.EXAMPLE', MASTER],
+      ['ACME.example', OLD],
+      ['old.example', OLD],
+      ['CHILD.example', OLD_CHILD],
+      ['shared.example', YOUNG],
+      ['master.EXAMPLE', MASTER],
     ]) {
       expect((await store.findTenantByDomainName(name))?.uuid, name).toBe(owner);
     }
@@ -97,15 +100,17 @@ describe.each(engines)('unique logins and domains migration on %s', (_name, open
   it('logs each name it removed, with the tenant that keeps it', () => {
     const removed = logged.filter((l) => l.level === 'warn' && l.o.domain_name !== undefined).map((l) => l.o);
     expect(removed).toHaveLength(4);
-    expect(removed).toEqual(expect.arrayContaining([
-      { domain_name: 'acme.example', tenant_uuid: YOUNG, kept_by_tenant_uuid: OLD },
-      { domain_name: 'old.example', tenant_uuid: OLD_CHILD, kept_by_tenant_uuid: OLD },
-      { domain_name: 'master.example', tenant_uuid: NO_USERS, kept_by_tenant_uuid: MASTER },
-      { domain_name: 'shared.example', tenant_uuid: NO_USERS, kept_by_tenant_uuid: YOUNG },
-    ]));
+    expect(removed).toEqual(
+      expect.arrayContaining([
+        { domain_name: 'acme.example', tenant_uuid: YOUNG, kept_by_tenant_uuid: OLD },
+        { domain_name: 'old.example', tenant_uuid: OLD_CHILD, kept_by_tenant_uuid: OLD },
+        { domain_name: 'master.example', tenant_uuid: NO_USERS, kept_by_tenant_uuid: MASTER },
+        { domain_name: 'shared.example', tenant_uuid: NO_USERS, kept_by_tenant_uuid: YOUNG },
+      ]),
+    );
   });
 
-  it('reports a username equal to another user\'s email, changes neither, and the login then names nobody', async () => {
+  it("reports a username equal to another user's email, changes neither, and the login then names nobody", async () => {
     const shared = logged.filter((l) => l.level === 'warn' && l.o.username_user_uuid !== undefined);
     expect(shared).toHaveLength(1);
     expect(shared[0].o).toMatchObject({ username_tenant_uuid: YOUNG, email_tenant_uuid: OLD });
@@ -119,22 +124,42 @@ describe.each(engines)('unique logins and domains migration on %s', (_name, open
     expect((await store.findUserByLogin('other-user'))?.uuid).toBe(byEmail?.uuid);
     // Editing something else of either user is not refused; changing the
     // username ends the ambiguity.
-    expect((await store.updateUser(byUsername!.uuid, { username: 'Shared@Login.example', firstname: 'Kept' }))?.firstname).toBe('Kept');
+    expect((await store.updateUser(byUsername!.uuid, { username: 'Shared@Login.example', firstname: 'Kept' }))?.firstname).toBe(
+      'Kept',
+    );
     await store.updateUser(byUsername!.uuid, { username: 'young-shared' });
     expect((await store.findUserByLogin('shared@login.example'))?.uuid).toBe(byEmail?.uuid);
   });
 
   it('lets one of two concurrent writes of one login as a username and as an email through, never both', async () => {
     const holder = await store.createUser({
-      uuid: randomUUID(), tenantUuid: OLD, username: 'race-holder', firstname: null, lastname: null, emailAddress: null,
-      emailConfirmed: false, passwordHash: null, purpose: 'user', enabled: true, createdAt: NOW,
+      uuid: randomUUID(),
+      tenantUuid: OLD,
+      username: 'race-holder',
+      firstname: null,
+      lastname: null,
+      emailAddress: null,
+      emailConfirmed: false,
+      passwordHash: null,
+      purpose: 'user',
+      enabled: true,
+      createdAt: NOW,
     });
     for (let round = 0; round < 10; round++) {
       const login = `race-${round}@race.example`;
       const results = await Promise.allSettled([
         store.createUser({
-          uuid: randomUUID(), tenantUuid: YOUNG, username: login.toUpperCase(), firstname: null, lastname: null, emailAddress: null,
-          emailConfirmed: false, passwordHash: null, purpose: 'user', enabled: true, createdAt: NOW,
+          uuid: randomUUID(),
+          tenantUuid: YOUNG,
+          username: login.toUpperCase(),
+          firstname: null,
+          lastname: null,
+          emailAddress: null,
+          emailConfirmed: false,
+          passwordHash: null,
+          purpose: 'user',
+          enabled: true,
+          createdAt: NOW,
         }),
         store.updateUser(holder.uuid, { emailAddress: login, emailConfirmed: true }),
       ]);
@@ -146,18 +171,22 @@ describe.each(engines)('unique logins and domains migration on %s', (_name, open
   });
 
   it('refuses, from then on, a domain name another tenant holds, in any case, on create and update', async () => {
-    const create = await store.createTenant({ uuid: randomUUID(), name: 'x', slug: null, parentUuid: MASTER, domainNames: ['Young.Example'] })
+    const create = await store
+      .createTenant({ uuid: randomUUID(), name: 'x', slug: null, parentUuid: MASTER, domainNames: ['Young.Example'] })
       .catch((e: unknown) => e);
     expect(create).toBeInstanceOf(StoreConflictError);
     expect((create as StoreConflictError).field).toBe('domain_names');
-    const update = await store.updateTenant(NO_USERS, { domainNames: ['free.example', 'CHILD.EXAMPLE'] }).catch((e: unknown) => e);
+    const update = await store
+      .updateTenant(NO_USERS, { domainNames: ['free.example', 'CHILD.EXAMPLE'] })
+      .catch((e: unknown) => e);
     expect((update as StoreConflictError).field).toBe('domain_names');
     expect((await store.getTenant(NO_USERS))?.domainNames).toEqual([]);
     expect(await store.findTenantByDomainName('free.example')).toBeNull();
     // A tenant may keep (and re-case) its own names; deleting it frees them.
-    expect((await store.updateTenant(YOUNG, { domainNames: ['YOUNG.example', 'shared.example', 'Shared.example'] }))?.domainNames)
-      .toEqual(['young.example', 'shared.example']);
-    expect((await store.deleteTenant(NO_USERS))).not.toBeNull();
+    expect(
+      (await store.updateTenant(YOUNG, { domainNames: ['YOUNG.example', 'shared.example', 'Shared.example'] }))?.domainNames,
+    ).toEqual(['young.example', 'shared.example']);
+    expect(await store.deleteTenant(NO_USERS)).not.toBeNull();
     const freed = await store.createTenant({ uuid: randomUUID(), name: 'y', slug: null, parentUuid: MASTER, domainNames: [] });
     await store.deleteTenant(YOUNG);
     expect((await store.updateTenant(freed.uuid, { domainNames: ['young.example'] }))?.domainNames).toEqual(['young.example']);

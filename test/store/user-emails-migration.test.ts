@@ -18,7 +18,13 @@ const BEFORE_USER_EMAILS = 9;
 const TENANT = '00000000-0000-4000-8000-000000000001';
 const silent = QUIET_LOGGER;
 
-interface Seeded { uuid: string; username: string; email: string | null; confirmed: boolean; purpose: string }
+interface Seeded {
+  uuid: string;
+  username: string;
+  email: string | null;
+  confirmed: boolean;
+  purpose: string;
+}
 
 const SEED: Seeded[] = [
   { uuid: randomUUID(), username: 'confirmed', email: 'Confirmed@Example.com', confirmed: true, purpose: 'user' },
@@ -33,7 +39,9 @@ async function seedVersion9(dialect: StoreDialect): Promise<void> {
   await sql`insert into tenants (uuid, name, slug, parent_uuid) values (${TENANT}, 'master', 'master', ${null})`.execute(db);
   for (const u of SEED) {
     await sql`insert into users (uuid, tenant_uuid, username, email_address, email_confirmed, password_hash, purpose, enabled, created_at)
-      values (${u.uuid}, ${TENANT}, ${u.username}, ${u.email}, ${u.confirmed ? 1 : 0}, ${null}, ${u.purpose}, ${1}, ${NOW})`.execute(db);
+      values (${u.uuid}, ${TENANT}, ${u.username}, ${u.email}, ${u.confirmed ? 1 : 0}, ${null}, ${u.purpose}, ${1}, ${NOW})`.execute(
+      db,
+    );
   }
 }
 
@@ -45,7 +53,9 @@ async function columnsOf(dialect: StoreDialect, table: string): Promise<string[]
     return rows.map((r) => r.name);
   }
   const { rows } = await sql<{ column_name: string }>`
-    select column_name from information_schema.columns where table_schema = current_schema() and table_name = ${table}`.execute(dialect.db);
+    select column_name from information_schema.columns where table_schema = current_schema() and table_name = ${table}`.execute(
+    dialect.db,
+  );
   return rows.map((r) => r.column_name);
 }
 
@@ -77,7 +87,7 @@ describe.each(engines)('user email addresses migration on %s', (_name, open) => 
     expect(logged.find((l) => l.msg === 'user email addresses moved to user_emails')?.o).toEqual({ count: 3 });
   });
 
-  it('makes each stored address its user\'s main address, with its confirmed flag and a uuid of its own', async () => {
+  it("makes each stored address its user's main address, with its confirmed flag and a uuid of its own", async () => {
     const uuids = new Set<string>();
     for (const u of SEED) {
       const user = await store.getUser(u.uuid);
@@ -85,7 +95,9 @@ describe.each(engines)('user email addresses migration on %s', (_name, open) => 
         expect(user?.emails, u.username).toEqual([]);
         continue;
       }
-      expect(user?.emails, u.username).toEqual([{ uuid: expect.stringMatching(/^[0-9a-f-]{36}$/), address: u.email, main: true, confirmed: u.confirmed }]);
+      expect(user?.emails, u.username).toEqual([
+        { uuid: expect.stringMatching(/^[0-9a-f-]{36}$/), address: u.email, main: true, confirmed: u.confirmed },
+      ]);
       expect(user?.emailAddress).toBe(u.email);
       expect(user?.emailConfirmed).toBe(u.confirmed);
       uuids.add(user!.emails[0].uuid);
@@ -110,7 +122,8 @@ describe.each(engines)('user email addresses migration on %s', (_name, open) => 
     expect(columns).not.toContain('email_address');
     expect(columns).not.toContain('email_confirmed');
     expect((await columnsOf(dialect, 'user_emails')).sort()).toEqual(['address', 'confirmed', 'main', 'user_uuid', 'uuid']);
-    const err = await store.replaceUserEmails(SEED[2].uuid, [{ address: 'CONFIRMED@example.com', main: true, confirmed: true }])
+    const err = await store
+      .replaceUserEmails(SEED[2].uuid, [{ address: 'CONFIRMED@example.com', main: true, confirmed: true }])
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreConflictError);
     expect((err as StoreConflictError).field).toBe('email_address');

@@ -17,7 +17,9 @@ describe('import wazo-auth', () => {
 
   it('reads the source URI and --dry-run, with the usual options', () => {
     expect(parseArgs(['-c', '/etc/xivo-auth/config.yml', 'import', 'wazo-auth', uri])).toMatchObject({
-      command: 'import-wazo-auth', importSource: uri, configFile: '/etc/xivo-auth/config.yml',
+      command: 'import-wazo-auth',
+      importSource: uri,
+      configFile: '/etc/xivo-auth/config.yml',
     });
     expect(parseArgs(['import', 'wazo-auth', uri]).dryRun).toBeUndefined();
     expect(parseArgs(['import', 'wazo-auth', uri, '--dry-run']).dryRun).toBe(true);

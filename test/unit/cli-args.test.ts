@@ -78,7 +78,12 @@ describe('parseArgs', () => {
     usageError(['--log-level', 'warn']);
   });
 
-  it.each([['0', 0], ['1', 1], ['65535', 65535], ['09497', 9497]])('accepts port %s', (raw, port) => {
+  it.each([
+    ['0', 0],
+    ['1', 1],
+    ['65535', 65535],
+    ['09497', 9497],
+  ])('accepts port %s', (raw, port) => {
     expect(parseArgs(['--listen-port', raw]).listenPort).toBe(port);
   });
 

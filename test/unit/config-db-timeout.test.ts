@@ -51,11 +51,17 @@ describe('db_timeout_seconds', () => {
 });
 
 describe('rest_api slow-client limits', () => {
-  it('turn into the HTTP server\'s timeouts, the header timeout never above the request timeout', () => {
+  it("turn into the HTTP server's timeouts, the header timeout never above the request timeout", () => {
     const config = load('');
-    expect(httpServerTimeouts(config.rest_api)).toEqual({ headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1000, keepAliveTimeout: 72_000 });
-    expect(httpServerTimeouts(load('rest_api: {headers_timeout_seconds: 60, request_timeout_seconds: 20}\n').rest_api))
-      .toMatchObject({ headersTimeout: 20_000, requestTimeout: 20_000 });
+    expect(httpServerTimeouts(config.rest_api)).toEqual({
+      headersTimeout: 10_000,
+      requestTimeout: 30_000,
+      connectionsCheckingInterval: 1000,
+      keepAliveTimeout: 72_000,
+    });
+    expect(
+      httpServerTimeouts(load('rest_api: {headers_timeout_seconds: 60, request_timeout_seconds: 20}\n').rest_api),
+    ).toMatchObject({ headersTimeout: 20_000, requestTimeout: 20_000 });
     expect(() => load('rest_api: {max_connections: -1}\n')).toThrow(/rest_api\.max_connections/);
   });
 });

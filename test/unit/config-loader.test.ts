@@ -47,7 +47,8 @@ function loadError(fn: () => unknown): ConfigError {
   throw new Error('expected a ConfigError');
 }
 
-const enoent = (file: string) => Object.assign(new Error(`ENOENT: no such file or directory, open '${file}'`), { code: 'ENOENT' });
+const enoent = (file: string) =>
+  Object.assign(new Error(`ENOENT: no such file or directory, open '${file}'`), { code: 'ENOENT' });
 
 describe('loadConfig: defaults and the main file', () => {
   it('returns the built-in defaults when the default main file and conf.d do not exist', () => {
@@ -301,7 +302,18 @@ describe('loadConfig: command-line flags', () => {
   it('flags beat the environment, conf.d and the main file', () => {
     writeMain('rest_api: {port: 1}\nforeground: false\nuser: file-user\nlog_level: error\ndb_upgrade_on_startup: false\n');
     writeExtra('a.yml', 'rest_api: {port: 2}\n');
-    const argv = parseArgs(['-c', mainFile, '--listen-port', '4', '-f', '-u', 'flag-user', '-l', 'critical', '--db-upgrade-on-startup']);
+    const argv = parseArgs([
+      '-c',
+      mainFile,
+      '--listen-port',
+      '4',
+      '-f',
+      '-u',
+      'flag-user',
+      '-l',
+      'critical',
+      '--db-upgrade-on-startup',
+    ]);
     const { config, sources } = loadConfig({
       argv,
       env: { XIVO_AUTH_REST_API__PORT: '3', XIVO_AUTH_USER: 'env-user', XIVO_AUTH_LOG_LEVEL: 'info' },
@@ -450,9 +462,7 @@ describe('loadConfig: errors', () => {
     fs.writeFileSync(mainFile, `extra_config_files: ${JSON.stringify(confd)}\nrest_api: [\n`);
     writeExtra('a.yml', 'a: b: c\n');
     const listed: string[] = [];
-    const err = loadError(() =>
-      loadConfig({ argv: { configFile: mainFile }, env: {}, listDir: (d) => (listed.push(d), []) }),
-    );
+    const err = loadError(() => loadConfig({ argv: { configFile: mainFile }, env: {}, listDir: (d) => (listed.push(d), []) }));
     expect(listed).toEqual([]);
     expect(err.problems).toHaveLength(1);
     expect(err.message).toContain(`invalid YAML in ${mainFile}`);
@@ -485,7 +495,9 @@ describe('loadConfig: errors', () => {
 
 describe('loadConfig: unknown keys', () => {
   it('warn with the key and the file, and do not fail', () => {
-    writeMain('rest_api:\n  prot: 1\nfoo: bar\ndefault_policies:\n  p: {acl: [a], colour: red}\nenabled_backend_plugins: {anything: true}\n');
+    writeMain(
+      'rest_api:\n  prot: 1\nfoo: bar\ndefault_policies:\n  p: {acl: [a], colour: red}\nenabled_backend_plugins: {anything: true}\n',
+    );
     const extra = writeExtra('a.yml', 'amqp: {urii: x}\n');
     const { config, warnings } = load();
     expect(warnings).toEqual([

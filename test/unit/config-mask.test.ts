@@ -41,7 +41,10 @@ describe('maskSecrets', () => {
   });
 
   it('masks secret keys anywhere, including unknown plugin sections', () => {
-    const masked = maskSecrets({ ldap: { bind_password: 'x', token: 't', secret: { deep: 1 }, uri: 'ldap://cn:pw@dir' }, list: [{ password: 'p' }] });
+    const masked = maskSecrets({
+      ldap: { bind_password: 'x', token: 't', secret: { deep: 1 }, uri: 'ldap://cn:pw@dir' },
+      list: [{ password: 'p' }],
+    });
     expect(masked).toEqual({
       ldap: { bind_password: '********', token: '********', secret: '********', uri: 'ldap://cn:********@dir' },
       list: [{ password: '********' }],

@@ -19,7 +19,12 @@ describe('changedKeys / classifyChanges', () => {
     b.security.rate_limits.api.burst = 7;
     b.authz.routes = [{ path: '/a', access: 'a' }];
     expect(changedKeys(a, b)).toEqual([
-      'authz.routes', 'default_policies.p1', 'log_level', 'rest_api.cors.allow_origins', 'rest_api.port', 'security.rate_limits.api.burst',
+      'authz.routes',
+      'default_policies.p1',
+      'log_level',
+      'rest_api.cors.allow_origins',
+      'rest_api.port',
+      'security.rate_limits.api.burst',
     ]);
     expect(classifyChanges(changedKeys(a, b))).toEqual({
       live: ['authz.routes', 'default_policies.p1', 'log_level', 'rest_api.cors.allow_origins', 'security.rate_limits.api.burst'],
@@ -29,7 +34,11 @@ describe('changedKeys / classifyChanges', () => {
   });
 
   it('cors.enabled and db_uri need a restart', () => {
-    expect(classifyChanges(['rest_api.cors.enabled', 'db_uri', 'security.max_header_bytes']).restart).toEqual(['rest_api.cors.enabled', 'db_uri', 'security.max_header_bytes']);
+    expect(classifyChanges(['rest_api.cors.enabled', 'db_uri', 'security.max_header_bytes']).restart).toEqual([
+      'rest_api.cors.enabled',
+      'db_uri',
+      'security.max_header_bytes',
+    ]);
   });
 });
 
@@ -53,7 +62,14 @@ describe('ConfigReloader', () => {
     const running = base();
     const apply = vi.fn();
     const logger = quiet();
-    const outcome = await new ConfigReloader(running, () => { throw new ConfigError(['log_level: bad (file x)']); }, apply, logger).reload();
+    const outcome = await new ConfigReloader(
+      running,
+      () => {
+        throw new ConfigError(['log_level: bad (file x)']);
+      },
+      apply,
+      logger,
+    ).reload();
     expect(outcome).toMatchObject({ status: 'rejected', problems: ['log_level: bad (file x)'] });
     expect(apply).not.toHaveBeenCalled();
     expect(running).toEqual(base());
@@ -64,7 +80,14 @@ describe('ConfigReloader', () => {
     const running = base();
     const next = base();
     next.default_policies = { p: { acl: ['a'] } };
-    const outcome = await new ConfigReloader(running, () => next, () => { throw new Error('store unavailable'); }, quiet()).reload();
+    const outcome = await new ConfigReloader(
+      running,
+      () => next,
+      () => {
+        throw new Error('store unavailable');
+      },
+      quiet(),
+    ).reload();
     expect(outcome.status).toBe('rejected');
     expect(running.default_policies).toEqual(DEFAULT_CONFIG.default_policies);
   });

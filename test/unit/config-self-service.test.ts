@@ -38,18 +38,29 @@ function problems(body: string): readonly string[] {
 }
 
 describe('self-service configuration', () => {
-  it('defaults: localhost:25 without STARTTLS, two-day links, registration off, wazo-auth\'s key names', () => {
+  it("defaults: localhost:25 without STARTTLS, two-day links, registration off, wazo-auth's key names", () => {
     const config = load('');
     expect(config.smtp).toEqual({
-      hostname: 'localhost', port: 25, starttls: false, username: null, password: null, timeout_seconds: 10,
-      ca_file: null, tls_reject_unauthorized: true,
+      hostname: 'localhost',
+      port: 25,
+      starttls: false,
+      username: null,
+      password: null,
+      timeout_seconds: 10,
+      ca_file: null,
+      tls_reject_unauthorized: true,
     });
     expect(config.password_reset_expiration).toBe(172800);
     expect(config.email_confirmation_expiration).toBe(172800);
     expect(config.email_confirmation_get_mimetype).toBe('text/html');
     expect(config.enabled_http_plugins).toEqual({ email_confirm: true, password_reset: true, user_registration: false });
-    for (const key of ['password_reset_email_template', 'password_reset_email_subject_template', 'email_confirmation_template',
-      'email_confirmation_subject_template', 'email_confirmation_get_response_body_template'] as const) {
+    for (const key of [
+      'password_reset_email_template',
+      'password_reset_email_subject_template',
+      'email_confirmation_template',
+      'email_confirmation_subject_template',
+      'email_confirmation_get_response_body_template',
+    ] as const) {
       expect(config[key], key).toBeNull();
     }
     expect(config.self_service.public_base_url).toBeNull();
@@ -61,27 +72,44 @@ describe('self-service configuration', () => {
       const expected = value === 'opportunistic' ? value : value === 'true';
       expect(load(`smtp: {starttls: ${value}}\n`).smtp.starttls).toBe(expected);
     }
-    expect(load('enabled_http_plugins: {user_registration: true}\n').enabled_http_plugins)
-      .toEqual({ email_confirm: true, password_reset: true, user_registration: true });
+    expect(load('enabled_http_plugins: {user_registration: true}\n').enabled_http_plugins).toEqual({
+      email_confirm: true,
+      password_reset: true,
+      user_registration: true,
+    });
     expect(load('', { XIVO_AUTH_SMTP__PORT: '587' }).smtp.port).toBe(587);
   });
 
   it('refuses bad values, naming the key and the file', () => {
-    const found = problems([
-      'smtp: {starttls: "yes", port: 0}',
-      'password_reset_expiration: 10',
-      'password_reset_from_address: nobody',
-      'self_service: {public_base_url: "ftp://x"}',
-      'email_confirmation_get_mimetype: "text html"',
-      '',
-    ].join('\n'));
-    for (const key of ['smtp.starttls', 'smtp.port', 'password_reset_expiration', 'password_reset_from_address', 'self_service.public_base_url', 'email_confirmation_get_mimetype']) {
-      expect(found.some((p) => p.startsWith(`${key}: `) && p.includes(file)), `${key} in ${found.join('\n')}`).toBe(true);
+    const found = problems(
+      [
+        'smtp: {starttls: "yes", port: 0}',
+        'password_reset_expiration: 10',
+        'password_reset_from_address: nobody',
+        'self_service: {public_base_url: "ftp://x"}',
+        'email_confirmation_get_mimetype: "text html"',
+        '',
+      ].join('\n'),
+    );
+    for (const key of [
+      'smtp.starttls',
+      'smtp.port',
+      'password_reset_expiration',
+      'password_reset_from_address',
+      'self_service.public_base_url',
+      'email_confirmation_get_mimetype',
+    ]) {
+      expect(
+        found.some((p) => p.startsWith(`${key}: `) && p.includes(file)),
+        `${key} in ${found.join('\n')}`,
+      ).toBe(true);
     }
   });
 
   it('masks the SMTP password', () => {
-    const masked = maskSecrets(load('smtp: {username: mailer, password: s3cret-value}\n')) as { smtp: { username: string; password: string } };
+    const masked = maskSecrets(load('smtp: {username: mailer, password: s3cret-value}\n')) as {
+      smtp: { username: string; password: string };
+    };
     expect(masked.smtp.username).toBe('mailer');
     expect(masked.smtp.password).not.toContain('s3cret');
   });

@@ -25,7 +25,11 @@ function nodeOf(file: string): string {
   return parts.length === 1 ? parts[0].replace(/\.js$/, '.ts') : `${parts[0]}/`;
 }
 
-interface Arrow { from: string; to: string; files: string[] }
+interface Arrow {
+  from: string;
+  to: string;
+  files: string[];
+}
 
 function folderArrows(): Map<string, Arrow> {
   const arrows = new Map<string, Arrow>();
@@ -88,9 +92,11 @@ function cycles(arrows: Map<string, Arrow>): string[][] {
 
 /** The arrows inside each cycle, with the imports that make them: what a failure shows. */
 function describeCycles(arrows: Map<string, Arrow>, groups: string[][]): string[] {
-  return groups.flatMap((group) => [...arrows.values()]
-    .filter((a) => group.includes(a.from) && group.includes(a.to))
-    .map((a) => `${a.from} -> ${a.to}: ${a.files.slice(0, 3).join('; ')}`));
+  return groups.flatMap((group) =>
+    [...arrows.values()]
+      .filter((a) => group.includes(a.from) && group.includes(a.to))
+      .map((a) => `${a.from} -> ${a.to}: ${a.files.slice(0, 3).join('; ')}`),
+  );
 }
 
 describe('folders of src/', () => {
@@ -110,7 +116,11 @@ describe('folders of src/', () => {
 
   it('reach the storage implementation only from the composition layer (wiring, main, cli)', () => {
     const allowed = new Set(['wiring/', 'main.ts', 'cli/']);
-    expect(into('store/').filter((a) => !allowed.has(a.from)).map((a) => a.files)).toEqual([]);
+    expect(
+      into('store/')
+        .filter((a) => !allowed.has(a.from))
+        .map((a) => a.files),
+    ).toEqual([]);
   });
 
   it('keep the configuration low: config/ imports only modules that import nothing of src/', () => {
@@ -120,6 +130,10 @@ describe('folders of src/', () => {
 
   it('import the composition layer only from main and the CLI', () => {
     const allowed = new Set(['main.ts', 'cli/']);
-    expect(into('wiring/').filter((a) => !allowed.has(a.from)).map((a) => a.files)).toEqual([]);
+    expect(
+      into('wiring/')
+        .filter((a) => !allowed.has(a.from))
+        .map((a) => a.files),
+    ).toEqual([]);
   });
 });

@@ -13,20 +13,42 @@ import { until } from '../helpers/until.js';
 function stubStore() {
   const calls = { released: [] as string[], cleared: [] as string[][] };
   const state = { down: false };
-  const guard = () => { if (state.down) throw new Error('database did not answer'); };
+  const guard = () => {
+    if (state.down) throw new Error('database did not answer');
+  };
   const store = {
-    async reserveLoginAttempt() { guard(); return { allowed: true, failures: 1, attempts: 1, nextAttemptAt: 0 }; },
-    async releaseLoginAttempt(key: string) { guard(); calls.released.push(key); },
-    async clearLoginFailures(keys: string[]) { guard(); calls.cleared.push(keys); },
-    async hasLoginMark() { guard(); return false; },
-    async touchLoginMark() { guard(); },
+    async reserveLoginAttempt() {
+      guard();
+      return { allowed: true, failures: 1, attempts: 1, nextAttemptAt: 0 };
+    },
+    async releaseLoginAttempt(key: string) {
+      guard();
+      calls.released.push(key);
+    },
+    async clearLoginFailures(keys: string[]) {
+      guard();
+      calls.cleared.push(keys);
+    },
+    async hasLoginMark() {
+      guard();
+      return false;
+    },
+    async touchLoginMark() {
+      guard();
+    },
   } as unknown as Store;
   return { store, calls, state };
 }
 
 const OPTIONS = {
-  enabled: true, threshold: 5, base_delay_seconds: 1, max_delay_seconds: 900, account_threshold: 100,
-  account_delay_seconds: 1, trusted_address_days: 30, reset_after_seconds: 86_400,
+  enabled: true,
+  threshold: 5,
+  base_delay_seconds: 1,
+  max_delay_seconds: 900,
+  account_threshold: 100,
+  account_delay_seconds: 1,
+  trusted_address_days: 30,
+  reset_after_seconds: 86_400,
 };
 
 describe('login throttle settlements while the store is unreachable', () => {
@@ -54,7 +76,10 @@ describe('login throttle settlements while the store is unreachable', () => {
 
   it('persistently stops retrying after its last delay', async () => {
     let calls = 0;
-    await persistently(async () => { calls += 1; throw new Error('down'); }, [10, 10]).catch(() => undefined);
+    await persistently(async () => {
+      calls += 1;
+      throw new Error('down');
+    }, [10, 10]).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 100));
     expect(calls).toBe(3);
   });

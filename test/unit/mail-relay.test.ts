@@ -10,7 +10,12 @@ import { MailRelay } from '../../src/mail/relay.js';
 import { MailDeliveryError, type MailTransport, type OutgoingMail } from '../../src/mail/smtp.js';
 import type { ClaimedMail, MailOutboxStore, NewMail } from '../../src/mail/types.js';
 
-interface Row extends NewMail { status: 'pending' | 'sent' | 'expired'; attempts: number; nextAttemptAt: number; lastError: string | null }
+interface Row extends NewMail {
+  status: 'pending' | 'sent' | 'expired';
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+}
 
 function memoryOutbox() {
   const rows: Row[] = [];
@@ -42,15 +47,34 @@ function memoryOutbox() {
     },
     async mailBacklog() {
       const pending = rows.filter((r) => r.status === 'pending');
-      return { pending: pending.length, oldestCreatedAt: pending[0]?.createdAt ?? null, retrying: pending.filter((r) => r.attempts > 0).length };
+      return {
+        pending: pending.length,
+        oldestCreatedAt: pending[0]?.createdAt ?? null,
+        retrying: pending.filter((r) => r.attempts > 0).length,
+      };
     },
-    async purgeMails() { return 0; },
+    async purgeMails() {
+      return 0;
+    },
   };
-  const add = (uuid: string, now: number) => rows.push({
-    uuid, kind: 'password_reset', recipient: `${uuid}@example.com`, recipientName: null, senderName: 'x', senderAddress: 'x@example.com',
-    subject: 's', text: 'secret link', html: '<p>secret link</p>', createdAt: now, expiresAt: now + 60_000,
-    status: 'pending', attempts: 0, nextAttemptAt: now, lastError: null,
-  });
+  const add = (uuid: string, now: number) =>
+    rows.push({
+      uuid,
+      kind: 'password_reset',
+      recipient: `${uuid}@example.com`,
+      recipientName: null,
+      senderName: 'x',
+      senderAddress: 'x@example.com',
+      subject: 's',
+      text: 'secret link',
+      html: '<p>secret link</p>',
+      createdAt: now,
+      expiresAt: now + 60_000,
+      status: 'pending',
+      attempts: 0,
+      nextAttemptAt: now,
+      lastError: null,
+    });
   return { rows, store, add };
 }
 
@@ -83,7 +107,10 @@ describe('mail relay', () => {
     const relay = new MailRelay(outbox.store, smtp, clock, logger, options);
     expect(await relay.runOnce()).toBe(2);
     // The server could not be used: both failed (the second without a try), due again after 1 s.
-    expect(outbox.rows.map((r) => [r.status, r.attempts, r.nextAttemptAt - clock.now()])).toEqual([['pending', 1, 1000], ['pending', 1, 1000]]);
+    expect(outbox.rows.map((r) => [r.status, r.attempts, r.nextAttemptAt - clock.now()])).toEqual([
+      ['pending', 1, 1000],
+      ['pending', 1, 1000],
+    ]);
     expect(relay.status()).toMatchObject({ status: 'fail', failures: 2, lastError: 'ECONNECTION connect ECONNREFUSED' });
     // Not due yet: nothing claimed.
     expect(await relay.runOnce()).toBe(0);
@@ -100,7 +127,10 @@ describe('mail relay', () => {
     clock.advance(8000);
     expect(await relay.runOnce()).toBe(2);
     expect(smtp.sent.map((m) => m.messageId)).toEqual(['a@xivo-auth', 'b@xivo-auth']);
-    expect(outbox.rows.map((r) => [r.status, r.text, r.html])).toEqual([['sent', '', null], ['sent', '', null]]);
+    expect(outbox.rows.map((r) => [r.status, r.text, r.html])).toEqual([
+      ['sent', '', null],
+      ['sent', '', null],
+    ]);
     expect(relay.status()).toEqual({ status: 'ok', sent: 2, failures: 0, lastError: null });
     clock.advance(60_000);
     expect(await relay.runOnce()).toBe(0);
@@ -115,7 +145,10 @@ describe('mail relay', () => {
       if (mail.to.address === 'bad@example.com') throw new MailDeliveryError('EENVELOPE 550 no such user', false);
     });
     await new MailRelay(outbox.store, smtp, clock, logger, options).runOnce();
-    expect(outbox.rows.map((r) => [r.uuid, r.status, r.lastError])).toEqual([['bad', 'pending', 'EENVELOPE 550 no such user'], ['good', 'sent', null]]);
+    expect(outbox.rows.map((r) => [r.uuid, r.status, r.lastError])).toEqual([
+      ['bad', 'pending', 'EENVELOPE 550 no such user'],
+      ['good', 'sent', null],
+    ]);
   });
 
   it('drops mails whose link expired, without sending them', async () => {
@@ -130,7 +163,13 @@ describe('mail relay', () => {
   });
 
   it('does nothing when disabled on this instance', async () => {
-    const relay = new MailRelay(memoryOutbox().store, transport(() => undefined), new FakeClock(), logger, { ...options, enabled: false });
+    const relay = new MailRelay(
+      memoryOutbox().store,
+      transport(() => undefined),
+      new FakeClock(),
+      logger,
+      { ...options, enabled: false },
+    );
     relay.start();
     expect(relay.status().status).toBe('disabled');
     await relay.close();

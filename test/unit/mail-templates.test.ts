@@ -9,7 +9,12 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/config/index.js';
 import { DEFAULT_TEMPLATE_FILES, DEFAULT_TEMPLATES } from '../../src/mail/default-templates.js';
 import {
-  CONFIRMATION_VARIABLES, loadMailTemplates, MailTemplateError, parseTemplate, RESET_VARIABLES, subjectLine,
+  CONFIRMATION_VARIABLES,
+  loadMailTemplates,
+  MailTemplateError,
+  parseTemplate,
+  RESET_VARIABLES,
+  subjectLine,
 } from '../../src/mail/templates.js';
 
 const EXAMPLES = join(import.meta.dirname, '..', '..', 'examples', 'mail-templates');
@@ -32,21 +37,38 @@ describe('mail templates', () => {
     expect(t.confirmedPage.render({ email_uuid: '', email_address: '' })).toContain('Email address confirmed');
   });
 
-  it('accept wazo-auth\'s default templates as they are', () => {
+  it("accept wazo-auth's default templates as they are", () => {
     // Shapes of wazo-auth's templates/password_reset_email.jinja and email_confirmation.jinja.
-    const reset = parseTemplate('Hello {{ username }},\n\nhttps://example.com/?host={{ hostname }}:{{ port }}&token={{ token }}&user_uuid={{ user_uuid }}#reset-password\n', RESET_VARIABLES, 'x');
-    expect(reset.render({ username: 'u', hostname: 'h', port: '443', token: 't', user_uuid: 'id' }))
-      .toBe('Hello u,\n\nhttps://example.com/?host=h:443&token=t&user_uuid=id#reset-password\n');
-    const confirm = parseTemplate('https://{{hostname}}:{{port}}/0.1/emails/{{ email_uuid }}/confirm?token={{  token }}', CONFIRMATION_VARIABLES, 'x');
-    expect(confirm.render({ hostname: 'h', port: '1', email_uuid: 'e', token: 't' })).toBe('https://h:1/0.1/emails/e/confirm?token=t');
+    const reset = parseTemplate(
+      'Hello {{ username }},\n\nhttps://example.com/?host={{ hostname }}:{{ port }}&token={{ token }}&user_uuid={{ user_uuid }}#reset-password\n',
+      RESET_VARIABLES,
+      'x',
+    );
+    expect(reset.render({ username: 'u', hostname: 'h', port: '443', token: 't', user_uuid: 'id' })).toBe(
+      'Hello u,\n\nhttps://example.com/?host=h:443&token=t&user_uuid=id#reset-password\n',
+    );
+    const confirm = parseTemplate(
+      'https://{{hostname}}:{{port}}/0.1/emails/{{ email_uuid }}/confirm?token={{  token }}',
+      CONFIRMATION_VARIABLES,
+      'x',
+    );
+    expect(confirm.render({ hostname: 'h', port: '1', email_uuid: 'e', token: 't' })).toBe(
+      'https://h:1/0.1/emails/e/confirm?token=t',
+    );
   });
 
   it('refuse blocks and unknown placeholders, naming where', () => {
-    expect(() => parseTemplate('{% if x %}y{% endif %}', RESET_VARIABLES, 'password_reset_email_template: /f'))
-      .toThrow(new MailTemplateError('password_reset_email_template: /f: only {{ name }} placeholders are supported (found a {% … %} or {# … #} block)'));
-    expect(() => parseTemplate('{{ email_uuid }}', RESET_VARIABLES, 'k: /f')).toThrow(/k: \/f: unknown placeholder \{\{ email_uuid \}\}/);
-    expect(() => loadMailTemplates({ ...DEFAULT_CONFIG, email_confirmation_template: '/no/such/file' }))
-      .toThrow(/email_confirmation_template: \/no\/such\/file cannot be read: ENOENT/);
+    expect(() => parseTemplate('{% if x %}y{% endif %}', RESET_VARIABLES, 'password_reset_email_template: /f')).toThrow(
+      new MailTemplateError(
+        'password_reset_email_template: /f: only {{ name }} placeholders are supported (found a {% … %} or {# … #} block)',
+      ),
+    );
+    expect(() => parseTemplate('{{ email_uuid }}', RESET_VARIABLES, 'k: /f')).toThrow(
+      /k: \/f: unknown placeholder \{\{ email_uuid \}\}/,
+    );
+    expect(() => loadMailTemplates({ ...DEFAULT_CONFIG, email_confirmation_template: '/no/such/file' })).toThrow(
+      /email_confirmation_template: \/no\/such\/file cannot be read: ENOENT/,
+    );
   });
 
   it('escape HTML in the HTML parts only, and make a subject one line', () => {

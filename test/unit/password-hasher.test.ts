@@ -55,7 +55,7 @@ describe('PasswordHasher', () => {
     expect(hasher.needsRehash(await other.hash('x'))).toBe(true);
   });
 
-  it('hashes on threads named argon2id below the event loop\'s priority, ended by close()', async () => {
+  it("hashes on threads named argon2id below the event loop's priority, ended by close()", async () => {
     const hasher = new PasswordHasher({ ...params, niceness: 7 });
     await hasher.hash('x');
     const threads = ownThreads().filter((t) => t.name === 'argon2id');
@@ -67,7 +67,7 @@ describe('PasswordHasher', () => {
     await expect(hasher.hash('y')).rejects.toThrow(/closed/);
   });
 
-  it('hashes at the event loop\'s priority with niceness 0', async () => {
+  it("hashes at the event loop's priority with niceness 0", async () => {
     const hasher = new PasswordHasher({ ...params, niceness: 0, max_concurrent: 1 });
     const before = new Set(ownThreads().map((t) => t.tid));
     await hasher.hash('x');

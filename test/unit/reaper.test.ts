@@ -16,7 +16,9 @@ function busyStore(rows: number, msPerRow: number) {
       left -= n;
       batches.push(limit);
       const until = performance.now() + n * msPerRow;
-      while (performance.now() < until) { /* busy, as a synchronous driver is */ }
+      while (performance.now() < until) {
+        /* busy, as a synchronous driver is */
+      }
       return { tokenHashes: Array.from({ length: n }, (_, i) => String(i)), sessions: [] };
     },
   } as unknown as Store;
@@ -68,7 +70,12 @@ describe('Reaper', () => {
     const s = busyStore(2000, 0.01);
     const pauses: number[] = [];
     const reaper = new Reaper(s.store, new FakeClock(), logger, {
-      intervalSeconds: 60, batchSize: 500, maxDuty: 0.25, pause: async (ms) => { pauses.push(ms); },
+      intervalSeconds: 60,
+      batchSize: 500,
+      maxDuty: 0.25,
+      pause: async (ms) => {
+        pauses.push(ms);
+      },
     });
     expect(await reaper.runOnce()).toBe(2000);
     // 4 full batches of 5 ms of work, then an empty one that ends the pass.
@@ -99,8 +106,14 @@ describe('Reaper', () => {
       const r = refreshStore(25);
       const removed: number[] = [];
       const reaper = new Reaper(busyStore(3, 0).store, new FakeClock(NOW), logger, {
-        intervalSeconds: 60, batchSize: 10,
-        refreshTokens: { store: r.store, idleTimeoutSeconds: 60, absoluteLifetimeSeconds: 3600, onRemoved: (b) => removed.push(b.length) },
+        intervalSeconds: 60,
+        batchSize: 10,
+        refreshTokens: {
+          store: r.store,
+          idleTimeoutSeconds: 60,
+          absoluteLifetimeSeconds: 3600,
+          onRemoved: (b) => removed.push(b.length),
+        },
       });
       expect(await reaper.runOnce()).toBe(3);
       expect(r.calls.map((c) => c.limit)).toEqual([10, 10, 10]);
@@ -111,7 +124,9 @@ describe('Reaper', () => {
     it('does nothing when neither limit is set', async () => {
       const r = refreshStore(5);
       const reaper = new Reaper(busyStore(0, 0).store, new FakeClock(NOW), logger, {
-        intervalSeconds: 60, batchSize: 10, refreshTokens: { store: r.store, idleTimeoutSeconds: 0, absoluteLifetimeSeconds: 0 },
+        intervalSeconds: 60,
+        batchSize: 10,
+        refreshTokens: { store: r.store, idleTimeoutSeconds: 0, absoluteLifetimeSeconds: 0 },
       });
       await reaper.runOnce();
       expect(r.calls).toEqual([]);
@@ -120,9 +135,23 @@ describe('Reaper', () => {
     it('a failure is logged and retried at the next pass; the tokens were purged all the same', async () => {
       const r = refreshStore(5, true);
       const warned: string[] = [];
-      const reaper = new Reaper(busyStore(4, 0).store, new FakeClock(NOW), { ...logger, info() {}, debug() {}, warn: (_o: unknown, msg: string) => { warned.push(msg); } } as never, {
-        intervalSeconds: 60, batchSize: 10, refreshTokens: { store: r.store, idleTimeoutSeconds: 60, absoluteLifetimeSeconds: 0 },
-      });
+      const reaper = new Reaper(
+        busyStore(4, 0).store,
+        new FakeClock(NOW),
+        {
+          ...logger,
+          info() {},
+          debug() {},
+          warn: (_o: unknown, msg: string) => {
+            warned.push(msg);
+          },
+        } as never,
+        {
+          intervalSeconds: 60,
+          batchSize: 10,
+          refreshTokens: { store: r.store, idleTimeoutSeconds: 60, absoluteLifetimeSeconds: 0 },
+        },
+      );
       expect(await reaper.runOnce()).toBe(4);
       expect(warned).toEqual(['refresh token cleanup failed; will retry at the next interval']);
       expect(r.calls[0].expiry).toEqual({ lastUsedBefore: NOW - 60_000, createdBefore: null });

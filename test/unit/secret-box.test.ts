@@ -66,8 +66,9 @@ describe('SecretBox', () => {
   });
 
   it('stops the start-up when the configured key file is missing', () => {
-    expect(() => new SecretBox({ keyFile: path.join(tempDir(), 'missing.key'), defaultFile: '/nonexistent' }))
-      .toThrow(/encryption_key_file .*missing\.key cannot be read: ENOENT/);
+    expect(() => new SecretBox({ keyFile: path.join(tempDir(), 'missing.key'), defaultFile: '/nonexistent' })).toThrow(
+      /encryption_key_file .*missing\.key cannot be read: ENOENT/,
+    );
   });
 
   it('without a configured key, generates one (mode 0600) when the first secret is sealed, and finds it again', () => {

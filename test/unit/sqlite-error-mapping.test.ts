@@ -24,7 +24,9 @@ describe('mapSqliteError on disk faults', () => {
   });
 
   it('leaves the other errors to their own mapping', () => {
-    expect(mapSqliteError(sqliteError('SQLITE_CONSTRAINT_UNIQUE', 'UNIQUE constraint failed: users.uuid'))).toBeInstanceOf(StoreConflictError);
+    expect(mapSqliteError(sqliteError('SQLITE_CONSTRAINT_UNIQUE', 'UNIQUE constraint failed: users.uuid'))).toBeInstanceOf(
+      StoreConflictError,
+    );
     const other = sqliteError('SQLITE_ERROR', 'no such table: nothing');
     expect(mapSqliteError(other)).toBe(other);
   });

@@ -35,7 +35,16 @@ describe('Basic credentials', () => {
   it('falls back to Latin-1', () => {
     expect(parseBasicAuth(`Basic ${b64('zoé:pässword', 'latin1')}`)).toEqual({ login: 'zoé', password: 'pässword' });
   });
-  it.each([undefined, '', 'Basic', 'Bearer abc', 'Basic !!!', `Basic ${b64('nocolon')}`, `Basic ${b64(':nologin')}`, 'Basic YWJj'])('rejects %s', (h) => {
+  it.each([
+    undefined,
+    '',
+    'Basic',
+    'Bearer abc',
+    'Basic !!!',
+    `Basic ${b64('nocolon')}`,
+    `Basic ${b64(':nologin')}`,
+    'Basic YWJj',
+  ])('rejects %s', (h) => {
     expect(parseBasicAuth(h)).toBeNull();
   });
 });
@@ -55,7 +64,9 @@ describe('helpers', () => {
     expect(redactUrl('/0.1/token/SECRET/scopes/check')).toBe('/0.1/token/<redacted>/scopes/check');
     // The links of confirmation and reset mails (issue 21).
     expect(redactUrl('/0.1/emails/e/confirm?token=SECRET')).toBe('/0.1/emails/e/confirm?token=<redacted>');
-    expect(redactUrl('/0.1/users/password/reset?user_uuid=u&token=SECRET&x=1')).toBe('/0.1/users/password/reset?user_uuid=u&token=<redacted>&x=1');
+    expect(redactUrl('/0.1/users/password/reset?user_uuid=u&token=SECRET&x=1')).toBe(
+      '/0.1/users/password/reset?user_uuid=u&token=<redacted>&x=1',
+    );
     expect(redactUrl('/0.1/users/me/tokens/client')).toBe('/0.1/users/me/tokens/<redacted>');
   });
 });

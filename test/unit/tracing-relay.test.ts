@@ -10,13 +10,37 @@ import type { OutboxEvent } from '../../src/events/catalog.js';
 import { startTracing, traceMailTransport, tracing } from '../../src/tracing/tracing.js';
 
 const quiet = { info: () => {}, warn: () => {}, debug: () => {} };
-const options = { uri: 'amqp://unused', exchangeName: 'xivo', exchangeType: 'topic', originUuid: null, batchSize: 10, pollIntervalMs: 1000, timeoutMs: 1000, retryMinMs: 10, retryMaxMs: 100 };
-const event: OutboxEvent = { id: 1, createdAt: 1_700_000_000_000, name: 'auth_session_created', routingKey: 'auth.sessions.x.created', tenantUuid: null, userUuid: null, data: { uuid: 'x' } };
+const options = {
+  uri: 'amqp://unused',
+  exchangeName: 'xivo',
+  exchangeType: 'topic',
+  originUuid: null,
+  batchSize: 10,
+  pollIntervalMs: 1000,
+  timeoutMs: 1000,
+  retryMinMs: 10,
+  retryMaxMs: 100,
+};
+const event: OutboxEvent = {
+  id: 1,
+  createdAt: 1_700_000_000_000,
+  name: 'auth_session_created',
+  routingKey: 'auth.sessions.x.created',
+  tenantUuid: null,
+  userUuid: null,
+  data: { uuid: 'x' },
+};
 
 function fakeChannel() {
   const published: { headers: Record<string, unknown>; body: string }[] = [];
   const channel = {
-    publish(_exchange: string, _key: string, body: Buffer, opts: { headers: Record<string, unknown> }, cb: (err: unknown) => void) {
+    publish(
+      _exchange: string,
+      _key: string,
+      body: Buffer,
+      opts: { headers: Record<string, unknown> },
+      cb: (err: unknown) => void,
+    ) {
       published.push({ headers: opts.headers, body: body.toString('utf8') });
       cb(null);
       return true;
@@ -33,7 +57,10 @@ async function publishOne() {
 }
 
 let stop: (() => Promise<void>) | null = null;
-afterEach(async () => { await stop?.(); stop = null; });
+afterEach(async () => {
+  await stop?.();
+  stop = null;
+});
 
 describe('tracing: AMQP publish', () => {
   it('off: no traceparent, nothing started', async () => {
@@ -47,12 +74,26 @@ describe('tracing: AMQP publish', () => {
     const receiver = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => { bodies.push(Buffer.concat(chunks).toString('utf8')); res.end('{}'); });
+      req.on('end', () => {
+        bodies.push(Buffer.concat(chunks).toString('utf8'));
+        res.end('{}');
+      });
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     try {
       const port = (receiver.address() as AddressInfo).port;
-      stop = await startTracing({ enabled: true, endpoint: `http://127.0.0.1:${port}/v1/traces`, headers: {}, service_name: 't', sample_ratio: 1, batch_delay_ms: 60_000, export_timeout_ms: 2000 }, quiet);
+      stop = await startTracing(
+        {
+          enabled: true,
+          endpoint: `http://127.0.0.1:${port}/v1/traces`,
+          headers: {},
+          service_name: 't',
+          sample_ratio: 1,
+          batch_delay_ms: 60_000,
+          export_timeout_ms: 2000,
+        },
+        quiet,
+      );
       expect(tracing.enabled).toBe(true);
       const message = await publishOne();
       expect(message.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
@@ -61,7 +102,9 @@ describe('tracing: AMQP publish', () => {
 
       const sent: string[] = [];
       const transport = traceMailTransport<string, { send(m: string): Promise<void>; close(): void }>('smtp.example', {
-        async send(mail) { sent.push(mail); },
+        async send(mail) {
+          sent.push(mail);
+        },
         close() {},
       });
       await transport.send('secret-reset-link');

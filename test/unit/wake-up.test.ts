@@ -3,14 +3,20 @@ import { WakeUp } from '../../src/wake-up.js';
 
 async function settled(p: Promise<void>): Promise<boolean> {
   let done = false;
-  void p.then(() => { done = true; });
+  void p.then(() => {
+    done = true;
+  });
   await vi.advanceTimersByTimeAsync(0);
   return done;
 }
 
 describe('WakeUp', () => {
-  beforeEach(() => { vi.useFakeTimers(); });
-  afterEach(() => { vi.useRealTimers(); });
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
 
   it('a wakeable sleep ends on wake(), or after its time', async () => {
     const w = new WakeUp();

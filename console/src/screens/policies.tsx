@@ -35,23 +35,74 @@ export function PoliciesScreen(props: { tenantUuid: string | null }) {
   const [err, setErr] = useState<unknown>(null);
   const { ask, dialog } = useConfirm(list.reload, setErr);
   return (
-    <Section title={t('nav.policies')} actions={can('auth.policies.create') ? <button type="button" onClick={() => setEditing('new')}>{t('policies.new')}</button> : null}>
+    <Section
+      title={t('nav.policies')}
+      actions={
+        can('auth.policies.create') ? (
+          <button type="button" onClick={() => setEditing('new')}>
+            {t('policies.new')}
+          </button>
+        ) : null
+      }
+    >
       <ErrorBox error={err ?? list.error} />
-      {editing !== null ? <PolicyForm policy={editing === 'new' ? null : editing} onDone={() => { setEditing(null); list.reload(); }} onCancel={() => setEditing(null)} /> : null}
-      {list.data === null ? <Loading /> : list.data.items.length === 0 ? <Empty /> : (
+      {editing !== null ? (
+        <PolicyForm
+          policy={editing === 'new' ? null : editing}
+          onDone={() => {
+            setEditing(null);
+            list.reload();
+          }}
+          onCancel={() => setEditing(null)}
+        />
+      ) : null}
+      {list.data === null ? (
+        <Loading />
+      ) : list.data.items.length === 0 ? (
+        <Empty />
+      ) : (
         <table>
-          <thead><tr><th scope="col">{t('common.name')}</th><th scope="col">ACL</th><th scope="col">{t('common.actions')}</th></tr></thead>
-          <tbody>{list.data.items.map((p) => (
-            <tr key={p.uuid} data-policy={p.name}>
-              <td>{p.name} {p.read_only ? <span class="badge">{t('policies.readOnly')}</span> : null}</td>
-              <td><code class="acl">{p.acl.join(' ')}</code></td>
-              <td class="actions">
-                {!p.read_only && can(`auth.policies.${p.uuid}.update`) ? <button type="button" onClick={() => setEditing(p)}>{t('common.edit')}</button> : null}
-                {!p.read_only && can(`auth.policies.${p.uuid}.delete`) ? <button type="button" class="danger" onClick={() => ask({
-                  text: t('common.confirmDelete', { x: p.name }), action: t('common.delete'), run: () => api('DELETE', `/policies/${enc(p.uuid)}`),
-                })}>{t('common.delete')}</button> : null}
-              </td>
-            </tr>))}</tbody>
+          <thead>
+            <tr>
+              <th scope="col">{t('common.name')}</th>
+              <th scope="col">ACL</th>
+              <th scope="col">{t('common.actions')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.data.items.map((p) => (
+              <tr key={p.uuid} data-policy={p.name}>
+                <td>
+                  {p.name} {p.read_only ? <span class="badge">{t('policies.readOnly')}</span> : null}
+                </td>
+                <td>
+                  <code class="acl">{p.acl.join(' ')}</code>
+                </td>
+                <td class="actions">
+                  {!p.read_only && can(`auth.policies.${p.uuid}.update`) ? (
+                    <button type="button" onClick={() => setEditing(p)}>
+                      {t('common.edit')}
+                    </button>
+                  ) : null}
+                  {!p.read_only && can(`auth.policies.${p.uuid}.delete`) ? (
+                    <button
+                      type="button"
+                      class="danger"
+                      onClick={() =>
+                        ask({
+                          text: t('common.confirmDelete', { x: p.name }),
+                          action: t('common.delete'),
+                          run: () => api('DELETE', `/policies/${enc(p.uuid)}`),
+                        })
+                      }
+                    >
+                      {t('common.delete')}
+                    </button>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
         </table>
       )}
       {dialog}
@@ -72,7 +123,15 @@ function PolicyForm(props: { policy: Policy | null; onDone: () => void; onCancel
   const submit = async (e: Event) => {
     e.preventDefault();
     if (live !== null) return;
-    const body = { name, description: description || null, acl: acl.split('\n').map((l) => l.trim()).filter(Boolean), shared };
+    const body = {
+      name,
+      description: description || null,
+      acl: acl
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean),
+      shared,
+    };
     try {
       if (p === null) await api('POST', '/policies', { body });
       else await api('PUT', `/policies/${enc(p.uuid)}`, { body });
@@ -84,13 +143,31 @@ function PolicyForm(props: { policy: Policy | null; onDone: () => void; onCancel
   return (
     <form class="card" onSubmit={submit} aria-label={p === null ? t('policies.new') : `${t('common.edit')} ${p.name}`}>
       <Field label={t('common.name')} name="name" value={name} onInput={setName} error={fields.name} required />
-      <Field label={t('common.description')} name="description" value={description} onInput={setDescription} error={fields.description} />
-      <Field label={t('policies.acl')} name="acl" multiline value={acl} onInput={setAcl} error={aclError} invalid={live !== null} />
+      <Field
+        label={t('common.description')}
+        name="description"
+        value={description}
+        onInput={setDescription}
+        error={fields.description}
+      />
+      <Field
+        label={t('policies.acl')}
+        name="acl"
+        multiline
+        value={acl}
+        onInput={setAcl}
+        error={aclError}
+        invalid={live !== null}
+      />
       <Checkbox label={t('policies.shared')} name="shared" checked={shared} onChange={setShared} />
       <ErrorBox error={err} />
       <div class="buttons">
-        <button type="button" onClick={props.onCancel}>{t('common.cancel')}</button>
-        <button type="submit" class="primary" disabled={live !== null}>{p === null ? t('common.create') : t('common.save')}</button>
+        <button type="button" onClick={props.onCancel}>
+          {t('common.cancel')}
+        </button>
+        <button type="submit" class="primary" disabled={live !== null}>
+          {p === null ? t('common.create') : t('common.save')}
+        </button>
       </div>
     </form>
   );

@@ -355,7 +355,7 @@ export class Chain {
     index.prepare(s);
     const elems = this.elems;
     const m = elems.length;
-    if (m === 1) return this.single(s, (elems[0].glob as Glob), from, anchored, mustEnd);
+    if (m === 1) return this.single(s, elems[0].glob as Glob, from, anchored, mustEnd);
     // With one end fixed, a rigid chain has one placement: walk it.
     if (anchored) return this.walkFrom(s, from, mustEnd);
     if (mustEnd) return this.walkBack(s, from);
@@ -593,9 +593,7 @@ export class Chain {
         if (x !== from) return -1;
         const e = next[from];
         if (e >= n || s.charCodeAt(e) !== DOT) return -1;
-        const ok = el.kind === GLOB
-          ? this.globWhole(s, el.glob as Glob, from, e)
-          : this.altWhole(s, el.options, from, e);
+        const ok = el.kind === GLOB ? this.globWhole(s, el.glob as Glob, from, e) : this.altWhole(s, el.options, from, e);
         if (!ok) return -1;
         this.end[0] = e;
         return from;
@@ -609,9 +607,7 @@ export class Chain {
           lo = e + 1;
           continue;
         }
-        const ok = el.kind === GLOB
-          ? this.globSuffix(s, el.glob as Glob, lo, e)
-          : this.altSuffix(s, el.options, lo, e);
+        const ok = el.kind === GLOB ? this.globSuffix(s, el.glob as Glob, lo, e) : this.altSuffix(s, el.options, lo, e);
         if (ok) {
           this.end[0] = e;
           return lo;

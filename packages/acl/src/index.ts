@@ -276,11 +276,7 @@ export function compileAcl(acl: readonly string[], ctx?: AclContext): CompiledAc
 }
 
 /** One-off check (compiles the ACL each time: for cold paths). */
-export function hasAccess(
-  acl: readonly string[],
-  requiredAccess: string | null | undefined,
-  ctx?: AclContext,
-): boolean {
+export function hasAccess(acl: readonly string[], requiredAccess: string | null | undefined, ctx?: AclContext): boolean {
   return new CompiledAclImpl(acl, ctx).matches(requiredAccess);
 }
 
@@ -290,10 +286,6 @@ export function hasAccess(
  * one, else the first matching positive pattern; null when nothing matched or
  * no access was required).
  */
-export function explain(
-  acl: readonly string[],
-  requiredAccess: string | null | undefined,
-  ctx?: AclContext,
-): AclExplanation {
+export function explain(acl: readonly string[], requiredAccess: string | null | undefined, ctx?: AclContext): AclExplanation {
   return new CompiledAclImpl(acl, ctx).explain(requiredAccess);
 }

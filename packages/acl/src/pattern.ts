@@ -115,11 +115,7 @@ function alternatives(word: string, value: string | null): ChunkPart {
 }
 
 /** Turn a template into a matcher for one identity. */
-export function bindPattern(
-  template: Template,
-  authId: string | null,
-  sessionUuid: string | null,
-): Matcher {
+export function bindPattern(template: Template, authId: string | null, sessionUuid: string | null): Matcher {
   if (template.literal !== null) return new LiteralMatcher(template.literal);
 
   // Resolve reserved segments; adjacent literal text is merged.

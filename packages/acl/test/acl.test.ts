@@ -321,8 +321,7 @@ describe('pathological patterns finish (a backtracking regex would hang)', () =>
 // (plain literal, segment walk, literal alternatives, NFA, `#` chunks).
 function referenceMatch(pattern: string, access: string, c: AclContext): boolean {
   const esc = (t: string): string => t.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
-  const alt = (word: string, value: string | null | undefined): string =>
-    value ? `(?:${esc(word)}|${esc(value)})` : esc(word);
+  const alt = (word: string, value: string | null | undefined): string => (value ? `(?:${esc(word)}|${esc(value)})` : esc(word));
   const body = pattern
     .split('.')
     .map((seg) => {
@@ -348,7 +347,7 @@ function prng(seed: number): () => number {
 
 describe('agrees with a reference implementation of the spec', () => {
   const rnd = prng(20240611);
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
   const patternTokens = ['a', 'b', '.', '.', '.', '*', '*', '#', 'me', 'my_session', 'edit', 'update', '(', '+', '\\'];
   const accessTokens = ['a', 'b', '.', '.', '#', '123', 'S', 'me', 'my_session', 'update', 'edit', '(', '+', '\\', '\n'];
   const instantiate = (pattern: string): string =>
@@ -359,7 +358,9 @@ describe('agrees with a reference implementation of the spec', () => {
         if (seg === 'my_session') return pick(['my_session', 'S', 'T']);
         if (seg === 'edit') return pick(['edit', 'update', 'updat']);
         return [...seg]
-          .map((ch) => (ch === '*' ? pick(['', 'a', 'ab', '#', 'b']) : ch === '#' ? pick(['', 'a', '.', 'a.b', '#', '.me.']) : ch))
+          .map((ch) =>
+            ch === '*' ? pick(['', 'a', 'ab', '#', 'b']) : ch === '#' ? pick(['', 'a', '.', 'a.b', '#', '.me.']) : ch,
+          )
           .join('');
       })
       .join('.');
@@ -393,7 +394,16 @@ describe('agrees with a reference implementation of the spec', () => {
   it('on random ACLs (negatives first, then positives)', () => {
     const services = ['confd', 'auth', 'conf*', '*', '#', 'me'];
     const rest = ['users.me.read', 'users.*.read', '#', 'users.me.#', 'x.edit', 'a', 'users.123.*'];
-    const accesses = ['confd.users.123.read', 'auth.users.me.read', 'confd.x.update', 'me.a', '123.a', 'confd', 'x.y', 'auth.users.123.z'];
+    const accesses = [
+      'confd.users.123.read',
+      'auth.users.me.read',
+      'confd.x.update',
+      'me.a',
+      '123.a',
+      'confd',
+      'x.y',
+      'auth.users.123.z',
+    ];
     for (let iter = 0; iter < 1500; iter++) {
       const acl = Array.from({ length: 1 + Math.floor(rnd() * 5) }, () => {
         const body = rnd() < 0.15 ? pick(services) : `${pick(services)}.${pick(rest)}`;

@@ -77,13 +77,14 @@ describe('periodic inputs agree with the reference', () => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
       return seed / 0x80000000;
     };
-    const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
     const segments = ['a', 'b', 'ab', 'ba', '', 'me', 'u', 'aa', 'edit', 'update'];
     const contexts: AclContext[] = [ctx, {}, { authId: 'a.b' }];
     let checked = 0;
     let granted = 0;
     for (let iter = 0; iter < 3000; iter++) {
-      const unit = Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => pick(segments)).join('.') + pick(['.', '.', '#', '.b.']);
+      const unit =
+        Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => pick(segments)).join('.') + pick(['.', '.', '#', '.b.']);
       let access = unit.repeat(2 + Math.floor(rnd() * 25));
       if (rnd() < 0.5) {
         const i = Math.floor(rnd() * access.length);

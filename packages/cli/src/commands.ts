@@ -51,12 +51,16 @@ export function secondFactorAnswer(
     attempts: totp !== undefined || recoveryCode !== undefined ? 1 : 3,
     answer: async ({ factors, failed }) => {
       if (!factors.includes('totp') && !factors.includes('recovery_code')) {
-        throw new SecondFactorError(`the user's second factor (${factors.join(', ')}) is a passkey, which needs a browser: `
-          + 'log in with --recovery-code CODE, or give a token (XIVO_AUTH_TOKEN, or token in the configuration)');
+        throw new SecondFactorError(
+          `the user's second factor (${factors.join(', ')}) is a passkey, which needs a browser: ` +
+            'log in with --recovery-code CODE, or give a token (XIVO_AUTH_TOKEN, or token in the configuration)',
+        );
       }
       if (!failed && recoveryCode !== undefined) return { recoveryCode };
       if (!failed && totp !== undefined) return { totp };
-      const code = (await read(`${failed ? 'wrong code; ' : ''}code (${factors.filter((f) => f !== 'webauthn').join(', ')})`)).trim();
+      const code = (
+        await read(`${failed ? 'wrong code; ' : ''}code (${factors.filter((f) => f !== 'webauthn').join(', ')})`)
+      ).trim();
       return /^[0-9]{6}$/.test(code) ? { totp: code } : { recoveryCode: code };
     },
   };
@@ -88,18 +92,27 @@ const PURPOSES = ['user', 'internal', 'external_api'] as const;
 
 /** `--purposes user,internal` (absent or empty: none). */
 function purposesOf(value: string | undefined): (typeof PURPOSES)[number][] {
-  const given = (value ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const given = (value ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
   for (const p of given) {
-    if (!(PURPOSES as readonly string[]).includes(p)) throw Object.assign(new ArgError(`--purposes: ${p} is not one of ${PURPOSES.join(', ')}`), { usage: true });
+    if (!(PURPOSES as readonly string[]).includes(p))
+      throw Object.assign(new ArgError(`--purposes: ${p} is not one of ${PURPOSES.join(', ')}`), { usage: true });
   }
   return given as (typeof PURPOSES)[number][];
 }
 
 function listParams(ctx: Context): ListParams {
   const direction = str(ctx, 'direction');
-  if (direction !== undefined && direction !== 'asc' && direction !== 'desc') throw Object.assign(new ArgError('--direction must be asc or desc'), { usage: true });
+  if (direction !== undefined && direction !== 'asc' && direction !== 'desc')
+    throw Object.assign(new ArgError('--direction must be asc or desc'), { usage: true });
   return {
-    search: str(ctx, 'search'), order: str(ctx, 'order'), direction, limit: int(ctx, 'limit'), offset: int(ctx, 'offset'),
+    search: str(ctx, 'search'),
+    order: str(ctx, 'order'),
+    direction,
+    limit: int(ctx, 'limit'),
+    offset: int(ctx, 'offset'),
     recurse: ctx.values.recurse === true ? true : undefined,
   };
 }
@@ -111,12 +124,17 @@ const AUTH_METHODS: readonly TenantAuthenticationMethod[] = ['native', 'ldap', '
 function authMethod(ctx: Context): TenantAuthenticationMethod | undefined {
   const v = str(ctx, 'auth-method');
   if (v === undefined) return undefined;
-  if (!(AUTH_METHODS as readonly string[]).includes(v)) throw Object.assign(new ArgError(`--auth-method must be one of ${AUTH_METHODS.join(', ')}`), { usage: true });
+  if (!(AUTH_METHODS as readonly string[]).includes(v))
+    throw Object.assign(new ArgError(`--auth-method must be one of ${AUTH_METHODS.join(', ')}`), { usage: true });
   return v as TenantAuthenticationMethod;
 }
 
 /** Lists print every item of every page (or one page with --limit/--offset). */
-async function printList<T extends object>(ctx: Context, iterate: (p: ListParams & { pageSize?: number }) => AsyncIterable<T>, columns: string[]): Promise<number> {
+async function printList<T extends object>(
+  ctx: Context,
+  iterate: (p: ListParams & { pageSize?: number }) => AsyncIterable<T>,
+  columns: string[],
+): Promise<number> {
   const items: Record<string, unknown>[] = [];
   for await (const item of iterate(listParams(ctx))) items.push(item as Record<string, unknown>);
   ctx.out(renderList(items, columns, ctx.format));
@@ -159,16 +177,31 @@ export const COMMANDS: Record<string, Command> = {
     async run(ctx) {
       noMoreArgs(ctx, 0);
       const accessType = str(ctx, 'access-type');
-      if (accessType !== undefined && accessType !== 'online' && accessType !== 'offline') throw Object.assign(new ArgError('--access-type must be online or offline'), { usage: true });
+      if (accessType !== undefined && accessType !== 'online' && accessType !== 'offline')
+        throw Object.assign(new ArgError('--access-type must be online or offline'), { usage: true });
       // A user with a second factor: the challenge flow (README "Multi-factor
       // authentication"); the code on stdin with --password-stdin (this
       // command's secret) or --auth-password-stdin (after the password).
-      const { answer, attempts } = secondFactorAnswer(ctx.values, ctx.values['password-stdin'] === true ? ctx.readSecret : ctx.readLoginSecret);
-      const token = await ctx.client.token.createWithSecondFactor({
-        ...(await ctx.credentials()),
-        expiration: int(ctx, 'expiration'), accessType, clientId: str(ctx, 'client-id'), mobile: ctx.values.mobile === true,
-      }, answer, attempts);
-      return printOne(ctx, token, TOKEN_COLUMNS.filter((c) => c !== 'refresh_token' || token.refresh_token !== undefined));
+      const { answer, attempts } = secondFactorAnswer(
+        ctx.values,
+        ctx.values['password-stdin'] === true ? ctx.readSecret : ctx.readLoginSecret,
+      );
+      const token = await ctx.client.token.createWithSecondFactor(
+        {
+          ...(await ctx.credentials()),
+          expiration: int(ctx, 'expiration'),
+          accessType,
+          clientId: str(ctx, 'client-id'),
+          mobile: ctx.values.mobile === true,
+        },
+        answer,
+        attempts,
+      );
+      return printOne(
+        ctx,
+        token,
+        TOKEN_COLUMNS.filter((c) => c !== 'refresh_token' || token.refresh_token !== undefined),
+      );
     },
   },
   'token check': {
@@ -183,12 +216,15 @@ export const COMMANDS: Record<string, Command> = {
         result = { valid: true, reason: null };
       } catch (err) {
         if (err instanceof MissingPermissionError) {
-          result = { valid: false, reason: scope !== undefined ? `not granted ${scope}` : `not granted tenant ${str(ctx, 'tenant') ?? ''}`.trim() };
-        }
-        else if (err instanceof InvalidTokenError) result = { valid: false, reason: 'unknown or expired token' };
+          result = {
+            valid: false,
+            reason: scope !== undefined ? `not granted ${scope}` : `not granted tenant ${str(ctx, 'tenant') ?? ''}`.trim(),
+          };
+        } else if (err instanceof InvalidTokenError) result = { valid: false, reason: 'unknown or expired token' };
         else throw err;
       }
-      if (ctx.format === 'table') ctx.out(result.valid ? `valid${scope !== undefined ? ` for ${scope}` : ''}\n` : `invalid: ${result.reason}\n`);
+      if (ctx.format === 'table')
+        ctx.out(result.valid ? `valid${scope !== undefined ? ` for ${scope}` : ''}\n` : `invalid: ${result.reason}\n`);
       else ctx.out(renderOne(result, ctx.format));
       return result.valid ? 0 : 1;
     },
@@ -221,7 +257,13 @@ export const COMMANDS: Record<string, Command> = {
   // e.g. for a user who lost its authenticator; enrolment is the user's own.
   'user mfa': authed(1, async (ctx) => {
     const { items } = await ctx.client.users.mfa.list(arg(ctx, 0, 'uuid'));
-    ctx.out(renderList(items as unknown as Record<string, unknown>[], ['uuid', 'type', 'name', 'confirmed', 'created_at', 'remaining'], ctx.format));
+    ctx.out(
+      renderList(
+        items as unknown as Record<string, unknown>[],
+        ['uuid', 'type', 'name', 'confirmed', 'created_at', 'remaining'],
+        ctx.format,
+      ),
+    );
     return 0;
   }),
   'user mfa delete': authed(2, async (ctx) => {
@@ -232,8 +274,14 @@ export const COMMANDS: Record<string, Command> = {
     const username = arg(ctx, 0, 'username');
     const password = ctx.values['password-stdin'] === true ? await ctx.readSecret(`password for ${username}`) : null;
     const user = await ctx.client.users.create({
-      username, password, uuid: str(ctx, 'uuid'), firstname: str(ctx, 'firstname'), lastname: str(ctx, 'lastname'),
-      email_address: str(ctx, 'email'), purpose: str(ctx, 'purpose') as 'user' | undefined, enabled: ctx.values.disable === true ? false : undefined,
+      username,
+      password,
+      uuid: str(ctx, 'uuid'),
+      firstname: str(ctx, 'firstname'),
+      lastname: str(ctx, 'lastname'),
+      email_address: str(ctx, 'email'),
+      purpose: str(ctx, 'purpose') as 'user' | undefined,
+      enabled: ctx.values.disable === true ? false : undefined,
     });
     return printOne(ctx, user);
   }),
@@ -269,7 +317,10 @@ export const COMMANDS: Record<string, Command> = {
   'policy create': authed(1, async (ctx) => {
     const acl = ctx.values.acl as string[] | undefined;
     const policy = await ctx.client.policies.create({
-      name: arg(ctx, 0, 'name'), slug: str(ctx, 'slug'), description: str(ctx, 'description'), acl: acl ?? [],
+      name: arg(ctx, 0, 'name'),
+      slug: str(ctx, 'slug'),
+      description: str(ctx, 'description'),
+      acl: acl ?? [],
       shared: ctx.values.shared === true ? true : undefined,
     });
     return printOne(ctx, policy);
@@ -279,8 +330,10 @@ export const COMMANDS: Record<string, Command> = {
     const current = await ctx.client.policies.get(uuid);
     const acl = ctx.values.acl as string[] | undefined;
     const policy = await ctx.client.policies.update(uuid, {
-      name: str(ctx, 'name') ?? current.name, slug: str(ctx, 'slug') ?? current.slug,
-      description: str(ctx, 'description') ?? current.description, acl: acl ?? current.acl,
+      name: str(ctx, 'name') ?? current.name,
+      slug: str(ctx, 'slug') ?? current.slug,
+      description: str(ctx, 'description') ?? current.description,
+      acl: acl ?? current.acl,
       shared: ctx.values.shared === true ? true : current.shared,
     });
     return printOne(ctx, policy);
@@ -301,11 +354,16 @@ export const COMMANDS: Record<string, Command> = {
     await ctx.client.groups.delete(arg(ctx, 0, 'uuid'));
     return printDone(ctx, 'deleted');
   }),
-  'group create': authed(1, async (ctx) => printOne(ctx, await ctx.client.groups.create({ name: arg(ctx, 0, 'name'), slug: str(ctx, 'slug'), uuid: str(ctx, 'uuid') }))),
+  'group create': authed(1, async (ctx) =>
+    printOne(ctx, await ctx.client.groups.create({ name: arg(ctx, 0, 'name'), slug: str(ctx, 'slug'), uuid: str(ctx, 'uuid') })),
+  ),
   'group update': authed(1, async (ctx) => {
     const uuid = arg(ctx, 0, 'uuid');
     const current = await ctx.client.groups.get(uuid);
-    return printOne(ctx, await ctx.client.groups.update(uuid, { name: str(ctx, 'name') ?? current.name, slug: str(ctx, 'slug') ?? current.slug }));
+    return printOne(
+      ctx,
+      await ctx.client.groups.update(uuid, { name: str(ctx, 'name') ?? current.name, slug: str(ctx, 'slug') ?? current.slug }),
+    );
   }),
   'group users': authed(1, (ctx) => printList(ctx, (p) => ctx.client.groups.iterateUsers(arg(ctx, 0, 'uuid'), p), USER_COLUMNS)),
   'group add-user': authed(2, async (ctx) => {
@@ -337,25 +395,38 @@ export const COMMANDS: Record<string, Command> = {
     await ctx.client.tenants.delete(arg(ctx, 0, 'uuid'));
     return printDone(ctx, 'deleted');
   }),
-  'tenant create': authed(1, async (ctx) => printOne(ctx, await ctx.client.tenants.create({
-    name: arg(ctx, 0, 'name'), slug: str(ctx, 'slug'), parent_uuid: str(ctx, 'parent'), uuid: str(ctx, 'uuid'),
-    domain_names: ctx.values.domain as string[] | undefined,
-    contact: str(ctx, 'contact'), phone: str(ctx, 'phone'), default_authentication_method: authMethod(ctx),
-  }))),
+  'tenant create': authed(1, async (ctx) =>
+    printOne(
+      ctx,
+      await ctx.client.tenants.create({
+        name: arg(ctx, 0, 'name'),
+        slug: str(ctx, 'slug'),
+        parent_uuid: str(ctx, 'parent'),
+        uuid: str(ctx, 'uuid'),
+        domain_names: ctx.values.domain as string[] | undefined,
+        contact: str(ctx, 'contact'),
+        phone: str(ctx, 'phone'),
+        default_authentication_method: authMethod(ctx),
+      }),
+    ),
+  ),
   // PUT replaces the whole tenant: read it, change what was given, write it all back.
   'tenant update': authed(1, async (ctx) => {
     const uuid = arg(ctx, 0, 'uuid');
     const method = authMethod(ctx);
     const current = await ctx.client.tenants.get(uuid);
-    return printOne(ctx, await ctx.client.tenants.update(uuid, {
-      name: str(ctx, 'name') ?? current.name,
-      slug: str(ctx, 'slug'), // absent: kept by the service
-      domain_names: (ctx.values.domain as string[] | undefined) ?? current.domain_names,
-      contact: str(ctx, 'contact') ?? current.contact,
-      phone: str(ctx, 'phone') ?? current.phone,
-      address: current.address,
-      default_authentication_method: method ?? (current.default_authentication_method as TenantAuthenticationMethod),
-    }));
+    return printOne(
+      ctx,
+      await ctx.client.tenants.update(uuid, {
+        name: str(ctx, 'name') ?? current.name,
+        slug: str(ctx, 'slug'), // absent: kept by the service
+        domain_names: (ctx.values.domain as string[] | undefined) ?? current.domain_names,
+        contact: str(ctx, 'contact') ?? current.contact,
+        phone: str(ctx, 'phone') ?? current.phone,
+        address: current.address,
+        default_authentication_method: method ?? (current.default_authentication_method as TenantAuthenticationMethod),
+      }),
+    );
   }),
   'tenant domains': authed(1, async (ctx) => {
     const { items } = await ctx.client.tenants.domains(arg(ctx, 0, 'uuid'));
@@ -372,12 +443,17 @@ export const COMMANDS: Record<string, Command> = {
     const uuid = arg(ctx, 0, 'uuid');
     const acl = ctx.values.acl as string[] | undefined;
     const purposes = str(ctx, 'purposes');
-    const policy = acl === undefined && purposes === undefined && ctx.values.clear !== true
-      ? await ctx.client.tenants.mfa(uuid)
-      : await ctx.client.tenants.setMfa(uuid, { acl: acl ?? [], purposes: purposesOf(purposes) });
+    const policy =
+      acl === undefined && purposes === undefined && ctx.values.clear !== true
+        ? await ctx.client.tenants.mfa(uuid)
+        : await ctx.client.tenants.setMfa(uuid, { acl: acl ?? [], purposes: purposesOf(purposes) });
     return printOne(ctx, {
-      tenant_uuid: policy.tenant_uuid, acl: policy.required_for.acl, purposes: policy.required_for.purposes,
-      effective_acl: policy.effective_required_for.acl, effective_purposes: policy.effective_required_for.purposes, updated_at: policy.updated_at,
+      tenant_uuid: policy.tenant_uuid,
+      acl: policy.required_for.acl,
+      purposes: policy.required_for.purposes,
+      effective_acl: policy.effective_required_for.acl,
+      effective_purposes: policy.effective_required_for.purposes,
+      updated_at: policy.updated_at,
     });
   }),
 
@@ -407,9 +483,14 @@ export const COMMANDS: Record<string, Command> = {
       const result = explain(patterns, access, { authId: str(ctx, 'auth-id'), sessionUuid: str(ctx, 'session-uuid') });
       const record = { access, allowed: result.allowed, pattern: result.pattern };
       if (ctx.format === 'table') {
-        const why = result.pattern === null
-          ? (result.allowed ? 'no access required' : 'no pattern matches')
-          : result.allowed ? `granted by ${result.pattern}` : `denied by ${result.pattern}`;
+        const why =
+          result.pattern === null
+            ? result.allowed
+              ? 'no access required'
+              : 'no pattern matches'
+            : result.allowed
+              ? `granted by ${result.pattern}`
+              : `denied by ${result.pattern}`;
         ctx.out(`${result.allowed ? 'allowed' : 'denied'}: ${access} (${why})\n`);
       } else {
         ctx.out(renderOne(record, ctx.format));

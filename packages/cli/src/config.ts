@@ -47,14 +47,18 @@ function readDoc(file: string): Doc {
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`${file}: expected a mapping`);
   const doc = parsed as Doc;
-  if (doc.auth !== undefined && (typeof doc.auth !== 'object' || doc.auth === null)) throw new ConfigError(`${file}: auth must be a mapping`);
+  if (doc.auth !== undefined && (typeof doc.auth !== 'object' || doc.auth === null))
+    throw new ConfigError(`${file}: auth must be a mapping`);
   return doc;
 }
 
 function filesOf(path: string): string[] {
   if (!existsSync(path)) throw new ConfigError(`${path}: no such file or directory`);
   if (statSync(path).isDirectory()) {
-    return readdirSync(path).filter((n) => /\.ya?ml$/.test(n)).sort().map((n) => join(path, n));
+    return readdirSync(path)
+      .filter((n) => /\.ya?ml$/.test(n))
+      .sort()
+      .map((n) => join(path, n));
   }
   return [path];
 }

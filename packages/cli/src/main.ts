@@ -8,7 +8,14 @@
 import { parseArgs } from 'node:util';
 import type { Readable, Writable } from 'node:stream';
 import {
-  ApiError, ConflictError, InvalidDataError, MfaRequiredError, NotFoundError, RateLimitedError, ServiceUnavailableError, UnauthorizedError,
+  ApiError,
+  ConflictError,
+  InvalidDataError,
+  MfaRequiredError,
+  NotFoundError,
+  RateLimitedError,
+  ServiceUnavailableError,
+  UnauthorizedError,
   XivoAuthClient,
 } from '@xivo-auth/client';
 import { ConfigError, loadSettings, type CliSettings } from './config.js';
@@ -187,16 +194,19 @@ export async function run(io: Io): Promise<number> {
   let sessionToken: string | null = null;
   try {
     const settings: CliSettings = loadSettings({
-      configPath: values.config, env: io.env, home: io.home,
+      configPath: values.config,
+      env: io.env,
+      home: io.home,
       flags: { url: values.url, username: values['auth-username'], backend: values.backend },
     });
     const timeout = values.timeout === undefined ? 10_000 : Number(values.timeout);
     if (!Number.isInteger(timeout) || timeout <= 0) throw new UsageError('--timeout must be a positive integer (ms)');
-    const agentOptions = settings.verifyCertificate === false
-      ? { rejectUnauthorized: false }
-      : typeof settings.verifyCertificate === 'string'
-        ? { ca: (await import('node:fs')).readFileSync(settings.verifyCertificate) }
-        : {};
+    const agentOptions =
+      settings.verifyCertificate === false
+        ? { rejectUnauthorized: false }
+        : typeof settings.verifyCertificate === 'string'
+          ? { ca: (await import('node:fs')).readFileSync(settings.verifyCertificate) }
+          : {};
     const theClient = new XivoAuthClient({ url: settings.url, timeout, agentOptions, userAgent: 'xivo-auth-cli/0.1' });
     client = theClient;
     if (values.tenant !== undefined && !command.tenantIsQuery) theClient.setTenant(values.tenant);
@@ -211,7 +221,8 @@ export async function run(io: Io): Promise<number> {
       throw new UsageError(`${what}: give it on stdin with --${flag}, or run in a terminal to be prompted`);
     };
     const credentials = async () => {
-      if (settings.username === null) throw new UsageError('no username: set auth.username in the configuration, XIVO_AUTH_USERNAME or --auth-username');
+      if (settings.username === null)
+        throw new UsageError('no username: set auth.username in the configuration, XIVO_AUTH_USERNAME or --auth-username');
       const password = settings.password ?? (await readSecret(`password for ${settings.username}`, 'auth-password-stdin'));
       return { username: settings.username, password, ...(settings.backend !== null ? { backend: settings.backend } : {}) };
     };
@@ -238,8 +249,14 @@ export async function run(io: Io): Promise<number> {
           return;
         }
         // A user with a second factor answers its challenge (README "Multi-factor authentication").
-        const { answer, attempts } = secondFactorAnswer(values as Context['values'], (what) => readSecret(what, 'auth-password-stdin'));
-        const token = await theClient.token.createWithSecondFactor({ ...(await credentials()), expiration: 600 }, answer, attempts);
+        const { answer, attempts } = secondFactorAnswer(values as Context['values'], (what) =>
+          readSecret(what, 'auth-password-stdin'),
+        );
+        const token = await theClient.token.createWithSecondFactor(
+          { ...(await credentials()), expiration: 600 },
+          answer,
+          attempts,
+        );
         sessionToken = token.token;
         theClient.setToken(token.token);
       },

@@ -20,7 +20,11 @@ function csvField(s: string): string {
 function table(rows: Row[], columns: string[]): string {
   const cells = rows.map((r) => columns.map((c) => cell(r[c]).replace(/[\r\n]+/g, ' ')));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(columns), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n') + '\n';
 }
 
@@ -48,6 +52,9 @@ export function renderOne(record: Row, format: Format, columns: string[] = Objec
     case 'csv':
       return renderList([record], columns, 'csv');
     default:
-      return table(columns.map((c) => ({ field: c, value: record[c] })), ['field', 'value']);
+      return table(
+        columns.map((c) => ({ field: c, value: record[c] })),
+        ['field', 'value'],
+      );
   }
 }

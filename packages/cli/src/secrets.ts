@@ -27,7 +27,11 @@ export class StdinLines {
 }
 
 /** Asks on the terminal without echoing what is typed. */
-export function promptHidden(question: string, input: Readable & { isTTY?: boolean; setRawMode?: (on: boolean) => void }, output: Writable): Promise<string> {
+export function promptHidden(
+  question: string,
+  input: Readable & { isTTY?: boolean; setRawMode?: (on: boolean) => void },
+  output: Writable,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const rl = createInterface({ input, output, terminal: true });
     const mutable = rl as unknown as { _writeToOutput(s: string): void };

@@ -18,8 +18,19 @@ let secret: string;
 let recoveryCodes: string[];
 let userUuid: string;
 
-function cli(args: string[], stdin = '', extraEnv: Record<string, string | undefined> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = { PATH: process.env.PATH ?? '', HOME: '/nonexistent', XIVO_AUTH_URL: url, XIVO_AUTH_USERNAME: 'cli-mfa', XIVO_AUTH_PASSWORD: 'cli-mfa-password', ...extraEnv };
+function cli(
+  args: string[],
+  stdin = '',
+  extraEnv: Record<string, string | undefined> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: '/nonexistent',
+    XIVO_AUTH_URL: url,
+    XIVO_AUTH_USERNAME: 'cli-mfa',
+    XIVO_AUTH_PASSWORD: 'cli-mfa-password',
+    ...extraEnv,
+  };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k as keyof typeof env];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -36,7 +47,11 @@ function cli(args: string[], stdin = '', extraEnv: Record<string, string | undef
 const code = () => new TOTP({ secret: Secret.fromBase32(secret) }).generate({ timestamp: t.clock.now() });
 
 async function call(method: string, path: string, headers: Record<string, string>, body?: unknown) {
-  const res = await fetch(`${url}/0.1${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${url}/0.1${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: res.status, body: (res.status === 204 ? {} : await res.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
@@ -44,14 +59,24 @@ beforeAll(async () => {
   t = await startTestService('sqlite', { external_auth: externalAuthWith(tempKeyFile().file) });
   url = await t.service.listen();
   const admin = (await call('POST', '/token', { authorization: basic(ADMIN.username, ADMIN.password) }, {})).body.data.token;
-  const user = (await call('POST', '/users', { 'x-auth-token': admin }, { username: 'cli-mfa', password: 'cli-mfa-password' })).body;
+  const user = (await call('POST', '/users', { 'x-auth-token': admin }, { username: 'cli-mfa', password: 'cli-mfa-password' }))
+    .body;
   userUuid = user.uuid;
-  const policy = (await call('POST', '/policies', { 'x-auth-token': admin }, { name: 'cli mfa', acl: ['auth.users.me.mfa.#', 'auth.users.read'] })).body;
+  const policy = (
+    await call(
+      'POST',
+      '/policies',
+      { 'x-auth-token': admin },
+      { name: 'cli mfa', acl: ['auth.users.me.mfa.#', 'auth.users.read'] },
+    )
+  ).body;
   await call('PUT', `/users/${user.uuid}/policies/${policy.uuid}`, { 'x-auth-token': admin });
   const token = (await call('POST', '/token', { authorization: basic('cli-mfa', 'cli-mfa-password') }, {})).body.data.token;
   const enrol = (await call('POST', '/users/me/mfa/totp', { 'x-auth-token': token }, {})).body;
   secret = enrol.secret;
-  expect((await call('PUT', `/users/me/mfa/totp/${enrol.uuid}/confirm`, { 'x-auth-token': token }, { code: code() })).status).toBe(204);
+  expect(
+    (await call('PUT', `/users/me/mfa/totp/${enrol.uuid}/confirm`, { 'x-auth-token': token }, { code: code() })).status,
+  ).toBe(204);
   recoveryCodes = (await call('POST', '/users/me/mfa/recovery_codes', { 'x-auth-token': token })).body.codes;
   expect(recoveryCodes).toHaveLength(10);
   (t.clock as FakeClock).advance(30_000);
@@ -111,7 +136,9 @@ describe('every other command, for a user with a second factor', () => {
 
   it('reads the code on the line after the password with --auth-password-stdin', async () => {
     (t.clock as FakeClock).advance(30_000);
-    const ok = await cli(['-f', 'json', 'user', 'list', '--auth-password-stdin'], `cli-mfa-password\n${code()}\n`, { XIVO_AUTH_PASSWORD: undefined });
+    const ok = await cli(['-f', 'json', 'user', 'list', '--auth-password-stdin'], `cli-mfa-password\n${code()}\n`, {
+      XIVO_AUTH_PASSWORD: undefined,
+    });
     expect(ok.code, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ username: 'cli-mfa' })]));
     // A wrong code given as an option is not asked again: exit 3.
@@ -120,7 +147,7 @@ describe('every other command, for a user with a second factor', () => {
     expect(wrong.stdout).toBe('');
   });
 
-  it('user mfa lists a user\'s factors (no secrets) and user mfa delete removes one, for an administrator', async () => {
+  it("user mfa lists a user's factors (no secrets) and user mfa delete removes one, for an administrator", async () => {
     const asAdmin = { XIVO_AUTH_USERNAME: ADMIN.username, XIVO_AUTH_PASSWORD: ADMIN.password };
     const listed = await cli(['-f', 'json', 'user', 'mfa', userUuid], '', asAdmin);
     expect(listed.code, listed.stderr).toBe(0);
@@ -139,15 +166,28 @@ describe('every other command, for a user with a second factor', () => {
 
   it('tells a user whose only factor is a passkey to use a recovery code or a token', async () => {
     const admin = (await call('POST', '/token', { authorization: basic(ADMIN.username, ADMIN.password) }, {})).body.data.token;
-    const user = (await call('POST', '/users', { 'x-auth-token': admin }, { username: 'cli-passkey', password: 'cli-passkey-password' })).body;
+    const user = (
+      await call('POST', '/users', { 'x-auth-token': admin }, { username: 'cli-passkey', password: 'cli-passkey-password' })
+    ).body;
     // A passkey stored as its registration would (only its type matters to the command line).
     const factor = '00000000-0000-4000-8000-00000000cafe';
     await t.service.store.insertMfaFactor({
-      uuid: factor, userUuid: user.uuid, tenantUuid: user.tenant_uuid, type: 'webauthn', name: 'key',
-      secret: JSON.stringify({ id: 'AAAA', publicKey: 'AAAA', counter: 0, transports: [] }), confirmed: false, lastStep: null, createdAt: t.clock.now(), confirmedAt: null,
+      uuid: factor,
+      userUuid: user.uuid,
+      tenantUuid: user.tenant_uuid,
+      type: 'webauthn',
+      name: 'key',
+      secret: JSON.stringify({ id: 'AAAA', publicKey: 'AAAA', counter: 0, transports: [] }),
+      confirmed: false,
+      lastStep: null,
+      createdAt: t.clock.now(),
+      confirmedAt: null,
     });
     expect(await t.service.store.confirmMfaFactor(factor, t.clock.now(), null)).toBe(true);
-    const res = await cli(['user', 'list'], '', { XIVO_AUTH_USERNAME: 'cli-passkey', XIVO_AUTH_PASSWORD: 'cli-passkey-password' });
+    const res = await cli(['user', 'list'], '', {
+      XIVO_AUTH_USERNAME: 'cli-passkey',
+      XIVO_AUTH_PASSWORD: 'cli-passkey-password',
+    });
     expect(res.code).toBe(3);
     expect(res.stderr).toContain('passkey');
     expect(res.stderr).toContain('--recovery-code');

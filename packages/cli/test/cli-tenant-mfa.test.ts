@@ -13,7 +13,13 @@ let url: string;
 let tenant: string;
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = { PATH: process.env.PATH ?? '', HOME: '/nonexistent', XIVO_AUTH_URL: url, XIVO_AUTH_USERNAME: ADMIN.username, XIVO_AUTH_PASSWORD: ADMIN.password };
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: '/nonexistent',
+    XIVO_AUTH_URL: url,
+    XIVO_AUTH_USERNAME: ADMIN.username,
+    XIVO_AUTH_PASSWORD: ADMIN.password,
+  };
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -27,14 +33,24 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
 
 beforeAll(async () => {
   // The bootstrap administrator (purpose internal, ACL `#`) is exempted, or it too must enrol first.
-  t = await startTestService('sqlite', { mfa: { ...DEFAULT_CONFIG.mfa, required_for: { acl: ['confd.admin.#'], purposes: [] }, exempt_purposes: ['external_api', 'internal'] } });
+  t = await startTestService('sqlite', {
+    mfa: {
+      ...DEFAULT_CONFIG.mfa,
+      required_for: { acl: ['confd.admin.#'], purposes: [] },
+      exempt_purposes: ['external_api', 'internal'],
+    },
+  });
   url = await t.service.listen();
   const login = await fetch(`${url}/0.1/token`, {
-    method: 'POST', headers: { 'content-type': 'application/json', authorization: basic(ADMIN.username, ADMIN.password) }, body: '{}',
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: basic(ADMIN.username, ADMIN.password) },
+    body: '{}',
   });
   const admin = ((await login.json()) as { data: { token: string } }).data.token;
   const created = await fetch(`${url}/0.1/tenants`, {
-    method: 'POST', headers: { 'content-type': 'application/json', 'x-auth-token': admin }, body: JSON.stringify({ name: 'cli mfa tenant' }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-auth-token': admin },
+    body: JSON.stringify({ name: 'cli mfa tenant' }),
   });
   tenant = ((await created.json()) as { uuid: string }).uuid;
 });
@@ -43,12 +59,33 @@ describe('tenant mfa', () => {
   it('shows the rule, replaces it with --acl and --purposes, and clears it with --clear', async () => {
     const shown = await cli(['-f', 'json', 'tenant', 'mfa', tenant]);
     expect(shown.code, shown.stderr).toBe(0);
-    expect(JSON.parse(shown.stdout)).toMatchObject({ tenant_uuid: tenant, acl: [], purposes: [], effective_acl: ['confd.admin.#'], updated_at: null });
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      tenant_uuid: tenant,
+      acl: [],
+      purposes: [],
+      effective_acl: ['confd.admin.#'],
+      updated_at: null,
+    });
 
-    const set = await cli(['-f', 'json', 'tenant', 'mfa', tenant, '--acl', 'confd.#', '--acl', 'auth.#', '--purposes', 'user,internal']);
+    const set = await cli([
+      '-f',
+      'json',
+      'tenant',
+      'mfa',
+      tenant,
+      '--acl',
+      'confd.#',
+      '--acl',
+      'auth.#',
+      '--purposes',
+      'user,internal',
+    ]);
     expect(set.code, set.stderr).toBe(0);
     expect(JSON.parse(set.stdout)).toMatchObject({
-      acl: ['confd.#', 'auth.#'], purposes: ['user', 'internal'], effective_acl: ['confd.admin.#', 'confd.#', 'auth.#'], effective_purposes: ['user', 'internal'],
+      acl: ['confd.#', 'auth.#'],
+      purposes: ['user', 'internal'],
+      effective_acl: ['confd.admin.#', 'confd.#', 'auth.#'],
+      effective_purposes: ['user', 'internal'],
     });
 
     const bad = await cli(['tenant', 'mfa', tenant, '--purposes', 'robot']);

@@ -19,7 +19,11 @@ let configDir: string;
 /** Every command line run, with the arguments the process really had. */
 const cmdlines: string[] = [];
 
-interface Result { code: number | null; stdout: string; stderr: string }
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 function cli(args: string[], opts: { env?: Record<string, string>; stdin?: string; config?: boolean } = {}): Promise<Result> {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: home, ...(opts.env ?? {}) };
@@ -56,9 +60,12 @@ beforeAll(async () => {
   mkdirSync(configDir, { recursive: true });
   // wazo-auth-cli's own format: a default file, then credentials overriding it
   writeFileSync(join(configDir, '000-default.yml'), 'auth:\n  host: localhost\n  port: 1\n');
-  writeFileSync(join(configDir, '050-credentials.yml'), YAML.stringify({
-    auth: { host: '127.0.0.1', port: Number(port), username: ADMIN.username, password: ADMIN.password, backend: 'wazo_user' },
-  }));
+  writeFileSync(
+    join(configDir, '050-credentials.yml'),
+    YAML.stringify({
+      auth: { host: '127.0.0.1', port: Number(port), username: ADMIN.username, password: ADMIN.password, backend: 'wazo_user' },
+    }),
+  );
 });
 
 afterAll(() => {
@@ -104,7 +111,10 @@ describe('credentials', () => {
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, '050-credentials.yml'), readFileSync(join(configDir, '050-credentials.yml')));
       expect((await cli(['user', 'list'], { env: { HOME: otherHome }, config: false })).code).toBe(0);
-      expect((await cli(['user', 'list'], { env: { WAZO_AUTH_CLI_CONFIG: join(configDir, '050-credentials.yml') }, config: false })).code).toBe(0);
+      expect(
+        (await cli(['user', 'list'], { env: { WAZO_AUTH_CLI_CONFIG: join(configDir, '050-credentials.yml') }, config: false }))
+          .code,
+      ).toBe(0);
       // and without any configuration: the default URL, no username
       const none = await cli(['user', 'list'], { config: false });
       expect(none.code).toBe(2);
@@ -116,7 +126,11 @@ describe('credentials', () => {
 
   it('reads the environment, and a password from stdin', async () => {
     const env = { XIVO_AUTH_URL: url, XIVO_AUTH_USERNAME: ADMIN.username };
-    const r = await cli(['-f', 'json', 'user', 'list', '--auth-password-stdin'], { env, stdin: `${ADMIN.password}\n`, config: false });
+    const r = await cli(['-f', 'json', 'user', 'list', '--auth-password-stdin'], {
+      env,
+      stdin: `${ADMIN.password}\n`,
+      config: false,
+    });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).map((u: { username: string }) => u.username)).toContain(ADMIN.username);
     expect(r.stdout + r.stderr).not.toContain(ADMIN.password);
@@ -132,7 +146,9 @@ describe('credentials', () => {
 
   it('exits 3 on a wrong password, without printing it', async () => {
     const r = await cli(['user', 'list', '--auth-password-stdin'], {
-      env: { XIVO_AUTH_URL: url, XIVO_AUTH_USERNAME: ADMIN.username }, stdin: 'pw-wrong-secret\n', config: false,
+      env: { XIVO_AUTH_URL: url, XIVO_AUTH_USERNAME: ADMIN.username },
+      stdin: 'pw-wrong-secret\n',
+      config: false,
     });
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('Authentication Failed');
@@ -140,7 +156,10 @@ describe('credentials', () => {
   });
 
   it('exits 6 when xivo-auth cannot be reached', async () => {
-    const r = await cli(['user', 'list'], { env: { XIVO_AUTH_URL: 'http://127.0.0.1:1', XIVO_AUTH_USERNAME: 'a', XIVO_AUTH_PASSWORD: 'pw-x' }, config: false });
+    const r = await cli(['user', 'list'], {
+      env: { XIVO_AUTH_URL: 'http://127.0.0.1:1', XIVO_AUTH_USERNAME: 'a', XIVO_AUTH_PASSWORD: 'pw-x' },
+      config: false,
+    });
     expect(r.code).toBe(6);
     expect(r.stderr).not.toContain('pw-x');
   });
@@ -179,11 +198,16 @@ describe('token', () => {
   });
 
   it('token check exits 1 for a scope the token lacks', async () => {
-    const user = json(await cli(['-f', 'json', 'user', 'create', 'plain-user', '--password-stdin'], { stdin: 'pw-plain-user-1\n' }));
+    const user = json(
+      await cli(['-f', 'json', 'user', 'create', 'plain-user', '--password-stdin'], { stdin: 'pw-plain-user-1\n' }),
+    );
     expect(user.username).toBe('plain-user');
-    const token = json(await cli(['-f', 'json', 'token', 'create'], {
-      env: { XIVO_AUTH_URL: url, XIVO_AUTH_USERNAME: 'plain-user', XIVO_AUTH_PASSWORD: 'pw-plain-user-1' }, config: false,
-    })).token;
+    const token = json(
+      await cli(['-f', 'json', 'token', 'create'], {
+        env: { XIVO_AUTH_URL: url, XIVO_AUTH_USERNAME: 'plain-user', XIVO_AUTH_PASSWORD: 'pw-plain-user-1' },
+        config: false,
+      }),
+    ).token;
     const r = await cli(['token', 'check', '-', '--scope', 'confd.users.read'], { stdin: token });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^invalid: /);
@@ -192,7 +216,12 @@ describe('token', () => {
 
 describe('user', () => {
   it('create, list, show, update, set-password, delete', async () => {
-    const created = json(await cli(['-f', 'json', 'user', 'create', 'alice', '--password-stdin', '--firstname', 'Alice', '--email', 'alice@example.com'], { stdin: 'pw-alice-1\n' }));
+    const created = json(
+      await cli(
+        ['-f', 'json', 'user', 'create', 'alice', '--password-stdin', '--firstname', 'Alice', '--email', 'alice@example.com'],
+        { stdin: 'pw-alice-1\n' },
+      ),
+    );
     expect(created).toMatchObject({ username: 'alice', firstname: 'Alice', enabled: true });
     const csv = await cli(['-f', 'csv', 'user', 'list', '--search', 'alice']);
     expect(csv.code).toBe(0);
@@ -207,7 +236,10 @@ describe('user', () => {
 
     const changed = await cli(['user', 'set-password', created.uuid, '--password-stdin'], { stdin: 'pw-alice-1\npw-alice-2\n' });
     expect(changed).toMatchObject({ code: 0, stdout: 'password changed\n' });
-    const login = await cli(['token', 'create'], { env: { XIVO_AUTH_URL: url, XIVO_AUTH_USERNAME: 'alice', XIVO_AUTH_PASSWORD: 'pw-alice-2' }, config: false });
+    const login = await cli(['token', 'create'], {
+      env: { XIVO_AUTH_URL: url, XIVO_AUTH_USERNAME: 'alice', XIVO_AUTH_PASSWORD: 'pw-alice-2' },
+      config: false,
+    });
     expect(login.code).toBe(0);
     expect(login.stdout + login.stderr).not.toContain('pw-alice-2');
 
@@ -228,13 +260,31 @@ describe('user', () => {
 
 describe('policy, group, tenant, session', () => {
   it('policy create, acl add/remove, update, show, list, delete', async () => {
-    const p = json(await cli(['-f', 'json', 'policy', 'create', 'readers', '--acl', 'confd.users.read', '--acl', 'confd.lines.#', '--description', 'read only']));
+    const p = json(
+      await cli([
+        '-f',
+        'json',
+        'policy',
+        'create',
+        'readers',
+        '--acl',
+        'confd.users.read',
+        '--acl',
+        'confd.lines.#',
+        '--description',
+        'read only',
+      ]),
+    );
     expect(p.acl).toEqual(['confd.users.read', 'confd.lines.#']);
     expect((await cli(['policy', 'acl', 'add', p.uuid, 'confd.voicemails.#'])).stdout).toBe('added\n');
     expect((await cli(['policy', 'acl', 'remove', p.uuid, 'confd.users.read'])).stdout).toBe('removed\n');
     expect(json(await cli(['-f', 'json', 'policy', 'show', p.uuid])).acl).toEqual(['confd.lines.#', 'confd.voicemails.#']);
     const renamed = json(await cli(['-f', 'json', 'policy', 'update', p.uuid, '--name', 'line-readers']));
-    expect(renamed).toMatchObject({ name: 'line-readers', description: 'read only', acl: ['confd.lines.#', 'confd.voicemails.#'] });
+    expect(renamed).toMatchObject({
+      name: 'line-readers',
+      description: 'read only',
+      acl: ['confd.lines.#', 'confd.voicemails.#'],
+    });
     const list = YAML.parse((await cli(['-f', 'yaml', 'policy', 'list', '--search', 'line-readers'])).stdout);
     expect(list.map((x: { uuid: string }) => x.uuid)).toEqual([p.uuid]);
     expect((await cli(['policy', 'delete', p.uuid])).code).toBe(0);
@@ -274,39 +324,74 @@ describe('policy, group, tenant, session', () => {
 
   it('tenant update keeps every field it was not given (PUT replaces: read, merge, write)', async () => {
     const contact = json(await cli(['-f', 'json', 'user', 'create', 'tenant-contact']));
-    const tn = json(await cli([
-      '-f', 'json', 'tenant', 'create', 'Keeper', '--slug', 'keeper', '--domain', 'keeper.example.com',
-      '--contact', contact.uuid, '--phone', '+1 555 0199', '--auth-method', 'ldap',
-    ]));
-    expect(tn).toMatchObject({ slug: 'keeper', contact: contact.uuid, phone: '+1 555 0199', default_authentication_method: 'ldap' });
+    const tn = json(
+      await cli([
+        '-f',
+        'json',
+        'tenant',
+        'create',
+        'Keeper',
+        '--slug',
+        'keeper',
+        '--domain',
+        'keeper.example.com',
+        '--contact',
+        contact.uuid,
+        '--phone',
+        '+1 555 0199',
+        '--auth-method',
+        'ldap',
+      ]),
+    );
+    expect(tn).toMatchObject({
+      slug: 'keeper',
+      contact: contact.uuid,
+      phone: '+1 555 0199',
+      default_authentication_method: 'ldap',
+    });
     // An address set by another client than this one.
     const address = { line_1: '1 Main St', line_2: null, city: 'Quebec', state: null, country: 'Canada', zip_code: 'G1A' };
     const login = await fetch(`${url}/0.1/token`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: basic(ADMIN.username, ADMIN.password) }, body: '{}',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: basic(ADMIN.username, ADMIN.password) },
+      body: '{}',
     });
     const adminToken = (await login.json()).data.token as string;
     const res = await fetch(`${url}/0.1/tenants/${tn.uuid}`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json', 'x-auth-token': adminToken },
       body: JSON.stringify({
-        name: tn.name, domain_names: tn.domain_names, contact: tn.contact, phone: tn.phone,
-        default_authentication_method: tn.default_authentication_method, address,
+        name: tn.name,
+        domain_names: tn.domain_names,
+        contact: tn.contact,
+        phone: tn.phone,
+        default_authentication_method: tn.default_authentication_method,
+        address,
       }),
     });
     expect(res.status).toBe(200);
 
     const renamed = json(await cli(['-f', 'json', 'tenant', 'update', tn.uuid, '--name', 'Keeper Inc']));
     const kept = {
-      name: 'Keeper Inc', slug: 'keeper', domain_names: ['keeper.example.com'], contact: contact.uuid,
-      phone: '+1 555 0199', address, default_authentication_method: 'ldap',
+      name: 'Keeper Inc',
+      slug: 'keeper',
+      domain_names: ['keeper.example.com'],
+      contact: contact.uuid,
+      phone: '+1 555 0199',
+      address,
+      default_authentication_method: 'ldap',
     };
     expect(renamed).toMatchObject(kept);
     expect(json(await cli(['-f', 'json', 'tenant', 'show', tn.uuid]))).toMatchObject(kept);
-    const rephoned = json(await cli(['-f', 'json', 'tenant', 'update', tn.uuid, '--phone', '+1 555 0100', '--auth-method', 'native']));
+    const rephoned = json(
+      await cli(['-f', 'json', 'tenant', 'update', tn.uuid, '--phone', '+1 555 0100', '--auth-method', 'native']),
+    );
     expect(rephoned).toMatchObject({ ...kept, phone: '+1 555 0100', default_authentication_method: 'native' });
     expect((await cli(['tenant', 'update', tn.uuid, '--auth-method', 'kerberos'])).code).toBe(2);
 
-    expect(json(await cli(['-f', 'json', 'tenant', 'domains', tn.uuid]))).toEqual([{ uuid: expect.any(String), name: 'keeper.example.com' }]);
+    expect(json(await cli(['-f', 'json', 'tenant', 'domains', tn.uuid]))).toEqual([
+      { uuid: expect.any(String), name: 'keeper.example.com' },
+    ]);
     const parent = json(await cli(['-f', 'json', 'tenant', 'create', 'Keeper parent']));
     expect((await cli(['tenant', 'move', tn.uuid, parent.uuid])).stdout).toBe('moved\n');
     expect(json(await cli(['-f', 'json', 'tenant', 'show', tn.uuid])).parent_uuid).toBe(parent.uuid);
@@ -318,7 +403,12 @@ describe('policy, group, tenant, session', () => {
 
   it('session list and revoke', async () => {
     const user = json(await cli(['-f', 'json', 'user', 'create', 'frank', '--password-stdin'], { stdin: 'pw-frank-1' }));
-    const token = json(await cli(['-f', 'json', 'token', 'create'], { env: { XIVO_AUTH_URL: url, XIVO_AUTH_USERNAME: 'frank', XIVO_AUTH_PASSWORD: 'pw-frank-1' }, config: false }));
+    const token = json(
+      await cli(['-f', 'json', 'token', 'create'], {
+        env: { XIVO_AUTH_URL: url, XIVO_AUTH_USERNAME: 'frank', XIVO_AUTH_PASSWORD: 'pw-frank-1' },
+        config: false,
+      }),
+    );
     const sessions = json(await cli(['-f', 'json', 'session', 'list', '--user', user.uuid]));
     expect(sessions.map((s: { uuid: string }) => s.uuid)).toEqual([token.session_uuid]);
     expect(json(await cli(['-f', 'json', 'session', 'list'])).map((s: { uuid: string }) => s.uuid)).toContain(token.session_uuid);
@@ -329,7 +419,9 @@ describe('policy, group, tenant, session', () => {
 
 describe('acl test', () => {
   it('explains a grant, a denial and no match, with exit codes 0 / 1', async () => {
-    const granted = await cli(['acl', 'test', 'confd.users.me.read', 'confd.#', 'confd.users.123.read', '--auth-id', '123'], { config: false });
+    const granted = await cli(['acl', 'test', 'confd.users.me.read', 'confd.#', 'confd.users.123.read', '--auth-id', '123'], {
+      config: false,
+    });
     expect(granted).toMatchObject({ code: 0, stdout: 'allowed: confd.users.123.read (granted by confd.users.me.read)\n' });
     const denied = await cli(['acl', 'test', 'foo.#', '!foo.me.bar.#', 'foo.123.bar.1', '--auth-id', '123'], { config: false });
     expect(denied).toMatchObject({ code: 1, stdout: 'denied: foo.123.bar.1 (denied by !foo.me.bar.#)\n' });

@@ -1,10 +1,33 @@
 // The /0.1 API as methods. Method and option names are camelCase; bodies and
 // answers are the API's own JSON (see types.ts).
 import type {
-  ConfigPatchOperation, Group, GroupCreate, GroupUpdate, ListParams, MfaFactor, Page, Policy, PolicyCreate, PolicyUpdate,
-  RecoveryCodes, RefreshToken, Session, Status, Tenant, TenantCreate, TenantDomain, TenantMfaPolicy, TenantUpdate, Token, TotpEnrolment,
-  User, UserCreate, UserUpdate,
-  UserEmail, UserEmailUpdate, UserListParams,
+  ConfigPatchOperation,
+  Group,
+  GroupCreate,
+  GroupUpdate,
+  ListParams,
+  MfaFactor,
+  Page,
+  Policy,
+  PolicyCreate,
+  PolicyUpdate,
+  RecoveryCodes,
+  RefreshToken,
+  Session,
+  Status,
+  Tenant,
+  TenantCreate,
+  TenantDomain,
+  TenantMfaPolicy,
+  TenantUpdate,
+  Token,
+  TotpEnrolment,
+  User,
+  UserCreate,
+  UserUpdate,
+  UserEmail,
+  UserEmailUpdate,
+  UserListParams,
 } from './types.js';
 import { InvalidTokenError, MfaRequiredError, MissingPermissionError } from './errors.js';
 import { seg, Transport, type CallOptions, type TransportOptions } from './transport.js';
@@ -101,9 +124,18 @@ function listQuery(p: ListParams): Record<string, string | number | boolean | un
 
 function userListQuery(p: UserListParams): Record<string, string | number | boolean | undefined> {
   return {
-    ...listQuery(p), uuid: p.uuid, username: p.username, firstname: p.firstname, lastname: p.lastname, purpose: p.purpose,
-    email_address: p.email_address, group_uuid: p.group_uuid, policy_uuid: p.policy_uuid, policy_slug: p.policy_slug,
-    has_policy_uuid: p.has_policy_uuid, has_policy_slug: p.has_policy_slug,
+    ...listQuery(p),
+    uuid: p.uuid,
+    username: p.username,
+    firstname: p.firstname,
+    lastname: p.lastname,
+    purpose: p.purpose,
+    email_address: p.email_address,
+    group_uuid: p.group_uuid,
+    policy_uuid: p.policy_uuid,
+    policy_slug: p.policy_slug,
+    has_policy_uuid: p.has_policy_uuid,
+    has_policy_slug: p.has_policy_slug,
   };
 }
 
@@ -147,7 +179,13 @@ export class XivoAuthClient {
     this.transport.close();
   }
 
-  private async json<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, o: CallOptions | undefined, body?: unknown, query?: Record<string, string | number | boolean | undefined>): Promise<T> {
+  private async json<T>(
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    path: string,
+    o: CallOptions | undefined,
+    body?: unknown,
+    query?: Record<string, string | number | boolean | undefined>,
+  ): Promise<T> {
     const res = await this.transport.request<T>({ method, path, body, query, ...callOpts(o) });
     return res.body;
   }
@@ -156,7 +194,10 @@ export class XivoAuthClient {
     await this.transport.request({ method, path, ...callOpts(o) });
   }
 
-  private lister<T>(path: string, query: (p: ListParams) => Record<string, string | number | boolean | undefined> = listQuery): ListFn<T> {
+  private lister<T>(
+    path: string,
+    query: (p: ListParams) => Record<string, string | number | boolean | undefined> = listQuery,
+  ): ListFn<T> {
     return (p) => this.json<Page<T>>('GET', path, p, undefined, query(p));
   }
 
@@ -166,9 +207,11 @@ export class XivoAuthClient {
     list: (p: ListParams & CallOptions = {}) => this.lister<RefreshToken>('/tokens')(p),
     iterate: (p: IterateOptions = {}) => paginate(this.lister<RefreshToken>('/tokens'), p),
     /** Refresh tokens of a user (`'me'`: the caller). */
-    listForUser: (userUuid: string, p: ListParams & CallOptions = {}) => this.lister<RefreshToken>(`/users/${who(userUuid)}/tokens`)(p),
+    listForUser: (userUuid: string, p: ListParams & CallOptions = {}) =>
+      this.lister<RefreshToken>(`/users/${who(userUuid)}/tokens`)(p),
     /** Delete a user's refresh token (`'me'`: the caller). Access tokens already issued stay valid. */
-    delete: (userUuid: string, clientId: string, o?: CallOptions) => this.noContent('DELETE', `/users/${who(userUuid)}/tokens/${seg(clientId)}`, o),
+    delete: (userUuid: string, clientId: string, o?: CallOptions) =>
+      this.noContent('DELETE', `/users/${who(userUuid)}/tokens/${seg(clientId)}`, o),
   };
 
   readonly users = {
@@ -183,14 +226,22 @@ export class XivoAuthClient {
       this.json<UserEmail[]>('PUT', `${o?.admin === true ? '/admin' : ''}/users/${seg(uuid)}/emails`, o, { emails }),
     /** Change a password (revokes the user's sessions). */
     changePassword: async (uuid: string, p: { oldPassword: string; newPassword: string }, o?: CallOptions) => {
-      await this.transport.request({ method: 'PUT', path: `/users/${seg(uuid)}/password`, body: { old_password: p.oldPassword, new_password: p.newPassword }, ...callOpts(o) });
+      await this.transport.request({
+        method: 'PUT',
+        path: `/users/${seg(uuid)}/password`,
+        body: { old_password: p.oldPassword, new_password: p.newPassword },
+        ...callOpts(o),
+      });
     },
     policies: (uuid: string, p: ListParams & CallOptions = {}) => this.lister<Policy>(`/users/${seg(uuid)}/policies`)(p),
-    addPolicy: (uuid: string, policyUuid: string, o?: CallOptions) => this.noContent('PUT', `/users/${seg(uuid)}/policies/${seg(policyUuid)}`, o),
-    removePolicy: (uuid: string, policyUuid: string, o?: CallOptions) => this.noContent('DELETE', `/users/${seg(uuid)}/policies/${seg(policyUuid)}`, o),
+    addPolicy: (uuid: string, policyUuid: string, o?: CallOptions) =>
+      this.noContent('PUT', `/users/${seg(uuid)}/policies/${seg(policyUuid)}`, o),
+    removePolicy: (uuid: string, policyUuid: string, o?: CallOptions) =>
+      this.noContent('DELETE', `/users/${seg(uuid)}/policies/${seg(policyUuid)}`, o),
     groups: (uuid: string, p: ListParams & CallOptions = {}) => this.lister<Group>(`/users/${seg(uuid)}/groups`)(p),
     sessions: (uuid: string, p: ListParams & CallOptions = {}) => this.lister<Session>(`/users/${seg(uuid)}/sessions`)(p),
-    deleteSession: (uuid: string, sessionUuid: string, o?: CallOptions) => this.noContent('DELETE', `/users/${seg(uuid)}/sessions/${seg(sessionUuid)}`, o),
+    deleteSession: (uuid: string, sessionUuid: string, o?: CallOptions) =>
+      this.noContent('DELETE', `/users/${seg(uuid)}/sessions/${seg(sessionUuid)}`, o),
     /**
      * Second factors (README "Multi-factor authentication"). An administrator
      * lists and removes a user's (`auth.users.{uuid}.mfa.read`,
@@ -202,12 +253,19 @@ export class XivoAuthClient {
       /** The user's factors (`'me'`: the caller), never their secrets. */
       list: (userUuid: string, o?: CallOptions) => this.json<Page<MfaFactor>>('GET', `/users/${who(userUuid)}/mfa`, o),
       /** Removes a factor (`'me'`: the caller's); a login no longer asks for it. */
-      delete: (userUuid: string, factorUuid: string, o?: CallOptions) => this.noContent('DELETE', `/users/${who(userUuid)}/mfa/${seg(factorUuid)}`, o),
+      delete: (userUuid: string, factorUuid: string, o?: CallOptions) =>
+        this.noContent('DELETE', `/users/${who(userUuid)}/mfa/${seg(factorUuid)}`, o),
       /** Starts a TOTP enrolment of the caller: the secret, shown once; then confirmTotp() with a code. */
-      enrolTotp: (p: { name?: string } = {}, o?: CallOptions) => this.json<TotpEnrolment>('POST', '/users/me/mfa/totp', o, p.name === undefined ? {} : { name: p.name }),
+      enrolTotp: (p: { name?: string } = {}, o?: CallOptions) =>
+        this.json<TotpEnrolment>('POST', '/users/me/mfa/totp', o, p.name === undefined ? {} : { name: p.name }),
       /** Confirms the caller's new TOTP factor with its current code (InvalidDataError otherwise). */
       confirmTotp: async (factorUuid: string, code: string, o?: CallOptions): Promise<void> => {
-        await this.transport.request({ method: 'PUT', path: `/users/me/mfa/totp/${seg(factorUuid)}/confirm`, body: { code }, ...callOpts(o) });
+        await this.transport.request({
+          method: 'PUT',
+          path: `/users/me/mfa/totp/${seg(factorUuid)}/confirm`,
+          body: { code },
+          ...callOpts(o),
+        });
       },
       /** 10 new single-use recovery codes of the caller, replacing the previous ones; shown once. */
       newRecoveryCodes: (o?: CallOptions) => this.json<RecoveryCodes>('POST', '/users/me/mfa/recovery_codes', o, {}),
@@ -222,9 +280,11 @@ export class XivoAuthClient {
     update: (uuid: string, body: TenantUpdate, o?: CallOptions) => this.json<Tenant>('PUT', `/tenants/${seg(uuid)}`, o, body),
     delete: (uuid: string, o?: CallOptions) => this.noContent('DELETE', `/tenants/${seg(uuid)}`, o),
     /** The tenant's domain names (`auth.tenants.{uuid}.domains.read`). */
-    domains: (uuid: string, o?: CallOptions) => this.json<{ total: number; items: TenantDomain[] }>('GET', `/tenants/${seg(uuid)}/domains`, o),
+    domains: (uuid: string, o?: CallOptions) =>
+      this.json<{ total: number; items: TenantDomain[] }>('GET', `/tenants/${seg(uuid)}/domains`, o),
     /** Moves the tenant under `parentUuid` (`auth.tenants.{uuid}.parent.{parentUuid}.update`). */
-    setParent: (uuid: string, parentUuid: string, o?: CallOptions) => this.noContent('PUT', `/tenants/${seg(uuid)}/parent/${seg(parentUuid)}`, o),
+    setParent: (uuid: string, parentUuid: string, o?: CallOptions) =>
+      this.noContent('PUT', `/tenants/${seg(uuid)}/parent/${seg(parentUuid)}`, o),
     /** The tenant's `mfa.required_for` rule and the effective one (`auth.tenants.{uuid}.mfa.read`). */
     mfa: (uuid: string, o?: CallOptions) => this.json<TenantMfaPolicy>('GET', `/tenants/${seg(uuid)}/mfa`, o),
     /**
@@ -244,11 +304,15 @@ export class XivoAuthClient {
     delete: (uuid: string, o?: CallOptions) => this.noContent('DELETE', `/groups/${seg(uuid)}`, o),
     users: (uuid: string, p: ListParams & CallOptions = {}) => this.lister<User>(`/groups/${seg(uuid)}/users`)(p),
     iterateUsers: (uuid: string, p: IterateOptions = {}) => paginate(this.lister<User>(`/groups/${seg(uuid)}/users`), p),
-    addUser: (uuid: string, userUuid: string, o?: CallOptions) => this.noContent('PUT', `/groups/${seg(uuid)}/users/${seg(userUuid)}`, o),
-    removeUser: (uuid: string, userUuid: string, o?: CallOptions) => this.noContent('DELETE', `/groups/${seg(uuid)}/users/${seg(userUuid)}`, o),
+    addUser: (uuid: string, userUuid: string, o?: CallOptions) =>
+      this.noContent('PUT', `/groups/${seg(uuid)}/users/${seg(userUuid)}`, o),
+    removeUser: (uuid: string, userUuid: string, o?: CallOptions) =>
+      this.noContent('DELETE', `/groups/${seg(uuid)}/users/${seg(userUuid)}`, o),
     policies: (uuid: string, p: ListParams & CallOptions = {}) => this.lister<Policy>(`/groups/${seg(uuid)}/policies`)(p),
-    addPolicy: (uuid: string, policyUuid: string, o?: CallOptions) => this.noContent('PUT', `/groups/${seg(uuid)}/policies/${seg(policyUuid)}`, o),
-    removePolicy: (uuid: string, policyUuid: string, o?: CallOptions) => this.noContent('DELETE', `/groups/${seg(uuid)}/policies/${seg(policyUuid)}`, o),
+    addPolicy: (uuid: string, policyUuid: string, o?: CallOptions) =>
+      this.noContent('PUT', `/groups/${seg(uuid)}/policies/${seg(policyUuid)}`, o),
+    removePolicy: (uuid: string, policyUuid: string, o?: CallOptions) =>
+      this.noContent('DELETE', `/groups/${seg(uuid)}/policies/${seg(policyUuid)}`, o),
   };
 
   readonly policies = {
@@ -259,8 +323,10 @@ export class XivoAuthClient {
     update: (uuid: string, body: PolicyUpdate, o?: CallOptions) => this.json<Policy>('PUT', `/policies/${seg(uuid)}`, o, body),
     delete: (uuid: string, o?: CallOptions) => this.noContent('DELETE', `/policies/${seg(uuid)}`, o),
     /** Add one access to the policy's ACL (a `#` is sent escaped). */
-    addAccess: (uuid: string, access: string, o?: CallOptions) => this.noContent('PUT', `/policies/${seg(uuid)}/acl/${seg(access)}`, o),
-    removeAccess: (uuid: string, access: string, o?: CallOptions) => this.noContent('DELETE', `/policies/${seg(uuid)}/acl/${seg(access)}`, o),
+    addAccess: (uuid: string, access: string, o?: CallOptions) =>
+      this.noContent('PUT', `/policies/${seg(uuid)}/acl/${seg(access)}`, o),
+    removeAccess: (uuid: string, access: string, o?: CallOptions) =>
+      this.noContent('DELETE', `/policies/${seg(uuid)}/acl/${seg(access)}`, o),
   };
 
   readonly sessions = {
@@ -288,7 +354,8 @@ export class XivoAuthClient {
     /** The running configuration, secrets masked (`auth.config.read`, top tenant). */
     get: (o?: CallOptions) => this.json<Record<string, unknown>>('GET', '/config', o),
     /** JSON-patch the running configuration (`auth.config.update`); only `/debug` today. */
-    patch: (operations: ConfigPatchOperation[], o?: CallOptions) => this.json<Record<string, unknown>>('PATCH', '/config', o, operations),
+    patch: (operations: ConfigPatchOperation[], o?: CallOptions) =>
+      this.json<Record<string, unknown>>('PATCH', '/config', o, operations),
   };
 
   private makeTokenApi() {
@@ -319,7 +386,13 @@ export class XivoAuthClient {
         if (o.recoveryCode !== undefined) body.recovery_code = o.recoveryCode;
         if (o.webauthn !== undefined) body.webauthn = o.webauthn;
         const res = await this.transport.request<{ data: Token }>({
-          method: 'POST', path: '/token', body, headers, tokenEndpoint: true, ...callOpts(o), token: null,
+          method: 'POST',
+          path: '/token',
+          body,
+          headers,
+          tokenEndpoint: true,
+          ...callOpts(o),
+          token: null,
         });
         return res.body.data;
       },
@@ -350,7 +423,9 @@ export class XivoAuthClient {
         for (let i = 0; ; i += 1) {
           const challenge = pending.challenge;
           const given = await answer({
-            factors: pending.factors, failed: pending.failed, challenge,
+            factors: pending.factors,
+            failed: pending.failed,
+            challenge,
             webauthnOptions: () => this.token.webauthnOptions(challenge, callOpts(o)),
           });
           try {
@@ -372,21 +447,35 @@ export class XivoAuthClient {
        */
       webauthnOptions: async (mfaChallenge: string, o: CallOptions = {}): Promise<Record<string, unknown>> => {
         const res = await this.transport.request<Record<string, unknown>>({
-          method: 'POST', path: '/mfa/webauthn/options', body: { mfa_challenge: mfaChallenge }, ...callOpts(o), token: null,
+          method: 'POST',
+          path: '/mfa/webauthn/options',
+          body: { mfa_challenge: mfaChallenge },
+          ...callOpts(o),
+          token: null,
         });
         return res.body;
       },
       /** The token's details; throws InvalidTokenError / MissingPermissionError. */
       get: async (token: string, o: TokenCheckOptions = {}): Promise<Token> => {
         const res = await this.transport.request<{ data: Token }>({
-          method: 'GET', path: `/token/${seg(token)}`, query: { scope: o.scope, tenant: o.tenantUuid }, tokenEndpoint: true, ...callOpts(o), token: null,
+          method: 'GET',
+          path: `/token/${seg(token)}`,
+          query: { scope: o.scope, tenant: o.tenantUuid },
+          tokenEndpoint: true,
+          ...callOpts(o),
+          token: null,
         });
         return res.body.data;
       },
       /** Resolves when valid (and granting `scope`); throws InvalidTokenError / MissingPermissionError. */
       check: async (token: string, o: TokenCheckOptions = {}): Promise<void> => {
         await this.transport.request({
-          method: 'HEAD', path: `/token/${seg(token)}`, query: { scope: o.scope, tenant: o.tenantUuid }, tokenEndpoint: true, ...callOpts(o), token: null,
+          method: 'HEAD',
+          path: `/token/${seg(token)}`,
+          query: { scope: o.scope, tenant: o.tenantUuid },
+          tokenEndpoint: true,
+          ...callOpts(o),
+          token: null,
         });
       },
       /** true / false for valid / invalid or lacking the scope; other failures still throw. */
@@ -401,14 +490,30 @@ export class XivoAuthClient {
       },
       /** Revoke a token (succeeds for unknown tokens too). */
       revoke: async (token: string, o: CallOptions = {}): Promise<void> => {
-        await this.transport.request({ method: 'DELETE', path: `/token/${seg(token)}`, tokenEndpoint: true, ...callOpts(o), token: null });
+        await this.transport.request({
+          method: 'DELETE',
+          path: `/token/${seg(token)}`,
+          tokenEndpoint: true,
+          ...callOpts(o),
+          token: null,
+        });
       },
       /** Several scopes at once: `{ scope: granted }`. */
-      checkScopes: async (token: string, scopes: string[], o: CallOptions & { tenantUuid?: string } = {}): Promise<Record<string, boolean>> => {
+      checkScopes: async (
+        token: string,
+        scopes: string[],
+        o: CallOptions & { tenantUuid?: string } = {},
+      ): Promise<Record<string, boolean>> => {
         const body: Record<string, unknown> = { scopes };
         if (o.tenantUuid !== undefined) body.tenant_uuid = o.tenantUuid;
         const res = await this.transport.request<{ scopes: Record<string, boolean> }>({
-          method: 'POST', path: `/token/${seg(token)}/scopes/check`, body, tokenEndpoint: true, safe: true, ...callOpts(o), token: null,
+          method: 'POST',
+          path: `/token/${seg(token)}/scopes/check`,
+          body,
+          tokenEndpoint: true,
+          safe: true,
+          ...callOpts(o),
+          token: null,
         });
         return res.body.scopes;
       },

@@ -53,7 +53,10 @@ export function tokenLifetimeMs(token: Pick<Token, 'utc_issued_at' | 'utc_expire
 }
 
 export class TokenRenewer {
-  private readonly o: Required<Pick<TokenRenewerOptions, 'renewAt' | 'initialBackoff' | 'maxBackoff' | 'useForClient' | 'revokePrevious'>> & TokenRenewerOptions;
+  private readonly o: Required<
+    Pick<TokenRenewerOptions, 'renewAt' | 'initialBackoff' | 'maxBackoff' | 'useForClient' | 'revokePrevious'>
+  > &
+    TokenRenewerOptions;
   private readonly timers: Timers;
   private timer: unknown = null;
   private failures = 0;
@@ -123,7 +126,8 @@ export class TokenRenewer {
       if (this.stopped) return;
       this.failures++;
       // The service's Retry-After, when it gave one, is a floor.
-      const retryAfter = err instanceof RateLimitedError || err instanceof ServiceUnavailableError ? (err.retryAfter ?? 0) * 1000 : 0;
+      const retryAfter =
+        err instanceof RateLimitedError || err instanceof ServiceUnavailableError ? (err.retryAfter ?? 0) * 1000 : 0;
       const wait = Math.max(this.backoffMs(this.failures), retryAfter);
       this.o.onError?.(err, wait);
       this.schedule(wait);

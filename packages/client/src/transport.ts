@@ -92,7 +92,8 @@ export class Transport {
     this.userAgent = options.userAgent ?? 'xivo-auth-client/0.1';
     const agentOptions = { keepAlive: true, keepAliveMsecs: 1000, scheduling: 'lifo' as const, ...options.agentOptions };
     this.fetchFn = options.fetch ?? null;
-    this.agent = this.fetchFn !== null ? null : url.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+    this.agent =
+      this.fetchFn !== null ? null : url.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
     this.requestFn = url.protocol === 'https:' ? https.request : http.request;
   }
 
@@ -120,21 +121,28 @@ export class Transport {
       if (signal.aborted) {
         if (spec.signal?.aborted) throw spec.signal.reason;
         throw new ServiceUnavailableError({
-          ...where, status: answer?.status ?? 0, timedOut: true,
-          message: `${spec.method} ${spec.path}: no answer within ${timeout} ms`, cause: failure ?? undefined,
+          ...where,
+          status: answer?.status ?? 0,
+          timedOut: true,
+          message: `${spec.method} ${spec.path}: no answer within ${timeout} ms`,
+          cause: failure ?? undefined,
         });
       }
       const retryAfterHeader = answer?.headers['retry-after'];
       const transient = failure !== null || (answer !== null && RETRY_STATUSES.has(answer.status));
       if (transient && attempt < attempts) {
-        const retryAfter = typeof retryAfterHeader === 'string' && /^\d+$/.test(retryAfterHeader) ? Number(retryAfterHeader) * 1000 : 0;
+        const retryAfter =
+          typeof retryAfterHeader === 'string' && /^\d+$/.test(retryAfterHeader) ? Number(retryAfterHeader) * 1000 : 0;
         await sleep(Math.max(delay, retryAfter), signal).catch(() => undefined);
         delay *= 2;
         continue; // the abort check above reports a deadline or a caller abort
       }
       if (failure !== null) {
         throw new ServiceUnavailableError({
-          ...where, status: 0, message: `${spec.method} ${spec.path}: ${(failure as Error).message ?? String(failure)}`, cause: failure,
+          ...where,
+          status: 0,
+          message: `${spec.method} ${spec.path}: ${(failure as Error).message ?? String(failure)}`,
+          cause: failure,
         });
       }
       const a = answer as Answer;
@@ -146,7 +154,11 @@ export class Transport {
 
   /** One attempt with WHATWG fetch (browsers); the same answer as over node:http. */
   private async viaFetch(
-    fetchFn: typeof globalThis.fetch, url: URL, spec: RequestSpec, headers: Record<string, string>, signal: AbortSignal,
+    fetchFn: typeof globalThis.fetch,
+    url: URL,
+    spec: RequestSpec,
+    headers: Record<string, string>,
+    signal: AbortSignal,
   ): Promise<Answer> {
     delete headers['user-agent'];
     let body: string | undefined;

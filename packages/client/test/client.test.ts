@@ -4,8 +4,17 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ApiError, ConflictError, InvalidDataError, InvalidTokenError, MissingPermissionError, NotFoundError, RateLimitedError,
-  ServiceUnavailableError, UnauthorizedError, XivoAuthClient, type Token,
+  ApiError,
+  ConflictError,
+  InvalidDataError,
+  InvalidTokenError,
+  MissingPermissionError,
+  NotFoundError,
+  RateLimitedError,
+  ServiceUnavailableError,
+  UnauthorizedError,
+  XivoAuthClient,
+  type Token,
 } from '@xivo-auth/client';
 import { ADMIN, startTestService, type TestService } from '../../../test/helpers/service.js';
 import { startServiceBehindProxy } from '../../../test/helpers/tcp-proxy.js';
@@ -79,7 +88,11 @@ describe('tokens', () => {
     await admin.users.create({ username: 'mobile-user', password: 'pw-mobile-user-1' });
     const c = newClient();
     const offline = await c.token.create({
-      username: 'mobile-user', password: 'pw-mobile-user-1', accessType: 'offline', clientId: 'my-app', mobile: true,
+      username: 'mobile-user',
+      password: 'pw-mobile-user-1',
+      accessType: 'offline',
+      clientId: 'my-app',
+      mobile: true,
     });
     expect(typeof offline.refresh_token).toBe('string');
     const again = await c.token.create({ refreshToken: offline.refresh_token, clientId: 'my-app', expiration: 60 });
@@ -93,16 +106,24 @@ describe('tokens', () => {
     for await (const r of admin.refreshTokens.iterate()) all.push(r.client_id);
     expect(all).toContain('my-app');
     await admin.refreshTokens.delete(offline.auth_id, 'my-app');
-    await expect(c.token.create({ refreshToken: offline.refresh_token, clientId: 'my-app' })).rejects.toBeInstanceOf(UnauthorizedError);
+    await expect(c.token.create({ refreshToken: offline.refresh_token, clientId: 'my-app' })).rejects.toBeInstanceOf(
+      UnauthorizedError,
+    );
     await expect(admin.refreshTokens.delete(offline.auth_id, 'my-app')).rejects.toMatchObject({
-      status: 404, errorId: 'cannot-find-refresh-token-matching-client-id',
+      status: 404,
+      errorId: 'cannot-find-refresh-token-matching-client-id',
     });
   });
 });
 
 describe('resources', () => {
   it('users: create, get, update, list, change password, delete', async () => {
-    const user = await admin.users.create({ username: 'carol', password: 'pw-carol-1', firstname: 'Carol', email_address: 'carol@example.com' });
+    const user = await admin.users.create({
+      username: 'carol',
+      password: 'pw-carol-1',
+      firstname: 'Carol',
+      email_address: 'carol@example.com',
+    });
     expect(user).toMatchObject({ username: 'carol', firstname: 'Carol', enabled: true });
     expect((await admin.users.get(user.uuid)).emails[0].address).toBe('carol@example.com');
     const updated = await admin.users.update(user.uuid, { username: 'carol', lastname: 'Smith' });
@@ -174,7 +195,8 @@ describe('resources', () => {
     expect(seen).toEqual(made);
     expect(requests - before).toBe(3); // 2 + 2 + 1
     const limited: string[] = [];
-    for await (const u of admin.users.iterate({ search: 'paged-', order: 'username', pageSize: 2, limit: 3, offset: 1 })) limited.push(u.uuid);
+    for await (const u of admin.users.iterate({ search: 'paged-', order: 'username', pageSize: 2, limit: 3, offset: 1 }))
+      limited.push(u.uuid);
     expect(limited).toEqual(made.slice(1, 4));
   });
 
@@ -192,10 +214,11 @@ describe('resources', () => {
     const patched = await admin.config.patch([{ op: 'replace', path: '/debug', value: true }]);
     expect(patched.debug).toBe(true);
     expect((await admin.config.patch([{ op: 'replace', path: '/debug', value: false }])).debug).toBe(false);
-    await expect(admin.config.patch([{ op: 'replace', path: '/db_uri', value: 'x' } as never])).rejects.toBeInstanceOf(InvalidDataError);
+    await expect(admin.config.patch([{ op: 'replace', path: '/db_uri', value: 'x' } as never])).rejects.toBeInstanceOf(
+      InvalidDataError,
+    );
   });
 });
-
 
 describe('typed errors for every status', () => {
   it('400 InvalidDataError with the fields in details', async () => {
@@ -279,7 +302,9 @@ describe('typed errors for every status', () => {
 });
 
 /** A loopback HTTP server answering with `handler`, counting requests by method. */
-async function fakeServer(handler: http.RequestListener): Promise<{ url: string; counts: Record<string, number>; close(): Promise<void> }> {
+async function fakeServer(
+  handler: http.RequestListener,
+): Promise<{ url: string; counts: Record<string, number>; close(): Promise<void> }> {
   const counts: Record<string, number> = {};
   const server = http.createServer((req, res) => {
     counts[req.method ?? ''] = (counts[req.method ?? ''] ?? 0) + 1;
@@ -290,7 +315,11 @@ async function fakeServer(handler: http.RequestListener): Promise<{ url: string;
   return {
     url: `http://127.0.0.1:${port}`,
     counts,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 

@@ -44,16 +44,29 @@ beforeAll(async () => {
   idp = await startOidcProvider(CALLBACK);
   t = await startTestService('sqlite', {
     oidc: { allow_http_issuers: true, login_timeout_seconds: 600, session_lifetime_seconds: 3600, provider_timeout_seconds: 5 },
-    mfa: { ...DEFAULT_CONFIG.mfa, required_for: { acl: ['confd.admin.#'], purposes: [] }, exempt_purposes: ['external_api', 'internal'] },
+    mfa: {
+      ...DEFAULT_CONFIG.mfa,
+      required_for: { acl: ['confd.admin.#'], purposes: [] },
+      exempt_purposes: ['external_api', 'internal'],
+    },
   });
   url = await t.service.listen();
   admin = new XivoAuthClient({ url });
   clients.push(admin);
   admin.setToken((await admin.token.create({ username: ADMIN.username, password: ADMIN.password })).token);
   tenant = (await admin.tenants.create({ name: 'client mfa sso', domain_names: [DOMAIN] })).uuid;
-  const put = await call('PUT', '/backends/oidc', admin.currentToken!, {
-    issuer: idp.issuer, client_id: OIDC_CLIENT_ID, client_secret: OIDC_CLIENT_SECRET, callback_url: CALLBACK,
-  }, { 'wazo-tenant': tenant });
+  const put = await call(
+    'PUT',
+    '/backends/oidc',
+    admin.currentToken!,
+    {
+      issuer: idp.issuer,
+      client_id: OIDC_CLIENT_ID,
+      client_secret: OIDC_CLIENT_SECRET,
+      callback_url: CALLBACK,
+    },
+    { 'wazo-tenant': tenant },
+  );
   expect(put.status).toBe(200);
 });
 
@@ -63,9 +76,12 @@ afterAll(async () => {
 });
 
 describe('per-tenant mfa.required_for', () => {
-  it('tenants.mfa() reads and tenants.setMfa() replaces the tenant\'s rule', async () => {
+  it("tenants.mfa() reads and tenants.setMfa() replaces the tenant's rule", async () => {
     expect(await admin.tenants.mfa(tenant)).toEqual({
-      tenant_uuid: tenant, required_for: { acl: [], purposes: [] }, effective_required_for: { acl: ['confd.admin.#'], purposes: [] }, updated_at: null,
+      tenant_uuid: tenant,
+      required_for: { acl: [], purposes: [] },
+      effective_required_for: { acl: ['confd.admin.#'], purposes: [] },
+      updated_at: null,
     });
     const set = await admin.tenants.setMfa(tenant, { acl: ['confd.#'], purposes: [] });
     expect(set.required_for).toEqual({ acl: ['confd.#'], purposes: [] });
@@ -78,28 +94,54 @@ describe('per-tenant mfa.required_for', () => {
 describe('second factor of a single sign-on login', () => {
   it('createWithSecondFactor({oidcSessionId}) answers the challenge without the used-up session', async () => {
     const h = { 'wazo-tenant': tenant };
-    const user = await call('POST', '/users', admin.currentToken!, {
-      username: 'client-sso', password: 'client-sso-password', email_address: `client-sso@${DOMAIN}`, authentication_method: 'oidc',
-    }, h);
+    const user = await call(
+      'POST',
+      '/users',
+      admin.currentToken!,
+      {
+        username: 'client-sso',
+        password: 'client-sso-password',
+        email_address: `client-sso@${DOMAIN}`,
+        authentication_method: 'oidc',
+      },
+      h,
+    );
     expect(user.status).toBe(200);
-    const policy = await call('POST', '/policies', admin.currentToken!, { name: 'client sso mfa', acl: ['auth.users.me.mfa.#'] }, h);
-    expect((await call('PUT', `/users/${user.body.uuid}/policies/${policy.body.uuid}`, admin.currentToken!, undefined, h)).status).toBe(204);
+    const policy = await call(
+      'POST',
+      '/policies',
+      admin.currentToken!,
+      { name: 'client sso mfa', acl: ['auth.users.me.mfa.#'] },
+      h,
+    );
+    expect(
+      (await call('PUT', `/users/${user.body.uuid}/policies/${policy.body.uuid}`, admin.currentToken!, undefined, h)).status,
+    ).toBe(204);
 
     const c = new XivoAuthClient({ url });
     clients.push(c);
     const first = await c.token.create({ oidcSessionId: await ssoSession(`client-sso@${DOMAIN}`) });
     const enrol = await call('POST', '/users/me/mfa/totp', first.token, {});
     const totp = new TOTP({ secret: Secret.fromBase32(enrol.body.secret) });
-    expect((await call('PUT', `/users/me/mfa/totp/${enrol.body.uuid}/confirm`, first.token, { code: totp.generate({ timestamp: t.clock.now() }) })).status).toBe(204);
+    expect(
+      (
+        await call('PUT', `/users/me/mfa/totp/${enrol.body.uuid}/confirm`, first.token, {
+          code: totp.generate({ timestamp: t.clock.now() }),
+        })
+      ).status,
+    ).toBe(204);
     (t.clock as FakeClock).advance(30_000);
 
     const refused = await c.token.create({ oidcSessionId: await ssoSession(`client-sso@${DOMAIN}`) }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(MfaRequiredError);
     const asked: string[][] = [];
-    const token = await c.token.createWithSecondFactor({ oidcSessionId: await ssoSession(`client-sso@${DOMAIN}`) }, async ({ factors }) => {
-      asked.push(factors);
-      return { totp: totp.generate({ timestamp: t.clock.now() }) };
-    });
+    const token = await c.token.createWithSecondFactor(
+      { oidcSessionId: await ssoSession(`client-sso@${DOMAIN}`) },
+      async ({ factors }) => {
+        asked.push(factors);
+        return { totp: totp.generate({ timestamp: t.clock.now() }) };
+      },
+    );
     expect(asked).toEqual([['totp']]);
     expect(token.metadata).toMatchObject({ uuid: user.body.uuid, tenant_uuid: tenant });
   });

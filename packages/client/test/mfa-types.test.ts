@@ -18,8 +18,22 @@ describe('MFA wire types follow the server schemas', () => {
   });
 
   it('the schemas name the fields the package declares', () => {
-    const factor: Record<keyof MfaFactor, true> = { uuid: true, type: true, name: true, confirmed: true, created_at: true, confirmed_at: true, remaining: true };
-    const totp: Record<keyof TotpEnrolment, true> = { uuid: true, secret: true, otpauth_uri: true, qr_svg: true, confirmed: true };
+    const factor: Record<keyof MfaFactor, true> = {
+      uuid: true,
+      type: true,
+      name: true,
+      confirmed: true,
+      created_at: true,
+      confirmed_at: true,
+      remaining: true,
+    };
+    const totp: Record<keyof TotpEnrolment, true> = {
+      uuid: true,
+      secret: true,
+      otpauth_uri: true,
+      qr_svg: true,
+      confirmed: true,
+    };
     const codes: Record<keyof RecoveryCodes, true> = { uuid: true, codes: true };
     expect(Object.keys(Factor.properties).sort()).toEqual(Object.keys(factor).sort());
     expect(Object.keys(TotpCreated.properties).sort()).toEqual(Object.keys(totp).sort());

@@ -34,7 +34,9 @@ function client(): XivoAuthClient {
 
 async function call(method: string, p: string, token: string, body?: unknown) {
   const res = await fetch(`${url}/0.1${p}`, {
-    method, headers: { 'content-type': 'application/json', 'x-auth-token': token }, body: body === undefined ? undefined : JSON.stringify(body),
+    method,
+    headers: { 'content-type': 'application/json', 'x-auth-token': token },
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, body: (res.status === 204 ? {} : await res.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
@@ -42,7 +44,9 @@ async function call(method: string, p: string, token: string, body?: unknown) {
 /** navigator.credentials.get() in the page: the assertion for `options`. */
 async function assertion(options: Record<string, unknown>): Promise<Record<string, unknown>> {
   return page.evaluate(async (o) => {
-    const credential = await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(o as unknown as PublicKeyCredentialRequestOptionsJSON) });
+    const credential = await navigator.credentials.get({
+      publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(o as unknown as PublicKeyCredentialRequestOptionsJSON),
+    });
     return (credential as PublicKeyCredential).toJSON() as unknown as Record<string, unknown>;
   }, options);
 }
@@ -65,10 +69,19 @@ beforeAll(async () => {
   const cdp = await context.newCDPSession(page);
   await cdp.send('WebAuthn.enable');
   await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
   });
 
-  t = await startTestService('sqlite', { mfa: { ...DEFAULT_CONFIG.mfa, webauthn: { rp_id: 'localhost', rp_name: 'client test', origins: [origin] } } });
+  t = await startTestService('sqlite', {
+    mfa: { ...DEFAULT_CONFIG.mfa, webauthn: { rp_id: 'localhost', rp_name: 'client test', origins: [origin] } },
+  });
   url = await t.service.listen();
   const admin = (await client().token.create({ username: ADMIN.username, password: ADMIN.password })).token;
   const user = await call('POST', '/users', admin, { username: USERNAME, password: PASSWORD });
@@ -79,7 +92,9 @@ beforeAll(async () => {
   const options = await call('POST', '/users/me/mfa/webauthn/registration/options', token);
   expect(options.status).toBe(200);
   const attestation = await page.evaluate(async (o) => {
-    const credential = await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(o as PublicKeyCredentialCreationOptionsJSON) });
+    const credential = await navigator.credentials.create({
+      publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(o as PublicKeyCredentialCreationOptionsJSON),
+    });
     return (credential as PublicKeyCredential).toJSON() as unknown as Record<string, unknown>;
   }, options.body);
   expect((await call('POST', '/users/me/mfa/webauthn/registration', token, { response: attestation })).status).toBe(200);
@@ -101,7 +116,12 @@ describe('passkey as the second factor', () => {
     expect(factors).toEqual(['webauthn']);
     const options = await c.token.webauthnOptions(challenge);
     expect(options.rpId).toBe('localhost');
-    const token = await c.token.create({ username: USERNAME, password: PASSWORD, mfaChallenge: challenge, webauthn: await assertion(options) });
+    const token = await c.token.create({
+      username: USERNAME,
+      password: PASSWORD,
+      mfaChallenge: challenge,
+      webauthn: await assertion(options),
+    });
     expect(token.token).toMatch(/./);
     // The challenge is used: no more options for it.
     await expect(c.token.webauthnOptions(challenge)).rejects.toBeInstanceOf(NotFoundError);
@@ -110,14 +130,21 @@ describe('passkey as the second factor', () => {
   it('createWithSecondFactor() hands answer the options of its challenge', async () => {
     const c = client();
     const asked: { factors: string[]; failed: boolean }[] = [];
-    const token = await c.token.createWithSecondFactor({ username: USERNAME, password: PASSWORD }, async ({ factors, failed, challenge, webauthnOptions }) => {
-      asked.push({ factors, failed });
-      expect(challenge).toMatch(/^[A-Za-z0-9_-]{43}$/);
-      // The first answer is signed for other options: refused, and asked again.
-      const options = asked.length === 1 ? { ...(await webauthnOptions()), challenge: 'bm90LXRoZS1jaGFsbGVuZ2U' } : await webauthnOptions();
-      return { webauthn: await assertion(options) };
-    });
+    const token = await c.token.createWithSecondFactor(
+      { username: USERNAME, password: PASSWORD },
+      async ({ factors, failed, challenge, webauthnOptions }) => {
+        asked.push({ factors, failed });
+        expect(challenge).toMatch(/^[A-Za-z0-9_-]{43}$/);
+        // The first answer is signed for other options: refused, and asked again.
+        const options =
+          asked.length === 1 ? { ...(await webauthnOptions()), challenge: 'bm90LXRoZS1jaGFsbGVuZ2U' } : await webauthnOptions();
+        return { webauthn: await assertion(options) };
+      },
+    );
     expect(token.token).toMatch(/./);
-    expect(asked).toEqual([{ factors: ['webauthn'], failed: false }, { factors: ['webauthn'], failed: true }]);
+    expect(asked).toEqual([
+      { factors: ['webauthn'], failed: false },
+      { factors: ['webauthn'], failed: true },
+    ]);
   });
 });

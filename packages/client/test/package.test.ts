@@ -21,7 +21,16 @@ describe('@xivo-auth/client as published', () => {
 
   it('ships the compiled code, its types and the README; no dependencies', () => {
     const files = scratch.packed[0].files;
-    for (const f of ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/client.js', 'dist/transport.js', 'dist/renewer.js', 'dist/errors.js']) {
+    for (const f of [
+      'package.json',
+      'README.md',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/client.js',
+      'dist/transport.js',
+      'dist/renewer.js',
+      'dist/errors.js',
+    ]) {
       expect(files).toContain(f);
     }
     expect(files.filter((f) => f.startsWith('test/') || f.endsWith('.tsbuildinfo'))).toEqual([]);
@@ -44,11 +53,11 @@ describe('@xivo-auth/client as published', () => {
       [
         "import { XivoAuthClient, InvalidTokenError, TokenRenewer, type Token, type User } from '@xivo-auth/client';",
         "const c = new XivoAuthClient({ url: 'http://127.0.0.1:9497', timeout: 500 });",
-        "export async function f(): Promise<[Token, User[], boolean]> {",
+        'export async function f(): Promise<[Token, User[], boolean]> {',
         "  const t = await c.token.create({ username: 'a', password: 'b', accessType: 'offline', clientId: 'x' });",
         '  const users: User[] = [];',
         '  for await (const u of c.users.iterate({ pageSize: 10 })) users.push(u);',
-        "  const e: unknown = null; const isInvalid = e instanceof InvalidTokenError;",
+        '  const e: unknown = null; const isInvalid = e instanceof InvalidTokenError;',
         "  new TokenRenewer({ client: c, login: { username: 'a', password: 'b' } });",
         '  return [t, users, isInvalid];',
         '}',

@@ -1,7 +1,15 @@
 // TokenRenewer against a real xivo-auth: renews at 80% of the token's life,
 // backs off on failure, stops cleanly.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RateLimitedError, TokenRenewer, UnauthorizedError, XivoAuthClient, tokenLifetimeMs, type Timers, type Token } from '@xivo-auth/client';
+import {
+  RateLimitedError,
+  TokenRenewer,
+  UnauthorizedError,
+  XivoAuthClient,
+  tokenLifetimeMs,
+  type Timers,
+  type Token,
+} from '@xivo-auth/client';
 import { ADMIN, startTestService, type TestService } from '../../../test/helpers/service.js';
 import { until } from '../../../test/helpers/until.js';
 
@@ -50,14 +58,18 @@ afterAll(() => {
 
 describe('TokenRenewer', () => {
   it('computes a token life from its UTC timestamps', () => {
-    expect(tokenLifetimeMs({ utc_issued_at: '2024-01-01T00:00:00.000000', utc_expires_at: '2024-01-01T02:00:00.000000' })).toBe(7_200_000);
+    expect(tokenLifetimeMs({ utc_issued_at: '2024-01-01T00:00:00.000000', utc_expires_at: '2024-01-01T02:00:00.000000' })).toBe(
+      7_200_000,
+    );
   });
 
   it('schedules the renewal at 80% of the life and installs each token on the client', async () => {
     const clock = manualTimers();
     const seen: [string, string | null][] = [];
     const renewer = new TokenRenewer({
-      client, login: { username: ADMIN.username, password: ADMIN.password, expiration: 100 }, timers: clock.timers,
+      client,
+      login: { username: ADMIN.username, password: ADMIN.password, expiration: 100 },
+      timers: clock.timers,
       onToken: (tok, prev) => seen.push([tok.token, prev?.token ?? null]),
     });
     const first = await renewer.start();
@@ -83,7 +95,12 @@ describe('TokenRenewer', () => {
   it('renews for real before expiry (short-lived token)', async () => {
     const tokens: Token[] = [];
     const c = new XivoAuthClient({ url: client.transport.baseUrl.href });
-    const renewer = new TokenRenewer({ client: c, login: { username: ADMIN.username, password: ADMIN.password, expiration: 2 }, revokePrevious: true, onToken: (tok) => tokens.push(tok) });
+    const renewer = new TokenRenewer({
+      client: c,
+      login: { username: ADMIN.username, password: ADMIN.password, expiration: 2 },
+      revokePrevious: true,
+      onToken: (tok) => tokens.push(tok),
+    });
     try {
       await renewer.start();
       await until(() => tokens.length >= 2, 'a second token', 15_000);
@@ -103,7 +120,12 @@ describe('TokenRenewer', () => {
     const errors: [unknown, number][] = [];
     const login = { username: 'renewer-backoff', password: 'wrong-password', expiration: 100 };
     const renewer = new TokenRenewer({
-      client, login, timers: clock.timers, initialBackoff: 1000, maxBackoff: 4000, useForClient: false,
+      client,
+      login,
+      timers: clock.timers,
+      initialBackoff: 1000,
+      maxBackoff: 4000,
+      useForClient: false,
       onError: (e, ms) => errors.push([e, ms]),
     });
     const started = renewer.start();
@@ -131,8 +153,12 @@ describe('TokenRenewer', () => {
     const clock = manualTimers();
     const errors: [unknown, number][] = [];
     const renewer = new TokenRenewer({
-      client, login: { username: 'renewer-locked', password: 'pw-renewer-locked' }, timers: clock.timers, initialBackoff: 10,
-      useForClient: false, onError: (e, ms) => errors.push([e, ms]),
+      client,
+      login: { username: 'renewer-locked', password: 'pw-renewer-locked' },
+      timers: clock.timers,
+      initialBackoff: 10,
+      useForClient: false,
+      onError: (e, ms) => errors.push([e, ms]),
     });
     const started = renewer.start();
     started.catch(() => undefined);
@@ -146,7 +172,13 @@ describe('TokenRenewer', () => {
 
   it('stop() before the first login rejects start()', async () => {
     const clock = manualTimers();
-    const renewer = new TokenRenewer({ client, login: { username: 'nobody-at-all', password: 'x' }, timers: clock.timers, useForClient: false, onError: () => undefined });
+    const renewer = new TokenRenewer({
+      client,
+      login: { username: 'nobody-at-all', password: 'x' },
+      timers: clock.timers,
+      useForClient: false,
+      onError: () => undefined,
+    });
     const started = renewer.start();
     await until(() => clock.pending.length === 1, 'a retry scheduled');
     await renewer.stop();

@@ -24,9 +24,21 @@ describe('wire types follow the server schemas', () => {
 
   it('the schemas name the fields the package declares', () => {
     const token: Record<keyof Token, true> = {
-      token: true, uuid: true, auth_id: true, xivo_user_uuid: true, xivo_uuid: true, issued_at: true, expires_at: true,
-      utc_issued_at: true, utc_expires_at: true, acl: true, metadata: true, session_uuid: true, remote_addr: true,
-      user_agent: true, refresh_token: true,
+      token: true,
+      uuid: true,
+      auth_id: true,
+      xivo_user_uuid: true,
+      xivo_uuid: true,
+      issued_at: true,
+      expires_at: true,
+      utc_issued_at: true,
+      utc_expires_at: true,
+      acl: true,
+      metadata: true,
+      session_uuid: true,
+      remote_addr: true,
+      user_agent: true,
+      refresh_token: true,
     };
     expect(Object.keys(TokenSchema.properties).sort()).toEqual(Object.keys(token).sort());
   });

@@ -56,7 +56,10 @@ export class SessionEventListener {
   private readonly maxDelay: number;
   private waiters: (() => void)[] = [];
 
-  constructor(private readonly options: BusOptions, private readonly handlers: BusHandlers) {
+  constructor(
+    private readonly options: BusOptions,
+    private readonly handlers: BusHandlers,
+  ) {
     this.minDelay = options.reconnectMinMs ?? 200;
     this.maxDelay = options.reconnectMaxMs ?? 10_000;
     this.delay = this.minDelay;
@@ -102,14 +105,18 @@ export class SessionEventListener {
       await channel.assertExchange(exchange, this.options.exchangeType ?? 'topic', { durable: true });
       const q = await channel.assertQueue('', { exclusive: true, autoDelete: true, durable: false });
       await channel.bindQueue(q.queue, exchange, ROUTING_KEY);
-      await channel.consume(q.queue, (msg) => {
-        if (msg === null) {
-          lost('consumer cancelled');
-          return;
-        }
-        const session = deletedSessionOf(msg.fields.routingKey, msg.content);
-        if (session !== null) this.handlers.onSessionDeleted(session);
-      }, { noAck: true });
+      await channel.consume(
+        q.queue,
+        (msg) => {
+          if (msg === null) {
+            lost('consumer cancelled');
+            return;
+          }
+          const session = deletedSessionOf(msg.fields.routingKey, msg.content);
+          if (session !== null) this.handlers.onSessionDeleted(session);
+        },
+        { noAck: true },
+      );
       if ((this.state as BusState) === 'closed') {
         await conn.close().catch(() => undefined);
         return;

@@ -22,7 +22,8 @@ export type RequireAccessFn = (template?: string | null) => preHandlerAsyncHookH
 /** The verified auth of a request (set by a requireAccess preHandler), or throws. */
 export function authOf(request: FastifyRequest): VerifierAuth {
   const auth = (request as unknown as { auth?: VerifierAuth | null }).auth;
-  if (auth === undefined || auth === null) throw new Error('no verified auth on this request: add a requireAccess preHandler to the route');
+  if (auth === undefined || auth === null)
+    throw new Error('no verified auth on this request: add a requireAccess preHandler to the route');
   return auth;
 }
 
@@ -31,7 +32,11 @@ export function requireAccess(verifier: Verifier, template: string | null = null
   return async function verifyXivoAuthToken(request: FastifyRequest, reply: FastifyReply) {
     const access = template === null ? null : requiredAccessFor(template, request.params as Record<string, unknown>);
     try {
-      const auth = await verifier.verify({ token: tokenFromHeaders(request.headers), access, tenant: tenantFromHeaders(request.headers) });
+      const auth = await verifier.verify({
+        token: tokenFromHeaders(request.headers),
+        access,
+        tenant: tenantFromHeaders(request.headers),
+      });
       (request as unknown as { auth: VerifierAuth }).auth = auth;
     } catch (err) {
       if (!(err instanceof VerificationError)) throw err;
@@ -45,7 +50,8 @@ async function xivoAuthPlugin(app: FastifyInstance, options: XivoAuthPluginOptio
   const { verifier } = options;
   if (verifier === undefined) throw new TypeError('@xivo-auth/verifier: the `verifier` option is required');
   if (!app.hasRequestDecorator('auth')) app.decorateRequest('auth', null);
-  app.decorate('requireAccess', ((template?: string | null) => requireAccess(verifier, template ?? null)) satisfies RequireAccessFn);
+  app.decorate('requireAccess', ((template?: string | null) =>
+    requireAccess(verifier, template ?? null)) satisfies RequireAccessFn);
   if (options.closeVerifier === true) app.addHook('onClose', async () => verifier.close());
 }
 

@@ -11,9 +11,7 @@
 //   is flushed and bypassed (every request goes remote): fail closed.
 import { createHash } from 'node:crypto';
 import { compileAcl, type CompiledAcl } from '@xivo-auth/acl';
-import {
-  InvalidTokenError, MissingPermissionError, XivoAuthClient, type ClientOptions, type Token,
-} from '@xivo-auth/client';
+import { InvalidTokenError, MissingPermissionError, XivoAuthClient, type ClientOptions, type Token } from '@xivo-auth/client';
 import { SessionEventListener, type BusOptions, type BusState } from './bus.js';
 import { RecordCache } from './record-cache.js';
 
@@ -121,7 +119,13 @@ function identityOf(r: Omit<Token, 'token'>): Identity {
   };
 }
 
-function authFrom(token: string, record: Omit<Token, 'token'>, acl: CompiledAcl, expiresAt: number, tenant: string | null): VerifierAuth {
+function authFrom(
+  token: string,
+  record: Omit<Token, 'token'>,
+  acl: CompiledAcl,
+  expiresAt: number,
+  tenant: string | null,
+): VerifierAuth {
   const identity = identityOf(record);
   const ctx = { authId: record.auth_id, sessionUuid: record.session_uuid };
   return {
@@ -258,7 +262,10 @@ export class Verifier {
 
   /** GET /token/{token}; the remaining life is measured on the server's clock. */
   private async fetch(
-    token: string, access: string | null, tenant: string | null, reported: string | null = access,
+    token: string,
+    access: string | null,
+    tenant: string | null,
+    reported: string | null = access,
   ): Promise<{ record: Omit<Token, 'token'>; remainingMs: number }> {
     this.counters.remoteChecks++;
     let answer: { body: { data: Token }; headers: Record<string, unknown> };

@@ -26,7 +26,13 @@ async function protectedApp(verifier: Verifier): Promise<string> {
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
-  closers.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  closers.push(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
@@ -60,7 +66,8 @@ describe.each(['remote', 'cached'] as const)('Express, %s mode', (mode) => {
     expect(res.headers.get('www-authenticate')).toBe('Bearer realm="xivo-auth"');
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(await res.json()).toMatchObject({
-      message: 'Unauthorized', error_id: 'unauthorized',
+      message: 'Unauthorized',
+      error_id: 'unauthorized',
       details: { invalid_token: null, reason: 'not_found_or_expired', required_access: 'confd.users.u_1.read' },
     });
   });

@@ -26,10 +26,17 @@ async function protectedApp(verifier: Verifier): Promise<FastifyInstance> {
   const requireAccess = (app as unknown as { requireAccess(t?: string): never }).requireAccess;
   app.get('/users/:user_uuid', { preHandler: requireAccess('confd.users.{user_uuid}.read') }, async (request) => {
     const auth = authOf(request);
-    return { identity: auth.identity, tenant: auth.tenantUuid, canWrite: auth.can(`confd.users.${(request.params as { user_uuid: string }).user_uuid}.update`) };
+    return {
+      identity: auth.identity,
+      tenant: auth.tenantUuid,
+      canWrite: auth.can(`confd.users.${(request.params as { user_uuid: string }).user_uuid}.update`),
+    };
   });
   app.get('/lines', { preHandler: requireAccess('confd.lines.read') }, async () => ({ ok: true }));
-  app.get('/anyone', { preHandler: requireAccess() }, async (request) => ({ authId: authOf(request).identity.authId, tenant: authOf(request).tenantUuid }));
+  app.get('/anyone', { preHandler: requireAccess() }, async (request) => ({
+    authId: authOf(request).identity.authId,
+    tenant: authOf(request).tenantUuid,
+  }));
   await app.ready();
   closers.push(() => app.close());
   return app;
@@ -45,7 +52,11 @@ const get = (app: FastifyInstance, url: string, token?: string, headers: Record<
   app.inject({ method: 'GET', url, headers: { ...(token ? { 'x-auth-token': token } : {}), ...headers } });
 
 beforeAll(async () => {
-  t = await startTestService('sqlite', { amqp: { enabled: true, uri: AMQP_URL, exchange_name: serverExchange, poll_interval_ms: 50 } }, clock);
+  t = await startTestService(
+    'sqlite',
+    { amqp: { enabled: true, uri: AMQP_URL, exchange_name: serverExchange, poll_interval_ms: 50 } },
+    clock,
+  );
   f = await fixture(t);
   pub = await publisher(testExchange);
 });
@@ -75,7 +86,8 @@ describe.each(['remote', 'cached'] as const)('%s mode', (mode) => {
     expect(res.headers['www-authenticate']).toBe('Bearer realm="xivo-auth"');
     const body = res.json();
     expect(body).toMatchObject({
-      message: 'Unauthorized', error_id: 'unauthorized',
+      message: 'Unauthorized',
+      error_id: 'unauthorized',
       details: { invalid_token: null, reason: 'not_found_or_expired', required_access: 'confd.users.u1.read' },
     });
     expect(typeof body.timestamp).toBe('number');
@@ -85,7 +97,11 @@ describe.each(['remote', 'cached'] as const)('%s mode', (mode) => {
     const res = await get(app, '/users/u1', 'not-a-real-token-value');
     expect(res.statusCode).toBe(401);
     expect(res.headers['www-authenticate']).toBe('Bearer realm="xivo-auth", error="invalid_token"');
-    expect(res.json().details).toEqual({ invalid_token: '<redacted>', reason: 'not_found_or_expired', required_access: 'confd.users.u1.read' });
+    expect(res.json().details).toEqual({
+      invalid_token: '<redacted>',
+      reason: 'not_found_or_expired',
+      required_access: 'confd.users.u1.read',
+    });
     expect(res.body).not.toContain('not-a-real-token-value');
   });
 
@@ -94,7 +110,12 @@ describe.each(['remote', 'cached'] as const)('%s mode', (mode) => {
     const res = await get(app, `/users/${token.auth_id}`, token.token);
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({
-      identity: expect.objectContaining({ authId: token.auth_id, userUuid: token.metadata.uuid, sessionUuid: token.session_uuid, tenantUuid: token.metadata.tenant_uuid }),
+      identity: expect.objectContaining({
+        authId: token.auth_id,
+        userUuid: token.metadata.uuid,
+        sessionUuid: token.session_uuid,
+        tenantUuid: token.metadata.tenant_uuid,
+      }),
       tenant: token.metadata.tenant_uuid,
       canWrite: true,
     });
@@ -103,9 +124,12 @@ describe.each(['remote', 'cached'] as const)('%s mode', (mode) => {
     expect(bearer.statusCode).toBe(200);
   });
 
-  it("an empty required access is literal, as on the server: only `#` or `*` grant it", async () => {
+  it('an empty required access is literal, as on the server: only `#` or `*` grant it', async () => {
     const plain = await f.tokenWith(['confd.lines.read']);
-    await expect(v.verify({ token: plain.token, access: '' })).rejects.toMatchObject({ status: 401, reason: 'missing_permission_or_invalid_tenant' });
+    await expect(v.verify({ token: plain.token, access: '' })).rejects.toMatchObject({
+      status: 401,
+      reason: 'missing_permission_or_invalid_tenant',
+    });
     const root = await f.tokenWith(['#']);
     const auth = await v.verify({ token: root.token, access: '' });
     expect(auth.can('')).toBe(true);
@@ -122,8 +146,14 @@ describe.each(['remote', 'cached'] as const)('%s mode', (mode) => {
     const token = await f.tokenWith(['confd.users.me.read']);
     const res = await get(app, '/users/someone-else', token.token);
     expect(res.statusCode).toBe(401);
-    expect(res.headers['www-authenticate']).toBe('Bearer realm="xivo-auth", error="insufficient_scope", scope="confd.users.someone-else.read"');
-    expect(res.json().details).toEqual({ invalid_token: '<redacted>', reason: 'missing_permission_or_invalid_tenant', required_access: 'confd.users.someone-else.read' });
+    expect(res.headers['www-authenticate']).toBe(
+      'Bearer realm="xivo-auth", error="insufficient_scope", scope="confd.users.someone-else.read"',
+    );
+    expect(res.json().details).toEqual({
+      invalid_token: '<redacted>',
+      reason: 'missing_permission_or_invalid_tenant',
+      required_access: 'confd.users.someone-else.read',
+    });
   });
 
   it('path parameters are substituted with dots turned into _', async () => {
@@ -216,7 +246,7 @@ describe('cached mode', () => {
     expect((await get(app, '/lines', token.token)).statusCode).toBe(200);
     expect(v.stats.cacheHits).toBe(1);
     await f.admin.sessions.delete(token.session_uuid);
-    await until(() => v.stats.evictions === 1, 'the server\'s auth_session_deleted event', 15_000);
+    await until(() => v.stats.evictions === 1, "the server's auth_session_deleted event", 15_000);
     expect((await get(app, '/lines', token.token)).statusCode).toBe(401);
   });
 
@@ -224,7 +254,8 @@ describe('cached mode', () => {
     const proxy: TcpProxy = await startTcpProxy('127.0.0.1', 5672);
     closers.push(() => proxy.close());
     const v = verifier({
-      mode: 'cached', ttl: 600_000,
+      mode: 'cached',
+      ttl: 600_000,
       bus: { url: `amqp://guest:guest@127.0.0.1:${proxy.port}`, exchange: testExchange, reconnectMinMs: 50, reconnectMaxMs: 200 },
     });
     await v.ready();
@@ -257,7 +288,10 @@ describe('cached mode', () => {
   });
 
   it('is bypassed until the bus is first connected (unreachable broker)', async () => {
-    const v = verifier({ mode: 'cached', bus: { url: 'amqp://guest:guest@127.0.0.1:1', exchange: testExchange, reconnectMinMs: 50 } });
+    const v = verifier({
+      mode: 'cached',
+      bus: { url: 'amqp://guest:guest@127.0.0.1:1', exchange: testExchange, reconnectMinMs: 50 },
+    });
     const app = await protectedApp(v);
     const token = await f.tokenWith(['confd.lines.read']);
     const before = f.serverRequests();

@@ -71,7 +71,8 @@ export async function publisher(exchange: string): Promise<Publisher> {
       };
       const body = { ...headers, data: { uuid: token.session_uuid, tenant_uuid: tenant, user_uuid: token.metadata.uuid } };
       channel.publish(exchange, `auth.sessions.${token.session_uuid}.deleted`, Buffer.from(JSON.stringify(body)), {
-        headers, contentType: 'application/json',
+        headers,
+        contentType: 'application/json',
       });
       await channel.waitForConfirms();
     },

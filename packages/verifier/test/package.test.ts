@@ -15,7 +15,9 @@ describe('@xivo-auth/verifier as published', () => {
   let scratch: Scratch;
   let url: string;
   beforeAll(async () => {
-    const t = await startTestService('sqlite', { amqp: { enabled: true, uri: AMQP_URL, exchange_name: exchange, poll_interval_ms: 50 } });
+    const t = await startTestService('sqlite', {
+      amqp: { enabled: true, uri: AMQP_URL, exchange_name: exchange, poll_interval_ms: 50 },
+    });
     url = await t.service.listen();
     scratch = await packAndInstall(['acl', 'client', 'verifier']);
   });
@@ -27,7 +29,15 @@ describe('@xivo-auth/verifier as published', () => {
 
   it('ships dist, the typing entry and the README; declares its dependencies', () => {
     const files = scratch.packed[2].files;
-    for (const f of ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/fastify.js', 'dist/express.js', 'types/fastify-request.d.ts']) {
+    for (const f of [
+      'package.json',
+      'README.md',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/fastify.js',
+      'dist/express.js',
+      'types/fastify-request.d.ts',
+    ]) {
       expect(files).toContain(f);
     }
     expect(files.filter((f) => f.startsWith('test/') || f.endsWith('.tsbuildinfo'))).toEqual([]);
@@ -39,7 +49,13 @@ describe('@xivo-auth/verifier as published', () => {
   it('runs every README example as written, printing what its comments say', async () => {
     const blocks = codeBlocks(README, 'js');
     expect(blocks.length).toBe(2);
-    const env = { XIVO_AUTH_URL: url, XIVO_AUTH_USERNAME: ADMIN.username, XIVO_AUTH_PASSWORD: ADMIN.password, AMQP_URL, XIVO_AUTH_EXCHANGE: exchange };
+    const env = {
+      XIVO_AUTH_URL: url,
+      XIVO_AUTH_USERNAME: ADMIN.username,
+      XIVO_AUTH_PASSWORD: ADMIN.password,
+      AMQP_URL,
+      XIVO_AUTH_EXCHANGE: exchange,
+    };
     for (const [i, source] of blocks.entries()) {
       const { stdout } = await scratch.runNode(`readme-${i}.mjs`, source, env);
       expect(stdout.trimEnd().split('\n')).toEqual(expectedPrints(source));

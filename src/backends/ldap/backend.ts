@@ -24,10 +24,13 @@ export interface LdapBackendDeps {
 type Identified = Awaited<ReturnType<Backend['verifyPassword']>>;
 
 /** The tenant a login names: tenant_id (uuid or slug) or domain_name. */
-export async function loginTenant(store: LdapTenantLookup, ctx: Pick<LoginContext, 'tenantUuid' | 'domainName'>): Promise<Tenant | null> {
+export async function loginTenant(
+  store: LdapTenantLookup,
+  ctx: Pick<LoginContext, 'tenantUuid' | 'domainName'>,
+): Promise<Tenant | null> {
   if (ctx.tenantUuid !== null) {
     const byUuid = UUID.test(ctx.tenantUuid) ? await store.getTenant(ctx.tenantUuid.toLowerCase()) : null;
-    return byUuid ?? await store.findTenantBySlug(ctx.tenantUuid);
+    return byUuid ?? (await store.findTenantBySlug(ctx.tenantUuid));
   }
   if (ctx.domainName !== null) return store.findTenantByDomainName(ctx.domainName);
   return null;
@@ -74,8 +77,10 @@ export function createLdapUserBackend(deps: LdapBackendDeps): Backend {
   /** The local user the directory's answer designates, or null (logged). */
   async function identityFor(tenant: Tenant, config: LdapConfig, login: string, answer: DirectoryAnswer): Promise<Identified> {
     if (answer.kind === 'unavailable') {
-      logger.warn({ tenant_uuid: tenant.uuid, host: config.host, port: config.port, step: answer.step, cause: answer.cause },
-        'LDAP directory unavailable: login refused');
+      logger.warn(
+        { tenant_uuid: tenant.uuid, host: config.host, port: config.port, step: answer.step, cause: answer.cause },
+        'LDAP directory unavailable: login refused',
+      );
       return null;
     }
     if (answer.kind === 'rejected') {

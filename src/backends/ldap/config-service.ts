@@ -41,7 +41,9 @@ export class LdapConfigService {
     if (input.searchFilters !== undefined && input.searchFilters !== null) {
       const problem = searchFilterProblem(input.searchFilters);
       if (problem !== null) {
-        throw new InvalidDataError(`search_filters ${problem}`, { search_filters: { constraint_id: 'ldap_filter', message: problem } });
+        throw new InvalidDataError(`search_filters ${problem}`, {
+          search_filters: { constraint_id: 'ldap_filter', message: problem },
+        });
       }
     }
     const bindDn = input.bindDn ?? null;
@@ -54,8 +56,12 @@ export class LdapConfigService {
       // bind DN needs the password again (else it goes, maybe in clear, to a
       // server of the caller's choice).
       const stored = await this.store.getLdapConfig(tenantUuid);
-      const sameTarget = stored !== null && stored.bindDn === bindDn && stored.host === input.host
-        && stored.port === port && stored.protocolSecurity === security;
+      const sameTarget =
+        stored !== null &&
+        stored.bindDn === bindDn &&
+        stored.host === input.host &&
+        stored.port === port &&
+        stored.protocolSecurity === security;
       if (stored !== null && stored.bindDn !== null && !sameTarget) {
         throw new InvalidDataError('bind_password is required when host, port, protocol_security or bind_dn change', {
           bind_password: { constraint_id: 'required', message: 'required when host, port, protocol_security or bind_dn change' },
@@ -65,7 +71,9 @@ export class LdapConfigService {
     }
     if (bindDn === null) bindPassword = null;
     if (bindDn !== null && (bindPassword === null || bindPassword === '')) {
-      throw new InvalidDataError('bind_password is required with bind_dn', { bind_password: { constraint_id: 'required', message: 'required with bind_dn' } });
+      throw new InvalidDataError('bind_password is required with bind_dn', {
+        bind_password: { constraint_id: 'required', message: 'required with bind_dn' },
+      });
     }
     const stored = await this.store.putLdapConfig({
       tenantUuid,

@@ -21,7 +21,10 @@ export interface DirectoryOptions {
 /** The options with their TLS context built once, to be shared by every login. */
 export function withSecureContext(options: DirectoryOptions): DirectoryOptions {
   if (options.extraCa.length === 0 || options.secureContext !== undefined) return options;
-  return { ...options, secureContext: createSecureContext({ ca: [...rootCertificates, ...options.extraCa], minVersion: 'TLSv1.2' }) };
+  return {
+    ...options,
+    secureContext: createSecureContext({ ca: [...rootCertificates, ...options.extraCa], minVersion: 'TLSv1.2' }),
+  };
 }
 
 /** What the directory said about a login. */
@@ -33,7 +36,10 @@ export type DirectoryAnswer =
   | { kind: 'unavailable'; step: string; cause: string };
 
 class StepError extends Error {
-  constructor(readonly step: string, readonly reason: unknown) {
+  constructor(
+    readonly step: string,
+    readonly reason: unknown,
+  ) {
     super(step);
   }
 }
@@ -47,9 +53,13 @@ export function directoryUrl(config: Pick<LdapConfig, 'host' | 'port' | 'protoco
 }
 
 export function tlsOptionsFor(host: string, options: DirectoryOptions): ConnectionOptions {
-  const trust = options.secureContext !== undefined
-    ? { secureContext: options.secureContext }
-    : { ca: options.extraCa.length > 0 ? [...rootCertificates, ...options.extraCa] : undefined, minVersion: 'TLSv1.2' as const };
+  const trust =
+    options.secureContext !== undefined
+      ? { secureContext: options.secureContext }
+      : {
+          ca: options.extraCa.length > 0 ? [...rootCertificates, ...options.extraCa] : undefined,
+          minVersion: 'TLSv1.2' as const,
+        };
   return {
     host,
     // SNI carries host names only.
@@ -85,10 +95,15 @@ async function exchange(
 ): Promise<DirectoryAnswer> {
   // One client span per exchange with the directory: its host, never a DN or login.
   if (tracing.enabled) {
-    return traced('ldap exchange', { 'server.address': config.host, 'network.protocol.name': 'ldap' }, async () => {
-      const answer = await exchangeUntraced(config, options, run);
-      return answer;
-    }, SpanKind.CLIENT);
+    return traced(
+      'ldap exchange',
+      { 'server.address': config.host, 'network.protocol.name': 'ldap' },
+      async () => {
+        const answer = await exchangeUntraced(config, options, run);
+        return answer;
+      },
+      SpanKind.CLIENT,
+    );
   }
   return exchangeUntraced(config, options, run);
 }
@@ -108,7 +123,10 @@ async function exchangeUntraced(
   });
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<DirectoryAnswer>((resolve) => {
-    timer = setTimeout(() => resolve({ kind: 'unavailable', step: 'deadline', cause: `no answer within ${STEPS * options.timeoutMs} ms` }), STEPS * options.timeoutMs);
+    timer = setTimeout(
+      () => resolve({ kind: 'unavailable', step: 'deadline', cause: `no answer within ${STEPS * options.timeoutMs} ms` }),
+      STEPS * options.timeoutMs,
+    );
   });
   const answered = (async () => {
     if (config.protocolSecurity === 'tls') await step('starttls', () => client.startTLS({ ...tlsOptions }));
@@ -133,11 +151,12 @@ async function searchEntry(client: Client, config: LdapConfig, login: string): P
   await step('service bind', () => client.bind(config.bindDn as string, config.bindPassword ?? ''));
   const filter = buildSearchFilter(config.searchFilters, config.userLoginAttribute, login);
   const attributes = [config.userLoginAttribute, config.userEmailAttribute];
-  const found = await step('search', () => client.search(config.userBaseDn, { scope: 'sub', filter, attributes, sizeLimit: 2 }))
-    .catch((err: unknown) => {
-      if (err instanceof StepError && (err.reason as { code?: number })?.code === 4) return null; // sizeLimitExceeded
-      throw err;
-    });
+  const found = await step('search', () =>
+    client.search(config.userBaseDn, { scope: 'sub', filter, attributes, sizeLimit: 2 }),
+  ).catch((err: unknown) => {
+    if (err instanceof StepError && (err.reason as { code?: number })?.code === 4) return null; // sizeLimitExceeded
+    throw err;
+  });
   if (found === null || found.searchEntries.length > 1) return { kind: 'rejected', reason: 'ambiguous' };
   if (found.searchEntries.length === 0) return { kind: 'rejected', reason: 'no-entry' };
   return found.searchEntries[0];
@@ -157,7 +176,12 @@ function authenticated(config: LdapConfig, entry: Entry): DirectoryAnswer {
 }
 
 /** Checks the password with the user's own bind. */
-export function authenticate(config: LdapConfig, login: string, password: string, options: DirectoryOptions): Promise<DirectoryAnswer> {
+export function authenticate(
+  config: LdapConfig,
+  login: string,
+  password: string,
+  options: DirectoryOptions,
+): Promise<DirectoryAnswer> {
   return exchange(config, options, async (client) => {
     let entry: Entry | null = null;
     let dn: string;

@@ -21,7 +21,8 @@ export function escapeFilterValue(value: string): string {
 export function buildSearchFilter(template: string | null, loginAttribute: string, login: string): string {
   const text = (template ?? DEFAULT_SEARCH_FILTER).trim();
   const filled = text.replace(/\{(user_login_attribute|username)\}/g, (_, name: string) =>
-    name === 'username' ? escapeFilterValue(login) : loginAttribute);
+    name === 'username' ? escapeFilterValue(login) : loginAttribute,
+  );
   return filled.startsWith('(') ? filled : `(${filled})`;
 }
 

@@ -15,7 +15,8 @@ export interface LdapConfigStore {
 export type LdapTenantLookup = Pick<IdentityStoreTx, 'getTenant' | 'findTenantBySlug' | 'findTenantByDomainName'>;
 
 /** What ldap_user uses: the tenant's directory settings, and the local user an entry designates. */
-export interface LdapLoginStore extends LdapTenantLookup, Pick<LdapConfigStore, 'getLdapConfig'>, Pick<IdentityStoreTx, 'findTenantUser'> {}
+export interface LdapLoginStore
+  extends LdapTenantLookup, Pick<LdapConfigStore, 'getLdapConfig'>, Pick<IdentityStoreTx, 'findTenantUser'> {}
 
 /** What the configuration API uses (./config-service.ts): the settings, of a tenant that exists. */
 export interface LdapConfigAdminStore extends LdapConfigStore, Pick<IdentityStoreTx, 'getTenant'> {}

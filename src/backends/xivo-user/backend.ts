@@ -67,9 +67,13 @@ export function createXivoUserBackend(deps: {
     name: XIVO_USER,
     async verifyPassword(login, password) {
       // A login no user can have (NUL, absurd length) never reaches the store.
-      const found = !isPlausibleLogin(login) ? null
-        : store.findLoginUser !== undefined ? await store.findLoginUser(login)
-          : await store.findUserByLogin(login).then((u) => (u === null ? null : { user: u, tenantAuthenticationMethod: undefined }));
+      const found = !isPlausibleLogin(login)
+        ? null
+        : store.findLoginUser !== undefined
+          ? await store.findLoginUser(login)
+          : await store
+              .findUserByLogin(login)
+              .then((u) => (u === null ? null : { user: u, tenantAuthenticationMethod: undefined }));
       const user = found?.user ?? null;
       if (found === null || user === null || user.passwordHash === null || !user.enabled) {
         // Same work as a real check, so unknown and disabled users cannot be told apart by timing.

@@ -8,23 +8,24 @@ import { Type, type Static } from '@sinclair/typebox';
 const Url = (description: string, value: string) =>
   Type.String({ pattern: '^https?://[^\\s]+$', default: value, description, expected: 'an http:// or https:// URL' });
 
-const Provider = (name: string, d: { device: string; token: string; revocation: string | null; scope: string[] }) => Type.Object(
-  {
-    device_authorization_url: Url(`${name}'s device authorization endpoint (RFC 8628).`, d.device),
-    token_url: Url(`${name}'s token endpoint.`, d.token),
-    revocation_url: Type.Union([Type.String({ pattern: '^https?://[^\\s]+$' }), Type.Null()], {
-      default: d.revocation,
-      description: `${name}'s token revocation endpoint (RFC 7009), called when a user's connection is deleted; null: none.`,
-      expected: 'an http:// or https:// URL, or null',
-    }),
-    scope: Type.Array(Type.String({ minLength: 1, maxLength: 512 }), {
-      default: d.scope,
-      maxItems: 64,
-      description: `Scopes asked of ${name} when a connection starts without a scope of its own.`,
-    }),
-  },
-  { default: {}, description: `${name} connections (POST /0.1/users/{user_uuid}/external/${name.toLowerCase()}).` },
-);
+const Provider = (name: string, d: { device: string; token: string; revocation: string | null; scope: string[] }) =>
+  Type.Object(
+    {
+      device_authorization_url: Url(`${name}'s device authorization endpoint (RFC 8628).`, d.device),
+      token_url: Url(`${name}'s token endpoint.`, d.token),
+      revocation_url: Type.Union([Type.String({ pattern: '^https?://[^\\s]+$' }), Type.Null()], {
+        default: d.revocation,
+        description: `${name}'s token revocation endpoint (RFC 7009), called when a user's connection is deleted; null: none.`,
+        expected: 'an http:// or https:// URL, or null',
+      }),
+      scope: Type.Array(Type.String({ minLength: 1, maxLength: 512 }), {
+        default: d.scope,
+        maxItems: 64,
+        description: `Scopes asked of ${name} when a connection starts without a scope of its own.`,
+      }),
+    },
+    { default: {}, description: `${name} connections (POST /0.1/users/{user_uuid}/external/${name.toLowerCase()}).` },
+  );
 
 export const EnabledExternalAuthSchema = Type.Record(Type.String(), Type.Boolean(), {
   default: { google: true, microsoft: true, mobile: true },
@@ -36,19 +37,27 @@ export const ExternalAuthSchema = Type.Object(
   {
     encryption_key_file: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
       default: null,
-      description: 'File of the 32-byte key (raw, base64 or hex) sealing external-auth secrets at rest (AES-256-GCM); it must exist when set. '
-        + 'null: <data_dir>/external-auth.key, generated (mode 0600) when the first secret is stored. Instances sharing a database need the same key.',
+      description:
+        'File of the 32-byte key (raw, base64 or hex) sealing external-auth secrets at rest (AES-256-GCM); it must exist when set. ' +
+        'null: <data_dir>/external-auth.key, generated (mode 0600) when the first secret is stored. Instances sharing a database need the same key.',
     }),
     provider_timeout_seconds: Type.Number({
-      minimum: 0.1, maximum: 120, default: 10,
+      minimum: 0.1,
+      maximum: 120,
+      default: 10,
       description: 'Longest wait for one request to an OAuth provider; past it the request answers 503.',
     }),
     poll_interval_seconds: Type.Number({
-      minimum: 0, maximum: 3600, default: 2,
-      description: 'How often each instance looks for device authorizations due for a poll of the provider (at the provider\'s interval); 0: only when a client asks for the token.',
+      minimum: 0,
+      maximum: 3600,
+      default: 2,
+      description:
+        "How often each instance looks for device authorizations due for a poll of the provider (at the provider's interval); 0: only when a client asks for the token.",
     }),
     refresh_margin_seconds: Type.Integer({
-      minimum: 0, maximum: 3600, default: 60,
+      minimum: 0,
+      maximum: 3600,
+      default: 60,
       description: 'An access token expiring within this many seconds is refreshed before it is handed out.',
     }),
   },

@@ -22,23 +22,43 @@ const Nullable = <T extends ReturnType<typeof Type.String | typeof Type.Integer>
 const INSTANT = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2})$';
 const AuditListParams = Type.Object({
   ...ListParams.properties,
-  from: Type.Optional(Type.String({
-    maxLength: 40, pattern: INSTANT,
-    description: 'Only records at or after this instant (ISO 8601 with a zone, e.g. 2026-12-07T09:00:00Z); narrows `filtered`, never `total`',
-  })),
-  until: Type.Optional(Type.String({
-    maxLength: 40, pattern: INSTANT,
-    description: 'Only records before this instant (exclusive; ISO 8601 with a zone); must not be before `from`',
-  })),
-  action: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Only this action (exact: login, token.revoke, users.create, ...)' })),
-  outcome: Type.Optional(Type.String({
-    pattern: '^[a-z_]{1,32}$', description: 'Only this outcome (success, failure, denied, throttled, error, mfa_required, ...)',
-  })),
-  actor: Type.Optional(Type.String({
-    minLength: 1, maxLength: 256,
-    description: 'Only records of this actor: a user uuid, an auth id (a service account\'s name) or the login given (case-insensitive). '
-      + 'A user of the caller\'s subtree named by its uuid or a login also matches its records under its other logins and its uuid',
-  })),
+  from: Type.Optional(
+    Type.String({
+      maxLength: 40,
+      pattern: INSTANT,
+      description:
+        'Only records at or after this instant (ISO 8601 with a zone, e.g. 2026-12-07T09:00:00Z); narrows `filtered`, never `total`',
+    }),
+  ),
+  until: Type.Optional(
+    Type.String({
+      maxLength: 40,
+      pattern: INSTANT,
+      description: 'Only records before this instant (exclusive; ISO 8601 with a zone); must not be before `from`',
+    }),
+  ),
+  action: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 128,
+      description: 'Only this action (exact: login, token.revoke, users.create, ...)',
+    }),
+  ),
+  outcome: Type.Optional(
+    Type.String({
+      pattern: '^[a-z_]{1,32}$',
+      description: 'Only this outcome (success, failure, denied, throttled, error, mfa_required, ...)',
+    }),
+  ),
+  actor: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 256,
+      description:
+        "Only records of this actor: a user uuid, an auth id (a service account's name) or the login given (case-insensitive). " +
+        "A user of the caller's subtree named by its uuid or a login also matches its records under its other logins and its uuid",
+    }),
+  ),
 });
 
 /** The time window of a query, in ms since the epoch (400 for an impossible date or an inverted window). */
@@ -48,14 +68,18 @@ function timeWindow(q: Static<typeof AuditListParams>): { from?: number; until?:
     if (text === undefined) return undefined;
     const ms = Date.parse(text);
     if (Number.isNaN(ms)) {
-      throw new InvalidListParamError(`Invalid ${name}`, { [name]: { constraint_id: 'date_time', message: 'not a valid date and time' } });
+      throw new InvalidListParamError(`Invalid ${name}`, {
+        [name]: { constraint_id: 'date_time', message: 'not a valid date and time' },
+      });
     }
     return ms;
   };
   const from = instant('from');
   const until = instant('until');
   if (from !== undefined && until !== undefined && until < from) {
-    throw new InvalidListParamError('Invalid time window', { until: { constraint_id: 'range', message: 'must not be before from' } });
+    throw new InvalidListParamError('Invalid time window', {
+      until: { constraint_id: 'range', message: 'must not be before from' },
+    });
   }
   return { from, until };
 }
@@ -103,27 +127,39 @@ export interface AuditRouteDeps {
 
 export async function auditRoutes(instance: FastifyInstance, deps: AuditRouteDeps): Promise<void> {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
-  app.get('/audit', {
-    schema: {
-      summary: 'Audit records of the tenant (and its sub-tenants with recurse), newest first',
-      description: 'search, from, until, action, outcome and actor narrow `filtered` (and the items); `total` counts every record of the scope.',
-      tags: ['audit'],
-      headers: AuthHeaders,
-      querystring: AuditListParams,
-      response: { 200: listOf(AuditView), 400: ApiError, 401: ApiError, 503: ApiError },
+  app.get(
+    '/audit',
+    {
+      schema: {
+        summary: 'Audit records of the tenant (and its sub-tenants with recurse), newest first',
+        description:
+          'search, from, until, action, outcome and actor narrow `filtered` (and the items); `total` counts every record of the scope.',
+        tags: ['audit'],
+        headers: AuthHeaders,
+        querystring: AuditListParams,
+        response: { 200: listOf(AuditView), 400: ApiError, 401: ApiError, 503: ApiError },
+      },
+      preHandler: deps.requireAccess('auth.audit.read'),
     },
-    preHandler: deps.requireAccess('auth.audit.read'),
-  }, async function listAudit(request) {
-    const query = request.query;
-    const window = timeWindow(query);
-    const q = listQuery(query, AUDIT_ORDER_COLUMNS);
-    const scope = authOf(request).tenantUuid;
-    const tenantUuids = q.recurse ? await deps.tenants.subtree(scope) : [scope];
-    const includeUntenanted = scope === await deps.topTenantUuid();
-    const actor = query.actor === undefined ? undefined : actorFilter(query.actor, await deps.auditActor(query.actor, scope));
-    const result = await deps.audit.list({ tenantUuids, includeUntenanted, ...window, action: query.action, outcome: query.outcome, actor }, {
-      order: q.order, direction: q.direction ?? 'desc', limit: q.limit, offset: q.offset, search: q.search,
-    });
-    return { ...result, items: result.items.map(auditView) };
-  });
+    async function listAudit(request) {
+      const query = request.query;
+      const window = timeWindow(query);
+      const q = listQuery(query, AUDIT_ORDER_COLUMNS);
+      const scope = authOf(request).tenantUuid;
+      const tenantUuids = q.recurse ? await deps.tenants.subtree(scope) : [scope];
+      const includeUntenanted = scope === (await deps.topTenantUuid());
+      const actor = query.actor === undefined ? undefined : actorFilter(query.actor, await deps.auditActor(query.actor, scope));
+      const result = await deps.audit.list(
+        { tenantUuids, includeUntenanted, ...window, action: query.action, outcome: query.outcome, actor },
+        {
+          order: q.order,
+          direction: q.direction ?? 'desc',
+          limit: q.limit,
+          offset: q.offset,
+          search: q.search,
+        },
+      );
+      return { ...result, items: result.items.map(auditView) };
+    },
+  );
 }

@@ -17,13 +17,19 @@ import { pinoLevel } from '../../logging.js';
 import { authOf, type RequireAccess } from '../auth.js';
 import { ApiError, AuthHeaders } from '../schemas/common.js';
 
-const ConfigView = Type.Object({}, { additionalProperties: true, description: 'The running configuration; secrets are `********`.' });
+const ConfigView = Type.Object(
+  {},
+  { additionalProperties: true, description: 'The running configuration; secrets are `********`.' },
+);
 const Patch = Type.Array(
-  Type.Object({
-    op: Type.Literal('replace'),
-    path: Type.Union([Type.Literal('/debug'), Type.Literal('/profiling_enabled')]),
-    value: Type.Boolean(),
-  }, { additionalProperties: false }),
+  Type.Object(
+    {
+      op: Type.Literal('replace'),
+      path: Type.Union([Type.Literal('/debug'), Type.Literal('/profiling_enabled')]),
+      value: Type.Boolean(),
+    },
+    { additionalProperties: false },
+  ),
   { minItems: 1, maxItems: 16 },
 );
 const errors = { 400: ApiError, 401: ApiError, 503: ApiError };
@@ -62,24 +68,43 @@ export async function configRoutes(instance: FastifyInstance, deps: ConfigRouteD
     }
   }
 
-  app.get('/config', {
-    schema: { summary: 'The running configuration (secrets masked)', tags, headers: AuthHeaders, response: { 200: ConfigView, ...errors } },
-    preHandler: requireAccess('auth.config.read'),
-  }, async function getConfig(request) {
-    await assertTopTenant(request, 'auth.config.read');
-    return view();
-  });
+  app.get(
+    '/config',
+    {
+      schema: {
+        summary: 'The running configuration (secrets masked)',
+        tags,
+        headers: AuthHeaders,
+        response: { 200: ConfigView, ...errors },
+      },
+      preHandler: requireAccess('auth.config.read'),
+    },
+    async function getConfig(request) {
+      await assertTopTenant(request, 'auth.config.read');
+      return view();
+    },
+  );
 
-  app.patch('/config', {
-    schema: { summary: 'Change debug or profiling_enabled at run time', tags, headers: AuthHeaders, body: Patch, response: { 200: ConfigView, ...errors } },
-    preHandler: requireAccess('auth.config.update'),
-  }, async function patchConfig(request) {
-    await assertTopTenant(request, 'auth.config.update');
-    for (const change of request.body) {
-      if (change.path === '/debug') state.on = change.value;
-      else profiling.on = change.value;
-    }
-    logger.level = deps.live ? deps.live.levelFor(state.on) : state.on ? 'debug' : baseLevel;
-    return view();
-  });
+  app.patch(
+    '/config',
+    {
+      schema: {
+        summary: 'Change debug or profiling_enabled at run time',
+        tags,
+        headers: AuthHeaders,
+        body: Patch,
+        response: { 200: ConfigView, ...errors },
+      },
+      preHandler: requireAccess('auth.config.update'),
+    },
+    async function patchConfig(request) {
+      await assertTopTenant(request, 'auth.config.update');
+      for (const change of request.body) {
+        if (change.path === '/debug') state.on = change.value;
+        else profiling.on = change.value;
+      }
+      logger.level = deps.live ? deps.live.levelFor(state.on) : state.on ? 'debug' : baseLevel;
+      return view();
+    },
+  );
 }

@@ -131,11 +131,34 @@ export interface AuthzDecision {
   headers: Array<[string, string]>;
 }
 
-const DENY_TOKEN: AuthzDecision = { status: 401, headers: [['WWW-Authenticate', INVALID_TOKEN], ['Cache-Control', 'no-store']] };
-const DENY_SCOPE: AuthzDecision = { status: 403, headers: [['WWW-Authenticate', INSUFFICIENT_SCOPE], ['Cache-Control', 'no-store']] };
-const UNAVAILABLE: AuthzDecision = { status: 503, headers: [['Retry-After', '1'], ['Cache-Control', 'no-store']] };
+const DENY_TOKEN: AuthzDecision = {
+  status: 401,
+  headers: [
+    ['WWW-Authenticate', INVALID_TOKEN],
+    ['Cache-Control', 'no-store'],
+  ],
+};
+const DENY_SCOPE: AuthzDecision = {
+  status: 403,
+  headers: [
+    ['WWW-Authenticate', INSUFFICIENT_SCOPE],
+    ['Cache-Control', 'no-store'],
+  ],
+};
+const UNAVAILABLE: AuthzDecision = {
+  status: 503,
+  headers: [
+    ['Retry-After', '1'],
+    ['Cache-Control', 'no-store'],
+  ],
+};
 
-export type Authorize = (headers: Headers, method: string, queryAccess: string | undefined, originalUri: string | undefined) => Promise<AuthzDecision>;
+export type Authorize = (
+  headers: Headers,
+  method: string,
+  queryAccess: string | undefined,
+  originalUri: string | undefined,
+) => Promise<AuthzDecision>;
 
 /**
  * The decision, free of any HTTP framework: the Fastify routes below and the
@@ -177,7 +200,15 @@ export function createAuthorizer(deps: GatewayRouteDeps): Authorize {
       if (refusal === null) throw err;
       if (refusal.status === 404) return DENY_TOKEN;
       if (refusal.status === 403) return DENY_SCOPE;
-      return refusal.retryAfter === 1 ? UNAVAILABLE : { status: 503, headers: [['Retry-After', String(refusal.retryAfter)], ['Cache-Control', 'no-store']] };
+      return refusal.retryAfter === 1
+        ? UNAVAILABLE
+        : {
+            status: 503,
+            headers: [
+              ['Retry-After', String(refusal.retryAfter)],
+              ['Cache-Control', 'no-store'],
+            ],
+          };
     }
 
     const out: Array<[string, string]> = [];
@@ -190,9 +221,10 @@ export function createAuthorizer(deps: GatewayRouteDeps): Authorize {
     identity('X-Auth-Id', record.authId);
     identity('X-Auth-Purpose', record.metadata.purpose);
     identity('Remote-User', record.authId);
-    out.push(['Cache-Control', cacheMaxAge > 0
-      ? `private, max-age=${Math.min(cacheMaxAge, tokens.remainingSeconds(record))}`
-      : 'no-store']);
+    out.push([
+      'Cache-Control',
+      cacheMaxAge > 0 ? `private, max-age=${Math.min(cacheMaxAge, tokens.remainingSeconds(record))}` : 'no-store',
+    ]);
     return { status: 200, headers: out };
   };
 }
@@ -205,7 +237,12 @@ export function originalUriOf(headers: Headers): string | undefined {
 export async function gatewayRoutes(app: FastifyInstance, deps: GatewayRouteDeps): Promise<void> {
   const authorizeRequest = deps.authorize ?? createAuthorizer(deps);
 
-  async function authorize(request: FastifyRequest, reply: FastifyReply, queryAccess: string | undefined, originalUri: string | undefined): Promise<FastifyReply> {
+  async function authorize(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    queryAccess: string | undefined,
+    originalUri: string | undefined,
+  ): Promise<FastifyReply> {
     const decision = await authorizeRequest(request.headers, request.method, queryAccess, originalUri);
     for (const [name, value] of decision.headers) reply.header(name, value);
     return reply.code(decision.status).send();
@@ -213,8 +250,9 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayRouteDeps
 
   // Request headers are described, not validated: a headers schema would
   // copy and check every header on the hot path.
-  const description = 'Token: X-Auth-Token or Authorization: Bearer. Access: ?access=, else the authz.routes entry matching '
-    + 'X-Original-URI / X-Forwarded-Uri and X-Forwarded-Method, else X-Auth-Required-Access. Tenant: Wazo-Tenant.';
+  const description =
+    'Token: X-Auth-Token or Authorization: Bearer. Access: ?access=, else the authz.routes entry matching ' +
+    'X-Original-URI / X-Forwarded-Uri and X-Forwarded-Method, else X-Auth-Required-Access. Tenant: Wazo-Tenant.';
 
   app.route({
     method: ['GET', 'HEAD'],

@@ -40,7 +40,9 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   try {
     return await Promise.race([
       promise,
-      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('timeout')), ms); }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), ms);
+      }),
     ]);
   } finally {
     clearTimeout(timer);
@@ -52,49 +54,70 @@ export async function healthRoutes(instance: FastifyInstance, deps: HealthRouteD
   const { readiness } = deps;
   const noStore = { 'cache-control': 'no-store' };
 
-  app.get('/health/live', {
-    schema: {
-      summary: 'Liveness: the process and its event loop answer',
-      tags: ['health'],
-      response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+  app.get(
+    '/health/live',
+    {
+      schema: {
+        summary: 'Liveness: the process and its event loop answer',
+        tags: ['health'],
+        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+      },
     },
-  }, async function live(_request, reply) {
-    reply.headers(noStore);
-    return { status: 'ok' as const };
-  });
+    async function live(_request, reply) {
+      reply.headers(noStore);
+      return { status: 'ok' as const };
+    },
+  );
 
-  app.get('/health/ready', {
-    schema: {
-      summary: 'Readiness: store reachable, schema at the version this build expects, revocation listener connected, not draining (503 otherwise)',
-      tags: ['health'],
-      response: { 200: Readiness, 503: Readiness },
+  app.get(
+    '/health/ready',
+    {
+      schema: {
+        summary:
+          'Readiness: store reachable, schema at the version this build expects, revocation listener connected, not draining (503 otherwise)',
+        tags: ['health'],
+        response: { 200: Readiness, 503: Readiness },
+      },
     },
-  }, async function ready(_request, reply) {
-    const timeoutMs = deps.storeTimeoutMs ?? 2000;
-    const [store, migrations] = await Promise.all([
-      within(readiness.store(), timeoutMs).then(() => 'ok' as const, () => 'fail' as const),
-      within(Promise.resolve().then(() => readiness.migrations()), timeoutMs)
-        .then((ok) => (ok ? 'ok' as const : 'fail' as const), () => 'fail' as const),
-    ]);
-    const checks = {
-      store,
-      migrations,
-      listener: readiness.listener() ? 'ok' as const : 'fail' as const,
-      draining: readiness.draining() ? 'fail' as const : 'ok' as const,
-    };
-    const ok = Object.values(checks).every((c) => c === 'ok');
-    reply.headers(noStore).code(ok ? 200 : 503);
-    return { status: ok ? 'ready' as const : 'not_ready' as const, checks };
-  });
+    async function ready(_request, reply) {
+      const timeoutMs = deps.storeTimeoutMs ?? 2000;
+      const [store, migrations] = await Promise.all([
+        within(readiness.store(), timeoutMs).then(
+          () => 'ok' as const,
+          () => 'fail' as const,
+        ),
+        within(
+          Promise.resolve().then(() => readiness.migrations()),
+          timeoutMs,
+        ).then(
+          (ok) => (ok ? ('ok' as const) : ('fail' as const)),
+          () => 'fail' as const,
+        ),
+      ]);
+      const checks = {
+        store,
+        migrations,
+        listener: readiness.listener() ? ('ok' as const) : ('fail' as const),
+        draining: readiness.draining() ? ('fail' as const) : ('ok' as const),
+      };
+      const ok = Object.values(checks).every((c) => c === 'ok');
+      reply.headers(noStore).code(ok ? 200 : 503);
+      return { status: ok ? ('ready' as const) : ('not_ready' as const), checks };
+    },
+  );
 
   const { metrics } = deps;
   if (metrics !== undefined) {
-    app.get('/metrics', {
-      schema: { summary: 'Prometheus metrics (text exposition format)', tags: ['health'] },
-    }, async function scrape(_request, reply) {
-      const { contentType, body } = await metrics();
-      return reply.headers(noStore).type(contentType).send(body);
-    });
+    app.get(
+      '/metrics',
+      {
+        schema: { summary: 'Prometheus metrics (text exposition format)', tags: ['health'] },
+      },
+      async function scrape(_request, reply) {
+        const { contentType, body } = await metrics();
+        return reply.headers(noStore).type(contentType).send(body);
+      },
+    );
   }
 }
 
@@ -104,7 +127,10 @@ export async function buildManagementApp(deps: {
   readiness: ReadinessCheck;
   metrics: { scrape(): Promise<{ contentType: string; body: string }> };
 }): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: deps.logger.child({ listener: 'management' }, { level: 'warn' }), exposeHeadRoutes: false }) as unknown as FastifyInstance;
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ listener: 'management' }, { level: 'warn' }),
+    exposeHeadRoutes: false,
+  }) as unknown as FastifyInstance;
   await healthRoutes(app, { readiness: deps.readiness, metrics: () => deps.metrics.scrape() });
   return app;
 }

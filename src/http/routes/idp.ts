@@ -26,64 +26,99 @@ const UsersBody = Type.Object({
 });
 const IdpList = Type.Object({ total: Type.Integer(), filtered: Type.Integer(), items: Type.Array(Type.String()) });
 /** OpenAPI: the no-escalation rule of method changes. */
-const ESCALATION = 'Changing a user\'s method decides who may log in as it: the caller must grant every access of the tokens of each user '
-  + 'whose method changes (401 unauthorized, details.required_access, nothing changed); a user already at that method is left as it is.';
+const ESCALATION =
+  "Changing a user's method decides who may log in as it: the caller must grant every access of the tokens of each user " +
+  'whose method changes (401 unauthorized, details.required_access, nothing changed); a user already at that method is left as it is.';
 const errors = { 400: ApiError, 401: ApiError, 404: ApiError, 503: ApiError };
 
 export async function idpRoutes(instance: FastifyInstance, deps: IdpRouteDeps): Promise<void> {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { idp, requireAccess } = deps;
 
-  app.get('/idp', {
-    schema: {
-      summary: 'Authentication methods a user may be given (default: the tenant\'s)', tags: ['idp'], headers: AuthHeaders,
-      response: { 200: IdpList, ...errors },
+  app.get(
+    '/idp',
+    {
+      schema: {
+        summary: "Authentication methods a user may be given (default: the tenant's)",
+        tags: ['idp'],
+        headers: AuthHeaders,
+        response: { 200: IdpList, ...errors },
+      },
+      preHandler: requireAccess('auth.idp.read'),
     },
-    preHandler: requireAccess('auth.idp.read'),
-  }, async function listIdp() {
-    const items = [...idp.types()];
-    return { total: items.length, filtered: items.length, items };
-  });
+    async function listIdp() {
+      const items = [...idp.types()];
+      return { total: items.length, filtered: items.length, items };
+    },
+  );
 
-  app.put('/idp/:idp_type/users', {
-    schema: {
-      summary: 'Set the authentication method of several users (all visible, or none changed)', tags: ['idp'], headers: AuthHeaders,
-      description: ESCALATION,
-      params: TypeParams, body: UsersBody, response: { 204: NoContent, ...errors },
+  app.put(
+    '/idp/:idp_type/users',
+    {
+      schema: {
+        summary: 'Set the authentication method of several users (all visible, or none changed)',
+        tags: ['idp'],
+        headers: AuthHeaders,
+        description: ESCALATION,
+        params: TypeParams,
+        body: UsersBody,
+        response: { 204: NoContent, ...errors },
+      },
+      preHandler: requireAccess('auth.idp.{idp_type}.users.update'),
     },
-    preHandler: requireAccess('auth.idp.{idp_type}.users.update'),
-  }, async function setUsersMethod(request, reply) {
-    const { idp_type } = request.params;
-    const body = request.body;
-    const auth = authOf(request);
-    await idp.addUsers(auth.token, idp_type, body.users.map((u) => u.uuid), auth.tenantUuid);
-    return reply.code(204).send();
-  });
+    async function setUsersMethod(request, reply) {
+      const { idp_type } = request.params;
+      const body = request.body;
+      const auth = authOf(request);
+      await idp.addUsers(
+        auth.token,
+        idp_type,
+        body.users.map((u) => u.uuid),
+        auth.tenantUuid,
+      );
+      return reply.code(204).send();
+    },
+  );
 
-  app.put('/idp/:idp_type/users/:user_uuid', {
-    schema: {
-      summary: 'Set a user\'s authentication method', tags: ['idp'], headers: AuthHeaders, description: ESCALATION,
-      params: UserParams, response: { 204: NoContent, ...errors },
+  app.put(
+    '/idp/:idp_type/users/:user_uuid',
+    {
+      schema: {
+        summary: "Set a user's authentication method",
+        tags: ['idp'],
+        headers: AuthHeaders,
+        description: ESCALATION,
+        params: UserParams,
+        response: { 204: NoContent, ...errors },
+      },
+      preHandler: requireAccess('auth.idp.{idp_type}.users.{user_uuid}.create'),
     },
-    preHandler: requireAccess('auth.idp.{idp_type}.users.{user_uuid}.create'),
-  }, async function setUserMethod(request, reply) {
-    const { idp_type, user_uuid } = request.params;
-    const auth = authOf(request);
-    await idp.addUser(auth.token, idp_type, user_uuid, auth.tenantUuid);
-    return reply.code(204).send();
-  });
+    async function setUserMethod(request, reply) {
+      const { idp_type, user_uuid } = request.params;
+      const auth = authOf(request);
+      await idp.addUser(auth.token, idp_type, user_uuid, auth.tenantUuid);
+      return reply.code(204).send();
+    },
+  );
 
-  app.delete('/idp/:idp_type/users/:user_uuid', {
-    schema: {
-      summary: 'Reset a user\'s authentication method to default, if it is this one', tags: ['idp'], headers: AuthHeaders,
-      description: ESCALATION,
-      params: UserParams, response: { 204: NoContent, ...errors },
+  app.delete(
+    '/idp/:idp_type/users/:user_uuid',
+    {
+      schema: {
+        summary: "Reset a user's authentication method to default, if it is this one",
+        tags: ['idp'],
+        headers: AuthHeaders,
+        description: ESCALATION,
+        params: UserParams,
+        response: { 204: NoContent, ...errors },
+      },
+      preHandler: requireAccess('auth.idp.{idp_type}.users.{user_uuid}.delete'),
     },
-    preHandler: requireAccess('auth.idp.{idp_type}.users.{user_uuid}.delete'),
-  }, async function resetUserMethod(request, reply) {
-    const { idp_type, user_uuid } = request.params;
-    const auth = authOf(request);
-    await idp.removeUser(auth.token, idp_type, user_uuid, auth.tenantUuid);
-    return reply.code(204).send();
-  });
+    async function resetUserMethod(request, reply) {
+      const { idp_type, user_uuid } = request.params;
+      const auth = authOf(request);
+      await idp.removeUser(auth.token, idp_type, user_uuid, auth.tenantUuid);
+      return reply.code(204).send();
+    },
+  );
 }

@@ -41,16 +41,25 @@ export function parseForm(body: Buffer): Record<string, string> {
 }
 
 class OAuthError extends DomainError {
-  constructor(status: number, readonly oauthError: string, description: string) {
+  constructor(
+    status: number,
+    readonly oauthError: string,
+    description: string,
+  ) {
     super(status, oauthError, description);
   }
 }
 
-const FormBody = Type.Object({
-  token: Type.String({ description: 'The token' }),
-  token_type_hint: Type.Optional(Type.String({ description: 'access_token or refresh_token' })),
-  required_access: Type.Optional(Type.String({ description: 'Introspection only: inactive unless the token grants this access' })),
-}, { additionalProperties: true });
+const FormBody = Type.Object(
+  {
+    token: Type.String({ description: 'The token' }),
+    token_type_hint: Type.Optional(Type.String({ description: 'access_token or refresh_token' })),
+    required_access: Type.Optional(
+      Type.String({ description: 'Introspection only: inactive unless the token grants this access' }),
+    ),
+  },
+  { additionalProperties: true },
+);
 
 const IntrospectionResponse = Type.Object({
   active: Type.Boolean(),
@@ -71,9 +80,14 @@ const OAuthErrorBody = Type.Object({ error: Type.String(), error_description: Ty
 function tokenParam(body: unknown): { token: string; hint: string | undefined; requiredAccess: string | undefined } {
   const form = (body ?? {}) as Record<string, unknown>;
   const { token, token_type_hint: hint, required_access: requiredAccess } = form;
-  if (typeof token !== 'string' || token.length === 0) throw new OAuthError(400, 'invalid_request', 'The token parameter is required');
-  if (hint !== undefined && typeof hint !== 'string') throw new OAuthError(400, 'invalid_request', 'token_type_hint must be a string');
-  if (requiredAccess !== undefined && (typeof requiredAccess !== 'string' || requiredAccess.length === 0 || requiredAccess.length > 1024)) {
+  if (typeof token !== 'string' || token.length === 0)
+    throw new OAuthError(400, 'invalid_request', 'The token parameter is required');
+  if (hint !== undefined && typeof hint !== 'string')
+    throw new OAuthError(400, 'invalid_request', 'token_type_hint must be a string');
+  if (
+    requiredAccess !== undefined &&
+    (typeof requiredAccess !== 'string' || requiredAccess.length === 0 || requiredAccess.length > 1024)
+  ) {
     throw new OAuthError(400, 'invalid_request', 'required_access must be a non-empty string');
   }
   return { token, hint, requiredAccess };
@@ -102,13 +116,17 @@ export async function oauth2Routes(instance: FastifyInstance, deps: OAuth2RouteD
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { tokens } = deps;
 
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, function parseFormBody(_request, body: Buffer, done) {
-    try {
-      done(null, parseForm(body));
-    } catch (err) {
-      done(err as Error, undefined);
-    }
-  });
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'buffer' },
+    function parseFormBody(_request, body: Buffer, done) {
+      try {
+        done(null, parseForm(body));
+      } catch (err) {
+        done(err as Error, undefined);
+      }
+    },
+  );
   app.setErrorHandler(oauthErrorHandler);
 
   /** The caller's bearer token must grant auth.tokens.introspect; it is kept as request.auth. */
@@ -127,82 +145,105 @@ export async function oauth2Routes(instance: FastifyInstance, deps: OAuth2RouteD
     }
   }
 
-  app.post('/oauth2/introspect', {
-    schema: {
-      summary: 'RFC 7662 token introspection (form-encoded; bearer token granting auth.tokens.introspect)',
-      tags: ['oauth2'],
-      consumes: ['application/x-www-form-urlencoded'],
-      body: FormBody,
-      response: { 200: IntrospectionResponse, 400: OAuthErrorBody, 401: OAuthErrorBody, 403: OAuthErrorBody, 503: OAuthErrorBody },
+  app.post(
+    '/oauth2/introspect',
+    {
+      schema: {
+        summary: 'RFC 7662 token introspection (form-encoded; bearer token granting auth.tokens.introspect)',
+        tags: ['oauth2'],
+        consumes: ['application/x-www-form-urlencoded'],
+        body: FormBody,
+        response: {
+          200: IntrospectionResponse,
+          400: OAuthErrorBody,
+          401: OAuthErrorBody,
+          403: OAuthErrorBody,
+          503: OAuthErrorBody,
+        },
+      },
+      onRequest: requireIntrospector,
     },
-    onRequest: requireIntrospector,
-  }, async function introspect(request, reply): Promise<Static<typeof IntrospectionResponse>> {
-    const { token, requiredAccess } = tokenParam(request.body);
-    reply.header('Cache-Control', 'no-store');
-    // The caller's own tenant (never Wazo-Tenant): it sees its subtree's tokens only.
-    const record = await tokens.introspect(token, requiredAccess, authOf(request).token.tenantUuid);
-    if (record === null) return { active: false };
-    const username = typeof record.metadata.username === 'string' ? record.metadata.username : record.authId;
-    return {
-      active: true,
-      scope: record.acl.join(' '),
-      sub: record.userUuid ?? record.authId,
-      username,
-      exp: Math.floor(record.expiresAt / 1000),
-      iat: Math.floor(record.issuedAt / 1000),
-      token_type: 'Bearer',
-      tenant_uuid: record.tenantUuid,
-      session_uuid: record.sessionUuid,
-      xivo_user_uuid: record.pbxUserUuid,
-    };
-  });
+    async function introspect(request, reply): Promise<Static<typeof IntrospectionResponse>> {
+      const { token, requiredAccess } = tokenParam(request.body);
+      reply.header('Cache-Control', 'no-store');
+      // The caller's own tenant (never Wazo-Tenant): it sees its subtree's tokens only.
+      const record = await tokens.introspect(token, requiredAccess, authOf(request).token.tenantUuid);
+      if (record === null) return { active: false };
+      const username = typeof record.metadata.username === 'string' ? record.metadata.username : record.authId;
+      return {
+        active: true,
+        scope: record.acl.join(' '),
+        sub: record.userUuid ?? record.authId,
+        username,
+        exp: Math.floor(record.expiresAt / 1000),
+        iat: Math.floor(record.issuedAt / 1000),
+        token_type: 'Bearer',
+        tenant_uuid: record.tenantUuid,
+        session_uuid: record.sessionUuid,
+        xivo_user_uuid: record.pbxUserUuid,
+      };
+    },
+  );
 
-  app.post('/oauth2/revoke', {
-    schema: {
-      summary: 'RFC 7009 token revocation (form-encoded); 200 also for unknown tokens; a refresh token takes its access tokens along',
-      tags: ['oauth2'],
-      consumes: ['application/x-www-form-urlencoded'],
-      body: FormBody,
-      // An empty 200 (send() with no body), documented as null like a 204 (schemas/common.ts NoContent).
-      response: { 200: Type.Unsafe<undefined>(Type.Null({ description: 'Revoked, or unknown' })), 400: OAuthErrorBody, 503: OAuthErrorBody },
+  app.post(
+    '/oauth2/revoke',
+    {
+      schema: {
+        summary:
+          'RFC 7009 token revocation (form-encoded); 200 also for unknown tokens; a refresh token takes its access tokens along',
+        tags: ['oauth2'],
+        consumes: ['application/x-www-form-urlencoded'],
+        body: FormBody,
+        // An empty 200 (send() with no body), documented as null like a 204 (schemas/common.ts NoContent).
+        response: {
+          200: Type.Unsafe<undefined>(Type.Null({ description: 'Revoked, or unknown' })),
+          400: OAuthErrorBody,
+          503: OAuthErrorBody,
+        },
+      },
     },
-  }, async function revoke(request, reply) {
-    const { token, hint } = tokenParam(request.body);
-    // RFC 7009 §2.1: an unknown hint is ignored, the token is looked up anyway.
-    const known: TokenTypeHint | undefined = hint === 'access_token' || hint === 'refresh_token' ? hint : undefined;
-    await tokens.revokeAny(token, known);
-    return reply.header('Cache-Control', 'no-store').code(200).send();
-  });
+    async function revoke(request, reply) {
+      const { token, hint } = tokenParam(request.body);
+      // RFC 7009 §2.1: an unknown hint is ignored, the token is looked up anyway.
+      const known: TokenTypeHint | undefined = hint === 'access_token' || hint === 'refresh_token' ? hint : undefined;
+      await tokens.revokeAny(token, known);
+      return reply.header('Cache-Control', 'no-store').code(200).send();
+    },
+  );
 }
 
 /** RFC 8414 metadata: only what applies to this service. Served at the root. */
 export async function oauth2MetadataRoute(instance: FastifyInstance, prefix: string): Promise<void> {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
-  app.get('/.well-known/oauth-authorization-server', {
-    schema: {
-      summary: 'RFC 8414 authorization server metadata',
-      tags: ['oauth2'],
-      response: {
-        200: Type.Object({
-          issuer: Type.String(),
-          introspection_endpoint: Type.String(),
-          introspection_endpoint_auth_methods_supported: Type.Array(Type.String()),
-          revocation_endpoint: Type.String(),
-          revocation_endpoint_auth_methods_supported: Type.Array(Type.String()),
-          response_types_supported: Type.Array(Type.String()),
-        }),
+  app.get(
+    '/.well-known/oauth-authorization-server',
+    {
+      schema: {
+        summary: 'RFC 8414 authorization server metadata',
+        tags: ['oauth2'],
+        response: {
+          200: Type.Object({
+            issuer: Type.String(),
+            introspection_endpoint: Type.String(),
+            introspection_endpoint_auth_methods_supported: Type.Array(Type.String()),
+            revocation_endpoint: Type.String(),
+            revocation_endpoint_auth_methods_supported: Type.Array(Type.String()),
+            response_types_supported: Type.Array(Type.String()),
+          }),
+        },
       },
     },
-  }, async function metadata(request) {
-    const issuer = `${request.protocol}://${request.host}`;
-    return {
-      issuer,
-      introspection_endpoint: `${issuer}${prefix}/oauth2/introspect`,
-      introspection_endpoint_auth_methods_supported: ['bearer'],
-      revocation_endpoint: `${issuer}${prefix}/oauth2/revoke`,
-      revocation_endpoint_auth_methods_supported: ['none'],
-      // No authorization endpoint: tokens come from POST /token.
-      response_types_supported: [],
-    };
-  });
+    async function metadata(request) {
+      const issuer = `${request.protocol}://${request.host}`;
+      return {
+        issuer,
+        introspection_endpoint: `${issuer}${prefix}/oauth2/introspect`,
+        introspection_endpoint_auth_methods_supported: ['bearer'],
+        revocation_endpoint: `${issuer}${prefix}/oauth2/revoke`,
+        revocation_endpoint_auth_methods_supported: ['none'],
+        // No authorization endpoint: tokens come from POST /token.
+        response_types_supported: [],
+      };
+    },
+  );
 }

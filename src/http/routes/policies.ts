@@ -19,7 +19,13 @@ import type { PolicyService } from '../../identity/policies.js';
 import { SLUG_PATTERN } from '../../identity/scope.js';
 import type { Policy } from '../../identity/types.js';
 import { InvalidDataError } from '../../errors.js';
-import { ACCESS_LIMITS_TEXT, MAX_ACCESS_LENGTH, MAX_ACCESS_WILDCARDS, MAX_ACL_ENTRIES, accessWildcards } from '../../access-limits.js';
+import {
+  ACCESS_LIMITS_TEXT,
+  MAX_ACCESS_LENGTH,
+  MAX_ACCESS_WILDCARDS,
+  MAX_ACL_ENTRIES,
+  accessWildcards,
+} from '../../access-limits.js';
 import { authOf, type RequireAccess } from '../auth.js';
 import { listQuery } from '../list-params.js';
 import { ApiError, AuthHeaders, ListParams, listOf, NoContent, SafeString, Uuid } from '../schemas/common.js';
@@ -27,7 +33,8 @@ import { ApiError, AuthHeaders, ListParams, listOf, NoContent, SafeString, Uuid 
 // The wildcard count is checked in code (assertAccessLimits), for a message
 // that says what is wrong; the schema documents it.
 const Access = SafeString({
-  minLength: 1, maxLength: MAX_ACCESS_LENGTH,
+  minLength: 1,
+  maxLength: MAX_ACCESS_LENGTH,
   description: `ACL pattern: ${ACCESS_LIMITS_TEXT}`,
 });
 
@@ -37,7 +44,10 @@ function assertAccessLimits(accesses: readonly string[], field: (index: number) 
   accesses.forEach((access, i) => {
     const wildcards = accessWildcards(access);
     if (wildcards > MAX_ACCESS_WILDCARDS) {
-      details[field(i)] = { constraint_id: 'max_wildcards', message: `${wildcards} wildcards, at most ${MAX_ACCESS_WILDCARDS} (*, # and the segments me, my_session, edit)` };
+      details[field(i)] = {
+        constraint_id: 'max_wildcards',
+        message: `${wildcards} wildcards, at most ${MAX_ACCESS_WILDCARDS} (*, # and the segments me, my_session, edit)`,
+      };
     }
   });
   if (Object.keys(details).length > 0) {
@@ -70,8 +80,10 @@ export const PolicyView = Type.Object({
  * as given: auth.policies.{policy_uuid}.read is auth.policies.<slug>.read.
  */
 export const PolicyId = SafeString({
-  minLength: 1, maxLength: 128,
-  description: 'The policy\'s uuid, or its slug: the acting tenant\'s own policy of that slug, else the nearest ancestor\'s shared one',
+  minLength: 1,
+  maxLength: 128,
+  description:
+    "The policy's uuid, or its slug: the acting tenant's own policy of that slug, else the nearest ancestor's shared one",
 });
 const PolicyParams = Type.Object({ policy_uuid: PolicyId });
 const AccessParams = Type.Object({ policy_uuid: PolicyId, access: Access });
@@ -82,108 +94,231 @@ export const POLICY_ORDER_COLUMNS = ['uuid', 'name', 'slug', 'description'];
 
 export function policyView(p: Policy): Static<typeof PolicyView> {
   return {
-    uuid: p.uuid, tenant_uuid: p.tenantUuid, name: p.name, slug: p.slug, description: p.description,
-    acl: p.acl, shared: p.shared, read_only: p.readOnly,
+    uuid: p.uuid,
+    tenant_uuid: p.tenantUuid,
+    name: p.name,
+    slug: p.slug,
+    description: p.description,
+    acl: p.acl,
+    shared: p.shared,
+    read_only: p.readOnly,
   };
 }
 
-export async function policyRoutes(instance: FastifyInstance, deps: { policies: PolicyService; requireAccess: RequireAccess }): Promise<void> {
+export async function policyRoutes(
+  instance: FastifyInstance,
+  deps: { policies: PolicyService; requireAccess: RequireAccess },
+): Promise<void> {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { policies, requireAccess } = deps;
   const tags = ['policies'];
 
-  app.get('/policies', {
-    schema: { summary: 'List policies (the tenant\'s, and shared ones of its ancestors)', tags, headers: AuthHeaders, querystring: ListParams, response: { 200: listOf(PolicyView), ...errors } },
-    preHandler: requireAccess('auth.policies.read'),
-  }, async function listPolicies(request) {
-    const result = await policies.list(authOf(request), listQuery(request.query, POLICY_ORDER_COLUMNS));
-    return { ...result, items: result.items.map(policyView) };
-  });
+  app.get(
+    '/policies',
+    {
+      schema: {
+        summary: "List policies (the tenant's, and shared ones of its ancestors)",
+        tags,
+        headers: AuthHeaders,
+        querystring: ListParams,
+        response: { 200: listOf(PolicyView), ...errors },
+      },
+      preHandler: requireAccess('auth.policies.read'),
+    },
+    async function listPolicies(request) {
+      const result = await policies.list(authOf(request), listQuery(request.query, POLICY_ORDER_COLUMNS));
+      return { ...result, items: result.items.map(policyView) };
+    },
+  );
 
-  app.post('/policies', {
-    schema: { summary: 'Create a policy (only with accesses the caller holds)', tags, headers: AuthHeaders, body: PolicyBody, response: { 200: PolicyView, ...errors } },
-    preHandler: requireAccess('auth.policies.create'),
-  }, async function createPolicy(request) {
-    const b = request.body;
-    assertAccessLimits(b.acl ?? [], (i) => `acl.${i}`);
-    return policyView(await policies.create(authOf(request), {
-      uuid: b.uuid?.toLowerCase(), name: b.name, slug: b.slug, description: b.description ?? null,
-      acl: b.acl ?? [], shared: b.shared ?? false,
-    }));
-  });
+  app.post(
+    '/policies',
+    {
+      schema: {
+        summary: 'Create a policy (only with accesses the caller holds)',
+        tags,
+        headers: AuthHeaders,
+        body: PolicyBody,
+        response: { 200: PolicyView, ...errors },
+      },
+      preHandler: requireAccess('auth.policies.create'),
+    },
+    async function createPolicy(request) {
+      const b = request.body;
+      assertAccessLimits(b.acl ?? [], (i) => `acl.${i}`);
+      return policyView(
+        await policies.create(authOf(request), {
+          uuid: b.uuid?.toLowerCase(),
+          name: b.name,
+          slug: b.slug,
+          description: b.description ?? null,
+          acl: b.acl ?? [],
+          shared: b.shared ?? false,
+        }),
+      );
+    },
+  );
 
-  app.get('/policies/:policy_uuid', {
-    schema: { summary: 'Get a policy', tags, headers: AuthHeaders, params: PolicyParams, response: { 200: PolicyView, ...errors } },
-    preHandler: requireAccess('auth.policies.{policy_uuid}.read'),
-  }, async function getPolicy(request) {
-    const { policy_uuid } = request.params;
-    return policyView(await policies.get(authOf(request), policy_uuid));
-  });
+  app.get(
+    '/policies/:policy_uuid',
+    {
+      schema: {
+        summary: 'Get a policy',
+        tags,
+        headers: AuthHeaders,
+        params: PolicyParams,
+        response: { 200: PolicyView, ...errors },
+      },
+      preHandler: requireAccess('auth.policies.{policy_uuid}.read'),
+    },
+    async function getPolicy(request) {
+      const { policy_uuid } = request.params;
+      return policyView(await policies.get(authOf(request), policy_uuid));
+    },
+  );
 
-  app.put('/policies/:policy_uuid', {
-    schema: { summary: 'Replace a policy (read-only policies: 403)', tags, headers: AuthHeaders, params: PolicyParams, body: PolicyUpdate, response: { 200: PolicyView, ...errors } },
-    preHandler: requireAccess('auth.policies.{policy_uuid}.update'),
-  }, async function updatePolicy(request) {
-    const { policy_uuid } = request.params;
-    const b = request.body;
-    assertAccessLimits(b.acl ?? [], (i) => `acl.${i}`);
-    return policyView(await policies.update(authOf(request), policy_uuid, {
-      name: b.name, slug: b.slug, description: b.description ?? null, acl: b.acl ?? [], shared: b.shared ?? false,
-    }));
-  });
+  app.put(
+    '/policies/:policy_uuid',
+    {
+      schema: {
+        summary: 'Replace a policy (read-only policies: 403)',
+        tags,
+        headers: AuthHeaders,
+        params: PolicyParams,
+        body: PolicyUpdate,
+        response: { 200: PolicyView, ...errors },
+      },
+      preHandler: requireAccess('auth.policies.{policy_uuid}.update'),
+    },
+    async function updatePolicy(request) {
+      const { policy_uuid } = request.params;
+      const b = request.body;
+      assertAccessLimits(b.acl ?? [], (i) => `acl.${i}`);
+      return policyView(
+        await policies.update(authOf(request), policy_uuid, {
+          name: b.name,
+          slug: b.slug,
+          description: b.description ?? null,
+          acl: b.acl ?? [],
+          shared: b.shared ?? false,
+        }),
+      );
+    },
+  );
 
-  app.delete('/policies/:policy_uuid', {
-    schema: { summary: 'Delete a policy', tags, headers: AuthHeaders, params: PolicyParams, response: { 204: NoContent, ...errors } },
-    preHandler: requireAccess('auth.policies.{policy_uuid}.delete'),
-  }, async function deletePolicy(request, reply) {
-    const { policy_uuid } = request.params;
-    await policies.delete(authOf(request), policy_uuid);
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/policies/:policy_uuid',
+    {
+      schema: {
+        summary: 'Delete a policy',
+        tags,
+        headers: AuthHeaders,
+        params: PolicyParams,
+        response: { 204: NoContent, ...errors },
+      },
+      preHandler: requireAccess('auth.policies.{policy_uuid}.delete'),
+    },
+    async function deletePolicy(request, reply) {
+      const { policy_uuid } = request.params;
+      await policies.delete(authOf(request), policy_uuid);
+      return reply.code(204).send();
+    },
+  );
 
-  app.put('/policies/:policy_uuid/acl/:access', {
-    schema: { summary: 'Add an access to a policy (URL-encode it: # is %23)', tags, headers: AuthHeaders, params: AccessParams, response: { 204: NoContent, ...errors } },
-    preHandler: requireAccess('auth.policies.{policy_uuid}.update'),
-  }, async function addAccess(request, reply) {
-    const { policy_uuid, access } = request.params;
-    assertAccessLimits([access], () => 'access');
-    await policies.addAccess(authOf(request), policy_uuid, access);
-    return reply.code(204).send();
-  });
+  app.put(
+    '/policies/:policy_uuid/acl/:access',
+    {
+      schema: {
+        summary: 'Add an access to a policy (URL-encode it: # is %23)',
+        tags,
+        headers: AuthHeaders,
+        params: AccessParams,
+        response: { 204: NoContent, ...errors },
+      },
+      preHandler: requireAccess('auth.policies.{policy_uuid}.update'),
+    },
+    async function addAccess(request, reply) {
+      const { policy_uuid, access } = request.params;
+      assertAccessLimits([access], () => 'access');
+      await policies.addAccess(authOf(request), policy_uuid, access);
+      return reply.code(204).send();
+    },
+  );
 
-  app.delete('/policies/:policy_uuid/acl/:access', {
-    schema: { summary: 'Remove an access from a policy', tags, headers: AuthHeaders, params: AccessParams, response: { 204: NoContent, ...errors } },
-    preHandler: requireAccess('auth.policies.{policy_uuid}.update'),
-  }, async function removeAccess(request, reply) {
-    const { policy_uuid, access } = request.params;
-    await policies.removeAccess(authOf(request), policy_uuid, access);
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/policies/:policy_uuid/acl/:access',
+    {
+      schema: {
+        summary: 'Remove an access from a policy',
+        tags,
+        headers: AuthHeaders,
+        params: AccessParams,
+        response: { 204: NoContent, ...errors },
+      },
+      preHandler: requireAccess('auth.policies.{policy_uuid}.update'),
+    },
+    async function removeAccess(request, reply) {
+      const { policy_uuid, access } = request.params;
+      await policies.removeAccess(authOf(request), policy_uuid, access);
+      return reply.code(204).send();
+    },
+  );
 
-  app.get('/users/:user_uuid/policies', {
-    schema: { summary: 'Policies linked to a user', tags: ['users'], headers: AuthHeaders, params: UserParams, querystring: ListParams, response: { 200: listOf(PolicyView), ...errors } },
-    preHandler: requireAccess('auth.users.{user_uuid}.policies.read'),
-  }, async function listUserPolicies(request) {
-    const { user_uuid } = request.params;
-    const result = await policies.listOfUser(authOf(request), user_uuid, listQuery(request.query, POLICY_ORDER_COLUMNS));
-    return { ...result, items: result.items.map(policyView) };
-  });
+  app.get(
+    '/users/:user_uuid/policies',
+    {
+      schema: {
+        summary: 'Policies linked to a user',
+        tags: ['users'],
+        headers: AuthHeaders,
+        params: UserParams,
+        querystring: ListParams,
+        response: { 200: listOf(PolicyView), ...errors },
+      },
+      preHandler: requireAccess('auth.users.{user_uuid}.policies.read'),
+    },
+    async function listUserPolicies(request) {
+      const { user_uuid } = request.params;
+      const result = await policies.listOfUser(authOf(request), user_uuid, listQuery(request.query, POLICY_ORDER_COLUMNS));
+      return { ...result, items: result.items.map(policyView) };
+    },
+  );
 
-  app.put('/users/:user_uuid/policies/:policy_uuid', {
-    schema: { summary: 'Link a policy to a user (only one whose accesses the caller holds)', tags: ['users'], headers: AuthHeaders, params: UserPolicyParams, response: { 204: NoContent, ...errors } },
-    preHandler: requireAccess('auth.users.{user_uuid}.policies.{policy_uuid}.create'),
-  }, async function linkUserPolicy(request, reply) {
-    const { user_uuid, policy_uuid } = request.params;
-    await policies.linkUser(authOf(request), user_uuid, policy_uuid);
-    return reply.code(204).send();
-  });
+  app.put(
+    '/users/:user_uuid/policies/:policy_uuid',
+    {
+      schema: {
+        summary: 'Link a policy to a user (only one whose accesses the caller holds)',
+        tags: ['users'],
+        headers: AuthHeaders,
+        params: UserPolicyParams,
+        response: { 204: NoContent, ...errors },
+      },
+      preHandler: requireAccess('auth.users.{user_uuid}.policies.{policy_uuid}.create'),
+    },
+    async function linkUserPolicy(request, reply) {
+      const { user_uuid, policy_uuid } = request.params;
+      await policies.linkUser(authOf(request), user_uuid, policy_uuid);
+      return reply.code(204).send();
+    },
+  );
 
-  app.delete('/users/:user_uuid/policies/:policy_uuid', {
-    schema: { summary: 'Unlink a policy from a user', tags: ['users'], headers: AuthHeaders, params: UserPolicyParams, response: { 204: NoContent, ...errors } },
-    preHandler: requireAccess('auth.users.{user_uuid}.policies.{policy_uuid}.delete'),
-  }, async function unlinkUserPolicy(request, reply) {
-    const { user_uuid, policy_uuid } = request.params;
-    await policies.unlinkUser(authOf(request), user_uuid, policy_uuid);
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/users/:user_uuid/policies/:policy_uuid',
+    {
+      schema: {
+        summary: 'Unlink a policy from a user',
+        tags: ['users'],
+        headers: AuthHeaders,
+        params: UserPolicyParams,
+        response: { 204: NoContent, ...errors },
+      },
+      preHandler: requireAccess('auth.users.{user_uuid}.policies.{policy_uuid}.delete'),
+    },
+    async function unlinkUserPolicy(request, reply) {
+      const { user_uuid, policy_uuid } = request.params;
+      await policies.unlinkUser(authOf(request), user_uuid, policy_uuid);
+      return reply.code(204).send();
+    },
+  );
 }

@@ -15,7 +15,9 @@ const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union(
 
 export const ThrottleView = Type.Object({
   id: Type.String({ description: 'The counter (a hash: names neither login nor address)' }),
-  kind: Type.Union([Type.Literal('address'), Type.Literal('account')], { description: 'address: one login from one client address; account: one login from everywhere' }),
+  kind: Type.Union([Type.Literal('address'), Type.Literal('account')], {
+    description: 'address: one login from one client address; account: one login from everywhere',
+  }),
   login: Nullable(Type.String({ description: 'From the audit trail; null when no audited attempt of the tenant explains it' })),
   remote_addr: Nullable(Type.String()),
   tenant_uuid: Nullable(Type.String()),
@@ -43,32 +45,44 @@ export async function securityThrottleRoutes(instance: FastifyInstance, deps: Se
   const tags = ['security'];
   async function scopeOf(tenantUuid: string, recurse: boolean): Promise<ThrottleScope> {
     const subtree = await deps.tenants.subtree(tenantUuid);
-    return { tenantUuids: recurse ? subtree : [tenantUuid], subtree, top: tenantUuid === await deps.topTenantUuid() };
+    return { tenantUuids: recurse ? subtree : [tenantUuid], subtree, top: tenantUuid === (await deps.topTenantUuid()) };
   }
 
-  app.get('/security/throttles', {
-    schema: {
-      summary: 'Login counters backing off (brute-force protection), latest unblock first',
-      tags, headers: AuthHeaders, querystring: ThrottleQuery,
-      response: { 200: Type.Object({ total: Type.Integer(), items: Type.Array(ThrottleView) }), ...errors },
+  app.get(
+    '/security/throttles',
+    {
+      schema: {
+        summary: 'Login counters backing off (brute-force protection), latest unblock first',
+        tags,
+        headers: AuthHeaders,
+        querystring: ThrottleQuery,
+        response: { 200: Type.Object({ total: Type.Integer(), items: Type.Array(ThrottleView) }), ...errors },
+      },
+      preHandler: deps.requireAccess('auth.security.throttles.read'),
     },
-    preHandler: deps.requireAccess('auth.security.throttles.read'),
-  }, async function listThrottles(request) {
-    const { recurse } = request.query;
-    const items = await deps.throttles.list(await scopeOf(authOf(request).tenantUuid, recurse === true));
-    return { total: items.length, items };
-  });
+    async function listThrottles(request) {
+      const { recurse } = request.query;
+      const items = await deps.throttles.list(await scopeOf(authOf(request).tenantUuid, recurse === true));
+      return { total: items.length, items };
+    },
+  );
 
-  app.delete('/security/throttles/:id', {
-    schema: {
-      summary: 'Unlock: clear one login counter (the next attempt is let through)',
-      tags, headers: AuthHeaders, params: ThrottleParams,
-      response: { 204: NoContent, ...errors },
+  app.delete(
+    '/security/throttles/:id',
+    {
+      schema: {
+        summary: 'Unlock: clear one login counter (the next attempt is let through)',
+        tags,
+        headers: AuthHeaders,
+        params: ThrottleParams,
+        response: { 204: NoContent, ...errors },
+      },
+      preHandler: deps.requireAccess('auth.security.throttles.delete'),
     },
-    preHandler: deps.requireAccess('auth.security.throttles.delete'),
-  }, async function unlockThrottle(request, reply) {
-    const { id } = request.params;
-    await deps.throttles.unlock(await scopeOf(authOf(request).tenantUuid, true), id);
-    return reply.code(204).send();
-  });
+    async function unlockThrottle(request, reply) {
+      const { id } = request.params;
+      await deps.throttles.unlock(await scopeOf(authOf(request).tenantUuid, true), id);
+      return reply.code(204).send();
+    },
+  );
 }

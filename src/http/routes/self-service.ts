@@ -36,7 +36,9 @@ export interface SelfServiceRouteDeps {
 
 const Email = Type.String({ maxLength: 254, pattern: '^[^@\\s\\u0000]+@[^@\\s\\u0000]+$' });
 const Password = Type.String({ minLength: 1, maxLength: 1024 });
-const TokenQuery = Type.Optional(SafeString({ maxLength: 512, description: 'The emailed token, when X-Auth-Token is not set (a link in a mail)' }));
+const TokenQuery = Type.Optional(
+  SafeString({ maxLength: 512, description: 'The emailed token, when X-Auth-Token is not set (a link in a mail)' }),
+);
 const UserEmailParams = Type.Object({ user_uuid: SafeString({ maxLength: 64 }), email_uuid: SafeString({ maxLength: 64 }) });
 const EmailParams = Type.Object({ email_uuid: SafeString({ maxLength: 64 }) });
 const errors = { 400: ApiError, 401: ApiError, 404: ApiError, 409: ApiError, 429: ApiError, 503: ApiError };
@@ -48,12 +50,18 @@ const ResetRequestQuery = Type.Object({
 });
 
 const ResetQuery = Type.Object({
-  user_uuid: SafeString({ minLength: 1, maxLength: 64, description: 'The user whose password is reset (named by the reset link)' }),
+  user_uuid: SafeString({
+    minLength: 1,
+    maxLength: 64,
+    description: 'The user whose password is reset (named by the reset link)',
+  }),
   token: TokenQuery,
 });
 
 const ResetBody = Type.Object({
-  password: Type.Union([Password, Type.Null()], { description: 'The new password (the password policy applies); null removes the password' }),
+  password: Type.Union([Password, Type.Null()], {
+    description: 'The new password (the password policy applies); null removes the password',
+  }),
 });
 
 const RegisterBody = Type.Object({
@@ -76,19 +84,24 @@ const TokenHeaders = Type.Object({
  * to no tenant (the top tenant sees it), never to a tenant named ''.
  */
 async function tokenGranting(
-  tokens: TokenService, request: FastifyRequest & { query: { token?: string } }, template: string, extra: Record<string, string> = {},
+  tokens: TokenService,
+  request: FastifyRequest & { query: { token?: string } },
+  template: string,
+  extra: Record<string, string> = {},
 ): Promise<{ token: string; access: string; record: TokenRecord }> {
   // Shared by routes with different params (none on the reset route): the
   // template names only those its route has, as requireAccess does.
   const access = requiredAccessFor(template, { ...((request.params ?? {}) as Record<string, string>), ...extra });
   const header = request.headers['x-auth-token'];
   const query = request.query.token;
-  const token = typeof header === 'string' && header.length > 0 ? header : typeof query === 'string' && query.length > 0 ? query : null;
+  const token =
+    typeof header === 'string' && header.length > 0 ? header : typeof query === 'string' && query.length > 0 ? query : null;
   if (token === null) throw new UnauthorizedError(null, 'not_found_or_expired', access);
   let record: TokenRecord;
   try {
     const entry = await tokens.lookup(token);
-    if (!entry.acl.matches(access, entry.record)) throw new UnauthorizedError(token, 'missing_permission_or_invalid_tenant', access);
+    if (!entry.acl.matches(access, entry.record))
+      throw new UnauthorizedError(token, 'missing_permission_or_invalid_tenant', access);
     record = entry.record;
   } catch (err) {
     if (err instanceof NoSuchTokenError) throw new UnauthorizedError(token, 'not_found_or_expired', access);
@@ -111,92 +124,146 @@ export async function selfServiceRoutes(instance: FastifyInstance, deps: SelfSer
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { selfService, users, tokens, requireAccess, plugins } = deps;
 
-  app.get('/users/:user_uuid/emails/:email_uuid/confirm', {
-    schema: {
-      summary: 'Send the confirmation mail of an address again', tags: ['users'], headers: AuthHeaders, params: UserEmailParams,
-      response: { 204: NoContent, ...errors },
+  app.get(
+    '/users/:user_uuid/emails/:email_uuid/confirm',
+    {
+      schema: {
+        summary: 'Send the confirmation mail of an address again',
+        tags: ['users'],
+        headers: AuthHeaders,
+        params: UserEmailParams,
+        response: { 204: NoContent, ...errors },
+      },
+      preHandler: requireAccess('auth.users.{user_uuid}.emails.{email_uuid}.confirm.read'),
     },
-    preHandler: requireAccess('auth.users.{user_uuid}.emails.{email_uuid}.confirm.read'),
-  }, async function resendConfirmation(request, reply) {
-    const { user_uuid, email_uuid } = request.params;
-    const user = await users.get(user_uuid, authOf(request).tenantUuid);
-    await selfService.resendConfirmation(user, email_uuid, request.ip);
-    return reply.code(204).send();
-  });
+    async function resendConfirmation(request, reply) {
+      const { user_uuid, email_uuid } = request.params;
+      const user = await users.get(user_uuid, authOf(request).tenantUuid);
+      await selfService.resendConfirmation(user, email_uuid, request.ip);
+      return reply.code(204).send();
+    },
+  );
 
   if (plugins.emailConfirm) {
     const html = /html/i.test(deps.confirmedPageMimetype);
-    app.get('/emails/:email_uuid/confirm', {
-      schema: {
-        summary: 'Confirm an address from the link of its mail (answers email_confirmation_get_response_body_template)',
-        description: 'The token is the emailed one (?token=, or X-Auth-Token); it is used once.',
-        tags: ['emails'], headers: TokenHeaders, params: EmailParams, querystring: Type.Object({ token: TokenQuery }),
+    app.get(
+      '/emails/:email_uuid/confirm',
+      {
+        schema: {
+          summary: 'Confirm an address from the link of its mail (answers email_confirmation_get_response_body_template)',
+          description: 'The token is the emailed one (?token=, or X-Auth-Token); it is used once.',
+          tags: ['emails'],
+          headers: TokenHeaders,
+          params: EmailParams,
+          querystring: Type.Object({ token: TokenQuery }),
+        },
       },
-    }, async function confirmFromLink(request, reply) {
-      const { email_uuid } = request.params;
-      const { token, access } = await tokenGranting(tokens, request, 'auth.emails.{email_uuid}.confirm.update');
-      const confirmed = await selfService.confirmEmail(email_uuid, token, access, 'link', request.ip);
-      return reply.code(200).type(deps.confirmedPageMimetype).send(selfService.confirmedPage(confirmed, html));
-    });
+      async function confirmFromLink(request, reply) {
+        const { email_uuid } = request.params;
+        const { token, access } = await tokenGranting(tokens, request, 'auth.emails.{email_uuid}.confirm.update');
+        const confirmed = await selfService.confirmEmail(email_uuid, token, access, 'link', request.ip);
+        return reply.code(200).type(deps.confirmedPageMimetype).send(selfService.confirmedPage(confirmed, html));
+      },
+    );
 
-    app.put('/emails/:email_uuid/confirm', {
-      schema: {
-        summary: 'Confirm an address', tags: ['emails'], headers: TokenHeaders, params: EmailParams,
-        querystring: Type.Object({ token: TokenQuery }), response: { 204: NoContent, ...errors },
+    app.put(
+      '/emails/:email_uuid/confirm',
+      {
+        schema: {
+          summary: 'Confirm an address',
+          tags: ['emails'],
+          headers: TokenHeaders,
+          params: EmailParams,
+          querystring: Type.Object({ token: TokenQuery }),
+          response: { 204: NoContent, ...errors },
+        },
       },
-    }, async function confirmEmail(request, reply) {
-      const { email_uuid } = request.params;
-      const { token, access } = await tokenGranting(tokens, request, 'auth.emails.{email_uuid}.confirm.update');
-      await selfService.confirmEmail(email_uuid, token, access, 'api', request.ip);
-      return reply.code(204).send();
-    });
+      async function confirmEmail(request, reply) {
+        const { email_uuid } = request.params;
+        const { token, access } = await tokenGranting(tokens, request, 'auth.emails.{email_uuid}.confirm.update');
+        await selfService.confirmEmail(email_uuid, token, access, 'api', request.ip);
+        return reply.code(204).send();
+      },
+    );
   }
 
   if (plugins.passwordReset) {
-    app.get('/users/password/reset', {
-      schema: {
-        summary: 'Ask for a password reset mail (always 204)',
-        description: 'Exactly one of username, email (a confirmed address) or login (either). The answer is the same, in the same time, '
-          + 'whether the account exists or not; an existing, enabled account with a confirmed address is mailed a reset link.',
-        tags: ['users'], querystring: ResetRequestQuery, response: { 204: NoContent, ...errors },
+    app.get(
+      '/users/password/reset',
+      {
+        schema: {
+          summary: 'Ask for a password reset mail (always 204)',
+          description:
+            'Exactly one of username, email (a confirmed address) or login (either). The answer is the same, in the same time, ' +
+            'whether the account exists or not; an existing, enabled account with a confirmed address is mailed a reset link.',
+          tags: ['users'],
+          querystring: ResetRequestQuery,
+          response: { 204: NoContent, ...errors },
+        },
       },
-    }, async function requestPasswordReset(request, reply) {
-      selfService.requestPasswordReset(resetLogin(request.query), request.ip);
-      return reply.code(204).send();
-    });
+      async function requestPasswordReset(request, reply) {
+        selfService.requestPasswordReset(resetLogin(request.query), request.ip);
+        return reply.code(204).send();
+      },
+    );
 
-    app.post('/users/password/reset', {
-      schema: {
-        summary: 'Set (or remove) a password with the emailed reset token; ends every session of the user',
-        description: 'With the emailed reset token, or with a token granting auth.users.password.reset.{user_uuid}.create: then the user must be in '
-          + 'the token\'s tenant subtree (else 404) and the token must hold every access the user\'s tokens get (else 401, the no-escalation rule).',
-        tags: ['users'], headers: TokenHeaders, querystring: ResetQuery, body: ResetBody, response: { 204: NoContent, ...errors },
+    app.post(
+      '/users/password/reset',
+      {
+        schema: {
+          summary: 'Set (or remove) a password with the emailed reset token; ends every session of the user',
+          description:
+            'With the emailed reset token, or with a token granting auth.users.password.reset.{user_uuid}.create: then the user must be in ' +
+            "the token's tenant subtree (else 404) and the token must hold every access the user's tokens get (else 401, the no-escalation rule).",
+          tags: ['users'],
+          headers: TokenHeaders,
+          querystring: ResetQuery,
+          body: ResetBody,
+          response: { 204: NoContent, ...errors },
+        },
       },
-    }, async function resetPassword(request, reply) {
-      const { user_uuid } = request.query;
-      const { token, access, record } = await tokenGranting(tokens, request, 'auth.users.password.reset.{user_uuid}.create', { user_uuid });
-      // An administrator's own token (not the emailed one) may set only the
-      // password of a user it could act as.
-      if (record.authId !== EMAILED_TOKEN_AUTH_ID) await users.assertMayResetPassword(record, user_uuid);
-      const { password } = request.body;
-      await selfService.resetPassword(user_uuid, token, access, password, request.ip);
-      return reply.code(204).send();
-    });
+      async function resetPassword(request, reply) {
+        const { user_uuid } = request.query;
+        const { token, access, record } = await tokenGranting(tokens, request, 'auth.users.password.reset.{user_uuid}.create', {
+          user_uuid,
+        });
+        // An administrator's own token (not the emailed one) may set only the
+        // password of a user it could act as.
+        if (record.authId !== EMAILED_TOKEN_AUTH_ID) await users.assertMayResetPassword(record, user_uuid);
+        const { password } = request.body;
+        await selfService.resetPassword(user_uuid, token, access, password, request.ip);
+        return reply.code(204).send();
+      },
+    );
   }
 
   if (plugins.userRegistration) {
-    app.post('/users/register', {
-      schema: {
-        summary: 'Register: a new tenant named after the username, its user and unconfirmed address, and the confirmation mail',
-        description: 'Off unless enabled_http_plugins.user_registration is true: anyone reaching the API can then create a tenant.',
-        tags: ['users'], body: RegisterBody, response: { 200: UserView, ...errors },
+    app.post(
+      '/users/register',
+      {
+        schema: {
+          summary: 'Register: a new tenant named after the username, its user and unconfirmed address, and the confirmation mail',
+          description:
+            'Off unless enabled_http_plugins.user_registration is true: anyone reaching the API can then create a tenant.',
+          tags: ['users'],
+          body: RegisterBody,
+          response: { 200: UserView, ...errors },
+        },
       },
-    }, async function register(request) {
-      const b = request.body;
-      const user = await selfService.register({
-        username: b.username, password: b.password, firstname: b.firstname ?? null, lastname: b.lastname ?? null, emailAddress: b.email_address,
-      }, request.ip);
-      return userView(user);
-    });
+      async function register(request) {
+        const b = request.body;
+        const user = await selfService.register(
+          {
+            username: b.username,
+            password: b.password,
+            firstname: b.firstname ?? null,
+            lastname: b.lastname ?? null,
+            emailAddress: b.email_address,
+          },
+          request.ip,
+        );
+        return userView(user);
+      },
+    );
   }
 }

@@ -38,29 +38,49 @@ export async function serviceRoutes(app: FastifyInstance, deps: ServiceRouteDeps
     return deps.mailStatus === undefined ? withCache : { ...withCache, mail: await deps.mailStatus() };
   }
 
-  app.get('/status', {
-    schema: { summary: 'Health of the service and its components', tags: ['status'], response: { 200: Status, 503: Status } },
-  }, async function getStatus(_request, reply) {
-    const body = await status();
-    return reply.code(body.store.status === 'ok' ? 200 : 503).send(body);
-  });
+  app.get(
+    '/status',
+    {
+      schema: { summary: 'Health of the service and its components', tags: ['status'], response: { 200: Status, 503: Status } },
+    },
+    async function getStatus(_request, reply) {
+      const body = await status();
+      return reply.code(body.store.status === 'ok' ? 200 : 503).send(body);
+    },
+  );
 
-  app.head('/status', {
-    schema: { summary: 'Health, without a body', tags: ['status'] },
-  }, async function headStatus(_request, reply) {
-    const body = await status();
-    return reply.code(body.store.status === 'ok' ? 200 : 503).send();
-  });
+  app.head(
+    '/status',
+    {
+      schema: { summary: 'Health, without a body', tags: ['status'] },
+    },
+    async function headStatus(_request, reply) {
+      const body = await status();
+      return reply.code(body.store.status === 'ok' ? 200 : 503).send();
+    },
+  );
 
-  app.get('/backends', {
-    schema: { summary: 'Enabled authentication backends', tags: ['backends'], response: { 200: Type.Object({ data: Type.Array(Type.String()) }) } },
-  }, async function listBackends() {
-    return { data: deps.backendNames() };
-  });
+  app.get(
+    '/backends',
+    {
+      schema: {
+        summary: 'Enabled authentication backends',
+        tags: ['backends'],
+        response: { 200: Type.Object({ data: Type.Array(Type.String()) }) },
+      },
+    },
+    async function listBackends() {
+      return { data: deps.backendNames() };
+    },
+  );
 
-  app.get('/api/api.yml', {
-    schema: { summary: 'This OpenAPI document', tags: ['status'] },
-  }, async function getApiDocument(_request, reply) {
-    return reply.type('application/x-yaml; charset=utf-8').send(deps.openApiDocument());
-  });
+  app.get(
+    '/api/api.yml',
+    {
+      schema: { summary: 'This OpenAPI document', tags: ['status'] },
+    },
+    async function getApiDocument(_request, reply) {
+      return reply.type('application/x-yaml; charset=utf-8').send(deps.openApiDocument());
+    },
+  );
 }

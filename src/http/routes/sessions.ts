@@ -32,44 +32,88 @@ function sessionView(s: Session): Static<typeof SessionView> {
   return { uuid: s.uuid, mobile: s.mobile, tenant_uuid: s.tenantUuid, user_uuid: s.userUuid };
 }
 
-export async function sessionRoutes(instance: FastifyInstance, deps: { sessions: SessionService; requireAccess: RequireAccess }): Promise<void> {
+export async function sessionRoutes(
+  instance: FastifyInstance,
+  deps: { sessions: SessionService; requireAccess: RequireAccess },
+): Promise<void> {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { sessions, requireAccess } = deps;
   const tags = ['sessions'];
   const query = (q: Static<typeof ListParams>) => listQuery(q, ORDER_COLUMNS);
 
-  app.get('/sessions', {
-    schema: { summary: 'List sessions', tags, headers: AuthHeaders, querystring: ListParams, response: { 200: listOf(SessionView), ...errors } },
-    preHandler: requireAccess('auth.sessions.read'),
-  }, async function listSessions(request) {
-    const result = await sessions.list(authOf(request), query(request.query));
-    return { ...result, items: result.items.map(sessionView) };
-  });
+  app.get(
+    '/sessions',
+    {
+      schema: {
+        summary: 'List sessions',
+        tags,
+        headers: AuthHeaders,
+        querystring: ListParams,
+        response: { 200: listOf(SessionView), ...errors },
+      },
+      preHandler: requireAccess('auth.sessions.read'),
+    },
+    async function listSessions(request) {
+      const result = await sessions.list(authOf(request), query(request.query));
+      return { ...result, items: result.items.map(sessionView) };
+    },
+  );
 
-  app.delete('/sessions/:session_uuid', {
-    schema: { summary: 'Delete a session and revoke its tokens', tags, headers: AuthHeaders, params: SessionParams, response: { 204: NoContent, ...errors } },
-    preHandler: requireAccess('auth.sessions.{session_uuid}.delete'),
-  }, async function deleteSession(request, reply) {
-    const { session_uuid } = request.params;
-    await sessions.delete(authOf(request), session_uuid);
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/sessions/:session_uuid',
+    {
+      schema: {
+        summary: 'Delete a session and revoke its tokens',
+        tags,
+        headers: AuthHeaders,
+        params: SessionParams,
+        response: { 204: NoContent, ...errors },
+      },
+      preHandler: requireAccess('auth.sessions.{session_uuid}.delete'),
+    },
+    async function deleteSession(request, reply) {
+      const { session_uuid } = request.params;
+      await sessions.delete(authOf(request), session_uuid);
+      return reply.code(204).send();
+    },
+  );
 
-  app.get('/users/:user_uuid/sessions', {
-    schema: { summary: 'Sessions of a user', tags: ['users'], headers: AuthHeaders, params: UserParams, querystring: ListParams, response: { 200: listOf(SessionView), ...errors } },
-    preHandler: requireAccess('auth.users.{user_uuid}.sessions.read'),
-  }, async function listUserSessions(request) {
-    const { user_uuid } = request.params;
-    const result = await sessions.listOfUser(authOf(request), user_uuid, query(request.query));
-    return { ...result, items: result.items.map(sessionView) };
-  });
+  app.get(
+    '/users/:user_uuid/sessions',
+    {
+      schema: {
+        summary: 'Sessions of a user',
+        tags: ['users'],
+        headers: AuthHeaders,
+        params: UserParams,
+        querystring: ListParams,
+        response: { 200: listOf(SessionView), ...errors },
+      },
+      preHandler: requireAccess('auth.users.{user_uuid}.sessions.read'),
+    },
+    async function listUserSessions(request) {
+      const { user_uuid } = request.params;
+      const result = await sessions.listOfUser(authOf(request), user_uuid, query(request.query));
+      return { ...result, items: result.items.map(sessionView) };
+    },
+  );
 
-  app.delete('/users/:user_uuid/sessions/:session_uuid', {
-    schema: { summary: 'Delete a session of a user and revoke its tokens', tags: ['users'], headers: AuthHeaders, params: UserSessionParams, response: { 204: NoContent, ...errors } },
-    preHandler: requireAccess('auth.users.{user_uuid}.sessions.{session_uuid}.delete'),
-  }, async function deleteUserSession(request, reply) {
-    const { user_uuid, session_uuid } = request.params;
-    await sessions.deleteOfUser(authOf(request), user_uuid, session_uuid);
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/users/:user_uuid/sessions/:session_uuid',
+    {
+      schema: {
+        summary: 'Delete a session of a user and revoke its tokens',
+        tags: ['users'],
+        headers: AuthHeaders,
+        params: UserSessionParams,
+        response: { 204: NoContent, ...errors },
+      },
+      preHandler: requireAccess('auth.users.{user_uuid}.sessions.{session_uuid}.delete'),
+    },
+    async function deleteUserSession(request, reply) {
+      const { user_uuid, session_uuid } = request.params;
+      await sessions.deleteOfUser(authOf(request), user_uuid, session_uuid);
+      return reply.code(204).send();
+    },
+  );
 }

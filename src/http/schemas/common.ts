@@ -10,19 +10,25 @@ export function SafeString(opts: { minLength?: number; maxLength: number; descri
   return Type.String({ ...opts, pattern: '^[^\\u0000]*$' });
 }
 
-export const LegacyError = Type.Object({
-  reason: Type.Array(Type.String()),
-  timestamp: Type.Array(Type.Number()),
-  status_code: Type.Integer(),
-}, { $id: 'LegacyError', description: 'Error body of the token endpoints' });
+export const LegacyError = Type.Object(
+  {
+    reason: Type.Array(Type.String()),
+    timestamp: Type.Array(Type.Number()),
+    status_code: Type.Integer(),
+  },
+  { $id: 'LegacyError', description: 'Error body of the token endpoints' },
+);
 
-export const ApiError = Type.Object({
-  message: Type.String(),
-  error_id: Type.String(),
-  details: Type.Object({}, { additionalProperties: true }),
-  timestamp: Type.Number(),
-  resource: Type.Optional(Type.String()),
-}, { $id: 'ApiError', description: 'Error body of every other endpoint' });
+export const ApiError = Type.Object(
+  {
+    message: Type.String(),
+    error_id: Type.String(),
+    details: Type.Object({}, { additionalProperties: true }),
+    timestamp: Type.Number(),
+    resource: Type.Optional(Type.String()),
+  },
+  { $id: 'ApiError', description: 'Error body of every other endpoint' },
+);
 
 /** Largest page size of a listing. */
 export const MAX_LIST_LIMIT = 10_000;
@@ -54,5 +60,5 @@ export function listOf<T extends TSchema>(item: T) {
 
 export const AuthHeaders = Type.Object({
   'x-auth-token': Type.Optional(Type.String({ description: 'A token whose ACL grants the required access' })),
-  'wazo-tenant': Type.Optional(Type.String({ description: 'Act on this tenant (the caller\'s or a descendant)' })),
+  'wazo-tenant': Type.Optional(Type.String({ description: "Act on this tenant (the caller's or a descendant)" })),
 });

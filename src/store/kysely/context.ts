@@ -12,7 +12,10 @@ import type { Removal } from '../types.js';
 export type Db = Kysely<DatabaseSchema>;
 
 /** The engine differences the verbs depend on. */
-export type VerbDialect = Pick<StoreDialect, 'rowLocks' | 'notifyRevoked' | 'notifyTenantsChanged' | 'lockLogins' | 'jsonArrayAgg'>;
+export type VerbDialect = Pick<
+  StoreDialect,
+  'rowLocks' | 'notifyRevoked' | 'notifyTenantsChanged' | 'lockLogins' | 'jsonArrayAgg'
+>;
 
 export interface VerbContext {
   /** The store's connection, or the transaction the verbs were built over. */

@@ -7,17 +7,19 @@ import type { VerbContext } from './context.js';
 export function ldapConfigVerbs(ctx: VerbContext) {
   return {
     async getLdapConfig(tenantUuid: string): Promise<LdapConfig | null> {
-      const row = await ctx.db.selectFrom('ldap_configs').selectAll()
-        .where('tenant_uuid', '=', tenantUuid).executeTakeFirst();
+      const row = await ctx.db.selectFrom('ldap_configs').selectAll().where('tenant_uuid', '=', tenantUuid).executeTakeFirst();
       return row ? ldapConfigFromRow(row) : null;
     },
 
     async putLdapConfig(c: LdapConfig): Promise<LdapConfig> {
       const row = ldapConfigToRow(c);
       const { tenant_uuid: _key, ...changes } = row;
-      const stored = await ctx.db.insertInto('ldap_configs').values(row)
+      const stored = await ctx.db
+        .insertInto('ldap_configs')
+        .values(row)
         .onConflict((oc) => oc.column('tenant_uuid').doUpdateSet(changes))
-        .returningAll().executeTakeFirstOrThrow();
+        .returningAll()
+        .executeTakeFirstOrThrow();
       return ldapConfigFromRow(stored);
     },
 

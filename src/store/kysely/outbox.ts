@@ -13,8 +13,13 @@ export type OutboxVerbs = Pick<OutboxStore, 'relayEvents' | 'outboxBacklog' | 'n
 const EXPIRE_SOON_CURSOR = 'expire_soon';
 
 function outboxEventFromRow(row: {
-  id: number; name: string; routing_key: string; tenant_uuid: string | null; user_uuid: string | null;
-  data: string; created_at: number;
+  id: number;
+  name: string;
+  routing_key: string;
+  tenant_uuid: string | null;
+  user_uuid: string | null;
+  data: string;
+  created_at: number;
 }): OutboxEvent {
   return {
     id: Number(row.id),
@@ -45,7 +50,10 @@ export function outboxVerbs(ctx: VerbContext, dialect: Pick<StoreDialect, 'tryLo
         // uncommitted now and become visible later; it must stay.
         const ids = events.slice(0, confirmed).map((e) => e.id);
         for (let i = 0; i < ids.length; i += IN_LIST_SLICE) {
-          await conn.deleteFrom('outbox').where('id', 'in', ids.slice(i, i + IN_LIST_SLICE)).execute();
+          await conn
+            .deleteFrom('outbox')
+            .where('id', 'in', ids.slice(i, i + IN_LIST_SLICE))
+            .execute();
         }
         return confirmed;
       };
@@ -55,7 +63,8 @@ export function outboxVerbs(ctx: VerbContext, dialect: Pick<StoreDialect, 'tryLo
     },
 
     async outboxBacklog(): Promise<{ pending: number; oldestCreatedAt: number | null }> {
-      const row = await db.selectFrom('outbox')
+      const row = await db
+        .selectFrom('outbox')
         .select(({ fn }) => [fn.countAll<number>().as('n'), fn.min<number>('created_at').as('oldest')])
         .executeTakeFirstOrThrow();
       return { pending: Number(row.n), oldestCreatedAt: row.oldest === null ? null : Number(row.oldest) };
@@ -79,23 +88,27 @@ async function scanExpiringSoon(ctx: VerbContext, now: number, until: number, li
   const db = ctx.db;
   // The cursor: every token up to (expires_at, hash) was seen. Created at the
   // first scan from `now`: tokens already near expiry then are not announced.
-  await db.insertInto('event_cursors').values({ name: EXPIRE_SOON_CURSOR, expires_at: now, hash: '' })
-    .onConflict((oc) => oc.column('name').doNothing()).execute();
+  await db
+    .insertInto('event_cursors')
+    .values({ name: EXPIRE_SOON_CURSOR, expires_at: now, hash: '' })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute();
   let read = db.selectFrom('event_cursors').selectAll().where('name', '=', EXPIRE_SOON_CURSOR);
   // One instance scans a window at a time; the others wait, then continue after it.
   if (ctx.rowLocks) read = read.forUpdate();
   const cursor = await read.executeTakeFirstOrThrow();
   const from = Number(cursor.expires_at);
   if (from > until) return 0;
-  const rows = await db.selectFrom('tokens')
+  const rows = await db
+    .selectFrom('tokens')
     .innerJoin('sessions', 'sessions.uuid', 'tokens.session_uuid')
     .select(['tokens.hash', 'tokens.expires_at', 'sessions.uuid', 'sessions.tenant_uuid', 'sessions.user_uuid'])
-    .where(({ or, and, eb }) => or([
-      eb('tokens.expires_at', '>', from),
-      and([eb('tokens.expires_at', '=', from), eb('tokens.hash', '>', cursor.hash)]),
-    ]))
+    .where(({ or, and, eb }) =>
+      or([eb('tokens.expires_at', '>', from), and([eb('tokens.expires_at', '=', from), eb('tokens.hash', '>', cursor.hash)])]),
+    )
     .where('tokens.expires_at', '<=', until)
-    .orderBy('tokens.expires_at').orderBy('tokens.hash')
+    .orderBy('tokens.expires_at')
+    .orderBy('tokens.hash')
     .limit(limit)
     .execute();
   const sessions = new Map<string, { uuid: string; tenantUuid: string; userUuid: string | null }>();
@@ -104,8 +117,10 @@ async function scanExpiringSoon(ctx: VerbContext, now: number, until: number, li
   // A full batch stops at its last token; a short one finished the window:
   // "everything up to `until` included", i.e. (until + 1 ms, '').
   const last = rows.length === limit ? rows[rows.length - 1] : null;
-  await db.updateTable('event_cursors')
+  await db
+    .updateTable('event_cursors')
     .set(last === null ? { expires_at: until + 1, hash: '' } : { expires_at: Number(last.expires_at), hash: last.hash })
-    .where('name', '=', EXPIRE_SOON_CURSOR).execute();
+    .where('name', '=', EXPIRE_SOON_CURSOR)
+    .execute();
   return rows.length;
 }

@@ -5,14 +5,36 @@ import type { IdentityStoreTx } from '../../identity/store.js';
 import type { PoliciesTable } from '../database-schema.js';
 import type { OrderColumn } from '../list-query.js';
 import { policyFromRow, policyToRow, toDbBool } from '../row-mapping.js';
-import type { ListQuery, ListResult, Policy, PolicyFilter, PolicyLinks, PolicyPatch, SelectionGrants, UserSelection } from '../types.js';
+import type {
+  ListQuery,
+  ListResult,
+  Policy,
+  PolicyFilter,
+  PolicyLinks,
+  PolicyPatch,
+  SelectionGrants,
+  UserSelection,
+} from '../types.js';
 import type { VerbContext } from './context.js';
 import { listPage } from './lists.js';
 
-export type PolicyVerbs = Pick<IdentityStoreTx,
-  | 'upsertPolicy' | 'getPolicyBySlug' | 'addUserPolicy' | 'listUserPolicies' | 'createPolicy' | 'getPolicy' | 'listPolicies'
-  | 'updatePolicy' | 'deletePolicy' | 'removeUserPolicy' | 'listGrantedPolicies' | 'listPoliciesGrantedToUsers'
-  | 'listGroupPolicies' | 'listForeignPolicyLinks'>;
+export type PolicyVerbs = Pick<
+  IdentityStoreTx,
+  | 'upsertPolicy'
+  | 'getPolicyBySlug'
+  | 'addUserPolicy'
+  | 'listUserPolicies'
+  | 'createPolicy'
+  | 'getPolicy'
+  | 'listPolicies'
+  | 'updatePolicy'
+  | 'deletePolicy'
+  | 'removeUserPolicy'
+  | 'listGrantedPolicies'
+  | 'listPoliciesGrantedToUsers'
+  | 'listGroupPolicies'
+  | 'listForeignPolicyLinks'
+>;
 
 const policyOrders: Readonly<Record<string, OrderColumn>> = {
   uuid: { column: 'policies.uuid', text: false },
@@ -25,38 +47,49 @@ const policySearchColumns = ['name', 'slug', 'description'] as const;
 export function policyVerbs(ctx: VerbContext) {
   const verbs = {
     async upsertPolicy(p: Policy): Promise<Policy> {
-      const row = await ctx.db.insertInto('policies').values(policyToRow(p))
-        .onConflict((oc) => oc.columns(['tenant_uuid', 'slug']).doUpdateSet((eb) => ({
-          name: eb.ref('excluded.name'),
-          description: eb.ref('excluded.description'),
-          acl: eb.ref('excluded.acl'),
-          shared: eb.ref('excluded.shared'),
-          read_only: eb.ref('excluded.read_only'),
-        })))
+      const row = await ctx.db
+        .insertInto('policies')
+        .values(policyToRow(p))
+        .onConflict((oc) =>
+          oc.columns(['tenant_uuid', 'slug']).doUpdateSet((eb) => ({
+            name: eb.ref('excluded.name'),
+            description: eb.ref('excluded.description'),
+            acl: eb.ref('excluded.acl'),
+            shared: eb.ref('excluded.shared'),
+            read_only: eb.ref('excluded.read_only'),
+          })),
+        )
         .returningAll()
         .executeTakeFirstOrThrow();
       return policyFromRow(row);
     },
 
     async getPolicyBySlug(tenantUuid: string, slug: string): Promise<Policy | null> {
-      const row = await ctx.db.selectFrom('policies').selectAll()
-        .where('tenant_uuid', '=', tenantUuid).where('slug', '=', slug).executeTakeFirst();
+      const row = await ctx.db
+        .selectFrom('policies')
+        .selectAll()
+        .where('tenant_uuid', '=', tenantUuid)
+        .where('slug', '=', slug)
+        .executeTakeFirst();
       return row ? policyFromRow(row) : null;
     },
 
     async addUserPolicy(userUuid: string, policyUuid: string): Promise<void> {
-      await ctx.db.insertInto('user_policy')
+      await ctx.db
+        .insertInto('user_policy')
         .values({ user_uuid: userUuid, policy_uuid: policyUuid })
         .onConflict((oc) => oc.columns(['user_uuid', 'policy_uuid']).doNothing())
         .execute();
     },
 
     async listUserPolicies(userUuid: string): Promise<Policy[]> {
-      const rows = await ctx.db.selectFrom('policies')
+      const rows = await ctx.db
+        .selectFrom('policies')
         .innerJoin('user_policy', 'user_policy.policy_uuid', 'policies.uuid')
         .selectAll('policies')
         .where('user_policy.user_uuid', '=', userUuid)
-        .orderBy('policies.name').orderBy('policies.uuid')
+        .orderBy('policies.name')
+        .orderBy('policies.uuid')
         .execute();
       return rows.map(policyFromRow);
     },
@@ -83,12 +116,18 @@ export function policyVerbs(ctx: VerbContext) {
         return or(visible);
       });
       if (f.userUuid !== undefined) {
-        scoped = scoped.where('policies.uuid', 'in',
-          ctx.db.selectFrom('user_policy').select('policy_uuid').where('user_uuid', '=', f.userUuid));
+        scoped = scoped.where(
+          'policies.uuid',
+          'in',
+          ctx.db.selectFrom('user_policy').select('policy_uuid').where('user_uuid', '=', f.userUuid),
+        );
       }
       if (f.groupUuid !== undefined) {
-        scoped = scoped.where('policies.uuid', 'in',
-          ctx.db.selectFrom('group_policy').select('policy_uuid').where('group_uuid', '=', f.groupUuid));
+        scoped = scoped.where(
+          'policies.uuid',
+          'in',
+          ctx.db.selectFrom('group_policy').select('policy_uuid').where('group_uuid', '=', f.groupUuid),
+        );
       }
       return listPage(scoped, policySearchColumns, policyOrders, policyOrders.name, 'policies.uuid', q, policyFromRow);
     },
@@ -101,8 +140,7 @@ export function policyVerbs(ctx: VerbContext) {
       if (patch.acl !== undefined) changes.acl = JSON.stringify(patch.acl);
       if (patch.shared !== undefined) changes.shared = toDbBool(patch.shared);
       if (Object.keys(changes).length === 0) return verbs.getPolicy(uuid);
-      const row = await ctx.db.updateTable('policies').set(changes).where('uuid', '=', uuid)
-        .returningAll().executeTakeFirst();
+      const row = await ctx.db.updateTable('policies').set(changes).where('uuid', '=', uuid).returningAll().executeTakeFirst();
       return row ? policyFromRow(row) : null;
     },
 
@@ -112,21 +150,33 @@ export function policyVerbs(ctx: VerbContext) {
     },
 
     async removeUserPolicy(userUuid: string, policyUuid: string): Promise<boolean> {
-      const result = await ctx.db.deleteFrom('user_policy')
-        .where('user_uuid', '=', userUuid).where('policy_uuid', '=', policyUuid).executeTakeFirst();
+      const result = await ctx.db
+        .deleteFrom('user_policy')
+        .where('user_uuid', '=', userUuid)
+        .where('policy_uuid', '=', policyUuid)
+        .executeTakeFirst();
       return result.numDeletedRows > 0n;
     },
 
     async listGrantedPolicies(userUuid: string): Promise<Policy[]> {
-      const rows = await ctx.db.selectFrom('policies').selectAll()
-        .where(({ or, eb, selectFrom }) => or([
-          eb('uuid', 'in', selectFrom('user_policy').select('policy_uuid').where('user_uuid', '=', userUuid)),
-          eb('uuid', 'in', selectFrom('group_policy')
-            .innerJoin('group_users', 'group_users.group_uuid', 'group_policy.group_uuid')
-            .select('group_policy.policy_uuid')
-            .where('group_users.user_uuid', '=', userUuid)),
-        ]))
-        .orderBy('name').orderBy('uuid')
+      const rows = await ctx.db
+        .selectFrom('policies')
+        .selectAll()
+        .where(({ or, eb, selectFrom }) =>
+          or([
+            eb('uuid', 'in', selectFrom('user_policy').select('policy_uuid').where('user_uuid', '=', userUuid)),
+            eb(
+              'uuid',
+              'in',
+              selectFrom('group_policy')
+                .innerJoin('group_users', 'group_users.group_uuid', 'group_policy.group_uuid')
+                .select('group_policy.policy_uuid')
+                .where('group_users.user_uuid', '=', userUuid),
+            ),
+          ]),
+        )
+        .orderBy('name')
+        .orderBy('uuid')
         .execute();
       return rows.map(policyFromRow);
     },
@@ -140,41 +190,57 @@ export function policyVerbs(ctx: VerbContext) {
           ? q.where('users.uuid', 'in', [...who.userUuids])
           : q.where('users.tenant_uuid', '=', who.tenantUuid).where('users.authentication_method', 'in', [...who.methods]);
       };
-      const count = await ctx.db.selectFrom(selected().as('s')).select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+      const count = await ctx.db
+        .selectFrom(selected().as('s'))
+        .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
         .executeTakeFirstOrThrow();
       const users = Number(count.n);
       if (users === 0) return { users, policies: [] };
-      const rows = await ctx.db.selectFrom('policies').selectAll()
-        .where(({ or, eb, selectFrom }) => or([
-          eb('uuid', 'in', selectFrom('user_policy').select('policy_uuid').where('user_uuid', 'in', selected())),
-          eb('uuid', 'in', selectFrom('group_policy')
-            .innerJoin('group_users', 'group_users.group_uuid', 'group_policy.group_uuid')
-            .select('group_policy.policy_uuid')
-            .where('group_users.user_uuid', 'in', selected())),
-        ]))
-        .orderBy('name').orderBy('uuid')
+      const rows = await ctx.db
+        .selectFrom('policies')
+        .selectAll()
+        .where(({ or, eb, selectFrom }) =>
+          or([
+            eb('uuid', 'in', selectFrom('user_policy').select('policy_uuid').where('user_uuid', 'in', selected())),
+            eb(
+              'uuid',
+              'in',
+              selectFrom('group_policy')
+                .innerJoin('group_users', 'group_users.group_uuid', 'group_policy.group_uuid')
+                .select('group_policy.policy_uuid')
+                .where('group_users.user_uuid', 'in', selected()),
+            ),
+          ]),
+        )
+        .orderBy('name')
+        .orderBy('uuid')
         .execute();
       return { users, policies: rows.map(policyFromRow) };
     },
 
     async listGroupPolicies(groupUuid: string): Promise<Policy[]> {
-      const rows = await ctx.db.selectFrom('policies').selectAll()
+      const rows = await ctx.db
+        .selectFrom('policies')
+        .selectAll()
         .where('uuid', 'in', ctx.db.selectFrom('group_policy').select('policy_uuid').where('group_uuid', '=', groupUuid))
-        .orderBy('name').orderBy('uuid')
+        .orderBy('name')
+        .orderBy('uuid')
         .execute();
       return rows.map(policyFromRow);
     },
 
     async listForeignPolicyLinks(policyUuid: string): Promise<PolicyLinks> {
       const owner = ctx.db.selectFrom('policies').select('tenant_uuid').where('uuid', '=', policyUuid);
-      const users = await ctx.db.selectFrom('user_policy')
+      const users = await ctx.db
+        .selectFrom('user_policy')
         .innerJoin('users', 'users.uuid', 'user_policy.user_uuid')
         .select(['users.uuid as uuid', 'users.tenant_uuid as tenant_uuid'])
         .where('user_policy.policy_uuid', '=', policyUuid)
         .where('users.tenant_uuid', 'not in', owner)
         .orderBy('users.uuid')
         .execute();
-      const groups = await ctx.db.selectFrom('group_policy')
+      const groups = await ctx.db
+        .selectFrom('group_policy')
         .innerJoin('groups', 'groups.uuid', 'group_policy.group_uuid')
         .select(['groups.uuid as uuid', 'groups.tenant_uuid as tenant_uuid'])
         .where('group_policy.policy_uuid', '=', policyUuid)

@@ -7,15 +7,30 @@ import { deleteEmptySessions } from '../expiry.js';
 import { containsAny, type OrderColumn } from '../list-query.js';
 import { refreshTokenFromRow, refreshTokenToRow, toDbBool } from '../row-mapping.js';
 import type {
-  ListResult, RefreshToken, RefreshTokenExpiry, RefreshTokenFilter, RefreshTokenUse, RetiredRefreshToken, UserRevocation,
+  ListResult,
+  RefreshToken,
+  RefreshTokenExpiry,
+  RefreshTokenFilter,
+  RefreshTokenUse,
+  RetiredRefreshToken,
+  UserRevocation,
 } from '../types.js';
 import type { Db, VerbContext } from './context.js';
 import { countRows, paged } from './lists.js';
 
-export type RefreshTokenVerbs = Pick<TokenStoreTx,
-  | 'replaceRefreshToken' | 'deleteMobileRefreshTokens' | 'findRefreshTokenByHash' | 'listRefreshTokens' | 'deleteRefreshToken'
-  | 'deleteRefreshTokenByHash' | 'useRefreshToken' | 'findRetiredRefreshToken' | 'revokeRefreshTokenFamily'
-  | 'deleteExpiredRefreshTokens'>;
+export type RefreshTokenVerbs = Pick<
+  TokenStoreTx,
+  | 'replaceRefreshToken'
+  | 'deleteMobileRefreshTokens'
+  | 'findRefreshTokenByHash'
+  | 'listRefreshTokens'
+  | 'deleteRefreshToken'
+  | 'deleteRefreshTokenByHash'
+  | 'useRefreshToken'
+  | 'findRetiredRefreshToken'
+  | 'revokeRefreshTokenFamily'
+  | 'deleteExpiredRefreshTokens'
+>;
 
 const refreshTokenOrders: Readonly<Record<string, OrderColumn>> = {
   client_id: { column: 'refresh_tokens.client_id', text: true },
@@ -27,12 +42,18 @@ export function refreshTokenVerbs(ctx: VerbContext) {
   return {
     async replaceRefreshToken(rt: RefreshToken): Promise<RefreshToken | null> {
       return ctx.atomic(async (db) => {
-        const old = await db.deleteFrom('refresh_tokens')
-          .where('user_uuid', '=', rt.userUuid).where('client_id', '=', rt.clientId)
-          .returningAll().executeTakeFirst();
+        const old = await db
+          .deleteFrom('refresh_tokens')
+          .where('user_uuid', '=', rt.userUuid)
+          .where('client_id', '=', rt.clientId)
+          .returningAll()
+          .executeTakeFirst();
         await db.insertInto('refresh_tokens').values(refreshTokenToRow(rt)).execute();
         const replaced = old ? refreshTokenFromRow(old) : null;
-        await ctx.emit(db, replaced === null ? [refreshTokenCreated(rt)] : [refreshTokenDeleted(replaced), refreshTokenCreated(rt)]);
+        await ctx.emit(
+          db,
+          replaced === null ? [refreshTokenCreated(rt)] : [refreshTokenDeleted(replaced), refreshTokenCreated(rt)],
+        );
         return replaced;
       });
     },
@@ -42,13 +63,23 @@ export function refreshTokenVerbs(ctx: VerbContext) {
         // One mobile login of a user at a time: the second waits for the first
         // to commit, then sees (and supersedes) its refresh token.
         if (ctx.rowLocks) await db.selectFrom('users').select('uuid').where('uuid', '=', userUuid).forUpdate().execute();
-        const rows = await db.deleteFrom('refresh_tokens')
-          .where('user_uuid', '=', userUuid).where('mobile', '=', toDbBool(true))
-          .returningAll().execute();
+        const rows = await db
+          .deleteFrom('refresh_tokens')
+          .where('user_uuid', '=', userUuid)
+          .where('mobile', '=', toDbBool(true))
+          .returningAll()
+          .execute();
         const refreshTokens = rows.map(refreshTokenFromRow);
         if (refreshTokens.length === 0) return { tokenHashes: [], sessions: [], refreshTokens };
-        const deleted = await db.deleteFrom('tokens').where('refresh_token_uuid', 'in', refreshTokens.map((rt) => rt.uuid))
-          .returning(['hash', 'session_uuid']).execute();
+        const deleted = await db
+          .deleteFrom('tokens')
+          .where(
+            'refresh_token_uuid',
+            'in',
+            refreshTokens.map((rt) => rt.uuid),
+          )
+          .returning(['hash', 'session_uuid'])
+          .execute();
         const removal = {
           tokenHashes: deleted.map((t) => t.hash),
           sessions: await deleteEmptySessions(db, [...new Set(deleted.map((t) => t.session_uuid))], ctx.rowLocks),
@@ -62,8 +93,7 @@ export function refreshTokenVerbs(ctx: VerbContext) {
     },
 
     async findRefreshTokenByHash(hash: string): Promise<RefreshToken | null> {
-      const row = await ctx.db.selectFrom('refresh_tokens').selectAll()
-        .where('hash', '=', hash).executeTakeFirst();
+      const row = await ctx.db.selectFrom('refresh_tokens').selectAll().where('hash', '=', hash).executeTakeFirst();
       return row ? refreshTokenFromRow(row) : null;
     },
 
@@ -77,9 +107,7 @@ export function refreshTokenVerbs(ctx: VerbContext) {
         selected = selected.where('refresh_tokens.tenant_uuid', 'in', f.tenantUuids);
       }
       // total: the scope (tenants, user); filtered: after search and the exact filters.
-      let matching = f.search
-        ? selected.where(containsAny(['client_id'], f.search))
-        : selected;
+      let matching = f.search ? selected.where(containsAny(['client_id'], f.search)) : selected;
       if (f.clientId !== undefined) matching = matching.where('refresh_tokens.client_id', '=', f.clientId);
       if (f.mobile !== undefined) matching = matching.where('refresh_tokens.mobile', '=', toDbBool(f.mobile));
       const narrowed = Boolean(f.search) || f.clientId !== undefined || f.mobile !== undefined;
@@ -93,9 +121,12 @@ export function refreshTokenVerbs(ctx: VerbContext) {
 
     async deleteRefreshToken(userUuid: string, clientId: string): Promise<RefreshToken | null> {
       return ctx.atomicIfRecording(async (db) => {
-        const row = await db.deleteFrom('refresh_tokens')
-          .where('user_uuid', '=', userUuid).where('client_id', '=', clientId)
-          .returningAll().executeTakeFirst();
+        const row = await db
+          .deleteFrom('refresh_tokens')
+          .where('user_uuid', '=', userUuid)
+          .where('client_id', '=', clientId)
+          .returningAll()
+          .executeTakeFirst();
         if (!row) return null;
         const deleted = refreshTokenFromRow(row);
         await ctx.emit(db, [refreshTokenDeleted(deleted)]);
@@ -117,31 +148,39 @@ export function refreshTokenVerbs(ctx: VerbContext) {
 
     async useRefreshToken(use: RefreshTokenUse): Promise<boolean> {
       const rotateTo = use.rotateTo;
-      const update = (db: Db) => db.updateTable('refresh_tokens')
-        .set(rotateTo === undefined ? { last_used_at: use.at } : { last_used_at: use.at, hash: rotateTo.hash })
-        .where('uuid', '=', use.uuid).where('hash', '=', use.hash)
-        .returning('uuid').executeTakeFirst();
+      const update = (db: Db) =>
+        db
+          .updateTable('refresh_tokens')
+          .set(rotateTo === undefined ? { last_used_at: use.at } : { last_used_at: use.at, hash: rotateTo.hash })
+          .where('uuid', '=', use.uuid)
+          .where('hash', '=', use.hash)
+          .returning('uuid')
+          .executeTakeFirst();
       if (rotateTo === undefined) return (await update(ctx.db)) !== undefined;
       return ctx.atomic(async (db) => {
         // Conditional on the hash: of two concurrent rotations of one token the
         // second waits for the first (the row lock; SQLite: one writer), then
         // finds the hash changed and updates nothing.
         if ((await update(db)) === undefined) return false;
-        await db.insertInto('refresh_token_retired')
-          .values({ hash: use.hash, family_uuid: use.uuid, retired_at: use.at }).execute();
+        await db
+          .insertInto('refresh_token_retired')
+          .values({ hash: use.hash, family_uuid: use.uuid, retired_at: use.at })
+          .execute();
         // The newest `keepRetired` of the family are kept (a bound per family).
-        const kept = db.selectFrom('refresh_token_retired').select('hash')
+        const kept = db
+          .selectFrom('refresh_token_retired')
+          .select('hash')
           .where('family_uuid', '=', use.uuid)
-          .orderBy('retired_at', 'desc').orderBy('hash').limit(rotateTo.keepRetired);
-        await db.deleteFrom('refresh_token_retired')
-          .where('family_uuid', '=', use.uuid).where('hash', 'not in', kept).execute();
+          .orderBy('retired_at', 'desc')
+          .orderBy('hash')
+          .limit(rotateTo.keepRetired);
+        await db.deleteFrom('refresh_token_retired').where('family_uuid', '=', use.uuid).where('hash', 'not in', kept).execute();
         return true;
       });
     },
 
     async findRetiredRefreshToken(hash: string): Promise<RetiredRefreshToken | null> {
-      const row = await ctx.db.selectFrom('refresh_token_retired').selectAll()
-        .where('hash', '=', hash).executeTakeFirst();
+      const row = await ctx.db.selectFrom('refresh_token_retired').selectAll().where('hash', '=', hash).executeTakeFirst();
       return row ? { hash: row.hash, familyUuid: row.family_uuid, retiredAt: Number(row.retired_at) } : null;
     },
 
@@ -150,11 +189,15 @@ export function refreshTokenVerbs(ctx: VerbContext) {
         // Its retired hashes go with it (ON DELETE CASCADE); said here for a
         // family whose refresh token is already gone.
         await db.deleteFrom('refresh_token_retired').where('family_uuid', '=', familyUuid).execute();
-        const refreshTokens = (await db.deleteFrom('refresh_tokens').where('uuid', '=', familyUuid)
-          .returningAll().execute()).map(refreshTokenFromRow);
+        const refreshTokens = (await db.deleteFrom('refresh_tokens').where('uuid', '=', familyUuid).returningAll().execute()).map(
+          refreshTokenFromRow,
+        );
         // A rotation keeps the uuid: every access token of the family names it.
-        const deleted = await db.deleteFrom('tokens').where('refresh_token_uuid', '=', familyUuid)
-          .returning(['hash', 'session_uuid']).execute();
+        const deleted = await db
+          .deleteFrom('tokens')
+          .where('refresh_token_uuid', '=', familyUuid)
+          .returning(['hash', 'session_uuid'])
+          .execute();
         const removal = {
           tokenHashes: deleted.map((t) => t.hash),
           sessions: await deleteEmptySessions(db, [...new Set(deleted.map((t) => t.session_uuid))], ctx.rowLocks),
@@ -171,7 +214,9 @@ export function refreshTokenVerbs(ctx: VerbContext) {
       const { lastUsedBefore, createdBefore } = expiry;
       if (limit <= 0 || (lastUsedBefore === null && createdBefore === null)) return [];
       return ctx.atomic(async (db) => {
-        let batch = db.selectFrom('refresh_tokens').select('uuid')
+        let batch = db
+          .selectFrom('refresh_tokens')
+          .select('uuid')
           .where((eb) => {
             const expired: Expression<SqlBool>[] = [];
             if (lastUsedBefore !== null) {

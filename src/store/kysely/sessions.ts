@@ -9,14 +9,34 @@ import { sql, type RawBuilder } from 'kysely';
 import type { PendingEvent } from '../../events/catalog.js';
 import { clearLoginFailuresSql, insertAuditRecordSql, securityVerbs, touchLoginMarkSql } from '../security-verbs.js';
 import type {
-  ExpiredRemoval, ListQuery, ListResult, LoginSettlement, Removal, Session, SessionFilter, TokenRecord, UserRevocation,
+  ExpiredRemoval,
+  ListQuery,
+  ListResult,
+  LoginSettlement,
+  Removal,
+  Session,
+  SessionFilter,
+  TokenRecord,
+  UserRevocation,
 } from '../types.js';
 import type { Db, VerbContext } from './context.js';
 import { listPage } from './lists.js';
 
-export type SessionVerbs = Pick<TokenStoreTx,
-  | 'createSession' | 'getSession' | 'listSessions' | 'deleteSession' | 'insertToken' | 'settleLogin' | 'countLiveSessions'
-  | 'findTokenByHash' | 'deleteToken' | 'deleteUserSessions' | 'deleteTokensOfRefreshToken' | 'deleteExpired'>;
+export type SessionVerbs = Pick<
+  TokenStoreTx,
+  | 'createSession'
+  | 'getSession'
+  | 'listSessions'
+  | 'deleteSession'
+  | 'insertToken'
+  | 'settleLogin'
+  | 'countLiveSessions'
+  | 'findTokenByHash'
+  | 'deleteToken'
+  | 'deleteUserSessions'
+  | 'deleteTokensOfRefreshToken'
+  | 'deleteExpired'
+>;
 
 const sessionOrders: Readonly<Record<string, OrderColumn>> = {
   uuid: { column: 'sessions.uuid', text: false },
@@ -79,28 +99,28 @@ export function sessionVerbs(ctx: VerbContext) {
     async countLiveSessions(userUuid: string, now: number, atMost?: number): Promise<number> {
       // A token belongs to its session's user: tokens_user_uuid_expires_at_idx
       // answers this without reading a row (migration 7).
-      let live = ctx.db.selectFrom('tokens')
+      let live = ctx.db
+        .selectFrom('tokens')
         .select('session_uuid')
         .distinct()
         .where('user_uuid', '=', userUuid)
         .where('expires_at', '>', now);
       if (atMost !== undefined) live = live.limit(atMost);
-      const row = await ctx.db.selectFrom(live.as('live'))
+      const row = await ctx.db
+        .selectFrom(live.as('live'))
         .select(({ fn }) => fn.countAll<number>().as('n'))
         .executeTakeFirstOrThrow();
       return Number(row.n);
     },
 
     async findTokenByHash(hash: string): Promise<TokenRecord | null> {
-      const row = await ctx.db.selectFrom('tokens').selectAll()
-        .where('hash', '=', hash).executeTakeFirst();
+      const row = await ctx.db.selectFrom('tokens').selectAll().where('hash', '=', hash).executeTakeFirst();
       return row ? tokenFromRow(row) : null;
     },
 
     async deleteToken(hash: string): Promise<Removal | null> {
       return ctx.atomic(async (db) => {
-        const deleted = await db.deleteFrom('tokens').where('hash', '=', hash)
-          .returning('session_uuid').executeTakeFirst();
+        const deleted = await db.deleteFrom('tokens').where('hash', '=', hash).returning('session_uuid').executeTakeFirst();
         if (!deleted) return null;
         const sessions = await deleteEmptySessions(db, [deleted.session_uuid], ctx.rowLocks);
         await ctx.dialect.notifyRevoked(db, [hash]);
@@ -113,9 +133,12 @@ export function sessionVerbs(ctx: VerbContext) {
     async deleteUserSessions(userUuid: string, options: { refreshTokens?: boolean } = {}): Promise<UserRevocation> {
       return ctx.atomic(async (db) => {
         const removal = await removeUserSessions(db, userUuid, ctx.rowLocks);
-        const refreshTokens = options.refreshTokens === true
-          ? (await db.deleteFrom('refresh_tokens').where('user_uuid', '=', userUuid).returningAll().execute()).map(refreshTokenFromRow)
-          : [];
+        const refreshTokens =
+          options.refreshTokens === true
+            ? (await db.deleteFrom('refresh_tokens').where('user_uuid', '=', userUuid).returningAll().execute()).map(
+                refreshTokenFromRow,
+              )
+            : [];
         await ctx.dialect.notifyRevoked(db, removal.tokenHashes);
         await ctx.emitRemoval(db, removal);
         await ctx.emit(db, refreshTokens.map(refreshTokenDeleted));
@@ -125,8 +148,11 @@ export function sessionVerbs(ctx: VerbContext) {
 
     async deleteTokensOfRefreshToken(refreshTokenUuid: string): Promise<Removal> {
       return ctx.atomic(async (db) => {
-        const deleted = await db.deleteFrom('tokens').where('refresh_token_uuid', '=', refreshTokenUuid)
-          .returning(['hash', 'session_uuid']).execute();
+        const deleted = await db
+          .deleteFrom('tokens')
+          .where('refresh_token_uuid', '=', refreshTokenUuid)
+          .returning(['hash', 'session_uuid'])
+          .execute();
         const removal = {
           tokenHashes: deleted.map((t) => t.hash),
           sessions: await deleteEmptySessions(db, [...new Set(deleted.map((t) => t.session_uuid))], ctx.rowLocks),
@@ -152,17 +178,20 @@ export function sessionVerbs(ctx: VerbContext) {
 export async function removeUserSessions(db: Db, userUuid: string, rowLocks: boolean): Promise<Removal> {
   // Two deletes rather than one with an OR: each stays an index lookup
   // (tokens by user_uuid; tokens by session_uuid of the user's sessions).
-  const byUser = await db.deleteFrom('tokens').where('user_uuid', '=', userUuid)
-    .returning(['hash', 'session_uuid']).execute();
-  const bySession = await db.deleteFrom('tokens')
+  const byUser = await db.deleteFrom('tokens').where('user_uuid', '=', userUuid).returning(['hash', 'session_uuid']).execute();
+  const bySession = await db
+    .deleteFrom('tokens')
     .where('session_uuid', 'in', db.selectFrom('sessions').select('uuid').where('user_uuid', '=', userUuid))
-    .returning(['hash', 'session_uuid']).execute();
+    .returning(['hash', 'session_uuid'])
+    .execute();
   // The user's pending password-reset tokens (emailed, issue 21): they carry
   // no user identity, their link names the user (migrations/self-service.ts).
-  const resets = db.selectFrom('emailed_tokens').select('token_hash')
-    .where('user_uuid', '=', userUuid).where('purpose', '=', 'password_reset');
-  const byReset = await db.deleteFrom('tokens').where('hash', 'in', resets)
-    .returning(['hash', 'session_uuid']).execute();
+  const resets = db
+    .selectFrom('emailed_tokens')
+    .select('token_hash')
+    .where('user_uuid', '=', userUuid)
+    .where('purpose', '=', 'password_reset');
+  const byReset = await db.deleteFrom('tokens').where('hash', 'in', resets).returning(['hash', 'session_uuid']).execute();
   await db.deleteFrom('emailed_tokens').where('user_uuid', '=', userUuid).where('purpose', '=', 'password_reset').execute();
   const deleted = [...byUser, ...bySession, ...byReset];
   // The user's sessions, and any other session that just lost its last token.
@@ -213,7 +242,10 @@ export function loginWritesSql(w: LoginWrites, events: readonly PendingEvent[], 
   if (s !== null && s.mark !== null) parts.push(touchLoginMarkSql(s.mark.key, s.mark.at));
   if (s?.audit != null) parts.push(insertAuditRecordSql(s.audit));
   if (events.length > 0) {
-    const rows = events.map((e) => sql`(${e.name}, ${e.routingKey}, ${e.tenantUuid}, ${e.userUuid}, ${JSON.stringify(e.data)}, cast(${Math.trunc(at)} as bigint))`);
+    const rows = events.map(
+      (e) =>
+        sql`(${e.name}, ${e.routingKey}, ${e.tenantUuid}, ${e.userUuid}, ${JSON.stringify(e.data)}, cast(${Math.trunc(at)} as bigint))`,
+    );
     parts.push(sql`insert into outbox (name, routing_key, tenant_uuid, user_uuid, data, created_at) values ${sql.join(rows)}`);
   }
   if (parts.length === 0) return null;

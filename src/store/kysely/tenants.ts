@@ -12,9 +12,20 @@ import type { ListQuery, ListResult, PolicyLinks, Removal, Tenant, TenantMove, T
 import type { Db, VerbContext } from './context.js';
 import { listPage } from './lists.js';
 
-export type TenantVerbs = Pick<IdentityStoreTx,
-  | 'createTenant' | 'getTenant' | 'getTopTenant' | 'listTenantSubtree' | 'listTenants' | 'updateTenant' | 'moveTenant'
-  | 'hasChildTenants' | 'deleteTenant' | 'findTenantByDomainName' | 'findTenantBySlug'>;
+export type TenantVerbs = Pick<
+  IdentityStoreTx,
+  | 'createTenant'
+  | 'getTenant'
+  | 'getTopTenant'
+  | 'listTenantSubtree'
+  | 'listTenants'
+  | 'updateTenant'
+  | 'moveTenant'
+  | 'hasChildTenants'
+  | 'deleteTenant'
+  | 'findTenantByDomainName'
+  | 'findTenantBySlug'
+>;
 
 const tenantOrders: Readonly<Record<string, OrderColumn>> = {
   uuid: { column: 'tenants.uuid', text: false },
@@ -37,7 +48,10 @@ function normalisedDomainNames(names: readonly string[]): string[] {
 /** A domain name another tenant holds fails on tenant_domains_pkey (→ field domain_names). */
 async function insertTenantDomains(db: Db, tenantUuid: string, names: readonly string[]): Promise<void> {
   if (names.length === 0) return;
-  await db.insertInto('tenant_domains').values(names.map((name) => ({ name, tenant_uuid: tenantUuid }))).execute();
+  await db
+    .insertInto('tenant_domains')
+    .values(names.map((name) => ({ name, tenant_uuid: tenantUuid })))
+    .execute();
 }
 
 export function tenantVerbs(ctx: VerbContext) {
@@ -64,14 +78,18 @@ export function tenantVerbs(ctx: VerbContext) {
     },
 
     async getTenant(uuid: string): Promise<Tenant | null> {
-      const row = await ctx.db.selectFrom('tenants').selectAll()
-        .where('uuid', '=', uuid).executeTakeFirst();
+      const row = await ctx.db.selectFrom('tenants').selectAll().where('uuid', '=', uuid).executeTakeFirst();
       return row ? tenantFromRow(row) : null;
     },
 
     async getTopTenant(): Promise<Tenant | null> {
-      const row = await ctx.db.selectFrom('tenants').selectAll()
-        .where('parent_uuid', 'is', null).orderBy('uuid').limit(1).executeTakeFirst();
+      const row = await ctx.db
+        .selectFrom('tenants')
+        .selectAll()
+        .where('parent_uuid', 'is', null)
+        .orderBy('uuid')
+        .limit(1)
+        .executeTakeFirst();
       return row ? tenantFromRow(row) : null;
     },
 
@@ -102,8 +120,7 @@ export function tenantVerbs(ctx: VerbContext) {
       if (domainNames !== undefined) changes.domain_names = JSON.stringify(domainNames);
       if (Object.keys(changes).length === 0) return verbs.getTenant(uuid);
       const run = async (db: Db) => {
-        const row = await db.updateTable('tenants').set(changes).where('uuid', '=', uuid)
-          .returningAll().executeTakeFirst();
+        const row = await db.updateTable('tenants').set(changes).where('uuid', '=', uuid).returningAll().executeTakeFirst();
         if (!row) return null;
         if (domainNames !== undefined) {
           await db.deleteFrom('tenant_domains').where('tenant_uuid', '=', uuid).execute();
@@ -145,8 +162,12 @@ export function tenantVerbs(ctx: VerbContext) {
           const found = await policyLinksLeaving(db, uuid, left);
           if (found.links.users.length > 0 || found.links.groups.length > 0) return { outcome: 'linked', ...found };
         }
-        const row = await db.updateTable('tenants').set({ parent_uuid: parentUuid }).where('uuid', '=', uuid)
-          .returningAll().executeTakeFirstOrThrow();
+        const row = await db
+          .updateTable('tenants')
+          .set({ parent_uuid: parentUuid })
+          .where('uuid', '=', uuid)
+          .returningAll()
+          .executeTakeFirstOrThrow();
         const moved = tenantFromRow(row);
         // Every instance forgets the tenant's remembered parent (tenant-tree.ts).
         await ctx.dialect.notifyTenantsChanged(db, [uuid]);
@@ -156,8 +177,7 @@ export function tenantVerbs(ctx: VerbContext) {
     },
 
     async hasChildTenants(uuid: string): Promise<boolean> {
-      const row = await ctx.db.selectFrom('tenants').select('uuid')
-        .where('parent_uuid', '=', uuid).limit(1).executeTakeFirst();
+      const row = await ctx.db.selectFrom('tenants').select('uuid').where('parent_uuid', '=', uuid).limit(1).executeTakeFirst();
       return row !== undefined;
     },
 
@@ -169,13 +189,21 @@ export function tenantVerbs(ctx: VerbContext) {
         const refreshTokens = ctx.recordEvents
           ? await db.selectFrom('refresh_tokens').selectAll().where('user_uuid', 'in', usersOfTenant).execute()
           : [];
-        const sessionsOfTenant = db.selectFrom('sessions').select('uuid')
+        const sessionsOfTenant = db
+          .selectFrom('sessions')
+          .select('uuid')
           .where(({ or, eb }) => or([eb('tenant_uuid', '=', uuid), eb('user_uuid', 'in', usersOfTenant)]));
         // Tokens of the tenant's users whatever their session, then of its sessions.
-        const byUser = await db.deleteFrom('tokens').where('user_uuid', 'in', usersOfTenant)
-          .returning(['hash', 'session_uuid']).execute();
-        const bySession = await db.deleteFrom('tokens').where('session_uuid', 'in', sessionsOfTenant)
-          .returning(['hash', 'session_uuid']).execute();
+        const byUser = await db
+          .deleteFrom('tokens')
+          .where('user_uuid', 'in', usersOfTenant)
+          .returning(['hash', 'session_uuid'])
+          .execute();
+        const bySession = await db
+          .deleteFrom('tokens')
+          .where('session_uuid', 'in', sessionsOfTenant)
+          .returning(['hash', 'session_uuid'])
+          .execute();
         const own = await sessionsOfTenant.execute();
         const touched = new Set([...own.map((r) => r.uuid), ...byUser.map((t) => t.session_uuid)]);
         const sessions = await deleteEmptySessions(db, [...touched], ctx.rowLocks);
@@ -198,7 +226,8 @@ export function tenantVerbs(ctx: VerbContext) {
 
     async findTenantByDomainName(domainName: string): Promise<Tenant | null> {
       // tenant_domains holds each name once, lower-cased (its primary key).
-      const row = await ctx.db.selectFrom('tenant_domains')
+      const row = await ctx.db
+        .selectFrom('tenant_domains')
         .innerJoin('tenants', 'tenants.uuid', 'tenant_domains.tenant_uuid')
         .selectAll('tenants')
         .where('tenant_domains.name', '=', domainName.toLowerCase())
@@ -231,7 +260,11 @@ async function ancestorsOf(db: Db, uuid: string): Promise<string[]> {
  * The users and groups of `root`'s subtree linked to a policy of one of
  * `owners` (tenants outside that subtree), and those policies.
  */
-async function policyLinksLeaving(db: Db, root: string, owners: string[]): Promise<{ links: PolicyLinks; policyUuids: string[] }> {
+async function policyLinksLeaving(
+  db: Db,
+  root: string,
+  owners: string[],
+): Promise<{ links: PolicyLinks; policyUuids: string[] }> {
   const subtree = sql`(
     with recursive subtree (uuid, depth) as (
       select uuid, 0 from tenants where uuid = ${root}
@@ -241,22 +274,25 @@ async function policyLinksLeaving(db: Db, root: string, owners: string[]): Promi
     )
     select uuid from subtree)`;
   const owned = db.selectFrom('policies').select('uuid').where('tenant_uuid', 'in', owners);
-  const users = await db.selectFrom('user_policy')
+  const users = await db
+    .selectFrom('user_policy')
     .innerJoin('users', 'users.uuid', 'user_policy.user_uuid')
     .select(['users.uuid as uuid', 'users.tenant_uuid as tenant_uuid', 'user_policy.policy_uuid as policy_uuid'])
     .where('user_policy.policy_uuid', 'in', owned)
     .where(sql<SqlBool>`users.tenant_uuid in ${subtree}`)
     .orderBy('users.uuid')
     .execute();
-  const groups = await db.selectFrom('group_policy')
+  const groups = await db
+    .selectFrom('group_policy')
     .innerJoin('groups', 'groups.uuid', 'group_policy.group_uuid')
     .select(['groups.uuid as uuid', 'groups.tenant_uuid as tenant_uuid', 'group_policy.policy_uuid as policy_uuid'])
     .where('group_policy.policy_uuid', 'in', owned)
     .where(sql<SqlBool>`groups.tenant_uuid in ${subtree}`)
     .orderBy('groups.uuid')
     .execute();
-  const distinct = (rows: { uuid: string; tenant_uuid: string }[]) =>
-    [...new Map(rows.map((r) => [r.uuid, { uuid: r.uuid, tenantUuid: r.tenant_uuid }])).values()];
+  const distinct = (rows: { uuid: string; tenant_uuid: string }[]) => [
+    ...new Map(rows.map((r) => [r.uuid, { uuid: r.uuid, tenantUuid: r.tenant_uuid }])).values(),
+  ];
   return {
     links: { users: distinct(users), groups: distinct(groups) },
     policyUuids: [...new Set([...users, ...groups].map((r) => r.policy_uuid))].sort(),

@@ -21,7 +21,9 @@ export function newUserEmails(u: NewUser): UserEmail[] {
     assertOneMain(u.emails);
     return u.emails.map((e) => ({ ...e }));
   }
-  return u.emailAddress === null ? [] : [{ uuid: randomUUID(), address: u.emailAddress, main: true, confirmed: u.emailConfirmed }];
+  return u.emailAddress === null
+    ? []
+    : [{ uuid: randomUUID(), address: u.emailAddress, main: true, confirmed: u.emailConfirmed }];
 }
 
 export function userEmailToRow(userUuid: string, e: UserEmail) {
@@ -38,8 +40,11 @@ export async function withEmails(db: Db, rows: Selectable<UsersTable>[]): Promis
   const byUser = new Map<string, UserEmail[]>();
   const uuids = rows.map((r) => r.uuid);
   for (let i = 0; i < uuids.length; i += IN_LIST_SLICE) {
-    const found = await db.selectFrom('user_emails').selectAll()
-      .where('user_uuid', 'in', uuids.slice(i, i + IN_LIST_SLICE)).execute();
+    const found = await db
+      .selectFrom('user_emails')
+      .selectAll()
+      .where('user_uuid', 'in', uuids.slice(i, i + IN_LIST_SLICE))
+      .execute();
     for (const e of found) {
       const list = byUser.get(e.user_uuid) ?? [];
       list.push(userEmailFromRow(e));
@@ -54,7 +59,11 @@ export async function withEmails(db: Db, rows: Selectable<UsersTable>[]): Promis
  * `address` replaces the main one (an address the user has is promoted, with
  * its uuid), null removes it (the first remaining address becomes main).
  */
-export function withMainAddress(stored: UserEmail[], address: string | null | undefined, confirmed: boolean | undefined): UserEmail[] {
+export function withMainAddress(
+  stored: UserEmail[],
+  address: string | null | undefined,
+  confirmed: boolean | undefined,
+): UserEmail[] {
   const main = stored.find((e) => e.main);
   if (address === undefined) {
     return stored.map((e) => (e.main && confirmed !== undefined ? { ...e, confirmed } : e));
@@ -65,9 +74,10 @@ export function withMainAddress(stored: UserEmail[], address: string | null | un
   }
   const existing = stored.find((e) => e.address.toLowerCase() === address.toLowerCase());
   const others = stored.filter((e) => e !== existing && e !== main);
-  const promoted: UserEmail = existing === undefined
-    ? { uuid: randomUUID(), address, main: true, confirmed: confirmed ?? false }
-    : { ...existing, address, main: true, confirmed: confirmed ?? existing.confirmed };
+  const promoted: UserEmail =
+    existing === undefined
+      ? { uuid: randomUUID(), address, main: true, confirmed: confirmed ?? false }
+      : { ...existing, address, main: true, confirmed: confirmed ?? existing.confirmed };
   return [promoted, ...others];
 }
 
@@ -90,15 +100,26 @@ export async function writeEmails(db: Db, userUuid: string, stored: UserEmail[],
   if (gone.length > 0) await db.deleteFrom('user_emails').where('uuid', 'in', gone).execute();
   for (const e of desired) {
     if (before.get(e.uuid)?.main === true && !e.main) {
-      await db.updateTable('user_emails').set({ main: toDbBool(false) }).where('uuid', '=', e.uuid).execute();
+      await db
+        .updateTable('user_emails')
+        .set({ main: toDbBool(false) })
+        .where('uuid', '=', e.uuid)
+        .execute();
     }
   }
   for (const e of desired) {
     const old = before.get(e.uuid);
     if (old === undefined || (old.address === e.address && old.confirmed === e.confirmed && old.main === e.main)) continue;
-    await db.updateTable('user_emails').set({ address: e.address, confirmed: toDbBool(e.confirmed), main: toDbBool(e.main) })
-      .where('uuid', '=', e.uuid).execute();
+    await db
+      .updateTable('user_emails')
+      .set({ address: e.address, confirmed: toDbBool(e.confirmed), main: toDbBool(e.main) })
+      .where('uuid', '=', e.uuid)
+      .execute();
   }
   const added = desired.filter((e) => !before.has(e.uuid));
-  if (added.length > 0) await db.insertInto('user_emails').values(added.map((e) => userEmailToRow(userUuid, e))).execute();
+  if (added.length > 0)
+    await db
+      .insertInto('user_emails')
+      .values(added.map((e) => userEmailToRow(userUuid, e)))
+      .execute();
 }

@@ -11,18 +11,45 @@ import { StoreConflictError } from '../errors.js';
 import { containsAny, type OrderColumn } from '../list-query.js';
 import { jsonRows, refreshTokenFromRow, sortedEmails, toDbBool, userFromRow, userToRow } from '../row-mapping.js';
 import type {
-  ListResult, NewUser, Removal, User, UserEmail, UserEmailInput, UserFilter, UserListFilters, UserListQuery, UserPatch,
+  ListResult,
+  NewUser,
+  Removal,
+  User,
+  UserEmail,
+  UserEmailInput,
+  UserFilter,
+  UserListFilters,
+  UserListQuery,
+  UserPatch,
 } from '../types.js';
 import type { Db, VerbContext } from './context.js';
 import { countRows, paged } from './lists.js';
 import { removeUserSessions } from './sessions.js';
 import {
-  addedAddresses, assertOneMain, emailsOfUser, newUserEmails, userEmailToRow, withEmails, withMainAddress, writeEmails,
+  addedAddresses,
+  assertOneMain,
+  emailsOfUser,
+  newUserEmails,
+  userEmailToRow,
+  withEmails,
+  withMainAddress,
+  writeEmails,
 } from './user-emails.js';
 
-export type UserVerbs = Pick<IdentityStoreTx,
-  | 'createUser' | 'getUser' | 'findUserByLogin' | 'findLoginUser' | 'listUsers' | 'updateUser' | 'replaceUserEmails' | 'setUserPassword'
-  | 'replacePasswordHash' | 'deleteUser' | 'findTenantUser'>;
+export type UserVerbs = Pick<
+  IdentityStoreTx,
+  | 'createUser'
+  | 'getUser'
+  | 'findUserByLogin'
+  | 'findLoginUser'
+  | 'listUsers'
+  | 'updateUser'
+  | 'replaceUserEmails'
+  | 'setUserPassword'
+  | 'replacePasswordHash'
+  | 'deleteUser'
+  | 'findTenantUser'
+>;
 
 const userOrders: Readonly<Record<string, OrderColumn>> = {
   uuid: { column: 'users.uuid', text: false },
@@ -55,12 +82,21 @@ export function userVerbs(ctx: VerbContext) {
         await assertLoginsFree(ctx, db, u.uuid, { username: u.username, addresses: emails.map((e) => e.address) });
         await db.insertInto('users').values(userToRow(u, authenticationMethod)).execute();
         if (emails.length > 0) {
-          await db.insertInto('user_emails').values(emails.map((e) => userEmailToRow(u.uuid, e))).execute();
+          await db
+            .insertInto('user_emails')
+            .values(emails.map((e) => userEmailToRow(u.uuid, e)))
+            .execute();
         }
-        await db.insertInto('group_users').columns(['group_uuid', 'user_uuid'])
-          .expression(db.selectFrom('groups')
-            .select((eb) => ['groups.uuid as group_uuid', eb.val(u.uuid).as('user_uuid')])
-            .where('tenant_uuid', '=', u.tenantUuid).where('system_managed', '=', toDbBool(true)))
+        await db
+          .insertInto('group_users')
+          .columns(['group_uuid', 'user_uuid'])
+          .expression(
+            db
+              .selectFrom('groups')
+              .select((eb) => ['groups.uuid as group_uuid', eb.val(u.uuid).as('user_uuid')])
+              .where('tenant_uuid', '=', u.tenantUuid)
+              .where('system_managed', '=', toDbBool(true)),
+          )
           .execute();
         const main = emails.find((e) => e.main) ?? null;
         return {
@@ -83,8 +119,12 @@ export function userVerbs(ctx: VerbContext) {
 
     async getUser(uuid: string): Promise<User | null> {
       // One statement: the row and its addresses (a JSON column).
-      const row = await ctx.db.selectFrom('users').selectAll('users').select(emailsColumn(ctx))
-        .where('uuid', '=', uuid).executeTakeFirst();
+      const row = await ctx.db
+        .selectFrom('users')
+        .selectAll('users')
+        .select(emailsColumn(ctx))
+        .where('uuid', '=', uuid)
+        .executeTakeFirst();
       return row ? userWithJsonEmails(row) : null;
     },
 
@@ -97,15 +137,26 @@ export function userVerbs(ctx: VerbContext) {
       // lower(user_emails.address), so both lookups are index seeks. SQLite's
       // lower() folds ASCII only: "É" and "é" are different logins there.
       const lowered = sql<string>`lower(${login})`;
-      const byUsername = ctx.db.selectFrom('users').select('users.uuid as uuid')
+      const byUsername = ctx.db
+        .selectFrom('users')
+        .select('users.uuid as uuid')
         .where(({ eb, fn, ref }) => eb(fn('lower', [ref('users.username')]), '=', lowered));
-      const byEmail = ctx.db.selectFrom('user_emails').select('user_emails.user_uuid as uuid')
+      const byEmail = ctx.db
+        .selectFrom('user_emails')
+        .select('user_emails.user_uuid as uuid')
         .where(({ eb, fn, ref }) => eb(fn('lower', [ref('user_emails.address')]), '=', lowered))
         .where('user_emails.confirmed', '=', toDbBool(true));
       // One statement: the user, its addresses (a JSON column) and its
       // tenant's default authentication method (the login's method check).
-      const rows = await ctx.db.selectFrom('users').selectAll('users').select(emailsColumn(ctx))
-        .select(sql<string | null>`(select t.default_authentication_method from tenants t where t.uuid = users.tenant_uuid)`.as('tenant_authentication_method'))
+      const rows = await ctx.db
+        .selectFrom('users')
+        .selectAll('users')
+        .select(emailsColumn(ctx))
+        .select(
+          sql<string | null>`(select t.default_authentication_method from tenants t where t.uuid = users.tenant_uuid)`.as(
+            'tenant_authentication_method',
+          ),
+        )
         .where('users.uuid', 'in', byUsername.union(byEmail))
         .limit(2)
         .execute();
@@ -122,17 +173,28 @@ export function userVerbs(ctx: VerbContext) {
       const db = ctx.db;
       let inTenants = db.selectFrom('users').where('users.tenant_uuid', 'in', tenantUuids);
       if (f.groupUuid !== undefined) {
-        inTenants = inTenants.where('users.uuid', 'in',
-          db.selectFrom('group_users').select('user_uuid').where('group_uuid', '=', f.groupUuid));
+        inTenants = inTenants.where(
+          'users.uuid',
+          'in',
+          db.selectFrom('group_users').select('user_uuid').where('group_uuid', '=', f.groupUuid),
+        );
       }
       const search = q.search;
       let matching = search
-        ? inTenants.where(({ or, eb }) => or([
-          containsAny(userSearchColumns, search),
-          // Any of the user's addresses, as wazo-auth searches them.
-          eb('users.uuid', 'in', db.selectFrom('user_emails').select('user_emails.user_uuid')
-            .where(containsAny(['user_emails.address'], search))),
-        ]))
+        ? inTenants.where(({ or, eb }) =>
+            or([
+              containsAny(userSearchColumns, search),
+              // Any of the user's addresses, as wazo-auth searches them.
+              eb(
+                'users.uuid',
+                'in',
+                db
+                  .selectFrom('user_emails')
+                  .select('user_emails.user_uuid')
+                  .where(containsAny(['user_emails.address'], search)),
+              ),
+            ]),
+          )
         : inTenants;
       const filters = userListConditions(db, q.filters ?? {});
       for (const condition of filters) matching = matching.where(condition);
@@ -156,8 +218,7 @@ export function userVerbs(ctx: VerbContext) {
       if (Object.keys(changes).length === 0 && !emailsChange) return verbs.getUser(uuid);
 
       if (patch.username === undefined && !emailsChange) {
-        const row = await ctx.db.updateTable('users').set(changes).where('uuid', '=', uuid)
-          .returningAll().executeTakeFirst();
+        const row = await ctx.db.updateTable('users').set(changes).where('uuid', '=', uuid).returningAll().executeTakeFirst();
         return row ? (await withEmails(ctx.db, [row]))[0] : null;
       }
       return ctx.atomic(async (db) => {
@@ -167,8 +228,12 @@ export function userVerbs(ctx: VerbContext) {
         const desired = emailsChange ? withMainAddress(stored, patch.emailAddress, patch.emailConfirmed) : stored;
         // Only a login that changes is checked: one stored before the rule
         // (see migrations/unique-logins.ts) does not block other edits.
-        const username = patch.username !== undefined && patch.username !== null
-          && patch.username.toLowerCase() !== before.username?.toLowerCase() ? patch.username : null;
+        const username =
+          patch.username !== undefined &&
+          patch.username !== null &&
+          patch.username.toLowerCase() !== before.username?.toLowerCase()
+            ? patch.username
+            : null;
         await assertLoginsFree(ctx, db, uuid, { username, addresses: addedAddresses(stored, desired) });
         if (Object.keys(changes).length > 0) await db.updateTable('users').set(changes).where('uuid', '=', uuid).execute();
         await writeEmails(db, uuid, stored, desired);
@@ -185,7 +250,12 @@ export function userVerbs(ctx: VerbContext) {
         const stored = await emailsOfUser(db, uuid);
         const desired = emails.map((e): UserEmail => {
           const kept = stored.find((s) => s.address.toLowerCase() === e.address.toLowerCase());
-          return { uuid: kept?.uuid ?? randomUUID(), address: e.address, main: e.main, confirmed: e.confirmed ?? kept?.confirmed ?? false };
+          return {
+            uuid: kept?.uuid ?? randomUUID(),
+            address: e.address,
+            main: e.main,
+            confirmed: e.confirmed ?? kept?.confirmed ?? false,
+          };
         });
         await assertLoginsFree(ctx, db, uuid, { username: null, addresses: addedAddresses(stored, desired) });
         await writeEmails(db, uuid, stored, desired);
@@ -194,14 +264,21 @@ export function userVerbs(ctx: VerbContext) {
     },
 
     async setUserPassword(uuid: string, passwordHash: string | null): Promise<boolean> {
-      const result = await ctx.db.updateTable('users').set({ password_hash: passwordHash })
-        .where('uuid', '=', uuid).executeTakeFirst();
+      const result = await ctx.db
+        .updateTable('users')
+        .set({ password_hash: passwordHash })
+        .where('uuid', '=', uuid)
+        .executeTakeFirst();
       return result.numUpdatedRows > 0n;
     },
 
     async replacePasswordHash(userUuid: string, oldHash: string, newHash: string): Promise<boolean> {
-      const result = await ctx.db.updateTable('users').set({ password_hash: newHash })
-        .where('uuid', '=', userUuid).where('password_hash', '=', oldHash).executeTakeFirst();
+      const result = await ctx.db
+        .updateTable('users')
+        .set({ password_hash: newHash })
+        .where('uuid', '=', userUuid)
+        .where('password_hash', '=', oldHash)
+        .executeTakeFirst();
       return result.numUpdatedRows > 0n;
     },
 
@@ -228,7 +305,9 @@ export function userVerbs(ctx: VerbContext) {
       const lowerIs = (column: string, value: string) => sql<SqlBool>`lower(${sql.ref(column)}) = lower(${value})`;
       const { email, username } = by;
       if (email !== null && email !== '') {
-        const row = await ctx.db.selectFrom('users').selectAll('users')
+        const row = await ctx.db
+          .selectFrom('users')
+          .selectAll('users')
           .innerJoin('user_emails', 'user_emails.user_uuid', 'users.uuid')
           .where(lowerIs('user_emails.address', email))
           .where('users.tenant_uuid', '=', tenantUuid)
@@ -236,7 +315,9 @@ export function userVerbs(ctx: VerbContext) {
         if (row) return (await withEmails(ctx.db, [row]))[0];
       }
       if (username !== null && username !== '') {
-        const row = await ctx.db.selectFrom('users').selectAll()
+        const row = await ctx.db
+          .selectFrom('users')
+          .selectAll()
           .where(lowerIs('users.username', username))
           .where('tenant_uuid', '=', tenantUuid)
           .executeTakeFirst();
@@ -251,15 +332,22 @@ export function userVerbs(ctx: VerbContext) {
 /** The user's addresses as one JSON column of its row (StoreDialect.jsonArrayAgg): no second statement. */
 function emailsColumn(ctx: VerbContext) {
   const agg = ctx.dialect.jsonArrayAgg([
-    ['uuid', sql.ref('e.uuid')], ['address', sql.ref('e.address')], ['main', sql.ref('e.main')], ['confirmed', sql.ref('e.confirmed')],
+    ['uuid', sql.ref('e.uuid')],
+    ['address', sql.ref('e.address')],
+    ['main', sql.ref('e.main')],
+    ['confirmed', sql.ref('e.confirmed')],
   ]);
   return sql<unknown>`(select ${agg} from user_emails e where e.user_uuid = users.uuid)`.as('emails_json');
 }
 
 function userWithJsonEmails(row: Selectable<UsersTable> & { emails_json: unknown }): User {
   const { emails_json: json, ...user } = row;
-  const emails = jsonRows<{ uuid: string; address: string; main: unknown; confirmed: unknown }>(json)
-    .map((e): UserEmail => ({ uuid: e.uuid, address: e.address, main: Boolean(e.main), confirmed: Boolean(e.confirmed) }));
+  const emails = jsonRows<{ uuid: string; address: string; main: unknown; confirmed: unknown }>(json).map((e): UserEmail => ({
+    uuid: e.uuid,
+    address: e.address,
+    main: Boolean(e.main),
+    confirmed: Boolean(e.confirmed),
+  }));
   return userFromRow(user, emails);
 }
 
@@ -271,22 +359,31 @@ function userWithJsonEmails(row: Selectable<UsersTable> & { emails_json: unknown
  * indexes' job. Called in the writing transaction, under the dialect's
  * login lock, so two writers cannot both pass the check.
  */
-async function assertLoginsFree(ctx: VerbContext, db: Db, uuid: string, logins: { username: string | null; addresses: string[] }): Promise<void> {
+async function assertLoginsFree(
+  ctx: VerbContext,
+  db: Db,
+  uuid: string,
+  logins: { username: string | null; addresses: string[] },
+): Promise<void> {
   if (!logins.username && logins.addresses.length === 0) return;
   await ctx.dialect.lockLogins(db);
   if (logins.username) {
-    const holder = await db.selectFrom('user_emails').select('user_uuid')
+    const holder = await db
+      .selectFrom('user_emails')
+      .select('user_uuid')
       .where(({ eb, fn, ref }) => eb(fn('lower', [ref('address')]), '=', sql<string>`lower(${logins.username})`))
       .where('user_uuid', '<>', uuid)
       .executeTakeFirst();
-    if (holder !== undefined) throw new StoreConflictError('username is another user\'s email address', 'username');
+    if (holder !== undefined) throw new StoreConflictError("username is another user's email address", 'username');
   }
   for (const address of logins.addresses) {
-    const holder = await db.selectFrom('users').select('uuid')
+    const holder = await db
+      .selectFrom('users')
+      .select('uuid')
       .where(({ eb, fn, ref }) => eb(fn('lower', [ref('username')]), '=', sql<string>`lower(${address})`))
       .where('uuid', '<>', uuid)
       .executeTakeFirst();
-    if (holder !== undefined) throw new StoreConflictError('email address is another user\'s username', 'email_address');
+    if (holder !== undefined) throw new StoreConflictError("email address is another user's username", 'email_address');
   }
 }
 
@@ -298,12 +395,18 @@ function userListConditions(db: Db, f: UserListFilters): UserCondition[] {
   const conditions: UserCondition[] = [];
   const lowerEquals = (column: string, value: string) => sql<SqlBool>`lower(${sql.ref(column)}) = lower(${value})`;
   const linkedTo = (column: 'policies.uuid' | 'policies.slug', value: string) =>
-    db.selectFrom('user_policy').innerJoin('policies', 'policies.uuid', 'user_policy.policy_uuid')
-      .select('user_policy.user_uuid').where(column, '=', value);
+    db
+      .selectFrom('user_policy')
+      .innerJoin('policies', 'policies.uuid', 'user_policy.policy_uuid')
+      .select('user_policy.user_uuid')
+      .where(column, '=', value);
   const grantedThroughGroups = (column: 'policies.uuid' | 'policies.slug', value: string) =>
-    db.selectFrom('group_users').innerJoin('group_policy', 'group_policy.group_uuid', 'group_users.group_uuid')
+    db
+      .selectFrom('group_users')
+      .innerJoin('group_policy', 'group_policy.group_uuid', 'group_users.group_uuid')
       .innerJoin('policies', 'policies.uuid', 'group_policy.policy_uuid')
-      .select('group_users.user_uuid').where(column, '=', value);
+      .select('group_users.user_uuid')
+      .where(column, '=', value);
 
   if (f.uuid !== undefined) {
     const uuid = f.uuid.toLowerCase();
@@ -313,28 +416,47 @@ function userListConditions(db: Db, f: UserListFilters): UserCondition[] {
     const username = f.username;
     conditions.push(() => lowerEquals('users.username', username));
   }
-  for (const [column, value] of [['users.firstname', f.firstname], ['users.lastname', f.lastname], ['users.purpose', f.purpose]] as const) {
+  for (const [column, value] of [
+    ['users.firstname', f.firstname],
+    ['users.lastname', f.lastname],
+    ['users.purpose', f.purpose],
+  ] as const) {
     if (value !== undefined) conditions.push((eb) => eb(column, '=', value));
   }
   if (f.emailAddress !== undefined) {
     const address = f.emailAddress;
-    conditions.push((eb) => eb('users.uuid', 'in', db.selectFrom('user_emails').select('user_emails.user_uuid')
-      .where(lowerEquals('user_emails.address', address))));
+    conditions.push((eb) =>
+      eb(
+        'users.uuid',
+        'in',
+        db.selectFrom('user_emails').select('user_emails.user_uuid').where(lowerEquals('user_emails.address', address)),
+      ),
+    );
   }
   if (f.groupUuid !== undefined) {
     const group = f.groupUuid;
-    conditions.push((eb) => eb('users.uuid', 'in', db.selectFrom('group_users').select('group_users.user_uuid')
-      .where('group_users.group_uuid', '=', group)));
+    conditions.push((eb) =>
+      eb(
+        'users.uuid',
+        'in',
+        db.selectFrom('group_users').select('group_users.user_uuid').where('group_users.group_uuid', '=', group),
+      ),
+    );
   }
-  for (const [column, value] of [['policies.uuid', f.policyUuid], ['policies.slug', f.policySlug]] as const) {
+  for (const [column, value] of [
+    ['policies.uuid', f.policyUuid],
+    ['policies.slug', f.policySlug],
+  ] as const) {
     if (value !== undefined) conditions.push((eb) => eb('users.uuid', 'in', linkedTo(column, value)));
   }
-  for (const [column, value] of [['policies.uuid', f.hasPolicyUuid], ['policies.slug', f.hasPolicySlug]] as const) {
+  for (const [column, value] of [
+    ['policies.uuid', f.hasPolicyUuid],
+    ['policies.slug', f.hasPolicySlug],
+  ] as const) {
     if (value === undefined) continue;
-    conditions.push((eb) => eb.or([
-      eb('users.uuid', 'in', linkedTo(column, value)),
-      eb('users.uuid', 'in', grantedThroughGroups(column, value)),
-    ]));
+    conditions.push((eb) =>
+      eb.or([eb('users.uuid', 'in', linkedTo(column, value)), eb('users.uuid', 'in', grantedThroughGroups(column, value))]),
+    );
   }
   return conditions;
 }

@@ -68,7 +68,9 @@ CREATE INDEX external_auth_device_flows_next_poll_at_idx ON external_auth_device
 `;
 
 function externalAuth(): Migration[] {
-  return [{ version: 13, name: 'external auth configurations, user connections and device authorizations', sql: externalAuthSql }];
+  return [
+    { version: 13, name: 'external auth configurations, user connections and device authorizations', sql: externalAuthSql },
+  ];
 }
 
 export const externalAuthSqlite: readonly Migration[] = externalAuth();

@@ -29,7 +29,13 @@ ALTER TABLE mfa_challenges ADD COLUMN sso TEXT;
 `;
 
 function mfaTenantPolicy(): Migration[] {
-  return [{ version: 17, name: 'multi-factor authentication: per-tenant required_for, single sign-on challenges', sql: mfaTenantPolicySql }];
+  return [
+    {
+      version: 17,
+      name: 'multi-factor authentication: per-tenant required_for, single sign-on challenges',
+      sql: mfaTenantPolicySql,
+    },
+  ];
 }
 
 export const mfaTenantPolicySqlite: readonly Migration[] = mfaTenantPolicy();

@@ -44,7 +44,9 @@ async function startIdleWindows(trx: Transaction<DatabaseSchema>): Promise<void>
 }
 
 function refreshTokenLifecycle(bigint: 'INTEGER' | 'BIGINT'): Migration[] {
-  return [{ version: 12, name: 'refresh token last use and retired refresh tokens', sql: lifecycleSql(bigint), run: startIdleWindows }];
+  return [
+    { version: 12, name: 'refresh token last use and retired refresh tokens', sql: lifecycleSql(bigint), run: startIdleWindows },
+  ];
 }
 
 export const refreshTokenLifecycleSqlite: readonly Migration[] = refreshTokenLifecycle('INTEGER');

@@ -42,7 +42,8 @@ async function applyNext(dialect: StoreDialect, logger: StoreLogger): Promise<Mi
     }
     if (next.sql.trim() !== '') await dialect.execScript(trx, next.sql);
     await next.run?.(trx, logger);
-    await trx.insertInto('schema_migrations')
+    await trx
+      .insertInto('schema_migrations')
       .values({ version: next.version, name: next.name, applied_at: Date.now() })
       .execute();
     return next;

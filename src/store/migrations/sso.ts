@@ -82,14 +82,18 @@ ALTER TABLE tenants RENAME COLUMN default_authentication_method_16 TO default_au
 
 const NAME = 'single sign-on: identity providers, sessions, replays; tenant default method oidc';
 
-export const ssoSqlite: readonly Migration[] = [{
-  version: 16,
-  name: NAME,
-  sql: ssoTablesSql + sqliteMethodSql,
-  async run(trx, logger) {
-    const r = await sql<{ n: number | string }>`select count(*) as n from tenants where default_authentication_method <> 'native'`.execute(trx);
-    const n = Number(r.rows[0]?.n ?? 0);
-    if (n > 0) logger.info({ tenants: n }, 'migration 16: kept the default authentication method of tenants not using native');
+export const ssoSqlite: readonly Migration[] = [
+  {
+    version: 16,
+    name: NAME,
+    sql: ssoTablesSql + sqliteMethodSql,
+    async run(trx, logger) {
+      const r = await sql<{
+        n: number | string;
+      }>`select count(*) as n from tenants where default_authentication_method <> 'native'`.execute(trx);
+      const n = Number(r.rows[0]?.n ?? 0);
+      if (n > 0) logger.info({ tenants: n }, 'migration 16: kept the default authentication method of tenants not using native');
+    },
   },
-}];
+];
 export const ssoPostgres: readonly Migration[] = [{ version: 16, name: NAME, sql: ssoTablesSql + postgresMethodSql }];

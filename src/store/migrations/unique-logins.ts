@@ -68,10 +68,12 @@ async function uniqueTenantDomains(trx: Transaction<DatabaseSchema>, logger: Mig
       age.set(t.uuid, Math.min(age.get(t.uuid) ?? Infinity, at));
     }
   }
-  const oldestFirst = [...rows].sort((a, b) =>
-    (age.get(a.uuid) ?? Infinity) - (age.get(b.uuid) ?? Infinity)
-    || (depth.get(a.uuid) ?? 0) - (depth.get(b.uuid) ?? 0)
-    || (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
+  const oldestFirst = [...rows].sort(
+    (a, b) =>
+      (age.get(a.uuid) ?? Infinity) - (age.get(b.uuid) ?? Infinity) ||
+      (depth.get(a.uuid) ?? 0) - (depth.get(b.uuid) ?? 0) ||
+      (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0),
+  );
 
   const owner = new Map<string, string>();
   for (const tenant of oldestFirst) {
@@ -120,7 +122,12 @@ function parseNames(json: string): string[] {
 
 /** Reports (never changes) users whose username is another user's email address. */
 async function reportSharedLogins(trx: Transaction<DatabaseSchema>, logger: MigrationLogger): Promise<void> {
-  const { rows } = await sql<{ username_user_uuid: string; username_tenant_uuid: string; email_user_uuid: string; email_tenant_uuid: string }>`
+  const { rows } = await sql<{
+    username_user_uuid: string;
+    username_tenant_uuid: string;
+    email_user_uuid: string;
+    email_tenant_uuid: string;
+  }>`
     select u.uuid as username_user_uuid, u.tenant_uuid as username_tenant_uuid,
            e.uuid as email_user_uuid, e.tenant_uuid as email_tenant_uuid
     from users u join users e on lower(e.email_address) = lower(u.username) and e.uuid <> u.uuid
@@ -128,7 +135,7 @@ async function reportSharedLogins(trx: Transaction<DatabaseSchema>, logger: Migr
   for (const pair of rows) {
     logger.warn(
       { ...pair },
-      'a username equals another user\'s email address: logins by it are refused for both until one of them is changed',
+      "a username equals another user's email address: logins by it are refused for both until one of them is changed",
     );
   }
 }

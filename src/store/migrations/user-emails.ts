@@ -78,8 +78,9 @@ async function moveEmails(trx: Transaction<DatabaseSchema>, logger: MigrationLog
   const { rows } = await sql<{ uuid: string; email_address: string; email_confirmed: number | boolean }>`
     select uuid, email_address, email_confirmed from users where email_address is not null order by uuid`.execute(trx);
   for (let i = 0; i < rows.length; i += COPY_SLICE) {
-    const values = rows.slice(i, i + COPY_SLICE).map((r) =>
-      sql`(${randomUUID()}, ${r.uuid}, ${r.email_address}, ${1}, ${r.email_confirmed ? 1 : 0})`);
+    const values = rows
+      .slice(i, i + COPY_SLICE)
+      .map((r) => sql`(${randomUUID()}, ${r.uuid}, ${r.email_address}, ${1}, ${r.email_confirmed ? 1 : 0})`);
     await sql`insert into user_emails (uuid, user_uuid, address, main, confirmed) values ${sql.join(values)}`.execute(trx);
   }
   await sql`update users set authentication_method = 'native' where purpose in ('internal', 'external_api')`.execute(trx);
@@ -88,12 +89,14 @@ async function moveEmails(trx: Transaction<DatabaseSchema>, logger: MigrationLog
 }
 
 function userEmails(createSql: string): Migration[] {
-  return [{
-    version: 10,
-    name: 'user email addresses and authentication method',
-    sql: createSql,
-    run: moveEmails,
-  }];
+  return [
+    {
+      version: 10,
+      name: 'user email addresses and authentication method',
+      sql: createSql,
+      run: moveEmails,
+    },
+  ];
 }
 
 export const userEmailsSqlite: readonly Migration[] = userEmails(createSqlite);

@@ -2,9 +2,7 @@
 
 import { fieldOfConstraint } from '../constraint-fields.js';
 import { isStalePlan } from './prepared-statements.js';
-import {
-  StoreConflictError, StoreError, StoreInvalidInputError, StoreUnavailableError,
-} from '../errors.js';
+import { StoreConflictError, StoreError, StoreInvalidInputError, StoreUnavailableError } from '../errors.js';
 
 interface PgErrorLike {
   code?: unknown;
@@ -15,8 +13,14 @@ interface PgErrorLike {
 
 /** Socket-level failures (Node error codes). */
 const networkCodes = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH',
-  'ENOTFOUND', 'EAI_AGAIN',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
 ]);
 
 /** SQLSTATEs meaning "the server cannot serve us now", beside class 08 (connection exception). */

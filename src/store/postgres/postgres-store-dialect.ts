@@ -99,7 +99,10 @@ export function openPostgresDialect(
 
   // Named statements: parsed once per connection (prepared-statements.ts).
   // Store spans when tracing is on (src/tracing/store.ts); off: no log at all.
-  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool: new PreparingPool(pool, undefined, { timeoutMs }) }), ...storeTracing('postgresql') });
+  const db = new Kysely<DatabaseSchema>({
+    dialect: new PostgresDialect({ pool: new PreparingPool(pool, undefined, { timeoutMs }) }),
+    ...storeTracing('postgresql'),
+  });
 
   return {
     engine: 'postgresql',
@@ -130,7 +133,9 @@ export function openPostgresDialect(
     // Without parameters, pg sends the simple query protocol, which accepts
     // several statements in one string.
     tryLockRelay: async (trx) => {
-      const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${RELAY_LOCK_KEY}::bigint) as locked`.execute(trx);
+      const { rows } = await sql<{
+        locked: boolean;
+      }>`select pg_try_advisory_xact_lock(${RELAY_LOCK_KEY}::bigint) as locked`.execute(trx);
       return rows[0]?.locked === true;
     },
     execScript: async (trx, script) => {

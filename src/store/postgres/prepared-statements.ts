@@ -67,7 +67,10 @@ class PreparingClient implements PostgresPoolClient {
   private checkedOutAt = 0;
   private budget: DbBudget | null = null;
 
-  constructor(private readonly client: pg.PoolClient, private readonly names: StatementNames) {}
+  constructor(
+    private readonly client: pg.PoolClient,
+    private readonly names: StatementNames,
+  ) {}
 
   checkOut(startedAt: number, deadline: number, budget: DbBudget | null): void {
     this.checkedOutAt = startedAt;
@@ -78,7 +81,9 @@ class PreparingClient implements PostgresPoolClient {
   async lengthenServerTimeouts(ms: number): Promise<void> {
     this.lengthened = true;
     try {
-      await this.client.query(`select set_config('statement_timeout', '${Math.floor(ms)}', false), set_config('idle_in_transaction_session_timeout', '${Math.floor(ms)}', false)`);
+      await this.client.query(
+        `select set_config('statement_timeout', '${Math.floor(ms)}', false), set_config('idle_in_transaction_session_timeout', '${Math.floor(ms)}', false)`,
+      );
     } catch (err) {
       this.release(true);
       throw err;
@@ -102,9 +107,10 @@ class PreparingClient implements PostgresPoolClient {
     }
     const name = this.names.nameOf(first, parameters.length);
     countStatement('postgresql');
-    const pending = name === null
-      ? this.client.query({ text: first, values: parameters, query_timeout: left } as pg.QueryConfig)
-      : this.client.query({ name, text: first, values: parameters, query_timeout: left } as pg.QueryConfig);
+    const pending =
+      name === null
+        ? this.client.query({ text: first, values: parameters, query_timeout: left } as pg.QueryConfig)
+        : this.client.query({ name, text: first, values: parameters, query_timeout: left } as pg.QueryConfig);
     return pending.catch((err: unknown) => {
       if (isStalePlan(err)) this.stale = true;
       // An answer of the server's (a conflict, a cancelled statement) leaves

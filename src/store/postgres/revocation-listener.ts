@@ -6,7 +6,12 @@
 import pg from 'pg';
 import type { StoreLogger } from '../store-dialect.js';
 import {
-  dispatchPayload, dispatchTenantPayload, REVOCATION_CHANNEL, TENANT_CHANNEL, type RevocationHandler, type RevocationWatch,
+  dispatchPayload,
+  dispatchTenantPayload,
+  REVOCATION_CHANNEL,
+  TENANT_CHANNEL,
+  type RevocationHandler,
+  type RevocationWatch,
 } from '../revocations.js';
 
 const HEARTBEAT_MS = 5000;
@@ -40,7 +45,10 @@ export function listenForRevocations(
       handler.disconnected(err);
     }
     if (closed) return;
-    logger.warn({ err: err instanceof Error ? { message: err.message } : err, retry_ms: backoff }, 'revocation listener lost its connection; token cache and tenant tree cache bypassed until it is back');
+    logger.warn(
+      { err: err instanceof Error ? { message: err.message } : err, retry_ms: backoff },
+      'revocation listener lost its connection; token cache and tenant tree cache bypassed until it is back',
+    );
     retry = setTimeout(connect, backoff);
     retry.unref();
     backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
@@ -49,9 +57,19 @@ export function listenForRevocations(
   async function connect(): Promise<void> {
     retry = null;
     if (closed) return;
-    const c = new pg.Client({ connectionString: uri, connectionTimeoutMillis: timeoutMs, keepAlive: true, keepAliveInitialDelayMillis: 10_000, application_name: 'xivo-auth-listener' });
-    c.on('error', (err) => { if (client === c) lost(err); });
-    c.on('end', () => { if (client === c) lost(new Error('connection ended')); });
+    const c = new pg.Client({
+      connectionString: uri,
+      connectionTimeoutMillis: timeoutMs,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      application_name: 'xivo-auth-listener',
+    });
+    c.on('error', (err) => {
+      if (client === c) lost(err);
+    });
+    c.on('end', () => {
+      if (client === c) lost(new Error('connection ended'));
+    });
     c.on('notification', (msg) => {
       if (msg.payload === undefined) return;
       if (msg.channel === REVOCATION_CHANNEL) dispatchPayload(msg.payload, handler);
@@ -76,7 +94,9 @@ export function listenForRevocations(
     client = c;
     backoff = 100;
     up = true;
-    heartbeat = setInterval(() => { void beat(c); }, HEARTBEAT_MS);
+    heartbeat = setInterval(() => {
+      void beat(c);
+    }, HEARTBEAT_MS);
     heartbeat.unref();
     handler.connected();
   }
@@ -87,7 +107,9 @@ export function listenForRevocations(
     try {
       await Promise.race([
         c.query('select 1'),
-        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('heartbeat timed out')), timeoutMs); }),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('heartbeat timed out')), timeoutMs);
+        }),
       ]);
     } catch (err) {
       if (client === c) lost(err);

@@ -33,7 +33,9 @@ function isBusy(err: unknown): boolean {
 }
 
 function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => { setTimeout(resolve, ms); });
+  return new Promise((resolve) => {
+    setTimeout(resolve, ms);
+  });
 }
 
 /** One holder at a time, in arrival order; a waiter gives up after its allowance. */
@@ -177,7 +179,10 @@ export class BoundedSqliteDriver implements Driver {
   readonly #gate = new DeadlineMutex();
   readonly #connection: BoundedSqliteConnection;
 
-  constructor(private readonly db: BoundedSqliteDatabase, private readonly timeoutMs: number) {
+  constructor(
+    private readonly db: BoundedSqliteDatabase,
+    private readonly timeoutMs: number,
+  ) {
     this.#connection = new BoundedSqliteConnection(db);
   }
 

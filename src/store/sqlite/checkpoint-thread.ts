@@ -49,9 +49,13 @@ export class SqliteCheckpointThread {
     // It must not keep the process alive. If it dies, the service's commits
     // checkpoint as SQLite does by default.
     this.worker.unref();
-    this.worker.once('exit', () => { this.worker = null; });
+    this.worker.once('exit', () => {
+      this.worker = null;
+    });
     // Best effort: a thread that fails leaves the backstop (the commits' own checkpoint).
-    this.worker.on('error', () => { this.worker = null; });
+    this.worker.on('error', () => {
+      this.worker = null;
+    });
   }
 
   /** A last checkpoint, then the thread ends. */

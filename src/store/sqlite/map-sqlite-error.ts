@@ -1,9 +1,7 @@
 // better-sqlite3 errors → typed store errors.
 
 import { constraintOfColumns, fieldOfConstraint } from '../constraint-fields.js';
-import {
-  StoreConflictError, StoreError, StoreInvalidInputError, StoreUnavailableError,
-} from '../errors.js';
+import { StoreConflictError, StoreError, StoreInvalidInputError, StoreUnavailableError } from '../errors.js';
 
 interface SqliteErrorLike {
   code?: unknown;

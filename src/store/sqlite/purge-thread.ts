@@ -49,7 +49,11 @@ export interface PurgeWorkerData extends BackgroundThreadData {
   recordEvents: boolean;
 }
 
-export interface PurgeRequest { id: number; now: number; limit: number }
+export interface PurgeRequest {
+  id: number;
+  now: number;
+  limit: number;
+}
 /** A committed chunk (hashes joined by newlines), the end of a request, or its failure. */
 export type PurgeReply =
   | { id: number; hashes: string; sessions: Session[] }
@@ -62,7 +66,6 @@ interface PendingPurge {
   resolve: (r: Removal) => void;
   reject: (e: Error) => void;
 }
-
 
 /**
  * `deleteExpired` of the store, run on a worker thread over the same SQLite
@@ -78,7 +81,10 @@ export class SqlitePurgeThread {
   private readonly pending = new Map<number, PendingPurge>();
   private closed = false;
 
-  constructor(private readonly path: string, private readonly options: SqlitePurgeOptions = {}) {}
+  constructor(
+    private readonly path: string,
+    private readonly options: SqlitePurgeOptions = {},
+  ) {}
 
   /** Deletes up to `limit` tokens expired at `now`, and the sessions they leave empty. */
   deleteExpired(now: number, limit: number): Promise<Removal> {
@@ -168,7 +174,9 @@ export class SqlitePurgeThread {
     });
     this.exits.add(exited);
     // An error ends the thread ('exit' follows); the next call starts another.
-    worker.on('error', (err) => { this.failPending(worker, err); });
+    worker.on('error', (err) => {
+      this.failPending(worker, err);
+    });
     this.worker = worker;
     return worker;
   }

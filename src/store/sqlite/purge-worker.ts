@@ -62,7 +62,7 @@ async function purge(id: number, now: number, limit: number): Promise<void> {
     }
     if (removal.tokenHashes.length < want) break;
     // Aim at half the budget: chunks vary, the budget is a ceiling.
-    const next = Math.floor(chunk * (setup.maxHoldMs / 2) / Math.max(held, 0.01));
+    const next = Math.floor((chunk * (setup.maxHoldMs / 2)) / Math.max(held, 0.01));
     chunk = Math.max(MIN_CHUNK, Math.min(next, chunk * 2));
     // Leave the write lock free as long as it was held (at least 1 ms, at
     // most the budget): a writer of the service sleeping in its busy handler

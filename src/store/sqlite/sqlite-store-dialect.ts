@@ -28,7 +28,11 @@ const THREAD_BUSY_TIMEOUT_MS = 5000;
 const DEFAULT_TIMEOUT_MS = 3000;
 
 class BoundedSqliteDialect extends SqliteDialect {
-  constructor(config: SqliteDialectConfig, private readonly database: BoundedSqliteDatabase, private readonly timeoutMs: number) {
+  constructor(
+    config: SqliteDialectConfig,
+    private readonly database: BoundedSqliteDatabase,
+    private readonly timeoutMs: number,
+  ) {
     super(config);
   }
 
@@ -61,8 +65,13 @@ export function openSqliteDialect(path: string, opts: { timeoutMs?: number } = {
 
   const bounded: BoundedSqliteDatabase = {
     prepare: (sql) => statements.prepare(sql),
-    get inTransaction() { return database.inTransaction; },
-    close: () => { checkpointer?.close(); statements.close(); },
+    get inTransaction() {
+      return database.inTransaction;
+    },
+    close: () => {
+      checkpointer?.close();
+      statements.close();
+    },
   };
   const db = new Kysely<DatabaseSchema>({
     dialect: new BoundedSqliteDialect({ database: bounded }, bounded, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
@@ -108,7 +117,12 @@ export function openSqliteDialect(path: string, opts: { timeoutMs?: number } = {
       };
       poll();
       handler.connected();
-      return { close: async () => { closed = true; }, poll };
+      return {
+        close: async () => {
+          closed = true;
+        },
+        poll,
+      };
     },
     // Kysely prepares one statement at a time; a migration script has many.
     // The transaction holds Kysely's connection, so nothing else interleaves.

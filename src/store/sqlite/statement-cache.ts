@@ -7,10 +7,7 @@ import type { SqliteDatabase } from 'kysely';
 
 const DEFAULT_CAPACITY = 256;
 
-export function withStatementCache(
-  database: Database.Database,
-  capacity = DEFAULT_CAPACITY,
-): SqliteDatabase {
+export function withStatementCache(database: Database.Database, capacity = DEFAULT_CAPACITY): SqliteDatabase {
   // A Map keeps insertion order: re-inserting on use makes the first key the
   // least recently used one.
   const statements = new Map<string, Database.Statement>();

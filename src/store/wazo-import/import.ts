@@ -23,15 +23,33 @@
 import { createHash } from 'node:crypto';
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type {
-  DatabaseSchema, GroupsTable, LdapConfigsTable, PoliciesTable, RefreshTokensTable, SessionsTable, TenantsTable,
-  TokensTable, UserEmailsTable, UsersTable,
+  DatabaseSchema,
+  GroupsTable,
+  LdapConfigsTable,
+  PoliciesTable,
+  RefreshTokensTable,
+  SessionsTable,
+  TenantsTable,
+  TokensTable,
+  UserEmailsTable,
+  UsersTable,
 } from '../database-schema.js';
 import type { StoreDialect } from '../store-dialect.js';
 import { ALL_USERS_SLUG } from '../types.js';
 import { fromWazoColumns, isPbkdf2Sha512 } from '../../passwords/pbkdf2.js';
 import { hashToken } from '../../tokens/material.js';
 import type {
-  WazoEmail, WazoGroup, WazoLdapConfig, WazoLink, WazoPolicy, WazoRefreshToken, WazoSamlConfig, WazoSource, WazoTenant, WazoToken, WazoUser,
+  WazoEmail,
+  WazoGroup,
+  WazoLdapConfig,
+  WazoLink,
+  WazoPolicy,
+  WazoRefreshToken,
+  WazoSamlConfig,
+  WazoSource,
+  WazoTenant,
+  WazoToken,
+  WazoUser,
 } from './source.js';
 
 type Db = Kysely<DatabaseSchema>;
@@ -40,10 +58,23 @@ type Db = Kysely<DatabaseSchema>;
 const BATCH = 200;
 
 export const IMPORT_KINDS = [
-  'tenants', 'tenant domains', 'users', 'emails', 'tenant contacts', 'policies', 'groups', 'group members',
-  'user policies', 'group policies', 'ldap configs', 'saml configs', 'refresh tokens', 'sessions', 'tokens',
+  'tenants',
+  'tenant domains',
+  'users',
+  'emails',
+  'tenant contacts',
+  'policies',
+  'groups',
+  'group members',
+  'user policies',
+  'group policies',
+  'ldap configs',
+  'saml configs',
+  'refresh tokens',
+  'sessions',
+  'tokens',
 ] as const;
-export type ImportKind = typeof IMPORT_KINDS[number];
+export type ImportKind = (typeof IMPORT_KINDS)[number];
 
 export interface KindReport {
   kind: ImportKind;
@@ -107,10 +138,19 @@ class Run {
   readonly reports = new Map<ImportKind, KindReport>();
   readonly notes: string[] = [];
   readonly present: Present = {
-    tenants: new Map(), users: new Map(), policies: new Set(), groups: new Map(), refreshTokens: new Map(), sessions: new Set(),
+    tenants: new Map(),
+    users: new Map(),
+    policies: new Set(),
+    groups: new Map(),
+    refreshTokens: new Map(),
+    sessions: new Set(),
   };
 
-  constructor(readonly db: Db, readonly dialect: StoreDialect, readonly options: ImportOptions) {
+  constructor(
+    readonly db: Db,
+    readonly dialect: StoreDialect,
+    readonly options: ImportOptions,
+  ) {
     for (const kind of IMPORT_KINDS) {
       this.reports.set(kind, { kind, read: 0, created: 0, updated: 0, unchanged: 0, skipped: {} });
     }
@@ -147,19 +187,31 @@ export async function importWazoAuth(source: WazoSource, dialect: StoreDialect, 
   await importPolicies(run, await source.policies());
   await importGroups(run, await source.groups());
   await importLinks(run, 'group members', await source.memberships(), {
-    from: (uuid) => (run.present.users.has(uuid) ? uuid : null), fromMissing: 'user not imported',
-    to: (uuid) => run.present.groups.get(uuid) ?? null, toMissing: 'group not imported',
-    table: 'group_users', fromColumn: 'user_uuid', toColumn: 'group_uuid',
+    from: (uuid) => (run.present.users.has(uuid) ? uuid : null),
+    fromMissing: 'user not imported',
+    to: (uuid) => run.present.groups.get(uuid) ?? null,
+    toMissing: 'group not imported',
+    table: 'group_users',
+    fromColumn: 'user_uuid',
+    toColumn: 'group_uuid',
   });
   await importLinks(run, 'user policies', await source.userPolicies(), {
-    from: (uuid) => (run.present.users.has(uuid) ? uuid : null), fromMissing: 'user not imported',
-    to: (uuid) => (run.present.policies.has(uuid) ? uuid : null), toMissing: 'policy not imported',
-    table: 'user_policy', fromColumn: 'user_uuid', toColumn: 'policy_uuid',
+    from: (uuid) => (run.present.users.has(uuid) ? uuid : null),
+    fromMissing: 'user not imported',
+    to: (uuid) => (run.present.policies.has(uuid) ? uuid : null),
+    toMissing: 'policy not imported',
+    table: 'user_policy',
+    fromColumn: 'user_uuid',
+    toColumn: 'policy_uuid',
   });
   await importLinks(run, 'group policies', await source.groupPolicies(), {
-    from: (uuid) => run.present.groups.get(uuid) ?? null, fromMissing: 'group not imported',
-    to: (uuid) => (run.present.policies.has(uuid) ? uuid : null), toMissing: 'policy not imported',
-    table: 'group_policy', fromColumn: 'group_uuid', toColumn: 'policy_uuid',
+    from: (uuid) => run.present.groups.get(uuid) ?? null,
+    fromMissing: 'group not imported',
+    to: (uuid) => (run.present.policies.has(uuid) ? uuid : null),
+    toMissing: 'policy not imported',
+    table: 'group_policy',
+    fromColumn: 'group_uuid',
+    toColumn: 'policy_uuid',
   });
   await importLdapConfigs(run, await source.ldapConfigs());
   await importSamlConfigs(run, await source.samlConfigs());
@@ -206,7 +258,11 @@ export function derivedUuid(purpose: string, secret: string): string {
 /** Whether the target has its schema: a dry run may look at a store never migrated. */
 async function hasTable(db: Db, table: keyof DatabaseSchema): Promise<boolean> {
   try {
-    await db.selectFrom(table).select(sql<number>`1`.as('one')).limit(1).execute();
+    await db
+      .selectFrom(table)
+      .select(sql<number>`1`.as('one'))
+      .limit(1)
+      .execute();
     return true;
   } catch {
     return false;
@@ -240,8 +296,17 @@ function topDown(tenants: readonly WazoTenant[], top: WazoTenant): { ordered: Wa
 
 /** What a tenant row holds, but its contact (a user: set once users are in, importTenantContacts). */
 const TENANT_FIELDS = [
-  'name', 'slug', 'parent_uuid', 'phone', 'address_line_1', 'address_line_2', 'address_city', 'address_state',
-  'address_country', 'address_zip_code', 'default_authentication_method',
+  'name',
+  'slug',
+  'parent_uuid',
+  'phone',
+  'address_line_1',
+  'address_line_2',
+  'address_city',
+  'address_state',
+  'address_country',
+  'address_zip_code',
+  'default_authentication_method',
 ] as const;
 
 const TENANT_AUTHENTICATION_METHODS = new Set(['native', 'ldap', 'saml']);
@@ -260,7 +325,9 @@ function tenantRow(t: WazoTenant, parent: string | null, domainNames: string[]):
     address_state: t.address?.state ?? null,
     address_country: t.address?.country ?? null,
     address_zip_code: t.address?.zipCode ?? null,
-    default_authentication_method: TENANT_AUTHENTICATION_METHODS.has(t.defaultAuthenticationMethod) ? t.defaultAuthenticationMethod : 'native',
+    default_authentication_method: TENANT_AUTHENTICATION_METHODS.has(t.defaultAuthenticationMethod)
+      ? t.defaultAuthenticationMethod
+      : 'native',
   };
 }
 
@@ -276,25 +343,81 @@ function domainNamesOf(t: WazoTenant): string[] {
  */
 async function ownTopTenantToReplace(run: Run, sourceTop: WazoTenant): Promise<Selectable<TenantsTable> | null> {
   if (!(await hasTable(run.db, 'tenants'))) return null;
-  const top = await run.db.selectFrom('tenants').selectAll().where('parent_uuid', 'is', null).orderBy('uuid').limit(1).executeTakeFirst();
+  const top = await run.db
+    .selectFrom('tenants')
+    .selectAll()
+    .where('parent_uuid', 'is', null)
+    .orderBy('uuid')
+    .limit(1)
+    .executeTakeFirst();
   if (top === undefined || top.uuid === sourceTop.uuid) return null;
-  const count = async (q: { executeTakeFirstOrThrow(): Promise<{ n: number | string | bigint }> }) => Number((await q.executeTakeFirstOrThrow()).n);
+  const count = async (q: { executeTakeFirstOrThrow(): Promise<{ n: number | string | bigint }> }) =>
+    Number((await q.executeTakeFirstOrThrow()).n);
   const db = run.db;
   const held: [string, number][] = [
-    ['sub-tenant(s)', await count(db.selectFrom('tenants').select((eb) => eb.fn.countAll<number>().as('n')).where('parent_uuid', '=', top.uuid))],
-    ['user(s)', await count(db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('tenant_uuid', '=', top.uuid))],
-    ['session(s)', await count(db.selectFrom('sessions').select((eb) => eb.fn.countAll<number>().as('n')).where('tenant_uuid', '=', top.uuid))],
-    ['group(s) besides its "all users" group', await count(db.selectFrom('groups').select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('tenant_uuid', '=', top.uuid).where('system_managed', '=', dbBool(false)))],
-    ['policy(ies) not from default_policies', await count(db.selectFrom('policies').select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('tenant_uuid', '=', top.uuid).where('read_only', '=', dbBool(false)))],
-    ['LDAP configuration', await count(db.selectFrom('ldap_configs').select((eb) => eb.fn.countAll<number>().as('n')).where('tenant_uuid', '=', top.uuid))],
+    [
+      'sub-tenant(s)',
+      await count(
+        db
+          .selectFrom('tenants')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('parent_uuid', '=', top.uuid),
+      ),
+    ],
+    [
+      'user(s)',
+      await count(
+        db
+          .selectFrom('users')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('tenant_uuid', '=', top.uuid),
+      ),
+    ],
+    [
+      'session(s)',
+      await count(
+        db
+          .selectFrom('sessions')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('tenant_uuid', '=', top.uuid),
+      ),
+    ],
+    [
+      'group(s) besides its "all users" group',
+      await count(
+        db
+          .selectFrom('groups')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('tenant_uuid', '=', top.uuid)
+          .where('system_managed', '=', dbBool(false)),
+      ),
+    ],
+    [
+      'policy(ies) not from default_policies',
+      await count(
+        db
+          .selectFrom('policies')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('tenant_uuid', '=', top.uuid)
+          .where('read_only', '=', dbBool(false)),
+      ),
+    ],
+    [
+      'LDAP configuration',
+      await count(
+        db
+          .selectFrom('ldap_configs')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('tenant_uuid', '=', top.uuid),
+      ),
+    ],
   ];
   const holding = held.filter(([, n]) => n > 0).map(([what, n]) => `${n} ${what}`);
   if (holding.length > 0) {
     throw new ImportRefusedError(
-      `this xivo-auth store already has a top tenant of its own (${top.uuid}, "${top.name ?? ''}") holding ${holding.join(', ')}; `
-      + `wazo-auth's top tenant is ${sourceTop.uuid}. Import into an empty store (a new db_uri), before xivo-auth first serves it. Nothing was written.`);
+      `this xivo-auth store already has a top tenant of its own (${top.uuid}, "${top.name ?? ''}") holding ${holding.join(', ')}; ` +
+        `wazo-auth's top tenant is ${sourceTop.uuid}. Import into an empty store (a new db_uri), before xivo-auth first serves it. Nothing was written.`,
+    );
   }
   return top;
 }
@@ -306,7 +429,9 @@ async function importTenants(run: Run, tenants: WazoTenant[]): Promise<void> {
   domains.read = tenants.reduce((n, t) => n + t.domainNames.length, 0);
   const tops = tenants.filter((t) => t.uuid === t.parentUuid);
   if (tops.length !== 1) {
-    throw new ImportRefusedError(`the wazo-auth database holds ${tops.length} top tenants (tenants that are their own parent): expected exactly one. Nothing was written.`);
+    throw new ImportRefusedError(
+      `the wazo-auth database holds ${tops.length} top tenants (tenants that are their own parent): expected exactly one. Nothing was written.`,
+    );
   }
   const top = tops[0];
   const { ordered, orphans } = topDown(tenants, top);
@@ -314,8 +439,10 @@ async function importTenants(run: Run, tenants: WazoTenant[]): Promise<void> {
 
   const replaced = await ownTopTenantToReplace(run, top);
   if (replaced !== null) {
-    run.notes.push(`xivo-auth's own top tenant ${replaced.uuid} (holding only what xivo-auth makes at start-up) is replaced by wazo-auth's, ${top.uuid}: `
-      + 'restart the xivo-auth instances serving this store after the import (default_policies are applied again at start-up).');
+    run.notes.push(
+      `xivo-auth's own top tenant ${replaced.uuid} (holding only what xivo-auth makes at start-up) is replaced by wazo-auth's, ${top.uuid}: ` +
+        'restart the xivo-auth instances serving this store after the import (default_policies are applied again at start-up).',
+    );
   }
   const targetReady = await hasTable(run.db, 'tenants');
   let first = true;
@@ -328,13 +455,28 @@ async function importTenants(run: Run, tenants: WazoTenant[]): Promise<void> {
       ? byKey(await run.db.selectFrom('tenants').selectAll().where('uuid', 'in', uuids).execute(), (r) => r.uuid)
       : new Map<string, Selectable<TenantsTable>>();
     const slugHolders = targetReady
-      ? byKey(await run.db.selectFrom('tenants').select(['uuid', 'slug']).where('slug', 'in', slugs)
-        .where('uuid', '<>', replaced?.uuid ?? '').execute(), (r) => r.slug)
+      ? byKey(
+          await run.db
+            .selectFrom('tenants')
+            .select(['uuid', 'slug'])
+            .where('slug', 'in', slugs)
+            .where('uuid', '<>', replaced?.uuid ?? '')
+            .execute(),
+          (r) => r.slug,
+        )
       : new Map<string | null, { uuid: string; slug: string | null }>();
-    const domainHolders = targetReady && names.length > 0
-      ? byKey(await run.db.selectFrom('tenant_domains').selectAll().where('name', 'in', names)
-        .where('tenant_uuid', '<>', replaced?.uuid ?? '').execute(), (r) => r.name)
-      : new Map<string, { name: string; tenant_uuid: string }>();
+    const domainHolders =
+      targetReady && names.length > 0
+        ? byKey(
+            await run.db
+              .selectFrom('tenant_domains')
+              .selectAll()
+              .where('name', 'in', names)
+              .where('tenant_uuid', '<>', replaced?.uuid ?? '')
+              .execute(),
+            (r) => r.name,
+          )
+        : new Map<string, { name: string; tenant_uuid: string }>();
 
     const inserts: { row: Insertable<TenantsTable>; domains: string[] }[] = [];
     const updates: { row: Insertable<TenantsTable>; domains: string[] | null }[] = [];
@@ -347,7 +489,7 @@ async function importTenants(run: Run, tenants: WazoTenant[]): Promise<void> {
       }
       const holder = slugHolders.get(t.slug);
       if (holder !== undefined && holder.uuid !== t.uuid) {
-        run.skip('tenants', 'its slug is another xivo-auth tenant\'s');
+        run.skip('tenants', "its slug is another xivo-auth tenant's");
         run.skip('tenant domains', 'its tenant was not imported', t.domainNames.length);
         continue;
       }
@@ -395,7 +537,10 @@ async function importTenants(run: Run, tenants: WazoTenant[]): Promise<void> {
       for (const { row, domains: names } of inserts) {
         await trx.insertInto('tenants').values(row).execute();
         if (names.length > 0) {
-          await trx.insertInto('tenant_domains').values(names.map((name) => ({ name, tenant_uuid: row.uuid }))).execute();
+          await trx
+            .insertInto('tenant_domains')
+            .values(names.map((name) => ({ name, tenant_uuid: row.uuid })))
+            .execute();
         }
       }
       for (const { row, domains: names } of updates) {
@@ -404,7 +549,10 @@ async function importTenants(run: Run, tenants: WazoTenant[]): Promise<void> {
         if (names !== null) {
           await trx.deleteFrom('tenant_domains').where('tenant_uuid', '=', row.uuid).execute();
           if (names.length > 0) {
-            await trx.insertInto('tenant_domains').values(names.map((name) => ({ name, tenant_uuid: row.uuid }))).execute();
+            await trx
+              .insertInto('tenant_domains')
+              .values(names.map((name) => ({ name, tenant_uuid: row.uuid })))
+              .execute();
           }
         }
       }
@@ -424,7 +572,14 @@ function authenticationMethodOf(u: WazoUser, tenant: WazoTenant): string {
 }
 
 const USER_FIELDS = [
-  'tenant_uuid', 'username', 'firstname', 'lastname', 'password_hash', 'purpose', 'enabled', 'authentication_method',
+  'tenant_uuid',
+  'username',
+  'firstname',
+  'lastname',
+  'password_hash',
+  'purpose',
+  'enabled',
+  'authentication_method',
 ] as const;
 
 const EMAIL_FIELDS = ['user_uuid', 'address', 'main', 'confirmed'] as const;
@@ -440,7 +595,8 @@ async function importUsers(run: Run, users: WazoUser[]): Promise<void> {
 
   for (const batch of batches(users)) {
     const uuids = batch.map((u) => u.uuid);
-    const logins = batch.flatMap((u) => [u.username, ...u.emails.map((e) => e.address)])
+    const logins = batch
+      .flatMap((u) => [u.username, ...u.emails.map((e) => e.address)])
       .filter((l): l is string => l !== null && l !== '');
     const existing = targetReady
       ? byKey(await run.db.selectFrom('users').selectAll().where('uuid', 'in', uuids).execute(), (r) => r.uuid)
@@ -450,10 +606,16 @@ async function importUsers(run: Run, users: WazoUser[]): Promise<void> {
     const taken = new Set<string>();
     if (targetReady && logins.length > 0) {
       const lowered = logins.map((l) => sql<string>`lower(${l})`);
-      const byName = await run.db.selectFrom('users').select(['uuid', 'username'])
-        .where(({ eb, fn, ref }) => eb(fn('lower', [ref('username')]), 'in', lowered)).execute();
-      const byAddress = await run.db.selectFrom('user_emails').select(['user_uuid as uuid', 'address'])
-        .where(({ eb, fn, ref }) => eb(fn('lower', [ref('address')]), 'in', lowered)).execute();
+      const byName = await run.db
+        .selectFrom('users')
+        .select(['uuid', 'username'])
+        .where(({ eb, fn, ref }) => eb(fn('lower', [ref('username')]), 'in', lowered))
+        .execute();
+      const byAddress = await run.db
+        .selectFrom('user_emails')
+        .select(['user_uuid as uuid', 'address'])
+        .where(({ eb, fn, ref }) => eb(fn('lower', [ref('address')]), 'in', lowered))
+        .execute();
       for (const r of byName) if (!sourceUuids.has(r.uuid) && r.username !== null) taken.add(r.username.toLowerCase());
       for (const r of byAddress) if (!sourceUuids.has(r.uuid)) taken.add(r.address.toLowerCase());
     }
@@ -489,7 +651,8 @@ async function importUsers(run: Run, users: WazoUser[]): Promise<void> {
       const stored = existing.get(u.uuid);
       // A password changed (or re-hashed at login) in xivo-auth since the last
       // run stays: only an imported hash follows the source.
-      if (stored !== undefined && stored.password_hash !== null && !isPbkdf2Sha512(stored.password_hash)) hash = stored.password_hash;
+      if (stored !== undefined && stored.password_hash !== null && !isPbkdf2Sha512(stored.password_hash))
+        hash = stored.password_hash;
       const row: Insertable<UsersTable> = {
         uuid: u.uuid,
         tenant_uuid: u.tenantUuid,
@@ -536,10 +699,15 @@ async function importUsers(run: Run, users: WazoUser[]): Promise<void> {
   for (const [method, n] of passwordsLeftOut) {
     run.notes.push(`${n} user(s) log in with ${method} in wazo-auth: imported without their wazo-auth password hash`);
   }
-  if (unreadable > 0) run.notes.push(`${unreadable} user(s) had a password hash that is not PBKDF2-SHA512 as wazo-auth writes it: imported without a password`);
+  if (unreadable > 0)
+    run.notes.push(
+      `${unreadable} user(s) had a password hash that is not PBKDF2-SHA512 as wazo-auth writes it: imported without a password`,
+    );
   const sharedLogins = crossLogins(users);
   if (sharedLogins > 0) {
-    run.notes.push(`${sharedLogins} user(s) have a username equal to another user's email address: a login by such a string is refused until one of them changes`);
+    run.notes.push(
+      `${sharedLogins} user(s) have a username equal to another user's email address: a login by such a string is refused until one of them changes`,
+    );
   }
 }
 
@@ -548,7 +716,10 @@ async function importUsers(run: Run, users: WazoUser[]): Promise<void> {
  * since stay; one that would be a second main address of its user, or is
  * another xivo-auth user's, is skipped.
  */
-async function planEmails(run: Run, users: readonly WazoUser[]): Promise<{ inserts: Insertable<UserEmailsTable>[]; updates: Insertable<UserEmailsTable>[] }> {
+async function planEmails(
+  run: Run,
+  users: readonly WazoUser[],
+): Promise<{ inserts: Insertable<UserEmailsTable>[]; updates: Insertable<UserEmailsTable>[] }> {
   const report = run.report('emails');
   const inserts: Insertable<UserEmailsTable>[] = [];
   const updates: Insertable<UserEmailsTable>[] = [];
@@ -560,13 +731,25 @@ async function planEmails(run: Run, users: readonly WazoUser[]): Promise<{ inser
     ? byKey(await run.db.selectFrom('user_emails').selectAll().where('uuid', 'in', uuids).execute(), (r) => r.uuid)
     : new Map<string, Selectable<UserEmailsTable>>();
   const others = targetReady
-    ? await run.db.selectFrom('user_emails').select(['uuid', 'user_uuid', 'address', 'main'])
-      .where(({ eb, or, fn, ref }) => or([
-        eb(fn('lower', [ref('address')]), 'in', all.map((e) => sql<string>`lower(${e.email.address})`)),
-        eb('user_uuid', 'in', users.map((u) => u.uuid)),
-      ]))
-      .where('uuid', 'not in', uuids)
-      .execute()
+    ? await run.db
+        .selectFrom('user_emails')
+        .select(['uuid', 'user_uuid', 'address', 'main'])
+        .where(({ eb, or, fn, ref }) =>
+          or([
+            eb(
+              fn('lower', [ref('address')]),
+              'in',
+              all.map((e) => sql<string>`lower(${e.email.address})`),
+            ),
+            eb(
+              'user_uuid',
+              'in',
+              users.map((u) => u.uuid),
+            ),
+          ]),
+        )
+        .where('uuid', 'not in', uuids)
+        .execute()
     : [];
   const addressTaken = new Set(others.map((o) => o.address.toLowerCase()));
   const hasOtherMain = new Set(others.filter((o) => bool(o.main)).map((o) => o.user_uuid));
@@ -580,7 +763,11 @@ async function planEmails(run: Run, users: readonly WazoUser[]): Promise<{ inser
       continue;
     }
     const row: Insertable<UserEmailsTable> = {
-      uuid: email.uuid, user_uuid: user.uuid, address: email.address, main: dbBool(email.main), confirmed: dbBool(email.confirmed),
+      uuid: email.uuid,
+      user_uuid: user.uuid,
+      address: email.address,
+      main: dbBool(email.main),
+      confirmed: dbBool(email.confirmed),
     };
     const before = stored.get(email.uuid);
     if (before === undefined) {
@@ -614,7 +801,18 @@ async function importTenantContacts(run: Run, tenants: readonly WazoTenant[]): P
   const targetReady = await hasTable(run.db, 'tenants');
   for (const batch of batches(withContact)) {
     const stored = targetReady
-      ? byKey(await run.db.selectFrom('tenants').select(['uuid', 'contact_uuid']).where('uuid', 'in', batch.map((t) => t.uuid)).execute(), (r) => r.uuid)
+      ? byKey(
+          await run.db
+            .selectFrom('tenants')
+            .select(['uuid', 'contact_uuid'])
+            .where(
+              'uuid',
+              'in',
+              batch.map((t) => t.uuid),
+            )
+            .execute(),
+          (r) => r.uuid,
+        )
       : new Map<string, { uuid: string; contact_uuid: string | null }>();
     const changes: { uuid: string; contact: string }[] = [];
     for (const t of batch) {
@@ -629,7 +827,8 @@ async function importTenantContacts(run: Run, tenants: readonly WazoTenant[]): P
       }
     }
     await run.write(async (trx) => {
-      for (const { uuid, contact } of changes) await trx.updateTable('tenants').set({ contact_uuid: contact }).where('uuid', '=', uuid).execute();
+      for (const { uuid, contact } of changes)
+        await trx.updateTable('tenants').set({ contact_uuid: contact }).where('uuid', '=', uuid).execute();
     });
   }
 }
@@ -649,8 +848,19 @@ async function importPolicies(run: Run, policies: WazoPolicy[]): Promise<void> {
       ? byKey(await run.db.selectFrom('policies').selectAll().where('uuid', 'in', uuids).execute(), (r) => r.uuid)
       : new Map<string, Selectable<PoliciesTable>>();
     const holders = targetReady
-      ? byKey(await run.db.selectFrom('policies').select(['uuid', 'tenant_uuid', 'slug'])
-        .where('slug', 'in', batch.map((p) => p.slug)).where('uuid', 'not in', uuids).execute(), (r) => `${r.tenant_uuid}\u0000${r.slug}`)
+      ? byKey(
+          await run.db
+            .selectFrom('policies')
+            .select(['uuid', 'tenant_uuid', 'slug'])
+            .where(
+              'slug',
+              'in',
+              batch.map((p) => p.slug),
+            )
+            .where('uuid', 'not in', uuids)
+            .execute(),
+          (r) => `${r.tenant_uuid}\u0000${r.slug}`,
+        )
       : new Map<string, unknown>();
     const inserts: Insertable<PoliciesTable>[] = [];
     const updates: Insertable<PoliciesTable>[] = [];
@@ -660,7 +870,7 @@ async function importPolicies(run: Run, policies: WazoPolicy[]): Promise<void> {
         continue;
       }
       if (holders.has(`${p.tenantUuid}\u0000${p.slug}`)) {
-        run.skip('policies', 'its slug is another xivo-auth policy\'s in the same tenant');
+        run.skip('policies', "its slug is another xivo-auth policy's in the same tenant");
         continue;
       }
       const row: Insertable<PoliciesTable> = {
@@ -688,7 +898,8 @@ async function importPolicies(run: Run, policies: WazoPolicy[]): Promise<void> {
     }
     await run.write(async (trx) => {
       if (inserts.length > 0) await trx.insertInto('policies').values(inserts).execute();
-      for (const { uuid, ...changes } of updates) await trx.updateTable('policies').set(changes).where('uuid', '=', uuid).execute();
+      for (const { uuid, ...changes } of updates)
+        await trx.updateTable('policies').set(changes).where('uuid', '=', uuid).execute();
     });
   }
 }
@@ -709,10 +920,15 @@ async function importGroups(run: Run, groups: WazoGroup[]): Promise<void> {
       ? byKey(await run.db.selectFrom('groups').selectAll().where('uuid', 'in', uuids).execute(), (r) => r.uuid)
       : new Map<string, Selectable<GroupsTable>>();
     const inTenants = targetReady
-      ? await run.db.selectFrom('groups').select(['uuid', 'tenant_uuid', 'slug', 'system_managed'])
-        .where('tenant_uuid', 'in', tenantUuids).where('uuid', 'not in', uuids).execute()
+      ? await run.db
+          .selectFrom('groups')
+          .select(['uuid', 'tenant_uuid', 'slug', 'system_managed'])
+          .where('tenant_uuid', 'in', tenantUuids)
+          .where('uuid', 'not in', uuids)
+          .execute()
       : [];
-    for (const g of inTenants) if (bool(g.system_managed) && !allUsersOf.has(g.tenant_uuid)) allUsersOf.set(g.tenant_uuid, g.uuid);
+    for (const g of inTenants)
+      if (bool(g.system_managed) && !allUsersOf.has(g.tenant_uuid)) allUsersOf.set(g.tenant_uuid, g.uuid);
     const slugHolders = new Set(inTenants.map((g) => `${g.tenant_uuid}\u0000${g.slug}`));
 
     const inserts: Insertable<GroupsTable>[] = [];
@@ -735,11 +951,15 @@ async function importGroups(run: Run, groups: WazoGroup[]): Promise<void> {
       }
       const slug = g.systemManaged ? ALL_USERS_SLUG : g.slug;
       if (slugHolders.has(`${g.tenantUuid}\u0000${slug}`)) {
-        run.skip('groups', 'its slug is another xivo-auth group\'s in the same tenant');
+        run.skip('groups', "its slug is another xivo-auth group's in the same tenant");
         continue;
       }
       const row: Insertable<GroupsTable> = {
-        uuid: g.uuid, tenant_uuid: g.tenantUuid, name: g.name, slug, system_managed: dbBool(g.systemManaged),
+        uuid: g.uuid,
+        tenant_uuid: g.tenantUuid,
+        name: g.name,
+        slug,
+        system_managed: dbBool(g.systemManaged),
       };
       const stored = existing.get(g.uuid);
       if (stored === undefined) {
@@ -759,7 +979,9 @@ async function importGroups(run: Run, groups: WazoGroup[]): Promise<void> {
     });
   }
   if (merged > 0) {
-    run.notes.push(`${merged} "all users" group(s) of wazo-auth mapped to the tenant's existing one in xivo-auth (members and policies go there)`);
+    run.notes.push(
+      `${merged} "all users" group(s) of wazo-auth mapped to the tenant's existing one in xivo-auth (members and policies go there)`,
+    );
   }
 }
 
@@ -825,17 +1047,37 @@ async function importLinks(run: Run, kind: ImportKind, links: WazoLink[], spec: 
 // LDAP configurations
 
 const LDAP_FIELDS = [
-  'host', 'port', 'protocol_version', 'protocol_security', 'bind_dn', 'bind_password', 'user_base_dn',
-  'user_login_attribute', 'user_email_attribute', 'search_filters',
+  'host',
+  'port',
+  'protocol_version',
+  'protocol_security',
+  'bind_dn',
+  'bind_password',
+  'user_base_dn',
+  'user_login_attribute',
+  'user_email_attribute',
+  'search_filters',
 ] as const;
 
 async function importLdapConfigs(run: Run, configs: WazoLdapConfig[]): Promise<void> {
   const report = run.report('ldap configs');
   report.read = configs.length;
   const targetReady = await hasTable(run.db, 'ldap_configs');
-  const existing = targetReady && configs.length > 0
-    ? byKey(await run.db.selectFrom('ldap_configs').selectAll().where('tenant_uuid', 'in', configs.map((c) => c.tenantUuid)).execute(), (r) => r.tenant_uuid)
-    : new Map<string, Selectable<LdapConfigsTable>>();
+  const existing =
+    targetReady && configs.length > 0
+      ? byKey(
+          await run.db
+            .selectFrom('ldap_configs')
+            .selectAll()
+            .where(
+              'tenant_uuid',
+              'in',
+              configs.map((c) => c.tenantUuid),
+            )
+            .execute(),
+          (r) => r.tenant_uuid,
+        )
+      : new Map<string, Selectable<LdapConfigsTable>>();
   const inserts: Insertable<LdapConfigsTable>[] = [];
   const updates: Insertable<LdapConfigsTable>[] = [];
   for (const c of configs) {
@@ -878,7 +1120,8 @@ async function importLdapConfigs(run: Run, configs: WazoLdapConfig[]): Promise<v
   }
   await run.write(async (trx) => {
     if (inserts.length > 0) await trx.insertInto('ldap_configs').values(inserts).execute();
-    for (const { tenant_uuid, ...changes } of updates) await trx.updateTable('ldap_configs').set(changes).where('tenant_uuid', '=', tenant_uuid).execute();
+    for (const { tenant_uuid, ...changes } of updates)
+      await trx.updateTable('ldap_configs').set(changes).where('tenant_uuid', '=', tenant_uuid).execute();
   });
 }
 
@@ -894,11 +1137,14 @@ async function importSamlConfigs(run: Run, configs: WazoSamlConfig[]): Promise<v
   const report = run.report('saml configs');
   report.read = configs.length;
   const existing = new Map<string, { data: Record<string, unknown>; createdAt: number }>();
-  if (configs.length > 0 && await hasSsoConfigs(run.db)) {
+  if (configs.length > 0 && (await hasSsoConfigs(run.db))) {
     for (const tenantUuids of batches([...new Set(configs.map((c) => c.tenantUuid))])) {
       const rows = await sql<{ tenant_uuid: string; data: string; created_at: number | string }>`
-        select tenant_uuid, data, created_at from sso_configs where kind = 'saml' and tenant_uuid in (${sql.join(tenantUuids)})`.execute(run.db);
-      for (const r of rows.rows) existing.set(r.tenant_uuid, { data: JSON.parse(r.data) as Record<string, unknown>, createdAt: Number(r.created_at) });
+        select tenant_uuid, data, created_at from sso_configs where kind = 'saml' and tenant_uuid in (${sql.join(tenantUuids)})`.execute(
+        run.db,
+      );
+      for (const r of rows.rows)
+        existing.set(r.tenant_uuid, { data: JSON.parse(r.data) as Record<string, unknown>, createdAt: Number(r.created_at) });
     }
   }
   const writes: { tenantUuid: string; data: Record<string, unknown>; createdAt: number }[] = [];
@@ -959,12 +1205,21 @@ async function importRefreshTokens(run: Run, refreshTokens: WazoRefreshToken[]):
     const hashes = batch.map((r) => hashToken(r.value));
     const userUuids = [...new Set(batch.map((r) => r.userUuid).filter((u): u is string => u !== null))];
     const existing = targetReady
-      ? new Set((await run.db.selectFrom('refresh_tokens').select('hash').where('hash', 'in', hashes).execute()).map((r) => r.hash))
+      ? new Set(
+          (await run.db.selectFrom('refresh_tokens').select('hash').where('hash', 'in', hashes).execute()).map((r) => r.hash),
+        )
       : new Set<string>();
-    const held = targetReady && userUuids.length > 0
-      ? byKey(await run.db.selectFrom('refresh_tokens').select(['hash', 'user_uuid', 'client_id'])
-        .where('user_uuid', 'in', userUuids).execute(), (r) => `${r.user_uuid}\u0000${r.client_id}`)
-      : new Map<string, { hash: string }>();
+    const held =
+      targetReady && userUuids.length > 0
+        ? byKey(
+            await run.db
+              .selectFrom('refresh_tokens')
+              .select(['hash', 'user_uuid', 'client_id'])
+              .where('user_uuid', 'in', userUuids)
+              .execute(),
+            (r) => `${r.user_uuid}\u0000${r.client_id}`,
+          )
+        : new Map<string, { hash: string }>();
     const inserts: Insertable<RefreshTokensTable>[] = [];
     batch.forEach((r, i) => {
       const hash = hashes[i];
@@ -1019,7 +1274,7 @@ function metadataOf(text: string | null): Record<string, unknown> {
   if (text === null || text === '') return {};
   try {
     const parsed: unknown = JSON.parse(text);
-    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed as Record<string, unknown> : {};
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
   } catch {
     return {};
   }
@@ -1046,7 +1301,9 @@ async function importTokens(run: Run, source: WazoSource): Promise<void> {
         ? new Set((await run.db.selectFrom('tokens').select('hash').where('hash', 'in', hashes).execute()).map((r) => r.hash))
         : new Set<string>();
       const storedSessions = targetReady
-        ? new Set((await run.db.selectFrom('sessions').select('uuid').where('uuid', 'in', sessionUuids).execute()).map((r) => r.uuid))
+        ? new Set(
+            (await run.db.selectFrom('sessions').select('uuid').where('uuid', 'in', sessionUuids).execute()).map((r) => r.uuid),
+          )
         : new Set<string>();
       const newSessions: Insertable<SessionsTable>[] = [];
       const newTokens: Insertable<TokensTable>[] = [];
@@ -1069,7 +1326,11 @@ async function importTokens(run: Run, source: WazoSource): Promise<void> {
             sessions.unchanged++;
           } else {
             newSessions.push({
-              uuid: t.sessionUuid, tenant_uuid: t.sessionTenantUuid, user_uuid: userUuid, mobile: dbBool(t.sessionMobile), created_at: issuedAt,
+              uuid: t.sessionUuid,
+              tenant_uuid: t.sessionTenantUuid,
+              user_uuid: userUuid,
+              mobile: dbBool(t.sessionMobile),
+              created_at: issuedAt,
             });
             sessions.created++;
           }
@@ -1092,15 +1353,26 @@ async function importTokens(run: Run, source: WazoSource): Promise<void> {
           metadata: JSON.stringify(metadata),
           remote_addr: t.remoteAddr,
           user_agent: t.userAgent,
-          refresh_token_uuid: t.refreshTokenValue === null
-            ? null
-            : run.present.refreshTokens.get(t.refreshTokenValue) ?? derivedUuid('refresh token', t.refreshTokenValue),
+          refresh_token_uuid:
+            t.refreshTokenValue === null
+              ? null
+              : (run.present.refreshTokens.get(t.refreshTokenValue) ?? derivedUuid('refresh token', t.refreshTokenValue)),
         });
         tokens.created++;
       });
       await run.write(async (trx) => {
-        if (newSessions.length > 0) await trx.insertInto('sessions').values(newSessions).onConflict((oc) => oc.doNothing()).execute();
-        if (newTokens.length > 0) await trx.insertInto('tokens').values(newTokens).onConflict((oc) => oc.doNothing()).execute();
+        if (newSessions.length > 0)
+          await trx
+            .insertInto('sessions')
+            .values(newSessions)
+            .onConflict((oc) => oc.doNothing())
+            .execute();
+        if (newTokens.length > 0)
+          await trx
+            .insertInto('tokens')
+            .values(newTokens)
+            .onConflict((oc) => oc.doNothing())
+            .execute();
       });
     }
   }

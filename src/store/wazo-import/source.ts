@@ -39,7 +39,11 @@ export type WazoSourceProblem = 'unreachable' | 'not-wazo-auth' | 'unknown-revis
 
 /** A source that cannot be imported; `message` is for the operator and never holds a password. */
 export class WazoSourceError extends Error {
-  constructor(readonly problem: WazoSourceProblem, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly problem: WazoSourceProblem,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'WazoSourceError';
   }
@@ -226,7 +230,10 @@ export function maskedUri(uri: string): string {
  */
 export async function openWazoSource(uri: string, opts: { connectTimeoutMs?: number } = {}): Promise<WazoSource> {
   if (!/^postgres(ql)?:\/\//.test(uri)) {
-    throw new WazoSourceError('unreachable', 'the wazo-auth database URI must be postgresql://user[:password]@host[:port]/database');
+    throw new WazoSourceError(
+      'unreachable',
+      'the wazo-auth database URI must be postgresql://user[:password]@host[:port]/database',
+    );
   }
   const client = new pg.Client({
     connectionString: uri,
@@ -239,8 +246,11 @@ export async function openWazoSource(uri: string, opts: { connectTimeoutMs?: num
     await client.connect();
   } catch (err) {
     await client.end().catch(() => undefined);
-    throw new WazoSourceError('unreachable',
-      `cannot connect to the wazo-auth database at ${maskedUri(uri)}: ${(err as Error).message || String(err)}`, { cause: err });
+    throw new WazoSourceError(
+      'unreachable',
+      `cannot connect to the wazo-auth database at ${maskedUri(uri)}: ${(err as Error).message || String(err)}`,
+      { cause: err },
+    );
   }
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -258,48 +268,88 @@ async function readRevisions(client: pg.Client, uri: string): Promise<string[]> 
     rows = (await client.query<{ version_num: string }>('SELECT version_num FROM alembic_version ORDER BY version_num')).rows;
   } catch (err) {
     if ((err as { code?: string }).code === '42P01') {
-      throw new WazoSourceError('not-wazo-auth', `${maskedUri(uri)} is not a wazo-auth database: it has no alembic_version table`, { cause: err });
+      throw new WazoSourceError(
+        'not-wazo-auth',
+        `${maskedUri(uri)} is not a wazo-auth database: it has no alembic_version table`,
+        { cause: err },
+      );
     }
-    throw new WazoSourceError('read-failed', `cannot read the schema revision of ${maskedUri(uri)}: ${(err as Error).message}`, { cause: err });
+    throw new WazoSourceError('read-failed', `cannot read the schema revision of ${maskedUri(uri)}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   const revisions = rows.map((r) => r.version_num);
-  const known = Object.entries(KNOWN_REVISIONS).map(([rev, what]) => `${rev} (${what})`).join(', ');
+  const known = Object.entries(KNOWN_REVISIONS)
+    .map(([rev, what]) => `${rev} (${what})`)
+    .join(', ');
   if (revisions.length === 0) {
-    throw new WazoSourceError('unknown-revision', `the wazo-auth database at ${maskedUri(uri)} has no schema revision (empty alembic_version); known revisions: ${known}`);
+    throw new WazoSourceError(
+      'unknown-revision',
+      `the wazo-auth database at ${maskedUri(uri)} has no schema revision (empty alembic_version); known revisions: ${known}`,
+    );
   }
   const unknown = revisions.filter((r) => !Object.hasOwn(KNOWN_REVISIONS, r));
   if (unknown.length > 0) {
-    throw new WazoSourceError('unknown-revision',
-      `unsupported wazo-auth schema revision ${unknown.join(', ')} at ${maskedUri(uri)}: this import reads ${known}. `
-      + 'Upgrade wazo-auth to wazo 25.14 or later (its database upgrade runs at start-up), then import again.');
+    throw new WazoSourceError(
+      'unknown-revision',
+      `unsupported wazo-auth schema revision ${unknown.join(', ')} at ${maskedUri(uri)}: this import reads ${known}. ` +
+        'Upgrade wazo-auth to wazo 25.14 or later (its database upgrade runs at start-up), then import again.',
+    );
   }
   return revisions;
 }
 
 interface TenantRow {
-  uuid: string; name: string | null; slug: string; parent_uuid: string; phone: string | null;
-  contact_uuid: string | null; default_authentication_method: string;
+  uuid: string;
+  name: string | null;
+  slug: string;
+  parent_uuid: string;
+  phone: string | null;
+  contact_uuid: string | null;
+  default_authentication_method: string;
 }
 interface UserRow {
-  uuid: string; tenant_uuid: string; username: string | null; firstname: string | null; lastname: string | null;
-  password_hash: string | null; password_salt: Buffer | null; purpose: string; enabled: boolean | null;
+  uuid: string;
+  tenant_uuid: string;
+  username: string | null;
+  firstname: string | null;
+  lastname: string | null;
+  password_hash: string | null;
+  password_salt: Buffer | null;
+  purpose: string;
+  enabled: boolean | null;
   authentication_method: string;
 }
 interface TokenRow {
-  uuid: string; session_uuid: string; session_tenant_uuid: string; session_mobile: boolean; auth_id: string;
-  pbx_user_uuid: string | null; xivo_uuid: string | null; issued_t: number | null; expire_t: number;
-  metadata: string | null; acl: string[] | null; user_agent: string | null; remote_addr: string | null;
+  uuid: string;
+  session_uuid: string;
+  session_tenant_uuid: string;
+  session_mobile: boolean;
+  auth_id: string;
+  pbx_user_uuid: string | null;
+  xivo_uuid: string | null;
+  issued_t: number | null;
+  expire_t: number;
+  metadata: string | null;
+  acl: string[] | null;
+  user_agent: string | null;
+  remote_addr: string | null;
   refresh_token_uuid: string | null;
 }
 
 class PgWazoSource implements WazoSource {
-  constructor(private readonly client: pg.Client, readonly revisions: string[]) {}
+  constructor(
+    private readonly client: pg.Client,
+    readonly revisions: string[],
+  ) {}
 
   private async rows<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
     try {
       return (await this.client.query<T>(text, values)).rows;
     } catch (err) {
-      throw new WazoSourceError('read-failed', `reading the wazo-auth database failed: ${(err as Error).message}`, { cause: err });
+      throw new WazoSourceError('read-failed', `reading the wazo-auth database failed: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
 
@@ -308,15 +358,31 @@ class PgWazoSource implements WazoSource {
       SELECT uuid, name, slug, parent_uuid, phone, contact_uuid, default_authentication_method
       FROM auth_tenant ORDER BY uuid`);
     const domains = await this.rows<{ tenant_uuid: string; name: string }>(
-      'SELECT tenant_uuid, name FROM auth_tenant_domain ORDER BY tenant_uuid, name');
+      'SELECT tenant_uuid, name FROM auth_tenant_domain ORDER BY tenant_uuid, name',
+    );
     const addresses = await this.rows<{
-      tenant_uuid: string; line_1: string | null; line_2: string | null; city: string | null;
-      state: string | null; zip_code: string | null; country: string | null;
+      tenant_uuid: string;
+      line_1: string | null;
+      line_2: string | null;
+      city: string | null;
+      state: string | null;
+      zip_code: string | null;
+      country: string | null;
     }>('SELECT tenant_uuid, line_1, line_2, city, state, zip_code, country FROM auth_address ORDER BY id');
     const domainsOf = groupBy(domains, (d) => d.tenant_uuid);
-    const addressOf = new Map(addresses.map((a) => [a.tenant_uuid, {
-      line1: a.line_1, line2: a.line_2, city: a.city, state: a.state, zipCode: a.zip_code, country: a.country,
-    }]));
+    const addressOf = new Map(
+      addresses.map((a) => [
+        a.tenant_uuid,
+        {
+          line1: a.line_1,
+          line2: a.line_2,
+          city: a.city,
+          state: a.state,
+          zipCode: a.zip_code,
+          country: a.country,
+        },
+      ]),
+    );
     return tenants.map((t) => ({
       uuid: t.uuid,
       name: t.name,
@@ -336,7 +402,8 @@ class PgWazoSource implements WazoSource {
              authentication_method
       FROM auth_user ORDER BY uuid`);
     const emails = await this.rows<{ uuid: string; user_uuid: string; address: string; confirmed: boolean; main: boolean }>(
-      'SELECT uuid, user_uuid, address, confirmed, main FROM auth_email ORDER BY user_uuid, main DESC, address');
+      'SELECT uuid, user_uuid, address, confirmed, main FROM auth_email ORDER BY user_uuid, main DESC, address',
+    );
     const emailsOf = groupBy(emails, (e) => e.user_uuid);
     return users.map((u) => ({
       uuid: u.uuid,
@@ -349,14 +416,25 @@ class PgWazoSource implements WazoSource {
       purpose: u.purpose,
       enabled: u.enabled ?? true,
       authenticationMethod: u.authentication_method,
-      emails: (emailsOf.get(u.uuid) ?? []).map((e) => ({ uuid: e.uuid, address: e.address, confirmed: e.confirmed, main: e.main })),
+      emails: (emailsOf.get(u.uuid) ?? []).map((e) => ({
+        uuid: e.uuid,
+        address: e.address,
+        confirmed: e.confirmed,
+        main: e.main,
+      })),
     }));
   }
 
   async policies(): Promise<WazoPolicy[]> {
     const rows = await this.rows<{
-      uuid: string; tenant_uuid: string; name: string; slug: string; description: string | null;
-      shared: boolean; config_managed: boolean | null; acl: string[] | null;
+      uuid: string;
+      tenant_uuid: string;
+      name: string;
+      slug: string;
+      description: string | null;
+      shared: boolean;
+      config_managed: boolean | null;
+      acl: string[] | null;
     }>(`
       SELECT p.uuid, p.tenant_uuid, p.name, p.slug, p.description, p.shared, p.config_managed,
              array_remove(array_agg(a.access ORDER BY a.access), NULL) AS acl
@@ -379,8 +457,15 @@ class PgWazoSource implements WazoSource {
 
   async groups(): Promise<WazoGroup[]> {
     const rows = await this.rows<{ uuid: string; tenant_uuid: string; name: string; slug: string; system_managed: boolean }>(
-      'SELECT uuid, tenant_uuid, name, slug, system_managed FROM auth_group ORDER BY uuid');
-    return rows.map((g) => ({ uuid: g.uuid, tenantUuid: g.tenant_uuid, name: g.name, slug: g.slug, systemManaged: g.system_managed }));
+      'SELECT uuid, tenant_uuid, name, slug, system_managed FROM auth_group ORDER BY uuid',
+    );
+    return rows.map((g) => ({
+      uuid: g.uuid,
+      tenantUuid: g.tenant_uuid,
+      name: g.name,
+      slug: g.slug,
+      systemManaged: g.system_managed,
+    }));
   }
 
   memberships(): Promise<WazoLink[]> {
@@ -397,9 +482,17 @@ class PgWazoSource implements WazoSource {
 
   async ldapConfigs(): Promise<WazoLdapConfig[]> {
     const rows = await this.rows<{
-      tenant_uuid: string; host: string; port: number; protocol_version: number | null; protocol_security: string | null;
-      bind_dn: string | null; bind_password: string | null; user_base_dn: string; user_login_attribute: string | null;
-      user_email_attribute: string | null; search_filters: string | null;
+      tenant_uuid: string;
+      host: string;
+      port: number;
+      protocol_version: number | null;
+      protocol_security: string | null;
+      bind_dn: string | null;
+      bind_password: string | null;
+      user_base_dn: string;
+      user_login_attribute: string | null;
+      user_email_attribute: string | null;
+      search_filters: string | null;
     }>(`
       SELECT tenant_uuid, host, port, protocol_version, protocol_security, bind_dn, bind_password, user_base_dn,
              user_login_attribute, user_email_attribute, search_filters
@@ -420,34 +513,60 @@ class PgWazoSource implements WazoSource {
   }
 
   async samlConfigs(): Promise<WazoSamlConfig[]> {
-    const rows = await this.rows<{ tenant_uuid: string; domain_uuid: string; entity_id: string; acs_url: string; idp_metadata: string }>(`
+    const rows = await this.rows<{
+      tenant_uuid: string;
+      domain_uuid: string;
+      entity_id: string;
+      acs_url: string;
+      idp_metadata: string;
+    }>(`
       SELECT tenant_uuid, domain_uuid, entity_id, acs_url, idp_metadata::text AS idp_metadata
       FROM auth_saml_config ORDER BY tenant_uuid, domain_uuid`);
     return rows.map((c) => ({
-      tenantUuid: c.tenant_uuid, domainUuid: c.domain_uuid, entityId: c.entity_id, acsUrl: c.acs_url, idpMetadata: c.idp_metadata,
+      tenantUuid: c.tenant_uuid,
+      domainUuid: c.domain_uuid,
+      entityId: c.entity_id,
+      acsUrl: c.acs_url,
+      idpMetadata: c.idp_metadata,
     }));
   }
 
   async refreshTokens(): Promise<WazoRefreshToken[]> {
     const rows = await this.rows<{
-      uuid: string; client_id: string | null; user_uuid: string | null; backend: string | null; login: string | null;
-      mobile: boolean; created_at: Date | null;
+      uuid: string;
+      client_id: string | null;
+      user_uuid: string | null;
+      backend: string | null;
+      login: string | null;
+      mobile: boolean;
+      created_at: Date | null;
     }>('SELECT uuid, client_id, user_uuid, backend, login, mobile, created_at FROM auth_refresh_token ORDER BY uuid');
     return rows.map((r) => ({
-      value: r.uuid, clientId: r.client_id, userUuid: r.user_uuid, backend: r.backend, login: r.login,
-      mobile: r.mobile, createdAt: r.created_at,
+      value: r.uuid,
+      clientId: r.client_id,
+      userUuid: r.user_uuid,
+      backend: r.backend,
+      login: r.login,
+      mobile: r.mobile,
+      createdAt: r.created_at,
     }));
   }
 
   async tokenCounts(nowSeconds: number): Promise<TokenCounts> {
-    const [tokens] = await this.rows<{ total: string; expired: string }>(`
+    const [tokens] = await this.rows<{ total: string; expired: string }>(
+      `
       SELECT count(*) AS total, count(*) FILTER (WHERE expire_t IS NULL OR expire_t <= $1) AS expired
-      FROM auth_token`, [nowSeconds]);
-    const [sessions] = await this.rows<{ total: string; idle: string }>(`
+      FROM auth_token`,
+      [nowSeconds],
+    );
+    const [sessions] = await this.rows<{ total: string; idle: string }>(
+      `
       SELECT count(*) AS total,
              count(*) FILTER (WHERE NOT EXISTS (
                SELECT 1 FROM auth_token t WHERE t.session_uuid = s.uuid AND t.expire_t > $1)) AS idle
-      FROM auth_session s`, [nowSeconds]);
+      FROM auth_session s`,
+      [nowSeconds],
+    );
     return {
       total: Number(tokens.total),
       expired: Number(tokens.expired),
@@ -459,14 +578,17 @@ class PgWazoSource implements WazoSource {
   async *liveTokens(nowSeconds: number): AsyncGenerator<WazoToken[]> {
     let after = '';
     for (;;) {
-      const rows = await this.rows<TokenRow>(`
+      const rows = await this.rows<TokenRow>(
+        `
         SELECT t.uuid, t.session_uuid, s.tenant_uuid AS session_tenant_uuid, s.mobile AS session_mobile, t.auth_id,
                t.pbx_user_uuid, t.xivo_uuid, t.issued_t, t.expire_t, t.metadata, t.acl, t.user_agent, t.remote_addr,
                t.refresh_token_uuid
         FROM auth_token t JOIN auth_session s ON s.uuid = t.session_uuid
         WHERE t.expire_t > $1 AND t.uuid > $2
         ORDER BY t.uuid
-        LIMIT ${TOKEN_PAGE}`, [nowSeconds, after]);
+        LIMIT ${TOKEN_PAGE}`,
+        [nowSeconds, after],
+      );
       if (rows.length === 0) return;
       after = rows[rows.length - 1].uuid;
       yield rows.map((t) => ({
