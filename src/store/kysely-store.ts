@@ -68,7 +68,11 @@ export function createKyselyStore(
    * A login's transaction of deferred writes (IssueTransactionOptions): the
    * callback's createSession, insertToken and settleLogin are gathered, then
    * sent as one statement (kysely/sessions.ts loginWritesSql) once it has
-   * returned; it throws: nothing is sent.
+   * returned; it throws: nothing is sent. The statement still runs between
+   * BEGIN and COMMIT: on its own it would commit even when the instance died
+   * while it waited for a lock, leaving a session no client holds (counted
+   * against max_user_sessions, audited as a success); without a COMMIT from
+   * a live client, nothing of the login stays (test/e2e/scale-out.e2e.test.ts).
    */
   async function deferredLogin<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     const writes: LoginWrites = { session: null, token: null, settlement: null };
@@ -87,7 +91,7 @@ export function createKyselyStore(
     const statement = loginWritesSql(writes, events);
     if (statement === null) return result;
     try {
-      await statement.execute(db);
+      await db.transaction().execute((trx) => statement.execute(trx));
     } catch (err) {
       throw mapError(err);
     }

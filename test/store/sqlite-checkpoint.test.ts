@@ -1,6 +1,7 @@
 // WAL checkpoints run on a thread of their own, not in the service's commits
 // (src/store/sqlite/checkpoint-thread.ts).
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteDialect } from '../../src/store/sqlite/sqlite-store-dialect.js';
@@ -42,5 +43,19 @@ describe('SQLite WAL checkpoints', () => {
     } finally {
       check.close();
     }
+  });
+
+  it('have ended when the store is closed: nothing touches the files afterwards (they can be removed at once)', async () => {
+    temp = tempSqliteUri();
+    const dialect = openSqliteDialect(temp.path);
+    await sql`CREATE TABLE filler (v TEXT NOT NULL)`.execute(dialect.db);
+    for (let i = 0; i < 50; i++) await sql`INSERT INTO filler (v) VALUES (${'x'.repeat(1000)})`.execute(dialect.db);
+    await until(() => ownThreads().some((t) => t.name === 'wal-checkpoint'), 'the checkpoint thread');
+    await dialect.db.destroy();
+    // The last connection to close (the thread's) removes the WAL and its index.
+    expect(ownThreads().some((t) => t.name === 'wal-checkpoint')).toBe(false);
+    expect(readdirSync(path.dirname(temp.path)).filter((f) => f.startsWith(path.basename(temp!.path)))).toEqual([
+      path.basename(temp.path),
+    ]);
   });
 });

@@ -21,7 +21,8 @@ import { countStatement } from '../statement-count.js';
 export interface BoundedSqliteDatabase {
   prepare(sql: string): SqliteStatement;
   readonly inTransaction: boolean;
-  close(): void;
+  /** Resolves once nothing of this database (the checkpoint thread included) touches its files any more. */
+  close(): void | Promise<void>;
 }
 
 /** Pauses between two tries of a write that found the file locked. */
@@ -222,6 +223,6 @@ export class BoundedSqliteDriver implements Driver {
   }
 
   async destroy(): Promise<void> {
-    this.db.close();
+    await this.db.close();
   }
 }

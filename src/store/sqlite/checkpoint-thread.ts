@@ -58,11 +58,16 @@ export class SqliteCheckpointThread {
     });
   }
 
-  /** A last checkpoint, then the thread ends. */
-  close(): void {
+  /**
+   * A last checkpoint, then the thread ends; resolves when it has (its
+   * connection closed: the files may then be moved or removed).
+   */
+  close(): Promise<void> {
     const worker = this.worker;
-    if (worker === null) return;
+    if (worker === null) return Promise.resolve();
     this.worker = null;
+    const ended = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     askToEnd(worker);
+    return ended;
   }
 }

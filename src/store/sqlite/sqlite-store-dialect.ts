@@ -68,9 +68,10 @@ export function openSqliteDialect(path: string, opts: { timeoutMs?: number } = {
     get inTransaction() {
       return database.inTransaction;
     },
-    close: () => {
-      checkpointer?.close();
+    close: async () => {
+      const ended = checkpointer?.close();
       statements.close();
+      await ended;
     },
   };
   const db = new Kysely<DatabaseSchema>({
