@@ -185,6 +185,7 @@ function serverFactory(deps: AppDeps, live: LiveHttpSettings, closing: { on: boo
   const authz = {
     // Follows authz.* reloads (src/http/live-settings.ts).
     authorize: live.authorize,
+    cached: live.authorizeCached,
     count: authzCounter ?? (() => {}),
   };
   return function createServer(handler: RequestListener): http.Server {

@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import type { TokenService } from '../login/token-service.js';
 import { cachedDecision, checkDecision, refusalDecisionOf, validDecision, type CheckDecision } from './token-check.js';
-import { MAX_QUERY_ACCESS, originalUriOf, type Authorize } from './routes/gateway.js';
+import { MAX_QUERY_ACCESS, originalUriOf, type Authorize, type AuthorizeCached, type AuthzDecision } from './routes/gateway.js';
 import {
   setSecurityHeaders,
   WRITES_SECURITY_HEADERS,
@@ -46,6 +46,14 @@ const ALWAYS_ON: FastCheckSwitch = { debug: { on: false }, closing: { on: false 
 /** What the fast path's security wrapper owes an answer (src/http/hardening.ts WRITES_SECURITY_HEADERS); undefined: nothing. */
 type Owed = SecurityHeaderList | undefined;
 
+/** The gateway decision the fast path answers `/authz` with (src/http/routes/gateway.ts). */
+interface FastAuthz {
+  authorize: Authorize;
+  /** Answers from the token cache, synchronously, when it can. */
+  cached?: AuthorizeCached;
+  count: (method: string, status: number) => void;
+}
+
 /**
  * Wraps Fastify's request listener. `count(status)` records the answer in the
  * HTTP request metrics under the route template, as the Fastify route would.
@@ -59,7 +67,7 @@ export function withFastCheck(
   tokens: TokenService,
   fallback: RequestListener,
   count: (status: number) => void = () => {},
-  authz?: { authorize: Authorize; count: (method: string, status: number) => void },
+  authz?: FastAuthz,
   off: FastCheckSwitch = ALWAYS_ON,
 ): SecurityHeadersListener & RequestListener {
   const { debug, closing } = off;
@@ -81,8 +89,7 @@ export function withFastCheck(
       url.startsWith(AUTHZ) &&
       (url.length === AUTHZ.length || url.charCodeAt(AUTHZ.length) === 63) /* ? */
     ) {
-      if (owed !== undefined) setSecurityHeaders(res, owed);
-      withResponseDbBudget(res, () => fastAuthz(req, res, url, authz, fallback));
+      fastAuthz(req, res, url, authz, decline, owed);
       return;
     }
     if (req.method !== 'HEAD' || url === undefined || !url.startsWith(PREFIX)) {
@@ -218,8 +225,9 @@ function fastAuthz(
   req: IncomingMessage,
   res: ServerResponse,
   url: string,
-  authz: { authorize: Authorize; count: (method: string, status: number) => void },
-  fallback: RequestListener,
+  authz: FastAuthz,
+  fallback: (req: IncomingMessage, res: ServerResponse, owed: Owed) => void,
+  owed: Owed,
 ): void {
   let access: string | undefined;
   if (url.length > AUTHZ.length) {
@@ -230,32 +238,52 @@ function fastAuthz(
       try {
         a = parseQuery(url.slice(AUTHZ.length + 1)).access;
       } catch {
-        fallback(req, res);
+        fallback(req, res, owed);
         return;
       }
     }
     // Whatever the route's schema would refuse (400) is left to the route.
     if (Array.isArray(a) || (a !== undefined && (a.length === 0 || a.length > MAX_QUERY_ACCESS || a.includes('\u0000')))) {
-      fallback(req, res);
+      fallback(req, res, owed);
       return;
     }
     access = a;
   }
   const method = req.method as string;
-  // Tracing off: one test (the traced variant's closure lives in tracedAuthz).
-  (tracing.enabled
-    ? tracedAuthz(req, res, authz.authorize, method, access)
-    : authz.authorize(req.headers, method, access, originalUriOf(req.headers))
-  ).then(
-    (decision) => {
-      const { headers } = decision;
+  const send = (decision: AuthzDecision) => {
+    const { headers } = decision;
+    if (owed === undefined) {
       for (let i = 0; i < headers.length; i += 1) res.setHeader(headers[i][0], headers[i][1]);
       res.statusCode = decision.status;
-      res.end();
-      authz.count(method, decision.status);
-    },
-    () => fallback(req, res),
-  );
+    } else {
+      // The security headers' precomputed list, then the decision's (as `answer` does).
+      const all = owed.slice();
+      for (let i = 0; i < headers.length; i += 1) all.push(headers[i][0], headers[i][1]);
+      res.writeHead(decision.status, all);
+    }
+    res.end();
+    authz.count(method, decision.status);
+  };
+  if (!tracing.enabled && authz.cached !== undefined) {
+    // A token in the cache: answered at once, with no store call (and so no database budget).
+    let decision: AuthzDecision | null;
+    try {
+      decision = authz.cached(req.headers, method, access, originalUriOf(req.headers));
+    } catch {
+      fallback(req, res, owed);
+      return;
+    }
+    if (decision !== null) {
+      send(decision);
+      return;
+    }
+  }
+  // Tracing off: one test (the traced variant's closure lives in tracedAuthz).
+  withResponseDbBudget(res, () =>
+    tracing.enabled
+      ? tracedAuthz(req, res, authz.authorize, method, access)
+      : authz.authorize(req.headers, method, access, originalUriOf(req.headers)),
+  ).then(send, () => fallback(req, res, owed));
 }
 
 /** The check in a server span (tracing on only; apart so the untraced path captures nothing more). */

@@ -325,6 +325,34 @@ describe.each(ENGINES)('token check answered from the cache: fast path and Fasti
     ]);
   });
 
+  it('answers GET|HEAD /authz of a cached token as the route does (status, identity headers), counted as cache hits', async () => {
+    const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+    const cases: Array<[string, string, Record<string, string>, number]> = [
+      ['granted', '/0.1/authz?access=confd.users.me.read', bearer(token), 200],
+      ['no access asked', '/0.1/authz', bearer(token), 200],
+      ['not granted', '/0.1/authz?access=confd.users.read', bearer(token), 403],
+      ['denied by a negation', '/0.1/authz?access=confd.users.me.delete', bearer(token), 403],
+      ['unknown token', '/0.1/authz?access=confd.users.me.read', bearer('not-a-token'), 401],
+      ['no token', '/0.1/authz?access=confd.users.me.read', {}, 401],
+      ['other tenant', '/0.1/authz', { ...bearer(token), 'wazo-tenant': '00000000-0000-4000-8000-000000000000' }, 403],
+    ];
+    for (let round = 0; round < 2; round += 1) {
+      for (const [what, path, headers, status] of cases) {
+        const fast = await head(s.urls.fast, path, headers);
+        const route = await head(s.urls.debug, path, headers);
+        expect(fast.status, `${what} (round ${round + 1})`).toBe(status);
+        expect(route.status, `${what} (round ${round + 1}): route status`).toBe(fast.status);
+        expect(route.headers, `${what} (round ${round + 1}): route headers`).toEqual(fast.headers);
+      }
+    }
+    const granted = await head(s.urls.fast, '/0.1/authz?access=confd.users.me.read', bearer(token));
+    expect(granted.headers['x-auth-tenant-uuid']).toBe(tenant);
+    expect(granted.headers['x-content-type-options']).toBe('nosniff');
+    const before = await metric(s.fast, HITS);
+    expect((await head(s.urls.fast, '/0.1/authz?access=confd.users.me.read', bearer(token))).status).toBe(200);
+    expect(await metric(s.fast, HITS)).toBe(before + 1);
+  });
+
   it('answers a cached token that expired 404 on both paths', async () => {
     expect((await same(`/0.1/token/${expiring}`, 'cached, valid')).status).toBe(204);
     s.clock.advance(6_000);

@@ -11,6 +11,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthzRoute } from '../../config/types.js';
 import { checkRefusalOf } from '../token-check.js';
+import { CHECK_DENIED, CHECK_INVALID } from '../../metrics/token-observer.js';
 import type { TokenRecord } from '../../tokens/types.js';
 import type { TokenService } from '../../login/token-service.js';
 import { MAX_ACCESS_LENGTH } from '../../access-limits.js';
@@ -161,16 +162,36 @@ export type Authorize = (
 ) => Promise<AuthzDecision>;
 
 /**
+ * The same decision when the token's record is in the cache, synchronously
+ * (TokenService.checkCached: no promise, no store call); null when it is not
+ * (the caller then asks Authorize).
+ */
+export type AuthorizeCached = (
+  headers: Headers,
+  method: string,
+  queryAccess: string | undefined,
+  originalUri: string | undefined,
+) => AuthzDecision | null;
+
+/** What is asked of the token check, or the answer already known without it. */
+type AuthzQuestion = { token: string; access: string | undefined; tenant: string | undefined } | AuthzDecision;
+
+/**
  * The decision, free of any HTTP framework: the Fastify routes below and the
  * fast path in front of Fastify (src/http/fast-check.ts) share it. Errors
  * other than the check's own outcomes are thrown.
  */
-export function createAuthorizer(deps: GatewayRouteDeps): Authorize {
+export function createAuthorizer(deps: GatewayRouteDeps): Authorize & { cached: AuthorizeCached } {
   const { tokens, cacheMaxAge } = deps;
   const routeTable = compileRouteTable(deps.routes);
   const hasTable = deps.routes.length > 0;
 
-  return async function authorize(headers, method, queryAccess, originalUri) {
+  function question(
+    headers: Headers,
+    method: string,
+    queryAccess: string | undefined,
+    originalUri: string | undefined,
+  ): AuthzQuestion {
     const token = bearerToken({ headers });
     if (token === null) return DENY_TOKEN;
 
@@ -190,10 +211,38 @@ export function createAuthorizer(deps: GatewayRouteDeps): Authorize {
     if (access !== undefined && access.length > MAX_ACCESS_LENGTH) return DENY_SCOPE;
     const tenant = headerOf(headers, 'wazo-tenant');
     if (tenant !== undefined && tenant.length > 256) return DENY_SCOPE;
+    return { token, access, tenant };
+  }
 
+  function granted(record: TokenRecord, tenant: string | undefined): AuthzDecision {
+    const out: Array<[string, string]> = [];
+    const identity = (name: string, value: unknown) => {
+      if (typeof value === 'string' && SAFE_HEADER.test(value)) out.push([name, value]);
+    };
+    identity('X-Auth-User-Uuid', record.userUuid);
+    identity('X-Auth-Tenant-Uuid', tenant ?? record.tenantUuid);
+    identity('X-Auth-Session-Uuid', record.sessionUuid);
+    identity('X-Auth-Id', record.authId);
+    identity('X-Auth-Purpose', record.metadata.purpose);
+    identity('Remote-User', record.authId);
+    out.push([
+      'Cache-Control',
+      cacheMaxAge > 0 ? `private, max-age=${Math.min(cacheMaxAge, tokens.remainingSeconds(record))}` : 'no-store',
+    ]);
+    return { status: 200, headers: out };
+  }
+
+  const authorize = async function authorize(
+    headers: Headers,
+    method: string,
+    queryAccess: string | undefined,
+    originalUri: string | undefined,
+  ): Promise<AuthzDecision> {
+    const q = question(headers, method, queryAccess, originalUri);
+    if ('status' in q) return q;
     let record: TokenRecord;
     try {
-      record = await tokens.check(token, access, tenant);
+      record = await tokens.check(q.token, q.access, q.tenant);
     } catch (err) {
       // The token check's own refusals (src/http/token-check.ts), in a gateway's words.
       const refusal = checkRefusalOf(err);
@@ -210,23 +259,20 @@ export function createAuthorizer(deps: GatewayRouteDeps): Authorize {
             ],
           };
     }
-
-    const out: Array<[string, string]> = [];
-    const identity = (name: string, value: unknown) => {
-      if (typeof value === 'string' && SAFE_HEADER.test(value)) out.push([name, value]);
-    };
-    identity('X-Auth-User-Uuid', record.userUuid);
-    identity('X-Auth-Tenant-Uuid', tenant ?? record.tenantUuid);
-    identity('X-Auth-Session-Uuid', record.sessionUuid);
-    identity('X-Auth-Id', record.authId);
-    identity('X-Auth-Purpose', record.metadata.purpose);
-    identity('Remote-User', record.authId);
-    out.push([
-      'Cache-Control',
-      cacheMaxAge > 0 ? `private, max-age=${Math.min(cacheMaxAge, tokens.remainingSeconds(record))}` : 'no-store',
-    ]);
-    return { status: 200, headers: out };
+    return granted(record, q.tenant);
   };
+
+  const cached: AuthorizeCached = (headers, method, queryAccess, originalUri) => {
+    const q = question(headers, method, queryAccess, originalUri);
+    if ('status' in q) return q;
+    // The cached outcomes are check()'s, counted alike (TokenService.checkCached).
+    const outcome = tokens.checkCached(q.token, q.access, q.tenant);
+    if (outcome === null) return null;
+    if (outcome === CHECK_INVALID) return DENY_TOKEN;
+    if (outcome === CHECK_DENIED) return DENY_SCOPE;
+    return granted(outcome, q.tenant);
+  };
+  return Object.assign(authorize, { cached });
 }
 
 /** Where nginx (X-Original-URI) or Traefik (X-Forwarded-Uri) name the original request. */
