@@ -142,6 +142,23 @@ async function startInstances(engine: Engine, cacheEntries = 0): Promise<Instanc
   return { fast, debug, cors, urls, clock, outage };
 }
 
+/** A user, robin, with the default policy, and two of its tokens: one for 600 s, one for 5 s. */
+async function robinsTokens(service: Service): Promise<{ token: string; tenant: string; expiring: string }> {
+  const login = (authorization: string, expiration: number) =>
+    service.app.inject({ method: 'POST', url: '/0.1/token', headers: { authorization }, payload: { expiration } });
+  const admin = (await login(basic(ADMIN.username, ADMIN.password), 600)).json().data.token;
+  const created = await service.app.inject({
+    method: 'POST',
+    url: '/0.1/users',
+    headers: { 'x-auth-token': admin },
+    payload: { username: 'robin', password: 'robin-password' },
+  });
+  expect(created.statusCode).toBe(200);
+  const data = (await login(basic('robin', 'robin-password'), 600)).json().data;
+  const expiring = (await login(basic('robin', 'robin-password'), 5)).json().data.token;
+  return { token: data.token, tenant: data.metadata.tenant_uuid, expiring };
+}
+
 describe.each(ENGINES)('token check: fast path and Fastify route over a socket on %s', (engine) => {
   let s: Instances;
   let token: string;
@@ -164,20 +181,7 @@ describe.each(ENGINES)('token check: fast path and Fastify route over a socket o
 
   beforeAll(async () => {
     s = await startInstances(engine);
-    const login = (authorization: string, expiration: number) =>
-      s.fast.app.inject({ method: 'POST', url: '/0.1/token', headers: { authorization }, payload: { expiration } });
-    const admin = (await login(basic(ADMIN.username, ADMIN.password), 600)).json().data.token;
-    const created = await s.fast.app.inject({
-      method: 'POST',
-      url: '/0.1/users',
-      headers: { 'x-auth-token': admin },
-      payload: { username: 'robin', password: 'robin-password' },
-    });
-    expect(created.statusCode).toBe(200);
-    const data = (await login(basic('robin', 'robin-password'), 600)).json().data;
-    token = data.token;
-    tenant = data.metadata.tenant_uuid;
-    expiring = (await login(basic('robin', 'robin-password'), 5)).json().data.token;
+    ({ token, tenant, expiring } = await robinsTokens(s.fast));
   });
 
   it('answers every outcome with the same status and headers', async () => {
@@ -274,20 +278,7 @@ describe.each(ENGINES)('token check answered from the cache: fast path and Fasti
 
   beforeAll(async () => {
     s = await startInstances(engine, 1000);
-    const login = (authorization: string, expiration: number) =>
-      s.fast.app.inject({ method: 'POST', url: '/0.1/token', headers: { authorization }, payload: { expiration } });
-    const admin = (await login(basic(ADMIN.username, ADMIN.password), 600)).json().data.token;
-    const created = await s.fast.app.inject({
-      method: 'POST',
-      url: '/0.1/users',
-      headers: { 'x-auth-token': admin },
-      payload: { username: 'robin', password: 'robin-password' },
-    });
-    expect(created.statusCode).toBe(200);
-    const data = (await login(basic('robin', 'robin-password'), 600)).json().data;
-    token = data.token;
-    tenant = data.metadata.tenant_uuid;
-    expiring = (await login(basic('robin', 'robin-password'), 5)).json().data.token;
+    ({ token, tenant, expiring } = await robinsTokens(s.fast));
   });
 
   it('answers every outcome of a cached token with the same status and headers, counted as cache hits', async () => {

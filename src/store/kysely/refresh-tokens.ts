@@ -17,6 +17,7 @@ import type {
 } from '../types.js';
 import type { Db, VerbContext } from './context.js';
 import { countRows, paged } from './lists.js';
+import { removeTokensOfRefreshToken } from './sessions.js';
 
 export type RefreshTokenVerbs = Pick<
   TokenStoreTx,
@@ -192,19 +193,8 @@ export function refreshTokenVerbs(ctx: VerbContext) {
         const refreshTokens = (await db.deleteFrom('refresh_tokens').where('uuid', '=', familyUuid).returningAll().execute()).map(
           refreshTokenFromRow,
         );
-        // A rotation keeps the uuid: every access token of the family names it.
-        const deleted = await db
-          .deleteFrom('tokens')
-          .where('refresh_token_uuid', '=', familyUuid)
-          .returning(['hash', 'session_uuid'])
-          .execute();
-        const removal = {
-          tokenHashes: deleted.map((t) => t.hash),
-          sessions: await deleteEmptySessions(db, [...new Set(deleted.map((t) => t.session_uuid))], ctx.rowLocks),
-        };
-        await ctx.dialect.notifyRevoked(db, removal.tokenHashes);
         // As for a mobile login's supersession: each session, then the refresh token.
-        await ctx.emitRemoval(db, removal);
+        const removal = await removeTokensOfRefreshToken(ctx, db, familyUuid);
         await ctx.emit(db, refreshTokens.map(refreshTokenDeleted));
         return { ...removal, refreshTokens };
       });

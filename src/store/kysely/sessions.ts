@@ -147,20 +147,7 @@ export function sessionVerbs(ctx: VerbContext) {
     },
 
     async deleteTokensOfRefreshToken(refreshTokenUuid: string): Promise<Removal> {
-      return ctx.atomic(async (db) => {
-        const deleted = await db
-          .deleteFrom('tokens')
-          .where('refresh_token_uuid', '=', refreshTokenUuid)
-          .returning(['hash', 'session_uuid'])
-          .execute();
-        const removal = {
-          tokenHashes: deleted.map((t) => t.hash),
-          sessions: await deleteEmptySessions(db, [...new Set(deleted.map((t) => t.session_uuid))], ctx.rowLocks),
-        };
-        await ctx.dialect.notifyRevoked(db, removal.tokenHashes);
-        await ctx.emitRemoval(db, removal);
-        return removal;
-      });
+      return ctx.atomic((db) => removeTokensOfRefreshToken(ctx, db, refreshTokenUuid));
     },
 
     async deleteExpired(now: number, limit: number, from?: number): Promise<ExpiredRemoval> {
@@ -172,6 +159,27 @@ export function sessionVerbs(ctx: VerbContext) {
       });
     },
   } satisfies SessionVerbs;
+}
+
+/**
+ * Deletes the access tokens issued from a refresh token (a rotation keeps
+ * its uuid: every token of the family names it) and the sessions left
+ * empty, tells every instance, and writes the sessions' events; in `db`,
+ * the caller's transaction.
+ */
+export async function removeTokensOfRefreshToken(ctx: VerbContext, db: Db, refreshTokenUuid: string): Promise<Removal> {
+  const deleted = await db
+    .deleteFrom('tokens')
+    .where('refresh_token_uuid', '=', refreshTokenUuid)
+    .returning(['hash', 'session_uuid'])
+    .execute();
+  const removal = {
+    tokenHashes: deleted.map((t) => t.hash),
+    sessions: await deleteEmptySessions(db, [...new Set(deleted.map((t) => t.session_uuid))], ctx.rowLocks),
+  };
+  await ctx.dialect.notifyRevoked(db, removal.tokenHashes);
+  await ctx.emitRemoval(db, removal);
+  return removal;
 }
 
 /** Every token of the user (by token or by session), and the sessions left empty. */
