@@ -6,8 +6,8 @@
 // | 503 store unreachable (gateways fail closed).
 // It is the token check's hot path: no JSON, no logging, no error handler
 // for the expected outcomes.
-import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthzRoute } from '../../config/types.js';
 import { checkRefusalOf } from '../token-check.js';
@@ -280,7 +280,8 @@ export function originalUriOf(headers: Headers): string | undefined {
   return headerOf(headers, 'x-original-uri') ?? headerOf(headers, 'x-forwarded-uri');
 }
 
-export async function gatewayRoutes(app: FastifyInstance, deps: GatewayRouteDeps): Promise<void> {
+export async function gatewayRoutes(instance: FastifyInstance, deps: GatewayRouteDeps): Promise<void> {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const authorizeRequest = deps.authorize ?? createAuthorizer(deps);
 
   async function authorize(
@@ -310,7 +311,7 @@ export async function gatewayRoutes(app: FastifyInstance, deps: GatewayRouteDeps
       querystring: AuthzQuery,
     },
     handler: async function authz(request, reply) {
-      const { access } = request.query as Static<typeof AuthzQuery>;
+      const { access } = request.query;
       return authorize(request, reply, access, originalUriOf(request.headers));
     },
   });

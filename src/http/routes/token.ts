@@ -6,7 +6,8 @@
 //   GET    /tokens, /users/:user_uuid/tokens, /users/me/tokens
 //   DELETE /users/:user_uuid/tokens/:client_id, /users/me/tokens/:client_id
 import type { Static } from '@sinclair/typebox';
-import { Type } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AuthenticationFailedError, InvalidDataError, NotFoundError } from '../../errors.js';
 import type { ProvenPrincipal } from '../../backends/types.js';
@@ -18,7 +19,7 @@ import { authOf, type RequireAccess } from '../auth.js';
 import { parseBasicAuth } from '../credentials.js';
 import { listQuery } from '../list-params.js';
 import { checkDecision } from '../token-check.js';
-import { ApiError, AuthHeaders, LegacyError, listOf, SafeString } from '../schemas/common.js';
+import { ApiError, AuthHeaders, LegacyError, listOf, NoContent, SafeString } from '../schemas/common.js';
 import {
   REFRESH_TOKEN_ORDERS,
   RefreshTokenItem,
@@ -144,7 +145,8 @@ function assertCoherent(body: Static<typeof TokenRequest>): void {
   }
 }
 
-export async function tokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): Promise<void> {
+export async function tokenRoutes(instance: FastifyInstance, deps: TokenRouteDeps): Promise<void> {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { tokens, requireAccess } = deps;
 
   app.post(
@@ -175,7 +177,7 @@ export async function tokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): P
       },
     },
     async function createToken(request, reply) {
-      const body = request.body as Static<typeof TokenRequest> | undefined;
+      const body = request.body;
       if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
         throw new InvalidDataError('A JSON object is required');
       }
@@ -272,8 +274,8 @@ export async function tokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): P
       },
     },
     async function getToken(request) {
-      const { token } = request.params as Static<typeof TokenParams>;
-      const q = request.query as Static<typeof TokenCheckQuery>;
+      const { token } = request.params;
+      const q = request.query;
       const record = await tokens.check(token, q.scope, q.tenant);
       return { data: tokenView(token, record) };
     },
@@ -292,8 +294,8 @@ export async function tokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): P
       },
     },
     async function checkToken(request, reply) {
-      const { token } = request.params as Static<typeof TokenParams>;
-      const q = request.query as Static<typeof TokenCheckQuery>;
+      const { token } = request.params;
+      const q = request.query;
       // The fast path in front of Fastify sends the same decision (src/http/fast-check.ts).
       const decision = await checkDecision(tokens, token, q.scope, q.tenant);
       for (const [name, value] of decision.headers) reply.header(name, value);
@@ -313,7 +315,7 @@ export async function tokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): P
       },
     },
     async function revokeToken(request) {
-      const { token } = request.params as Static<typeof TokenParams>;
+      const { token } = request.params;
       await tokens.revoke(token);
       return { data: { message: 'success' } };
     },
@@ -332,8 +334,8 @@ export async function tokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): P
       },
     },
     async function checkScopes(request) {
-      const { token } = request.params as Static<typeof TokenParams>;
-      const body = request.body as Static<typeof ScopesCheckRequest> | undefined;
+      const { token } = request.params;
+      const body = request.body;
       if (body === undefined || body === null) throw new InvalidDataError('A JSON object is required');
       const { scopes } = body;
       const tenant = body.tenant_uuid ?? null;
@@ -352,16 +354,14 @@ export async function tokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): P
 
   // Refresh-token management.
   const RefreshList = listOf(RefreshTokenItem);
-  const listSchema = (summary: string, params?: ReturnType<typeof Type.Object>) => ({
+  const listSchema = (summary: string) => ({
     summary,
     tags: ['refresh tokens'],
     headers: AuthHeaders,
     querystring: RefreshTokenListParams,
-    ...(params ? { params } : {}),
     response: { 200: RefreshList, 400: ApiError, 401: ApiError, 404: ApiError, 503: ApiError },
   });
-  const refreshListQuery = (request: FastifyRequest) => {
-    const q = request.query as Static<typeof RefreshTokenListParams>;
+  const refreshListQuery = (q: Static<typeof RefreshTokenListParams>) => {
     const { order, direction, limit, offset, search } = listQuery(q, REFRESH_TOKEN_ORDERS);
     return { order, direction, limit, offset, search, clientId: q.client_id, mobile: q.mobile, recurse: q.recurse === true };
   };
@@ -373,17 +373,20 @@ export async function tokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): P
       preHandler: requireAccess('auth.tokens.read'),
     },
     async function listAllRefreshTokens(request) {
-      const result = await tokens.listRefreshTokens({ ...refreshListQuery(request), tenantUuid: authOf(request).tenantUuid });
+      const result = await tokens.listRefreshTokens({
+        ...refreshListQuery(request.query),
+        tenantUuid: authOf(request).tenantUuid,
+      });
       return { ...result, items: result.items.map(refreshTokenView) };
     },
   );
 
   const UserParams = Type.Object({ user_uuid: SafeString({ maxLength: 64 }) });
-  const listForUser = async (request: FastifyRequest, userUuid: string) => {
+  const listForUser = async (request: FastifyRequest, query: Static<typeof RefreshTokenListParams>, userUuid: string) => {
     const auth = authOf(request);
     if (!(await deps.users.exists(userUuid, auth.tenantUuid))) throw new NotFoundError('unknown-user', 'users', userUuid);
     // The user is visible: all of its refresh tokens (recurse is implied, as in wazo-auth).
-    const result = await tokens.listRefreshTokens({ ...refreshListQuery(request), userUuid });
+    const result = await tokens.listRefreshTokens({ ...refreshListQuery(query), userUuid });
     return { ...result, items: result.items.map(refreshTokenView) };
   };
 
@@ -394,29 +397,29 @@ export async function tokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): P
       preHandler: requireAccess('auth.users.me.tokens.read'),
     },
     async function listMyRefreshTokens(request) {
-      return listForUser(request, authOf(request).token.userUuid ?? '');
+      return listForUser(request, request.query, authOf(request).token.userUuid ?? '');
     },
   );
 
   app.get(
     '/users/:user_uuid/tokens',
     {
-      schema: listSchema('Refresh tokens of a user', UserParams),
+      schema: { ...listSchema('Refresh tokens of a user'), params: UserParams },
       preHandler: requireAccess('auth.users.{user_uuid}.tokens.read'),
     },
     async function listUserRefreshTokens(request) {
-      return listForUser(request, (request.params as Static<typeof UserParams>).user_uuid);
+      return listForUser(request, request.query, request.params.user_uuid);
     },
   );
 
   const ClientParams = Type.Object({ client_id: SafeString({ maxLength: 1024 }) });
   const UserClientParams = Type.Object({ user_uuid: SafeString({ maxLength: 64 }), client_id: SafeString({ maxLength: 1024 }) });
-  const deleteSchema = (summary: string, params: ReturnType<typeof Type.Object>) => ({
+  const deleteSchema = <P extends TSchema>(summary: string, params: P) => ({
     summary,
     tags: ['refresh tokens'],
     headers: AuthHeaders,
     params,
-    response: { 204: Type.Null(), 401: ApiError, 404: ApiError, 503: ApiError },
+    response: { 204: NoContent, 401: ApiError, 404: ApiError, 503: ApiError },
   });
   const deleteForUser = async (request: FastifyRequest, userUuid: string, clientId: string) => {
     const auth = authOf(request);
@@ -431,7 +434,7 @@ export async function tokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): P
       preHandler: requireAccess('auth.users.me.tokens.{client_id}.delete'),
     },
     async function deleteMyRefreshToken(request, reply) {
-      const { client_id } = request.params as Static<typeof ClientParams>;
+      const { client_id } = request.params;
       await deleteForUser(request, authOf(request).token.userUuid ?? '', client_id);
       return reply.code(204).send();
     },
@@ -444,7 +447,7 @@ export async function tokenRoutes(app: FastifyInstance, deps: TokenRouteDeps): P
       preHandler: requireAccess('auth.users.{user_uuid}.tokens.{client_id}.delete'),
     },
     async function deleteUserRefreshToken(request, reply) {
-      const { user_uuid, client_id } = request.params as Static<typeof UserClientParams>;
+      const { user_uuid, client_id } = request.params;
       await deleteForUser(request, user_uuid, client_id);
       return reply.code(204).send();
     },
