@@ -10,7 +10,7 @@ import type { Config } from '../config/types.js';
 import { createLogger } from '../logging.js';
 import { dbTimeoutMs, resolveDbUri } from '../main.js';
 import { createKyselyStore } from '../store/kysely-store.js';
-import { LONG_JOB_TIMEOUT_MS, withLongDbBudget } from '../store/db-budget.js';
+import { LONG_JOB_TIMEOUT_MS, withLongDbBudget } from '../db-budget.js';
 import { openStoreDialect } from '../store/open-store.js';
 import { ImportRefusedError, importWazoAuth, type ImportSummary } from '../store/wazo-import/import.js';
 import { maskedUri, openWazoSource, WazoSourceError } from '../store/wazo-import/source.js';

@@ -95,7 +95,7 @@ export function cachedDecision(outcome: TokenRecord | typeof CHECK_INVALID | typ
  * The fast path maps the outcome of `tokens.check` through the same two
  * functions (validDecision, refusalDecisionOf) in its own callbacks rather
  * than through this promise: one promise fewer per check, and with the
- * per-request AsyncLocalStorage (src/store/db-budget.ts) every promise also
+ * per-request AsyncLocalStorage (src/db-budget.ts) every promise also
  * runs an async-hooks init.
  */
 export function checkDecision(

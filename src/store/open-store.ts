@@ -2,7 +2,7 @@
 // `postgresql://…` / `postgres://…`. Opening does not touch the schema; call
 // migrate() (db_upgrade_on_startup, `xivo-auth migrate`).
 
-import { LONG_JOB_TIMEOUT_MS, withLongDbBudget } from './db-budget.js';
+import { LONG_JOB_TIMEOUT_MS, withLongDbBudget } from '../db-budget.js';
 import { createKyselyStore } from './kysely-store.js';
 import { openPostgresDialect } from './postgres/postgres-store-dialect.js';
 import { openSqliteDialect } from './sqlite/sqlite-store-dialect.js';

@@ -27,7 +27,7 @@ import { UserService } from '../identity/users.js';
 
 export interface IdentityCore {
   topTenantUuid: string;
-  /** Tenant parents, remembered while tenant notices flow (src/tokens/wiring.ts plugs the notices in). */
+  /** Tenant parents, remembered while tenant notices flow (src/wiring/tokens.ts plugs the notices in). */
   tenants: TenantTree;
   aclBuilder: AclBuilder;
   /**

@@ -1,12 +1,12 @@
 // Issue 19, item 1, at the store: db_timeout bounds a whole checkout (a
 // transaction of several statements waits one timeout, not one per
 // statement, and its ROLLBACK does not wait another), the calls of one
-// request share one timeout (src/store/db-budget.ts), and a PostgreSQL
+// request share one timeout (src/db-budget.ts), and a PostgreSQL
 // connection whose statement got no answer is destroyed, never pooled again.
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withDbBudget } from '../../src/store/db-budget.js';
+import { withDbBudget } from '../../src/db-budget.js';
 import { StoreUnavailableError } from '../../src/store/errors.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/types.js';

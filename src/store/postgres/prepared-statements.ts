@@ -16,7 +16,7 @@
 
 import pg from 'pg';
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
-import { currentDbBudget, type DbBudget } from '../db-budget.js';
+import { currentDbBudget, type DbBudget } from '../../db-budget.js';
 import { StoreUnavailableError } from '../errors.js';
 import { countStatement } from '../statement-count.js';
 

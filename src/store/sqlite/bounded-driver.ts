@@ -13,7 +13,7 @@
 // This also makes migrations safe across processes.
 import { CompiledQuery, SelectQueryNode } from 'kysely';
 import type { DatabaseConnection, Driver, QueryResult, SqliteStatement } from 'kysely';
-import { currentDbBudget, type DbBudget } from '../db-budget.js';
+import { currentDbBudget, type DbBudget } from '../../db-budget.js';
 import { StoreUnavailableError } from '../errors.js';
 import { countStatement } from '../statement-count.js';
 

@@ -67,6 +67,10 @@ export class SqliteCheckpointThread {
     if (worker === null) return Promise.resolve();
     this.worker = null;
     const ended = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    // Referenced while it ends: an unreferenced thread would let a process
+    // with nothing else left to do exit before the close resolves (and
+    // before whatever the caller does after it, such as logging "stopped").
+    worker.ref();
     askToEnd(worker);
     return ended;
   }
