@@ -12,7 +12,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import type { TokenService } from '../login/token-service.js';
-import { cachedDecision, checkDecision, refusalDecisionOf, validDecision, type CheckDecision } from './token-check.js';
+import { cachedDecision, checkDecision, refusalDecisionOf, validDecision } from './token-check.js';
 import { MAX_QUERY_ACCESS, originalUriOf, type Authorize, type AuthorizeCached, type AuthzDecision } from './routes/gateway.js';
 import {
   setSecurityHeaders,
@@ -250,20 +250,7 @@ function fastAuthz(
     access = a;
   }
   const method = req.method as string;
-  const send = (decision: AuthzDecision) => {
-    const { headers } = decision;
-    if (owed === undefined) {
-      for (let i = 0; i < headers.length; i += 1) res.setHeader(headers[i][0], headers[i][1]);
-      res.statusCode = decision.status;
-    } else {
-      // The security headers' precomputed list, then the decision's (as `answer` does).
-      const all = owed.slice();
-      for (let i = 0; i < headers.length; i += 1) all.push(headers[i][0], headers[i][1]);
-      res.writeHead(decision.status, all);
-    }
-    res.end();
-    authz.count(method, decision.status);
-  };
+  const send = (decision: AuthzDecision) => answer(res, decision, (status) => authz.count(method, status), owed);
   if (!tracing.enabled && authz.cached !== undefined) {
     // A token in the cache: answered at once, with no store call (and so no database budget).
     let decision: AuthzDecision | null;
@@ -309,12 +296,17 @@ function tracedAuthz(
 }
 
 /**
- * Sends a check's answer. With the security headers owed (the usual case):
+ * Sends a check's (or /authz's) answer. With the security headers owed (the usual case):
  * one writeHead with their precomputed list (and the decision's few headers
- * after them: Retry-After, which no security header is). The same header
+ * after them: Retry-After, /authz's identity headers). The same header
  * lines as setHeader for each and `end()` would write.
  */
-function answer(res: ServerResponse, decision: CheckDecision, count: (status: number) => void, owed: Owed): void {
+function answer(
+  res: ServerResponse,
+  decision: { readonly status: number; readonly headers: ReadonlyArray<readonly [string, string]> },
+  count: (status: number) => void,
+  owed: Owed,
+): void {
   const { headers } = decision;
   if (owed === undefined) {
     for (let i = 0; i < headers.length; i += 1) res.setHeader(headers[i][0], headers[i][1]);
