@@ -37,12 +37,22 @@ class RequestBudget implements DbBudget {
   }
 
   end(): void {
+    if (this.ended) return;
     this.ended = true;
+    budgetEnded();
   }
 }
 
 class LongBudget implements DbBudget {
+  private ended = false;
+
   constructor(private readonly capMs: number) {}
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    budgetEnded();
+  }
 
   allowance(timeoutMs: number): number {
     return Math.max(timeoutMs, this.capMs);
@@ -59,6 +69,30 @@ class LongBudget implements DbBudget {
 export const LONG_JOB_TIMEOUT_MS = 10 * 60_000;
 
 const scope = new AsyncLocalStorage<DbBudget>();
+
+// The async context is switched on only while a budget is in flight.
+// Enabled, an AsyncLocalStorage runs an init hook on every async resource
+// the process creates (each nextTick, promise, socket and timer of every
+// request), a token check answered from the cache included, which never
+// reads it (docs/benchmarks.md, "Fourth round"). Switching it off when
+// the last budget ends is safe: what still runs then belongs to ended
+// budgets, whose allowance is the plain timeout, the same as no budget.
+// (AsyncLocalStorage.run switches it back on.)
+let inFlight = 0;
+
+function budgetStarted(): void {
+  inFlight += 1;
+}
+
+function budgetEnded(): void {
+  inFlight -= 1;
+  if (inFlight === 0) scope.disable();
+}
+
+/** How many budgets are in flight (the async context is on while there is one): for tests. */
+export function dbBudgetsInFlight(): number {
+  return inFlight;
+}
 
 /** The budget of the code running now; null outside any request. */
 export function currentDbBudget(): DbBudget | null {
@@ -78,6 +112,7 @@ export function dbAllowance(timeoutMs: number): number {
 export async function withDbBudget<T>(fn: () => Promise<T>): Promise<T> {
   if (scope.getStore() !== undefined) return fn();
   const budget = new RequestBudget();
+  budgetStarted();
   try {
     return await scope.run(budget, fn);
   } finally {
@@ -98,8 +133,14 @@ export function outsideDbBudget<T>(fn: () => T): T {
  * Runs `fn` with calls that may each wait up to `capMs` (or the timeout if
  * longer), not bound by any request: schema migrations.
  */
-export function withLongDbBudget<T>(capMs: number, fn: () => T): T {
-  return scope.run(new LongBudget(capMs), fn);
+export async function withLongDbBudget<T>(capMs: number, fn: () => Promise<T>): Promise<T> {
+  const budget = new LongBudget(capMs);
+  budgetStarted();
+  try {
+    return await scope.run(budget, fn);
+  } finally {
+    budget.end();
+  }
 }
 
 /**
@@ -122,6 +163,7 @@ export function perRequestDbBudget<Req extends IncomingMessage, Res extends Serv
  */
 export function withResponseDbBudget<T>(res: ServerResponse, fn: () => T): T {
   const budget = new RequestBudget();
+  budgetStarted();
   res.once('close', () => budget.end());
   return scope.run(budget, fn);
 }
