@@ -65,7 +65,21 @@ export interface SecurityHttpOptions {
   numProxies?: number;
 }
 
-/** The headers every answer carries (see docs/security.md). */
+/**
+ * The headers that govern what a browser does with an answer's body (how it
+ * reads it, frames it, loads from it, what it refers with): they mean
+ * nothing on an answer that has none. A HEAD answer never has one, and the
+ * gateway endpoint's decisions (`/0.1/authz`: a status and headers) neither;
+ * those carry the other security headers only (docs/security.md).
+ */
+export const BODY_SECURITY_HEADERS: ReadonlySet<string> = new Set([
+  'x-content-type-options',
+  'referrer-policy',
+  'x-frame-options',
+  'content-security-policy',
+]);
+
+/** The headers every answer carries (see docs/security.md); BODY_SECURITY_HEADERS only on answers that may have a body. */
 export function securityHeaders(https: boolean, hstsMaxAge: number): Array<[string, string]> {
   const headers: Array<[string, string]> = [
     ['X-Content-Type-Options', 'nosniff'],
@@ -107,19 +121,31 @@ export function limitClassOf(method: string, route: string): LimitClass {
   return 'api';
 }
 
+function isAuthz(path: string): boolean {
+  return path === AUTHZ || path.startsWith(`${AUTHZ}?`);
+}
+
 /** Cache-Control no-store on everything but the gateway check, whose route decides (authz.cache_max_age). */
 function noStore(path: string): boolean {
-  return !(path === AUTHZ || path.startsWith(`${AUTHZ}?`));
+  return !isAuthz(path);
+}
+
+/** Removes the BODY_SECURITY_HEADERS from an answer that has no body (the gateway route's decisions). */
+export function dropBodySecurityHeaders(reply: FastifyReply): void {
+  for (const name of BODY_SECURITY_HEADERS) reply.removeHeader(name);
 }
 
 export class SecurityHttp {
   readonly headers: Array<[string, string]>;
+  /** The headers of an answer without a body (HEAD, the gateway's decisions): `headers` less BODY_SECURITY_HEADERS. */
+  readonly bodilessHeaders: Array<[string, string]>;
   /** Replaced as a whole by reconfigure() (a configuration reload). */
   limiters: Record<Exclude<LimitClass, 'none'>, RateLimiter | null>;
 
   constructor(private readonly options: SecurityHttpOptions) {
     const { config } = options;
     this.headers = securityHeaders(options.https, config.hsts_max_age);
+    this.bodilessHeaders = this.headers.filter(([name]) => !BODY_SECURITY_HEADERS.has(name.toLowerCase()));
     this.limiters = this.makeLimiters(config.rate_limits);
   }
 
@@ -145,10 +171,14 @@ export class SecurityHttp {
 
   /** Wraps the server's request listener: headers on every answer, check limits on the fast path. */
   wrap(listener: RequestListener | SecurityHeadersListener): RequestListener {
-    // The two lists an answer carries, flat, made once (readonly by type,
-    // not frozen: Node reads a frozen array's elements on a slow path).
+    // The lists an answer carries (with or without a body, with or without
+    // no-store), flat, made once (readonly by type, not frozen: Node reads
+    // a frozen array's elements on a slow path).
+    const NO_STORE = ['Cache-Control', 'no-store', 'Pragma', 'no-cache'];
     const plain: SecurityHeaderList = this.headers.flat();
-    const withNoStore: SecurityHeaderList = [...plain, 'Cache-Control', 'no-store', 'Pragma', 'no-cache'];
+    const withNoStore: SecurityHeaderList = [...plain, ...NO_STORE];
+    const bodiless: SecurityHeaderList = this.bodilessHeaders.flat();
+    const bodilessNoStore: SecurityHeaderList = [...bodiless, ...NO_STORE];
     const security = this;
     const numProxies = this.options.numProxies ?? 0;
     const writesThem = (listener as SecurityHeadersListener)[WRITES_SECURITY_HEADERS] === true;
@@ -156,7 +186,12 @@ export class SecurityHttp {
       // Read per request: a reload may replace the limiters.
       const checks = security.limiters.checks;
       const url = req.url ?? '';
-      const headers = noStore(url) ? withNoStore : plain;
+      const head = req.method === 'HEAD';
+      const authz = isAuthz(url);
+      // What the listener owes its answers: a token check's HEAD answer and
+      // the gateway's decisions have no body. A request the fast path hands
+      // to Fastify gets the whole set again from its hook (securityOnRequest).
+      const headers = head ? (authz ? bodiless : bodilessNoStore) : authz ? plain : withNoStore;
       if (checks !== null && limitClassOf(req.method ?? '', url) === 'checks') {
         (req as IncomingMessage & { [COUNTED]?: boolean })[COUNTED] = true;
         // The client's address, as Fastify's request.ip.
@@ -177,7 +212,7 @@ export class SecurityHttp {
         }
       }
       if (writesThem) {
-        (listener as SecurityHeadersListener)(req, res, headers);
+        (listener as SecurityHeadersListener)(req, res, authz && !head ? bodiless : headers);
       } else {
         setSecurityHeaders(res, headers);
         listener(req, res);
@@ -188,10 +223,11 @@ export class SecurityHttp {
   /** Fastify hooks: headers, rate limits, audit of changes. Register before the routes. */
   register(app: FastifyInstance): void {
     const headers = this.headers;
+    const bodiless = this.bodilessHeaders;
     const security = this;
     const audit = this.options.audit;
     app.addHook('onRequest', async function securityOnRequest(request: FastifyRequest, reply: FastifyReply) {
-      for (const [name, value] of headers) reply.header(name, value);
+      for (const [name, value] of request.method === 'HEAD' ? bodiless : headers) reply.header(name, value);
       if (noStore(request.url)) {
         reply.header('Cache-Control', 'no-store');
         reply.header('Pragma', 'no-cache');

@@ -85,14 +85,44 @@ describe('HTTP hardening', () => {
     }
   });
 
-  it('sends them on the fast path answers of token checks (204, 404)', async () => {
+  it('leaves the headers about a body off the answers that have none (HEAD, /authz decisions), on both paths', async () => {
+    const noBodyHeaders = (headers: Record<string, unknown> | Headers, what: string) => {
+      const get = (name: string) => (headers instanceof Headers ? headers.get(name) : headers[name]);
+      for (const name of Object.keys(SECURITY_HEADERS)) expect(get(name) ?? undefined, `${what}: ${name}`).toBeUndefined();
+    };
+    // The fast path (a real socket) and Fastify's route (inject).
     const ok = await fetch(`${url}/0.1/token/${admin}`, { method: 'HEAD' });
     expect(ok.status).toBe(204);
-    expectSecurityHeaders(ok.headers);
+    noBodyHeaders(ok.headers, 'HEAD check');
+    expect(ok.headers.get('cache-control')).toBe('no-store');
     const unknown = await fetch(`${url}/0.1/token/${'A'.repeat(43)}`, { method: 'HEAD' });
     expect(unknown.status).toBe(404);
-    expectSecurityHeaders(unknown.headers);
+    noBodyHeaders(unknown.headers, 'HEAD unknown token');
     expect(unknown.headers.get('cache-control')).toBe('no-store');
+    const routed = await t.service.app.inject({ method: 'HEAD', url: `/0.1/token/${admin}` });
+    expect(routed.statusCode).toBe(204);
+    noBodyHeaders(routed.headers, 'HEAD check, route');
+    expect(routed.headers['cache-control']).toBe('no-store');
+    const headStatus = await t.service.app.inject({ method: 'HEAD', url: '/0.1/status' });
+    noBodyHeaders(headStatus.headers, 'HEAD status');
+    for (const [what, res] of [
+      ['GET /authz, fast path', await fetch(`${url}/0.1/authz?access=auth.users.read`, { headers: { 'x-auth-token': admin } })],
+      ['GET /authz, no token', await fetch(`${url}/0.1/authz?access=auth.users.read`)],
+    ] as const) {
+      expect([200, 401], what).toContain(res.status);
+      noBodyHeaders(res.headers, what);
+    }
+    const routedAuthz = await t.service.app.inject({ method: 'GET', url: '/0.1/authz', headers: { 'x-auth-token': admin } });
+    expect(routedAuthz.statusCode).toBe(200);
+    noBodyHeaders(routedAuthz.headers, 'GET /authz, route');
+    // The same requests with a body in their answer get the whole set.
+    const details = await fetch(`${url}/0.1/token/${admin}`);
+    expect(details.status).toBe(200);
+    expectSecurityHeaders(details.headers);
+    const invalid = await fetch(`${url}/0.1/authz?access=`, { headers: { 'x-auth-token': admin } });
+    expect(invalid.status).toBe(400);
+    expect(invalid.headers.get('content-type')).toMatch(/^application\/json/);
+    expectSecurityHeaders(invalid.headers);
   });
 
   it('marks answers carrying tokens no-store', async () => {
@@ -212,16 +242,22 @@ describe('HTTP hardening over HTTPS', () => {
     );
     const t = await startTestService('sqlite', { rest_api: { certificate: cert, private_key: key } });
     const url = await t.service.listen();
-    const headers = await new Promise<Record<string, unknown>>((resolve, reject) => {
-      const req = httpsRequest(`${url}/0.1/status`, { rejectUnauthorized: false }, (res) => {
-        res.resume();
-        resolve(res.headers);
+    const answerHeaders = (path: string, method = 'GET') =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        const req = httpsRequest(`${url}${path}`, { method, rejectUnauthorized: false }, (res) => {
+          res.resume();
+          resolve(res.headers);
+        });
+        req.on('error', reject);
+        req.end();
       });
-      req.on('error', reject);
-      req.end();
-    });
+    const headers = await answerHeaders('/0.1/status');
     expect(headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
     expectSecurityHeaders(headers);
+    // Not a header about a body: on the answers without one too (the fast path's HEAD check).
+    const check = await answerHeaders(`/0.1/token/${'A'.repeat(43)}`, 'HEAD');
+    expect(check['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+    expect(check['x-frame-options']).toBeUndefined();
     const injected = await t.service.app.inject({ method: 'GET', url: '/0.1/status' });
     expect(injected.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
     await t.close();

@@ -156,9 +156,13 @@ describe('rate limits over HTTP', () => {
     for (let i = 0; i < 4; i++) heads.push(await fetch(`${url}/0.1/token/${own}`, { method: 'HEAD' }));
     expect(heads.map((h) => h.status)).toEqual([204, 204, 204, 429]);
     expect(heads[3].headers.get('retry-after')).not.toBeNull();
-    expect(heads[3].headers.get('x-content-type-options')).toBe('nosniff');
+    // A HEAD answer: no body, no headers about one; no-store as every check.
+    expect(heads[3].headers.get('x-content-type-options')).toBeNull();
+    expect(heads[3].headers.get('cache-control')).toBe('no-store');
     const authz = await fetch(`${url}/0.1/authz?access=auth.users.read`, { headers: { 'x-auth-token': own } });
     expect(authz.status).toBe(429);
+    // A GET's 429 has a JSON body: the whole set.
+    expect(authz.headers.get('x-content-type-options')).toBe('nosniff');
     await limitedChecks.close();
   });
 });

@@ -15,6 +15,7 @@ import { CHECK_DENIED, CHECK_INVALID } from '../../metrics/token-observer.js';
 import type { TokenRecord } from '../../tokens/types.js';
 import type { TokenService } from '../../login/token-service.js';
 import { MAX_ACCESS_LENGTH } from '../../access-limits.js';
+import { dropBodySecurityHeaders } from '../hardening.js';
 
 export interface GatewayRouteDeps {
   tokens: TokenService;
@@ -291,6 +292,8 @@ export async function gatewayRoutes(instance: FastifyInstance, deps: GatewayRout
     originalUri: string | undefined,
   ): Promise<FastifyReply> {
     const decision = await authorizeRequest(request.headers, request.method, queryAccess, originalUri);
+    // A decision has no body: none of the headers about a body (as on the fast path).
+    dropBodySecurityHeaders(reply);
     for (const [name, value] of decision.headers) reply.header(name, value);
     return reply.code(decision.status).send();
   }
