@@ -2,7 +2,8 @@
 // Raw argon2id hash rate, the ceiling for logins: `concurrency` hashes in
 // flight (one per core by default) for `duration` seconds, with the service's
 // parameters, through the same library (@node-rs/argon2, libuv thread pool).
-// Prints {"hashes", "seconds", "rate"}.
+// Prints {"hashes", "seconds", "rate", "cpuPerHashUs"}: the process's CPU
+// (every thread: the hashes run on libuv's pool) per hash.
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Algorithm, hash } from '@node-rs/argon2';
@@ -20,6 +21,7 @@ const durationMs = (opts.duration ?? 10) * 1000;
 // One untimed hash first: allocator and thread pool warm-up.
 await hash('warm-up', params);
 let hashes = 0;
+const cpuBefore = process.cpuUsage();
 const started = performance.now();
 const deadline = started + durationMs;
 async function worker(n) {
@@ -31,4 +33,6 @@ async function worker(n) {
 }
 await Promise.all(Array.from({ length: concurrency }, (_, n) => worker(n)));
 const seconds = (performance.now() - started) / 1000;
-process.stdout.write(`${JSON.stringify({ hashes, seconds, rate: hashes / seconds, concurrency, params: opts })}\n`);
+const cpu = process.cpuUsage(cpuBefore);
+const cpuPerHashUs = hashes > 0 ? (cpu.user + cpu.system) / hashes : null;
+process.stdout.write(`${JSON.stringify({ hashes, seconds, rate: hashes / seconds, cpuPerHashUs, concurrency, params: opts })}\n`);

@@ -26,12 +26,12 @@ export async function runLoginWorkload(ctx, env) {
     body: JSON.stringify({ expiration: 3600 }),
   }));
 
-  const idleProbe = startStatusProbe(env.main.url);
-  const [, loopIdle] = await withEventLoopDelay(
-    env.main.url,
-    () => new Promise((r) => setTimeout(r, Math.min(2000, opts.duration * 500))),
-  );
-  const probeIdle = await idleProbe.stop();
+  // The probe inside the window: its statements per probe are read from it (below).
+  const [probeIdle, loopIdle] = await withEventLoopDelay(env.main.url, async () => {
+    const idleProbe = startStatusProbe(env.main.url);
+    await new Promise((r) => setTimeout(r, Math.min(2000, opts.duration * 500)));
+    return idleProbe.stop();
+  });
 
   const loginCase = (connections) => ({
     key: `login-${connections}`,
@@ -43,6 +43,8 @@ export async function runLoginWorkload(ctx, env) {
       r.probe = await probe.stop();
       r.eventLoop = loop;
       r.okRps = (r.statusCodes['200'] ?? 0) / r.seconds;
+      // Per login once the status probe's own statements are taken off (statementsPerLogin below).
+      r.statements = loop?.statements ?? null;
       r.busy503 = r.statusCodes['503'] ?? 0;
       return r;
     },
@@ -62,6 +64,8 @@ export async function runLoginWorkload(ctx, env) {
           rps: a.rate,
           completed: a.hashes,
           seconds: a.seconds,
+          // The hashing process's CPU per hash: what a login cannot go below.
+          cpuPerRequestUs: a.cpuPerHashUs,
           statusCodes: {},
           errors: 0,
           non2xx: 0,
@@ -87,6 +91,20 @@ export async function runLoginWorkload(ctx, env) {
     s.probeSamples = s.runs.reduce((n, t) => n + t.probe.count, 0);
     s.loopMaxMs = maxOf(s.runs.map((t) => t.eventLoop?.max));
     s.loopP99Ms = median(s.runs.map((t) => t.eventLoop?.p99).filter((v) => v !== undefined));
+    // The probe's GET /status pings the store: its statements per probe, from
+    // the idle window (the probe alone), come off each trial's count.
+    const perProbe =
+      typeof loopIdle?.statements === 'number' && probeIdle.count + probeIdle.failures > 0
+        ? loopIdle.statements / (probeIdle.count + probeIdle.failures)
+        : null;
+    for (const t of s.runs) {
+      t.statementsPerLogin =
+        typeof t.statements === 'number' && perProbe !== null && t.completed > 0
+          ? (t.statements - perProbe * (t.probe.count + t.probe.failures)) / t.completed
+          : null;
+    }
+    const perLogin = s.runs.map((t) => t.statementsPerLogin).filter((v) => typeof v === 'number');
+    s.statementsPerLogin = perLogin.length > 0 ? median(perLogin) : null;
     ctx.expectOnly(env.engine, `login-${c}`, s, ['200', '503']);
   }
   r.probeIdle = probeIdle;
@@ -98,12 +116,37 @@ export async function runLoginWorkload(ctx, env) {
   const top = Math.max(...opts.loginConnections);
   const sat = r[`login-${top}`];
   const ratio = sat.okRps / raw;
+  // Issue 20: on PostgreSQL its own backends share the cores with the hashes.
+  const share = env.engine === 'postgresql' ? 0.8 : 0.9;
   ctx.target(
     env.engine,
-    `login @${top} conns ≥ 85% of raw argon2id rate (${cores} cores)`,
-    ratio >= 0.85,
+    `login @${top} conns ≥ ${share * 100}% of raw argon2id rate (${cores} cores)`,
+    ratio >= share,
     `${(ratio * 100).toFixed(0)}% (${sat.okRps.toFixed(1)} logins/s vs ${raw.toFixed(1)} hashes/s)`,
   );
+  // The ratio that holds however loaded the machine is: the service's CPU
+  // per login (its hash included) against the raw hash's CPU per hash.
+  const rawCpu = r['argon2-raw'].cpuPerRequestUs;
+  if (typeof rawCpu === 'number' && typeof sat.cpuPerRequestUs === 'number') {
+    const cpuRatio = sat.cpuPerRequestUs / rawCpu;
+    const pg = typeof sat.pgCpuPerRequestUs === 'number' ? `; PostgreSQL's backends ${sat.pgCpuPerRequestUs.toFixed(0)} µs per login` : '';
+    ctx.target(
+      env.engine,
+      `service CPU per login @${top} conns ≤ 1.10 × raw CPU per hash`,
+      cpuRatio <= 1.1,
+      `${cpuRatio.toFixed(2)}× (${(sat.cpuPerRequestUs / 1000).toFixed(2)} ms vs ${(rawCpu / 1000).toFixed(2)} ms${pg})`,
+    );
+  }
+  const statements = opts.loginConnections.map((c) => r[`login-${c}`].statementsPerLogin).filter((v) => typeof v === 'number');
+  if (statements.length > 0) {
+    const most = Math.max(...statements);
+    ctx.target(
+      env.engine,
+      'statements per login ≤ 7 (xivo_auth_db_statements_total over the login trials, per answer)',
+      most <= 7,
+      opts.loginConnections.map((c) => `@${c}: ${r[`login-${c}`].statementsPerLogin?.toFixed(2) ?? 'n/a'}`).join(', '),
+    );
+  }
   // "Bounded": with `top` requests in flight and the hash rate as the
   // ceiling, Little's law gives a mean wait of top / raw; allow twice that.
   const bound = ((2 * top) / raw) * 1000;

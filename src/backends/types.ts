@@ -1,5 +1,6 @@
 // The backend plugin contract: where a login's password is checked.
 import type { Purpose } from '../identity/types.js';
+import type { LiveSessionsAsked } from '../identity/store.js';
 import type { LoginSettleTx } from './store.js';
 
 /** Who a successful login is. */
@@ -23,6 +24,13 @@ export interface Identity {
    */
   authentication?: { method: string; tenantDefault: string | null };
   /**
+   * The local user's live sessions (at most `ctx.liveSessions.atMost`),
+   * when the context asked for them and the backend read them with the user:
+   * the login's session cap (max_user_sessions) then reads nothing more.
+   * Absent: the cap counts them itself.
+   */
+  liveSessions?: number;
+  /**
    * Writes the backend wants committed with the login's token, in the
    * transaction that stores it (xivo_user: the password re-hashed to the
    * configured argon2id): they happen only if the login does.
@@ -34,6 +42,11 @@ export interface LoginContext {
   tenantUuid: string | null;
   domainName: string | null;
   remoteAddr: string | null;
+  /**
+   * Count the sessions live at `now` (up to `atMost`) of a user of one of
+   * `purposes` with its read (Identity.liveSessions), if the backend can.
+   */
+  liveSessions?: LiveSessionsAsked;
 }
 
 /** Who a refresh token was issued to. */

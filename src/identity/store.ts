@@ -12,6 +12,7 @@ import type {
   PolicyFilter,
   PolicyLinks,
   PolicyPatch,
+  Purpose,
   SelectionGrants,
   Tenant,
   TenantMove,
@@ -78,7 +79,7 @@ export interface IdentityStoreTx {
    */
   findUserByLogin(login: string): Promise<User | null>;
   /** findUserByLogin, with what a password login checks next read in the same statement. */
-  findLoginUser(login: string): Promise<LoginUser | null>;
+  findLoginUser(login: string, liveSessions?: LiveSessionsAsked): Promise<LoginUser | null>;
   /** `q.filters` narrow `filtered` and the items; `f` narrows `total` too. */
   listUsers(tenantUuids: string[], q: UserListQuery, f?: UserFilter): Promise<ListResult<User>>;
   /**
@@ -201,7 +202,16 @@ export interface SelfServiceStore
     Transactional<SelfServiceStoreTx> {}
 
 /** The user a login names, with its tenant's default_authentication_method (null: the tenant is gone). */
+/** The session cap's count, asked of the read of a login's user (src/backends/types.ts LoginContext.liveSessions). */
+export interface LiveSessionsAsked {
+  now: number;
+  atMost: number;
+  purposes: readonly Purpose[];
+}
+
 export interface LoginUser {
   user: User;
   tenantAuthenticationMethod: string | null;
+  /** With `liveSessions` asked, for a user of one of its purposes: its sessions with a token live at `now`, counted up to `atMost`. */
+  liveSessions?: number;
 }

@@ -6,6 +6,7 @@ import type { BackendRegistry } from '../backends/registry.js';
 import type { Identity, LoginContext, ProvenPrincipal } from '../backends/types.js';
 import { loginMethodOfBackend } from '../sso/authentication-methods.js';
 import type { Clock } from '../clock.js';
+import type { Purpose } from '../identity/types.js';
 import {
   AtCapacityError,
   AuthenticationFailedError,
@@ -152,7 +153,8 @@ function loginResultOf(err: unknown): LoginResult {
 export type TokenTypeHint = 'access_token' | 'refresh_token';
 
 /** Purposes whose concurrent sessions are capped. */
-const CAPPED_PURPOSES = new Set(['user', 'external_api']);
+const CAPPED: readonly Purpose[] = ['user', 'external_api'];
+const CAPPED_PURPOSES: ReadonlySet<string> = new Set(CAPPED);
 
 export class TokenService {
   private readonly refreshPolicy: RefreshTokenPolicy;
@@ -272,7 +274,9 @@ export class TokenService {
       noteBackend(backendName);
       login = credentials.login;
       try {
-        identity = await backend.verifyPassword(login, credentials.password, ctx);
+        // The session cap's count read with the user, where the backend can (Identity.liveSessions).
+        const liveSessions = { now: this.clock.now(), atMost: this.options.maxUserSessions, purposes: CAPPED };
+        identity = await backend.verifyPassword(login, credentials.password, { ...ctx, liveSessions });
       } catch (err) {
         if (err instanceof AtCapacityError) {
           throw new ServiceUnavailableError('Too many logins in progress', this.options.busyRetryAfterSeconds ?? 1);
@@ -292,7 +296,8 @@ export class TokenService {
 
     const now = this.clock.now();
     if (identity.userUuid !== null && CAPPED_PURPOSES.has(identity.purpose)) {
-      const live = await this.store.countLiveSessions(identity.userUuid, now, this.options.maxUserSessions);
+      const live =
+        identity.liveSessions ?? (await this.store.countLiveSessions(identity.userUuid, now, this.options.maxUserSessions));
       if (live >= this.options.maxUserSessions) throw new TooManySessionsError(this.options.maxUserSessions);
     }
 

@@ -190,6 +190,42 @@ defineContract('Token store contract', (ctx) => {
       expect(await tokenStore.countLiveSessions(userUuid, NOW, 5)).toBe(2);
     });
 
+    it("findLoginUser counts a login's live sessions as countLiveSessions does, for the purposes asked only", async () => {
+      const user = await store.createUser(userData(tenant.uuid));
+      const internal = await store.createUser(userData(tenant.uuid, { purpose: 'internal' }));
+      const live = sessionData(tenant.uuid, user.uuid);
+      const other = sessionData(tenant.uuid, user.uuid);
+      const expired = sessionData(tenant.uuid, user.uuid);
+      const internals = sessionData(tenant.uuid, internal.uuid);
+      for (const s of [live, other, expired, internals]) await tokenStore.createSession(s);
+      await tokenStore.insertToken(tokenData(live));
+      await tokenStore.insertToken(tokenData(live));
+      await tokenStore.insertToken(tokenData(other, { expiresAt: NOW + 1 }));
+      await tokenStore.insertToken(tokenData(expired, { expiresAt: NOW }));
+      await tokenStore.insertToken(tokenData(internals));
+      const ask = (now: number, atMost: number) => ({ now, atMost, purposes: ['user', 'external_api'] as const });
+
+      for (const [now, atMost] of [
+        [NOW, 100],
+        [NOW + 1, 100],
+        [NOW + 2 * HOUR, 100],
+        [NOW, 1],
+      ] as const) {
+        const found = await store.findLoginUser(user.username ?? '', ask(now, atMost));
+        expect(found?.user.uuid).toBe(user.uuid);
+        expect(found?.liveSessions, `now + ${now - NOW}, at most ${atMost}`).toBe(
+          await tokenStore.countLiveSessions(user.uuid, now, atMost),
+        );
+      }
+      expect((await store.findLoginUser(user.username ?? '', ask(NOW, 100)))?.liveSessions).toBe(2);
+      // By email too; not counted when not asked, nor for a purpose not asked about.
+      expect((await store.findLoginUser(user.emails[0].address, ask(NOW, 100)))?.liveSessions).toBe(2);
+      expect((await store.findLoginUser(user.username ?? ''))?.liveSessions).toBeUndefined();
+      const notCapped = await store.findLoginUser(internal.username ?? '', ask(NOW, 100));
+      expect(notCapped?.user.uuid).toBe(internal.uuid);
+      expect(notCapped?.liveSessions).toBeUndefined();
+    });
+
     describe('deleteExpired', () => {
       it('deletes at most `limit` expired tokens, oldest first, and the sessions left empty', async () => {
         const userUuid = randomUUID();

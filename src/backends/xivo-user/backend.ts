@@ -65,12 +65,12 @@ export function createXivoUserBackend(deps: {
 
   return {
     name: XIVO_USER,
-    async verifyPassword(login, password) {
+    async verifyPassword(login, password, ctx) {
       // A login no user can have (NUL, absurd length) never reaches the store.
       const found = !isPlausibleLogin(login)
         ? null
         : store.findLoginUser !== undefined
-          ? await store.findLoginUser(login)
+          ? await store.findLoginUser(login, ctx?.liveSessions)
           : await store
               .findUserByLogin(login)
               .then((u) => (u === null ? null : { user: u, tenantAuthenticationMethod: undefined }));
@@ -87,6 +87,7 @@ export function createXivoUserBackend(deps: {
       if (found.tenantAuthenticationMethod !== undefined) {
         identity.authentication = { method: user.authenticationMethod, tenantDefault: found.tenantAuthenticationMethod };
       }
+      if ('liveSessions' in found && found.liveSessions !== undefined) identity.liveSessions = found.liveSessions;
       if (isStale(user.passwordHash)) return rehashed(user, user.passwordHash, password, identity);
       return identity;
     },

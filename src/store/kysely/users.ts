@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Expression, ExpressionBuilder, Selectable, SqlBool, Updateable } from 'kysely';
 import { refreshTokenDeleted, sessionDeleted } from '../../events/catalog.js';
-import type { IdentityStoreTx, LoginUser } from '../../identity/store.js';
+import type { IdentityStoreTx, LiveSessionsAsked, LoginUser } from '../../identity/store.js';
 import type { DatabaseSchema, UsersTable } from '../database-schema.js';
 import { StoreConflictError } from '../errors.js';
 import { containsAny, type OrderColumn } from '../list-query.js';
@@ -132,7 +132,7 @@ export function userVerbs(ctx: VerbContext) {
       return (await verbs.findLoginUser(login))?.user ?? null;
     },
 
-    async findLoginUser(login: string): Promise<LoginUser | null> {
+    async findLoginUser(login: string, liveSessions?: LiveSessionsAsked): Promise<LoginUser | null> {
       // lower() on both sides matches the unique indexes on lower(username) and
       // lower(user_emails.address), so both lookups are index seeks. SQLite's
       // lower() folds ASCII only: "É" and "é" are different logins there.
@@ -146,8 +146,14 @@ export function userVerbs(ctx: VerbContext) {
         .select('user_emails.user_uuid as uuid')
         .where(({ eb, fn, ref }) => eb(fn('lower', [ref('user_emails.address')]), '=', lowered))
         .where('user_emails.confirmed', '=', toDbBool(true));
-      // One statement: the user, its addresses (a JSON column) and its
-      // tenant's default authentication method (the login's method check).
+      // One statement: the user, its addresses (a JSON column), its
+      // tenant's default authentication method (the login's method check)
+      // and, when asked, its live sessions (the session cap; as
+      // countLiveSessions counts them: tokens_user_uuid_expires_at_idx, no row read).
+      const live =
+        liveSessions === undefined || liveSessions.purposes.length === 0
+          ? sql<number | null>`null`
+          : sql<number | null>`case when users.purpose in (${sql.join(liveSessions.purposes)}) then (select count(*) from (select distinct k.session_uuid from tokens k where k.user_uuid = users.uuid and k.expires_at > ${liveSessions.now} limit ${liveSessions.atMost}) l) end`;
       const rows = await ctx.db
         .selectFrom('users')
         .selectAll('users')
@@ -157,6 +163,7 @@ export function userVerbs(ctx: VerbContext) {
             'tenant_authentication_method',
           ),
         )
+        .select(live.as('live_sessions'))
         .where('users.uuid', 'in', byUsername.union(byEmail))
         .limit(2)
         .execute();
@@ -165,7 +172,14 @@ export function userVerbs(ctx: VerbContext) {
       // the login is refused for both until an operator changes one
       // (migrations/unique-logins.ts, docs/isolation.md).
       if (rows.length !== 1) return null;
-      return { user: userWithJsonEmails(rows[0]), tenantAuthenticationMethod: rows[0].tenant_authentication_method ?? null };
+      const found: LoginUser = {
+        user: userWithJsonEmails(rows[0]),
+        tenantAuthenticationMethod: rows[0].tenant_authentication_method ?? null,
+      };
+      // PostgreSQL's count(*) is a bigint: a string through pg.
+      const counted = rows[0].live_sessions;
+      if (counted !== null && counted !== undefined) found.liveSessions = Number(counted);
+      return found;
     },
 
     async listUsers(tenantUuids: string[], q: UserListQuery, f: UserFilter = {}): Promise<ListResult<User>> {
