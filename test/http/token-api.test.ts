@@ -184,6 +184,20 @@ describe.each(ENGINES)('token API on %s', (engine) => {
       for (let i = 0; i < 4; i += 1) expect((await login(ADMIN.username, ADMIN.password)).statusCode).toBe(200);
     });
 
+    it('caps them for refresh-token logins too (no password read: the cap counts on its own)', async () => {
+      await createUser('hank', 'hank-password');
+      const offline = (await login('hank', 'hank-password', { access_type: 'offline', client_id: 'hank-app' })).json().data;
+      for (let i = 0; i < 2; i += 1) expect((await login('hank', 'hank-password')).statusCode).toBe(200);
+      const viaRefresh = await inject({
+        method: 'POST',
+        url: '/0.1/token',
+        headers: JSON_HEADERS,
+        payload: { refresh_token: offline.refresh_token, client_id: 'hank-app' },
+      });
+      expect(viaRefresh.statusCode).toBe(429);
+      expect((await login('hank', 'hank-password')).statusCode).toBe(429);
+    });
+
     it('records remote address, user agent and mobile sessions', async () => {
       await createUser('gina', 'gina-password');
       const res = await login('gina', 'gina-password', {}, { 'user-agent': 'test-agent/1', 'wazo-session-type': 'Mobile' });
