@@ -129,7 +129,8 @@ export async function runLoginWorkload(ctx, env) {
   const rawCpu = r['argon2-raw'].cpuPerRequestUs;
   if (typeof rawCpu === 'number' && typeof sat.cpuPerRequestUs === 'number') {
     const cpuRatio = sat.cpuPerRequestUs / rawCpu;
-    const pg = typeof sat.pgCpuPerRequestUs === 'number' ? `; PostgreSQL's backends ${sat.pgCpuPerRequestUs.toFixed(0)} µs per login` : '';
+    const pg =
+      typeof sat.pgCpuPerRequestUs === 'number' ? `; PostgreSQL's backends ${sat.pgCpuPerRequestUs.toFixed(0)} µs per login` : '';
     ctx.target(
       env.engine,
       `service CPU per login @${top} conns ≤ 1.10 × raw CPU per hash`,

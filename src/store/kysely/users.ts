@@ -153,7 +153,9 @@ export function userVerbs(ctx: VerbContext) {
       const live =
         liveSessions === undefined || liveSessions.purposes.length === 0
           ? sql<number | null>`null`
-          : sql<number | null>`case when users.purpose in (${sql.join(liveSessions.purposes)}) then (select count(*) from (select distinct k.session_uuid from tokens k where k.user_uuid = users.uuid and k.expires_at > ${liveSessions.now} limit ${liveSessions.atMost}) l) end`;
+          : sql<
+              number | null
+            >`case when users.purpose in (${sql.join(liveSessions.purposes)}) then (select count(*) from (select distinct k.session_uuid from tokens k where k.user_uuid = users.uuid and k.expires_at > ${liveSessions.now} limit ${liveSessions.atMost}) l) end`;
       const rows = await ctx.db
         .selectFrom('users')
         .selectAll('users')
