@@ -138,14 +138,17 @@ export async function runLoginWorkload(ctx, env) {
       `${cpuRatio.toFixed(2)}× (${(sat.cpuPerRequestUs / 1000).toFixed(2)} ms vs ${(rawCpu / 1000).toFixed(2)} ms${pg})`,
     );
   }
-  const statements = opts.loginConnections.map((c) => r[`login-${c}`].statementsPerLogin).filter((v) => typeof v === 'number');
-  if (statements.length > 0) {
-    const most = Math.max(...statements);
-    ctx.target(
-      env.engine,
-      'statements per login ≤ 7 (xivo_auth_db_statements_total over the login trials, per answer)',
-      most <= 7,
-      opts.loginConnections.map((c) => `@${c}: ${r[`login-${c}`].statementsPerLogin?.toFixed(2) ?? 'n/a'}`).join(', '),
+  // Everything the service sent during the trials, per login: the login's
+  // own statements (7 on PostgreSQL, 11 on SQLite: asserted exactly by
+  // test/http/login-statements.test.ts) and the outbox relay's batches that
+  // carried its two events to the bus (BEGIN, relay lock, read, delete,
+  // COMMIT per batch). Reported, not a target: the relay's share depends on
+  // how many events each batch gathers.
+  if (opts.loginConnections.some((c) => typeof r[`login-${c}`].statementsPerLogin === 'number')) {
+    ctx.log(
+      `  statements sent per login, the outbox relay's included (xivo_auth_db_statements_total, the status probe's taken off) — ${opts.loginConnections
+        .map((c) => `@${c}: ${r[`login-${c}`].statementsPerLogin?.toFixed(2) ?? 'n/a'}`)
+        .join(', ')}`,
     );
   }
   // "Bounded": with `top` requests in flight and the hash rate as the
