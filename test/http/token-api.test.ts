@@ -21,6 +21,11 @@ describe.each(ENGINES)('token API on %s', (engine) => {
     });
   }
 
+  /** POST /0.1/token with a refresh token (no Basic credentials). */
+  function refreshLogin(payload: Record<string, unknown>) {
+    return inject({ method: 'POST', url: '/0.1/token', headers: JSON_HEADERS, payload });
+  }
+
   async function createUser(username: string, password: string | null, extra: Record<string, unknown> = {}) {
     const res = await inject({
       method: 'POST',
@@ -188,12 +193,7 @@ describe.each(ENGINES)('token API on %s', (engine) => {
       await createUser('hank', 'hank-password');
       const offline = (await login('hank', 'hank-password', { access_type: 'offline', client_id: 'hank-app' })).json().data;
       for (let i = 0; i < 2; i += 1) expect((await login('hank', 'hank-password')).statusCode).toBe(200);
-      const viaRefresh = await inject({
-        method: 'POST',
-        url: '/0.1/token',
-        headers: JSON_HEADERS,
-        payload: { refresh_token: offline.refresh_token, client_id: 'hank-app' },
-      });
+      const viaRefresh = await refreshLogin({ refresh_token: offline.refresh_token, client_id: 'hank-app' });
       expect(viaRefresh.statusCode).toBe(429);
       expect((await login('hank', 'hank-password')).statusCode).toBe(429);
     });
@@ -326,42 +326,22 @@ describe.each(ENGINES)('token API on %s', (engine) => {
       ).json().data;
       expect(first.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
-      const viaRefresh = await inject({
-        method: 'POST',
-        url: '/0.1/token',
-        headers: JSON_HEADERS,
-        payload: { refresh_token: first.refresh_token, client_id: 'my-app', expiration: 60 },
-      });
+      const viaRefresh = await refreshLogin({ refresh_token: first.refresh_token, client_id: 'my-app', expiration: 60 });
       expect(viaRefresh.statusCode).toBe(200);
       const refreshed = viaRefresh.json().data;
       expect(refreshed.auth_id).toBe(kim.uuid);
       expect(refreshed.session_uuid).not.toBe(first.session_uuid);
       expect(refreshed).not.toHaveProperty('refresh_token');
 
-      const wrongClient = await inject({
-        method: 'POST',
-        url: '/0.1/token',
-        headers: JSON_HEADERS,
-        payload: { refresh_token: first.refresh_token, client_id: 'other' },
-      });
+      const wrongClient = await refreshLogin({ refresh_token: first.refresh_token, client_id: 'other' });
       expect(wrongClient.statusCode).toBe(401);
-      const unknown = await inject({
-        method: 'POST',
-        url: '/0.1/token',
-        headers: JSON_HEADERS,
-        payload: { refresh_token: 'nope', client_id: 'my-app' },
-      });
+      const unknown = await refreshLogin({ refresh_token: 'nope', client_id: 'my-app' });
       expect(unknown.statusCode).toBe(401);
 
       // A new offline login replaces the refresh token.
       const second = (await login('kim', 'kim-password', { access_type: 'offline', client_id: 'my-app' })).json().data;
       expect(second.refresh_token).not.toBe(first.refresh_token);
-      const old = await inject({
-        method: 'POST',
-        url: '/0.1/token',
-        headers: JSON_HEADERS,
-        payload: { refresh_token: first.refresh_token, client_id: 'my-app' },
-      });
+      const old = await refreshLogin({ refresh_token: first.refresh_token, client_id: 'my-app' });
       expect(old.statusCode).toBe(401);
 
       const mine = await inject({ method: 'GET', url: '/0.1/users/me/tokens', headers: { 'x-auth-token': second.token } });
@@ -405,12 +385,7 @@ describe.each(ENGINES)('token API on %s', (engine) => {
       expect(del.statusCode).toBe(204);
       // Access tokens issued earlier stay valid.
       expect((await inject({ method: 'HEAD', url: `/0.1/token/${second.token}` })).statusCode).toBe(204);
-      const after = await inject({
-        method: 'POST',
-        url: '/0.1/token',
-        headers: JSON_HEADERS,
-        payload: { refresh_token: second.refresh_token, client_id: 'my-app' },
-      });
+      const after = await refreshLogin({ refresh_token: second.refresh_token, client_id: 'my-app' });
       expect(after.statusCode).toBe(401);
     });
   });
