@@ -22,9 +22,29 @@ export interface DbBudget {
   charge(ms: number): void;
 }
 
-class RequestBudget implements DbBudget {
+/**
+ * A budget counted in flight from its creation until it ends (the async
+ * context is on while one is: see budgetStarted below).
+ */
+abstract class CountedBudget implements DbBudget {
+  protected ended = false;
+
+  constructor() {
+    budgetStarted();
+  }
+
+  abstract allowance(timeoutMs: number): number;
+  abstract charge(ms: number): void;
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    budgetEnded();
+  }
+}
+
+class RequestBudget extends CountedBudget {
   private spentMs = 0;
-  private ended = false;
 
   allowance(timeoutMs: number): number {
     // Work the request started and that outlives it (an audit write, a
@@ -35,23 +55,11 @@ class RequestBudget implements DbBudget {
   charge(ms: number): void {
     if (!this.ended) this.spentMs += ms;
   }
-
-  end(): void {
-    if (this.ended) return;
-    this.ended = true;
-    budgetEnded();
-  }
 }
 
-class LongBudget implements DbBudget {
-  private ended = false;
-
-  constructor(private readonly capMs: number) {}
-
-  end(): void {
-    if (this.ended) return;
-    this.ended = true;
-    budgetEnded();
+class LongBudget extends CountedBudget {
+  constructor(private readonly capMs: number) {
+    super();
   }
 
   allowance(timeoutMs: number): number {
@@ -112,7 +120,6 @@ export function dbAllowance(timeoutMs: number): number {
 export async function withDbBudget<T>(fn: () => Promise<T>): Promise<T> {
   if (scope.getStore() !== undefined) return fn();
   const budget = new RequestBudget();
-  budgetStarted();
   try {
     return await scope.run(budget, fn);
   } finally {
@@ -135,7 +142,6 @@ export function outsideDbBudget<T>(fn: () => T): T {
  */
 export async function withLongDbBudget<T>(capMs: number, fn: () => Promise<T>): Promise<T> {
   const budget = new LongBudget(capMs);
-  budgetStarted();
   try {
     return await scope.run(budget, fn);
   } finally {
@@ -163,7 +169,6 @@ export function perRequestDbBudget<Req extends IncomingMessage, Res extends Serv
  */
 export function withResponseDbBudget<T>(res: ServerResponse, fn: () => T): T {
   const budget = new RequestBudget();
-  budgetStarted();
   res.once('close', () => budget.end());
   return scope.run(budget, fn);
 }

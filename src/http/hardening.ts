@@ -188,10 +188,12 @@ export class SecurityHttp {
       const url = req.url ?? '';
       const head = req.method === 'HEAD';
       const authz = isAuthz(url);
-      // What the listener owes its answers: a token check's HEAD answer and
-      // the gateway's decisions have no body. A request the fast path hands
-      // to Fastify gets the whole set again from its hook (securityOnRequest).
-      const headers = head ? (authz ? bodiless : bodilessNoStore) : authz ? plain : withNoStore;
+      // The headers of an answer with a body, and of one without (any HEAD
+      // answer, the gateway's decisions: what the fast path answers). A
+      // request the fast path hands to Fastify gets the whole set again from
+      // its hook (securityOnRequest).
+      const withoutBody = authz ? bodiless : bodilessNoStore;
+      const headers = head ? withoutBody : authz ? plain : withNoStore;
       if (checks !== null && limitClassOf(req.method ?? '', url) === 'checks') {
         (req as IncomingMessage & { [COUNTED]?: boolean })[COUNTED] = true;
         // The client's address, as Fastify's request.ip.
@@ -212,7 +214,7 @@ export class SecurityHttp {
         }
       }
       if (writesThem) {
-        (listener as SecurityHeadersListener)(req, res, authz && !head ? bodiless : headers);
+        (listener as SecurityHeadersListener)(req, res, authz ? withoutBody : headers);
       } else {
         setSecurityHeaders(res, headers);
         listener(req, res);

@@ -73,7 +73,7 @@ export function createXivoUserBackend(deps: {
           ? await store.findLoginUser(login, ctx?.liveSessions)
           : await store
               .findUserByLogin(login)
-              .then((u) => (u === null ? null : { user: u, tenantAuthenticationMethod: undefined }));
+              .then((u) => (u === null ? null : { user: u, tenantAuthenticationMethod: undefined, liveSessions: undefined }));
       const user = found?.user ?? null;
       if (found === null || user === null || user.passwordHash === null || !user.enabled) {
         // Same work as a real check, so unknown and disabled users cannot be told apart by timing.
@@ -87,7 +87,7 @@ export function createXivoUserBackend(deps: {
       if (found.tenantAuthenticationMethod !== undefined) {
         identity.authentication = { method: user.authenticationMethod, tenantDefault: found.tenantAuthenticationMethod };
       }
-      if ('liveSessions' in found && found.liveSessions !== undefined) identity.liveSessions = found.liveSessions;
+      if (found.liveSessions !== undefined) identity.liveSessions = found.liveSessions;
       if (isStale(user.passwordHash)) return rehashed(user, user.passwordHash, password, identity);
       return identity;
     },

@@ -5,7 +5,7 @@ import { auditRecorded, refreshTokenDeleted, sessionCreated } from '../../events
 import { deleteEmptySessions, deleteExpiredTokens } from '../expiry.js';
 import type { OrderColumn } from '../list-query.js';
 import { refreshTokenFromRow, sessionFromRow, sessionToRow, tokenFromRow, tokenToRow } from '../row-mapping.js';
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type Expression, type RawBuilder } from 'kysely';
 import type { PendingEvent } from '../../events/catalog.js';
 import { clearLoginFailuresSql, insertAuditRecordSql, securityVerbs, touchLoginMarkSql } from '../security-verbs.js';
 import type {
@@ -97,19 +97,7 @@ export function sessionVerbs(ctx: VerbContext) {
     },
 
     async countLiveSessions(userUuid: string, now: number, atMost?: number): Promise<number> {
-      // A token belongs to its session's user: tokens_user_uuid_expires_at_idx
-      // answers this without reading a row (migration 7).
-      let live = ctx.db
-        .selectFrom('tokens')
-        .select('session_uuid')
-        .distinct()
-        .where('user_uuid', '=', userUuid)
-        .where('expires_at', '>', now);
-      if (atMost !== undefined) live = live.limit(atMost);
-      const row = await ctx.db
-        .selectFrom(live.as('live'))
-        .select(({ fn }) => fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow();
+      const row = await liveSessionsCount(ctx.db, userUuid, now, atMost).executeTakeFirstOrThrow();
       return Number(row.n);
     },
 
@@ -209,6 +197,23 @@ export async function removeUserSessions(db: Db, userUuid: string, rowLocks: boo
     tokenHashes: deleted.map((t) => t.hash),
     sessions: await deleteEmptySessions(db, [...touched], rowLocks),
   };
+}
+
+/**
+ * `select count(*) as n`: the sessions of `user` (a uuid, or a reference to
+ * one in an outer query) with a token live at `now`, counted up to `atMost`.
+ * A token belongs to its session's user: tokens_user_uuid_expires_at_idx
+ * answers this without reading a row (migration 7).
+ */
+export function liveSessionsCount(db: Db, user: string | Expression<string>, now: number, atMost?: number) {
+  let live = db
+    .selectFrom('tokens')
+    .select('tokens.session_uuid')
+    .distinct()
+    .where('tokens.user_uuid', '=', user)
+    .where('tokens.expires_at', '>', now);
+  if (atMost !== undefined) live = live.limit(atMost);
+  return db.selectFrom(live.as('live')).select(({ fn }) => fn.countAll<number>().as('n'));
 }
 
 /** A login's writes, gathered by a transaction of deferred writes (../kysely-store.ts). */

@@ -24,7 +24,7 @@ import type {
 } from '../types.js';
 import type { Db, VerbContext } from './context.js';
 import { countRows, paged } from './lists.js';
-import { removeUserSessions } from './sessions.js';
+import { liveSessionsCount, removeUserSessions } from './sessions.js';
 import {
   addedAddresses,
   assertOneMain,
@@ -148,14 +148,16 @@ export function userVerbs(ctx: VerbContext) {
         .where('user_emails.confirmed', '=', toDbBool(true));
       // One statement: the user, its addresses (a JSON column), its
       // tenant's default authentication method (the login's method check)
-      // and, when asked, its live sessions (the session cap; as
-      // countLiveSessions counts them: tokens_user_uuid_expires_at_idx, no row read).
+      // and, when asked, its live sessions (the session cap, as countLiveSessions counts them).
       const live =
         liveSessions === undefined || liveSessions.purposes.length === 0
           ? sql<number | null>`null`
-          : sql<
-              number | null
-            >`case when users.purpose in (${sql.join(liveSessions.purposes)}) then (select count(*) from (select distinct k.session_uuid from tokens k where k.user_uuid = users.uuid and k.expires_at > ${liveSessions.now} limit ${liveSessions.atMost}) l) end`;
+          : sql<number | null>`case when users.purpose in (${sql.join(liveSessions.purposes)}) then (${liveSessionsCount(
+              ctx.db,
+              sql.ref<string>('users.uuid'),
+              liveSessions.now,
+              liveSessions.atMost,
+            )}) end`;
       const rows = await ctx.db
         .selectFrom('users')
         .selectAll('users')
